@@ -1,0 +1,29 @@
+// Bundles each entry point that exists with esbuild. Entries are optional so that the build works while the
+// project grows; a bundle is rebuilt on every call (esbuild takes well under a second for all of them).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entries = [
+  { in: 'engine/cli/main.ts', out: 'dist/cli.js' },
+  { in: 'debug-adapter/main.ts', out: 'dist/adapter.js' },
+  { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+  { in: 'extension/server/server.ts', out: 'dist/server.js' },
+];
+
+for (const e of entries) {
+  if (!existsSync(join(root, e.in))) continue;
+  await build({
+    entryPoints: [join(root, e.in)],
+    outfile: join(root, e.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    external: e.external ?? [],
+    logLevel: 'warning',
+  });
+}
