@@ -1,0 +1,112 @@
+// Ringside's additions to the Debug Adapter Protocol: the custom requests and events that the VS Code extension's
+// views use, shared by the adapter (which answers/sends them) and the extension (which asks/listens). Plain types
+// only, so that both sides (and the tests) import this file without pulling in VS Code or the DAP packages.
+//
+// Numbers are numbers here (not the `0x…` strings of the Variables pane): the views do arithmetic on them.
+
+/** Names of the trace events of design/model.md §5; the `kind` of a `ringside/event`. */
+export const TRACE_EVENT_NAMES = [
+  'segment-load',
+  'descriptor-write',
+  'cache-inconsistent',
+  'cache-consistent',
+  'monitor-trap',
+  'sbe-change',
+  'cpu-exception',
+  'triple-fault',
+  'mode-change',
+  'port-io',
+] as const;
+export type TraceEventName = (typeof TRACE_EVENT_NAMES)[number];
+
+/** Custom request: the segment registers with their caches and table entries at the current stop. */
+export const SEGMENT_MAP_REQUEST = 'ringside/segmentMap';
+/** Custom request from the extension: bytes typed into the COM1 terminal, for the guest's UART receive buffer. */
+export const SERIAL_INPUT_REQUEST = 'ringside/serialInput';
+/** Custom event: one engine/monitor event while the guest runs (only the kinds the session listens to). */
+export const TRACE_EVENT = 'ringside/event';
+/** Custom event: bytes the guest wrote to COM1, sent only when the launch configuration says `serial: "terminal"`. */
+export const SERIAL_EVENT = 'ringside/serial';
+/** Custom event: a line of the adapter's own log, at or above the level of the RINGSIDE_LOG_LEVEL environment. */
+export const LOG_EVENT = 'ringside/log';
+
+/** Environment variable through which the extension tells the adapter process its log level. */
+export const LOG_LEVEL_ENV = 'RINGSIDE_LOG_LEVEL';
+export const LOG_LEVELS = ['off', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A decoded segment descriptor or hidden cache; `limit` is in bytes, already scaled by G. */
+export interface SegmentFields {
+  base: number;
+  limit: number;
+  /** The 4-bit type field (SDM Vol. 3 §3.4.5.1 for S=1, Table 3-2 for system descriptors). */
+  type: number;
+  s: boolean;
+  dpl: number;
+  p: boolean;
+  db: boolean;
+  g: boolean;
+  avl: boolean;
+  usable: boolean;
+}
+
+export type SegmentRegisterName = 'CS' | 'SS' | 'DS' | 'ES' | 'FS' | 'GS' | 'LDTR' | 'TR';
+
+export interface SegmentRegisterView {
+  name: SegmentRegisterName;
+  selector: number;
+  cache: SegmentFields;
+  /** The descriptor the selector names now; null for a null selector, one past the table limit, or in real mode. */
+  tableEntry: SegmentFields | null;
+  consistent: boolean;
+  /** Names of the `SegmentFields` members in which the cache and the table entry differ. */
+  differs: string[];
+  /** Under the monitor: the entry at the same index in the virtual GDT (null when there is none). */
+  virtualEntry?: SegmentFields | null;
+}
+
+export interface DescriptorTableEntryView {
+  index: number;
+  /** The descriptor's two doublewords as stored: [low, high]. */
+  raw: [number, number];
+  fields: SegmentFields;
+}
+
+/** Response body of `ringside/segmentMap`. */
+export interface SegmentMapResponseBody {
+  mode: 'real' | 'protected' | 'v86';
+  cpl: number;
+  monitor: boolean;
+  registers: SegmentRegisterView[];
+  gdtr: { base: number; limit: number };
+  gdt: DescriptorTableEntryView[];
+  /** Under the monitor: the virtual GDT the CPU really uses, index by index beside `gdt`. */
+  virtualGdt?: DescriptorTableEntryView[];
+}
+
+/** Body of the `ringside/event` event. */
+export interface TraceEventBody {
+  kind: TraceEventName;
+  /** One line in the words of a trace line, e.g. `DS 0x0010 -> 0x0018 cause=mov`. */
+  summary: string;
+  cs: number;
+  eip: number;
+  /** The event's fields as the engine reports them (register, old/new selector and cache, cause, vector, ...). */
+  detail: Record<string, unknown>;
+}
+
+/** Body of the `ringside/serial` event: bytes as a string of char codes 0–255. */
+export interface SerialEventBody {
+  data: string;
+}
+
+/** Arguments of the `ringside/serialInput` request. */
+export interface SerialInputArguments {
+  data: string;
+}
+
+/** Body of the `ringside/log` event. */
+export interface LogEventBody {
+  level: Exclude<LogLevel, 'off'>;
+  message: string;
+}
