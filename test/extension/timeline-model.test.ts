@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { describeEvent, formatAddress, TimelineModel } from '../../extension/timeline-model';
+
+const load = (n: number) => ({ kind: 'segment-load', summary: `DS load ${n}`, cs: 8, eip: 0x1000 + n, detail: { register: 'DS', selector: 0x10 } });
+
+describe('TimelineModel', () => {
+  it('keeps events in arrival order with their sequence numbers', () => {
+    const m = new TimelineModel(10);
+    m.add(load(1));
+    m.add(load(2));
+    expect(m.entries.map((e) => [e.seq, e.event.summary])).toEqual([[1, 'DS load 1'], [2, 'DS load 2']]);
+  });
+
+  it('drops the oldest entries beyond the cap and counts them', () => {
+    const m = new TimelineModel(3);
+    for (let i = 1; i <= 5; i++) m.add(load(i));
+    expect(m.entries.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(m.dropped).toBe(2);
+    m.setMaxEntries(1);
+    expect(m.entries.map((e) => e.seq)).toEqual([5]);
+    m.clear();
+    expect(m.entries).toHaveLength(0);
+  });
+
+  it('refuses bodies that are not trace events', () => {
+    const m = new TimelineModel(3);
+    expect(m.add({ kind: 'not-an-event' })).toBe(false);
+    expect(m.add(null)).toBe(false);
+    expect(m.add('segment-load')).toBe(false);
+    expect(m.add({ kind: 'triple-fault' })).toBe(true);
+    expect(m.entries[0].event).toEqual({ kind: 'triple-fault', summary: 'triple-fault', cs: 0, eip: 0, detail: {} });
+  });
+});
+
+describe('event wording', () => {
+  it('prints CS:EIP as trace lines do', () => {
+    expect(formatAddress(0x8, 0x1234)).toBe('0008:00001234');
+    expect(formatAddress(0xf000, 0xfff0)).toBe('f000:0000fff0');
+  });
+  it('describes an event with its fields', () => {
+    const text = describeEvent({ seq: 4, event: { kind: 'cpu-exception', summary: '#GP(0x0010)', cs: 8, eip: 0x20, detail: { vector: 13, rule: 'a|b' } } });
+    expect(text).toContain('# cpu-exception #4');
+    expect(text).toContain('at `0008:00000020`');
+    expect(text).toContain('| vector | `13` |');
+    expect(text).toContain('| rule | `a\\|b` |');
+  });
+});
