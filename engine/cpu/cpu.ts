@@ -1,0 +1,839 @@
+// The CPU: architectural state, segmented memory access, the decoded-instruction cache and the run loop.
+//
+// Mechanisms live in their own modules (decode/, ops/, protect/, interrupt.ts); this class holds the state they
+// share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
+// side (the lockstep harness).
+
+import { PAGE_SHIFT, PF_CODE, type PhysicalMemory } from '../machine/memory';
+import type { IoBus } from '../machine/io-bus';
+import {
+  EventHub,
+  EV_MODE_CHANGE,
+  EV_SEGMENT_LOAD,
+  type CacheSnapshot,
+  type SegmentLoadCause,
+} from '../events';
+import {
+  ARITH,
+  ARITH_NO_CF,
+  CF,
+  computeLazyFlags,
+  FIXED1,
+  IF,
+  LOP_ADD,
+  LOP_LOGIC,
+  OF,
+  PARITY,
+  PF,
+  SF,
+  signBit,
+  sizeMask,
+  TF,
+  VM,
+  ZF,
+  AF,
+} from './flags';
+import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
+import { decode, resolveHandlers } from './decode/decoder';
+import { Instr } from './decode/instr';
+import { HANDLERS } from './ops';
+import { deliverFault, deliverExternalInterrupt } from './interrupt';
+import { translateLinear, type AccessKind, ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_SYSTEM } from './protect/paging';
+
+// General registers in SDM encoding order.
+export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+// Segment registers in SDM sreg encoding order, then the system segment registers.
+export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
+export const SEGMENT_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
+
+// Access-rights word of a hidden cache: descriptor byte 5 in bits 0–7, the high nibble of byte 6 in bits 12–15.
+export const AR_TYPE = 0x000f;
+export const AR_ACCESSED = 0x0001;
+export const AR_S = 0x0010;
+export const AR_DPL = 0x0060;
+export const AR_DPL_SHIFT = 5;
+export const AR_P = 0x0080;
+export const AR_AVL = 0x1000;
+export const AR_L = 0x2000;
+export const AR_DB = 0x4000;
+export const AR_G = 0x8000;
+/** Present, S=1, type 3 (read/write data, accessed): what reset and real-mode setup put in data caches. */
+export const AR_REAL_DATA = AR_P | AR_S | 0x3;
+/** Present, S=1, type 0xB (execute/read code, accessed). */
+export const AR_REAL_CODE = AR_P | AR_S | 0xb;
+
+export const CR0_PE = 0x1, CR0_MP = 0x2, CR0_EM = 0x4, CR0_TS = 0x8, CR0_ET = 0x10, CR0_NE = 0x20;
+export const CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_NW = 0x20000000, CR0_CD = 0x40000000, CR0_PG = 0x80000000;
+
+export type CpuModel = '386' | '486';
+export type CpuMode = 'real' | 'protected' | 'v86';
+
+export interface CpuOptions {
+  model?: CpuModel;
+}
+
+const R_SEG_NULL = rule('access.null-selector', 'memory reference through a segment register holding a null selector', 'SDM 3A §5.4.1');
+const R_SEG_LIMIT = rule('access.limit', 'offset lies outside the segment limit', 'SDM 3A §5.3');
+const R_SEG_NOT_WRITABLE = rule('access.not-writable', 'write to a code segment or a read-only data segment', 'SDM 3A §5.5');
+const R_SEG_NOT_READABLE = rule('access.not-readable', 'read from an execute-only code segment', 'SDM 3A §5.5');
+const R_STACK_LIMIT = rule('access.stack-limit', 'stack access outside the SS limit', 'SDM 3A §6.15 #SS');
+
+/** Upper bound of instructions one REP iteration batch may run before yielding to the run loop. */
+export const REP_BATCH = 4096;
+
+export class Cpu {
+  readonly mem: PhysicalMemory;
+  readonly io: IoBus;
+  readonly model: CpuModel;
+  readonly events = new EventHub();
+
+  // ---- general registers: one buffer, three views ----
+  readonly regs = new Int32Array(8);
+  readonly regs16 = new Uint16Array(this.regs.buffer);
+  readonly regs8 = new Uint8Array(this.regs.buffer);
+  eip = 0;
+  /** EIP of the instruction being executed (faults restart from here). */
+  instrStart = 0;
+
+  // ---- segment registers: selector and hidden cache per register ----
+  readonly segSel = new Uint16Array(8);
+  readonly segBase = new Int32Array(8);
+  readonly segLimit = new Uint32Array(8);
+  readonly segAr = new Uint16Array(8);
+  readonly segValid = new Uint8Array(8);
+  /** Offset windows that pass the limit and type checks: [lo, hi] inclusive for the first byte … last byte. */
+  readonly readLo = new Float64Array(6);
+  readonly readHi = new Float64Array(6);
+  readonly writeLo = new Float64Array(6);
+  readonly writeHi = new Float64Array(6);
+
+  // ---- system registers ----
+  cr0 = 0;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
+  idtrBase = 0;
+  idtrLimit = 0xffff;
+  /** Model-specific registers the CPU implements (only the time-stamp counter, 0x10, is architectural here). */
+  tscOffset = 0;
+
+  // ---- flags: materialised bits plus the lazy record ----
+  flags = FIXED1;
+  lazyMask = 0;
+  lazyOp = 0;
+  lazyA = 0;
+  lazyB = 0;
+  lazyRes = 0;
+  lazyCin = 0;
+  lazySize = 1;
+
+  // ---- derived mode state (kept in step with cr0, eflags.VM and CS) ----
+  cpl = 0;
+  /** Code is decoded with 32-bit defaults (CS.D = 1, not V86). */
+  code32 = false;
+  /** Stack accesses use ESP (SS.B = 1), else SP. */
+  stack32 = false;
+  pagingOn = false;
+  a20Mask = 0xffffffff;
+
+  // ---- run state ----
+  halted = false;
+  /** Instructions retired since reset; the virtual time-stamp counter counts these. */
+  icount = 0;
+  /** Interrupts are inhibited for one instruction after MOV SS, POP SS and STI (SDM 3A §6.8.3). */
+  interruptShadow = false;
+  /** Level of the INTR line (from the PIC). */
+  intrLine = false;
+  nmiPending = false;
+  /** Supplied by the machine: acknowledges INTR and returns the vector (the PIC's INTA cycle). */
+  acknowledgeInterrupt: (() => number) | null = null;
+  /** Something needs a look between instructions (interrupts, TF, shadow, stop requests, breakpoints). */
+  attention = false;
+  stopRequested = false;
+  /** Linear addresses of the debugger's instruction breakpoints; checked only while non-empty. */
+  readonly breakpoints = new Set<number>();
+  /** Set when the run loop stopped on a breakpoint (cleared by the next run). */
+  hitBreakpoint = false;
+  private skipBreakpointOnce = false;
+  /** The exception being delivered, for the double-fault rule (interrupt.ts). */
+  deliveringVector = -1;
+  /** Set when a triple fault shut the CPU down. */
+  shutdown = false;
+
+  // ---- decoded-instruction cache, per physical page, one per decode mode ----
+  private readonly cache16: (Instr[] | undefined)[];
+  private readonly cache32: (Instr[] | undefined)[];
+
+  constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
+    this.mem = mem;
+    this.io = io;
+    this.model = options.model ?? '486';
+    const pages = mem.size >>> PAGE_SHIFT;
+    this.cache16 = new Array(pages);
+    this.cache32 = new Array(pages);
+    mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
+    this.events.onChange = () => this.updateAttention();
+    this.reset();
+  }
+
+  // =====================================================================================================
+  // Reset (SDM 3A §9.1.1, Table 9-1)
+  // =====================================================================================================
+
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[EDX] = this.model === '386' ? 0x0303 : 0x0402; // processor signature in DX after reset
+    this.flags = FIXED1;
+    this.lazyMask = 0;
+    this.eip = 0xfff0;
+    this.cr0 = this.model === '386' ? 0 : CR0_CD | CR0_NW | CR0_ET;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.gdtrBase = this.idtrBase = 0;
+    this.gdtrLimit = this.idtrLimit = 0xffff;
+    for (let s = 0; s < 6; s++) {
+      this.loadSegmentCache(s, 0, 0, 0xffff, s === CS ? AR_REAL_CODE : AR_REAL_DATA, true, 'reset');
+    }
+    // CS = F000 with base FFFF0000 until the first far transfer (the reset vector is at FFFFFFF0).
+    this.loadSegmentCache(CS, 0xf000, 0xffff0000 | 0, 0xffff, AR_REAL_CODE, true, 'reset');
+    this.loadSegmentCache(LDTR, 0, 0, 0xffff, AR_P | 0x2, true, 'reset');
+    this.loadSegmentCache(TR, 0, 0, 0xffff, AR_P | 0xb, true, 'reset');
+    this.halted = false;
+    this.shutdown = false;
+    this.interruptShadow = false;
+    this.deliveringVector = -1;
+    this.nmiPending = false;
+    this.a20Mask = 0xffffffff;
+    this.modeChanged();
+    this.flushDecodeCache();
+  }
+
+  // =====================================================================================================
+  // Mode
+  // =====================================================================================================
+
+  get mode(): CpuMode {
+    if ((this.cr0 & CR0_PE) === 0) return 'real';
+    return (this.flags & VM) !== 0 ? 'v86' : 'protected';
+  }
+
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
+  }
+
+  get a20Enabled(): boolean {
+    return this.a20Mask === 0xffffffff;
+  }
+
+  set a20Enabled(on: boolean) {
+    this.a20Mask = on ? 0xffffffff : ~0x100000;
+  }
+
+  /** Recomputes everything derived from CR0, EFLAGS.VM and the CS/SS caches. Call after changing them. */
+  modeChanged(): void {
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    const vm = (this.flags & VM) !== 0;
+    if (!pe) this.cpl = 0;
+    else if (vm) this.cpl = 3;
+    this.code32 = !vm && (this.segAr[CS] & AR_DB) !== 0;
+    this.stack32 = !vm && (this.segAr[SS] & AR_DB) !== 0;
+    this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
+    for (let s = 0; s < 6; s++) this.updateWindow(s);
+    this.updateAttention();
+  }
+
+  /** Emits `mode-change` when the mode differs from `before` (callers pass the mode read before their change). */
+  noteModeChange(before: CpuMode): void {
+    const after = this.mode;
+    if (after !== before && this.events.active[EV_MODE_CHANGE]) {
+      this.events.emit(EV_MODE_CHANGE, { from: before, to: after, cs: this.segSel[CS], eip: this.instrStart });
+    }
+  }
+
+  // =====================================================================================================
+  // Hidden descriptor caches
+  // =====================================================================================================
+
+  /**
+   * The only writer of a hidden cache (model.md §1). Mechanisms (segment loads, far transfers, interrupts, task
+   * switches, reset, loaders, the monitor) decide what to load; this stores it, recomputes the fast windows and
+   * reports the load.
+   */
+  loadSegmentCache(
+    seg: number,
+    selector: number,
+    base: number,
+    limit: number,
+    ar: number,
+    valid: boolean,
+    cause: SegmentLoadCause,
+  ): void {
+    const report = this.events.active[EV_SEGMENT_LOAD] !== 0;
+    const oldSelector = this.segSel[seg];
+    const oldCache = report ? this.cacheSnapshot(seg) : null;
+    this.segSel[seg] = selector;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segAr[seg] = ar;
+    this.segValid[seg] = valid ? 1 : 0;
+    if (seg === CS) this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
+    else if (seg === SS) this.stack32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
+    if (seg < 6) this.updateWindow(seg);
+    if (report) {
+      this.events.emit(EV_SEGMENT_LOAD, {
+        reg: seg,
+        oldSelector,
+        newSelector: selector,
+        oldCache: oldCache!,
+        newCache: this.cacheSnapshot(seg),
+        cause,
+        cs: this.segSel[CS],
+        eip: this.instrStart,
+      });
+    }
+  }
+
+  cacheSnapshot(seg: number): CacheSnapshot {
+    return {
+      base: this.segBase[seg] >>> 0,
+      limit: this.segLimit[seg],
+      ar: this.segAr[seg],
+      valid: this.segValid[seg] !== 0,
+    };
+  }
+
+  /** Test and loader setup: a real-mode style load (base = selector × 16, limit 0xFFFF, present r/w data or code). */
+  setSegmentReal(seg: number, selector: number): void {
+    selector &= 0xffff;
+    this.loadSegmentCache(seg, selector, selector << 4, 0xffff, seg === CS ? AR_REAL_CODE : AR_REAL_DATA, true, 'loader');
+  }
+
+  /** Recomputes the offset windows that pass the limit and type checks for one segment register. */
+  private updateWindow(seg: number): void {
+    const ar = this.segAr[seg];
+    const limit = this.segLimit[seg];
+    let lo = 0;
+    let hi = limit;
+    let readable = this.segValid[seg] !== 0;
+    let writable = readable;
+    if (readable && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0) {
+      // Protected mode: the type decides (SDM 3A §5.5); real and V86 mode check only the limit.
+      const type = ar & AR_TYPE;
+      if ((ar & AR_S) === 0) {
+        readable = writable = false;
+      } else if ((type & 0x8) !== 0) {
+        writable = false;
+        readable = (type & 0x2) !== 0;
+      } else {
+        writable = (type & 0x2) !== 0;
+        if ((type & 0x4) !== 0) {
+          // Expand-down: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF by the B flag (SDM 3A §3.4.5.1).
+          lo = limit + 1;
+          hi = (ar & AR_DB) !== 0 ? 0xffffffff : 0xffff;
+        }
+      }
+    }
+    this.readLo[seg] = readable ? lo : 1;
+    this.readHi[seg] = readable ? hi : 0;
+    this.writeLo[seg] = writable ? lo : 1;
+    this.writeHi[seg] = writable ? hi : 0;
+  }
+
+  /** Raises the fault for an access that failed its window check, naming the rule that failed. */
+  accessFault(seg: number, offset: number, size: number, write: boolean): never {
+    const vector = seg === SS ? VEC_SS : VEC_GP;
+    if (!this.segValid[seg]) return fault(VEC_GP, 0, R_SEG_NULL);
+    const ar = this.segAr[seg];
+    if ((this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0) {
+      const code = (ar & 0x8) !== 0;
+      if (write && (code || (ar & 0x2) === 0)) return fault(VEC_GP, 0, R_SEG_NOT_WRITABLE);
+      if (!write && code && (ar & 0x2) === 0) return fault(VEC_GP, 0, R_SEG_NOT_READABLE);
+    }
+    const detail = `offset 0x${offset.toString(16)} size ${size}, limit 0x${this.segLimit[seg].toString(16)}`;
+    return fault(vector, 0, seg === SS ? R_STACK_LIMIT : R_SEG_LIMIT, detail);
+  }
+
+  // =====================================================================================================
+  // Linear → physical
+  // =====================================================================================================
+
+  translate(linear: number, access: AccessKind): number {
+    if (!this.pagingOn) return (linear & this.a20Mask) >>> 0;
+    return (translateLinear(this, linear >>> 0, access) & this.a20Mask) >>> 0;
+  }
+
+  // =====================================================================================================
+  // Segmented memory access (the hot path)
+  // =====================================================================================================
+
+  read8(seg: number, off: number): number {
+    if (off < this.readLo[seg] || off > this.readHi[seg]) this.accessFault(seg, off, 1, false);
+    return this.mem.read8(this.translate((this.segBase[seg] + off) | 0, ACCESS_READ));
+  }
+
+  read16(seg: number, off: number): number {
+    if (off < this.readLo[seg] || off + 1 > this.readHi[seg]) this.accessFault(seg, off, 2, false);
+    const lin = (this.segBase[seg] + off) | 0;
+    if ((lin & 0xfff) === 0xfff) return this.readLinear8Access(lin, ACCESS_READ) | (this.readLinear8Access(lin + 1, ACCESS_READ) << 8);
+    return this.mem.read16(this.translate(lin, ACCESS_READ));
+  }
+
+  read32(seg: number, off: number): number {
+    if (off < this.readLo[seg] || off + 3 > this.readHi[seg]) this.accessFault(seg, off, 4, false);
+    const lin = (this.segBase[seg] + off) | 0;
+    if ((lin & 0xfff) > 0xffc) return this.readLinearSplit(lin, 4, ACCESS_READ);
+    return this.mem.read32(this.translate(lin, ACCESS_READ));
+  }
+
+  write8(seg: number, off: number, v: number): void {
+    if (off < this.writeLo[seg] || off > this.writeHi[seg]) this.accessFault(seg, off, 1, true);
+    this.mem.write8(this.translate((this.segBase[seg] + off) | 0, ACCESS_WRITE), v);
+  }
+
+  write16(seg: number, off: number, v: number): void {
+    if (off < this.writeLo[seg] || off + 1 > this.writeHi[seg]) this.accessFault(seg, off, 2, true);
+    const lin = (this.segBase[seg] + off) | 0;
+    if ((lin & 0xfff) === 0xfff) return this.writeLinearSplit(lin, 2, v);
+    this.mem.write16(this.translate(lin, ACCESS_WRITE), v);
+  }
+
+  write32(seg: number, off: number, v: number): void {
+    if (off < this.writeLo[seg] || off + 3 > this.writeHi[seg]) this.accessFault(seg, off, 4, true);
+    const lin = (this.segBase[seg] + off) | 0;
+    if ((lin & 0xfff) > 0xffc) return this.writeLinearSplit(lin, 4, v);
+    this.mem.write32(this.translate(lin, ACCESS_WRITE), v);
+  }
+
+  readMem(seg: number, off: number, size: number): number {
+    return size === 1 ? this.read8(seg, off) : size === 2 ? this.read16(seg, off) : this.read32(seg, off);
+  }
+
+  writeMem(seg: number, off: number, size: number, v: number): void {
+    if (size === 1) this.write8(seg, off, v);
+    else if (size === 2) this.write16(seg, off, v);
+    else this.write32(seg, off, v);
+  }
+
+  /** Checks that an access would pass the segment checks, without doing it (for check-then-commit sequences). */
+  checkWrite(seg: number, off: number, size: number): void {
+    if (off < this.writeLo[seg] || off + size - 1 > this.writeHi[seg]) this.accessFault(seg, off, size, true);
+    if (this.pagingOn) {
+      const lin = (this.segBase[seg] + off) | 0;
+      this.translate(lin, ACCESS_WRITE);
+      this.translate((lin + size - 1) | 0, ACCESS_WRITE);
+    }
+  }
+
+  checkRead(seg: number, off: number, size: number): void {
+    if (off < this.readLo[seg] || off + size - 1 > this.readHi[seg]) this.accessFault(seg, off, size, false);
+    if (this.pagingOn) {
+      const lin = (this.segBase[seg] + off) | 0;
+      this.translate(lin, ACCESS_READ);
+      this.translate((lin + size - 1) | 0, ACCESS_READ);
+    }
+  }
+
+  private readLinear8Access(lin: number, access: AccessKind): number {
+    return this.mem.read8(this.translate(lin | 0, access));
+  }
+
+  private readLinearSplit(lin: number, size: number, access: AccessKind): number {
+    let v = 0;
+    for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.readLinear8Access(lin + k, access);
+    return v;
+  }
+
+  private writeLinearSplit(lin: number, size: number, v: number, access: AccessKind = ACCESS_WRITE): void {
+    // Translate every byte before storing any, so a page fault on the second page leaves memory untouched.
+    const phys: number[] = [];
+    for (let k = 0; k < size; k++) phys.push(this.translate((lin + k) | 0, access));
+    for (let k = 0; k < size; k++) this.mem.write8(phys[k], (v >>> (8 * k)) & 0xff);
+  }
+
+  // ---- linear accesses for system structures (descriptor tables, IDT, TSS): supervisor, no segmentation ----
+
+  readLinear8(lin: number): number {
+    return this.mem.read8(this.translate(lin | 0, ACCESS_SYSTEM));
+  }
+  readLinear16(lin: number): number {
+    return this.readLinear8(lin) | (this.readLinear8(lin + 1) << 8);
+  }
+  readLinear32(lin: number): number {
+    return this.readLinear16(lin) | (this.readLinear16(lin + 2) << 16);
+  }
+  writeLinear8(lin: number, v: number): void {
+    this.mem.write8(this.translate(lin | 0, ACCESS_WRITE | ACCESS_SYSTEM), v);
+  }
+  writeLinear16(lin: number, v: number): void {
+    this.writeLinearSplit(lin, 2, v, ACCESS_WRITE | ACCESS_SYSTEM);
+  }
+  writeLinear32(lin: number, v: number): void {
+    this.writeLinearSplit(lin, 4, v, ACCESS_WRITE | ACCESS_SYSTEM);
+  }
+
+  // =====================================================================================================
+  // Operands
+  // =====================================================================================================
+
+  getReg(size: number, n: number): number {
+    if (size === 4) return this.regs[n] >>> 0;
+    if (size === 2) return this.regs16[n << 1];
+    return this.regs8[n < 4 ? n << 2 : ((n - 4) << 2) + 1];
+  }
+
+  setReg(size: number, n: number, v: number): void {
+    if (size === 4) this.regs[n] = v;
+    else if (size === 2) this.regs16[n << 1] = v;
+    else this.regs8[n < 4 ? n << 2 : ((n - 4) << 2) + 1] = v;
+  }
+
+  /** Effective address (offset within the segment) of the instruction's memory operand. */
+  ea(i: Instr): number {
+    let a = i.disp;
+    if (i.base >= 0) a += this.regs[i.base];
+    if (i.index >= 0) a += this.regs[i.index] << i.scale;
+    return i.as32 ? a >>> 0 : a & 0xffff;
+  }
+
+  /** Reads the ModRM r/m operand of `size` bytes. */
+  readRm(i: Instr, size: number): number {
+    if (i.rm >= 0) return this.getReg(size, i.rm);
+    return this.readMem(i.seg, this.ea(i), size);
+  }
+
+  writeRm(i: Instr, size: number, v: number): void {
+    if (i.rm >= 0) this.setReg(size, i.rm, v);
+    else this.writeMem(i.seg, this.ea(i), size, v);
+  }
+
+  // =====================================================================================================
+  // Stack
+  // =====================================================================================================
+
+  get sp(): number {
+    return this.stack32 ? this.regs[ESP] >>> 0 : this.regs16[ESP << 1];
+  }
+
+  set sp(v: number) {
+    if (this.stack32) this.regs[ESP] = v;
+    else this.regs16[ESP << 1] = v;
+  }
+
+  /** Pushes `size` bytes; ESP changes only after the store succeeded. */
+  push(size: number, v: number): void {
+    const sp = this.stack32 ? (this.regs[ESP] - size) >>> 0 : (this.regs16[ESP << 1] - size) & 0xffff;
+    this.writeMem(SS, sp, size, v);
+    this.sp = sp;
+  }
+
+  pop(size: number): number {
+    const sp = this.sp;
+    const v = this.readMem(SS, sp, size);
+    this.sp = this.stack32 ? (sp + size) >>> 0 : (sp + size) & 0xffff;
+    return v;
+  }
+
+  /** Reads the stack `depth` bytes above SP without popping (for check-then-commit returns). */
+  peekStack(depth: number, size: number): number {
+    const off = this.stack32 ? (this.sp + depth) >>> 0 : (this.sp + depth) & 0xffff;
+    return this.readMem(SS, off, size);
+  }
+
+  // =====================================================================================================
+  // Flags
+  // =====================================================================================================
+
+  /** EFLAGS with the lazy arithmetic flags computed. */
+  getEflags(): number {
+    if (this.lazyMask === 0) return this.flags >>> 0;
+    return ((this.flags & ~this.lazyMask) | (this.lazyValue() & this.lazyMask)) >>> 0;
+  }
+
+  /** Raw write of every EFLAGS bit (reset, tests, mechanisms that already applied the SDM's masks). */
+  setEflags(v: number): void {
+    const before = this.flags;
+    this.lazyMask = 0;
+    this.flags = (v | FIXED1) & ~0x8028; // bits 3, 5 and 15 always read 0
+    if (((before ^ this.flags) & VM) !== 0) this.modeChanged();
+    else this.updateAttention();
+  }
+
+  private lazyValue(): number {
+    return computeLazyFlags(this.lazyOp, this.lazyA, this.lazyB, this.lazyRes, this.lazyCin, this.lazySize);
+  }
+
+  /** Folds pending lazy flags into `flags`. */
+  materializeFlags(): void {
+    if (this.lazyMask !== 0) {
+      this.flags = (this.flags & ~this.lazyMask) | (this.lazyValue() & this.lazyMask);
+      this.lazyMask = 0;
+    }
+  }
+
+  /** Records an operation whose six arithmetic flags are computed lazily. Operands and result are unsigned. */
+  setLazyFlags(op: number, a: number, b: number, res: number, size: number, cin: number): void {
+    this.lazyOp = op;
+    this.lazyA = a;
+    this.lazyB = b;
+    this.lazyRes = res;
+    this.lazyCin = cin;
+    this.lazySize = size;
+    this.lazyMask = ARITH;
+  }
+
+  /** As setLazyFlags, but CF keeps its value (INC, DEC). */
+  setLazyFlagsKeepCF(op: number, a: number, b: number, res: number, size: number): void {
+    if ((this.lazyMask & CF) !== 0) this.materializeFlags();
+    this.lazyOp = op;
+    this.lazyA = a;
+    this.lazyB = b;
+    this.lazyRes = res;
+    this.lazyCin = 0;
+    this.lazySize = size;
+    this.lazyMask = ARITH_NO_CF;
+  }
+
+  /** Sets flags eagerly: bits in `mask` take their value from `values`. */
+  setFlagBits(mask: number, values: number): void {
+    if ((this.lazyMask & mask) !== 0) {
+      // Pending flags outside `mask` must survive: materialise first.
+      this.materializeFlags();
+    }
+    this.flags = (this.flags & ~mask) | (values & mask);
+  }
+
+  /** ZF, SF and PF from a result, for eager flag setters. */
+  static szp(res: number, size: number): number {
+    let f = 0;
+    if (res === 0) f |= ZF;
+    if ((res & signBit(size)) !== 0) f |= SF;
+    if (PARITY[res & 0xff]) f |= PF;
+    return f;
+  }
+
+  getCF(): boolean {
+    if ((this.lazyMask & CF) === 0) return (this.flags & CF) !== 0;
+    if (this.lazyOp === LOP_ADD) return this.lazyA + this.lazyB + this.lazyCin > sizeMask(this.lazySize);
+    if (this.lazyOp === LOP_LOGIC) return false;
+    return this.lazyA < this.lazyB + this.lazyCin;
+  }
+  getZF(): boolean {
+    if ((this.lazyMask & ZF) === 0) return (this.flags & ZF) !== 0;
+    return this.lazyRes === 0;
+  }
+  getSF(): boolean {
+    if ((this.lazyMask & SF) === 0) return (this.flags & SF) !== 0;
+    return (this.lazyRes & signBit(this.lazySize)) !== 0;
+  }
+  getOF(): boolean {
+    if ((this.lazyMask & OF) === 0) return (this.flags & OF) !== 0;
+    return (this.lazyValue() & OF) !== 0;
+  }
+  getPF(): boolean {
+    if ((this.lazyMask & PF) === 0) return (this.flags & PF) !== 0;
+    return PARITY[this.lazyRes & 0xff] === 1;
+  }
+  getAF(): boolean {
+    if ((this.lazyMask & AF) === 0) return (this.flags & AF) !== 0;
+    return (this.lazyValue() & AF) !== 0;
+  }
+
+  /** Condition code test (SDM 2 App. B.1.4.7): o no b ae e ne be a s ns p np l ge le g. */
+  condition(cc: number): boolean {
+    let r: boolean;
+    switch (cc >> 1) {
+      case 0: r = this.getOF(); break;
+      case 1: r = this.getCF(); break;
+      case 2: r = this.getZF(); break;
+      case 3: r = this.getCF() || this.getZF(); break;
+      case 4: r = this.getSF(); break;
+      case 5: r = this.getPF(); break;
+      case 6: r = this.getSF() !== this.getOF(); break;
+      default: r = this.getZF() || this.getSF() !== this.getOF(); break;
+    }
+    return (cc & 1) === 0 ? r : !r;
+  }
+
+  // =====================================================================================================
+  // Instruction fetch and the decoded-instruction cache
+  // =====================================================================================================
+
+  /** Reads the code byte at CS:offset for the decoder, with the CS limit check (SDM 3A §5.3). */
+  private readonly fetchCodeByte = (offset: number): number => {
+    if (offset > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+    return this.mem.read8(this.translate((this.segBase[CS] + offset) | 0, ACCESS_FETCH));
+  };
+
+  /** Returns the decoded instruction at CS:eip, decoding and caching it on a miss. */
+  fetchInstr(eip: number): Instr {
+    const phys = this.translate((this.segBase[CS] + eip) | 0, ACCESS_FETCH);
+    const page = phys >>> PAGE_SHIFT;
+    const cache = this.code32 ? this.cache32 : this.cache16;
+    if (page < cache.length) {
+      const list = cache[page];
+      if (list !== undefined) {
+        const i = list[phys & 0xfff];
+        if (i !== undefined) {
+          if (eip + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+          return i;
+        }
+      }
+    }
+    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr());
+    // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
+    if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
+      let list = cache[page];
+      if (list === undefined) {
+        list = new Array(0x1000);
+        cache[page] = list;
+        this.mem.pageFlags[page] |= PF_CODE;
+      }
+      list[phys & 0xfff] = i;
+    }
+    return i;
+  }
+
+  /** Drops decoded instructions on the pages a store touched (self-modifying code). */
+  private invalidateCode(addr: number, size: number): void {
+    const first = addr >>> PAGE_SHIFT;
+    const last = (addr + size - 1) >>> PAGE_SHIFT;
+    for (let p = first; p <= last && p < this.cache16.length; p++) {
+      this.cache16[p] = undefined;
+      this.cache32[p] = undefined;
+      this.mem.pageFlags[p] &= ~PF_CODE;
+    }
+  }
+
+  flushDecodeCache(): void {
+    for (let p = 0; p < this.cache16.length; p++) {
+      if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
+        this.cache16[p] = undefined;
+        this.cache32[p] = undefined;
+        this.mem.pageFlags[p] &= ~PF_CODE;
+      }
+    }
+  }
+
+  // =====================================================================================================
+  // Run loop
+  // =====================================================================================================
+
+  /** Recomputes whether the run loop must look at anything between instructions. */
+  updateAttention(): void {
+    this.attention =
+      this.stopRequested ||
+      this.interruptShadow ||
+      this.nmiPending ||
+      (this.intrLine && (this.flags & IF) !== 0) ||
+      (this.flags & TF) !== 0 ||
+      this.breakpoints.size > 0 ||
+      (this.dr[7] & 0xff) !== 0;
+  }
+
+  setIntrLine(level: boolean): void {
+    this.intrLine = level;
+    if (level && (this.flags & IF) !== 0) this.halted = false;
+    this.updateAttention();
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.attention = true;
+  }
+
+  /**
+   * Executes up to `budget` instructions. Returns how many retired. Stops early on HLT, a triple fault, a stop
+   * request or a breakpoint (hitBreakpoint set; the instruction at the breakpoint has not run).
+   */
+  run(budget: number): number {
+    let done = 0;
+    this.hitBreakpoint = false;
+    while (done < budget && !this.halted && !this.shutdown) {
+      try {
+        while (done < budget) {
+          if (this.attention && this.betweenInstructions()) return done;
+          const start = this.eip;
+          this.instrStart = start;
+          const i = this.fetchInstr(start);
+          this.eip = this.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+          i.exec(this, i);
+          done++;
+          this.icount++;
+          if (this.halted) return done;
+        }
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        done++;
+        this.icount++;
+        this.eip = this.instrStart;
+        deliverFault(this, e);
+      }
+    }
+    return done;
+  }
+
+  /** Executes one instruction (or delivers one pending interrupt). */
+  step(): void {
+    const shadow = this.interruptShadow;
+    this.skipBreakpointOnce = true;
+    this.run(1);
+    this.skipBreakpointOnce = false;
+    if (shadow && this.interruptShadow && !this.halted) {
+      // The shadow covered the instruction just executed; it lasts one instruction only.
+      this.interruptShadow = false;
+      this.updateAttention();
+    }
+  }
+
+  /**
+   * Work between instructions when `attention` is set. Returns true when the run loop must return now (stop
+   * request, breakpoint).
+   */
+  private betweenInstructions(): boolean {
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      this.updateAttention();
+      return true;
+    }
+    if (this.breakpoints.size > 0 && !this.skipBreakpointOnce) {
+      const lin = (this.segBase[CS] + this.eip) >>> 0;
+      if (this.breakpoints.has(lin)) {
+        this.hitBreakpoint = true;
+        return true;
+      }
+    }
+    this.skipBreakpointOnce = false;
+    if (this.interruptShadow) {
+      // This instruction runs with interrupts inhibited; the shadow ends after it (cleared on the next visit).
+      this.interruptShadow = false;
+      this.shadowActive = true;
+      this.updateAttention();
+      this.attention = true;
+      return false;
+    }
+    if (this.shadowActive) {
+      this.shadowActive = false;
+      this.updateAttention();
+    }
+    if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
+      try {
+        deliverExternalInterrupt(this);
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        deliverFault(this, e);
+      }
+    }
+    return false;
+  }
+  private shadowActive = false;
+}
+
+// Bind handler names in the table to the handler registry once, when the module loads.
+const missingHandlers = resolveHandlers(HANDLERS);
+/** Table rows whose handler is not written yet (a test asserts this is empty). */
+export const MISSING_HANDLERS: readonly string[] = missingHandlers;

@@ -1,0 +1,52 @@
+// A decoded instruction: everything the handler needs, computed once and cached per physical code address and decode
+// mode (performance.md, "decode once"). Handlers never re-read instruction bytes.
+
+import type { Cpu } from '../cpu';
+import type { OpRow } from './table';
+
+export type Handler = (cpu: Cpu, i: Instr) => void;
+
+export class Instr {
+  exec: Handler = undefinedHandler;
+  row: OpRow | null = null;
+  /** Length in bytes, prefixes included. */
+  len = 0;
+  /** Opcode: 0x00–0xFF, or 0x100 | second byte for 0F xx. */
+  opcode = 0;
+  /** Decoded in a 32-bit code segment (CS.D = 1). */
+  d32 = false;
+  /** Operand size in bytes of the instruction's main operand (1, 2 or 4). */
+  size = 0;
+  /** Operand-size attribute is 32 bits (after 0x66). */
+  os32 = false;
+  /** Address-size attribute is 32 bits (after 0x67). */
+  as32 = false;
+  /** ModRM reg field, or the register encoded in the opcode's low 3 bits (forms Z*). */
+  reg = 0;
+  /** ModRM mod field (3 = register operand). */
+  mod = 0;
+  /** ModRM rm register when mod = 3, else -1 (memory operand). */
+  rm = -1;
+  /** Segment register used by the memory operand (default or override). */
+  seg = 3;
+  /** Segment override prefix, or -1. */
+  segOverride = -1;
+  /** Effective address parts: base and index register numbers (-1: none), scale shift, displacement. */
+  base = -1;
+  index = -1;
+  scale = 0;
+  disp = 0;
+  /** First and second immediate (sign-extended where the form says so; Ap: imm = offset, imm2 = selector). */
+  imm = 0;
+  imm2 = 0;
+  /** 0: none, 1: REP/REPE (F3), 2: REPNE (F2). */
+  rep = 0;
+  lock = false;
+  /** Row parameter (ALU operation, condition code, shift kind, segment register…). */
+  arg = 0;
+}
+
+/** Placeholder until a row is resolved; never executed for a decoded instruction. */
+function undefinedHandler(): void {
+  throw new Error('instruction executed before it was decoded');
+}

@@ -1,0 +1,57 @@
+// The I/O port address space (64 Ki byte-wide ports). Devices claim ranges; an unclaimed port reads all ones and
+// ignores writes, as an ISA bus does. Word and dword accesses to a device that only handles bytes are split into
+// byte accesses at consecutive ports (SDM vol. 1 §19.3: a 16-bit port is two consecutive 8-bit ports).
+
+export interface PortDevice {
+  /** Reads `size` bytes (1, 2 or 4) from `port`; return the value (only the low `size` bytes count). */
+  portIn(port: number, size: number): number;
+  portOut(port: number, value: number, size: number): void;
+  /** True when the device handles wide accesses itself; otherwise the bus splits them into bytes. */
+  readonly wide?: boolean;
+}
+
+export type PortIoListener = (port: number, size: number, value: number, isWrite: boolean) => void;
+
+export class IoBus {
+  private readonly devices: (PortDevice | undefined)[] = new Array(0x10000);
+  /** Set to observe every port access (the `port-io` event); null costs nothing. */
+  onPortIo: PortIoListener | null = null;
+
+  register(port: number, count: number, device: PortDevice): void {
+    for (let p = port; p < port + count; p++) {
+      if (this.devices[p & 0xffff]) throw new Error(`port 0x${p.toString(16)} is already claimed`);
+      this.devices[p & 0xffff] = device;
+    }
+  }
+
+  in(port: number, size: number): number {
+    port &= 0xffff;
+    const dev = this.devices[port];
+    let v: number;
+    if (dev && (size === 1 || dev.wide)) v = dev.portIn(port, size);
+    else if (size === 1) v = 0xff;
+    else {
+      v = 0;
+      for (let i = size - 1; i >= 0; i--) v = v * 256 + this.in((port + i) & 0xffff, 1);
+    }
+    v = size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff);
+    if (this.onPortIo) this.onPortIo(port, size, v, false);
+    return v;
+  }
+
+  out(port: number, value: number, size: number): void {
+    port &= 0xffff;
+    value = size === 4 ? value >>> 0 : value & (size === 1 ? 0xff : 0xffff);
+    if (this.onPortIo) this.onPortIo(port, size, value, true);
+    const dev = this.devices[port];
+    if (dev && (size === 1 || dev.wide)) {
+      dev.portOut(port, value, size);
+      return;
+    }
+    if (size === 1) return;
+    for (let i = 0; i < size; i++) {
+      const d = this.devices[(port + i) & 0xffff];
+      if (d) d.portOut((port + i) & 0xffff, (value >>> (8 * i)) & 0xff, 1);
+    }
+  }
+}

@@ -1,0 +1,204 @@
+// Physical memory of the guest machine.
+//
+// RAM is one ArrayBuffer seen through 8-, 16- and 32-bit views. Aligned accesses use the wide views, unaligned ones
+// go byte by byte. Addresses beyond installed RAM read 0xFF and ignore writes (an open bus), except where a ROM
+// image or a memory-mapped device claims them. The guest can never reach host memory outside these arrays.
+//
+// Each 4 KiB page of RAM has a flag byte. The store path tests it once; a zero byte means "plain RAM" and the store
+// goes straight to the array. Non-zero pages take the slow path: ROM (store dropped), code (decoded instructions on
+// the page are dropped so self-modifying code is seen), watched (descriptor tables: the store is reported after it
+// is done) and MMIO (handled by a device).
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/** Page flag: decoded instructions exist on this page; a store must invalidate them. */
+export const PF_CODE = 1;
+/** Page flag: a listener watches stores to this page (descriptor tables, monitor write protection). */
+export const PF_WATCH = 2;
+/** Page flag: read-only memory; stores are dropped. */
+export const PF_ROM = 4;
+/** Page flag: memory-mapped device; loads and stores go to its handler. */
+export const PF_MMIO = 8;
+
+export interface MmioHandler {
+  read8(addr: number): number;
+  write8(addr: number, value: number): void;
+}
+
+/** Called after a store to a page with PF_CODE set (addr is the first byte stored, size its width). */
+export type StoreListener = (addr: number, size: number) => void;
+
+export class PhysicalMemory {
+  /** Installed RAM in bytes (a multiple of 4 KiB). */
+  readonly size: number;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  /** One flag byte per 4 KiB page of RAM (PF_*). */
+  readonly pageFlags: Uint8Array;
+
+  /** Set by the CPU's decode cache: told of stores to PF_CODE pages. */
+  onCodeStore: StoreListener | null = null;
+  /** Set by whoever watches PF_WATCH pages (descriptor-table write events, the monitor). */
+  onWatchedStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
+
+  private readonly mmio = new Map<number, MmioHandler>();
+  /** ROM images mapped above installed RAM, e.g. the BIOS alias just below 4 GiB. */
+  private readonly highRoms: { start: number; bytes: Uint8Array }[] = [];
+
+  constructor(sizeBytes: number) {
+    if (!Number.isInteger(sizeBytes) || sizeBytes < PAGE_SIZE || sizeBytes > 0xC000_0000) {
+      throw new RangeError(`memory size must be between 4 KiB and 3 GiB, got ${sizeBytes}`);
+    }
+    this.size = Math.ceil(sizeBytes / PAGE_SIZE) * PAGE_SIZE;
+    const buf = new ArrayBuffer(this.size);
+    this.u8 = new Uint8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.pageFlags = new Uint8Array(this.size >>> PAGE_SHIFT);
+  }
+
+  // ---- guest accesses (physical addresses, already A20-masked and translated) ----
+
+  read8(addr: number): number {
+    if (addr < this.size) {
+      if ((this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) return this.u8[addr];
+    }
+    return this.slowRead8(addr);
+  }
+
+  read16(addr: number): number {
+    if ((addr & 1) === 0 && addr + 1 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
+      return this.u16[addr >>> 1];
+    }
+    return this.read8(addr) | (this.read8((addr + 1) >>> 0) << 8);
+  }
+
+  /** Returns the 32-bit value as a signed int (callers use `>>> 0` when they need it unsigned). */
+  read32(addr: number): number {
+    if ((addr & 3) === 0 && addr + 3 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
+      return this.i32[addr >>> 2];
+    }
+    return this.read16(addr) | (this.read16((addr + 2) >>> 0) << 16);
+  }
+
+  write8(addr: number, value: number): void {
+    if (addr < this.size && this.pageFlags[addr >>> PAGE_SHIFT] === 0) {
+      this.u8[addr] = value;
+      return;
+    }
+    this.slowWrite(addr, value & 0xff, 1);
+  }
+
+  write16(addr: number, value: number): void {
+    if ((addr & 1) === 0 && addr + 1 < this.size && this.pageFlags[addr >>> PAGE_SHIFT] === 0) {
+      this.u16[addr >>> 1] = value;
+      return;
+    }
+    this.slowWrite(addr, value & 0xffff, 2);
+  }
+
+  write32(addr: number, value: number): void {
+    if ((addr & 3) === 0 && addr + 3 < this.size && this.pageFlags[addr >>> PAGE_SHIFT] === 0) {
+      this.i32[addr >>> 2] = value;
+      return;
+    }
+    this.slowWrite(addr, value >>> 0, 4);
+  }
+
+  // ---- slow paths ----
+
+  private slowRead8(addr: number): number {
+    if (addr < this.size) {
+      const h = this.mmio.get(addr >>> PAGE_SHIFT);
+      return h ? h.read8(addr) & 0xff : this.u8[addr];
+    }
+    for (const r of this.highRoms) {
+      const off = addr - r.start;
+      if (off >= 0 && off < r.bytes.length) return r.bytes[off];
+    }
+    return 0xff; // open bus above installed memory
+  }
+
+  private slowWrite(addr: number, value: number, size: number): void {
+    // A store that straddles pages or touches flagged pages is done byte by byte so each byte gets its page's rule.
+    const first = addr >>> PAGE_SHIFT;
+    const last = (addr + size - 1) >>> PAGE_SHIFT;
+    let flags = 0;
+    for (let p = first; p <= last; p++) flags |= p < this.pageFlags.length ? this.pageFlags[p] : PF_ROM;
+    const watched = (flags & PF_WATCH) !== 0 && this.onWatchedStore !== null;
+    const old = watched ? this.peek(addr, size) : 0;
+    for (let i = 0; i < size; i++) {
+      const a = addr + i;
+      const b = (value >>> (8 * i)) & 0xff;
+      if (a >= this.size) continue; // open bus (or high ROM): dropped
+      const pf = this.pageFlags[a >>> PAGE_SHIFT];
+      if (pf & PF_ROM) continue;
+      if (pf & PF_MMIO) {
+        this.mmio.get(a >>> PAGE_SHIFT)?.write8(a, b);
+        continue;
+      }
+      this.u8[a] = b;
+    }
+    if ((flags & PF_CODE) !== 0 && this.onCodeStore !== null) this.onCodeStore(addr, size);
+    if (watched) this.onWatchedStore!(addr, size, old, value);
+  }
+
+  // ---- host-side access (loaders, debugger, tests): bypasses ROM protection and never reports events ----
+
+  /** Reads `size` bytes (1, 2 or 4) little-endian without side effects; unsigned result. */
+  peek(addr: number, size: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.slowRead8Raw(addr + i);
+    return v;
+  }
+
+  private slowRead8Raw(addr: number): number {
+    if (addr < this.size) return this.u8[addr];
+    return this.slowRead8(addr);
+  }
+
+  /** Copies host bytes into RAM (ignoring ROM flags); bytes beyond installed RAM are an error. */
+  load(addr: number, bytes: Uint8Array): void {
+    if (addr < 0 || addr + bytes.length > this.size) {
+      throw new RangeError(
+        `image of ${bytes.length} bytes at 0x${addr.toString(16)} does not fit in ${this.size >>> 20} MiB of memory`,
+      );
+    }
+    this.u8.set(bytes, addr);
+    if (this.onCodeStore) this.onCodeStore(addr, bytes.length);
+  }
+
+  /** Copies guest bytes out (bytes beyond RAM read as the bus would). */
+  readBytes(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.slowRead8Raw(addr + i);
+    return out;
+  }
+
+  /** Maps a ROM image: copied into RAM at `addr` (if below the top of RAM) and write-protected. */
+  mapRom(addr: number, bytes: Uint8Array): void {
+    if (addr >= this.size) {
+      this.highRoms.push({ start: addr, bytes });
+      return;
+    }
+    this.load(addr, bytes);
+    for (let p = addr >>> PAGE_SHIFT; p <= (addr + bytes.length - 1) >>> PAGE_SHIFT; p++) this.pageFlags[p] |= PF_ROM;
+  }
+
+  /** Maps a device over whole pages of the physical address space below the top of RAM. */
+  mapMmio(addr: number, length: number, handler: MmioHandler): void {
+    for (let p = addr >>> PAGE_SHIFT; p <= (addr + length - 1) >>> PAGE_SHIFT; p++) {
+      if (p >= this.pageFlags.length) throw new RangeError('MMIO above installed memory is not supported');
+      this.mmio.set(p, handler);
+      this.pageFlags[p] |= PF_MMIO;
+    }
+  }
+
+  setPageFlag(page: number, flag: number, on: boolean): void {
+    if (page < 0 || page >= this.pageFlags.length) return;
+    if (on) this.pageFlags[page] |= flag;
+    else this.pageFlags[page] &= ~flag;
+  }
+}
