@@ -4,20 +4,10 @@
 //
 // Numbers are numbers here (not the `0x…` strings of the Variables pane): the views do arithmetic on them.
 
-/** Names of the trace events of design/model.md §5; the `kind` of a `ringside/event`. */
-export const TRACE_EVENT_NAMES = [
-  'segment-load',
-  'descriptor-write',
-  'cache-inconsistent',
-  'cache-consistent',
-  'monitor-trap',
-  'sbe-change',
-  'cpu-exception',
-  'triple-fault',
-  'mode-change',
-  'port-io',
-] as const;
-export type TraceEventName = (typeof TRACE_EVENT_NAMES)[number];
+/** Names of the trace events of design/model.md §5 (the engine's list); the `kind` of a `ringside/event`. */
+import type { EventName } from '../engine/events';
+export { EVENT_NAMES as TRACE_EVENT_NAMES } from '../engine/events';
+export type TraceEventName = EventName;
 
 /** Custom request: the segment registers with their caches and table entries at the current stop. */
 export const SEGMENT_MAP_REQUEST = 'ringside/segmentMap';
