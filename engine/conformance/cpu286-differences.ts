@@ -1,0 +1,73 @@
+// Where an 80286 captured test cannot match a 386, and why (the list in ../shared/conformance/README.md). The conform
+// runner reports such a test as skipped with the reason, instead of loosening a comparison or bending the CPU:
+// Ringside's CPU is a 386/486 and the 386 is right for it. Each case is recognised from the test itself — its
+// bytes, its initial registers and RAM, and the exception the 286 recorded — never from index lists.
+
+import { MooTest } from './moo-types';
+import { analyzeInstruction, effectiveAddress16, InstructionForm, SREG_SS } from './instruction-form';
+import { memoryOperandSize, poppedFlagsImage, stackWordOffsets } from './memory-accesses16';
+
+/** Longest instruction the 286 accepts (it faults beyond); the 386 allows 15 (SDM vol. 2 §2.3.11). */
+const MAX_LENGTH_286 = 10;
+const VECTOR_UD = 6;
+const VECTOR_GP = 13;
+/** FLAGS bits 12–14 (IOPL, NT): forced to 0 by a 286 in real mode, loaded by POPF/IRET on a 386. */
+const FLAGS_IOPL_NT = 0x7000;
+const OFFSET_MASK_16 = 0xffff;
+
+/** The reason the 386 must differ from this 286 test, or null when it should match. */
+export function differenceFrom286(test: MooTest): string | null {
+  const form = analyzeInstruction(test.bytes);
+  const op = form.opcode;
+  const reg = (name: string): number => test.initial.regs?.values.get(name) ?? 0;
+
+  if (op >= 0xd8 && op <= 0xdf) {
+    return 'ESC (D8–DF) with no coprocessor: the 286 computes the address and does nothing else; a 386 without ' +
+      'an FPU follows CR0.EM/MP instead';
+  }
+  // The file's BYTS chunk holds the instruction followed by the terminating HLT.
+  const length = test.bytes.length - 1;
+  if (length > MAX_LENGTH_286) {
+    return `instruction of ${length} bytes: the 286 faults beyond ${MAX_LENGTH_286} bytes, a 386 accepts up to 15`;
+  }
+  if (form.lock && !lockableOn386(form) && test.exception?.vector !== VECTOR_UD) {
+    return 'LOCK on an instruction that does not accept it: #UD on a 386 (SDM LOCK), ignored by the 286';
+  }
+  if ((op === 0x8c || op === 0x8e) && form.modrm && (form.modrm.reg === 4 || form.modrm.reg === 5)) {
+    return `${op.toString(16).toUpperCase()} with reg ${form.modrm.reg} moves ${form.modrm.reg === 4 ? 'FS' : 'GS'} ` +
+      'on a 386; the 286 has no such register and raises #UD';
+  }
+  const popped = poppedFlagsImage(test, form);
+  if (popped !== null && (popped & FLAGS_IOPL_NT) !== 0) {
+    return `${op === 0x9d ? 'POPF' : 'IRET'} pops FLAGS 0x${popped.toString(16)}: the 286 forces bits 12–15 to 0 in ` +
+      'real mode, a 386 loads IOPL and NT';
+  }
+  if (test.exception?.vector === VECTOR_GP && crossesStackLimit(test, form, reg)) {
+    return 'a word access at SS:FFFF: #GP (13) on the 286, #SS (12) on a 386';
+  }
+  return null;
+}
+
+/** SDM LOCK: the instructions that accept the prefix, and only with a memory destination. */
+function lockableOn386(form: InstructionForm): boolean {
+  const m = form.modrm;
+  if (!m || m.mod === 3) return false;
+  const op = form.opcode;
+  if (op < 0x40) return (op & 7) <= 1 && (op & 0x38) !== 0x38; // ADD OR ADC SBB AND SUB XOR r/m,r (not CMP)
+  if (op >= 0x80 && op <= 0x83) return m.reg !== 7; // group 1, except CMP
+  if (op === 0x86 || op === 0x87) return true; // XCHG
+  if (op === 0xf6 || op === 0xf7) return m.reg === 2 || m.reg === 3; // NOT, NEG
+  if (op === 0xfe || op === 0xff) return m.reg <= 1; // INC, DEC
+  if ([0x0fab, 0x0fb3, 0x0fbb, 0x0fb0, 0x0fb1, 0x0fc0, 0x0fc1].includes(op)) return true; // BTS BTR BTC CMPXCHG XADD
+  if (op === 0x0fba) return m.reg >= 5; // BTS/BTR/BTC imm
+  if (op === 0x0fc7) return m.reg === 1; // CMPXCHG8B
+  return false;
+}
+
+/** True when the instruction touches SS with a word (or wider) access that runs past offset 0xFFFF. */
+function crossesStackLimit(test: MooTest, form: InstructionForm, reg: (name: string) => number): boolean {
+  const ea = effectiveAddress16(form, test.bytes, reg);
+  const size = memoryOperandSize(form);
+  if (ea && ea.segment === SREG_SS && size >= 2 && ea.offset + size - 1 > OFFSET_MASK_16) return true;
+  return stackWordOffsets(form, reg('sp'), reg('bp')).some((o) => (o & OFFSET_MASK_16) === OFFSET_MASK_16);
+}
