@@ -1,0 +1,167 @@
+// `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
+
+import { readFileSync, statSync } from 'node:fs';
+import { Machine, SLICE, type StopReason } from '../machine/machine';
+import { IMAGE_FORMATS, ImageError, type ImageFormat, type LoadOptions } from '../machine/loaders';
+import { EVENT_NAMES, type EventName } from '../events';
+import { formatEvent } from '../trace';
+import { CS } from '../cpu/cpu';
+import { parseArgs, parseNumber, UsageError } from './args';
+
+const SPEC = {
+  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log'],
+  flags: ['monitor', 'json'],
+};
+
+const EXIT_CODE: Record<StopReason, number> = { halt: 0, exit: 0, limit: 2, 'triple-fault': 3, breakpoint: 0, stopped: 0 };
+
+export interface RunOutcome {
+  stop: StopReason | 'error';
+  exitCode: number;
+  instructions: number;
+  seconds: number;
+  mips: number;
+  cs: number;
+  eip: number;
+  ports: Record<string, number[]>;
+  error?: string;
+}
+
+export function runCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+  let json = false;
+  try {
+    const args = parseArgs(argv, SPEC);
+    json = args.flags.has('json');
+    if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside --help)');
+    const outcome = runImage(args.positional[0], args.values, args.flags, out, err);
+    if (json) out.write(JSON.stringify(outcome) + '\n');
+    return outcome.exitCode;
+  } catch (e) {
+    const message = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError ? e.message : String((e as Error)?.stack ?? e);
+    err.write(`ringside: ${message}\n`);
+    if (json) {
+      const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
+      out.write(JSON.stringify(failed) + '\n');
+    }
+    return 1;
+  }
+}
+
+function runImage(
+  path: string,
+  values: Map<string, string>,
+  flags: Set<string>,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): RunOutcome {
+  const opts: LoadOptions = {};
+  const format = values.get('format');
+  if (format !== undefined) {
+    if (!IMAGE_FORMATS.includes(format as ImageFormat)) {
+      throw new UsageError(`option --format: unknown format "${format}" (expected ${IMAGE_FORMATS.join('|')})`);
+    }
+    opts.format = format as ImageFormat;
+  }
+  if (values.has('load')) opts.loadAddress = parseNumber(values.get('load')!, 'load');
+  if (values.has('entry')) opts.entry = parseNumber(values.get('entry')!, 'entry');
+  const mode = values.get('mode');
+  if (mode !== undefined) {
+    if (mode !== 'real' && mode !== 'protected') throw new UsageError(`option --mode: expected real or protected, got "${mode}"`);
+    opts.mode = mode;
+  }
+  const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
+  if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
+  const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
+  const sbe = values.get('sbe') ?? 'auto';
+  if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
+  if (flags.has('monitor')) {
+    throw new UsageError('--monitor: the monitor is not part of this build yet (engine/monitor is in progress)');
+  }
+  const trace = parseTrace(values.get('trace'));
+  const portLog = values.has('port-log')
+    ? values.get('port-log')!.split(',').map((p) => {
+        const n = parseNumber(p, 'port-log');
+        if (n > 0xffff) throw new UsageError(`option --port-log: port ${p} is beyond 0xFFFF`);
+        return n;
+      })
+    : [];
+
+  let bytes: Uint8Array;
+  try {
+    if (!statSync(path).isFile()) throw new UsageError(`image ${path} is not a file`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read image ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+
+  const pending: number[] = [];
+  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b) });
+  const flush = (): void => {
+    if (pending.length > 0) {
+      out.write(Buffer.from(pending));
+      pending.length = 0;
+    }
+  };
+  for (const name of trace) {
+    machine.cpu.events.on(name, (e) => {
+      flush();
+      err.write(formatEvent(name, e) + '\n');
+    });
+  }
+  if (trace.includes('port-io')) {
+    const previous = machine.io.onPortIo;
+    machine.io.onPortIo = (port, size, value, write) => {
+      previous?.(port, size, value, write);
+      flush();
+      err.write(formatEvent('port-io', { port, size, value, write }) + '\n');
+    };
+  }
+  machine.load(bytes, opts);
+
+  const t0 = process.hrtime.bigint();
+  let total = 0;
+  let reason: StopReason;
+  for (;;) {
+    const budget = Math.min(SLICE * 16, maxInstructions - total);
+    if (budget <= 0) {
+      reason = 'limit';
+      break;
+    }
+    const r = machine.runSlice(budget);
+    total += r.instructions;
+    flush();
+    if (r.reason !== null && r.reason !== 'stopped') {
+      reason = r.reason;
+      break;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  flush();
+  const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
+  if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
+  if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
+  const ports: Record<string, number[]> = {};
+  for (const [p, bytesWritten] of machine.portRecorder.log) ports['0x' + p.toString(16)] = bytesWritten;
+  return {
+    stop: reason,
+    exitCode,
+    instructions: total,
+    seconds,
+    mips: seconds > 0 ? total / seconds / 1e6 : 0,
+    cs: machine.cpu.segSel[CS],
+    eip: machine.cpu.eip >>> 0,
+    ports,
+  };
+}
+
+function parseTrace(text: string | undefined): EventName[] {
+  if (text === undefined || text === '') return [];
+  const names = text.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(EVENT_NAMES as readonly string[]).includes(n)) {
+      throw new UsageError(`option --trace: unknown event "${n}" (events: ${EVENT_NAMES.join(', ')})`);
+    }
+  }
+  return names as EventName[];
+}
