@@ -1,0 +1,49 @@
+// The example guests under examples/: one folder per example holding NAME.asm, NAME.bin and README.md, plus
+// the shared include folder that every example assembles against.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+export const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
+/** Macros and routines shared by the examples (`%include "guest.inc"`); not an example itself. */
+export const INCLUDE_DIR = path.join(EXAMPLES_DIR, 'include');
+
+export interface ExampleFolder {
+  name: string;
+  dir: string;
+  asm: string;
+  bin: string;
+  readme: string;
+}
+
+export function listExamples(): ExampleFolder[] {
+  return readdirSync(EXAMPLES_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && path.join(EXAMPLES_DIR, entry.name) !== INCLUDE_DIR)
+    .map((entry) => {
+      const dir = path.join(EXAMPLES_DIR, entry.name);
+      return {
+        name: entry.name,
+        dir,
+        asm: path.join(dir, `${entry.name}.asm`),
+        bin: path.join(dir, `${entry.name}.bin`),
+        readme: path.join(dir, 'README.md'),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function nasmAvailable(): boolean {
+  const probe = spawnSync('nasm', ['-v'], { encoding: 'utf8' });
+  return probe.status === 0;
+}
+
+/** Assembles one example the way its README says (flat binary, shared include folder on the path). */
+export function assemble(example: ExampleFolder, output: string): void {
+  const result = spawnSync('nasm', ['-f', 'bin', '-i', INCLUDE_DIR + path.sep, example.asm, '-o', output], {
+    cwd: example.dir,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0 || !existsSync(output)) {
+    throw new Error(`nasm failed on ${example.asm}:\n${result.stderr || result.error?.message}`);
+  }
+}
