@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = [
   { in: 'engine/cli/main.ts', out: 'dist/cli.js' },
+  { in: 'engine/index.ts', out: 'dist/engine.js' },
   { in: 'debug-adapter/main.ts', out: 'dist/adapter.js' },
   { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { in: 'extension/server/server.ts', out: 'dist/server.js' },

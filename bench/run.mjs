@@ -1,0 +1,52 @@
+// `npm run bench`: prints guest MIPS for each workload (performance.md). CPU time of this process is measured, not
+// wall time, and each workload runs a few times; the best run is reported with the spread. Tests never assert
+// timings; this script only prints figures.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const engine = require(join(root, 'dist', 'engine.js'));
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+function cpuSeconds(fn) {
+  const t0 = process.cpuUsage();
+  const w0 = process.hrtime.bigint();
+  const result = fn();
+  const t = process.cpuUsage(t0);
+  const wall = Number(process.hrtime.bigint() - w0) / 1e9;
+  return { result, cpu: (t.user + t.system) / 1e6, wall };
+}
+
+function benchImage(label, path, options = {}) {
+  if (!existsSync(path)) {
+    console.log(`${label.padEnd(40)} skipped: ${path} not found`);
+    return;
+  }
+  const bytes = readFileSync(path);
+  const runs = [];
+  for (let k = 0; k < REPEATS; k++) {
+    const m = new engine.Machine({ memoryMB: 16 });
+    m.load(bytes, options.load ?? {});
+    const { result, cpu, wall } = cpuSeconds(() => m.run(options.maxInstructions ?? 2e9));
+    if (result.reason !== 'exit' && result.reason !== 'halt') {
+      console.log(`${label.padEnd(40)} failed: stopped with ${result.reason} after ${result.instructions} instructions`);
+      return;
+    }
+    runs.push({ mips: result.instructions / cpu / 1e6, instructions: result.instructions, cpu, wall });
+  }
+  runs.sort((a, b) => b.mips - a.mips);
+  const best = runs[0];
+  const worst = runs[runs.length - 1];
+  console.log(
+    `${label.padEnd(40)} ${best.mips.toFixed(1).padStart(7)} MIPS  (${best.instructions} instructions, ` +
+      `${best.cpu.toFixed(2)} s CPU; worst of ${runs.length}: ${worst.mips.toFixed(1)} MIPS)`,
+  );
+}
+
+console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
+benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));

@@ -1,0 +1,7 @@
+// The engine's public API for tools outside engine/ (benchmarks, the debug adapter, tests).
+
+export { Machine, type MachineOptions, type RunResult, type StopReason, type MachineSnapshot } from './machine/machine';
+export { Cpu, SEGMENT_NAMES } from './cpu/cpu';
+export { EVENT_NAMES, type EventName, type EventMap } from './events';
+export { formatEvent } from './trace';
+export { loadImage, detectFormat, ImageError, type LoadOptions, type LoadedImage } from './machine/loaders';
