@@ -1,0 +1,38 @@
+// The built-in firmware (bios.asm): its bytes, with the configuration block filled in for the machine at hand.
+// The bytes come from bios-image.ts, generated from bios.bin, so bundles need no file next to them.
+
+import { BIOS_IMAGE_BASE64 } from './bios-image';
+
+/** Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes. */
+const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
+
+export const BIOS_SIZE = 0x10000;
+
+let pristine: Uint8Array | null = null;
+
+/** The firmware exactly as assembled (a fresh copy). */
+export function rawBiosImage(): Uint8Array {
+  if (!pristine) pristine = new Uint8Array(Buffer.from(BIOS_IMAGE_BASE64, 'base64'));
+  return pristine.slice();
+}
+
+export interface FirmwareConfig {
+  /** Installed RAM in bytes, reported by INT 15h (E820h, E801h, 88h). */
+  memorySize: number;
+}
+
+/** Offset of the configuration block's signature in the image. */
+export function configOffset(image: Uint8Array): number {
+  for (let o = 0; o + 8 <= image.length; o += 4) {
+    if (CONFIG_SIGNATURE.every((b, i) => image[o + i] === b)) return o;
+  }
+  throw new Error('the firmware image has no configuration block (RSCF)');
+}
+
+/** A copy of the firmware with its configuration block filled in. */
+export function biosImage(config: FirmwareConfig): Uint8Array {
+  const image = rawBiosImage();
+  const o = configOffset(image);
+  new DataView(image.buffer).setUint32(o + 4, config.memorySize >>> 0, true);
+  return image;
+}
