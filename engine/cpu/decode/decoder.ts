@@ -45,6 +45,8 @@ interface CompiledRow {
   handler: Handler | undefined;
 }
 
+const FIXED_REGISTER_OPERANDS = new Set(['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'DX', 'CL']);
+
 function compileForm(form: string): CompiledForm {
   const c: CompiledForm = {
     modrm: false,
@@ -57,6 +59,8 @@ function compileForm(form: string): CompiledForm {
   const sizeOf = (letter: string): number =>
     letter === 'b' ? 1 : letter === 'w' ? 2 : letter === 'd' ? 4 : letter === 'v' ? 0 : -1;
   for (const operand of form.split(',').filter((s) => s.length > 0)) {
+    // Fixed register operands (PUSH ES, IN AL,DX, SHL r/m,CL) add no ModRM byte, whatever their first letter.
+    if (FIXED_REGISTER_OPERANDS.has(operand)) continue;
     const kind = operand[0];
     const letter = operand.slice(1);
     let size = -1;

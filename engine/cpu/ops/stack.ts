@@ -1,5 +1,178 @@
-// Instruction handlers: stack (registered in ops/index.ts; rows in decode/table.ts).
+// Stack instructions: PUSH/POP of registers, memory, immediates and segment registers, PUSHA/POPA, PUSHF/POPF,
+// ENTER and LEAVE (SDM vol. 2 PUSH, POP, PUSHA, POPA, PUSHF, POPF, ENTER, LEAVE).
+//
+// Every handler checks all stack accesses before it changes a register, so a #SS or #PF leaves the instruction
+// restartable. The stack width (SP or ESP) is SS.B (cpu.stack32); the width of each slot is the operand size.
 
-import type { Handler } from '../decode/instr';
+import type { Cpu } from '../cpu';
+import { EBP, ESP, SS } from '../cpu';
+import type { Handler, Instr } from '../decode/instr';
+import { fault, rule, VEC_GP } from '../faults';
+import { AC, ARITH, DF, ID, IF, IOPL, IOPL_SHIFT, NT, RF, TF, VM } from '../flags';
 
-export const handlers: Record<string, Handler> = {};
+const R_GP_V86_PUSHF = rule('pushf.v86-iopl', 'PUSHF in virtual-8086 mode with IOPL < 3 (and CR4.VME = 0)', 'SDM 2 PUSHF');
+const R_GP_V86_POPF = rule('popf.v86-iopl', 'POPF in virtual-8086 mode with IOPL < 3 (and CR4.VME = 0)', 'SDM 2 POPF');
+
+/** Stack offset `delta` bytes from `sp`, wrapped to the stack width. */
+function stackOffset(cpu: Cpu, sp: number, delta: number): number {
+  return cpu.stack32 ? (sp + delta) >>> 0 : (sp + delta) & 0xffff;
+}
+
+function sizeValue(size: number, v: number): number {
+  return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
+}
+
+/** The EFLAGS bits POPF may write at all on this model (SDM 1 §3.4.3: AC and ID exist from the 486 on). */
+function popfModelMask(cpu: Cpu): number {
+  const base = ARITH | TF | IF | DF | IOPL | NT;
+  return cpu.model === '386' ? base : base | AC | ID;
+}
+
+/**
+ * The bits POPF changes (SDM 2 POPF, Operation): IOPL only at CPL 0 (real mode counts as CPL 0); IF only when
+ * CPL ≤ IOPL; VM, RF, VIF and VIP never (a 32-bit POPF clears RF). Forbidden bits keep their value silently.
+ */
+function popfWritableMask(cpu: Cpu, iopl: number): number {
+  let mask = popfModelMask(cpu);
+  if ((cpu.flags & VM) !== 0) return mask & ~IOPL; // V86 with IOPL = 3 (IOPL < 3 faulted before)
+  if (cpu.cpl > 0) mask &= ~IOPL;
+  if (cpu.cpl > iopl) mask &= ~IF;
+  return mask;
+}
+
+export const handlers: Record<string, Handler> = {
+  /** PUSH r (50–57). PUSH (E)SP pushes the value it had before the instruction (SDM PUSH, 286 and later). */
+  pushZ(cpu: Cpu, i: Instr): void {
+    cpu.push(i.size, cpu.getReg(i.size, i.reg));
+  },
+
+  /** POP r (58–5F). POP (E)SP: the stack pointer is incremented first, then receives the popped value. */
+  popZ(cpu: Cpu, i: Instr): void {
+    const v = cpu.pop(i.size);
+    cpu.setReg(i.size, i.reg, v);
+  },
+
+  /** PUSH r/m (FF /6): the operand is read (its address computed with the old ESP) before the push. */
+  pushE(cpu: Cpu, i: Instr): void {
+    cpu.push(i.size, cpu.readRm(i, i.size));
+  },
+
+  /**
+   * POP r/m (8F /0). SDM POP: with ESP as a base register the address is computed after ESP is incremented; a
+   * fault on the store leaves ESP at its old value (the stack pointer is committed last).
+   */
+  popE(cpu: Cpu, i: Instr): void {
+    const oldSp = cpu.sp;
+    const v = cpu.readMem(SS, oldSp, i.size);
+    const newSp = stackOffset(cpu, oldSp, i.size);
+    if (i.rm >= 0) {
+      cpu.sp = newSp;
+      cpu.setReg(i.size, i.rm, v);
+      return;
+    }
+    cpu.sp = newSp;
+    const off = cpu.ea(i);
+    cpu.sp = oldSp;
+    cpu.writeMem(i.seg, off, i.size, v);
+    cpu.sp = newSp;
+  },
+
+  /** PUSH imm (68 Iv, 6A Ibs sign-extended to the operand size). */
+  pushI(cpu: Cpu, i: Instr): void {
+    cpu.push(i.size, sizeValue(i.size, i.imm));
+  },
+
+  /**
+   * PUSH Sreg (06 0E 16 1E, 0F A0, 0F A8). With a 32-bit operand size the stack pointer moves by 4 but the 386 and
+   * 486 store only the 16-bit selector, leaving the upper half of the slot unchanged (SDM PUSH: "If the source
+   * operand is a segment register (16 bits) and the operand size is 32 bits, either a zero-extended value is pushed
+   * on the stack or the segment selector is written on the stack using a 16-bit move" — the latter on these chips).
+   */
+  pushSeg(cpu: Cpu, i: Instr): void {
+    const sp = stackOffset(cpu, cpu.sp, -i.size);
+    cpu.write16(SS, sp, cpu.segSel[i.arg]);
+    cpu.sp = sp;
+  },
+
+  /** PUSHA/PUSHAD (60): EAX ECX EDX EBX, the original ESP, EBP ESI EDI. All eight slots are checked first. */
+  pusha(cpu: Cpu, i: Instr): void {
+    const size = i.size;
+    const sp = cpu.sp;
+    for (let k = 1; k <= 8; k++) cpu.checkWrite(SS, stackOffset(cpu, sp, -k * size), size);
+    // ESP itself changes only at the end, so its slot receives the original value.
+    for (let n = 0; n < 8; n++) cpu.writeMem(SS, stackOffset(cpu, sp, -(n + 1) * size), size, cpu.getReg(size, n));
+    cpu.sp = stackOffset(cpu, sp, -8 * size);
+  },
+
+  /** POPA/POPAD (61): EDI ESI EBP, (skip ESP's slot), EBX EDX ECX EAX; all reads happen before any register changes. */
+  popa(cpu: Cpu, i: Instr): void {
+    const size = i.size;
+    const sp = cpu.sp;
+    for (let k = 0; k < 8; k++) cpu.checkRead(SS, stackOffset(cpu, sp, k * size), size);
+    for (let k = 0; k < 8; k++) {
+      const n = 7 - k;
+      if (n === ESP) continue;
+      cpu.setReg(size, n, cpu.readMem(SS, stackOffset(cpu, sp, k * size), size));
+    }
+    cpu.sp = stackOffset(cpu, sp, 8 * size);
+  },
+
+  /**
+   * PUSHF/PUSHFD (9C). The image of a 32-bit push has VM and RF cleared (SDM PUSHF). In V86 mode with IOPL < 3
+   * it faults (#GP(0); CR4.VME is not modelled).
+   */
+  pushf(cpu: Cpu, i: Instr): void {
+    const flags = cpu.getEflags();
+    if ((flags & VM) !== 0 && (flags & IOPL) !== IOPL) fault(VEC_GP, 0, R_GP_V86_PUSHF);
+    cpu.push(i.size, i.size === 4 ? (flags & ~(VM | RF)) >>> 0 : flags & 0xffff);
+  },
+
+  /** POPF/POPFD (9D): see popfWritableMask for which bits the popped image may change. */
+  popf(cpu: Cpu, i: Instr): void {
+    const old = cpu.getEflags();
+    const iopl = (old & IOPL) >> IOPL_SHIFT;
+    if ((old & VM) !== 0 && iopl < 3) fault(VEC_GP, 0, R_GP_V86_POPF);
+    const v = cpu.pop(i.size);
+    let mask = popfWritableMask(cpu, iopl);
+    if (i.size === 2) mask &= 0xffff;
+    let next = (old & ~mask) | (v & mask);
+    if (i.size === 4) next &= ~RF;
+    cpu.setEflags(next);
+  },
+
+  /**
+   * ENTER imm16, imm8 (C8), after SDM ENTER's Operation: push (E)BP; FrameTemp = the new stack pointer; for
+   * nesting level L (imm8 mod 32) copy L−1 frame pointers from the old frame and push FrameTemp; then (E)BP ←
+   * FrameTemp and the stack pointer drops by imm16. Registers are written only after every stack access succeeded.
+   */
+  enter(cpu: Cpu, i: Instr): void {
+    const size = i.size;
+    const allocSize = i.imm & 0xffff;
+    const level = i.imm2 & 31;
+    let sp = stackOffset(cpu, cpu.sp, -size);
+    cpu.writeMem(SS, sp, size, cpu.getReg(size, EBP));
+    const frameTemp = sp;
+    if (level > 0) {
+      let bp = cpu.stack32 ? cpu.regs[EBP] >>> 0 : cpu.getReg(2, EBP);
+      for (let k = 1; k < level; k++) {
+        bp = stackOffset(cpu, bp, -size);
+        const v = cpu.readMem(SS, bp, size);
+        sp = stackOffset(cpu, sp, -size);
+        cpu.writeMem(SS, sp, size, v);
+      }
+      sp = stackOffset(cpu, sp, -size);
+      cpu.writeMem(SS, sp, size, frameTemp);
+    }
+    sp = stackOffset(cpu, sp, -allocSize);
+    cpu.setReg(size, EBP, frameTemp);
+    cpu.sp = sp;
+  },
+
+  /** LEAVE (C9): (E)SP ← (E)BP by stack width, then (E)BP ← pop by operand size. */
+  leave(cpu: Cpu, i: Instr): void {
+    const sp = cpu.stack32 ? cpu.regs[EBP] >>> 0 : cpu.getReg(2, EBP);
+    const v = cpu.readMem(SS, sp, i.size);
+    cpu.sp = stackOffset(cpu, sp, i.size);
+    cpu.setReg(i.size, EBP, v);
+  },
+};
