@@ -28,7 +28,7 @@ export function differenceFrom286(test: MooTest): string | null {
   // The file's BYTS chunk holds the instruction followed by the terminating HLT.
   const length = test.bytes.length - 1;
   if (length > MAX_LENGTH_286) {
-    return `instruction of ${length} bytes: the 286 faults beyond ${MAX_LENGTH_286} bytes, a 386 accepts up to 15`;
+    return `instruction longer than ${MAX_LENGTH_286} bytes: the 286 faults, a 386 accepts up to 15`;
   }
   if (form.lock && !lockableOn386(form) && test.exception?.vector !== VECTOR_UD) {
     return 'LOCK on an instruction that does not accept it: #UD on a 386 (SDM LOCK), ignored by the 286';
@@ -39,8 +39,8 @@ export function differenceFrom286(test: MooTest): string | null {
   }
   const popped = poppedFlagsImage(test, form);
   if (popped !== null && (popped & FLAGS_IOPL_NT) !== 0) {
-    return `${op === 0x9d ? 'POPF' : 'IRET'} pops FLAGS 0x${popped.toString(16)}: the 286 forces bits 12–15 to 0 in ` +
-      'real mode, a 386 loads IOPL and NT';
+    return `${op === 0x9d ? 'POPF' : 'IRET'} pops a FLAGS image with IOPL or NT set: the 286 forces bits 12–15 to 0 ` +
+      'in real mode, a 386 loads IOPL and NT';
   }
   if (test.exception?.vector === VECTOR_GP && crossesStackLimit(test, form, reg)) {
     return 'a word access at SS:FFFF: #GP (13) on the 286, #SS (12) on a 386';

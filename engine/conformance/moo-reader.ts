@@ -75,6 +75,9 @@ export function unpackMoo(bytes: Uint8Array): Uint8Array {
 export function readMoo(raw: Uint8Array): MooFile {
   const bytes = unpackMoo(raw);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'MOO ') {
+    throw new MooFormatError("not a MOO file: it does not start with a 'MOO ' chunk");
+  }
   const top = new Cursor(view, 0, bytes.byteLength);
   const chunks = top.chunks();
   const first = chunks.next();

@@ -63,7 +63,7 @@ export function runTest(test: MooTest, env: TestEnvironment): TestOutcome {
     return d ? { status: 'failed', reason: describeDifference(d), difference: d } : { status: 'passed' };
   } catch (e) {
     if (e instanceof VectorSetupError) return { status: 'failed', reason: `bad vector: ${e.message}`, difference: null };
-    return { status: 'failed', reason: `engine error: ${(e as Error).stack ?? e}`, difference: null };
+    return { status: 'failed', reason: `engine error: ${engineErrorText(e)}`, difference: null };
   } finally {
     mem.clearTouched(); // the initial RAM was stored through the same memory, so this clears it too
   }
@@ -100,4 +100,11 @@ function execute(cpu: Cpu, env: TestEnvironment): string | null {
     if (cpu.shutdown) return 'the CPU shut down (triple fault)';
   }
   return `no HLT within ${env.stepLimit} steps (CS:EIP ${cpu.segSel[1].toString(16)}:${cpu.eip.toString(16)})`;
+}
+
+/** An engine exception as one line: its message and where it was thrown. */
+function engineErrorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const at = e.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+  return at ? `${e.message} (${at})` : e.message;
 }
