@@ -1,5 +1,106 @@
-// Instruction handlers: bcd (registered in ops/index.ts; rows in decode/table.ts).
+// Decimal adjust instructions (SDM vol. 2 DAA, DAS, AAA, AAS, AAM, AAD).
+//
+// The SDM's pseudocode is followed literally (AAA/AAS adjust all of AX by 106h, as the 386 does). Undefined flags:
+// DAA/DAS OF = signed overflow of the adjustment applied to AL; AAA/AAS SF/ZF/PF from the final AL and OF = 0;
+// AAM clears OF/AF/CF; AAD reports the flags of the 8-bit addition AL + AH × imm8 it performs.
 
+import { Cpu } from '../cpu';
 import type { Handler } from '../decode/instr';
+import { fault, rule, VEC_DE } from '../faults';
+import { AF, CF, LOP_ADD, OF, PF, SF, ZF } from '../flags';
 
-export const handlers: Record<string, Handler> = {};
+const R_AAM_ZERO = rule('aam.divide-by-zero', 'AAM with an immediate divisor of 0', 'SDM 2 AAM');
+
+const ALL = CF | PF | AF | ZF | SF | OF;
+
+/** OF of AL going from `before` to `after` through an addition (positive → negative) or a subtraction. */
+function adjustOverflow(before: number, after: number, subtract: boolean): number {
+  const overflow = subtract ? before & ~after & 0x80 : ~before & after & 0x80;
+  return overflow !== 0 ? OF : 0;
+}
+
+export const handlers: Record<string, Handler> = {
+  daa(cpu) {
+    const oldAl = cpu.regs8[0];
+    const oldCf = cpu.getCF();
+    let al = oldAl;
+    let f = 0;
+    if ((al & 0x0f) > 9 || cpu.getAF()) {
+      const sum = al + 6;
+      al = sum & 0xff;
+      f |= AF;
+      if (oldCf || sum > 0xff) f |= CF;
+    }
+    if (oldAl > 0x99 || oldCf) {
+      al = (al + 0x60) & 0xff;
+      f |= CF;
+    } else {
+      f &= ~CF;
+    }
+    cpu.regs8[0] = al;
+    cpu.setFlagBits(ALL, f | Cpu.szp(al, 1) | adjustOverflow(oldAl, al, false));
+  },
+
+  das(cpu) {
+    const oldAl = cpu.regs8[0];
+    const oldCf = cpu.getCF();
+    let al = oldAl;
+    let f = 0;
+    if ((al & 0x0f) > 9 || cpu.getAF()) {
+      const diff = al - 6;
+      al = diff & 0xff;
+      f |= AF;
+      if (oldCf || diff < 0) f |= CF;
+    }
+    if (oldAl > 0x99 || oldCf) {
+      al = (al - 0x60) & 0xff;
+      f |= CF;
+    }
+    cpu.regs8[0] = al;
+    cpu.setFlagBits(ALL, f | Cpu.szp(al, 1) | adjustOverflow(oldAl, al, true));
+  },
+
+  aaa(cpu) {
+    let ax = cpu.regs16[0];
+    let f = 0;
+    if ((ax & 0x0f) > 9 || cpu.getAF()) {
+      ax = (ax + 0x106) & 0xffff;
+      f = AF | CF;
+    }
+    ax &= 0xff0f;
+    cpu.regs16[0] = ax;
+    cpu.setFlagBits(ALL, f | Cpu.szp(ax & 0xff, 1));
+  },
+
+  aas(cpu) {
+    let ax = cpu.regs16[0];
+    let f = 0;
+    if ((ax & 0x0f) > 9 || cpu.getAF()) {
+      ax = (ax - 6) & 0xffff;
+      ax = (ax - 0x100) & 0xffff;
+      f = AF | CF;
+    }
+    ax &= 0xff0f;
+    cpu.regs16[0] = ax;
+    cpu.setFlagBits(ALL, f | Cpu.szp(ax & 0xff, 1));
+  },
+
+  aam(cpu, i) {
+    const base = i.imm & 0xff;
+    if (base === 0) fault(VEC_DE, -1, R_AAM_ZERO);
+    const al = cpu.regs8[0];
+    const q = Math.floor(al / base);
+    const r = al - q * base;
+    cpu.regs8[1] = q;
+    cpu.regs8[0] = r;
+    cpu.setFlagBits(ALL, Cpu.szp(r, 1));
+  },
+
+  aad(cpu, i) {
+    const al = cpu.regs8[0];
+    const product = (cpu.regs8[1] * (i.imm & 0xff)) & 0xff;
+    const res = (al + product) & 0xff;
+    cpu.regs16[0] = res;
+    cpu.setLazyFlags(LOP_ADD, al, product, res, 1, 0);
+  },
+};
