@@ -3,6 +3,9 @@
 // protected mode, a boot signature at byte 510 makes it a boot sector, a Multiboot magic a Multiboot kernel.
 // Pure text analysis; the assembler remains the judge of the source itself.
 import type { ImageFormat } from './config';
+import { parseNasmNumber } from './nasm-number';
+
+export { parseNasmNumber };
 
 export interface SourceLaunchHints {
   format?: ImageFormat;
@@ -25,28 +28,6 @@ export function stripComment(line: string): string {
     else if (c === ';') return line.slice(0, i);
   }
   return line;
-}
-
-/** Reads a NASM numeric constant in any of its radix notations; undefined when the text is not one. */
-export function parseNasmNumber(text: string): number | undefined {
-  const t = text.trim().replace(/_/g, '').toLowerCase();
-  const forms: [RegExp, number][] = [
-    [/^(?:0x|0h)([0-9a-f]+)$/, 16],
-    [/^\$([0-9][0-9a-f]*)$/, 16],
-    [/^([0-9][0-9a-f]*)[hx]$/, 16],
-    [/^(?:0b|0y)([01]+)$/, 2],
-    [/^([01]+)[by]$/, 2],
-    [/^(?:0o|0q)([0-7]+)$/, 8],
-    [/^([0-7]+)[oq]$/, 8],
-    [/^(?:0d|0t)([0-9]+)$/, 10],
-    [/^([0-9]+)[dt]$/, 10],
-    [/^([0-9]+)$/, 10],
-  ];
-  for (const [re, radix] of forms) {
-    const m = re.exec(t);
-    if (m) return parseInt(m[1], radix);
-  }
-  return undefined;
 }
 
 export function launchHintsFromSource(text: string): SourceLaunchHints {

@@ -7,3 +7,9 @@ declare module 'vscode-languageclient/node' {
 declare module 'vscode-languageserver/node' {
   export * from 'vscode-languageserver/lib/node/main';
 }
+declare module 'vscode-languageserver-protocol/node' {
+  export * from 'vscode-languageserver-protocol/lib/node/main';
+}
+declare module 'vscode-jsonrpc/node' {
+  export * from 'vscode-jsonrpc/lib/node/main';
+}
