@@ -85,7 +85,7 @@ export function compareMemory(cpu: Cpu, test: MooTest, profile: CpuProfile, flag
   const expected = new Map<number, number>();
   for (const e of test.initial.ram) expected.set(e.address, e.value);
   for (const e of test.final.ram) expected.set(e.address, e.value);
-  const flagsAt = test.exception?.flagAddress;
+  const flagsAt = pushedFlagsAddress(test);
   const pushedFlagsMask = (profile.comparedFlags & flagMask) & WORD;
   for (const [address, value] of expected) {
     let want = value;
@@ -101,4 +101,18 @@ export function compareMemory(cpu: Cpu, test: MooTest, profile: CpuProfile, flag
     }
   }
   return null;
+}
+
+/**
+ * Where the exception's FLAGS image lies. The EXCP chunk records it, but the 286 capture rounds it down to the
+ * even bus address when the stack pointer is odd; in real mode the image is the word at SS:(final SP + 4) (the
+ * delivery pushed FLAGS, CS, IP), so when that lies one byte above the record, it is the true address.
+ */
+export function pushedFlagsAddress(test: MooTest): number | undefined {
+  const recorded = test.exception?.flagAddress;
+  if (recorded === undefined) return undefined;
+  const reg = (a: string, b: string) =>
+    test.final.regs?.values.get(a) ?? test.final.regs?.values.get(b) ?? test.initial.regs!.values.get(a) ?? test.initial.regs!.values.get(b) ?? 0;
+  const computed = (reg('ss', 'ss') & 0xffff) * 16 + ((reg('sp', 'esp') + 4) & 0xffff);
+  return computed === recorded + 1 ? computed : recorded;
 }

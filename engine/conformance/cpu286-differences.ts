@@ -45,6 +45,10 @@ export function differenceFrom286(test: MooTest): string | null {
   if (test.exception?.vector === VECTOR_GP && crossesStackLimit(test, form, reg)) {
     return 'a word access at SS:FFFF: #GP (13) on the 286, #SS (12) on a 386';
   }
+  if (test.exception?.vector === VECTOR_GP && stringIndexAtSegmentEnd(form, reg)) {
+    return 'word string instruction at offset FFFF: the 286 has already advanced SI/DI (and CX) when it raises ' +
+      '#GP, a 386 faults before changing them (the instruction restarts)';
+  }
   return null;
 }
 
@@ -70,4 +74,15 @@ function crossesStackLimit(test: MooTest, form: InstructionForm, reg: (name: str
   const size = memoryOperandSize(form);
   if (ea && ea.segment === SREG_SS && size >= 2 && ea.offset + size - 1 > OFFSET_MASK_16) return true;
   return stackWordOffsets(form, reg('sp'), reg('bp')).some((o) => (o & OFFSET_MASK_16) === OFFSET_MASK_16);
+}
+
+/** Word string instructions and the index registers they address (SI: source, DI: destination). */
+const WORD_STRING_INDEXES: Record<number, ('si' | 'di')[]> = {
+  0xa5: ['si', 'di'], 0xa7: ['si', 'di'], 0xab: ['di'], 0xad: ['si'], 0xaf: ['di'], 0x6d: ['di'], 0x6f: ['si'],
+};
+
+/** True for a word string instruction whose SI or DI operand starts at offset 0xFFFF (the word runs past it). */
+function stringIndexAtSegmentEnd(form: InstructionForm, reg: (name: string) => number): boolean {
+  const indexes = WORD_STRING_INDEXES[form.opcode];
+  return indexes !== undefined && indexes.some((r) => reg(r) === OFFSET_MASK_16);
 }

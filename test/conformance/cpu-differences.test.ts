@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pushedFlagsAddress } from '../../engine/conformance/compare-state';
 import { differenceFrom286 } from '../../engine/conformance/cpu286-differences';
 import { differenceFrom8088 } from '../../engine/conformance/cpu8088-differences';
 import { readMoo } from '../../engine/conformance/moo-reader';
@@ -62,6 +63,15 @@ describe('286 tests a 386 cannot match', () => {
     expect(differenceFrom286(test286([0x07], { sp: 0xffff }))).toBeNull(); // no #GP recorded: nothing to explain
   });
 
+  it('word string instructions faulting at offset FFFF (the 286 advances SI/DI first)', () => {
+    const gp = { exception: { vector: 13, flagAddress: 0 } };
+    expect(differenceFrom286(test286([0xa5], { si: 0xffff }, gp))).toMatch(/string instruction/); // movsw
+    expect(differenceFrom286(test286([0x6d], { di: 0xffff }, gp))).toMatch(/string instruction/); // insw
+    expect(differenceFrom286(test286([0x6d], { si: 0xffff }, gp))).toBeNull(); // insw does not use SI
+    expect(differenceFrom286(test286([0xa4], { si: 0xffff }, gp))).toBeNull(); // movsb fits
+    expect(differenceFrom286(test286([0xa5], { si: 0xffff }))).toBeNull(); // no #GP recorded
+  });
+
   it('ordinary instructions have no difference', () => {
     expect(differenceFrom286(test286([0x00, 0x07]))).toBeNull();
     expect(differenceFrom286(test286([0xf3, 0xa4]))).toBeNull();
@@ -81,5 +91,20 @@ describe('8088 tests a 386 cannot match', () => {
     expect(differenceFrom8088(t([0xf6, 0xf3], {}, { exception: { vector: 0, flagAddress: 0 } }))).toMatch(/divide error/);
     expect(differenceFrom8088(t([0x01, 0x04], { si: 0xffff }))).toMatch(/wraps/);
     expect(differenceFrom8088(t([0x00, 0x04], { si: 0xffff }))).toBeNull();
+  });
+});
+
+describe('the FLAGS image an exception pushed', () => {
+  it('takes the odd address when the capture rounded it down to the even bus address', () => {
+    // SS:SP = 0x8DC5:0x7255 before a divide error; after the 3-word frame SP = 0x724F, FLAGS at SS:0x7253.
+    const odd = test286([0xf6, 0xf3], { ss: 0x8dc5, sp: 0x7255 }, {
+      final: { regs: { sp: 0x724f } }, exception: { vector: 0, flagAddress: 0x94ea2 },
+    });
+    expect(pushedFlagsAddress(odd)).toBe(0x94ea3);
+    const even = test286([0xf6, 0xf3], { ss: 0x8dc5, sp: 0x7256 }, {
+      final: { regs: { sp: 0x7250 } }, exception: { vector: 0, flagAddress: 0x94ea4 },
+    });
+    expect(pushedFlagsAddress(even)).toBe(0x94ea4);
+    expect(pushedFlagsAddress(test286([0x90]))).toBeUndefined();
   });
 });
