@@ -1,0 +1,118 @@
+// Packages the extension with @vscode/vsce the way `npm run package` does and checks the .vsix (a zip) holds what
+// VS Code needs to run it, and nothing of the sources, tests or node_modules. Only the extension's and language
+// server's bundles are rebuilt here; the adapter bundle is built only when missing, so that other suites that are
+// running the adapter at the same time never see it half-written.
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+
+interface ZipEntry {
+  name: string;
+  read: () => Buffer;
+}
+
+/** Lists a zip's entries from its central directory (APPNOTE.TXT §4.3.12, §4.3.16). */
+function readZip(zip: Buffer): ZipEntry[] {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error('not a zip: no end of central directory record');
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const localHeader = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    entries.push({
+      name,
+      read: () => {
+        const dataStart = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
+        const data = zip.subarray(dataStart, dataStart + compressedSize);
+        return method === 8 ? inflateRawSync(data) : Buffer.from(data);
+      },
+    });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+const bundle = (entry: string, out: string, external: string[] = []) =>
+  build({ entryPoints: [join(root, entry)], outfile: join(root, out), bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external, logLevel: 'error' });
+
+let entries: ZipEntry[];
+let names: string[];
+const adapterSourceExists = existsSync(join(root, 'debug-adapter/main.ts'));
+
+beforeAll(async () => {
+  await bundle('extension/extension.ts', 'dist/extension.js', ['vscode']);
+  await bundle('extension/server/server.ts', 'dist/server.js');
+  if (adapterSourceExists && !existsSync(join(root, 'dist/adapter.js'))) await bundle('debug-adapter/main.ts', 'dist/adapter.js');
+  const out = join(mkdtempSync(join(tmpdir(), 'ringside-vsix-')), 'ringside.vsix');
+  const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+  entries = readZip(readFileSync(out));
+  names = entries.map((e) => e.name);
+});
+
+describe('ringside.vsix', () => {
+  it('holds the bundles, grammars, language configuration, icon and documents', () => {
+    for (const name of [
+      'extension/package.json',
+      'extension/dist/extension.js',
+      'extension/dist/server.js',
+      'extension/bin/ringside.js',
+      'extension/syntaxes/nasm.tmLanguage.json',
+      'extension/syntaxes/ringside-trace.tmLanguage.json',
+      'extension/language-configuration.json',
+      'extension/extension/icon.png',
+      'extension/readme.md',
+      'extension/changelog.md',
+      'extension/LICENSE.txt',
+      'extension.vsixmanifest',
+    ]) {
+      expect(names, name).toContain(name);
+    }
+  });
+
+  it.skipIf(!adapterSourceExists)('holds the debug adapter bundle that bin/ringside.js starts', () => {
+    expect(names).toContain('extension/dist/adapter.js');
+  });
+
+  it('holds no sources, tests, source maps, examples or node_modules', () => {
+    const unwanted = names.filter((n) => /\.ts$|\.map$|\/node_modules\/|^extension\/(?:test|examples|engine|debug-adapter|scripts|bench)\//.test(n));
+    expect(unwanted).toEqual([]);
+    expect(names.length).toBeLessThanOrEqual(16);
+  });
+
+  it('holds every file its package.json points at', () => {
+    const manifest = JSON.parse(entries.find((e) => e.name === 'extension/package.json')!.read().toString('utf8'));
+    const referenced = [
+      manifest.main,
+      manifest.icon,
+      ...manifest.contributes.grammars.map((g: { path: string }) => g.path),
+      ...manifest.contributes.languages.filter((l: { configuration?: string }) => l.configuration).map((l: { configuration: string }) => l.configuration),
+    ].map((p: string) => `extension/${p.replace(/^\.\//, '')}`);
+    for (const file of referenced) expect(names, file).toContain(file);
+  });
+
+  it('ships bundles that need nothing from node_modules at run time (packaged with --no-dependencies)', () => {
+    const allowed = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'vscode']);
+    for (const name of ['extension/dist/extension.js', 'extension/dist/server.js']) {
+      const code = entries.find((e) => e.name === name)!.read().toString('utf8');
+      const required = [...code.matchAll(/\brequire\("([^"./][^"]*)"\)/g)].map((m) => m[1]);
+      expect(required.filter((r) => !allowed.has(r)), name).toEqual([]);
+      expect(required, `${name} requires node built-ins`).toContain(name.endsWith('extension.js') ? 'vscode' : 'path');
+    }
+  });
+});
