@@ -46,4 +46,8 @@ export function assemble(example: ExampleFolder, output: string): void {
   if (result.status !== 0 || !existsSync(output)) {
     throw new Error(`nasm failed on ${example.asm}:\n${result.stderr || result.error?.message}`);
   }
+  // A warning (a truncated constant, an operand out of range) means the image is not what the source says.
+  if (result.stderr.trim() !== '') {
+    throw new Error(`nasm warned on ${example.asm}:\n${result.stderr}`);
+  }
 }

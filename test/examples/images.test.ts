@@ -26,7 +26,9 @@ function firstDifference(a: Buffer, b: Buffer): string {
 describe('example guests', () => {
   it('are present', () => {
     expect(examples.map((e) => e.name)).toEqual(
-      expect.arrayContaining(['hello', 'descriptor-cache', 'exceptions', 'bench-loop']),
+      expect.arrayContaining([
+        'hello', 'descriptor-cache', 'exceptions', 'bench-loop', 'rings', 'tasks', 'paging', 'v86', 'timer', 'seed-sequence',
+      ]),
     );
   });
 
