@@ -49,7 +49,9 @@ beforeAll(async () => {
   server = spawn(process.execPath, [out, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   server.stderr!.on('data', (d) => (stderr += String(d)));
   connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
-  connection.onNotification('textDocument/publishDiagnostics', (p: PublishedDiagnostics) => published.push(p));
+  connection.onNotification('textDocument/publishDiagnostics', (p: PublishedDiagnostics) => {
+    published.push(p);
+  });
   connection.listen();
   const init = (await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as {
     capabilities: Record<string, unknown>;
