@@ -1,0 +1,163 @@
+// Steps that far JMP, far CALL, far RET, IRET and interrupt delivery share when they load CS (SDM 2 JMP, CALL,
+// RET, IRET, INT n — Operation; SDM 3A §5.8): the real/V86 load, the protected-mode code-segment checks of a
+// direct transfer, and the final commit ("branch far").
+//
+// Each mechanism keeps its own rule ids (a rule names one check of one instruction), so the checks take a rule
+// set from the caller.
+
+import type { Cpu } from '../cpu';
+import { CR0_PE, CS } from '../cpu';
+import type { SegmentLoadCause } from '../../events';
+import { fault, rule, selectorError, VEC_GP, VEC_NP, type FaultRule } from '../faults';
+import { VM } from '../flags';
+import { accessRightsOf, Descriptor, describeType } from './descriptor';
+import { fetchDescriptor, hex4, isNullSelector, markAccessed, selectorRpl } from './descriptor-table';
+import { AR_V86 } from './segment-load';
+
+/** The rules a direct far JMP or CALL to a code segment checks, in the SDM's order. */
+export interface DirectCodeRules {
+  /** The target selector is NULL → #GP(0). */
+  readonly null: FaultRule;
+  /** The selector lies beyond its descriptor table → #GP(selector). */
+  readonly tableLimit: FaultRule;
+  /** Not a code segment, call gate, task gate or TSS → #GP(selector). */
+  readonly type: FaultRule;
+  /** Conforming: DPL > CPL → #GP(selector). */
+  readonly conformingDpl: FaultRule;
+  /** Non-conforming: RPL > CPL → #GP(selector). */
+  readonly rpl: FaultRule;
+  /** Non-conforming: DPL ≠ CPL → #GP(selector). */
+  readonly dpl: FaultRule;
+  /** Not present → #NP(selector). */
+  readonly notPresent: FaultRule;
+  /** The new EIP lies beyond the new CS limit → #GP(0). */
+  readonly eipLimit: FaultRule;
+}
+
+/** The rules a far RET or IRET checks on the return CS (SDM 2 RET / IRET, "PROTECTED-MODE-RETURN"). */
+export interface ReturnCodeRules {
+  readonly null: FaultRule;
+  readonly tableLimit: FaultRule;
+  readonly type: FaultRule;
+  /** Return selector RPL < CPL → #GP(selector). */
+  readonly rplLtCpl: FaultRule;
+  /** Conforming and DPL > RPL → #GP(selector). */
+  readonly conformingDpl: FaultRule;
+  /** Non-conforming and DPL ≠ RPL → #GP(selector). */
+  readonly dpl: FaultRule;
+  readonly notPresent: FaultRule;
+  readonly eipLimit: FaultRule;
+}
+
+/** The direct-transfer rule set of far JMP (`far-jmp.*`) or far CALL (`far-call.*`), in the SDM's words. */
+export function directCodeRules(prefix: 'far-jmp' | 'far-call', sdm: string): DirectCodeRules {
+  return {
+    null: rule(`${prefix}.null`, 'the segment selector in the target operand is NULL', sdm),
+    tableLimit: rule(`${prefix}.table-limit`, 'the segment selector index is not within the descriptor table limits', sdm),
+    type: rule(`${prefix}.type`, 'the segment type is not a conforming or nonconforming code segment, call gate, task gate, or TSS', sdm),
+    conformingDpl: rule(`${prefix}.conforming.dpl`, 'conforming code segment: DPL > CPL', sdm),
+    rpl: rule(`${prefix}.nonconforming.rpl`, 'nonconforming code segment: RPL > CPL', sdm),
+    dpl: rule(`${prefix}.nonconforming.dpl`, 'nonconforming code segment: DPL ≠ CPL', sdm),
+    notPresent: rule(`${prefix}.not-present`, 'the code segment is not present (#NP)', sdm),
+    eipLimit: rule(`${prefix}.eip-limit`, 'tempEIP is not within the code segment limit', sdm),
+  };
+}
+
+/** The return-CS rule set of far RET (`far-ret.*`) or IRET (`iret.*`), in the SDM's words. */
+export function returnCodeRules(prefix: 'far-ret' | 'iret', sdm: string): ReturnCodeRules {
+  return {
+    null: rule(`${prefix}.null`, 'the return code segment selector is NULL', sdm),
+    tableLimit: rule(`${prefix}.table-limit`, 'the return code segment selector addresses a descriptor beyond the descriptor table limit', sdm),
+    type: rule(`${prefix}.type`, 'the return code segment descriptor is not a code segment', sdm),
+    rplLtCpl: rule(`${prefix}.rpl-lt-cpl`, 'the return code segment selector RPL < CPL', sdm),
+    conformingDpl: rule(`${prefix}.conforming.dpl`, 'the return code segment is conforming and its DPL > the return selector RPL', sdm),
+    dpl: rule(`${prefix}.nonconforming.dpl`, 'the return code segment is non-conforming and its DPL ≠ the return selector RPL', sdm),
+    notPresent: rule(`${prefix}.not-present`, 'the return code segment is not present (#NP)', sdm),
+    eipLimit: rule(`${prefix}.eip-limit`, 'the return instruction pointer is not within the return code segment limit', sdm),
+  };
+}
+
+/** Reads the target descriptor of a far JMP/CALL: NULL → #GP(0), beyond the table → #GP(selector). */
+export function fetchFarTarget(cpu: Cpu, selector: number, r: DirectCodeRules | ReturnCodeRules, out: Descriptor): Descriptor {
+  // IF segment selector in target operand NULL THEN #GP(0)
+  if (isNullSelector(selector)) fault(VEC_GP, 0, r.null, `selector 0x${hex4(selector)}`);
+  // IF segment selector index not within descriptor table limits THEN #GP(new selector)
+  return fetchDescriptor(cpu, selector, VEC_GP, r.tableLimit, out);
+}
+
+/**
+ * The code-segment checks of a direct far JMP or CALL (CONFORMING-CODE-SEGMENT / NONCONFORMING-CODE-SEGMENT).
+ * The caller has already dispatched gates and TSSs; `d` must be a code segment.
+ */
+export function checkCodeSegment(cpu: Cpu, selector: number, d: Descriptor, r: DirectCodeRules): void {
+  const cpl = cpu.cpl;
+  const err = selectorError(selector);
+  if (!d.isCode) fault(VEC_GP, err, r.type, `selector 0x${hex4(selector)} names a ${describeType(d)}`);
+  if (d.conforming) {
+    // IF DPL > CPL THEN #GP(segment selector)
+    if (d.dpl > cpl) fault(VEC_GP, err, r.conformingDpl, `conforming code DPL ${d.dpl} > CPL ${cpl}`);
+  } else {
+    const rpl = selectorRpl(selector);
+    // IF RPL > CPL OR DPL ≠ CPL THEN #GP(code segment selector)
+    if (rpl > cpl) fault(VEC_GP, err, r.rpl, `RPL ${rpl} > CPL ${cpl}`);
+    if (d.dpl !== cpl) fault(VEC_GP, err, r.dpl, `non-conforming code DPL ${d.dpl} ≠ CPL ${cpl}`);
+  }
+  // IF segment not present THEN #NP(segment selector)
+  if (!d.p) fault(VEC_NP, err, r.notPresent, `selector 0x${hex4(selector)} is not present`);
+}
+
+/** The return-CS checks of far RET and IRET, up to (not including) the same/outer privilege decision. */
+export function checkReturnCodeSegment(cpu: Cpu, selector: number, d: Descriptor, r: ReturnCodeRules): void {
+  const cpl = cpu.cpl;
+  const rpl = selectorRpl(selector);
+  const err = selectorError(selector);
+  // IF return code segment descriptor is not a code segment THEN #GP(selector)
+  if (!d.isCode) fault(VEC_GP, err, r.type, `return selector 0x${hex4(selector)} names a ${describeType(d)}`);
+  // IF return code segment selector RPL < CPL THEN #GP(selector)
+  if (rpl < cpl) fault(VEC_GP, err, r.rplLtCpl, `return RPL ${rpl} < CPL ${cpl}`);
+  // IF conforming and DPL > RPL THEN #GP(selector)
+  if (d.conforming && d.dpl > rpl) fault(VEC_GP, err, r.conformingDpl, `conforming code DPL ${d.dpl} > RPL ${rpl}`);
+  // IF non-conforming and DPL ≠ RPL THEN #GP(selector)
+  if (!d.conforming && d.dpl !== rpl) fault(VEC_GP, err, r.dpl, `non-conforming code DPL ${d.dpl} ≠ RPL ${rpl}`);
+  // IF return code segment descriptor is not present THEN #NP(selector)
+  if (!d.p) fault(VEC_NP, err, r.notPresent, `return selector 0x${hex4(selector)} is not present`);
+}
+
+/** IF tempEIP not within the new code segment's limit THEN #GP(0). */
+export function checkEipInLimit(eip: number, limit: number, r: FaultRule): void {
+  if (eip > limit) fault(VEC_GP, 0, r, `EIP 0x${(eip >>> 0).toString(16)} beyond CS limit 0x${(limit >>> 0).toString(16)}`);
+}
+
+/**
+ * Commits a protected-mode far transfer: sets the accessed bit, loads CS with RPL = `cpl` and the descriptor's
+ * cache, sets CPL and EIP. Call only after every check (and every stack write) has succeeded.
+ */
+export function branchFar(cpu: Cpu, selector: number, d: Descriptor, eip: number, cpl: number, cause: SegmentLoadCause): void {
+  markAccessed(cpu, selector, d);
+  cpu.loadSegmentCache(CS, (selector & 0xfffc) | cpl, d.base, d.limit, accessRightsOf(d), true, cause);
+  if (cpu.cpl !== cpl) {
+    cpu.cpl = cpl;
+    // CPL changes the privilege of data accesses and the page checks.
+    cpu.modeChanged();
+  }
+  cpu.eip = eip >>> 0;
+}
+
+/** Real mode or V86: the new CS limit a far transfer's EIP is checked against. */
+export function realModeCsLimit(cpu: Cpu): number {
+  return (cpu.flags & VM) !== 0 ? 0xffff : cpu.segLimit[CS];
+}
+
+/**
+ * Real-address and V86 far transfer: CS = selector, base = selector × 16 (real mode keeps CS's limit and
+ * attributes, model.md §1; V86 loads the fixed V86 attributes), EIP = `eip`. The caller checked the limit.
+ */
+export function branchFarReal(cpu: Cpu, selector: number, eip: number, cause: SegmentLoadCause): void {
+  selector &= 0xffff;
+  if ((cpu.cr0 & CR0_PE) !== 0 && (cpu.flags & VM) !== 0) {
+    cpu.loadSegmentCache(CS, selector, selector << 4, 0xffff, AR_V86, true, cause);
+  } else {
+    cpu.loadSegmentCache(CS, selector, selector << 4, cpu.segLimit[CS], cpu.segAr[CS], true, cause);
+  }
+  cpu.eip = eip >>> 0;
+}

@@ -1,0 +1,48 @@
+// Far JMP (SDM 2 JMP — Operation, "far jump"; SDM 3A §5.8.3–5.8.4).
+//
+//   real / V86:  tempEIP beyond the CS limit → #GP(0); CS = selector (base × 16), EIP = tempEIP
+//   protected:   NULL → #GP(0); beyond the table → #GP(sel); then by descriptor type:
+//     conforming code       DPL > CPL → #GP(sel); not present → #NP(sel)
+//     non-conforming code   RPL > CPL or DPL ≠ CPL → #GP(sel); not present → #NP(sel)
+//     either                tempEIP beyond the limit → #GP(0); CS.RPL ← CPL
+//     call gate, task gate, TSS → gate.ts / task-switch (system-architecture work, issue 4)
+//     anything else         → #GP(sel)
+
+import type { Cpu } from '../cpu';
+import { fault, rule, selectorError, VEC_GP } from '../faults';
+import { Descriptor, describeType } from './descriptor';
+import { branchFar, branchFarReal, checkCodeSegment, checkEipInLimit, fetchFarTarget, realModeCsLimit, directCodeRules } from './code-segment';
+import { hex4 } from './descriptor-table';
+import { farTransferThroughSystemDescriptor } from './system-target';
+
+const SDM = 'SDM 2 JMP — Operation (far jump)';
+
+export const FAR_JMP_RULES = directCodeRules('far-jmp', SDM);
+const R_REAL_EIP_LIMIT = rule('far-jmp.real.eip-limit', 'tempEIP is beyond the code segment limit (real-address or virtual-8086 mode)', SDM);
+
+const scratch = new Descriptor();
+
+/** Far JMP to selector:offset; `os32` is the operand size (a 16-bit operand size truncates the offset). */
+export function farJump(cpu: Cpu, selector: number, offset: number, os32: boolean): void {
+  const eip = os32 ? offset >>> 0 : offset & 0xffff;
+  if (!cpu.protectedMode) {
+    checkEipInLimit(eip, realModeCsLimit(cpu), R_REAL_EIP_LIMIT);
+    branchFarReal(cpu, selector, eip, 'far-jmp');
+    return;
+  }
+  farJumpProtected(cpu, selector & 0xffff, eip, os32);
+}
+
+function farJumpProtected(cpu: Cpu, selector: number, eip: number, os32: boolean): void {
+  const d = fetchFarTarget(cpu, selector, FAR_JMP_RULES, scratch);
+  if (!d.s) {
+    if (d.kind === 'call-gate' || d.kind === 'task-gate' || d.kind === 'tss') {
+      farTransferThroughSystemDescriptor(cpu, 'jmp', selector, d, os32);
+      return;
+    }
+    fault(VEC_GP, selectorError(selector), FAR_JMP_RULES.type, `selector 0x${hex4(selector)} names a ${describeType(d)}`);
+  }
+  checkCodeSegment(cpu, selector, d, FAR_JMP_RULES);
+  checkEipInLimit(eip, d.limit, FAR_JMP_RULES.eipLimit);
+  branchFar(cpu, selector, d, eip, cpu.cpl, 'far-jmp');
+}

@@ -1,0 +1,142 @@
+// IRET / IRETD (SDM 2 IRET — Operation; SDM 3A §6.12.1, §7.3, §20.3.3).
+//
+// Stack on entry (slots of the operand size):
+//     [outer SS, outer ESP]   only on a return to an outer privilege level
+//     [EFLAGS]
+//     [CS]
+//     [EIP]   ← SP
+//
+//   real mode:         three slots within SS (#SS(0)); tempEIP beyond the CS limit → #GP(0); load CS:EIP;
+//                      16-bit: FLAGS ← popped; 32-bit: EFLAGS ← (popped AND 257FD5H) OR (EFLAGS AND 1A0000H)
+//   V86 mode:          IOPL < 3 → #GP(0); otherwise as real mode, but IOPL (and VM, VIF, VIP) keep their values
+//   protected, NT = 1: task return through the TSS back link (task-switch, issue 4)
+//   protected:         three slots within SS (#SS(0)); popped EFLAGS.VM = 1 at CPL 0 with a 32-bit operand size
+//                      returns to V86 mode (issue 4); otherwise the return-CS checks of code-segment.ts, then a
+//                      same-level or outer-level return. EFLAGS bits that may change (SDM 2 IRET):
+//                        always CF PF AF ZF SF TF DF OF NT; 32-bit: RF AC ID; CPL ≤ IOPL: IF; CPL = 0: IOPL
+//                        (32-bit: VM VIF VIP)
+
+import type { Cpu } from '../cpu';
+import { fault, rule, VEC_GP } from '../faults';
+import { AC, AF, CF, DF, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from '../flags';
+import { Descriptor } from './descriptor';
+import {
+  branchFar,
+  branchFarReal,
+  checkEipInLimit,
+  checkReturnCodeSegment,
+  fetchFarTarget,
+  realModeCsLimit,
+  returnCodeRules,
+} from './code-segment';
+import { selectorRpl } from './descriptor-table';
+import { adjustSp, checkPops } from './stack-frame';
+import { returnToOuterLevel } from './outer-return';
+import { UnimplementedFeatureError } from './system-target';
+
+const SDM = 'SDM 2 IRET — Operation';
+
+export const IRET_RULES = returnCodeRules('iret', SDM);
+const R_REAL_EIP_LIMIT = rule('iret.real.eip-limit', 'tempEIP is not within the code segment limits (real-address or virtual-8086 mode)', SDM);
+const R_V86_IOPL = rule('iret.v86.iopl', 'IRET in virtual-8086 mode with IOPL < 3 (CR4.VME = 0)', 'SDM 2 IRET — IRET-FROM-VIRTUAL-8086-MODE');
+
+/** EFLAGS bits a real-mode IRETD loads (SDM: tempEFLAGS AND 257FD5H). */
+const REAL_IRETD_MASK = 0x257fd5;
+const ALWAYS = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
+
+const scratch = new Descriptor();
+
+export function interruptReturn(cpu: Cpu, os32: boolean): void {
+  const size = os32 ? 4 : 2;
+  if ((cpu.cr0 & 1) === 0) {
+    realModeReturn(cpu, size);
+  } else if ((cpu.flags & VM) !== 0) {
+    v86Return(cpu, size);
+  } else if ((cpu.flags & NT) !== 0) {
+    throw new UnimplementedFeatureError('IRET with EFLAGS.NT = 1 (task return) is not implemented yet');
+  } else {
+    protectedModeReturn(cpu, size);
+  }
+}
+
+/** The frame's three slots, read after the caller probed them. */
+function readFrame(cpu: Cpu, size: number): { eip: number; cs: number; eflags: number } {
+  return {
+    eip: size === 4 ? cpu.peekStack(0, 4) >>> 0 : cpu.peekStack(0, 2),
+    cs: cpu.peekStack(size, 2),
+    eflags: size === 4 ? cpu.peekStack(2 * size, 4) >>> 0 : cpu.peekStack(2 * size, 2),
+  };
+}
+
+/** Flags the CPU model has: a 386 has no AC (alignment check) and no ID (CPUID detection) flag. */
+function modelFlags(cpu: Cpu): number {
+  return cpu.model === '386' ? ~(AC | ID) : ~0;
+}
+
+function realModeReturn(cpu: Cpu, size: number): void {
+  // IF top 6 (12) bytes of stack not within stack limits THEN #SS(0)
+  checkPops(cpu, 3, size);
+  const f = readFrame(cpu, size);
+  // IF tempEIP not within code segment limits THEN #GP(0)
+  checkEipInLimit(f.eip, realModeCsLimit(cpu), R_REAL_EIP_LIMIT);
+  const old = cpu.getEflags();
+  const eflags =
+    size === 4
+      ? (f.eflags & REAL_IRETD_MASK & modelFlags(cpu)) | (old & (VIP | VIF | VM))
+      : (old & 0xffff0000) | f.eflags;
+  branchFarReal(cpu, f.cs, f.eip, 'iret');
+  adjustSp(cpu, 3 * size);
+  cpu.setEflags(eflags);
+}
+
+function v86Return(cpu: Cpu, size: number): void {
+  // IOPL < 3 (and no VME): #GP(0)
+  if (((cpu.flags & IOPL) >> IOPL_SHIFT) !== 3) fault(VEC_GP, 0, R_V86_IOPL);
+  checkPops(cpu, 3, size);
+  const f = readFrame(cpu, size);
+  checkEipInLimit(f.eip, realModeCsLimit(cpu), R_REAL_EIP_LIMIT);
+  const old = cpu.getEflags();
+  // VM, IOPL, VIP and VIF are not modified by the pop.
+  const keep = size === 4 ? VM | IOPL | VIP | VIF : 0xffff0000 | IOPL;
+  const eflags = (old & keep) | (f.eflags & ~keep & modelFlags(cpu));
+  branchFarReal(cpu, f.cs, f.eip, 'iret');
+  adjustSp(cpu, 3 * size);
+  cpu.setEflags(eflags);
+}
+
+function protectedModeReturn(cpu: Cpu, size: number): void {
+  // IF top 6 (12) bytes of stack not within stack limits THEN #SS(0)
+  checkPops(cpu, 3, size);
+  const f = readFrame(cpu, size);
+  if (size === 4 && (f.eflags & VM) !== 0 && cpu.cpl === 0) {
+    throw new UnimplementedFeatureError('IRET to virtual-8086 mode is not implemented yet');
+  }
+  const d = fetchFarTarget(cpu, f.cs, IRET_RULES, scratch);
+  checkReturnCodeSegment(cpu, f.cs, d, IRET_RULES);
+  const newFlags = protectedEflags(cpu, f.eflags, size);
+  if (selectorRpl(f.cs) > cpu.cpl) {
+    returnToOuterLevel(cpu, 'iret', f.cs, d, f.eip, size, 3 * size, 0, () => cpu.setEflags(newFlags));
+    return;
+  }
+  // RETURN-TO-SAME-PRIVILEGE-LEVEL
+  checkEipInLimit(f.eip, d.limit, IRET_RULES.eipLimit);
+  branchFar(cpu, f.cs, d, f.eip, cpu.cpl, 'iret');
+  adjustSp(cpu, 3 * size);
+  cpu.setEflags(newFlags);
+}
+
+/** EFLAGS after a protected-mode IRET, by the rules of the current (old) CPL and IOPL. */
+function protectedEflags(cpu: Cpu, popped: number, size: number): number {
+  const old = cpu.getEflags();
+  const cpl = cpu.cpl;
+  const iopl = (old & IOPL) >> IOPL_SHIFT;
+  let mask = ALWAYS;
+  if (size === 4) mask |= RF | AC | ID;
+  if (cpl <= iopl) mask |= IF;
+  if (cpl === 0) {
+    mask |= IOPL;
+    if (size === 4) mask |= VM | VIF | VIP;
+  }
+  mask &= modelFlags(cpu);
+  return ((old & ~mask) | (popped & mask)) >>> 0;
+}
