@@ -10,7 +10,11 @@ const GENERAL: Record<string, number> = {
 
 export const SEGMENT_INDEX: Record<string, number> = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5 };
 
-/** The CR0 bits a 386 defines; the capture's other bits are reserved-bit noise (the 386EX dumps them as found). */
+/**
+ * The CR0 bits a 386 defines. The capture holds the reserved bits as the 386EX dumped them (0x7FFEFFF0 in every
+ * test of the shared set); they are loaded as they are, so SMSW and MOV r32, CR0 see what the chip saw, but a
+ * final CR0 is compared on the defined bits only.
+ */
 export const CR0_386_BITS = (CR0_PG | CR0_ET | CR0_TS | CR0_EM | CR0_MP | CR0_PE) >>> 0;
 
 export function isSegmentName(name: string): boolean {
@@ -40,7 +44,7 @@ export function writeCpuRegister(cpu: Cpu, name: string, value: number): void {
   if (name in GENERAL) { cpu.regs[GENERAL[name]] = value | 0; return; }
   switch (name) {
     case 'eip': case 'ip': cpu.eip = value >>> 0; return;
-    case 'cr0': cpu.cr0 = (value & CR0_386_BITS) | 0; return;
+    case 'cr0': cpu.cr0 = value | 0; return;
     case 'cr3': cpu.cr3 = value | 0; return;
     case 'dr6': cpu.dr[6] = value | 0; return;
     case 'dr7': cpu.dr[7] = value | 0; return;
