@@ -65,6 +65,17 @@ export interface AtaDiskOptions {
 
 type Transfer = { kind: 'none' } | { kind: 'in' | 'out'; buffer: Uint8Array; pos: number; lba: number; remaining: number };
 
+/** Everything the guest can observe of the disk, for machine snapshots (reverse execution). */
+export interface AtaSnapshot {
+  registers: number[];
+  transfer: Transfer;
+  irqPending: boolean;
+  /** Written sectors. Stored sectors are never changed in place, so the map is copied but not its arrays. */
+  overlay: Map<number, Uint8Array>;
+  /** The whole image, only for write-through disks (their writes change it). */
+  image?: Uint8Array;
+}
+
 /** Standard translation for a hard disk image: 16 heads, 63 sectors, as many cylinders as needed (≤ 16383). */
 export function defaultHardDiskGeometry(sectors: number): DiskGeometry {
   return { cylinders: Math.max(1, Math.min(16383, Math.ceil(sectors / (16 * 63)))), heads: 16, sectorsPerTrack: 63 };
@@ -138,6 +149,38 @@ export class AtaDisk implements PortDevice {
     const start = lba * SECTOR_SIZE;
     const n = Math.max(0, Math.min(SECTOR_SIZE, this.image.length - start));
     this.image.set(data.subarray(0, n), start);
+  }
+
+  // ---- snapshots ----
+
+  snapshot(): AtaSnapshot {
+    const t = this.transfer;
+    return {
+      registers: [
+        this.error, this.features, this.count, this.lba0, this.lba1, this.lba2,
+        this.device, this.status, this.control, this.heads, this.sectorsPerTrack,
+      ],
+      transfer: t.kind === 'none' ? t : { ...t, buffer: t.buffer.slice() },
+      irqPending: this.irqPending,
+      overlay: new Map(this.overlay),
+      image: this.writeThrough ? this.image.slice() : undefined,
+    };
+  }
+
+  restore(s: AtaSnapshot): void {
+    [
+      this.error, this.features, this.count, this.lba0, this.lba1, this.lba2,
+      this.device, this.status, this.control, this.heads, this.sectorsPerTrack,
+    ] = s.registers;
+    const t = s.transfer;
+    this.transfer = t.kind === 'none' ? t : { ...t, buffer: t.buffer.slice() };
+    this.overlay.clear();
+    for (const [lba, data] of s.overlay) this.overlay.set(lba, data);
+    if (s.image) this.image.set(s.image);
+    if (s.irqPending !== this.irqPending) {
+      this.irqPending = s.irqPending;
+      this.onIrq?.(s.irqPending);
+    }
   }
 
   // ---- port interface ----

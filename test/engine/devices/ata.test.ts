@@ -172,6 +172,39 @@ describe('ATA disk (PIO)', () => {
   });
 });
 
+describe('ATA snapshots', () => {
+  it('restores the task file, a transfer in progress and the written sectors', () => {
+    const { io, disk, img } = setup();
+    selectLba(io, 3, 2);
+    io.out(0x1f7, 0x20, 1);
+    for (let i = 0; i < 10; i++) io.in(0x1f0, 2); // part of the first sector
+    const snap = disk.snapshot();
+    const rest = new Uint8Array(1004);
+    for (let i = 0; i < 502; i++) {
+      const w = io.in(0x1f0, 2);
+      rest[2 * i] = w & 0xff;
+      rest[2 * i + 1] = w >>> 8;
+    }
+    selectLba(io, 0, 1);
+    io.out(0x1f7, 0x30, 1);
+    for (let i = 0; i < 256; i++) io.out(0x1f0, 0x7777, 2);
+    expect(disk.overlay.size).toBe(1);
+
+    disk.restore(snap);
+    expect(disk.overlay.size).toBe(0);
+    expect(io.in(0x1f7, 1) & ST_DRQ).toBe(ST_DRQ);
+    const again = new Uint8Array(1004);
+    for (let i = 0; i < 502; i++) {
+      const w = io.in(0x1f0, 2);
+      again[2 * i] = w & 0xff;
+      again[2 * i + 1] = w >>> 8;
+    }
+    expect(again).toEqual(rest);
+    expect(again.subarray(0, 492)).toEqual(img.subarray(3 * 512 + 20, 4 * 512));
+    expect(disk.readSector(0)).toEqual(img.subarray(0, 512));
+  });
+});
+
 describe('boot disk media', () => {
   it('makes standard floppy sizes removable drive 00h and anything else hard disk 80h', () => {
     expect(bootDiskMedia(1474560)).toEqual({ drive: 0, removable: true, geometry: { cylinders: 80, heads: 2, sectorsPerTrack: 18 } });
