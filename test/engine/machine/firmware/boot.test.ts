@@ -10,6 +10,7 @@ import { Machine } from '../../../../engine/machine/machine';
 import { attachBootDisk, bootDiskMedia } from '../../../../engine/devices/boot-disk';
 import type { AtaDisk } from '../../../../engine/devices/ata';
 import { pcMemoryMap } from '../../../../engine/machine/loaders';
+import { rawBiosImage } from '../../../../engine/machine/firmware';
 
 const BOOT = join(__dirname, '..', '..', '..', 'fixtures', 'boot');
 const disk = new Uint8Array(readFileSync(join(BOOT, 'bios-services.bin')));
@@ -128,6 +129,21 @@ describe('firmware boot', () => {
       expect(ata.readSector(1)[511]).toBe(0xa5);
       expect(ata.image[1023]).toBe(extras[1023]);
     }
+  });
+
+  it('runs unpatched as a plain ROM image, taking the memory size from the CMOS (1 MiB when there is none)', () => {
+    const m = new Machine({ memoryMB: 16 });
+    m.load(rawBiosImage(), { format: 'rom' });
+    attachBootDisk(m.io, disk);
+    // What the firmware will find: CMOS 30h/31h (KiB above 1 MiB), or an open bus reading FFh.
+    const cmos = (reg: number) => (m.io.out(0x70, reg, 1), m.io.in(0x71, 1));
+    const kb = cmos(0x30) | (cmos(0x31) << 8);
+    const memoryMB = kb === 0xffff ? 1 : 1 + kb / 1024;
+    expect(m.run(20_000_000).reason).toBe('exit');
+    const e820 = m.consoleText().split('\r\n').filter((l) => l.startsWith('e820'));
+    expect(e820).toEqual(
+      pcMemoryMap(memoryMB * MiB).map((r) => `e820 ${hex(r.base, 8)} ${hex(r.length, 8)} ${hex(r.type, 2)}`),
+    );
   });
 
   let nasm = true;
