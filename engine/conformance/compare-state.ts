@@ -8,6 +8,7 @@
 import { Cpu } from '../cpu/cpu';
 import { CpuProfile } from './cpu-profile';
 import { MooRegisters, MooTest, REGS16_ORDER, REGS32_ORDER } from './moo-types';
+import { analyzeInstruction } from './instruction-form';
 import { CR0_386_BITS, isSegmentName, readCpuRegister } from './register-map';
 
 export interface Difference {
@@ -85,7 +86,7 @@ export function compareMemory(cpu: Cpu, test: MooTest, profile: CpuProfile, flag
   const expected = new Map<number, number>();
   for (const e of test.initial.ram) expected.set(e.address, e.value);
   for (const e of test.final.ram) expected.set(e.address, e.value);
-  const flagsAt = pushedFlagsAddress(test);
+  const flagsAt = pushedFlagsAddress(test) ?? (profile.endsWithHalt ? undefined : softwareFlagsImage(test));
   const pushedFlagsMask = (profile.comparedFlags & flagMask) & WORD;
   for (const [address, value] of expected) {
     let want = value;
@@ -115,4 +116,23 @@ export function pushedFlagsAddress(test: MooTest): number | undefined {
     test.final.regs?.values.get(a) ?? test.final.regs?.values.get(b) ?? test.initial.regs!.values.get(a) ?? test.initial.regs!.values.get(b) ?? 0;
   const computed = (reg('ss', 'ss') & 0xffff) * 16 + ((reg('sp', 'esp') + 4) & 0xffff);
   return computed === recorded + 1 ? computed : recorded;
+}
+
+/** Bytes of the FLAGS, CS, IP frame an interrupt pushes in real mode. */
+const REAL_MODE_FRAME = 6;
+
+/**
+ * The 8088-class files carry no EXCP chunk; the FLAGS images they push are found from the instruction: PUSHF
+ * leaves it at SS:SP, a taken INT / INT3 / INTO (SP went down by a whole frame) at SS:SP+4. Their bits 12–15 are
+ * the chip's fixed ones, so the comparison translates them like the FLAGS register.
+ */
+function softwareFlagsImage(test: MooTest): number | undefined {
+  const op = analyzeInstruction(test.bytes).opcode;
+  const regs = (name: string) => test.final.regs?.values.get(name) ?? test.initial.regs!.values.get(name) ?? 0;
+  const ss = regs('ss') * 16;
+  const sp = regs('sp');
+  if (op === 0x9c) return ss + sp;
+  const taken = ((test.initial.regs!.values.get('sp') ?? 0) - sp) & 0xffff;
+  if ((op === 0xcc || op === 0xcd || op === 0xce) && taken === REAL_MODE_FRAME) return ss + ((sp + 4) & 0xffff);
+  return undefined;
 }

@@ -91,6 +91,16 @@ describe('8088 tests a 386 cannot match', () => {
     expect(differenceFrom8088(t([0xf6, 0xf3], {}, { exception: { vector: 0, flagAddress: 0 } }))).toMatch(/divide error/);
     expect(differenceFrom8088(t([0x01, 0x04], { si: 0xffff }))).toMatch(/wraps/);
     expect(differenceFrom8088(t([0x00, 0x04], { si: 0xffff }))).toBeNull();
+    expect(differenceFrom8088(t([0xa1, 0xff, 0xff]))).toMatch(/wraps/);
+    expect(differenceFrom8088(t([0xff, 0xf8]))).toMatch(/FF reg 7/);
+    expect(differenceFrom8088(t([0x0f]))).toMatch(/POP CS/);
+  });
+
+  it('recognises a divide error from the IVT entry the test ends at (8088 files have no EXCP chunk)', () => {
+    const ivt: [number, number][] = [[0, 0x00], [1, 0x04], [2, 0x00], [3, 0x00]];
+    const div = (finalIp: number) => t([0xf6, 0xf3], {}, { initial: { regs: BASE_REGS, ram: ivt }, final: { regs: { cs: 0, ip: finalIp } } });
+    expect(differenceFrom8088(div(0x400))).toMatch(/divide error/);
+    expect(differenceFrom8088(div(0x102))).toBeNull();
   });
 });
 
