@@ -26,6 +26,7 @@ export class RingsideConfigurationProvider implements vscode.DebugConfigurationP
         program: '${workspaceFolder}/guest.bin',
         format: 'bin',
         loadAddress: '0x7c00',
+        entry: '0x7c00',
         mode: 'real',
         monitor: true,
         stopOnEntry: true,

@@ -1,18 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nasmInstalled } from './nasm-available';
 import { imagePathFor, imageState, nasmArguments, probeNasm } from '../../extension/nasm-build-plan';
 
-const nasmInstalled = (() => {
-  try {
-    execFileSync('nasm', ['-v']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('nasm build plan', () => {
   it('puts the image beside the source with a .bin extension', () => {
