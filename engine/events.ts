@@ -50,6 +50,8 @@ export type SegmentLoadCause =
   | 'iret'
   | 'interrupt'
   | 'task-switch'
+  | 'lldt'
+  | 'ltr'
   | 'reset'
   | 'loader'
   | 'monitor'

@@ -1,5 +1,417 @@
-// Instruction handlers: system (registered in ops/index.ts; rows in decode/table.ts).
+// System instructions (SDM 2, each under its mnemonic; SDM 3A §2.5–2.7, §5.9): descriptor-table registers
+// (LGDT LIDT SGDT SIDT LLDT SLDT LTR STR), selector queries (LAR LSL VERR VERW ARPL), control and debug registers
+// (MOV CRn/DRn, LMSW SMSW CLTS), caches and TLB (INVD WBINVD INVLPG), identification and time (CPUID RDTSC RDMSR
+// WRMSR), UD2, and the x87 escapes of a CPU without an FPU (D8–DF, WAIT).
+//
+// Privileged instructions check CPL = 0 first (#GP(0)); in real mode CPL is 0, in V86 mode it is 3. LLDT, SLDT,
+// LTR, STR, LAR, LSL, VERR, VERW and ARPL are not recognised in real-address or V86 mode (#UD). The 486
+// additions (INVLPG INVD WBINVD CPUID RDTSC RDMSR WRMSR, CR4) raise #UD on the 386 model.
+//
+// CPUID (leaf 0) reports the vendor string "RingsideCPU!" — Ringside's own, so no software mistakes the engine for
+// a particular chip — and (leaf 1) family 4, model 8, stepping 0 with exactly the features the engine implements:
+// TSC, MSR (the TSC only), CX8 and PSE (4 MiB pages, protect/paging.ts). FPU, VME, DE, PGE and the rest are 0.
 
-import type { Handler } from '../decode/instr';
+import type { Cpu } from '../cpu';
+import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
+import { EAX, EBX, ECX, EDX, LDTR, TR } from '../cpu';
+import type { Handler, Instr } from '../decode/instr';
+import { fault, R_GP_PRIVILEGED, R_NM_NO_FPU, rule, VEC_GP, VEC_NM, VEC_UD } from '../faults';
+import { VM, ZF } from '../flags';
+import { loadLdtr, loadTr } from '../protect/system-segment-load';
+import { queryAccessRights, querySegmentLimit, verifySegment } from '../protect/segment-query';
 
-export const handlers: Record<string, Handler> = {};
+const R_UD_REAL_V86 = rule('system.not-in-real-or-v86', 'the instruction is not recognized in real-address or virtual-8086 mode', 'SDM 2 LLDT/SLDT/LTR/STR/LAR/LSL/VERR/VERW/ARPL — Exceptions');
+const R_UD_MODEL = rule('system.not-on-this-model', 'the instruction does not exist on this processor model (80386)', 'SDM 2 — IA-32 Architecture Compatibility');
+const R_UD_UD2 = rule('ud2', 'UD2 raises an invalid-opcode exception', 'SDM 2 UD');
+const R_UD_CR = rule('mov-cr.reserved-register', 'an attempt is made to access CR1, CR5, CR6 or CR7 (or CR4 on an 80386)', 'SDM 2 MOV (control registers)');
+const R_GP_PG_NO_PE = rule('mov-cr.pg-without-pe', 'an attempt is made to set the PG flag when the PE flag is clear', 'SDM 2 MOV (control registers)');
+const R_GP_NW_NO_CD = rule('mov-cr.nw-without-cd', 'an attempt is made to set the NW flag when the CD flag is clear', 'SDM 2 MOV (control registers)');
+const R_GP_CR4_RESERVED = rule('mov-cr.cr4-reserved', 'an attempt is made to write a 1 to a reserved (unimplemented) bit of CR4', 'SDM 2 MOV (control registers)');
+const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
+const R_GP_MSR = rule('msr.unimplemented', 'ECX names a reserved or unimplemented model-specific register', 'SDM 2 RDMSR/WRMSR');
+const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
+
+// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only) and PSE (4 MiB pages).
+export const CR4_TSD = 0x4;
+export const CR4_PSE = 0x10;
+const CR4_IMPLEMENTED = CR4_TSD | CR4_PSE;
+
+/** MSR 10H: the time-stamp counter. */
+export const MSR_TSC = 0x10;
+
+/** CPUID leaf 1 EDX feature bits reported. */
+export const CPUID_TSC = 1 << 4;
+export const CPUID_MSR = 1 << 5;
+export const CPUID_PSE = 1 << 3;
+export const CPUID_CX8 = 1 << 8;
+export const CPUID_FEATURES = CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
+/** Family 4, model 8, stepping 0 (EAX of leaf 1). */
+export const CPUID_SIGNATURE = 0x480;
+export const CPUID_VENDOR = 'RingsideCPU!';
+
+const TWO32 = 4294967296;
+
+function requireCpl0(cpu: Cpu): void {
+  if (cpu.cpl !== 0) fault(VEC_GP, 0, R_GP_PRIVILEGED, `CPL ${cpu.cpl}`);
+}
+
+function requireProtectedMode(cpu: Cpu): void {
+  if ((cpu.cr0 & CR0_PE) === 0 || (cpu.flags & VM) !== 0) fault(VEC_UD, -1, R_UD_REAL_V86);
+}
+
+function require486(cpu: Cpu): void {
+  if (cpu.model === '386') fault(VEC_UD, -1, R_UD_MODEL);
+}
+
+/** Stores a selector-sized value: 16 bits to memory; to a register, zero-extended by the operand size. */
+function storeWord(cpu: Cpu, i: Instr, v: number): void {
+  if (i.rm >= 0) cpu.setReg(i.os32 ? 4 : 2, i.rm, v);
+  else cpu.writeMem(i.seg, cpu.ea(i), 2, v & 0xffff);
+}
+
+function setZF(cpu: Cpu, on: boolean): void {
+  cpu.setFlagBits(ZF, on ? ZF : 0);
+}
+
+// ---- descriptor-table registers ----
+
+function sldt(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  storeWord(cpu, i, cpu.segSel[LDTR]);
+}
+
+function str(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  storeWord(cpu, i, cpu.segSel[TR]);
+}
+
+function lldt(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  requireCpl0(cpu);
+  loadLdtr(cpu, cpu.readRm(i, 2));
+}
+
+function ltr(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  requireCpl0(cpu);
+  loadTr(cpu, cpu.readRm(i, 2));
+}
+
+/**
+ * SGDT/SIDT: limit (16 bits), then base. A 16-bit operand size stores 24 bits of base and a zero top byte (the 286
+ * stored 0xFF there; SDM 2 SGDT, IA-32 Architecture Compatibility); a 32-bit operand size stores all 32 bits.
+ */
+function storeTableRegister(cpu: Cpu, i: Instr, base: number, limit: number): void {
+  const off = cpu.ea(i);
+  const baseOff = i.as32 ? (off + 2) >>> 0 : (off + 2) & 0xffff;
+  cpu.checkWrite(i.seg, off, 2);
+  cpu.checkWrite(i.seg, baseOff, 4);
+  cpu.writeMem(i.seg, off, 2, limit & 0xffff);
+  cpu.writeMem(i.seg, baseOff, 4, i.os32 ? base : base & 0x00ffffff);
+}
+
+function sgdt(cpu: Cpu, i: Instr): void {
+  storeTableRegister(cpu, i, cpu.gdtrBase, cpu.gdtrLimit);
+}
+
+function sidt(cpu: Cpu, i: Instr): void {
+  storeTableRegister(cpu, i, cpu.idtrBase, cpu.idtrLimit);
+}
+
+/** LGDT/LIDT: limit, then base (24 bits with a 16-bit operand size). */
+function readTableRegister(cpu: Cpu, i: Instr): { base: number; limit: number } {
+  requireCpl0(cpu);
+  const off = cpu.ea(i);
+  const limit = cpu.readMem(i.seg, off, 2);
+  const base = cpu.readMem(i.seg, i.as32 ? (off + 2) >>> 0 : (off + 2) & 0xffff, 4);
+  return { base: i.os32 ? base | 0 : base & 0x00ffffff, limit };
+}
+
+function lgdt(cpu: Cpu, i: Instr): void {
+  const t = readTableRegister(cpu, i);
+  cpu.gdtrBase = t.base;
+  cpu.gdtrLimit = t.limit;
+}
+
+function lidt(cpu: Cpu, i: Instr): void {
+  const t = readTableRegister(cpu, i);
+  cpu.idtrBase = t.base;
+  cpu.idtrLimit = t.limit;
+}
+
+// ---- selector queries ----
+
+function lar(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  const rights = queryAccessRights(cpu, cpu.readRm(i, 2));
+  if (rights >= 0) cpu.setReg(i.size, i.reg, i.size === 4 ? rights : rights & 0xff00);
+  setZF(cpu, rights >= 0);
+}
+
+function lsl(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  const limit = querySegmentLimit(cpu, cpu.readRm(i, 2));
+  if (limit >= 0) cpu.setReg(i.size, i.reg, i.size === 4 ? limit : limit & 0xffff);
+  setZF(cpu, limit >= 0);
+}
+
+function verr(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  setZF(cpu, verifySegment(cpu, cpu.readRm(i, 2), false));
+}
+
+function verw(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  setZF(cpu, verifySegment(cpu, cpu.readRm(i, 2), true));
+}
+
+/** ARPL r/m16, r16: raise the destination selector's RPL to the source's (ZF = 1 when it changed). */
+function arpl(cpu: Cpu, i: Instr): void {
+  requireProtectedMode(cpu);
+  const src = cpu.getReg(2, i.reg);
+  if (i.rm >= 0) {
+    const dest = cpu.getReg(2, i.rm);
+    const adjust = (dest & 3) < (src & 3);
+    if (adjust) cpu.setReg(2, i.rm, (dest & ~3) | (src & 3));
+    setZF(cpu, adjust);
+    return;
+  }
+  const off = cpu.ea(i);
+  const dest = cpu.readMem(i.seg, off, 2);
+  const adjust = (dest & 3) < (src & 3);
+  if (adjust) cpu.writeMem(i.seg, off, 2, (dest & ~3) | (src & 3));
+  setZF(cpu, adjust);
+}
+
+// ---- control and debug registers ----
+
+/** SMSW: CR0's low 16 bits to memory; to a register with a 32-bit operand size all of CR0, as 386+ chips store. */
+function smsw(cpu: Cpu, i: Instr): void {
+  if (i.rm >= 0) cpu.setReg(i.os32 ? 4 : 2, i.rm, i.os32 ? cpu.cr0 : cpu.cr0 & 0xffff);
+  else cpu.writeMem(i.seg, cpu.ea(i), 2, cpu.cr0 & 0xffff);
+}
+
+/** LMSW: loads PE, MP, EM and TS from the source; it can set PE but never clear it (SDM 2 LMSW). */
+function lmsw(cpu: Cpu, i: Instr): void {
+  requireCpl0(cpu);
+  const src = cpu.readRm(i, 2);
+  const low = CR0_PE | CR0_MP | CR0_EM | CR0_TS;
+  writeCr0(cpu, ((cpu.cr0 & ~low) | (src & low) | (cpu.cr0 & CR0_PE)) >>> 0);
+}
+
+function clts(cpu: Cpu): void {
+  requireCpl0(cpu);
+  cpu.cr0 &= ~CR0_TS;
+}
+
+/** CR0 bits the model implements; ET reads 1 on a 486 (SDM 3A §2.5: hardwired). */
+function cr0Implemented(cpu: Cpu): number {
+  const base = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_PG;
+  return cpu.model === '386' ? base : base | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD;
+}
+
+/** Writes CR0 after the SDM's combination checks; a change of PE or PG updates the mode and reports it. */
+export function writeCr0(cpu: Cpu, value: number): void {
+  value >>>= 0;
+  if ((value & CR0_PG) !== 0 && (value & CR0_PE) === 0) fault(VEC_GP, 0, R_GP_PG_NO_PE);
+  if (cpu.model !== '386' && (value & CR0_NW) !== 0 && (value & CR0_CD) === 0) fault(VEC_GP, 0, R_GP_NW_NO_CD);
+  value &= cr0Implemented(cpu);
+  if (cpu.model !== '386') value |= CR0_ET;
+  const before = cpu.mode;
+  const changed = (cpu.cr0 ^ value) & (CR0_PE | CR0_PG);
+  cpu.cr0 = value | 0;
+  if (changed !== 0) {
+    cpu.modeChanged();
+    cpu.noteModeChange(before);
+  }
+}
+
+function movRC(cpu: Cpu, i: Instr): void {
+  requireCpl0(cpu);
+  let v: number;
+  switch (i.reg) {
+    case 0: v = cpu.cr0; break;
+    case 2: v = cpu.cr2; break;
+    case 3: v = cpu.cr3; break;
+    case 4:
+      if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
+      v = cpu.cr4;
+      break;
+    default:
+      return fault(VEC_UD, -1, R_UD_CR, `CR${i.reg}`);
+  }
+  cpu.setReg(4, i.rm, v);
+}
+
+function movCR(cpu: Cpu, i: Instr): void {
+  requireCpl0(cpu);
+  const v = cpu.getReg(4, i.rm);
+  switch (i.reg) {
+    case 0:
+      writeCr0(cpu, v);
+      break;
+    case 2:
+      cpu.cr2 = v | 0;
+      break;
+    case 3:
+      // Page-directory base and the PWT/PCD bits. Translations are not cached, so nothing else needs flushing.
+      cpu.cr3 = v & 0xfffff018;
+      break;
+    case 4:
+      if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
+      if ((v & ~CR4_IMPLEMENTED) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
+      cpu.cr4 = v;
+      break;
+    default:
+      fault(VEC_UD, -1, R_UD_CR, `CR${i.reg}`);
+  }
+}
+
+/** DR4 and DR5 are aliases of DR6 and DR7 while CR4.DE = 0 (the engine does not implement DE). */
+function debugRegisterIndex(n: number): number {
+  return n === 4 ? 6 : n === 5 ? 7 : n;
+}
+
+function movRD(cpu: Cpu, i: Instr): void {
+  requireCpl0(cpu);
+  cpu.setReg(4, i.rm, cpu.dr[debugRegisterIndex(i.reg)]);
+}
+
+function movDR(cpu: Cpu, i: Instr): void {
+  requireCpl0(cpu);
+  const n = debugRegisterIndex(i.reg);
+  const v = cpu.getReg(4, i.rm);
+  // DR6 and DR7 have bits that always read 1 (DR6 bits 4–11 and 16–31; DR7 bit 10) (SDM 3A §17.2.3–17.2.4).
+  if (n === 6) cpu.dr[6] = (v & 0xe00f) | 0xffff0ff0;
+  else if (n === 7) cpu.dr[7] = (v & ~0xd800) | 0x400;
+  else cpu.dr[n] = v;
+  if (n === 7) cpu.updateAttention();
+}
+
+// ---- caches, TLB ----
+
+function invlpg(cpu: Cpu): void {
+  require486(cpu);
+  requireCpl0(cpu);
+  // Translations are not cached (every access walks the tables), so there is no TLB entry to drop.
+}
+
+function invd(cpu: Cpu): void {
+  require486(cpu);
+  requireCpl0(cpu);
+}
+
+function wbinvd(cpu: Cpu): void {
+  require486(cpu);
+  requireCpl0(cpu);
+}
+
+function ud(): void {
+  fault(VEC_UD, -1, R_UD_UD2);
+}
+
+// ---- identification, time-stamp counter, MSRs ----
+
+function vendorDword(k: number): number {
+  let v = 0;
+  for (let b = 3; b >= 0; b--) v = (v << 8) | CPUID_VENDOR.charCodeAt(k * 4 + b);
+  return v;
+}
+
+function cpuid(cpu: Cpu): void {
+  require486(cpu);
+  const leaf = cpu.regs[EAX] >>> 0;
+  if (leaf === 0) {
+    cpu.regs[EAX] = 1;
+    cpu.regs[EBX] = vendorDword(0);
+    cpu.regs[EDX] = vendorDword(1);
+    cpu.regs[ECX] = vendorDword(2);
+    return;
+  }
+  // Leaf 1, and any leaf above the highest one (which returns the highest basic leaf's data).
+  cpu.regs[EAX] = CPUID_SIGNATURE;
+  cpu.regs[EBX] = 0;
+  cpu.regs[ECX] = 0;
+  cpu.regs[EDX] = CPUID_FEATURES;
+}
+
+/** The virtual time-stamp counter: guest instructions retired plus the offset WRMSR set (model.md §4). */
+export function readTsc(cpu: Cpu): number {
+  return cpu.icount + cpu.tscOffset;
+}
+
+function setEdxEax(cpu: Cpu, v: number): void {
+  const lo = ((v % TWO32) + TWO32) % TWO32;
+  const hi = Math.floor((v - lo) / TWO32) % TWO32;
+  cpu.regs[EAX] = lo | 0;
+  cpu.regs[EDX] = hi | 0;
+}
+
+function rdtsc(cpu: Cpu): void {
+  require486(cpu);
+  if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.cpl !== 0) fault(VEC_GP, 0, R_GP_TSD, `CPL ${cpu.cpl}`);
+  setEdxEax(cpu, readTsc(cpu));
+}
+
+function rdmsr(cpu: Cpu): void {
+  require486(cpu);
+  requireCpl0(cpu);
+  const msr = cpu.regs[ECX] >>> 0;
+  if (msr !== MSR_TSC) fault(VEC_GP, 0, R_GP_MSR, `MSR 0x${msr.toString(16)}`);
+  setEdxEax(cpu, readTsc(cpu));
+}
+
+function wrmsr(cpu: Cpu): void {
+  require486(cpu);
+  requireCpl0(cpu);
+  const msr = cpu.regs[ECX] >>> 0;
+  if (msr !== MSR_TSC) fault(VEC_GP, 0, R_GP_MSR, `MSR 0x${msr.toString(16)}`);
+  const value = (cpu.regs[EDX] >>> 0) * TWO32 + (cpu.regs[EAX] >>> 0);
+  // This instruction retires after the write, so the counter reads `value` at the next instruction.
+  cpu.tscOffset = value - (cpu.icount + 1);
+}
+
+// ---- x87 without an FPU ----
+
+/** D8–DF: #NM when CR0.EM or CR0.TS is set; otherwise nothing happens after the address calculation. */
+function fpuEscape(cpu: Cpu): void {
+  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) fault(VEC_NM, -1, R_NM_NO_FPU);
+}
+
+/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there is never an error to report. */
+function fwait(cpu: Cpu): void {
+  if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) fault(VEC_NM, -1, R_NM_WAIT);
+}
+
+export const handlers: Record<string, Handler> = {
+  sldt,
+  str,
+  lldt,
+  ltr,
+  verr,
+  verw,
+  sgdt,
+  sidt,
+  lgdt,
+  lidt,
+  smsw,
+  lmsw,
+  invlpg,
+  lar,
+  lsl,
+  clts,
+  invd,
+  wbinvd,
+  ud,
+  movRC,
+  movRD,
+  movCR,
+  movDR,
+  wrmsr,
+  rdtsc,
+  rdmsr,
+  cpuid,
+  arpl,
+  fpuEscape,
+  fwait,
+};
