@@ -23,11 +23,6 @@ export class RecordingMemory extends PhysicalMemory {
     super.write32(addr, value);
   }
 
-  /** Host-side store of one test byte (setup), remembered like a guest store. */
-  poke(addr: number, value: number): void {
-    this.write8(addr, value);
-  }
-
   /** Zeroes every byte stored since the last call. */
   clearTouched(): void {
     for (const a of this.touched) if (a < this.size) this.u8[a] = 0;
