@@ -229,6 +229,7 @@ post:
         mov word [fs:BDA_KBD_END], BDA_KBD_BUF_END
 
         call init_pic_pit
+        call kbc_init
         call video_init
         call disk_init
         jc .no_disk
@@ -291,6 +292,31 @@ init_pic_pit:
         xor al, al
         out 0x40, al
         out 0x40, al
+        ret
+
+; 8042 keyboard controller, when there is one (port 64h does not float at FFh): command byte 65h = IRQ 1 on,
+; system flag, mouse port off, keyboard codes translated to scan code set 1 (what the IRQ 1 handler decodes).
+kbc_init:
+        in al, 0x64
+        cmp al, 0xFF
+        je .none
+        call kbc_wait_input
+        mov al, 0x60                    ; write command byte
+        out 0x64, al
+        call kbc_wait_input
+        mov al, 0x65
+        out 0x60, al
+.none:  ret
+
+; Waits (bounded) until the controller's input buffer is empty (status bit 1).
+kbc_wait_input:
+        push cx
+        mov cx, 0xFFFF
+.l:     in al, 0x64
+        test al, 0x02
+        jz .d
+        loop .l
+.d:     pop cx
         ret
 
 ; Out: EAX = bytes of installed RAM (from the configuration block, else CMOS, else 1 MiB).
