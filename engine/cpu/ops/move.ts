@@ -16,11 +16,21 @@ function extendSourceSize(i: Instr): number {
 export const handlers: Record<string, Handler> = {
   /** MOV r/m, r (88, 89). */
   movEG(cpu: Cpu, i: Instr): void {
+    if (i.size === 4) {
+      // The common 32-bit case without the size dispatch of getReg/writeRm (hot in every loop).
+      if (i.rm >= 0) cpu.regs[i.rm] = cpu.regs[i.reg];
+      else cpu.write32(i.seg, cpu.ea(i), cpu.regs[i.reg]);
+      return;
+    }
     cpu.writeRm(i, i.size, cpu.getReg(i.size, i.reg));
   },
 
   /** MOV r, r/m (8A, 8B). */
   movGE(cpu: Cpu, i: Instr): void {
+    if (i.size === 4) {
+      cpu.regs[i.reg] = i.rm >= 0 ? cpu.regs[i.rm] : cpu.read32(i.seg, cpu.ea(i));
+      return;
+    }
     cpu.setReg(i.size, i.reg, cpu.readRm(i, i.size));
   },
 
