@@ -1,8 +1,9 @@
 // Decimal adjust instructions (SDM vol. 2 DAA, DAS, AAA, AAS, AAM, AAD).
 //
 // The SDM's pseudocode is followed literally (AAA/AAS adjust all of AX by 106h, as the 386 does). Undefined flags:
-// DAA/DAS OF = signed overflow of the adjustment applied to AL; AAA/AAS SF/ZF/PF from the final AL and OF = 0;
-// AAM clears OF/AF/CF; AAD reports the flags of the 8-bit addition AL + AH × imm8 it performs.
+// DAA/DAS OF = signed overflow of the adjustment applied to AL (matches the 80286 captures); AAA/AAS report SF ZF
+// PF OF of the AL ± 6 step; AAM clears OF/AF/CF; AAD reports the flags of the 8-bit addition AL + AH × imm8 it
+// performs (the 286 captures differ in OF for about half of their AAD cases; no 386 capture was available).
 
 import { Cpu } from '../cpu';
 import type { Handler } from '../decode/instr';
@@ -17,6 +18,25 @@ const ALL = CF | PF | AF | ZF | SF | OF;
 function adjustOverflow(before: number, after: number, subtract: boolean): number {
   const overflow = subtract ? before & ~after & 0x80 : ~before & after & 0x80;
   return overflow !== 0 ? OF : 0;
+}
+
+/**
+ * AAA / AAS: when AL's low digit is above 9 or AF is set, AX ± 106h (AL ± 6 with the carry or borrow into AH, and
+ * AH ± 1), AF = CF = 1; else AF = CF = 0; then AL's high digit is cleared. The undefined SF ZF PF OF are those of
+ * the 8-bit AL ± 6 step (AL itself when no adjustment is made), as the 80286 captures show.
+ */
+function asciiAdjust(cpu: Cpu, subtract: boolean): void {
+  let ax = cpu.regs16[0];
+  const al = ax & 0xff;
+  let step = al;
+  let f = 0;
+  if ((al & 0x0f) > 9 || cpu.getAF()) {
+    step = (subtract ? al - 6 : al + 6) & 0xff;
+    ax = (subtract ? ax - 0x106 : ax + 0x106) & 0xffff;
+    f = AF | CF | adjustOverflow(al, step, subtract);
+  }
+  cpu.regs16[0] = ax & 0xff0f;
+  cpu.setFlagBits(ALL, f | Cpu.szp(step, 1));
 }
 
 export const handlers: Record<string, Handler> = {
@@ -61,28 +81,11 @@ export const handlers: Record<string, Handler> = {
   },
 
   aaa(cpu) {
-    let ax = cpu.regs16[0];
-    let f = 0;
-    if ((ax & 0x0f) > 9 || cpu.getAF()) {
-      ax = (ax + 0x106) & 0xffff;
-      f = AF | CF;
-    }
-    ax &= 0xff0f;
-    cpu.regs16[0] = ax;
-    cpu.setFlagBits(ALL, f | Cpu.szp(ax & 0xff, 1));
+    asciiAdjust(cpu, false);
   },
 
   aas(cpu) {
-    let ax = cpu.regs16[0];
-    let f = 0;
-    if ((ax & 0x0f) > 9 || cpu.getAF()) {
-      ax = (ax - 6) & 0xffff;
-      ax = (ax - 0x100) & 0xffff;
-      f = AF | CF;
-    }
-    ax &= 0xff0f;
-    cpu.regs16[0] = ax;
-    cpu.setFlagBits(ALL, f | Cpu.szp(ax & 0xff, 1));
+    asciiAdjust(cpu, true);
   },
 
   aam(cpu, i) {

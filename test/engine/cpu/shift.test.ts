@@ -153,12 +153,24 @@ describe('shifts and rotates', () => {
     expect(m.cpu.getEflags() & (CF | OF)).toBe(CF | OF); // shr by 1: CF = old bit 0, OF = old MSB
   });
 
-  it('documented choices for undefined flags: AF = 0 after shifts; OF rules for counts above 1', () => {
-    const shl = machineFor([0xc0, 0xe0, 0x02]); // shl al, 2
-    shl.cpu.regs[0] = 0x60;
-    runOnce(shl, AF);
-    expect(shl.cpu.regs8[0]).toBe(0x80);
-    expect(shl.cpu.getEflags() & (AF | OF | CF)).toBe(CF); // CF = bit 6 of 0x60; OF = MSB(result) xor CF = 0
+  it('undefined AF and OF follow the 80286 captures: SHL AF = result bit 4, SHR/SAR AF = 1, OF rule for any count', () => {
+    const bad = new Mismatches();
+    for (const [kind, name] of [[4, 'shl'], [5, 'shr'], [7, 'sar']] as const) {
+      const m = machineFor([0xc0, 0xc0 | (kind << 3), 0x03]); // <kind> al, 3
+      for (let v = 0; v < 256; v++) {
+        m.cpu.regs[0] = v;
+        runOnce(m, kind === 4 ? AF : 0);
+        const res = m.cpu.regs8[0];
+        const f = m.cpu.getEflags();
+        const wantAf = kind === 4 ? res & 0x10 : AF;
+        bad.check(`${name} ${v} AF`, f & AF, wantAf);
+        // OF: SHL MSB(result) xor CF; SHR the top two result bits xored (0 for counts ≥ 2); SAR 0
+        const cf = f & CF;
+        const wantOf = kind === 4 ? ((res >> 7) ^ cf) & 1 : kind === 5 ? ((res >> 7) ^ (res >> 6)) & 1 : 0;
+        bad.check(`${name} ${v} OF`, (f & OF) !== 0 ? 1 : 0, wantOf);
+      }
+    }
+    expect(bad.count, bad.toString()).toBe(0);
   });
 });
 
