@@ -5,13 +5,13 @@
 // picks SI/DI/CX or ESI/EDI/ECX; DF picks the direction. Repeated forms are restartable: each iteration commits
 // its index and count registers only after its memory and port accesses succeeded, so a fault leaves the
 // registers at the faulting iteration and the run loop returns EIP to the instruction. At most REP_BATCH
-// iterations run per execution; then EIP is put back on the instruction, which resumes on the next step (pending
-// interrupts are taken in between, as on real hardware).
+// iterations run per execution (one while TF is set); then EIP is put back on the instruction, which resumes on
+// the next step (pending interrupts and traps are taken in between, as on real hardware).
 
 import type { Cpu } from '../cpu';
 import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
-import { DF, LOP_SUB, sizeMask } from '../flags';
+import { DF, LOP_SUB, sizeMask, TF } from '../flags';
 import { checkIoPermission } from '../protect/io-permission';
 
 /** The value of index register SI/DI (or ESI/EDI with a 32-bit address size). */
@@ -37,10 +37,12 @@ function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
     body(cpu, i);
     return;
   }
+  // With TF set the single-step trap comes after every iteration (SDM 3A §17.3.1.4), so run one at a time.
+  const batch = (cpu.flags & TF) !== 0 ? 1 : REP_BATCH;
   for (let n = 0; ; n++) {
     const count = i.as32 ? cpu.regs[ECX] >>> 0 : cpu.regs16[ECX << 1];
     if (count === 0) return;
-    if (n === REP_BATCH) {
+    if (n === batch) {
       cpu.eip = cpu.instrStart;
       return;
     }

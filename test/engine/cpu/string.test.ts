@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { AR_DB, AR_G, AR_P, AR_S, DS, ES, FS, REP_BATCH } from '../../../engine/cpu/cpu';
-import { CF, ZF } from '../../../engine/cpu/flags';
+import { CF, TF, ZF } from '../../../engine/cpu/flags';
 import { flat32, realMode, type TestMachine } from './harness';
 import { assemble, HAS_NASM, haltingVectors, recordExceptions, runAllowingUnbuiltDelivery, VECTOR_STUBS } from './move-fixtures';
 
@@ -199,6 +199,19 @@ describe.skipIf(!HAS_NASM)('REP restart and batching', () => {
     expect(m.cpu.regs[EDI]).toBe(count);
     expect(m.mem.peek(0x20000 + count - 1, 1)).toBe(0x77);
     expect(m.mem.peek(0x20000 + count, 1)).toBe(0);
+  });
+
+  it('with TF set each execution runs one iteration and stays on the instruction (a trap per iteration)', () => {
+    const m = real(`mov cx, 3
+      mov di, 0x100
+      rep stosb`, (m) => m.cpu.setSegmentReal(ES, 0));
+    m.cpu.run(2);
+    const repAt = m.cpu.eip;
+    m.cpu.setEflags(m.cpu.getEflags() | TF);
+    m.cpu.step();
+    expect(m.cpu.regs[ECX] & 0xffff).toBe(2);
+    expect(m.cpu.regs[EDI] & 0xffff).toBe(0x101);
+    expect(m.cpu.eip).toBe(repAt);
   });
 
   it('an external interrupt is taken between batches and returns to the REP instruction', () => {
