@@ -2,7 +2,7 @@
 // LEAVE (SDM vol. 2 PUSH, POP, PUSHA, POPA, PUSHF, POPF, ENTER, LEAVE).
 
 import { describe, expect, it } from 'vitest';
-import { CR0_PE, DS, ES, FS, SS } from '../../../engine/cpu/cpu';
+import { AR_P, AR_S, CR0_PE, DS, ES, FS, SS } from '../../../engine/cpu/cpu';
 import { IF, IOPL, NT, RF, VM } from '../../../engine/cpu/flags';
 import { flat32, realMode, type TestMachine } from './harness';
 import { assemble, HAS_NASM, haltingVectors, recordExceptions, runAllowingUnbuiltDelivery, VECTOR_STUBS } from './move-fixtures';
@@ -115,6 +115,23 @@ describe.skipIf(!HAS_NASM)('PUSH and POP', () => {
     expect(ex[0]).toMatchObject({ vector: 13, eip: 0x1006 });
     // the #GP handler's frame went below the unchanged SP (0x7FFE)
     expect(m.cpu.regs[ESP] & 0xffff).toBe(0x7ffe - 6);
+  });
+
+  it('a 16-bit stack segment (SS.B = 0) under 32-bit code moves only SP and keeps ESP\'s upper half', () => {
+    const m = flat(`push dword 0x12345678
+      push word 0x9abc
+      mov ebx, esp
+      pop ax
+      pop ecx`);
+    m.cpu.loadSegmentCache(SS, 0x20, 0x40000, 0xffff, AR_P | AR_S | 0x3, true, 'loader'); // 16-bit data segment
+    m.cpu.regs[ESP] = 0xabcd0004; // SP = 4: the dword lands at SS:0, the word wraps to SS:0xFFFE
+    m.cpu.run(100);
+    expect(m.cpu.regs[EBX] >>> 0).toBe(0xabcdfffe);
+    expect(m.mem.peek(0x40000, 4)).toBe(0x12345678);
+    expect(m.mem.peek(0x4fffe, 2)).toBe(0x9abc);
+    expect(m.cpu.regs[EAX] & 0xffff).toBe(0x9abc);
+    expect(m.cpu.regs[ECX] >>> 0).toBe(0x12345678);
+    expect(m.cpu.regs[ESP] >>> 0).toBe(0xabcd0004);
   });
 
   it('a 32-bit PUSH Sreg moves ESP by 4 but writes only the 16-bit selector (386/486)', () => {
