@@ -8,7 +8,7 @@ import { ElfFile, ElfProgramHeader, findSection, parseElf, PT_LOAD, SHF_ALLOC, s
 import { readElfSymbols } from './elf-symbols';
 import { ImageError, hex } from './image-error';
 import { checkPlacement, flat32Start, placeBytes, realModeStart } from './placement';
-import type { LineRow, LoadedImage, LoadedSegment, LoadOptions } from './types';
+import type { ImageSymbol, LineRow, LoadedImage, LoadedSegment, LoadOptions } from './types';
 
 /** Loads every PT_LOAD segment; returns the placements, named after the sections they hold. */
 export function loadElfSegments(mem: PhysicalMemory, elf: ElfFile): LoadedSegment[] {
@@ -47,6 +47,12 @@ export function readElfLines(elf: ElfFile): LineRow[] {
     str: str && sectionBytes(elf, str),
     lineStr: lineStr && sectionBytes(elf, lineStr),
   });
+}
+
+/** Symbols and line rows of an ELF file without loading it (the launch attribute `symbols`). */
+export function readElfDebugInfo(bytes: Uint8Array): { symbols: ImageSymbol[]; lines: LineRow[] } {
+  const elf = parseElf(bytes);
+  return { symbols: readElfSymbols(elf), lines: readElfLines(elf) };
 }
 
 export function loadElf(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOptions): LoadedImage {

@@ -19,6 +19,7 @@ export { detectFormat } from './detect';
 export { pcMemoryMap, E820_RAM, E820_RESERVED } from './memory-map';
 export { MULTIBOOT_BOOTLOADER_MAGIC } from './multiboot';
 export { DEFAULT_LOAD_ADDRESS } from './flat-binary';
+export { readElfDebugInfo } from './elf';
 
 export function loadImage(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOptions = {}): LoadedImage {
   if (opts.format !== undefined && !IMAGE_FORMATS.includes(opts.format)) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '../../../../engine/machine/memory';
-import { ImageError, loadImage } from '../../../../engine/machine/loaders';
+import { ImageError, loadImage, readElfDebugInfo } from '../../../../engine/machine/loaders';
 import { FIXTURES, fixture, hasTool, lineOf } from './fixtures';
 
 const MiB = 0x100000;
@@ -73,6 +73,13 @@ describe('ELF loader', () => {
     expect(rowAt(at('_start'))).toEqual({ addr: at('_start'), file: 'hello.asm', line: lineOf(helloSource, 'mov esp, stack_top') });
     expect(rowAt(at('print'))?.line).toBe(lineOf(helloSource, 'LINE print-loop'));
     expect(rowAt(at('print.done'))?.line).toBe(lineOf(helloSource, '.done:  ret'));
+  });
+
+  it('gives symbols and lines of a separate ELF without loading it', () => {
+    const info = readElfDebugInfo(hello);
+    const img = loadImage(new PhysicalMemory(4 * MiB), hello, {});
+    expect(info).toEqual({ symbols: img.symbols, lines: img.lines });
+    expect(() => readElfDebugInfo(new Uint8Array(8))).toThrow(ImageError);
   });
 
   it('rejects truncated and corrupt files with the problem named', () => {
