@@ -1,7 +1,8 @@
 // The built-in firmware (bios.asm): its bytes, with the configuration block filled in for the machine at hand.
-// The bytes come from bios-image.ts, generated from bios.bin, so bundles need no file next to them.
+// The bytes come from bios-image.ts, generated from bios.bin by build-bios.mjs, so bundles need no file next to
+// them; a test checks that they equal bios.bin and that bios.bin is what bios.asm assembles to.
 
-import { BIOS_IMAGE_BASE64 } from './bios-image';
+import { BIOS_IMAGE } from './bios-image';
 
 /** Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes. */
 const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
@@ -12,7 +13,14 @@ let pristine: Uint8Array | null = null;
 
 /** The firmware exactly as assembled (a fresh copy). */
 export function rawBiosImage(): Uint8Array {
-  if (!pristine) pristine = new Uint8Array(Buffer.from(BIOS_IMAGE_BASE64, 'base64'));
+  if (!pristine) {
+    const head = Buffer.from(BIOS_IMAGE.head, 'base64');
+    const tail = Buffer.from(BIOS_IMAGE.tail, 'base64');
+    pristine = new Uint8Array(head.length + BIOS_IMAGE.fill.length + tail.length);
+    pristine.set(head);
+    pristine.fill(BIOS_IMAGE.fill.byte, head.length, head.length + BIOS_IMAGE.fill.length);
+    pristine.set(tail, head.length + BIOS_IMAGE.fill.length);
+  }
   return pristine.slice();
 }
 
