@@ -10,7 +10,7 @@ import { Machine } from '../../../../engine/machine/machine';
 import { attachBootDisk, bootDiskMedia } from '../../../../engine/devices/boot-disk';
 import type { AtaDisk } from '../../../../engine/devices/ata';
 import { pcMemoryMap } from '../../../../engine/machine/loaders';
-import { rawBiosImage } from '../../../../engine/machine/firmware';
+import { biosImage, rawBiosImage } from '../../../../engine/machine/firmware';
 
 const BOOT = join(__dirname, '..', '..', '..', 'fixtures', 'boot');
 const disk = new Uint8Array(readFileSync(join(BOOT, 'bios-services.bin')));
@@ -84,14 +84,21 @@ describe('firmware boot', () => {
   });
 
   it('reports a disk whose sector 0 lost its signature and halts', () => {
+    // Started as a plain ROM, so the disk attached here is the only one (the loader would refuse this image).
     const m = new Machine({ memoryMB: 16 });
-    const loaded = m.load(disk);
-    const unsigned = loaded.disk!.slice();
+    m.load(biosImage({ memorySize: 16 * MiB }), { format: 'rom' });
+    const unsigned = disk.slice();
     unsigned[511] = 0;
-    if (m.io.in(0x1f7, 1) === 0xff) attachBootDisk(m.io, unsigned);
-    else return; // the machine attached the loader's copy itself; the loader-side check covers this case
+    attachBootDisk(m.io, unsigned);
     expect(m.run(20_000_000).reason).toBe('halt');
-    expect(m.consoleText()).toContain('no 55 AA signature');
+    expect(m.consoleText()).toBe('Ringside BIOS: the boot sector has no 55 AA signature\r\n');
+  });
+
+  it('reports a machine without a disk and halts', () => {
+    const m = new Machine({ memoryMB: 16 });
+    m.load(biosImage({ memorySize: 16 * MiB }), { format: 'rom' });
+    expect(m.run(20_000_000).reason).toBe('halt');
+    expect(m.consoleText()).toBe('Ringside BIOS: no disk on the ATA primary master\r\n');
   });
 
   it('serves video, keyboard buffer, time, A20, memory size, configuration and disk status calls', () => {
