@@ -12,6 +12,7 @@ import type { Cpu } from '../cpu';
 import { LDTR } from '../cpu';
 import { fault, selectorError, type FaultRule } from '../faults';
 import { decodeDescriptor, Descriptor, DESCRIPTOR_HI_ACCESSED } from './descriptor';
+import { peekLinear } from './peek';
 
 export const SELECTOR_RPL = 0x3;
 export const SELECTOR_TI = 0x4;
@@ -87,4 +88,27 @@ export function writeDescriptorType(cpu: Cpu, selector: number, d: Descriptor, t
 
 export function hex4(v: number): string {
   return (v & 0xffff).toString(16).padStart(4, '0');
+}
+
+export type PeekStatus = 'ok' | 'null' | 'beyond-limit' | 'unmapped';
+
+export interface PeekedDescriptor {
+  status: PeekStatus;
+  /** Linear address of the entry (-1 when beyond the limit). */
+  address: number;
+  descriptor: Descriptor | null;
+}
+
+/**
+ * The descriptor `selector` names, read without side effects (no accessed bits, no page faults) for the debugger
+ * and the consistency check.
+ */
+export function peekDescriptor(cpu: Cpu, selector: number): PeekedDescriptor {
+  if (isNullSelector(selector)) return { status: 'null', address: -1, descriptor: null };
+  const address = descriptorAddress(cpu, selector);
+  if (address === -1) return { status: 'beyond-limit', address, descriptor: null };
+  const lo = peekLinear(cpu, address, 4);
+  const hi = peekLinear(cpu, address + 4, 4);
+  if (lo < 0 || hi < 0) return { status: 'unmapped', address, descriptor: null };
+  return { status: 'ok', address, descriptor: decodeDescriptor(lo, hi) };
 }

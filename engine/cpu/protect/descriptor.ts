@@ -12,7 +12,7 @@
 // The decoder, the segment loads, the consistency check, the debugger's views and the tests all use this one
 // decoder, so a field means the same thing everywhere.
 
-import { AR_DB, AR_DPL, AR_DPL_SHIFT, AR_G, AR_P, AR_S, AR_TYPE } from '../cpu';
+// This module imports nothing from the CPU, so any module may use it while the CPU modules are still loading.
 
 // ---- segment types (S = 1): bits of the 4-bit type field (SDM 3A Table 3-1) ----
 export const SEG_ACCESSED = 0x1;
@@ -200,28 +200,25 @@ export function accessRightsOfHigh(hi: number): number {
 
 /** Builds descriptor words for a segment or system segment from base, byte limit and an access-rights word. */
 export function encodeSegment(base: number, limit: number, ar: number): [number, number] {
-  // A byte limit above 1 MiB needs G; with G the low 12 bits are implied ones.
-  const g = (ar & AR_G) !== 0;
+  // With G (access-rights bit 15) the limit is stored in 4 KiB units and the low 12 bits are implied ones.
+  const g = (ar & 0x8000) !== 0;
   const raw = g ? limit >>> 12 : limit & 0xfffff;
   const lo = (((base & 0xffff) << 16) | (raw & 0xffff)) >>> 0;
   const hi = ((base & 0xff000000) | ((ar & 0xf0ff) << 8) | (raw & 0xf0000) | ((base >>> 16) & 0xff)) >>> 0;
   return [lo, hi];
 }
 
-/** Access-rights word for a code/data segment from its parts. */
+/**
+ * Access-rights word (the cache layout: descriptor byte 5 in bits 0–7, the AVL/L/D/B/G nibble in bits 12–15) for a
+ * segment from its parts.
+ */
 export function segmentAccessRights(
   type: number,
   opts: { dpl?: number; present?: boolean; db?: boolean; g?: boolean; system?: boolean; avl?: boolean } = {},
 ): number {
-  return (
-    (type & AR_TYPE) |
-    (opts.system ? 0 : AR_S) |
-    (((opts.dpl ?? 0) << AR_DPL_SHIFT) & AR_DPL) |
-    (opts.present === false ? 0 : AR_P) |
-    (opts.db ? AR_DB : 0) |
-    (opts.g ? AR_G : 0) |
-    (opts.avl ? 0x1000 : 0)
-  );
+  const byte5 = (opts.present === false ? 0 : 0x80) | (((opts.dpl ?? 0) & 3) << 5) | (opts.system ? 0 : 0x10) | (type & 0xf);
+  const flags = (opts.g ? 0x8 : 0) | (opts.db ? 0x4 : 0) | (opts.avl ? 0x1 : 0);
+  return byte5 | (flags << 12);
 }
 
 /** Builds gate words: call (4/C), task (5), interrupt (6/E) and trap (7/F) gates. */

@@ -11,7 +11,8 @@
 import type { Cpu } from '../cpu';
 import { fault, rule, selectorError, VEC_GP } from '../faults';
 import { Descriptor, describeType } from './descriptor';
-import { branchFar, branchFarReal, checkCodeSegment, checkEipInLimit, fetchFarTarget, realModeCsLimit, directCodeRules } from './code-segment';
+import { branchFar, branchFarReal, checkCodeSegment, checkEipInLimit, fetchFarTarget, realModeCsLimit } from './code-segment';
+import { directCodeRules } from './transfer-rules';
 import { hex4 } from './descriptor-table';
 import { farTransferThroughSystemDescriptor } from './system-target';
 

@@ -27,8 +27,8 @@ import {
   checkReturnCodeSegment,
   fetchFarTarget,
   realModeCsLimit,
-  returnCodeRules,
 } from './code-segment';
+import { returnCodeRules } from './transfer-rules';
 import { selectorRpl } from './descriptor-table';
 import { adjustSp, checkPops } from './stack-frame';
 import { returnToOuterLevel } from './outer-return';

@@ -1,0 +1,39 @@
+// The CPU modules import each other in a cycle (cpu.ts → ops → protect → cpu.ts). Each protect module must still
+// load when it is the first one imported, i.e. no module may use another's exports while the cycle is loading.
+import { describe, expect, it, vi } from 'vitest';
+
+const MODULES = [
+  'code-segment',
+  'consistency',
+  'descriptor',
+  'descriptor-table',
+  'far-call',
+  'far-jmp',
+  'far-ret',
+  'interrupt',
+  'iret',
+  'outer-return',
+  'peek',
+  'segment-load',
+  'segment-query',
+  'stack-frame',
+  'system-segment-load',
+  'system-target',
+  'transfer-rules',
+];
+
+describe('protect modules load in any order', () => {
+  for (const name of MODULES) {
+    it(`${name} loads first`, async () => {
+      vi.resetModules();
+      const mod = await import(`../../../../engine/cpu/protect/${name}.ts`);
+      expect(Object.keys(mod).length).toBeGreaterThan(0);
+    });
+  }
+  it('inspect and the system ops load first', async () => {
+    vi.resetModules();
+    expect(Object.keys(await import('../../../../engine/cpu/inspect')).length).toBeGreaterThan(0);
+    vi.resetModules();
+    expect(Object.keys(await import('../../../../engine/cpu/ops/system')).length).toBeGreaterThan(0);
+  });
+});
