@@ -1,5 +1,5 @@
-// The example guests under examples/: one folder per example holding NAME.asm, NAME.bin and README.md, plus
-// the shared include folder that every example assembles against.
+// The example guests under examples/: one folder per example holding NAME.asm, NAME.bin, README.md and
+// expected-output.txt, plus the shared include folder that every example assembles against.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,8 @@ export interface ExampleFolder {
   asm: string;
   bin: string;
   readme: string;
+  /** What the guest prints through port 0xE9 up to its final `ok`, recorded on Bochs (examples/run-on-bochs.sh). */
+  expectedOutput: string;
 }
 
 export function listExamples(): ExampleFolder[] {
@@ -27,6 +29,7 @@ export function listExamples(): ExampleFolder[] {
         asm: path.join(dir, `${entry.name}.asm`),
         bin: path.join(dir, `${entry.name}.bin`),
         readme: path.join(dir, 'README.md'),
+        expectedOutput: path.join(dir, 'expected-output.txt'),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -34,10 +34,11 @@ describe('example guests', () => {
 
   for (const example of examples) {
     describe(example.name, () => {
-      it('has its .asm, .bin and README.md', () => {
+      it('has its .asm, .bin, README.md and expected-output.txt', () => {
         expect(existsSync(example.asm), example.asm).toBe(true);
         expect(existsSync(example.bin), example.bin).toBe(true);
         expect(existsSync(example.readme), example.readme).toBe(true);
+        expect(existsSync(example.expectedOutput), example.expectedOutput).toBe(true);
       });
 
       it('README says how to run it', () => {
