@@ -49,7 +49,7 @@ function aluToRm(cpu: Cpu, i: Instr, op: number, b: number): void {
     if (op !== ALU_CMP) cpu.setReg(size, i.rm, res);
   } else {
     const off = cpu.ea(i);
-    a = cpu.readMem(i.seg, off, size);
+    a = cpu.readMem(i.seg, off, size) >>> 0;
     res = aluResult(cpu, op, a, b, size);
     if (op !== ALU_CMP) cpu.writeMem(i.seg, off, size, res);
   }
@@ -80,7 +80,7 @@ function incDecRm(cpu: Cpu, i: Instr, lop: number): void {
     cpu.setReg(size, i.rm, res);
   } else {
     const off = cpu.ea(i);
-    a = cpu.readMem(i.seg, off, size);
+    a = cpu.readMem(i.seg, off, size) >>> 0;
     res = truncate(lop === LOP_INC ? a + 1 : a - 1, size);
     cpu.writeMem(i.seg, off, size, res);
   }
@@ -105,7 +105,7 @@ function notNeg(cpu: Cpu, i: Instr, neg: boolean): void {
     cpu.setReg(size, i.rm, res);
   } else {
     const off = cpu.ea(i);
-    a = cpu.readMem(i.seg, off, size);
+    a = cpu.readMem(i.seg, off, size) >>> 0;
     res = truncate(neg ? -a : ~a, size);
     cpu.writeMem(i.seg, off, size, res);
   }
@@ -119,7 +119,7 @@ export const handlers: Record<string, Handler> = {
     aluToRm(cpu, i, i.arg, cpu.getReg(i.size, i.reg));
   },
   aluGE(cpu, i) {
-    aluToReg(cpu, i.arg, i.size, i.reg, cpu.readRm(i, i.size));
+    aluToReg(cpu, i.arg, i.size, i.reg, cpu.readRm(i, i.size) >>> 0);
   },
   aluAI(cpu, i) {
     aluToReg(cpu, i.arg, i.size, EAX, truncate(i.imm, i.size));
@@ -129,13 +129,13 @@ export const handlers: Record<string, Handler> = {
   },
 
   testEG(cpu, i) {
-    testFlags(cpu, cpu.readRm(i, i.size), cpu.getReg(i.size, i.reg), i.size);
+    testFlags(cpu, cpu.readRm(i, i.size) >>> 0, cpu.getReg(i.size, i.reg), i.size);
   },
   testAI(cpu, i) {
     testFlags(cpu, cpu.getReg(i.size, EAX), truncate(i.imm, i.size), i.size);
   },
   testEI(cpu, i) {
-    testFlags(cpu, cpu.readRm(i, i.size), truncate(i.imm, i.size), i.size);
+    testFlags(cpu, cpu.readRm(i, i.size) >>> 0, truncate(i.imm, i.size), i.size);
   },
 
   incZ(cpu, i) {

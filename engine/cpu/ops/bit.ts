@@ -42,14 +42,14 @@ function bitTest(cpu: Cpu, i: Instr, offset: number, registerOffset: boolean): v
     const displacement = size === 4 ? (signedOffset >> 5) * 4 : (signedOffset >> 4) * 2;
     off = i.as32 ? (off + displacement) >>> 0 : (off + displacement) & 0xffff;
   }
-  const v = cpu.readMem(i.seg, off, size);
+  const v = cpu.readMem(i.seg, off, size) >>> 0;
   if (op !== BT_TEST) cpu.writeMem(i.seg, off, size, bitOp(op, v, bit, size));
   cpu.setFlagBits(CF, (v >>> bit) & 1);
 }
 
 /** BSF/BSR: a zero source sets ZF and leaves the destination unchanged (the 386/486 behaviour). */
 function bitScan(cpu: Cpu, i: Instr, forward: boolean): void {
-  const v = cpu.readRm(i, i.size);
+  const v = cpu.readRm(i, i.size) >>> 0;
   if (v === 0) {
     cpu.setFlagBits(ZF, ZF);
     return;
@@ -98,7 +98,7 @@ export const handlers: Record<string, Handler> = {
       cpu.setReg(size, i.rm, sum);
     } else {
       const off = cpu.ea(i);
-      dest = cpu.readMem(i.seg, off, size);
+      dest = cpu.readMem(i.seg, off, size) >>> 0;
       sum = truncate(dest + src, size);
       cpu.writeMem(i.seg, off, size, sum);
       cpu.setReg(size, i.reg, dest);
@@ -121,7 +121,7 @@ export const handlers: Record<string, Handler> = {
       else cpu.setReg(size, EAX, dest);
     } else {
       const off = cpu.ea(i);
-      dest = cpu.readMem(i.seg, off, size);
+      dest = cpu.readMem(i.seg, off, size) >>> 0;
       equal = dest === acc;
       cpu.writeMem(i.seg, off, size, equal ? src : dest);
       if (!equal) cpu.setReg(size, EAX, dest);
@@ -134,8 +134,8 @@ export const handlers: Record<string, Handler> = {
     const off = cpu.ea(i);
     const offHigh = i.as32 ? (off + 4) >>> 0 : (off + 4) & 0xffff;
     cpu.checkWrite(i.seg, off, 8);
-    const lo = cpu.readMem(i.seg, off, 4);
-    const hi = cpu.readMem(i.seg, offHigh, 4);
+    const lo = cpu.readMem(i.seg, off, 4) >>> 0;
+    const hi = cpu.readMem(i.seg, offHigh, 4) >>> 0;
     const equal = lo === cpu.regs[EAX] >>> 0 && hi === cpu.regs[EDX] >>> 0;
     if (equal) {
       cpu.writeMem(i.seg, off, 4, cpu.regs[EBX]);

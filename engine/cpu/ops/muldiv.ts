@@ -75,7 +75,7 @@ function signed(v: number, size: number): number {
 
 function mulAcc(cpu: Cpu, i: Instr, isSigned: boolean): void {
   const size = i.size;
-  const src = cpu.readRm(i, size);
+  const src = cpu.readRm(i, size) >>> 0;
   if (size === 1) {
     const al = cpu.regs8[0];
     const p = isSigned ? signed(al, 1) * signed(src, 1) : al * src;
@@ -122,7 +122,7 @@ function imulTruncated(cpu: Cpu, i: Instr, a: number, b: number): void {
 
 function divAcc(cpu: Cpu, i: Instr): void {
   const size = i.size;
-  const d = cpu.readRm(i, size);
+  const d = cpu.readRm(i, size) >>> 0;
   if (d === 0) fault(VEC_DE, -1, R_DE_DIVIDE, 'divisor is 0');
   if (size === 1) {
     const n = cpu.regs16[EAX << 1];
@@ -147,7 +147,7 @@ function divAcc(cpu: Cpu, i: Instr): void {
 
 function idivAcc(cpu: Cpu, i: Instr): void {
   const size = i.size;
-  const dRaw = cpu.readRm(i, size);
+  const dRaw = cpu.readRm(i, size) >>> 0;
   if (dRaw === 0) fault(VEC_DE, -1, R_DE_DIVIDE, 'divisor is 0');
   const d = signed(dRaw, size);
   if (size === 1) {
@@ -200,9 +200,9 @@ export const handlers: Record<string, Handler> = {
     idivAcc(cpu, i);
   },
   imulGE(cpu, i) {
-    imulTruncated(cpu, i, cpu.getReg(i.size, i.reg), cpu.readRm(i, i.size));
+    imulTruncated(cpu, i, cpu.getReg(i.size, i.reg), cpu.readRm(i, i.size) >>> 0);
   },
   imulGEI(cpu, i) {
-    imulTruncated(cpu, i, cpu.readRm(i, i.size), truncate(i.imm, i.size));
+    imulTruncated(cpu, i, cpu.readRm(i, i.size) >>> 0, truncate(i.imm, i.size));
   },
 };

@@ -146,7 +146,7 @@ function shiftRm(cpu: Cpu, i: Instr, rawCount: number): void {
     cpu.setReg(size, i.rm, res);
   } else {
     const off = cpu.ea(i);
-    const v = cpu.readMem(i.seg, off, size);
+    const v = cpu.readMem(i.seg, off, size) >>> 0;
     if (count === 0) return;
     const res = shiftCompute(i.arg, v, count, size, cpu.getCF() ? 1 : 0);
     cpu.writeMem(i.seg, off, size, res);
@@ -201,7 +201,7 @@ function doubleShift(cpu: Cpu, i: Instr, left: boolean, rawCount: number): void 
     cpu.setReg(size, i.rm, res);
   } else {
     const off = cpu.ea(i);
-    const d = cpu.readMem(i.seg, off, size);
+    const d = cpu.readMem(i.seg, off, size) >>> 0;
     if (count === 0) return;
     const res = doubleShiftCompute(left, d, s, count, size);
     cpu.writeMem(i.seg, off, size, res);

@@ -104,9 +104,10 @@ describe('ALU operations over all 8-bit operand pairs', () => {
   });
 });
 
+const edges16 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0x8001, 0xfffe, 0xffff];
+const edges32 = [0, 1, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
+
 describe('ALU operations at 16/32-bit edges', () => {
-  const edges16 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0x8001, 0xfffe, 0xffff];
-  const edges32 = [0, 1, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
   for (const [bits, edges, prefix] of [[16, edges16, []], [32, edges32, [0x66]]] as const) {
     it(`${bits}-bit ax/eax, dx/edx for every op`, () => {
       const bad = new Mismatches();
@@ -129,6 +130,29 @@ describe('ALU operations at 16/32-bit edges', () => {
       expect(bad.count, bad.toString()).toBe(0);
     });
   }
+
+  it('32-bit memory destination and memory source at the edges, every op', () => {
+    const bad = new Mismatches();
+    for (let op = 0; op < 8; op++) {
+      const toMem = machineFor([0x66, (op << 3) | 1, 0x06, 0x00, 0x20]); // op dword [0x2000], eax
+      const fromMem = machineFor([0x66, (op << 3) | 3, 0x06, 0x00, 0x20]); // op eax, dword [0x2000]
+      for (const a of edges32) {
+        for (const b of edges32) {
+          toMem.mem.write32(0x2000, a);
+          toMem.cpu.regs[0] = b;
+          runOnce(toMem, 0);
+          const want = reference(op, a, b, 0, 32);
+          bad.check(`${OPS[op]} [mem]=${a}, ${b}`, toMem.mem.read32(0x2000) >>> 0, OPS[op] === 'cmp' ? a : want.res);
+          bad.check(`${OPS[op]} [mem]=${a}, ${b} flags`, toMem.cpu.getEflags() & ARITH, want.flags);
+          fromMem.mem.write32(0x2000, b);
+          fromMem.cpu.regs[0] = a;
+          runOnce(fromMem, 0);
+          bad.check(`${OPS[op]} ${a}, [mem]=${b} flags`, fromMem.cpu.getEflags() & ARITH, want.flags);
+        }
+      }
+    }
+    expect(bad.count, bad.toString()).toBe(0);
+  });
 
   it('16-bit op leaves the upper half of EAX alone', () => {
     const m = machineFor([0x01, 0xd0]); // add ax, dx
