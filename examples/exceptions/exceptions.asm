@@ -14,7 +14,7 @@
         org LOAD_ADDRESS
         bits 16
 
-OUTSIDE_GDT     equ 0x0083      ; index 16, RPL 3: past the GDT limit (6 entries, limit 0x2F)
+OUTSIDE_GDT     equ 0x0083      ; index 16, RPL 3: past the GDT limit (8 entries, limit 0x3F)
 OUTSIDE_GDT_ERR  equ 0x0080      ; its error code: the selector with the RPL bits replaced by EXT=0, IDT=0
 
 start:
@@ -24,7 +24,7 @@ start:
 
 ; ---- #GP(selector): a selector beyond the GDT limit (SDM vol. 2, MOV: "If segment selector index is
 ; outside descriptor table limits, #GP(selector)")
-        PRINT "[1] mov ds, 0x0083: index 16 is beyond the GDT limit 0x002F -> #GP(0x0080)", 10
+        PRINT "[1] mov ds, 0x0083: index 16 is beyond the GDT limit 0x003F -> #GP(0x0080)", 10
         mov ax, OUTSIDE_GDT
         EXPECT_FAULT 13, OUTSIDE_GDT_ERR, .gp_limit, .gp_limit_done
 .gp_limit:
@@ -117,6 +117,35 @@ start:
         cmp eax, 0x80000000
         FAIL_IF ne, "the faulting IDIV changed EAX"
 
+; ---- #SS(0) versus #GP(0): the same kind of limit violation, told apart by the segment used
+        PRINT "[9] SS limit 0xFFFF: mov eax, [ebp] with EBP = 0x10000 (SS is EBP's default segment) -> #SS(0)", 10
+        mov ax, SEL_SMALL_STACK                 ; the stack and the reporter's variables stay within the limit
+        mov ss, ax
+        mov ebp, 0x10000
+        EXPECT_FAULT 12, 0, .ss_limit, .ss_limit_done
+.ss_limit:
+        mov eax, [ebp]
+.ss_limit_done:
+        ASSERT_FAULT_TAKEN
+        mov eax, [ds:ebp]                       ; the same offset through the flat DS is fine
+        mov ax, SEL_FLAT
+        mov ss, ax
+
+; ---- expand-down: the valid offsets lie ABOVE the limit (SDM vol. 3A, "Segment Descriptors", E flag)
+        PRINT "[10] ES expand-down, limit 0x0FFF, B=1 (valid offsets 0x1000..0xFFFFFFFF): ES:0x0800 -> #GP(0)", 10
+        mov ax, SEL_EXPAND_DOWN
+        mov es, ax
+        mov dword [es:0x2000], 'EXPD'           ; above the limit: allowed
+        cmp dword [0x2000], 'EXPD'
+        FAIL_IF ne, "the store above an expand-down limit did not reach memory"
+        EXPECT_FAULT 13, 0, .expand_down, .expand_down_done
+.expand_down:
+        mov eax, [es:0x0800]
+.expand_down_done:
+        ASSERT_FAULT_TAKEN
+        mov ax, SEL_FLAT
+        mov es, ax
+
         PRINT "ok", 10
         EXIT 0
 
@@ -145,6 +174,10 @@ SEL_READ_ONLY equ $ - gdt
         descriptor 0, 0xFFFFF, ACC_DATA_RO, FL_FLAT
 SEL_NOT_PRESENT equ $ - gdt
         descriptor 0, 0xFFFFF, ACC_DATA & ~ACC_NOT_PRESENT, FL_FLAT
+SEL_SMALL_STACK equ $ - gdt                     ; 64 KiB stack, byte granular, B=1
+        descriptor 0, 0xFFFF, ACC_DATA, FL_DB
+SEL_EXPAND_DOWN equ $ - gdt                     ; data, read/write, expand-down (type 0110)
+        descriptor 0, 0x0FFF, ACC_DATA | ACC_EXPAND_DOWN, FL_DB
 gdt_end:
 
         idt_start
