@@ -1,8 +1,9 @@
 ; v86 - a virtual-8086 monitor at ring 0 that reflects a V86 program's software interrupts.
 ;
 ; Ring 0 enters virtual-8086 mode with IRETD (EFLAGS.VM = 1 in the frame, which also holds SS:ESP and ES, DS,
-; FS, GS for the V86 program) with IOPL 0. In V86 mode with IOPL < 3, INT n, IRET, HLT (and CLI, STI, PUSHF,
-; POPF) raise #GP(0) instead of running (SDM vol. 3B, "Virtual-8086 Mode", sensitive instructions). The
+; FS, GS for the V86 program) with IOPL 0. In V86 mode with IOPL < 3 the IOPL-sensitive INT n, IRET (and CLI,
+; STI, PUSHF, POPF) raise #GP(0) instead of running, as does the privileged HLT at V86's CPL 3 (SDM vol. 3B,
+; "8086 Emulation": "Sensitive Instructions"). The
 ; #GP arrives at ring 0 on the TSS's SS0:ESP0 stack with the V86 segment registers saved in the frame and
 ; DS, ES, FS, GS nulled. The monitor decodes the faulting instruction at CS*16 + IP and:
 ;   INT n   reflects it as real mode would: pushes FLAGS, CS, IP+2 on the V86 stack and continues at the
