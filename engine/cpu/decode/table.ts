@@ -116,7 +116,7 @@ export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 
 for (let cc = 0; cc < 16; cc++) {
   r(0x70 + cc, -1, 'j' + CC_NAMES[cc], 'Jb', 'jcc', cc, FLOW);
   r(0x180 + cc, -1, 'j' + CC_NAMES[cc], 'Jv', 'jcc', cc, FLOW);
-  r(0x190 + cc, 0, 'set' + CC_NAMES[cc], 'Eb', 'setcc', cc);
+  r(0x190 + cc, -1, 'set' + CC_NAMES[cc], 'Eb', 'setcc', cc); // SETcc ignores the ModRM reg field (SDM App. A)
 }
 
 // ---- 84–8F ----

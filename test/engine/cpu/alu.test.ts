@@ -312,6 +312,13 @@ describe('flag and accumulator instructions', () => {
     }
   });
 
+  it('setcc ignores the ModRM reg field', () => {
+    const m = machineFor([0x0f, 0x94, 0xf9]); // sete cl with reg = 7
+    runOnce(m, ZF);
+    expect(m.cpu.regs8[4]).toBe(1);
+    expect(m.cpu.eip).toBe(CODE + 4);
+  });
+
   it('salc sets AL from CF', () => {
     const m = machineFor([0xd6]);
     m.cpu.regs[0] = 0x1234;
