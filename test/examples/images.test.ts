@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assemble, listExamples, nasmAvailable } from './example-folders';
+import { assemble, EXAMPLES_DIR, listExamples, nasmAvailable } from './example-folders';
 
 const examples = listExamples();
 const hasNasm = nasmAvailable();
@@ -30,6 +30,11 @@ describe('example guests', () => {
         'hello', 'descriptor-cache', 'exceptions', 'bench-loop', 'rings', 'tasks', 'paging', 'v86', 'timer', 'seed-sequence',
       ]),
     );
+  });
+
+  it('are all listed in examples/README.md', () => {
+    const index = readFileSync(path.join(EXAMPLES_DIR, 'README.md'), 'utf8');
+    for (const example of examples) expect(index, example.name).toContain(`| ${example.name} |`);
   });
 
   for (const example of examples) {
