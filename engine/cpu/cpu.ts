@@ -232,6 +232,12 @@ export class Cpu {
 
   set a20Enabled(on: boolean) {
     this.a20Mask = on ? 0xffffffff : ~0x100000;
+    this.codeEpoch++;
+  }
+
+  /** Linear-to-physical mappings changed (CR3 write, INVLPG): chained instructions must be fetched again. */
+  mappingsChanged(): void {
+    this.codeEpoch++;
   }
 
   /** Recomputes everything derived from CR0, EFLAGS.VM and the CS/SS caches. Call after changing them. */
@@ -243,6 +249,7 @@ export class Cpu {
     this.code32 = !vm && (this.segAr[CS] & AR_DB) !== 0;
     this.stack32 = !vm && (this.segAr[SS] & AR_DB) !== 0;
     this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
+    this.codeEpoch++;
     for (let s = 0; s < 6; s++) this.updateWindow(s);
     this.updateAttention();
   }
@@ -680,13 +687,16 @@ export class Cpu {
         const i = list[phys & 0xfff];
         if (i !== undefined) {
           if (eip + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+          this.lastFetchCached = true;
           return i;
         }
       }
     }
     const i = decode(this.fetchCodeByte, eip, this.code32, new Instr());
+    this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
     if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
+      this.lastFetchCached = true;
       let list = cache[page];
       if (list === undefined) {
         list = new Array(0x1000);
@@ -698,8 +708,17 @@ export class Cpu {
     return i;
   }
 
+  /**
+   * Changes whenever a link between decoded instructions may have become wrong: code invalidated, mode, paging or
+   * A20 changed. The run loop drops its chain when it moves.
+   */
+  codeEpoch = 0;
+  /** Whether the last fetchInstr returned a cached instruction (one whose page is watched for stores). */
+  private lastFetchCached = false;
+
   /** Drops decoded instructions on the pages a store touched (self-modifying code). */
   private invalidateCode(addr: number, size: number): void {
+    this.codeEpoch++;
     const first = addr >>> PAGE_SHIFT;
     const last = (addr + size - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last && p < this.cache16.length; p++) {
@@ -710,6 +729,7 @@ export class Cpu {
   }
 
   flushDecodeCache(): void {
+    this.codeEpoch++;
     for (let p = 0; p < this.cache16.length; p++) {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
         this.cache16[p] = undefined;
@@ -755,16 +775,34 @@ export class Cpu {
     this.hitBreakpoint = false;
     while (done < budget && !this.halted && !this.shutdown) {
       try {
+        // `prev` is the instruction just executed; when execution fell through to the next address in the same
+        // page and mode, its `next` link replaces the fetch (translate + cache lookup).
+        let prev: Instr | null = null;
+        let epoch = this.codeEpoch;
         while (done < budget) {
           if (this.attention && this.betweenInstructions()) return done;
           const start = this.eip;
           this.instrStart = start;
-          const i = this.fetchInstr(start);
-          this.eip = this.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+          let i: Instr;
+          let cached = true;
+          if (prev !== null && epoch === this.codeEpoch && prev.next !== null && prev.d32 === this.code32) {
+            i = prev.next;
+            if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+          } else {
+            i = this.fetchInstr(start);
+            cached = this.lastFetchCached;
+            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
+            epoch = this.codeEpoch;
+          }
+          const next: number = this.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+          this.eip = next;
           i.exec(this, i);
           done++;
           this.icount++;
           if (this.halted) return done;
+          // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
+          // instructions are linked: their pages are watched for stores, so a link never outlives its code.
+          prev = this.eip === next && cached ? i : null;
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;

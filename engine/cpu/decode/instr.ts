@@ -44,6 +44,12 @@ export class Instr {
   lock = false;
   /** Row parameter (ALU operation, condition code, shift kind, segment register…). */
   arg = 0;
+  /**
+   * The instruction that follows this one in the same page and decode mode, linked the first time execution falls
+   * through to it; the run loop follows the link instead of looking the next instruction up (a basic block becomes
+   * a chain of records). Valid while the CPU's code epoch is unchanged.
+   */
+  next: Instr | null = null;
 }
 
 /** Placeholder until a row is resolved; never executed for a decoded instruction. */
