@@ -595,7 +595,11 @@ export class Cpu {
 
   /** As setLazyFlags, but CF keeps its value (INC, DEC). */
   setLazyFlagsKeepCF(op: number, a: number, b: number, res: number, size: number): void {
-    if ((this.lazyMask & CF) !== 0) this.materializeFlags();
+    // The new record redefines the other five flags; only a pending CF must be kept.
+    if ((this.lazyMask & CF) !== 0) {
+      this.flags = (this.flags & ~CF) | (this.getCF() ? CF : 0);
+      this.lazyMask = 0;
+    }
     this.lazyOp = op;
     this.lazyA = a;
     this.lazyB = b;
@@ -608,8 +612,9 @@ export class Cpu {
   /** Sets flags eagerly: bits in `mask` take their value from `values`. */
   setFlagBits(mask: number, values: number): void {
     if ((this.lazyMask & mask) !== 0) {
-      // Pending flags outside `mask` must survive: materialise first.
-      this.materializeFlags();
+      // Pending flags outside `mask` must survive: materialise first (nothing to keep when `mask` covers them all).
+      if ((this.lazyMask & ~mask) === 0) this.lazyMask = 0;
+      else this.materializeFlags();
     }
     this.flags = (this.flags & ~mask) | (values & mask);
   }
