@@ -28,7 +28,7 @@ function sizeText(bytes: number): string {
 }
 
 function bar(label: string, f: SegmentFields | null | undefined, end: number, cls: string): string {
-  if (!f) return `<div class="bar-row"><span class="bar-label">${label}</span><div class="track"><span class="none">none</span></div></div>`;
+  if (!f) return `<div class="bar-row"><span class="bar-label">${label}</span><div class="track"><span class="none">none</span></div><span class="range"></span></div>`;
   const { start, end: last } = coveredRange(f);
   const left = Math.min(100, (start / end) * 100);
   const width = Math.max(0.4, Math.min(100 - left, ((Math.min(last, end - 1) - start + 1) / end) * 100));
@@ -37,7 +37,7 @@ function bar(label: string, f: SegmentFields | null | undefined, end: number, cl
   return (
     `<div class="bar-row"><span class="bar-label">${label}</span><div class="track">` +
     `<div class="bar ${cls}${state}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${escapeHtml(title)}"></div>` +
-    `</div></div>`
+    `</div><span class="range">${hex(start)}–${hex(Math.min(last, 0xffff_ffff))}</span></div>`
   );
 }
 
@@ -52,23 +52,29 @@ function fieldText(key: keyof SegmentFields, f: SegmentFields): string {
 }
 
 function fieldTable(reg: SegmentRegisterView): string {
-  const columns: [string, SegmentFields | null | undefined][] = [
+  const rows: [string, SegmentFields | null | undefined][] = [
     ['cache', reg.cache],
     ['table entry', reg.tableEntry],
   ];
-  if (reg.virtualEntry !== undefined) columns.push(['virtual entry', reg.virtualEntry]);
+  if (reg.virtualEntry !== undefined) rows.push(['virtual entry', reg.virtualEntry]);
   const differs = new Set(reg.differs);
-  const head = `<tr><th></th>${columns.map(([name]) => `<th>${name}</th>`).join('')}</tr>`;
-  const rows = FIELD_ORDER.map((key) => {
-    const cls = differs.has(key) ? ' class="differs"' : '';
-    const cells = columns.map(([, f]) => `<td>${f ? fieldText(key, f) : '—'}</td>`).join('');
-    return `<tr${cls}><th>${key}</th>${cells}</tr>`;
+  const head = `<tr><th></th>${FIELD_ORDER.map((key) => `<th${differs.has(key) ? ' class="differs"' : ''}>${key}</th>`).join('')}</tr>`;
+  const body = rows.map(([name, f]) => {
+    const cells = f
+      ? FIELD_ORDER.map((key) => `<td${differs.has(key) ? ' class="differs"' : ''}>${fieldText(key, f)}</td>`).join('')
+      : `<td colspan="${FIELD_ORDER.length}" class="none">${name === 'table entry' ? 'no descriptor (null selector, past the table limit, or real mode)' : 'none'}</td>`;
+    return `<tr><th>${name}</th>${cells}</tr>`;
   });
-  return `<table class="fields">${head}${rows.join('')}</table>`;
+  return `<table class="fields">${head}${body.join('')}</table>`;
 }
 
-function registerSection(reg: SegmentRegisterView, end: number): string {
+function selectorText(reg: SegmentRegisterView, mode: SegmentMapResponseBody['mode']): string {
+  if (mode !== 'protected' && reg.name !== 'LDTR' && reg.name !== 'TR') return `${mode} mode: base = ${hex(reg.selector, 4)} × 16`;
   const sel = decodeSelector(reg.selector);
+  return `index ${sel.index} ${sel.ti ? 'LDT' : 'GDT'} RPL ${sel.rpl}`;
+}
+
+function registerSection(reg: SegmentRegisterView, end: number, mode: SegmentMapResponseBody['mode']): string {
   const status = reg.consistent
     ? '<span class="badge ok">consistent</span>'
     : `<span class="badge bad">inconsistent: ${escapeHtml(reg.differs.join(', ') || 'entry missing')}</span>`;
@@ -78,7 +84,7 @@ function registerSection(reg: SegmentRegisterView, end: number): string {
     (reg.virtualEntry !== undefined ? bar('virtual', reg.virtualEntry, end, 'virtual') : '');
   return (
     `<section class="register${reg.consistent ? '' : ' inconsistent'}" data-register="${reg.name}">` +
-    `<h2>${reg.name} <code>${hex(reg.selector, 4)}</code> <span class="sel">index ${sel.index} ${sel.ti ? 'LDT' : 'GDT'} RPL ${sel.rpl}</span> ${status}</h2>` +
+    `<h2>${reg.name} <code>${hex(reg.selector, 4)}</code> <span class="sel">${selectorText(reg, mode)}</span> ${status}</h2>` +
     `<div class="bars">${bars}</div>${fieldTable(reg)}</section>`
   );
 }
@@ -87,14 +93,14 @@ function axis(end: number): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map(
     (t) => `<span class="tick" style="left:${t * 100}%">${hex(Math.min(end * t, 0xffff_ffff))}</span>`,
   );
-  return `<div class="bar-row axis-row"><span class="bar-label">linear</span><div class="axis">${ticks.join('')}</div></div>`;
+  return `<div class="bar-row axis-row"><span class="bar-label">linear</span><div class="axis">${ticks.join('')}</div><span class="range"></span></div>`;
 }
 
 function tableRows(gdt: DescriptorTableEntryView[], virtualGdt: DescriptorTableEntryView[] | undefined, inUse: Set<number>): string {
   const virtualByIndex = new Map((virtualGdt ?? []).map((e) => [e.index, e]));
   const describe = (e: DescriptorTableEntryView | undefined) =>
     e
-      ? `<td><code>${hex(e.raw[1])}${hex(e.raw[0]).slice(2)}</code></td><td>${hex(e.fields.base)}</td><td>${hex(e.fields.limit)}</td><td>${escapeHtml(typeName(e.fields.s, e.fields.type))}</td><td>${e.fields.dpl}</td><td>${e.fields.p ? 1 : 0}</td>`
+      ? `<td><code>${hex(e.raw[1])}${hex(e.raw[0]).slice(2)}</code></td><td>${hex(e.fields.base)}</td><td>${hex(e.fields.limit)}</td><td>${e.raw[0] === 0 && e.raw[1] === 0 ? 'null' : escapeHtml(typeName(e.fields.s, e.fields.type))}</td><td>${e.fields.dpl}</td><td>${e.fields.p ? 1 : 0}</td>`
       : '<td colspan="6">—</td>';
   return gdt
     .map((e) => {
@@ -121,13 +127,15 @@ export function renderSegmentMap(map: SegmentMapResponseBody): string {
     `GDTR ${hex(map.gdtr.base)} limit ${hex(map.gdtr.limit, 4)}; linear space drawn up to ${sizeText(end)}. ` +
     (inconsistent.length ? `<span class="badge bad">inconsistent: ${inconsistent.join(', ')}</span>` : '<span class="badge ok">all caches consistent</span>') +
     `</p>`;
-  const inUse = new Set(map.registers.filter((r) => !decodeSelector(r.selector).ti && r.name !== 'LDTR').map((r) => decodeSelector(r.selector).index));
+  const inUse = new Set(
+    map.mode === 'protected' ? map.registers.filter((r) => !decodeSelector(r.selector).ti && r.name !== 'LDTR').map((r) => decodeSelector(r.selector).index) : [],
+  );
   const columns = '<th>raw</th><th>base</th><th>limit</th><th>type</th><th>DPL</th><th>P</th>';
   const gdt =
     `<h2>${map.virtualGdt ? 'Guest GDT beside the monitor\'s virtual GDT' : 'GDT'}</h2>` +
     `<table class="gdt"><tr><th rowspan="2">#</th><th rowspan="2">selector</th><th colspan="6">guest GDT</th>${map.virtualGdt ? '<th colspan="6">virtual GDT</th>' : ''}</tr>` +
     `<tr>${columns}${map.virtualGdt ? columns : ''}</tr>${tableRows(map.gdt, map.virtualGdt, inUse)}</table>`;
-  return summary + axis(end) + map.registers.map((r) => registerSection(r, end)).join('') + gdt;
+  return summary + axis(end) + map.registers.map((r) => registerSection(r, end, map.mode)).join('') + gdt;
 }
 
 /** Shown instead of a map when no Ringside session is stopped, or when the adapter could not answer. */
@@ -157,9 +165,11 @@ section.register.inconsistent { border-left-color: var(--vscode-inputValidation-
 .bar.virtual { background: var(--vscode-charts-purple); }
 .bar.unusable, .bar.not-present { opacity: 0.35; background-image: repeating-linear-gradient(45deg, transparent 0 3px, var(--vscode-editor-background) 3px 6px); }
 .none { font-size: 0.8em; padding-left: 0.4em; color: var(--vscode-descriptionForeground); }
+.range { width: 16em; flex: none; white-space: nowrap; padding-left: 0.6em; font-family: var(--vscode-editor-font-family); font-size: 0.85em; color: var(--vscode-descriptionForeground); }
+.axis-row .range { visibility: hidden; }
 table { border-collapse: collapse; margin: 0.3em 0; }
 th, td { text-align: left; padding: 1px 0.6em; border-bottom: 1px solid var(--vscode-panel-border); }
-tr.differs td, tr.differs th { background: var(--vscode-diffEditor-removedTextBackground); color: var(--vscode-errorForeground); }
+td.differs, th.differs { background: var(--vscode-diffEditor-removedTextBackground); color: var(--vscode-errorForeground); }
 tr.in-use td { font-weight: bold; }
 tr.virtualized td { background: var(--vscode-diffEditor-insertedTextBackground); }
 `;

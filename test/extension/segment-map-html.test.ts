@@ -50,7 +50,9 @@ describe('renderSegmentMap', () => {
     const html = renderSegmentMap(map());
     expect(html).toContain('<section class="register inconsistent" data-register="DS">');
     expect(html).toContain('inconsistent: base, limit');
-    expect(html).toMatch(/<tr class="differs"><th>base<\/th><td>0x00010000<\/td><td>0x00000000<\/td>/);
+    expect(html).toContain('<th class="differs">base</th><th class="differs">limit</th><th>type</th>');
+    expect(html).toContain('<tr><th>cache</th><td class="differs">0x00010000</td><td class="differs">0x0000ffff</td>');
+    expect(html).toContain('<tr><th>table entry</th><td class="differs">0x00000000</td><td class="differs">0xffffffff</td>');
     expect(html).toContain('<section class="register" data-register="CS">');
   });
 
@@ -78,6 +80,13 @@ describe('renderSegmentMap', () => {
     );
     expect(html).toContain('class="bar cache unusable"');
     expect(html).toContain('<span class="none">none</span>');
+  });
+
+  it('describes real-mode selectors as paragraph numbers, not GDT indexes', () => {
+    const real = renderSegmentMap(map({ mode: 'real', registers: [{ name: 'ES', selector: 0x1000, cache: smallData, tableEntry: null, consistent: true, differs: [] }] }));
+    expect(real).toContain('real mode: base = 0x1000 × 16');
+    expect(real).not.toContain('index 512');
+    expect(renderSegmentMap(map())).toContain('index 2 GDT RPL 0');
   });
 
   it('escapes text it did not write itself', () => {
