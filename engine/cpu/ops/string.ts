@@ -9,6 +9,7 @@
 // the next step (pending interrupts and traps are taken in between, as on real hardware).
 
 import type { Cpu } from '../cpu';
+import { PAGE_SHIFT, PF_CODE, PF_MMIO, PF_ROM, PF_WATCH } from '../../machine/memory';
 import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, LOP_SUB, sizeMask, TF } from '../flags';
@@ -19,11 +20,21 @@ function index(cpu: Cpu, i: Instr, reg: number): number {
   return i.as32 ? cpu.regs[reg] >>> 0 : cpu.regs16[reg << 1];
 }
 
-/** Moves an index register by one element in the direction DF says, wrapping at the address size. */
-function advance(cpu: Cpu, i: Instr, reg: number): void {
-  const delta = (cpu.flags & DF) !== 0 ? -i.size : i.size;
+/** Moves an index register by `n` elements in the direction DF says, wrapping at the address size. */
+function advance(cpu: Cpu, i: Instr, reg: number, n = 1): void {
+  const delta = ((cpu.flags & DF) !== 0 ? -i.size : i.size) * n;
   if (i.as32) cpu.regs[reg] = cpu.regs[reg] + delta;
   else cpu.regs16[reg << 1] = cpu.regs16[reg << 1] + delta;
+}
+
+/** The count register (CX or ECX by address size). */
+function countRegister(cpu: Cpu, i: Instr): number {
+  return i.as32 ? cpu.regs[ECX] >>> 0 : cpu.regs16[ECX << 1];
+}
+
+function setCount(cpu: Cpu, i: Instr, count: number): void {
+  if (i.as32) cpu.regs[ECX] = count;
+  else cpu.regs16[ECX << 1] = count;
 }
 
 type Iteration = (cpu: Cpu, i: Instr) => void;
@@ -40,15 +51,14 @@ function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
   // With TF set the single-step trap comes after every iteration (SDM 3A §17.3.1.4), so run one at a time.
   const batch = (cpu.flags & TF) !== 0 ? 1 : REP_BATCH;
   for (let n = 0; ; n++) {
-    const count = i.as32 ? cpu.regs[ECX] >>> 0 : cpu.regs16[ECX << 1];
+    const count = countRegister(cpu, i);
     if (count === 0) return;
     if (n === batch) {
       cpu.eip = cpu.instrStart;
       return;
     }
     body(cpu, i);
-    if (i.as32) cpu.regs[ECX] = count - 1;
-    else cpu.regs16[ECX << 1] = count - 1;
+    setCount(cpu, i, count - 1);
     if (compares && cpu.getZF() !== (i.rep === 1)) return;
   }
 }
@@ -107,9 +117,104 @@ function outsOnce(cpu: Cpu, i: Instr): void {
   advance(cpu, i, ESI);
 }
 
+// ---- block fast path for REP MOVS and REP STOS (memcpy and memset of boot loaders and kernels) ----
+
+/** Most elements one block transfer handles per execution, so interrupts are not held off for long. */
+const BLOCK_MAX = 0x10000;
+
+/**
+ * First offset of the `n` elements a string operand walks from `start` (downwards with DF = 1), or -1 when the
+ * range would wrap at the address size.
+ */
+function blockLow(cpu: Cpu, i: Instr, start: number, n: number): number {
+  const span = (n - 1) * i.size;
+  const lo = (cpu.flags & DF) !== 0 ? start - span : start;
+  const hi = lo + span + i.size - 1;
+  return lo < 0 || hi > (i.as32 ? 0xffffffff : 0xffff) ? -1 : lo;
+}
+
+/**
+ * Physical address of `bytes` bytes at seg:lo when they pass the segment window and lie in RAM whose pages have
+ * none of the flags in `refuse` (code, watched, ROM or MMIO pages take the per-element path and its side effects);
+ * -1 otherwise. Only without paging and with A20 on, where linear = physical.
+ */
+function blockPhysical(cpu: Cpu, seg: number, lo: number, bytes: number, write: boolean, refuse: number): number {
+  const winLo = write ? cpu.writeLo[seg] : cpu.readLo[seg];
+  const winHi = write ? cpu.writeHi[seg] : cpu.readHi[seg];
+  if (lo < winLo || lo + bytes - 1 > winHi) return -1;
+  const phys = (cpu.segBase[seg] + lo) >>> 0;
+  if (phys + bytes > cpu.mem.size) return -1;
+  const flags = cpu.mem.pageFlags;
+  for (let p = phys >>> PAGE_SHIFT, last = (phys + bytes - 1) >>> PAGE_SHIFT; p <= last; p++) {
+    if ((flags[p] & refuse) !== 0) return -1;
+  }
+  return phys;
+}
+
+/** Whether a block transfer may stand in for the iterations (nothing that observes single accesses is active). */
+function blockAllowed(cpu: Cpu, i: Instr): boolean {
+  return i.rep !== 0 && !cpu.pagingOn && cpu.a20Mask === 0xffffffff && (cpu.flags & TF) === 0 && (cpu.dr[7] & 0xff) === 0;
+}
+
+/** Pages a block store may not touch: their stores have side effects (decode-cache drop, events, ROM, devices). */
+const STORE_REFUSED = PF_CODE | PF_WATCH | PF_ROM | PF_MMIO;
+
+/** How many elements one block does (0: too few to bother). */
+function blockElements(count: number): number {
+  const n = count < BLOCK_MAX ? count : BLOCK_MAX;
+  return n < 2 ? 0 : n;
+}
+
+/** Physical address of the `n` destination elements at ES:(E)DI, or -1 when the block path cannot store there. */
+function blockDestination(cpu: Cpu, i: Instr, n: number): number {
+  const lo = blockLow(cpu, i, index(cpu, i, EDI), n);
+  return lo < 0 ? -1 : blockPhysical(cpu, ES, lo, n * i.size, true, STORE_REFUSED);
+}
+
+/**
+ * REP MOVS as one copy when source and destination do not overlap (an overlapping copy must repeat the pattern
+ * element by element, which the per-element path does). Leaves the registers exactly as the iterations would.
+ */
+function movsBlock(cpu: Cpu, i: Instr): void {
+  const count = countRegister(cpu, i);
+  const n = blockElements(count);
+  if (n === 0) return;
+  const bytes = n * i.size;
+  const srcLo = blockLow(cpu, i, index(cpu, i, ESI), n);
+  const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_MMIO);
+  const dst = blockDestination(cpu, i, n);
+  if (src < 0 || dst < 0 || (src < dst + bytes && dst < src + bytes)) return;
+  cpu.mem.u8.copyWithin(dst, src, src + bytes);
+  advance(cpu, i, ESI, n);
+  advance(cpu, i, EDI, n);
+  setCount(cpu, i, count - n);
+}
+
+/** REP STOS as one fill. */
+function stosBlock(cpu: Cpu, i: Instr): void {
+  const count = countRegister(cpu, i);
+  const n = blockElements(count);
+  if (n === 0) return;
+  const dst = blockDestination(cpu, i, n);
+  if (dst < 0) return;
+  const bytes = n * i.size;
+  const v = cpu.getReg(i.size, EAX);
+  const u8 = cpu.mem.u8;
+  if (i.size === 1) {
+    u8.fill(v, dst, dst + bytes);
+  } else {
+    for (let k = 0; k < i.size; k++) u8[dst + k] = v >>> (8 * k);
+    // Double the filled prefix until the block is full: every element gets the same little-endian bytes.
+    for (let done = i.size; done < bytes; done *= 2) u8.copyWithin(dst + done, dst, dst + Math.min(done, bytes - done));
+  }
+  advance(cpu, i, EDI, n);
+  setCount(cpu, i, count - n);
+}
+
 export const handlers: Record<string, Handler> = {
   /** MOVS (A4, A5). */
   movs(cpu: Cpu, i: Instr): void {
+    if (blockAllowed(cpu, i)) movsBlock(cpu, i);
     repeat(cpu, i, movsOnce, false);
   },
   /** CMPS (A6, A7): REPE/REPNE. */
@@ -118,6 +223,7 @@ export const handlers: Record<string, Handler> = {
   },
   /** STOS (AA, AB). */
   stos(cpu: Cpu, i: Instr): void {
+    if (blockAllowed(cpu, i)) stosBlock(cpu, i);
     repeat(cpu, i, stosOnce, false);
   },
   /** LODS (AC, AD). */
