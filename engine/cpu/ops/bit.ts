@@ -4,14 +4,26 @@
 // BT* with a register bit offset and a memory operand address memory beyond the operand: the offset is signed and
 // selects the word or dword at EA + (offset SAR 4)·2 or EA + (offset SAR 5)·4 (SDM BT, "bit base" addressing); the
 // immediate form takes the offset modulo the operand width. Undefined flags (OF SF AF PF for BT*, all but ZF for
-// BSF/BSR) keep their values, as on the 386.
+// BSF/BSR) keep their values, as on the 386. BSWAP, XADD, CMPXCHG (486) and CMPXCHG8B (reported by CPUID.CX8 on the
+// 486 model) raise #UD on the 386 model.
 
 import type { Cpu } from '../cpu';
 import { EAX, EBX, ECX, EDX } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST } from '../decode/table';
+import { fault, rule, VEC_UD } from '../faults';
 import { CF, LOP_ADD, LOP_SUB, ZF } from '../flags';
 import { truncate } from './alu';
+
+const R_UD_486_ONLY = rule(
+  'bit.486-instruction-on-386',
+  'BSWAP, XADD, CMPXCHG and CMPXCHG8B do not exist on the 80386 (invalid opcode there)',
+  'SDM 2 BSWAP/XADD/CMPXCHG — IA-32 Architecture Compatibility',
+);
+
+function require486(cpu: Cpu): void {
+  if (cpu.model === '386') fault(VEC_UD, -1, R_UD_486_ONLY);
+}
 
 /** Applies the BT operation `op` to bit `bit` of `v`; returns the new value (v for BT). */
 function bitOp(op: number, v: number, bit: number, size: number): number {
@@ -76,6 +88,7 @@ export const handlers: Record<string, Handler> = {
   // BSWAP r32 reverses the bytes. With a 16-bit operand size the result is undefined (SDM BSWAP); the 486 and later
   // Intel chips clear the low word and keep the high word, which is what Ringside does.
   bswap(cpu, i) {
+    require486(cpu);
     const n = i.reg;
     if (!i.os32) {
       cpu.regs16[n << 1] = 0;
@@ -87,6 +100,7 @@ export const handlers: Record<string, Handler> = {
 
   // XADD: TEMP ← SRC + DEST; SRC ← DEST; DEST ← TEMP; flags as ADD.
   xadd(cpu, i) {
+    require486(cpu);
     const size = i.size;
     const src = cpu.getReg(size, i.reg);
     let dest: number;
@@ -109,6 +123,7 @@ export const handlers: Record<string, Handler> = {
   // CMPXCHG (486): compare the accumulator with DEST; equal → DEST ← SRC, else accumulator ← DEST. The destination
   // is written in both cases (SDM CMPXCHG: "the destination operand is written back if the comparison fails").
   cmpxchg(cpu, i) {
+    require486(cpu);
     const size = i.size;
     const acc = cpu.getReg(size, EAX);
     const src = cpu.getReg(size, i.reg);
@@ -131,6 +146,7 @@ export const handlers: Record<string, Handler> = {
 
   // CMPXCHG8B m64: EDX:EAX = m64 → ZF = 1, m64 ← ECX:EBX; else ZF = 0, EDX:EAX ← m64 (written back unchanged).
   cmpxchg8b(cpu, i) {
+    require486(cpu);
     const off = cpu.ea(i);
     const offHigh = i.as32 ? (off + 4) >>> 0 : (off + 4) & 0xffff;
     cpu.checkWrite(i.seg, off, 8);

@@ -2,7 +2,7 @@
 // operand), BSF/BSR, BSWAP, XADD, CMPXCHG and CMPXCHG8B.
 
 import { describe, expect, it } from 'vitest';
-import { ARITH, CF, CODE, machineFor, Mismatches, OF, PF, runOnce, SF, ZF } from './alu-exec';
+import { ARITH, CF, CODE, HANDLER, machineFor, Mismatches, OF, PF, runOnce, SF, ZF } from './alu-exec';
 import { flat32 } from './harness';
 
 const BT_OPS = [
@@ -190,5 +190,23 @@ describe('BSWAP, XADD, CMPXCHG, CMPXCHG8B', () => {
     runOnce(m, ZF | CF);
     expect([m.cpu.regs[0], m.cpu.regs[2]]).toEqual([0x11111111, 0x22222222]);
     expect(m.cpu.getEflags() & (ZF | CF)).toBe(CF);
+  });
+
+  it('the 486 additions raise #UD (vector 6) on the 386 model; cmpxchg8b with a register operand raises #UD', () => {
+    for (const code of [[0x66, 0x0f, 0xcb], [0x0f, 0xc1, 0xd8], [0x0f, 0xb1, 0xd8], [0x0f, 0xc7, 0x0e, 0x00, 0x20]]) {
+      const m = machineFor(code);
+      (m.cpu as { model: string }).model = '386';
+      m.mem.write16(6 * 4, HANDLER + 0x10);
+      m.mem.write8(HANDLER + 0x10, 0xf4);
+      m.cpu.regs[0] = 0x1234;
+      runOnce(m, 0);
+      expect(m.cpu.eip, code.join(' ')).toBe(HANDLER + 0x11);
+      expect(m.cpu.regs[0]).toBe(0x1234);
+    }
+    const r = machineFor([0x0f, 0xc7, 0xc8]); // cmpxchg8b with mod = 3
+    r.mem.write16(6 * 4, HANDLER + 0x10);
+    r.mem.write8(HANDLER + 0x10, 0xf4);
+    runOnce(r, 0);
+    expect(r.cpu.eip).toBe(HANDLER + 0x11);
   });
 });
