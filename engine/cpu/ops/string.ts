@@ -9,7 +9,7 @@
 // the next step (pending interrupts and traps are taken in between, as on real hardware).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_CODE, PF_MMIO, PF_ROM, PF_WATCH } from '../../machine/memory';
+import { PAGE_SHIFT, PF_MMIO } from '../../machine/memory';
 import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, LOP_SUB, sizeMask, TF } from '../flags';
@@ -135,8 +135,7 @@ function blockLow(cpu: Cpu, i: Instr, start: number, n: number): number {
 
 /**
  * Physical address of `bytes` bytes at seg:lo when they pass the segment window and lie in RAM whose pages have
- * none of the flags in `refuse` (code, watched, ROM or MMIO pages take the per-element path and its side effects);
- * -1 otherwise. Only without paging and with A20 on, where linear = physical.
+ * none of the flags in `refuse` (such pages take the per-element path and its side effects); -1 otherwise. Only without paging and with A20 on, where linear = physical.
  */
 function blockPhysical(cpu: Cpu, seg: number, lo: number, bytes: number, write: boolean, refuse: number): number {
   const winLo = write ? cpu.writeLo[seg] : cpu.readLo[seg];
@@ -156,8 +155,11 @@ function blockAllowed(cpu: Cpu, i: Instr): boolean {
   return i.rep !== 0 && !cpu.pagingOn && cpu.a20Mask === 0xffffffff && (cpu.flags & TF) === 0 && (cpu.dr[7] & 0xff) === 0;
 }
 
-/** Pages a block store may not touch: their stores have side effects (decode-cache drop, events, ROM, devices). */
-const STORE_REFUSED = PF_CODE | PF_WATCH | PF_ROM | PF_MMIO;
+/**
+ * A block store needs plain RAM: a page with any flag (code, watched, ROM, MMIO, or one added later) has store side
+ * effects, which is also the rule of the memory's own fast store path (flag byte 0).
+ */
+const STORE_REFUSED = 0xff;
 
 /** How many elements one block does (0: too few to bother). */
 function blockElements(count: number): number {
