@@ -66,7 +66,7 @@ function aluToReg(cpu: Cpu, op: number, size: number, reg: number, b: number): v
 
 /** TEST: AND for the flags only. */
 function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
-  cpu.setLazyFlags(LOP_LOGIC, a, b, a & b & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff), size, 0);
+  cpu.setLazyFlags(LOP_LOGIC, a, b, truncate(a & b, size), size, 0);
 }
 
 /** INC/DEC of the r/m operand (CF is preserved, SDM INC/DEC). */

@@ -3,6 +3,7 @@
 // values; 16/32-bit edges; memory forms; fault rollback.
 
 import { describe, expect, it } from 'vitest';
+import { flat32 } from './harness';
 import { AF, ARITH, CF, CODE, faulted, machineFor, Mismatches, OF, PF, runOnce, SF, sx, szp, ZF } from './alu-exec';
 
 const OPS = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
@@ -206,6 +207,22 @@ describe('ALU forms', () => {
     expect(m.cpu.regs16[0]).toBe(0x1236); // 1 + 0x1234 + CF (5 − 0xfffe borrowed)
     expect(m.mem.read16(0x2004)).toBe(0x3030);
     expect(m.cpu.getEflags() & ARITH).toBe(ZF | PF); // cmp 0x33, 0x33
+  });
+
+  it('32-bit protected mode: SIB memory operand, 32-bit default operand size, 66 for 16-bit', () => {
+    // add [ebx+ecx*4+8], eax ; sbb dx, [ebx+8] (66 prefix) ; test dword [ebx+ecx*4+8], 0x80000000 ; hlt
+    const code = [0x01, 0x44, 0x8b, 0x08, 0x66, 0x1b, 0x53, 0x08, 0xf7, 0x44, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x80, 0xf4];
+    const m = flat32(code);
+    m.mem.write32(0x30010, 0x7fffffff);
+    m.mem.write32(0x30008, 0x00000001);
+    m.cpu.regs[3] = 0x30000;
+    m.cpu.regs[1] = 2;
+    m.cpu.regs[0] = 1;
+    m.cpu.regs[2] = 0x12340000;
+    m.cpu.run(10);
+    expect(m.mem.read32(0x30010) >>> 0).toBe(0x80000000);
+    expect(m.cpu.regs[2] >>> 0).toBe(0x1234ffff); // 0 − 1 − CF(0): add gave no carry
+    expect(m.cpu.getEflags() & ARITH).toBe(SF | PF); // test: 0x80000000 & 0x80000000
   });
 
   it('0x82 is an alias of 0x80 and 83 sign-extends its immediate', () => {
