@@ -6,7 +6,10 @@
 // Flags: MUL/IMUL define CF = OF (the high half is significant); SF, ZF, AF and PF are undefined. Ringside sets
 // SF/ZF/PF from the low half of the result and clears AF (what the 386 reports for most operands; its IMUL
 // multiplier array latches SF/PF from partial sums in ways no published rule describes). DIV/IDIV leave all six
-// undefined; Ringside leaves them unchanged. #DE is raised before anything is written (fault semantics).
+// undefined. Intel chips do change them (pre-CPUID code tells Cyrix parts, which leave them alone, from Intel ones
+// by dividing 5 by 2 with the flags cleared); the 80286 captures show AF = 1 after every DIV and IDIV and the
+// others following internal division steps. Ringside sets AF and leaves the other five unchanged. #DE is raised
+// before anything is written (fault semantics).
 
 import { Cpu, EAX, EDX } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
@@ -143,6 +146,7 @@ function divAcc(cpu: Cpu, i: Instr): void {
     cpu.regs[EAX] = lo32;
     cpu.regs[EDX] = hi32;
   }
+  cpu.setFlagBits(AF, AF);
 }
 
 function idivAcc(cpu: Cpu, i: Instr): void {
@@ -184,6 +188,7 @@ function idivAcc(cpu: Cpu, i: Instr): void {
     cpu.regs[EAX] = negQ ? -qm : qm;
     cpu.regs[EDX] = negN ? -rm : rm;
   }
+  cpu.setFlagBits(AF, AF);
 }
 
 export const handlers: Record<string, Handler> = {

@@ -225,6 +225,20 @@ describe('DIV and IDIV', () => {
     }
   });
 
+  it('div and idiv set AF and leave the other arithmetic flags (the 5 ÷ 2 test tells an Intel part from a Cyrix)', () => {
+    for (const code of [[0xf6, 0xf3], [0xf6, 0xfb], [0xf7, 0xf3], [0x66, 0xf7, 0xfb]]) {
+      const m = machineFor([0x9e, ...code, 0x9f]); // sahf ; div/idiv bl|bx|ebx ; lahf
+      m.cpu.regs[0] = 5; // AH = 0: sahf clears SF ZF AF PF CF
+      m.cpu.regs[2] = 0;
+      m.cpu.regs[3] = 2;
+      m.cpu.eip = CODE;
+      m.cpu.setEflags(OF);
+      m.cpu.run(5);
+      expect(m.cpu.regs8[1], code.join(' ')).toBe(0x12);
+      expect(m.cpu.getEflags() & OF).toBe(OF);
+    }
+  });
+
   it('mul leaves AF clear and reports ZF/SF/PF of the low half', () => {
     const m = machineFor([0xf6, 0xe3]); // mul bl
     m.cpu.regs[0] = 0x10;
