@@ -1,28 +1,14 @@
-// Decodes the two doublewords of a GDT/LDT/IDT entry (SDM Vol. 3 §3.4.5, Figure 3-8; gates §5.8.3, §6.11).
-// The language server works on source text, before any engine runs, so it decodes literals itself; when the
-// engine's descriptor decoder (engine/cpu/protect/descriptor.ts) lands, this file should delegate to it.
+// Descriptor literals from NASM sources, decoded by the engine's own decoder (engine/cpu/protect/descriptor.ts)
+// so that a hover means exactly what the CPU does with the same words, then shaped as the SegmentFields the
+// debugger views use.
 import type { SegmentFields } from '../../debug-adapter/protocol-types';
-
-/** Access-rights bits of the descriptor's high doubleword. */
-const HIGH_TYPE_SHIFT = 8;
-const HIGH_TYPE_MASK = 0xf;
-const HIGH_S = 1 << 12;
-const HIGH_DPL_SHIFT = 13;
-const HIGH_P = 1 << 15;
-const HIGH_AVL = 1 << 20;
-const HIGH_L = 1 << 21;
-const HIGH_DB = 1 << 22;
-const HIGH_G = 1 << 23;
-
-/** System-descriptor types that are gates: their "base/limit" bits hold a selector and an offset instead. */
-const GATE_TYPES = new Set([0x4, 0x5, 0x6, 0x7, 0xc, 0xe, 0xf]);
-const TASK_GATE = 0x5;
+import { decodeDescriptor as decodeWords } from '../../engine/cpu/protect/descriptor';
 
 export interface GateFields {
   selector: number;
-  /** Entry point offset; meaningless for a task gate. */
+  /** Entry point offset; 0 for a task gate. */
   offset: number;
-  /** Parameter count, copied between stacks by a call gate (bits 4:0 of the high doubleword). */
+  /** Parameter count, copied between stacks by a call gate. */
   paramCount: number;
 }
 
@@ -37,35 +23,18 @@ export interface DecodedDescriptor {
   gate?: GateFields;
 }
 
+const GATE_KINDS = new Set(['call-gate', 'task-gate', 'interrupt-gate', 'trap-gate']);
+
 export function decodeDescriptor(low: number, high: number): DecodedDescriptor {
-  low >>>= 0;
-  high >>>= 0;
-  const rawLimit = (low & 0xffff) | (high & 0x000f_0000);
-  const g = (high & HIGH_G) !== 0;
-  const s = (high & HIGH_S) !== 0;
-  const type = (high >>> HIGH_TYPE_SHIFT) & HIGH_TYPE_MASK;
-  const p = (high & HIGH_P) !== 0;
-  const fields: SegmentFields = {
-    base: ((low >>> 16) | ((high & 0xff) << 16) | (high & 0xff00_0000)) >>> 0,
-    // Limit scaling by G (§3.4.5): 4-KiB units, with the low 12 bits all ones.
-    limit: g ? ((rawLimit << 12) | 0xfff) >>> 0 : rawLimit,
-    type,
-    s,
-    dpl: (high >>> HIGH_DPL_SHIFT) & 3,
-    p,
-    db: (high & HIGH_DB) !== 0,
-    g,
-    avl: (high & HIGH_AVL) !== 0,
-    usable: p,
+  const d = decodeWords(low, high);
+  const decoded: DecodedDescriptor = {
+    low: d.lo,
+    high: d.hi,
+    fields: { base: d.base, limit: d.limit, type: d.type, s: d.s, dpl: d.dpl, p: d.p, db: d.db, g: d.g, avl: d.avl, usable: d.p },
+    l: d.l,
+    rawLimit: d.rawLimit,
   };
-  const decoded: DecodedDescriptor = { low, high, fields, l: (high & HIGH_L) !== 0, rawLimit };
-  if (!s && GATE_TYPES.has(type)) {
-    decoded.gate = {
-      selector: low >>> 16,
-      offset: type === TASK_GATE ? 0 : ((high & 0xffff_0000) | (low & 0xffff)) >>> 0,
-      paramCount: high & 0x1f,
-    };
-  }
+  if (GATE_KINDS.has(d.kind)) decoded.gate = { selector: d.selector, offset: d.offset, paramCount: d.paramCount };
   return decoded;
 }
 

@@ -1,6 +1,7 @@
 // Words for descriptor fields and selectors, shared by the language server's hovers and the segment map view.
 // Type names follow SDM Vol. 3 Table 3-1 (code and data segments) and Table 3-2 (system segments and gates).
 import type { SegmentFields } from '../../debug-adapter/protocol-types';
+import { SEG_ACCESSED, SEG_CODE, SEG_CONFORMING, SEG_EXPAND_DOWN, SEG_READABLE, SEG_WRITABLE } from '../../engine/cpu/protect/descriptor';
 
 const SYSTEM_TYPE_NAMES: (string | undefined)[] = [
   undefined,
@@ -21,25 +22,18 @@ const SYSTEM_TYPE_NAMES: (string | undefined)[] = [
   '32-bit trap gate',
 ];
 
-export const TYPE_CODE = 0x8;
-export const TYPE_CODE_CONFORMING = 0x4;
-export const TYPE_CODE_READABLE = 0x2;
-export const TYPE_DATA_EXPAND_DOWN = 0x4;
-export const TYPE_DATA_WRITABLE = 0x2;
-export const TYPE_ACCESSED = 0x1;
-
 /** The SDM's name for a descriptor type, e.g. "code, execute/read, accessed" or "32-bit TSS (busy)". */
 export function typeName(s: boolean, type: number): string {
   if (!s) return SYSTEM_TYPE_NAMES[type & 0xf] ?? `reserved system type ${type}`;
   const parts: string[] = [];
-  if (type & TYPE_CODE) {
-    parts.push('code', type & TYPE_CODE_READABLE ? 'execute/read' : 'execute-only');
-    if (type & TYPE_CODE_CONFORMING) parts.push('conforming');
+  if (type & SEG_CODE) {
+    parts.push('code', type & SEG_READABLE ? 'execute/read' : 'execute-only');
+    if (type & SEG_CONFORMING) parts.push('conforming');
   } else {
-    parts.push('data', type & TYPE_DATA_WRITABLE ? 'read/write' : 'read-only');
-    if (type & TYPE_DATA_EXPAND_DOWN) parts.push('expand-down');
+    parts.push('data', type & SEG_WRITABLE ? 'read/write' : 'read-only');
+    if (type & SEG_EXPAND_DOWN) parts.push('expand-down');
   }
-  if (type & TYPE_ACCESSED) parts.push('accessed');
+  if (type & SEG_ACCESSED) parts.push('accessed');
   return parts.join(', ');
 }
 
@@ -76,7 +70,7 @@ export function describeFields(f: SegmentFields): string[] {
 
 /** The bytes a segment covers, honouring expand-down data segments (SDM Vol. 3 §3.4.5.1). */
 export function coveredRange(f: SegmentFields): { start: number; end: number } {
-  const expandDown = f.s && !(f.type & TYPE_CODE) && (f.type & TYPE_DATA_EXPAND_DOWN) !== 0;
+  const expandDown = f.s && !(f.type & SEG_CODE) && (f.type & SEG_EXPAND_DOWN) !== 0;
   if (!expandDown) return { start: f.base, end: f.base + f.limit };
   const top = f.db ? 0xffff_ffff : 0xffff;
   return { start: f.base + f.limit + 1, end: f.base + top };

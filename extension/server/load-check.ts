@@ -2,7 +2,8 @@
 // (Vol. 2, MOV and POP "IF SS is loaded" / "IF DS, ES, FS, or GS is loaded"; JMP/CALL far to a code segment;
 // Vol. 3 §5.6–5.8). Used by the hover ("what it would mean if loaded into CS/SS/DS") and the diagnostics.
 import type { SegmentFields } from '../../debug-adapter/protocol-types';
-import { TYPE_CODE, TYPE_CODE_CONFORMING, TYPE_CODE_READABLE, TYPE_DATA_WRITABLE, typeName } from './descriptor-text';
+import { SEG_CODE as TYPE_CODE, SEG_CONFORMING as TYPE_CODE_CONFORMING, SEG_READABLE as TYPE_CODE_READABLE, SEG_WRITABLE as TYPE_DATA_WRITABLE } from '../../engine/cpu/protect/descriptor';
+import { typeName } from './descriptor-text';
 
 export type SegmentRole = 'CS' | 'SS' | 'DS';
 
