@@ -12,8 +12,8 @@
 //   not a code segment                                     → #GP(sel + EXT)
 //   code DPL > CPL                                         → #GP(sel + EXT)
 //   code segment not present                               → #NP(sel + EXT)
-//   non-conforming with DPL < CPL                          → inner privilege: stack from the TSS (issue 4)
-//   V86 mode and not going to level 0                      → #GP(sel)
+//   non-conforming with DPL < CPL                          → inner privilege: stack from the TSS (inner-stack.ts)
+//   V86 mode and not going to level 0                      → #GP(sel); to level 0: the V86 frame below
 //   same privilege: no room for the frame                  → #SS(EXT); new EIP beyond the limit → #GP(EXT)
 //
 // EXT (error code bit 0) is set for every fault raised while delivering an exception or an external interrupt
@@ -28,7 +28,7 @@
 // Then CS:EIP ← gate (CS.RPL = CPL); TF, NT, RF, VM ← 0; an interrupt gate also clears IF, a trap gate does not.
 
 import type { Cpu } from '../cpu';
-import { CS } from '../cpu';
+import { CS, DS, ES, ESP, FS, GS, SS } from '../cpu';
 import { CpuFault, fault, idtError, rule, selectorError, VEC_GP, VEC_NP, VEC_PF, VEC_DF } from '../faults';
 import { IF, NT, RF, TF, VM } from '../flags';
 import { SOURCE_SOFTWARE, type InterruptSource } from '../interrupt';
@@ -36,6 +36,7 @@ import { Descriptor, decodeDescriptor, describeType } from './descriptor';
 import { fetchDescriptor, hex4, isNullSelector } from './descriptor-table';
 import { branchFar, checkEipInLimit } from './code-segment';
 import { checkPushes } from './stack-frame';
+import { checkNewStackRoom, fetchInnerStack, switchToInnerStack } from './inner-stack';
 import { UnimplementedFeatureError } from './system-target';
 
 const SDM = 'SDM 2 INT n/INTO/INT3/INT1 — Operation (protected mode); SDM 3A §6.12';
@@ -110,12 +111,82 @@ function deliverThroughTrapOrInterruptGate(cpu: Cpu, vector: number, errorCode: 
   // IF new code segment is not present THEN #NP(selector + EXT)
   if (!cs.p) fault(VEC_NP, err, R_CS_NOT_PRESENT, `vector ${vector}: selector 0x${hex4(selector)} is not present`);
   if (!cs.conforming && cs.dpl < cpu.cpl) {
-    // INTER-PRIVILEGE-LEVEL-INTERRUPT (and interrupts from V86 mode): the stack comes from the TSS.
-    throw new UnimplementedFeatureError(`interrupt ${vector} to a more privileged level (DPL ${cs.dpl} < CPL ${cpu.cpl}) is not implemented yet`);
+    if ((cpu.flags & VM) === 0) {
+      deliverInnerPrivilege(cpu, errorCode, gate, selector, cs);
+      return;
+    }
+    // From V86 mode the handler must run at level 0: IF new code-segment DPL ≠ 0 THEN #GP(selector)
+    if (cs.dpl !== 0) fault(VEC_GP, err, R_V86_NOT_RING0, `vector ${vector}: code DPL ${cs.dpl}`);
+    deliverFromV86(cpu, errorCode, gate, selector, cs);
+    return;
   }
   // INTRA-PRIVILEGE-LEVEL-INTERRUPT: IF EFLAGS.VM = 1 THEN #GP(new code segment selector)
   if ((cpu.flags & VM) !== 0) fault(VEC_GP, err, R_V86_NOT_RING0, `vector ${vector}: code DPL ${cs.dpl}`);
   deliverSamePrivilege(cpu, errorCode, gate, selector, cs);
+}
+
+/** EFLAGS bits delivery clears: TF, NT, RF, VM always; IF too through an interrupt gate. */
+function clearedFlags(gate: Descriptor): number {
+  return gate.kind === 'interrupt-gate' ? TF | NT | RF | VM | IF : TF | NT | RF | VM;
+}
+
+/**
+ * INTER-PRIVILEGE-LEVEL-INTERRUPT: the handler's stack comes from the TSS; the frame on it is
+ *     [old SS] [old ESP] [EFLAGS] [CS] [EIP] [error code]   (slots of the gate size, selectors zero-extended)
+ */
+function deliverInnerPrivilege(cpu: Cpu, errorCode: number, gate: Descriptor, selector: number, cs: Descriptor): void {
+  const size = gate.is32 ? 4 : 2;
+  const stack = fetchInnerStack(cpu, cs.dpl);
+  // IF new stack does not have room for 24 (20) or 12 (10) bytes THEN #SS(NewSS + EXT)
+  checkNewStackRoom(cpu, stack, (errorCode >= 0 ? 6 : 5) * size);
+  // IF instruction pointer not within code segment limits THEN #GP(EXT)
+  checkEipInLimit(gate.offset, cs.limit, R_EIP_LIMIT);
+  const eflags = cpu.getEflags();
+  const oldSs = cpu.segSel[SS];
+  const oldEsp = cpu.regs[ESP] >>> 0;
+  const oldCs = cpu.segSel[CS];
+  const oldEip = cpu.eip;
+  switchToInnerStack(cpu, stack, cs.dpl, 'interrupt');
+  pushFrame(cpu, size, oldSs, oldEsp, eflags, oldCs, oldEip, errorCode);
+  branchFar(cpu, selector, cs, gate.offset, cs.dpl, 'interrupt');
+  cpu.setEflags(eflags & ~clearedFlags(gate));
+}
+
+/**
+ * INTERRUPT-FROM-VIRTUAL-8086-MODE: leaves V86 mode for level 0 on the TSS's ring-0 stack, saving the V86 data
+ * segment registers there and loading them with NULL:
+ *     [GS] [FS] [DS] [ES] [SS] [ESP] [EFLAGS] [CS] [EIP] [error code]
+ */
+function deliverFromV86(cpu: Cpu, errorCode: number, gate: Descriptor, selector: number, cs: Descriptor): void {
+  const size = gate.is32 ? 4 : 2;
+  const stack = fetchInnerStack(cpu, 0);
+  // IF new stack does not have room for 40 (36) or 20 (18) bytes THEN #SS(NewSS + EXT)
+  checkNewStackRoom(cpu, stack, (errorCode >= 0 ? 10 : 9) * size);
+  checkEipInLimit(gate.offset, cs.limit, R_EIP_LIMIT);
+  const eflags = cpu.getEflags();
+  const saved = [cpu.segSel[GS], cpu.segSel[FS], cpu.segSel[DS], cpu.segSel[ES]];
+  const oldSs = cpu.segSel[SS];
+  const oldEsp = cpu.regs[ESP] >>> 0;
+  const oldCs = cpu.segSel[CS];
+  const oldEip = cpu.eip;
+  // Leave V86 mode first, so the loads below are protected-mode loads.
+  cpu.setEflags(eflags & ~clearedFlags(gate));
+  switchToInnerStack(cpu, stack, 0, 'interrupt');
+  for (const sel of saved) cpu.push(size, sel);
+  pushFrame(cpu, size, oldSs, oldEsp, eflags, oldCs, oldEip, errorCode);
+  for (const seg of [GS, FS, DS, ES]) {
+    cpu.loadSegmentCache(seg, 0, cpu.segBase[seg], cpu.segLimit[seg], cpu.segAr[seg], false, 'interrupt');
+  }
+  branchFar(cpu, selector, cs, gate.offset, 0, 'interrupt');
+}
+
+function pushFrame(cpu: Cpu, size: number, ss: number, esp: number, eflags: number, cs: number, eip: number, errorCode: number): void {
+  cpu.push(size, ss);
+  cpu.push(size, size === 4 ? esp : esp & 0xffff);
+  cpu.push(size, size === 4 ? eflags : eflags & 0xffff);
+  cpu.push(size, cs);
+  cpu.push(size, size === 4 ? eip : eip & 0xffff);
+  if (errorCode >= 0) cpu.push(size, size === 4 ? errorCode : errorCode & 0xffff);
 }
 
 function deliverSamePrivilege(cpu: Cpu, errorCode: number, gate: Descriptor, selector: number, cs: Descriptor): void {
@@ -132,7 +203,5 @@ function deliverSamePrivilege(cpu: Cpu, errorCode: number, gate: Descriptor, sel
   cpu.push(size, size === 4 ? cpu.eip : cpu.eip & 0xffff);
   if (errorCode >= 0) cpu.push(size, size === 4 ? errorCode : errorCode & 0xffff);
   branchFar(cpu, selector, cs, eip, cpu.cpl, 'interrupt');
-  let cleared = TF | NT | RF | VM;
-  if (gate.kind === 'interrupt-gate') cleared |= IF;
-  cpu.setEflags(eflags & ~cleared);
+  cpu.setEflags(eflags & ~clearedFlags(gate));
 }

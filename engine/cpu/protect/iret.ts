@@ -11,12 +11,13 @@
 //   V86 mode:          IOPL < 3 → #GP(0); otherwise as real mode, but IOPL (and VM, VIF, VIP) keep their values
 //   protected, NT = 1: task return through the TSS back link (task-switch, issue 4)
 //   protected:         three slots within SS (#SS(0)); popped EFLAGS.VM = 1 at CPL 0 with a 32-bit operand size
-//                      returns to V86 mode (issue 4); otherwise the return-CS checks of code-segment.ts, then a
+//                      returns to V86 mode (returnToV86); otherwise the return-CS checks of code-segment.ts, then a
 //                      same-level or outer-level return. EFLAGS bits that may change (SDM 2 IRET):
 //                        always CF PF AF ZF SF TF DF OF NT; 32-bit: RF AC ID; CPL ≤ IOPL: IF; CPL = 0: IOPL
 //                        (32-bit: VM VIF VIP)
 
 import type { Cpu } from '../cpu';
+import { DS, ES, ESP, FS, GS, SS } from '../cpu';
 import { fault, rule, VEC_GP } from '../faults';
 import { AC, AF, CF, DF, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from '../flags';
 import { Descriptor } from './descriptor';
@@ -32,12 +33,14 @@ import { returnCodeRules } from './transfer-rules';
 import { selectorRpl } from './descriptor-table';
 import { adjustSp, checkPops } from './stack-frame';
 import { returnToOuterLevel } from './outer-return';
+import { loadSegmentV86 } from './segment-load';
 import { UnimplementedFeatureError } from './system-target';
 
 const SDM = 'SDM 2 IRET — Operation';
 
 export const IRET_RULES = returnCodeRules('iret', SDM);
 const R_REAL_EIP_LIMIT = rule('iret.real.eip-limit', 'tempEIP is not within the code segment limits (real-address or virtual-8086 mode)', SDM);
+const R_V86_EIP_LIMIT = rule('iret.to-v86.eip-limit', 'the instruction pointer is not within the code segment limits (0xFFFF)', 'SDM 2 IRET — RETURN-TO-VIRTUAL-8086-MODE');
 const R_V86_IOPL = rule('iret.v86.iopl', 'IRET in virtual-8086 mode with IOPL < 3 (CR4.VME = 0)', 'SDM 2 IRET — IRET-FROM-VIRTUAL-8086-MODE');
 
 /** EFLAGS bits a real-mode IRETD loads (SDM: tempEFLAGS AND 257FD5H). */
@@ -109,7 +112,8 @@ function protectedModeReturn(cpu: Cpu, size: number): void {
   checkPops(cpu, 3, size);
   const f = readFrame(cpu, size);
   if (size === 4 && (f.eflags & VM) !== 0 && cpu.cpl === 0) {
-    throw new UnimplementedFeatureError('IRET to virtual-8086 mode is not implemented yet');
+    returnToV86(cpu, f);
+    return;
   }
   const d = fetchFarTarget(cpu, f.cs, IRET_RULES, scratch);
   checkReturnCodeSegment(cpu, f.cs, d, IRET_RULES);
@@ -123,6 +127,28 @@ function protectedModeReturn(cpu: Cpu, size: number): void {
   branchFar(cpu, f.cs, d, f.eip, cpu.cpl, 'iret');
   adjustSp(cpu, 3 * size);
   cpu.setEflags(newFlags);
+}
+
+/**
+ * RETURN-TO-VIRTUAL-8086-MODE (IRETD at CPL 0 with VM = 1 in the popped EFLAGS). Below EIP, CS and EFLAGS the
+ * stack holds the V86 ESP, SS, ES, DS, FS, GS (dwords, selectors in the low words). All six slots must lie within
+ * SS (#SS(0)) and EIP within 0xFFFF (#GP(0)); then EFLAGS, CS:EIP, the data segments and SS:ESP are loaded the V86
+ * way (base = selector × 16) and CPL becomes 3.
+ */
+function returnToV86(cpu: Cpu, f: { eip: number; cs: number; eflags: number }): void {
+  // IF top 24 bytes of stack are not within stack segment limits THEN #SS(0)
+  checkPops(cpu, 6, 4, 12);
+  // IF instruction pointer not within code segment limits THEN #GP(0)
+  checkEipInLimit(f.eip, 0xffff, R_V86_EIP_LIMIT);
+  const esp = cpu.peekStack(12, 4) >>> 0;
+  const ss = cpu.peekStack(16, 2);
+  const data = [cpu.peekStack(20, 2), cpu.peekStack(24, 2), cpu.peekStack(28, 2), cpu.peekStack(32, 2)];
+  cpu.setEflags(f.eflags & modelFlags(cpu));
+  branchFarReal(cpu, f.cs, f.eip & 0xffff, 'iret');
+  [ES, DS, FS, GS].forEach((seg, k) => loadSegmentV86(cpu, seg, data[k], 'iret'));
+  loadSegmentV86(cpu, SS, ss, 'iret');
+  cpu.regs[ESP] = esp | 0;
+  cpu.cpl = 3;
 }
 
 /** EFLAGS after a protected-mode IRET, by the rules of the current (old) CPL and IOPL. */
