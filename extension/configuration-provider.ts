@@ -1,7 +1,6 @@
 // Turns what the user asked for into a configuration the adapter can run, or into a clear message and no session:
 // F5 without a launch.json uses the open image or NASM source (assembling the source first when its image is
 // missing or older), paths are made absolute, and every attribute is checked before the adapter starts.
-import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -117,7 +116,7 @@ export class RingsideConfigurationProvider implements vscode.DebugConfigurationP
     if (exitCode !== 0) {
       return `nasm could not assemble ${path.basename(source)} (exit code ${exitCode ?? 'unknown'}); its messages are in the Problems view and the task's terminal.`;
     }
-    return existsSync(image) ? true : `nasm finished but did not write ${image}.`;
+    return (await imageProblem(image, 'program')) === undefined ? true : `nasm finished but did not write ${image}.`;
   }
 }
 

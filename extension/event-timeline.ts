@@ -4,7 +4,7 @@
 // that produces thousands of events does not keep the UI busy.
 import * as vscode from 'vscode';
 import { TRACE_EVENT } from '../debug-adapter/protocol-types';
-import { describeEvent, EVENT_ICONS, formatAddress, TimelineModel, type TimelineEntry } from './timeline-model';
+import { describeEvent, EVENT_ICONS, formatAddress, TimelineModel, toTraceLine, type TimelineEntry } from './timeline-model';
 
 const REFRESH_WHILE_RUNNING_MS = 1000;
 
@@ -33,6 +33,7 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
         }
       }),
       vscode.commands.registerCommand('ringside.clearEventTimeline', () => this.clear()),
+      vscode.commands.registerCommand('ringside.openEventTimelineAsTrace', () => this.openAsTrace()),
       vscode.commands.registerCommand('ringside.showEventDetails', (entry?: TimelineEntry) => entry && showDetails(entry)),
       vscode.commands.registerCommand('ringside.revealEventInDisassembly', (entry?: TimelineEntry) => entry && revealInDisassembly(entry)),
     );
@@ -64,6 +65,14 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
     if (this.pendingRefresh) clearTimeout(this.pendingRefresh);
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
+  }
+
+  /** The timeline as trace lines in an editor, highlighted by the ringside-trace grammar, to search or save. */
+  private async openAsTrace(): Promise<void> {
+    const header = this.model.dropped > 0 ? [`# ${this.model.dropped} earlier events were dropped (ringside.eventTimeline.maxEntries)`] : [];
+    const content = [...header, ...this.model.entries.map(toTraceLine)].join('\n') + '\n';
+    const document = await vscode.workspace.openTextDocument({ language: 'ringside-trace', content });
+    await vscode.window.showTextDocument(document, { preview: false });
   }
 
   private scheduleRefresh(): void {

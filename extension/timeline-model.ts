@@ -89,6 +89,13 @@ export const EVENT_ICONS: Record<TraceEventName, { icon: string; color?: string 
   'port-io': { icon: 'plug' },
 };
 
+/** The event as a trace line (the format `ringside run --trace` prints), for the ringside-trace language. */
+export function toTraceLine(entry: TimelineEntry): string {
+  const { event } = entry;
+  const summary = event.summary.startsWith(event.kind) ? event.summary.slice(event.kind.length).trim() : event.summary;
+  return `${event.kind} ${summary} at ${formatAddress(event.cs, event.eip)}`;
+}
+
 /** The event as a Markdown document: its summary, where it happened and each detail field. */
 export function describeEvent(entry: TimelineEntry): string {
   const { event } = entry;

@@ -169,7 +169,7 @@ describe('configuration provider', () => {
 describe('views fed by custom events', () => {
   const session = { id: 's1', type: 'ringside', name: 'guest', configuration: { serial: 'terminal' }, customRequest: async () => ({}) };
 
-  it('shows trace events in the Event Timeline once the guest stops', () => {
+  it('shows trace events in the Event Timeline once the guest stops, and as a trace document', async () => {
     const timeline = recorded.treeProviders.get('ringside.eventTimeline') as { getChildren(): { seq: number; event: { kind: string } }[]; getTreeItem(e: unknown): fakeVscode.TreeItem };
     fakeVscode.sessionStarts.fire({ ...session, configuration: {} });
     fakeVscode.customEvents.fire({ session, event: 'ringside/event', body: { kind: 'segment-load', summary: 'DS 0x0010 -> 0x0018', cs: 8, eip: 0x1234, detail: {} } });
@@ -182,6 +182,8 @@ describe('views fed by custom events', () => {
     expect(item.label).toBe('segment-load  DS 0x0010 -> 0x0018');
     expect(item.description).toBe('#1 at 0008:00001234');
     expect(item.command).toMatchObject({ command: 'ringside.showEventDetails' });
+    await recorded.commands.get('ringside.openEventTimelineAsTrace')!();
+    expect(recorded.openedDocuments.at(-1)).toEqual({ language: 'ringside-trace', content: 'segment-load DS 0x0010 -> 0x0018 at 0008:00001234\n' });
   });
 
   it('sends COM1 output to a terminal when serial is "terminal"', () => {

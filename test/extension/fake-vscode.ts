@@ -97,6 +97,7 @@ export const recorded = {
   terminals: [] as { name: string; pty: { onDidWrite: (l: (s: string) => void) => void; open(): void } }[],
   activeEditorPath: undefined as string | undefined,
   activeEditorText: '',
+  openedDocuments: [] as { language?: string; content?: string }[],
 };
 
 const endTask = new EventEmitter<{ execution: unknown; exitCode: number | undefined }>();
@@ -134,7 +135,10 @@ export const window = {
 export const workspace = {
   getConfiguration: () => ({ get: (key: string) => recorded.settings[key] }),
   onDidChangeConfiguration: () => new Disposable(),
-  openTextDocument: async () => ({}),
+  openTextDocument: async (options: { language?: string; content?: string }) => {
+    recorded.openedDocuments.push(options);
+    return {};
+  },
 };
 
 export const debug = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEvent, formatAddress, TimelineModel } from '../../extension/timeline-model';
+import { describeEvent, formatAddress, TimelineModel, toTraceLine } from '../../extension/timeline-model';
 
 const load = (n: number) => ({ kind: 'segment-load', summary: `DS load ${n}`, cs: 8, eip: 0x1000 + n, detail: { register: 'DS', selector: 0x10 } });
 
@@ -36,6 +36,11 @@ describe('event wording', () => {
   it('prints CS:EIP as trace lines do', () => {
     expect(formatAddress(0x8, 0x1234)).toBe('0008:00001234');
     expect(formatAddress(0xf000, 0xfff0)).toBe('f000:0000fff0');
+  });
+  it('writes an event as a trace line, whether or not its summary repeats the kind', () => {
+    const event = { kind: 'segment-load' as const, summary: 'DS 0x0010 -> 0x0018 cause=mov', cs: 8, eip: 0x1234, detail: {} };
+    expect(toTraceLine({ seq: 1, event })).toBe('segment-load DS 0x0010 -> 0x0018 cause=mov at 0008:00001234');
+    expect(toTraceLine({ seq: 1, event: { ...event, summary: 'segment-load DS 0x0010 -> 0x0018 cause=mov' } })).toBe('segment-load DS 0x0010 -> 0x0018 cause=mov at 0008:00001234');
   });
   it('describes an event with its fields', () => {
     const text = describeEvent({ seq: 4, event: { kind: 'cpu-exception', summary: '#GP(0x0010)', cs: 8, eip: 0x20, detail: { vector: 13, rule: 'a|b' } } });
