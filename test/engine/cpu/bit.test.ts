@@ -176,6 +176,25 @@ describe('BSWAP, XADD, CMPXCHG, CMPXCHG8B', () => {
     expect(m.cpu.regs16[0]).toBe(0x1234);
   });
 
+  it('faulting stores leave registers and flags unchanged (xadd, bts, shl, neg on a word at the real-mode limit)', () => {
+    const cases = [
+      [0x0f, 0xc1, 0x06, 0xff, 0xff], // xadd [0xffff], ax
+      [0x0f, 0xab, 0x0e, 0xff, 0xff], // bts [0xffff], cx (cx = 0: no displacement)
+      [0xd1, 0x26, 0xff, 0xff], // shl word [0xffff], 1
+      [0xf7, 0x1e, 0xff, 0xff], // neg word [0xffff]
+      [0x0f, 0xa4, 0x06, 0xff, 0xff, 0x04], // shld [0xffff], ax, 4
+    ];
+    for (const code of cases) {
+      const m = machineFor(code);
+      m.cpu.regs[0] = 0x1234;
+      runOnce(m, ZF | CF);
+      expect(m.cpu.eip, code.join(' ')).toBe(HANDLER + 1);
+      expect(m.mem.read16(0x8000 - 6)).toBe(CODE);
+      expect(m.mem.read16(0x8000 - 2) & ARITH).toBe(ZF | CF);
+      expect(m.cpu.regs[0]).toBe(0x1234);
+    }
+  });
+
   it('cmpxchg8b compares EDX:EAX and stores ECX:EBX, or loads EDX:EAX', () => {
     const m = machineFor([0x0f, 0xc7, 0x0e, 0x00, 0x20]); // cmpxchg8b [0x2000]
     m.mem.write32(0x2000, 0xaaaaaaaa);
