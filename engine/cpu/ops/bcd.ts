@@ -2,13 +2,14 @@
 //
 // The SDM's pseudocode is followed literally (AAA/AAS adjust all of AX by 106h, as the 386 does). Undefined flags:
 // DAA/DAS OF = signed overflow of the adjustment applied to AL (matches the 80286 captures); AAA/AAS report SF ZF
-// PF OF of the AL ± 6 step; AAM clears OF/AF/CF; AAD reports the flags of the 8-bit addition AL + AH × imm8 it
-// performs (the 286 captures differ in OF for about half of their AAD cases; no 386 capture was available).
+// PF OF of the AL ± 6 step; AAM clears OF/AF/CF; AAD reports CF and AF of the 8-bit addition AL + AH × imm8 it
+// performs and OF = CF. All of these match the 80286 captures with their masks removed; no 386 capture of these
+// undefined flags was available.
 
 import { Cpu } from '../cpu';
 import type { Handler } from '../decode/instr';
 import { fault, rule, VEC_DE } from '../faults';
-import { AF, CF, LOP_ADD, OF, PF, SF, ZF } from '../flags';
+import { AF, CF, OF, PF, SF, ZF } from '../flags';
 
 const R_AAM_ZERO = rule('aam.divide-by-zero', 'AAM with an immediate divisor of 0', 'SDM 2 AAM');
 
@@ -99,11 +100,15 @@ export const handlers: Record<string, Handler> = {
     cpu.setFlagBits(ALL, Cpu.szp(r, 1));
   },
 
+  // AAD: AL ← (AL + AH × imm8) AND FFh, AH ← 0. CF and AF (undefined) are those of the 8-bit addition, and OF
+  // (undefined) equals that CF: all 60 AAD cases of the 80286 captures show OF = CF.
   aad(cpu, i) {
     const al = cpu.regs8[0];
     const product = (cpu.regs8[1] * (i.imm & 0xff)) & 0xff;
-    const res = (al + product) & 0xff;
+    const sum = al + product;
+    const res = sum & 0xff;
     cpu.regs16[0] = res;
-    cpu.setLazyFlags(LOP_ADD, al, product, res, 1, 0);
+    const carry = sum > 0xff ? CF | OF : 0;
+    cpu.setFlagBits(ALL, carry | ((al ^ product ^ res) & AF) | Cpu.szp(res, 1));
   },
 };
