@@ -4,7 +4,7 @@
 // BT* with a register bit offset and a memory operand address memory beyond the operand: the offset is signed and
 // selects the word or dword at EA + (offset SAR 4)·2 or EA + (offset SAR 5)·4 (SDM BT, "bit base" addressing); the
 // immediate form takes the offset modulo the operand width. Undefined flags (OF SF AF PF for BT*, all but ZF for
-// BSF/BSR) keep their values, as on the 386. BSWAP, XADD, CMPXCHG (486) and CMPXCHG8B (reported by CPUID.CX8 on the
+// BSF/BSR) keep their values (no capture of what a 386 leaves there was available). BSWAP, XADD, CMPXCHG (486) and CMPXCHG8B (reported by CPUID.CX8 on the
 // 486 model) raise #UD on the 386 model.
 
 import type { Cpu } from '../cpu';

@@ -4,8 +4,9 @@
 // bits, more than a double holds exactly, so they are computed in 16-bit limbs without allocation.
 //
 // Flags: MUL/IMUL define CF = OF (the high half is significant); SF, ZF, AF and PF are undefined. Ringside sets
-// SF/ZF/PF from the low half of the result and clears AF (what the 386 reports for most operands; its IMUL
-// multiplier array latches SF/PF from partial sums in ways no published rule describes). DIV/IDIV leave all six
+// SF/ZF/PF from the low half of the result and clears AF. This is a choice, not a capture: the 80286 captures show
+// AF = 1 and SF/ZF/PF of the high half, and reports on the 386 describe IMUL latching SF/PF from its multiplier's
+// partial sums in ways no published rule reproduces; the 386 test sets mask these flags. DIV/IDIV leave all six
 // undefined. Intel chips do change them (pre-CPUID code tells Cyrix parts, which leave them alone, from Intel ones
 // by dividing 5 by 2 with the flags cleared); the 80286 captures show AF = 1 after every DIV and IDIV and the
 // others following internal division steps. Ringside sets AF and leaves the other five unchanged. #DE is raised
