@@ -8,6 +8,8 @@ import { PhysicalMemory } from './memory';
 import { IoBus } from './io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
+import { Scheduler } from './scheduler';
+import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 
 export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoint' | 'stopped';
 
@@ -19,10 +21,16 @@ export interface MachineOptions {
   portLog?: number[];
   /** Receives guest bytes written to port 0xE9 (default: kept in `consoleOutput`). */
   onConsoleByte?: (byte: number) => void;
+  /** The PC devices to attach (all by default), the COM1 sink and the RTC's start time (see pc-devices.ts). */
+  devices?: PcDeviceOptions;
 }
 
 export interface RunResult {
   reason: StopReason;
+  /**
+   * Virtual time that passed, in instructions: those retired plus the idle time a halted CPU skipped while it
+   * waited for a device interrupt (see `idleInstructions`).
+   */
   instructions: number;
 }
 
@@ -34,6 +42,16 @@ export class Machine {
   readonly io: IoBus;
   readonly cpu: Cpu;
   readonly portRecorder: PortRecorder;
+  /** Device timers, in guest instruction counts (scheduler.ts). */
+  readonly scheduler: Scheduler;
+  /** PIC, PIT, CMOS, 8042, port 92h, COM1, CRTC and the boot disk. */
+  readonly devices: PcDevices;
+  /** Instruction times skipped while the CPU was halted waiting for an interrupt (part of `instructions`). */
+  idleInstructions = 0;
+  /** Machine resets done by the guest (8042 command FEh, port 92h bit 0). */
+  resets = 0;
+  private userStop = false;
+  private resetRequested = false;
   /** Guest bytes from port 0xE9 when no onConsoleByte sink was given. */
   readonly consoleOutput: number[] = [];
   exitCode: number | null = null;
@@ -58,12 +76,16 @@ export class Machine {
       }),
     );
     this.portRecorder = new PortRecorder(this.io, options.portLog ?? []);
+    this.scheduler = new Scheduler(() => this.cpu.icount);
+    this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
+    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
   }
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
   load(bytes: Uint8Array, options: LoadOptions = {}): LoadedImage {
     const image = loadImage(this.mem, bytes, options);
     this.image = image;
+    if (image.disk) this.devices.insertDisk(image.disk);
     this.applyStart(image.start);
     return image;
   }
@@ -72,8 +94,11 @@ export class Machine {
   applyStart(start: StartState): void {
     const cpu = this.cpu;
     cpu.reset();
-    if (start.kind === 'reset') return;
-    cpu.a20Enabled = true;
+    if (start.kind === 'reset') {
+      this.devices.a20.apply();
+      return;
+    }
+    this.devices.a20.enableForLoader();
     if (start.kind === 'real') {
       for (const s of [ES, DS, FS, GS]) cpu.setSegmentReal(s, 0);
       cpu.setSegmentReal(SS, start.ss ?? 0);
@@ -114,30 +139,108 @@ export class Machine {
     }
   }
 
-  /** Runs at most `budget` instructions. `reason` is null when the budget ran out with the guest still running. */
+  /**
+   * Runs at most `budget` instructions of virtual time. `reason` is null when the budget ran out with the guest
+   * still running (or still halted, waiting for a device interrupt that is due later).
+   *
+   * The CPU runs in slices that end at the next device deadline; due timers fire between slices. A halted CPU with
+   * IF = 1 jumps straight to the next deadline of a timer whose interrupt could reach it; with IF = 0, or when no
+   * such timer is armed, the run ends with `halt`.
+   */
   runSlice(budget: number): { reason: StopReason | null; instructions: number } {
     const cpu = this.cpu;
-    const n = cpu.run(budget);
+    const scheduler = this.scheduler;
+    const start = cpu.icount;
+    const end = start + budget;
+    const done = (reason: StopReason | null) => ({ reason, instructions: cpu.icount - start });
+    for (;;) {
+      scheduler.fireDue(cpu.icount);
+      if (cpu.icount >= end) return done(null);
+      if (cpu.halted && !this.wakeOnInterrupt()) {
+        if ((cpu.getEflags() & IF) === 0) return done('halt');
+        const wake = scheduler.nextWake((irq) => this.devices.canInterrupt(irq));
+        if (wake === Infinity) return done('halt');
+        const to = Math.min(wake, end);
+        this.idleInstructions += to - cpu.icount;
+        cpu.icount = to;
+        continue;
+      }
+      const sliceEnd = Math.min(end, scheduler.nextDeadline());
+      scheduler.sliceEnd = sliceEnd;
+      cpu.run(sliceEnd - cpu.icount);
+      scheduler.sliceEnd = -Infinity;
+      if (this.exitRequested) {
+        this.exitRequested = false;
+        return done('exit');
+      }
+      if (cpu.shutdown) return done('triple-fault');
+      if (cpu.hitBreakpoint) return done('breakpoint');
+      if (this.resetRequested) this.resetCpu();
+      if (this.userStop) {
+        this.userStop = false;
+        return done('stopped');
+      }
+    }
+  }
+
+  /**
+   * Executes one instruction (or delivers one pending interrupt first, as the CPU does) with the devices' timers
+   * kept in step. A halted CPU first waits, in virtual time, for the interrupt that wakes it; the result is `halt`
+   * when none can. For the debugger's step commands.
+   */
+  step(): StopReason | null {
+    const cpu = this.cpu;
+    this.scheduler.fireDue(cpu.icount);
+    if (cpu.halted && !this.wakeOnInterrupt()) {
+      if ((cpu.getEflags() & IF) === 0) return 'halt';
+      const wake = this.scheduler.nextWake((irq) => this.devices.canInterrupt(irq));
+      if (wake === Infinity) return 'halt';
+      this.runSlice(wake - cpu.icount);
+      if (cpu.halted && !this.wakeOnInterrupt()) return 'halt';
+    }
+    this.scheduler.sliceEnd = cpu.icount + 1;
+    cpu.step();
+    this.scheduler.sliceEnd = -Infinity;
+    if (this.resetRequested) this.resetCpu();
+    this.scheduler.fireDue(cpu.icount);
+    if (cpu.shutdown) return 'triple-fault';
     if (this.exitRequested) {
       this.exitRequested = false;
-      return { reason: 'exit', instructions: n };
+      return 'exit';
     }
-    if (cpu.shutdown) return { reason: 'triple-fault', instructions: n };
-    if (cpu.hitBreakpoint) return { reason: 'breakpoint', instructions: n };
-    if (cpu.halted) {
-      // HLT with interrupts enabled would wait for an interrupt; with no interrupt source pending nothing can
-      // wake it, so the run ends as a halt either way (devices that schedule interrupts keep it running).
-      if ((cpu.getEflags() & IF) === 0 || !cpu.intrLine) return { reason: 'halt', instructions: n };
-      cpu.halted = false;
-      return { reason: null, instructions: n };
-    }
-    if (n < budget) return { reason: 'stopped', instructions: n };
-    return { reason: null, instructions: n };
+    return null;
+  }
+
+  /** Ends HLT when an NMI or an enabled interrupt is pending (the CPU then delivers it); true if it did. */
+  private wakeOnInterrupt(): boolean {
+    const cpu = this.cpu;
+    if (cpu.nmiPending || (cpu.intrLine && (cpu.getEflags() & IF) !== 0)) cpu.halted = false;
+    return !cpu.halted;
   }
 
   /** Asks a running guest to stop at the next instruction boundary (safe from event listeners). */
   requestStop(): void {
+    this.userStop = true;
     this.cpu.requestStop();
+  }
+
+  /** Bytes from the host to the guest's COM1 (the debug session's input or stdin), received at the line's rate. */
+  serialInput(bytes: Iterable<number>): void {
+    this.devices.serialInput(bytes);
+  }
+
+  /** A reset line pulsed by the guest: the CPU resets at the next instruction boundary. */
+  private requestReset(): void {
+    this.resetRequested = true;
+    this.cpu.requestStop();
+  }
+
+  /** Resets the CPU only, as the 8042 and port 92h reset lines do: memory, devices and A20 keep their state. */
+  private resetCpu(): void {
+    this.resetRequested = false;
+    this.resets++;
+    this.cpu.reset();
+    this.devices.a20.apply();
   }
 
   consoleText(): string {
@@ -151,6 +254,10 @@ export class Machine {
       memory: this.mem.u8.slice(),
       cpu: captureFields(this.cpu),
       exitCode: this.exitCode,
+      devices: this.devices.snapshot(),
+      timers: this.scheduler.snapshot(),
+      idleInstructions: this.idleInstructions,
+      resets: this.resets,
     };
   }
 
@@ -158,6 +265,12 @@ export class Machine {
     this.mem.u8.set(s.memory);
     restoreFields(this.cpu, s.cpu);
     this.exitCode = s.exitCode;
+    this.devices.restore(s.devices);
+    this.scheduler.restore(s.timers);
+    this.idleInstructions = s.idleInstructions;
+    this.resets = s.resets;
+    this.userStop = false;
+    this.resetRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
   }
@@ -167,6 +280,11 @@ export interface MachineSnapshot {
   memory: Uint8Array;
   cpu: Record<string, unknown>;
   exitCode: number | null;
+  devices: PcDevicesSnapshot;
+  /** Device timer deadlines, in the scheduler's order. */
+  timers: number[];
+  idleInstructions: number;
+  resets: number;
 }
 
 /** Copies every number, boolean and typed-array field of an object (state, not wiring). */

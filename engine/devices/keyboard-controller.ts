@@ -1,0 +1,314 @@
+// The 8042 keyboard controller of a PC/AT at 0x60 (data) and 0x64 (status/command), with a keyboard behind it
+// that answers the usual commands. What the guest needs from it: the A20 gate and the CPU reset line on the
+// output port (command D1h writes it, D0h reads it, FEh pulses reset), the command byte (20h/60h: IRQ 1 enable,
+// system flag, translation), the self tests BIOSes and kernels run, and the keyboard's acknowledgements. Host key
+// presses come in through `keyboardInput` (scan codes as the guest reads them) and raise IRQ 1.
+//
+// The controller is instantaneous: the input buffer is never full (status bit 1 reads 0) and answers are in the
+// output buffer as soon as the command is written. Unknown controller commands are ignored; unknown keyboard
+// commands get FEh (resend), as a real keyboard answers.
+
+import type { IoBus, PortDevice } from '../machine/io-bus';
+
+export const KBC_DATA = 0x60;
+export const KBC_STATUS = 0x64;
+export const KEYBOARD_IRQ = 1;
+export const MOUSE_IRQ = 12;
+
+// Status register bits.
+const ST_OBF = 0x01;
+const ST_SYS = 0x04;
+const ST_CMD = 0x08; // the last write went to port 64h
+const ST_UNLOCKED = 0x10; // keyboard not inhibited (the key lock)
+const ST_AUX_OBF = 0x20;
+// Command byte bits.
+const CB_KBD_INT = 0x01;
+const CB_AUX_INT = 0x02;
+const CB_SYS = 0x04;
+const CB_KBD_DISABLED = 0x10;
+const CB_AUX_DISABLED = 0x20;
+// Output port bits.
+const OP_RESET = 0x01; // low = CPU held in reset
+const OP_A20 = 0x02;
+const OP_KBD_OBF = 0x10;
+const OP_AUX_OBF = 0x20;
+
+const ACK = 0xfa;
+const RESEND = 0xfe;
+const SELF_TEST_OK = 0x55;
+const KBD_BAT_OK = 0xaa;
+
+/** Commands whose next data byte is their argument. */
+type PendingWrite =
+  | 'none'
+  | 'command-byte'
+  | 'output-port'
+  | 'kbd-output'
+  | 'aux-output'
+  | 'aux-device'
+  | 'kbd-argument'
+  | 'kbd-scancode-set';
+
+export interface KeyboardControllerWiring {
+  setIrq(irq: number, level: boolean): void;
+  /** The output port's A20 bit. */
+  setA20(on: boolean): void;
+  /** The output port's reset bit went low: reset the CPU. */
+  resetCpu(): void;
+}
+
+export interface KeyboardControllerSnapshot {
+  regs: number[];
+  pending: PendingWrite;
+  output: { byte: number; aux: boolean }[];
+}
+
+export class KeyboardController implements PortDevice {
+  /** Command byte after a BIOS POST: keyboard interrupt on, system flag, translation to set 1. */
+  commandByte = CB_KBD_INT | CB_SYS | 0x40;
+  outputPort = OP_RESET | OP_A20 | 0xcc;
+  private lastWasCommand = false;
+  private pending: PendingWrite = 'none';
+  private scancodeSet = 2;
+  private lastOutput = 0;
+  /** Bytes waiting for the guest, first in first out; the head is the output buffer. */
+  private readonly output: { byte: number; aux: boolean }[] = [];
+
+  constructor(private readonly wiring: KeyboardControllerWiring) {}
+
+  attach(io: IoBus): void {
+    io.register(KBC_DATA, 1, this);
+    io.register(KBC_STATUS, 1, this);
+  }
+
+  /** Scan codes from the host keyboard (already in the set the guest expects, set 1 after translation). */
+  keyboardInput(codes: Iterable<number>): void {
+    if (this.commandByte & CB_KBD_DISABLED) return;
+    for (const c of codes) this.output.push({ byte: c & 0xff, aux: false });
+    this.updateIrqs();
+  }
+
+  get a20(): boolean {
+    return (this.outputPort & OP_A20) !== 0;
+  }
+
+  portIn(port: number): number {
+    if (port === KBC_STATUS) return this.status();
+    const head = this.output.shift();
+    // Reading empties the output buffer, which drops the IRQ line; the next byte, if any, raises it again.
+    this.wiring.setIrq(KEYBOARD_IRQ, false);
+    this.wiring.setIrq(MOUSE_IRQ, false);
+    this.updateIrqs();
+    if (head) this.lastOutput = head.byte;
+    return this.lastOutput; // an empty buffer reads as the byte last read
+
+  }
+
+  private status(): number {
+    let s = ST_UNLOCKED;
+    if (this.commandByte & CB_SYS) s |= ST_SYS;
+    if (this.lastWasCommand) s |= ST_CMD;
+    const head = this.output[0];
+    if (head) s |= head.aux ? ST_OBF | ST_AUX_OBF : ST_OBF;
+    return s;
+  }
+
+  portOut(port: number, value: number): void {
+    if (port === KBC_STATUS) {
+      this.lastWasCommand = true;
+      this.command(value);
+    } else {
+      this.lastWasCommand = false;
+      this.data(value);
+    }
+  }
+
+  private reply(byte: number, aux = false): void {
+    this.output.push({ byte, aux });
+    this.updateIrqs();
+  }
+
+  private command(cmd: number): void {
+    this.pending = 'none';
+    if (cmd >= 0x20 && cmd <= 0x3f) {
+      // 20h reads the command byte; 21h–3Fh read controller RAM, which holds nothing else here.
+      this.reply(cmd === 0x20 ? this.commandByte : 0x00);
+      return;
+    }
+    if (cmd >= 0xf0) {
+      // Pulse output port bits 0–3 low for 6 µs where the command's bit is 0; bit 0 is the CPU reset line.
+      if ((cmd & OP_RESET) === 0) this.wiring.resetCpu();
+      return;
+    }
+    switch (cmd) {
+      case 0x60:
+        this.pending = 'command-byte';
+        break;
+      case 0xa7:
+        this.setCommandByte(this.commandByte | CB_AUX_DISABLED);
+        break;
+      case 0xa8:
+        this.setCommandByte(this.commandByte & ~CB_AUX_DISABLED);
+        break;
+      case 0xa9: // test the mouse port: 00h = no error
+      case 0xab: // test the keyboard port
+        this.reply(0x00);
+        break;
+      case 0xaa: // controller self test
+        this.reply(SELF_TEST_OK);
+        break;
+      case 0xad:
+        this.setCommandByte(this.commandByte | CB_KBD_DISABLED);
+        break;
+      case 0xae:
+        this.setCommandByte(this.commandByte & ~CB_KBD_DISABLED);
+        break;
+      case 0xc0: // input port: keyboard not locked, colour display
+        this.reply(0xbf);
+        break;
+      case 0xd0:
+        this.reply(this.outputPortValue());
+        break;
+      case 0xd1:
+        this.pending = 'output-port';
+        break;
+      case 0xd2:
+        this.pending = 'kbd-output';
+        break;
+      case 0xd3:
+        this.pending = 'aux-output';
+        break;
+      case 0xd4:
+        this.pending = 'aux-device';
+        break;
+      case 0xdd: // A20 off (HP Vectra command, widely copied)
+        this.writeOutputPort(this.outputPort & ~OP_A20);
+        break;
+      case 0xdf: // A20 on
+        this.writeOutputPort(this.outputPort | OP_A20);
+        break;
+      case 0xe0: // test inputs: clock and data low
+        this.reply(0x00);
+        break;
+      default:
+        break; // not a command this controller knows: ignored
+    }
+  }
+
+  /** The output port as D0h reports it, with the buffer-full bits reflecting the output buffer. */
+  private outputPortValue(): number {
+    let v = this.outputPort & ~(OP_KBD_OBF | OP_AUX_OBF);
+    const head = this.output[0];
+    if (head) v |= head.aux ? OP_AUX_OBF : OP_KBD_OBF;
+    return v;
+  }
+
+  private writeOutputPort(value: number): void {
+    const was = this.outputPort;
+    this.outputPort = value;
+    if ((value & OP_A20) !== (was & OP_A20)) this.wiring.setA20((value & OP_A20) !== 0);
+    // Writing 0 to bit 0 asserts the CPU's reset line; it is released again right away here.
+    if ((value & OP_RESET) === 0) {
+      this.outputPort |= OP_RESET;
+      this.wiring.resetCpu();
+    }
+  }
+
+  private setCommandByte(v: number): void {
+    this.commandByte = v & 0x7f;
+    this.updateIrqs();
+  }
+
+  private data(value: number): void {
+    const pending = this.pending;
+    this.pending = 'none';
+    switch (pending) {
+      case 'command-byte':
+        this.setCommandByte(value);
+        return;
+      case 'output-port':
+        this.writeOutputPort(value);
+        return;
+      case 'kbd-output':
+        this.reply(value);
+        return;
+      case 'aux-output':
+        this.reply(value, true);
+        return;
+      case 'aux-device':
+        this.reply(RESEND, true); // no mouse is attached: the controller reports a failed transfer as FEh
+        return;
+      case 'kbd-argument':
+        this.reply(ACK);
+        return;
+      case 'kbd-scancode-set':
+        this.reply(ACK);
+        if (value === 0) this.reply(this.scancodeSet);
+        else if (value <= 3) this.scancodeSet = value;
+        return;
+      default:
+        this.keyboardCommand(value);
+    }
+  }
+
+  /** A byte for the keyboard itself (written to 60h with no controller command pending). */
+  private keyboardCommand(cmd: number): void {
+    this.setCommandByte(this.commandByte & ~CB_KBD_DISABLED); // writing to the keyboard enables its interface
+    switch (cmd) {
+      case 0xff: // reset: acknowledge, then the basic assurance test passed
+        this.reply(ACK);
+        this.reply(KBD_BAT_OK);
+        break;
+      case 0xf2: // identify: an MF2 keyboard (translated ID)
+        this.reply(ACK);
+        this.reply(0xab);
+        this.reply((this.commandByte & 0x40) !== 0 ? 0x41 : 0x83);
+        break;
+      case 0xee: // echo
+        this.reply(0xee);
+        break;
+      case 0xed: // LEDs
+      case 0xf3: // typematic rate
+        this.reply(ACK);
+        this.pending = 'kbd-argument';
+        break;
+      case 0xf0:
+        this.reply(ACK);
+        this.pending = 'kbd-scancode-set';
+        break;
+      case 0xf4: // enable scanning
+      case 0xf5: // disable scanning
+      case 0xf6: // set defaults
+        this.reply(ACK);
+        break;
+      default:
+        this.reply(RESEND);
+    }
+  }
+
+  /** IRQ 1 (or 12 for mouse bytes) is high while the output buffer is full and its interrupt is enabled. */
+  private updateIrqs(): void {
+    const head = this.output[0];
+    this.wiring.setIrq(KEYBOARD_IRQ, !!head && !head.aux && (this.commandByte & CB_KBD_INT) !== 0);
+    this.wiring.setIrq(MOUSE_IRQ, !!head && head.aux && (this.commandByte & CB_AUX_INT) !== 0);
+  }
+
+  snapshot(): KeyboardControllerSnapshot {
+    return {
+      regs: [this.commandByte, this.outputPort, +this.lastWasCommand, this.scancodeSet, this.lastOutput],
+      pending: this.pending,
+      output: this.output.map((o) => ({ ...o })),
+    };
+  }
+
+  restore(s: KeyboardControllerSnapshot): void {
+    [this.commandByte, this.outputPort] = s.regs;
+    this.lastWasCommand = s.regs[2] !== 0;
+    this.scancodeSet = s.regs[3];
+    this.lastOutput = s.regs[4];
+    this.pending = s.pending;
+    this.output.length = 0;
+    this.output.push(...s.output.map((o) => ({ ...o })));
+    this.updateIrqs();
+  }
+}
