@@ -7,7 +7,7 @@
 //     non-conforming code   RPL > CPL or DPL ≠ CPL → #GP(sel); not present → #NP(sel)
 //     either                no room for the return address → #SS(0); tempEIP beyond the limit → #GP(0);
 //                           push CS (zero-extended with a 32-bit operand size), push EIP; CS.RPL ← CPL
-//     call gate, task gate, TSS → system-target.ts (issue 4)
+//     call gate, task gate, TSS → system-target.ts (call-gate.ts, task-switch.ts)
 //     anything else         → #GP(sel)
 //
 // Frame pushed (low addresses at the bottom), operand size 2 or 4 bytes per slot:

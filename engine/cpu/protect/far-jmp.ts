@@ -5,7 +5,7 @@
 //     conforming code       DPL > CPL → #GP(sel); not present → #NP(sel)
 //     non-conforming code   RPL > CPL or DPL ≠ CPL → #GP(sel); not present → #NP(sel)
 //     either                tempEIP beyond the limit → #GP(0); CS.RPL ← CPL
-//     call gate, task gate, TSS → gate.ts / task-switch (system-architecture work, issue 4)
+//     call gate, task gate, TSS → system-target.ts (call-gate.ts, task-switch.ts)
 //     anything else         → #GP(sel)
 
 import type { Cpu } from '../cpu';

@@ -1,7 +1,7 @@
 // Far RET and RET imm16 (SDM 2 RET — Operation, "far return"; SDM 3A §5.8.6).
 //
 // Stack on entry (operand size 2 or 4 bytes per slot):
-//     [outer SS, outer ESP]   only on a return to an outer privilege level (issue 4)
+//     [outer SS, outer ESP]   only on a return to an outer privilege level (outer-return.ts)
 //     [imm16 bytes of parameters]
 //     [return CS]
 //     [return EIP]   ← SP

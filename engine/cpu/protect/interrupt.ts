@@ -6,7 +6,7 @@
 //   gate is not an interrupt, trap or task gate            → #GP(idt + EXT)
 //   software interrupt (INT n, INT3, INTO) and DPL < CPL   → #GP(idt)
 //   gate not present                                       → #NP(idt + EXT)
-//   task gate                                              → task switch (issue 4)
+//   task gate                                              → task switch (task-switch.ts)
 //   code selector NULL                                     → #GP(EXT)
 //   code selector beyond its table                         → #GP(sel + EXT)
 //   not a code segment                                     → #GP(sel + EXT)
@@ -37,7 +37,7 @@ import { fetchDescriptor, hex4, isNullSelector } from './descriptor-table';
 import { branchFar, checkEipInLimit } from './code-segment';
 import { checkPushes } from './stack-frame';
 import { checkNewStackRoom, fetchInnerStack, switchToInnerStack } from './inner-stack';
-import { UnimplementedFeatureError } from './system-target';
+import { interruptTaskSwitch } from './task-switch';
 
 const SDM = 'SDM 2 INT n/INTO/INT3/INT1 — Operation (protected mode); SDM 3A §6.12';
 
@@ -92,7 +92,8 @@ function deliverThroughIdt(cpu: Cpu, vector: number, errorCode: number, source: 
   // IF gate not present THEN #NP(vector × 8 + 2 + EXT)
   if (!gate.p) fault(VEC_NP, gateErr, R_GATE_NOT_PRESENT, `vector ${vector}: gate not present`);
   if (gate.kind === 'task-gate') {
-    throw new UnimplementedFeatureError(`interrupt ${vector} through a task gate is not implemented yet`);
+    interruptTaskSwitch(cpu, gate, errorCode);
+    return;
   }
   deliverThroughTrapOrInterruptGate(cpu, vector, errorCode, gate);
 }

@@ -9,7 +9,7 @@
 //   real mode:         three slots within SS (#SS(0)); tempEIP beyond the CS limit → #GP(0); load CS:EIP;
 //                      16-bit: FLAGS ← popped; 32-bit: EFLAGS ← (popped AND 257FD5H) OR (EFLAGS AND 1A0000H)
 //   V86 mode:          IOPL < 3 → #GP(0); otherwise as real mode, but IOPL (and VM, VIF, VIP) keep their values
-//   protected, NT = 1: task return through the TSS back link (task-switch, issue 4)
+//   protected, NT = 1: task return through the TSS back link (task-switch.ts)
 //   protected:         three slots within SS (#SS(0)); popped EFLAGS.VM = 1 at CPL 0 with a 32-bit operand size
 //                      returns to V86 mode (returnToV86); otherwise the return-CS checks of code-segment.ts, then a
 //                      same-level or outer-level return. EFLAGS bits that may change (SDM 2 IRET):
@@ -34,7 +34,7 @@ import { selectorRpl } from './descriptor-table';
 import { adjustSp, checkPops } from './stack-frame';
 import { returnToOuterLevel } from './outer-return';
 import { loadSegmentV86 } from './segment-load';
-import { UnimplementedFeatureError } from './system-target';
+import { iretTaskReturn } from './task-switch';
 
 const SDM = 'SDM 2 IRET — Operation';
 
@@ -56,7 +56,7 @@ export function interruptReturn(cpu: Cpu, os32: boolean): void {
   } else if ((cpu.flags & VM) !== 0) {
     v86Return(cpu, size);
   } else if ((cpu.flags & NT) !== 0) {
-    throw new UnimplementedFeatureError('IRET with EFLAGS.NT = 1 (task return) is not implemented yet');
+    iretTaskReturn(cpu);
   } else {
     protectedModeReturn(cpu, size);
   }

@@ -1,16 +1,13 @@
 // Far JMP and far CALL whose target selector names a system descriptor: a call gate, a task gate or a TSS
-// (SDM 2 JMP/CALL — "CALL-GATE", "TASK-GATE", "TASK-STATE-SEGMENT"; SDM 3A §5.8.4–5.8.6, §7.3).
+// (SDM 2 JMP/CALL — "CALL-GATE", "TASK-GATE", "TASK-STATE-SEGMENT"; SDM 3A §5.8.4–5.8.6, §7.3). The caller
+// has dispatched here only for those three kinds.
 
 import type { Cpu } from '../cpu';
 import type { Descriptor } from './descriptor';
-import { describeType } from './descriptor';
-import { hex4 } from './descriptor-table';
 import { callThroughCallGate, jumpThroughCallGate } from './call-gate';
+import { TASK_FROM_CALL, TASK_FROM_JMP, taskGateTransfer, tssTransfer } from './task-switch';
 
 export type FarTransferKind = 'jmp' | 'call';
-
-/** A mechanism the engine does not model yet; raised instead of guessing at an architectural result. */
-export class UnimplementedFeatureError extends Error {}
 
 export function farTransferThroughSystemDescriptor(
   cpu: Cpu,
@@ -25,7 +22,7 @@ export function farTransferThroughSystemDescriptor(
     else callThroughCallGate(cpu, selector, d);
     return;
   }
-  throw new UnimplementedFeatureError(
-    `far ${kind.toUpperCase()} through a ${describeType(d)} (selector 0x${hex4(selector)}) is not implemented yet`,
-  );
+  const source = kind === 'jmp' ? TASK_FROM_JMP : TASK_FROM_CALL;
+  if (d.kind === 'task-gate') taskGateTransfer(cpu, selector, d, source);
+  else tssTransfer(cpu, selector, d, source);
 }

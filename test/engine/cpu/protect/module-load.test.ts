@@ -19,6 +19,9 @@ const MODULES = [
   'stack-frame',
   'system-segment-load',
   'system-target',
+  'task-switch',
+  'call-gate',
+  'inner-stack',
   'transfer-rules',
 ];
 
