@@ -205,13 +205,54 @@ function selectorInRegister(doc: NasmDocument, index: number, register: string):
   return undefined;
 }
 
-/** The loads of segment registers whose selector the source makes evident. */
+/** Register family, so that `or al, 1` counts for EAX: a/b/c/d for the lettered registers, else the name. */
+function registerFamily(name: string): string {
+  const r = name.toLowerCase();
+  const lettered = /^e?([abcd])[xlh]$/.exec(r);
+  return lettered ? lettered[1] : r.replace(/^e/, '');
+}
+
+/** How writing `register` to CR0 changes PE, judged from the `or`/`and`/`bts`/`btr` just before; undefined if unclear. */
+function peAfterCr0Write(doc: NasmDocument, index: number, register: string): boolean | undefined {
+  const family = registerFamily(register);
+  for (let i = index - 1; i >= 0 && i >= index - MAX_LOOKBACK; i--) {
+    const s = doc.statements[i];
+    const m = s.mnemonic?.text.toLowerCase();
+    const target = s.operands[0];
+    if (!m || target?.length !== 1 || registerFamily(target[0].text) !== family) continue;
+    const v = evaluate(doc, s.operands[1] ?? [], s.scope);
+    if (v?.kind !== 'number') return undefined;
+    if (m === 'or') return (v.value & 1) === 1 ? true : undefined;
+    if (m === 'and') return (v.value & 1) === 0 ? false : undefined;
+    if (m === 'bts') return v.value === 0 ? true : undefined;
+    if (m === 'btr') return v.value === 0 ? false : undefined;
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The loads of segment registers whose selector the source makes evident, in code that runs in protected mode:
+ * after a `mov cr0` that sets PE (and before one that clears it), or, when the source never says, under `bits 32`.
+ * Real-mode loads take paragraph numbers, not selectors, and are left alone.
+ */
 export function segmentLoads(doc: NasmDocument): RoleUse[] {
   const uses: RoleUse[] = [];
   const gdt = findGdtBase(doc);
+  let bits = 16;
+  let pe: boolean | undefined;
   doc.statements.forEach((s, index) => {
     const m = s.mnemonic?.text.toLowerCase();
     if (!m || !s.mnemonic) return;
+    if ((m === 'bits' || m === 'use16' || m === 'use32') && (s.operands[0]?.[0]?.value !== undefined || m !== 'bits')) {
+      bits = m === 'use16' ? 16 : m === 'use32' ? 32 : Number(s.operands[0][0].value);
+      return;
+    }
+    if (m === 'mov' && s.operands[0]?.[0]?.text.toLowerCase() === 'cr0' && s.operands[1]?.length === 1) {
+      pe = peAfterCr0Write(doc, index, s.operands[1][0].text);
+      return;
+    }
+    if (!(pe ?? bits === 32)) return;
     let register: string | undefined;
     let selector: number | undefined;
     if (m === 'mov' && s.operands.length === 2 && s.operands[0].length === 1) {

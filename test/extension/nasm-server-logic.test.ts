@@ -1,6 +1,6 @@
 // The language server's pure parts on the committed fixture (test/extension/fixtures/gdt.asm, built to gdt.bin):
 // the byte layout it reads must agree with what nasm assembled.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeDescriptor, splitQuadword } from '../../extension/server/descriptor-decode';
@@ -137,9 +137,35 @@ describe('diagnostics', () => {
     for (const text of ['0x00CF9A000000FFFF', '0x0000FFFF, 0x00CF9200', 'dq 0 ']) expect(diagnostics.filter((d) => d.line === lineOf(text))).toEqual([]);
     expect(diagnostics).toHaveLength(4);
   });
-  it('reports a null selector loaded into SS', () => {
-    const d = descriptorDiagnostics(parseNasm('xor ax, ax\nmov ax, 0\nmov ss, ax\n'));
+  it('reports a null selector loaded into SS in protected mode', () => {
+    const d = descriptorDiagnostics(parseNasm('bits 32\nmov ax, 0\nmov ss, ax\n'));
     expect(d).toEqual([expect.objectContaining({ line: 2, message: '`mov ss, ax` loads the null selector 0x0000 into SS: #GP(0).' })]);
+  });
+
+  it('checks only loads that run in protected mode, following PE through writes to CR0', () => {
+    const source = [
+      'bits 16',
+      'mov ax, 0x18', //          real mode: a paragraph number
+      'mov ss, ax',
+      'jmp 0x0000:next', //      real mode far jump
+      'next: mov eax, cr0',
+      'or al, 1',
+      'mov cr0, eax',
+      'mov ax, 0x08',
+      'mov ss, ax', //            protected mode, 16-bit code: checked
+      'mov eax, cr0',
+      'and eax, 0xfffffffe',
+      'mov cr0, eax',
+      'jmp 0x0000:back', //      real mode again
+      'back: mov ax, 0x08',
+      'mov ss, ax',
+      'gdt:',
+      '  dq 0',
+      '  dq 0x00CF9A000000FFFF',
+    ].join('\n');
+    const doc = parseNasm(source);
+    expect(segmentLoads(doc).map((u) => [u.line, u.register])).toEqual([[8, 'SS']]);
+    expect(descriptorDiagnostics(doc).filter((d) => d.severity === 'error').map((d) => d.line)).toEqual([8, 17]);
   });
 });
 
@@ -206,5 +232,34 @@ describe('symbols and definitions', () => {
     const scoped = parseNasm('a:\n.l: nop\nb:\n.l: nop\n jmp .l\n jmp a.l\n');
     expect(definitionAt(scoped, 4, 6)).toMatchObject({ line: 3 });
     expect(definitionAt(scoped, 5, 6)).toMatchObject({ line: 1 });
+  });
+});
+
+describe('robustness on every NASM source in the repository', () => {
+  const sources = [join(fixtures, 'gdt.asm')];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(asm|inc|nasm)$/.test(entry.name)) sources.push(path);
+    }
+  };
+  if (existsSync(join(__dirname, '..', '..', 'examples'))) walk(join(__dirname, '..', '..', 'examples'));
+
+  it.each(sources.map((s) => [s.slice(s.lastIndexOf('/', s.lastIndexOf('/') - 1) + 1), s]))('answers every request on %s without throwing', (_name, path) => {
+    const text = readFileSync(path, 'utf8');
+    const started = Date.now();
+    const d = parseNasm(text);
+    descriptorDiagnostics(d);
+    documentOutline(d);
+    for (const s of d.statements) {
+      for (const t of s.tokens) {
+        hoverAt(d, s.line, t.start);
+        definitionAt(d, s.line, t.start);
+      }
+    }
+    // Every label the outline lists can be jumped to from its own definition.
+    for (const symbol of d.symbols) expect(definitionAt(d, symbol.line, symbol.start), symbol.fullName).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
