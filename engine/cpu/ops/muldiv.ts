@@ -4,9 +4,10 @@
 // bits, more than a double holds exactly, so they are computed in 16-bit limbs without allocation.
 //
 // Flags: MUL/IMUL define CF = OF (the high half is significant); SF, ZF, AF and PF are undefined. Ringside sets
-// SF/ZF/PF from the low half of the result and clears AF. This is a choice, not a capture: the 80286 captures show
-// AF = 1 and SF/ZF/PF of the high half, and reports on the 386 describe IMUL latching SF/PF from its multiplier's
-// partial sums in ways no published rule reproduces; the 386 test sets mask these flags. DIV/IDIV leave all six
+// SF/ZF/PF from the high half of the double-width product and sets AF, for every form (the truncating IMULs
+// included): every MUL and IMUL case of the 80286 captures shows exactly that, the high half being the shift-add
+// multiplier's final accumulator. Reports on the 386 describe its IMUL latching SF/PF from partial sums in ways no
+// published rule fully reproduces; no 386 capture of these flags was available. DIV/IDIV leave all six
 // undefined. Intel chips do change them (pre-CPUID code tells Cyrix parts, which leave them alone, from Intel ones
 // by dividing 5 by 2 with the flags cleared); the 80286 captures show AF = 1 after every DIV and IDIV and the
 // others following internal division steps. Ringside sets AF and leaves the other five unchanged. #DE is raised
@@ -65,9 +66,9 @@ export function divU64(hi: number, lo: number, d: number): void {
 
 // ---- flag helpers ----
 
-function setMulFlags(cpu: Cpu, overflow: boolean, low: number, size: number): void {
-  const szp = Cpu.szp(low, size);
-  cpu.setFlagBits(MUL_FLAGS, (overflow ? CF | OF : 0) | szp);
+/** CF = OF = `overflow`; SF ZF PF from the high half of the product; AF set (see the note at the top). */
+function setMulFlags(cpu: Cpu, overflow: boolean, high: number, size: number): void {
+  cpu.setFlagBits(MUL_FLAGS, (overflow ? CF | OF : 0) | AF | Cpu.szp(high, size));
 }
 
 /** Sign-extends an unsigned `size`-byte value to a JS integer. */
@@ -85,14 +86,14 @@ function mulAcc(cpu: Cpu, i: Instr, isSigned: boolean): void {
     const p = isSigned ? signed(al, 1) * signed(src, 1) : al * src;
     cpu.regs16[EAX << 1] = p;
     const overflow = isSigned ? p !== signed(p & 0xff, 1) : p > 0xff;
-    setMulFlags(cpu, overflow, p & 0xff, 1);
+    setMulFlags(cpu, overflow, (p >> 8) & 0xff, 1);
   } else if (size === 2) {
     const ax = cpu.regs16[EAX << 1];
     const p = isSigned ? signed(ax, 2) * signed(src, 2) : ax * src;
     cpu.regs16[EAX << 1] = p;
     cpu.regs16[EDX << 1] = p >> 16;
     const overflow = isSigned ? p !== signed(p & 0xffff, 2) : p > 0xffff;
-    setMulFlags(cpu, overflow, p & 0xffff, 2);
+    setMulFlags(cpu, overflow, (p >> 16) & 0xffff, 2);
   } else {
     const a = cpu.regs[EAX] >>> 0;
     if (isSigned) mulS32(a, src);
@@ -100,7 +101,7 @@ function mulAcc(cpu: Cpu, i: Instr, isSigned: boolean): void {
     cpu.regs[EAX] = lo32;
     cpu.regs[EDX] = hi32;
     const overflow = isSigned ? hi32 !== ((lo32 | 0) < 0 ? 0xffffffff : 0) : hi32 !== 0;
-    setMulFlags(cpu, overflow, lo32, 4);
+    setMulFlags(cpu, overflow, hi32, 4);
   }
 }
 
@@ -108,18 +109,21 @@ function mulAcc(cpu: Cpu, i: Instr, isSigned: boolean): void {
 function imulTruncated(cpu: Cpu, i: Instr, a: number, b: number): void {
   const size = i.size;
   let low: number;
+  let high: number;
   let overflow: boolean;
   if (size === 4) {
     mulS32(a >>> 0, b >>> 0);
     low = lo32;
+    high = hi32;
     overflow = hi32 !== ((lo32 | 0) < 0 ? 0xffffffff : 0);
   } else {
     const p = signed(a, 2) * signed(b, 2);
     low = p & 0xffff;
+    high = (p >> 16) & 0xffff;
     overflow = p !== signed(low, 2);
   }
   cpu.setReg(size, i.reg, low);
-  setMulFlags(cpu, overflow, low, size);
+  setMulFlags(cpu, overflow, high, size);
 }
 
 // ---- one-operand DIV / IDIV ----
