@@ -331,3 +331,61 @@ export function inspectIvt(cpu: Cpu, start = 0, count = 256): { vector: number; 
   }
   return out;
 }
+
+export interface TssInspection {
+  selector: number;
+  base: number;
+  limit: number;
+  /** 32 for a 32-bit TSS, 16 for a 16-bit one. */
+  bits: 32 | 16;
+  busy: boolean;
+  link: number;
+  /** SS:ESP of privilege levels 0, 1 and 2. */
+  stacks: { ss: number; esp: number }[];
+  cr3: number | null;
+  eip: number;
+  eflags: number;
+  /** EAX … EDI in encoding order (16-bit TSS: the words). */
+  regs: number[];
+  /** ES CS SS DS FS GS (16-bit TSS: FS and GS are null). */
+  sregs: number[];
+  ldt: number;
+  /** 32-bit TSS: the I/O map base and the debug trap (T) bit. */
+  ioMapBase: number | null;
+  trap: boolean;
+}
+
+/** The current task's TSS (TR), decoded without side effects; null when TR is unusable or the TSS is unmapped. */
+export function inspectTss(cpu: Cpu): TssInspection | null {
+  if (!cpu.segValid[7]) return null;
+  const base = cpu.segBase[7] >>> 0;
+  const bits = (cpu.segAr[7] & 0x8) !== 0 ? 32 : 16;
+  const read = (off: number, size: number): number => peekLinear(cpu, base + off, size);
+  const wide = bits === 32;
+  const fields: number[] = [];
+  const need = wide ? 0x68 : 0x2c;
+  for (let off = 0; off < need; off += 2) {
+    const v = read(off, 2);
+    if (v < 0) return null;
+    fields.push(v);
+  }
+  const w = (off: number): number => fields[off >> 1];
+  const d = (off: number): number => (w(off) | (w(off + 2) << 16)) >>> 0;
+  return {
+    selector: cpu.segSel[7],
+    base,
+    limit: cpu.segLimit[7],
+    bits,
+    busy: (cpu.segAr[7] & 0x2) !== 0,
+    link: w(0),
+    stacks: [0, 1, 2].map((n) => (wide ? { esp: d(4 + 8 * n), ss: w(8 + 8 * n) } : { esp: w(2 + 4 * n), ss: w(4 + 4 * n) })),
+    cr3: wide ? d(0x1c) : null,
+    eip: wide ? d(0x20) : w(0x0e),
+    eflags: wide ? d(0x24) : w(0x10),
+    regs: [0, 1, 2, 3, 4, 5, 6, 7].map((n) => (wide ? d(0x28 + 4 * n) : w(0x12 + 2 * n))),
+    sregs: wide ? [0, 1, 2, 3, 4, 5].map((n) => w(0x48 + 4 * n)) : [w(0x22), w(0x24), w(0x26), w(0x28), 0, 0],
+    ldt: wide ? w(0x60) : w(0x2a),
+    ioMapBase: wide ? w(0x66) : null,
+    trap: wide ? (w(0x64) & 1) !== 0 : false,
+  };
+}
