@@ -416,6 +416,7 @@ export class Pit implements PortDevice {
         } else {
           c.reload = reload;
           if (c.gate) this.load(c, t);
+          else c.heldValue = reload % this.modulus(c); // loaded, waiting for the gate
         }
         break;
       case 1:
@@ -425,7 +426,10 @@ export class Pit implements PortDevice {
       default: // 0, 4
         c.reload = reload;
         if (c.gate) this.load(c, t);
-        else c.suspendedAt = 0;
+        else {
+          c.suspendedAt = 0;
+          c.heldValue = reload % this.modulus(c);
+        }
     }
     this.channelChanged(index);
   }
