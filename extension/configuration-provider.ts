@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS, NASM_EXTENSIONS, resolvePath, validateLaunchConfig } from './config';
 import type { RingsideLog } from './log-channel';
-import { imagePathFor, imageState, probeNasm } from './nasm-build-plan';
+import { imagePathFor, imageState, nasmIncludeDirs, probeNasm } from './nasm-build-plan';
 import { launchHintsFromSource } from './nasm-source-config';
 import { runNasmTask } from './nasm-task';
 
@@ -109,10 +109,10 @@ export class RingsideConfigurationProvider implements vscode.DebugConfigurationP
     const nasmPath = vscode.workspace.getConfiguration('ringside').get<string>('nasmPath') || 'nasm';
     const probe = await probeNasm(nasmPath);
     if (!probe.ok) {
-      return `${path.basename(image)} is ${state === 'missing' ? 'missing' : 'older than its source'} and must be assembled from ${path.basename(source)}, but ${probe.message}`;
+      return `${path.basename(image)} ${state === 'missing' ? 'or its listing is missing' : 'is older than its source'} and must be assembled from ${path.basename(source)}, but ${probe.message}`;
     }
     this.log.write('info', `${path.basename(image)} is ${state}; assembling ${source} with ${probe.version}`);
-    const exitCode = await runNasmTask(nasmPath, source, image, folder);
+    const exitCode = await runNasmTask(nasmPath, source, image, folder, await nasmIncludeDirs(source, folder?.uri.fsPath));
     if (exitCode !== 0) {
       return `nasm could not assemble ${path.basename(source)} (exit code ${exitCode ?? 'unknown'}); its messages are in the Problems view and the task's terminal.`;
     }

@@ -132,7 +132,8 @@ describe('configuration provider', () => {
     expect(resolved).toEqual({ type: 'ringside', request: 'launch', name: 'Ringside: boot.asm', program: join(work, 'boot.bin'), format: 'boot', stopOnEntry: true });
     expect(statSync(join(work, 'boot.bin')).size).toBe(512);
     const task = recorded.executedTasks[tasksBefore];
-    expect(task.execution.args).toEqual(['-f', 'bin', source, '-o', join(work, 'boot.bin')]);
+    expect(task.execution.args).toEqual(['-f', 'bin', source, '-o', join(work, 'boot.bin'), '-l', join(work, 'boot.lst')]);
+    expect(statSync(join(work, 'boot.lst')).size).toBeGreaterThan(0);
     expect(task.problemMatchers).toBe('$nasm');
     // Fresh image: no second build.
     await provider.resolveDebugConfigurationWithSubstitutedVariables(folder(), filled!);
@@ -152,7 +153,7 @@ describe('configuration provider', () => {
     recorded.activeEditorText = 'hlt\n';
     const filled = await provider.resolveDebugConfiguration(folder(), {});
     expect(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder(), filled!)).toBeUndefined();
-    expect(recorded.errors[0]).toMatch(/a\.bin is missing and must be assembled from a\.asm, but nasm is not installed/);
+    expect(recorded.errors[0]).toMatch(/a\.bin or its listing is missing and must be assembled from a\.asm, but nasm is not installed/);
   });
 
   it.skipIf(!nasmInstalled)('reports a nasm error without starting', async () => {

@@ -1,0 +1,62 @@
+// Source lines from a committed nasm listing (fixtures/with-include.lst, built with
+// `nasm -f bin -i include/ with-include.asm -o with-include.bin -l with-include.lst`), checked against the bytes
+// of the committed image: each row's address must hold the first byte of that source line's instruction.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { linesFromNasmListing } from '../../extension/nasm-listing';
+
+const fixtures = join(__dirname, 'fixtures');
+const source = join(fixtures, 'with-include.asm');
+const include = join(fixtures, 'include', 'defs.inc');
+const listing = readFileSync(join(fixtures, 'with-include.lst'), 'utf8');
+const image = readFileSync(join(fixtures, 'with-include.bin'));
+const sourceLines = readFileSync(source, 'utf8').split('\n');
+const ORG = 0x7c00;
+const resolveInclude = (name: string, from: string) => join(dirname(from), 'include', name);
+
+describe('linesFromNasmListing', () => {
+  const rows = linesFromNasmListing(listing, source, resolveInclude);
+  const lineOf = (text: string) => sourceLines.findIndex((l) => l.includes(text)) + 1;
+
+  it('maps each emitting line of the main file to org + offset', () => {
+    const main = rows.filter((r) => r.file === source).map((r) => [r.line, r.addr - ORG]);
+    expect(main).toEqual([
+      [lineOf('mov ax, SEL'), 1],
+      [lineOf('cli'), 4],
+      [sourceLines.findIndex((l) => l.trim() === 'TWO_NOPS') + 1, 5], // the invocation, credited with its expansion
+      [lineOf('call helper'), 7],
+      [lineOf('hlt'), 10],
+      [lineOf('msg: db'), 11],
+    ]);
+  });
+
+  it('credits lines of an %included file to that file', () => {
+    expect(rows.filter((r) => r.file === include)).toEqual([{ addr: ORG, file: include, line: 4 }]);
+  });
+
+  it('agrees with the bytes nasm assembled', () => {
+    const byteAt = (addr: number) => image[addr - ORG];
+    const row = (line: number) => rows.find((r) => r.file === source && r.line === line)!;
+    expect(byteAt(row(lineOf('mov ax, SEL')).addr)).toBe(0xb8); // MOV AX, imm16
+    expect(byteAt(row(lineOf('cli')).addr)).toBe(0xfa);
+    expect(byteAt(row(lineOf('call helper')).addr)).toBe(0xe8);
+    expect(byteAt(row(lineOf('hlt')).addr)).toBe(0xf4);
+    expect(byteAt(rows.find((r) => r.file === include)!.addr)).toBe(0xc3); // RET
+  });
+
+  it('takes an org given by the caller over the one in the listing, and sorts rows by address', () => {
+    const moved = linesFromNasmListing(listing, source, resolveInclude, 0x1000);
+    expect(moved[0]).toEqual({ addr: 0x1000, file: include, line: 4 });
+    expect(moved.map((r) => r.addr)).toEqual([...moved.map((r) => r.addr)].sort((a, b) => a - b));
+  });
+
+  it('stops at a section other than .text, whose placement the listing does not give', () => {
+    const text = ['     1                                  org 0x100', '     2 00000000 90                      nop', '     3                                  section .data', '     4 00000000 01                      db 1'].join('\n');
+    expect(linesFromNasmListing(text, '/s.asm', resolveInclude)).toEqual([{ addr: 0x100, file: '/s.asm', line: 2 }]);
+  });
+
+  it('returns nothing for text that is not a listing', () => {
+    expect(linesFromNasmListing('hello\nworld\n', '/s.asm', resolveInclude)).toEqual([]);
+  });
+});
