@@ -254,13 +254,16 @@ function movCR(cpu: Cpu, i: Instr): void {
       cpu.cr2 = v | 0;
       break;
     case 3:
-      // Page-directory base and the PWT/PCD bits. Translations are not cached, so nothing else needs flushing.
+      // Page-directory base and the PWT/PCD bits; the write flushes cached translations (SDM 3A §4.10.4.1).
       cpu.cr3 = v & 0xfffff018;
+      cpu.mappingsChanged();
       break;
     case 4:
       if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
       if ((v & ~CR4_IMPLEMENTED) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
       cpu.cr4 = v;
+      // PSE changes how page directories translate.
+      cpu.mappingsChanged();
       break;
     default:
       fault(VEC_UD, -1, R_UD_CR, `CR${i.reg}`);
@@ -293,7 +296,8 @@ function movDR(cpu: Cpu, i: Instr): void {
 function invlpg(cpu: Cpu): void {
   require486(cpu);
   requireCpl0(cpu);
-  // Translations are not cached (every access walks the tables), so there is no TLB entry to drop.
+  // The page walk is not cached, but instructions chained across the old mapping are.
+  cpu.mappingsChanged();
 }
 
 function invd(cpu: Cpu): void {

@@ -217,7 +217,10 @@ export function taskSwitch(cpu: Cpu, selector: number, tss: Descriptor, source: 
   cpu.cr0 |= CR0_TS;
 
   // Load the register state; from here on faults belong to the new task.
-  if (newWide && (cpu.cr0 & CR0_PG) !== 0) cpu.cr3 = next.cr3 & 0xfffff018;
+  if (newWide && (cpu.cr0 & CR0_PG) !== 0) {
+    cpu.cr3 = next.cr3 & 0xfffff018;
+    cpu.mappingsChanged();
+  }
   for (let n = 0; n < 8; n++) cpu.regs[EAX + n] = next.regs[n] | 0;
   cpu.eip = next.eip >>> 0;
   cpu.instrStart = cpu.eip;
