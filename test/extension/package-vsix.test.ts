@@ -95,6 +95,15 @@ describe('ringside.vsix', () => {
     expect(names.length).toBeLessThanOrEqual(16);
   });
 
+  it('asks for a VS Code at least as new as the bundled language client requires', async () => {
+    const minimum = (range: string) => range.replace(/^[\^~>=]+/, '').split('.').map(Number);
+    const own = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.vscode as string;
+    const client = JSON.parse(readFileSync(join(root, 'node_modules/vscode-languageclient/package.json'), 'utf8')).engines.vscode as string;
+    const [a, b] = [minimum(own), minimum(client)];
+    const compare = a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+    expect(compare, `engines.vscode ${own} vs vscode-languageclient's ${client}`).toBeGreaterThanOrEqual(0);
+  });
+
   it('holds every file its package.json points at', () => {
     const manifest = JSON.parse(entries.find((e) => e.name === 'extension/package.json')!.read().toString('utf8'));
     const referenced = [
