@@ -1,0 +1,225 @@
+// The debugger's code breakpoints, whatever set them (source line, Disassembly view, function name), as one table
+// keyed by linear address. The CPU's run loop only checks `cpu.breakpoints` (a Set of linear addresses); this
+// table decides, when it stops there, whether the stop stands: condition, hit count, logpoint.
+
+import type { ImageSymbol, LineRow } from '../engine/machine/loaders';
+import { parseExpression, type Node } from './expression/parse';
+import { evaluateNode, formatValue, truthy, type EvalContext } from './expression/evaluate';
+
+export type BreakpointKind = 'source' | 'instruction' | 'function';
+
+export interface BreakpointRequest {
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+}
+
+export interface BreakpointEntry {
+  id: number;
+  kind: BreakpointKind;
+  /** Linear address, or -1 when it could not be placed. */
+  address: number;
+  verified: boolean;
+  /** Why it is not verified, or a note for the user. */
+  message?: string;
+  /** Source breakpoints: the line it landed on (the first line at or after the requested one that has code). */
+  line?: number;
+  source?: string;
+  condition: Node | null;
+  hit: HitCondition | null;
+  log: LogTemplate | null;
+  hits: number;
+}
+
+export interface HitCondition {
+  op: '==' | '>=' | '>' | '<' | '<=' | '%';
+  n: number;
+}
+
+/** `5`, `== 5`, `>= 5`, `% 2` … (a plain number means "on the Nth hit"). */
+export function parseHitCondition(text: string): HitCondition {
+  const m = /^\s*(==|>=|<=|>|<|%)?\s*([0-9]+)\s*$/.exec(text);
+  if (!m) throw new Error(`hit count "${text}" must be a number, optionally after ==, >=, >, <, <= or %`);
+  const n = Number(m[2]);
+  if (m[1] === '%' && n === 0) throw new Error('hit count "% 0" would divide by zero');
+  return { op: (m[1] ?? '==') as HitCondition['op'], n };
+}
+
+export function hitMatches(h: HitCondition, hits: number): boolean {
+  switch (h.op) {
+    case '==':
+      return hits === h.n;
+    case '>=':
+      return hits >= h.n;
+    case '>':
+      return hits > h.n;
+    case '<':
+      return hits < h.n;
+    case '<=':
+      return hits <= h.n;
+    case '%':
+      return hits % h.n === 0;
+  }
+}
+
+/** A logpoint message: literal text with `{expression}` parts. `{{` and `}}` are literal braces. */
+export type LogTemplate = (string | Node)[];
+
+export function parseLogMessage(text: string): LogTemplate {
+  const parts: LogTemplate = [];
+  let literal = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if ((c === '{' || c === '}') && text[i + 1] === c) {
+      literal += c;
+      i++;
+    } else if (c === '{') {
+      const end = text.indexOf('}', i);
+      if (end < 0) throw new Error(`log message: "{" at column ${i + 1} is not closed`);
+      if (literal) parts.push(literal);
+      literal = '';
+      parts.push(parseExpression(text.slice(i + 1, end)));
+      i = end;
+    } else {
+      literal += c;
+    }
+  }
+  if (literal) parts.push(literal);
+  return parts;
+}
+
+export function renderLogMessage(t: LogTemplate, ctx: EvalContext): string {
+  return t
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      try {
+        return formatValue(evaluateNode(p, ctx));
+      } catch (e) {
+        return `{error: ${(e as Error).message}}`;
+      }
+    })
+    .join('');
+}
+
+export interface HitDecision {
+  stop: boolean;
+  /** Breakpoints that asked for the stop. */
+  ids: number[];
+  /** Logpoint lines produced at this address. */
+  logs: string[];
+  /** Conditions that failed to evaluate (the stop is taken for them, so the user sees the problem). */
+  errors: string[];
+}
+
+export class BreakpointTable {
+  private nextId = 1;
+  private readonly entries = new Map<BreakpointKind | string, BreakpointEntry[]>();
+
+  /** Sets the breakpoints of one group (a source file, all instruction breakpoints, all function ones). */
+  private replace(group: string, list: BreakpointEntry[]): BreakpointEntry[] {
+    this.entries.set(group, list);
+    return list;
+  }
+
+  private make(kind: BreakpointKind, address: number, req: BreakpointRequest, message?: string): BreakpointEntry {
+    const e: BreakpointEntry = { id: this.nextId++, kind, address, verified: address >= 0, message, condition: null, hit: null, log: null, hits: 0 };
+    try {
+      if (req.condition?.trim()) e.condition = parseExpression(req.condition);
+      if (req.hitCondition?.trim()) e.hit = parseHitCondition(req.hitCondition);
+      if (req.logMessage !== undefined && req.logMessage !== '') e.log = parseLogMessage(req.logMessage);
+    } catch (err) {
+      e.verified = false;
+      e.address = -1;
+      e.message = (err as Error).message;
+    }
+    return e;
+  }
+
+  setInstruction(list: (BreakpointRequest & { address: number })[]): BreakpointEntry[] {
+    return this.replace('instruction', list.map((b) => this.make('instruction', b.address, b)));
+  }
+
+  setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[]): BreakpointEntry[] {
+    return this.replace(
+      'function',
+      list.map((b) => {
+        const sym = symbols.find((s) => s.name === b.name);
+        if (!sym) {
+          const note = symbols.length === 0 ? 'the image has no symbol table' : `no symbol "${b.name}" in the image`;
+          return this.make('function', -1, b, note);
+        }
+        return this.make('function', sym.addr >>> 0, b);
+      }),
+    );
+  }
+
+  /** Source breakpoints for one file, placed on the first line at or after each request that has code. */
+  setSource(file: string, list: (BreakpointRequest & { line: number })[], lines: readonly LineRow[]): BreakpointEntry[] {
+    const rows = lines.filter((r) => sameFile(r.file, file));
+    return this.replace(
+      `source:${file}`,
+      list.map((b) => {
+        let best: LineRow | undefined;
+        for (const r of rows) if (r.line >= b.line && (!best || r.line < best.line || (r.line === best.line && r.addr < best.addr))) best = r;
+        if (!best) {
+          const note = lines.length === 0 ? 'the image has no DWARF line information (see the "symbols" launch attribute)' : `no code at or after line ${b.line} of this file`;
+          const e = this.make('source', -1, b, note);
+          e.line = b.line;
+          return e;
+        }
+        const e = this.make('source', best.addr >>> 0, b);
+        e.line = best.line;
+        e.source = best.file;
+        return e;
+      }),
+    );
+  }
+
+  all(): BreakpointEntry[] {
+    return [...this.entries.values()].flat();
+  }
+
+  /** The linear addresses the CPU must check. */
+  addresses(): Set<number> {
+    const s = new Set<number>();
+    for (const e of this.all()) if (e.verified && e.address >= 0) s.add(e.address);
+    return s;
+  }
+
+  /** Decides whether the stop at `address` stands; counts hits of the breakpoints whose condition holds. */
+  decide(address: number, ctx: EvalContext): HitDecision {
+    const d: HitDecision = { stop: false, ids: [], logs: [], errors: [] };
+    for (const e of this.all()) {
+      if (!e.verified || e.address !== address) continue;
+      if (e.condition) {
+        try {
+          if (!truthy(evaluateNode(e.condition, ctx))) continue;
+        } catch (err) {
+          d.errors.push(`breakpoint ${e.id}: condition failed: ${(err as Error).message}`);
+          d.stop = true;
+          d.ids.push(e.id);
+          continue;
+        }
+      }
+      e.hits++;
+      if (e.hit && !hitMatches(e.hit, e.hits)) continue;
+      if (e.log) {
+        d.logs.push(renderLogMessage(e.log, ctx));
+        continue;
+      }
+      d.stop = true;
+      d.ids.push(e.id);
+    }
+    return d;
+  }
+}
+
+/** Paths from DWARF may be relative to the compilation directory; a relative one matches by its tail. */
+export function sameFile(dwarfPath: string, clientPath: string): boolean {
+  const a = dwarfPath.replace(/\\/g, '/').replace(/^\.\//, '');
+  const b = clientPath.replace(/\\/g, '/').replace(/^\.\//, '');
+  if (a === b) return true;
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (short.startsWith('/')) return false;
+  return long.endsWith('/' + short);
+}

@@ -1,0 +1,628 @@
+// The guest under the debugger, with no knowledge of the Debug Adapter Protocol (the mock-debug split): it wraps
+// a Machine with asynchronous run control and decides where the guest stops. It runs the guest in slices of a few
+// milliseconds from the event loop (setImmediate), so requests such as pause are handled between slices, and it
+// emits plain events: 'stopped', 'output', 'trace', 'ended'.
+//
+// Stops come from four places: the CPU's breakpoint set (checked by its run loop; conditions and hit counts are
+// decided here), engine events that armed exception filters listen to, data watches (engine/cpu/watch.ts), and
+// stepping, which runs instruction by instruction with a predicate.
+
+import { EventEmitter } from 'node:events';
+import { Machine } from '../engine/machine/machine';
+import { CS, SS, SEGMENT_NAMES, type Cpu } from '../engine/cpu/cpu';
+import { readElfDebugInfo } from '../engine/machine/loaders/elf';
+import type { ImageSymbol, LineRow, LoadedImage } from '../engine/machine/loaders';
+import { EVENT_NAMES, type EventMap, type EventName } from '../engine/events';
+import { formatEvent } from '../engine/trace';
+import { MemoryWatch, type WatchAccess } from '../engine/cpu/watch';
+import { peekTranslate } from '../engine/cpu/protect/peek';
+import { BreakpointTable, hitMatches, parseHitCondition, type HitCondition } from './breakpoints';
+import { eventFields, FILTER_IDS, type FilterId } from './exception-filters';
+import { parseExpression, type Node } from './expression/parse';
+import { evaluateNode, layeredContext, truthy, type EvalContext } from './expression/evaluate';
+import { cpuContext } from './expression/cpu-values';
+import { currentInstruction, currentLinear } from './code-reader';
+import type { LaunchSettings } from './launch-config';
+import { lineAt } from './source-lines';
+import type { ExceptionFrameRecord } from './stack';
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
+
+export interface ExceptionStop {
+  filter: FilterId;
+  /** One trace line for the event. */
+  summary: string;
+  event: EventMap[FilterId];
+}
+
+export interface RuntimeStop {
+  reason: StopReason;
+  description?: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+  exception?: ExceptionStop;
+}
+
+export type EndReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'error' | 'terminated';
+
+export interface RuntimeEnd {
+  reason: EndReason;
+  exitCode: number;
+  message: string;
+}
+
+/** What a data breakpoint watches. */
+export type DataTarget =
+  | { kind: 'memory'; linear: number; length: number }
+  | { kind: 'segment'; reg: number }
+  | { kind: 'register'; name: string };
+
+export interface DataBreakpointRequest {
+  id: number;
+  target: DataTarget;
+  access: WatchAccess;
+  condition?: string;
+  hitCondition?: string;
+}
+
+export interface DataBreakpointResult {
+  id: number;
+  verified: boolean;
+  message?: string;
+}
+
+/** Instruction-by-instruction run with a predicate checked after each instruction. */
+interface Stepper {
+  /** Called before each instruction (to look at the instruction about to run). */
+  before?(cpu: Cpu): void;
+  /** Called after each instruction; returns true to stop there. */
+  after(cpu: Cpu): boolean;
+}
+
+interface FilterArm {
+  condition: Node | null;
+}
+
+interface RegisterWatch {
+  id: number;
+  name: string;
+  last: number;
+}
+
+/** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
+const SLICE_MS = 8;
+/** Events sent as trace lines per slice at most; the rest are counted and reported once. */
+const TRACE_EVENTS_PER_SLICE = 200;
+
+export class Runtime extends EventEmitter {
+  readonly machine: Machine;
+  readonly cpu: Cpu;
+  readonly image: LoadedImage;
+  readonly symbols: ImageSymbol[];
+  readonly lines: LineRow[];
+  readonly breakpoints = new BreakpointTable();
+  readonly settings: LaunchSettings;
+  /** Why the monitor is not in use (the monitor does not exist in this build yet). */
+  readonly monitorNote: string;
+  private state: 'stopped' | 'running' | 'ended' = 'stopped';
+  private stepper: Stepper | null = null;
+  private pauseRequested = false;
+  private pendingStop: RuntimeStop | null = null;
+  private scheduled = false;
+  private budget = 20000;
+  private readonly startIcount: number;
+  private readonly filters = new Map<FilterId, FilterArm>();
+  private unsubscribe: (() => void)[] = [];
+  private readonly watch: MemoryWatch;
+  private memoryWatchInfo = new Map<number, DataBreakpointRequest>();
+  private segmentWatches = new Map<number, DataBreakpointRequest>();
+  private registerWatches: RegisterWatch[] = [];
+  private consoleBytes: number[] = [];
+  private serialBytes: number[] = [];
+  private traceCount = 0;
+  private traceDropped = 0;
+  /** Set when the run must start by executing the instruction at a breakpoint address instead of stopping on it. */
+  private skipBreakpointHere = false;
+  lastStop: RuntimeStop | null = null;
+  /** Exceptions delivered during the run, for the call stack (stack.ts keeps those still on the stack). */
+  readonly exceptionFrames: ExceptionFrameRecord[] = [];
+  ended: RuntimeEnd | null = null;
+
+  constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array) {
+    super();
+    this.settings = settings;
+    this.machine = new Machine({
+      memoryMB: settings.memoryMB,
+      onConsoleByte: (b) => this.consoleBytes.push(b),
+      devices: { onSerialByte: (b) => this.serialBytes.push(b) },
+    });
+    this.cpu = this.machine.cpu;
+    this.image = this.machine.load(program, {
+      format: settings.format,
+      loadAddress: settings.loadAddress,
+      entry: settings.entry,
+      mode: settings.mode,
+    });
+    let symbols = this.image.symbols;
+    let lines = this.image.lines;
+    if (symbolsFile) {
+      const extra = readElfDebugInfo(symbolsFile);
+      symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
+      lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
+    }
+    this.symbols = symbols;
+    this.lines = lines;
+    this.startIcount = this.cpu.icount;
+    this.monitorNote = settings.monitor
+      ? 'the monitor is not available in this build; the guest runs bare (without ring compression or a virtual GDT)'
+      : 'off (launch attribute "monitor": false)';
+    this.watch = new MemoryWatch(this.machine.mem);
+    this.watch.onHit = (hit) => {
+      if (this.state !== 'running') return;
+      const req = this.memoryWatchInfo.get(hit.id);
+      const what = hit.access === 'write' ? `write of ${hit.size} byte(s) at physical 0x${hit.addr.toString(16)}: 0x${(hit.oldValue ?? 0).toString(16)} -> 0x${(hit.newValue ?? 0).toString(16)}` : `read of ${hit.size} byte(s) at physical 0x${hit.addr.toString(16)}`;
+      if (req && !this.dataConditionHolds(req)) return;
+      this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: what, hitBreakpointIds: [hit.id] });
+    };
+    this.subscribeEvents();
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+  get hasEnded(): boolean {
+    return this.state === 'ended';
+  }
+  /** Guest instructions retired since launch. */
+  get instructions(): number {
+    return this.cpu.icount - this.startIcount;
+  }
+  /** Evaluation context of the stopped CPU. */
+  context(): EvalContext {
+    return cpuContext(this.cpu);
+  }
+
+  // ---------------------------------------------------------------- run control
+
+  /** Starts the guest after configurationDone: stops on entry or runs. */
+  start(): void {
+    if (this.settings.stopOnEntry && !this.settings.noDebug) this.stopNow({ reason: 'entry', description: 'entry' });
+    else this.resume(null);
+  }
+
+  continue(): void {
+    this.resume(this.registerWatches.length > 0 ? this.registerStepper() : null);
+  }
+
+  pause(): void {
+    if (this.state === 'running') this.pauseRequested = true;
+  }
+
+  /** Executes one instruction (stepIn/next/stepOut at instruction granularity for a plain instruction). */
+  stepInstruction(): void {
+    this.resume({ after: () => true });
+  }
+
+  /** Steps over a CALL or INT (runs until the instruction after it with the stack back where it was). */
+  stepOver(granularity: 'instruction' | 'line'): void {
+    this.resume(this.overStepper(granularity));
+  }
+
+  stepIn(granularity: 'instruction' | 'line'): void {
+    if (granularity === 'instruction' || this.lines.length === 0) return this.stepInstruction();
+    const start = lineAt(this.lines, currentLinear(this.cpu));
+    this.resume({ after: (cpu) => this.leftLine(cpu, start) });
+  }
+
+  /** Runs until a return (RET, RETF, IRET) of the current frame has executed. */
+  stepOut(): void {
+    const startTop = this.stackLinear();
+    let returning = false;
+    this.resume({
+      before: (cpu) => {
+        const i = currentInstruction(cpu);
+        returning = i.kind === 'return' && this.stackLinear() >= startTop;
+      },
+      after: () => returning,
+    });
+  }
+
+  terminate(): void {
+    this.finish({ reason: 'terminated', exitCode: 0, message: 'terminated by the debugger' });
+  }
+
+  dispose(): void {
+    if (this.state !== 'ended') this.state = 'ended';
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    this.watch.dispose();
+    this.removeAllListeners();
+  }
+
+  private stackLinear(): number {
+    return (this.cpu.segBase[SS] + this.cpu.sp) >>> 0;
+  }
+
+  private leftLine(cpu: Cpu, start: LineRow | undefined): boolean {
+    const now = lineAt(this.lines, currentLinear(cpu));
+    if (!now) return true;
+    return !start || now.line !== start.line || now.file !== start.file;
+  }
+
+  private overStepper(granularity: 'instruction' | 'line'): Stepper {
+    const lineMode = granularity === 'line' && this.lines.length > 0;
+    const startLine = lineMode ? lineAt(this.lines, currentLinear(this.cpu)) : undefined;
+    /** While stepping over a CALL or INT: where it returns to, and the stack it returns with. */
+    let over: { linear: number; stack: number } | null = null;
+    return {
+      before: (cpu) => {
+        if (over) return false;
+        const i = currentInstruction(cpu);
+        if (i.kind === 'call' || i.kind === 'interrupt') {
+          const next = (cpu.eip + i.length) & (cpu.code32 ? 0xffffffff : 0xffff);
+          over = { linear: (cpu.segBase[CS] + next) >>> 0, stack: this.stackLinear() };
+        }
+        return false;
+      },
+      after: (cpu) => {
+        if (over) {
+          if (currentLinear(cpu) !== over.linear || this.stackLinear() < over.stack) return false;
+          over = null;
+        }
+        return lineMode ? this.leftLine(cpu, startLine) : true;
+      },
+    };
+  }
+
+  private registerStepper(): Stepper {
+    return {
+      after: (cpu) => {
+        const ctx = cpuContext(cpu);
+        for (const w of this.registerWatches) {
+          const v = ctx.lookup(w.name) as number;
+          if (v !== w.last) {
+            const old = w.last;
+            w.last = v;
+            this.pendingStop = {
+              reason: 'data breakpoint',
+              description: 'data breakpoint',
+              text: `${w.name.toUpperCase()} changed: 0x${old.toString(16)} -> 0x${v.toString(16)}`,
+              hitBreakpointIds: [w.id],
+            };
+          }
+        }
+        return false;
+      },
+    };
+  }
+
+  private resume(stepper: Stepper | null): void {
+    if (this.state === 'ended') throw new Error('the guest has ended; restart the session to run it again');
+    if (this.state === 'running') throw new Error('the guest is already running');
+    this.stepper = stepper;
+    this.pauseRequested = false;
+    this.pendingStop = null;
+    this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
+    this.state = 'running';
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.tick());
+  }
+
+  private tick(): void {
+    this.scheduled = false;
+    if (this.state !== 'running') return;
+    try {
+      this.traceCount = 0;
+      if (this.pauseRequested) return this.stopNow({ reason: 'pause', description: 'paused' });
+      const outcome = this.stepper ? this.runSteps(this.stepper) : this.runFree();
+      this.flushConsole();
+      if (this.traceDropped > 0) {
+        this.emit('output', `(${this.traceDropped} more events not shown)\n`, 'console');
+        this.traceDropped = 0;
+      }
+      if (outcome) return;
+      const max = this.settings.maxInstructions;
+      if (max !== undefined && this.instructions >= max) {
+        return this.finish({ reason: 'limit', exitCode: 2, message: `stopped after ${this.instructions} instructions (maxInstructions)` });
+      }
+      this.schedule();
+    } catch (e) {
+      this.flushConsole();
+      this.finish({ reason: 'error', exitCode: 1, message: `engine error: ${(e as Error).message ?? String(e)}` });
+    }
+  }
+
+  /** Remaining instructions allowed by maxInstructions. */
+  private remaining(): number {
+    const max = this.settings.maxInstructions;
+    return max === undefined ? Infinity : Math.max(0, max - this.instructions);
+  }
+
+  /** Executes one instruction (even at a breakpoint), timers in step. Returns true when the guest ended. */
+  private stepOne(): boolean {
+    const r = this.machine.step();
+    if (this.cpu.stopRequested) {
+      this.cpu.stopRequested = false;
+      this.cpu.updateAttention();
+    }
+    return r !== null && this.endFor(r);
+  }
+
+  /** Ends the session for a machine stop reason that ends the run; false for the others. */
+  private endFor(reason: string): boolean {
+    switch (reason) {
+      case 'exit': {
+        const code = this.machine.exitCode ?? 0;
+        this.finish({ reason: 'exit', exitCode: code, message: `the guest exited with code ${code}` });
+        return true;
+      }
+      case 'triple-fault':
+        this.finish({ reason: 'triple-fault', exitCode: 3, message: 'triple fault: the CPU shut down' });
+        return true;
+      case 'halt':
+        this.finish({ reason: 'halt', exitCode: 0, message: 'the guest halted (HLT with no interrupt that could wake it)' });
+        return true;
+    }
+    return false;
+  }
+
+  /** Runs in slices on the CPU's own loop. Returns true when the run stopped or ended. */
+  private runFree(): boolean {
+    const deadline = Date.now() + SLICE_MS;
+    while (Date.now() < deadline) {
+      if (this.skipBreakpointHere) {
+        this.skipBreakpointHere = false;
+        if (this.stepOne() || this.takePending()) return true;
+      }
+      const budget = Math.min(this.budget, this.remaining());
+      if (budget <= 0) return false;
+      const t0 = Date.now();
+      const r = this.machine.runSlice(budget);
+      const dt = Date.now() - t0;
+      // Aim at slices of about a millisecond so the deadline check stays fine-grained.
+      if (r.reason === null) this.budget = Math.max(1000, Math.min(2_000_000, dt < 1 ? this.budget * 2 : Math.round(this.budget / dt)));
+      if (r.reason !== null && this.endFor(r.reason)) return true;
+      if (this.takePending()) return true;
+      if (r.reason === 'breakpoint') {
+        if (this.onBreakpoint()) return true;
+        this.skipBreakpointHere = true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs instruction by instruction under a stepper. Returns true when the run stopped or ended. */
+  private runSteps(stepper: Stepper): boolean {
+    const deadline = Date.now() + SLICE_MS;
+    let n = 0;
+    while ((n & 255) !== 0 || Date.now() < deadline) {
+      // The first instruction runs even at a breakpoint (the user resumed from it).
+      if (n > 0 && this.cpu.breakpoints.has(currentLinear(this.cpu)) && this.onBreakpoint()) return true;
+      this.skipBreakpointHere = false;
+      stepper.before?.(this.cpu);
+      if (this.stepOne()) return true;
+      n++;
+      if (stepper.after(this.cpu)) {
+        if (this.takePending()) return true;
+        this.stopNow({ reason: 'step' });
+        return true;
+      }
+      if (this.takePending()) return true;
+      if (this.remaining() <= 0) return false;
+    }
+    return false;
+  }
+
+  /** At a breakpoint address: decide conditions and hit counts; returns true when the stop stands. */
+  private onBreakpoint(): boolean {
+    const linear = currentLinear(this.cpu);
+    const d = this.breakpoints.decide(linear, this.context());
+    for (const line of d.logs) this.emit('output', line + '\n', 'console');
+    for (const err of d.errors) this.emit('output', err + '\n', 'stderr');
+    if (!d.stop || this.settings.noDebug) return false;
+    const kinds = new Set(this.breakpoints.all().filter((e) => d.ids.includes(e.id)).map((e) => e.kind));
+    const reason: StopReason = kinds.has('source') ? 'breakpoint' : kinds.has('function') ? 'function breakpoint' : 'instruction breakpoint';
+    this.stopNow({ reason, description: reason, hitBreakpointIds: d.ids });
+    return true;
+  }
+
+  private takePending(): boolean {
+    if (!this.pendingStop) return false;
+    const s = this.pendingStop;
+    this.pendingStop = null;
+    this.stopNow(s);
+    return true;
+  }
+
+  private requestStopWith(s: RuntimeStop): void {
+    if (this.settings.noDebug) return;
+    if (!this.pendingStop) this.pendingStop = s;
+    this.machine.requestStop();
+  }
+
+  private stopNow(s: RuntimeStop): void {
+    this.flushConsole();
+    this.state = 'stopped';
+    this.stepper = null;
+    this.pauseRequested = false;
+    if (this.cpu.stopRequested) {
+      this.cpu.stopRequested = false;
+      this.cpu.updateAttention();
+    }
+    for (const w of this.registerWatches) w.last = cpuContext(this.cpu).lookup(w.name) as number;
+    this.lastStop = s;
+    this.emit('stopped', s);
+  }
+
+  private finish(end: RuntimeEnd): void {
+    if (this.state === 'ended') return;
+    this.flushConsole();
+    this.state = 'ended';
+    this.ended = end;
+    this.emit('ended', end);
+  }
+
+  /** Bytes typed into the COM1 terminal, for the guest's UART. */
+  serialInput(text: string): void {
+    this.machine.serialInput(Array.from(text, (ch) => ch.charCodeAt(0) & 0xff));
+  }
+
+  private flushConsole(): void {
+    if (this.serialBytes.length > 0) {
+      const text = Buffer.from(this.serialBytes).toString('latin1');
+      this.serialBytes = [];
+      if (this.settings.serial === 'terminal') this.emit('serial', text);
+      else this.emit('output', text, 'stdout');
+    }
+    if (this.consoleBytes.length === 0) return;
+    const text = Buffer.from(this.consoleBytes).toString('latin1');
+    this.consoleBytes = [];
+    this.emit('output', text, 'stdout');
+  }
+
+  // ---------------------------------------------------------------- breakpoints
+
+  /** Copies the table's addresses into the CPU's breakpoint set (the run loop checks only while it is non-empty). */
+  syncBreakpoints(): void {
+    const set = this.cpu.breakpoints;
+    set.clear();
+    if (!this.settings.noDebug) for (const a of this.breakpoints.addresses()) set.add(a);
+    this.cpu.updateAttention();
+  }
+
+  /** Arms exception filters; returns an error message per filter whose condition does not parse. */
+  setExceptionFilters(list: { filterId: string; condition?: string }[]): { verified: boolean; message?: string }[] {
+    this.filters.clear();
+    const results = list.map((f) => {
+      if (!(FILTER_IDS as readonly string[]).includes(f.filterId)) return { verified: false, message: `unknown filter "${f.filterId}"` };
+      try {
+        const condition = f.condition?.trim() ? parseExpression(f.condition) : null;
+        this.filters.set(f.filterId as FilterId, { condition });
+        return { verified: true };
+      } catch (e) {
+        return { verified: false, message: `condition: ${(e as Error).message}` };
+      }
+    });
+    this.subscribeEvents();
+    return results;
+  }
+
+  /** Listens to the events that armed filters, traced names and segment watches need, and to nothing else. */
+  private subscribeEvents(): void {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    // cpu-exception always: the call stack shows the exception frames still on the stack.
+    const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception']);
+    for (const id of this.filters.keys()) wanted.add(id);
+    if (this.segmentWatches.size > 0) wanted.add('segment-load');
+    for (const name of EVENT_NAMES) {
+      if (!wanted.has(name)) continue;
+      this.unsubscribe.push(this.cpu.events.on(name, (e: EventMap[typeof name]) => this.onEngineEvent(name, e)));
+    }
+  }
+
+  private onEngineEvent<K extends EventName>(name: K, e: EventMap[K]): void {
+    if (this.state !== 'running') return;
+    if (name === 'cpu-exception') {
+      const x = e as EventMap['cpu-exception'];
+      if (this.exceptionFrames.length >= 32) this.exceptionFrames.shift();
+      this.exceptionFrames.push({ vector: x.vector, stackLinear: this.stackLinear(), cs: x.cs, eip: x.eip >>> 0, linear: (this.cpu.segBase[CS] + x.eip) >>> 0 });
+    }
+    if (this.settings.trace.includes(name)) {
+      if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
+      else this.traceDropped++;
+    }
+    if (name === 'segment-load' && this.segmentWatches.size > 0) {
+      const x = e as EventMap['segment-load'];
+      const w = this.segmentWatches.get(x.reg);
+      if (w && this.dataConditionHolds(w)) {
+        this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: formatEvent('segment-load', x), hitBreakpointIds: [w.id] });
+      }
+    }
+    const arm = this.filters.get(name as FilterId);
+    if (!arm) return;
+    const id = name as FilterId;
+    const fields = eventFields(id, e as EventMap[FilterId]);
+    if (arm.condition) {
+      try {
+        if (!truthy(evaluateNode(arm.condition, layeredContext(fields, this.context())))) return;
+      } catch (err) {
+        this.emit('output', `exception filter ${id}: condition failed: ${(err as Error).message}\n`, 'stderr');
+        return;
+      }
+    }
+    const summary = formatEvent(name, e);
+    this.requestStopWith({ reason: 'exception', description: id, text: summary, exception: { filter: id, summary, event: e as EventMap[FilterId] } });
+  }
+
+  // ---------------------------------------------------------------- data breakpoints
+
+  private dataConditions = new Map<number, { condition: Node | null; hit: HitCondition | null; hits: number }>();
+
+  private dataConditionHolds(req: DataBreakpointRequest): boolean {
+    const c = this.dataConditions.get(req.id);
+    if (!c) return true;
+    if (c.condition) {
+      try {
+        if (!truthy(evaluateNode(c.condition, this.context()))) return false;
+      } catch {
+        return true;
+      }
+    }
+    c.hits++;
+    return c.hit ? hitMatches(c.hit, c.hits) : true;
+  }
+
+  setDataBreakpoints(list: DataBreakpointRequest[]): DataBreakpointResult[] {
+    const ranges: Parameters<MemoryWatch['set']>[0] = [];
+    this.memoryWatchInfo.clear();
+    this.segmentWatches.clear();
+    this.registerWatches = [];
+    this.dataConditions.clear();
+    const ctx = this.context();
+    const results = list.map((req): DataBreakpointResult => {
+      try {
+        this.dataConditions.set(req.id, {
+          condition: req.condition?.trim() ? parseExpression(req.condition) : null,
+          hit: req.hitCondition?.trim() ? parseHitCondition(req.hitCondition) : null,
+          hits: 0,
+        });
+      } catch (e) {
+        return { id: req.id, verified: false, message: (e as Error).message };
+      }
+      const t = req.target;
+      if (t.kind === 'segment') {
+        if (req.access === 'read') return { id: req.id, verified: false, message: 'a segment register can only be watched for changes (write)' };
+        this.segmentWatches.set(t.reg, req);
+        return { id: req.id, verified: true, message: `stops when ${SEGMENT_NAMES[t.reg]} is loaded` };
+      }
+      if (t.kind === 'register') {
+        if (req.access === 'read') return { id: req.id, verified: false, message: 'a register can only be watched for changes (write)' };
+        const v = ctx.lookup(t.name);
+        if (typeof v !== 'number') return { id: req.id, verified: false, message: `${t.name} is not a register` };
+        this.registerWatches.push({ id: req.id, name: t.name, last: v });
+        return { id: req.id, verified: true, message: 'register watches run the guest one instruction at a time (slower)' };
+      }
+      // Memory: linear → physical now, page by page.
+      for (let k = 0; k < t.length; ) {
+        const lin = (t.linear + k) >>> 0;
+        const phys = peekTranslate(this.cpu, lin);
+        if (phys < 0) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not mapped` };
+        const n = Math.min(t.length - k, 0x1000 - (lin & 0xfff));
+        if (phys + n > this.machine.mem.size) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not in installed memory` };
+        ranges.push({ id: req.id, phys, length: n, access: req.access });
+        k += n;
+      }
+      this.memoryWatchInfo.set(req.id, req);
+      return { id: req.id, verified: true };
+    });
+    this.watch.set(ranges);
+    this.subscribeEvents();
+    return results;
+  }
+}

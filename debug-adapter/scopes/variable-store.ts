@@ -1,0 +1,86 @@
+// Variables-pane containers after vscode-js-debug's variable store: one class per kind of value, each with an
+// `id` (its variablesReference), `children()` and, per row, a DAP variable. References are handed out by the
+// store and all dropped on every stop, so a stale reference from an earlier stop is an error, never old data.
+
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { parseNumber } from '../expression/parse';
+
+export const hex4 = (v: number): string => '0x' + (v & 0xffff).toString(16).padStart(4, '0');
+export const hex8 = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+
+/** One row of a container. */
+export interface Row {
+  name: string;
+  value: string;
+  child?: Container;
+  /** For paged children: how many indexed entries the child has. */
+  indexed?: number;
+  memoryReference?: string;
+  evaluateName?: string;
+  /** Data breakpoint id for "Break on Value Change" (see data-breakpoints.ts). */
+  dataId?: string;
+  readOnly?: boolean;
+}
+
+export abstract class Container {
+  id = 0;
+  /** The rows, or for paged containers the rows `start … start+count-1`. */
+  abstract rows(start?: number, count?: number): Row[];
+  /** Writes a child by name (setVariable); returns the new row. Containers that cannot be written throw. */
+  set(name: string, _value: string): Row {
+    throw new Error(`${name} cannot be changed here`);
+  }
+}
+
+export class VariableStore {
+  private readonly containers = new Map<number, Container>();
+  private nextId = 1;
+
+  add<T extends Container>(c: T): T {
+    c.id = this.nextId++;
+    this.containers.set(c.id, c);
+    return c;
+  }
+
+  get(id: number): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`variables reference ${id} is not valid (it belongs to an earlier stop)`);
+    return c;
+  }
+
+  /** Drops every reference (called on each stop and on every change of guest state). */
+  reset(): void {
+    this.containers.clear();
+  }
+
+  toDap(row: Row): DebugProtocol.Variable {
+    const child = row.child ? this.add(row.child) : undefined;
+    const v: DebugProtocol.Variable = { name: row.name, value: row.value, variablesReference: child ? child.id : 0 };
+    if (row.indexed !== undefined) v.indexedVariables = row.indexed;
+    if (row.memoryReference !== undefined) v.memoryReference = row.memoryReference;
+    if (row.evaluateName !== undefined) v.evaluateName = row.evaluateName;
+    if (row.readOnly) v.presentationHint = { attributes: ['readOnly'] };
+    return v;
+  }
+}
+
+/** A fixed list of rows computed when asked. */
+export class RowList extends Container {
+  constructor(private readonly make: () => Row[]) {
+    super();
+  }
+  rows(): Row[] {
+    return this.make();
+  }
+}
+
+/** Parses a value typed into the Variables pane: a number in any notation the expressions accept, or true/false. */
+export function parseTypedNumber(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === 'true') return 1;
+  if (t === 'false') return 0;
+  const negative = t.startsWith('-');
+  const v = parseNumber(negative ? t.slice(1) : t);
+  if (v === undefined) throw new Error(`"${text}" is not a number (write it as 0x1f, 1fh, 0b101 or 31)`);
+  return negative ? -v : v;
+}

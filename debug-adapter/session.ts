@@ -1,0 +1,791 @@
+// The Debug Adapter Protocol side: it only translates (the mock-debug split). Requests become calls on the
+// Runtime (runtime.ts) and the variable containers (scopes/); runtime events become DAP events, sent after the
+// response that caused them. Every request gets a response: a body, or an error naming the problem. Requests are
+// checked for shape before dispatch, and no handler's exception escapes to the process.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  DebugSession,
+  ExitedEvent,
+  InitializedEvent,
+  InvalidatedEvent,
+  MemoryEvent,
+  OutputEvent,
+  Response,
+  Scope,
+  Source,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+  Event,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { CS } from '../engine/cpu/cpu';
+import { inspectSegment, inspectTable, SEGMENT_ORDER } from '../engine/cpu/inspect';
+import { writeLinearBytes } from '../engine/cpu/debug-edit';
+import { disassembleOne, type DisassembledInstruction } from '../engine/cpu/decode/disassemble';
+import type { EventMap, EventName } from '../engine/events';
+import { formatEvent } from '../engine/trace';
+import { ImageError } from '../engine/machine/loaders';
+import {
+  SEGMENT_MAP_REQUEST,
+  SERIAL_EVENT,
+  SERIAL_INPUT_REQUEST,
+  TRACE_EVENT,
+  type SegmentFields,
+  type SegmentMapResponseBody,
+  type SegmentRegisterName,
+  type TraceEventBody,
+} from './protocol-types';
+import { LaunchConfigError, readLaunchSettings, type LaunchSettings } from './launch-config';
+import { Runtime, type RuntimeEnd, type RuntimeStop } from './runtime';
+import { FILTERS } from './exception-filters';
+import { explainException } from './explain';
+import { unwindStack } from './stack';
+import { makeListing, symbolAt } from './listing';
+import { lineAt, sourceFiles } from './source-lines';
+import { linearReader, readLinearBytes, segmentReader } from './code-reader';
+import { runConsoleLine } from './console-commands';
+import { evaluateExpression, formatValue, isComposite, toNumber } from './expression/evaluate';
+import { dataIdOf, parseDataId } from './data-ids';
+import { VariableStore, type Container } from './scopes/variable-store';
+import { RegistersScope } from './scopes/registers';
+import { SegmentsScope } from './scopes/segments';
+import { DescriptorTablesScope } from './scopes/descriptor-tables';
+import { ControlScope } from './scopes/control';
+import { MonitorScope } from './scopes/monitor';
+import { SEGMENT_REGISTERS } from './expression/cpu-values';
+
+const THREAD_ID = 1;
+const MAX_READ = 1 << 20;
+
+/** An error answered to the client (as opposed to a bug, which is answered too but logged as one). */
+export class RequestError extends Error {}
+
+type Handler = (args: Record<string, unknown>) => unknown | Promise<unknown>;
+
+const hexAddr = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+
+function parseAddressReference(ref: unknown, what: string): number {
+  if (typeof ref !== 'string' && typeof ref !== 'number') throw new RequestError(`${what} must be an address such as "0x7c00"`);
+  const t = String(ref).trim().toLowerCase();
+  const v = /^0x[0-9a-f]{1,8}$/.test(t) ? parseInt(t.slice(2), 16) : /^[0-9]{1,10}$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RequestError(`${what} "${String(ref)}" is not a 32-bit address`);
+  return v;
+}
+
+function optionalInt(v: unknown, what: string, def: number, min = -0x7fffffff, max = 0x7fffffff): number {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RequestError(`${what} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+function asArray(v: unknown, what: string): Record<string, unknown>[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => x === null || typeof x !== 'object')) throw new RequestError(`${what} must be a list of objects`);
+  return v as Record<string, unknown>[];
+}
+
+function optionalString(v: unknown, what: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new RequestError(`${what} must be a string`);
+  return v;
+}
+
+export class RingsideSession extends DebugSession {
+  private runtime: Runtime | null = null;
+  private settings: LaunchSettings | null = null;
+  private rawLaunchArgs: Record<string, unknown> | null = null;
+  private readonly store = new VariableStore();
+  private configurationDone = false;
+  private configurationWaiters: (() => void)[] = [];
+  private launched = false;
+  private readonly listings = new Map<number, { name: string; text: string }>();
+  private nextListing = 1;
+  /** The last breakpoint requests, replayed on restart. */
+  private readonly sourceBreakpoints = new Map<string, Record<string, unknown>[]>();
+  private instructionBreakpoints: Record<string, unknown>[] = [];
+  private functionBreakpoints: Record<string, unknown>[] = [];
+  private exceptionFilterArgs: Record<string, unknown> | null = null;
+  private dataBreakpointArgs: Record<string, unknown>[] = [];
+  private readonly handlers: Record<string, Handler>;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    // The base class shuts the process down on a protocol 'error' (such as a message that is not JSON); a bad
+    // message must not end the session, so it is logged instead.
+    this.removeAllListeners('error');
+    this.on('error', (e: { body?: unknown }) => process.stderr.write(`ringside dap: ${String(e?.body ?? e)}\n`));
+    this.handlers = {
+      initialize: (a) => this.initialize(a),
+      launch: (a) => this.launch(a),
+      attach: () => {
+        throw new RequestError('Ringside cannot attach: it starts its own guest (use "request": "launch")');
+      },
+      configurationDone: () => this.onConfigurationDone(),
+      threads: () => ({ threads: [new Thread(THREAD_ID, 'CPU')] }),
+      continue: (a) => this.runCommand(a, (r) => r.continue(), { allThreadsContinued: true }),
+      pause: (a) => this.pause(a),
+      next: (a) => this.runCommand(a, (r) => r.stepOver(this.granularity(a))),
+      stepIn: (a) => this.runCommand(a, (r) => r.stepIn(this.granularity(a))),
+      stepOut: (a) => this.runCommand(a, (r) => r.stepOut()),
+      restart: (a) => this.restart(a),
+      terminate: () => this.terminate(),
+      disconnect: () => this.disconnect(),
+      stackTrace: (a) => this.stackTrace(a),
+      scopes: (a) => this.scopes(a),
+      variables: (a) => this.variables(a),
+      setVariable: (a) => this.setVariable(a),
+      source: (a) => this.source(a),
+      evaluate: (a) => this.evaluate(a),
+      setBreakpoints: (a) => this.setBreakpoints(a),
+      setInstructionBreakpoints: (a) => this.setInstructionBreakpoints(a),
+      setFunctionBreakpoints: (a) => this.setFunctionBreakpoints(a),
+      setExceptionBreakpoints: (a) => this.setExceptionBreakpoints(a),
+      exceptionInfo: (a) => this.exceptionInfo(a),
+      dataBreakpointInfo: (a) => this.dataBreakpointInfo(a),
+      setDataBreakpoints: (a) => this.setDataBreakpoints(a),
+      readMemory: (a) => this.readMemory(a),
+      writeMemory: (a) => this.writeMemory(a),
+      disassemble: (a) => this.disassemble(a),
+      loadedSources: () => this.loadedSources(),
+      modules: (a) => this.modules(a),
+      [SEGMENT_MAP_REQUEST]: () => this.segmentMap(),
+      [SERIAL_INPUT_REQUEST]: (a) => this.serialInput(a),
+    };
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const response = new Response(request);
+    const fail = (message: string, id = 1001): void => this.sendErrorResponse(response, { id, format: message, showUser: true });
+    if (typeof request.command !== 'string' || request.command.length === 0) return fail('the request has no "command"');
+    const handler = Object.prototype.hasOwnProperty.call(this.handlers, request.command) ? this.handlers[request.command] : undefined;
+    if (!handler) return fail(`unknown request "${request.command}"`, 1014);
+    const args = request.arguments ?? {};
+    if (typeof args !== 'object' || Array.isArray(args)) return fail(`the arguments of "${request.command}" must be an object`);
+    Promise.resolve()
+      .then(() => handler(args as Record<string, unknown>))
+      .then(
+        (body) => {
+          if (body !== undefined) (response as DebugProtocol.Response).body = body;
+          this.sendResponse(response);
+        },
+        (e: unknown) => {
+          const message = e instanceof Error ? e.message : String(e);
+          if (!(e instanceof RequestError || e instanceof LaunchConfigError || e instanceof ImageError || e instanceof RangeError)) {
+            process.stderr.write(`ringside dap: ${request.command} failed: ${(e as Error)?.stack ?? message}\n`);
+          }
+          fail(`${request.command}: ${message}`);
+        },
+      )
+      .catch((e) => process.stderr.write(`ringside dap: could not answer ${request.command}: ${String(e)}\n`));
+  }
+
+  private requireRuntime(): Runtime {
+    if (!this.runtime) throw new RequestError('no guest is loaded yet (send "launch" first)');
+    return this.runtime;
+  }
+
+  /** The runtime of a guest that is stopped (views and edits need a still CPU). */
+  private requireStopped(): Runtime {
+    const r = this.requireRuntime();
+    if (r.hasEnded) throw new RequestError('the guest has ended');
+    if (r.running) throw new RequestError('the guest is running; pause it first');
+    return r;
+  }
+
+  private checkThread(a: Record<string, unknown>): void {
+    if (a.threadId !== undefined && a.threadId !== THREAD_ID) throw new RequestError(`there is one thread, id ${THREAD_ID} ("CPU")`);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private initialize(a: Record<string, unknown>): DebugProtocol.Capabilities {
+    // The base class keeps the client's numbering in private fields that its own initialize path sets.
+    const self = this as unknown as { _clientLinesStartAt1: boolean; _clientColumnsStartAt1: boolean };
+    if (typeof a.linesStartAt1 === 'boolean') self._clientLinesStartAt1 = a.linesStartAt1;
+    if (typeof a.columnsStartAt1 === 'boolean') self._clientColumnsStartAt1 = a.columnsStartAt1;
+    return {
+      supportsConfigurationDoneRequest: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      exceptionBreakpointFilters: FILTERS.map((f) => ({
+        filter: f.filter,
+        label: f.label,
+        description: f.description,
+        default: false,
+        supportsCondition: true,
+        conditionDescription: f.conditionDescription,
+      })),
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsDisassembleRequest: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsSetVariable: true,
+      supportsEvaluateForHovers: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
+      supportsSteppingGranularity: true,
+      supportsTerminateRequest: true,
+      supportsRestartRequest: true,
+      supportsLoadedSourcesRequest: true,
+      supportsModulesRequest: true,
+      supportsClipboardContext: true,
+      supportsValueFormattingOptions: false,
+    };
+  }
+
+  private async launch(a: Record<string, unknown>): Promise<void> {
+    if (this.launched) throw new RequestError('this session has already launched a guest (use restart)');
+    const settings = readLaunchSettings(a);
+    this.createRuntime(settings);
+    this.rawLaunchArgs = a;
+    this.launched = true;
+    // Breakpoints and filters come now, against the loaded image; the guest starts after configurationDone.
+    this.sendEvent(new InitializedEvent());
+    await this.waitForConfiguration(5000);
+    setImmediate(() => this.runtime?.start());
+  }
+
+  private readFile(file: string, attribute: string): Uint8Array {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new RequestError(`"${attribute}": cannot read ${file}${code === 'ENOENT' ? ' (no such file)' : code ? ` (${code})` : ''}`);
+    }
+  }
+
+  private createRuntime(settings: LaunchSettings): void {
+    const program = this.readFile(settings.program, 'program');
+    const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    let runtime: Runtime;
+    try {
+      runtime = new Runtime(settings, program, symbols);
+    } catch (e) {
+      if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
+      throw e;
+    }
+    this.runtime?.dispose();
+    this.runtime = runtime;
+    this.settings = settings;
+    runtime.on('stopped', (s: RuntimeStop) => this.onStopped(s));
+    runtime.on('ended', (e: RuntimeEnd) => this.onEnded(e));
+    runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
+    runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
+    runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
+    if (settings.monitor) this.sendEvent(new OutputEvent(`Ringside: ${runtime.monitorNote}.\n`, 'console'));
+  }
+
+  private waitForConfiguration(ms: number): Promise<void> {
+    if (this.configurationDone) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.configurationWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onConfigurationDone(): void {
+    this.configurationDone = true;
+    for (const w of this.configurationWaiters.splice(0)) w();
+  }
+
+  private async restart(a: Record<string, unknown>): Promise<void> {
+    if (!this.launched || !this.rawLaunchArgs) throw new RequestError('nothing to restart: no guest was launched');
+    const args = a.arguments !== undefined && a.arguments !== null && typeof a.arguments === 'object' ? (a.arguments as Record<string, unknown>) : this.rawLaunchArgs;
+    const settings = readLaunchSettings(args);
+    this.createRuntime(settings);
+    this.rawLaunchArgs = args;
+    this.replayBreakpoints();
+    setImmediate(() => this.runtime?.start());
+  }
+
+  private replayBreakpoints(): void {
+    for (const [file, list] of this.sourceBreakpoints) this.setBreakpoints({ source: { path: file }, breakpoints: list });
+    this.setInstructionBreakpoints({ breakpoints: this.instructionBreakpoints });
+    this.setFunctionBreakpoints({ breakpoints: this.functionBreakpoints });
+    if (this.exceptionFilterArgs) this.setExceptionBreakpoints(this.exceptionFilterArgs);
+    if (this.dataBreakpointArgs.length) this.setDataBreakpoints({ breakpoints: this.dataBreakpointArgs });
+  }
+
+  private terminate(): void {
+    const r = this.requireRuntime();
+    if (r.hasEnded) {
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    setImmediate(() => r.terminate());
+  }
+
+  private disconnect(): void {
+    this.runtime?.dispose();
+    this.runtime = null;
+    setImmediate(() => this.shutdown());
+  }
+
+  // ---------------------------------------------------------------- run control
+
+  private granularity(a: Record<string, unknown>): 'instruction' | 'line' {
+    const g = a.granularity;
+    if (g !== undefined && g !== 'instruction' && g !== 'line' && g !== 'statement') throw new RequestError('granularity must be "instruction", "line" or "statement"');
+    if (g === 'instruction') return 'instruction';
+    return this.runtime && this.runtime.lines.length > 0 ? 'line' : 'instruction';
+  }
+
+  private runCommand(a: Record<string, unknown>, go: (r: Runtime) => void, body?: unknown): unknown {
+    this.checkThread(a);
+    const r = this.requireStopped();
+    this.granularity(a);
+    this.store.reset();
+    // Start after the response has gone out, so the stop it causes follows it.
+    setImmediate(() => {
+      try {
+        go(r);
+      } catch (e) {
+        this.sendEvent(new OutputEvent(`${(e as Error).message}\n`, 'stderr'));
+      }
+    });
+    return body;
+  }
+
+  private pause(a: Record<string, unknown>): void {
+    this.checkThread(a);
+    const r = this.requireRuntime();
+    if (r.hasEnded) throw new RequestError('the guest has ended');
+    if (!r.running) throw new RequestError('the guest is already stopped');
+    r.pause();
+  }
+
+  private onStopped(s: RuntimeStop): void {
+    this.store.reset();
+    const e = new StoppedEvent(s.reason, THREAD_ID, s.text) as DebugProtocol.StoppedEvent;
+    e.body.description = s.description ?? s.reason;
+    e.body.allThreadsStopped = true;
+    if (s.hitBreakpointIds?.length) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    this.sendEvent(e);
+  }
+
+  private onEnded(end: RuntimeEnd): void {
+    this.store.reset();
+    this.sendEvent(new OutputEvent(`Ringside: ${end.message} (after ${this.runtime?.instructions ?? 0} instructions).\n`, end.reason === 'error' ? 'stderr' : 'console'));
+    this.sendEvent(new ExitedEvent(end.exitCode));
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  private onTrace(name: EventName, e: EventMap[EventName]): void {
+    const line = formatEvent(name, e);
+    this.sendEvent(new OutputEvent(line + '\n', 'console'));
+    const at = e as { cs?: number; eip?: number };
+    const body: TraceEventBody = { kind: name, summary: line, cs: at.cs ?? this.runtime?.cpu.segSel[CS] ?? 0, eip: at.eip ?? 0, detail: { ...(e as unknown as Record<string, unknown>) } };
+    this.sendEvent(new Event(TRACE_EVENT, body));
+  }
+
+  // ---------------------------------------------------------------- stack, scopes, variables
+
+  private stackTrace(a: Record<string, unknown>): DebugProtocol.StackTraceResponse['body'] {
+    this.checkThread(a);
+    const r = this.requireStopped();
+    const startFrame = optionalInt(a.startFrame, 'startFrame', 0, 0);
+    const levels = optionalInt(a.levels, 'levels', 0, 0);
+    const frames = unwindStack(r.cpu, r.exceptionFrames);
+    const shown = frames.slice(startFrame, levels > 0 ? startFrame + levels : undefined);
+    return {
+      totalFrames: frames.length,
+      stackFrames: shown.map((f, k) => {
+        const sym = symbolAt(r.symbols, f.linear);
+        const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(r.cpu.code32 ? 8 : 4, '0')}`;
+        const name = f.kind === 'exception' ? `[exception ${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
+        const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
+        const row = lineAt(r.lines, f.linear);
+        if (row) {
+          frame.source = new Source(path.basename(row.file), row.file);
+          frame.line = this.convertDebuggerLineToClient(row.line);
+          frame.column = 1;
+        } else {
+          const listing = makeListing(r.cpu, f.linear, r.cpu.code32, r.symbols);
+          const ref = this.addListing(listing.name, listing.text);
+          frame.source = new Source(listing.name, undefined, ref, 'disassembly', 'ringside-disassembly');
+          frame.line = listing.line;
+          frame.column = 1;
+        }
+        if (f.kind === 'exception') frame.presentationHint = 'label';
+        return frame;
+      }),
+    };
+  }
+
+  private addListing(name: string, text: string): number {
+    for (const [id, l] of this.listings) if (l.name === name && l.text === text) return id;
+    const id = this.nextListing++;
+    this.listings.set(id, { name, text });
+    if (this.listings.size > 256) this.listings.delete(this.listings.keys().next().value as number);
+    return id;
+  }
+
+  private source(a: Record<string, unknown>): DebugProtocol.SourceResponse['body'] {
+    const ref = optionalInt(a.sourceReference ?? (a.source as { sourceReference?: unknown } | undefined)?.sourceReference, 'sourceReference', 0, 0);
+    const l = this.listings.get(ref);
+    if (l) return { content: l.text, mimeType: 'text/x-asm' };
+    const p = (a.source as { path?: unknown } | undefined)?.path;
+    if (typeof p === 'string') return { content: fs.readFileSync(p, 'utf8') };
+    throw new RequestError(`no source with reference ${ref}`);
+  }
+
+  private scopes(a: Record<string, unknown>): DebugProtocol.ScopesResponse['body'] {
+    const r = this.requireStopped();
+    optionalInt(a.frameId, 'frameId', 1, 1);
+    const add = (name: string, c: Container, hint?: string): DebugProtocol.Scope => {
+      const s: DebugProtocol.Scope = new Scope(name, this.store.add(c).id, false);
+      if (hint) s.presentationHint = hint;
+      return s;
+    };
+    const monitorOn = r.settings.monitor;
+    return {
+      scopes: [
+        add('Registers', new RegistersScope(r.cpu), 'registers'),
+        add('Segments', new SegmentsScope(r.cpu, monitorOn)),
+        add('Descriptor Tables', new DescriptorTablesScope(r.cpu, monitorOn)),
+        add('Control', new ControlScope(r.cpu)),
+        add('Monitor', new MonitorScope(r.cpu, r.monitorNote)),
+      ],
+    };
+  }
+
+  private variables(a: Record<string, unknown>): DebugProtocol.VariablesResponse['body'] {
+    this.requireStopped();
+    const ref = optionalInt(a.variablesReference, 'variablesReference', -1, 1);
+    if (ref < 0) throw new RequestError('variablesReference is required');
+    const c = this.store.get(ref);
+    const start = optionalInt(a.start, 'start', 0, 0);
+    const count = optionalInt(a.count, 'count', 0, 0);
+    const rows = a.filter === 'named' ? [] : c.rows(start, count > 0 ? count : undefined);
+    return { variables: rows.map((row) => this.store.toDap(row)) };
+  }
+
+  private setVariable(a: Record<string, unknown>): DebugProtocol.SetVariableResponse['body'] {
+    this.requireStopped();
+    const ref = optionalInt(a.variablesReference, 'variablesReference', -1, 1);
+    const name = optionalString(a.name, 'name');
+    const value = optionalString(a.value, 'value');
+    if (ref < 0 || name === undefined || value === undefined) throw new RequestError('variablesReference, name and value are required');
+    const row = this.store.get(ref).set(name, value);
+    const v = this.store.toDap(row);
+    setImmediate(() => this.sendEvent(new InvalidatedEvent(['variables'], THREAD_ID)));
+    return { value: v.value, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, memoryReference: v.memoryReference };
+  }
+
+  // ---------------------------------------------------------------- evaluate
+
+  private evaluate(a: Record<string, unknown>): DebugProtocol.EvaluateResponse['body'] {
+    const expression = optionalString(a.expression, 'expression');
+    if (expression === undefined) throw new RequestError('expression is required');
+    const context = a.context;
+    const r = this.requireRuntime();
+    if (expression.trim() === 'help') return { result: runConsoleLine('help', r.cpu, r.context()), variablesReference: 0 };
+    if (r.running) throw new RequestError('the guest is running; pause it to evaluate');
+    if (context === 'repl' || context === 'clipboard' || context === undefined) {
+      return { result: runConsoleLine(expression, r.cpu, r.context()), variablesReference: 0 };
+    }
+    const v = evaluateExpression(expression, r.context());
+    const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(v), variablesReference: 0 };
+    if (typeof v === 'number') body.memoryReference = hexAddr(v);
+    else if (isComposite(v) && typeof v.field('address') === 'number') body.memoryReference = hexAddr(v.field('address') as number);
+    return body;
+  }
+
+  // ---------------------------------------------------------------- breakpoints
+
+  private setBreakpoints(a: Record<string, unknown>): DebugProtocol.SetBreakpointsResponse['body'] {
+    const r = this.requireRuntime();
+    const source = (a.source ?? {}) as DebugProtocol.Source;
+    const list = asArray(a.breakpoints, 'breakpoints');
+    const file = source.path;
+    if (typeof file !== 'string') {
+      return { breakpoints: list.map(() => ({ verified: false, message: 'breakpoints in a disassembly listing: use the Disassembly view (instruction breakpoints)' })) };
+    }
+    const reqs = list.map((b) => ({
+      line: this.convertClientLineToDebugger(optionalInt(b.line, 'line', 1, 1)),
+      condition: optionalString(b.condition, 'condition'),
+      hitCondition: optionalString(b.hitCondition, 'hitCondition'),
+      logMessage: optionalString(b.logMessage, 'logMessage'),
+    }));
+    const entries = r.breakpoints.setSource(file, reqs, r.lines);
+    this.sourceBreakpoints.set(file, list);
+    r.syncBreakpoints();
+    return {
+      breakpoints: entries.map((e) => ({
+        id: e.id,
+        verified: e.verified,
+        message: e.message,
+        line: e.line !== undefined ? this.convertDebuggerLineToClient(e.line) : undefined,
+        source: { path: file, name: path.basename(file) },
+        instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined,
+      })),
+    };
+  }
+
+  private setInstructionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetInstructionBreakpointsResponse['body'] {
+    const r = this.requireRuntime();
+    const list = asArray(a.breakpoints, 'breakpoints');
+    const reqs = list.map((b) => ({
+      address: (parseAddressReference(b.instructionReference, 'instructionReference') + optionalInt(b.offset, 'offset', 0)) >>> 0,
+      condition: optionalString(b.condition, 'condition'),
+      hitCondition: optionalString(b.hitCondition, 'hitCondition'),
+    }));
+    const entries = r.breakpoints.setInstruction(reqs);
+    this.instructionBreakpoints = list;
+    r.syncBreakpoints();
+    return { breakpoints: entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined })) };
+  }
+
+  private setFunctionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetFunctionBreakpointsResponse['body'] {
+    const r = this.requireRuntime();
+    const list = asArray(a.breakpoints, 'breakpoints');
+    const reqs = list.map((b) => {
+      const name = optionalString(b.name, 'name');
+      if (!name) throw new RequestError('a function breakpoint needs a name');
+      return { name, condition: optionalString(b.condition, 'condition'), hitCondition: optionalString(b.hitCondition, 'hitCondition') };
+    });
+    const entries = r.breakpoints.setFunction(reqs, r.symbols);
+    this.functionBreakpoints = list;
+    r.syncBreakpoints();
+    return { breakpoints: entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined })) };
+  }
+
+  private setExceptionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetExceptionBreakpointsResponse['body'] {
+    const r = this.requireRuntime();
+    const filters = a.filters;
+    if (filters !== undefined && (!Array.isArray(filters) || filters.some((f) => typeof f !== 'string'))) throw new RequestError('filters must be a list of filter ids');
+    const options = asArray(a.filterOptions, 'filterOptions');
+    const list: { filterId: string; condition?: string }[] = [
+      ...((filters as string[] | undefined) ?? []).map((f) => ({ filterId: f })),
+      ...options.map((o) => ({ filterId: String(o.filterId), condition: optionalString(o.condition, 'condition') })),
+    ];
+    const results = r.setExceptionFilters(list);
+    this.exceptionFilterArgs = a;
+    return { breakpoints: results.map((x) => ({ verified: x.verified, message: x.message })) };
+  }
+
+  private exceptionInfo(a: Record<string, unknown>): DebugProtocol.ExceptionInfoResponse['body'] {
+    this.checkThread(a);
+    const r = this.requireStopped();
+    const x = r.lastStop?.exception;
+    if (!x) throw new RequestError('the guest did not stop for an exception filter');
+    const e = explainException(x);
+    return { exceptionId: x.filter, description: e.description, breakMode: 'always', details: { message: e.details, typeName: x.filter, stackTrace: x.summary } };
+  }
+
+  private dataBreakpointInfo(a: Record<string, unknown>): DebugProtocol.DataBreakpointInfoResponse['body'] {
+    const r = this.requireStopped();
+    const name = optionalString(a.name, 'name');
+    if (name === undefined) throw new RequestError('name is required');
+    const all: DebugProtocol.DataBreakpointAccessType[] = ['read', 'write', 'readWrite'];
+    if (a.asAddress === true) {
+      const linear = toNumber(evaluateExpression(name, r.context()), 'address') >>> 0;
+      const bytes = optionalInt(a.bytes, 'bytes', 1, 1, 0x10000);
+      return { dataId: dataIdOf({ kind: 'memory', linear, length: bytes }), description: `${bytes} byte(s) at ${hexAddr(linear)}`, accessTypes: all, canPersist: true };
+    }
+    if (a.variablesReference !== undefined) {
+      const ref = optionalInt(a.variablesReference, 'variablesReference', 0, 1);
+      const row = this.store.get(ref).rows().find((x) => x.name === name);
+      if (!row?.dataId) return { dataId: null, description: `${name} cannot be watched` };
+      const dataId = row.dataId;
+      const t = parseDataId(dataId);
+      return { dataId, description: t.kind === 'memory' ? `${name}: ${t.length} bytes at ${hexAddr(t.linear)}` : `${name} changes`, accessTypes: t.kind === 'memory' ? all : ['write'], canPersist: true };
+    }
+    // A watch expression: a register or segment register by name, else an address.
+    const lower = name.trim().toLowerCase();
+    const seg = SEGMENT_REGISTERS.indexOf(lower);
+    if (seg >= 0) return { dataId: dataIdOf({ kind: 'segment', reg: seg }), description: `${name.toUpperCase()} loads`, accessTypes: ['write'] };
+    const v = evaluateExpression(name, r.context());
+    if (typeof v === 'number' && /^[a-z]+$/.test(lower)) return { dataId: dataIdOf({ kind: 'register', name: lower }), description: `${lower} changes`, accessTypes: ['write'] };
+    return { dataId: null, description: `"${name}" is not a register or segment register; use an address (bytes) instead` };
+  }
+
+  private setDataBreakpoints(a: Record<string, unknown>): DebugProtocol.SetDataBreakpointsResponse['body'] {
+    const r = this.requireRuntime();
+    const list = asArray(a.breakpoints, 'breakpoints');
+    const reqs = list.map((b, k) => {
+      const access = b.accessType ?? 'write';
+      if (access !== 'read' && access !== 'write' && access !== 'readWrite') throw new RequestError('accessType must be read, write or readWrite');
+      return { id: 10000 + k, target: parseDataId(b.dataId), access, condition: optionalString(b.condition, 'condition'), hitCondition: optionalString(b.hitCondition, 'hitCondition') } as const;
+    });
+    const results = r.setDataBreakpoints(reqs.map((x) => ({ ...x })));
+    this.dataBreakpointArgs = list;
+    return { breakpoints: results.map((x) => ({ id: x.id, verified: x.verified, message: x.message })) };
+  }
+
+  // ---------------------------------------------------------------- memory and code
+
+  private readMemory(a: Record<string, unknown>): DebugProtocol.ReadMemoryResponse['body'] {
+    const r = this.requireStopped();
+    const base = parseAddressReference(a.memoryReference, 'memoryReference');
+    const offset = optionalInt(a.offset, 'offset', 0);
+    const count = optionalInt(a.count, 'count', -1, 0, MAX_READ);
+    if (count < 0) throw new RequestError(`count is required (at most ${MAX_READ})`);
+    const start = (base + offset) >>> 0;
+    const bytes = readLinearBytes(r.cpu, start, count);
+    const readable = bytes.findIndex((b) => b === null);
+    const n = readable < 0 ? bytes.length : readable;
+    return { address: hexAddr(start), data: Buffer.from(bytes.slice(0, n) as number[]).toString('base64'), unreadableBytes: count - n };
+  }
+
+  private writeMemory(a: Record<string, unknown>): DebugProtocol.WriteMemoryResponse['body'] {
+    const r = this.requireStopped();
+    const base = parseAddressReference(a.memoryReference, 'memoryReference');
+    const offset = optionalInt(a.offset, 'offset', 0);
+    const data = optionalString(a.data, 'data');
+    if (data === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new RequestError('data must be base64 text');
+    const bytes = Buffer.from(data, 'base64');
+    if (bytes.length > MAX_READ) throw new RequestError(`at most ${MAX_READ} bytes per write`);
+    const start = (base + offset) >>> 0;
+    const written = writeLinearBytes(r.cpu, start, new Uint8Array(bytes));
+    if (written < bytes.length && a.allowPartial !== true) throw new RequestError(`only ${written} of ${bytes.length} bytes could be written: linear ${hexAddr(start + written)} is not mapped`);
+    setImmediate(() => {
+      this.sendEvent(new MemoryEvent(hexAddr(start), 0, written));
+      this.sendEvent(new InvalidatedEvent(['variables'], THREAD_ID));
+    });
+    return { offset: 0, bytesWritten: written };
+  }
+
+  private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
+    const r = this.requireStopped();
+    const cpu = r.cpu;
+    const base = (parseAddressReference(a.memoryReference, 'memoryReference') + optionalInt(a.offset, 'offset', 0)) >>> 0;
+    const skip = optionalInt(a.instructionOffset, 'instructionOffset', 0, -100000, 100000);
+    const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, 100000);
+    if (count < 0) throw new RequestError('instructionCount is required');
+    // Decode in CS's offsets when the address lies in CS, so relative targets read as the program wrote them.
+    const csBase = cpu.segBase[CS] >>> 0;
+    const inCs = base - csBase >= 0 && base - csBase <= cpu.segLimit[CS];
+    const d32 = cpu.code32;
+    const mask = d32 ? 0xffffffff : 0xffff;
+    const read = inCs ? segmentReader(cpu, csBase) : linearReader(cpu);
+    const toLinear = (o: number): number => (inCs ? (csBase + o) >>> 0 : o >>> 0);
+    const origin = inCs ? base - csBase : base;
+    const one = (o: number): DisassembledInstruction => disassembleOne(read, o & mask, d32);
+    // Instructions before the address: find a start that decodes into it exactly, from the farthest candidate.
+    let before: DisassembledInstruction[] = [];
+    if (skip < 0) {
+      const want = -skip;
+      for (let back = Math.min(want * 15, origin); back > 0 && before.length < want; back--) {
+        const seq: DisassembledInstruction[] = [];
+        let o = origin - back;
+        while (o < origin) {
+          const i = one(o);
+          seq.push(i);
+          o += i.length;
+        }
+        if (o === origin && seq.length >= Math.min(want, before.length + 1)) before = seq;
+        if (before.length >= want) break;
+      }
+      before = before.slice(-want);
+    }
+    const out: DebugProtocol.DisassembledInstruction[] = [];
+    const pad = -skip - before.length;
+    for (let k = 0; k < pad && out.length < count; k++) {
+      out.push({ address: hexAddr(toLinear(origin - (pad - k))), instruction: '??', presentationHint: 'invalid' });
+    }
+    const emit = (i: DisassembledInstruction): void => {
+      const linear = toLinear(i.offset);
+      const sym = r.symbols.find((s) => s.addr === linear);
+      const d: DebugProtocol.DisassembledInstruction = {
+        address: hexAddr(linear),
+        instructionBytes: i.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
+        instruction: i.text,
+      };
+      if (sym) d.symbol = sym.name;
+      if (!i.valid) d.presentationHint = 'invalid';
+      const row = lineAt(r.lines, linear);
+      if (row && row.addr === linear) {
+        d.location = new Source(path.basename(row.file), row.file);
+        d.line = row.line;
+      }
+      out.push(d);
+    };
+    for (const i of before) if (out.length < count) emit(i);
+    let o = skip > 0 ? origin : origin;
+    for (let k = 0; k < skip && out.length === 0; k++) o += one(o).length;
+    while (out.length < count) {
+      const i = one(o);
+      emit(i);
+      o += i.length;
+    }
+    return { instructions: out };
+  }
+
+  private loadedSources(): DebugProtocol.LoadedSourcesResponse['body'] {
+    const r = this.requireRuntime();
+    return { sources: sourceFiles(r.lines).map((f) => new Source(path.basename(f), f)) };
+  }
+
+  private modules(a: Record<string, unknown>): DebugProtocol.ModulesResponse['body'] {
+    const r = this.requireRuntime();
+    optionalInt(a.startModule, 'startModule', 0, 0);
+    const segs = r.image.segments;
+    const lo = segs.length ? Math.min(...segs.map((s) => s.addr)) : 0;
+    const hi = segs.length ? Math.max(...segs.map((s) => s.addr + s.size)) : 0;
+    const module: DebugProtocol.Module = {
+      id: 1,
+      name: path.basename(r.settings.program),
+      path: r.settings.program,
+      symbolStatus: r.symbols.length || r.lines.length ? `${r.symbols.length} symbols, ${r.lines.length} line rows` : 'no symbols',
+      symbolFilePath: r.settings.symbols,
+      addressRange: `${hexAddr(lo)}-${hexAddr(hi)}`,
+      version: `${r.image.format}: ${segs.map((s) => `${s.name} ${hexAddr(s.addr)}+0x${s.size.toString(16)}`).join(', ')}`,
+    };
+    return { modules: [module], totalModules: 1 };
+  }
+
+  // ---------------------------------------------------------------- Ringside's own requests
+
+  private segmentMap(): SegmentMapResponseBody {
+    const r = this.requireStopped();
+    const cpu = r.cpu;
+    const fields = (x: { base: number; limit: number; type: number; s: boolean; dpl: number; p: boolean; db: boolean; g: boolean; avl: boolean }, usable: boolean): SegmentFields => ({
+      base: x.base,
+      limit: x.limit,
+      type: x.type,
+      s: x.s,
+      dpl: x.dpl,
+      p: x.p,
+      db: x.db,
+      g: x.g,
+      avl: x.avl,
+      usable,
+    });
+    const registers = SEGMENT_ORDER.map((reg) => {
+      const s = inspectSegment(cpu, reg);
+      return {
+        name: s.name as SegmentRegisterName,
+        selector: s.selector,
+        cache: fields(s.cache, s.cache.usable),
+        tableEntry: s.tableEntry ? fields(s.tableEntry, s.tableEntry.p) : null,
+        consistent: s.consistent,
+        differs: s.differs,
+      };
+    });
+    const gdt = inspectTable(cpu, 'GDT', 0, 8192).map((d) => ({ index: d.index, raw: [d.lo, d.hi] as [number, number], fields: fields(d, d.p) }));
+    return { mode: cpu.mode, cpl: cpu.cpl, monitor: false, registers, gdtr: { base: cpu.gdtrBase >>> 0, limit: cpu.gdtrLimit }, gdt };
+  }
+
+  private serialInput(a: Record<string, unknown>): void {
+    const data = optionalString(a.data, 'data');
+    if (data === undefined) throw new RequestError('data is required');
+    const r = this.requireRuntime();
+    if (r.hasEnded) throw new RequestError('the guest has ended');
+    r.serialInput(data);
+  }
+}

@@ -1,0 +1,55 @@
+// Starting the real adapter (`node bin/ringside.js dap` over stdio) for a test, and small helpers on top of
+// DebugClient from @vscode/debugadapter-testsupport.
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/dap');
+const ENTRY = path.join(FIXTURES, 'ringside-dap.js');
+
+let built = false;
+/** Bundles dist/adapter.js once per test process. */
+export function buildOnce(): void {
+  if (built) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+  built = true;
+}
+
+export async function startClient(): Promise<DebugClient> {
+  const dc = new DebugClient(process.execPath, ENTRY, 'ringside', { cwd: ROOT }, true);
+  dc.defaultTimeout = 10000;
+  await dc.start();
+  return dc;
+}
+
+/** initialize → launch (stop on entry) → configurationDone → the entry stop. */
+export async function launchStopped(dc: DebugClient, args: Record<string, unknown>, before?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  await dc.initializeRequest({ adapterID: 'ringside', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  const launched = dc.launch({ stopOnEntry: true, monitor: false, ...args });
+  await dc.waitForEvent('initialized');
+  if (before) await before();
+  await dc.configurationDoneRequest();
+  await launched;
+  return stopped;
+}
+
+export async function scopeVariables(dc: DebugClient, scope: string): Promise<DebugProtocol.Variable[]> {
+  const st = await dc.stackTraceRequest({ threadId: 1 });
+  const sc = await dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
+  const s = sc.body.scopes.find((x) => x.name === scope);
+  if (!s) throw new Error(`no scope ${scope}`);
+  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+export async function children(dc: DebugClient, v: DebugProtocol.Variable): Promise<DebugProtocol.Variable[]> {
+  return (await dc.variablesRequest({ variablesReference: v.variablesReference })).body.variables;
+}
+
+export function named(list: DebugProtocol.Variable[], name: string): DebugProtocol.Variable {
+  const v = list.find((x) => x.name === name);
+  if (!v) throw new Error(`no variable ${name} in ${list.map((x) => x.name).join(', ')}`);
+  return v;
+}

@@ -1,0 +1,111 @@
+// The adapter as a client drives it: over stdio, through DebugClient, on tiny NASM guests.
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildOnce, children, FIXTURES, launchStopped, named, scopeVariables, startClient } from './dap-client';
+
+const BASICS = path.join(FIXTURES, 'basics.bin');
+const SPIN = path.join(FIXTURES, 'spin.bin');
+
+let dc: DebugClient;
+beforeAll(() => buildOnce(), 60000);
+afterEach(async () => {
+  await dc?.stop().catch(() => undefined);
+});
+
+describe('ringside dap', () => {
+  it('advertises the capabilities and the eight exception filters of interfaces.md', async () => {
+    dc = await startClient();
+    const r = await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
+    const c = r.body!;
+    expect(c.exceptionBreakpointFilters!.map((f) => f.filter)).toEqual([
+      'segment-load', 'cache-inconsistent', 'cache-consistent', 'descriptor-write', 'monitor-trap', 'sbe-change', 'cpu-exception', 'triple-fault',
+    ]);
+    expect(c.exceptionBreakpointFilters!.every((f) => f.supportsCondition && f.label && f.conditionDescription)).toBe(true);
+    for (const k of ['supportsInstructionBreakpoints', 'supportsDisassembleRequest', 'supportsReadMemoryRequest', 'supportsDataBreakpoints', 'supportsDataBreakpointBytes', 'supportsSteppingGranularity', 'supportsLogPoints', 'supportsExceptionInfoRequest'] as const) {
+      expect(c[k], k).toBe(true);
+    }
+  });
+
+  it('rejects a bad launch attribute by name before anything runs', async () => {
+    dc = await startClient();
+    await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
+    await expect(dc.launch({ program: BASICS, memoryMB: 'lots' })).rejects.toThrow(/memoryMB/);
+    dc = await startClient();
+    await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
+    await expect(dc.launch({ program: BASICS, stopOnEntri: true })).rejects.toThrow(/stopOnEntri.*stopOnEntry/);
+    dc = await startClient();
+    await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
+    await expect(dc.launch({ program: path.join(FIXTURES, 'missing.bin') })).rejects.toThrow(/no such file/);
+  });
+
+  it('stops on entry, stops on the DS load by filter condition, shows it, steps and ends with the exit code', async () => {
+    dc = await startClient();
+    const entry = await launchStopped(dc, { program: BASICS });
+    expect(entry.body.reason).toBe('entry');
+    const regs = await scopeVariables(dc, 'Registers');
+    expect(named(regs, 'EIP').value).toBe('0x00007c00');
+
+    const f = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS' }] });
+    expect(f.body?.breakpoints?.[0].verified).toBe(true);
+    const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const s = await stop;
+    expect(s.body.reason).toBe('exception');
+    expect(s.body.description).toBe('segment-load');
+    const info = await dc.exceptionInfoRequest({ threadId: 1 });
+    expect(info.body.exceptionId).toBe('segment-load');
+    expect(info.body.description).toContain('DS loaded: 0x0000 -> 0x2000');
+
+    const segs = await scopeVariables(dc, 'Segments');
+    expect(segs.map((v) => v.name)).toEqual(['CS', 'SS', 'DS', 'ES', 'FS', 'GS', 'LDTR', 'TR']);
+    const ds = named(segs, 'DS');
+    expect(ds.value).toBe('0x2000');
+    const dsKids = await children(dc, ds);
+    expect(dsKids.map((v) => v.name).slice(0, 8)).toEqual(['selector', 'index', 'ti', 'rpl', 'cache', 'table entry', 'consistent', 'differs']);
+    const cache = await children(dc, named(dsKids, 'cache'));
+    expect(named(cache, 'base').value).toBe('0x00020000');
+    expect(named(cache, 'limit').value).toBe('0x0000ffff');
+
+    // Stopped after `mov ds, bx`: the next instruction is the CALL at 0x7C08; step over it.
+    expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c08');
+    const out = dc.waitForEvent('output');
+    await dc.nextRequest({ threadId: 1, granularity: 'instruction' });
+    await dc.waitForEvent('stopped');
+    expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c0b');
+    expect((await out).body.output).toMatch(/hi/);
+
+    const dis = await dc.disassembleRequest({ memoryReference: '0x7c00', instructionCount: 4 });
+    expect(dis.body!.instructions.map((i) => i.instruction)).toEqual(['mov ax, 0x1234', 'mov bx, 0x2000', 'mov ds, bx', 'call 0x7c16']);
+    const mem = await dc.customRequest('readMemory', { memoryReference: '0x7c00', count: 3 });
+    expect(Buffer.from(mem.body.data, 'base64').toString('hex')).toBe('b83412');
+    const ev = await dc.evaluateRequest({ expression: 'ds.base + ax', context: 'repl' });
+    expect(ev.body.result).toBe('0x2120a'); // AX = 0x120A after greet's last MOV AL, 10
+
+    const exited = dc.waitForEvent('exited');
+    const terminated = dc.waitForEvent('terminated');
+    await dc.setExceptionBreakpointsRequest({ filters: [] });
+    await dc.continueRequest({ threadId: 1 });
+    expect((await exited).body.exitCode).toBe(0);
+    await terminated;
+  });
+
+  it('pauses a guest that runs flat out within 50 ms, and terminates it', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: SPIN });
+    await dc.continueRequest({ threadId: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    const stop = dc.waitForEvent('stopped');
+    const t0 = Date.now();
+    await dc.pauseRequest({ threadId: 1 });
+    const s = (await stop) as DebugProtocol.StoppedEvent;
+    expect(Date.now() - t0).toBeLessThan(50);
+    expect(s.body.reason).toBe('pause');
+    const eax = Number((await dc.evaluateRequest({ expression: 'eax', context: 'watch' })).body.result);
+    expect(eax).toBeGreaterThan(1000);
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest();
+    await terminated;
+  });
+});
