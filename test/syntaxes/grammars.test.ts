@@ -14,7 +14,7 @@ function runFixtures(glob: string) {
 }
 
 describe('TextMate grammars', () => {
-  it.each(['nasm-numbers.test.asm', 'nasm-syntax.test.asm', 'trace.test.rtrace'])('%s matches its expected scopes', (fixture) => {
+  it.each(['nasm-numbers.test.asm', 'nasm-syntax.test.asm', 'trace.test.rtrace', 'trace-engine.test.rtrace'])('%s matches its expected scopes', (fixture) => {
     const { status, output } = runFixtures(`test/syntaxes/${fixture}`);
     expect(output).toContain(`✓ test/syntaxes/${fixture} run successfuly`);
     expect(status, output).toBe(0);
