@@ -1,0 +1,158 @@
+// Drives the VS Code workbench in Chromium the way a person would: clicks Explorer rows, palette rows and the
+// debug toolbar's buttons, and reads the debug views' rows. Selectors are the workbench's own DOM classes;
+// waits poll because the debug views re-render after every stop (design/e2e.md).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+/** Flags that keep Chromium off the network; --no-sandbox because the tests run as root. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-dev-shm-usage',
+];
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+}
+
+/** Retries `probe` until it returns a value other than undefined, or throws with `what` and the last state. */
+export async function poll<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  describeState?: () => Promise<string>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const state = describeState ? await describeState().catch((e: Error) => `(state unavailable: ${e.message})`) : '';
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${state ? `\n${state}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export class Workbench {
+  constructor(
+    readonly page: Page,
+    private readonly screenshotDir: string,
+  ) {
+    mkdirSync(screenshotDir, { recursive: true });
+  }
+
+  /** Loads the workbench and waits for the Explorer to list `expectFile`. */
+  async open(url: string, expectFile: string): Promise<void> {
+    await this.page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await this.explorerRow(expectFile).waitFor({ state: 'visible', timeout: 60_000 });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    const file = join(this.screenshotDir, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  explorerRow(fileName: string): Locator {
+    return this.page
+      .locator('.explorer-folders-view .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(fileName)}$`) }) });
+  }
+
+  /** Opens a file by clicking its Explorer row; waits for the editor tab to be active. */
+  async openFromExplorer(fileName: string): Promise<void> {
+    await this.explorerRow(fileName).click();
+    await this.page
+      .locator('.tabs-container .tab.active', { hasText: fileName })
+      .waitFor({ state: 'visible', timeout: 20_000 });
+    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ state: 'visible' });
+  }
+
+  /** Moves the cursor to `line` with Go to Line (Ctrl+G) in the focused editor. */
+  async goToLine(line: number): Promise<void> {
+    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * Opens the Command Palette, types `title`, and clicks the row whose label is exactly it. A command whose
+   * precondition is not met yet (e.g. debug commands before the extension's debugger is registered) is not
+   * listed: the palette is closed and reopened until it is, up to `timeoutMs`.
+   */
+  async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    const row = this.page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
+      .first();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ state: 'visible', timeout: 3_000 });
+        break;
+      } catch (err) {
+        const listed = await this.page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+        await this.page.keyboard.press('Escape');
+        await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+        if (Date.now() > deadline) {
+          throw new Error(`the Command Palette never listed "${title}" (it listed ${JSON.stringify(listed)})`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    await row.click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /** Texts of the rows of a list-based view (`.debug-variables`, `.debug-breakpoints`, `.debug-call-stack`). */
+  async rowTexts(viewClass: string): Promise<string[]> {
+    return this.page.locator(`.${viewClass} .monaco-list-row`).allInnerTexts();
+  }
+
+  /** A row of a debug view whose name (first text cell) is exactly `name`. */
+  variableRow(name: string): Locator {
+    return this.page
+      .locator('.debug-variables .monaco-list-row')
+      .filter({ has: this.page.locator('.name, .scope', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) })
+      .first();
+  }
+
+  /** Expands a Variables row (scope or variable) by clicking it unless it is expanded already. */
+  async expandVariable(name: string, timeoutMs = 20_000): Promise<void> {
+    const row = await poll(`Variables row "${name}"`, async () => ((await this.variableRow(name).count()) > 0 ? this.variableRow(name) : undefined), timeoutMs, async () =>
+      `Variables rows: ${JSON.stringify(await this.rowTexts('debug-variables'))}`,
+    );
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await poll(`Variables row "${name}" to expand`, async () => ((await this.variableRow(name).getAttribute('aria-expanded')) === 'true' ? true : undefined), timeoutMs);
+  }
+
+  /** Clicks a debug toolbar button by its codicon (`debug-continue`, `debug-step-over`, `debug-stop`...). */
+  async debugToolbar(codicon: string): Promise<void> {
+    await this.page.locator(`.debug-toolbar .action-item .codicon-${codicon}`).click();
+  }
+}
+
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
