@@ -4,7 +4,7 @@
 // that produces thousands of events does not keep the UI busy.
 import * as vscode from 'vscode';
 import { TRACE_EVENT } from '../debug-adapter/protocol-types';
-import { describeEvent, EVENT_ICONS, formatAddress, TimelineModel, toTraceLine, type TimelineEntry } from './timeline-model';
+import { describeEvent, EVENT_ICONS, formatAddress, summaryText, TimelineModel, toTraceLine, type TimelineEntry } from './timeline-model';
 
 const REFRESH_WHILE_RUNNING_MS = 1000;
 
@@ -41,7 +41,7 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
 
   getTreeItem(entry: TimelineEntry): vscode.TreeItem {
     const { event } = entry;
-    const item = new vscode.TreeItem(`${event.kind}  ${event.summary}`, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(`${event.kind}  ${summaryText(event)}`, vscode.TreeItemCollapsibleState.None);
     item.id = `ringside-event-${entry.seq}`;
     item.description = `#${entry.seq} at ${formatAddress(event.cs, event.eip)}`;
     item.tooltip = new vscode.MarkdownString(describeEvent(entry));

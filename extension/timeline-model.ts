@@ -89,17 +89,26 @@ export const EVENT_ICONS: Record<TraceEventName, { icon: string; color?: string 
   'port-io': { icon: 'plug' },
 };
 
+/**
+ * The summary without the event name in front or the `at CCCC:EEEEEEEE` behind, which the adapter may include (it
+ * can send the engine's trace line as is); the view shows both separately.
+ */
+export function summaryText(event: TraceEventBody): string {
+  let text = event.summary.trim();
+  if (text.startsWith(event.kind + ' ') || text === event.kind) text = text.slice(event.kind.length).trim();
+  return text.replace(/\s+at [0-9a-f]{4}:[0-9a-f]{8}$/i, '');
+}
+
 /** The event as a trace line (the format `ringside run --trace` prints), for the ringside-trace language. */
 export function toTraceLine(entry: TimelineEntry): string {
   const { event } = entry;
-  const summary = event.summary.startsWith(event.kind) ? event.summary.slice(event.kind.length).trim() : event.summary;
-  return `${event.kind} ${summary} at ${formatAddress(event.cs, event.eip)}`;
+  return `${event.kind} ${summaryText(event)} at ${formatAddress(event.cs, event.eip)}`.replace(/  +/g, ' ');
 }
 
 /** The event as a Markdown document: its summary, where it happened and each detail field. */
 export function describeEvent(entry: TimelineEntry): string {
   const { event } = entry;
-  const lines = [`# ${event.kind} #${entry.seq}`, '', event.summary, '', `at \`${formatAddress(event.cs, event.eip)}\``, ''];
+  const lines = [`# ${event.kind} #${entry.seq}`, '', summaryText(event), '', `at \`${formatAddress(event.cs, event.eip)}\``, ''];
   const fields = Object.entries(event.detail);
   if (fields.length > 0) {
     lines.push('| field | value |', '| --- | --- |');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEvent, formatAddress, TimelineModel, toTraceLine } from '../../extension/timeline-model';
+import { describeEvent, formatAddress, summaryText, TimelineModel, toTraceLine } from '../../extension/timeline-model';
 
 const load = (n: number) => ({ kind: 'segment-load', summary: `DS load ${n}`, cs: 8, eip: 0x1000 + n, detail: { register: 'DS', selector: 0x10 } });
 
@@ -41,6 +41,14 @@ describe('event wording', () => {
     const event = { kind: 'segment-load' as const, summary: 'DS 0x0010 -> 0x0018 cause=mov', cs: 8, eip: 0x1234, detail: {} };
     expect(toTraceLine({ seq: 1, event })).toBe('segment-load DS 0x0010 -> 0x0018 cause=mov at 0008:00001234');
     expect(toTraceLine({ seq: 1, event: { ...event, summary: 'segment-load DS 0x0010 -> 0x0018 cause=mov' } })).toBe('segment-load DS 0x0010 -> 0x0018 cause=mov at 0008:00001234');
+    // The engine's own trace line, sent as the summary, is not doubled.
+    const engineLine = 'segment-load DS 0x0010 -> 0x0018 base=0x00000000 limit=0xffffffff ar=0xc093 cause=mov at 0008:00001234';
+    expect(toTraceLine({ seq: 1, event: { ...event, summary: engineLine } })).toBe(engineLine);
+    expect(toTraceLine({ seq: 1, event: { ...event, kind: 'triple-fault', summary: 'triple-fault' } })).toBe('triple-fault at 0008:00001234');
+  });
+  it('shows a summary without the event name or address repeated', () => {
+    expect(summaryText({ kind: 'mode-change', summary: 'mode-change real -> protected at 0000:00007c11', cs: 0, eip: 0x7c11, detail: {} })).toBe('real -> protected');
+    expect(summaryText({ kind: 'mode-change', summary: 'real -> protected', cs: 0, eip: 0x7c11, detail: {} })).toBe('real -> protected');
   });
   it('describes an event with its fields', () => {
     const text = describeEvent({ seq: 4, event: { kind: 'cpu-exception', summary: '#GP(0x0010)', cs: 8, eip: 0x20, detail: { vector: 13, rule: 'a|b' } } });
