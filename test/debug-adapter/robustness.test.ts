@@ -1,0 +1,133 @@
+// Protocol robustness: malformed frames and requests, unknown commands, requests in the wrong state and a fuzz
+// of 10^4 random requests. Each request gets a response, the adapter never exits, and the session still works.
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, FIXTURES } from './dap-client';
+import { RawDap } from './raw-dap';
+
+const SPIN = path.join(FIXTURES, 'spin.bin');
+let dap: RawDap;
+beforeAll(() => buildOnce(), 60000);
+afterEach(() => dap?.kill());
+
+async function launchSpin(d: RawDap): Promise<void> {
+  expect((await d.request('initialize', { adapterID: 'ringside', pathFormat: 'path' })).success).toBe(true);
+  const launch = d.send('launch', { program: SPIN, stopOnEntry: true, monitor: false });
+  await d.waitFor((m) => m.event === 'initialized');
+  await d.request('configurationDone');
+  expect((await d.response(launch)).success).toBe(true);
+  await d.waitFor((m) => m.event === 'stopped');
+}
+
+/** A random JSON value, biased towards the shapes DAP arguments have. */
+function randomValue(rnd: () => number, depth = 0): unknown {
+  const k = Math.floor(rnd() * 12);
+  switch (k) {
+    case 0: return null;
+    case 1: return rnd() < 0.5;
+    case 2: return Math.floor(rnd() * 10) - 2;
+    case 3: return [0, -1, 1e300, -0, 2 ** 53, 0xffffffff, 1.5, NaN][Math.floor(rnd() * 8)];
+    case 4: return ['', 'eax', '0x7c00', 'ds.base', '[ds:esi]', 'info gdt', 'x/4xb 0x7c00', '{', '((((', 'seg:3', 'mem:1:0', 'reg:eax', 'a'.repeat(5000)][Math.floor(rnd() * 13)];
+    case 5: return Math.floor(rnd() * 0x100000000);
+    case 6:
+    case 7:
+      if (depth > 2) return 1;
+      return Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd, depth + 1));
+    default: {
+      if (depth > 2) return {};
+      const keys = ['threadId', 'frameId', 'variablesReference', 'name', 'value', 'expression', 'context', 'memoryReference', 'offset', 'count', 'instructionCount', 'instructionOffset', 'breakpoints', 'filters', 'filterOptions', 'source', 'lines', 'dataId', 'accessType', 'start', 'granularity', 'data', 'asAddress', 'bytes', 'sourceReference', 'levels', 'arguments'];
+      const o: Record<string, unknown> = {};
+      for (let n = Math.floor(rnd() * 5); n > 0; n--) o[keys[Math.floor(rnd() * keys.length)]] = randomValue(rnd, depth + 1);
+      return o;
+    }
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('protocol robustness', () => {
+  it('answers malformed requests and unknown commands with errors and keeps serving', async () => {
+    dap = new RawDap();
+    dap.writeRaw('this is not json');
+    dap.writeRaw('{"type":"request","seq":1}');
+    const noCommand = await dap.waitFor((m) => m.type === 'response' && m.request_seq === 1);
+    expect(noCommand.success).toBe(false);
+    const unknown = await dap.request('frobnicate', {});
+    expect(unknown.success).toBe(false);
+    expect(unknown.message).toContain('unknown request "frobnicate"');
+    const badArgs = await dap.request('evaluate', [1, 2]);
+    expect(badArgs.success).toBe(false);
+    const numberCommand = await dap.request(42 as unknown as string, {});
+    expect(numberCommand.success).toBe(false);
+    expect((await dap.request('initialize', { adapterID: 'ringside', pathFormat: 'path' })).success).toBe(true);
+    expect(dap.exited).toBeNull();
+  });
+
+  it('refuses requests in the wrong state with a reason', async () => {
+    dap = new RawDap();
+    const before = await dap.request('stackTrace', { threadId: 1 });
+    expect(before.success).toBe(false);
+    expect(before.message).toContain('no guest is loaded');
+    await launchSpin(dap);
+    expect((await dap.request('pause', { threadId: 1 })).message).toContain('already stopped');
+    expect((await dap.request('launch', { program: SPIN })).message).toContain('already launched');
+    expect((await dap.request('exceptionInfo', { threadId: 1 })).success).toBe(false);
+    await dap.request('continue', { threadId: 1 });
+    const running = await dap.request('variables', { variablesReference: 1 });
+    expect(running.message).toContain('running');
+    expect((await dap.request('continue', { threadId: 1 })).success).toBe(false);
+    expect((await dap.request('pause', { threadId: 1 })).success).toBe(true);
+    await dap.waitFor((m) => m.event === 'stopped' && (m.body as { reason?: string }).reason === 'pause');
+    expect((await dap.request('variables', { variablesReference: 99999 })).message).toContain('not valid');
+  });
+
+  it('survives 10^4 random requests and still works afterwards', async () => {
+    dap = new RawDap();
+    await launchSpin(dap);
+    const rnd = mulberry32(6);
+    const commands = [
+      'threads', 'stackTrace', 'scopes', 'variables', 'setVariable', 'evaluate', 'source', 'continue', 'pause', 'next', 'stepIn', 'stepOut',
+      'setBreakpoints', 'setInstructionBreakpoints', 'setFunctionBreakpoints', 'setExceptionBreakpoints', 'exceptionInfo', 'dataBreakpointInfo',
+      'setDataBreakpoints', 'readMemory', 'writeMemory', 'disassemble', 'loadedSources', 'modules', 'launch', 'attach', 'initialize',
+      'configurationDone', 'ringside/segmentMap', 'ringside/serialInput', 'restart', 'completions', 'gotoTargets', '', 'no such command',
+    ];
+    const total = 10000;
+    let answered = 0;
+    let failures = 0;
+    for (let sent = 0; sent < total; ) {
+      const batch: number[] = [];
+      for (let k = 0; k < 100 && sent < total; k++, sent++) {
+        batch.push(dap.send(commands[Math.floor(rnd() * commands.length)], rnd() < 0.1 ? randomValue(rnd) : randomValue(rnd, 3) ?? {}));
+      }
+      for (const seq of batch) {
+        const r = await dap.response(seq, 20000);
+        answered++;
+        if (!r.success) failures++;
+      }
+    }
+    expect(answered).toBe(total);
+    expect(failures).toBeGreaterThan(total / 2);
+    expect(dap.exited).toBeNull();
+    expect(dap.stderr).not.toMatch(/uncaught|unhandled/);
+    // Bad arguments are answered as errors by the checks, not by a handler falling over.
+    expect(dap.stderr.split('\n').filter((l) => l.includes(' failed: ')).slice(0, 5)).toEqual([]);
+    // Still a working session: stop it if a random request left it running, then read its state.
+    const p = await dap.request('pause', { threadId: 1 });
+    if (p.success) await dap.waitFor((m) => m.event === 'stopped' && (m.body as { reason?: string }).reason === 'pause');
+    const st = await dap.request('stackTrace', { threadId: 1 });
+    const ended = dap.messages.some((m) => m.event === 'terminated');
+    if (!ended) {
+      expect(st.success).toBe(true);
+      const ev = await dap.request('evaluate', { expression: 'cs.selector', context: 'repl' });
+      expect(ev.success).toBe(true);
+    }
+    expect((await dap.request('threads')).success).toBe(true);
+  }, 120000);
+});
