@@ -198,9 +198,8 @@ export class Machine {
       this.runSlice(wake - cpu.icount);
       if (cpu.halted && !this.wakeOnInterrupt()) return 'halt';
     }
-    this.scheduler.sliceEnd = cpu.icount + 1;
+    // One instruction needs no preemption: timers it arms are due at the earliest after it, and fire below.
     cpu.step();
-    this.scheduler.sliceEnd = -Infinity;
     if (this.resetRequested) this.resetCpu();
     this.scheduler.fireDue(cpu.icount);
     if (cpu.shutdown) return 'triple-fault';
