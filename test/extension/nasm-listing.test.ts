@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nasmLinesForImage } from '../../extension/nasm-image-lines';
 import { linesFromNasmListing } from '../../extension/nasm-listing';
 
 const fixtures = join(__dirname, 'fixtures');
@@ -58,5 +59,16 @@ describe('linesFromNasmListing', () => {
 
   it('returns nothing for text that is not a listing', () => {
     expect(linesFromNasmListing('hello\nworld\n', '/s.asm', resolveInclude)).toEqual([]);
+  });
+});
+
+describe('nasmLinesForImage', () => {
+  it('finds the listing and source beside an image and resolves includes through include folders', async () => {
+    const rows = await nasmLinesForImage(join(fixtures, 'with-include.bin'));
+    expect(rows).toEqual(linesFromNasmListing(listing, source, resolveInclude));
+    expect(rows.some((r) => r.file === include)).toBe(true);
+  });
+  it('gives no rows for an image without a listing', async () => {
+    expect(await nasmLinesForImage(join(fixtures, 'gdt.bin'))).toEqual([]);
   });
 });
