@@ -175,6 +175,45 @@ describe('8254 PIT', () => {
     expect(rig.in(0x61) & 0x0f).toBe(0x00);
   });
 
+  it('suspends a mode 0 count on channel 2 while its gate is low and resumes where it stopped', () => {
+    const { rig } = setup();
+    rig.out(0x61, 0x01);
+    program(rig, 2, 0, 100);
+    rig.advanceTo(41 * TICK);
+    expect(latchedCount(rig, 2)).toBe(60);
+    rig.out(0x61, 0x00);
+    rig.advanceTo(500 * TICK);
+    expect(latchedCount(rig, 2)).toBe(60);
+    rig.out(0x61, 0x01); // resumes at the next clock
+    rig.advanceTo(511 * TICK);
+    expect(latchedCount(rig, 2)).toBe(50);
+    rig.advanceTo(560 * TICK);
+    expect(rig.in(0x61) & 0x20).toBe(0); // 1 left: OUT still low
+    rig.advanceTo(561 * TICK);
+    expect(rig.in(0x61) & 0x20).toBe(0x20);
+  });
+
+  it('starts modes 1 and 5 on a rising gate only (a one-shot low pulse, a one-tick strobe)', () => {
+    const { rig, pit } = setup();
+    program(rig, 2, 1, 30);
+    rig.advanceTo(100 * TICK);
+    expect(pit.output(2)).toBe(true); // armed, not triggered
+    rig.out(0x61, 0x01); // trigger at tick 100: loaded at 101
+    rig.advanceTo(101 * TICK);
+    expect(pit.output(2)).toBe(false);
+    rig.advanceTo(131 * TICK);
+    expect(pit.output(2)).toBe(true);
+    rig.out(0x61, 0x00);
+    program(rig, 2, 5, 10);
+    rig.out(0x61, 0x01); // trigger at tick 131
+    const outs: boolean[] = [];
+    for (let t = 140; t <= 144; t++) {
+      rig.advanceTo(t * TICK);
+      outs.push(pit.output(2));
+    }
+    expect(outs).toEqual([true, true, false, true, true]); // low at the count of 0 (tick 142)
+  });
+
   it('toggles the refresh bit of port 61h every 18 PIT ticks', () => {
     const { rig } = setup();
     const bits: number[] = [];
