@@ -63,6 +63,22 @@ export function describeDescriptorMarkdown(d: DecodedDescriptor, title: string, 
   return lines.join('\n');
 }
 
+const VECTOR_NAMES: Record<number, string> = {
+  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS',
+  11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM',
+};
+
+/** "GDT entry 2 (selector 0x0010)", "IDT entry 13 (vector 13, #GP)", or the kind of descriptor. */
+function slotTitle(doc: NasmDocument, slot: DescriptorSlot, d: DecodedDescriptor): string {
+  if (slot.index !== undefined) return `GDT entry ${slot.index} (selector ${hex(slot.index * 8, 4)})`;
+  const idt = doc.runs[slot.run].labels.filter((l) => /idt/i.test(l.symbol.name) && l.offset <= slot.offset).pop();
+  if (idt && (slot.offset - idt.offset) % 8 === 0) {
+    const vector = (slot.offset - idt.offset) / 8;
+    return `IDT entry ${vector} (vector ${vector}${VECTOR_NAMES[vector] ? `, ${VECTOR_NAMES[vector]}` : ''})`;
+  }
+  return d.gate ? 'Gate descriptor' : d.fields.s ? 'Segment descriptor' : 'System descriptor';
+}
+
 function tokenAt(statement: Statement, character: number): Token | undefined {
   return statement.tokens.find((t) => character >= t.start && character <= t.end && t.kind !== 'punctuation');
 }
@@ -111,8 +127,8 @@ export function hoverAt(doc: NasmDocument, line: number, character: number): Hov
   if (token.kind === 'number') {
     const slot = slotOfToken(doc, token);
     if (slot) {
-      const title = slot.index !== undefined ? `GDT entry ${slot.index} (selector ${hex(slot.index * 8, 4)})` : 'Segment descriptor';
-      return result(describeDescriptorMarkdown(decodeDescriptor(slot.low, slot.high), title, slot.index !== undefined ? slot.index * 8 : undefined));
+      const d = decodeDescriptor(slot.low, slot.high);
+      return result(describeDescriptorMarkdown(d, slotTitle(doc, slot, d), slot.index !== undefined ? slot.index * 8 : undefined));
     }
     if (token.value !== undefined && token.value <= 0xffffn && looksLikeSelectorUse(statement, token)) {
       return result(selectorMarkdown(doc, Number(token.value)));
@@ -124,8 +140,8 @@ export function hoverAt(doc: NasmDocument, line: number, character: number): Hov
     // A label on a descriptor: decode it.
     const labelled = descriptorSlots(doc).find((s) => s.labels.includes(token.text));
     if (labelled) {
-      const title = labelled.index !== undefined ? `\`${token.text}\`: GDT entry ${labelled.index} (selector ${hex(labelled.index * 8, 4)})` : `\`${token.text}\`: segment descriptor`;
-      return result(describeDescriptorMarkdown(decodeDescriptor(labelled.low, labelled.high), title, labelled.index !== undefined ? labelled.index * 8 : undefined));
+      const d = decodeDescriptor(labelled.low, labelled.high);
+      return result(describeDescriptorMarkdown(d, `\`${token.text}\`: ${slotTitle(doc, labelled, d)}`, labelled.index !== undefined ? labelled.index * 8 : undefined));
     }
     // A constant whose name or use says it is a selector.
     const symbol = findSymbol(doc, token.text, statement.scope);

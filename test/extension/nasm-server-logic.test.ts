@@ -200,6 +200,19 @@ describe('hover', () => {
   it('decodes a label that names a descriptor', () => {
     expect(hoverAt(doc, lineOf('gdt_stack:'), 2)!.markdown).toContain('`gdt_stack`: GDT entry 4 (selector 0x0020)');
   });
+  it('decodes IDT gates with their vector, and names descriptors outside a table by kind', () => {
+    const text = ['idt:', '  dq 0', '  times 12 dq 0', '  dd 0x00081234, 0x00008e00 ; #GP handler', 'hlt', 'other: dq 0x0000890012340067'].join('\n');
+    const idtDoc = parseNasm(text);
+    const gate = hoverAt(idtDoc, 3, 5)!.markdown;
+    expect(gate).toContain('**IDT entry 13 (vector 13, #GP)** `0x00008e0000081234`');
+    expect(gate).toContain('| type | 14 = 32-bit interrupt gate |');
+    expect(gate).toContain('| target selector | `0x0008` (index 1 in the GDT (byte offset 0x0008), TI=0, RPL=0) |');
+    expect(gate).toContain('| offset | `0x00001234` |');
+    expect(gate).not.toContain('If loaded');
+    expect(hoverAt(idtDoc, 5, 1)!.markdown).toContain('**`other`: System descriptor**');
+    expect(hoverAt(idtDoc, 5, 12)!.markdown).toContain('| type | 9 = 32-bit TSS (available) |');
+  });
+
   it('gives no hover on ordinary numbers and instructions', () => {
     expect(hoverAt(doc, lineOf('mov esp, 0x9000'), columnOf('0x9000'))).toBeUndefined();
     expect(hoverAt(doc, lineOf('    cli'), 5)).toBeUndefined();
