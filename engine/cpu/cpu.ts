@@ -38,6 +38,7 @@ import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
+import { consistencyListenersChanged } from './protect/consistency-events';
 import { translateLinear, type AccessKind, ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_SYSTEM } from './protect/paging';
 
 // General registers in SDM encoding order.
@@ -175,7 +176,10 @@ export class Cpu {
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
     mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
-    this.events.onChange = () => this.updateAttention();
+    this.events.onChange = () => {
+      this.updateAttention();
+      consistencyListenersChanged(this);
+    };
     this.reset();
   }
 

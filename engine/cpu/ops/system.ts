@@ -18,6 +18,7 @@ import type { Handler, Instr } from '../decode/instr';
 import { fault, R_GP_PRIVILEGED, R_NM_NO_FPU, rule, VEC_GP, VEC_NM, VEC_UD } from '../faults';
 import { VM, ZF } from '../flags';
 import { loadLdtr, loadTr } from '../protect/system-segment-load';
+import { tableRegistersChanged } from '../protect/consistency-events';
 import { queryAccessRights, querySegmentLimit, verifySegment } from '../protect/segment-query';
 
 const R_UD_REAL_V86 = rule('system.not-in-real-or-v86', 'the instruction is not recognized in real-address or virtual-8086 mode', 'SDM 2 LLDT/SLDT/LTR/STR/LAR/LSL/VERR/VERW/ARPL — Exceptions');
@@ -89,6 +90,7 @@ function lldt(cpu: Cpu, i: Instr): void {
   requireProtectedMode(cpu);
   requireCpl0(cpu);
   loadLdtr(cpu, cpu.readRm(i, 2));
+  tableRegistersChanged(cpu, 'lldt');
 }
 
 function ltr(cpu: Cpu, i: Instr): void {
@@ -131,12 +133,14 @@ function lgdt(cpu: Cpu, i: Instr): void {
   const t = readTableRegister(cpu, i);
   cpu.gdtrBase = t.base;
   cpu.gdtrLimit = t.limit;
+  tableRegistersChanged(cpu, 'lgdt');
 }
 
 function lidt(cpu: Cpu, i: Instr): void {
   const t = readTableRegister(cpu, i);
   cpu.idtrBase = t.base;
   cpu.idtrLimit = t.limit;
+  tableRegistersChanged(cpu, 'lidt');
 }
 
 // ---- selector queries ----

@@ -35,15 +35,23 @@ export interface ConsistencyReport {
   entry: Descriptor | null;
 }
 
-const FIELDS: readonly [string, number][] = [
-  ['type', AR_TYPE],
-  ['s', AR_S],
-  ['dpl', AR_DPL],
-  ['p', AR_P],
-  ['db', AR_DB],
-  ['g', AR_G],
-  ['avl', AR_AVL],
-];
+/**
+ * Access-rights fields compared, with their masks. Built on first use: this module loads inside the CPU modules'
+ * import cycle (cpu.ts → consistency-events.ts → here), when cpu.ts's constants are not yet initialised.
+ */
+let fields: readonly [string, number][] | null = null;
+function accessRightsFields(): readonly [string, number][] {
+  fields ??= [
+    ['type', AR_TYPE],
+    ['s', AR_S],
+    ['dpl', AR_DPL],
+    ['p', AR_P],
+    ['db', AR_DB],
+    ['g', AR_G],
+    ['avl', AR_AVL],
+  ];
+  return fields;
+}
 
 /** Compares two caches field by field, ignoring the accessed bit of code/data types (and TSS busy for TR). */
 export function cacheDifferences(seg: number, actual: CacheSnapshot, expected: CacheSnapshot): string[] {
@@ -55,7 +63,7 @@ export function cacheDifferences(seg: number, actual: CacheSnapshot, expected: C
   let ignore = 0;
   if ((expected.ar & AR_S) !== 0) ignore = SEG_ACCESSED;
   else if (seg === TR) ignore = TSS_BUSY_BIT;
-  for (const [name, mask] of FIELDS) {
+  for (const [name, mask] of accessRightsFields()) {
     const m = name === 'type' ? mask & ~ignore : mask;
     if ((actual.ar & m) !== (expected.ar & m)) differs.push(name);
   }

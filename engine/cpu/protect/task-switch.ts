@@ -33,6 +33,7 @@ import { descriptorAddress, fetchDescriptor, hex4, isNullSelector, markAccessed,
 import { checkEipInLimit } from './code-segment';
 import { loadSegmentV86 } from './segment-load';
 import { stackOffset } from './stack-frame';
+import { tableRegistersChanged } from './consistency-events';
 
 export const TASK_FROM_JMP = 0;
 export const TASK_FROM_CALL = 1;
@@ -237,6 +238,8 @@ export function taskSwitch(cpu: Cpu, selector: number, tss: Descriptor, source: 
     loadTaskSegments(cpu, next.sregs);
   }
   cpu.modeChanged();
+
+  tableRegistersChanged(cpu, 'task-switch');
 
   // An exception's error code goes on the new task's stack.
   if (errorCode >= 0) {

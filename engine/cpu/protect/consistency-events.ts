@@ -1,0 +1,198 @@
+// The `descriptor-write`, `cache-inconsistent` and `cache-consistent` events of a bare CPU (model.md §2, §5).
+//
+// Nothing here runs while no one listens: the CPU calls `consistencyListenersChanged` whenever its event listeners
+// change, and tracking is switched on only while a listener for one of these three events exists. Then:
+//   - the physical pages under the active GDT, LDT (when LDTR is not NULL) and IDT (in protected mode) are watched
+//     (PF_WATCH); a store into them is reported as
+//     `descriptor-write` for every 8-byte entry it touched, with the entry before and after;
+//   - after such a store, a segment load (`segment-load`), a mode change (`mode-change`) or a change of GDTR, IDTR or
+//     LDTR (`tableRegistersChanged`, called by LGDT, LIDT, LLDT and task switches), every segment register's
+//     consistency is computed again (consistency.ts) and a change is reported: `cache-inconsistent` with the
+//     differing fields when a register becomes inconsistent or its reasons change, `cache-consistent` when it
+//     becomes consistent again. The state found when tracking starts is the baseline and is not reported.
+// A monitor that owns the watched pages itself chains through the previous `onWatchedStore` handler, which is kept.
+
+import type { Cpu } from '../cpu';
+import { CR0_PE, CS, LDTR } from '../cpu';
+import { EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE } from '../../events';
+import { PAGE_SHIFT, PF_WATCH } from '../../machine/memory';
+import { checkConsistency } from './consistency';
+import { peekTranslate } from './peek';
+
+type TableName = 'GDT' | 'LDT' | 'IDT';
+
+interface WatchedPage {
+  table: TableName;
+  /** Linear address of the table's first byte and its limit. */
+  base: number;
+  limit: number;
+  /** Linear address that maps to the start of this physical page. */
+  linear: number;
+}
+
+class ConsistencyTracker {
+  /** Per register: the last reported state as "consistent" or the joined differing fields. */
+  private readonly state: string[] = [];
+  private readonly pages = new Map<number, WatchedPage[]>();
+  private tables = '';
+  private previousStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly cpu: Cpu) {}
+
+  start(): void {
+    const cpu = this.cpu;
+    this.previousStore = cpu.mem.onWatchedStore;
+    cpu.mem.onWatchedStore = (addr, size, oldValue, newValue) => this.onStore(addr, size, oldValue, newValue);
+    this.unsubscribe.push(cpu.events.on('segment-load', () => this.recheck('segment-load')));
+    this.unsubscribe.push(cpu.events.on('mode-change', () => this.recheck('mode-change')));
+    this.watchTables();
+    for (let reg = 0; reg < 8; reg++) this.state[reg] = this.describe(reg);
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.unwatch();
+    this.cpu.mem.onWatchedStore = this.previousStore;
+  }
+
+  /** GDTR, IDTR or LDTR may have changed. */
+  tablesChanged(cause: string): void {
+    this.watchTables();
+    this.recheck(cause);
+  }
+
+  private describe(reg: number): string {
+    const r = checkConsistency(this.cpu, reg);
+    return r.consistent ? 'consistent' : r.differs.join(',');
+  }
+
+  /** Recomputes every register's consistency and reports the changes. */
+  recheck(cause: string): void {
+    const cpu = this.cpu;
+    if (this.tableKey() !== this.tables) this.watchTables();
+    for (let reg = 0; reg < 8; reg++) {
+      const now = this.describe(reg);
+      if (now === this.state[reg]) continue;
+      this.state[reg] = now;
+      const consistent = now === 'consistent';
+      const id = consistent ? EV_CACHE_CONSISTENT : EV_CACHE_INCONSISTENT;
+      if (cpu.events.active[id]) {
+        cpu.events.emit(id, { reg, differs: consistent ? [] : now.split(','), cause, cs: cpu.segSel[CS], eip: cpu.instrStart });
+      }
+    }
+  }
+
+  private tableKey(): string {
+    const cpu = this.cpu;
+    return [cpu.gdtrBase, cpu.gdtrLimit, cpu.idtrBase, cpu.idtrLimit, cpu.segSel[LDTR], cpu.segValid[LDTR] ? cpu.segBase[LDTR] : -1, cpu.segLimit[LDTR], cpu.cr3, cpu.cr0 & CR0_PE, cpu.pagingOn].join(':');
+  }
+
+  private watchTables(): void {
+    const cpu = this.cpu;
+    this.unwatch();
+    this.tables = this.tableKey();
+    this.watch('GDT', cpu.gdtrBase >>> 0, cpu.gdtrLimit);
+    // In real mode IDTR describes the interrupt vector table, whose 4-byte entries are not descriptors.
+    if ((cpu.cr0 & CR0_PE) !== 0) this.watch('IDT', cpu.idtrBase >>> 0, cpu.idtrLimit);
+    // A NULL LDTR selector means no LDT, even with the usable cache reset leaves in LDTR.
+    if (cpu.segValid[LDTR] && (cpu.segSel[LDTR] & 0xfffc) !== 0) this.watch('LDT', cpu.segBase[LDTR] >>> 0, cpu.segLimit[LDTR]);
+  }
+
+  private watch(table: TableName, base: number, limit: number): void {
+    const mem = this.cpu.mem;
+    const first = base & ~0xfff;
+    for (let linear = first; linear <= base + limit; linear += 0x1000) {
+      const phys = peekTranslate(this.cpu, linear);
+      if (phys < 0 || phys >= mem.size) continue;
+      const page = phys >>> PAGE_SHIFT;
+      let list = this.pages.get(page);
+      if (list === undefined) {
+        list = [];
+        this.pages.set(page, list);
+        mem.setPageFlag(page, PF_WATCH, true);
+      }
+      list.push({ table, base, limit, linear: linear >>> 0 });
+    }
+  }
+
+  private unwatch(): void {
+    for (const page of this.pages.keys()) this.cpu.mem.setPageFlag(page, PF_WATCH, false);
+    this.pages.clear();
+  }
+
+  private onStore(addr: number, size: number, oldValue: number, newValue: number): void {
+    this.previousStore?.(addr, size, oldValue, newValue);
+    const list = this.pages.get(addr >>> PAGE_SHIFT);
+    if (list === undefined) return;
+    const cpu = this.cpu;
+    let touched = false;
+    for (const w of list) {
+      const linear = (w.linear + (addr & 0xfff)) >>> 0;
+      const first = linear - w.base;
+      const last = first + size - 1;
+      if (last < 0 || first > w.limit) continue;
+      touched = true;
+      if (!cpu.events.active[EV_DESCRIPTOR_WRITE]) continue;
+      for (let index = Math.max(0, first) >> 3; index <= Math.min(last, w.limit) >> 3; index++) {
+        const entry = (w.base + index * 8) >>> 0;
+        const after = this.readEntry(entry);
+        const before = after.slice();
+        // Put the bytes the store replaced back, to get the entry as it was.
+        for (let k = 0; k < size; k++) {
+          const at = linear + k - entry;
+          if (at < 0 || at > 7) continue;
+          const old = (oldValue >>> (8 * k)) & 0xff;
+          const word = at >> 2;
+          const shift = 8 * (at & 3);
+          before[word] = ((before[word] & ~(0xff << shift)) | (old << shift)) >>> 0;
+        }
+        cpu.events.emit(EV_DESCRIPTOR_WRITE, {
+          table: w.table,
+          index,
+          oldValue: [before[0], before[1]],
+          newValue: [after[0], after[1]],
+          cs: cpu.segSel[CS],
+          eip: cpu.instrStart,
+        });
+      }
+    }
+    void newValue;
+    if (touched) this.recheck('descriptor-write');
+  }
+
+  private readEntry(linear: number): number[] {
+    const out = [0, 0];
+    for (let w = 0; w < 2; w++) {
+      let v = 0;
+      for (let k = 3; k >= 0; k--) {
+        const phys = peekTranslate(this.cpu, linear + 4 * w + k);
+        v = v * 256 + (phys < 0 ? 0 : this.cpu.mem.peek(phys, 1));
+      }
+      out[w] = v >>> 0;
+    }
+    return out;
+  }
+}
+
+const trackers = new WeakMap<Cpu, ConsistencyTracker>();
+
+/** Called by the CPU whenever its event listeners change: starts or stops tracking. */
+export function consistencyListenersChanged(cpu: Cpu): void {
+  const a = cpu.events.active;
+  const wanted = a[EV_DESCRIPTOR_WRITE] !== 0 || a[EV_CACHE_INCONSISTENT] !== 0 || a[EV_CACHE_CONSISTENT] !== 0;
+  const tracker = trackers.get(cpu);
+  if (wanted && tracker === undefined) {
+    const t = new ConsistencyTracker(cpu);
+    trackers.set(cpu, t);
+    t.start();
+  } else if (!wanted && tracker !== undefined) {
+    trackers.delete(cpu);
+    tracker.stop();
+  }
+}
+
+/** LGDT, LIDT, LLDT and task switches call this: the watched tables follow GDTR, IDTR and LDTR. */
+export function tableRegistersChanged(cpu: Cpu, cause: string): void {
+  trackers.get(cpu)?.tablesChanged(cause);
+}

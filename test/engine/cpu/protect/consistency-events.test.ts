@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { DS, ES } from '../../../../engine/cpu/cpu';
+import { PF_WATCH } from '../../../../engine/machine/memory';
+import { loadSegment } from '../../../../engine/cpu/protect/segment-load';
+import { flat32, GDT_BASE, type TestMachine } from '../harness';
+import { gdtEntry } from './fault-helpers';
+
+function record(m: TestMachine): string[] {
+  const log: string[] = [];
+  m.cpu.events.on('descriptor-write', (e) => log.push(`write ${e.table}[${e.index}] ${e.oldValue[0].toString(16)}:${e.oldValue[1].toString(16)} -> ${e.newValue[0].toString(16)}:${e.newValue[1].toString(16)}`));
+  m.cpu.events.on('cache-inconsistent', (e) => log.push(`inconsistent ${e.reg} ${e.differs.join(',')} (${e.cause})`));
+  m.cpu.events.on('cache-consistent', (e) => log.push(`consistent ${e.reg} (${e.cause})`));
+  return log;
+}
+
+describe('descriptor-write and cache-(in)consistent events', () => {
+  it('costs nothing without listeners: no page is watched', () => {
+    const m = flat32([]);
+    expect(m.mem.pageFlags[GDT_BASE >>> 12] & PF_WATCH).toBe(0);
+    const off = m.cpu.events.on('cache-inconsistent', () => {});
+    expect(m.mem.pageFlags[GDT_BASE >>> 12] & PF_WATCH).toBe(PF_WATCH);
+    off();
+    expect(m.mem.pageFlags[GDT_BASE >>> 12] & PF_WATCH).toBe(0);
+  });
+
+  it('a guest store into the GDT is reported, ES becomes inconsistent, a reload makes it consistent', () => {
+    // mov word [GDT + 5*8 + 2], 0x2000 (base 15:0) ; mov ax, 0x28 ; mov es, ax ; hlt
+    const entry = GDT_BASE + 5 * 8;
+    const m = flat32([0x66, 0xc7, 0x05, ...le32(entry + 2), 0x00, 0x20, 0x66, 0xb8, 0x28, 0x00, 0x8e, 0xc0, 0xf4]);
+    const sel = gdtEntry(m, 5, 0x1000, 0xffff, 0x3);
+    loadSegment(m.cpu, ES, sel, 'mov');
+    m.cpu.idtrBase = 0x800;
+    m.cpu.idtrLimit = 0x7ff;
+    const log = record(m);
+    m.cpu.run(10);
+    expect(m.cpu.halted).toBe(true);
+    expect(log).toEqual([
+      'write GDT[5] 1000ffff:409300 -> 2000ffff:409300',
+      `inconsistent ${ES} base (descriptor-write)`,
+      `consistent ${ES} (segment-load)`,
+    ]);
+  });
+
+  it('a mode switch leaves stale caches: PE 1 → 0 reports DS and the others as inconsistent', () => {
+    // mov eax,cr0 ; and eax,~1 ; mov cr0,eax ; hlt
+    const m = flat32([0x0f, 0x20, 0xc0, 0x83, 0xe0, 0xfe, 0x0f, 0x22, 0xc0, 0xf4]);
+    const log = record(m);
+    m.cpu.run(10);
+    expect(log).toContain(`inconsistent ${DS} base (mode-change)`);
+    expect(log).toContain(`inconsistent ${ES} base (mode-change)`);
+  });
+
+  it('LGDT moves the watch to the new table', () => {
+    const m = flat32([0x0f, 0x01, 0x15, ...le32(0x3000), 0xc7, 0x05, ...le32(0x6000 + 0x10), 0, 0, 0, 0, 0xf4]);
+    m.mem.load(0x6000, m.mem.readBytes(GDT_BASE, 0x80));
+    m.mem.write16(0x3000, 0x7f);
+    m.mem.write32(0x3002, 0x6000);
+    const log = record(m);
+    m.cpu.run(10);
+    expect(m.mem.pageFlags[0x6000 >>> 12] & PF_WATCH).toBe(PF_WATCH);
+    expect(log[0]).toBe('write GDT[2] ffff:cf9300 -> 0:cf9300');
+  });
+});
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
