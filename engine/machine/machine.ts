@@ -23,6 +23,11 @@ export interface MachineOptions {
   onConsoleByte?: (byte: number) => void;
   /** The PC devices to attach (all by default), the COM1 sink and the RTC's start time (see pc-devices.ts). */
   devices?: PcDeviceOptions;
+  /**
+   * What a triple fault does: `stop` ends the run with reason `triple-fault` (default); `reset` resets the CPU as
+   * a PC chipset does on the shutdown cycle, and the guest goes on from the reset vector.
+   */
+  tripleFault?: 'stop' | 'reset';
 }
 
 export interface RunResult {
@@ -48,10 +53,11 @@ export class Machine {
   readonly devices: PcDevices;
   /** Instruction times skipped while the CPU was halted waiting for an interrupt (part of `instructions`). */
   idleInstructions = 0;
-  /** Machine resets done by the guest (8042 command FEh, port 92h bit 0). */
+  /** Machine resets done by the guest (8042 command FEh, port 92h bit 0, a triple fault with tripleFault: reset). */
   resets = 0;
   private userStop = false;
   private resetRequested = false;
+  private readonly resetOnTripleFault: boolean;
   /** Guest bytes from port 0xE9 when no onConsoleByte sink was given. */
   readonly consoleOutput: number[] = [];
   exitCode: number | null = null;
@@ -76,6 +82,7 @@ export class Machine {
       }),
     );
     this.portRecorder = new PortRecorder(this.io, options.portLog ?? []);
+    this.resetOnTripleFault = options.tripleFault === 'reset';
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
     this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
@@ -173,7 +180,10 @@ export class Machine {
         this.exitRequested = false;
         return done('exit');
       }
-      if (cpu.shutdown) return done('triple-fault');
+      if (cpu.shutdown) {
+        if (!this.resetOnTripleFault) return done('triple-fault');
+        this.resetRequested = true;
+      }
       if (cpu.hitBreakpoint) return done('breakpoint');
       if (this.resetRequested) this.resetCpu();
       if (this.userStop) {
@@ -200,6 +210,7 @@ export class Machine {
     }
     // One instruction needs no preemption: timers it arms are due at the earliest after it, and fire below.
     cpu.step();
+    if (cpu.shutdown && this.resetOnTripleFault) this.resetRequested = true;
     if (this.resetRequested) this.resetCpu();
     this.scheduler.fireDue(cpu.icount);
     if (cpu.shutdown) return 'triple-fault';
@@ -226,6 +237,11 @@ export class Machine {
   /** Bytes from the host to the guest's COM1 (the debug session's input or stdin), received at the line's rate. */
   serialInput(bytes: Iterable<number>): void {
     this.devices.serialInput(bytes);
+  }
+
+  /** Scan codes from the host keyboard (set 1, as the guest reads them through the 8042), each raising IRQ 1. */
+  keyboardInput(codes: Iterable<number>): void {
+    this.devices.keyboardController?.keyboardInput(codes);
   }
 
   /** A reset line pulsed by the guest: the CPU resets at the next instruction boundary. */

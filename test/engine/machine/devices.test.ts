@@ -7,12 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
 import { CS } from '../../../engine/cpu/cpu';
 import { screenText } from '../../../engine/devices/vga-text';
-import { INSTRUCTIONS_PER_PIT_TICK } from '../../../engine/machine/scheduler';
+import { INSTRUCTIONS_PER_PIT_TICK, INSTRUCTIONS_PER_SECOND } from '../../../engine/machine/scheduler';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TIMER = new Uint8Array(readFileSync(path.join(ROOT, 'examples', 'timer', 'timer.bin')));
 const TIMER_OUTPUT = readFileSync(path.join(ROOT, 'examples', 'timer', 'expected-output.txt'), 'latin1');
-const SERIAL_ECHO = new Uint8Array(readFileSync(path.join(ROOT, 'test', 'engine', 'devices', 'guests', 'serial-echo.bin')));
+const guest = (name: string) => new Uint8Array(readFileSync(path.join(ROOT, 'test', 'engine', 'devices', 'guests', name)));
+const SERIAL_ECHO = guest('serial-echo.bin');
+const RTC_PERIODIC = guest('rtc-periodic.bin');
 /** The timer example waits for 10 ticks of divisor 11932. */
 const TIMER_MIN_INSTRUCTIONS = 10 * 11932 * INSTRUCTIONS_PER_PIT_TICK;
 
@@ -105,6 +107,16 @@ describe('machine with PC devices', () => {
     expect(m.consoleText()).toBe('A\n');
   });
 
+  it('delivers the RTC periodic interrupt through the slave PIC and the cascade, in virtual seconds', () => {
+    const m = machineWith(RTC_PERIODIC);
+    const r = m.run(100_000_000);
+    expect(r.reason).toBe('exit');
+    expect(m.exitCode).toBe(0x03); // six 2 Hz interrupts: three seconds after 00:00:00
+    expect(r.instructions).toBeGreaterThanOrEqual(3 * INSTRUCTIONS_PER_SECOND);
+    expect(r.instructions).toBeLessThan(3 * INSTRUCTIONS_PER_SECOND + 1000);
+    expect(m.idleInstructions).toBeGreaterThan(3 * INSTRUCTIONS_PER_SECOND - 1000);
+  });
+
   it('ends HLT as halt when interrupts are enabled but no device can interrupt (nothing armed or all masked)', () => {
     // sti; hlt
     expect(machineWith([0xfb, 0xf4]).run(1000).reason).toBe('halt');
@@ -127,6 +139,31 @@ describe('machine with PC devices', () => {
       expect(m.cpu.eip).toBe(0xfff0);
       expect(m.mem.peek(0x7c00, 1)).toBe(0xb0);
     }
+  });
+
+  it('resets the CPU on a triple fault when asked to, and stops by default', () => {
+    // lidt [7C07h] (an IVT limit of 0); int 3 → #GP → #DF → triple fault
+    const code = [0x0f, 0x01, 0x1e, 0x07, 0x7c, 0xcd, 0x03, 0, 0, 0, 0, 0, 0];
+    const stop = machineWith(code);
+    expect(stop.run(100).reason).toBe('triple-fault');
+    expect(stop.resets).toBe(0);
+    const reset = machineWith(code, { tripleFault: 'reset' });
+    let triples = 0;
+    reset.cpu.events.on('triple-fault', () => triples++);
+    const r = reset.runSlice(2);
+    expect(r.reason).toBe(null);
+    expect(triples).toBe(1);
+    expect(reset.resets).toBe(1);
+    expect(reset.cpu.shutdown).toBe(false);
+    expect(reset.cpu.segSel[CS]).toBe(0xf000);
+    expect(reset.cpu.eip).toBe(0xfff0);
+  });
+
+  it('takes host key presses as scan codes on IRQ 1', () => {
+    const m = machineWith([0xf4]);
+    m.keyboardInput([0x1e]);
+    expect(m.io.in(0x64, 1) & 0x01).toBe(1);
+    expect(m.io.in(0x60, 1)).toBe(0x1e);
   });
 
   it('turns A20 off and on through the 8042 output port and port 92h', () => {
