@@ -1,10 +1,10 @@
-// Packages the extension with @vscode/vsce the way `npm run package` does and checks the .vsix (a zip) holds what
-// VS Code needs to run it, and nothing of the sources, tests or node_modules. Only the extension's and language
-// server's bundles are rebuilt here; the adapter bundle is built only when missing, so that other suites that are
-// running the adapter at the same time never see it half-written.
+// Packages the extension with @vscode/vsce as `npm run package` does and checks the .vsix (a zip) holds what VS
+// Code needs to run it, and nothing of the sources, tests or node_modules. The package is staged in a temporary
+// folder (package.json, .vscodeignore, the files they name, and fresh bundles), so that suites building dist/ at
+// the same time never hand vsce a half-written file.
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -46,20 +46,23 @@ function readZip(zip: Buffer): ZipEntry[] {
   return entries;
 }
 
-const bundle = (entry: string, out: string, external: string[] = []) =>
-  build({ entryPoints: [join(root, entry)], outfile: join(root, out), bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external, logLevel: 'error' });
-
 let entries: ZipEntry[];
 let names: string[];
 const adapterSourceExists = existsSync(join(root, 'debug-adapter/main.ts'));
+/** What the staged package copies from the repository as they are. */
+const STAGED = ['package.json', '.vscodeignore', 'bin', 'syntaxes', 'language-configuration.json', 'extension/icon.png', 'README.md', 'CHANGELOG.md', 'LICENSE'];
 
 beforeAll(async () => {
+  const stage = mkdtempSync(join(tmpdir(), 'ringside-stage-'));
+  for (const item of STAGED) if (existsSync(join(root, item))) cpSync(join(root, item), join(stage, item), { recursive: true });
+  const bundle = (entry: string, out: string, external: string[] = []) =>
+    build({ entryPoints: [join(root, entry)], outfile: join(stage, out), bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external, logLevel: 'error' });
   await bundle('extension/extension.ts', 'dist/extension.js', ['vscode']);
   await bundle('extension/server/server.ts', 'dist/server.js');
-  if (adapterSourceExists && !existsSync(join(root, 'dist/adapter.js'))) await bundle('debug-adapter/main.ts', 'dist/adapter.js');
-  const out = join(mkdtempSync(join(tmpdir(), 'ringside-vsix-')), 'ringside.vsix');
+  if (adapterSourceExists) await bundle('debug-adapter/main.ts', 'dist/adapter.js');
+  const out = join(stage, 'ringside.vsix');
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', out], { cwd: stage, encoding: 'utf8', timeout: 120_000 });
   expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
   entries = readZip(readFileSync(out));
   names = entries.map((e) => e.name);
@@ -85,7 +88,7 @@ describe('ringside.vsix', () => {
     }
   });
 
-  it.skipIf(!adapterSourceExists)('holds the debug adapter bundle that bin/ringside.js starts', () => {
+  it.skipIf(!adapterSourceExists)('holds the debug adapter bundle that bin/ringside.js starts, needing only Node', () => {
     expect(names).toContain('extension/dist/adapter.js');
   });
 
@@ -117,11 +120,11 @@ describe('ringside.vsix', () => {
 
   it('ships bundles that need nothing from node_modules at run time (packaged with --no-dependencies)', () => {
     const allowed = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'vscode']);
-    for (const name of ['extension/dist/extension.js', 'extension/dist/server.js']) {
+    for (const name of ['extension/dist/extension.js', 'extension/dist/server.js', ...(adapterSourceExists ? ['extension/dist/adapter.js'] : [])]) {
       const code = entries.find((e) => e.name === name)!.read().toString('utf8');
       const required = [...code.matchAll(/\brequire\("([^"./][^"]*)"\)/g)].map((m) => m[1]);
       expect(required.filter((r) => !allowed.has(r)), name).toEqual([]);
-      expect(required, `${name} requires node built-ins`).toContain(name.endsWith('extension.js') ? 'vscode' : 'path');
+      expect(required, `${name} requires node built-ins`).toContain(name.endsWith('extension.js') ? 'vscode' : name.endsWith('server.js') ? 'path' : required[0]);
     }
   });
 });
