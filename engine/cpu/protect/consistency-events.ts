@@ -93,10 +93,10 @@ class ConsistencyTracker {
     this.unwatch();
     this.tables = this.tableKey();
     this.watch('GDT', cpu.gdtrBase >>> 0, cpu.gdtrLimit);
-    // In real mode IDTR describes the interrupt vector table, whose 4-byte entries are not descriptors.
-    if ((cpu.cr0 & CR0_PE) !== 0) this.watch('IDT', cpu.idtrBase >>> 0, cpu.idtrLimit);
     // A NULL LDTR selector means no LDT, even with the usable cache reset leaves in LDTR.
     if (cpu.segValid[LDTR] && (cpu.segSel[LDTR] & 0xfffc) !== 0) this.watch('LDT', cpu.segBase[LDTR] >>> 0, cpu.segLimit[LDTR]);
+    // In real mode IDTR describes the interrupt vector table, whose 4-byte entries are not descriptors.
+    if ((cpu.cr0 & CR0_PE) !== 0) this.watch('IDT', cpu.idtrBase >>> 0, cpu.idtrLimit);
   }
 
   private watch(table: TableName, base: number, limit: number): void {
@@ -127,13 +127,17 @@ class ConsistencyTracker {
     if (list === undefined) return;
     const cpu = this.cpu;
     let touched = false;
+    let reportedTable = false;
     for (const w of list) {
       const linear = (w.linear + (addr & 0xfff)) >>> 0;
       const first = linear - w.base;
       const last = first + size - 1;
       if (last < 0 || first > w.limit) continue;
       touched = true;
-      if (!cpu.events.active[EV_DESCRIPTOR_WRITE]) continue;
+      // Where the IDT's limit also spans a GDT or LDT (the IDTR of reset covers the first 64 KiB), the store is
+      // reported once, for the segment descriptor table (pages list the GDT and LDT before the IDT).
+      if (!cpu.events.active[EV_DESCRIPTOR_WRITE] || (w.table === 'IDT' && reportedTable)) continue;
+      if (w.table !== 'IDT') reportedTable = true;
       for (let index = Math.max(0, first) >> 3; index <= Math.min(last, w.limit) >> 3; index++) {
         const entry = (w.base + index * 8) >>> 0;
         const after = this.readEntry(entry);

@@ -65,3 +65,14 @@ describe('descriptor-write and cache-(in)consistent events', () => {
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
+
+describe('overlapping tables', () => {
+  it('a store covered by both the GDT and the IDT limit is reported once, for the GDT', () => {
+    const m = flat32([0x66, 0xc7, 0x05, 0x2a, 0x05, 0x00, 0x00, 0x00, 0x20, 0xf4]); // mov word [0x52a], 0x2000
+    m.cpu.idtrBase = 0;
+    m.cpu.idtrLimit = 0xffff;
+    const log = record(m);
+    m.cpu.run(10);
+    expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[5] 0:0 -> 20000000:0']);
+  });
+});
