@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 const MODULES = [
   'code-segment',
   'consistency',
+  'consistency-events',
   'descriptor',
   'descriptor-table',
   'far-call',
@@ -31,6 +32,12 @@ describe('protect modules load in any order', () => {
       vi.resetModules();
       const mod = await import(`../../../../engine/cpu/protect/${name}.ts`);
       expect(Object.keys(mod).length).toBeGreaterThan(0);
+      // Constants read while the cycle was loading would be undefined here: check values that depend on them.
+      const { cacheDifferences } = await import('../../../../engine/cpu/protect/consistency');
+      const a = { base: 0, limit: 0xffff, ar: 0x93, valid: true };
+      expect(cacheDifferences(3, a, { ...a, ar: 0xf3 })).toEqual(['dpl']);
+      const { FAR_JMP_RULES } = await import('../../../../engine/cpu/protect/far-jmp');
+      expect(FAR_JMP_RULES.dpl.id).toBe('far-jmp.nonconforming.dpl');
     });
   }
   it('inspect and the system ops load first', async () => {
