@@ -29,6 +29,7 @@ import {
   signBit,
   sizeMask,
   TF,
+  RF,
   VM,
   ZF,
   AF,
@@ -39,7 +40,18 @@ import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
-import { translateLinear, type AccessKind, ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, ACCESS_SYSTEM } from './protect/paging';
+import {
+  translateLinear,
+  type AccessKind,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ACCESS_FETCH,
+  ACCESS_SYSTEM,
+  ACCESS_SIZE2,
+  ACCESS_SIZE4,
+} from './protect/paging';
+import { Tlb, flushTlbAll, pagingControlChanged } from './protect/tlb';
+import { beforeInstruction, debugRegistersChanged, deliverDebugTraps } from './debug-registers';
 
 // General registers in SDM encoding order.
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -139,6 +151,14 @@ export class Cpu {
   stack32 = false;
   pagingOn = false;
   a20Mask = 0xffffffff;
+  /** Linear addresses go through translateLinear: paging is on or a data breakpoint is armed. */
+  checkLinear = false;
+  /** DR7 arms a data breakpoint (debug-registers.ts): data accesses are compared with DR0–DR3. */
+  dataBreakpoints = false;
+  /** DR6 bits of #DB traps raised by the current instruction (data breakpoints, TF); taken at the next boundary. */
+  pendingDebugTraps = 0;
+  /** Cached translations (protect/tlb.ts). */
+  readonly tlb = new Tlb();
 
   // ---- run state ----
   halted = false;
@@ -255,7 +275,9 @@ export class Cpu {
     this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
     this.codeEpoch++;
     for (let s = 0; s < 6; s++) this.updateWindow(s);
-    this.updateAttention();
+    // Control registers may have changed without their own flush (task switch, restore, debugger edits).
+    pagingControlChanged(this);
+    debugRegistersChanged(this); // sets checkLinear, updates attention
   }
 
   /** Emits `mode-change` when the mode differs from `before` (callers pass the mode read before their change). */
@@ -374,8 +396,8 @@ export class Cpu {
   // =====================================================================================================
 
   translate(linear: number, access: AccessKind): number {
-    if (!this.pagingOn) return (linear & this.a20Mask) >>> 0;
-    return (translateLinear(this, linear >>> 0, access) & this.a20Mask) >>> 0;
+    if (!this.checkLinear) return (linear & this.a20Mask) >>> 0;
+    return (translateLinear(this, linear, access) & this.a20Mask) >>> 0;
   }
 
   // =====================================================================================================
@@ -391,14 +413,14 @@ export class Cpu {
     if (off < this.readLo[seg] || off + 1 > this.readHi[seg]) this.accessFault(seg, off, 2, false);
     const lin = (this.segBase[seg] + off) | 0;
     if ((lin & 0xfff) === 0xfff) return this.readLinear8Access(lin, ACCESS_READ) | (this.readLinear8Access(lin + 1, ACCESS_READ) << 8);
-    return this.mem.read16(this.translate(lin, ACCESS_READ));
+    return this.mem.read16(this.translate(lin, ACCESS_READ | ACCESS_SIZE2));
   }
 
   read32(seg: number, off: number): number {
     if (off < this.readLo[seg] || off + 3 > this.readHi[seg]) this.accessFault(seg, off, 4, false);
     const lin = (this.segBase[seg] + off) | 0;
     if ((lin & 0xfff) > 0xffc) return this.readLinearSplit(lin, 4, ACCESS_READ);
-    return this.mem.read32(this.translate(lin, ACCESS_READ));
+    return this.mem.read32(this.translate(lin, ACCESS_READ | ACCESS_SIZE4));
   }
 
   write8(seg: number, off: number, v: number): void {
@@ -410,14 +432,14 @@ export class Cpu {
     if (off < this.writeLo[seg] || off + 1 > this.writeHi[seg]) this.accessFault(seg, off, 2, true);
     const lin = (this.segBase[seg] + off) | 0;
     if ((lin & 0xfff) === 0xfff) return this.writeLinearSplit(lin, 2, v);
-    this.mem.write16(this.translate(lin, ACCESS_WRITE), v);
+    this.mem.write16(this.translate(lin, ACCESS_WRITE | ACCESS_SIZE2), v);
   }
 
   write32(seg: number, off: number, v: number): void {
     if (off < this.writeLo[seg] || off + 3 > this.writeHi[seg]) this.accessFault(seg, off, 4, true);
     const lin = (this.segBase[seg] + off) | 0;
     if ((lin & 0xfff) > 0xffc) return this.writeLinearSplit(lin, 4, v);
-    this.mem.write32(this.translate(lin, ACCESS_WRITE), v);
+    this.mem.write32(this.translate(lin, ACCESS_WRITE | ACCESS_SIZE4), v);
   }
 
   readMem(seg: number, off: number, size: number): number {
@@ -738,6 +760,8 @@ export class Cpu {
   }
 
   flushDecodeCache(): void {
+    // Used where the whole CPU state is replaced (reset, snapshot restore): cached translations go too.
+    flushTlbAll(this);
     this.codeEpoch++;
     for (let p = 0; p < this.cache16.length; p++) {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
@@ -759,7 +783,8 @@ export class Cpu {
       this.interruptShadow ||
       this.nmiPending ||
       (this.intrLine && (this.flags & IF) !== 0) ||
-      (this.flags & TF) !== 0 ||
+      (this.flags & (TF | RF)) !== 0 ||
+      this.pendingDebugTraps !== 0 ||
       this.breakpoints.size > 0 ||
       (this.dr[7] & 0xff) !== 0;
   }
@@ -818,6 +843,10 @@ export class Cpu {
         done++;
         this.icount++;
         this.eip = this.instrStart;
+        // A faulting instruction raises no traps, and a fault handler gets RF = 1 in its EFLAGS image so the
+        // restarted instruction skips its instruction breakpoint (SDM 3A §17.3.1.1).
+        this.pendingDebugTraps = 0;
+        this.flags |= RF;
         deliverFault(this, e);
       }
     }
@@ -856,9 +885,11 @@ export class Cpu {
     }
     this.skipBreakpointOnce = false;
     if (this.interruptShadow) {
-      // This instruction runs with interrupts inhibited; the shadow ends after it (cleared on the next visit).
+      // This instruction runs with interrupts and debug traps inhibited; the shadow ends after it (cleared on the
+      // next visit). Traps of the instruction that set the shadow wait until after this one (SDM 3A §6.8.3).
       this.interruptShadow = false;
       this.shadowActive = true;
+      this.guestDebug();
       this.updateAttention();
       this.attention = true;
       return false;
@@ -867,6 +898,8 @@ export class Cpu {
       this.shadowActive = false;
       this.updateAttention();
     }
+    // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
+    if (this.pendingDebugTraps !== 0) deliverDebugTraps(this);
     if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
       try {
         deliverExternalInterrupt(this);
@@ -875,9 +908,21 @@ export class Cpu {
         deliverFault(this, e);
       }
     }
+    this.guestDebug();
     return false;
   }
   private shadowActive = false;
+
+  /**
+   * The guest's instruction breakpoints, RF and single-step before the instruction at CS:EIP (debug-registers.ts).
+   * A #DB fault moves EIP to its handler, whose first instruction is checked in turn; the CPU would repeat that
+   * without end for a handler that starts on a breakpoint, so the repetition is bounded to keep run() finite.
+   */
+  private guestDebug(): void {
+    for (let k = 0; k < 8 && ((this.flags & (TF | RF)) | (this.dr[7] & 0xff)) !== 0; k++) {
+      if (!beforeInstruction(this) || this.halted) return;
+    }
+  }
 }
 
 // Bind handler names in the table to the handler registry once, when the module loads.

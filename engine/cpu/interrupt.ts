@@ -113,6 +113,9 @@ export function deliverExternalInterrupt(cpu: Cpu): void {
  * `errorCode` is -1 when none is pushed.
  */
 export function deliverInterrupt(cpu: Cpu, vector: number, errorCode: number, source: InterruptSource): void {
+  // The handler starts without the interrupted instruction's debug traps: INT n with TF = 1 is not followed by a
+  // single-step trap in its handler (TF is clear there; the trap comes after the instruction IRET returns to).
+  cpu.pendingDebugTraps = 0;
   if ((cpu.cr0 & 1) !== 0) {
     deliverProtected(cpu, vector, errorCode, source);
     return;

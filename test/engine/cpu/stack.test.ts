@@ -213,7 +213,7 @@ describe.skipIf(!HAS_NASM)('PUSHF and POPF', () => {
       push word 0xffff
       popf
       pushf
-      pop bx`);
+      pop bx`, (mm) => mm.mem.load(VECTOR_STUBS + 1, Uint8Array.of(0xcf))); // both images set TF: #DB returns (IRET)
     m.cpu.run(100);
     const eax = m.cpu.regs[EAX] >>> 0;
     expect(eax & (VM | RF)).toBe(0);
