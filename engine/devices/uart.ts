@@ -291,7 +291,9 @@ export class Uart16550 implements PortDevice {
       case REG_DATA:
         if (this.lcr & LCR_DLAB) this.setDivisor((this.divisor & 0xff00) | value);
         else {
+          // Writing THR clears the THRE interrupt; the character leaves at once and THRE comes back: a new edge.
           this.threPending = false;
+          this.updateIrq();
           this.transmit(value);
         }
         break;

@@ -93,6 +93,13 @@ describe('16550A UART', () => {
     expect(rig.in(IIR)).toBe(0x01);
     rig.out(THR, 0x21);
     expect(rig.in(IIR)).toBe(0x02);
+    // A handler that writes THR without reading IIR first still sees a new edge for the next byte.
+    expect(rig.levels.get(4)).toBe(false);
+    rig.out(IER, 0x00);
+    rig.out(IER, 0x02);
+    const before = rig.rises(4).length;
+    rig.out(THR, 0x22);
+    expect(rig.rises(4).length).toBe(before + 1);
   });
 
   it('uses the FIFO trigger level for RDA and the character timeout below it', () => {
