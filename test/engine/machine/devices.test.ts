@@ -190,6 +190,24 @@ describe('machine with PC devices', () => {
     expect(m.io.in(0x71, 1)).toBe(0x80); // 640 KiB base memory, low byte
   });
 
+  it('wires the disk to IRQ 14 on the slave PIC, and a second boot image replaces the disk', () => {
+    const disk = new Uint8Array(readFileSync(path.join(ROOT, 'test', 'fixtures', 'boot', 'bios-services.bin')));
+    const m = new Machine();
+    m.load(disk);
+    m.io.out(0x1f6, 0xa0, 1);
+    m.io.out(0x1f7, 0xec, 1); // IDENTIFY DEVICE raises INTRQ
+    m.io.out(0xa0, 0x0a, 1);
+    expect(m.io.in(0xa0, 1) & 0x40).toBe(0x40); // slave IRR bit 6 = IRQ 14
+    m.io.in(0x1f7, 1); // reading status drops INTRQ
+    expect(m.io.in(0xa0, 1) & 0x40).toBe(0);
+    const first = m.devices.disk;
+    const bigger = new Uint8Array(disk.length + 512 * 100);
+    bigger.set(disk);
+    m.load(bigger);
+    expect(m.devices.disk).not.toBe(first);
+    expect(m.devices.disk!.totalSectors).toBe(bigger.length / 512);
+  });
+
   it('leaves out devices on request: their ports float', () => {
     const m = machineWith([0xf4], { devices: { pic: false, pit: false, uart: false, cmos: false } });
     expect(m.io.in(0x21, 1)).toBe(0xff);
