@@ -59,8 +59,9 @@ export class RingsideConfigurationProvider implements vscode.DebugConfigurationP
       const format = IMAGE_EXTENSIONS[ext];
       return { type: 'ringside', request: 'launch', name: `Ringside: ${path.basename(file)}`, program: file, ...(format ? { format } : {}), stopOnEntry: true };
     }
+    const includeNote = ext === '.inc' ? `${path.basename(file!)} is an include file, assembled as part of another source; ` : '';
     void vscode.window.showErrorMessage(
-      'Ringside: open a guest image (.bin, .img, .elf, .rom) or a NASM source (.asm, .nasm) and press F5 again, or add a "ringside" configuration to launch.json.',
+      `Ringside: ${includeNote}open a guest image (.bin, .img, .elf, .rom) or a NASM source (.asm, .nasm) and press F5 again, or add a "ringside" configuration to launch.json.`,
     );
     return undefined;
   }

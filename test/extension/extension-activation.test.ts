@@ -102,6 +102,9 @@ describe('configuration provider', () => {
     recorded.activeEditorPath = join(work, 'notes.txt');
     expect(await provider.resolveDebugConfiguration(folder(), {})).toBeUndefined();
     expect(recorded.errors[0]).toMatch(/open a guest image \(\.bin, \.img, \.elf, \.rom\) or a NASM source/);
+    recorded.activeEditorPath = join(work, 'defs.inc');
+    expect(await provider.resolveDebugConfiguration(folder(), {})).toBeUndefined();
+    expect(recorded.errors[1]).toMatch(/^Ringside: defs\.inc is an include file, assembled as part of another source; open a guest image/);
   });
 
   it('refuses an ill-typed configuration with a message instead of starting', async () => {
