@@ -97,8 +97,8 @@ function sizeOf(letter: string, os32: boolean): number {
 }
 
 /** The ModRM memory operand as NASM writes it, without the size keyword. */
-function memoryOperand(c: Cursor, mod: number, rm: number, p: Prefixes): string {
-  const seg = p.seg >= 0 ? `${SREG[p.seg]}:` : '';
+function memoryOperand(c: Cursor, mod: number, rm: number, p: Prefixes, showSegment: boolean): string {
+  const seg = p.seg >= 0 && showSegment ? `${SREG[p.seg]}:` : '';
   const parts: string[] = [];
   let disp = 0;
   let dispBits = 0;
@@ -136,6 +136,20 @@ function memoryOperand(c: Cursor, mod: number, rm: number, p: Prefixes): string 
   return `[${seg}${text}]`;
 }
 
+/** Operand forms that take a ModRM byte: E, G, M, R, C, D with their size letters. */
+const MODRM_FORM = /^[EGMRCD][a-z]*$/;
+
+/** Instructions with an implicit DS source, the only memory a segment override changes for them: MOVS CMPS LODS
+ * OUTS (DS:(E)SI) and XLAT (DS:(E)BX). */
+const DS_SI_STRING_OPS = new Set([0xa4, 0xa5, 0xa6, 0xa7, 0xac, 0xad, 0x6e, 0x6f, 0xd7]);
+
+/** Instructions whose 16-bit register operand is shown at the operand size, as NASM writes them: MOV r/m, Sreg and
+ * MOV Sreg, r/m (the upper half is zero-filled or ignored), SLDT, STR, SMSW, and the selector source of LAR/LSL. */
+const SELECTOR_REGISTER_MNEMONICS = new Set(['sldt', 'str', 'smsw', 'lar', 'lsl']);
+const SELECTOR_REGISTER_OPS = new Set([0x8c, 0x8e]);
+
+const SIZE_SUFFIXED_OPS = new Set([0x60, 0x61, 0x9c, 0x9d, 0xcf, 0xc2, 0xc3, 0xca, 0xcb]);
+
 const RETURN_OPS = new Set([0xc2, 0xc3, 0xca, 0xcb, 0xcf]);
 const INTERRUPT_OPS = new Set([0xcc, 0xcd, 0xce, 0xf1]);
 
@@ -148,7 +162,7 @@ function flowOf(row: OpRow): FlowKind {
 }
 
 /** Mnemonics whose name carries the operand size instead of an operand (string ops, PUSHA, CBW …). */
-function sizedMnemonic(row: OpRow, p: Prefixes): string {
+function sizedMnemonic(row: OpRow, p: Prefixes, d32: boolean): string {
   const m = row.mnemonic;
   const o32 = p.os32;
   switch (row.form === 'v' ? m : row.op) {
@@ -161,23 +175,18 @@ function sizedMnemonic(row: OpRow, p: Prefixes): string {
     case 'outs':
       return m + (o32 ? 'd' : 'w');
   }
+  // PUSHA POPA PUSHF POPF IRET and the returns keep their plain name at the code's own size and take w/d when an
+  // operand-size prefix changes it (NASM's pushaw/pushad, iretd, retd, retfw …).
+  if (SIZE_SUFFIXED_OPS.has(row.op)) return p.os32 === d32 ? m : m + (o32 ? 'd' : 'w');
   switch (row.op) {
-    case 0x60:
-      return o32 ? 'pushad' : 'pusha';
-    case 0x61:
-      return o32 ? 'popad' : 'popa';
-    case 0x9c:
-      return o32 ? 'pushfd' : 'pushf';
-    case 0x9d:
-      return o32 ? 'popfd' : 'popf';
-    case 0xcf:
-      return o32 ? 'iretd' : 'iret';
     case 0x98:
       return o32 ? 'cwde' : 'cbw';
     case 0x99:
       return o32 ? 'cdq' : 'cwd';
     case 0xe3:
       return p.as32 ? 'jecxz' : 'jcxz';
+    case 0xd7:
+      return 'xlatb';
   }
   return m;
 }
@@ -223,7 +232,7 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
   const row = lookupRow(opcode, peeked < 0 ? 0 : (peeked >> 3) & 7);
   if (!row || (row.reg >= 0 && peeked < 0)) throw new BadEncoding();
   const operands = row.form.split(',').filter((s) => s.length > 0);
-  const needsModrm = row.reg >= 0 || operands.some((o) => /^[EGMSRCD]/.test(o));
+  const needsModrm = row.reg >= 0 || operands.some((o) => MODRM_FORM.test(o) || o === 'S');
   let mod = 3;
   let reg = 0;
   let rm = 0;
@@ -239,7 +248,8 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
   let target: number | undefined;
   const rendered: string[] = [];
   for (const o of operands) {
-    const kind = o[0];
+    // Fixed operands (AL, DX, CL, ES, CS …) share first letters with operand kinds; only `Kind+lowercase` is a kind.
+    const kind = /^[EGMRCDZIJO][a-z]*$/.test(o) || o === 'S' ? o[0] : 'fixed';
     const letter = o.slice(1);
     let text: string;
     switch (kind) {
@@ -249,10 +259,13 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
         const rmIsReg = mod === 3;
         if (rmIsReg && kind === 'M') throw new BadEncoding();
         if (rmIsReg) {
-          text = regName(size || (p.os32 ? 4 : 2), rm);
+          // MOV r, Sreg / SLDT / STR / SMSW to a register take the operand size (the upper half zero-filled).
+          const wide = size === 2 && (SELECTOR_REGISTER_OPS.has(row.op) || SELECTOR_REGISTER_MNEMONICS.has(row.mnemonic)) ? (p.os32 ? 4 : 2) : size;
+          text = regName(wide || (p.os32 ? 4 : 2), rm);
           registerSizes.push(size);
         } else {
-          text = memoryOperand(c, mod, rm, p);
+          // LEA computes an offset only: a segment override has no effect on it.
+          text = memoryOperand(c, mod, rm, p, row.op !== 0x8d);
           memoryIndex = rendered.length;
           memorySize = kind === 'E' ? size : 0;
         }
@@ -265,7 +278,8 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
         break;
       }
       case 'S':
-        if (reg > 5) throw new BadEncoding();
+        // Six segment registers; and MOV cannot load CS (#UD, SDM 2 MOV).
+        if (reg > 5 || (row.op === 0x8e && reg === 1)) throw new BadEncoding();
         text = SREG[reg];
         registerSizes.push(2);
         break;
@@ -274,6 +288,8 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
         registerSizes.push(4);
         break;
       case 'C':
+        // CR1 and CR5–CR7 are reserved: MOV to or from them raises #UD (SDM 2 MOV—Move to/from Control Registers).
+        if (reg === 1 || reg > 4) throw new BadEncoding();
         text = `cr${reg}`;
         break;
       case 'D':
@@ -299,7 +315,8 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
       case 'J': {
         const rel = letter === 'b' ? (c.next() << 24) >> 24 : p.os32 ? c.u32() | 0 : (c.u16() << 16) >> 16;
         const next = offset + c.len;
-        target = (p.os32 ? (next + rel) >>> 0 : (next + rel) & 0xffff) & ipMask;
+        // The operand size, not the code size, decides the wrap (SDM Jcc/JMP: EIP ← tempEIP AND 0000FFFFH if 16).
+        target = p.os32 ? (next + rel) >>> 0 : (next + rel) & 0xffff;
         text = hex(target);
         break;
       }
@@ -340,10 +357,15 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
   if (memoryIndex >= 0 && memorySize > 0 && (registerSizes.length === 0 || registerSizes.some((s) => s !== memorySize))) {
     rendered[memoryIndex] = `${SIZE_NAME[memorySize]} ${rendered[memoryIndex]}`;
   }
-  const mnemonic = sizedMnemonic(row, p);
+  // LOCK is allowed only on the lockable rows with a memory destination (the decoder raises #UD otherwise).
+  if (p.lock && (!row.lockable || memoryIndex < 0)) throw new BadEncoding();
+  const mnemonic = sizedMnemonic(row, p, d32);
   const prefix = (p.lock ? 'lock ' : '') + (p.rep === 1 ? (/^(cmps|scas)/.test(mnemonic) ? 'repe ' : 'rep ') : p.rep === 2 ? 'repne ' : '');
-  // A segment override on an instruction without a memory operand (string ops use DS:SI) is shown as a prefix.
-  const segPrefix = p.seg >= 0 && memoryIndex < 0 ? `${SREG[p.seg]} ` : '';
+  // A segment override matters without a ModRM memory operand only for string instructions (their DS:(E)SI
+  // source); elsewhere it does nothing and, as NASM would, is not shown.
+  const segPrefix = p.seg >= 0 && memoryIndex < 0 && DS_SI_STRING_OPS.has(row.op) ? `${SREG[p.seg]} ` : '';
+  // LOOPcc counts in CX or ECX by address size; NASM names the counter when an override changes it.
+  if (row.op >= 0xe0 && row.op <= 0xe2 && p.as32 !== d32) rendered.push(p.as32 ? 'ecx' : 'cx');
   const operandText = rendered.join(', ');
   const text = `${segPrefix}${prefix}${mnemonic}${operandText ? ' ' + operandText : ''}`;
   return { offset, length: c.len, bytes: c.bytes, mnemonic, operands: operandText, text, kind: flowOf(row), target, valid: true };

@@ -33,5 +33,11 @@ export function normalise(text: string): string {
     .replace(/\[\s*/g, '[')
     // iced writes numbers below 10 in decimal: compare every number by value
     .replace(/\b0x([0-9a-f]+)\b/g, (_, h: string) => String(parseInt(h, 16)))
-    .trim();
+    .trim()
+    // iced writes `imul r, r, imm` with the same register twice as NASM's two-operand shorthand
+    .replace(/^imul (\w+), (\d+)$/, 'imul $1, $1, $2')
+    // 66 90 is still NOP (iced spells out the exchange)
+    .replace(/^xchg (e?ax), \1$/, 'nop')
+    // XCHG is symmetric; iced puts the register first whatever the encoding
+    .replace(/^((?:lock )?xchg) (.+), (.+)$/, (_, m: string, a: string, b: string) => `${m} ${[a, b].sort().join(", ")}`);
 }
