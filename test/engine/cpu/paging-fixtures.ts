@@ -1,0 +1,82 @@
+// Fixtures for the paging, debug-register and single-step tests: a flat 32-bit guest assembled with an IDT whose
+// gates the test names, identity-mapped page tables the test then edits, and readers for the guest's results.
+
+import { CR0_PG } from '../../../engine/cpu/cpu';
+import { flat32, type TestMachine } from './harness';
+import { assemble } from './move-fixtures';
+
+export const CODE = 0x10000;
+/** Page directory and the page table for 0–4 MiB (identity, P | R/W | U/S). */
+export const PAGE_DIRECTORY = 0x200000;
+export const PAGE_TABLE_0 = 0x201000;
+/** A spare page table the tests may point directory entries at. */
+export const PAGE_TABLE_1 = 0x202000;
+/** Free RAM for guest data (identity-mapped). */
+export const DATA = 0x30000;
+
+export const P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80, G = 0x100;
+
+/**
+ * Assembles a 32-bit guest at CODE: an IDT for vectors 0–31 whose gate v points at label `handlers[v]` (others at
+ * `unexpected`, which halts with EAX = 0xDEAD), loaded before `body` runs. The body ends in HLT.
+ */
+export function guest(body: string, handlers: Record<number, string> = {}, memBytes = 4 << 20): TestMachine {
+  const gates: string[] = [];
+  for (let v = 0; v < 32; v++) {
+    const target = handlers[v] ?? 'unexpected';
+    gates.push(
+      `dw (${target} - $$ + ${CODE}) & 0xffff, 0x08\ndb 0, 0x8e\ndw (${target} - $$ + ${CODE}) >> 16`,
+    );
+  }
+  const source = `
+        jmp near start
+        align 8
+idt:
+${gates.join('\n')}
+idt_end:
+idtr:   dw idt_end - idt - 1
+        dd idt - $$ + ${CODE}
+unexpected:
+        mov eax, 0xdead
+        hlt
+start:
+        lidt [idtr]
+${body}
+        hlt`;
+  return flat32(assemble(source, 32, CODE), CODE, memBytes);
+}
+
+/** Builds identity page tables for 0–4 MiB (every PTE P | R/W | U/S) and turns paging on (CR3, CR0.PG). */
+export function enablePaging(m: TestMachine, pdeFlags = P | RW | US, pteFlags = P | RW | US): void {
+  const { mem, cpu } = m;
+  for (let k = 0; k < 1024; k++) {
+    mem.i32[(PAGE_DIRECTORY >>> 2) + k] = 0;
+    mem.i32[(PAGE_TABLE_0 >>> 2) + k] = (k << 12) | pteFlags;
+  }
+  mem.i32[PAGE_DIRECTORY >>> 2] = PAGE_TABLE_0 | pdeFlags;
+  cpu.cr3 = PAGE_DIRECTORY;
+  cpu.cr0 |= CR0_PG;
+  cpu.modeChanged();
+}
+
+/** The page-table entry of `linear` in PAGE_TABLE_0 (linear < 4 MiB). */
+export function pte(m: TestMachine, linear: number): number {
+  return m.mem.i32[(PAGE_TABLE_0 >>> 2) + (linear >>> 12)] >>> 0;
+}
+
+export function setPte(m: TestMachine, linear: number, value: number): void {
+  m.mem.i32[(PAGE_TABLE_0 >>> 2) + (linear >>> 12)] = value;
+}
+
+export function pde(m: TestMachine, linear: number): number {
+  return m.mem.i32[(PAGE_DIRECTORY >>> 2) + (linear >>> 22)] >>> 0;
+}
+
+export function setPde(m: TestMachine, linear: number, value: number): void {
+  m.mem.i32[(PAGE_DIRECTORY >>> 2) + (linear >>> 22)] = value;
+}
+
+/** A dword of guest memory (physical). */
+export function dword(m: TestMachine, addr: number): number {
+  return m.mem.peek(addr, 4);
+}
