@@ -142,6 +142,13 @@ describe('diagnostics', () => {
     expect(d).toEqual([expect.objectContaining({ line: 2, message: '`mov ss, ax` loads the null selector 0x0000 into SS: #GP(0).' })]);
   });
 
+  it('reports a stack descriptor whose DPL differs from the RPL it is loaded with', () => {
+    const source = ['bits 32', 'mov ax, 0x10', 'mov ss, ax', 'gdt:', '  dq 0', '  dq 0x00CF9A000000FFFF', '  dq 0x00CFF2000000FFFF ; ring-3 data'].join('\n');
+    const errors = descriptorDiagnostics(parseNasm(source)).filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.line)).toEqual([2, 6]);
+    expect(errors[0].message).toBe("`mov ss, ax` loads selector 0x0010, GDT entry 2 (the descriptor on line 7), into SS and faults with #GP(0x0010): SS's descriptor DPL (3) must equal CPL (0).");
+  });
+
   it('checks only loads that run in protected mode, following PE through writes to CR0', () => {
     const source = [
       'bits 16',
