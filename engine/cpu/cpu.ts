@@ -4,7 +4,7 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
-import { PAGE_SHIFT, PF_CODE, type PhysicalMemory } from '../machine/memory';
+import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../machine/memory';
 import type { IoBus } from '../machine/io-bus';
 import {
   EventHub,
@@ -38,6 +38,8 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
+import { blockKey, HOT_THRESHOLD } from './jit/block';
+import { buildBlock } from './jit/compile';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
 import {
@@ -747,6 +749,11 @@ export class Cpu {
   /** Whether the last fetchInstr returned a cached instruction (one whose page is watched for stores). */
   private lastFetchCached = false;
 
+  /** Runs hot straight-line code as translated blocks (jit/); off, every instruction goes through the interpreter. */
+  jit = true;
+  /** Set by a translated block that faults: the instructions it retired before the faulting one. */
+  jitRetired = 0;
+
   /** Drops decoded instructions on the pages a store touched (self-modifying code). */
   private invalidateCode(addr: number, size: number): void {
     this.codeEpoch++;
@@ -828,6 +835,30 @@ export class Cpu {
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
             epoch = this.codeEpoch;
           }
+          if (this.jit) {
+            // Blocks run only while nothing needs a look between instructions (attention is false here), with
+            // the budget covering a whole pass, the mode they were built for, and no read watch on memory.
+            const b = i.block;
+            if (b !== null) {
+              if (
+                b.eip === start &&
+                b.len <= budget - done &&
+                b.key === blockKey(this) &&
+                b.lastByte <= this.segLimit[CS] &&
+                this.mem.read8 === PLAIN_READ8
+              ) {
+                const n = b.run(this, budget - done);
+                done += n;
+                this.icount += n;
+                prev = null;
+                continue;
+              }
+            } else if (++i.hits >= HOT_THRESHOLD && cached) {
+              i.block = buildBlock(this, i, start);
+              prev = null;
+              continue;
+            }
+          }
           const next: number = this.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
           this.eip = next;
           i.exec(this, i);
@@ -840,8 +871,10 @@ export class Cpu {
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
-        done++;
-        this.icount++;
+        // A fault inside a translated block: count the instructions that retired before the faulting one too.
+        done += this.jitRetired + 1;
+        this.icount += this.jitRetired + 1;
+        this.jitRetired = 0;
         this.eip = this.instrStart;
         // A faulting instruction raises no traps, and a fault handler gets RF = 1 in its EFLAGS image so the
         // restarted instruction skips its instruction breakpoint (SDM 3A §17.3.1.1).
@@ -924,6 +957,9 @@ export class Cpu {
     }
   }
 }
+
+/** The class's own load method: while a read watch replaces it (watch.ts), blocks, whose loads are inline, stay off. */
+const PLAIN_READ8 = PhysicalMemory.prototype.read8;
 
 // Bind handler names in the table to the handler registry once, when the module loads.
 const missingHandlers = resolveHandlers(HANDLERS);

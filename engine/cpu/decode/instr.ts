@@ -3,6 +3,7 @@
 
 import type { Cpu } from '../cpu';
 import type { OpRow } from './table';
+import type { CompiledBlock } from '../jit/block';
 
 export type Handler = (cpu: Cpu, i: Instr) => void;
 
@@ -50,6 +51,13 @@ export class Instr {
    * a chain of records). Valid while the CPU's code epoch is unchanged.
    */
   next: Instr | null = null;
+  /**
+   * The translated block that starts at this instruction (jit/), NO_BLOCK when none can be built here, null while
+   * not yet hot. Lives and dies with the decoded instruction, so invalidating or flushing the decode cache drops it.
+   */
+  block: CompiledBlock | null = null;
+  /** Times the interpreter ran this instruction while no block existed for it (the hotness counter). */
+  hits = 0;
 }
 
 /** Placeholder until a row is resolved; never executed for a decoded instruction. */

@@ -1,0 +1,61 @@
+// A translated block: a run of decoded instructions in one code page turned into one JavaScript function
+// (performance.md, "block translation"). The interpreter stays the reference; a block must leave exactly the state
+// the interpreter would after the same instructions, at every exit and every fault.
+
+import type { Cpu } from '../cpu';
+
+/**
+ * Runs the block from its first instruction. `left` is the instruction budget the block may use (at least `len`);
+ * a block that jumps back to its own start repeats while a whole pass still fits. Returns the instructions retired
+ * and leaves EIP after the last one. A fault throws CpuFault with `cpu.instrStart` at the faulting instruction and
+ * `cpu.jitRetired` holding the instructions that retired before it.
+ */
+export type BlockFn = (cpu: Cpu, left: number) => number;
+
+export interface CompiledBlock {
+  /** EIP of the first instruction (the same physical code reached through another CS base needs another block). */
+  readonly eip: number;
+  /** Instructions in one pass. */
+  readonly len: number;
+  /** Largest EIP the block's instructions occupy (its last byte); the CS limit must cover it. */
+  readonly lastByte: number;
+  /** Mode assumptions the code was generated under (blockKey). */
+  readonly key: number;
+  readonly run: BlockFn;
+  /** The generated source, for tests and for reading when something goes wrong. */
+  readonly source: string;
+}
+
+/** Marks an instruction where no block can start (its first instruction is not translatable). */
+export const NO_BLOCK: CompiledBlock = {
+  eip: -1,
+  len: 0x7fffffff,
+  lastByte: 0,
+  key: -1,
+  run: () => 0,
+  source: '',
+};
+
+/** Interpreted executions of an instruction before a block is built from it. */
+export const HOT_THRESHOLD = 40;
+/** Most instructions in one block. */
+export const MAX_BLOCK_INSTRUCTIONS = 64;
+
+const KEY_STACK32 = 1;
+const KEY_PAGING = 2;
+
+/**
+ * The mode facts generated code depends on: stack width (PUSH/POP/CALL/RET) and whether linear addresses need the
+ * checked path (paging or data breakpoints; without it, memory accesses are inline).
+ */
+export function blockKey(cpu: Cpu): number {
+  return (cpu.stack32 ? KEY_STACK32 : 0) | (cpu.checkLinear ? KEY_PAGING : 0);
+}
+
+export function keyStack32(key: number): boolean {
+  return (key & KEY_STACK32) !== 0;
+}
+
+export function keyPaging(key: number): boolean {
+  return (key & KEY_PAGING) !== 0;
+}

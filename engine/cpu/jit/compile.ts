@@ -1,0 +1,112 @@
+// Builds a block from the decoded instructions that follow a hot instruction and compiles it with `new Function`.
+//
+// A block is straight-line code in one code page: it ends at a branch (translated with its exits), before an
+// instruction that may change mode, segments, the interrupt flag or touch I/O (those run in the interpreter), at
+// the page's end, or after MAX_BLOCK_INSTRUCTIONS. Keeping a block inside one page ties its life to that page's
+// decoded instructions: a store to the page drops them, and the block with them.
+
+import type { Cpu } from '../cpu';
+import { CpuFault } from '../faults';
+import { PARITY } from '../flags';
+import type { Instr } from '../decode/instr';
+import { blockKey, keyPaging, keyStack32, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
+import { Emitter, type BlockInstr } from './emitter';
+import { endsBlock, FALLS_THROUGH, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
+
+const CS = 1;
+
+/** The instructions of the block that starts with `first` at CS:`eip`. */
+export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] {
+  const out: BlockInstr[] = [];
+  const base = cpu.segBase[CS];
+  const page = ((base + eip) >>> 0) & ~0xfff;
+  const wrap = cpu.code32 ? 0x100000000 : 0x10000;
+  let i = first;
+  let at = eip;
+  for (;;) {
+    if (!translatable(i)) break;
+    const lin = (base + at) >>> 0;
+    if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
+    const end = at + i.len;
+    out.push({ i, eip: at, next: end % wrap });
+    if (endsBlock(i) || out.length >= MAX_BLOCK_INSTRUCTIONS || end >= wrap) break;
+    try {
+      i = cpu.fetchInstr(end);
+    } catch (e) {
+      if (e instanceof CpuFault) break; // the fault belongs to the guest when (if) it gets there
+      throw e;
+    }
+    at = end;
+  }
+  return out;
+}
+
+/** Emits the body of a block: one translated or interpreter-called instruction after another. */
+function emitBody(g: Emitter): void {
+  const instrs = g.instrs;
+  for (let k = 0; k < instrs.length; k++) {
+    g.k = k;
+    g.pendingAtStart[k] = g.pending;
+    const { i, next } = instrs[k];
+    const native = nativeEmitter(i.row!.handler);
+    let result = native ? native(g, i) : NOT_TRANSLATED;
+    if (result === NOT_TRANSLATED) {
+      g.flush();
+      g.emit(interpreterCall(g, i));
+      if (endsBlock(i)) {
+        g.emit(`return n + ${k + 1};`); // the handler set EIP
+        result = LEAVES;
+      } else {
+        // A store may have hit code (SMC) or raised something that needs attention: leave after this instruction.
+        g.emit(`if (c.attention || c.codeEpoch !== E) return n + ${k + 1};`);
+        result = FALLS_THROUGH;
+      }
+    }
+    if (result === LEAVES) return;
+  }
+  const last = instrs[instrs.length - 1];
+  g.emit(g.exitSource(String(last.next), `n + ${instrs.length}`));
+}
+
+function assemble(g: Emitter): string {
+  const head: string[] = [
+    'const R = c.regs, R16 = c.regs16, R8 = c.regs8;',
+    'const M = c.mem, U8 = M.u8, U16 = M.u16, I32 = M.i32, PFL = M.pageFlags, MSZ = M.size, MAX4 = MSZ - 4, MAX2 = MSZ - 2;',
+    'const A20 = c.a20Mask, E = c.codeEpoch, LIM = c.segLimit[1];',
+  ];
+  for (const s of g.segments) {
+    head.push(`const B${s} = c.segBase[${s}], RL${s} = c.readLo[${s}], RH${s} = c.readHi[${s}], WL${s} = c.writeLo[${s}], WH${s} = c.writeHi[${s}];`);
+  }
+  head.push(`let n = 0, p = 0, x = 0, ${[...g.locals].map((l) => `${l} = 0`).join(', ')};`);
+  const cases = g.instrs.map(
+    (bi, k) => `case ${k}: ${g.storeRecord(g.pendingAtStart[k] ?? -1)} c.instrStart = ${bi.eip}; c.jitRetired = n + ${k}; break;`,
+  );
+  return [
+    ...head,
+    'try {',
+    'for (;;) {',
+    ...g.lines,
+    '}',
+    '} catch (e) {',
+    `switch (p) { ${cases.join(' ')} }`,
+    'throw e;',
+    '}',
+  ].join('\n');
+}
+
+/** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
+export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
+  const instrs = collectBlock(cpu, first, eip);
+  if (instrs.length === 0) return NO_BLOCK;
+  const key = blockKey(cpu);
+  const g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+  emitBody(g);
+  const source = assemble(g);
+  const names = g.consts.map((_, k) => `K${k}`);
+  const factory = new Function('PARITY', ...names, `return function block(c, left) {\n${source}\n};`) as (
+    ...args: unknown[]
+  ) => BlockFn;
+  const run = factory(PARITY, ...g.consts);
+  const last = instrs[instrs.length - 1];
+  return { eip, len: instrs.length, lastByte: last.eip + last.i.len - 1, key, run, source };
+}

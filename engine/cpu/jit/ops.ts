@@ -1,0 +1,456 @@
+// Inline translations of the hot instruction forms. Each emitter writes source that does exactly what the
+// interpreter's handler does (ops/alu.ts, move.ts, stack.ts, control.ts, shift.ts): the same checks in the same
+// order, every store before the flag record, registers written only after the last check that can fault. An
+// emitter returns false for a form it does not translate; the compiler then calls the interpreter's handler.
+
+import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
+import type { Instr } from '../decode/instr';
+import {
+  ARITH,
+  ARITH_NO_CF,
+  Emitter,
+  LOP_ADD,
+  LOP_DEC,
+  LOP_INC,
+  LOP_LOGIC,
+  LOP_NEG,
+  LOP_SUB,
+  truncateExpr,
+} from './emitter';
+
+const EAX = 0, SS = 2;
+
+/** How an emitted instruction ends: it falls through, or it has already left the block on every path. */
+export const FALLS_THROUGH = 1;
+export const LEAVES = 2;
+export const NOT_TRANSLATED = 0;
+export type EmitResult = typeof FALLS_THROUGH | typeof LEAVES | typeof NOT_TRANSLATED;
+
+type OpEmitter = (g: Emitter, i: Instr) => EmitResult;
+
+const LAZY_OP = [LOP_ADD, LOP_LOGIC, LOP_ADD, LOP_SUB, LOP_LOGIC, LOP_SUB, LOP_LOGIC, LOP_SUB];
+const ALU_EXPR = ['+', '|', '+', '-', '&', '-', '^', '-'];
+
+/** Emits res = a OP b (with carry for ADC/SBB) and returns the record fields. */
+function aluCompute(g: Emitter, op: number, size: number, a: string, b: string): { r: string; cin: string } {
+  const r = g.local('r');
+  let cin = '0';
+  if (op === ALU_ADC || op === ALU_SBB) {
+    cin = g.local('c');
+    g.emit(`${cin} = ${g.cf()} ? 1 : 0;`);
+    g.emit(`${r} = ${truncateExpr(`${a} ${op === ALU_ADC ? '+' : '-'} ${b} ${op === ALU_ADC ? '+' : '-'} ${cin}`, size)};`);
+  } else {
+    g.emit(`${r} = ${truncateExpr(`${a} ${ALU_EXPR[op]} ${b}`, size)};`);
+  }
+  return { r, cin };
+}
+
+/** ALU operation with an r/m destination (aluEG, aluEI): `b` is an already masked source expression. */
+function aluToRm(g: Emitter, i: Instr, op: number, bSource: string): EmitResult {
+  const size = i.size;
+  const a = g.local('a');
+  const b = g.local('b');
+  g.emit(`${b} = ${bSource};`);
+  if (i.rm >= 0) {
+    g.emit(`${a} = ${g.readReg(size, i.rm)};`);
+    const { r, cin } = aluCompute(g, op, size, a, b);
+    if (op !== ALU_CMP) g.writeReg(size, i.rm, r);
+    g.setRecord({ op: LAZY_OP[op], size, a, b, r, cin, mask: ARITH });
+    return FALLS_THROUGH;
+  }
+  const off = g.local('o');
+  g.emit(`${off} = ${g.ea(i)};`);
+  g.read(i.seg, off, size, a);
+  const { r, cin } = aluCompute(g, op, size, a, b);
+  if (op !== ALU_CMP) g.write(i.seg, off, size, r);
+  g.setRecord({ op: LAZY_OP[op], size, a, b, r, cin, mask: ARITH });
+  g.exitIfAsked();
+  return FALLS_THROUGH;
+}
+
+/** Reads the r/m operand into a new local (unsigned). */
+function readRm(g: Emitter, i: Instr, size: number, stem: string): string {
+  const v = g.local(stem);
+  if (i.rm >= 0) {
+    g.emit(`${v} = ${g.readReg(size, i.rm)};`);
+  } else {
+    const off = g.local('o');
+    g.emit(`${off} = ${g.ea(i)};`);
+    g.read(i.seg, off, size, v);
+  }
+  return v;
+}
+
+function usesMemory(i: Instr): boolean {
+  return i.rm < 0;
+}
+
+function afterMemory(g: Emitter, i: Instr): EmitResult {
+  if (usesMemory(i)) g.exitIfAsked();
+  return FALLS_THROUGH;
+}
+
+/** aluGE / aluAI: register destination. */
+function aluRegDest(g: Emitter, op: number, size: number, reg: number, bLocal: string): void {
+  const a = g.local('a');
+  g.emit(`${a} = ${g.readReg(size, reg)};`);
+  const { r, cin } = aluCompute(g, op, size, a, bLocal);
+  if (op !== ALU_CMP) g.writeReg(size, reg, r);
+  g.setRecord({ op: LAZY_OP[op], size, a, b: bLocal, r, cin, mask: ARITH });
+}
+
+function testRecord(g: Emitter, size: number, a: string, b: string): void {
+  const r = g.local('r');
+  g.emit(`${r} = ${truncateExpr(`${a} & ${b}`, size)};`);
+  g.setRecord({ op: LOP_LOGIC, size, a, b, r, cin: '0', mask: ARITH });
+}
+
+function incDec(g: Emitter, i: Instr, inc: boolean, reg: number | null): EmitResult {
+  const size = i.size;
+  const a = g.local('a');
+  const r = g.local('r');
+  const lop = inc ? LOP_INC : LOP_DEC;
+  const compute = (): void => g.emit(`${r} = ${truncateExpr(`${a} ${inc ? '+' : '-'} 1`, size)};`);
+  if (reg !== null || i.rm >= 0) {
+    const n = reg ?? i.rm;
+    g.emit(`${a} = ${g.readReg(size, n)};`);
+    compute();
+    g.writeReg(size, n, r);
+    g.setRecord({ op: lop, size, a, b: '1', r, cin: '0', mask: ARITH_NO_CF });
+    return FALLS_THROUGH;
+  }
+  const off = g.local('o');
+  g.emit(`${off} = ${g.ea(i)};`);
+  g.read(i.seg, off, size, a);
+  compute();
+  g.write(i.seg, off, size, r);
+  g.setRecord({ op: lop, size, a, b: '1', r, cin: '0', mask: ARITH_NO_CF });
+  g.exitIfAsked();
+  return FALLS_THROUGH;
+}
+
+function notNeg(g: Emitter, i: Instr, neg: boolean): EmitResult {
+  const size = i.size;
+  const a = g.local('a');
+  const r = g.local('r');
+  const compute = (): void => g.emit(`${r} = ${truncateExpr(neg ? `-${a}` : `~${a}`, size)};`);
+  if (i.rm >= 0) {
+    g.emit(`${a} = ${g.readReg(size, i.rm)};`);
+    compute();
+    g.writeReg(size, i.rm, r);
+  } else {
+    const off = g.local('o');
+    g.emit(`${off} = ${g.ea(i)};`);
+    g.read(i.seg, off, size, a);
+    compute();
+    g.write(i.seg, off, size, r);
+  }
+  if (neg) g.setRecord({ op: LOP_NEG, size, a: '0', b: a, r, cin: '0', mask: ARITH });
+  return afterMemory(g, i);
+}
+
+function writeRm(g: Emitter, i: Instr, size: number, value: string): EmitResult {
+  if (i.rm >= 0) {
+    g.writeReg(size, i.rm, value);
+    return FALLS_THROUGH;
+  }
+  const off = g.local('o');
+  g.emit(`${off} = ${g.ea(i)};`);
+  g.write(i.seg, off, size, value);
+  g.exitIfAsked();
+  return FALLS_THROUGH;
+}
+
+function sizeValue(size: number, v: number): number {
+  return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
+}
+
+/** Near branch target truncated by operand size (control.ts nearTarget); the CS limit is tested where used. */
+function nearTarget(i: Instr, target: number): number {
+  return i.os32 ? target >>> 0 : target & 0xffff;
+}
+
+/**
+ * Leaves the block for a taken branch to the constant `target`. A target past the CS limit re-runs the
+ * interpreter's handler, which raises the #GP(0) with nothing changed. A branch back to the block's start repeats
+ * the block while a whole pass fits the budget.
+ */
+function branchTo(g: Emitter, i: Instr, target: number, commit = ''): string {
+  const k = g.k;
+  const start = g.instrs[0].eip;
+  let s = `if (${target} > LIM) { ${interpreterCall(g, i)} }`;
+  if (commit) s += ` ${commit}`;
+  if (target === start) {
+    const len = g.instrs.length;
+    s += ` n += ${k + 1}; if (left - n >= ${len}) { ${g.storeRecord(g.pending)} continue; }`;
+    s += ` ${g.exitSource(String(target), 'n')}`;
+  } else {
+    s += ` ${g.exitSource(String(target), `n + ${k + 1}`)}`;
+  }
+  return s;
+}
+
+/** Source that runs the interpreter's handler for the current instruction, with the pending flags stored first. */
+export function interpreterCall(g: Emitter, i: Instr): string {
+  const bi = g.cur;
+  const store = g.storeRecord(g.pending);
+  return `${store} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.constant(i.exec)}(c, ${g.constant(i)});`;
+}
+
+const EMITTERS: Record<string, OpEmitter> = {
+  aluEG(g, i) {
+    return aluToRm(g, i, i.arg, g.readReg(i.size, i.reg));
+  },
+  aluEI(g, i) {
+    return aluToRm(g, i, i.arg, String(sizeValue(i.size, i.imm)));
+  },
+  aluGE(g, i) {
+    const b = readRm(g, i, i.size, 'b');
+    aluRegDest(g, i.arg, i.size, i.reg, b);
+    return afterMemory(g, i);
+  },
+  aluAI(g, i) {
+    const b = g.local('b');
+    g.emit(`${b} = ${sizeValue(i.size, i.imm)};`);
+    aluRegDest(g, i.arg, i.size, EAX, b);
+    return FALLS_THROUGH;
+  },
+  testEG(g, i) {
+    const a = readRm(g, i, i.size, 'a');
+    const b = g.local('b');
+    g.emit(`${b} = ${g.readReg(i.size, i.reg)};`);
+    testRecord(g, i.size, a, b);
+    return afterMemory(g, i);
+  },
+  testEI(g, i) {
+    const a = readRm(g, i, i.size, 'a');
+    testRecord(g, i.size, a, String(sizeValue(i.size, i.imm)));
+    return afterMemory(g, i);
+  },
+  testAI(g, i) {
+    const a = g.local('a');
+    g.emit(`${a} = ${g.readReg(i.size, EAX)};`);
+    testRecord(g, i.size, a, String(sizeValue(i.size, i.imm)));
+    return FALLS_THROUGH;
+  },
+  incZ: (g, i) => incDec(g, i, true, i.reg),
+  decZ: (g, i) => incDec(g, i, false, i.reg),
+  incE: (g, i) => incDec(g, i, true, null),
+  decE: (g, i) => incDec(g, i, false, null),
+  notE: (g, i) => notNeg(g, i, false),
+  negE: (g, i) => notNeg(g, i, true),
+
+  movEG(g, i) {
+    const v = g.local('v');
+    g.emit(`${v} = ${g.readReg(i.size, i.reg)};`);
+    return writeRm(g, i, i.size, v);
+  },
+  movGE(g, i) {
+    const v = readRm(g, i, i.size, 'v');
+    g.writeReg(i.size, i.reg, v);
+    return afterMemory(g, i);
+  },
+  movEI(g, i) {
+    return writeRm(g, i, i.size, String(sizeValue(i.size, i.imm)));
+  },
+  movZI(g, i) {
+    g.writeReg(i.size, i.reg, String(sizeValue(i.size, i.imm)));
+    return FALLS_THROUGH;
+  },
+  movAO(g, i) {
+    const v = readRm(g, i, i.size, 'v');
+    g.writeReg(i.size, EAX, v);
+    return afterMemory(g, i);
+  },
+  movOA(g, i) {
+    const v = g.local('v');
+    g.emit(`${v} = ${g.readReg(i.size, EAX)};`);
+    return writeRm(g, i, i.size, v);
+  },
+  lea(g, i) {
+    g.writeReg(i.size, i.reg, g.ea(i));
+    return FALLS_THROUGH;
+  },
+  movzx(g, i) {
+    const v = readRm(g, i, (i.opcode & 1) !== 0 ? 2 : 1, 'v');
+    g.writeReg(i.size, i.reg, v);
+    return afterMemory(g, i);
+  },
+  movsx(g, i) {
+    const src = (i.opcode & 1) !== 0 ? 2 : 1;
+    const v = readRm(g, i, src, 'v');
+    const ext = src === 1 ? `(${v} << 24 >> 24)` : `(${v} << 16 >> 16)`;
+    g.writeReg(i.size, i.reg, i.size === 4 ? `(${ext} >>> 0)` : `(${ext} & 0xffff)`);
+    return afterMemory(g, i);
+  },
+  nop() {
+    return FALLS_THROUGH;
+  },
+  cbw(g, i) {
+    if (i.size === 4) g.emit('R[0] = R16[0] << 16 >> 16;');
+    else g.emit('R16[0] = R8[0] << 24 >> 24;');
+    return FALLS_THROUGH;
+  },
+  cwd(g, i) {
+    if (i.size === 4) g.emit('R[2] = R[0] >> 31;');
+    else g.emit('R16[4] = R16[0] << 16 >> 31;');
+    return FALLS_THROUGH;
+  },
+
+  pushZ(g, i) {
+    const v = g.local('v');
+    g.emit(`${v} = ${g.readReg(i.size, i.reg)};`);
+    g.push(i.size, v);
+    g.exitIfAsked();
+    return FALLS_THROUGH;
+  },
+  pushI(g, i) {
+    g.push(i.size, String(sizeValue(i.size, i.imm)));
+    g.exitIfAsked();
+    return FALLS_THROUGH;
+  },
+  popZ(g, i) {
+    const sp = g.local('s');
+    const v = g.local('v');
+    g.emit(`${sp} = ${g.readSp()};`);
+    g.read(SS, sp, i.size, v);
+    g.writeSp(g.spPlus(sp, i.size));
+    g.writeReg(i.size, i.reg, v);
+    g.exitIfAsked();
+    return FALLS_THROUGH;
+  },
+
+  shiftI(g, i) {
+    return shiftImmediate(g, i, i.imm & 0x1f);
+  },
+  shift1(g, i) {
+    return shiftImmediate(g, i, 1);
+  },
+
+  jcc(g, i) {
+    const bi = g.cur;
+    const target = nearTarget(i, bi.next + i.imm);
+    g.emit(`if (${g.condition(i.arg)}) { ${branchTo(g, i, target)} }`);
+    g.emit(g.exitSource(String(bi.next), `n + ${g.k + 1}`));
+    return LEAVES;
+  },
+  jmpRel(g, i) {
+    const target = nearTarget(i, g.cur.next + i.imm);
+    g.emit(branchTo(g, i, target));
+    return LEAVES;
+  },
+  loop(g, i) {
+    const bi = g.cur;
+    const count = g.local('n');
+    const taken = g.local('t');
+    g.emit(i.as32 ? `${count} = (R[1] - 1) >>> 0;` : `${count} = (R16[2] - 1) & 0xffff;`);
+    let cond = `${count} !== 0`;
+    if (i.arg !== 2) cond += ` && ${g.zf()} === ${i.arg === 1}`;
+    g.emit(`${taken} = ${cond};`);
+    const commit = i.as32 ? `R[1] = ${count};` : `R16[2] = ${count};`;
+    const target = nearTarget(i, bi.next + i.imm);
+    g.emit(`if (${taken}) { ${branchTo(g, i, target, commit)} }`);
+    g.emit(`${commit} ${g.exitSource(String(bi.next), `n + ${g.k + 1}`)}`);
+    return LEAVES;
+  },
+  jcxz(g, i) {
+    const bi = g.cur;
+    const target = nearTarget(i, bi.next + i.imm);
+    g.emit(`if (${i.as32 ? 'R[1]' : 'R16[2]'} === 0) { ${branchTo(g, i, target)} }`);
+    g.emit(g.exitSource(String(bi.next), `n + ${g.k + 1}`));
+    return LEAVES;
+  },
+  callRel(g, i) {
+    const bi = g.cur;
+    const target = nearTarget(i, bi.next + i.imm);
+    g.emit(`if (${target} > LIM) { ${interpreterCall(g, i)} }`);
+    g.push(i.size, String(sizeValue(i.size, bi.next)));
+    g.emit(g.exitSource(String(target), `n + ${g.k + 1}`));
+    return LEAVES;
+  },
+  retNear(g, i) {
+    const sp = g.local('s');
+    const v = g.local('v');
+    g.emit(`${sp} = ${g.readSp()};`);
+    g.read(SS, sp, i.size, v);
+    const t = g.local('t');
+    g.emit(`${t} = ${i.os32 ? `${v} >>> 0` : `${v} & 0xffff`};`);
+    g.emit(`if (${t} > LIM) { ${interpreterCall(g, i)} }`);
+    g.writeSp(g.spPlus(sp, i.size + i.imm));
+    g.emit(g.exitSource(t, `n + ${g.k + 1}`));
+    return LEAVES;
+  },
+};
+
+/** ROL/ROR/SHL/SAL/SHR/SAR of a 32-bit register by a constant (shift.ts shiftCompute for size 4). */
+function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
+  if (i.size !== 4 || i.rm < 0) return NOT_TRANSLATED;
+  if (count === 0) return FALLS_THROUGH; // a masked count of 0 changes nothing
+  const v = g.local('a');
+  const r = g.local('r');
+  const cf = g.local('c');
+  g.emit(`${v} = R[${i.rm}] >>> 0;`);
+  const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | ((${x} >>> 24) & 128) | (PARITY[${x} & 0xff] << 2)`;
+  switch (i.arg) {
+    case SH_ROL:
+      g.emit(`${r} = ((${v} << ${count}) | (${v} >>> ${32 - count})) >>> 0; ${cf} = ${r} & 1;`);
+      g.emit(`R[${i.rm}] = ${r};`);
+      g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11)`);
+      return FALLS_THROUGH;
+    case SH_ROR:
+      g.emit(`${r} = ((${v} >>> ${count}) | (${v} << ${32 - count})) >>> 0; ${cf} = ${r} >>> 31;`);
+      g.emit(`R[${i.rm}] = ${r};`);
+      g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11)`);
+      return FALLS_THROUGH;
+    case SH_SHL:
+    case SH_SAL:
+      g.emit(`${cf} = (${v} >>> ${32 - count}) & 1; ${r} = (${v} << ${count}) >>> 0;`);
+      g.emit(`R[${i.rm}] = ${r};`);
+      g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11) | (${r} & 0x10) | ${szp(r)}`);
+      return FALLS_THROUGH;
+    case SH_SHR:
+      g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
+      g.emit(`R[${i.rm}] = ${r};`);
+      g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11) | 0x10 | ${szp(r)}`);
+      return FALLS_THROUGH;
+    case SH_SAR:
+      g.emit(`${cf} = ((${v} | 0) >> ${count - 1}) & 1; ${r} = ((${v} | 0) >> ${count}) >>> 0;`);
+      g.emit(`R[${i.rm}] = ${r};`);
+      g.setFlagBits(0x8d5, `${cf} | 0x10 | ${szp(r)}`);
+      return FALLS_THROUGH;
+  }
+  return NOT_TRANSLATED;
+}
+
+export function nativeEmitter(name: string): OpEmitter | undefined {
+  return EMITTERS[name];
+}
+
+/**
+ * Interpreter handlers a block may call in place (no mode, segment, interrupt-flag or I/O effects, and EIP left
+ * at the next instruction unless the handler is a block end below).
+ */
+const CALLABLE = new Set([
+  'aluEG', 'aluGE', 'aluAI', 'aluEI', 'testEG', 'testAI', 'testEI', 'incZ', 'decZ', 'incE', 'decE', 'notE', 'negE',
+  'cmc', 'clc', 'stc', 'cld', 'std', 'lahf', 'sahf', 'cbw', 'cwd', 'setcc', 'salc',
+  'mulE', 'imulE', 'divE', 'idivE', 'imulGE', 'imulGEI',
+  'shiftI', 'shift1', 'shiftCL', 'shld', 'shrd',
+  'daa', 'das', 'aaa', 'aas', 'aam', 'aad',
+  'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b',
+  'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA', 'movzx', 'movsx', 'lea', 'xchgEG', 'xchgZA', 'nop', 'xlat',
+  'movES',
+  'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'enter', 'leave',
+  'jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'bound',
+  'movs', 'cmps', 'stos', 'lods', 'scas',
+]);
+
+/** Handlers after which the block ends (they may move EIP themselves: branches, and REP string batches). */
+const ENDS_BLOCK = new Set(['jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'movs', 'cmps', 'stos', 'lods', 'scas']);
+
+export function translatable(i: Instr): boolean {
+  return i.row !== null && CALLABLE.has(i.row.handler);
+}
+
+export function endsBlock(i: Instr): boolean {
+  return ENDS_BLOCK.has(i.row!.handler);
+}
