@@ -20,7 +20,10 @@ export class SegmentMapPanel implements vscode.Disposable {
     this.disposables.push(
       vscode.commands.registerCommand('ringside.showSegmentMap', () => this.show()),
       onDidStop((session) => {
-        if (this.panel && session === vscode.debug.activeDebugSession) void this.refresh(session);
+        // The stop can arrive before VS Code makes its session the active one; follow it unless another Ringside
+        // session is in focus.
+        const active = vscode.debug.activeDebugSession;
+        if (this.panel && (!active || active === session || active.type !== 'ringside')) void this.refresh(session);
       }),
       vscode.debug.onDidChangeActiveDebugSession((session) => this.panel && void this.refresh(session)),
       vscode.debug.onDidTerminateDebugSession((session) => {
