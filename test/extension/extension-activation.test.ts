@@ -203,6 +203,34 @@ describe('views fed by custom events', () => {
     expect(written.join('')).toBe('boot ok\r\n\r\n[Ringside: the debug session has ended]\r\n');
   });
 
+  it('shows the segment map the adapter sends at each stop, in a page that runs only its own script', async () => {
+    const flat = { base: 0, limit: 0xffffffff, type: 3, s: true, dpl: 0, p: true, db: true, g: true, avl: false, usable: true };
+    const requests: string[] = [];
+    const mapSession = {
+      ...session,
+      customRequest: async (command: string) => {
+        requests.push(command);
+        return { mode: 'protected', cpl: 0, monitor: false, gdtr: { base: 0, limit: 0x17 }, gdt: [], registers: [{ name: 'DS', selector: 0x10, cache: flat, tableEntry: flat, consistent: true, differs: [] }] };
+      },
+    };
+    fakeVscode.debug.activeDebugSession = mapSession;
+    await recorded.commands.get('ringside.showSegmentMap')!();
+    const panel = recorded.webviews.at(-1)!;
+    expect(panel.viewType).toBe('ringside.segmentMap');
+    expect(panel.webview.html).toMatch(/Content-Security-Policy" content="default-src 'none'; style-src vscode-webview: 'unsafe-inline'; script-src 'nonce-[^']+';"/);
+    panel.sendFromPage({ ready: true });
+    const tracker = (recorded.trackerFactories.get('ringside') as { createDebugAdapterTracker(s: unknown): { onDidSendMessage(m: unknown): void } }).createDebugAdapterTracker(mapSession);
+    tracker.onDidSendMessage({ type: 'event', event: 'stopped', body: { reason: 'step' } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(requests)).toEqual(new Set(['ringside/segmentMap']));
+    const last = panel.posted.at(-1) as { html: string };
+    expect(last.html).toContain('data-register="DS"');
+    fakeVscode.sessionEnds.fire(mapSession);
+    expect((panel.posted.at(-1) as { html: string }).html).toContain('The session &#34;guest&#34; has ended.');
+    fakeVscode.debug.activeDebugSession = undefined;
+  });
+
   it('turns an adapter that dies into a message', () => {
     const tracker = (recorded.trackerFactories.get('ringside') as { createDebugAdapterTracker(s: unknown): { onExit(code: number | undefined, signal: string | undefined): void } }).createDebugAdapterTracker(session);
     tracker.onExit(1, undefined);

@@ -98,7 +98,33 @@ export const recorded = {
   activeEditorPath: undefined as string | undefined,
   activeEditorText: '',
   openedDocuments: [] as { language?: string; content?: string }[],
+  webviews: [] as FakeWebviewPanel[],
 };
+
+export class FakeWebviewPanel {
+  readonly posted: unknown[] = [];
+  private readonly received = new EventEmitter<unknown>();
+  private readonly disposed = new EventEmitter<void>();
+  readonly webview = {
+    html: '',
+    cspSource: 'vscode-webview:',
+    postMessage: async (message: unknown) => {
+      this.posted.push(message);
+      return true;
+    },
+    onDidReceiveMessage: this.received.event,
+  };
+  constructor(public viewType: string, public title: string, public options: unknown) {}
+  /** What the page's script would send. */
+  sendFromPage(message: unknown): void {
+    this.received.fire(message);
+  }
+  reveal(): void {}
+  onDidDispose = this.disposed.event;
+  dispose(): void {
+    this.disposed.fire();
+  }
+}
 
 const endTask = new EventEmitter<{ execution: unknown; exitCode: number | undefined }>();
 export const customEvents = new EventEmitter<{ session: unknown; event: string; body: unknown }>();
@@ -125,8 +151,10 @@ export const window = {
     recorded.terminals.push(options);
     return { show: () => options.pty.open() };
   },
-  createWebviewPanel: () => {
-    throw new Error('not used by these tests');
+  createWebviewPanel: (viewType: string, title: string, _column: unknown, options: unknown) => {
+    const panel = new FakeWebviewPanel(viewType, title, options);
+    recorded.webviews.push(panel);
+    return panel;
   },
   setStatusBarMessage: () => new Disposable(),
   showTextDocument: async () => undefined,
@@ -142,7 +170,7 @@ export const workspace = {
 };
 
 export const debug = {
-  activeDebugSession: undefined,
+  activeDebugSession: undefined as unknown,
   registerDebugAdapterDescriptorFactory: (type: string, factory: { createDebugAdapterDescriptor(session: unknown): unknown }) => {
     recorded.adapterFactories.set(type, factory);
     return new Disposable();
