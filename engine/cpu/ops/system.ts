@@ -9,7 +9,8 @@
 //
 // CPUID (leaf 0) reports the vendor string "RingsideCPU!" — Ringside's own, so no software mistakes the engine for
 // a particular chip — and (leaf 1) family 4, model 8, stepping 0 with exactly the features the engine implements:
-// TSC, MSR (the TSC only), CX8 and PSE (4 MiB pages, protect/paging.ts). FPU, VME, DE, PGE and the rest are 0.
+// TSC, MSR (the TSC only), CX8, PSE (4 MiB pages, protect/paging.ts) and PGE (global pages, protect/tlb.ts). FPU,
+// VME, DE and the rest are 0.
 
 import type { Cpu } from '../cpu';
 import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
@@ -19,6 +20,8 @@ import { fault, R_GP_PRIVILEGED, R_NM_NO_FPU, rule, VEC_GP, VEC_NM, VEC_UD } fro
 import { VM, ZF } from '../flags';
 import { loadLdtr, loadTr } from '../protect/system-segment-load';
 import { tableRegistersChanged } from '../protect/consistency-events';
+import { flushTlb, invalidatePage, pagingControlChanged } from '../protect/tlb';
+import { checkGeneralDetect, debugRegistersChanged } from '../debug-registers';
 import { queryAccessRights, querySegmentLimit, verifySegment } from '../protect/segment-query';
 
 const R_UD_REAL_V86 = rule('system.not-in-real-or-v86', 'the instruction is not recognized in real-address or virtual-8086 mode', 'SDM 2 LLDT/SLDT/LTR/STR/LAR/LSL/VERR/VERW/ARPL — Exceptions');
@@ -32,10 +35,11 @@ const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
 const R_GP_MSR = rule('msr.unimplemented', 'ECX names a reserved or unimplemented model-specific register', 'SDM 2 RDMSR/WRMSR');
 const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
 
-// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only) and PSE (4 MiB pages).
+// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only), PSE (4 MiB pages) and PGE (global pages, tlb.ts).
 export const CR4_TSD = 0x4;
 export const CR4_PSE = 0x10;
-const CR4_IMPLEMENTED = CR4_TSD | CR4_PSE;
+export const CR4_PGE = 0x80;
+const CR4_IMPLEMENTED = CR4_TSD | CR4_PSE | CR4_PGE;
 
 /** MSR 10H: the time-stamp counter. */
 export const MSR_TSC = 0x10;
@@ -45,7 +49,8 @@ export const CPUID_TSC = 1 << 4;
 export const CPUID_MSR = 1 << 5;
 export const CPUID_PSE = 1 << 3;
 export const CPUID_CX8 = 1 << 8;
-export const CPUID_FEATURES = CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
+export const CPUID_PGE = 1 << 13;
+export const CPUID_FEATURES = CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_PGE;
 /** Family 4, model 8, stepping 0 (EAX of leaf 1). */
 export const CPUID_SIGNATURE = 0x480;
 export const CPUID_VENDOR = 'RingsideCPU!';
@@ -227,6 +232,9 @@ export function writeCr0(cpu: Cpu, value: number): void {
   if (changed !== 0) {
     cpu.modeChanged();
     cpu.noteModeChange(before);
+  } else {
+    // WP (and PG through modeChanged) decide cached translations' rights: a change flushes the TLB.
+    pagingControlChanged(cpu);
   }
 }
 
@@ -258,16 +266,16 @@ function movCR(cpu: Cpu, i: Instr): void {
       cpu.cr2 = v | 0;
       break;
     case 3:
-      // Page-directory base and the PWT/PCD bits; the write flushes cached translations (SDM 3A §4.10.4.1).
+      // Page-directory base and the PWT/PCD bits; the write flushes non-global translations (SDM 3A §4.10.4.1).
       cpu.cr3 = v & 0xfffff018;
-      cpu.mappingsChanged();
+      flushTlb(cpu);
       break;
     case 4:
       if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
       if ((v & ~CR4_IMPLEMENTED) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
       cpu.cr4 = v;
-      // PSE changes how page directories translate.
-      cpu.mappingsChanged();
+      // A change of PSE or PGE flushes every translation.
+      pagingControlChanged(cpu);
       break;
     default:
       fault(VEC_UD, -1, R_UD_CR, `CR${i.reg}`);
@@ -281,27 +289,29 @@ function debugRegisterIndex(n: number): number {
 
 function movRD(cpu: Cpu, i: Instr): void {
   requireCpl0(cpu);
+  checkGeneralDetect(cpu);
   cpu.setReg(4, i.rm, cpu.dr[debugRegisterIndex(i.reg)]);
 }
 
 function movDR(cpu: Cpu, i: Instr): void {
   requireCpl0(cpu);
+  checkGeneralDetect(cpu);
   const n = debugRegisterIndex(i.reg);
   const v = cpu.getReg(4, i.rm);
   // DR6 and DR7 have bits that always read 1 (DR6 bits 4–11 and 16–31; DR7 bit 10) (SDM 3A §17.2.3–17.2.4).
   if (n === 6) cpu.dr[6] = (v & 0xe00f) | 0xffff0ff0;
   else if (n === 7) cpu.dr[7] = (v & ~0xd800) | 0x400;
   else cpu.dr[n] = v;
-  if (n === 7) cpu.updateAttention();
+  debugRegistersChanged(cpu);
 }
 
 // ---- caches, TLB ----
 
-function invlpg(cpu: Cpu): void {
+/** INVLPG m: drops the TLB entry of the page holding the operand's linear address (no segment checks apply). */
+function invlpg(cpu: Cpu, i: Instr): void {
   require486(cpu);
   requireCpl0(cpu);
-  // The page walk is not cached, but instructions chained across the old mapping are.
-  cpu.mappingsChanged();
+  invalidatePage(cpu, (cpu.segBase[i.seg] + cpu.ea(i)) >>> 0);
 }
 
 function invd(cpu: Cpu): void {

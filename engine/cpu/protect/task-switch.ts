@@ -34,6 +34,8 @@ import { checkEipInLimit } from './code-segment';
 import { loadSegmentV86 } from './segment-load';
 import { stackOffset } from './stack-frame';
 import { tableRegistersChanged } from './consistency-events';
+import { flushTlb } from './tlb';
+import { raiseTaskSwitchTrap } from '../debug-registers';
 
 export const TASK_FROM_JMP = 0;
 export const TASK_FROM_CALL = 1;
@@ -132,6 +134,8 @@ interface TaskState {
   sregs: number[];
   ldt: number;
   cr3: number;
+  /** 32-bit TSS: the debug trap (T) flag, bit 0 of the word at 64H. */
+  trap: boolean;
 }
 
 function readTaskState(cpu: Cpu, base: number, wide: boolean): TaskState {
@@ -145,6 +149,7 @@ function readTaskState(cpu: Cpu, base: number, wide: boolean): TaskState {
       regs: [0, 1, 2, 3, 4, 5, 6, 7].map((n) => r32(0x28 + 4 * n)),
       sregs: [0, 1, 2, 3, 4, 5].map((n) => r16(0x48 + 4 * n)),
       ldt: r16(0x60),
+      trap: (r16(0x64) & 1) !== 0,
     };
   }
   // A 16-bit TSS: the upper halves of the general registers read as ones, FS and GS become NULL (as Bochs models it).
@@ -155,6 +160,7 @@ function readTaskState(cpu: Cpu, base: number, wide: boolean): TaskState {
     regs: [0, 1, 2, 3, 4, 5, 6, 7].map((n) => (0xffff0000 | r16(0x12 + 2 * n)) >>> 0),
     sregs: [r16(0x22), r16(0x24), r16(0x26), r16(0x28), 0, 0],
     ldt: r16(0x2a),
+    trap: false,
   };
 }
 
@@ -220,7 +226,7 @@ export function taskSwitch(cpu: Cpu, selector: number, tss: Descriptor, source: 
   // Load the register state; from here on faults belong to the new task.
   if (newWide && (cpu.cr0 & CR0_PG) !== 0) {
     cpu.cr3 = next.cr3 & 0xfffff018;
-    cpu.mappingsChanged();
+    flushTlb(cpu);
   }
   for (let n = 0; n < 8; n++) cpu.regs[EAX + n] = next.regs[n] | 0;
   cpu.eip = next.eip >>> 0;
@@ -240,6 +246,8 @@ export function taskSwitch(cpu: Cpu, selector: number, tss: Descriptor, source: 
   cpu.modeChanged();
 
   tableRegistersChanged(cpu, 'task-switch');
+  // The new TSS's T flag asks for a debug trap before the new task's first instruction (SDM 3A §7.2.1).
+  if (next.trap) raiseTaskSwitchTrap(cpu);
 
   // An exception's error code goes on the new task's stack.
   if (errorCode >= 0) {

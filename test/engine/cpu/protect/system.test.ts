@@ -200,7 +200,7 @@ describe('control registers', () => {
     m.cpu.regs[EAX] = CR0_PG;
     expect(stepBytes(m, [0x0f, 0x22, 0xc0])).toEqual({ vector: VEC_GP, errorCode: 0, rule: 'mov-cr.pg-without-pe' });
     const f = flat32([]);
-    f.cpu.regs[EAX] = 0x80; // PGE: not implemented
+    f.cpu.regs[EAX] = 0x1; // VME: not implemented
     expect(stepBytes(f, [0x0f, 0x22, 0xe0])).toEqual({ vector: VEC_GP, errorCode: 0, rule: 'mov-cr.cr4-reserved' });
     f.cpu.eip = 0x10000;
     f.cpu.shutdown = f.cpu.halted = false;
