@@ -152,6 +152,7 @@ export class Runtime extends EventEmitter {
     }
     this.symbols = symbols;
     this.lines = lines;
+    for (const sym of symbols) this.symbolAddresses.set(sym.name, sym.addr >>> 0);
     this.startIcount = this.cpu.icount;
     this.monitorNote = settings.monitor
       ? 'the monitor is not available in this build; the guest runs bare (without ring compression or a virtual GDT)'
@@ -177,10 +178,13 @@ export class Runtime extends EventEmitter {
   get instructions(): number {
     return this.cpu.icount - this.startIcount;
   }
-  /** Evaluation context of the stopped CPU. */
+  /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */
   context(): EvalContext {
-    return cpuContext(this.cpu);
+    const cpu = cpuContext(this.cpu);
+    if (this.symbolAddresses.size === 0) return cpu;
+    return { ...cpu, lookup: (name) => cpu.lookup(name) ?? this.symbolAddresses.get(name) };
   }
+  private readonly symbolAddresses = new Map<string, number>();
 
   // ---------------------------------------------------------------- run control
 

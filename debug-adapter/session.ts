@@ -38,9 +38,10 @@ import {
   type SegmentRegisterName,
   type TraceEventBody,
 } from './protocol-types';
-import { LaunchConfigError, readLaunchSettings, type LaunchSettings } from './launch-config';
+import { readLaunchSettings, type LaunchSettings } from './launch-config';
 import { Runtime, type RuntimeEnd, type RuntimeStop } from './runtime';
 import { FILTERS } from './exception-filters';
+import { sameFile } from './breakpoints';
 import { explainException } from './explain';
 import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
@@ -62,6 +63,13 @@ const MAX_READ = 1 << 20;
 
 /** An error answered to the client (as opposed to a bug, which is answered too but logged as one). */
 export class RequestError extends Error {}
+
+/** Errors that mean a bug in the adapter or engine (logged with their stack), as opposed to bad input. */
+function isBug(e: unknown): boolean {
+  if (!(e instanceof Error)) return true;
+  if (e instanceof TypeError || e instanceof ReferenceError) return true;
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
 
 type Handler = (args: Record<string, unknown>) => unknown | Promise<unknown>;
 
@@ -177,7 +185,7 @@ export class RingsideSession extends DebugSession {
         },
         (e: unknown) => {
           const message = e instanceof Error ? e.message : String(e);
-          if (!(e instanceof RequestError || e instanceof LaunchConfigError || e instanceof ImageError || e instanceof RangeError)) {
+          if (isBug(e)) {
             process.stderr.write(`ringside dap: ${request.command} failed: ${(e as Error)?.stack ?? message}\n`);
           }
           fail(`${request.command}: ${message}`);
@@ -410,7 +418,7 @@ export class RingsideSession extends DebugSession {
         const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
         const row = lineAt(r.lines, f.linear);
         if (row) {
-          frame.source = new Source(path.basename(row.file), row.file);
+          frame.source = new Source(path.basename(row.file), this.clientPath(row.file));
           frame.line = this.convertDebuggerLineToClient(row.line);
           frame.column = 1;
         } else {
@@ -424,6 +432,23 @@ export class RingsideSession extends DebugSession {
         return frame;
       }),
     };
+  }
+
+  /**
+   * The path the client knows a DWARF file name by. Assemblers and compilers often record names relative to
+   * where they ran: match them with a file the client set breakpoints in, else look beside the image and the
+   * symbols file.
+   */
+  private clientPath(dwarfFile: string): string {
+    if (path.isAbsolute(dwarfFile)) return dwarfFile;
+    for (const known of this.sourceBreakpoints.keys()) if (sameFile(dwarfFile, known)) return known;
+    const s = this.settings;
+    for (const dir of [s && path.dirname(s.program), s?.symbols && path.dirname(s.symbols)]) {
+      if (!dir) continue;
+      const candidate = path.resolve(dir, dwarfFile);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    return dwarfFile;
   }
 
   private addListing(name: string, text: string): number {
@@ -710,7 +735,7 @@ export class RingsideSession extends DebugSession {
       if (!i.valid) d.presentationHint = 'invalid';
       const row = lineAt(r.lines, linear);
       if (row && row.addr === linear) {
-        d.location = new Source(path.basename(row.file), row.file);
+        d.location = new Source(path.basename(row.file), this.clientPath(row.file));
         d.line = row.line;
       }
       out.push(d);
@@ -728,7 +753,7 @@ export class RingsideSession extends DebugSession {
 
   private loadedSources(): DebugProtocol.LoadedSourcesResponse['body'] {
     const r = this.requireRuntime();
-    return { sources: sourceFiles(r.lines).map((f) => new Source(path.basename(f), f)) };
+    return { sources: sourceFiles(r.lines).map((f) => new Source(path.basename(f), this.clientPath(f))) };
   }
 
   private modules(a: Record<string, unknown>): DebugProtocol.ModulesResponse['body'] {
