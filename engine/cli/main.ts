@@ -24,6 +24,7 @@ run options:
                                         cache-inconsistent, cache-consistent, monitor-trap, sbe-change,
                                         cpu-exception, triple-fault, mode-change, port-io
   --port-log PORT[,PORT…]               record bytes written to these ports (shown with --json)
+  --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout)
   --json                                print a JSON summary as the last line of stdout
 
 conform options:

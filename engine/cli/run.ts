@@ -9,7 +9,7 @@ import { CS } from '../cpu/cpu';
 import { parseArgs, parseNumber, UsageError } from './args';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log'],
+  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial'],
   flags: ['monitor', 'json'],
 };
 
@@ -18,7 +18,10 @@ const EXIT_CODE: Record<StopReason, number> = { halt: 0, exit: 0, limit: 2, 'tri
 export interface RunOutcome {
   stop: StopReason | 'error';
   exitCode: number;
+  /** Instructions the guest executed. */
   instructions: number;
+  /** Guest time skipped while halted waiting for a device interrupt (counts toward --max-instructions). */
+  idleInstructions: number;
   seconds: number;
   mips: number;
   cs: number;
@@ -40,7 +43,7 @@ export function runCommand(argv: string[], out: NodeJS.WritableStream = process.
     const message = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError ? e.message : String((e as Error)?.stack ?? e);
     err.write(`ringside: ${message}\n`);
     if (json) {
-      const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
+      const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: 0, idleInstructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
       out.write(JSON.stringify(failed) + '\n');
     }
     return 1;
@@ -95,8 +98,13 @@ function runImage(
     throw new UsageError(`cannot read image ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 
+  const serial = values.get('serial') ?? 'stderr';
+  if (!['stdout', 'stderr', 'off'].includes(serial)) throw new UsageError(`option --serial: expected stdout|stderr|off, got "${serial}"`);
   const pending: number[] = [];
-  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b) });
+  // COM1 is the guest's second text channel; by default it goes to stderr so stdout stays the 0xE9 console.
+  const onSerialByte =
+    serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
+  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte } });
   const flush = (): void => {
     if (pending.length > 0) {
       out.write(Buffer.from(pending));
@@ -138,6 +146,8 @@ function runImage(
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   flush();
+  // `total` is guest time in instructions; time a halted CPU skipped while waiting for an interrupt is not work.
+  const executed = total - machine.idleInstructions;
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
   if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
   if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
@@ -146,9 +156,10 @@ function runImage(
   return {
     stop: reason,
     exitCode,
-    instructions: total,
+    instructions: executed,
+    idleInstructions: machine.idleInstructions,
     seconds,
-    mips: seconds > 0 ? total / seconds / 1e6 : 0,
+    mips: seconds > 0 ? executed / seconds / 1e6 : 0,
     cs: machine.cpu.segSel[CS],
     eip: machine.cpu.eip >>> 0,
     ports,
