@@ -91,6 +91,18 @@ describe('ringside dap', () => {
     await terminated;
   });
 
+  it('says once that the monitor is not in this build when the launch asks for it (the default)', async () => {
+    dc = await startClient();
+    const said = dc.waitForEvent('output') as Promise<DebugProtocol.OutputEvent>;
+    await launchStopped(dc, { program: BASICS, monitor: undefined });
+    const first = await said;
+    expect(first.body.category).toBe('console');
+    expect(first.body.output).toContain('the monitor is not available in this build');
+    const monitor = await scopeVariables(dc, 'Monitor');
+    expect(named(monitor, 'on').value).toBe('false');
+    expect(named(monitor, 'reason').value).toContain('not available in this build');
+  });
+
   it('pauses a guest that runs flat out within 50 ms, and terminates it', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: SPIN });
