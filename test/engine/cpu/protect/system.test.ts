@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CR0_EM, CR0_MP, CR0_PE, CR0_PG, CR0_TS, EAX, EBX, ECX, EDX, LDTR, TR, type Cpu } from '../../../../engine/cpu/cpu';
+import { CR0_EM, CR0_MP, CR0_PE, CR0_PG, CR0_TS, DS, EAX, EBX, ECX, EDX, LDTR, TR, type Cpu } from '../../../../engine/cpu/cpu';
 import { VEC_GP, VEC_NM, VEC_UD } from '../../../../engine/cpu/faults';
 import { ZF } from '../../../../engine/cpu/flags';
 import { CPUID_FEATURES, CPUID_VENDOR } from '../../../../engine/cpu/ops/system';
@@ -291,5 +291,40 @@ describe('no FPU', () => {
     expect(stepBytes(m, [0x9b])).toBeNull();
     m.cpu.cr0 |= CR0_MP;
     expect(stepBytes(m, [0x9b])).toEqual({ vector: VEC_NM, errorCode: -1, rule: 'fpu.wait' });
+  });
+});
+
+describe('TLB and debug-register upkeep', () => {
+  function paged(): TestMachine {
+    const m = flat32([]);
+    const pd = 0x100000, pt = 0x101000;
+    m.mem.write32(pd, pt | 0x7);
+    for (let p = 0; p < 1024; p++) m.mem.write32(pt + p * 4, (p << 12) | 0x7);
+    m.cpu.cr3 = pd;
+    m.cpu.cr0 |= CR0_PG;
+    m.cpu.modeChanged();
+    return m;
+  }
+  it('INVLPG drops the stale translation of its page; MOV CR3 drops them all', () => {
+    const m = paged();
+    m.mem.write32(0x5000, 0x11111111);
+    m.mem.write32(0x6000, 0x22222222);
+    expect(m.cpu.readMem(DS, 0x5000, 4)).toBe(0x11111111);
+    m.mem.write32(0x101000 + 5 * 4, 0x6000 | 0x7); // remap page 5 to frame 6 behind the TLB's back
+    expect(m.cpu.readMem(DS, 0x5000, 4)).toBe(0x11111111);
+    m.cpu.regs[EBX] = 0x5000;
+    expect(stepBytes(m, [0x0f, 0x01, 0x3b])).toBeNull(); // invlpg [ebx]
+    expect(m.cpu.readMem(DS, 0x5000, 4)).toBe(0x22222222);
+    m.mem.write32(0x101000 + 5 * 4, 0x5000 | 0x7);
+    m.cpu.regs[EAX] = 0x100000;
+    expect(stepBytes(m, [0x0f, 0x22, 0xd8])).toBeNull(); // mov cr3, eax
+    expect(m.cpu.readMem(DS, 0x5000, 4)).toBe(0x11111111);
+  });
+  it('MOV DRn with DR7.GD = 1 raises #DB (general detect) and clears GD', () => {
+    const m = flat32([]);
+    m.cpu.dr[7] = 0x2400;
+    expect(stepBytes(m, [0x0f, 0x21, 0xc0])).toEqual({ vector: 1, errorCode: -1, rule: 'debug.general-detect' });
+    expect(m.cpu.dr[7] & 0x2000).toBe(0);
+    expect(m.cpu.dr[6] & 0x2000).toBe(0x2000);
   });
 });
