@@ -103,6 +103,11 @@ describe('package.json launch schema', () => {
   const debuggerContribution = pkg.contributes.debuggers.find((d) => d.type === 'ringside')!;
   const properties = debuggerContribution.configurationAttributes.launch.properties as Record<string, { enum?: string[]; items?: { enum?: string[] }; default?: unknown }>;
 
+  it('lets the editor flag unknown attributes, as the launch check does', () => {
+    expect(debuggerContribution.configurationAttributes.launch.additionalProperties).toBe(false);
+    expect(debuggerContribution.configurationAttributes.launch.required).toEqual(['program']);
+  });
+
   it('declares exactly the attributes the extension validates', () => {
     expect(Object.keys(properties).sort()).toEqual(Object.keys(LAUNCH_ATTRIBUTES).sort());
   });
