@@ -1,0 +1,244 @@
+// The guest's debug registers (SDM 3A ch. 17): instruction breakpoints are faults honouring RF, data breakpoints
+// are traps after the access's instruction, DR6's B0–B3 and BD bits, LEN alignment, general detect, RF = 1 in the
+// image of other faults, and the debugger's own breakpoints staying out of DR6.
+
+import { describe, expect, it } from 'vitest';
+import { EBX, ECX } from '../../../engine/cpu/cpu';
+import { HAS_NASM } from './move-fixtures';
+import {
+  DATA,
+  DB_RECORDER,
+  debugRecords,
+  dword,
+  enablePaging,
+  guest,
+  label,
+  LABELS,
+  P,
+  RECORD_RF_FROM,
+  runDebugGuest,
+  RW,
+  setPte,
+} from './paging-fixtures';
+
+const DR6_BD = 0x2000;
+const DR7_GD = 0x2000;
+const VAR = DATA + 0x100;
+/** DR7 bits: enable Ln, and R/W and LEN of breakpoint n. */
+const L = (n: number) => 1 << (2 * n);
+const RW_FIELD = (n: number, rw: number) => rw << (16 + 4 * n);
+const LEN_FIELD = (n: number, len: number) => len << (18 + 4 * n);
+const WRITE = 1, READ_WRITE = 3;
+const LEN1 = 0, LEN2 = 1, LEN4 = 3;
+
+function run(body: string, handlers: Record<number, string> = {}) {
+  return runDebugGuest(body, handlers);
+}
+
+describe.skipIf(!HAS_NASM)('instruction breakpoints', () => {
+  it('fault before the instruction: EIP = the breakpoint, DR6.B0, pushed RF = 0; the handler sets RF and it runs once', () => {
+    const { m, exceptions, records } = run(`
+        mov dword [${LABELS}], target
+        mov eax, target
+        mov dr0, eax
+        mov eax, ${L(0)}
+        mov dr7, eax
+        xor ebx, ebx
+target: inc ebx
+        nop`);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ eip: label(m, 0), rf: false });
+    expect(records[0].dr6 & 0xf).toBe(1);
+    expect(m.cpu.regs[EBX]).toBe(1);
+    expect(exceptions.map((e) => e.ruleId)).toEqual(['debug.instruction-breakpoint']);
+  });
+
+  it('without RF in the image the breakpoint hits again on return, until the handler sets RF', () => {
+    const { m, records } = run(`
+        mov dword [${RECORD_RF_FROM}], 3
+        mov eax, target
+        mov dr2, eax
+        mov eax, ${L(2)}
+        mov dr7, eax
+        xor ebx, ebx
+target: inc ebx`);
+    expect(records.map((r) => r.dr6 & 0xf)).toEqual([4, 4, 4]);
+    expect(m.cpu.regs[EBX]).toBe(1);
+  });
+
+  it('RF suppresses one instruction only: the same instruction hits again the next time round a loop', () => {
+    const { m, records } = run(`
+        mov eax, target
+        mov dr1, eax
+        mov eax, ${L(1)}
+        mov dr7, eax
+        xor ebx, ebx
+        mov ecx, 3
+target: inc ebx
+        loop target`);
+    expect(records).toHaveLength(3);
+    expect(m.cpu.regs[EBX]).toBe(3);
+  });
+
+  it('a breakpoint that is not enabled, or whose R/W is not execute, does not hit an instruction', () => {
+    const { m, records } = run(`
+        mov eax, target
+        mov dr0, eax
+        mov dr1, eax
+        mov eax, ${RW_FIELD(0, 0)} | ${L(1)} | ${RW_FIELD(1, WRITE)}
+        mov dr7, eax
+        xor ebx, ebx
+target: inc ebx`);
+    expect(records).toHaveLength(0);
+    expect(m.cpu.regs[EBX]).toBe(1);
+  });
+});
+
+describe.skipIf(!HAS_NASM)('data breakpoints', () => {
+  it('a write breakpoint traps after the instruction: the store is done, EIP is the next instruction, DR6.B1', () => {
+    const { m, exceptions, records } = run(`
+        mov dword [${LABELS}], after
+        mov eax, ${VAR}
+        mov dr1, eax
+        mov eax, ${L(1) | RW_FIELD(1, WRITE) | LEN_FIELD(1, LEN4)}
+        mov dr7, eax
+        mov eax, [${VAR}]
+        mov byte [${VAR + 2}], 7
+after:  nop
+        xor eax, eax
+        mov dr7, eax
+        mov byte [${VAR + 2}], 8`);
+    expect(records).toHaveLength(1);
+    expect(records[0].eip).toBe(label(m, 0));
+    expect(records[0].dr6 & 0xf).toBe(2);
+    expect(exceptions.map((e) => e.ruleId)).toEqual(['debug.trap']);
+    expect(m.mem.peek(VAR + 2, 1)).toBe(8);
+  });
+
+  it('a read/write breakpoint traps on reads of its bytes only', () => {
+    const { records } = run(`
+        mov eax, ${VAR}
+        mov dr0, eax
+        mov eax, ${L(0) | RW_FIELD(0, READ_WRITE) | LEN_FIELD(0, LEN1)}
+        mov dr7, eax
+        mov al, [${VAR + 1}]
+        mov al, [${VAR - 1}]
+        mov al, [${VAR}]
+        nop`);
+    expect(records).toHaveLength(1);
+  });
+
+  it('LEN masks the low address bits; an access hits when any of its bytes falls in the range', () => {
+    const { records } = run(`
+        mov eax, ${VAR + 1}
+        mov dr3, eax
+        mov eax, ${L(3) | RW_FIELD(3, WRITE) | LEN_FIELD(3, LEN2)}
+        mov dr7, eax
+        mov byte [${VAR + 2}], 1
+        mov word [${VAR - 1}], 2
+        mov dword [${VAR - 3}], 3
+        mov dword [${VAR - 4}], 3
+        nop`);
+    // VAR+1 with LEN 2 covers VAR..VAR+1: the word at VAR−1 and the dword at VAR−3 touch VAR.
+    expect(records).toHaveLength(2);
+    expect(records.every((r) => (r.dr6 & 0xf) === 8)).toBe(true);
+  });
+
+  it('one access hitting two breakpoints sets both B bits in one #DB', () => {
+    const { records } = run(`
+        mov eax, ${VAR}
+        mov dr0, eax
+        add eax, 2
+        mov dr2, eax
+        mov eax, ${L(0) | RW_FIELD(0, WRITE) | L(2) | RW_FIELD(2, WRITE)}
+        mov dr7, eax
+        mov dword [${VAR}], 0
+        nop`);
+    expect(records.map((r) => r.dr6 & 0xf)).toEqual([5]);
+  });
+
+  it('a fault in the instruction discards its data-breakpoint trap; the restarted instruction traps', () => {
+    // BOUND reads both bounds (a hit), then raises #BR; its handler fixes EAX and the BOUND runs again.
+    const { exceptions, records, m } = run(
+      `
+        mov dword [${VAR}], 10
+        mov dword [${VAR + 4}], 20
+        mov eax, ${VAR}
+        mov dr0, eax
+        mov eax, ${L(0) | RW_FIELD(0, READ_WRITE) | LEN_FIELD(0, LEN4)}
+        mov dr7, eax
+        mov eax, 30
+        bound eax, [${VAR}]
+        nop
+        hlt
+br_handler:
+        mov ebx, [esp + 8]
+        mov [${LABELS}], ebx
+        mov eax, 15
+        iret`,
+      { 5: 'br_handler' },
+    );
+    expect(exceptions.map((e) => e.vector)).toEqual([5, 1]);
+    expect(records).toHaveLength(1);
+    // The #BR handler saw RF = 1 in its image: every fault other than an instruction breakpoint pushes RF = 1.
+    expect(label(m, 0) & 0x10000).toBe(0x10000);
+  });
+
+  it('data breakpoints compare linear addresses: under paging, the physical alias does not hit', () => {
+    const m = guest(
+      `
+        mov eax, 0x300000
+        mov dr0, eax
+        mov eax, ${L(0) | RW_FIELD(0, WRITE) | LEN_FIELD(0, LEN4)}
+        mov dr7, eax
+        mov dword [0x155000], 1
+        mov dword [0x300000], 2
+        nop
+        hlt
+${DB_RECORDER}`,
+      { 1: 'db_record' },
+    );
+    enablePaging(m);
+    setPte(m, 0x300000, 0x155000 | P | RW);
+    m.cpu.run(1000);
+    expect(debugRecords(m)).toHaveLength(1);
+    expect(dword(m, 0x155000)).toBe(2);
+  });
+});
+
+describe.skipIf(!HAS_NASM)('general detect', () => {
+  it('with DR7.GD a MOV from DRn faults before running: DR6.BD, EIP = the MOV, GD cleared for the handler', () => {
+    const { m, records, exceptions } = run(`
+        mov dword [${LABELS}], access
+        mov eax, ${DR7_GD}
+        mov dr7, eax
+        mov ecx, 0x1234
+access: mov ecx, dr0`);
+    expect(records).toHaveLength(1);
+    expect(records[0].eip).toBe(label(m, 0));
+    expect(records[0].dr6 & DR6_BD).toBe(DR6_BD);
+    expect(records[0].rf).toBe(true); // a fault-class #DB other than an instruction breakpoint
+    expect(exceptions.map((e) => e.ruleId)).toEqual(['debug.general-detect']);
+    expect(m.cpu.dr[7] & DR7_GD).toBe(0);
+    expect(m.cpu.regs[ECX]).toBe(0); // the MOV ran after the handler returned: DR0 = 0
+  });
+});
+
+describe.skipIf(!HAS_NASM)("the debugger's own breakpoints", () => {
+  it('stop the run loop without touching DR6 or raising #DB', () => {
+    const m = guest(`
+        mov dword [${LABELS}], target
+        nop
+target: nop
+        hlt
+${DB_RECORDER}`, { 1: 'db_record' });
+    m.cpu.run(3); // the jump over the IDT, LIDT and the store of the label
+    m.cpu.breakpoints.add(label(m, 0));
+    m.cpu.updateAttention(); // as the debug adapter does after changing the set
+    m.cpu.run(100);
+    expect(m.cpu.hitBreakpoint).toBe(true);
+    expect(m.cpu.eip).toBe(label(m, 0));
+    expect(m.cpu.dr[6] >>> 0).toBe(0xffff0ff0);
+    expect(debugRecords(m)).toHaveLength(0);
+  });
+});
