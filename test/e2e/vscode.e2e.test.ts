@@ -4,14 +4,14 @@
 // Variables pane, tick the "Segment load" exception filter, continue to a segment-load stop, open the Segment Map.
 // Each step is its own test and leaves a screenshot in test/e2e/screenshots/. Needs `bash scripts/e2e-setup.sh`
 // first; without it the suite skips and says so (RINGSIDE_E2E_REQUIRED=1 turns that into a failure, for CI).
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Frame } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { CodeServer, installExtension, makeCodeServerDirs, type CodeServerDirs } from './code-server';
 import { e2eRequired, findE2eEnv, PROJECT_ROOT, type E2eEnv } from './e2e-env';
+import { packageInCopy } from './package-copy';
 import { launchChromium, poll, Workbench } from './workbench';
 import { makeExampleWorkspace, type ExampleWorkspace } from './workspace';
 import { zipEntryNames } from './zip-entries';
@@ -84,18 +84,13 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
   }, 30_000);
 
   step('packages the extension with npm run package', 180_000, async () => {
-    let built = join(PROJECT_ROOT, 'ringside.vsix');
     if (PREBUILT_VSIX) {
-      built = PREBUILT_VSIX;
-      console.warn(`vscode.e2e: testing the prebuilt ${built} (RINGSIDE_E2E_VSIX), not a fresh npm run package`);
+      console.warn(`vscode.e2e: testing the prebuilt ${PREBUILT_VSIX} (RINGSIDE_E2E_VSIX), not a fresh npm run package`);
+      vsix = join(root, 'ringside.vsix');
+      copyFileSync(PREBUILT_VSIX, vsix);
     } else {
-      const result = spawnSync('npm', ['run', 'package'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 170_000 });
-      expect(result.status, `npm run package failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
+      vsix = packageInCopy(PROJECT_ROOT, root);
     }
-    expect(existsSync(built), `${built} was not produced`).toBe(true);
-    // A private copy: another build in the work tree may rewrite ringside.vsix while this test runs.
-    vsix = join(root, 'ringside.vsix');
-    copyFileSync(built, vsix);
     const entries = zipEntryNames(vsix);
     for (const file of VSIX_REQUIRED) expect(entries, `the .vsix lacks ${file}`).toContain(file);
   });
@@ -142,20 +137,20 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     expect(zipEntryNames(vsix), `the .vsix lacks ${VSIX_ADAPTER}, which \`bin/ringside.js dap\` loads`).toContain(VSIX_ADAPTER);
     await wb.page.locator('.start-debug-action-item .codicon-debug-start').click();
     await wb.page.locator('.debug-toolbar .codicon-debug-continue').waitFor({ state: 'visible', timeout: 60_000 });
-    const callStack = await poll(
-      'a paused thread in the Call Stack',
-      async () => {
-        const text = (await wb.rowTexts('debug-call-stack')).join('\n');
-        return /paused/i.test(text) ? text : undefined;
-      },
-      30_000,
-      async () => `Call Stack rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`,
-    );
-    expect(callStack).toMatch(/entry/i);
+    const state = await poll('the Call Stack to say the guest stopped on entry', async () => {
+      const text = await wb.stopState();
+      return /entry/i.test(text) ? text : undefined;
+    }, 30_000, async () => `Call Stack state: "${await wb.stopState()}", rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`);
+    expect(state).toMatch(/entry/i);
+    // The top frame is the entry point of the flat binary, 0000:7C00 (launch.json keeps the default load address).
+    expect((await wb.rowTexts('debug-call-stack'))[0]).toMatch(/0000:7c00/i);
     await shot('stopped-on-entry');
   });
 
   step('shows Segments in the Variables pane and DS with its hidden cache', 60_000, async () => {
+    // The list renders only the rows in view: make room for Segments → DS → cache.
+    for (const pane of ['Watch', 'Call Stack', 'Loaded Scripts', 'Breakpoints']) await wb.setPaneExpanded(pane, false);
+    await wb.collapseVariable('Registers');
     await wb.expandVariable('Segments');
     await wb.expandVariable('DS');
     await wb.expandVariable('cache');
@@ -163,21 +158,23 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
       'the fields of DS.cache',
       async () => {
         const texts = await wb.rowTexts('debug-variables');
-        return ['base', 'limit', 'type', 'dpl'].every((f) => texts.some((t) => new RegExp(`^${f}\\b`).test(t.trim())))
+        return ['base', 'limit', 'type', 'dpl'].every((f) => texts.some((t) => new RegExp(`^${f} =`).test(t)))
           ? texts
           : undefined;
       },
       20_000,
       async () => `Variables rows: ${JSON.stringify(await wb.rowTexts('debug-variables'))}`,
     );
-    const all = rows.join('\n');
-    expect(all).toMatch(/^\s*DS\b.*0x[0-9a-f]{4}/im);
-    expect(all).toMatch(/^\s*base\b.*0x[0-9a-f]+/im);
-    expect(all).toMatch(/^\s*limit\b.*0x[0-9a-f]+/im);
+    // Real mode at entry: DS = 0x0000, its cache base 0 and limit 0xFFFF (reset state, SDM Vol. 3A §9.1.1).
+    expect(rows).toContainEqual(expect.stringMatching(/^DS = 0x[0-9a-f]{4}\b/i));
+    expect(rows).toContainEqual(expect.stringMatching(/^base = 0x0+$/i));
+    expect(rows).toContainEqual(expect.stringMatching(/^limit = 0x0*ffff$/i));
     await shot('variables-ds-cache');
   });
 
   step(`ticks the "${SEGMENT_LOAD_LABEL}" exception filter in the Breakpoints view`, 60_000, async () => {
+    await wb.collapseVariable('Segments');
+    for (const pane of ['Call Stack', 'Breakpoints']) await wb.setPaneExpanded(pane, true);
     const filterRow = wb.page
       .locator('.debug-breakpoints .monaco-list-row')
       .filter({ has: wb.page.locator('.breakpoint.exception .name', { hasText: new RegExp(`^${SEGMENT_LOAD_LABEL}$`) }) })
@@ -193,18 +190,18 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
 
   step('continues to a stop on a segment load', 90_000, async () => {
     await wb.debugToolbar('debug-continue');
-    const state = await poll(
-      'a stop on a segment-load exception',
-      async () => {
-        const text = (await wb.rowTexts('debug-call-stack')).join('\n');
-        const widget = await wb.page.locator('.exception-widget').allInnerTexts();
-        const all = `${text}\n${widget.join('\n')}`;
-        return /paused/i.test(text) && /exception|segment[- ]load/i.test(all) ? all : undefined;
-      },
-      60_000,
-      async () => `Call Stack rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`,
-    );
-    expect(state).toMatch(/exception|segment[- ]load/i);
+    const state = await poll('the Call Stack to say the guest stopped on a segment load', async () => {
+      const text = await wb.stopState();
+      return /segment-load/i.test(text) ? text : undefined;
+    }, 60_000, async () => `Call Stack state: "${await wb.stopState()}", rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`);
+    expect(state).toMatch(/segment-load/i);
+    // The editor's exception widget gives the event: which register was loaded, from what, and why.
+    const widget = await poll('the exception widget', async () => {
+      const texts = await wb.page.locator('.exception-widget').allInnerTexts();
+      return texts.length > 0 ? texts.join('\n') : undefined;
+    });
+    expect(widget).toMatch(/Exception has occurred: segment-load/);
+    expect(widget).toMatch(/\b(CS|SS|DS|ES|FS|GS)\b/);
     await shot('segment-load-stop');
   });
 
@@ -217,9 +214,10 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
       }
       return undefined;
     }, 30_000);
-    const text = await (frame as Frame).locator('body').innerText();
-    expect(text).toMatch(/\bDS\b/);
-    expect(text).toMatch(/\bCS\b/);
+    const ds = await (frame as Frame).locator('section.register[data-register="DS"]').innerText();
+    expect(ds).toMatch(/^DS\s+0x[0-9a-f]{4}/i);
+    expect(ds).toMatch(/\bcache\b/);
+    await expect((frame as Frame).locator('section.register[data-register="CS"]').count()).resolves.toBe(1);
     await shot('segment-map');
   });
 

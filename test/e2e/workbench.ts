@@ -125,17 +125,43 @@ export class Workbench {
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
 
-  /** Texts of the rows of a list-based view (`.debug-variables`, `.debug-breakpoints`, `.debug-call-stack`). */
+  /**
+   * Texts of the rendered rows of a list-based view (`debug-variables`, `debug-breakpoints`, `debug-call-stack`),
+   * whitespace folded to single spaces ("DS = 0x0010"). Lists are virtual: only rows in view are rendered.
+   */
   async rowTexts(viewClass: string): Promise<string[]> {
-    return this.page.locator(`.${viewClass} .monaco-list-row`).allInnerTexts();
+    const texts = await this.page.locator(`.${viewClass} .monaco-list-row`).allInnerTexts();
+    return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
-  /** A row of a debug view whose name (first text cell) is exactly `name`. */
+  /** A Variables row (scope or variable) named exactly `name`; variables render as "name =". */
   variableRow(name: string): Locator {
     return this.page
       .locator('.debug-variables .monaco-list-row')
-      .filter({ has: this.page.locator('.name, .scope', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) })
+      .filter({ has: this.page.locator('.name, .scope', { hasText: new RegExp(`^${escapeRegExp(name)}( =)?$`) }) })
       .first();
+  }
+
+  /** Collapses a Variables row if it is expanded (to make room: the list renders only the rows in view). */
+  async collapseVariable(name: string): Promise<void> {
+    const row = this.variableRow(name);
+    if ((await row.count()) > 0 && (await row.getAttribute('aria-expanded')) === 'true') await row.click();
+  }
+
+  /** Collapses (or expands) a pane of the side bar by its title ("Watch", "Breakpoints"...) unless it already is. */
+  async setPaneExpanded(title: string, expanded: boolean): Promise<void> {
+    const header = this.page.locator(`.pane-header[aria-label="${title} Section"]`);
+    if ((await header.count()) === 0) return;
+    if (((await header.getAttribute('aria-expanded')) === 'true') !== expanded) await header.click();
+  }
+
+  /**
+   * What the Call Stack says about the stop: the state message in its header (one thread) and each thread row's
+   * state label (several threads), e.g. "entry", "breakpoint", "segment-load"; empty while running.
+   */
+  async stopState(): Promise<string> {
+    const labels = await this.page.locator('.call-stack-state-message .label, .debug-call-stack .thread .state .label').allInnerTexts();
+    return labels.join(' ').trim();
   }
 
   /** Expands a Variables row (scope or variable) by clicking it unless it is expanded already. */
