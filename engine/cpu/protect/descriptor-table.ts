@@ -13,6 +13,7 @@ import { LDTR } from '../cpu';
 import { fault, selectorError, type FaultRule } from '../faults';
 import { decodeDescriptor, Descriptor, DESCRIPTOR_HI_ACCESSED } from './descriptor';
 import { peekLinear } from './peek';
+import { ACCESS_SYSTEM } from './paging';
 
 export const SELECTOR_RPL = 0x3;
 export const SELECTOR_TI = 0x4;
@@ -62,7 +63,27 @@ export function fetchDescriptor(
     const table = (selector & SELECTOR_TI) !== 0 ? `LDT (limit 0x${cpu.segLimit[LDTR].toString(16)})` : `GDT (limit 0x${cpu.gdtrLimit.toString(16)})`;
     return fault(vector, selectorError(selector), r, `selector 0x${hex4(selector)} lies beyond the ${table}`);
   }
-  return decodeDescriptor(cpu.readLinear32(addr), cpu.readLinear32(addr + 4), out);
+  readDescriptorWords(cpu, addr);
+  return decodeDescriptor(wordLo, wordHi, out);
+}
+
+/** The two words `readDescriptorWords` read last (module scratch, so segment loads allocate nothing). */
+let wordLo = 0;
+let wordHi = 0;
+
+/**
+ * Reads the 8 bytes of a descriptor at a linear address as supervisor data reads: one translation when the entry
+ * lies within a page (entries are 8-byte aligned from an aligned table base, the common case), byte-wise otherwise.
+ */
+function readDescriptorWords(cpu: Cpu, addr: number): void {
+  if ((addr & 0xfff) <= 0xff8) {
+    const phys = cpu.translate(addr, ACCESS_SYSTEM);
+    wordLo = cpu.mem.read32(phys);
+    wordHi = cpu.mem.read32((phys + 4) >>> 0);
+  } else {
+    wordLo = cpu.readLinear32(addr);
+    wordHi = cpu.readLinear32(addr + 4);
+  }
 }
 
 /** Sets the descriptor's accessed bit in memory when it is clear (after every check has passed). */
