@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS, NASM_EXTENSIONS, resolvePath, validateLaunchConfig } from './config';
 import type { RingsideLog } from './log-channel';
+import { refreshListing } from './listing-refresh';
 import { imagePathFor, imageState, nasmIncludeDirs, probeNasm } from './nasm-build-plan';
 import { launchHintsFromSource } from './nasm-source-config';
 import { runNasmTask } from './nasm-task';
@@ -99,15 +100,24 @@ export class RingsideConfigurationProvider implements vscode.DebugConfigurationP
       const symbolsProblem = await imageProblem(resolved.symbols, 'symbols');
       if (symbolsProblem) return fail([symbolsProblem]);
     }
+    if (!buildFrom && !['elf', 'multiboot'].includes(resolved.format ?? '')) {
+      // Source breakpoints for a flat binary come from its nasm listing; a missing one is not an error.
+      const outcome = await refreshListing(resolved.program, this.nasmPath(), folder?.uri.fsPath);
+      this.log.write('info', outcome.state === 'skipped' ? `no source lines for ${path.basename(resolved.program)}: ${outcome.reason}` : `source lines from ${outcome.listing} (${outcome.state})`);
+    }
     this.log.write('info', `launching ${JSON.stringify(resolved)}`);
     return resolved;
+  }
+
+  private nasmPath(): string {
+    return vscode.workspace.getConfiguration('ringside').get<string>('nasmPath') || 'nasm';
   }
 
   /** Assembles `source` when its image is missing or stale; true when the image is ready, else the reason. */
   private async buildIfNeeded(source: string, image: string, folder: vscode.WorkspaceFolder | undefined): Promise<true | string> {
     const state = await imageState(source, image);
     if (state === 'fresh') return true;
-    const nasmPath = vscode.workspace.getConfiguration('ringside').get<string>('nasmPath') || 'nasm';
+    const nasmPath = this.nasmPath();
     const probe = await probeNasm(nasmPath);
     if (!probe.ok) {
       return `${path.basename(image)} ${state === 'missing' ? 'or its listing is missing' : 'is older than its source'} and must be assembled from ${path.basename(source)}, but ${probe.message}`;

@@ -2,12 +2,11 @@
 // F5 on a NASM source builds it). For the adapter: an image without DWARF still gets breakpoints in its source.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { LineRow } from '../engine/machine/loaders/types';
+import { sourceForImage } from './listing-refresh';
 import { listingPathFor, nasmIncludeDirs } from './nasm-build-plan';
 import { linesFromNasmListing } from './nasm-listing';
-
-const SOURCE_EXTENSIONS = ['.asm', '.nasm'];
 
 /**
  * The line rows of `imagePath` from its listing, or [] when there is no listing or no source beside it. (A listing
@@ -16,8 +15,7 @@ const SOURCE_EXTENSIONS = ['.asm', '.nasm'];
  */
 export async function nasmLinesForImage(imagePath: string, org?: number): Promise<LineRow[]> {
   const listingPath = listingPathFor(imagePath);
-  const stem = join(dirname(imagePath), basename(imagePath, extname(imagePath)));
-  const sourcePath = SOURCE_EXTENSIONS.map((e) => stem + e).find((p) => existsSync(p));
+  const sourcePath = sourceForImage(imagePath);
   if (!sourcePath || !existsSync(listingPath)) return [];
   const includeDirs = await nasmIncludeDirs(sourcePath);
   const resolveInclude = (name: string, from: string): string => {

@@ -1,10 +1,13 @@
 // Source lines from a committed nasm listing (fixtures/with-include.lst, built with
 // `nasm -f bin -i include/ with-include.asm -o with-include.bin -l with-include.lst`), checked against the bytes
 // of the committed image: each row's address must hold the first byte of that source line's instruction.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { refreshListing } from '../../extension/listing-refresh';
 import { nasmLinesForImage } from '../../extension/nasm-image-lines';
+import { nasmInstalled } from './nasm-available';
 import { linesFromNasmListing } from '../../extension/nasm-listing';
 
 const fixtures = join(__dirname, 'fixtures');
@@ -70,5 +73,42 @@ describe('nasmLinesForImage', () => {
   });
   it('gives no rows for an image without a listing', async () => {
     expect(await nasmLinesForImage(join(fixtures, 'gdt.bin'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!nasmInstalled)('refreshListing', () => {
+  function workspace(): { dir: string; image: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'ringside-lst-'));
+    mkdirSync(join(dir, 'include'));
+    copyFileSync(source, join(dir, 'with-include.asm'));
+    copyFileSync(include, join(dir, 'include', 'defs.inc'));
+    copyFileSync(join(fixtures, 'with-include.bin'), join(dir, 'with-include.bin'));
+    return { dir, image: join(dir, 'with-include.bin') };
+  }
+
+  it('writes the listing beside an image its source reproduces, then finds it current', async () => {
+    const { dir, image: img } = workspace();
+    expect(await refreshListing(img, 'nasm', dir)).toEqual({ state: 'written', listing: join(dir, 'with-include.lst') });
+    const rows = await nasmLinesForImage(img);
+    expect(rows.map((r) => [r.addr, r.line])).toEqual(linesFromNasmListing(listing, source, resolveInclude).map((r) => [r.addr, r.line]));
+    expect(rows.find((r) => r.line === 4)?.file).toBe(join(dir, 'include', 'defs.inc'));
+    expect((await refreshListing(img, 'nasm', dir)).state).toBe('current');
+  });
+
+  it('keeps no listing when the source does not reproduce the image', async () => {
+    const { dir, image: img } = workspace();
+    const bytes = readFileSync(img);
+    bytes[0] ^= 0xff;
+    writeFileSync(img, bytes);
+    expect(await refreshListing(img, 'nasm', dir)).toEqual({ state: 'skipped', reason: expect.stringMatching(/^assembling with-include\.asm does not reproduce with-include\.bin/) });
+    expect(existsSync(join(dir, 'with-include.lst'))).toBe(false);
+  });
+
+  it('says why when there is no source, no nasm, or an assembly error', async () => {
+    const { dir, image: img } = workspace();
+    expect(await refreshListing(join(fixtures, 'gdt.bin').replace('gdt.bin', 'nothing.bin'), 'nasm')).toMatchObject({ state: 'skipped', reason: expect.stringMatching(/^no NASM source \(nothing\.asm\)/) });
+    expect(await refreshListing(img, join(dir, 'no-nasm'), dir)).toEqual({ state: 'skipped', reason: `nasm ("${join(dir, 'no-nasm')}") is not installed` });
+    rmSync(join(dir, 'include'), { recursive: true });
+    expect(await refreshListing(img, 'nasm', dir)).toMatchObject({ state: 'skipped', reason: expect.stringMatching(/^nasm could not assemble with-include\.asm: .*defs\.inc/) });
   });
 });
