@@ -117,14 +117,6 @@ function runImage(
       err.write(formatEvent(name, e) + '\n');
     });
   }
-  if (trace.includes('port-io')) {
-    const previous = machine.io.onPortIo;
-    machine.io.onPortIo = (port, size, value, write) => {
-      previous?.(port, size, value, write);
-      flush();
-      err.write(formatEvent('port-io', { port, size, value, write }) + '\n');
-    };
-  }
   machine.load(bytes, opts);
 
   const t0 = process.hrtime.bigint();

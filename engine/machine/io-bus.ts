@@ -10,12 +10,16 @@ export interface PortDevice {
   readonly wide?: boolean;
 }
 
+import { EV_PORT_IO, type EventHub } from '../events';
+
 export type PortIoListener = (port: number, size: number, value: number, isWrite: boolean) => void;
 
 export class IoBus {
   private readonly devices: (PortDevice | undefined)[] = new Array(0x10000);
-  /** Set to observe every port access (the `port-io` event); null costs nothing. */
+  /** Set to observe every port access (devices such as the port recorder); null costs nothing. */
   onPortIo: PortIoListener | null = null;
+  /** The machine's event hub: `port-io` events are emitted to it while someone listens. */
+  events: EventHub | null = null;
 
   register(port: number, count: number, device: PortDevice): void {
     for (let p = port; p < port + count; p++) {
@@ -36,6 +40,7 @@ export class IoBus {
     }
     v = size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff);
     if (this.onPortIo) this.onPortIo(port, size, v, false);
+    if (this.events !== null && this.events.active[EV_PORT_IO]) this.events.emit(EV_PORT_IO, { port, size, value: v, write: false });
     return v;
   }
 
@@ -43,6 +48,7 @@ export class IoBus {
     port &= 0xffff;
     value = size === 4 ? value >>> 0 : value & (size === 1 ? 0xff : 0xffff);
     if (this.onPortIo) this.onPortIo(port, size, value, true);
+    if (this.events !== null && this.events.active[EV_PORT_IO]) this.events.emit(EV_PORT_IO, { port, size, value, write: true });
     const dev = this.devices[port];
     if (dev && (size === 1 || dev.wide)) {
       dev.portOut(port, value, size);

@@ -70,6 +70,7 @@ export class Machine {
     this.mem = new PhysicalMemory(Math.floor(mb * 1024 * 1024));
     this.io = new IoBus();
     this.cpu = new Cpu(this.mem, this.io, { model: options.model });
+    this.io.events = this.cpu.events;
     const sink = options.onConsoleByte ?? ((b: number) => void this.consoleOutput.push(b));
     this.io.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(sink));
     this.io.register(

@@ -33,6 +33,15 @@ describe('ringside run', () => {
     expect(typeof summary.mips).toBe('number');
   });
 
+  it('traces port-io events one per line on stderr', () => {
+    const r = ringside(['run', join(dir, 'exit5.bin'), '--trace', 'port-io']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'port-io out port=0x00e9 size=1 value=0x48',
+      'port-io out port=0x00e9 size=1 value=0x69',
+      'port-io out port=0x00f4 size=1 value=0x05',
+    ]);
+  });
+
   it('exits 0 on HLT with interrupts disabled', () => {
     expect(ringside(['run', join(dir, 'halt.bin')]).code).toBe(0);
   });
