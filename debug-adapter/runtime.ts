@@ -307,6 +307,7 @@ export class Runtime extends EventEmitter {
     this.pauseRequested = false;
     this.pendingStop = null;
     this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
+    this.watch.reassert();
     this.state = 'running';
     this.schedule();
   }

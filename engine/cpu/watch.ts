@@ -1,9 +1,11 @@
 // Data watches for the debugger: report guest loads and stores that touch chosen physical byte ranges.
 //
 // Stores: the pages that hold a watched range get the PF_WATCH flag (memory.ts), so the store path, which already
-// tests a page's flag byte, takes its slow path there and calls `mem.onWatchedStore` after the store. Pages the
-// flag was already set on by someone else (descriptor-table tracking, the monitor) keep it when the watch goes,
-// and their listener is still called first.
+// tests a page's flag byte, takes its slow path there and calls `mem.onWatchedStore` after the store. The flag
+// and the hook are shared with descriptor-table tracking (protect/consistency-events.ts) and the monitor: this
+// watch chains to the handler it found when it installed itself, leaves flags it did not set when it goes, and
+// `reassert()` (called by the debugger before each run) sets its flags and hook again in case another owner
+// cleared a shared page or replaced the hook without chaining.
 //
 // Loads: plain RAM loads test no flag for speed, so a read watch instead puts checking versions of read8/16/32 on
 // the PhysicalMemory instance while it is armed, and puts the class's own methods back when the last read watch
@@ -42,14 +44,22 @@ export class MemoryWatch {
   private ranges: WatchRange[] = [];
   /** Pages this watch flagged that were not flagged before. */
   private flaggedPages = new Set<number>();
-  private readonly previousStoreHook: StoreHook | null;
+  private previousStoreHook: StoreHook | null = null;
   private readonly storeHook: StoreHook;
+  private wantedPages = new Set<number>();
+  private inStoreHook = false;
+  private inRead = false;
   private readHooked = false;
 
   constructor(private readonly mem: PhysicalMemory) {
-    this.previousStoreHook = mem.onWatchedStore;
     this.storeHook = (addr, size, oldValue, newValue) => {
-      this.previousStoreHook?.(addr, size, oldValue, newValue);
+      if (this.inStoreHook) return;
+      this.inStoreHook = true;
+      try {
+        this.previousStoreHook?.(addr, size, oldValue, newValue);
+      } finally {
+        this.inStoreHook = false;
+      }
       this.check(addr, size, 'write', oldValue, newValue);
     };
   }
@@ -82,15 +92,29 @@ export class MemoryWatch {
         this.flaggedPages.delete(p);
       }
     }
-    for (const p of wanted) {
+    this.wantedPages = wanted;
+    if (wanted.size === 0 && this.mem.onWatchedStore === this.storeHook) {
+      this.mem.onWatchedStore = this.previousStoreHook;
+      this.previousStoreHook = null;
+    }
+    this.reassert();
+  }
+
+  /** Makes sure the watched pages are flagged and the store hook is in the chain (see the file comment). */
+  reassert(): void {
+    for (const p of this.wantedPages) {
       if ((this.mem.pageFlags[p] & PF_WATCH) === 0) {
         this.mem.setPageFlag(p, PF_WATCH, true);
         this.flaggedPages.add(p);
       }
     }
-    if (wanted.size > 0) this.mem.onWatchedStore = this.storeHook;
-    else if (this.mem.onWatchedStore === this.storeHook) this.mem.onWatchedStore = this.previousStoreHook;
+    if (this.wantedPages.size > 0 && this.mem.onWatchedStore !== this.storeHook) {
+      // Whoever holds the hook now may already chain to ours; the re-entry guard in the hook makes that harmless.
+      this.previousStoreHook = this.mem.onWatchedStore;
+      this.mem.onWatchedStore = this.storeHook;
+    }
   }
+
 
   private updateReadHooks(): void {
     const want = this.ranges.some((r) => r.access !== 'write');
@@ -98,19 +122,21 @@ export class MemoryWatch {
     const mem = this.mem as unknown as Record<'read8' | 'read16' | 'read32', (addr: number) => number>;
     const proto = PhysicalMemory.prototype;
     if (want) {
-      const watch = this;
-      mem.read8 = function (this: PhysicalMemory, addr: number): number {
-        watch.check(addr, 1, 'read');
-        return proto.read8.call(this, addr);
-      };
-      mem.read16 = function (this: PhysicalMemory, addr: number): number {
-        watch.check(addr, 2, 'read');
-        return proto.read16.call(this, addr);
-      };
-      mem.read32 = function (this: PhysicalMemory, addr: number): number {
-        watch.check(addr, 4, 'read');
-        return proto.read32.call(this, addr);
-      };
+      // An unaligned load is made of narrower loads through the same (hooked) methods: report the outer one only.
+      const hook = (size: number, plain: (this: PhysicalMemory, addr: number) => number) =>
+        (addr: number): number => {
+          if (this.inRead) return plain.call(this.mem, addr);
+          this.check(addr, size, 'read');
+          this.inRead = true;
+          try {
+            return plain.call(this.mem, addr);
+          } finally {
+            this.inRead = false;
+          }
+        };
+      mem.read8 = hook(1, proto.read8);
+      mem.read16 = hook(2, proto.read16);
+      mem.read32 = hook(4, proto.read32);
     } else {
       // Own properties that are the class's methods (deleting them would turn the object into a slow dictionary).
       mem.read8 = proto.read8;
