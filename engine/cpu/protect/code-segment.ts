@@ -72,6 +72,7 @@ export function checkEipInLimit(eip: number, limit: number, r: FaultRule): void 
  */
 export function branchFar(cpu: Cpu, selector: number, d: Descriptor, eip: number, cpl: number, cause: SegmentLoadCause): void {
   markAccessed(cpu, selector, d);
+  noteCodeBase(cpu, d.base);
   cpu.loadSegmentCache(CS, (selector & 0xfffc) | cpl, d.base, d.limit, accessRightsOf(d), true, cause);
   if (cpu.cpl !== cpl) {
     cpu.cpl = cpl;
@@ -79,6 +80,14 @@ export function branchFar(cpu: Cpu, selector: number, d: Descriptor, eip: number
     cpu.modeChanged();
   }
   cpu.eip = eip >>> 0;
+}
+
+/**
+ * A far transfer whose target offset happens to equal the fall-through offset must not follow the run loop's link
+ * to the next sequential instruction when CS's base changes: mark the code view as changed.
+ */
+function noteCodeBase(cpu: Cpu, base: number): void {
+  if ((cpu.segBase[CS] | 0) !== (base | 0)) cpu.mappingsChanged();
 }
 
 /** Real mode or V86: the new CS limit a far transfer's EIP is checked against. */
@@ -92,6 +101,7 @@ export function realModeCsLimit(cpu: Cpu): number {
  */
 export function branchFarReal(cpu: Cpu, selector: number, eip: number, cause: SegmentLoadCause): void {
   selector &= 0xffff;
+  noteCodeBase(cpu, selector << 4);
   if ((cpu.cr0 & CR0_PE) !== 0 && (cpu.flags & VM) !== 0) {
     cpu.loadSegmentCache(CS, selector, selector << 4, 0xffff, AR_V86, true, cause);
   } else {

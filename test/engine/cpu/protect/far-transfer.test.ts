@@ -233,3 +233,16 @@ describe('IRET at the same privilege and in real mode', () => {
     expectFault(() => interruptReturn(m.cpu, true), VEC_SS, 0, 'access.stack-limit');
   });
 });
+
+describe('far transfers and the run loop', () => {
+  it('a far return to the fall-through offset in another segment runs the new segment every time', () => {
+    // 0000:1000 retf, first to 0100:1001 (linear 0x2001: inc bx ; jmp 0000:1000), then to 0200:1001 (0x3001: hlt)
+    const m = realMode([0xcb]);
+    m.mem.load(0x2001, Uint8Array.from([0x43, 0xea, 0x00, 0x10, 0x00, 0x00]));
+    m.mem.write8(0x3001, 0xf4);
+    pushAll(m, 2, 0x0200, 0x1001, 0x0100, 0x1001);
+    m.cpu.run(20);
+    expect(m.cpu.halted).toBe(true);
+    expect([m.cpu.regs[3] & 0xffff, m.cpu.segSel[CS], m.cpu.eip]).toEqual([1, 0x200, 0x1002]);
+  });
+});
