@@ -111,13 +111,14 @@ function runImage(
       pending.length = 0;
     }
   };
+  machine.load(bytes, opts);
+  // Listen from the guest's first instruction on: the reset and the loader's setup are not the guest's doing.
   for (const name of trace) {
     machine.cpu.events.on(name, (e) => {
       flush();
       err.write(formatEvent(name, e) + '\n');
     });
   }
-  machine.load(bytes, opts);
 
   const t0 = process.hrtime.bigint();
   let total = 0;
