@@ -81,6 +81,16 @@ export const CR0_PE = 0x1, CR0_MP = 0x2, CR0_EM = 0x4, CR0_TS = 0x8, CR0_ET = 0x
 export const CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_NW = 0x20000000, CR0_CD = 0x40000000, CR0_PG = 0x80000000;
 
 export type CpuModel = '386' | '486';
+
+/** What the CPU calls on a monitor attached to it (engine/monitor/monitor.ts implements it). */
+export interface MonitorHook {
+  /** A fault in the run loop (EIP already back at the faulting instruction; `rf` is EFLAGS.RF before the fault). */
+  fault(f: CpuFault, rf: number): void;
+  /** At an instruction boundary with attention set; true when the monitor handled the boundary's events itself. */
+  boundary(): boolean;
+  /** While true, the monitor reports descriptor-write and consistency events itself (the bare tracker stands down). */
+  readonly ownsConsistency: boolean;
+}
 export type CpuMode = 'real' | 'protected' | 'v86';
 
 export interface CpuOptions {
@@ -176,6 +186,15 @@ export class Cpu {
   /** Something needs a look between instructions (interrupts, TF, shadow, stop requests, breakpoints). */
   attention = false;
   stopRequested = false;
+  /**
+   * The monitor (engine/monitor/) when one is attached: it receives the faults of the run loop and looks at every
+   * instruction boundary the CPU visits (both only on paths that already left the hot loop). Null on a bare CPU.
+   */
+  monitor: MonitorHook | null = null;
+  /** The monitor asks for a look at the next instruction boundary (e.g. after a store to a watched table). */
+  monitorPending = false;
+  /** SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it. */
+  sbeScan: ((i: Instr) => void) | null = null;
   /** Linear addresses of the debugger's instruction breakpoints; checked only while non-empty. */
   readonly breakpoints = new Set<number>();
   /** Set when the run loop stopped on a breakpoint (cleared by the next run). */
@@ -487,13 +506,14 @@ export class Cpu {
     // Translate every byte before storing any, so a page fault on the second page leaves memory untouched.
     const phys: number[] = [];
     for (let k = 0; k < size; k++) phys.push(this.translate((lin + k) | 0, access));
-    for (let k = 0; k < size; k++) this.mem.write8(phys[k], (v >>> (8 * k)) & 0xff);
+    if ((access & ACCESS_SYSTEM) !== 0) for (let k = 0; k < size; k++) this.mem.writeSystem8(phys[k], (v >>> (8 * k)) & 0xff);
+    else for (let k = 0; k < size; k++) this.mem.write8(phys[k], (v >>> (8 * k)) & 0xff);
   }
 
   // ---- linear accesses for system structures (descriptor tables, IDT, TSS): supervisor, no segmentation ----
 
   readLinear8(lin: number): number {
-    return this.mem.read8(this.translate(lin | 0, ACCESS_SYSTEM));
+    return this.mem.readSystem8(this.translate(lin | 0, ACCESS_SYSTEM));
   }
   readLinear16(lin: number): number {
     return this.readLinear8(lin) | (this.readLinear8(lin + 1) << 8);
@@ -502,7 +522,7 @@ export class Cpu {
     return this.readLinear16(lin) | (this.readLinear16(lin + 2) << 16);
   }
   writeLinear8(lin: number, v: number): void {
-    this.mem.write8(this.translate(lin | 0, ACCESS_WRITE | ACCESS_SYSTEM), v);
+    this.mem.writeSystem8(this.translate(lin | 0, ACCESS_WRITE | ACCESS_SYSTEM), v);
   }
   writeLinear16(lin: number, v: number): void {
     this.writeLinearSplit(lin, 2, v, ACCESS_WRITE | ACCESS_SYSTEM);
@@ -726,6 +746,7 @@ export class Cpu {
       }
     }
     const i = decode(this.fetchCodeByte, eip, this.code32, new Instr());
+    if (this.sbeScan !== null) this.sbeScan(i);
     this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
     if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
@@ -793,6 +814,7 @@ export class Cpu {
       (this.flags & (TF | RF)) !== 0 ||
       this.pendingDebugTraps !== 0 ||
       this.breakpoints.size > 0 ||
+      this.monitorPending ||
       (this.dr[7] & 0xff) !== 0;
   }
 
@@ -835,9 +857,10 @@ export class Cpu {
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
             epoch = this.codeEpoch;
           }
-          if (this.jit) {
-            // Blocks run only while nothing needs a look between instructions (attention is false here), with
-            // the budget covering a whole pass, the mode they were built for, and no read watch on memory.
+          if (this.jit && !this.attention) {
+            // Blocks run only while nothing needs a look between instructions (breakpoints, traps, interrupt
+            // shadows, pending interrupts keep `attention` set), with the budget covering a whole pass, the mode
+            // they were built for, and no read watch on memory.
             const b = i.block;
             if (b !== null) {
               if (
@@ -879,8 +902,10 @@ export class Cpu {
         // A faulting instruction raises no traps, and a fault handler gets RF = 1 in its EFLAGS image so the
         // restarted instruction skips its instruction breakpoint (SDM 3A §17.3.1.1).
         this.pendingDebugTraps = 0;
+        const rf = this.flags & RF;
         this.flags |= RF;
-        deliverFault(this, e);
+        if (this.monitor !== null) this.monitor.fault(e, rf);
+        else deliverFault(this, e);
       }
     }
     return done;
@@ -932,6 +957,8 @@ export class Cpu {
       this.updateAttention();
     }
     // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
+    // Under the monitor, events at the boundary of deprivileged guest code enter the monitor instead.
+    if (this.monitor !== null && this.monitor.boundary()) return false;
     if (this.pendingDebugTraps !== 0) deliverDebugTraps(this);
     if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
       try {

@@ -1,0 +1,230 @@
+// Targeted tests of block translation's promises: self-modifying code inside a translated block, exact budgets,
+// a breakpoint in the middle of a block, a fault in the middle of a block, read watches, and blocks dropped with
+// the decode cache. Each runs the guest with the JIT and compares with the interpreter as well as with values
+// computed here.
+
+import { describe, expect, it } from 'vitest';
+import { AR_DB, AR_P, AR_S, DS, type Cpu } from '../../../engine/cpu/cpu';
+import { NO_BLOCK } from '../../../engine/cpu/jit/block';
+import { MemoryWatch } from '../../../engine/cpu/watch';
+import { flat32, type TestMachine } from './harness';
+import { assemble, HAS_NASM, recordExceptions } from './move-fixtures';
+
+const ORG = 0x10000;
+
+function machine(source: string, jit: boolean): TestMachine {
+  const m = flat32(assemble(source, 32, ORG), ORG);
+  m.cpu.jit = jit;
+  return m;
+}
+
+function state(cpu: Cpu): unknown {
+  return { regs: Array.from(cpu.regs), eip: cpu.eip, eflags: cpu.getEflags(), icount: cpu.icount, halted: cpu.halted };
+}
+
+function blockAt(cpu: Cpu, eip: number): ReturnType<Cpu['fetchInstr']>['block'] {
+  return cpu.fetchInstr(eip).block;
+}
+
+// A loop of ten instructions at ORG + 0x10 (the bench-loop body), 1000 iterations.
+const LOOP = `
+  mov ebx, 0x40000
+  mov ecx, 1000
+  xor eax, eax
+  xor edx, edx
+  align 16
+top:
+  add eax, ecx
+  mov [ebx], eax
+  xor edx, eax
+  mov esi, [ebx + 8]
+  lea edi, [esi + edx * 2 + 8]
+  mov [ebx + 8], edi
+  add [ebx + 12], edx
+  rol eax, 3
+  dec ecx
+  jnz top
+  hlt
+`;
+const TOP = ORG + 0x10;
+
+describe.skipIf(!HAS_NASM)('translated blocks', () => {
+  it('the hot loop is translated, then runs to the same state as the interpreter', () => {
+    const ref = machine(LOOP, false);
+    const jit = machine(LOOP, true);
+    expect(ref.cpu.run(100_000)).toBe(jit.cpu.run(100_000));
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
+    const b = blockAt(jit.cpu, TOP);
+    expect(b).not.toBeNull();
+    expect(b!.len).toBe(10);
+    expect(b!.source).toContain('continue'); // the back edge loops inside the block
+  });
+
+  it('budgets are exact: run(k) retires exactly k instructions, also inside a translated loop', () => {
+    const ref = machine(LOOP, false);
+    const jit = machine(LOOP, true);
+    jit.cpu.run(600); // hot and translated
+    ref.cpu.run(600);
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(10);
+    for (const k of [1, 3, 9, 10, 11, 17, 100, 1234]) {
+      const before = jit.cpu.icount;
+      expect(jit.cpu.run(k)).toBe(k);
+      expect(jit.cpu.icount - before).toBe(k);
+      ref.cpu.run(k);
+      expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    }
+  });
+
+  it('self-modifying code: a store into a later instruction of the same block is seen by the next pass', () => {
+    // Each pass patches the immediate of `mov eax, imm32` two instructions later with ECX, then adds EAX to ESI.
+    const smc = `
+      mov ecx, 500
+      xor esi, esi
+      align 16
+    top:
+      mov [patch + 1], ecx
+      nop
+    patch:
+      mov eax, 0
+      add esi, eax
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const jit = machine(smc, true);
+    const ref = machine(smc, false);
+    jit.cpu.run(100_000);
+    ref.cpu.run(100_000);
+    expect(jit.cpu.halted).toBe(true);
+    expect(jit.cpu.regs[6] >>> 0).toBe((500 * 501) / 2);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('self-modifying code: a store from a translated block into another translated block drops it', () => {
+    // Loop A runs hot and is translated; then loop B (also hot) rewrites A's immediate; A runs again.
+    const src = `
+      mov edi, 2
+    again:
+      mov ecx, 100
+      xor esi, esi
+    loopA:
+    patch:
+      add esi, 1
+      dec ecx
+      jnz loopA
+      mov ecx, 100
+    loopB:
+      mov byte [patch + 2], 3
+      dec ecx
+      jnz loopB
+      dec edi
+      jnz again
+      hlt
+    `;
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    jit.cpu.run(100_000);
+    ref.cpu.run(100_000);
+    expect(jit.cpu.regs[6]).toBe(300); // the second round adds 3 per pass
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('a breakpoint in the middle of a translated block stops before that instruction', () => {
+    const jit = machine(LOOP, true);
+    const ref = machine(LOOP, false);
+    jit.cpu.run(605);
+    ref.cpu.run(605);
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(10);
+    const lea = TOP + 2 + 2 + 2 + 3; // add, mov, xor, mov esi: the lea is the fifth instruction
+    for (const m of [jit, ref]) m.cpu.breakpoints.add(lea);
+    for (const m of [jit, ref]) m.cpu.updateAttention();
+    const a = jit.cpu.run(1000);
+    const b = ref.cpu.run(1000);
+    expect(a).toBe(b);
+    expect(jit.cpu.hitBreakpoint).toBe(true);
+    expect(jit.cpu.eip).toBe(lea);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('a fault in the middle of a block leaves the state before the faulting instruction', () => {
+    // EBX walks up by 0x1000 per pass; DS has limit 0x7FFFF, so the load faults once EBX passes it. The #GP
+    // handler is a HLT; the exception must name the load, with the ALU result before it committed and the flag
+    // record of the ADD before it in the pushed EFLAGS.
+    const src = `
+      mov ebx, 0x40000
+      mov ecx, 0x100
+      align 16
+    top:
+      add ebx, 0x1000
+      add eax, ecx
+      mov edx, [ebx]
+      inc edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const setup = (jit: boolean): TestMachine => {
+      const m = machine(src, jit);
+      m.cpu.idtrBase = 0x800;
+      m.cpu.idtrLimit = 0x7ff;
+      m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
+      m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
+      m.mem.write8(0x3000, 0xf4);
+      m.cpu.loadSegmentCache(DS, 0x10, 0, 0x7ffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+      return m;
+    };
+    const jit = setup(true);
+    const ref = setup(false);
+    const jitFaults = recordExceptions(jit);
+    const refFaults = recordExceptions(ref);
+    expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
+    expect(jitFaults).toEqual(refFaults);
+    expect(jitFaults).toHaveLength(1);
+    expect(jitFaults[0].eip).toBe(TOP + 6 + 2); // add ebx, imm32 (6 bytes), add eax, ecx (2 bytes)
+    expect(jit.cpu.regs[3] >>> 0).toBe(0x80000);
+    expect(blockAt(jit.cpu, TOP)).not.toBe(NO_BLOCK);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(jit.mem.peek(jit.cpu.regs[4] >>> 0, 4)).toBe(0); // error code
+    expect(jit.mem.peek((jit.cpu.regs[4] >>> 0) + 12, 4)).toBe(ref.mem.peek((ref.cpu.regs[4] >>> 0) + 12, 4)); // EFLAGS
+  });
+
+  it('a read watch turns translated blocks off so every load is seen', () => {
+    const jit = machine(LOOP, true);
+    const ref = machine(LOOP, false);
+    const hits = [0, 0];
+    [jit, ref].forEach((m, k) => {
+      const w = new MemoryWatch(m.mem);
+      w.onHit = () => void hits[k]++;
+      w.set([{ id: 1, phys: 0x40008, length: 4, access: 'read' }]);
+    });
+    jit.cpu.run(100_000);
+    ref.cpu.run(100_000);
+    expect(hits[0]).toBe(1000);
+    expect(hits[0]).toBe(hits[1]);
+  });
+
+  it('blocks live in the decode cache: flushing it drops them', () => {
+    const jit = machine(LOOP, true);
+    jit.cpu.run(600);
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(10);
+    jit.cpu.flushDecodeCache();
+    expect(blockAt(jit.cpu, TOP)).toBeNull();
+  });
+
+  it('the same physical code reached through another CS base does not run a block built for the other EIP', () => {
+    // Translated at EIP 0x10010 with CS base 0, then run at EIP 0x10 with CS base 0x10000: the block's exits
+    // carry absolute EIPs, so running it under the alias would leave EIP wrong.
+    const jit = machine(LOOP, true);
+    const ref = machine(LOOP, false);
+    for (const m of [jit, ref]) {
+      m.cpu.run(600);
+      m.cpu.loadSegmentCache(1, 0x08, 0x10000, 0xfffff, AR_P | AR_S | 0xb | AR_DB, true, 'loader');
+      m.cpu.eip -= 0x10000;
+    }
+    expect(blockAt(jit.cpu, TOP - 0x10000)?.eip).toBe(TOP);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(jit.cpu.halted).toBe(true);
+  });
+});
