@@ -108,6 +108,8 @@ export class Runtime extends EventEmitter {
   private stepper: Stepper | null = null;
   private pauseRequested = false;
   private pendingStop: RuntimeStop | null = null;
+  /** Further stops caused by the same instruction as the one reported; `continue` reports them one by one. */
+  private queuedStops: RuntimeStop[] = [];
   private scheduled = false;
   private budget = 20000;
   private readonly startIcount: number;
@@ -195,6 +197,12 @@ export class Runtime extends EventEmitter {
   }
 
   continue(): void {
+    const queued = this.queuedStops.shift();
+    if (queued && this.state === 'stopped') {
+      // Another filter matched the same instruction: report it before running on.
+      setImmediate(() => this.stopNow(queued));
+      return;
+    }
     this.resume(this.registerWatches.length > 0 ? this.registerStepper() : null);
   }
 
@@ -306,6 +314,7 @@ export class Runtime extends EventEmitter {
     this.stepper = stepper;
     this.pauseRequested = false;
     this.pendingStop = null;
+    this.queuedStops = [];
     this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
     this.watch.reassert();
     this.state = 'running';
@@ -447,6 +456,7 @@ export class Runtime extends EventEmitter {
   private requestStopWith(s: RuntimeStop): void {
     if (this.settings.noDebug) return;
     if (!this.pendingStop) this.pendingStop = s;
+    else if (this.queuedStops.length < 16) this.queuedStops.push(s);
     this.machine.requestStop();
   }
 

@@ -81,4 +81,36 @@ describe('descriptor-cache example under the debugger', () => {
     await dc.terminateRequest();
     await terminated;
   });
+
+  it('descriptor-write and cache-inconsistent filters stop on the rewrite and name the differing fields', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: IMAGE });
+    await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS && selector == 0x18' }] });
+    await continueToStop();
+    await dc.setExceptionBreakpointsRequest({
+      filters: [],
+      filterOptions: [
+        { filterId: 'descriptor-write', condition: 'table == "GDT" && index == 3' },
+        { filterId: 'cache-inconsistent', condition: 'reg == DS' },
+      ],
+    });
+    const w = await continueToStop();
+    expect(w.body.description).toBe('descriptor-write');
+    expect((await dc.exceptionInfoRequest({ threadId: 1 })).body.description).toBe('GDT[3] written');
+    // The same store made DS inconsistent (the low dword holds limit[15:0]): that stop comes next, at the same
+    // place, before the guest runs on.
+    const eip = (await dc.evaluateRequest({ expression: 'eip', context: 'watch' })).body.result;
+    const inc = await continueToStop();
+    expect(inc.body.description).toBe('cache-inconsistent');
+    expect((await dc.evaluateRequest({ expression: 'eip', context: 'watch' })).body.result).toBe(eip);
+    expect((await dc.exceptionInfoRequest({ threadId: 1 })).body.description).toMatch(/DS's cache no longer matches its descriptor \(limit\)/);
+    // The high dword changes the base too.
+    expect((await continueToStop()).body.description).toBe('descriptor-write');
+    const again = await continueToStop();
+    expect(again.body.description).toBe('cache-inconsistent');
+    const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+    expect(info.description).toMatch(/DS's cache no longer matches its descriptor \(base, limit\)/);
+    const ds = named(await scopeVariables(dc, 'Segments'), 'DS');
+    expect(named(await children(dc, ds), 'consistent').value).toBe('false');
+  });
 });
