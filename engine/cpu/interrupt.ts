@@ -8,6 +8,7 @@ import { EV_CPU_EXCEPTION, EV_TRIPLE_FAULT } from '../events';
 import { CpuFault, fault, rule, VEC_DF, VEC_GP, VEC_NMI, VEC_PF, VEC_DE, VEC_TS, VEC_NP, VEC_SS } from './faults';
 import { AC, IF, RF, TF, VM } from './flags';
 import { deliverProtected } from './protect/interrupt';
+import { branchFarReal } from './protect/code-segment';
 
 /** Where an interrupt comes from; decides the return address, EXT bit and privilege checks. */
 export const SOURCE_EXCEPTION = 0; // a fault or trap raised by the CPU (EXT = 1 in error codes)
@@ -137,7 +138,7 @@ function deliverReal(cpu: Cpu, vector: number): void {
   cpu.push(2, cpu.segSel[CS]);
   cpu.push(2, cpu.eip & 0xffff);
   cpu.setEflags(flags & ~(IF | TF | AC | RF) & ~VM);
-  cpu.loadSegmentCache(CS, selector, selector << 4, cpu.segLimit[CS], cpu.segAr[CS], true, 'interrupt');
-  cpu.eip = offset;
+  // CS = selector (base × 16, limit and attributes kept, model.md §1), IP = offset: the shared far-transfer step.
+  branchFarReal(cpu, selector, offset, 'interrupt');
   void EAX;
 }
