@@ -69,7 +69,11 @@ function require486(cpu: Cpu): void {
   if (cpu.model === '386') fault(VEC_UD, -1, R_UD_MODEL);
 }
 
-/** Stores a selector-sized value: 16 bits to memory; to a register, zero-extended by the operand size. */
+/**
+ * Stores a selector-sized value (SLDT, STR): 16 bits to memory; to a register, zero-extended by the operand size.
+ * The SDM leaves the upper half of a 32-bit register undefined on the 386 and 486; we clear it, as later
+ * processors do.
+ */
 function storeWord(cpu: Cpu, i: Instr, v: number): void {
   if (i.rm >= 0) cpu.setReg(i.os32 ? 4 : 2, i.rm, v);
   else cpu.writeMem(i.seg, cpu.ea(i), 2, v & 0xffff);
