@@ -333,6 +333,8 @@ export class Runtime extends EventEmitter {
     try {
       this.traceCount = 0;
       if (this.pauseRequested) return this.stopNow({ reason: 'pause', description: 'paused' });
+      // A shutdown reported through its filter stop is still a shutdown when the user runs on.
+      if (this.cpu.shutdown) return void this.endFor('triple-fault');
       const outcome = this.stepper ? this.runSteps(this.stepper) : this.runFree();
       this.flushConsole();
       if (this.traceDropped > 0) {
@@ -364,6 +366,7 @@ export class Runtime extends EventEmitter {
       this.cpu.stopRequested = false;
       this.cpu.updateAttention();
     }
+    if ((r === 'triple-fault' || r === 'halt') && this.takePending()) return true;
     return r !== null && this.endFor(r);
   }
 
@@ -400,6 +403,9 @@ export class Runtime extends EventEmitter {
       const dt = Date.now() - t0;
       // Aim at slices of about a millisecond so the deadline check stays fine-grained.
       if (r.reason === null) this.budget = Math.max(1000, Math.min(2_000_000, dt < 1 ? this.budget * 2 : Math.round(this.budget / dt)));
+      // A filter that matched on the way into a shutdown or a final HLT gets its stop first; both states persist,
+      // so the next run ends the session.
+      if ((r.reason === 'triple-fault' || r.reason === 'halt') && this.takePending()) return true;
       if (r.reason !== null && this.endFor(r.reason)) return true;
       if (this.takePending()) return true;
       if (r.reason === 'breakpoint') {

@@ -103,17 +103,37 @@ describe('ringside dap', () => {
     expect(named(monitor, 'reason').value).toContain('not available in this build');
   });
 
+  it('stops for the triple-fault filter with the CPU state, then ends with exit code 3', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: path.join(FIXTURES, 'triple.bin') });
+    await dc.setExceptionBreakpointsRequest({ filters: ['triple-fault'] });
+    const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    expect((await stop).body.description).toBe('triple-fault');
+    const info = await dc.exceptionInfoRequest({ threadId: 1 });
+    expect(info.body.details?.message).toContain('exception 13 while delivering a double fault');
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    expect((await exited).body.exitCode).toBe(3);
+  });
+
   it('pauses a guest that runs flat out within 50 ms, and terminates it', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: SPIN });
-    await dc.continueRequest({ threadId: 1 });
-    await new Promise((r) => setTimeout(r, 100));
-    const stop = dc.waitForEvent('stopped');
-    const t0 = Date.now();
-    await dc.pauseRequest({ threadId: 1 });
-    const s = (await stop) as DebugProtocol.StoppedEvent;
-    expect(Date.now() - t0).toBeLessThan(50);
-    expect(s.body.reason).toBe('pause');
+    // The median of five pauses, so that one scheduling hiccup of a loaded test machine does not decide it.
+    const latencies: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      await dc.continueRequest({ threadId: 1 });
+      await new Promise((r) => setTimeout(r, 60));
+      const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      const t0 = Date.now();
+      await dc.pauseRequest({ threadId: 1 });
+      const s = await stop;
+      latencies.push(Date.now() - t0);
+      expect(s.body.reason).toBe('pause');
+    }
+    latencies.sort((a, b) => a - b);
+    expect(latencies[2]).toBeLessThan(50);
     const eax = Number((await dc.evaluateRequest({ expression: 'eax', context: 'watch' })).body.result);
     expect(eax).toBeGreaterThan(1000);
     const terminated = dc.waitForEvent('terminated');
