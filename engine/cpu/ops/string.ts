@@ -48,12 +48,14 @@ function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
     body(cpu, i);
     return;
   }
-  // With TF set the single-step trap comes after every iteration (SDM 3A §17.3.1.4), so run one at a time.
+  // With TF set the single-step trap comes after every iteration (SDM 3A §17.3.1.4), so run one at a time; an
+  // iteration that hit a data breakpoint ends the batch too, so its trap follows that iteration (§17.3.1.2).
   const batch = (cpu.flags & TF) !== 0 ? 1 : REP_BATCH;
+  const traps = cpu.pendingDebugTraps;
   for (let n = 0; ; n++) {
     const count = countRegister(cpu, i);
     if (count === 0) return;
-    if (n === batch) {
+    if (n === batch || cpu.pendingDebugTraps !== traps) {
       cpu.eip = cpu.instrStart;
       return;
     }

@@ -157,6 +157,36 @@ after:  nop
     expect(records.map((r) => r.dr6 & 0xf)).toEqual([5]);
   });
 
+  it('REP STOSB traps after the iteration that hit, with EIP on the instruction, and then completes', () => {
+    const m = guest(
+      `
+        mov dword [${LABELS}], rep_insn
+        mov eax, ${VAR + 3}
+        mov dr0, eax
+        mov eax, ${L(0) | RW_FIELD(0, WRITE) | LEN_FIELD(0, LEN1)}
+        mov dr7, eax
+        mov edi, ${VAR}
+        mov ecx, 8
+        mov al, 0x77
+        cld
+rep_insn:
+        rep stosb
+        hlt
+${DB_RECORDER}`,
+      { 1: 'db_record' },
+    );
+    let ecxAtTrap = -1;
+    m.cpu.events.on('cpu-exception', () => {
+      ecxAtTrap = m.cpu.regs[ECX];
+    });
+    m.cpu.run(10_000);
+    const records = debugRecords(m);
+    expect(records.map((r) => r.eip)).toEqual([label(m, 0)]);
+    expect(ecxAtTrap).toBe(4); // bytes 0–3 stored, the fourth hit
+    expect(m.cpu.regs[ECX]).toBe(0);
+    expect(m.mem.peek(VAR + 4, 4)).toBe(0x77777777);
+  });
+
   it('a fault in the instruction discards its data-breakpoint trap; the restarted instruction traps', () => {
     // BOUND reads both bounds (a hit), then raises #BR; its handler fixes EAX and the BOUND runs again.
     const { exceptions, records, m } = run(
