@@ -112,5 +112,16 @@ describe('descriptor-cache example under the debugger', () => {
     expect(info.description).toMatch(/DS's cache no longer matches its descriptor \(base, limit\)/);
     const ds = named(await scopeVariables(dc, 'Segments'), 'DS');
     expect(named(await children(dc, ds), 'consistent').value).toBe('false');
+
+    // Writing the entry's fields back from the Variables pane makes DS consistent again.
+    const gdt = named(await scopeVariables(dc, 'Descriptor Tables'), 'GDT');
+    const entry = (await dc.variablesRequest({ variablesReference: gdt.variablesReference, start: 3, count: 1 })).body.variables[0];
+    const fields = await children(dc, entry);
+    expect(named(fields, 'base').value).toBe('0x00030000');
+    await dc.setVariableRequest({ variablesReference: entry.variablesReference, name: 'base', value: '0x20000' });
+    const r = await dc.setVariableRequest({ variablesReference: entry.variablesReference, name: 'limit', value: '0xffff' });
+    expect(r.body.value).toBe('0x0000ffff');
+    await expect(dc.setVariableRequest({ variablesReference: entry.variablesReference, name: 'limit', value: '0x200000' })).rejects.toThrow(/needs g = 1/);
+    expect((await dc.evaluateRequest({ expression: 'ds.consistent', context: 'watch' })).body.result).toBe('true');
   });
 });
