@@ -10,7 +10,7 @@ import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
 import { blockKey, keyPaging, keyStack32, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
-import { Emitter, type BlockInstr } from './emitter';
+import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
 import { endsBlock, FALLS_THROUGH, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
 
 const CS = 1;
@@ -77,17 +77,22 @@ function assemble(g: Emitter): string {
   for (const s of g.segments) {
     head.push(`const B${s} = c.segBase[${s}], RL${s} = c.readLo[${s}], RH${s} = c.readHi[${s}], WL${s} = c.writeLo[${s}], WH${s} = c.writeHi[${s}];`);
   }
-  head.push(`let n = 0, p = 0, x = 0, ${[...g.locals].map((l) => `${l} = 0`).join(', ')};`);
+  const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
+  head.push(`let n = 0, p = 0, x = 0, lp = 0, ${[...regs, ...[...g.locals].map((l) => `${l} = 0`)].join(', ')};`);
   const cases = g.instrs.map(
     (bi, k) => `case ${k}: ${g.storeRecord(g.pendingAtStart[k] ?? -1)} c.instrStart = ${bi.eip}; c.jitRetired = n + ${k}; break;`,
   );
+  const store = g.storeRegsSource();
+  const load = g.loadRegsSource();
+  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load));
   return [
     ...head,
     'try {',
     'for (;;) {',
-    ...g.lines,
+    ...body,
     '}',
     '} catch (e) {',
+    store,
     `switch (p) { ${cases.join(' ')} }`,
     'throw e;',
     '}',
@@ -99,8 +104,16 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   const instrs = collectBlock(cpu, first, eip);
   if (instrs.length === 0) return NO_BLOCK;
   const key = blockKey(cpu);
-  const g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+  let g = new Emitter(instrs, keyPaging(key), keyStack32(key));
   emitBody(g);
+  if (g.backEdgePending !== null && g.backEdgePending >= 0) {
+    // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
+    const carried = g.backEdgePending;
+    g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+    g.loopCarried = carried;
+    g.pending = LOOP_CARRIED;
+    emitBody(g);
+  }
   const source = assemble(g);
   const names = g.consts.map((_, k) => `K${k}`);
   const factory = new Function('PARITY', ...names, `return function block(c, left) {\n${source}\n};`) as (

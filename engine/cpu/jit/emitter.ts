@@ -9,11 +9,26 @@
 // before every call into an interpreter handler, and — through the catch — when an instruction faults, so the
 // state after any exit equals the interpreter's.
 //
+// Registers. The general registers live in locals g0–g7 (int32) for the whole block; they are stored back into
+// cpu.regs at every exit, in the catch, and around calls into interpreter handlers (which then reload them).
+// Every instruction writes its registers only after its last check that can fault, so the locals always hold the
+// state before the instruction that faults.
+//
+// Loops. A block that branches back to its own start repeats inside the function. The flag record pending at the
+// back edge stays in its locals: until the next pass sets a record of its own, the pending record is "the
+// loop-carried one if this is a repeat pass (lp), else the Cpu's" (pending === LOOP_CARRIED).
+//
 // Faults. `p` holds the index of the instruction that may fault next; the catch turns it into `cpu.instrStart` and
 // the count of instructions retired before it, and stores the flag record pending at that point.
 
 import { AF, ARITH, ARITH_NO_CF, CF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, OF, PF, SF, ZF } from '../flags';
 import type { Instr } from '../decode/instr';
+
+/** Placeholders replaced once the block's register use is known: store registers back / load them again. */
+export const STORE_REGS = '/*store-regs*/';
+export const LOAD_REGS = '/*load-regs*/';
+/** `pending` value: at the top of a repeating block, before its first flag setter (see "Loops" above). */
+export const LOOP_CARRIED = -2;
 
 /** One instruction's lazy flag record, as locals of the generated function. */
 export interface FlagRecord {
@@ -54,11 +69,6 @@ export function signedExpr(e: string, size: number): string {
   return size === 4 ? `((${e}) | 0)` : size === 2 ? `((${e}) << 16 >> 16)` : `((${e}) << 24 >> 24)`;
 }
 
-/** Byte index of 8-bit register n (AL CL DL BL AH CH DH BH) in the regs8 view. */
-function byteIndex(n: number): number {
-  return n < 4 ? n << 2 : ((n - 4) << 2) + 1;
-}
-
 export class Emitter {
   readonly lines: string[] = [];
   private readonly constNames = new Map<unknown, string>();
@@ -73,6 +83,14 @@ export class Emitter {
   readonly segments = new Set<number>();
   /** Index of the instruction being emitted. */
   k = 0;
+  /** Registers the block reads or writes (their locals are loaded at entry). */
+  readonly usedRegs = new Set<number>();
+  /** Registers the block writes (stored back at exits). */
+  readonly writtenRegs = new Set<number>();
+  /** The record pending at the back edge of a repeating block (from a first emission pass), or -1. */
+  loopCarried = -1;
+  /** Set when the block branches back to its start: the pending record at that branch. */
+  backEdgePending: number | null = null;
 
   constructor(
     readonly instrs: BlockInstr[],
@@ -108,24 +126,50 @@ export class Emitter {
 
   // ---- registers ----
 
+  /** The int32 local of 32-bit register n. */
+  reg32(n: number): string {
+    this.usedRegs.add(n);
+    return `g${n}`;
+  }
+
+  /** Register n of `size` bytes, unsigned (n in SDM encoding; size 1 maps AL CL DL BL AH CH DH BH). */
   readReg(size: number, n: number): string {
-    if (size === 4) return `(R[${n}] >>> 0)`;
-    if (size === 2) return `R16[${n << 1}]`;
-    return `R8[${byteIndex(n)}]`;
+    if (size === 4) return `(${this.reg32(n)} >>> 0)`;
+    if (size === 2) return `(${this.reg32(n)} & 0xffff)`;
+    if (n < 4) return `(${this.reg32(n)} & 0xff)`;
+    return `((${this.reg32(n - 4)} >> 8) & 0xff)`;
+  }
+
+  /** Source that sets register n of `size` bytes to `value` (the other bytes of the register are kept). */
+  writeRegSource(size: number, n: number, value: string): string {
+    const full = size === 1 && n >= 4 ? n - 4 : n;
+    const g = this.reg32(full);
+    this.writtenRegs.add(full);
+    if (size === 4) return `${g} = (${value}) | 0;`;
+    if (size === 2) return `${g} = (${g} & -65536) | ((${value}) & 0xffff);`;
+    if (n < 4) return `${g} = (${g} & -256) | ((${value}) & 0xff);`;
+    return `${g} = (${g} & -65281) | (((${value}) & 0xff) << 8);`;
   }
 
   writeReg(size: number, n: number, value: string): void {
-    if (size === 4) this.emit(`R[${n}] = ${value};`);
-    else if (size === 2) this.emit(`R16[${n << 1}] = ${value};`);
-    else this.emit(`R8[${byteIndex(n)}] = ${value};`);
+    this.emit(this.writeRegSource(size, n, value));
+  }
+
+  /** Source storing the written register locals into cpu.regs (resolved after emission). */
+  storeRegsSource(): string {
+    return [...this.writtenRegs].sort().map((n) => `R[${n}] = g${n};`).join(' ');
+  }
+
+  loadRegsSource(): string {
+    return [...this.usedRegs].sort().map((n) => `g${n} = R[${n}];`).join(' ');
   }
 
   /** Effective address of the memory operand (Cpu.ea). */
   ea(i: Instr): string {
     const parts: string[] = [];
     if (i.disp !== 0 || (i.base < 0 && i.index < 0)) parts.push(String(i.disp));
-    if (i.base >= 0) parts.push(`R[${i.base}]`);
-    if (i.index >= 0) parts.push(i.scale === 0 ? `R[${i.index}]` : `(R[${i.index}] << ${i.scale})`);
+    if (i.base >= 0) parts.push(this.reg32(i.base));
+    if (i.index >= 0) parts.push(i.scale === 0 ? this.reg32(i.index) : `(${this.reg32(i.index)} << ${i.scale})`);
     const sum = parts.join(' + ');
     return i.as32 ? `((${sum}) >>> 0)` : `((${sum}) & 0xffff)`;
   }
@@ -188,7 +232,7 @@ export class Emitter {
 
   /** Stack pointer value (SP or ESP by the block's stack width). */
   readSp(): string {
-    return this.stack32 ? '(R[4] >>> 0)' : 'R16[8]';
+    return this.stack32 ? `(${this.reg32(4)} >>> 0)` : `(${this.reg32(4)} & 0xffff)`;
   }
 
   /** Stack offset `sp + delta` wrapped to the stack width. */
@@ -197,7 +241,7 @@ export class Emitter {
   }
 
   writeSp(value: string): void {
-    this.emit(this.stack32 ? `R[4] = ${value};` : `R16[8] = ${value};`);
+    this.writeReg(this.stack32 ? 4 : 2, 4, value);
   }
 
   /** PUSH of `size` bytes: the store first, ESP after it succeeded (Cpu.push). `value` must not read ESP later. */
@@ -214,12 +258,14 @@ export class Emitter {
   setRecord(rec: FlagRecord): void {
     if (rec.mask === ARITH_NO_CF) {
       // INC/DEC keep CF: fold a pending CF into cpu.flags first (setLazyFlagsKeepCF).
-      if (this.pending >= 0) {
-        const prev = this.records[this.pending]!;
-        if ((prev.mask & CF) !== 0) this.emit(`c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);`);
-      } else {
-        this.emit(`if ((c.lazyMask & 1) !== 0) { c.flags = (c.flags & ~1) | (c.getCF() ? 1 : 0); c.lazyMask = 0; }`);
-      }
+      const fromCpu = 'if ((c.lazyMask & 1) !== 0) { c.flags = (c.flags & ~1) | (c.getCF() ? 1 : 0); c.lazyMask = 0; }';
+      const fromRecord = (index: number): string => {
+        const prev = this.records[index]!;
+        return (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
+      };
+      if (this.pending >= 0) this.emit(fromRecord(this.pending));
+      else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.loopCarried)} } else { ${fromCpu} }`);
+      else this.emit(fromCpu);
     }
     this.records[this.k] = rec;
     this.pending = this.k;
@@ -227,6 +273,7 @@ export class Emitter {
 
   /** Stores the pending record into the Cpu (source text; empty when nothing is pending). */
   storeRecord(index: number): string {
+    if (index === LOOP_CARRIED) return `if (lp) { ${this.storeRecord(this.loopCarried)} }`;
     if (index < 0) return '';
     const r = this.records[index]!;
     return (
@@ -270,22 +317,29 @@ export class Emitter {
     throw new Error(`flagExpr: not an arithmetic flag ${flag}`);
   }
 
+  /** A flag-reading expression at this point: from the pending record, from the Cpu, or either (loop-carried). */
+  private byPending(fromRecord: (rec: FlagRecord) => string, fromCpu: string): string {
+    if (this.pending >= 0) return fromRecord(this.records[this.pending]!);
+    if (this.pending === LOOP_CARRIED) return `(lp ? ${fromRecord(this.records[this.loopCarried]!)} : ${fromCpu})`;
+    return fromCpu;
+  }
+
   /** CF as a boolean expression at this point. */
   cf(): string {
-    if (this.pending < 0) return 'c.getCF()';
-    return this.flagExpr(this.records[this.pending]!, CF);
+    return this.byPending((rec) => this.flagExpr(rec, CF), 'c.getCF()');
   }
 
   /** ZF as a boolean expression at this point. */
   zf(): string {
-    if (this.pending < 0) return 'c.getZF()';
-    return this.flagExpr(this.records[this.pending]!, ZF);
+    return this.byPending((rec) => this.flagExpr(rec, ZF), 'c.getZF()');
   }
 
   /** Condition code cc (Cpu.condition) as a boolean expression at this point. */
   condition(cc: number): string {
-    if (this.pending < 0) return `c.condition(${cc})`;
-    const rec = this.records[this.pending]!;
+    return this.byPending((rec) => this.recordCondition(rec, cc), `c.condition(${cc})`);
+  }
+
+  private recordCondition(rec: FlagRecord, cc: number): string {
     const neg = (cc & 1) !== 0;
     let e: string | null = null;
     if (rec.op === LOP_SUB && rec.cin === '0') {
@@ -321,17 +375,18 @@ export class Emitter {
    * are computed first, the rest of the record is dropped.
    */
   setFlagBits(mask: number, values: string): void {
-    if (this.pending < 0) {
-      this.emit(`c.setFlagBits(${mask}, ${values});`);
-      return;
-    }
-    const rec = this.records[this.pending]!;
-    const keep = rec.mask & ~mask;
-    let bits = '';
-    for (const flag of [CF, PF, AF, ZF, SF, OF]) {
-      if ((keep & flag) !== 0) bits += ` | (${this.flagExpr(rec, flag)} ? ${flag} : 0)`;
-    }
-    this.emit(`c.flags = (c.flags & ${~(mask | keep)}) | (${values})${bits}; c.lazyMask = 0;`);
+    const fromCpu = `c.setFlagBits(${mask}, ${values});`;
+    const fromRecord = (rec: FlagRecord): string => {
+      const keep = rec.mask & ~mask;
+      let bits = '';
+      for (const flag of [CF, PF, AF, ZF, SF, OF]) {
+        if ((keep & flag) !== 0) bits += ` | (${this.flagExpr(rec, flag)} ? ${flag} : 0)`;
+      }
+      return `c.flags = (c.flags & ${~(mask | keep)}) | (${values})${bits}; c.lazyMask = 0;`;
+    };
+    if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
+    else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.records[this.loopCarried]!)} } else { ${fromCpu} }`);
+    else this.emit(fromCpu);
     this.pending = -1;
   }
 
@@ -339,7 +394,7 @@ export class Emitter {
 
   /** Source that leaves the block with EIP = `eip` after `retired` (an expression) instructions. */
   exitSource(eip: string, retired: string): string {
-    return `c.eip = ${eip}; ${this.storeRecord(this.pending)} return ${retired};`;
+    return `c.eip = ${eip}; ${STORE_REGS} ${this.storeRecord(this.pending)} return ${retired};`;
   }
 
   /** After an instruction with a slow memory path: leave if that path asked to (SMC, attention). */

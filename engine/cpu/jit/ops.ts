@@ -9,12 +9,14 @@ import {
   ARITH,
   ARITH_NO_CF,
   Emitter,
+  LOAD_REGS,
   LOP_ADD,
   LOP_DEC,
   LOP_INC,
   LOP_LOGIC,
   LOP_NEG,
   LOP_SUB,
+  STORE_REGS,
   truncateExpr,
 } from './emitter';
 
@@ -182,7 +184,10 @@ function branchTo(g: Emitter, i: Instr, target: number, commit = ''): string {
   if (commit) s += ` ${commit}`;
   if (target === start) {
     const len = g.instrs.length;
-    s += ` n += ${k + 1}; if (left - n >= ${len}) { ${g.storeRecord(g.pending)} continue; }`;
+    g.backEdgePending = g.pending;
+    // With a loop-carried record (second emission pass) the pending record stays in its locals for the next pass.
+    const carry = g.loopCarried >= 0 && g.pending === g.loopCarried ? 'lp = 1;' : `${g.storeRecord(g.pending)} lp = 0;`;
+    s += ` n += ${k + 1}; if (left - n >= ${len}) { ${carry} continue; }`;
     s += ` ${g.exitSource(String(target), 'n')}`;
   } else {
     s += ` ${g.exitSource(String(target), `n + ${k + 1}`)}`;
@@ -194,7 +199,7 @@ function branchTo(g: Emitter, i: Instr, target: number, commit = ''): string {
 export function interpreterCall(g: Emitter, i: Instr): string {
   const bi = g.cur;
   const store = g.storeRecord(g.pending);
-  return `${store} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.constant(i.exec)}(c, ${g.constant(i)});`;
+  return `${store} ${STORE_REGS} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.constant(i.exec)}(c, ${g.constant(i)}); ${LOAD_REGS}`;
 }
 
 const EMITTERS: Record<string, OpEmitter> = {
@@ -287,13 +292,13 @@ const EMITTERS: Record<string, OpEmitter> = {
     return FALLS_THROUGH;
   },
   cbw(g, i) {
-    if (i.size === 4) g.emit('R[0] = R16[0] << 16 >> 16;');
-    else g.emit('R16[0] = R8[0] << 24 >> 24;');
+    if (i.size === 4) g.writeReg(4, 0, `${g.reg32(0)} << 16 >> 16`);
+    else g.writeReg(2, 0, `${g.reg32(0)} << 24 >> 24`);
     return FALLS_THROUGH;
   },
   cwd(g, i) {
-    if (i.size === 4) g.emit('R[2] = R[0] >> 31;');
-    else g.emit('R16[4] = R16[0] << 16 >> 31;');
+    if (i.size === 4) g.writeReg(4, 2, `${g.reg32(0)} >> 31`);
+    else g.writeReg(2, 2, `${g.reg32(0)} << 16 >> 31`);
     return FALLS_THROUGH;
   },
 
@@ -343,11 +348,11 @@ const EMITTERS: Record<string, OpEmitter> = {
     const bi = g.cur;
     const count = g.local('n');
     const taken = g.local('t');
-    g.emit(i.as32 ? `${count} = (R[1] - 1) >>> 0;` : `${count} = (R16[2] - 1) & 0xffff;`);
+    g.emit(`${count} = ${truncateExpr(`${g.readReg(i.as32 ? 4 : 2, 1)} - 1`, i.as32 ? 4 : 2)};`);
     let cond = `${count} !== 0`;
     if (i.arg !== 2) cond += ` && ${g.zf()} === ${i.arg === 1}`;
     g.emit(`${taken} = ${cond};`);
-    const commit = i.as32 ? `R[1] = ${count};` : `R16[2] = ${count};`;
+    const commit = g.writeRegSource(i.as32 ? 4 : 2, 1, count);
     const target = nearTarget(i, bi.next + i.imm);
     g.emit(`if (${taken}) { ${branchTo(g, i, target, commit)} }`);
     g.emit(`${commit} ${g.exitSource(String(bi.next), `n + ${g.k + 1}`)}`);
@@ -356,7 +361,7 @@ const EMITTERS: Record<string, OpEmitter> = {
   jcxz(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
-    g.emit(`if (${i.as32 ? 'R[1]' : 'R16[2]'} === 0) { ${branchTo(g, i, target)} }`);
+    g.emit(`if (${g.readReg(i.as32 ? 4 : 2, 1)} === 0) { ${branchTo(g, i, target)} }`);
     g.emit(g.exitSource(String(bi.next), `n + ${g.k + 1}`));
     return LEAVES;
   },
@@ -389,33 +394,33 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   const v = g.local('a');
   const r = g.local('r');
   const cf = g.local('c');
-  g.emit(`${v} = R[${i.rm}] >>> 0;`);
+  g.emit(`${v} = ${g.readReg(4, i.rm)};`);
   const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | ((${x} >>> 24) & 128) | (PARITY[${x} & 0xff] << 2)`;
   switch (i.arg) {
     case SH_ROL:
       g.emit(`${r} = ((${v} << ${count}) | (${v} >>> ${32 - count})) >>> 0; ${cf} = ${r} & 1;`);
-      g.emit(`R[${i.rm}] = ${r};`);
+      g.writeReg(4, i.rm, r);
       g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11)`);
       return FALLS_THROUGH;
     case SH_ROR:
       g.emit(`${r} = ((${v} >>> ${count}) | (${v} << ${32 - count})) >>> 0; ${cf} = ${r} >>> 31;`);
-      g.emit(`R[${i.rm}] = ${r};`);
+      g.writeReg(4, i.rm, r);
       g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11)`);
       return FALLS_THROUGH;
     case SH_SHL:
     case SH_SAL:
       g.emit(`${cf} = (${v} >>> ${32 - count}) & 1; ${r} = (${v} << ${count}) >>> 0;`);
-      g.emit(`R[${i.rm}] = ${r};`);
+      g.writeReg(4, i.rm, r);
       g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11) | (${r} & 0x10) | ${szp(r)}`);
       return FALLS_THROUGH;
     case SH_SHR:
       g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
-      g.emit(`R[${i.rm}] = ${r};`);
+      g.writeReg(4, i.rm, r);
       g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11) | 0x10 | ${szp(r)}`);
       return FALLS_THROUGH;
     case SH_SAR:
       g.emit(`${cf} = ((${v} | 0) >> ${count - 1}) & 1; ${r} = ((${v} | 0) >> ${count}) >>> 0;`);
-      g.emit(`R[${i.rm}] = ${r};`);
+      g.writeReg(4, i.rm, r);
       g.setFlagBits(0x8d5, `${cf} | 0x10 | ${szp(r)}`);
       return FALLS_THROUGH;
   }
