@@ -253,6 +253,7 @@ export class Cpu {
     this.interruptShadow = false;
     this.deliveringVector = -1;
     this.nmiPending = false;
+    this.pendingDebugTraps = 0;
     this.a20Mask = 0xffffffff;
     this.modeChanged();
     this.flushDecodeCache();

@@ -160,3 +160,12 @@ export function raiseTaskSwitchTrap(cpu: Cpu): void {
   cpu.pendingDebugTraps |= DR6_BT;
   cpu.attention = true;
 }
+
+/** DR7's local enables L0–L3 (bits 0, 2, 4, 6), cleared by every task switch (SDM 3A §17.2.4). */
+export const DR7_LOCAL_ENABLES = 0x55;
+
+/** Call on a task switch: the local breakpoint enables belong to the old task. */
+export function clearLocalBreakpoints(cpu: Cpu): void {
+  cpu.dr[7] &= ~DR7_LOCAL_ENABLES;
+  debugRegistersChanged(cpu);
+}

@@ -4,6 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { EBX, ECX } from '../../../engine/cpu/cpu';
+import { clearLocalBreakpoints } from '../../../engine/cpu/debug-registers';
+import { flat32 } from './harness';
 import { HAS_NASM } from './move-fixtures';
 import {
   DATA,
@@ -270,5 +272,30 @@ ${DB_RECORDER}`, { 1: 'db_record' });
     expect(m.cpu.eip).toBe(label(m, 0));
     expect(m.cpu.dr[6] >>> 0).toBe(0xffff0ff0);
     expect(debugRecords(m)).toHaveLength(0);
+  });
+});
+
+describe('debug-register state', () => {
+  it('a task switch clears the local enables L0–L3 and keeps the global ones', () => {
+    const m = flat32([0xf4]);
+    m.cpu.dr[7] = 0x400 | 0xff | (WRITE << 16);
+    m.cpu.modeChanged();
+    expect(m.cpu.dataBreakpoints).toBe(true);
+    clearLocalBreakpoints(m.cpu);
+    expect(m.cpu.dr[7] & 0xff).toBe(0xaa);
+    m.cpu.dr[7] = 0x400 | L(0) | (WRITE << 16);
+    clearLocalBreakpoints(m.cpu);
+    expect(m.cpu.dataBreakpoints).toBe(false);
+    expect(m.cpu.checkLinear).toBe(false);
+  });
+
+  it('reset disarms everything: DR7 = 0x400, DR6 = 0xFFFF0FF0, no pending trap, no checked translation', () => {
+    const m = flat32([0xf4]);
+    m.cpu.dr[7] = 0x400 | L(1) | RW_FIELD(1, READ_WRITE);
+    m.cpu.modeChanged();
+    m.cpu.pendingDebugTraps = 2;
+    m.cpu.reset();
+    expect([m.cpu.dr[7], m.cpu.dr[6] >>> 0, m.cpu.pendingDebugTraps]).toEqual([0x400, 0xffff0ff0, 0]);
+    expect(m.cpu.dataBreakpoints || m.cpu.checkLinear).toBe(false);
   });
 });
