@@ -1,9 +1,11 @@
 // End to end in a real VS Code UI: code-server serves the workbench to Debian's Chromium (playwright-core), the
-// freshly packaged .vsix is installed, and a person's debugging session is replayed by clicking: open the example's
-// source from the Explorer, set a breakpoint, start debugging (stop on entry), read Segments → DS → cache in the
-// Variables pane, tick the "Segment load" exception filter, continue to a segment-load stop, open the Segment Map.
-// Each step is its own test and leaves a screenshot in test/e2e/screenshots/. Needs `bash scripts/e2e-setup.sh`
-// first; without it the suite skips and says so (RINGSIDE_E2E_REQUIRED=1 turns that into a failure, for CI).
+// freshly packaged .vsix is installed, and a person's debugging session on examples/descriptor-cache is replayed
+// by clicking: open the source from the Explorer, set a breakpoint, start debugging (stop on entry), read
+// Segments → DS → cache in the Variables pane, tick the "Segment load" exception filter with a condition, continue
+// to DS being loaded with selector 0x18, tick "Cache becomes inconsistent", continue to the GDT write that makes
+// DS's cache stale, and open the Segment Map. Each step is its own test and leaves a screenshot in
+// test/e2e/screenshots/. Needs `bash scripts/e2e-setup.sh` first; without it the suite skips and says so
+// (RINGSIDE_E2E_REQUIRED=1 turns that into a failure, for CI).
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +21,12 @@ import { zipEntryNames } from './zip-entries';
 const EXAMPLE = 'descriptor-cache';
 /** `mov ds, ax` of step 2 in examples/descriptor-cache/descriptor-cache.asm: the first load of DS from the GDT. */
 const BREAKPOINT_LINE = 52;
-/** The Breakpoints view label of the `segment-load` filter (debug-adapter/exception-filters.ts; not imported, so
- *  this UI test does not load the engine into the test process). */
+/** Breakpoints view labels of the `segment-load` and `cache-inconsistent` filters (debug-adapter/exception-filters.ts;
+ *  not imported, so that this UI test does not load the engine into the test process). */
 const SEGMENT_LOAD_LABEL = 'Segment load';
+const CACHE_INCONSISTENT_LABEL = 'Cache becomes inconsistent';
+/** Step 2 of the example: `mov ds, ax` with SEL_WINDOW = 0x18, GDT entry 3 with base 0x00020000, limit 0xFFFF. */
+const DS_LOAD_CONDITION = 'reg == DS && selector == 0x18';
 const SCREENSHOT_DIR = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots');
 /** npm run e2e keeps the step screenshots under their committed names; other runs write *.tmp.png (gitignored). */
 const KEEP_SCREENSHOTS = process.env.RINGSIDE_E2E_KEEP_SCREENSHOTS === '1';
@@ -45,12 +50,51 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
   let browser: Browser | undefined;
   let wb: Workbench;
   let failedStep: string | undefined;
-  let shotNumber = 0;
+  /** Set when the source breakpoint was hit on the way to an exception stop (it binds once lines are known). */
+  let breakpointHit = false;
 
   async function shot(name: string): Promise<void> {
-    shotNumber++;
-    const base = `${String(shotNumber).padStart(2, '0')}-${name}`;
-    await wb.screenshot(KEEP_SCREENSHOTS ? base : `${base}.tmp`);
+    await wb.screenshot(KEEP_SCREENSHOTS ? name : `${name}.tmp`);
+  }
+
+  async function describeDebugState(): Promise<string> {
+    return `Call Stack state: "${await wb.stopState()}", rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}, ` +
+      `exception widget: ${JSON.stringify(await wb.exceptionWidgetTexts())}`;
+  }
+
+  /**
+   * Clicks Continue until the Call Stack's state says `reason` (a filter id). A stop on the source breakpoint on
+   * the way is expected once breakpoints in the NASM source bind: it is recorded and continued from.
+   */
+  async function continueUntil(reason: string): Promise<string> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await wb.debugToolbar('debug-continue');
+      const state = await poll(`a stop with reason ${reason}`, async () => {
+        const text = await wb.stopState();
+        return new RegExp(`${reason}|breakpoint`, 'i').test(text) ? text : undefined;
+      }, 60_000, describeDebugState);
+      if (new RegExp(reason, 'i').test(state)) return state;
+      breakpointHit = true;
+      await shot('05b-source-breakpoint-hit');
+    }
+    throw new Error(`no stop with reason ${reason} after three Continues; ${await describeDebugState()}`);
+  }
+
+  /** Expands a path of Variables rows (Segments → DS → cache) with room made for it, and returns the rows. */
+  async function showVariables(path: string[], expectRows: RegExp[]): Promise<string[]> {
+    // The list renders only the rows in view: the other panes are collapsed to give the Variables pane the height.
+    for (const pane of ['Watch', 'Call Stack', 'Loaded Scripts', 'Breakpoints']) await wb.setPaneExpanded(pane, false);
+    await wb.collapseVariable('Registers');
+    for (const name of path) await wb.expandVariable(name);
+    return poll(`Variables rows matching ${expectRows.join(', ')}`, async () => {
+      const texts = await wb.rowTexts('debug-variables');
+      return expectRows.every((re) => texts.some((t) => re.test(t))) ? texts : undefined;
+    }, 20_000, async () => `Variables rows: ${JSON.stringify(await wb.rowTexts('debug-variables'))}`);
+  }
+
+  async function restorePanes(): Promise<void> {
+    await wb.collapseVariable('Segments');
+    for (const pane of ['Call Stack', 'Breakpoints']) await wb.setPaneExpanded(pane, true);
   }
 
   /** A scenario step: runs only while every earlier step passed, and leaves a screenshot when it fails. */
@@ -105,18 +149,21 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     browser = await launchChromium(env.chromium);
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     wb = new Workbench(page, SCREENSHOT_DIR);
-    await wb.open(server.url, workspace.sourceName);
-    await expect(wb.explorerRow(workspace.imageName).count()).resolves.toBe(1);
-    await shot('workbench');
+    await wb.open(server.url, workspace.exampleFolderName);
+    await wb.explorerRow('include').waitFor({ state: 'visible', timeout: 10_000 });
+    await wb.setSideBarWidth(440); // room for the Variables values in the screenshots
+    await shot('01-workbench');
   });
 
-  step('opens the NASM source by clicking its Explorer row', 60_000, async () => {
+  step('opens the NASM source by clicking Explorer rows', 60_000, async () => {
+    await wb.expandExplorerFolder(workspace.exampleFolderName);
+    await wb.explorerRow(workspace.imageName).waitFor({ state: 'visible', timeout: 10_000 });
     await wb.openFromExplorer(workspace.sourceName);
     // The status bar names the language the extension contributes.
     await poll('the NASM language mode in the status bar', async () =>
       (await wb.page.locator('.statusbar-item', { hasText: /^NASM$/ }).count()) > 0 ? true : undefined,
     );
-    await shot('source-open');
+    await shot('02-source-open');
   });
 
   step(`sets a breakpoint on line ${BREAKPOINT_LINE}`, 60_000, async () => {
@@ -125,12 +172,11 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     const glyph = wb.page.locator('.glyph-margin-widgets [class*="codicon-debug-breakpoint"]');
     await glyph.first().waitFor({ state: 'visible', timeout: 10_000 });
     await wb.page.keyboard.press('Control+Shift+D'); // Run and Debug view
-    const rows = await poll('the breakpoint in the Breakpoints view', async () => {
+    await poll('the breakpoint in the Breakpoints view', async () => {
       const texts = await wb.rowTexts('debug-breakpoints');
       return texts.some((t) => t.includes(workspace.sourceName) && t.includes(String(BREAKPOINT_LINE))) ? texts : undefined;
     });
-    expect(rows.join('\n')).toContain(workspace.sourceName);
-    await shot('breakpoint');
+    await shot('03-breakpoint');
   });
 
   step('starts debugging from the Run view and stops on entry', 90_000, async () => {
@@ -140,72 +186,61 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     const state = await poll('the Call Stack to say the guest stopped on entry', async () => {
       const text = await wb.stopState();
       return /entry/i.test(text) ? text : undefined;
-    }, 30_000, async () => `Call Stack state: "${await wb.stopState()}", rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`);
+    }, 30_000, describeDebugState);
     expect(state).toMatch(/entry/i);
     // The top frame is the entry point of the flat binary, 0000:7C00 (launch.json keeps the default load address).
     expect((await wb.rowTexts('debug-call-stack'))[0]).toMatch(/0000:7c00/i);
-    await shot('stopped-on-entry');
+    await shot('04-stopped-on-entry');
   });
 
   step('shows Segments in the Variables pane and DS with its hidden cache', 60_000, async () => {
-    // The list renders only the rows in view: make room for Segments → DS → cache.
-    for (const pane of ['Watch', 'Call Stack', 'Loaded Scripts', 'Breakpoints']) await wb.setPaneExpanded(pane, false);
-    await wb.collapseVariable('Registers');
-    await wb.expandVariable('Segments');
-    await wb.expandVariable('DS');
-    await wb.expandVariable('cache');
-    const rows = await poll(
-      'the fields of DS.cache',
-      async () => {
-        const texts = await wb.rowTexts('debug-variables');
-        return ['base', 'limit', 'type', 'dpl'].every((f) => texts.some((t) => new RegExp(`^${f} =`).test(t)))
-          ? texts
-          : undefined;
-      },
-      20_000,
-      async () => `Variables rows: ${JSON.stringify(await wb.rowTexts('debug-variables'))}`,
-    );
+    const rows = await showVariables(['Segments', 'DS', 'cache'], [/^DS = /, /^base = /, /^limit = /, /^type = /, /^dpl = /]);
     // Real mode at entry: DS = 0x0000, its cache base 0 and limit 0xFFFF (reset state, SDM Vol. 3A §9.1.1).
-    expect(rows).toContainEqual(expect.stringMatching(/^DS = 0x[0-9a-f]{4}\b/i));
+    expect(rows).toContainEqual(expect.stringMatching(/^DS = 0x0000\b/i));
     expect(rows).toContainEqual(expect.stringMatching(/^base = 0x0+$/i));
     expect(rows).toContainEqual(expect.stringMatching(/^limit = 0x0*ffff$/i));
-    await shot('variables-ds-cache');
+    await shot('05-variables-ds-cache');
+    await restorePanes();
   });
 
-  step(`ticks the "${SEGMENT_LOAD_LABEL}" exception filter in the Breakpoints view`, 60_000, async () => {
-    await wb.collapseVariable('Segments');
-    for (const pane of ['Call Stack', 'Breakpoints']) await wb.setPaneExpanded(pane, true);
-    const filterRow = wb.page
-      .locator('.debug-breakpoints .monaco-list-row')
-      .filter({ has: wb.page.locator('.breakpoint.exception .name', { hasText: new RegExp(`^${SEGMENT_LOAD_LABEL}$`) }) })
-      .first();
-    await filterRow.waitFor({ state: 'visible', timeout: 20_000 });
-    const checkbox = filterRow.locator('.monaco-checkbox, input[type="checkbox"]').first();
-    const checked = async () =>
-      (await checkbox.getAttribute('aria-checked')) === 'true' || (await checkbox.isChecked().catch(() => false));
-    if (!(await checked())) await checkbox.click();
-    await poll(`the "${SEGMENT_LOAD_LABEL}" checkbox to be checked`, async () => ((await checked()) ? true : undefined), 10_000);
-    await shot('segment-load-filter');
+  step(`ticks the "${SEGMENT_LOAD_LABEL}" exception filter with the condition ${DS_LOAD_CONDITION}`, 60_000, async () => {
+    await wb.enableExceptionFilter(SEGMENT_LOAD_LABEL, DS_LOAD_CONDITION);
+    await shot('06-segment-load-filter');
   });
 
-  step('continues to a stop on a segment load', 90_000, async () => {
-    await wb.debugToolbar('debug-continue');
-    const state = await poll('the Call Stack to say the guest stopped on a segment load', async () => {
-      const text = await wb.stopState();
-      return /segment-load/i.test(text) ? text : undefined;
-    }, 60_000, async () => `Call Stack state: "${await wb.stopState()}", rows: ${JSON.stringify(await wb.rowTexts('debug-call-stack'))}`);
+  step('continues to the segment load of DS with selector 0x18', 120_000, async () => {
+    const state = await continueUntil('segment-load');
     expect(state).toMatch(/segment-load/i);
     // The editor's exception widget gives the event: which register was loaded, from what, and why.
-    const widget = await poll('the exception widget', async () => {
-      const texts = await wb.page.locator('.exception-widget').allInnerTexts();
-      return texts.length > 0 ? texts.join('\n') : undefined;
-    });
+    const widget = (await poll('the exception widget', async () => {
+      const texts = await wb.exceptionWidgetTexts();
+      return texts.length > 0 ? texts : undefined;
+    }, 20_000, describeDebugState)).join('\n');
     expect(widget).toMatch(/Exception has occurred: segment-load/);
-    expect(widget).toMatch(/\b(CS|SS|DS|ES|FS|GS)\b/);
-    await shot('segment-load-stop');
+    expect(widget).toMatch(/\bDS\b.*0x0018/);
+    await shot('07-segment-load-stop');
+    // DS's cache now holds GDT entry 3: base 0x00020000, limit 0xFFFF.
+    const rows = await showVariables(['Segments', 'DS', 'cache'], [/^DS = 0x0018/i, /^base = /, /^limit = /]);
+    expect(rows).toContainEqual(expect.stringMatching(/^base = 0x0*20000$/i));
+    expect(rows).toContainEqual(expect.stringMatching(/^limit = 0x0*ffff$/i));
+    await shot('08-variables-ds-loaded');
+    await restorePanes();
   });
 
-  step('opens the Segment Map from the Command Palette', 60_000, async () => {
+  step(`continues with "${CACHE_INCONSISTENT_LABEL}" to the GDT write that makes DS's cache stale`, 120_000, async () => {
+    await wb.enableExceptionFilter(CACHE_INCONSISTENT_LABEL);
+    const state = await continueUntil('cache-inconsistent');
+    expect(state).toMatch(/cache-inconsistent/i);
+    const widget = (await poll('the exception widget', async () => {
+      const texts = await wb.exceptionWidgetTexts();
+      return texts.length > 0 ? texts : undefined;
+    }, 20_000, describeDebugState)).join('\n');
+    expect(widget).toMatch(/Exception has occurred: cache-inconsistent/);
+    expect(widget).toMatch(/\bDS\b/);
+    await shot('09-cache-inconsistent-stop');
+  });
+
+  step('opens the Segment Map from the Command Palette and sees DS inconsistent', 60_000, async () => {
     await wb.runCommand('Ringside: Show Segment Map');
     await wb.page.locator('.tabs-container .tab', { hasText: 'Segment Map' }).first().waitFor({ state: 'visible', timeout: 20_000 });
     const frame = await poll('the Segment Map webview to show DS', async () => {
@@ -214,15 +249,23 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
       }
       return undefined;
     }, 30_000);
-    const ds = await (frame as Frame).locator('section.register[data-register="DS"]').innerText();
-    expect(ds).toMatch(/^DS\s+0x[0-9a-f]{4}/i);
-    expect(ds).toMatch(/\bcache\b/);
+    const ds = (frame as Frame).locator('section.register[data-register="DS"]');
+    // The cache still has the old base while GDT entry 3 was rewritten behind DS's back.
+    await expect(ds.getAttribute('class')).resolves.toMatch(/\binconsistent\b/);
+    const text = await ds.innerText();
+    expect(text).toMatch(/^DS\s+0x0018/i);
+    expect(text).toMatch(/inconsistent/i);
+    expect(text).toMatch(/0x00020000/);
     await expect((frame as Frame).locator('section.register[data-register="CS"]').count()).resolves.toBe(1);
-    await shot('segment-map');
+    // Give the map the height of the window and bring DS into view for the screenshot.
+    await wb.runCommand('View: Hide Panel');
+    await ds.scrollIntoViewIfNeeded();
+    await shot('10-segment-map');
   });
 
   step('stops the debug session from the toolbar', 60_000, async () => {
     await wb.debugToolbar('debug-stop');
     await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 20_000 });
+    if (!breakpointHit) console.warn(`vscode.e2e: the breakpoint on line ${BREAKPOINT_LINE} was never hit (not bound to the flat binary)`);
   });
 });

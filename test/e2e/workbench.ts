@@ -72,6 +72,13 @@ export class Workbench {
       .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(fileName)}$`) }) });
   }
 
+  /** Expands a folder in the Explorer by clicking its row (unless it is expanded already). */
+  async expandExplorerFolder(folderName: string): Promise<void> {
+    const row = this.explorerRow(folderName);
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await poll(`Explorer folder ${folderName} to expand`, async () => ((await row.getAttribute('aria-expanded')) === 'true' ? true : undefined), 10_000);
+  }
+
   /** Opens a file by clicking its Explorer row; waits for the editor tab to be active. */
   async openFromExplorer(fileName: string): Promise<void> {
     await this.explorerRow(fileName).click();
@@ -171,6 +178,54 @@ export class Workbench {
     );
     if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
     await poll(`Variables row "${name}" to expand`, async () => ((await this.variableRow(name).getAttribute('aria-expanded')) === 'true' ? true : undefined), timeoutMs);
+  }
+
+  /** Drags the sash on the side bar's right edge so that the side bar is `width` pixels wide. */
+  async setSideBarWidth(width: number): Promise<void> {
+    const box = await this.page.locator('.part.sidebar').boundingBox();
+    if (!box) throw new Error('the side bar is not shown');
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width + 2, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width + 2, y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
+  /** The Breakpoints view row of an exception filter, by the label the adapter gives it. */
+  exceptionFilterRow(label: string): Locator {
+    return this.page
+      .locator('.debug-breakpoints .monaco-list-row')
+      .filter({ has: this.page.locator('.breakpoint.exception .name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+      .first();
+  }
+
+  /**
+   * Ticks an exception filter's checkbox in the Breakpoints view, after typing `condition` into the box its
+   * "Edit Condition..." action opens (the pencil shown on hover). Waits until the row shows both.
+   */
+  async enableExceptionFilter(label: string, condition?: string): Promise<void> {
+    const row = this.exceptionFilterRow(label);
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    if (condition !== undefined) {
+      await row.hover();
+      await row.locator('.codicon-edit').click();
+      const input = this.page.locator('.debug-breakpoints .monaco-inputbox input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(condition);
+      await this.page.keyboard.press('Enter');
+      await poll(`the condition of "${label}" to show`, async () =>
+        ((await row.locator('.condition').innerText()).trim() === condition ? true : undefined), 10_000);
+    }
+    const checkbox = row.locator('.monaco-checkbox');
+    if ((await checkbox.getAttribute('aria-checked')) !== 'true') await checkbox.click();
+    await poll(`the "${label}" checkbox to be checked`, async () =>
+      ((await checkbox.getAttribute('aria-checked')) === 'true' ? true : undefined), 10_000);
+  }
+
+  /** Texts of the editor's exception widget (shown at a stop with reason "exception"), or [] when none. */
+  async exceptionWidgetTexts(): Promise<string[]> {
+    const texts = await this.page.locator('.exception-widget').allInnerTexts();
+    return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
   /** Clicks a debug toolbar button by its codicon (`debug-continue`, `debug-step-over`, `debug-stop`...). */

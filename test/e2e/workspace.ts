@@ -1,6 +1,7 @@
-// The workspace the e2e test opens: a copy of one example (its NASM source and built image) and a launch.json
-// that debugs the image with a stop on entry.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// The workspace the e2e test opens, laid out as in the repository: the example's folder (its NASM source and built
+// image) beside a copy of examples/include, so nasm finds the shared macros when the extension assembles the
+// source for its listing; and a launch.json that debugs the image.
+import { cpSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './e2e-env';
 
@@ -8,24 +9,28 @@ export interface ExampleWorkspace {
   folder: string;
   source: string;
   image: string;
-  /** File names as the Explorer shows them. */
+  /** Names as the Explorer shows them: the example's folder, its source and its image. */
+  exampleFolderName: string;
   sourceName: string;
   imageName: string;
 }
 
 export function makeExampleWorkspace(root: string, example: string, launch: Record<string, unknown>): ExampleWorkspace {
   const folder = join(root, 'workspace');
+  const exampleFolder = join(folder, example);
   mkdirSync(join(folder, '.vscode'), { recursive: true });
+  mkdirSync(exampleFolder, { recursive: true });
   const sourceName = `${example}.asm`;
   const imageName = `${example}.bin`;
-  const exampleDir = join(PROJECT_ROOT, 'examples', example);
-  copyFileSync(join(exampleDir, sourceName), join(folder, sourceName));
-  copyFileSync(join(exampleDir, imageName), join(folder, imageName));
+  const examples = join(PROJECT_ROOT, 'examples');
+  copyFileSync(join(examples, example, sourceName), join(exampleFolder, sourceName));
+  copyFileSync(join(examples, example, imageName), join(exampleFolder, imageName));
+  cpSync(join(examples, 'include'), join(folder, 'include'), { recursive: true });
   const configuration = {
     type: 'ringside',
     request: 'launch',
     name: `Ringside: ${example}`,
-    program: `\${workspaceFolder}/${imageName}`,
+    program: `\${workspaceFolder}/${example}/${imageName}`,
     stopOnEntry: true,
     ...launch,
   };
@@ -33,5 +38,12 @@ export function makeExampleWorkspace(root: string, example: string, launch: Reco
     join(folder, '.vscode', 'launch.json'),
     JSON.stringify({ version: '0.2.0', configurations: [configuration] }, null, 2),
   );
-  return { folder, source: join(folder, sourceName), image: join(folder, imageName), sourceName, imageName };
+  return {
+    folder,
+    source: join(exampleFolder, sourceName),
+    image: join(exampleFolder, imageName),
+    exampleFolderName: example,
+    sourceName,
+    imageName,
+  };
 }
