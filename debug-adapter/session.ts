@@ -463,9 +463,11 @@ export class RingsideSession extends DebugSession {
     const ref = optionalInt(a.sourceReference ?? (a.source as { sourceReference?: unknown } | undefined)?.sourceReference, 'sourceReference', 0, 0);
     const l = this.listings.get(ref);
     if (l) return { content: l.text, mimeType: 'text/x-asm' };
+    // A DWARF source the client could not open itself; only files the image's line table names are served.
     const p = (a.source as { path?: unknown } | undefined)?.path;
-    if (typeof p === 'string') return { content: fs.readFileSync(p, 'utf8') };
-    throw new RequestError(`no source with reference ${ref}`);
+    const r = this.runtime;
+    if (typeof p === 'string' && r && sourceFiles(r.lines).some((f) => this.clientPath(f) === p)) return { content: fs.readFileSync(p, 'utf8') };
+    throw new RequestError(`no source with reference ${ref}${typeof p === 'string' ? ` or path ${p} in the image's line table` : ''}`);
   }
 
   private scopes(a: Record<string, unknown>): DebugProtocol.ScopesResponse['body'] {
@@ -701,23 +703,38 @@ export class RingsideSession extends DebugSession {
     const toLinear = (o: number): number => (inCs ? (csBase + o) >>> 0 : o >>> 0);
     const origin = inCs ? base - csBase : base;
     const one = (o: number): DisassembledInstruction => disassembleOne(read, o & mask, d32);
-    // Instructions before the address: find a start that decodes into it exactly, from the farthest candidate.
-    let before: DisassembledInstruction[] = [];
-    if (skip < 0) {
-      const want = -skip;
-      for (let back = Math.min(want * 15, origin); back > 0 && before.length < want; back--) {
+    // Instructions before the address. Decoding backwards is ambiguous, so decode forward from places known to
+    // start an instruction (the image's segments, symbols, line rows) when one is near, else from a few starts a
+    // little more than enough bytes back, and keep a run that lands exactly on the address.
+    const anchors = [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)]
+      .map((lin) => (inCs ? (lin >>> 0) - csBase : lin >>> 0))
+      .filter((o) => o >= 0);
+    const runInto = (target: number, want: number, depth: number): DisassembledInstruction[] => {
+      const span = Math.min(want * 15 + 16, target);
+      const decodeFrom = (start: number): DisassembledInstruction[] | null => {
         const seq: DisassembledInstruction[] = [];
-        let o = origin - back;
-        while (o < origin) {
+        for (let o = start; o < target; ) {
           const i = one(o);
           seq.push(i);
           o += i.length;
+          if (o === target) return seq;
         }
-        if (o === origin && seq.length >= Math.min(want, before.length + 1)) before = seq;
-        if (before.length >= want) break;
+        return start === target ? seq : null;
+      };
+      const near = [...new Set(anchors.filter((o) => o < target && o >= target - span))].sort((x, y) => x - y);
+      for (const anchor of near) {
+        const seq = decodeFrom(anchor);
+        if (!seq) continue;
+        if (seq.length >= want || depth >= 4 || anchor === 0) return seq.slice(-want);
+        return [...runInto(anchor, want - seq.length, depth + 1), ...seq];
       }
-      before = before.slice(-want);
-    }
+      for (let t = 0; t < 16 && t <= span; t++) {
+        const seq = decodeFrom(target - span + t);
+        if (seq) return seq.slice(-want);
+      }
+      return [];
+    };
+    const before = skip < 0 ? runInto(origin, Math.min(-skip, 4096), 0) : [];
     const out: DebugProtocol.DisassembledInstruction[] = [];
     const pad = -skip - before.length;
     for (let k = 0; k < pad && out.length < count; k++) {

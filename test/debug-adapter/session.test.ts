@@ -78,6 +78,11 @@ describe('ringside dap', () => {
 
     const dis = await dc.disassembleRequest({ memoryReference: '0x7c00', instructionCount: 4 });
     expect(dis.body!.instructions.map((i) => i.instruction)).toEqual(['mov ax, 0x1234', 'mov bx, 0x2000', 'mov ds, bx', 'call 0x7c16']);
+    // The Disassembly view asks for instructions before an address too.
+    const around = await dc.disassembleRequest({ memoryReference: '0x7c08', instructionOffset: -3, instructionCount: 5 });
+    expect(around.body!.instructions.map((i) => [i.address, i.instruction])).toEqual([
+      ['0x00007c00', 'mov ax, 0x1234'], ['0x00007c03', 'mov bx, 0x2000'], ['0x00007c06', 'mov ds, bx'], ['0x00007c08', 'call 0x7c16'], ['0x00007c0b', 'mov es, bx'],
+    ]);
     const mem = await dc.customRequest('readMemory', { memoryReference: '0x7c00', count: 3 });
     expect(Buffer.from(mem.body.data, 'base64').toString('hex')).toBe('b83412');
     const ev = await dc.evaluateRequest({ expression: 'ds.base + ax', context: 'repl' });
