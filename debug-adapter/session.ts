@@ -497,7 +497,7 @@ export class RingsideSession extends DebugSession {
     const c = this.store.get(ref);
     const start = optionalInt(a.start, 'start', 0, 0);
     const count = optionalInt(a.count, 'count', 0, 0);
-    const rows = a.filter === 'named' ? [] : c.rows(start, count > 0 ? count : undefined);
+    const rows = a.filter === 'named' ? [] : c.children(start, count > 0 ? count : undefined);
     return { variables: rows.map((row) => this.store.toDap(row)) };
   }
 
@@ -626,7 +626,7 @@ export class RingsideSession extends DebugSession {
     }
     if (a.variablesReference !== undefined) {
       const ref = optionalInt(a.variablesReference, 'variablesReference', 0, 1);
-      const row = this.store.get(ref).rows().find((x) => x.name === name);
+      const row = this.store.get(ref).children().find((x) => x.name === name);
       if (!row?.dataId) return { dataId: null, description: `${name} cannot be watched` };
       const dataId = row.dataId;
       const t = parseDataId(dataId);

@@ -13,7 +13,7 @@ export class ControlScope extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const s = inspectCpu(this.cpu);
     const set = CR0_BITS.filter((b) => s.cr0[b]).map((b) => b.toUpperCase());
     return [
@@ -42,6 +42,6 @@ export class ControlScope extends Container {
     const n = ({ CR0: 0, CR2: 2, CR3: 3, CR4: 4 } as const)[name as 'CR0'];
     if (n === undefined) return super.set(name, value);
     setControlRegister(this.cpu, n, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }

@@ -50,7 +50,7 @@ export class DescriptorContainer extends Container {
     return inspectTable(this.cpu, this.table, this.view.index, 1)[0] ?? this.view;
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const d = this.current();
     const ev = this.table ? (f: string): string => `${this.table!.toLowerCase()}[${d.index}].${f}` : (): undefined => undefined;
     const rows: Row[] = [{ name: 'raw', value: `${hex8(d.hi)} ${hex8(d.lo)}`, readOnly: true, memoryReference: hex8(d.address) }];
@@ -79,6 +79,6 @@ export class DescriptorContainer extends Container {
   override set(name: string, value: string): Row {
     if (!(DESCRIPTOR_FIELDS as readonly string[]).includes(name)) return super.set(name, value);
     setDescriptorField(this.cpu, this.view.address, name as DescriptorField, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }

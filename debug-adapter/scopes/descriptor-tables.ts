@@ -17,7 +17,7 @@ export class DescriptorTablesScope extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const rows: Row[] = (['GDT', 'LDT', 'IDT'] as TableName[]).map((t) => this.tableRow(t));
     if (this.monitorOn) rows.push({ name: 'Virtual GDT', value: 'not available: the monitor is not in this build', readOnly: true });
     rows.push(this.tssRow());
@@ -65,7 +65,7 @@ export class TableContainer extends Container {
     super();
   }
 
-  rows(start = 0, count = Infinity): Row[] {
+  children(start = 0, count = Infinity): Row[] {
     return inspectTable(this.cpu, this.table, start, count).map((d) => ({
       name: `[${d.index}]`,
       value: descriptorSummary(d),
@@ -82,7 +82,7 @@ export class IvtContainer extends Container {
     super();
   }
 
-  rows(start = 0, count = 256): Row[] {
+  children(start = 0, count = 256): Row[] {
     return inspectIvt(this.cpu, start, count).map((v) => ({
       name: `[${v.vector}]`,
       value: `${hex4(v.segment)}:${hex4(v.offset)}`,
@@ -102,7 +102,7 @@ export class TableRegisterContainer extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const base = this.which === 'gdtr' ? this.cpu.gdtrBase : this.cpu.idtrBase;
     const limit = this.which === 'gdtr' ? this.cpu.gdtrLimit : this.cpu.idtrLimit;
     return [
@@ -114,6 +114,6 @@ export class TableRegisterContainer extends Container {
   override set(name: string, value: string): Row {
     if (name !== 'base' && name !== 'limit') return super.set(name, value);
     setTableRegister(this.cpu, this.which, name, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }

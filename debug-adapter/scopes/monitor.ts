@@ -14,7 +14,7 @@ export class MonitorScope extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     return [
       { name: 'on', value: 'false', readOnly: true },
       { name: 'reason', value: this.note, readOnly: true },

@@ -23,7 +23,7 @@ export class RegistersScope extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const s = inspectCpu(this.cpu);
     const rows: Row[] = REGISTER_NAMES.map((name) => ({
       name,
@@ -43,7 +43,7 @@ export class RegistersScope extends Container {
     else if (name === 'EIP') setInstructionPointer(this.cpu, v);
     else if (name === 'EFLAGS') setEflagsValue(this.cpu, v);
     else return super.set(name, value);
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }
 
@@ -52,7 +52,7 @@ export class FlagsContainer extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const f = inspectEflags(this.cpu.getEflags()) as unknown as Record<string, boolean | number>;
     return FLAGS.map(([name]) => {
       const v = f[name.toLowerCase()];
@@ -64,6 +64,6 @@ export class FlagsContainer extends Container {
     const flag = FLAGS.find(([n]) => n === name);
     if (!flag) return super.set(name, value);
     setFlag(this.cpu, flag[1], parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }

@@ -15,7 +15,7 @@ export class SegmentsScope extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     return SEGMENT_ORDER.map((reg) => {
       const s = inspectSegment(this.cpu, reg);
       const note = s.consistent ? '' : ` inconsistent (${s.differs.join(', ')})`;
@@ -33,7 +33,7 @@ export class SegmentsScope extends Container {
     const reg = SEGMENT_ORDER.find((r) => inspectSegment(this.cpu, r).name === name);
     if (reg === undefined) return super.set(name, value);
     setSelector(this.cpu, reg, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }
 
@@ -46,7 +46,7 @@ export class SegmentContainer extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const s = inspectSegment(this.cpu, this.reg);
     const ev = s.name.toLowerCase();
     const rows: Row[] = [
@@ -73,7 +73,7 @@ export class SegmentContainer extends Container {
   override set(name: string, value: string): Row {
     if (name !== 'selector') return super.set(name, value);
     setSelector(this.cpu, this.reg, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }
 
@@ -86,7 +86,7 @@ export class CacheContainer extends Container {
     super();
   }
 
-  rows(): Row[] {
+  children(): Row[] {
     const s = inspectSegment(this.cpu, this.reg);
     return cacheRows(s.cache, s.name.toLowerCase());
   }
@@ -94,7 +94,7 @@ export class CacheContainer extends Container {
   override set(name: string, value: string): Row {
     if (!(CACHE_FIELDS as readonly string[]).includes(name)) return super.set(name, value);
     setCacheField(this.cpu, this.reg, name as CacheField, parseTypedNumber(value));
-    return this.rows().find((r) => r.name === name)!;
+    return this.childNamed(name);
   }
 }
 

@@ -24,11 +24,18 @@ export interface Row {
 
 export abstract class Container {
   id = 0;
-  /** The rows, or for paged containers the rows `start … start+count-1`. */
-  abstract rows(start?: number, count?: number): Row[];
+  /** The children, or for paged containers the children `start … start+count-1`. */
+  abstract children(start?: number, count?: number): Row[];
+  /** The row of one child, after a change (setVariable answers with it). */
+  protected childNamed(name: string): Row {
+    const row = this.children().find((r) => r.name === name);
+    if (!row) throw new RangeError(`no variable "${name}" here`);
+    return row;
+  }
+
   /** Writes a child by name (setVariable); returns the new row. Containers that cannot be written throw. */
   set(name: string, _value: string): Row {
-    throw new Error(`${name} cannot be changed here`);
+    throw new RangeError(`${name} cannot be changed here`);
   }
 }
 
@@ -69,7 +76,7 @@ export class RowList extends Container {
   constructor(private readonly make: () => Row[]) {
     super();
   }
-  rows(): Row[] {
+  children(): Row[] {
     return this.make();
   }
 }
@@ -81,6 +88,6 @@ export function parseTypedNumber(text: string): number {
   if (t === 'false') return 0;
   const negative = t.startsWith('-');
   const v = parseNumber(negative ? t.slice(1) : t);
-  if (v === undefined) throw new Error(`"${text}" is not a number (write it as 0x1f, 1fh, 0b101 or 31)`);
+  if (v === undefined) throw new RangeError(`"${text}" is not a number (write it as 0x1f, 1fh, 0b101 or 31)`);
   return negative ? -v : v;
 }
