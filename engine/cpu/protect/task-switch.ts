@@ -35,7 +35,7 @@ import { loadSegmentV86 } from './segment-load';
 import { stackOffset } from './stack-frame';
 import { tableRegistersChanged } from './consistency-events';
 import { flushTlb } from './tlb';
-import { raiseTaskSwitchTrap } from '../debug-registers';
+import { clearLocalBreakpoints, raiseTaskSwitchTrap } from '../debug-registers';
 
 export const TASK_FROM_JMP = 0;
 export const TASK_FROM_CALL = 1;
@@ -222,6 +222,8 @@ export function taskSwitch(cpu: Cpu, selector: number, tss: Descriptor, source: 
   const busyTss = (tss.hi | (TSS_BUSY_BIT << 8)) >>> 0;
   cpu.loadSegmentCache(TR, selector, tss.base, tss.limit, accessRightsOf(decodeDescriptor(tss.lo, busyTss)), true, 'task-switch');
   cpu.cr0 |= CR0_TS;
+  // The local breakpoint enables L0–L3 belong to the old task (SDM 3A §17.2.4).
+  clearLocalBreakpoints(cpu);
 
   // Load the register state; from here on faults belong to the new task.
   if (newWide && (cpu.cr0 & CR0_PG) !== 0) {

@@ -121,3 +121,14 @@ describe('task switches', () => {
     expectFault(() => interruptReturn(m.cpu, true), VEC_TS, NEW_SEL, 'task.tss-type');
   });
 });
+
+describe('task switches and debug registers', () => {
+  it('clear the local breakpoint enables L0–L3 and keep the global ones; a TSS with T set raises #DB after the switch', () => {
+    const m = twoTasks();
+    m.cpu.dr[7] = 0x400 | 0xff;
+    m.mem.write16(NEW_TSS + 0x64, 1);
+    farJump(m.cpu, NEW_SEL, 0, true);
+    expect(m.cpu.dr[7] & 0xff).toBe(0xaa);
+    expect(m.cpu.pendingDebugTraps & 0x8000).toBe(0x8000);
+  });
+});
