@@ -90,6 +90,8 @@ export interface MonitorHook {
   boundary(): boolean;
   /** While true, the monitor reports descriptor-write and consistency events itself (the bare tracker stands down). */
   readonly ownsConsistency: boolean;
+  /** The CPU was reset (power-on state, a reset line, a loader's start state): the guest's view is the CPU again. */
+  reset(): void;
 }
 export type CpuMode = 'real' | 'protected' | 'v86';
 
@@ -257,6 +259,7 @@ export class Cpu {
     this.a20Mask = 0xffffffff;
     this.modeChanged();
     this.flushDecodeCache();
+    this.monitor?.reset();
   }
 
   // =====================================================================================================
@@ -970,6 +973,9 @@ export class Cpu {
       }
     }
     this.guestDebug();
+    // guestDebug clears RF (set by every fault): recompute, or the loop would stay on this path (and translated
+    // blocks stay off) long after the last reason for it.
+    this.updateAttention();
     return false;
   }
   private shadowActive = false;

@@ -43,6 +43,17 @@ export class PhysicalMemory {
   /** Set by whoever watches PF_WATCH pages (descriptor-table write events, the monitor). */
   onWatchedStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
 
+  /**
+   * The monitor's hidden region (engine/monitor/): bytes just above installed RAM at physical address `size`, which
+   * the guest's own accesses never reach — they see the open bus there, as on a bare machine. System accesses
+   * (descriptor tables, IDT, TSS: readSystem8/writeSystem8) reach it while `hiddenSystem` is set (the monitor's
+   * tables are installed in the CPU); every access reaches it while `hiddenData` is set (the monitor's own
+   * operations at CPL 0). Null when no monitor is attached: then nothing changes.
+   */
+  hidden: Uint8Array | null = null;
+  hiddenSystem = false;
+  hiddenData = false;
+
   private readonly mmio = new Map<number, MmioHandler>();
   /** ROM images mapped above installed RAM, e.g. the BIOS alias just below 4 GiB. */
   private readonly highRoms: { start: number; bytes: Uint8Array }[] = [];
@@ -107,6 +118,22 @@ export class PhysicalMemory {
     this.slowWrite(addr, value >>> 0, 4);
   }
 
+  /** A CPU system access (descriptor table, IDT, TSS): as read8, but may reach the monitor's hidden region. */
+  readSystem8(addr: number): number {
+    if (addr >= this.size && this.hiddenSystem && this.hidden !== null && addr - this.size < this.hidden.length) {
+      return this.hidden[addr - this.size];
+    }
+    return this.read8(addr);
+  }
+
+  writeSystem8(addr: number, value: number): void {
+    if (addr >= this.size && this.hiddenSystem && this.hidden !== null && addr - this.size < this.hidden.length) {
+      this.hidden[addr - this.size] = value;
+      return;
+    }
+    this.write8(addr, value);
+  }
+
   // ---- slow paths ----
 
   private slowRead8(addr: number): number {
@@ -114,6 +141,7 @@ export class PhysicalMemory {
       const h = this.mmio.get(addr >>> PAGE_SHIFT);
       return h ? h.read8(addr) & 0xff : this.u8[addr];
     }
+    if (this.hiddenData && this.hidden !== null && addr - this.size < this.hidden.length) return this.hidden[addr - this.size];
     for (const r of this.highRoms) {
       const off = addr - r.start;
       if (off >= 0 && off < r.bytes.length) return r.bytes[off];
@@ -132,7 +160,11 @@ export class PhysicalMemory {
     for (let i = 0; i < size; i++) {
       const a = addr + i;
       const b = (value >>> (8 * i)) & 0xff;
-      if (a >= this.size) continue; // open bus (or high ROM): dropped
+      if (a >= this.size) {
+        // Open bus (or high ROM): dropped — unless the monitor's own operation stores to its hidden region.
+        if (this.hiddenData && this.hidden !== null && a - this.size < this.hidden.length) this.hidden[a - this.size] = b;
+        continue;
+      }
       const pf = this.pageFlags[a >>> PAGE_SHIFT];
       if (pf & PF_ROM) continue;
       if (pf & PF_MMIO) {

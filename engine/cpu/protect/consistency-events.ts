@@ -184,7 +184,9 @@ const trackers = new WeakMap<Cpu, ConsistencyTracker>();
 /** Called by the CPU whenever its event listeners change: starts or stops tracking. */
 export function consistencyListenersChanged(cpu: Cpu): void {
   const a = cpu.events.active;
-  const wanted = a[EV_DESCRIPTOR_WRITE] !== 0 || a[EV_CACHE_INCONSISTENT] !== 0 || a[EV_CACHE_CONSISTENT] !== 0;
+  // A monitor running the guest deprivileged reports these events itself, from the guest's view of the tables.
+  const owned = cpu.monitor !== null && cpu.monitor.ownsConsistency;
+  const wanted = !owned && (a[EV_DESCRIPTOR_WRITE] !== 0 || a[EV_CACHE_INCONSISTENT] !== 0 || a[EV_CACHE_CONSISTENT] !== 0);
   const tracker = trackers.get(cpu);
   if (wanted && tracker === undefined) {
     const t = new ConsistencyTracker(cpu);

@@ -1,0 +1,819 @@
+// The monitor (model.md §3, engine/monitor/README.md): runs guest protected-mode code deprivileged on the engine's
+// CPU, enters on every fault, interrupt and SBE trap through its own IDT and TSS (real CPU delivery), emulates or
+// reflects against the guest's view, and returns by the two return sequences as real CPU operations.
+//
+// States:
+//   emulated — the CPU holds the guest's own state and runs it as a bare CPU would (real mode, the switch into
+//              protected mode, V86 mode, paging, and any state the deprivileged CPU cannot reproduce);
+//   direct   — the CPU runs the guest at CPL 3 on the virtual GDT, the monitor's IDT and TSS; `guest` holds the
+//              guest's view of everything the real CPU shows differently.
+
+import type { Cpu, MonitorHook } from '../cpu/cpu';
+import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, AR_P, AR_S, AR_DPL, AR_DPL_SHIFT } from '../cpu/cpu';
+import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI } from '../cpu/faults';
+import { FIXED1, IF, IOPL, RF, VM } from '../cpu/flags';
+import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURCE_EXTERNAL } from '../cpu/interrupt';
+import { deliverDebugTraps } from '../cpu/debug-registers';
+import { decode } from '../cpu/decode/decoder';
+import { Instr } from '../cpu/decode/instr';
+import { disassembleOne } from '../cpu/decode/disassemble';
+import { ACCESS_FETCH } from '../cpu/protect/paging';
+import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
+import { checkConsistency } from '../cpu/protect/consistency';
+import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
+import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import type { PhysicalMemory } from '../machine/memory';
+import { GuestState } from './guest-state';
+import { HiddenMemory } from './hidden-memory';
+import {
+  IDT_OFFSET,
+  MON_VECTOR_EXTERNAL,
+  MON_VECTOR_SBE,
+  MON_VECTOR_TABLE_WRITE,
+  MON_VECTORS,
+  MONITOR_BYTES,
+  monitorBaseIndex,
+  RETURN_CODE,
+  RETURN_CODE_OFFSET,
+  STACK_OFFSET,
+  STACK_SIZE,
+  TSS_LIMIT,
+  TSS_OFFSET,
+  VGDT_OFFSET,
+  VLDT_OFFSET,
+} from './layout';
+import { isAlwaysSensitive, isSensitive } from './sensitive';
+import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
+import { virtualizeAccessRights } from './virtualize';
+import { MonitorCounters } from './counters';
+import { TableWatch, type WatchedRange } from './table-watch';
+
+export type SbeMode = 'auto' | 'on' | 'off';
+export type MonitorState = 'emulated' | 'direct';
+export type ReturnPath = 'consistent' | 'inconsistent';
+
+export interface MonitorOptions {
+  /** `auto` (default): SBE off only while model.md's conditions hold; `on`/`off` force it for experiments. */
+  sbe?: SbeMode;
+}
+
+/** One return to the guest, for tests and the Monitor scope. */
+export interface ReturnRecord {
+  path: ReturnPath;
+  /** Registers whose cache was written into the virtual table at their selector before their load. */
+  written: string[];
+  /** Virtual-table slots marked inaccessible afterwards ("GDT[3]", "LDT[1]"). */
+  marked: string[];
+  icount: number;
+}
+
+const R_SBE = rule('monitor.sbe', 'a sensitive instruction is bound to the monitor by scan-before-execute', 'engine/monitor/README.md (SBE)');
+const CR4_VME = 0x1;
+const CR4_PVI = 0x2;
+const DATA_SEGS = [DS, ES, FS, GS];
+const VECTOR_REASONS: Record<number, string> = {
+  0: 'de', 1: 'debug', 2: 'nmi', 3: 'bp', 4: 'of', 5: 'br', 6: 'ud', 7: 'nm', 8: 'df', 10: 'ts', 11: 'np', 12: 'ss',
+  13: 'gp', 14: 'pf', 16: 'mf', 17: 'ac',
+};
+
+/** The SBE trap bound in place of a sensitive instruction's handler: enters the monitor before it executes. */
+function sbeTrap(): void {
+  throw new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
+}
+
+export class Monitor implements MonitorHook {
+  state: MonitorState = 'emulated';
+  readonly guest = new GuestState();
+  /** Why the monitor runs the guest emulated now (null while direct). */
+  emulatedBecause: string | null = 'not started';
+  /** Real CPU operations of the monitor itself (its entries, context switches and return sequences). */
+  readonly internalEvents = new EventHub();
+  readonly counters = new MonitorCounters();
+  readonly tables: VirtualTables;
+  readonly hidden: HiddenMemory;
+  readonly sbeMode: SbeMode;
+  sbeOn = true;
+  sbeCondition = 'the monitor is not engaged';
+  /** Per register (ES…GS, LDTR, TR): 'consistent' or the differing fields, as last reported. */
+  readonly consistency: string[] = new Array<string>(8).fill('');
+  /** The last return sequences (most recent last, bounded). */
+  readonly returns: ReturnRecord[] = [];
+  /** Called after every return to the guest (tests, the debugger's Monitor scope). */
+  onReturn: ((r: ReturnRecord) => void) | null = null;
+  /** Set to a reason when the monitor had to give up running a state deprivileged (never thrown). */
+  lastPanic: string | null = null;
+
+  private readonly mem: PhysicalMemory;
+  private readonly watch: TableWatch;
+  /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
+  private readonly installed = new GuestState();
+  private liveEvents: EventHub;
+  private muteDepth = 0;
+  private readonly jitWanted: boolean;
+  private scan: 'none' | 'always' | 'all' = 'none';
+  private pendingExternal = -1;
+  private sbeSince = 0;
+  private readonly returnCode: Instr[] = [];
+  private readonly returnOffsets: number[] = [];
+  private inEntry = false;
+  private readonly scanAll = (i: Instr): void => {
+    if (isSensitive(i)) i.exec = sbeTrap;
+  };
+  private readonly scanAlways = (i: Instr): void => {
+    if (isAlwaysSensitive(i)) i.exec = sbeTrap;
+  };
+
+  constructor(
+    readonly cpu: Cpu,
+    options: MonitorOptions = {},
+  ) {
+    if (cpu.monitor !== null) throw new Error('a monitor is already attached to this CPU');
+    this.mem = cpu.mem;
+    this.sbeMode = options.sbe ?? 'auto';
+    this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
+    this.tables = new VirtualTables(this.hidden);
+    this.liveEvents = cpu.events;
+    this.jitWanted = cpu.jit;
+    this.watch = new TableWatch(cpu.mem, (r, first, last, addr, size, old) => this.onTableStore(r, first, last, addr, size, old));
+    this.decodeReturnCode();
+    cpu.monitor = this;
+    cpu.events.on('mode-change', () => {
+      if (this.state === 'emulated' && this.muteDepth === 0) this.requestLook();
+    });
+    this.requestLook();
+  }
+
+  get ownsConsistency(): boolean {
+    return this.state === 'direct';
+  }
+
+  // =====================================================================================================
+  // Hooks called by the CPU
+  // =====================================================================================================
+
+  fault(f: CpuFault, rf: number): void {
+    if (this.state !== 'direct' || this.inEntry) {
+      deliverFault(this.cpu, f);
+      return;
+    }
+    const reason = f.vector === MON_VECTOR_SBE ? 'sbe' : (VECTOR_REASONS[f.vector] ?? `vector-${f.vector}`);
+    this.enter(() => raiseException(this.cpu, f.vector, f.errorCode), reason, rf);
+  }
+
+  boundary(): boolean {
+    const cpu = this.cpu;
+    if (this.state !== 'direct') {
+      if (!cpu.monitorPending) return false;
+      cpu.monitorPending = false;
+      cpu.updateAttention();
+      return this.tryEngage();
+    }
+    if (cpu.monitorPending) {
+      cpu.monitorPending = false;
+      cpu.updateAttention();
+      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_TABLE_WRITE, NO_ERROR_CODE, SOURCE_EXTERNAL), 'table-write', 0);
+      return true;
+    }
+    if (cpu.nmiPending) {
+      cpu.nmiPending = false;
+      cpu.halted = false;
+      cpu.updateAttention();
+      this.pendingExternal = VEC_NMI;
+      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, SOURCE_EXTERNAL), 'nmi', 0);
+      return true;
+    }
+    if (cpu.intrLine && (cpu.flags & IF) !== 0) {
+      cpu.halted = false;
+      this.pendingExternal = cpu.acknowledgeInterrupt ? cpu.acknowledgeInterrupt() & 0xff : 0;
+      cpu.updateAttention();
+      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, SOURCE_EXTERNAL), 'external-interrupt', 0);
+      return true;
+    }
+    if (cpu.pendingDebugTraps !== 0) {
+      this.enter(() => deliverDebugTraps(cpu), 'debug', 0);
+      return true;
+    }
+    return false;
+  }
+
+  reset(): void {
+    if (this.state === 'direct') this.leaveDirect('CPU reset');
+    this.mem.hiddenSystem = false;
+    this.mem.hiddenData = false;
+    this.emulatedBecause = 'CPU reset';
+    this.requestLook();
+  }
+
+  // =====================================================================================================
+  // Entering the monitor
+  // =====================================================================================================
+
+  /**
+   * The CPU delivers an event through the monitor's IDT (real delivery: stack switch to the monitor stack through
+   * the TSS, frame pushed), then the monitor reads the frame, takes the guest's view, acts, and returns.
+   */
+  private enter(deliver: () => void, reason: string, rf: number): void {
+    const cpu = this.cpu;
+    this.inEntry = true;
+    try {
+      this.mute();
+      this.mem.hiddenData = true;
+      deliver();
+      if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
+        this.panic(`delivery of the ${reason} event into the monitor failed`);
+        return;
+      }
+      const vector = cpu.eip;
+      this.readFrame(vector, rf);
+      this.toGuestView();
+      this.counters.countTrap(reason);
+      this.reportTrap(reason, vector);
+      switch (vector) {
+        case MON_VECTOR_EXTERNAL:
+          this.deliverToGuest(this.pendingExternal, SOURCE_EXTERNAL);
+          this.pendingExternal = -1;
+          break;
+        case MON_VECTOR_TABLE_WRITE:
+          break;
+        case VEC_DB:
+          this.deliverToGuest(VEC_DB, SOURCE_EXCEPTION);
+          break;
+        default:
+          this.emulateOne(rf);
+      }
+      this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
+    } catch (e) {
+      // The monitor never lets an error escape into the guest's run: it runs the guest emulated from here.
+      this.panic(`monitor error: ${(e as Error).message}`);
+    } finally {
+      this.inEntry = false;
+      while (this.muteDepth > 0) this.unmute();
+    }
+  }
+
+  /** Reads the interrupt frame the CPU pushed on the monitor stack and takes the guest's registers from it. */
+  private readFrame(vector: number, rf: number): void {
+    const cpu = this.cpu;
+    const h = this.hidden;
+    const g = this.guest;
+    let at = STACK_OFFSET + (cpu.regs[ESP] >>> 0);
+    if (vector < 32 && pushesErrorCode(vector)) at += 4;
+    const eip = h.read32(at);
+    const cs = h.read32(at + 4) & 0xffff;
+    const eflags = h.read32(at + 8);
+    const esp = h.read32(at + 12);
+    const ss = h.read32(at + 16) & 0xffff;
+    // Data segment registers still hold what the guest ran with; CS and SS are in the frame.
+    this.adoptDirectLoads(g);
+    if (cs !== this.installed.sel[CS]) this.adoptFromSlot(g, CS, cs);
+    if (ss !== this.installed.sel[SS]) this.adoptFromSlot(g, SS, ss);
+    g.eip = eip;
+    g.esp = esp;
+    let flags = (eflags & ~IOPL) | (g.eflags & IOPL);
+    if (vector < 32 && vector !== VEC_DB && vector !== VEC_NMI) flags = (flags & ~RF) | rf;
+    if (vector === MON_VECTOR_SBE) flags = (flags & ~RF) | rf;
+    g.eflags = flags >>> 0;
+  }
+
+  /** Data segment registers the guest loaded directly since the last return (ring 3, or SBE forced off). */
+  private adoptDirectLoads(g: GuestState): void {
+    const cpu = this.cpu;
+    const inst = this.installed;
+    for (const s of DATA_SEGS) {
+      if (
+        cpu.segSel[s] !== inst.sel[s] ||
+        cpu.segBase[s] !== inst.base[s] ||
+        cpu.segLimit[s] !== inst.limit[s] ||
+        cpu.segAr[s] !== inst.ar[s] ||
+        cpu.segValid[s] !== inst.valid[s]
+      ) {
+        g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
+      }
+    }
+  }
+
+  /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
+  private adoptFromSlot(g: GuestState, seg: number, selector: number): void {
+    const [lo, hi] = this.tables.readSlot(slotOf(selector));
+    const d = decodeDescriptor(lo, hi);
+    g.setSegment(seg, selector, d.base, d.limit, ((d.hi >>> 8) & 0xf0ff) | 1, true);
+    if (seg === CS) g.cpl = selector & 3;
+  }
+
+  /** The guest's view, complete, now (the CPU holds it while emulated; direct: tracked state and live registers). */
+  currentGuest(out: GuestState = new GuestState()): GuestState {
+    const cpu = this.cpu;
+    if (this.state !== 'direct' || this.inEntry) {
+      out.captureFrom(cpu);
+      return out;
+    }
+    const g = this.guest;
+    out.copyFrom(g);
+    this.adoptDirectLoads(out);
+    for (const s of [CS, SS]) {
+      if (cpu.segSel[s] !== this.installed.sel[s]) {
+        out.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
+        if (s === CS) out.cpl = cpu.cpl;
+      }
+    }
+    out.eip = cpu.eip;
+    out.esp = cpu.regs[ESP] >>> 0;
+    out.eflags = ((cpu.getEflags() & ~IOPL) | (g.eflags & IOPL)) >>> 0;
+    return out;
+  }
+
+  /** Puts the guest's view into the CPU; events are live again (what the guest does now is reported as bare). */
+  private toGuestView(): void {
+    this.mem.hiddenData = false;
+    this.mem.hiddenSystem = false;
+    this.guest.installOn(this.cpu);
+    this.unmute();
+  }
+
+  private reportTrap(reason: string, vector: number): void {
+    const ev = this.liveEvents;
+    if (!ev.active[EV_MONITOR_TRAP]) return;
+    const instruction = vector === MON_VECTOR_EXTERNAL ? `interrupt ${this.pendingExternal}` : vector === MON_VECTOR_TABLE_WRITE ? 'store to a descriptor table' : this.instructionText();
+    ev.emit(EV_MONITOR_TRAP, { reason, instruction, cs: this.cpu.segSel[CS], eip: this.cpu.eip });
+  }
+
+  /** The instruction at the guest's CS:EIP, disassembled (for monitor-trap). */
+  instructionText(): string {
+    const cpu = this.cpu;
+    const read = (off: number): number => (off > cpu.segLimit[CS] ? -1 : this.hidden.guestByte((cpu.segBase[CS] + off) >>> 0));
+    try {
+      return disassembleOne(read, cpu.eip, cpu.code32).text;
+    } catch {
+      return '(unreadable)';
+    }
+  }
+
+  /** Reflects an interrupt or exception into the guest's IDT as bare hardware delivers it. */
+  private deliverToGuest(vector: number, source: number): void {
+    const cpu = this.cpu;
+    try {
+      cpu.halted = false;
+      deliverInterrupt(cpu, vector, NO_ERROR_CODE, source);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      deliverFault(cpu, e);
+    }
+  }
+
+  /**
+   * Executes the guest's instruction at CS:EIP on the CPU holding the guest's view, with the engine's own handler:
+   * exactly what a bare CPU does, including the exception it raises (delivered through the guest's IDT).
+   */
+  private emulateOne(rf: number): void {
+    const cpu = this.cpu;
+    cpu.flags = (cpu.flags & ~RF) | rf;
+    const start = cpu.eip;
+    cpu.instrStart = start;
+    try {
+      const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
+      cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+      i.exec(cpu, i);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      cpu.eip = cpu.instrStart;
+      cpu.pendingDebugTraps = 0;
+      cpu.flags |= RF;
+      deliverFault(cpu, e);
+    }
+  }
+
+  private readonly fetchGuestByte = (offset: number): number => {
+    const cpu = this.cpu;
+    if (offset > cpu.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+    return cpu.mem.read8(cpu.translate((cpu.segBase[CS] + offset) | 0, ACCESS_FETCH));
+  };
+
+  // =====================================================================================================
+  // After the guest's view changed: stay emulated, or return to direct execution
+  // =====================================================================================================
+
+  private afterGuestView(cause: string): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    g.captureFrom(cpu);
+    cpu.monitorPending = false;
+    const why = cpu.shutdown ? 'the guest shut down (triple fault)' : this.whyNotDirect();
+    if (why !== null) {
+      this.leaveDirect(why);
+      return;
+    }
+    this.prepareTables();
+    this.recheckConsistency(cause, false);
+    this.updateSbe();
+    this.returnToGuest();
+  }
+
+  /** In emulated state: engage when the guest's state can run deprivileged. */
+  private tryEngage(): boolean {
+    const cpu = this.cpu;
+    const g = this.guest;
+    g.captureFrom(cpu);
+    const why = this.whyNotDirect();
+    if (why !== null) {
+      this.emulatedBecause = why;
+      // The switch into protected mode: look again at every boundary until CS and SS are loaded.
+      if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !cpu.shutdown) this.requestLook();
+      return false;
+    }
+    this.counters.engagements++;
+    this.tables.invalidate();
+    this.prepareTables();
+    this.recheckConsistency('engage', true);
+    this.updateSbe();
+    this.returnToGuest();
+    return this.state === 'direct';
+  }
+
+  /** Why the guest's state (in `guest`) cannot run deprivileged now, or null when it can. */
+  whyNotDirect(): string | null {
+    const g = this.guest;
+    const cpu = this.cpu;
+    if ((g.cr0 & CR0_PE) === 0) return 'real mode';
+    if ((g.eflags & VM) !== 0) return 'virtual-8086 mode';
+    if ((g.cr0 & CR0_PG) !== 0) return 'guest paging (no shadow page tables yet: the guest runs emulated)';
+    if ((g.eflags & 0x100) !== 0) return 'single-stepping (TF)';
+    const top = this.hidden.base + MONITOR_BYTES - 1;
+    if (!cpu.a20Enabled && ((this.hidden.base | top) & 0x100000) !== 0) return 'A20 is masked over the monitor region';
+    if (!VirtualTables.fits(g.gdtrLimit)) return 'the guest GDT leaves no room for the monitor entries';
+    const monitorIndex = monitorBaseIndex(g.gdtrLimit);
+    for (let s = 0; s < 6; s++) {
+      const name = SEGMENT_NAMES[s];
+      const sel = g.sel[s];
+      const ar = g.ar[s];
+      if ((sel & 0xfffc) === 0) {
+        if (s === CS || s === SS) return `${name} holds a null selector (protected mode not entered yet)`;
+        if (g.valid[s]) return `${name} holds a usable cache behind a null selector`;
+        continue;
+      }
+      if (!g.valid[s] || (ar & AR_S) === 0) return `${name} holds an unusable or system cache`;
+      const code = (ar & 0x8) !== 0;
+      if (s === CS && !code) return 'CS holds a data segment cache';
+      if (s === SS && (code || (ar & 0x2) === 0)) return 'SS holds a cache that is not writable data';
+      if (s !== CS && code && (ar & 0x2) === 0) return `${name} holds an execute-only code cache`;
+      if ((sel & 4) === 0) {
+        if (sel >>> 3 >= monitorIndex) return `${name} selector 0x${sel.toString(16)} lies beyond the guest's GDT limit`;
+      } else if (!g.valid[LDTR] || (g.sel[LDTR] & 0xfffc) === 0 || (sel & 0xfff8) + 7 > g.limit[LDTR]) {
+        return `${name} selector 0x${sel.toString(16)} lies beyond the guest's LDT`;
+      }
+    }
+    return null;
+  }
+
+  private prepareTables(): void {
+    const g = this.guest;
+    const ldtValid = g.valid[LDTR] !== 0 && (g.sel[LDTR] & 0xfffc) !== 0;
+    this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl);
+    const ranges: WatchedRange[] = [{ table: 'GDT', base: g.gdtrBase, limit: g.gdtrLimit }];
+    if (ldtValid) ranges.push({ table: 'LDT', base: g.base[LDTR] >>> 0, limit: g.limit[LDTR] });
+    ranges.push({ table: 'IDT', base: g.idtrBase, limit: g.idtrLimit });
+    this.watch.watch(ranges);
+  }
+
+  /** Leaves direct execution: the CPU keeps (or gets) the guest's own state and runs it as a bare CPU. */
+  private leaveDirect(why: string): void {
+    this.emulatedBecause = why;
+    if (this.state === 'direct') {
+      this.accountSbeTime();
+      this.state = 'emulated';
+      this.counters.disengagements++;
+    }
+    this.watch.unwatch();
+    this.tables.invalidate();
+    this.applyScan('none');
+    this.mem.hiddenSystem = false;
+    this.mem.hiddenData = false;
+    consistencyListenersChanged(this.cpu);
+    const g = this.guest;
+    if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !this.cpu.shutdown) this.requestLook();
+  }
+
+  /** Something went wrong that the monitor cannot run deprivileged: put the guest's view back and run emulated. */
+  private panic(why: string): void {
+    this.counters.panics++;
+    this.lastPanic = why;
+    try {
+      this.mem.hiddenData = false;
+      this.mem.hiddenSystem = false;
+      this.mute();
+      this.guest.installOn(this.cpu);
+    } finally {
+      while (this.muteDepth > 0) this.unmute();
+    }
+    this.leaveDirect(why);
+  }
+
+  // =====================================================================================================
+  // Consistency and SBE
+  // =====================================================================================================
+
+  /** Recomputes each register's consistency on the CPU holding the guest's view; reports changes. */
+  private recheckConsistency(cause: string, baseline: boolean): void {
+    const cpu = this.cpu;
+    const ev = this.liveEvents;
+    for (let reg = 0; reg < 8; reg++) {
+      const r = checkConsistency(cpu, reg);
+      const now = r.consistent ? 'consistent' : r.differs.join(',');
+      if (now === this.consistency[reg]) continue;
+      this.consistency[reg] = now;
+      if (baseline) continue;
+      const id = r.consistent ? EV_CACHE_CONSISTENT : EV_CACHE_INCONSISTENT;
+      if (ev.active[id]) ev.emit(id, { reg, differs: r.consistent ? [] : r.differs, cause, cs: cpu.segSel[CS], eip: cpu.instrStart });
+    }
+  }
+
+  /** Model.md §3: SBE is off only while every selector has RPL 3, every loaded descriptor DPL 3, every cache is consistent. */
+  sbeDecision(): [boolean, string] {
+    if (this.sbeMode === 'on') return [true, 'forced on (--sbe on)'];
+    if (this.sbeMode === 'off') return [false, 'forced off (--sbe off)'];
+    const g = this.guest;
+    if (g.cpl !== 3) return [true, `guest CPL ${g.cpl} (CS RPL ${g.sel[CS] & 3})`];
+    for (let s = 0; s < 6; s++) {
+      const sel = g.sel[s];
+      if ((sel & 0xfffc) !== 0 && (sel & 3) !== 3) return [true, `${SEGMENT_NAMES[s]} selector 0x${hex4(sel)} has RPL ${sel & 3}`];
+    }
+    for (let s = 0; s < 6; s++) {
+      const dpl = (g.ar[s] & AR_DPL) >>> AR_DPL_SHIFT;
+      if (g.valid[s] && dpl !== 3) return [true, `${SEGMENT_NAMES[s]} descriptor DPL ${dpl}`];
+    }
+    for (let s = 0; s < 6; s++) {
+      if (this.consistency[s] !== 'consistent') return [true, `${SEGMENT_NAMES[s]} cache inconsistent (${this.consistency[s]})`];
+    }
+    return [false, 'all selectors RPL 3, all descriptors DPL 3, all caches consistent'];
+  }
+
+  private updateSbe(): void {
+    const [on, condition] = this.sbeDecision();
+    if (on !== this.sbeOn) {
+      this.accountSbeTime();
+      this.sbeOn = on;
+      this.counters.sbeChanges++;
+      if (this.liveEvents.active[EV_SBE_CHANGE]) this.liveEvents.emit(EV_SBE_CHANGE, { on, condition });
+    }
+    this.sbeCondition = condition;
+    this.applyScan(this.sbeMode === 'off' ? 'none' : on ? 'all' : 'always');
+  }
+
+  private accountSbeTime(): void {
+    const now = this.cpu.icount;
+    if (this.state === 'direct') {
+      if (this.sbeOn) this.counters.sbeOnInstructions += now - this.sbeSince;
+      else this.counters.sbeOffInstructions += now - this.sbeSince;
+    }
+    this.sbeSince = now;
+  }
+
+  /** Binds the decoder's SBE predicate; decoded instructions are dropped so every block is scanned again. */
+  private applyScan(scan: 'none' | 'always' | 'all'): void {
+    if (scan === this.scan) return;
+    this.scan = scan;
+    const cpu = this.cpu;
+    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
+    // Translated blocks would run sensitive instructions natively; with SBE on, the interpreter runs everything.
+    cpu.jit = scan === 'all' ? false : this.jitWanted;
+    cpu.flushDecodeCache();
+  }
+
+  // =====================================================================================================
+  // Guest stores to its descriptor tables
+  // =====================================================================================================
+
+  private onTableStore(r: WatchedRange, first: number, last: number, addr: number, size: number, oldValue: number): void {
+    if (this.state !== 'direct') return;
+    const cpu = this.cpu;
+    const ev = this.liveEvents;
+    for (let index = first >>> 3; index <= last >>> 3; index++) {
+      if (r.table !== 'IDT') {
+        const slot = index | (r.table === 'LDT' ? LDT_SLOT : 0);
+        if (!this.tables.dirty.has(slot)) this.tables.refresh(slot);
+      }
+      if (ev.active[EV_DESCRIPTOR_WRITE] && this.muteDepth === 0) {
+        const entry = (r.base + index * 8) >>> 0;
+        const after = [this.hidden.guest32(entry), this.hidden.guest32(entry + 4)];
+        const before = after.slice();
+        for (let k = 0; k < size; k++) {
+          const at = addr + k - entry;
+          if (at < 0 || at > 7) continue;
+          const shift = 8 * (at & 3);
+          before[at >> 2] = ((before[at >> 2] & ~(0xff << shift)) | (((oldValue >>> (8 * k)) & 0xff) << shift)) >>> 0;
+        }
+        const inGuestView = this.inEntry;
+        ev.emit(EV_DESCRIPTOR_WRITE, {
+          table: r.table,
+          index,
+          oldValue: [before[0], before[1]],
+          newValue: [after[0], after[1]],
+          cs: inGuestView ? cpu.segSel[CS] : this.currentGuest().sel[CS],
+          eip: cpu.instrStart,
+        });
+      }
+    }
+    if (!this.inEntry) this.requestLook();
+  }
+
+  private requestLook(): void {
+    this.cpu.monitorPending = true;
+    this.cpu.attention = true;
+  }
+
+  // =====================================================================================================
+  // Returning to the guest (model.md §3): real descriptor writes, segment loads and IRET
+  // =====================================================================================================
+
+  private decodeReturnCode(): void {
+    const bytes = RETURN_CODE;
+    let off = 0;
+    while (off < bytes.length) {
+      const start = off;
+      const i = decode((o) => bytes[o - RETURN_CODE_OFFSET] ?? 0, RETURN_CODE_OFFSET + start, true, new Instr());
+      this.returnCode.push(i);
+      this.returnOffsets.push(RETURN_CODE_OFFSET + start);
+      off += i.len;
+    }
+  }
+
+  /** Runs instruction `k` of the return code (pop ds, pop es, pop fs, pop gs, iretd) on the CPU. */
+  private execReturn(k: number): boolean {
+    const cpu = this.cpu;
+    const i = this.returnCode[k];
+    const at = this.returnOffsets[k];
+    cpu.instrStart = at;
+    cpu.eip = at + i.len;
+    try {
+      i.exec(cpu, i);
+      return true;
+    } catch (e) {
+      if (e instanceof CpuFault) return false;
+      throw e;
+    }
+  }
+
+  /** Switches the CPU to the monitor's context: its tables, CPL 0, its code and stack segments. */
+  private monitorContext(): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const h = this.hidden;
+    const t = this.tables;
+    this.mem.hiddenData = true;
+    this.mem.hiddenSystem = true;
+    cpu.cr0 = ((g.cr0 | CR0_PE) & ~CR0_PG) | 0;
+    cpu.cr2 = g.cr2 | 0;
+    cpu.cr3 = g.cr3 | 0;
+    cpu.cr4 = (g.cpl < 3 ? g.cr4 & ~(CR4_VME | CR4_PVI) : g.cr4) | 0;
+    cpu.gdtrBase = (h.base + VGDT_OFFSET) | 0;
+    cpu.gdtrLimit = t.gdtLimit;
+    cpu.idtrBase = (h.base + IDT_OFFSET) | 0;
+    cpu.idtrLimit = MON_VECTORS * 8 - 1;
+    cpu.setEflags(FIXED1);
+    cpu.cpl = 0;
+    cpu.loadSegmentCache(TR, t.tssSelector, h.base + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
+    if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.base + VLDT_OFFSET, g.limit[LDTR], AR_P | 0x2, true, 'monitor');
+    } else {
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
+    }
+    const code = decodeDescriptor(...t.readSlot(t.monitorIndex));
+    const stack = decodeDescriptor(...t.readSlot(t.monitorIndex + 1));
+    cpu.loadSegmentCache(CS, t.codeSelector, code.base, code.limit, (code.hi >>> 8) & 0xf0ff, true, 'monitor');
+    cpu.loadSegmentCache(SS, t.stackSelector, stack.base, stack.limit, (stack.hi >>> 8) & 0xf0ff, true, 'monitor');
+    cpu.regs[ESP] = STACK_SIZE;
+    cpu.modeChanged();
+  }
+
+  /**
+   * The return: frame [DS ES FS GS EIP CS EFLAGS ESP SS] on the monitor stack; for each data segment register,
+   * when its cache differs from what its virtual entry would load, the cache is written into the virtual table at
+   * its own selector first (the inconsistent path); `pop` loads it. Slots so written are marked not present once
+   * all four are loaded, then IRET (CS and SS get the same treatment before it).
+   */
+  private returnToGuest(): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const t = this.tables;
+    const h = this.hidden;
+    this.mute();
+    try {
+      this.monitorContext();
+      t.restoreDirty();
+      const top = STACK_SIZE - 36;
+      const frame = STACK_OFFSET + top;
+      const realIopl = g.cpl === 3 ? g.eflags & IOPL : 0;
+      h.write32(frame, g.sel[DS]);
+      h.write32(frame + 4, g.sel[ES]);
+      h.write32(frame + 8, g.sel[FS]);
+      h.write32(frame + 12, g.sel[GS]);
+      h.write32(frame + 16, g.eip);
+      h.write32(frame + 20, g.sel[CS] | 3);
+      h.write32(frame + 24, ((g.eflags & ~(IOPL | VM)) | realIopl) >>> 0);
+      h.write32(frame + 28, g.esp);
+      h.write32(frame + 32, g.sel[SS] | 3);
+      cpu.regs[ESP] = top;
+      const written = new Map<number, string[]>();
+      for (let k = 0; k < 4; k++) {
+        const seg = DATA_SEGS[k];
+        this.placeCache(seg, written);
+        if (!this.execReturn(k)) return this.panic(`return sequence: pop ${SEGMENT_NAMES[seg]} faulted`);
+      }
+      const csSlot = slotOf(g.sel[CS]);
+      const ssSlot = slotOf(g.sel[SS]);
+      const marked: string[] = [];
+      for (const slot of written.keys()) if (slot !== csSlot && slot !== ssSlot) marked.push(this.mark(slot));
+      this.placeCache(CS, written);
+      this.placeCache(SS, written);
+      if (!this.execReturn(4)) return this.panic('return sequence: IRET faulted');
+      for (const slot of written.keys()) if (slot === csSlot || slot === ssSlot) marked.push(this.mark(slot));
+      if (cpu.cpl !== 3) return this.panic('return sequence: IRET did not reach CPL 3');
+      this.installed.sel.set(cpu.segSel);
+      this.installed.base.set(cpu.segBase);
+      this.installed.limit.set(cpu.segLimit);
+      this.installed.ar.set(cpu.segAr);
+      this.installed.valid.set(cpu.segValid);
+      this.mem.hiddenData = false;
+      const path: ReturnPath = written.size > 0 ? 'inconsistent' : 'consistent';
+      if (path === 'consistent') this.counters.returnsConsistent++;
+      else this.counters.returnsInconsistent++;
+      const regs: string[] = [];
+      for (const names of written.values()) regs.push(...names);
+      const record: ReturnRecord = { path, written: regs, marked, icount: cpu.icount };
+      this.returns.push(record);
+      if (this.returns.length > 256) this.returns.shift();
+      this.onReturn?.(record);
+      if (this.state !== 'direct') {
+        this.state = 'direct';
+        this.emulatedBecause = null;
+        this.sbeSince = cpu.icount;
+        consistencyListenersChanged(cpu);
+      }
+    } finally {
+      if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();
+    }
+  }
+
+  /** Writes a register's (virtualized) cache into the virtual table at its selector when its entry would not load it. */
+  private placeCache(seg: number, written: Map<number, string[]>): void {
+    const g = this.guest;
+    const t = this.tables;
+    const sel = g.sel[seg];
+    if ((sel & 0xfffc) === 0) return; // a null selector loads the unusable cache the guest holds
+    const slot = slotOf(sel);
+    const [lo, hi] = encodeSegment(g.base[seg], g.limit[seg], virtualizeAccessRights(g.ar[seg], g.cpl));
+    const [clo, chi] = t.readSlot(slot);
+    if (clo === lo && chi === hi) return;
+    t.writeSlot(slot, lo, hi);
+    t.dirty.add(slot);
+    const names = written.get(slot) ?? [];
+    names.push(SEGMENT_NAMES[seg]);
+    written.set(slot, names);
+  }
+
+  private mark(slot: number): string {
+    const t = this.tables;
+    const [lo, hi] = t.readSlot(slot);
+    t.writeSlot(slot, lo, (hi & ~0x8000) >>> 0);
+    t.marked.add(slot);
+    return `${(slot & LDT_SLOT) !== 0 ? 'LDT' : 'GDT'}[${slot & 0xffff}]`;
+  }
+
+  // =====================================================================================================
+  // Events: the monitor's own operations go to `internalEvents`, not to the guest's hub
+  // =====================================================================================================
+
+  private mute(): void {
+    if (this.muteDepth++ === 0) {
+      this.liveEvents = this.cpu.events;
+      (this.cpu as { events: EventHub }).events = this.internalEvents;
+    }
+  }
+
+  private unmute(): void {
+    if (this.muteDepth === 0) return;
+    if (--this.muteDepth === 0) (this.cpu as { events: EventHub }).events = this.liveEvents;
+  }
+
+  /** Where the debugger listens: the guest's events (also while the monitor's own operations are muted). */
+  get guestEvents(): EventHub {
+    return this.muteDepth > 0 ? this.liveEvents : this.cpu.events;
+  }
+
+  /** The SBE on/off time including the current period. */
+  sbeTime(): { on: number; off: number } {
+    const extra = this.state === 'direct' ? this.cpu.icount - this.sbeSince : 0;
+    return {
+      on: this.counters.sbeOnInstructions + (this.sbeOn ? extra : 0),
+      off: this.counters.sbeOffInstructions + (this.sbeOn ? 0 : extra),
+    };
+  }
+}
+
+function hex4(v: number): string {
+  return v.toString(16).padStart(4, '0');
+}
+
+/** Attaches a monitor to a machine's CPU. The guest runs emulated until it enters protected mode. */
+export function attachMonitor(machine: { cpu: Cpu }, options: MonitorOptions = {}): Monitor {
+  return new Monitor(machine.cpu, options);
+}

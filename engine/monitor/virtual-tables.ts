@@ -1,0 +1,189 @@
+// The virtual GDT and LDT in the hidden region (model.md §3 "Virtual GDT"): each guest entry virtualized at its own
+// index, so selector values stay the guest's; the monitor's own entries (code, stack, TSS) just past the guest's GDT
+// limit; the monitor's IDT and TSS. Slots the return sequence overwrites with a register's cache are remembered and
+// put back the next time the monitor runs.
+
+import { AR_DB, AR_P, AR_S } from '../cpu/cpu';
+import { encodeGate, encodeSegment, TYPE_INT_GATE32 } from '../cpu/protect/descriptor';
+import { HiddenMemory } from './hidden-memory';
+import {
+  CODE_LIMIT,
+  CODE_OFFSET,
+  IDT_OFFSET,
+  MAX_GDT_ENTRIES,
+  MON_ENTRIES,
+  MON_ENTRY_CODE,
+  MON_ENTRY_STACK,
+  MON_ENTRY_TSS,
+  MON_VECTORS,
+  monitorBaseIndex,
+  STACK_OFFSET,
+  STACK_SIZE,
+  TSS_LIMIT,
+  TSS_OFFSET,
+  VGDT_OFFSET,
+  VLDT_OFFSET,
+} from './layout';
+import { virtualizeHigh } from './virtualize';
+
+/** A slot of the virtual GDT (index) or LDT (index | LDT_SLOT). */
+export const LDT_SLOT = 0x10000;
+
+export function slotOf(selector: number): number {
+  return (selector >>> 3) | ((selector & 4) !== 0 ? LDT_SLOT : 0);
+}
+
+export class VirtualTables {
+  /** Index of the monitor's first GDT entry (past the guest's limit). */
+  monitorIndex = 1;
+  gdtLimit = 0;
+  /** What the tables were built from: the guest's GDTR, LDT and CPL class; a change rebuilds them. */
+  private builtKey = '';
+  /** Guest LDT as built: linear base and limit (-1 limit: no LDT). */
+  ldtBase = 0;
+  ldtLimit = -1;
+  private gdtBase = 0;
+  private guestGdtLimit = 0;
+  private compressed = false;
+  /** Slots holding something other than their virtualized guest entry (a register's cache, or marked). */
+  readonly dirty = new Set<number>();
+  /** Slots marked inaccessible by the last inconsistent return. */
+  readonly marked = new Set<number>();
+
+  constructor(readonly hidden: HiddenMemory) {}
+
+  get codeSelector(): number {
+    return (this.monitorIndex + MON_ENTRY_CODE) << 3;
+  }
+  get stackSelector(): number {
+    return (this.monitorIndex + MON_ENTRY_STACK) << 3;
+  }
+  get tssSelector(): number {
+    return (this.monitorIndex + MON_ENTRY_TSS) << 3;
+  }
+
+  /** Whether the guest's GDT leaves room for the monitor's entries in a 64 KiB table. */
+  static fits(guestGdtLimit: number): boolean {
+    return monitorBaseIndex(guestGdtLimit) + MON_ENTRIES <= MAX_GDT_ENTRIES;
+  }
+
+  /** Rebuilds what changed since the last call. Returns true when anything was rebuilt. */
+  sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number): boolean {
+    const compressed = guestCpl < 3;
+    const lb = ldtValid ? ldtBase >>> 0 : 0;
+    const ll = ldtValid ? ldtLimit : -1;
+    const key = `${gdtBase >>> 0}:${gdtLimit}:${lb}:${ll}:${compressed}`;
+    if (key === this.builtKey) return false;
+    this.builtKey = key;
+    this.gdtBase = gdtBase >>> 0;
+    this.guestGdtLimit = gdtLimit;
+    this.ldtBase = lb;
+    this.ldtLimit = ll;
+    this.compressed = compressed;
+    this.dirty.clear();
+    this.marked.clear();
+    this.buildMonitorStructures(gdtLimit);
+    const gdtEntries = this.monitorIndex;
+    for (let index = 0; index < gdtEntries; index++) this.refresh(index);
+    if (ll >= 0) for (let index = 0; index <= ll >>> 3; index++) this.refresh(index | LDT_SLOT);
+    return true;
+  }
+
+  /** Forces the next sync to rebuild (e.g. after the monitor disengaged). */
+  invalidate(): void {
+    this.builtKey = '';
+  }
+
+  /** The guest's descriptor for a slot, or null when the slot lies (even partly) beyond the guest's table limit. */
+  guestEntry(slot: number): [number, number] | null {
+    const index = slot & 0xffff;
+    const ldt = (slot & LDT_SLOT) !== 0;
+    const limit = ldt ? this.ldtLimit : this.guestGdtLimit;
+    if (index * 8 + 7 > limit) return null;
+    const base = ldt ? this.ldtBase : this.gdtBase;
+    // Without guest paging (the monitor runs paged guests emulated) linear addresses are physical.
+    const at = (base + index * 8) >>> 0;
+    return [this.hidden.guest32(at), this.hidden.guest32((at + 4) >>> 0)];
+  }
+
+  /** The virtualized guest entry for a slot (null descriptor beyond the guest's limit and at GDT index 0). */
+  properEntry(slot: number): [number, number] {
+    if (slot === 0) return [0, 0];
+    const e = this.guestEntry(slot);
+    if (e === null) return [0, 0];
+    return [e[0], virtualizeHigh(e[1], this.compressed ? 0 : 3)];
+  }
+
+  slotOffset(slot: number): number {
+    return ((slot & LDT_SLOT) !== 0 ? VLDT_OFFSET : VGDT_OFFSET) + (slot & 0xffff) * 8;
+  }
+
+  readSlot(slot: number): [number, number] {
+    const off = this.slotOffset(slot);
+    return [this.hidden.read32(off), this.hidden.read32(off + 4)];
+  }
+
+  writeSlot(slot: number, lo: number, hi: number): void {
+    const off = this.slotOffset(slot);
+    this.hidden.write32(off, lo);
+    this.hidden.write32(off + 4, hi);
+  }
+
+  /** Writes the virtualized guest entry into its slot (after a guest store, or to undo a return's overwrite). */
+  refresh(slot: number): void {
+    if ((slot & LDT_SLOT) === 0 && (slot & 0xffff) >= this.monitorIndex) return;
+    if ((slot & LDT_SLOT) !== 0 && ((slot & 0xffff) * 8 > this.ldtLimit || this.ldtLimit < 0)) return;
+    const [lo, hi] = this.properEntry(slot);
+    this.writeSlot(slot, lo, hi);
+  }
+
+  /** Puts back every slot a return sequence overwrote or marked. */
+  restoreDirty(): void {
+    for (const slot of this.dirty) this.refresh(slot);
+    this.dirty.clear();
+    this.marked.clear();
+  }
+
+  /** Whether a slot lies within the guest's GDT or LDT as built (guest stores there must refresh it). */
+  coversGdt(linear: number): number {
+    const off = linear - this.gdtBase;
+    return off >= 0 && off <= this.guestGdtLimit ? off : -1;
+  }
+
+  coversLdt(linear: number): number {
+    const off = linear - this.ldtBase;
+    return this.ldtLimit >= 0 && off >= 0 && off <= this.ldtLimit ? off : -1;
+  }
+
+  get gdtLinearBase(): number {
+    return this.gdtBase;
+  }
+
+  get guestLimit(): number {
+    return this.guestGdtLimit;
+  }
+
+  private buildMonitorStructures(guestGdtLimit: number): void {
+    const h = this.hidden;
+    this.monitorIndex = monitorBaseIndex(guestGdtLimit);
+    this.gdtLimit = (this.monitorIndex + MON_ENTRIES) * 8 - 1;
+    const code = encodeSegment(h.base + CODE_OFFSET, CODE_LIMIT, AR_P | AR_S | 0xb | AR_DB);
+    const stack = encodeSegment(h.base + STACK_OFFSET, STACK_SIZE - 1, AR_P | AR_S | 0x3 | AR_DB);
+    const tss = encodeSegment(h.base + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb);
+    this.writeSlot(this.monitorIndex + MON_ENTRY_CODE, code[0], code[1]);
+    this.writeSlot(this.monitorIndex + MON_ENTRY_STACK, stack[0], stack[1]);
+    this.writeSlot(this.monitorIndex + MON_ENTRY_TSS, tss[0], tss[1]);
+    // The IDT: one 32-bit interrupt gate (DPL 0: a guest INT n at CPL 3 raises #GP into the monitor instead) per
+    // vector, its offset the vector number, so the monitor knows which one the CPU delivered.
+    for (let v = 0; v < MON_VECTORS; v++) {
+      const [lo, hi] = encodeGate(TYPE_INT_GATE32, this.codeSelector, v, { dpl: 0 });
+      h.write32(IDT_OFFSET + v * 8, lo);
+      h.write32(IDT_OFFSET + v * 8 + 4, hi);
+    }
+    // The TSS: ring-0 stack; no I/O bitmap (its offset lies past the limit); a null back link.
+    h.bytes.fill(0, TSS_OFFSET, TSS_OFFSET + TSS_LIMIT + 1);
+    h.write32(TSS_OFFSET + 4, STACK_SIZE);
+    h.write16(TSS_OFFSET + 8, this.stackSelector);
+    h.write16(TSS_OFFSET + 0x66, TSS_LIMIT + 1);
+  }
+}
