@@ -62,13 +62,19 @@ export function interruptReturn(cpu: Cpu, os32: boolean): void {
   }
 }
 
-/** The frame's three slots, read after the caller probed them. */
-function readFrame(cpu: Cpu, size: number): { eip: number; cs: number; eflags: number } {
-  return {
-    eip: size === 4 ? cpu.peekStack(0, 4) >>> 0 : cpu.peekStack(0, 2),
-    cs: cpu.peekStack(size, 2),
-    eflags: size === 4 ? cpu.peekStack(2 * size, 4) >>> 0 : cpu.peekStack(2 * size, 2),
-  };
+/** The frame's three slots, read after the caller probed them (a reused record: IRET allocates nothing). */
+interface IretFrame {
+  eip: number;
+  cs: number;
+  eflags: number;
+}
+const frame: IretFrame = { eip: 0, cs: 0, eflags: 0 };
+
+function readFrame(cpu: Cpu, size: number): IretFrame {
+  frame.eip = size === 4 ? cpu.peekStack(0, 4) >>> 0 : cpu.peekStack(0, 2);
+  frame.cs = cpu.peekStack(size, 2);
+  frame.eflags = size === 4 ? cpu.peekStack(2 * size, 4) >>> 0 : cpu.peekStack(2 * size, 2);
+  return frame;
 }
 
 /** Flags the CPU model has: a 386 has no AC (alignment check) and no ID (CPUID detection) flag. */
@@ -135,7 +141,7 @@ function protectedModeReturn(cpu: Cpu, size: number): void {
  * SS (#SS(0)) and EIP within 0xFFFF (#GP(0)); then EFLAGS, CS:EIP, the data segments and SS:ESP are loaded the V86
  * way (base = selector × 16) and CPL becomes 3.
  */
-function returnToV86(cpu: Cpu, f: { eip: number; cs: number; eflags: number }): void {
+function returnToV86(cpu: Cpu, f: IretFrame): void {
   // IF top 24 bytes of stack are not within stack segment limits THEN #SS(0)
   checkPops(cpu, 6, 4, 12);
   // IF instruction pointer not within code segment limits THEN #GP(0)

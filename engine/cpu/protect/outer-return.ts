@@ -15,7 +15,7 @@
 // CPL (cache DPL < CPL), so the outer level cannot use them.
 
 import type { Cpu } from '../cpu';
-import { AR_DPL, AR_DPL_SHIFT, AR_S, DS, ES, ESP, FS, GS, SS } from '../cpu';
+import { AR_DPL, AR_DPL_SHIFT, AR_S, CS, ES, ESP, GS, SS } from '../cpu';
 import type { SegmentLoadCause } from '../../events';
 import { fault, rule, selectorError, VEC_GP, VEC_SS, type FaultRule } from '../faults';
 import { Descriptor, describeType, SEG_CODE, SEG_CONFORMING } from './descriptor';
@@ -108,8 +108,8 @@ export function returnToOuterLevel(
  */
 export function nullifyDataSegments(cpu: Cpu, cause: SegmentLoadCause): void {
   const cpl = cpu.cpl;
-  for (const seg of [ES, DS, FS, GS]) {
-    if (!cpu.segValid[seg]) continue;
+  for (let seg = ES; seg <= GS; seg++) {
+    if (seg === CS || seg === SS || !cpu.segValid[seg]) continue;
     const ar = cpu.segAr[seg];
     const conformingCode = (ar & AR_S) !== 0 && (ar & SEG_CODE) !== 0 && (ar & SEG_CONFORMING) !== 0;
     const dpl = (ar & AR_DPL) >> AR_DPL_SHIFT;
