@@ -24,7 +24,7 @@ import { cpuContext } from './expression/cpu-values';
 import { currentInstruction, currentLinear } from './code-reader';
 import type { LaunchSettings } from './launch-config';
 import { lineAt } from './source-lines';
-import type { ExceptionFrameRecord } from './stack';
+import type { InterruptFrameRecord } from './stack';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
@@ -126,8 +126,10 @@ export class Runtime extends EventEmitter {
   /** Set when the run must start by executing the instruction at a breakpoint address instead of stopping on it. */
   private skipBreakpointHere = false;
   lastStop: RuntimeStop | null = null;
-  /** Exceptions delivered during the run, for the call stack (stack.ts keeps those still on the stack). */
-  readonly exceptionFrames: ExceptionFrameRecord[] = [];
+  /** Interrupts and exceptions being handled (delivered, no IRET yet), for the call stack; newest last. */
+  readonly interruptFrames: InterruptFrameRecord[] = [];
+  /** The vector of the exception announced in the current instruction, for the frame its delivery opens. */
+  private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
 
   constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array) {
@@ -537,8 +539,8 @@ export class Runtime extends EventEmitter {
   private subscribeEvents(): void {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
-    // cpu-exception always: the call stack shows the exception frames still on the stack.
-    const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception']);
+    // segment-load and cpu-exception always: the call stack shows the interrupt and exception frames.
+    const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception', 'segment-load']);
     for (const id of this.filters.keys()) wanted.add(id);
     if (this.segmentWatches.size > 0) wanted.add('segment-load');
     for (const name of EVENT_NAMES) {
@@ -547,13 +549,22 @@ export class Runtime extends EventEmitter {
     }
   }
 
+  /** A CS load by interrupt delivery opens a frame; one by IRET closes the innermost. */
+  private trackInterruptFrames(x: EventMap['segment-load']): void {
+    if (x.reg !== CS) return;
+    if (x.cause === 'interrupt') {
+      const vector = this.announced.icount === this.cpu.icount ? this.announced.vector : -1;
+      if (this.interruptFrames.length >= 64) this.interruptFrames.shift();
+      this.interruptFrames.push({ vector, cs: x.oldSelector, eip: x.eip >>> 0, linear: (x.oldCache.base + x.eip) >>> 0 });
+    } else if (x.cause === 'iret') {
+      this.interruptFrames.pop();
+    }
+  }
+
   private onEngineEvent<K extends EventName>(name: K, e: EventMap[K]): void {
     if (this.state !== 'running') return;
-    if (name === 'cpu-exception') {
-      const x = e as EventMap['cpu-exception'];
-      if (this.exceptionFrames.length >= 32) this.exceptionFrames.shift();
-      this.exceptionFrames.push({ vector: x.vector, stackLinear: this.stackLinear(), cs: x.cs, eip: x.eip >>> 0, linear: (this.cpu.segBase[CS] + x.eip) >>> 0 });
-    }
+    if (name === 'cpu-exception') this.announced = { vector: (e as EventMap['cpu-exception']).vector, icount: this.cpu.icount };
+    if (name === 'segment-load') this.trackInterruptFrames(e as EventMap['segment-load']);
     if (this.settings.trace.includes(name)) {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;

@@ -407,14 +407,14 @@ export class RingsideSession extends DebugSession {
     const r = this.requireStopped();
     const startFrame = optionalInt(a.startFrame, 'startFrame', 0, 0);
     const levels = optionalInt(a.levels, 'levels', 0, 0);
-    const frames = unwindStack(r.cpu, r.exceptionFrames);
+    const frames = unwindStack(r.cpu, r.interruptFrames);
     const shown = frames.slice(startFrame, levels > 0 ? startFrame + levels : undefined);
     return {
       totalFrames: frames.length,
       stackFrames: shown.map((f, k) => {
         const sym = symbolAt(r.symbols, f.linear);
         const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(r.cpu.code32 ? 8 : 4, '0')}`;
-        const name = f.kind === 'exception' ? `[exception ${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
+        const name = f.kind === 'exception' ? `[${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
         const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
         const row = lineAt(r.lines, f.linear);
         if (row) {

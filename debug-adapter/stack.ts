@@ -1,5 +1,6 @@
 // The call stack of the one thread: CS:EIP, then frames found by following the saved-EBP chain (in 16-bit code
-// the BP chain), and the exception frames the CPU pushed that are still on the stack. Every frame has a place
+// the BP chain), then one frame per interrupt or exception being handled (delivered and not yet returned from by
+// IRET), innermost first. Every frame has a place
 // to show: its DWARF line when the image has one, else a disassembly listing (listing.ts).
 
 import type { Cpu } from '../engine/cpu/cpu';
@@ -12,17 +13,18 @@ export interface FrameInfo {
   cs: number;
   /** Offset within CS (EIP), when known (the EBP chain gives only offsets, taken in the current CS). */
   offset: number;
+  /** `exception`: an interrupt or exception frame. */
   kind: 'current' | 'call' | 'exception';
   label?: string;
 }
 
-export interface ExceptionFrameRecord {
+/** An interrupt or exception delivery seen while the guest ran (its CS load with cause `interrupt`). */
+export interface InterruptFrameRecord {
+  /** The exception's vector when a cpu-exception event announced it, else -1 (INT n, external interrupts). */
   vector: number;
-  /** Linear address of the stack top before the CPU pushed the frame. */
-  stackLinear: number;
+  /** CS:EIP of the interrupted or faulting instruction, and its linear address. */
   cs: number;
   eip: number;
-  /** Linear address of the faulting instruction. */
   linear: number;
 }
 
@@ -33,8 +35,8 @@ export function vectorName(v: number): string {
   return v < VECTOR_NAMES.length ? VECTOR_NAMES[v] : `vector ${v}`;
 }
 
-/** Frames from the innermost out. `exceptions` are deliveries the runtime saw, newest last. */
-export function unwindStack(cpu: Cpu, exceptions: readonly ExceptionFrameRecord[]): FrameInfo[] {
+/** Frames from the innermost out. `interrupts` are the deliveries not yet returned from, newest last. */
+export function unwindStack(cpu: Cpu, interrupts: readonly InterruptFrameRecord[]): FrameInfo[] {
   const frames: FrameInfo[] = [{ linear: (cpu.segBase[CS] + cpu.eip) >>> 0, cs: cpu.segSel[CS], offset: cpu.eip >>> 0, kind: 'current' }];
   const wide = cpu.stack32;
   const slot = wide ? 4 : 2;
@@ -51,12 +53,10 @@ export function unwindStack(cpu: Cpu, exceptions: readonly ExceptionFrameRecord[
     if (savedBp <= bp) break;
     bp = savedBp;
   }
-  // Exception frames whose pushed state is still on the stack (at or above the current top), newest first.
-  const top = (ssBase + sp) >>> 0;
-  for (let k = exceptions.length - 1; k >= 0 && frames.length < MAX_FRAMES; k--) {
-    const e = exceptions[k];
-    if (e.stackLinear <= top) continue;
-    frames.push({ linear: e.linear, cs: e.cs, offset: e.eip, kind: 'exception', label: `${vectorName(e.vector)} at ${e.cs.toString(16).padStart(4, '0')}:${e.eip.toString(16).padStart(8, '0')}` });
+  for (let k = interrupts.length - 1; k >= 0 && frames.length < MAX_FRAMES; k--) {
+    const e = interrupts[k];
+    const what = e.vector >= 0 ? `exception ${vectorName(e.vector)}` : 'interrupt';
+    frames.push({ linear: e.linear, cs: e.cs, offset: e.eip, kind: 'exception', label: `${what} at ${e.cs.toString(16).padStart(4, '0')}:${e.eip.toString(16).padStart(8, '0')}` });
   }
   return frames;
 }
