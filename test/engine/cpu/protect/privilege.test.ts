@@ -180,3 +180,18 @@ describe('interrupts to an inner level and from V86 mode', () => {
     expectFault(() => deliverInterrupt(m.cpu, 13, 0, SOURCE_EXCEPTION), VEC_GP, 9 * 8 + 1, 'interrupt.v86.cs-dpl');
   });
 });
+
+describe('16-bit TSS ring stacks', () => {
+  it('an interrupt from ring 3 takes SS0:SP0 from a 16-bit TSS (SP0 at 2, SS0 at 4)', () => {
+    const m = ring3Machine();
+    gdtEntry(m, 7, 0x7400, 0x2b, 0x3, { system: true }); // busy 16-bit TSS
+    m.cpu.loadSegmentCache(TR, TSS_SEL, 0x7400, 0x2b, 0x83, true, 'loader');
+    m.mem.write16(0x7402, 0x7000);
+    m.mem.write16(0x7404, SEL_DATA32);
+    const [lo, hi] = encodeGate(TYPE_INT_GATE32, SEL_CODE32, 0x30000, { dpl: 3 });
+    m.mem.write32(IDT_BASE + 0x80 * 8, lo);
+    m.mem.write32(IDT_BASE + 0x80 * 8 + 4, hi);
+    deliverInterrupt(m.cpu, 0x80, -1, SOURCE_SOFTWARE);
+    expect([m.cpu.cpl, m.cpu.segSel[SS], m.cpu.regs[ESP]]).toEqual([0, SEL_DATA32, 0x7000 - 20]);
+  });
+});
