@@ -1,7 +1,7 @@
 // Checking a `ringside` launch configuration before a session starts (design/interfaces.md, "Launch
 // configuration"). Pure: no VS Code, no file system, so the rules are tested without an editor. Every problem
 // becomes one sentence that names the attribute, what it holds and what it should hold.
-import { TRACE_EVENT_NAMES } from '../debug-adapter/protocol-types';
+import { TRACE_EVENT_NAMES } from './protocol-types';
 
 export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];

@@ -4,7 +4,7 @@
 // other than VS Code add, path resolution against `cwd`, and the defaults.
 
 import * as path from 'node:path';
-import { parseAddress, validateLaunchConfig } from '../extension/config';
+import { parseAddress, validateLaunchConfig } from './launch-attributes';
 import type { ImageFormat } from '../engine/machine/loaders';
 import type { EventName } from '../engine/events';
 

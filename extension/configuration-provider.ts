@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { IMAGE_EXTENSIONS, NASM_EXTENSIONS, resolvePath, validateLaunchConfig } from './config';
+import { IMAGE_EXTENSIONS, NASM_EXTENSIONS, resolvePath, validateLaunchConfig } from '../debug-adapter/launch-attributes';
 import type { RingsideLog } from './log-channel';
 import { refreshListing } from './listing-refresh';
 import { imagePathFor, imageState, nasmIncludeDirs, probeNasm } from './nasm-build-plan';

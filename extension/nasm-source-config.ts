@@ -2,7 +2,7 @@
 // starts the guest where it expects to run: `org` gives the load address and entry, a leading `bits 32` means
 // protected mode, a boot signature at byte 510 makes it a boot sector, a Multiboot magic a Multiboot kernel.
 // Pure text analysis; the assembler remains the judge of the source itself.
-import type { ImageFormat } from './config';
+import type { ImageFormat } from '../debug-adapter/launch-attributes';
 import { parseNasmNumber } from './nasm-number';
 
 export { parseNasmNumber };

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TRACE_EVENT_NAMES } from '../../debug-adapter/protocol-types';
-import { IMAGE_FORMATS, LAUNCH_ATTRIBUTES, parseAddress, resolvePath, validateLaunchConfig } from '../../extension/config';
+import { IMAGE_FORMATS, LAUNCH_ATTRIBUTES, parseAddress, resolvePath, validateLaunchConfig } from '../../debug-adapter/launch-attributes';
 import pkg from '../../package.json';
 
 const base = { type: 'ringside', request: 'launch', name: 'x', program: '/tmp/guest.bin' };
