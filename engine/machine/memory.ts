@@ -126,6 +126,11 @@ export class PhysicalMemory {
     return this.read8(addr);
   }
 
+  readSystem32(addr: number): number {
+    if (addr + 3 < this.size) return this.read32(addr);
+    return (this.readSystem8(addr) | (this.readSystem8(addr + 1) << 8) | (this.readSystem8(addr + 2) << 16) | (this.readSystem8(addr + 3) << 24)) | 0;
+  }
+
   writeSystem8(addr: number, value: number): void {
     if (addr >= this.size && this.hiddenSystem && this.hidden !== null && addr - this.size < this.hidden.length) {
       this.hidden[addr - this.size] = value;

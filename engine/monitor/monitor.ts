@@ -727,6 +727,9 @@ export class Monitor implements MonitorHook {
       if (!this.execReturn(4)) return this.panic('return sequence: IRET faulted');
       for (const slot of written.keys()) if (slot === csSlot || slot === ssSlot) marked.push(this.mark(slot));
       if (cpu.cpl !== 3) return this.panic('return sequence: IRET did not reach CPL 3');
+      // IRET to a 16-bit stack segment loads SP only, leaving the high half of the monitor's ESP (the "espfix"
+      // problem of real monitors): put the guest's whole ESP back.
+      cpu.regs[ESP] = g.esp | 0;
       this.installed.sel.set(cpu.segSel);
       this.installed.base.set(cpu.segBase);
       this.installed.limit.set(cpu.segLimit);

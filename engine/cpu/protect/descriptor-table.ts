@@ -78,8 +78,9 @@ let wordHi = 0;
 function readDescriptorWords(cpu: Cpu, addr: number): void {
   if ((addr & 0xfff) <= 0xff8) {
     const phys = cpu.translate(addr, ACCESS_SYSTEM);
-    wordLo = cpu.mem.read32(phys);
-    wordHi = cpu.mem.read32((phys + 4) >>> 0);
+    // System reads: under the monitor the tables may live in its hidden region (memory.ts readSystem32).
+    wordLo = cpu.mem.readSystem32(phys);
+    wordHi = cpu.mem.readSystem32((phys + 4) >>> 0);
   } else {
     wordLo = cpu.readLinear32(addr);
     wordHi = cpu.readLinear32(addr + 4);

@@ -1,0 +1,192 @@
+// The transparency proof (model.md §4): the same image runs on a bare machine and on a monitored one, one guest
+// instruction at a time, and after every instruction the guest-visible state of both is compared — general
+// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, every segment register's selector and
+// hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time), the guest's port output;
+// guest memory is compared every `memoryEvery` instructions and at the end. The first divergence is reported with
+// both states.
+
+import { Buffer } from 'node:buffer';
+import { ESP, SEGMENT_NAMES } from '../cpu/cpu';
+import { Machine, type StopReason } from '../machine/machine';
+import type { LoadOptions } from '../machine/loaders';
+import { GuestState } from './guest-state';
+import { attachMonitor, type Monitor, type SbeMode } from './monitor';
+
+export interface VisibleState {
+  regs: number[];
+  eip: number;
+  eflags: number;
+  cpl: number;
+  cr: number[];
+  gdtr: [number, number];
+  idtr: [number, number];
+  /** ES CS SS DS FS GS LDTR TR: selector, base, limit, access rights, usable. */
+  segments: { sel: number; base: number; limit: number; ar: number; valid: boolean }[];
+  halted: boolean;
+  shutdown: boolean;
+  instructions: number;
+}
+
+export interface Divergence {
+  /** Guest instructions both sides had executed when the states differed. */
+  step: number;
+  field: string;
+  bare: VisibleState | string;
+  monitored: VisibleState | string;
+}
+
+export interface LockstepOptions {
+  load?: LoadOptions;
+  memoryMB?: number;
+  maxInstructions?: number;
+  sbe?: SbeMode;
+  /** Compare guest memory every this many instructions (default 4096) and at the end. */
+  memoryEvery?: number;
+}
+
+export interface LockstepResult {
+  instructions: number;
+  stop: StopReason | 'limit' | null;
+  divergence: Divergence | null;
+  monitor: Monitor;
+  bare: Machine;
+  monitored: Machine;
+}
+
+const scratch = new GuestState();
+
+/** The guest-visible state of a machine; under a monitor, the guest's view the monitor keeps. */
+export function visibleState(machine: Machine, monitor: Monitor | null): VisibleState {
+  const cpu = machine.cpu;
+  const g = monitor !== null ? monitor.currentGuest(scratch) : (scratch.captureFrom(cpu), scratch);
+  const regs = Array.from(cpu.regs, (v) => v >>> 0);
+  regs[ESP] = g.esp >>> 0;
+  const segments = [];
+  for (let s = 0; s < 8; s++) {
+    segments.push({ sel: g.sel[s], base: g.base[s] >>> 0, limit: g.limit[s], ar: g.ar[s], valid: g.valid[s] !== 0 });
+  }
+  return {
+    regs,
+    eip: g.eip >>> 0,
+    eflags: g.eflags >>> 0,
+    cpl: g.cpl,
+    cr: [g.cr0 >>> 0, g.cr2 >>> 0, g.cr3 >>> 0, g.cr4 >>> 0],
+    gdtr: [g.gdtrBase >>> 0, g.gdtrLimit],
+    idtr: [g.idtrBase >>> 0, g.idtrLimit],
+    segments,
+    halted: cpu.halted,
+    shutdown: cpu.shutdown,
+    instructions: cpu.icount,
+  };
+}
+
+const REG_NAMES = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
+
+/** The first field that differs, by name, or null. */
+export function firstDifference(a: VisibleState, b: VisibleState): string | null {
+  for (let r = 0; r < 8; r++) if (a.regs[r] !== b.regs[r]) return REG_NAMES[r];
+  if (a.eip !== b.eip) return 'EIP';
+  if (a.eflags !== b.eflags) return 'EFLAGS';
+  if (a.cpl !== b.cpl) return 'CPL';
+  for (let s = 0; s < 8; s++) {
+    const x = a.segments[s];
+    const y = b.segments[s];
+    const n = SEGMENT_NAMES[s];
+    if (x.sel !== y.sel) return `${n}.selector`;
+    if (x.valid !== y.valid) return `${n}.usable`;
+    if (x.base !== y.base) return `${n}.base`;
+    if (x.limit !== y.limit) return `${n}.limit`;
+    if (x.ar !== y.ar) return `${n}.access`;
+  }
+  for (let k = 0; k < 4; k++) if (a.cr[k] !== b.cr[k]) return `CR${k}`;
+  if (a.gdtr[0] !== b.gdtr[0] || a.gdtr[1] !== b.gdtr[1]) return 'GDTR';
+  if (a.idtr[0] !== b.idtr[0] || a.idtr[1] !== b.idtr[1]) return 'IDTR';
+  if (a.halted !== b.halted) return 'halted';
+  if (a.shutdown !== b.shutdown) return 'shutdown';
+  if (a.instructions !== b.instructions) return 'instruction count';
+  return null;
+}
+
+/** First differing guest RAM byte, or -1. */
+function memoryDifference(a: Machine, b: Machine): number {
+  const x = Buffer.from(a.mem.u8.buffer, a.mem.u8.byteOffset, a.mem.u8.length);
+  const y = Buffer.from(b.mem.u8.buffer, b.mem.u8.byteOffset, b.mem.u8.length);
+  if (x.equals(y)) return -1;
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return k;
+  return -1;
+}
+
+/** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
+export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
+  const memoryMB = options.memoryMB ?? 4;
+  const bare = new Machine({ memoryMB });
+  const monitored = new Machine({ memoryMB });
+  const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
+  bare.load(image, options.load);
+  monitored.load(image, options.load);
+  const max = options.maxInstructions ?? 1_000_000;
+  const every = options.memoryEvery ?? 4096;
+  let steps = 0;
+  let stop: StopReason | 'limit' | null = null;
+  const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult => ({
+    instructions: steps,
+    stop,
+    divergence: { step: steps, field, bare: b, monitored: m },
+    monitor,
+    bare,
+    monitored,
+  });
+  for (;;) {
+    const a = visibleState(bare, null);
+    const b = visibleState(monitored, monitor);
+    const field = firstDifference(a, b);
+    if (field !== null) return diverge(field, a, b);
+    if (steps % every === 0 || stop !== null) {
+      const at = memoryDifference(bare, monitored);
+      if (at >= 0) return diverge(`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`);
+      const out1 = bare.consoleText();
+      const out2 = monitored.consoleText();
+      if (out1 !== out2) return diverge('console output', out1, out2);
+    }
+    if (stop !== null) break;
+    if (steps >= max) {
+      stop = 'limit';
+      continue;
+    }
+    const r1 = bare.step();
+    const r2 = monitored.step();
+    steps++;
+    if (r1 !== r2) return diverge('stop reason', String(r1), String(r2));
+    if (r1 !== null) stop = r1;
+  }
+  if (bare.exitCode !== monitored.exitCode) return diverge('exit code', String(bare.exitCode), String(monitored.exitCode));
+  return { instructions: steps, stop, divergence: null, monitor, bare, monitored };
+}
+
+/** A divergence as text: the field, then both states side by side where they differ. */
+export function describeDivergence(d: Divergence): string {
+  const lines = [`first divergence after ${d.step} guest instructions: ${d.field}`];
+  if (typeof d.bare === 'string' || typeof d.monitored === 'string') {
+    lines.push(`  bare:      ${String(d.bare)}`, `  monitored: ${String(d.monitored)}`);
+    return lines.join('\n');
+  }
+  const show = (s: VisibleState): string[] => {
+    const hex = (v: number, w = 8): string => v.toString(16).padStart(w, '0');
+    const out = [
+      REG_NAMES.map((n, k) => `${n}=${hex(s.regs[k])}`).join(' '),
+      `EIP=${hex(s.eip)} EFLAGS=${hex(s.eflags)} CPL=${s.cpl} CR0=${hex(s.cr[0])} CR2=${hex(s.cr[1])} CR3=${hex(s.cr[2])} CR4=${hex(s.cr[3])}`,
+      `GDTR=${hex(s.gdtr[0])}/${hex(s.gdtr[1], 4)} IDTR=${hex(s.idtr[0])}/${hex(s.idtr[1], 4)} halted=${s.halted} instructions=${s.instructions}`,
+    ];
+    s.segments.forEach((x, k) => {
+      out.push(`${SEGMENT_NAMES[k].padEnd(4)} ${hex(x.sel, 4)} base=${hex(x.base)} limit=${hex(x.limit)} ar=${hex(x.ar, 4)}${x.valid ? '' : ' unusable'}`);
+    });
+    return out;
+  };
+  const a = show(d.bare);
+  const b = show(d.monitored);
+  lines.push('  bare:');
+  for (const l of a) lines.push(`    ${l}`);
+  lines.push('  monitored:');
+  for (let k = 0; k < b.length; k++) lines.push(`    ${b[k]}${b[k] !== a[k] ? '   <-- differs' : ''}`);
+  return lines.join('\n');
+}

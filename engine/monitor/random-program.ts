@@ -1,0 +1,174 @@
+// Random protected-mode programs for the lockstep harness (model.md §4): a fixed runtime (random/runtime.asm: GDT,
+// IDT, TSS, LDT, handlers that resume at the next slot) and a generated body of 16-byte slots, each one random
+// instruction or short sequence: ALU work, memory through DS/ES/FS/GS, segment loads with good and garbage
+// selectors, descriptor rewrites in the GDT and LDT (also through data segments), LGDT between two tables, LLDT,
+// ring switches both ways, and the sensitive instructions (SGDT, SIDT, SLDT, STR, SMSW, PUSHF/POPF, LAR, LSL,
+// VERR, VERW, MOV from and PUSH of segment registers, far JMP/CALL/RET, IRET, CPUID, INT1, CLI/STI, IN/OUT).
+
+import { RUNTIME_BASE64 } from './random/runtime-image';
+
+export const PROGRAM_BASE = 0x10000;
+export const BODY = 0x12000;
+const SLOT = 16;
+const GDT_A = 0x10400;
+const GDT_A_SCRATCH = 0x10440;
+const GDT_B = 0x10480;
+const GDT_B_SCRATCH = 0x104c0;
+const LDT = 0x104e0;
+const SCRATCH = 0x10390;
+const GDTR_A = 0x1077c;
+const GDTR_B = 0x10782;
+const STACK3 = 0x88000;
+
+/** xorshift32: small, fast, reproducible from the seed. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0 || 0x9e3779b9;
+  }
+  next(): number {
+    let x = this.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.s = x >>> 0;
+    return this.s;
+  }
+  below(n: number): number {
+    return this.next() % n;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.below(xs.length)];
+  }
+  chance(p: number): boolean {
+    return this.next() / 0x100000000 < p;
+  }
+}
+
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+const le16 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff];
+
+const GOOD_SELECTORS = [0x10, 0x13, 0x20, 0x23, 0x08, 0x0b, 0x18, 0x1b, 0x38, 0x0f, 0x14, 0x0c, 0x1f, 0x28, 0x30, 0, 3];
+const SEG_PREFIX = [0x26, 0x3e, 0x64, 0x65]; // ES DS FS GS
+const SREG = [0, 3, 4, 5]; // ES DS FS GS
+const ACCESS = [0x93, 0x92, 0x91, 0xf3, 0xf2, 0xb3, 0xd3, 0x9b, 0xfb, 0x9f, 0x97, 0xf7, 0x13, 0x73, 0x82, 0x89, 0x8b, 0xe2, 0x90, 0xf0];
+
+function selector(r: Rng): number {
+  if (r.chance(0.55)) return r.pick(GOOD_SELECTORS);
+  if (r.chance(0.7)) return (0x40 + r.below(10) * 8) | r.below(4); // scratch entries (and two beyond table B)
+  return r.below(0x10000);
+}
+
+/** A random descriptor: mostly plausible data/code segments, sometimes system types, not-present or garbage. */
+function descriptor(r: Rng): [number, number] {
+  if (r.chance(0.08)) return [r.next(), r.next()];
+  const base = r.pick([0, 0x40000, 0x41000, 0x48000, 0x50000, 0x60000, 0x7f000, 0x10000]);
+  const limit = r.pick([0xffff, 0x0fff, 0x1fff, 0x0, 0xfffff, 0x7ff]);
+  const access = r.pick(ACCESS);
+  const flags = r.pick([0x4, 0xc, 0x0, 0x8]);
+  const lo = (((base & 0xffff) << 16) | (limit & 0xffff)) >>> 0;
+  const hi = ((base & 0xff000000) | (flags << 20) | ((limit & 0xf0000) >>> 0) | (access << 8) | ((base >>> 16) & 0xff)) >>> 0;
+  return [lo, hi];
+}
+
+/** One slot's bytes (at most 16), given the address of the next slot. */
+function slot(r: Rng, next: number): number[] {
+  const k = r.below(100);
+  const reg = (): number => r.pick([0, 1, 2, 3, 5, 6, 7]);
+  if (k < 14) {
+    switch (r.below(6)) {
+      case 0: return [0x05, ...le32(r.next())];
+      case 1: return [0x31, 0xc0 | (reg() << 3) | reg()];
+      case 2: return [0x40 + reg()];
+      case 3: return [0xc1, 0xe0 | reg(), r.below(32)];
+      case 4: return [0x6b, 0xc1, r.below(256)];
+      default: return [0x50 + reg(), 0x58 + reg()];
+    }
+  }
+  if (k < 26) {
+    const disp = r.pick([0, 4, 0x7fc, 0xffc, 0xffe, 0x1000, 0x1ffc, r.below(0x2000)]);
+    return [r.pick(SEG_PREFIX), r.chance(0.5) ? 0xa1 : 0xa3, ...le32(disp)];
+  }
+  if (k < 42) {
+    const s = r.pick(SREG);
+    const sel = selector(r);
+    if (r.chance(0.6)) return [0x66, 0xb8, ...le16(sel), 0x8e, 0xc0 | (s << 3)];
+    const pop = s === 0 ? [0x07] : s === 3 ? [0x1f] : s === 4 ? [0x0f, 0xa1] : [0x0f, 0xa9];
+    return [0x68, ...le32(sel), ...pop];
+  }
+  if (k < 52) {
+    // Descriptor rewrite through SS (flat in both rings): GDT A or B scratch entries, or the LDT.
+    const table = r.pick([GDT_A_SCRATCH, GDT_A_SCRATCH, GDT_B_SCRATCH, LDT + 8]);
+    const entries = table === GDT_A_SCRATCH ? 8 : 3;
+    const at = table + r.below(entries) * 8;
+    const [lo, hi] = descriptor(r);
+    return r.chance(0.5) ? [0x36, 0xc7, 0x05, ...le32(at + 4), ...le32(hi)] : [0x36, 0xc7, 0x05, ...le32(at), ...le32(lo)];
+  }
+  if (k < 55) return [0x36, 0x0f, 0x01, 0x15, ...le32(r.chance(0.5) ? GDTR_A : GDTR_B)]; // lgdt
+  if (k < 57) return [0x66, 0xb8, ...le16(r.pick([0x30, 0x30, 0, 0x28, 0x10, selector(r)])), 0x0f, 0x00, 0xd0]; // lldt ax
+  if (k < 75) {
+    switch (r.below(18)) {
+      case 0: return [0x36, 0x0f, 0x01, 0x05, ...le32(SCRATCH)]; // sgdt
+      case 1: return [0x36, 0x0f, 0x01, 0x0d, ...le32(SCRATCH + 8)]; // sidt
+      case 2: return [0x0f, 0x00, 0xc0]; // sldt ax
+      case 3: return [0x0f, 0x00, 0xc8]; // str ax
+      case 4: return [0x0f, 0x01, 0xe0]; // smsw ax
+      case 5: return [0x9c, 0x58]; // pushfd; pop eax
+      case 6: {
+        // push imm; popfd: arithmetic flags, IF, IOPL, NT, AC at random (TF rarely: it single-steps the rest)
+        let f = r.next() & (0x08d5 | 0x0200 | 0x3000 | 0x4000 | 0x40000);
+        if (r.chance(0.02)) f |= 0x100;
+        return [0x68, ...le32(f | 2), 0x9d];
+      }
+      case 7: return [0xbb, ...le32(selector(r)), 0x0f, 0x02, 0xc3]; // lar eax, ebx
+      case 8: return [0xbb, ...le32(selector(r)), 0x0f, 0x03, 0xc3]; // lsl eax, ebx
+      case 9: return [0xbb, ...le32(selector(r)), 0x0f, 0x00, r.chance(0.5) ? 0xe3 : 0xeb]; // verr/verw bx
+      case 10: return [0x8c, 0xc0 | (r.below(6) << 3)]; // mov eax, sreg
+      case 11: return [r.pick([0x06, 0x0e, 0x16, 0x1e]), 0x58]; // push sreg; pop eax
+      case 12: return [0xea, ...le32(next), ...le16(r.pick([0x08, 0x38, 0x1b, 0x1f, 0x0b, selector(r)]))]; // jmp far
+      case 13: return [0x9a, ...le32(next), ...le16(r.pick([0x08, 0x38, 0x1b, 0x0b, selector(r)]))]; // call far
+      case 14: return [0x68, ...le32(r.pick([0x08, 0x1b, 0x38, selector(r)])), 0x68, ...le32(next), 0xcb]; // retf
+      case 15: return [0x9c, 0x0e, 0x68, ...le32(next), 0xcf]; // iretd, same ring
+      case 16: return [0x0f, 0xa2]; // cpuid
+      default: return r.chance(0.3) ? [0xf1] : [r.pick([0xfa, 0xfb])]; // int1, cli, sti
+    }
+  }
+  if (k < 80) return r.chance(0.5) ? [0xe4, 0x80] : [0xe6, 0x80]; // in al, 0x80 / out 0x80, al
+  if (k < 86) return [0x6a, 0x23, 0x68, ...le32(STACK3), 0x9c, 0x6a, 0x1b, 0x68, ...le32(next), 0xcf]; // to ring 3
+  if (k < 93) return [0xcd, 0x40]; // back to ring 0
+  if (k < 95) return [0xcd, 0x41]; // DPL-0 gate: #GP from ring 3
+  if (k < 97) return [0x66, 0xb8, ...le16(r.pick([0x10, 0x20, 0x23, 0x13, selector(r)])), 0x8e, 0xd0]; // mov ss, ax
+  // A store through a data segment that may reach the GDT (scratch entries) when its base is 0x10000.
+  return [r.pick(SEG_PREFIX), 0xc7, 0x05, ...le32(0x440 + r.below(0x40)), ...le32(r.next())];
+}
+
+export interface RandomProgram {
+  image: Uint8Array;
+  slots: number;
+}
+
+/** A program of `slots` random slots, reproducible from `seed`; ends by returning to ring 0 and exiting. */
+export function randomProgram(seed: number, slots: number): RandomProgram {
+  const r = new Rng(seed);
+  const runtime = Buffer.from(RUNTIME_BASE64, 'base64');
+  const end = BODY + (slots + 2) * SLOT;
+  const image = new Uint8Array(end - PROGRAM_BASE);
+  image.set(runtime, 0);
+  const put = (addr: number, bytes: number[]): void => image.set(bytes, addr - PROGRAM_BASE);
+  // Table B shares table A's core entries (the handlers rely on them); both get random scratch entries.
+  image.copyWithin(GDT_B - PROGRAM_BASE, GDT_A - PROGRAM_BASE, GDT_A_SCRATCH - PROGRAM_BASE);
+  for (let e = 0; e < 8; e++) put(GDT_A_SCRATCH + e * 8, descriptor(r).flatMap(le32));
+  for (let e = 0; e < 4; e++) put(GDT_B_SCRATCH + e * 8, descriptor(r).flatMap(le32));
+  for (let s = 0; s < slots; s++) {
+    const at = BODY + s * SLOT;
+    const bytes = slot(r, at + SLOT);
+    if (bytes.length > SLOT) throw new Error(`slot encoding of ${bytes.length} bytes`);
+    image.fill(0x90, at - PROGRAM_BASE, at - PROGRAM_BASE + SLOT);
+    put(at, bytes);
+  }
+  const tail = BODY + slots * SLOT;
+  image.fill(0x90, tail - PROGRAM_BASE, end - PROGRAM_BASE);
+  put(tail, [0xcd, 0x40]); // back in ring 0
+  put(tail + SLOT, [0xb0, 0x00, 0xe6, 0xf4, 0xf4]); // mov al, 0; out 0xF4, al (exit 0); hlt
+  return { image, slots };
+}
