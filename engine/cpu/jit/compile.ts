@@ -11,7 +11,7 @@ import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
 import { blockKey, keyPaging, keyStack32, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
-import { endsBlock, FALLS_THROUGH, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
+import { endsBlock, FALLS_THROUGH, flagEffect, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
 
 const CS = 1;
 
@@ -76,6 +76,7 @@ function assemble(g: Emitter): string {
   ];
   for (const s of g.segments) {
     head.push(`const B${s} = c.segBase[${s}], RL${s} = c.readLo[${s}], RH${s} = c.readHi[${s}], WL${s} = c.writeLo[${s}], WH${s} = c.writeHi[${s}];`);
+    head.push(`const FR${s} = B${s} === 0 && RL${s} === 0 && RH${s} === 4294967295, FW${s} = B${s} === 0 && WL${s} === 0 && WH${s} === 4294967295;`);
   }
   const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
   head.push(`let n = 0, p = 0, x = 0, lp = 0, ${[...regs, ...[...g.locals].map((l) => `${l} = 0`)].join(', ')};`);
@@ -105,12 +106,16 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   if (instrs.length === 0) return NO_BLOCK;
   const key = blockKey(cpu);
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+  g.flagEffect = flagEffect;
   emitBody(g);
   if (g.backEdgePending !== null && g.backEdgePending >= 0) {
     // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
     const carried = g.backEdgePending;
+    const record = g.records[carried]!;
     g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+    g.flagEffect = flagEffect;
     g.loopCarried = carried;
+    g.carriedRecord = record;
     g.pending = LOOP_CARRIED;
     emitBody(g);
   }

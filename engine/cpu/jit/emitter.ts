@@ -89,8 +89,18 @@ export class Emitter {
   readonly writtenRegs = new Set<number>();
   /** The record pending at the back edge of a repeating block (from a first emission pass), or -1. */
   loopCarried = -1;
+  /** That record (its locals are the same in every pass). */
+  carriedRecord: FlagRecord | null = null;
   /** Set when the block branches back to its start: the pending record at that branch. */
   backEdgePending: number | null = null;
+  /** The Cpu's lazyMask is known to be 0 here (an eager setter just folded the record). */
+  private cpuLazyClear = false;
+  /**
+   * For the dead-flag analysis: the arithmetic flags instruction `i` redefines without reading any flag, faulting or
+   * leaving the block (0 for an instruction that leaves flags alone and cannot fault), or -1 when it may observe
+   * flags (reads them, may fault or exit, calls a handler, ends the block). Set by the compiler.
+   */
+  flagEffect: (i: Instr) => number = () => -1;
 
   constructor(
     readonly instrs: BlockInstr[],
@@ -171,7 +181,8 @@ export class Emitter {
     if (i.base >= 0) parts.push(this.reg32(i.base));
     if (i.index >= 0) parts.push(i.scale === 0 ? this.reg32(i.index) : `(${this.reg32(i.index)} << ${i.scale})`);
     const sum = parts.join(' + ');
-    return i.as32 ? `((${sum}) >>> 0)` : `((${sum}) & 0xffff)`;
+    // int32 for a 32-bit address size (the memory paths take `>>> 0` where they need the unsigned offset).
+    return i.as32 ? `((${sum}) | 0)` : `((${sum}) & 0xffff)`;
   }
 
   // ---- faults ----
@@ -187,47 +198,54 @@ export class Emitter {
     this.segments.add(seg);
   }
 
-  /** Emits `dest = <size-byte read at seg:off>` (unsigned). `off` must be a local. */
+  /**
+   * Emits `dest = <size-byte read at seg:off>` (unsigned). `off` is a local holding the offset as int32 or as a
+   * 16-bit value. The window check is skipped for a segment that is flat for reads (FR: base 0, window 0–4G−1,
+   * decided at block entry); RAM that is aligned, installed and not MMIO is read inline; everything else goes
+   * through Cpu.read*, after which the block leaves if that asked for attention or changed code.
+   */
   read(seg: number, off: string, size: number, dest: string): void {
     this.mayFault();
     const start = this.cur.eip;
     const method = size === 4 ? 'read32' : size === 2 ? 'read16' : 'read8';
     const unsigned = size === 4 ? ' >>> 0' : '';
+    const slow = `c.instrStart = ${start}; ${dest} = c.${method}(${seg}, ${off} >>> 0)${unsigned}; if (c.attention || c.codeEpoch !== E) x = 1;`;
     if (this.paging) {
-      this.emit(`c.instrStart = ${start}; ${dest} = c.${method}(${seg}, ${off})${unsigned}; if (c.attention || c.codeEpoch !== E) x = 1;`);
+      this.emit(slow);
       return;
     }
     this.useSegment(seg);
     const last = size - 1;
-    this.emit(`if (${off} < RL${seg} || ${off}${last ? ` + ${last}` : ''} > RH${seg}) c.accessFault(${seg}, ${off}, ${size}, false);`);
-    this.emit(`ph = (B${seg} + ${off}) & A20;`);
+    this.emit(`if (!FR${seg} && ((${off} >>> 0) < RL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > RH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, false);`);
+    this.emit(`ph = ((B${seg} + ${off}) | 0) & A20;`);
     let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && ph >= 0 && ph <= MAX4 && (PFL[ph >>> 12] & 8) === 0) ${dest} = I32[ph >> 2] >>> 0;`;
-    else if (size === 2) fast = `(ph & 1) === 0 && ph >= 0 && ph <= MAX2 && (PFL[ph >>> 12] & 8) === 0) ${dest} = U16[ph >> 1];`;
-    else fast = `ph >= 0 && ph < MSZ && (PFL[ph >>> 12] & 8) === 0) ${dest} = U8[ph];`;
+    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0) ${dest} = I32[ph >> 2] >>> 0;`;
+    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0) ${dest} = U16[ph >> 1];`;
+    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & 8) === 0) ${dest} = U8[ph];`;
     this.emit(`if (${fast}`);
-    this.emit(`else { c.instrStart = ${start}; ${dest} = c.${method}(${seg}, ${off})${unsigned}; if (c.attention || c.codeEpoch !== E) x = 1; }`);
+    this.emit(`else { ${slow} }`);
   }
 
-  /** Emits a store of `value` (a local or literal) to seg:off. */
+  /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window (FW). */
   write(seg: number, off: string, size: number, value: string): void {
     this.mayFault();
     const start = this.cur.eip;
     const method = size === 4 ? 'write32' : size === 2 ? 'write16' : 'write8';
+    const slow = `c.instrStart = ${start}; c.${method}(${seg}, ${off} >>> 0, ${value}); if (c.attention || c.codeEpoch !== E) x = 1;`;
     if (this.paging) {
-      this.emit(`c.instrStart = ${start}; c.${method}(${seg}, ${off}, ${value}); if (c.attention || c.codeEpoch !== E) x = 1;`);
+      this.emit(slow);
       return;
     }
     this.useSegment(seg);
     const last = size - 1;
-    this.emit(`if (${off} < WL${seg} || ${off}${last ? ` + ${last}` : ''} > WH${seg}) c.accessFault(${seg}, ${off}, ${size}, true);`);
-    this.emit(`ph = (B${seg} + ${off}) & A20;`);
+    this.emit(`if (!FW${seg} && ((${off} >>> 0) < WL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > WH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, true);`);
+    this.emit(`ph = ((B${seg} + ${off}) | 0) & A20;`);
     let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && ph >= 0 && ph <= MAX4 && PFL[ph >>> 12] === 0) I32[ph >> 2] = ${value};`;
-    else if (size === 2) fast = `(ph & 1) === 0 && ph >= 0 && ph <= MAX2 && PFL[ph >>> 12] === 0) U16[ph >> 1] = ${value};`;
-    else fast = `ph >= 0 && ph < MSZ && PFL[ph >>> 12] === 0) U8[ph] = ${value};`;
+    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0) I32[ph >> 2] = ${value};`;
+    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0) U16[ph >> 1] = ${value};`;
+    else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0) U8[ph] = ${value};`;
     this.emit(`if (${fast}`);
-    this.emit(`else { c.instrStart = ${start}; c.${method}(${seg}, ${off}, ${value}); if (c.attention || c.codeEpoch !== E) x = 1; }`);
+    this.emit(`else { ${slow} }`);
   }
 
   /** Stack pointer value (SP or ESP by the block's stack width). */
@@ -259,23 +277,39 @@ export class Emitter {
     if (rec.mask === ARITH_NO_CF) {
       // INC/DEC keep CF: fold a pending CF into cpu.flags first (setLazyFlagsKeepCF).
       const fromCpu = 'if ((c.lazyMask & 1) !== 0) { c.flags = (c.flags & ~1) | (c.getCF() ? 1 : 0); c.lazyMask = 0; }';
-      const fromRecord = (index: number): string => {
-        const prev = this.records[index]!;
-        return (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
-      };
-      if (this.pending >= 0) this.emit(fromRecord(this.pending));
-      else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.loopCarried)} } else { ${fromCpu} }`);
-      else this.emit(fromCpu);
+      const fromRecord = (prev: FlagRecord): string =>
+        (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
+      if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
+      else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
+      else if (!this.cpuLazyClear) this.emit(fromCpu);
     }
     this.records[this.k] = rec;
     this.pending = this.k;
+    this.cpuLazyClear = false;
+  }
+
+  /**
+   * Whether the flags in `bits` are redefined by later instructions of this block before anything can observe
+   * them (a read, a fault, an exit): then an eager setter need not compute them from the pending record.
+   */
+  private deadLater(bits: number): boolean {
+    let left = bits;
+    for (let j = this.k + 1; j < this.instrs.length && left !== 0; j++) {
+      const effect = this.flagEffect(this.instrs[j].i);
+      if (effect < 0) return false;
+      left &= ~effect;
+    }
+    return left === 0;
   }
 
   /** Stores the pending record into the Cpu (source text; empty when nothing is pending). */
   storeRecord(index: number): string {
-    if (index === LOOP_CARRIED) return `if (lp) { ${this.storeRecord(this.loopCarried)} }`;
+    if (index === LOOP_CARRIED) return `if (lp) { ${this.storeRecordObject(this.carriedRecord!)} }`;
     if (index < 0) return '';
-    const r = this.records[index]!;
+    return this.storeRecordObject(this.records[index]!);
+  }
+
+  private storeRecordObject(r: FlagRecord): string {
     return (
       `c.lazyOp = ${r.op}; c.lazyA = ${r.a}; c.lazyB = ${r.b}; c.lazyRes = ${r.r}; c.lazyCin = ${r.cin}; ` +
       `c.lazySize = ${r.size}; c.lazyMask = ${r.mask};`
@@ -287,6 +321,7 @@ export class Emitter {
     const s = this.storeRecord(this.pending);
     if (s) this.emit(s);
     this.pending = -1;
+    this.cpuLazyClear = false;
   }
 
   /** One flag of a record, as a boolean expression (computeLazyFlags, specialised). */
@@ -320,7 +355,7 @@ export class Emitter {
   /** A flag-reading expression at this point: from the pending record, from the Cpu, or either (loop-carried). */
   private byPending(fromRecord: (rec: FlagRecord) => string, fromCpu: string): string {
     if (this.pending >= 0) return fromRecord(this.records[this.pending]!);
-    if (this.pending === LOOP_CARRIED) return `(lp ? ${fromRecord(this.records[this.loopCarried]!)} : ${fromCpu})`;
+    if (this.pending === LOOP_CARRIED) return `(lp ? ${fromRecord(this.carriedRecord!)} : ${fromCpu})`;
     return fromCpu;
   }
 
@@ -377,17 +412,22 @@ export class Emitter {
   setFlagBits(mask: number, values: string): void {
     const fromCpu = `c.setFlagBits(${mask}, ${values});`;
     const fromRecord = (rec: FlagRecord): string => {
-      const keep = rec.mask & ~mask;
+      let keep = rec.mask & ~mask;
+      // Flags of the record that later instructions overwrite unseen need not be computed (they are left stale
+      // in cpu.flags, under the later record's lazy mask).
+      if (this.deadLater(keep)) keep = 0;
       let bits = '';
       for (const flag of [CF, PF, AF, ZF, SF, OF]) {
         if ((keep & flag) !== 0) bits += ` | (${this.flagExpr(rec, flag)} ? ${flag} : 0)`;
       }
       return `c.flags = (c.flags & ${~(mask | keep)}) | (${values})${bits}; c.lazyMask = 0;`;
     };
+    const known = this.pending >= 0;
     if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
-    else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.records[this.loopCarried]!)} } else { ${fromCpu} }`);
+    else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
     else this.emit(fromCpu);
     this.pending = -1;
+    this.cpuLazyClear = known;
   }
 
   // ---- exits ----

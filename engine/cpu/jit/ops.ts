@@ -459,3 +459,48 @@ export function translatable(i: Instr): boolean {
 export function endsBlock(i: Instr): boolean {
   return ENDS_BLOCK.has(i.row!.handler);
 }
+
+/**
+ * The arithmetic flags an instruction redefines without observing flags, faulting or leaving the block; 0 when it
+ * touches no flags and cannot fault; -1 when it may observe flags (emitter.ts, dead-flag analysis). Only
+ * register-only forms that this module translates inline qualify.
+ */
+export function flagEffect(i: Instr): number {
+  const registerOnly = i.rm >= 0;
+  const carryFree = i.arg !== ALU_ADC && i.arg !== ALU_SBB;
+  switch (i.row!.handler) {
+    case 'aluEG':
+    case 'aluGE':
+    case 'aluEI':
+      return registerOnly && carryFree ? ARITH : -1;
+    case 'aluAI':
+      return carryFree ? ARITH : -1;
+    case 'testEG':
+    case 'testEI':
+    case 'negE':
+      return registerOnly ? ARITH : -1;
+    case 'testAI':
+      return ARITH;
+    case 'incZ':
+    case 'decZ':
+      return ARITH_NO_CF;
+    case 'incE':
+    case 'decE':
+      return registerOnly ? ARITH_NO_CF : -1;
+    case 'notE':
+    case 'movEG':
+    case 'movGE':
+    case 'movEI':
+    case 'movzx':
+    case 'movsx':
+      return registerOnly ? 0 : -1;
+    case 'movZI':
+    case 'lea':
+    case 'nop':
+    case 'cbw':
+    case 'cwd':
+      return 0;
+    default:
+      return -1;
+  }
+}

@@ -69,7 +69,9 @@ export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40): s
     const name = `G${labels++}`;
     // The ALU instruction after the skip leaves a flag record pending in the block when `instr` faults.
     const w = bits === 32 ? pick(R32) : pick(R16);
-    lines.push(`test ${w}, ${1 << int(8)}`, `jnz ${name}`, `${pick(ALU)} ${w}, ${int(0x100)}`, instr, `${name}:`);
+    // Sometimes a rotate follows, so the faulting instruction meets flags an eager setter had to compute.
+    const rotate = chance(0.5) ? [`${pick(['rol', 'ror'])} ${pick(R32)}, ${1 + int(31)}`] : [];
+    lines.push(`test ${w}, ${1 << int(8)}`, `jnz ${name}`, `${pick(ALU)} ${w}, ${int(0x100)}`, ...rotate, instr, `${name}:`);
   };
   /** A memory operand; sometimes past the DS limit (`faulting`), sometimes with a masked index. */
   let faulting = false;
@@ -98,7 +100,7 @@ export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40): s
   };
   const emitOne = (allowBranch: boolean): void => {
     const s = size();
-    let kind = int(allowBranch ? 21 : 18);
+    let kind = int(allowBranch ? 23 : 18);
     if (!allowBranch && kind === 13) kind = 0; // no PUSH/POP inside a subroutine: its RET must find the return address
     switch (kind) {
       case 0: case 1: case 2: { // ALU reg, reg / imm
@@ -162,6 +164,15 @@ export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40): s
         const name = `L${labels++}`;
         lines.push(pick([`j${pick(CC)} ${name}`, `j${pick(CC)} near ${name}`, `loop ${name}`, `${bits === 32 ? 'jecxz' : 'jcxz'} ${name}`, `jmp ${name}`]));
         pendingLabels.push({ name, at: lines.length + 1 + int(5) });
+        break;
+      }
+      case 21:
+      case 22: { // a tight inner loop (a block that repeats itself) counted in memory past the random operands
+        const name = `I${labels++}`;
+        lines.push(`mov ${sizeWord(bits === 32 ? 4 : 2)} [${bx} + 0xF00], ${3 + int(20)}`, `${name}:`);
+        for (let k = 1 + int(3); k > 0; k--) one(false);
+        const counter = `${sizeWord(bits === 32 ? 4 : 2)} [${bx} + 0xF00]`;
+        lines.push(chance(0.5) ? `dec ${counter}` : `sub ${counter}, 1`, `jnz ${name}`);
         break;
       }
       default: { // CALL a small subroutine
