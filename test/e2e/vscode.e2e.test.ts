@@ -80,6 +80,25 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     throw new Error(`no stop with reason ${reason} after three Continues; ${await describeDebugState()}`);
   }
 
+  /**
+   * The editor's exception widget, once it shows (a stop with reason "exception"). The workbench now and then
+   * misses showing it when the stop opens a new disassembly document (a race between the editor's model and the
+   * focused frame); a person then clicks the top frame in the Call Stack, which shows it, and so does this.
+   */
+  async function exceptionWidgetText(): Promise<string> {
+    const shown = async () => {
+      const texts = await wb.exceptionWidgetTexts();
+      return texts.length > 0 ? texts : undefined;
+    };
+    let texts = await poll('the exception widget', shown, 5_000).catch(() => undefined);
+    if (!texts) {
+      console.warn('vscode.e2e: the exception widget did not show by itself; clicking the top Call Stack frame');
+      await wb.page.locator('.debug-call-stack .monaco-list-row').first().click();
+      texts = await poll('the exception widget (after clicking the top frame)', shown, 15_000, describeDebugState);
+    }
+    return texts.join('\n');
+  }
+
   /** Expands a path of Variables rows (Segments → DS → cache) with room made for it, and returns the rows. */
   async function showVariables(path: string[], expectRows: RegExp[]): Promise<string[]> {
     // The list renders only the rows in view: the other panes are collapsed to give the Variables pane the height.
@@ -212,10 +231,7 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     const state = await continueUntil('segment-load');
     expect(state).toMatch(/segment-load/i);
     // The editor's exception widget gives the event: which register was loaded, from what, and why.
-    const widget = (await poll('the exception widget', async () => {
-      const texts = await wb.exceptionWidgetTexts();
-      return texts.length > 0 ? texts : undefined;
-    }, 20_000, describeDebugState)).join('\n');
+    const widget = await exceptionWidgetText();
     expect(widget).toMatch(/Exception has occurred: segment-load/);
     expect(widget).toMatch(/\bDS\b.*0x0018/);
     await shot('07-segment-load-stop');
@@ -231,10 +247,7 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     await wb.enableExceptionFilter(CACHE_INCONSISTENT_LABEL);
     const state = await continueUntil('cache-inconsistent');
     expect(state).toMatch(/cache-inconsistent/i);
-    const widget = (await poll('the exception widget', async () => {
-      const texts = await wb.exceptionWidgetTexts();
-      return texts.length > 0 ? texts : undefined;
-    }, 20_000, describeDebugState)).join('\n');
+    const widget = await exceptionWidgetText();
     expect(widget).toMatch(/Exception has occurred: cache-inconsistent/);
     expect(widget).toMatch(/\bDS\b/);
     await shot('09-cache-inconsistent-stop');
