@@ -18,6 +18,18 @@ function machine(source: string, jit: boolean): TestMachine {
   return m;
 }
 
+/** As `machine`, with DS limited to 0x7FFFF and a #GP handler that halts (at 0x3000, through an IDT at 0x800). */
+function limitedDs(source: string, jit: boolean): TestMachine {
+  const m = machine(source, jit);
+  m.cpu.idtrBase = 0x800;
+  m.cpu.idtrLimit = 0x7ff;
+  m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
+  m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
+  m.mem.write8(0x3000, 0xf4);
+  m.cpu.loadSegmentCache(DS, 0x10, 0, 0x7ffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+  return m;
+}
+
 function state(cpu: Cpu): unknown {
   return { regs: Array.from(cpu.regs), eip: cpu.eip, eflags: cpu.getEflags(), icount: cpu.icount, halted: cpu.halted };
 }
@@ -164,18 +176,8 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
       jnz top
       hlt
     `;
-    const setup = (jit: boolean): TestMachine => {
-      const m = machine(src, jit);
-      m.cpu.idtrBase = 0x800;
-      m.cpu.idtrLimit = 0x7ff;
-      m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
-      m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
-      m.mem.write8(0x3000, 0xf4);
-      m.cpu.loadSegmentCache(DS, 0x10, 0, 0x7ffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
-      return m;
-    };
-    const jit = setup(true);
-    const ref = setup(false);
+    const jit = limitedDs(src, true);
+    const ref = limitedDs(src, false);
     const jitFaults = recordExceptions(jit);
     const refFaults = recordExceptions(ref);
     expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
@@ -208,18 +210,8 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
         jnz top
         hlt
       `;
-      const setup = (jit: boolean): TestMachine => {
-        const m = machine(src, jit);
-        m.cpu.idtrBase = 0x800;
-        m.cpu.idtrLimit = 0x7ff;
-        m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
-        m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
-        m.mem.write8(0x3000, 0xf4);
-        m.cpu.loadSegmentCache(DS, 0x10, 0, 0x7ffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
-        return m;
-      };
-      const jit = setup(true);
-      const ref = setup(false);
+      const jit = limitedDs(src, true);
+      const ref = limitedDs(src, false);
       expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
       expect(blockAt(jit.cpu, TOP)).not.toBe(NO_BLOCK);
       expect(state(jit.cpu)).toEqual(state(ref.cpu));
