@@ -25,6 +25,8 @@ import { currentInstruction, currentLinear } from './code-reader';
 import type { LaunchSettings } from './launch-config';
 import { lineAt } from './source-lines';
 import type { InterruptFrameRecord } from './stack';
+import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
+import { guestViewCpu } from './guest-view';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
@@ -102,7 +104,9 @@ export class Runtime extends EventEmitter {
   readonly lines: LineRow[];
   readonly breakpoints = new BreakpointTable();
   readonly settings: LaunchSettings;
-  /** Why the monitor is not in use (the monitor does not exist in this build yet). */
+  /** The monitor the guest runs under (launch attribute `monitor`, default true), or null for a bare run. */
+  readonly monitor: Monitor | null;
+  /** One line on the monitor for the Debug Console and the Monitor scope. */
   readonly monitorNote: string;
   private state: 'stopped' | 'running' | 'ended' = 'stopped';
   private stepper: Stepper | null = null;
@@ -141,6 +145,7 @@ export class Runtime extends EventEmitter {
       devices: { onSerialByte: (b) => this.serialBytes.push(b) },
     });
     this.cpu = this.machine.cpu;
+    this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;
     this.image = this.machine.load(program, {
       format: settings.format,
       loadAddress: settings.loadAddress,
@@ -158,9 +163,9 @@ export class Runtime extends EventEmitter {
     this.lines = lines;
     for (const sym of symbols) this.symbolAddresses.set(sym.name, sym.addr >>> 0);
     this.startIcount = this.cpu.icount;
-    this.monitorNote = settings.monitor
-      ? 'the monitor is not available in this build; the guest runs bare (without ring compression or a virtual GDT)'
-      : 'off (launch attribute "monitor": false)';
+    this.monitorNote = this.monitor
+      ? `on, SBE ${settings.sbe}: the guest runs emulated until its protected-mode state can run deprivileged`
+      : 'off (launch attribute "monitor": false): the guest runs bare';
     this.watch = new MemoryWatch(this.machine.mem);
     this.watch.onHit = (hit) => {
       if (this.state !== 'running') return;
@@ -182,9 +187,19 @@ export class Runtime extends EventEmitter {
   get instructions(): number {
     return this.cpu.icount - this.startIcount;
   }
+  /** True while the monitor runs the guest deprivileged: the views then show the guest's view, read-only. */
+  get guestViewActive(): boolean {
+    return this.monitor !== null && this.monitor.state === 'direct';
+  }
+
+  /** The CPU as the guest sees it: the real CPU, or under the monitor a read-only guest view (guest-view.ts). */
+  viewCpu(): Cpu {
+    return this.guestViewActive ? guestViewCpu(this.cpu, this.monitor!.currentGuest()) : this.cpu;
+  }
+
   /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */
   context(): EvalContext {
-    const cpu = cpuContext(this.cpu);
+    const cpu = cpuContext(this.viewCpu());
     if (this.symbolAddresses.size === 0) return cpu;
     return { ...cpu, lookup: (name) => cpu.lookup(name) ?? this.symbolAddresses.get(name) };
   }
@@ -291,7 +306,7 @@ export class Runtime extends EventEmitter {
   private registerStepper(): Stepper {
     return {
       after: (cpu) => {
-        const ctx = cpuContext(cpu);
+        const ctx = this.context();
         for (const w of this.registerWatches) {
           const v = ctx.lookup(w.name) as number;
           if (v !== w.last) {
@@ -477,7 +492,7 @@ export class Runtime extends EventEmitter {
       this.cpu.stopRequested = false;
       this.cpu.updateAttention();
     }
-    for (const w of this.registerWatches) w.last = cpuContext(this.cpu).lookup(w.name) as number;
+    for (const w of this.registerWatches) w.last = this.context().lookup(w.name) as number;
     this.lastStop = s;
     this.emit('stopped', s);
   }
@@ -543,9 +558,11 @@ export class Runtime extends EventEmitter {
     const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception', 'segment-load']);
     for (const id of this.filters.keys()) wanted.add(id);
     if (this.segmentWatches.size > 0) wanted.add('segment-load');
+    // Under the monitor the guest's events are on the hub the monitor keeps live while its own operations are muted.
+    const hub = this.monitor ? this.monitor.guestEvents : this.cpu.events;
     for (const name of EVENT_NAMES) {
       if (!wanted.has(name)) continue;
-      this.unsubscribe.push(this.cpu.events.on(name, (e: EventMap[typeof name]) => this.onEngineEvent(name, e)));
+      this.unsubscribe.push(hub.on(name, (e: EventMap[typeof name]) => this.onEngineEvent(name, e)));
     }
   }
 

@@ -36,6 +36,7 @@ import {
   type SegmentFields,
   type SegmentMapResponseBody,
   type SegmentRegisterName,
+  type SegmentRegisterView,
   type TraceEventBody,
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
@@ -57,6 +58,7 @@ import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
+import { virtualEntryFor, virtualGdtSize } from './scopes/virtual-gdt';
 
 const THREAD_ID = 1;
 const MAX_READ = 1 << 20;
@@ -291,7 +293,7 @@ export class RingsideSession extends DebugSession {
     runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
     runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
-    if (settings.monitor) this.sendEvent(new OutputEvent(`Ringside: ${runtime.monitorNote}.\n`, 'console'));
+    this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
   }
 
   private waitForConfiguration(ms: number): Promise<void> {
@@ -407,13 +409,14 @@ export class RingsideSession extends DebugSession {
     const r = this.requireStopped();
     const startFrame = optionalInt(a.startFrame, 'startFrame', 0, 0);
     const levels = optionalInt(a.levels, 'levels', 0, 0);
-    const frames = unwindStack(r.cpu, r.interruptFrames);
+    const cpu = r.viewCpu();
+    const frames = unwindStack(cpu, r.interruptFrames);
     const shown = frames.slice(startFrame, levels > 0 ? startFrame + levels : undefined);
     return {
       totalFrames: frames.length,
       stackFrames: shown.map((f, k) => {
         const sym = symbolAt(r.symbols, f.linear);
-        const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(r.cpu.code32 ? 8 : 4, '0')}`;
+        const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(cpu.code32 ? 8 : 4, '0')}`;
         const name = f.kind === 'exception' ? `[${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
         const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
         const row = lineAt(r.lines, f.linear);
@@ -422,7 +425,7 @@ export class RingsideSession extends DebugSession {
           frame.line = this.convertDebuggerLineToClient(row.line);
           frame.column = 1;
         } else {
-          const listing = makeListing(r.cpu, f.linear, r.cpu.code32, r.symbols);
+          const listing = makeListing(cpu, f.linear, cpu.code32, r.symbols);
           const ref = this.addListing(listing.name, listing.text);
           frame.source = new Source(listing.name, undefined, ref, 'disassembly', 'ringside-disassembly');
           frame.line = listing.line;
@@ -478,14 +481,14 @@ export class RingsideSession extends DebugSession {
       if (hint) s.presentationHint = hint;
       return s;
     };
-    const monitorOn = r.settings.monitor;
+    const cpu = r.viewCpu();
     return {
       scopes: [
-        add('Registers', new RegistersScope(r.cpu), 'registers'),
-        add('Segments', new SegmentsScope(r.cpu, monitorOn)),
-        add('Descriptor Tables', new DescriptorTablesScope(r.cpu, monitorOn)),
-        add('Control', new ControlScope(r.cpu)),
-        add('Monitor', new MonitorScope(r.cpu, r.monitorNote)),
+        add('Registers', new RegistersScope(cpu), 'registers'),
+        add('Segments', new SegmentsScope(cpu, r.monitor)),
+        add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
+        add('Control', new ControlScope(cpu)),
+        add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],
     };
   }
@@ -502,7 +505,8 @@ export class RingsideSession extends DebugSession {
   }
 
   private setVariable(a: Record<string, unknown>): DebugProtocol.SetVariableResponse['body'] {
-    this.requireStopped();
+    const r = this.requireStopped();
+    if (r.guestViewActive) throw new RequestError('the monitor runs the guest deprivileged now: its registers are the guest view, which this build shows read-only');
     const ref = optionalInt(a.variablesReference, 'variablesReference', -1, 1);
     const name = optionalString(a.name, 'name');
     const value = optionalString(a.value, 'value');
@@ -520,10 +524,10 @@ export class RingsideSession extends DebugSession {
     if (expression === undefined) throw new RequestError('expression is required');
     const context = a.context;
     const r = this.requireRuntime();
-    if (expression.trim() === 'help') return { result: runConsoleLine('help', r.cpu, r.context()), variablesReference: 0 };
+    if (expression.trim() === 'help') return { result: runConsoleLine('help', r.viewCpu(), r.context()), variablesReference: 0 };
     if (r.running) throw new RequestError('the guest is running; pause it to evaluate');
     if (context === 'repl' || context === 'clipboard' || context === undefined) {
-      return { result: runConsoleLine(expression, r.cpu, r.context()), variablesReference: 0 };
+      return { result: runConsoleLine(expression, r.viewCpu(), r.context()), variablesReference: 0 };
     }
     const v = evaluateExpression(expression, r.context());
     const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(v), variablesReference: 0 };
@@ -689,7 +693,7 @@ export class RingsideSession extends DebugSession {
 
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
     const r = this.requireStopped();
-    const cpu = r.cpu;
+    const cpu = r.viewCpu();
     const base = (parseAddressReference(a.memoryReference, 'memoryReference') + optionalInt(a.offset, 'offset', 0)) >>> 0;
     const skip = optionalInt(a.instructionOffset, 'instructionOffset', 0, -100000, 100000);
     const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, 100000);
@@ -795,7 +799,7 @@ export class RingsideSession extends DebugSession {
 
   private segmentMap(): SegmentMapResponseBody {
     const r = this.requireStopped();
-    const cpu = r.cpu;
+    const cpu = r.viewCpu();
     const fields = (x: { base: number; limit: number; type: number; s: boolean; dpl: number; p: boolean; db: boolean; g: boolean; avl: boolean }, usable: boolean): SegmentFields => ({
       base: x.base,
       limit: x.limit,
@@ -820,7 +824,19 @@ export class RingsideSession extends DebugSession {
       };
     });
     const gdt = inspectTable(cpu, 'GDT', 0, 8192).map((d) => ({ index: d.index, raw: [d.lo, d.hi] as [number, number], fields: fields(d, d.p) }));
-    return { mode: cpu.mode, cpl: cpu.cpl, monitor: false, registers, gdtr: { base: cpu.gdtrBase >>> 0, limit: cpu.gdtrLimit }, gdt };
+    const body: SegmentMapResponseBody = { mode: cpu.mode, cpl: cpu.cpl, monitor: r.monitor !== null, registers, gdtr: { base: cpu.gdtrBase >>> 0, limit: cpu.gdtrLimit }, gdt };
+    const m = r.monitor;
+    if (m) {
+      registers.forEach((reg) => {
+        const v = virtualEntryFor(m, reg.selector);
+        (reg as SegmentRegisterView).virtualEntry = v ? fields(v.view, v.view.p) : null;
+      });
+      body.virtualGdt = Array.from({ length: virtualGdtSize(m) }, (_, i) => {
+        const v = virtualEntryFor(m, i << 3)!;
+        return { index: i, raw: [v.view.lo, v.view.hi] as [number, number], fields: fields(v.view, v.view.p) };
+      });
+    }
+    return body;
   }
 
   private serialInput(a: Record<string, unknown>): void {

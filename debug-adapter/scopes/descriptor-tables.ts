@@ -2,24 +2,34 @@
 // memoryReference to its eight bytes, and the TSS that TR names, decoded (interfaces.md). In real mode the IDTR
 // describes the interrupt vector table, whose entries are segment:offset pairs.
 
-import type { Cpu } from '../../engine/cpu/cpu';
+import { LDTR, type Cpu } from '../../engine/cpu/cpu';
 import { inspectIvt, inspectTable, tableBounds, tableEntryCount, type TableName } from '../../engine/cpu/inspect';
 import { inspectTss } from '../../engine/cpu/inspect-tss';
 import { setTableRegister } from '../../engine/cpu/debug-edit';
 import { DescriptorContainer, descriptorSummary } from './descriptor-rows';
 import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
+import type { Monitor } from '../../engine/monitor/monitor';
+import { VirtualGdtContainer, virtualGdtSize } from './virtual-gdt';
 
 export class DescriptorTablesScope extends Container {
   constructor(
     private readonly cpu: Cpu,
-    private readonly monitorOn: boolean,
+    private readonly monitor: Monitor | null,
   ) {
     super();
   }
 
   children(): Row[] {
     const rows: Row[] = (['GDT', 'LDT', 'IDT'] as TableName[]).map((t) => this.tableRow(t));
-    if (this.monitorOn) rows.push({ name: 'Virtual GDT', value: 'not available: the monitor is not in this build', readOnly: true });
+    const m = this.monitor;
+    if (m) {
+      const n = virtualGdtSize(m);
+      rows.push(
+        n > 0
+          ? { name: 'Virtual GDT', value: `${n} entries (the guest's, virtualized, then the monitor's)`, indexed: n, child: new VirtualGdtContainer(m) }
+          : { name: 'Virtual GDT', value: `not in use: the guest runs emulated (${m.emulatedBecause ?? ''})`, readOnly: true },
+      );
+    }
     rows.push(this.tssRow());
     return rows;
   }
@@ -27,6 +37,8 @@ export class DescriptorTablesScope extends Container {
   private tableRow(table: TableName): Row {
     const b = tableBounds(this.cpu, table);
     if (!b) return { name: table, value: 'none (LDTR is unusable)', readOnly: true };
+    // A null LDTR selector names no LDT, whatever its cache held since reset.
+    if (table === 'LDT' && (this.cpu.segSel[LDTR] & 0xfffc) === 0) return { name: 'LDT', value: 'none (LDTR holds a null selector)', readOnly: true };
     if (table === 'IDT' && this.cpu.mode === 'real') {
       const n = Math.min(256, Math.floor((b.limit + 1) / 4));
       return { name: 'IDT', value: `IVT base=${hex8(b.base)} limit=${hex4(b.limit)} (${n} vectors)`, indexed: n, child: new IvtContainer(this.cpu), memoryReference: hex8(b.base), evaluateName: 'idt' };

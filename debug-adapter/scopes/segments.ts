@@ -6,11 +6,13 @@ import { inspectSegment, SEGMENT_ORDER } from '../../engine/cpu/inspect';
 import { CACHE_FIELDS, setCacheField, setSelector, type CacheField } from '../../engine/cpu/debug-edit';
 import { cacheRows, DescriptorContainer, descriptorSummary } from './descriptor-rows';
 import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
+import type { Monitor } from '../../engine/monitor/monitor';
+import { virtualEntryFor, virtualEntryText } from './virtual-gdt';
 
 export class SegmentsScope extends Container {
   constructor(
     private readonly cpu: Cpu,
-    private readonly monitorOn: boolean,
+    private readonly monitor: Monitor | null,
   ) {
     super();
   }
@@ -24,7 +26,7 @@ export class SegmentsScope extends Container {
         value: `${hex4(s.selector)}${note}${s.unreal ? ' unreal' : ''}`,
         evaluateName: s.name.toLowerCase(),
         dataId: `seg:${reg}`,
-        child: new SegmentContainer(this.cpu, reg, this.monitorOn),
+        child: new SegmentContainer(this.cpu, reg, this.monitor),
       };
     });
   }
@@ -41,7 +43,7 @@ export class SegmentContainer extends Container {
   constructor(
     private readonly cpu: Cpu,
     private readonly reg: number,
-    private readonly monitorOn: boolean,
+    private readonly monitor: Monitor | null,
   ) {
     super();
   }
@@ -66,7 +68,10 @@ export class SegmentContainer extends Container {
       { name: 'differs', value: s.differs.length ? s.differs.join(', ') : '(none)', readOnly: true },
     ];
     if (s.unreal) rows.push({ name: 'unreal', value: 'true (real mode with a limit other than 0xFFFF)', readOnly: true });
-    if (this.monitorOn) rows.push({ name: 'virtual entry', value: 'not available: the monitor is not in this build', readOnly: true });
+    if (this.monitor) {
+      const v = virtualEntryFor(this.monitor, s.selector);
+      rows.push({ name: 'virtual entry', value: v ? virtualEntryText(v) : `none: the guest runs emulated (${this.monitor.emulatedBecause ?? ''})`, readOnly: true });
+    }
     return rows;
   }
 

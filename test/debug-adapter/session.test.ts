@@ -71,8 +71,9 @@ describe('ringside dap', () => {
     // Stopped after `mov ds, bx`: the next instruction is the CALL at 0x7C08; step over it.
     expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c08');
     const out = dc.waitForEvent('output');
+    const stepped = dc.waitForEvent('stopped');
     await dc.nextRequest({ threadId: 1, granularity: 'instruction' });
-    await dc.waitForEvent('stopped');
+    await stepped;
     expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c0b');
     expect((await out).body.output).toMatch(/hi/);
 
@@ -96,16 +97,18 @@ describe('ringside dap', () => {
     await terminated;
   });
 
-  it('says once that the monitor is not in this build when the launch asks for it (the default)', async () => {
+  it('runs under the monitor by default and says so once', async () => {
     dc = await startClient();
     const said = dc.waitForEvent('output') as Promise<DebugProtocol.OutputEvent>;
     await launchStopped(dc, { program: BASICS, monitor: undefined });
     const first = await said;
     expect(first.body.category).toBe('console');
-    expect(first.body.output).toContain('the monitor is not available in this build');
+    expect(first.body.output).toContain('monitor: on, SBE auto');
     const monitor = await scopeVariables(dc, 'Monitor');
-    expect(named(monitor, 'on').value).toBe('false');
-    expect(named(monitor, 'reason').value).toContain('not available in this build');
+    expect(named(monitor, 'on').value).toBe('true');
+    // Real mode runs emulated: there is no virtual GDT yet.
+    expect(named(monitor, 'state').value).toMatch(/^emulated/);
+    expect(named(await scopeVariables(dc, 'Descriptor Tables'), 'Virtual GDT').value).toMatch(/not in use/);
   });
 
   it('stops for the triple-fault filter with the CPU state, then ends with exit code 3', async () => {
