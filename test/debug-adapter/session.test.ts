@@ -111,6 +111,32 @@ describe('ringside dap', () => {
     expect(named(await scopeVariables(dc, 'Descriptor Tables'), 'Virtual GDT').value).toMatch(/not in use/);
   });
 
+  it('sends COM1 to the terminal as ringside/serial events and takes keys through ringside/serialInput', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: path.join(FIXTURES, 'serial.bin'), serial: 'terminal' });
+    const text = dc.waitForEvent('ringside/serial');
+    await dc.continueRequest({ threadId: 1 });
+    expect((await text).body.data).toBe('com1');
+    const echo = dc.waitForEvent('ringside/serial');
+    const exited = dc.waitForEvent('exited');
+    await dc.customRequest('ringside/serialInput', { data: 'k' });
+    expect((await echo).body.data).toBe('k');
+    expect((await exited).body.exitCode).toBe(0);
+  });
+
+  it('traces the launch\'s events as Debug Console lines and ringside/event events', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: BASICS, trace: ['segment-load'] });
+    const event = dc.waitForEvent('ringside/event');
+    const line = new Promise<string>((resolve) => dc.on('output', (e: DebugProtocol.OutputEvent) => e.body.output.startsWith('segment-load') && resolve(e.body.output)));
+    await dc.continueRequest({ threadId: 1 });
+    const body = (await event).body;
+    expect(body.kind).toBe('segment-load');
+    expect(body.summary).toMatch(/^segment-load DS 0x0000 -> 0x2000/);
+    expect(body.detail.newSelector).toBe(0x2000);
+    expect(await line).toMatch(/^segment-load DS 0x0000 -> 0x2000 .* cause=mov at 0000:00007c06/);
+  });
+
   it('stops for the triple-fault filter with the CPU state, then ends with exit code 3', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: path.join(FIXTURES, 'triple.bin') });
