@@ -62,6 +62,23 @@ describe('breakpoints and stepping on an ELF guest', () => {
     expect(await repl('dword [counter]')).toBe('0x2');
   });
 
+  it('steps into a call by line, and ends at maxInstructions with exit code 2', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: ELF, maxInstructions: 40 }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: ASM }, breakpoints: [{ line: 14 }] });
+    });
+    expect((await cont()).body.reason).toBe('breakpoint');
+    expect((await topFrame()).line).toBe(14);
+    await until(() => dc.stepInRequest({ threadId: 1 }));
+    expect((await topFrame()).line).toBe(23);
+    await until(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    expect((await topFrame()).line).toBe(24);
+    await dc.setBreakpointsRequest({ source: { path: ASM }, breakpoints: [] });
+    const exited = dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    expect((await exited).body.exitCode).toBe(2);
+  });
+
   it('data breakpoints on memory (write, then read after a restart) and on a register', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: ELF });
