@@ -15,14 +15,14 @@ const BENCH = join(root, 'examples/bench-loop/bench-loop.bin');
 const SPIN = join(root, 'test/fixtures/dap/spin.bin');
 const FILTERS = ['segment-load', 'cache-inconsistent', 'cache-consistent', 'descriptor-write', 'monitor-trap', 'sbe-change', 'cpu-exception', 'triple-fault'];
 
-async function session(program) {
+async function session(program, monitor = false) {
   const dc = new DebugClient(process.execPath, ENTRY, 'ringside', { cwd: root });
   dc.defaultTimeout = 120000;
   await dc.start();
   await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
   const t0 = process.hrtime.bigint();
   const stopped = dc.waitForEvent('stopped');
-  const launched = dc.launch({ program, stopOnEntry: true, monitor: false });
+  const launched = dc.launch({ program, stopOnEntry: true, monitor });
   await dc.waitForEvent('initialized');
   await dc.configurationDoneRequest();
   await launched;
@@ -31,8 +31,8 @@ async function session(program) {
   return { dc, firstStopMs };
 }
 
-async function mips(label, arm) {
-  const { dc, firstStopMs } = await session(BENCH);
+async function mips(label, arm, monitor = false) {
+  const { dc, firstStopMs } = await session(BENCH, monitor);
   await arm(dc);
   let instructions = 0;
   dc.on('output', (e) => {
@@ -78,5 +78,6 @@ await mips('100 instruction breakpoints (never hit)', async (dc) => {
 await mips('every exception filter armed (condition false)', async (dc) => {
   await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: FILTERS.map((filterId) => ({ filterId, condition: 'eip == 0xdeadbeef' })) });
 });
+await mips('under the monitor (SBE auto), no breakpoints', async () => {}, true);
 console.log(`${'launch to first stop (entry)'.padEnd(48)} ${none.firstStopMs.toFixed(0).padStart(7)} ms`);
 await pauseLatency();
