@@ -22,9 +22,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { CS } from '../engine/cpu/cpu';
-import { inspectSegment, inspectTable, SEGMENT_ORDER } from '../engine/cpu/inspect';
 import { writeLinearBytes } from '../engine/cpu/debug-edit';
-import { disassembleOne, type DisassembledInstruction } from '../engine/cpu/decode/disassemble';
 import type { EventMap, EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
 import { ImageError } from '../engine/machine/loaders';
@@ -33,10 +31,7 @@ import {
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
   TRACE_EVENT,
-  type SegmentFields,
   type SegmentMapResponseBody,
-  type SegmentRegisterName,
-  type SegmentRegisterView,
   type TraceEventBody,
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
@@ -47,7 +42,8 @@ import { explainException } from './explain';
 import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
 import { lineAt, sourceFiles } from './source-lines';
-import { linearReader, readLinearBytes, segmentReader } from './code-reader';
+import { readLinearBytes } from './code-reader';
+import { disassembleAround } from './disassembly';
 import { runConsoleLine } from './console-commands';
 import { evaluateExpression, formatValue, isComposite, toNumber } from './expression/evaluate';
 import { dataIdOf, parseDataId } from './data-ids';
@@ -58,7 +54,7 @@ import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
-import { virtualEntryFor, virtualGdtSize } from './scopes/virtual-gdt';
+import { buildSegmentMap } from './segment-map';
 
 const THREAD_ID = 1;
 const MAX_READ = 1 << 20;
@@ -693,65 +689,19 @@ export class RingsideSession extends DebugSession {
 
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
     const r = this.requireStopped();
-    const cpu = r.viewCpu();
     const base = (parseAddressReference(a.memoryReference, 'memoryReference') + optionalInt(a.offset, 'offset', 0)) >>> 0;
     const skip = optionalInt(a.instructionOffset, 'instructionOffset', 0, -100000, 100000);
     const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, 100000);
     if (count < 0) throw new RequestError('instructionCount is required');
-    // Decode in CS's offsets when the address lies in CS, so relative targets read as the program wrote them.
-    const csBase = cpu.segBase[CS] >>> 0;
-    const inCs = base - csBase >= 0 && base - csBase <= cpu.segLimit[CS];
-    const d32 = cpu.code32;
-    const mask = d32 ? 0xffffffff : 0xffff;
-    const read = inCs ? segmentReader(cpu, csBase) : linearReader(cpu);
-    const toLinear = (o: number): number => (inCs ? (csBase + o) >>> 0 : o >>> 0);
-    const origin = inCs ? base - csBase : base;
-    const one = (o: number): DisassembledInstruction => disassembleOne(read, o & mask, d32);
-    // Instructions before the address. Decoding backwards is ambiguous, so decode forward from places known to
-    // start an instruction (the image's segments, symbols, line rows) when one is near, else from a few starts a
-    // little more than enough bytes back, and keep a run that lands exactly on the address.
-    const anchors = [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)]
-      .map((lin) => (inCs ? (lin >>> 0) - csBase : lin >>> 0))
-      .filter((o) => o >= 0);
-    const runInto = (target: number, want: number, depth: number): DisassembledInstruction[] => {
-      const span = Math.min(want * 15 + 16, target);
-      const decodeFrom = (start: number): DisassembledInstruction[] | null => {
-        const seq: DisassembledInstruction[] = [];
-        for (let o = start; o < target; ) {
-          const i = one(o);
-          seq.push(i);
-          o += i.length;
-          if (o === target) return seq;
-        }
-        return start === target ? seq : null;
-      };
-      const near = [...new Set(anchors.filter((o) => o < target && o >= target - span))].sort((x, y) => x - y);
-      for (const anchor of near) {
-        const seq = decodeFrom(anchor);
-        if (!seq) continue;
-        if (seq.length >= want || depth >= 4 || anchor === 0) return seq.slice(-want);
-        return [...runInto(anchor, want - seq.length, depth + 1), ...seq];
-      }
-      for (let t = 0; t < 16 && t <= span; t++) {
-        const seq = decodeFrom(target - span + t);
-        if (seq) return seq.slice(-want);
-      }
-      return [];
-    };
-    const before = skip < 0 ? runInto(origin, Math.min(-skip, 4096), 0) : [];
-    const out: DebugProtocol.DisassembledInstruction[] = [];
-    const pad = -skip - before.length;
-    for (let k = 0; k < pad && out.length < count; k++) {
-      out.push({ address: hexAddr(toLinear(origin - (pad - k))), instruction: '??', presentationHint: 'invalid' });
-    }
-    const emit = (i: DisassembledInstruction): void => {
-      const linear = toLinear(i.offset);
-      const sym = r.symbols.find((s) => s.addr === linear);
+    const starts = [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)];
+    const instructions = disassembleAround(r.viewCpu(), starts, base, skip, count).map(({ linear, instruction: i }) => {
+      if (!i) return { address: hexAddr(linear), instruction: '??', presentationHint: 'invalid' } as DebugProtocol.DisassembledInstruction;
       const d: DebugProtocol.DisassembledInstruction = {
         address: hexAddr(linear),
         instructionBytes: i.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
         instruction: i.text,
       };
+      const sym = r.symbols.find((s) => s.addr === linear);
       if (sym) d.symbol = sym.name;
       if (!i.valid) d.presentationHint = 'invalid';
       const row = lineAt(r.lines, linear);
@@ -759,17 +709,9 @@ export class RingsideSession extends DebugSession {
         d.location = new Source(path.basename(row.file), this.clientPath(row.file));
         d.line = row.line;
       }
-      out.push(d);
-    };
-    for (const i of before) if (out.length < count) emit(i);
-    let o = skip > 0 ? origin : origin;
-    for (let k = 0; k < skip && out.length === 0; k++) o += one(o).length;
-    while (out.length < count) {
-      const i = one(o);
-      emit(i);
-      o += i.length;
-    }
-    return { instructions: out };
+      return d;
+    });
+    return { instructions };
   }
 
   private loadedSources(): DebugProtocol.LoadedSourcesResponse['body'] {
@@ -799,44 +741,7 @@ export class RingsideSession extends DebugSession {
 
   private segmentMap(): SegmentMapResponseBody {
     const r = this.requireStopped();
-    const cpu = r.viewCpu();
-    const fields = (x: { base: number; limit: number; type: number; s: boolean; dpl: number; p: boolean; db: boolean; g: boolean; avl: boolean }, usable: boolean): SegmentFields => ({
-      base: x.base,
-      limit: x.limit,
-      type: x.type,
-      s: x.s,
-      dpl: x.dpl,
-      p: x.p,
-      db: x.db,
-      g: x.g,
-      avl: x.avl,
-      usable,
-    });
-    const registers = SEGMENT_ORDER.map((reg) => {
-      const s = inspectSegment(cpu, reg);
-      return {
-        name: s.name as SegmentRegisterName,
-        selector: s.selector,
-        cache: fields(s.cache, s.cache.usable),
-        tableEntry: s.tableEntry ? fields(s.tableEntry, s.tableEntry.p) : null,
-        consistent: s.consistent,
-        differs: s.differs,
-      };
-    });
-    const gdt = inspectTable(cpu, 'GDT', 0, 8192).map((d) => ({ index: d.index, raw: [d.lo, d.hi] as [number, number], fields: fields(d, d.p) }));
-    const body: SegmentMapResponseBody = { mode: cpu.mode, cpl: cpu.cpl, monitor: r.monitor !== null, registers, gdtr: { base: cpu.gdtrBase >>> 0, limit: cpu.gdtrLimit }, gdt };
-    const m = r.monitor;
-    if (m) {
-      registers.forEach((reg) => {
-        const v = virtualEntryFor(m, reg.selector);
-        (reg as SegmentRegisterView).virtualEntry = v ? fields(v.view, v.view.p) : null;
-      });
-      body.virtualGdt = Array.from({ length: virtualGdtSize(m) }, (_, i) => {
-        const v = virtualEntryFor(m, i << 3)!;
-        return { index: i, raw: [v.view.lo, v.view.hi] as [number, number], fields: fields(v.view, v.view.p) };
-      });
-    }
-    return body;
+    return buildSegmentMap(r.viewCpu(), r.monitor);
   }
 
   private serialInput(a: Record<string, unknown>): void {
