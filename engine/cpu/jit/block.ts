@@ -43,13 +43,15 @@ export const MAX_BLOCK_INSTRUCTIONS = 64;
 
 const KEY_STACK32 = 1;
 const KEY_PAGING = 2;
+const KEY_USER = 4;
 
 /**
- * The mode facts generated code depends on: stack width (PUSH/POP/CALL/RET) and whether linear addresses need the
- * checked path (paging or data breakpoints; without it, memory accesses are inline).
+ * The mode facts generated code depends on: stack width (PUSH/POP/CALL/RET), whether linear addresses need the
+ * checked path (paging or data breakpoints) and, with paging, whether accesses are user accesses (CPL 3: the TLB
+ * right tested inline).
  */
 export function blockKey(cpu: Cpu): number {
-  return (cpu.stack32 ? KEY_STACK32 : 0) | (cpu.checkLinear ? KEY_PAGING : 0);
+  return (cpu.stack32 ? KEY_STACK32 : 0) | (cpu.checkLinear ? KEY_PAGING : 0) | (cpu.cpl === 3 ? KEY_USER : 0);
 }
 
 export function keyStack32(key: number): boolean {
@@ -58,4 +60,8 @@ export function keyStack32(key: number): boolean {
 
 export function keyPaging(key: number): boolean {
   return (key & KEY_PAGING) !== 0;
+}
+
+export function keyUser(key: number): boolean {
+  return (key & KEY_USER) !== 0;
 }

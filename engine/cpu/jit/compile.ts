@@ -9,7 +9,7 @@ import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
-import { blockKey, keyPaging, keyStack32, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
+import { blockKey, keyPaging, keyStack32, keyUser, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
 import { endsBlock, FALLS_THROUGH, flagEffect, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
 
@@ -72,7 +72,7 @@ function assemble(g: Emitter): string {
   const head: string[] = [
     'const R = c.regs, R16 = c.regs16, R8 = c.regs8;',
     'const M = c.mem, U8 = M.u8, U16 = M.u16, I32 = M.i32, PFL = M.pageFlags, MSZ = M.size, MAX4 = MSZ - 4, MAX2 = MSZ - 2;',
-    'const A20 = c.a20Mask, E = c.codeEpoch, LIM = c.segLimit[1];',
+    'const A20 = c.a20Mask, E = c.codeEpoch, LIM = c.segLimit[1], TLB = c.tlb.entries;',
   ];
   for (const s of g.segments) {
     head.push(`const B${s} = c.segBase[${s}], RL${s} = c.readLo[${s}], RH${s} = c.readHi[${s}], WL${s} = c.writeLo[${s}], WH${s} = c.writeHi[${s}];`);
@@ -105,14 +105,14 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   const instrs = collectBlock(cpu, first, eip);
   if (instrs.length === 0) return NO_BLOCK;
   const key = blockKey(cpu);
-  let g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+  let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key));
   g.flagEffect = flagEffect;
   emitBody(g);
   if (g.backEdgePending !== null && g.backEdgePending >= 0) {
     // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
     const carried = g.backEdgePending;
     const record = g.records[carried]!;
-    g = new Emitter(instrs, keyPaging(key), keyStack32(key));
+    g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key));
     g.flagEffect = flagEffect;
     g.loopCarried = carried;
     g.carriedRecord = record;

@@ -106,6 +106,8 @@ export class Emitter {
     readonly instrs: BlockInstr[],
     readonly paging: boolean,
     readonly stack32: boolean,
+    /** CPL 3 (with paging: the TLB's user rights apply). */
+    readonly user = false,
   ) {}
 
   get cur(): BlockInstr {
@@ -210,14 +212,10 @@ export class Emitter {
     const method = size === 4 ? 'read32' : size === 2 ? 'read16' : 'read8';
     const unsigned = size === 4 ? ' >>> 0' : '';
     const slow = `c.instrStart = ${start}; ${dest} = c.${method}(${seg}, ${off} >>> 0)${unsigned}; if (c.attention || c.codeEpoch !== E) x = 1;`;
-    if (this.paging) {
-      this.emit(slow);
-      return;
-    }
     this.useSegment(seg);
     const last = size - 1;
     this.emit(`if (!FR${seg} && ((${off} >>> 0) < RL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > RH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, false);`);
-    this.emit(`ph = ((B${seg} + ${off}) | 0) & A20;`);
+    this.emit(this.physical(seg, off, false));
     let fast: string;
     if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0) ${dest} = I32[ph >> 2] >>> 0;`;
     else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0) ${dest} = U16[ph >> 1];`;
@@ -226,20 +224,28 @@ export class Emitter {
     this.emit(`else { ${slow} }`);
   }
 
+  /**
+   * Source setting `ph` to the physical address of seg:off, or to -1 (which fails every inline test, so the slow
+   * path runs) when paging is on and the TLB holds no translation with the right this access needs (tlb.ts: a
+   * write right only once the page is dirty, user rights at CPL 3). A walk, a page fault, A/D updates: all on the
+   * slow path, through the Cpu read and write methods.
+   */
+  private physical(seg: number, off: string, write: boolean): string {
+    if (!this.paging) return `ph = ((B${seg} + ${off}) | 0) & A20;`;
+    const need = (write ? 2 : 1) << (this.user ? 2 : 0);
+    return `ph = (B${seg} + ${off}) | 0; t = TLB[ph >>> 12]; ph = (t & ${need}) !== 0 ? ((t & -4096) | (ph & 4095)) & A20 : -1;`;
+  }
+
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window (FW). */
   write(seg: number, off: string, size: number, value: string): void {
     this.mayFault();
     const start = this.cur.eip;
     const method = size === 4 ? 'write32' : size === 2 ? 'write16' : 'write8';
     const slow = `c.instrStart = ${start}; c.${method}(${seg}, ${off} >>> 0, ${value}); if (c.attention || c.codeEpoch !== E) x = 1;`;
-    if (this.paging) {
-      this.emit(slow);
-      return;
-    }
     this.useSegment(seg);
     const last = size - 1;
     this.emit(`if (!FW${seg} && ((${off} >>> 0) < WL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > WH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, true);`);
-    this.emit(`ph = ((B${seg} + ${off}) | 0) & A20;`);
+    this.emit(this.physical(seg, off, true));
     let fast: string;
     if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0) I32[ph >> 2] = ${value};`;
     else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0) U16[ph >> 1] = ${value};`;

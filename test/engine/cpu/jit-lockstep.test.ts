@@ -22,6 +22,7 @@ import {
   rng,
 } from './jit-program';
 import { NO_BLOCK } from '../../../engine/cpu/jit/block';
+import { A, D, enablePaging, P, PAGE_DIRECTORY, PAGE_TABLE_0, RW, setPte, US } from './paging-fixtures';
 
 const IDT_BASE = 0x800;
 
@@ -124,6 +125,44 @@ describe.skipIf(!HAS_NASM)('JIT lockstep against the interpreter: random program
       expect(translated).toBeGreaterThan(20);
     });
   }
+});
+
+describe.skipIf(!HAS_NASM)('JIT lockstep against the interpreter: random programs with paging', () => {
+  it('32-bit random loops with paging on: the data page remapped, clean and unaccessed (TLB misses, A/D updates)', () => {
+    const L = LAYOUT32;
+    let translated = 0;
+    for (let seed = 101; seed <= 112; seed++) {
+      // Every pass makes the data page's PTE clean and unaccessed again and reloads CR3, so translated blocks meet
+      // TLB misses and first writes to a clean page.
+      const pteAddress = PAGE_TABLE_0 + (L.data >>> 12) * 4;
+      const prologue = [`and dword [es:0x${pteAddress.toString(16)}], ~0x60`, 'mov eax, cr3', 'mov cr3, eax'];
+      const source = generateProgram(seed * 104729, 32, 40, prologue);
+      const code = assemble(source.replace(/^bits \d+\norg 0x[0-9a-f]+\n/, ''), 32, L.org);
+      const make = (): TestMachine => {
+        const m = machineFor(code, 32, seed);
+        setInterruptGate(m, 14, L.org + FAULT_HANDLER_OFFSET);
+        enablePaging(m);
+        // The data page lives at another frame, starts clean and unaccessed; the next page is supervisor-only.
+        m.mem.u8.copyWithin(L.data + 0x1000, L.data, L.data + 0x1000);
+        setPte(m, L.data, (L.data + 0x1000) | P | RW | US);
+        setPte(m, L.data + 0x1000, (L.data + 0x1000) | P | RW | A | D);
+        return m;
+      };
+      const ref = make();
+      const jit = make();
+      try {
+        lockstep(ref.cpu, jit.cpu, seed, [
+          [L.data, L.data + 0x2000],
+          [PAGE_DIRECTORY, PAGE_DIRECTORY + 0x2000],
+          [L.stackTop - 0x1000, L.stackTop + 0x100],
+        ]);
+      } catch (e) {
+        throw new Error(`seed ${seed}, paged 32-bit program:\n${source}\n\n${(e as Error).message}`);
+      }
+      if (translatedTop(jit, L.org + L.topOffset)) translated++;
+    }
+    expect(translated).toBeGreaterThan(8);
+  });
 });
 
 describe('JIT lockstep against the interpreter: example guests through the machine', () => {

@@ -45,7 +45,8 @@ const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sar'];
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
-export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40): string {
+/** `prologue`: lines run at the top of every pass, before the random body. */
+export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40, prologue: string[] = []): string {
   const r = rng(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(r() * list.length)];
   const chance = (p: number): boolean => r() < p;
@@ -217,6 +218,7 @@ export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40): s
     'top:',
     `mov ${sp}, 0x${L.stackTop.toString(16)}`,
     `mov ebx, 0x${L.data.toString(16)}`,
+    ...prologue,
     ...lines,
     'recover:',
     `dec ${bp}`,
