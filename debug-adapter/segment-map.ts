@@ -7,17 +7,8 @@ import type { Monitor } from '../engine/monitor/monitor';
 import type { SegmentFields, SegmentMapResponseBody, SegmentRegisterName, SegmentRegisterView } from './protocol-types';
 import { virtualEntryFor, virtualGdtSize } from './scopes/virtual-gdt';
 
-interface DecodedFields {
-  base: number;
-  limit: number;
-  type: number;
-  s: boolean;
-  dpl: number;
-  p: boolean;
-  db: boolean;
-  g: boolean;
-  avl: boolean;
-}
+/** A decoded cache or descriptor (inspect.ts) has these fields; `usable` is decided by the caller. */
+type DecodedFields = Omit<SegmentFields, 'usable'>;
 
 function fields(x: DecodedFields, usable: boolean): SegmentFields {
   return { base: x.base, limit: x.limit, type: x.type, s: x.s, dpl: x.dpl, p: x.p, db: x.db, g: x.g, avl: x.avl, usable };
