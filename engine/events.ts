@@ -91,6 +91,8 @@ export interface CacheConsistencyEvent {
 export interface MonitorTrapEvent {
   reason: string;
   instruction: string;
+  /** How the monitor went back to the guest: `consistent`, `inconsistent (…)`, or why it runs the guest emulated. */
+  returnPath?: string;
   cs: number;
   eip: number;
 }

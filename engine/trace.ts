@@ -32,7 +32,8 @@ export function formatEvent<K extends EventName>(name: K, e: EventMap[K]): strin
     }
     case 'monitor-trap': {
       const x = e as EventMap['monitor-trap'];
-      return `monitor-trap reason=${x.reason} instruction="${x.instruction}" ${at(x.cs, x.eip)}`;
+      const back = x.returnPath !== undefined ? ` return=${x.returnPath}` : '';
+      return `monitor-trap reason=${x.reason} instruction="${x.instruction}" ${at(x.cs, x.eip)}${back}`;
     }
     case 'sbe-change': {
       const x = e as EventMap['sbe-change'];

@@ -10,6 +10,7 @@ const HELP = `ringside ${VERSION} — x86 guest debugger engine
 usage:
   ringside run IMAGE [options]        run a guest to completion, without the debugger
   ringside conform DIR|FILE [options] run CPU test vectors in the SingleStepTests MOO format (.MOO, .MOO.gz)
+  ringside lockstep IMAGE [options]   run IMAGE bare and under the monitor side by side; report the first divergence
   ringside dap                        serve the Debug Adapter Protocol on stdin/stdout
   ringside --help | --version
 
@@ -26,6 +27,9 @@ run options:
   --port-log PORT[,PORT…]               record bytes written to these ports (shown with --json)
   --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout)
   --json                                print a JSON summary as the last line of stdout
+
+lockstep options:
+  --instructions N  --sbe on|off|auto  --random N [--seed S]  (exit code 4 on a divergence)
 
 conform options:
   --limit N  --filter GLOB  --show N  --json
@@ -48,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'run':
       return runCommand(rest);
+    case 'lockstep': {
+      const { lockstepCommand } = await import('./lockstep');
+      return lockstepCommand(rest);
+    }
     case 'conform': {
       const { conformCommand } = await import('./conform');
       return conformCommand(rest);

@@ -1,12 +1,14 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
-import { readFileSync, statSync } from 'node:fs';
 import { Machine, SLICE, type StopReason } from '../machine/machine';
-import { IMAGE_FORMATS, ImageError, type ImageFormat, type LoadOptions } from '../machine/loaders';
+import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
 import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
 import { parseArgs, parseNumber, UsageError } from './args';
+import { parseLoadOptions, readImageFile } from './load-options';
+import { attachMonitor, type SbeMode } from '../monitor/monitor';
+import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
   values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial'],
@@ -28,6 +30,8 @@ export interface RunOutcome {
   eip: number;
   ports: Record<string, number[]>;
   error?: string;
+  /** With --monitor: traps by reason, return sequences taken, SBE time (monitor-summary.ts). */
+  monitor?: MonitorSummary;
 }
 
 export function runCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
@@ -57,29 +61,13 @@ function runImage(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): RunOutcome {
-  const opts: LoadOptions = {};
-  const format = values.get('format');
-  if (format !== undefined) {
-    if (!IMAGE_FORMATS.includes(format as ImageFormat)) {
-      throw new UsageError(`option --format: unknown format "${format}" (expected ${IMAGE_FORMATS.join('|')})`);
-    }
-    opts.format = format as ImageFormat;
-  }
-  if (values.has('load')) opts.loadAddress = parseNumber(values.get('load')!, 'load');
-  if (values.has('entry')) opts.entry = parseNumber(values.get('entry')!, 'entry');
-  const mode = values.get('mode');
-  if (mode !== undefined) {
-    if (mode !== 'real' && mode !== 'protected') throw new UsageError(`option --mode: expected real or protected, got "${mode}"`);
-    opts.mode = mode;
-  }
+  const opts = parseLoadOptions(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
   if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
   const sbe = values.get('sbe') ?? 'auto';
   if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
-  if (flags.has('monitor')) {
-    throw new UsageError('--monitor: the monitor is not part of this build yet (engine/monitor is in progress)');
-  }
+  if (values.has('sbe') && !flags.has('monitor')) throw new UsageError('option --sbe: applies only with --monitor');
   const trace = parseTrace(values.get('trace'));
   const portLog = values.has('port-log')
     ? values.get('port-log')!.split(',').map((p) => {
@@ -89,14 +77,7 @@ function runImage(
       })
     : [];
 
-  let bytes: Uint8Array;
-  try {
-    if (!statSync(path).isFile()) throw new UsageError(`image ${path} is not a file`);
-    bytes = readFileSync(path);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read image ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = readImageFile(path);
 
   const serial = values.get('serial') ?? 'stderr';
   if (!['stdout', 'stderr', 'off'].includes(serial)) throw new UsageError(`option --serial: expected stdout|stderr|off, got "${serial}"`);
@@ -105,6 +86,7 @@ function runImage(
   const onSerialByte =
     serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
   const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte } });
+  const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
   const flush = (): void => {
     if (pending.length > 0) {
       out.write(Buffer.from(pending));
@@ -156,6 +138,7 @@ function runImage(
     cs: machine.cpu.segSel[CS],
     eip: machine.cpu.eip >>> 0,
     ports,
+    ...(monitor !== null ? { monitor: monitorSummary(monitor) } : {}),
   };
 }
 

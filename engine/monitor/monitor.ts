@@ -21,8 +21,9 @@ import { ACCESS_FETCH } from '../cpu/protect/paging';
 import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
-import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import { EventHub, EVENT_NAMES, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../machine/memory';
+import type { MonitorTrapEvent } from '../events';
 import { GuestState } from './guest-state';
 import { HiddenMemory } from './hidden-memory';
 import {
@@ -107,7 +108,12 @@ export class Monitor implements MonitorHook {
   private readonly watch: TableWatch;
   /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
   private readonly installed = new GuestState();
-  private liveEvents: EventHub;
+  /** The guest's hub (where the debugger listens). */
+  private readonly liveEvents: EventHub;
+  /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
+  private guestSink: EventHub;
+  private readonly recorder = new EventHub();
+  private readonly recorded: [number, unknown][] = [];
   private muteDepth = 0;
   private readonly jitWanted: boolean;
   private scan: 'none' | 'always' | 'all' = 'none';
@@ -133,6 +139,8 @@ export class Monitor implements MonitorHook {
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.liveEvents = cpu.events;
+    this.guestSink = cpu.events;
+    EVENT_NAMES.forEach((name, id) => this.recorder.on(name, (e) => void this.recorded.push([id, e])));
     this.jitWanted = cpu.jit;
     this.watch = new TableWatch(cpu.mem, (r, first, last, addr, size, old) => this.onTableStore(r, first, last, addr, size, old));
     this.decodeReturnCode();
@@ -215,6 +223,9 @@ export class Monitor implements MonitorHook {
   private enter(deliver: () => void, reason: string, rf: number): void {
     const cpu = this.cpu;
     this.inEntry = true;
+    this.recorded.length = 0;
+    this.guestSink = this.recorder;
+    let trap: MonitorTrapEvent | null = null;
     try {
       this.mute();
       this.mem.hiddenData = true;
@@ -227,7 +238,7 @@ export class Monitor implements MonitorHook {
       this.readFrame(vector, rf);
       this.toGuestView();
       this.counters.countTrap(reason);
-      this.reportTrap(reason, vector);
+      trap = this.trapEvent(reason, vector);
       switch (vector) {
         case MON_VECTOR_EXTERNAL:
           this.deliverToGuest(this.pendingExternal, SOURCE_EXTERNAL);
@@ -242,13 +253,28 @@ export class Monitor implements MonitorHook {
           this.emulateOne(rf);
       }
       this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
+      if (trap !== null) trap.returnPath = this.describeReturn();
     } catch (e) {
       // The monitor never lets an error escape into the guest's run: it runs the guest emulated from here.
       this.panic(`monitor error: ${(e as Error).message}`);
     } finally {
       this.inEntry = false;
       while (this.muteDepth > 0) this.unmute();
+      this.guestSink = this.liveEvents;
+      (cpu as { events: EventHub }).events = this.liveEvents;
+      // The trap first, then what the guest saw happen while the monitor handled it, in order.
+      if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
+      for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
+      this.recorded.length = 0;
     }
+  }
+
+  /** How the last entry ended, for the trap event. */
+  private describeReturn(): string {
+    if (this.state !== 'direct') return `emulated (${this.emulatedBecause})`;
+    const r = this.returns[this.returns.length - 1];
+    if (r === undefined || r.path === 'consistent') return 'consistent';
+    return `inconsistent (${r.written.join(',')} cache written; ${r.marked.join(',')} marked not present)`;
   }
 
   /** Reads the interrupt frame the CPU pushed on the monitor stack and takes the guest's registers from it. */
@@ -330,11 +356,10 @@ export class Monitor implements MonitorHook {
     this.unmute();
   }
 
-  private reportTrap(reason: string, vector: number): void {
-    const ev = this.liveEvents;
-    if (!ev.active[EV_MONITOR_TRAP]) return;
+  private trapEvent(reason: string, vector: number): MonitorTrapEvent | null {
+    if (!this.liveEvents.active[EV_MONITOR_TRAP]) return null;
     const instruction = vector === MON_VECTOR_EXTERNAL ? `interrupt ${this.pendingExternal}` : vector === MON_VECTOR_TABLE_WRITE ? 'store to a descriptor table' : this.instructionText();
-    ev.emit(EV_MONITOR_TRAP, { reason, instruction, cs: this.cpu.segSel[CS], eip: this.cpu.eip });
+    return { reason, instruction, cs: this.cpu.segSel[CS], eip: this.cpu.eip };
   }
 
   /** The instruction at the guest's CS:EIP, disassembled (for monitor-trap). */
@@ -514,7 +539,7 @@ export class Monitor implements MonitorHook {
   /** Recomputes each register's consistency on the CPU holding the guest's view; reports changes. */
   private recheckConsistency(cause: string, baseline: boolean): void {
     const cpu = this.cpu;
-    const ev = this.liveEvents;
+    const ev = this.guestSink;
     for (let reg = 0; reg < 8; reg++) {
       const r = checkConsistency(cpu, reg);
       const now = r.consistent ? 'consistent' : r.differs.join(',');
@@ -552,7 +577,7 @@ export class Monitor implements MonitorHook {
       this.accountSbeTime();
       this.sbeOn = on;
       this.counters.sbeChanges++;
-      if (this.liveEvents.active[EV_SBE_CHANGE]) this.liveEvents.emit(EV_SBE_CHANGE, { on, condition });
+      if (this.guestSink.active[EV_SBE_CHANGE]) this.guestSink.emit(EV_SBE_CHANGE, { on, condition });
     }
     this.sbeCondition = condition;
     this.applyScan(this.sbeMode === 'off' ? 'none' : on ? 'all' : 'always');
@@ -585,7 +610,7 @@ export class Monitor implements MonitorHook {
   private onTableStore(r: WatchedRange, first: number, last: number, addr: number, size: number, oldValue: number): void {
     if (this.state !== 'direct') return;
     const cpu = this.cpu;
-    const ev = this.liveEvents;
+    const ev = this.guestSink;
     for (let index = first >>> 3; index <= last >>> 3; index++) {
       if (r.table !== 'IDT') {
         const slot = index | (r.table === 'LDT' ? LDT_SLOT : 0);
@@ -786,20 +811,22 @@ export class Monitor implements MonitorHook {
   // =====================================================================================================
 
   private mute(): void {
-    if (this.muteDepth++ === 0) {
-      this.liveEvents = this.cpu.events;
-      (this.cpu as { events: EventHub }).events = this.internalEvents;
-    }
+    if (this.muteDepth++ === 0) (this.cpu as { events: EventHub }).events = this.internalEvents;
   }
 
   private unmute(): void {
     if (this.muteDepth === 0) return;
-    if (--this.muteDepth === 0) (this.cpu as { events: EventHub }).events = this.liveEvents;
+    if (--this.muteDepth === 0) (this.cpu as { events: EventHub }).events = this.guestSink;
   }
 
-  /** Where the debugger listens: the guest's events (also while the monitor's own operations are muted). */
+  /** Where the debugger listens: the guest's events (the hub the CPU had when the monitor attached). */
   get guestEvents(): EventHub {
-    return this.muteDepth > 0 ? this.liveEvents : this.cpu.events;
+    return this.liveEvents;
+  }
+
+  /** Physical pages of the guest's tables the monitor write-protects now. */
+  get watchedPages(): number[] {
+    return this.watch.watchedPages;
   }
 
   /** The SBE on/off time including the current period. */
