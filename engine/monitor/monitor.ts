@@ -115,7 +115,6 @@ export class Monitor implements MonitorHook {
   private readonly recorder = new EventHub();
   private readonly recorded: [number, unknown][] = [];
   private muteDepth = 0;
-  private readonly jitWanted: boolean;
   private scan: 'none' | 'always' | 'all' = 'none';
   private pendingExternal = -1;
   private sbeSince = 0;
@@ -141,7 +140,6 @@ export class Monitor implements MonitorHook {
     this.liveEvents = cpu.events;
     this.guestSink = cpu.events;
     EVENT_NAMES.forEach((name, id) => this.recorder.on(name, (e) => void this.recorded.push([id, e])));
-    this.jitWanted = cpu.jit;
     this.watch = new TableWatch(cpu.mem, (r, first, last, addr, size, old) => this.onTableStore(r, first, last, addr, size, old));
     this.decodeReturnCode();
     cpu.monitor = this;
@@ -598,8 +596,9 @@ export class Monitor implements MonitorHook {
     this.scan = scan;
     const cpu = this.cpu;
     cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
-    // Translated blocks would run sensitive instructions natively; with SBE on, the interpreter runs everything.
-    cpu.jit = scan === 'all' ? false : this.jitWanted;
+    // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
+    // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
+    // the blocks built from them.
     cpu.flushDecodeCache();
   }
 
