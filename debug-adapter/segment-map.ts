@@ -5,7 +5,8 @@ import type { Cpu } from '../engine/cpu/cpu';
 import { inspectSegment, inspectTable, SEGMENT_ORDER } from '../engine/cpu/inspect';
 import type { Monitor } from '../engine/monitor/monitor';
 import type { SegmentFields, SegmentMapResponseBody, SegmentRegisterName, SegmentRegisterView } from './protocol-types';
-import { virtualEntryFor, virtualGdtSize } from './scopes/virtual-gdt';
+import { virtualEntryFor, virtualGdt } from './scopes/virtual-gdt';
+import { monitorSnapshot } from '../engine/monitor/inspect';
 
 /** A decoded cache or descriptor (inspect.ts) has these fields; `usable` is decided by the caller. */
 type DecodedFields = Omit<SegmentFields, 'usable'>;
@@ -16,6 +17,7 @@ function fields(x: DecodedFields, usable: boolean): SegmentFields {
 
 /** `cpu` is what the views show (the guest's view under the monitor). */
 export function buildSegmentMap(cpu: Cpu, monitor: Monitor | null): SegmentMapResponseBody {
+  const snapshot = monitor ? monitorSnapshot(monitor) : null;
   const registers: SegmentRegisterView[] = SEGMENT_ORDER.map((reg) => {
     const s = inspectSegment(cpu, reg);
     const view: SegmentRegisterView = {
@@ -26,19 +28,16 @@ export function buildSegmentMap(cpu: Cpu, monitor: Monitor | null): SegmentMapRe
       consistent: s.consistent,
       differs: s.differs,
     };
-    if (monitor) {
-      const v = virtualEntryFor(monitor, s.selector);
+    if (snapshot) {
+      const v = virtualEntryFor(snapshot, s.selector);
       view.virtualEntry = v ? fields(v.view, v.view.p) : null;
     }
     return view;
   });
   const gdt = inspectTable(cpu, 'GDT', 0, 8192).map((d) => ({ index: d.index, raw: [d.lo, d.hi] as [number, number], fields: fields(d, d.p) }));
   const body: SegmentMapResponseBody = { mode: cpu.mode, cpl: cpu.cpl, monitor: monitor !== null, registers, gdtr: { base: cpu.gdtrBase >>> 0, limit: cpu.gdtrLimit }, gdt };
-  if (monitor) {
-    body.virtualGdt = Array.from({ length: virtualGdtSize(monitor) }, (_, i) => {
-      const v = virtualEntryFor(monitor, i << 3)!;
-      return { index: i, raw: [v.view.lo, v.view.hi] as [number, number], fields: fields(v.view, v.view.p) };
-    });
+  if (snapshot) {
+    body.virtualGdt = virtualGdt(snapshot).map((v) => ({ index: v.view.index, raw: [v.view.lo, v.view.hi] as [number, number], fields: fields(v.view, v.view.p) }));
   }
   return body;
 }

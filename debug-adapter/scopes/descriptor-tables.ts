@@ -9,7 +9,8 @@ import { setTableRegister } from '../../engine/cpu/debug-edit';
 import { DescriptorContainer, descriptorSummary } from './descriptor-rows';
 import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
 import type { Monitor } from '../../engine/monitor/monitor';
-import { VirtualGdtContainer, virtualGdtSize } from './virtual-gdt';
+import { VirtualGdtContainer } from './virtual-gdt';
+import { monitorSnapshot } from '../../engine/monitor/inspect';
 
 export class DescriptorTablesScope extends Container {
   constructor(
@@ -23,7 +24,7 @@ export class DescriptorTablesScope extends Container {
     const rows: Row[] = (['GDT', 'LDT', 'IDT'] as TableName[]).map((t) => this.tableRow(t));
     const m = this.monitor;
     if (m) {
-      const n = virtualGdtSize(m);
+      const n = monitorSnapshot(m).virtualGdt.length;
       rows.push(
         n > 0
           ? { name: 'Virtual GDT', value: `${n} entries (the guest's, virtualized, then the monitor's)`, indexed: n, child: new VirtualGdtContainer(m) }

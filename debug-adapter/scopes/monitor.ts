@@ -2,9 +2,9 @@
 // monitor tracks it, trap counters and the last return sequences (interfaces.md). Without a monitor it says why.
 
 import type { Cpu } from '../../engine/cpu/cpu';
-import { SEGMENT_NAMES } from '../../engine/cpu/cpu';
 import { inspectSegment, SEGMENT_ORDER } from '../../engine/cpu/inspect';
 import type { Monitor } from '../../engine/monitor/monitor';
+import { monitorSnapshot } from '../../engine/monitor/inspect';
 import { Container, RowList, type Row } from './variable-store';
 
 export class MonitorScope extends Container {
@@ -34,40 +34,35 @@ export class MonitorScope extends Container {
         },
       ];
     }
-    const c = m.counters;
-    const time = m.sbeTime();
+    const snap = monitorSnapshot(m);
+    const last = snap.returns.last;
     return [
       { name: 'on', value: 'true', readOnly: true },
-      { name: 'state', value: m.state === 'direct' ? 'direct (guest runs deprivileged on the virtual GDT)' : `emulated (${m.emulatedBecause ?? 'no reason recorded'})`, readOnly: true },
-      { name: 'SBE', value: `${m.sbeOn ? 'on' : 'off'} (mode ${m.sbeMode})`, readOnly: true },
-      { name: 'SBE reason', value: m.sbeCondition, readOnly: true },
-      { name: 'SBE time', value: `on ${time.on} / off ${time.off} instructions`, readOnly: true },
+      { name: 'state', value: snap.state === 'direct' ? 'direct (guest runs deprivileged on the virtual GDT)' : `emulated (${snap.emulatedBecause ?? 'no reason recorded'})`, readOnly: true },
+      { name: 'SBE', value: `${snap.sbe.on ? 'on' : 'off'} (mode ${snap.sbe.mode}, ${snap.sbe.changes} changes)`, readOnly: true },
+      { name: 'SBE reason', value: snap.sbe.condition, readOnly: true },
+      { name: 'SBE time', value: `on ${snap.sbe.onInstructions} / off ${snap.sbe.offInstructions} instructions`, readOnly: true },
       {
         name: 'consistency',
         value: 'as the monitor tracks it',
         child: new RowList(() =>
-          SEGMENT_ORDER.map((reg) => ({ name: SEGMENT_NAMES[reg], value: m.consistency[reg] || '(not tracked yet)', readOnly: true })),
+          monitorSnapshot(m).registers.map((r) => ({ name: r.name, value: r.consistent ? 'consistent' : r.differs.length ? `inconsistent (${r.differs.join(', ')})` : '(not tracked yet)', readOnly: true })),
         ),
       },
       {
         name: 'traps',
-        value: String(c.totalTraps),
-        child: new RowList(() => [...m.counters.traps.entries()].sort((a, b) => b[1] - a[1]).map(([reason, n]) => ({ name: reason, value: String(n), readOnly: true }))),
+        value: String(snap.totalTraps),
+        child: new RowList(() => Object.entries(monitorSnapshot(m).traps).sort((x, y) => y[1] - x[1]).map(([reason, n]) => ({ name: reason, value: String(n), readOnly: true }))),
       },
-      { name: 'returns', value: `${c.returnsConsistent} consistent, ${c.returnsInconsistent} inconsistent`, readOnly: true },
+      { name: 'returns', value: `${snap.returns.consistent} consistent, ${snap.returns.inconsistent} inconsistent`, readOnly: true },
       {
-        name: 'last returns',
-        value: m.returns.length ? `${m.returns.length} recorded` : 'none yet',
-        child: new RowList(() =>
-          m.returns.slice(-16).reverse().map((r, k) => ({
-            name: `[${k}]`,
-            value: `${r.path}${r.written.length ? `, wrote ${r.written.join(' ')}` : ''}${r.marked.length ? `, marked ${r.marked.join(' ')}` : ''} at instruction ${r.icount}`,
-            readOnly: true,
-          })),
-        ),
+        name: 'last return',
+        value: last ? `${last.path}${last.written.length ? `, wrote ${last.written.join(' ')}` : ''}${last.marked.length ? `, marked ${last.marked.join(' ')}` : ''}` : 'none yet',
+        readOnly: true,
       },
-      { name: 'engagements', value: `${c.engagements} engaged, ${c.disengagements} disengaged`, readOnly: true },
-      { name: 'panics', value: m.lastPanic ? `${c.panics} (last: ${m.lastPanic})` : String(c.panics), readOnly: true },
+      { name: 'marked entries', value: snap.markedEntries.length ? snap.markedEntries.join(' ') : '(none)', readOnly: true },
+      { name: 'engagements', value: String(snap.engagements), readOnly: true },
+      { name: 'panics', value: snap.lastPanic ? `${snap.panics} (last: ${snap.lastPanic})` : String(snap.panics), readOnly: true },
     ];
   }
 }

@@ -1,12 +1,12 @@
-// The monitor's virtual GDT beside the guest's (interfaces.md: `Virtual GDT`, and each segment register's
-// `virtual entry`): the descriptors the CPU really uses while the guest runs deprivileged, with the slots the
-// last inconsistent return wrote a cache into or marked inaccessible. They live in the monitor's hidden region,
-// which the guest (and so a memoryReference) cannot reach; they are read through the monitor's tables.
+// The monitor's virtual GDT (and LDT) beside the guest's (interfaces.md: `Virtual GDT`, and each segment
+// register's `virtual entry`): the descriptors the CPU really uses while the guest runs deprivileged, with the
+// slots the last inconsistent return wrote a cache into or marked inaccessible. They live in the monitor's hidden
+// region, which the guest (and so a memoryReference) cannot reach; they come from the monitor's read-only
+// snapshot (engine/monitor/inspect.ts) and are decoded like every other descriptor here.
 
 import { decodeDescriptor } from '../../engine/cpu/protect/descriptor';
 import { descriptorView, type DescriptorView } from '../../engine/cpu/inspect';
-import { slotOf } from '../../engine/monitor/virtual-tables';
-import { MON_ENTRIES } from '../../engine/monitor/layout';
+import { monitorSnapshot, type MonitorSnapshot, type VirtualEntryView } from '../../engine/monitor/inspect';
 import type { Monitor } from '../../engine/monitor/monitor';
 import { descriptorSummary } from './descriptor-rows';
 import { Container, type Row } from './variable-store';
@@ -14,30 +14,33 @@ import { Container, type Row } from './variable-store';
 export interface VirtualEntry {
   view: DescriptorView;
   /** Holds a register's cache written by the inconsistent return sequence. */
-  dirty: boolean;
+  written: boolean;
   /** Made inaccessible after the return sequence (a reload traps into the monitor). */
   marked: boolean;
+  /** The monitor's own entries past the guest's GDT. */
+  monitorEntry?: string;
 }
 
-function entryAt(m: Monitor, slot: number): VirtualEntry {
-  const [lo, hi] = m.tables.readSlot(slot);
-  return { view: descriptorView(decodeDescriptor(lo, hi), slot & 0xffff, 0), dirty: m.tables.dirty.has(slot), marked: m.tables.marked.has(slot) };
+function fromSnapshot(e: VirtualEntryView): VirtualEntry {
+  return { view: descriptorView(decodeDescriptor(e.virtual.lo, e.virtual.hi), e.index, 0), written: e.written, marked: e.marked, monitorEntry: e.monitorEntry };
+}
+
+/** The virtual GDT entries now (empty while the monitor runs the guest emulated). */
+export function virtualGdt(snapshot: MonitorSnapshot): VirtualEntry[] {
+  return snapshot.virtualGdt.map(fromSnapshot);
 }
 
 /** The virtual entry a selector names now, or null while the monitor does not run the guest deprivileged. */
-export function virtualEntryFor(m: Monitor, selector: number): VirtualEntry | null {
-  if (m.state !== 'direct') return null;
-  return entryAt(m, slotOf(selector));
+export function virtualEntryFor(m: Monitor | MonitorSnapshot, selector: number): VirtualEntry | null {
+  const s = 'virtualGdt' in m ? m : monitorSnapshot(m);
+  const list = (selector & 4) !== 0 ? s.virtualLdt : s.virtualGdt;
+  const e = list[selector >>> 3];
+  return e ? fromSnapshot(e) : null;
 }
 
 export function virtualEntryText(e: VirtualEntry): string {
-  const notes = [e.marked ? 'marked inaccessible' : '', e.dirty && !e.marked ? 'holds a register cache' : ''].filter((x) => x);
+  const notes = [e.marked ? 'marked inaccessible' : '', e.written && !e.marked ? 'holds a register cache' : '', e.monitorEntry ? `monitor ${e.monitorEntry}` : ''].filter((x) => x);
   return `${descriptorSummary(e.view)}${notes.length ? ` [${notes.join(', ')}]` : ''}`;
-}
-
-/** Number of virtual GDT slots worth showing: the guest's entries and the monitor's own just past them. */
-export function virtualGdtSize(m: Monitor): number {
-  return m.state === 'direct' ? m.tables.monitorIndex + MON_ENTRIES : 0;
 }
 
 export class VirtualGdtContainer extends Container {
@@ -46,13 +49,8 @@ export class VirtualGdtContainer extends Container {
   }
 
   children(start = 0, count = Infinity): Row[] {
-    const n = virtualGdtSize(this.monitor);
-    const rows: Row[] = [];
-    for (let i = Math.max(0, start); i < Math.min(n, start + count); i++) {
-      const e = entryAt(this.monitor, i);
-      const own = i >= this.monitor.tables.monitorIndex ? ' (monitor)' : '';
-      rows.push({ name: `[${i}]`, value: virtualEntryText(e) + own, readOnly: true });
-    }
-    return rows;
+    return virtualGdt(monitorSnapshot(this.monitor))
+      .slice(Math.max(0, start), count === Infinity ? undefined : start + count)
+      .map((e) => ({ name: `[${e.view.index}]`, value: virtualEntryText(e), readOnly: true }));
   }
 }

@@ -28,6 +28,8 @@ describe('seed-sequence under the monitor', () => {
     expect(named(monitor, 'on').value).toBe('true');
     expect(named(monitor, 'state').value).toMatch(/^direct/);
     expect(Number(named(monitor, 'traps').value)).toBeGreaterThan(0);
+    expect(named(monitor, 'marked entries').value).toBe('GDT[3] GDT[4] GDT[5] GDT[6]');
+    expect(named(monitor, 'last return').value).toBe('inconsistent, wrote DS ES FS GS, marked GDT[3] GDT[4] GDT[5] GDT[6]');
 
     const tables = await scopeVariables(dc, 'Descriptor Tables');
     const vgdt = named(tables, 'Virtual GDT');
