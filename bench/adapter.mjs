@@ -31,7 +31,10 @@ async function session(program, monitor = false) {
   return { dc, firstStopMs };
 }
 
-async function mips(label, arm, monitor = false) {
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+/** One run of bench-loop from the entry stop to its end; returns MIPS and the launch-to-first-stop time. */
+async function runOnce(arm, monitor) {
   const { dc, firstStopMs } = await session(BENCH, monitor);
   await arm(dc);
   let instructions = 0;
@@ -45,9 +48,17 @@ async function mips(label, arm, monitor = false) {
   await exited;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await dc.stop();
-  const m = instructions / seconds / 1e6;
-  console.log(`${label.padEnd(48)} ${m.toFixed(1).padStart(7)} MIPS  (${instructions} instructions in ${seconds.toFixed(2)} s wall)`);
-  return { mips: m, firstStopMs };
+  return { mips: instructions / seconds / 1e6, instructions, seconds, firstStopMs };
+}
+
+/** The best of REPEATS runs (the runs are short: a busy machine only ever makes them slower). */
+async function mips(label, arm, monitor = false) {
+  const runs = [];
+  for (let k = 0; k < REPEATS; k++) runs.push(await runOnce(arm, monitor));
+  runs.sort((x, y) => y.mips - x.mips);
+  const best = runs[0];
+  console.log(`${label.padEnd(48)} ${best.mips.toFixed(1).padStart(7)} MIPS  (${best.instructions} instructions in ${best.seconds.toFixed(2)} s wall; worst of ${REPEATS}: ${runs[runs.length - 1].mips.toFixed(1)})`);
+  return { mips: best.mips, firstStopMs: Math.min(...runs.map((r) => r.firstStopMs)) };
 }
 
 async function pauseLatency(samples = 10) {
