@@ -18,7 +18,7 @@ function cacheText(c: CacheSnapshot): string {
 
 /** Decodes a selector error code (SDM 3A §6.13). */
 export function explainErrorCode(code: number): string {
-  if (code < 0) return 'no error code';
+  if (code < 0) return 'none (this exception pushes no error code)';
   if (code === 0) return '0 (no selector involved)';
   const ext = code & 1;
   const idt = (code >> 1) & 1;
@@ -73,7 +73,7 @@ export function explainException(x: ExceptionStop): Explanation {
         description: `${vectorName(e.vector)}${code}: ${e.rule}${e.detail ? ` — ${e.detail}` : ''}`,
         details: [
           `vector ${e.vector} (${vectorName(e.vector)}) at ${hex(e.cs, 4)}:${hex(e.eip)}`,
-          `error code ${explainErrorCode(e.errorCode)}`,
+          `error code: ${explainErrorCode(e.errorCode)}`,
           `failed check: ${e.rule} [${e.ruleId}] (${e.sdm})`,
           e.detail ? `detail: ${e.detail}` : '',
         ].filter((l) => l).join('\n'),

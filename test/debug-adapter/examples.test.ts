@@ -20,7 +20,7 @@ async function continueToStop(): Promise<DebugProtocol.StoppedEvent> {
   return stop;
 }
 
-describe('descriptor-cache example under the debugger', () => {
+describe('example guests under the debugger', () => {
   it('segment-load stop, data breakpoint on the GDT entry, inconsistent DS, #GP explained', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: IMAGE });
@@ -123,5 +123,17 @@ describe('descriptor-cache example under the debugger', () => {
     expect(r.body.value).toBe('0x0000ffff');
     await expect(dc.setVariableRequest({ variablesReference: entry.variablesReference, name: 'limit', value: '0x200000' })).rejects.toThrow(/needs g = 1/);
     expect((await dc.evaluateRequest({ expression: 'ds.consistent', context: 'watch' })).body.result).toBe('true');
+  });
+
+  it('explains a fault of examples/exceptions with its rule and decoded error code, filtered by condition', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: path.join(ROOT, 'examples/exceptions/exceptions.bin') });
+    await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'cpu-exception', condition: 'vector == 13 && errorCode == 0x18' }] });
+    const s = await continueToStop();
+    expect(s.body.description).toBe('cpu-exception');
+    const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+    expect(info.description).toBe('#GP(0x0018): the segment is not a data or readable code segment — DS load: selector 0x0018 names a code execute-only');
+    expect(info.details?.message).toContain('error code: 0x0018: index 3 in the GDT (EXT=0, IDT=0, TI=0)');
+    expect(info.details?.message).toContain('[segment-load.data.type]');
   });
 });
