@@ -28,9 +28,9 @@ function cliArgs(name: string, maxInstructions: number, extra: string[]): string
   return [CLI, 'run', image, '--max-instructions', String(maxInstructions), ...extra];
 }
 
-/** `ringside run examples/NAME/NAME.bin --json`. */
-export function runExample(name: string, maxInstructions: number): GuestRun {
-  const result = spawnSync(process.execPath, cliArgs(name, maxInstructions, ['--json']), {
+/** `ringside run examples/NAME/NAME.bin --json [extra]`. */
+export function runExample(name: string, maxInstructions: number, extra: string[] = []): GuestRun {
+  const result = spawnSync(process.execPath, cliArgs(name, maxInstructions, ['--json', ...extra]), {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 110_000,
@@ -47,15 +47,15 @@ export function runExample(name: string, maxInstructions: number): GuestRun {
 }
 
 /**
- * `ringside run examples/NAME/NAME.bin --trace EVENTS` with stdout and stderr going to one file, so that the
+ * `ringside run examples/NAME/NAME.bin --trace EVENTS [extra]` with stdout and stderr going to one file, so that the
  * trace lines stand between the guest's lines in the order they happened. Returns that file's lines.
  */
-export function traceExample(name: string, events: string[], maxInstructions = 5_000_000): string[] {
+export function traceExample(name: string, events: string[], extra: string[] = [], maxInstructions = 5_000_000): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringside-trace-'));
   const file = path.join(dir, 'out.txt');
   const fd = openSync(file, 'w');
   try {
-    const result = spawnSync(process.execPath, cliArgs(name, maxInstructions, ['--trace', events.join(',')]), {
+    const result = spawnSync(process.execPath, cliArgs(name, maxInstructions, ['--trace', events.join(','), ...extra]), {
       cwd: ROOT,
       stdio: ['ignore', fd, fd],
       timeout: 110_000,

@@ -16,19 +16,22 @@ describe('example guests run through `ringside run`', () => {
     expect(existsSync(BUNDLE), `${BUNDLE} is missing: run \`npm run build\``).toBe(true);
   });
 
-  for (const example of listExamples()) {
-    it(`${example.name} prints its expected output and exits with 0`, () => {
-      const run = runExample(example.name, MAX_INSTRUCTIONS[example.name] ?? DEFAULT_MAX_INSTRUCTIONS);
-      const context = `guest output:\n${run.output}\nstderr:\n${run.stderr}`;
-      expect(run.output, context).toBe(readFileSync(example.expectedOutput, 'utf8'));
-      expect(run.summary.stop, context).toBe('exit');
-      expect(run.summary.exitCode, context).toBe(0);
-      expect(run.status, context).toBe(0);
-      if (example.name === 'bench-loop') {
-        // Its README promises 50,000,000 loop instructions plus a few hundred of setup and output.
-        expect(run.summary.instructions).toBeGreaterThanOrEqual(50_000_000);
-        expect(run.summary.instructions).toBeLessThan(50_001_000);
-      }
-    });
+  // Bare, and under the monitor, which must be invisible to the guest (design/model.md §4): same output, same end.
+  for (const [mode, extra] of [['bare', []], ['--monitor', ['--monitor']]] as const) {
+    for (const example of listExamples()) {
+      it(`${example.name} (${mode}) prints its expected output and exits with 0`, () => {
+        const run = runExample(example.name, MAX_INSTRUCTIONS[example.name] ?? DEFAULT_MAX_INSTRUCTIONS, [...extra]);
+        const context = `guest output:\n${run.output}\nstderr:\n${run.stderr}`;
+        expect(run.output, context).toBe(readFileSync(example.expectedOutput, 'utf8'));
+        expect(run.summary.stop, context).toBe('exit');
+        expect(run.summary.exitCode, context).toBe(0);
+        expect(run.status, context).toBe(0);
+        if (example.name === 'bench-loop') {
+          // Its README promises 50,000,000 loop instructions plus a few hundred of setup and output.
+          expect(run.summary.instructions).toBeGreaterThanOrEqual(50_000_000);
+          expect(run.summary.instructions).toBeLessThan(50_001_000);
+        }
+      });
+    }
   }
 });

@@ -89,3 +89,47 @@ describe('seed-sequence under --trace', () => {
     expect(dataSegmentEvents(between(lines, '[8]', 'ok'))).toEqual([]);
   });
 });
+
+// Issue 5's story, as `ringside run --monitor --trace monitor-trap,sbe-change,cache-inconsistent,cache-consistent`
+// tells it (design/model.md §3): the interrupt taken while the data segment caches are stale returns through the
+// inconsistent path, each reload traps and is emulated, consistency brings the ordinary return back, and ring 3
+// turns SBE off.
+describe('seed-sequence under --monitor --trace', () => {
+  const lines = traceExample('seed-sequence', ['monitor-trap', 'sbe-change', 'cache-inconsistent', 'cache-consistent'], [
+    '--monitor',
+  ]);
+  const trapOf = (instruction: RegExp, step: string[]): string | undefined =>
+    step.find((l) => l.startsWith('monitor-trap ') && instruction.test(l));
+
+  it('the interrupt with all four caches stale returns through the inconsistent path', () => {
+    const trap = trapOf(/instruction="int 0x30"/, between(lines, '[2]', '[3]'));
+    expect(trap).toMatch(/return=inconsistent \(DS,ES,FS,GS cache written/);
+  });
+
+  it('each reload traps and is emulated, and only that register becomes consistent', () => {
+    const reloads: [string, string, string][] = [
+      ['ds', '[4]', '[5]'],
+      ['es', '[5]', '    ES reloaded'],
+      ['fs', '    ES reloaded', '    FS reloaded'],
+      ['gs', '    FS reloaded', '    GS reloaded'],
+    ];
+    for (const [reg, from, to] of reloads) {
+      const step = between(lines, from, to);
+      expect(trapOf(new RegExp(`instruction="mov ${reg}, `), step), `reload of ${reg}`).toBeDefined();
+      expect(dataSegmentEvents(step)).toEqual([`cache-consistent ${reg.toUpperCase()} cause=segment-load`]);
+    }
+  });
+
+  it('with all four consistent again the interrupt returns by the ordinary path', () => {
+    expect(trapOf(/instruction="int 0x30"/, between(lines, '    GS reloaded', '[6]'))).toMatch(/return=consistent/);
+  });
+
+  it('DS and ES sharing selector 0x38 with different caches both go through the inconsistent path', () => {
+    const trap = trapOf(/instruction="int 0x30"/, between(lines, '[7]', '    INT 0x30 taken'));
+    expect(trap).toMatch(/return=inconsistent \(DS,ES cache written/);
+  });
+
+  it('ring 3 with RPL 3 selectors, DPL 3 descriptors and consistent caches turns SBE off', () => {
+    expect(between(lines, '[8]', 'ok')).toContainEqual(expect.stringMatching(/^sbe-change off /));
+  });
+});
