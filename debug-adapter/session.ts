@@ -53,6 +53,7 @@ import { SegmentsScope } from './scopes/segments';
 import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
+import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
 
@@ -528,7 +529,11 @@ export class RingsideSession extends DebugSession {
     const v = evaluateExpression(expression, r.context());
     const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(v), variablesReference: 0 };
     if (typeof v === 'number') body.memoryReference = hexAddr(v);
-    else if (isComposite(v) && typeof v.field('address') === 'number') body.memoryReference = hexAddr(v.field('address') as number);
+    else if (isComposite(v)) {
+      // A segment register, a descriptor or GDTR opens into its fields.
+      body.variablesReference = this.store.add(new CompositeContainer(v, expression.trim())).id;
+      if (typeof v.field('address') === 'number') body.memoryReference = hexAddr(v.field('address') as number);
+    }
     return body;
   }
 

@@ -147,5 +147,11 @@ describe('breakpoints and stepping on an ELF guest', () => {
     expect(map.registers.map((r: { name: string }) => r.name)).toEqual(['CS', 'SS', 'DS', 'ES', 'FS', 'GS', 'LDTR', 'TR']);
     expect(map.monitor).toBe(false);
     expect(await repl('help')).toContain('info caches');
+    // A composite opens into its fields in the Watch pane.
+    const watch = await dc.evaluateRequest({ expression: 'ss', context: 'watch' });
+    expect(watch.body.result).toMatch(/^SS 0x0010 base=0x00000000 limit=0xffffffff/);
+    const ssFields = (await dc.variablesRequest({ variablesReference: watch.body.variablesReference })).body.variables;
+    expect(named(ssFields, 'limit').value).toBe('0xffffffff');
+    expect(named(ssFields, 'db').evaluateName).toBe('ss.db');
   });
 });
