@@ -217,6 +217,7 @@ export class RingsideSession extends DebugSession {
     const self = this as unknown as { _clientLinesStartAt1: boolean; _clientColumnsStartAt1: boolean };
     if (typeof a.linesStartAt1 === 'boolean') self._clientLinesStartAt1 = a.linesStartAt1;
     if (typeof a.columnsStartAt1 === 'boolean') self._clientColumnsStartAt1 = a.columnsStartAt1;
+    this.store.variableTypes = a.supportsVariableType === true;
     return {
       supportsConfigurationDoneRequest: true,
       supportsConditionalBreakpoints: true,

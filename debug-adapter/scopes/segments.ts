@@ -20,10 +20,13 @@ export class SegmentsScope extends Container {
   children(): Row[] {
     return SEGMENT_ORDER.map((reg) => {
       const s = inspectSegment(this.cpu, reg);
-      const note = s.consistent ? '' : ` inconsistent (${s.differs.join(', ')})`;
+      // The value is the selector alone (interfaces.md: "each is 0xSSSS"); the state goes in the type, which
+      // clients show on hover, and in the children.
+      const state = s.consistent ? 'consistent' : `inconsistent: ${s.differs.join(', ')}`;
       return {
         name: s.name,
-        value: `${hex4(s.selector)}${note}${s.unreal ? ' unreal' : ''}`,
+        value: hex4(s.selector),
+        type: `segment register, ${state}${s.unreal ? ', unreal' : ''}`,
         evaluateName: s.name.toLowerCase(),
         dataId: `seg:${reg}`,
         child: new SegmentContainer(this.cpu, reg, this.monitor),

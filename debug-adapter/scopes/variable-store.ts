@@ -12,6 +12,8 @@ export const hex8 = (v: number): string => '0x' + (v >>> 0).toString(16).padStar
 export interface Row {
   name: string;
   value: string;
+  /** Shown by clients beside or on hover of the value. */
+  type?: string;
   child?: Container;
   /** For paged children: how many indexed entries the child has. */
   indexed?: number;
@@ -40,6 +42,8 @@ export abstract class Container {
 }
 
 export class VariableStore {
+  /** The client said it shows variable types (InitializeRequestArguments.supportsVariableType). */
+  variableTypes = false;
   private readonly containers = new Map<number, Container>();
   private nextId = 1;
 
@@ -63,6 +67,7 @@ export class VariableStore {
   toDap(row: Row): DebugProtocol.Variable {
     const child = row.child ? this.add(row.child) : undefined;
     const v: DebugProtocol.Variable = { name: row.name, value: row.value, variablesReference: child ? child.id : 0 };
+    if (row.type !== undefined && this.variableTypes) v.type = row.type;
     if (row.indexed !== undefined) v.indexedVariables = row.indexed;
     if (row.memoryReference !== undefined) v.memoryReference = row.memoryReference;
     if (row.evaluateName !== undefined) v.evaluateName = row.evaluateName;

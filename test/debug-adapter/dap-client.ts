@@ -44,7 +44,7 @@ export async function startClient(): Promise<DebugClient> {
 
 /** initialize → launch (stop on entry) → configurationDone → the entry stop. */
 export async function launchStopped(dc: DebugClient, args: Record<string, unknown>, before?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  await dc.initializeRequest({ adapterID: 'ringside', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  await dc.initializeRequest({ adapterID: 'ringside', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsVariableType: true });
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
   const launched = dc.launch({ stopOnEntry: true, monitor: false, ...args });
   await dc.waitForEvent('initialized');
