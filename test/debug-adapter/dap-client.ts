@@ -46,7 +46,7 @@ export async function startClient(): Promise<DebugClient> {
 export async function launchStopped(dc: DebugClient, args: Record<string, unknown>, before?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
   await dc.initializeRequest({ adapterID: 'ringside', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsVariableType: true });
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  const launched = dc.launch({ stopOnEntry: true, monitor: false, ...args });
+  const launched = dc.launchRequest({ stopOnEntry: true, monitor: false, ...args } as DebugProtocol.LaunchRequestArguments);
   await dc.waitForEvent('initialized');
   if (before) await before();
   await dc.configurationDoneRequest();
