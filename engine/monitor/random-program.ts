@@ -150,25 +150,77 @@ export interface RandomProgram {
 /** A program of `slots` random slots, reproducible from `seed`; ends by returning to ring 0 and exiting. */
 export function randomProgram(seed: number, slots: number): RandomProgram {
   const r = new Rng(seed);
+  const body: number[][] = [];
+  const scratch = { a: [] as [number, number][], b: [] as [number, number][] };
+  for (let e = 0; e < 8; e++) scratch.a.push(descriptor(r));
+  for (let e = 0; e < 4; e++) scratch.b.push(descriptor(r));
+  for (let s = 0; s < slots; s++) body.push(slot(r, BODY + (s + 1) * SLOT));
+  return programFromSlots(body, scratch);
+}
+
+/** The address of slot `k` of a body (for far transfers written by hand). */
+export function slotAddress(k: number): number {
+  return BODY + k * SLOT;
+}
+
+/**
+ * A program from explicit slots (each at most 16 bytes; tests write their scenarios this way) and optional
+ * scratch descriptors for GDT A (8) and B (4).
+ */
+export function programFromSlots(body: number[][], scratch: { a?: [number, number][]; b?: [number, number][] } = {}): RandomProgram {
   const runtime = Buffer.from(RUNTIME_BASE64, 'base64');
+  const slots = body.length;
   const end = BODY + (slots + 2) * SLOT;
   const image = new Uint8Array(end - PROGRAM_BASE);
   image.set(runtime, 0);
   const put = (addr: number, bytes: number[]): void => image.set(bytes, addr - PROGRAM_BASE);
-  // Table B shares table A's core entries (the handlers rely on them); both get random scratch entries.
+  // Table B shares table A's core entries (the handlers rely on them); both get scratch entries.
   image.copyWithin(GDT_B - PROGRAM_BASE, GDT_A - PROGRAM_BASE, GDT_A_SCRATCH - PROGRAM_BASE);
-  for (let e = 0; e < 8; e++) put(GDT_A_SCRATCH + e * 8, descriptor(r).flatMap(le32));
-  for (let e = 0; e < 4; e++) put(GDT_B_SCRATCH + e * 8, descriptor(r).flatMap(le32));
-  for (let s = 0; s < slots; s++) {
-    const at = BODY + s * SLOT;
-    const bytes = slot(r, at + SLOT);
-    if (bytes.length > SLOT) throw new Error(`slot encoding of ${bytes.length} bytes`);
-    image.fill(0x90, at - PROGRAM_BASE, at - PROGRAM_BASE + SLOT);
-    put(at, bytes);
-  }
+  (scratch.a ?? []).slice(0, 8).forEach((d, e) => put(GDT_A_SCRATCH + e * 8, d.flatMap(le32)));
+  (scratch.b ?? []).slice(0, 4).forEach((d, e) => put(GDT_B_SCRATCH + e * 8, d.flatMap(le32)));
+  image.fill(0x90, BODY - PROGRAM_BASE, end - PROGRAM_BASE);
+  body.forEach((bytes, s) => {
+    if (bytes.length > SLOT) throw new Error(`slot ${s}: ${bytes.length} bytes do not fit in ${SLOT}`);
+    put(BODY + s * SLOT, bytes);
+  });
   const tail = BODY + slots * SLOT;
-  image.fill(0x90, tail - PROGRAM_BASE, end - PROGRAM_BASE);
   put(tail, [0xcd, 0x40]); // back in ring 0
   put(tail + SLOT, [0xb0, 0x00, 0xe6, 0xf4, 0xf4]); // mov al, 0; out 0xF4, al (exit 0); hlt
   return { image, slots };
+}
+
+/** Encoders for hand-written slots. */
+export const encode = {
+  le32,
+  le16,
+  /** mov ax, sel; mov sreg, ax (sreg: 0 ES, 2 SS, 3 DS, 4 FS, 5 GS) */
+  loadSreg: (sreg: number, sel: number): number[] => [0x66, 0xb8, ...le16(sel), 0x8e, 0xc0 | (sreg << 3)],
+  /** mov dword [ss:addr], value */
+  storeSs: (addr: number, value: number): number[] => [0x36, 0xc7, 0x05, ...le32(addr), ...le32(value)],
+  /** mov word [ss:addr], value */
+  storeSs16: (addr: number, value: number): number[] => [0x66, 0x36, 0xc7, 0x05, ...le32(addr), ...le16(value)],
+  /** mov eax, [sreg-prefix:disp32] */
+  loadEax: (prefix: number, disp: number): number[] => [prefix, 0xa1, ...le32(disp)],
+  /** mov [sreg-prefix:disp32], eax */
+  storeEax: (prefix: number, disp: number): number[] => [prefix, 0xa3, ...le32(disp)],
+  /** mov eax, imm32 */
+  movEax: (v: number): number[] => [0xb8, ...le32(v)],
+  /** lgdt [ss:addr] */
+  lgdt: (addr: number): number[] => [0x36, 0x0f, 0x01, 0x15, ...le32(addr)],
+  /** iretd to ring 3 at the next slot (flat ring-3 code 0x1B and stack 0x23) */
+  toRing3: (next: number): number[] => [0x6a, 0x23, 0x68, ...le32(STACK3), 0x9c, 0x6a, 0x1b, 0x68, ...le32(next), 0xcf],
+  /** int 0x40: back to ring 0 at the next slot */
+  toRing0: (): number[] => [0xcd, 0x40],
+};
+
+export const TABLES = { GDT_A, GDT_A_SCRATCH, GDT_B, GDT_B_SCRATCH, LDT, GDTR_A, GDTR_B, SCRATCH };
+
+/** A descriptor's two dwords from base, byte limit (G chosen when it does not fit 20 bits) and access byte. */
+export function makeDescriptor(base: number, limit: number, access: number, big = true): [number, number] {
+  const g = limit > 0xfffff;
+  const raw = g ? limit >>> 12 : limit;
+  const flags = (g ? 0x8 : 0) | (big ? 0x4 : 0);
+  const lo = (((base & 0xffff) << 16) | (raw & 0xffff)) >>> 0;
+  const hi = ((base & 0xff000000) | (flags << 20) | (raw & 0xf0000) | (access << 8) | ((base >>> 16) & 0xff)) >>> 0;
+  return [lo, hi];
 }
