@@ -27,6 +27,14 @@ const SEGMENT_LOAD_LABEL = 'Segment load';
 const CACHE_INCONSISTENT_LABEL = 'Cache becomes inconsistent';
 /** Step 2 of the example: `mov ds, ax` with SEL_WINDOW = 0x18, GDT entry 3 with base 0x00020000, limit 0xFFFF. */
 const DS_LOAD_CONDITION = 'reg == DS && selector == 0x18';
+/** A launch configuration with an ill-typed attribute: VS Code must say what is wrong instead of starting. */
+const BAD_CONFIGURATION = {
+  type: 'ringside',
+  request: 'launch',
+  name: 'Ringside: memory as words',
+  program: `\${workspaceFolder}/${EXAMPLE}/${EXAMPLE}.bin`,
+  memoryMB: 'sixteen',
+};
 const SCREENSHOT_DIR = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots');
 /** npm run e2e keeps the step screenshots under their committed names; other runs write *.tmp.png (gitignored). */
 const KEEP_SCREENSHOTS = process.env.RINGSIDE_E2E_KEEP_SCREENSHOTS === '1';
@@ -135,7 +143,7 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     env = found.env;
     root = mkdtempSync(join(tmpdir(), 'ringside-e2e-'));
     dirs = makeCodeServerDirs(root);
-    workspace = makeExampleWorkspace(root, EXAMPLE, { stopOnEntry: true });
+    workspace = makeExampleWorkspace(root, EXAMPLE, { stopOnEntry: true }, [BAD_CONFIGURATION]);
   });
 
   afterAll(async () => {
@@ -280,5 +288,19 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     await wb.debugToolbar('debug-stop');
     await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 20_000 });
     if (!breakpointHit) console.warn(`vscode.e2e: the breakpoint on line ${BREAKPOINT_LINE} was never hit (not bound to the flat binary)`);
+  });
+
+  step('refuses a launch configuration with an ill-typed attribute, saying which', 60_000, async () => {
+    await wb.runCommand('Debug: Select and Start Debugging', 30_000, true);
+    await wb.pickQuickInput(BAD_CONFIGURATION.name);
+    const message = await poll('a notification naming the bad attribute', async () => {
+      const texts = await wb.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+      return texts.find((t) => t.includes(BAD_CONFIGURATION.name));
+    }, 20_000);
+    expect(message).toMatch(/memoryMB/);
+    expect(message).not.toMatch(/\bat .*\.js:\d+/); // a message, not a stack trace
+    await shot('11-bad-configuration');
+    // No session was started.
+    await expect(wb.page.locator('.debug-toolbar').isVisible()).resolves.toBe(false);
   });
 });

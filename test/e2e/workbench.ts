@@ -102,9 +102,10 @@ export class Workbench {
   /**
    * Opens the Command Palette, types `title`, and clicks the row whose label is exactly it. A command whose
    * precondition is not met yet (e.g. debug commands before the extension's debugger is registered) is not
-   * listed: the palette is closed and reopened until it is, up to `timeoutMs`.
+   * listed: the palette is closed and reopened until it is, up to `timeoutMs`. A command that opens a picker of
+   * its own (`opensPicker`) leaves the quick input open: pick from it with pickQuickInput.
    */
-  async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
+  async runCommand(title: string, timeoutMs = 30_000, opensPicker = false): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
     const row = this.page
       .locator('.quick-input-list .monaco-list-row')
@@ -128,6 +129,17 @@ export class Workbench {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+    await row.click();
+    if (!opensPicker) await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /** Clicks the row labelled exactly `label` in the open quick input (a picker a command opened). */
+  async pickQuickInput(label: string): Promise<void> {
+    const row = this.page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+      .first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click();
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }

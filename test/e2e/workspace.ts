@@ -15,7 +15,16 @@ export interface ExampleWorkspace {
   imageName: string;
 }
 
-export function makeExampleWorkspace(root: string, example: string, launch: Record<string, unknown>): ExampleWorkspace {
+/**
+ * `launch` is merged into the example's configuration; `otherConfigurations` are added after it as they are
+ * (each with its own name), e.g. deliberately wrong ones.
+ */
+export function makeExampleWorkspace(
+  root: string,
+  example: string,
+  launch: Record<string, unknown>,
+  otherConfigurations: Record<string, unknown>[] = [],
+): ExampleWorkspace {
   const folder = join(root, 'workspace');
   const exampleFolder = join(folder, example);
   mkdirSync(join(folder, '.vscode'), { recursive: true });
@@ -36,7 +45,7 @@ export function makeExampleWorkspace(root: string, example: string, launch: Reco
   };
   writeFileSync(
     join(folder, '.vscode', 'launch.json'),
-    JSON.stringify({ version: '0.2.0', configurations: [configuration] }, null, 2),
+    JSON.stringify({ version: '0.2.0', configurations: [configuration, ...otherConfigurations] }, null, 2),
   );
   return {
     folder,
