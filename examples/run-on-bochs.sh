@@ -1,5 +1,5 @@
 #!/bin/bash
-# run-on-bochs.sh IMAGE [SECONDS]
+# run-on-bochs.sh [--record] IMAGE [SECONDS]
 # Runs an example image on Bochs (a second, independent x86 implementation) to tell a guest bug from a
 # Ringside bug: if a guest prints `ok` here but not under `ringside run`, look at the engine first.
 # Needs: apt-get install bochs bochsbios vgabios nasm   (not a project dependency; a developer's tool)
@@ -9,8 +9,12 @@
 # interrupts off). Differences from Ringside's machine: the BIOS has programmed the PIC and PIT, and Bochs has
 # no exit port, so the value written to port 0xF4 is taken from Bochs's log and the run ends after SECONDS.
 # Prints the guest's port 0xE9 output, then `[exit port: 0xNN]`; exits with that value (124 when none came).
+# With --record, a run that exits with 0 also writes the output to expected-output.txt beside the image (what
+# test/examples/run.test.ts compares `ringside run` with).
 set -u
-image=${1:?usage: run-on-bochs.sh IMAGE [SECONDS]}
+record=no
+if [ "${1:-}" = "--record" ]; then record=yes; shift; fi
+image=${1:?usage: run-on-bochs.sh [--record] IMAGE [SECONDS]}
 seconds=${2:-10}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -82,9 +86,15 @@ EOF
 echo c > "$work/commands"                # the Debian build starts in its debugger: continue
 timeout "$seconds" bochs -q -f "$work/bochsrc" -rc "$work/commands" > "$work/out.txt" 2>&1
 # The guest's output sits between the debugger's first prompt line and the next log or banner line.
-awk 'f && /^(ALSA|=====|[0-9]{11}[a-z]\[)/ {exit} f {print} /^\(0\) \[0x0000fffffff0\]/ {f=1}' "$work/out.txt"
+awk 'f && /^(ALSA|=====|[0-9]{11}[a-z]\[)/ {exit} f {print} /^\(0\) \[0x0000fffffff0\]/ {f=1}' "$work/out.txt" \
+  > "$work/guest.txt"
+cat "$work/guest.txt"
 grep -E "triple|shutdown|>>PANIC<<" "$work/bochs.log" | head -3
 exit_value=$(grep -m1 "write to 00f4" "$work/bochs.log" | sed 's/.*= //')
 if [ -z "$exit_value" ]; then echo "[no write to the exit port]"; exit 124; fi
 echo "[exit port: 0x$exit_value]"
+if [ "$record" = yes ] && [ $((16#$exit_value)) -eq 0 ]; then
+  cp "$work/guest.txt" "$(dirname "$image")/expected-output.txt"
+  echo "[recorded $(dirname "$image")/expected-output.txt]"
+fi
 exit $((16#$exit_value))
