@@ -79,6 +79,19 @@ describe('breakpoints and stepping on an ELF guest', () => {
     expect((await exited).body.exitCode).toBe(2);
   });
 
+  it('debugs a flat binary with the ELF it was made from as "symbols"', async () => {
+    dc = await startClient();
+    const flat = { program: path.join(FIXTURES, 'frames-flat.bin'), format: 'bin', loadAddress: '0x100000', entry: '0x100000', mode: 'protected', symbols: ELF };
+    await launchStopped(dc, flat, async () => {
+      const bps = await dc.setBreakpointsRequest({ source: { path: ASM }, breakpoints: [{ line: 36 }] });
+      expect(bps.body.breakpoints[0].verified).toBe(true);
+    });
+    expect((await cont()).body.reason).toBe('breakpoint');
+    const top = await topFrame();
+    expect([top.name.split('+')[0], top.line, top.source?.path]).toEqual(['inner', 36, ASM]);
+    expect(await repl('eax')).toBe('0x1');
+  });
+
   it('data breakpoints on memory (write, then read after a restart) and on a register', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: ELF });
