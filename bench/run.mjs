@@ -50,3 +50,5 @@ function benchImage(label, path, options = {}) {
 
 console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
 benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));
+// The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
+await import('./adapter.mjs');
