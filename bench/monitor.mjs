@@ -13,10 +13,10 @@ const require = createRequire(import.meta.url);
 const engine = require(join(root, 'dist', 'engine.js'));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
-function once(bytes, mode) {
+function once(bytes, mode, load) {
   const m = new engine.Machine({ memoryMB: 16 });
   const monitor = mode === 'bare' ? null : engine.attachMonitor(m, { sbe: mode === 'sbe-on' ? 'on' : 'auto' });
-  m.load(bytes, {});
+  m.load(bytes, load ?? {});
   const t0 = process.cpuUsage();
   const r = m.run(2e9);
   const t = process.cpuUsage(t0);
@@ -27,22 +27,31 @@ function once(bytes, mode) {
   return { reason: r.reason, mips: executed / cpu / 1e6, executed, traps, sbeOff: time.off, sbeOn: time.on };
 }
 
+// A ring-3 loop (SBE off under auto): flat ring-3 segments, 20 million iterations of add/dec/jnz, on the
+// lockstep runtime (engine/monitor/random/runtime.asm).
+const e = engine.slotEncoders;
+const ring3 = engine.programFromSlots([
+  e.toRing3(engine.slotAddress(1)),
+  [0xb9, ...e.le32(20_000_000)], // mov ecx, 20000000
+  [0x01, 0xc8, 0x49, 0x75, 0xfb], // .l: add eax, ecx; dec ecx; jnz .l
+]).image;
 const workloads = [
   ['bench-loop', join(root, 'examples/bench-loop/bench-loop.bin')],
   ['seed-sequence', join(root, 'examples/seed-sequence/seed-sequence.bin')],
+  ['ring3-loop', ring3, { format: 'bin', loadAddress: engine.PROGRAM_BASE, entry: engine.PROGRAM_BASE, mode: 'protected' }],
 ];
 console.log('monitor benchmarks (best of %d): MIPS, traps per million instructions, share of time with SBE off', REPEATS);
-for (const [name, path] of workloads) {
-  if (!existsSync(path)) {
-    console.log(`${name.padEnd(16)} skipped: ${path} not found`);
+for (const [name, source, load] of workloads) {
+  if (typeof source === 'string' && !existsSync(source)) {
+    console.log(`${name.padEnd(16)} skipped: ${source} not found`);
     continue;
   }
-  const bytes = readFileSync(path);
+  const bytes = typeof source === 'string' ? readFileSync(source) : source;
   let bare = 0;
   for (const mode of ['bare', 'sbe-on', 'sbe-auto']) {
     let best = null;
     for (let k = 0; k < REPEATS; k++) {
-      const r = once(bytes, mode);
+      const r = once(bytes, mode, load);
       if (r.reason !== 'exit' && r.reason !== 'halt') {
         console.log(`${name.padEnd(16)} ${mode.padEnd(9)} failed: stopped with ${r.reason}`);
         best = null;

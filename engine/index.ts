@@ -8,3 +8,4 @@ export { loadImage, detectFormat, ImageError, type LoadOptions, type LoadedImage
 export { attachMonitor, Monitor, type MonitorOptions, type SbeMode, type ReturnRecord } from './monitor/monitor';
 export { monitorSnapshot, monitorSummary, type MonitorSnapshot, type MonitorSummary } from './monitor/inspect';
 export { lockstep, describeDivergence, type LockstepResult } from './monitor/lockstep';
+export { randomProgram, programFromSlots, encode as slotEncoders, slotAddress, PROGRAM_BASE } from './monitor/random-program';
