@@ -32,6 +32,7 @@ function benchImage(label, path, options = {}) {
   for (let k = 0; k < REPEATS; k++) {
     const m = new engine.Machine({ memoryMB: 16 });
     m.load(bytes, options.load ?? {});
+    if (options.interpreterOnly) m.cpu.jit = false;
     const { result, cpu, wall } = cpuSeconds(() => m.run(options.maxInstructions ?? 2e9));
     if (result.reason !== 'exit' && result.reason !== 'halt') {
       console.log(`${label.padEnd(40)} failed: stopped with ${result.reason} after ${result.instructions} instructions`);
@@ -50,5 +51,7 @@ function benchImage(label, path, options = {}) {
 
 console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
 benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));
+// The same loop with block translation off: what cold code and debugger sessions with breakpoints run at.
+benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
 await import('./adapter.mjs');

@@ -40,6 +40,7 @@ import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
 import { blockKey, HOT_THRESHOLD } from './jit/block';
 import { buildBlock } from './jit/compile';
+import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
 import {
@@ -198,7 +199,7 @@ export class Cpu {
   /** SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it. */
   sbeScan: ((i: Instr) => void) | null = null;
   /** Linear addresses of the debugger's instruction breakpoints; checked only while non-empty. */
-  readonly breakpoints = new Set<number>();
+  readonly breakpoints = new BreakpointSet();
   /** Set when the run loop stopped on a breakpoint (cleared by the next run). */
   hitBreakpoint = false;
   private skipBreakpointOnce = false;
@@ -810,16 +811,21 @@ export class Cpu {
 
   /** Recomputes whether the run loop must look at anything between instructions. */
   updateAttention(): void {
-    this.attention =
+    this.attention = this.breakpoints.size > 0 || this.needsLookBesidesBreakpoints();
+  }
+
+  /** Every reason for `attention` but the debugger's breakpoints (translated blocks keep clear of those). */
+  private needsLookBesidesBreakpoints(): boolean {
+    return (
       this.stopRequested ||
       this.interruptShadow ||
       this.nmiPending ||
       (this.intrLine && (this.flags & IF) !== 0) ||
       (this.flags & (TF | RF)) !== 0 ||
       this.pendingDebugTraps !== 0 ||
-      this.breakpoints.size > 0 ||
       this.monitorPending ||
-      (this.dr[7] & 0xff) !== 0;
+      (this.dr[7] & 0xff) !== 0
+    );
   }
 
   setIntrLine(level: boolean): void {
@@ -861,10 +867,11 @@ export class Cpu {
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
             epoch = this.codeEpoch;
           }
-          if (this.jit && !this.attention) {
-            // Blocks run only while nothing needs a look between instructions (breakpoints, traps, interrupt
-            // shadows, pending interrupts keep `attention` set), with the budget covering a whole pass, the mode
-            // they were built for, and no read watch on memory.
+          if (this.jit && (!this.attention || this.onlyBreakpointsArmed())) {
+            // Blocks run only while nothing needs a look between instructions (traps, interrupt shadows, pending
+            // interrupts, stop requests keep `attention` set) but the debugger's breakpoints, none of which may
+            // lie inside the block; with the budget covering a whole pass, the mode they were built for, and no
+            // read watch on memory.
             const b = i.block;
             if (b !== null) {
               if (
@@ -872,7 +879,8 @@ export class Cpu {
                 b.len <= budget - done &&
                 b.key === blockKey(this) &&
                 b.lastByte <= this.segLimit[CS] &&
-                this.mem.read8 === PLAIN_READ8
+                this.mem.read8 === PLAIN_READ8 &&
+                (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
                 const n = b.run(this, budget - done);
                 done += n;
@@ -979,6 +987,11 @@ export class Cpu {
     return false;
   }
   private shadowActive = false;
+
+  /** `attention` is set for the debugger's breakpoints alone (betweenInstructions has checked the current one). */
+  private onlyBreakpointsArmed(): boolean {
+    return this.breakpoints.size > 0 && !this.shadowActive && !this.skipBreakpointOnce && !this.needsLookBesidesBreakpoints();
+  }
 
   /**
    * The guest's instruction breakpoints, RF and single-step before the instruction at CS:EIP (debug-registers.ts).

@@ -159,6 +159,38 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
+  it('with a breakpoint armed outside it, the loop still runs as a block and the breakpoint still stops', () => {
+    const jit = machine(LOOP, true);
+    const ref = machine(LOOP, false);
+    jit.cpu.run(600);
+    ref.cpu.run(600);
+    const b = blockAt(jit.cpu, TOP)!;
+    expect(b.len).toBe(10);
+    let blockRuns = 0;
+    const run = b.run;
+    (b as { run: typeof run }).run = (cpu, left) => {
+      blockRuns++;
+      return run(cpu, left);
+    };
+    const hlt = TOP + 25; // after the ten loop instructions (2+2+2+3+4+3+3+3+1+2 bytes)
+    for (const m of [jit, ref]) m.cpu.breakpoints.add(hlt);
+    for (const m of [jit, ref]) m.cpu.updateAttention();
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(jit.cpu.hitBreakpoint).toBe(true);
+    expect(jit.cpu.eip).toBe(hlt);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(blockRuns).toBeGreaterThan(0);
+    // Arming one inside the block turns it off again: the breakpoint set's edits are seen.
+    blockRuns = 0;
+    const again = machine(LOOP, true);
+    again.cpu.run(600);
+    again.cpu.breakpoints.add(TOP + 6);
+    again.cpu.updateAttention();
+    again.cpu.run(100_000);
+    expect(again.cpu.hitBreakpoint).toBe(true);
+    expect(again.cpu.eip).toBe(TOP + 6);
+  });
+
   it('a fault in the middle of a block leaves the state before the faulting instruction', () => {
     // EBX walks up by 0x1000 per pass; DS has limit 0x7FFFF, so the load faults once EBX passes it. The #GP
     // handler is a HLT; the exception must name the load, with the ALU result before it committed and the flag
