@@ -2,17 +2,18 @@
 // of 10^4 random requests. Each request gets a response, the adapter never exits, and the session still works.
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnce, FIXTURES } from './dap-client';
+import { buildOnce, FIXTURES, ROOT } from './dap-client';
 import { RawDap } from './raw-dap';
 
 const SPIN = path.join(FIXTURES, 'spin.bin');
+const SEED = path.join(ROOT, 'examples/seed-sequence/seed-sequence.bin');
 let dap: RawDap;
 beforeAll(() => buildOnce(), 60000);
 afterEach(() => dap?.kill());
 
-async function launchSpin(d: RawDap): Promise<void> {
+async function launchSpin(d: RawDap, program = SPIN, monitor = false): Promise<void> {
   expect((await d.request('initialize', { adapterID: 'ringside', pathFormat: 'path' })).success).toBe(true);
-  const launch = d.send('launch', { program: SPIN, stopOnEntry: true, monitor: false });
+  const launch = d.send('launch', { program, stopOnEntry: true, monitor });
   await d.waitFor((m) => m.event === 'initialized');
   await d.request('configurationDone');
   expect((await d.response(launch)).success).toBe(true);
@@ -91,43 +92,53 @@ describe('protocol robustness', () => {
   it('survives 10^4 random requests and still works afterwards', async () => {
     dap = new RawDap();
     await launchSpin(dap);
-    const rnd = mulberry32(6);
-    const commands = [
-      'threads', 'stackTrace', 'scopes', 'variables', 'setVariable', 'evaluate', 'source', 'continue', 'pause', 'next', 'stepIn', 'stepOut',
-      'setBreakpoints', 'setInstructionBreakpoints', 'setFunctionBreakpoints', 'setExceptionBreakpoints', 'exceptionInfo', 'dataBreakpointInfo',
-      'setDataBreakpoints', 'readMemory', 'writeMemory', 'disassemble', 'loadedSources', 'modules', 'launch', 'attach', 'initialize',
-      'configurationDone', 'ringside/segmentMap', 'ringside/serialInput', 'restart', 'completions', 'gotoTargets', '', 'no such command',
-    ];
-    const total = 10000;
-    let answered = 0;
-    let failures = 0;
-    for (let sent = 0; sent < total; ) {
-      const batch: number[] = [];
-      for (let k = 0; k < 100 && sent < total; k++, sent++) {
-        batch.push(dap.send(commands[Math.floor(rnd() * commands.length)], rnd() < 0.1 ? randomValue(rnd) : randomValue(rnd, 3) ?? {}));
-      }
-      for (const seq of batch) {
-        const r = await dap.response(seq, 20000);
-        answered++;
-        if (!r.success) failures++;
-      }
-    }
-    expect(answered).toBe(total);
-    expect(failures).toBeGreaterThan(total / 2);
-    expect(dap.exited).toBeNull();
-    expect(dap.stderr).not.toMatch(/uncaught|unhandled/);
-    // Bad arguments are answered as errors by the checks, not by a handler falling over.
-    expect(dap.stderr.split('\n').filter((l) => l.includes(' failed: ')).slice(0, 5)).toEqual([]);
-    // Still a working session: stop it if a random request left it running, then read its state.
-    const p = await dap.request('pause', { threadId: 1 });
-    if (p.success) await dap.waitFor((m) => m.event === 'stopped' && (m.body as { reason?: string }).reason === 'pause');
-    const st = await dap.request('stackTrace', { threadId: 1 });
-    const ended = dap.messages.some((m) => m.event === 'terminated');
-    if (!ended) {
-      expect(st.success).toBe(true);
-      const ev = await dap.request('evaluate', { expression: 'cs.selector', context: 'repl' });
-      expect(ev.success).toBe(true);
-    }
-    expect((await dap.request('threads')).success).toBe(true);
+    await fuzz(dap, 10000, 6);
+  }, 120000);
+
+  it('survives 2000 random requests under the monitor', async () => {
+    dap = new RawDap();
+    await launchSpin(dap, SEED, true);
+    await fuzz(dap, 2000, 7);
   }, 120000);
 });
+
+/** Sends `total` random requests in batches, checks each is answered, then that the session still works. */
+async function fuzz(dap: RawDap, total: number, seed: number): Promise<void> {
+  const rnd = mulberry32(seed);
+  const commands = [
+    'threads', 'stackTrace', 'scopes', 'variables', 'setVariable', 'evaluate', 'source', 'continue', 'pause', 'next', 'stepIn', 'stepOut',
+    'setBreakpoints', 'setInstructionBreakpoints', 'setFunctionBreakpoints', 'setExceptionBreakpoints', 'exceptionInfo', 'dataBreakpointInfo',
+    'setDataBreakpoints', 'readMemory', 'writeMemory', 'disassemble', 'loadedSources', 'modules', 'launch', 'attach', 'initialize',
+    'configurationDone', 'ringside/segmentMap', 'ringside/serialInput', 'restart', 'completions', 'gotoTargets', '', 'no such command',
+  ];
+  let answered = 0;
+  let failures = 0;
+  for (let sent = 0; sent < total; ) {
+    const batch: number[] = [];
+    for (let k = 0; k < 100 && sent < total; k++, sent++) {
+      batch.push(dap.send(commands[Math.floor(rnd() * commands.length)], rnd() < 0.1 ? randomValue(rnd) : randomValue(rnd, 3) ?? {}));
+    }
+    for (const seq of batch) {
+      const r = await dap.response(seq, 20000);
+      answered++;
+      if (!r.success) failures++;
+    }
+  }
+  expect(answered).toBe(total);
+  expect(failures).toBeGreaterThan(total / 2);
+  expect(dap.exited).toBeNull();
+  expect(dap.stderr).not.toMatch(/uncaught|unhandled/);
+  // Bad arguments are answered as errors by the checks, not by a handler falling over.
+  expect(dap.stderr.split('\n').filter((l) => l.includes(' failed: ')).slice(0, 5)).toEqual([]);
+  // Still a working session: stop it if a random request left it running, then read its state.
+  const p = await dap.request('pause', { threadId: 1 });
+  if (p.success) await dap.waitFor((m) => m.event === 'stopped' && (m.body as { reason?: string }).reason === 'pause');
+  const st = await dap.request('stackTrace', { threadId: 1 });
+  const ended = dap.messages.some((m) => m.event === 'terminated');
+  if (!ended) {
+    expect(st.success).toBe(true);
+    const ev = await dap.request('evaluate', { expression: 'cs.selector', context: 'repl' });
+    expect(ev.success).toBe(true);
+  }
+  expect((await dap.request('threads')).success).toBe(true);
+}
