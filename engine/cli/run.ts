@@ -5,6 +5,7 @@ import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
 import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
+import { IF } from '../cpu/flags';
 import { parseArgs, parseNumber, UsageError } from './args';
 import { parseLoadOptions, readImageFile } from './load-options';
 import { attachMonitor, type SbeMode } from '../monitor/monitor';
@@ -34,6 +35,13 @@ export interface RunOutcome {
   monitor?: MonitorSummary;
 }
 
+/** An exception from the engine itself while the guest ran (reported with exit code 1). */
+class EngineError extends Error {
+  constructor(message: string, readonly instructions: number) {
+    super(message);
+  }
+}
+
 export function runCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   let json = false;
   try {
@@ -44,10 +52,11 @@ export function runCommand(argv: string[], out: NodeJS.WritableStream = process.
     if (json) out.write(JSON.stringify(outcome) + '\n');
     return outcome.exitCode;
   } catch (e) {
-    const message = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError ? e.message : String((e as Error)?.stack ?? e);
+    const known = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError || e instanceof EngineError;
+    const message = known ? (e as Error).message : String((e as Error)?.stack ?? e);
     err.write(`ringside: ${message}\n`);
     if (json) {
-      const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: 0, idleInstructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
+      const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: e instanceof EngineError ? e.instructions : 0, idleInstructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
       out.write(JSON.stringify(failed) + '\n');
     }
     return 1;
@@ -105,19 +114,26 @@ function runImage(
   const t0 = process.hrtime.bigint();
   let total = 0;
   let reason: StopReason;
-  for (;;) {
-    const budget = Math.min(SLICE * 16, maxInstructions - total);
-    if (budget <= 0) {
-      reason = 'limit';
-      break;
+  try {
+    for (;;) {
+      const budget = Math.min(SLICE * 16, maxInstructions - total);
+      if (budget <= 0) {
+        reason = 'limit';
+        break;
+      }
+      const r = machine.runSlice(budget);
+      total += r.instructions;
+      flush();
+      if (r.reason !== null && r.reason !== 'stopped') {
+        reason = r.reason;
+        break;
+      }
     }
-    const r = machine.runSlice(budget);
-    total += r.instructions;
+  } catch (e) {
+    // An engine error is our bug, not the guest's: keep what the guest printed and say where it happened.
     flush();
-    if (r.reason !== null && r.reason !== 'stopped') {
-      reason = r.reason;
-      break;
-    }
+    const where = `${machine.cpu.segSel[CS].toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
+    throw new EngineError(`engine error at ${where} after ${total} instructions: ${(e as Error)?.message ?? e}`, total);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   flush();
@@ -126,6 +142,10 @@ function runImage(
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
   if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
   if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
+  if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
+    // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
+    err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
+  }
   const ports: Record<string, number[]> = {};
   for (const [p, bytesWritten] of machine.portRecorder.log) ports['0x' + p.toString(16)] = bytesWritten;
   return {

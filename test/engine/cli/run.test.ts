@@ -20,6 +20,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'exit5.bin'), Uint8Array.from([0xb0, 0x48, 0xe6, 0xe9, 0xb0, 0x69, 0xe6, 0xe9, 0xb0, 0x05, 0xe6, 0xf4]));
   writeFileSync(join(dir, 'spin.bin'), Uint8Array.from([0xeb, 0xfe]));
   writeFileSync(join(dir, 'halt.bin'), Uint8Array.from([0xfa, 0xf4]));
+  writeFileSync(join(dir, 'sti-halt.bin'), Uint8Array.from([0xfb, 0xf4]));
 });
 
 describe('ringside run', () => {
@@ -44,6 +45,13 @@ describe('ringside run', () => {
 
   it('exits 0 on HLT with interrupts disabled', () => {
     expect(ringside(['run', join(dir, 'halt.bin')]).code).toBe(0);
+  });
+
+  it('says so when the guest halts with interrupts enabled and nothing can wake it', () => {
+    const r = ringside(['run', join(dir, 'sti-halt.bin')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/halted with interrupts enabled/);
+    expect(ringside(['run', join(dir, 'halt.bin')]).stderr).toBe('');
   });
 
   it('exits 2 at the instruction limit', () => {
