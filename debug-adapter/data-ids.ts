@@ -1,7 +1,7 @@
 // Data breakpoint ids ("Break on Value Change"): what dataBreakpointInfo hands out and setDataBreakpoints takes
 // back. `mem:<linear>:<length>` (an address or a descriptor-table entry), `seg:<register number>`, `reg:<name>`.
 
-import type { DataTarget } from './runtime';
+import type { DataTarget } from './data-breakpoints';
 
 const MAX_WATCH_BYTES = 0x10000;
 

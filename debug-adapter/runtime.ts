@@ -9,14 +9,13 @@
 
 import { EventEmitter } from 'node:events';
 import { Machine } from '../engine/machine/machine';
-import { CS, SS, SEGMENT_NAMES, type Cpu } from '../engine/cpu/cpu';
+import { CS, SS, type Cpu } from '../engine/cpu/cpu';
 import { readElfDebugInfo } from '../engine/machine/loaders/elf';
 import type { ImageSymbol, LineRow, LoadedImage } from '../engine/machine/loaders';
 import { EVENT_NAMES, type EventMap, type EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
-import { MemoryWatch, type WatchAccess } from '../engine/cpu/watch';
-import { peekTranslate } from '../engine/cpu/protect/peek';
-import { BreakpointTable, hitMatches, parseHitCondition, type HitCondition } from './breakpoints';
+import { BreakpointTable } from './breakpoints';
+import { DataBreakpoints, type DataBreakpointRequest, type DataBreakpointResult } from './data-breakpoints';
 import { eventFields, FILTER_IDS, type FilterId } from './exception-filters';
 import { parseExpression, type Node } from './expression/parse';
 import { evaluateNode, layeredContext, truthy, type EvalContext } from './expression/evaluate';
@@ -53,25 +52,7 @@ export interface RuntimeEnd {
   message: string;
 }
 
-/** What a data breakpoint watches. */
-export type DataTarget =
-  | { kind: 'memory'; linear: number; length: number }
-  | { kind: 'segment'; reg: number }
-  | { kind: 'register'; name: string };
-
-export interface DataBreakpointRequest {
-  id: number;
-  target: DataTarget;
-  access: WatchAccess;
-  condition?: string;
-  hitCondition?: string;
-}
-
-export interface DataBreakpointResult {
-  id: number;
-  verified: boolean;
-  message?: string;
-}
+export type { DataTarget, DataBreakpointRequest, DataBreakpointResult } from './data-breakpoints';
 
 /** Instruction-by-instruction run with a predicate checked after each instruction. */
 interface Stepper {
@@ -83,12 +64,6 @@ interface Stepper {
 
 interface FilterArm {
   condition: Node | null;
-}
-
-interface RegisterWatch {
-  id: number;
-  name: string;
-  last: number;
 }
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
@@ -119,10 +94,7 @@ export class Runtime extends EventEmitter {
   private readonly startIcount: number;
   private readonly filters = new Map<FilterId, FilterArm>();
   private unsubscribe: (() => void)[] = [];
-  private readonly watch: MemoryWatch;
-  private memoryWatchInfo = new Map<number, DataBreakpointRequest>();
-  private segmentWatches = new Map<number, DataBreakpointRequest>();
-  private registerWatches: RegisterWatch[] = [];
+  private readonly data: DataBreakpoints;
   private consoleBytes: number[] = [];
   private serialBytes: number[] = [];
   private traceCount = 0;
@@ -166,14 +138,12 @@ export class Runtime extends EventEmitter {
     this.monitorNote = this.monitor
       ? `on, SBE ${settings.sbe}: the guest runs emulated until its protected-mode state can run deprivileged`
       : 'off (launch attribute "monitor": false): the guest runs bare';
-    this.watch = new MemoryWatch(this.machine.mem);
-    this.watch.onHit = (hit) => {
-      if (this.state !== 'running') return;
-      const req = this.memoryWatchInfo.get(hit.id);
-      const what = hit.access === 'write' ? `write of ${hit.size} byte(s) at physical 0x${hit.addr.toString(16)}: 0x${(hit.oldValue ?? 0).toString(16)} -> 0x${(hit.newValue ?? 0).toString(16)}` : `read of ${hit.size} byte(s) at physical 0x${hit.addr.toString(16)}`;
-      if (req && !this.dataConditionHolds(req)) return;
-      this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: what, hitBreakpointIds: [hit.id] });
-    };
+    this.data = new DataBreakpoints(
+      this.cpu,
+      () => this.context(),
+      (hit) => this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: hit.text, hitBreakpointIds: [hit.id] }),
+      () => this.state === 'running',
+    );
     this.subscribeEvents();
   }
 
@@ -220,7 +190,7 @@ export class Runtime extends EventEmitter {
       setImmediate(() => this.stopNow(queued));
       return;
     }
-    this.resume(this.registerWatches.length > 0 ? this.registerStepper() : null);
+    this.resume(this.data.watchesRegisters ? this.registerStepper() : null);
   }
 
   pause(): void {
@@ -264,7 +234,7 @@ export class Runtime extends EventEmitter {
     if (this.state !== 'ended') this.state = 'ended';
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
-    this.watch.dispose();
+    this.data.dispose();
     this.removeAllListeners();
   }
 
@@ -303,23 +273,11 @@ export class Runtime extends EventEmitter {
     };
   }
 
+  /** A plain run while a register is watched: instruction by instruction, comparing after each. */
   private registerStepper(): Stepper {
     return {
-      after: (cpu) => {
-        const ctx = this.context();
-        for (const w of this.registerWatches) {
-          const v = ctx.lookup(w.name) as number;
-          if (v !== w.last) {
-            const old = w.last;
-            w.last = v;
-            this.pendingStop = {
-              reason: 'data breakpoint',
-              description: 'data breakpoint',
-              text: `${w.name.toUpperCase()} changed: 0x${old.toString(16)} -> 0x${v.toString(16)}`,
-              hitBreakpointIds: [w.id],
-            };
-          }
-        }
+      after: () => {
+        this.data.checkRegisters();
         return false;
       },
     };
@@ -333,7 +291,7 @@ export class Runtime extends EventEmitter {
     this.pendingStop = null;
     this.queuedStops = [];
     this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
-    this.watch.reassert();
+    this.data.reassert();
     this.state = 'running';
     this.schedule();
   }
@@ -492,7 +450,7 @@ export class Runtime extends EventEmitter {
       this.cpu.stopRequested = false;
       this.cpu.updateAttention();
     }
-    for (const w of this.registerWatches) w.last = this.context().lookup(w.name) as number;
+    this.data.rebaseRegisters();
     this.lastStop = s;
     this.emit('stopped', s);
   }
@@ -557,7 +515,6 @@ export class Runtime extends EventEmitter {
     // segment-load and cpu-exception always: the call stack shows the interrupt and exception frames.
     const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception', 'segment-load']);
     for (const id of this.filters.keys()) wanted.add(id);
-    if (this.segmentWatches.size > 0) wanted.add('segment-load');
     // Under the monitor the guest's events are on the hub the monitor keeps live while its own operations are muted.
     const hub = this.monitor ? this.monitor.guestEvents : this.cpu.events;
     for (const name of EVENT_NAMES) {
@@ -586,13 +543,7 @@ export class Runtime extends EventEmitter {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;
     }
-    if (name === 'segment-load' && this.segmentWatches.size > 0) {
-      const x = e as EventMap['segment-load'];
-      const w = this.segmentWatches.get(x.reg);
-      if (w && this.dataConditionHolds(w)) {
-        this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: formatEvent('segment-load', x), hitBreakpointIds: [w.id] });
-      }
-    }
+    if (name === 'segment-load' && this.data.watchesSegments) this.data.onSegmentLoad(e as EventMap['segment-load']);
     const arm = this.filters.get(name as FilterId);
     if (!arm) return;
     const id = name as FilterId;
@@ -611,67 +562,7 @@ export class Runtime extends EventEmitter {
 
   // ---------------------------------------------------------------- data breakpoints
 
-  private dataConditions = new Map<number, { condition: Node | null; hit: HitCondition | null; hits: number }>();
-
-  private dataConditionHolds(req: DataBreakpointRequest): boolean {
-    const c = this.dataConditions.get(req.id);
-    if (!c) return true;
-    if (c.condition) {
-      try {
-        if (!truthy(evaluateNode(c.condition, this.context()))) return false;
-      } catch {
-        return true;
-      }
-    }
-    c.hits++;
-    return c.hit ? hitMatches(c.hit, c.hits) : true;
-  }
-
   setDataBreakpoints(list: DataBreakpointRequest[]): DataBreakpointResult[] {
-    const ranges: Parameters<MemoryWatch['set']>[0] = [];
-    this.memoryWatchInfo.clear();
-    this.segmentWatches.clear();
-    this.registerWatches = [];
-    this.dataConditions.clear();
-    const ctx = this.context();
-    const results = list.map((req): DataBreakpointResult => {
-      try {
-        this.dataConditions.set(req.id, {
-          condition: req.condition?.trim() ? parseExpression(req.condition) : null,
-          hit: req.hitCondition?.trim() ? parseHitCondition(req.hitCondition) : null,
-          hits: 0,
-        });
-      } catch (e) {
-        return { id: req.id, verified: false, message: (e as Error).message };
-      }
-      const t = req.target;
-      if (t.kind === 'segment') {
-        if (req.access === 'read') return { id: req.id, verified: false, message: 'a segment register can only be watched for changes (write)' };
-        this.segmentWatches.set(t.reg, req);
-        return { id: req.id, verified: true, message: `stops when ${SEGMENT_NAMES[t.reg]} is loaded` };
-      }
-      if (t.kind === 'register') {
-        if (req.access === 'read') return { id: req.id, verified: false, message: 'a register can only be watched for changes (write)' };
-        const v = ctx.lookup(t.name);
-        if (typeof v !== 'number') return { id: req.id, verified: false, message: `${t.name} is not a register` };
-        this.registerWatches.push({ id: req.id, name: t.name, last: v });
-        return { id: req.id, verified: true, message: 'register watches run the guest one instruction at a time (slower)' };
-      }
-      // Memory: linear → physical now, page by page.
-      for (let k = 0; k < t.length; ) {
-        const lin = (t.linear + k) >>> 0;
-        const phys = peekTranslate(this.cpu, lin);
-        if (phys < 0) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not mapped` };
-        const n = Math.min(t.length - k, 0x1000 - (lin & 0xfff));
-        if (phys + n > this.machine.mem.size) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not in installed memory` };
-        ranges.push({ id: req.id, phys, length: n, access: req.access });
-        k += n;
-      }
-      this.memoryWatchInfo.set(req.id, req);
-      return { id: req.id, verified: true };
-    });
-    this.watch.set(ranges);
-    this.subscribeEvents();
-    return results;
+    return this.data.set(list);
   }
 }
