@@ -41,6 +41,7 @@ import { HANDLERS } from './ops';
 import { blockKey, HOT_THRESHOLD } from './jit/block';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
+import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
 import {
@@ -750,7 +751,7 @@ export class Cpu {
         }
       }
     }
-    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr());
+    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
     if (this.sbeScan !== null) this.sbeScan(i);
     this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
@@ -777,6 +778,8 @@ export class Cpu {
 
   /** Runs hot straight-line code as translated blocks (jit/); off, every instruction goes through the interpreter. */
   jit = true;
+  /** Decodes hot 32-bit forms to specialised handlers (ops/fast.ts); off, every row keeps its table handler. */
+  fastHandlers = true;
   /** Set by a translated block that faults: the instructions it retired before the faulting one. */
   jitRetired = 0;
 
@@ -810,6 +813,28 @@ export class Cpu {
   // =====================================================================================================
 
   /** Recomputes whether the run loop must look at anything between instructions. */
+  /**
+   * Work that must see the state at an instruction boundary, not halfway through an instruction (a privilege change
+   * reloads CS and SS one after the other; between the two the pair is briefly inconsistent). It runs before the
+   * next instruction, or when the run loop returns (Machine.runSlice and step call runBoundaryWork).
+   */
+  private boundaryWork: (() => void)[] | null = null;
+
+  /** Runs `fn` once the current instruction has completed. `fn` is queued once even if deferred again. */
+  deferToBoundary(fn: () => void): void {
+    if (this.boundaryWork === null) this.boundaryWork = [fn];
+    else if (!this.boundaryWork.includes(fn)) this.boundaryWork.push(fn);
+    this.attention = true;
+  }
+
+  runBoundaryWork(): void {
+    const work = this.boundaryWork;
+    if (work === null) return;
+    this.boundaryWork = null;
+    for (const fn of work) fn();
+    this.updateAttention();
+  }
+
   updateAttention(): void {
     this.attention = this.breakpoints.size > 0 || this.needsLookBesidesBreakpoints();
   }
@@ -824,6 +849,7 @@ export class Cpu {
       (this.flags & (TF | RF)) !== 0 ||
       this.pendingDebugTraps !== 0 ||
       this.monitorPending ||
+      this.boundaryWork !== null ||
       (this.dr[7] & 0xff) !== 0
     );
   }
@@ -928,6 +954,7 @@ export class Cpu {
     const shadow = this.interruptShadow;
     this.skipBreakpointOnce = true;
     this.run(1);
+    this.runBoundaryWork();
     this.skipBreakpointOnce = false;
     if (shadow && this.interruptShadow && !this.halted) {
       // The shadow covered the instruction just executed; it lasts one instruction only.
@@ -941,6 +968,7 @@ export class Cpu {
    * request, breakpoint).
    */
   private betweenInstructions(): boolean {
+    if (this.boundaryWork !== null) this.runBoundaryWork();
     if (this.stopRequested) {
       this.stopRequested = false;
       this.updateAttention();

@@ -176,6 +176,7 @@ export class Machine {
       const sliceEnd = Math.min(end, scheduler.nextDeadline());
       scheduler.sliceEnd = sliceEnd;
       cpu.run(sliceEnd - cpu.icount);
+      cpu.runBoundaryWork();
       scheduler.sliceEnd = -Infinity;
       if (this.exitRequested) {
         this.exitRequested = false;

@@ -44,8 +44,8 @@ class ConsistencyTracker {
     const cpu = this.cpu;
     this.previousStore = cpu.mem.onWatchedStore;
     cpu.mem.onWatchedStore = (addr, size, oldValue, newValue) => this.onStore(addr, size, oldValue, newValue);
-    this.unsubscribe.push(cpu.events.on('segment-load', () => this.recheck('segment-load')));
-    this.unsubscribe.push(cpu.events.on('mode-change', () => this.recheck('mode-change')));
+    this.unsubscribe.push(cpu.events.on('segment-load', () => this.recheckAtBoundary('segment-load')));
+    this.unsubscribe.push(cpu.events.on('mode-change', () => this.recheckAtBoundary('mode-change')));
     this.watchTables();
     for (let reg = 0; reg < 8; reg++) this.state[reg] = this.describe(reg);
   }
@@ -65,6 +65,23 @@ class ConsistencyTracker {
   private describe(reg: number): string {
     const r = checkConsistency(this.cpu, reg);
     return r.consistent ? 'consistent' : r.differs.join(',');
+  }
+
+  /** The first cause seen in the current instruction, for the deferred recheck. */
+  private pendingCause: string | null = null;
+  private readonly flushPending = (): void => {
+    const cause = this.pendingCause;
+    this.pendingCause = null;
+    if (cause !== null) this.recheck(cause);
+  };
+
+  /**
+   * Segment loads and mode changes are judged once the instruction has completed: a privilege change loads CS
+   * and then SS, and nulls data segments, and the registers are consistent again before the instruction ends.
+   */
+  private recheckAtBoundary(cause: string): void {
+    if (this.pendingCause === null) this.pendingCause = cause;
+    this.cpu.deferToBoundary(this.flushPending);
   }
 
   /** Recomputes every register's consistency and reports the changes. */
