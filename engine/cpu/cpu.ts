@@ -93,6 +93,9 @@ export interface MonitorHook {
   readonly ownsConsistency: boolean;
   /** The CPU was reset (power-on state, a reset line, a loader's start state): the guest's view is the CPU again. */
   reset(): void;
+  /** What a machine snapshot must keep of the monitor (the guest's view), and its restore after the CPU's fields. */
+  snapshot(): unknown;
+  restore(saved: unknown): void;
 }
 export type CpuMode = 'real' | 'protected' | 'v86';
 

@@ -275,6 +275,7 @@ export class Machine {
       timers: this.scheduler.snapshot(),
       idleInstructions: this.idleInstructions,
       resets: this.resets,
+      monitor: this.cpu.monitor?.snapshot(),
     };
   }
 
@@ -290,6 +291,8 @@ export class Machine {
     this.resetRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
+    // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
+    if (s.monitor !== undefined) this.cpu.monitor?.restore(s.monitor);
   }
 }
 
@@ -302,6 +305,8 @@ export interface MachineSnapshot {
   timers: number[];
   idleInstructions: number;
   resets: number;
+  /** The monitor's part (engine/monitor/), when one is attached. */
+  monitor?: unknown;
 }
 
 /** Copies every number, boolean and typed-array field of an object (state, not wiring). */

@@ -210,6 +210,33 @@ export class Monitor implements MonitorHook {
     this.requestLook();
   }
 
+  /** A machine snapshot keeps the guest's view (the CPU's own fields may be the deprivileged ones). */
+  snapshot(): unknown {
+    const g = new GuestState();
+    this.currentGuest(g);
+    return { guest: g, halted: this.cpu.halted };
+  }
+
+  /**
+   * After Machine.restore wrote the CPU's fields: the guest's view goes back into the CPU, and the monitor starts
+   * over from the emulated state (it engages again at the next boundary, rebuilding its tables).
+   */
+  restore(saved: unknown): void {
+    const s = saved as { guest: GuestState };
+    if (this.state === 'direct') this.leaveDirect('snapshot restored');
+    this.mem.hiddenData = false;
+    this.mem.hiddenSystem = false;
+    this.mute();
+    try {
+      s.guest.installOn(this.cpu);
+    } finally {
+      this.unmute();
+    }
+    this.guest.copyFrom(s.guest);
+    this.emulatedBecause = 'snapshot restored';
+    this.requestLook();
+  }
+
   // =====================================================================================================
   // Entering the monitor
   // =====================================================================================================

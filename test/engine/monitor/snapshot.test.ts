@@ -1,0 +1,35 @@
+// Machine snapshots under the monitor (the debugger's reverse execution): the guest's view is saved and restored,
+// and the run after a restore is the run after the snapshot.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../../engine/machine/machine';
+import { attachMonitor } from '../../../engine/monitor/monitor';
+import { firstDifference, visibleState } from '../../../engine/monitor/lockstep';
+
+const SEED = join(__dirname, '../../../examples/seed-sequence/seed-sequence.bin');
+
+describe('snapshots under the monitor', () => {
+  it('restoring a snapshot taken while the guest ran deprivileged gives the same guest state and the same run', () => {
+    const m = new Machine({ memoryMB: 4 });
+    const monitor = attachMonitor(m);
+    m.load(readFileSync(SEED));
+    // Into step 5: registers inconsistent, the monitor engaged.
+    while (!(monitor.state === 'direct' && monitor.consistency[3] !== 'consistent' && m.cpu.icount > 3000)) m.step();
+    const before = visibleState(m, monitor);
+    const snap = m.snapshot();
+    const first = m.run(2_000_000);
+    const out1 = m.consoleText();
+    m.consoleOutput.length = 0;
+    m.restore(snap);
+    expect(firstDifference(visibleState(m, monitor), before)).toBeNull();
+    const second = m.run(2_000_000);
+    expect(second.reason).toBe(first.reason);
+    const out2 = m.consoleText();
+    expect(out2).toContain('\nok\n');
+    expect(out2.length).toBeGreaterThan(100);
+    expect(out1.endsWith(out2)).toBe(true);
+    expect(m.exitCode).toBe(0);
+    expect(monitor.counters.panics).toBe(0);
+  });
+});
