@@ -423,7 +423,7 @@ export class RingsideSession extends DebugSession {
           frame.line = this.convertDebuggerLineToClient(row.line);
           frame.column = 1;
         } else {
-          const listing = makeListing(cpu, f.linear, cpu.code32, r.symbols);
+          const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStarts(r));
           const ref = this.addListing(listing.name, listing.text);
           frame.source = new Source(listing.name, undefined, ref, 'disassembly', 'ringside-disassembly');
           frame.line = listing.line;
@@ -693,14 +693,18 @@ export class RingsideSession extends DebugSession {
     return { offset: 0, bytesWritten: written };
   }
 
+  /** Linear addresses known to begin an instruction: where the image's segments start, its symbols, its line rows. */
+  private instructionStarts(r: Runtime): number[] {
+    return [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)];
+  }
+
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
     const r = this.requireStopped();
     const base = (parseAddressReference(a.memoryReference, 'memoryReference') + optionalInt(a.offset, 'offset', 0)) >>> 0;
     const skip = optionalInt(a.instructionOffset, 'instructionOffset', 0, -100000, 100000);
     const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, 100000);
     if (count < 0) throw new RequestError('instructionCount is required');
-    const starts = [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)];
-    const instructions = disassembleAround(r.viewCpu(), starts, base, skip, count).map(({ linear, instruction: i }) => {
+    const instructions = disassembleAround(r.viewCpu(), this.instructionStarts(r), base, skip, count).map(({ linear, instruction: i }) => {
       if (!i) return { address: hexAddr(linear), instruction: '??', presentationHint: 'invalid' } as DebugProtocol.DisassembledInstruction;
       const d: DebugProtocol.DisassembledInstruction = {
         address: hexAddr(linear),

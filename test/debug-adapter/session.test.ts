@@ -70,6 +70,12 @@ describe('ringside dap', () => {
 
     // Stopped after `mov ds, bx`: the next instruction is the CALL at 0x7C08; step over it.
     expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c08');
+    // A flat binary has no source lines: the frame's source is a disassembly listing with the instructions before.
+    const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+    expect(frame.instructionPointerReference).toBe('0x00007c08');
+    const listing = (await dc.sourceRequest({ sourceReference: frame.source!.sourceReference!, source: frame.source })).body.content.split('\n');
+    expect(listing[frame.line - 1]).toMatch(/^00007c08 +e8 0b 00 +call 0x7c16$/);
+    expect(listing.slice(0, frame.line - 1).join('\n')).toMatch(/00007c00 +b8 34 12 +mov ax, 0x1234\n00007c03 .*\n00007c06 +8e db +mov ds, bx$/);
     const out = dc.waitForEvent('output');
     const stepped = dc.waitForEvent('stopped');
     await dc.nextRequest({ threadId: 1, granularity: 'instruction' });
