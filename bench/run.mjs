@@ -51,7 +51,7 @@ function benchImage(label, path, options = {}) {
 
 console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
 benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));
-// The same loop with block translation off: what cold code and debugger sessions with breakpoints run at.
+// The same loop with block translation off: what cold code, single-stepping (TF) and guest debug registers run at.
 benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
 await import('./adapter.mjs');

@@ -41,6 +41,7 @@ import { HANDLERS } from './ops';
 import { blockKey, HOT_THRESHOLD } from './jit/block';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
+import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
 import {
@@ -753,7 +754,7 @@ export class Cpu {
         }
       }
     }
-    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr());
+    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
     if (this.sbeScan !== null) this.sbeScan(i);
     this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
@@ -780,6 +781,8 @@ export class Cpu {
 
   /** Runs hot straight-line code as translated blocks (jit/); off, every instruction goes through the interpreter. */
   jit = true;
+  /** Decodes hot 32-bit forms to specialised handlers (ops/fast.ts); off, every row keeps its table handler. */
+  fastHandlers = true;
   /** Set by a translated block that faults: the instructions it retired before the faulting one. */
   jitRetired = 0;
 

@@ -153,9 +153,16 @@ export function lookupRow(opcode: number, reg: number): OpRow | undefined {
 
 /**
  * Decodes the instruction at CS:`eip`. `fetch(offset)` returns the code byte at CS:offset and raises #GP(0) past
- * the CS limit (the Cpu supplies it). `d32` is the code segment's default size (CS.D).
+ * the CS limit (the Cpu supplies it). `d32` is the code segment's default size (CS.D). `specialize`, when given,
+ * may replace the table's handler with one specialised for the decoded form (ops/fast.ts).
  */
-export function decode(fetch: (offset: number) => number, eip: number, d32: boolean, out: Instr): Instr {
+export function decode(
+  fetch: (offset: number) => number,
+  eip: number,
+  d32: boolean,
+  out: Instr,
+  specialize?: (i: Instr) => Handler | undefined,
+): Instr {
   if (!handlersResolved) throw new Error('decoder used before resolveHandlers()');
   const ipMask = d32 ? 0xffffffff : 0xffff;
   let len = 0;
@@ -245,6 +252,10 @@ export function decode(fetch: (offset: number) => number, eip: number, d32: bool
     else i.imm2 = v;
   }
   i.len = len;
+  if (specialize !== undefined) {
+    const fast = specialize(i);
+    if (fast !== undefined) i.exec = fast;
+  }
   return i;
 }
 

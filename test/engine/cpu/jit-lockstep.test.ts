@@ -8,91 +8,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
-import type { Cpu } from '../../../engine/cpu/cpu';
-import { AR_DB, AR_P, AR_S, DS } from '../../../engine/cpu/cpu';
-import { flat32, realMode, type TestMachine } from './harness';
+import type { TestMachine } from './harness';
 import { assemble, HAS_NASM } from './move-fixtures';
-import {
-  DIVIDE_HANDLER_OFFSET,
-  DS_LIMIT32,
-  FAULT_HANDLER_OFFSET,
-  generateProgram,
-  LAYOUT16,
-  LAYOUT32,
-  rng,
-} from './jit-program';
+import { FAULT_HANDLER_OFFSET, generateProgram, LAYOUT16, LAYOUT32, rng } from './jit-program';
+import { cpuState, lockstep as lockstepCpus, machineFor, setInterruptGate } from './jit-lockstep-harness';
+import type { Cpu } from '../../../engine/cpu/cpu';
 import { NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { A, D, enablePaging, P, PAGE_DIRECTORY, PAGE_TABLE_0, RW, setPte, US } from './paging-fixtures';
 
-const IDT_BASE = 0x800;
-
-function setInterruptGate(m: TestMachine, vector: number, offset: number): void {
-  m.mem.write32(IDT_BASE + vector * 8, (0x08 << 16) | (offset & 0xffff));
-  m.mem.write32(IDT_BASE + vector * 8 + 4, ((offset & 0xffff0000) | 0x8e00) >>> 0);
-}
-
-/** A machine with the program loaded, fault handlers installed and registers seeded. */
-function machineFor(code: Uint8Array, bits: 16 | 32, seed: number): TestMachine {
-  const L = bits === 32 ? LAYOUT32 : LAYOUT16;
-  const m = bits === 32 ? flat32(code, L.org) : realMode(code, L.org);
-  const r = rng(seed ^ 0x5eed);
-  if (bits === 32) {
-    m.cpu.idtrBase = IDT_BASE;
-    m.cpu.idtrLimit = 256 * 8 - 1;
-    setInterruptGate(m, 0, L.org + DIVIDE_HANDLER_OFFSET);
-    setInterruptGate(m, 12, L.org + FAULT_HANDLER_OFFSET);
-    setInterruptGate(m, 13, L.org + FAULT_HANDLER_OFFSET);
-    // DS with a byte-granular limit, so some displacements fault; ES/SS stay flat.
-    m.cpu.loadSegmentCache(DS, 0x10, 0, DS_LIMIT32, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
-  } else {
-    for (const v of [0, 6, 12, 13]) m.mem.write32(v * 4, L.org + FAULT_HANDLER_OFFSET);
-  }
-  for (const reg of [0, 1, 2, 6, 7]) m.cpu.regs[reg] = Math.floor(r() * 0x100000000);
-  for (let a = 0; a < 0x400; a += 4) m.mem.write32(L.data + a, Math.floor(r() * 0x100000000));
-  return m;
-}
-
-function cpuState(cpu: Cpu): Record<string, unknown> {
-  return {
-    regs: Array.from(cpu.regs),
-    eip: cpu.eip,
-    eflags: cpu.getEflags(),
-    icount: cpu.icount,
-    halted: cpu.halted,
-    shutdown: cpu.shutdown,
-    sel: Array.from(cpu.segSel),
-    base: Array.from(cpu.segBase),
-  };
-}
-
-function sameMemory(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  return Buffer.compare(a.subarray(from, to), b.subarray(from, to)) === 0;
-}
-
-/**
- * Runs both CPUs in slices of random length until the reference halts; compares after each slice. Returns the
- * number of instructions the reference retired.
- */
-function lockstep(ref: Cpu, jit: Cpu, seed: number, regions: [number, number][], maxInstructions = 200_000): number {
+/** The interpreter as reference, the JIT under test. */
+function lockstep(ref: Cpu, jit: Cpu, seed: number, regions: [number, number][]): number {
   ref.jit = false;
   jit.jit = true;
-  const r = rng(seed);
-  let total = 0;
-  while (!ref.halted && !ref.shutdown && total < maxInstructions) {
-    const slice = 1 + Math.floor(r() * (r() < 0.5 ? 8 : 300));
-    const a = ref.run(slice);
-    const b = jit.run(slice);
-    total += a;
-    expect(b, `retired in slice at ${total}`).toBe(a);
-    expect(cpuState(jit), `state after ${total} instructions`).toEqual(cpuState(ref));
-    for (const [from, to] of regions) {
-      if (!sameMemory(ref.mem.u8, jit.mem.u8, from, to)) {
-        expect.fail(`memory 0x${from.toString(16)}..0x${to.toString(16)} differs after ${total} instructions`);
-      }
-    }
-  }
-  expect(Buffer.compare(ref.mem.u8, jit.mem.u8), 'whole memory at the end').toBe(0);
-  return total;
+  return lockstepCpus(ref, jit, seed, regions);
 }
 
 /** Whether a block was built at the loop top (the JIT really ran part of the program). */

@@ -1,0 +1,143 @@
+// Specialised interpreter handlers for the hottest 32-bit forms, chosen at decode time (performance.md,
+// "monomorphic code"). Each does exactly what the generic handler in alu.ts, move.ts, control.ts or shift.ts does
+// for that form, without the size and operation dispatch. They are built once, at module load, from small source
+// templates: every (operation, form) pair becomes its own function, so the engine optimises each one for the single
+// shape it sees. The interpreter stays the reference: the lockstep tests run programs with and without them.
+
+import type { Handler, Instr } from '../decode/instr';
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, SH_ROL, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
+import { LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_SUB, PARITY } from '../flags';
+
+const LAZY_OP: Record<number, number> = {
+  [ALU_ADD]: LOP_ADD,
+  [ALU_OR]: LOP_LOGIC,
+  [ALU_AND]: LOP_LOGIC,
+  [ALU_SUB]: LOP_SUB,
+  [ALU_XOR]: LOP_LOGIC,
+  [ALU_CMP]: LOP_SUB,
+};
+const OPERATOR: Record<number, string> = { [ALU_ADD]: '+', [ALU_OR]: '|', [ALU_AND]: '&', [ALU_SUB]: '-', [ALU_XOR]: '^', [ALU_CMP]: '-' };
+
+/** Compiles one handler from its body (`cpu`, `i` and `generic` — the handler it stands for — in scope). */
+function build(body: string, generic: Handler): Handler {
+  return new Function('generic', `return function fast(cpu, i) {\n${body}\n};`)(generic) as Handler;
+}
+
+/** ALU operation `op` on 32-bit operands: the source text computing `r` from `a` and `b`, and the flag record. */
+function aluTail(op: number, store: string): string {
+  return (
+    `const r = (a ${OPERATOR[op]} b) >>> 0;\n` +
+    (op === ALU_CMP ? '' : `${store}\n`) +
+    `cpu.setLazyFlags(${LAZY_OP[op]}, a, b, r, 4, 0);`
+  );
+}
+
+/** Cache of built handlers by key, so each (operation, form) is compiled once for the whole process. */
+const built = new Map<string, Handler>();
+
+function cached(key: string, make: () => Handler): Handler {
+  let h = built.get(key);
+  if (h === undefined) {
+    h = make();
+    built.set(key, h);
+  }
+  return h;
+}
+
+function aluFast(i: Instr, generic: Handler): Handler | undefined {
+  const op = i.arg;
+  if (i.size !== 4 || op === ALU_ADC || op === ALU_SBB) return undefined;
+  const name = i.row!.handler;
+  if (name === 'aluEG' && i.rm >= 0) {
+    return cached(`aluEG-rr-${op}`, () => build(`const R = cpu.regs; const a = R[i.rm] >>> 0, b = R[i.reg] >>> 0;\n${aluTail(op, 'R[i.rm] = r;')}`, generic));
+  }
+  if (name === 'aluGE' && i.rm >= 0) {
+    return cached(`aluGE-rr-${op}`, () => build(`const R = cpu.regs; const a = R[i.reg] >>> 0, b = R[i.rm] >>> 0;\n${aluTail(op, 'R[i.reg] = r;')}`, generic));
+  }
+  if (name === 'aluGE') {
+    return cached(`aluGE-rm-${op}`, () => build(`const b = cpu.read32(i.seg, cpu.ea(i)) >>> 0; const a = cpu.regs[i.reg] >>> 0;\n${aluTail(op, 'cpu.regs[i.reg] = r;')}`, generic));
+  }
+  if (name === 'aluEG') {
+    // Read, compute, store, then the flags: a faulting store leaves EFLAGS alone (alu.ts).
+    return cached(`aluEG-mr-${op}`, () => build(`const off = cpu.ea(i); const a = cpu.read32(i.seg, off) >>> 0; const b = cpu.regs[i.reg] >>> 0;\n${aluTail(op, 'cpu.write32(i.seg, off, r);')}`, generic));
+  }
+  if ((name === 'aluEI' && i.rm >= 0) || name === 'aluAI') {
+    const dest = name === 'aluAI' ? '0' : 'i.rm';
+    return cached(`${name}-ri-${op}`, () => build(`const R = cpu.regs; const a = R[${dest}] >>> 0, b = i.imm >>> 0;\n${aluTail(op, `R[${dest}] = r;`)}`, generic));
+  }
+  return undefined;
+}
+
+function incDecFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const inc = i.row!.handler === 'incZ';
+  return cached(`incdec-${inc}`, () =>
+    build(`const R = cpu.regs; const a = R[i.reg] >>> 0; const r = (a ${inc ? '+' : '-'} 1) >>> 0; R[i.reg] = r;\ncpu.setLazyFlagsKeepCF(${inc ? LOP_INC : LOP_DEC}, a, 1, r, 4);`, generic),
+  );
+}
+
+/** Jcc with a 32-bit operand size, one handler per condition; a target past the CS limit takes the generic path. */
+function jccFast(i: Instr, generic: Handler): Handler | undefined {
+  if (!i.os32) return undefined;
+  return cached(`jcc-${i.arg}`, () =>
+    build(`if (cpu.condition(${i.arg})) { const t = (cpu.eip + i.imm) >>> 0; if (t > cpu.segLimit[1]) { generic(cpu, i); return; } cpu.eip = t; }`, generic),
+  );
+}
+
+/** ROL/SHL/SHR/SAR of a 32-bit register by an immediate (shift.ts shiftCompute, size 4). */
+function shiftFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4 || i.rm < 0 || i.row!.handler !== 'shiftI') return undefined;
+  const head = 'const c = i.imm & 31; if (c === 0) return; const R = cpu.regs; const v = R[i.rm] >>> 0;';
+  const szp = '(r === 0 ? 0x40 : 0) | ((r >>> 24) & 0x80) | (PARITY[r & 0xff] << 2)';
+  let body: string;
+  switch (i.arg) {
+    case SH_ROL:
+      body = `${head} const r = ((v << c) | (v >>> (32 - c))) >>> 0; const cf = r & 1; R[i.rm] = r; cpu.setFlagBits(0x801, cf | ((((r >>> 31) ^ cf) & 1) << 11));`;
+      break;
+    case SH_SHL:
+    case SH_SAL:
+      body = `${head} const cf = (v >>> (32 - c)) & 1; const r = (v << c) >>> 0; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | ((((r >>> 31) ^ cf) & 1) << 11) | (r & 0x10) | ${szp});`;
+      break;
+    case SH_SHR:
+      body = `${head} const cf = (v >>> (c - 1)) & 1; const r = v >>> c; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | ((((r >>> 31) ^ (r >>> 30)) & 1) << 11) | 0x10 | ${szp});`;
+      break;
+    case SH_SAR:
+      body = `${head} const cf = ((v | 0) >> (c - 1)) & 1; const r = ((v | 0) >> c) >>> 0; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | 0x10 | ${szp});`;
+      break;
+    default:
+      return undefined;
+  }
+  return cached(`shift-${i.arg}`, () => new Function('PARITY', `return function fast(cpu, i) {\n${body}\n};`)(PARITY) as Handler);
+}
+
+function leaFast(i: Instr, generic: Handler): Handler | undefined {
+  void generic;
+  if (i.size !== 4 || !i.as32) return undefined;
+  return cached('lea32', () => build('cpu.regs[i.reg] = cpu.ea(i);', i.exec));
+}
+
+/**
+ * The specialised handler for a freshly decoded instruction, or undefined to keep the table's handler. Called by
+ * the decoder (decoder.ts) when the CPU asks for specialisation.
+ */
+export function fastHandler(i: Instr): Handler | undefined {
+  const generic = i.exec;
+  switch (i.row!.handler) {
+    case 'aluEG':
+    case 'aluGE':
+    case 'aluEI':
+    case 'aluAI':
+      return aluFast(i, generic);
+    case 'incZ':
+    case 'decZ':
+      return incDecFast(i, generic);
+    case 'jcc':
+      return jccFast(i, generic);
+    case 'shiftI':
+      return shiftFast(i, generic);
+    case 'lea':
+      return leaFast(i, generic);
+    default:
+      return undefined;
+  }
+}
