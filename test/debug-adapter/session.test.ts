@@ -81,6 +81,10 @@ describe('ringside dap', () => {
     await dc.nextRequest({ threadId: 1, granularity: 'instruction' });
     await stepped;
     expect(named(await scopeVariables(dc, 'Registers'), 'EIP').value).toBe('0x00007c0b');
+    // Stepping within the image keeps the same listing document; only the line moves.
+    const after = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+    expect(after.source?.sourceReference).toBe(frame.source?.sourceReference);
+    expect(after.line).toBeGreaterThan(frame.line);
     expect((await out).body.output).toMatch(/hi/);
 
     const dis = await dc.disassembleRequest({ memoryReference: '0x7c00', instructionCount: 4 });
