@@ -537,7 +537,7 @@ export class Monitor implements MonitorHook {
     this.applyScan('none');
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
-    consistencyListenersChanged(this.cpu);
+    this.syncBareTracker();
     const g = this.guest;
     if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !this.cpu.shutdown) this.requestLook();
   }
@@ -664,6 +664,21 @@ export class Monitor implements MonitorHook {
       }
     }
     if (!this.inEntry) this.requestLook();
+  }
+
+  /**
+   * Starts or stops the bare CPU's consistency tracker (it stands down while the monitor is engaged), judged on the
+   * guest's hub — not on the monitor's internal or recording hub, which may be installed right now.
+   */
+  private syncBareTracker(): void {
+    const cpu = this.cpu as { events: EventHub };
+    const current = cpu.events;
+    cpu.events = this.liveEvents;
+    try {
+      consistencyListenersChanged(this.cpu);
+    } finally {
+      cpu.events = current;
+    }
   }
 
   private requestLook(): void {
@@ -800,7 +815,8 @@ export class Monitor implements MonitorHook {
         this.state = 'direct';
         this.emulatedBecause = null;
         this.sbeSince = cpu.icount;
-        consistencyListenersChanged(cpu);
+        this.syncBareTracker();
+        this.prepareTables(); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
       if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();

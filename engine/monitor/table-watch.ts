@@ -33,7 +33,12 @@ export class TableWatch {
   /** Watches exactly these ranges (no-op when they did not change). */
   watch(ranges: WatchedRange[]): void {
     const key = ranges.map((r) => `${r.table}:${r.base}:${r.limit}`).join('|');
-    if (key === this.key) return;
+    if (key === this.key) {
+      // Others share the flag (the bare consistency tracker, the debugger's data watches) and clear it when they
+      // stop watching a page: set it again.
+      for (const p of this.pages) this.mem.setPageFlag(p, PF_WATCH, true);
+      return;
+    }
     this.unwatch();
     this.key = key;
     this.ranges = ranges;
