@@ -27,6 +27,7 @@ import type { EventMap, EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
 import { ImageError } from '../engine/machine/loaders';
 import {
+  LOG_EVENT,
   SEGMENT_MAP_REQUEST,
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
@@ -35,6 +36,7 @@ import {
   type TraceEventBody,
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
+import { AdapterLog } from './adapter-log';
 import { Runtime, type RuntimeEnd, type RuntimeStop } from './runtime';
 import { FILTERS } from './exception-filters';
 import { sameFile } from './breakpoints';
@@ -117,6 +119,7 @@ export class RingsideSession extends DebugSession {
   private exceptionFilterArgs: Record<string, unknown> | null = null;
   private dataBreakpointArgs: Record<string, unknown>[] = [];
   private readonly handlers: Record<string, Handler>;
+  private readonly log = new AdapterLog((body) => this.sendEvent(new Event(LOG_EVENT, body)));
 
   constructor() {
     super();
@@ -125,7 +128,7 @@ export class RingsideSession extends DebugSession {
     // The base class shuts the process down on a protocol 'error' (such as a message that is not JSON); a bad
     // message must not end the session, so it is logged instead.
     this.removeAllListeners('error');
-    this.on('error', (e: { body?: unknown }) => process.stderr.write(`ringside dap: ${String(e?.body ?? e)}\n`));
+    this.on('error', (e: { body?: unknown }) => this.log.error(`protocol: ${String(e?.body ?? e)}`));
     this.handlers = {
       initialize: (a) => this.initialize(a),
       launch: (a) => this.launch(a),
@@ -173,6 +176,7 @@ export class RingsideSession extends DebugSession {
     if (typeof request.command !== 'string' || request.command.length === 0) return fail('the request has no "command"');
     const handler = Object.prototype.hasOwnProperty.call(this.handlers, request.command) ? this.handlers[request.command] : undefined;
     if (!handler) return fail(`unknown request "${request.command}"`, 1014);
+    this.log.debug(`request ${request.command}`);
     const args = request.arguments ?? {};
     if (typeof args !== 'object' || Array.isArray(args)) return fail(`the arguments of "${request.command}" must be an object`);
     Promise.resolve()
@@ -184,9 +188,8 @@ export class RingsideSession extends DebugSession {
         },
         (e: unknown) => {
           const message = e instanceof Error ? e.message : String(e);
-          if (isBug(e)) {
-            process.stderr.write(`ringside dap: ${request.command} failed: ${(e as Error)?.stack ?? message}\n`);
-          }
+          if (isBug(e)) this.log.error(`${request.command} failed: ${(e as Error)?.stack ?? message}`);
+          else this.log.debug(`${request.command} refused: ${message}`);
           fail(`${request.command}: ${message}`);
         },
       )
@@ -286,6 +289,10 @@ export class RingsideSession extends DebugSession {
     this.runtime?.dispose();
     this.runtime = runtime;
     this.settings = settings;
+    this.log.info(
+      `launched ${settings.program} as ${runtime.image.format} (${runtime.image.segments.map((g) => `${g.name} at 0x${g.addr.toString(16)}`).join(', ')}), ` +
+        `${runtime.symbols.length} symbols, ${runtime.lines.length} line rows, monitor ${runtime.monitor ? 'on' : 'off'}`,
+    );
     runtime.on('stopped', (s: RuntimeStop) => this.onStopped(s));
     runtime.on('ended', (e: RuntimeEnd) => this.onEnded(e));
     runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
@@ -378,6 +385,7 @@ export class RingsideSession extends DebugSession {
 
   private onStopped(s: RuntimeStop): void {
     this.store.reset();
+    this.log.info(`stopped: ${s.reason}${s.text ? ` (${s.text})` : ''} after ${this.runtime?.instructions ?? 0} instructions`);
     const e = new StoppedEvent(s.reason, THREAD_ID, s.text) as DebugProtocol.StoppedEvent;
     e.body.description = s.description ?? s.reason;
     e.body.allThreadsStopped = true;
@@ -387,6 +395,7 @@ export class RingsideSession extends DebugSession {
 
   private onEnded(end: RuntimeEnd): void {
     this.store.reset();
+    this.log.info(`ended: ${end.reason}, exit code ${end.exitCode}: ${end.message}`);
     this.sendEvent(new OutputEvent(`Ringside: ${end.message} (after ${this.runtime?.instructions ?? 0} instructions).\n`, end.reason === 'error' ? 'stderr' : 'console'));
     this.sendEvent(new ExitedEvent(end.exitCode));
     this.sendEvent(new TerminatedEvent());

@@ -35,8 +35,8 @@ export function buildOnce(): void {
   built = true;
 }
 
-export async function startClient(): Promise<DebugClient> {
-  const dc = new DebugClient(process.execPath, ENTRY, 'ringside', { cwd: ROOT }, true);
+export async function startClient(env?: Record<string, string>): Promise<DebugClient> {
+  const dc = new DebugClient(process.execPath, ENTRY, 'ringside', { cwd: ROOT, env: env ? { ...process.env, ...env } : undefined }, true);
   dc.defaultTimeout = 10000;
   await dc.start();
   return dc;

@@ -147,6 +147,16 @@ describe('ringside dap', () => {
     expect(await line).toMatch(/^segment-load DS 0x0000 -> 0x2000 .* cause=mov at 0000:00007c06/);
   });
 
+  it('sends its own log as ringside/log events at the level RINGSIDE_LOG_LEVEL names', async () => {
+    dc = await startClient({ RINGSIDE_LOG_LEVEL: 'info' });
+    const logs: { level: string; message: string }[] = [];
+    dc.on('ringside/log', (e: DebugProtocol.Event) => logs.push(e.body));
+    await launchStopped(dc, { program: BASICS });
+    expect(logs.some((l) => l.level === 'info' && /^launched .*basics\.bin as bin \(.* at 0x7c00\)/.test(l.message))).toBe(true);
+    expect(logs.some((l) => l.message.startsWith('stopped: entry'))).toBe(true);
+    expect(logs.every((l) => l.level !== 'debug')).toBe(true);
+  });
+
   it('stops for the triple-fault filter with the CPU state, then ends with exit code 3', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: path.join(FIXTURES, 'triple.bin') });
