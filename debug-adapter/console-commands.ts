@@ -27,6 +27,11 @@ const hex4 = (v: number): string => '0x' + (v & 0xffff).toString(16).padStart(4,
 
 export class ConsoleCommandError extends Error {}
 
+/** A command rather than an expression: `help`, `?`, `info …`, `x …`, `x/…`. */
+export function isConsoleCommand(line: string): boolean {
+  return /^\s*(help|\?|info(\s|$)|x(\/|\s))/.test(line);
+}
+
 /** Runs a console line; returns its text. Throws for problems (the caller answers with an error). */
 export function runConsoleLine(line: string, cpu: Cpu, ctx: EvalContext): string {
   const text = line.trim();

@@ -46,7 +46,7 @@ import { makeListing, symbolAt } from './listing';
 import { lineAt, sourceFiles } from './source-lines';
 import { readLinearBytes } from './code-reader';
 import { disassembleAround } from './disassembly';
-import { runConsoleLine } from './console-commands';
+import { isConsoleCommand, runConsoleLine } from './console-commands';
 import { evaluateExpression, formatValue, isComposite, toNumber } from './expression/evaluate';
 import { dataIdOf, parseDataId } from './data-ids';
 import { VariableStore, type Container } from './scopes/variable-store';
@@ -533,7 +533,8 @@ export class RingsideSession extends DebugSession {
     const r = this.requireRuntime();
     if (expression.trim() === 'help') return { result: runConsoleLine('help', r.viewCpu(), r.context()), variablesReference: 0 };
     if (r.running) throw new RequestError('the guest is running; pause it to evaluate');
-    if (context === 'repl' || context === 'clipboard' || context === undefined) {
+    // Console commands answer with text; anything else is an expression, whose composite values open up.
+    if ((context === 'repl' || context === 'clipboard' || context === undefined) && isConsoleCommand(expression)) {
       return { result: runConsoleLine(expression, r.viewCpu(), r.context()), variablesReference: 0 };
     }
     const v = evaluateExpression(expression, r.context());
