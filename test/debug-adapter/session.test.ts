@@ -107,6 +107,14 @@ describe('ringside dap', () => {
     await terminated;
   });
 
+  it('takes relative paths from the client\'s cwd and accepts the attributes clients add', async () => {
+    dc = await startClient();
+    const entry = await launchStopped(dc, { program: 'basics.bin', cwd: FIXTURES, type: 'ringside', request: 'launch', name: 'x', __sessionId: 'abc', noDebug: false });
+    expect(entry.body.reason).toBe('entry');
+    const mods = (await dc.customRequest('modules', {})).body;
+    expect(mods.modules[0].path).toBe(BASICS);
+  });
+
   it('runs under the monitor by default and says so once', async () => {
     dc = await startClient();
     const said = dc.waitForEvent('output') as Promise<DebugProtocol.OutputEvent>;
