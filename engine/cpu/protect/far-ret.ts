@@ -13,29 +13,19 @@
 //                DPL ≠ RPL → #GP(sel); not present → #NP(sel); then
 //     RPL = CPL (same level)   tempEIP beyond the limit → #GP(0); load CS:EIP, SP += 2 slots + imm16
 //     RPL > CPL (outer level)  outer-return.ts: the outer SS:ESP is checked and loaded
+//   (the protected steps are shared with IRET in protected-return.ts)
 
 import type { Cpu } from '../cpu';
 import { rule } from '../faults';
-import { Descriptor } from './descriptor';
-import {
-  branchFar,
-  branchFarReal,
-  checkEipInLimit,
-  checkReturnCodeSegment,
-  fetchFarTarget,
-  realModeCsLimit,
-} from './code-segment';
+import { branchFarReal, checkEipInLimit, realModeCsLimit } from './code-segment';
 import { returnCodeRules } from './transfer-rules';
-import { selectorRpl } from './descriptor-table';
 import { adjustSp, checkPops } from './stack-frame';
-import { returnToOuterLevel } from './outer-return';
+import { returnProtected } from './protected-return';
 
 const SDM = 'SDM 2 RET — Operation (far return)';
 
 export const FAR_RET_RULES = returnCodeRules('far-ret', SDM);
 const R_REAL_EIP_LIMIT = rule('far-ret.real.eip-limit', 'tempEIP is not within the code segment limits (real-address or virtual-8086 mode)', SDM);
-
-const scratch = new Descriptor();
 
 /** Far return; `release` is RET's imm16 (0 for RETF without an operand). */
 export function farReturn(cpu: Cpu, os32: boolean, release: number): void {
@@ -50,14 +40,5 @@ export function farReturn(cpu: Cpu, os32: boolean, release: number): void {
     adjustSp(cpu, 2 * size + release);
     return;
   }
-  const d = fetchFarTarget(cpu, selector, FAR_RET_RULES, scratch);
-  checkReturnCodeSegment(cpu, selector, d, FAR_RET_RULES);
-  if (selectorRpl(selector) > cpu.cpl) {
-    returnToOuterLevel(cpu, 'far-ret', selector, d, eip, size, 2 * size + release, release);
-    return;
-  }
-  // RETURN-TO-SAME-PRIVILEGE-LEVEL
-  checkEipInLimit(eip, d.limit, FAR_RET_RULES.eipLimit);
-  branchFar(cpu, selector, d, eip, cpu.cpl, 'far-ret');
-  adjustSp(cpu, 2 * size + release);
+  returnProtected(cpu, 'far-ret', FAR_RET_RULES, selector, eip, size, 2 * size + release, release);
 }

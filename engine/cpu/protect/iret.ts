@@ -20,19 +20,10 @@ import type { Cpu } from '../cpu';
 import { DS, ES, ESP, FS, GS, SS } from '../cpu';
 import { fault, rule, VEC_GP } from '../faults';
 import { AC, AF, CF, DF, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from '../flags';
-import { Descriptor } from './descriptor';
-import {
-  branchFar,
-  branchFarReal,
-  checkEipInLimit,
-  checkReturnCodeSegment,
-  fetchFarTarget,
-  realModeCsLimit,
-} from './code-segment';
+import { branchFarReal, checkEipInLimit, realModeCsLimit } from './code-segment';
 import { returnCodeRules } from './transfer-rules';
-import { selectorRpl } from './descriptor-table';
 import { adjustSp, checkPops } from './stack-frame';
-import { returnToOuterLevel } from './outer-return';
+import { returnProtected } from './protected-return';
 import { loadSegmentV86 } from './segment-load';
 import { iretTaskReturn } from './task-switch';
 
@@ -46,8 +37,6 @@ const R_V86_IOPL = rule('iret.v86.iopl', 'IRET in virtual-8086 mode with IOPL < 
 /** EFLAGS bits a real-mode IRETD loads (SDM: tempEFLAGS AND 257FD5H). */
 const REAL_IRETD_MASK = 0x257fd5;
 const ALWAYS = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
-
-const scratch = new Descriptor();
 
 export function interruptReturn(cpu: Cpu, os32: boolean): void {
   const size = os32 ? 4 : 2;
@@ -121,18 +110,7 @@ function protectedModeReturn(cpu: Cpu, size: number): void {
     returnToV86(cpu, f);
     return;
   }
-  const d = fetchFarTarget(cpu, f.cs, IRET_RULES, scratch);
-  checkReturnCodeSegment(cpu, f.cs, d, IRET_RULES);
-  const newFlags = protectedEflags(cpu, f.eflags, size);
-  if (selectorRpl(f.cs) > cpu.cpl) {
-    returnToOuterLevel(cpu, 'iret', f.cs, d, f.eip, size, 3 * size, 0, () => cpu.setEflags(newFlags));
-    return;
-  }
-  // RETURN-TO-SAME-PRIVILEGE-LEVEL
-  checkEipInLimit(f.eip, d.limit, IRET_RULES.eipLimit);
-  branchFar(cpu, f.cs, d, f.eip, cpu.cpl, 'iret');
-  adjustSp(cpu, 3 * size);
-  cpu.setEflags(newFlags);
+  returnProtected(cpu, 'iret', IRET_RULES, f.cs, f.eip, size, 3 * size, 0, protectedEflags(cpu, f.eflags, size));
 }
 
 /**

@@ -57,7 +57,8 @@ const ssScratch = new Descriptor();
  * Checks the outer stack and the return EIP, then loads CS:EIP, CPL, SS:ESP and clears data segment registers the
  * new level may not use. `ssSlot` is the byte offset from SP of the outer ESP slot (RET: above the return address
  * and the released parameters; IRET: above EFLAGS); `release` is RET's imm16, released on the outer stack too.
- * `beforeCommit` runs after the last check and before CPL changes (IRET updates EFLAGS there, under the old CPL).
+ * `eflags`, when given, is loaded after the last check and before CPL changes (IRET's flags, computed under the old
+ * CPL).
  */
 export function returnToOuterLevel(
   cpu: Cpu,
@@ -68,7 +69,7 @@ export function returnToOuterLevel(
   size: number,
   ssSlot: number,
   release: number,
-  beforeCommit?: () => void,
+  eflags?: number,
 ): void {
   const r = RULES[cause];
   // IF the outer SS:ESP slots are not within stack limits THEN #SS(0)
@@ -92,7 +93,7 @@ export function returnToOuterLevel(
   // IF the return instruction pointer is not within the return code segment limit THEN #GP(0)
   checkEipInLimit(eip, cs.limit, r.eipLimit);
 
-  if (beforeCommit) beforeCommit();
+  if (eflags !== undefined) cpu.setEflags(eflags);
   branchFar(cpu, csSelector, cs, eip, rpl, cause);
   commitSegment(cpu, SS, ssSelector, ss, cause);
   // ESP ← tempESP (+ the parameters RET n releases on the outer stack as well); SP only for a 16-bit stack.
