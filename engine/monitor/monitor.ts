@@ -281,7 +281,8 @@ export class Monitor implements MonitorHook {
       if (trap !== null) trap.returnPath = this.describeReturn();
     } catch (e) {
       // The monitor never lets an error escape into the guest's run: it runs the guest emulated from here.
-      this.panic(`monitor error: ${(e as Error).message}`);
+      const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id}${e.detail ? `: ${e.detail}` : ''})` : (e as Error).message;
+      this.panic(`monitor error during a ${reason} entry: ${what}`);
     } finally {
       this.inEntry = false;
       while (this.muteDepth > 0) this.unmute();
@@ -519,7 +520,7 @@ export class Monitor implements MonitorHook {
     const ldtValid = g.valid[LDTR] !== 0 && (g.sel[LDTR] & 0xfffc) !== 0;
     this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl);
     const ranges: WatchedRange[] = [{ table: 'GDT', base: g.gdtrBase, limit: g.gdtrLimit }];
-    if (ldtValid) ranges.push({ table: 'LDT', base: g.base[LDTR] >>> 0, limit: g.limit[LDTR] });
+    if (ldtValid) ranges.push({ table: 'LDT', base: g.base[LDTR] >>> 0, limit: Math.min(g.limit[LDTR], 0xffff) });
     ranges.push({ table: 'IDT', base: g.idtrBase, limit: g.idtrLimit });
     this.watch.watch(ranges);
   }
@@ -738,7 +739,7 @@ export class Monitor implements MonitorHook {
     cpu.cpl = 0;
     cpu.loadSegmentCache(TR, t.tssSelector, h.base + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
     if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
-      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.base + VLDT_OFFSET, g.limit[LDTR], AR_P | 0x2, true, 'monitor');
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.base + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
     } else {
       cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
     }

@@ -71,7 +71,8 @@ export class VirtualTables {
   sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number): boolean {
     const compressed = guestCpl < 3;
     const lb = ldtValid ? ldtBase >>> 0 : 0;
-    const ll = ldtValid ? ldtLimit : -1;
+    // Selectors reach at most 8192 entries (64 KiB), whatever limit the LDT descriptor gives.
+    const ll = ldtValid ? Math.min(ldtLimit >>> 0, 0xffff) : -1;
     const key = `${gdtBase >>> 0}:${gdtLimit}:${lb}:${ll}:${compressed}`;
     if (key === this.builtKey) return false;
     this.builtKey = key;

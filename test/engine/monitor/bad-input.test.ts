@@ -50,6 +50,22 @@ describe('bad input under the monitor', () => {
     same(body);
   });
 
+  it('an LDT descriptor with a 4 GiB limit: the virtual LDT stays within its 64 KiB (selectors reach no further)', () => {
+    const [lo, hi] = makeDescriptor(0x60000, 0xffffffff, 0x82);
+    const body: number[][] = [
+      encode.storeSs(TABLES.GDT_A_SCRATCH, lo),
+      encode.storeSs(TABLES.GDT_A_SCRATCH + 4, hi),
+      [0x66, 0xb8, 0x40, 0x00, 0x0f, 0x00, 0xd0], // mov ax, 0x40; lldt ax
+      encode.loadSreg(DS, 0xfffc),
+      encode.loadSreg(ES, 0x0c),
+      [0x6a, 0x00, 0x6a, 0x00, 0x58, 0x58], // pushes land in pages the huge LDT covers
+      encode.loadSreg(DS, 0x10),
+      [0x66, 0xb8, 0x30, 0x00, 0x0f, 0x00, 0xd0], // back to the runtime's LDT
+    ];
+    const r = same(body);
+    expect(r.stop).toBe('exit');
+  });
+
   it('writing the GDT entry of the running CS and SS: stale caches keep running, as on bare hardware', () => {
     const body: number[][] = [
       // GDT[1] (CS 0x08) and GDT[2] (SS 0x10) get new bases: the running caches are now inconsistent.

@@ -21,6 +21,21 @@ describe('ringside run --monitor', () => {
     expect(summary.monitor.traps.sbe).toBeGreaterThan(10);
   });
 
+  it('every example prints its expected output under --monitor too', () => {
+    const { readdirSync, existsSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const examples = join(ROOT, 'examples');
+    let checked = 0;
+    for (const name of readdirSync(examples)) {
+      const image = join(examples, name, `${name}.bin`);
+      const expected = join(examples, name, 'expected-output.txt');
+      if (!existsSync(image) || !existsSync(expected)) continue;
+      const r = run('run', image, '--monitor', );
+      expect(r.stdout, name).toBe(readFileSync(expected, 'utf8'));
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  }, 120_000);
+
   it('--sbe on keeps SBE on; --sbe without --monitor and a bad value are errors', () => {
     const on = run('run', SEED, '--monitor', '--sbe', 'on', '--trace', 'sbe-change');
     expect(on.status).toBe(0);
