@@ -51,10 +51,14 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
         stop: r.stop,
         divergence: r.divergence === null ? null : r.divergence.field,
         traps: c.totalTraps,
+        panics: c.panics,
         sbeOffInstructions: r.monitor.sbeTime().off,
       };
       if (flags.has('json')) out.write(JSON.stringify(summary) + '\n');
-      else out.write(`${run.name}: ${r.instructions} instructions compared, stop ${r.stop ?? 'none'}, ${c.totalTraps} monitor traps, ${r.divergence === null ? 'no divergence' : 'DIVERGED'}\n`);
+      else {
+        const panics = c.panics > 0 ? `, ${c.panics} monitor panics (last: ${r.monitor.lastPanic})` : '';
+        out.write(`${run.name}: ${r.instructions} instructions compared, stop ${r.stop ?? 'none'}, ${c.totalTraps} monitor traps${panics}, ${r.divergence === null ? 'no divergence' : 'DIVERGED'}\n`);
+      }
       if (r.divergence !== null) {
         err.write(describeDivergence(r.divergence) + '\n');
         return 4;
