@@ -51,6 +51,8 @@ function benchImage(label, path, options = {}) {
 
 console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
 benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));
+// Short blocks joined by branches, a call and a return: what transitions between translated code cost.
+benchImage('branchy-loop (bare)', join(root, 'bench/branchy-loop.bin'));
 // The same loop with block translation off: what cold code, single-stepping (TF) and guest debug registers run at.
 benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.

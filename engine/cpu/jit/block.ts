@@ -17,7 +17,8 @@ export interface CompiledBlock {
   readonly eip: number;
   /** Instructions in one pass. */
   readonly len: number;
-  /** Largest EIP the block's instructions occupy (its last byte); the CS limit must cover it. */
+  /** Smallest and largest EIP the block's instructions occupy; the CS limit must cover the last byte. */
+  readonly firstByte: number;
   readonly lastByte: number;
   /** Mode assumptions the code was generated under (blockKey). */
   readonly key: number;
@@ -30,6 +31,7 @@ export interface CompiledBlock {
 export const NO_BLOCK: CompiledBlock = {
   eip: -1,
   len: 0x7fffffff,
+  firstByte: 0,
   lastByte: 0,
   key: -1,
   run: () => 0,

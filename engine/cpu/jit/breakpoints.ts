@@ -41,7 +41,7 @@ export function blockClearOfBreakpoints(block: CompiledBlock, breakpoints: Break
     checks.set(block, c);
   }
   if (c.bpVersion !== breakpoints.version || c.bpBase !== base) {
-    const lo = (base + block.eip) >>> 0;
+    const lo = (base + block.firstByte) >>> 0;
     const hi = (base + block.lastByte) >>> 0;
     let clear = hi >= lo;
     if (clear) {

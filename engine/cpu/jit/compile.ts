@@ -11,32 +11,78 @@ import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
 import { blockKey, keyPaging, keyStack32, keyUser, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
-import { endsBlock, FALLS_THROUGH, flagEffect, interpreterCall, LEAVES, nativeEmitter, NOT_TRANSLATED, translatable } from './ops';
+import {
+  branchTarget,
+  endsBlock,
+  FALLS_THROUGH,
+  flagEffect,
+  interpreterCall,
+  LEAVES,
+  nativeEmitter,
+  NOT_TRANSLATED,
+  TRACE_CALL,
+  TRACE_JUMP,
+  TRACE_NEXT,
+  TRACE_RETURN,
+  traceStep,
+  translatable,
+} from './ops';
 
 const CS = 1;
 
-/** The instructions of the block that starts with `first` at CS:`eip`. */
+/**
+ * The instructions of the block that starts with `first` at CS:`eip`, in the order one pass executes them: a
+ * trace. A conditional branch becomes a side exit and the trace goes on at its fall-through; JMP and CALL to a
+ * target in the same page go on at the target; RET goes on at the return address of a CALL earlier in the trace
+ * (guarded at run time). The trace stops at a branch back to its start (the block then repeats), at an instruction
+ * it has already taken in, outside the page, or at anything that is not translatable.
+ */
 export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] {
   const out: BlockInstr[] = [];
   const base = cpu.segBase[CS];
   const page = ((base + eip) >>> 0) & ~0xfff;
   const wrap = cpu.code32 ? 0x100000000 : 0x10000;
+  const taken = new Set<number>();
+  const returns: number[] = [];
   let i = first;
   let at = eip;
   for (;;) {
-    if (!translatable(i)) break;
+    if (!translatable(i) || taken.has(at)) break;
     const lin = (base + at) >>> 0;
     if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
     const end = at + i.len;
-    out.push({ i, eip: at, next: end % wrap });
-    if (endsBlock(i) || out.length >= MAX_BLOCK_INSTRUCTIONS || end >= wrap) break;
+    const next = end % wrap;
+    out.push({ i, eip: at, next });
+    taken.add(at);
+    if (out.length >= MAX_BLOCK_INSTRUCTIONS) break;
+    let to: number;
+    switch (traceStep(i)) {
+      case TRACE_NEXT:
+        if (end >= wrap) return out;
+        to = next;
+        break;
+      case TRACE_JUMP:
+        to = branchTarget(i, next);
+        break;
+      case TRACE_CALL:
+        returns.push(next);
+        to = branchTarget(i, next);
+        break;
+      case TRACE_RETURN:
+        if (returns.length === 0) return out;
+        to = returns.pop()!;
+        break;
+      default:
+        return out;
+    }
+    if (to === eip) break; // back at the start: the block repeats
     try {
-      i = cpu.fetchInstr(end);
+      i = cpu.fetchInstr(to);
     } catch (e) {
       if (e instanceof CpuFault) break; // the fault belongs to the guest when (if) it gets there
       throw e;
     }
-    at = end;
+    at = to;
   }
   return out;
 }
@@ -125,6 +171,11 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     ...args: unknown[]
   ) => BlockFn;
   const run = factory(PARITY, ...g.consts);
-  const last = instrs[instrs.length - 1];
-  return { eip, len: instrs.length, lastByte: last.eip + last.i.len - 1, key, run, source };
+  let firstByte = eip;
+  let lastByte = eip;
+  for (const bi of instrs) {
+    firstByte = Math.min(firstByte, bi.eip);
+    lastByte = Math.max(lastByte, bi.eip + bi.i.len - 1);
+  }
+  return { eip, len: instrs.length, firstByte, lastByte, key, run, source };
 }

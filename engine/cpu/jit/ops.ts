@@ -195,6 +195,19 @@ function branchTo(g: Emitter, i: Instr, target: number, commit = ''): string {
   return s;
 }
 
+/** Whether the trace goes on at `eip` right after the current instruction. */
+function continuesAt(g: Emitter, eip: number): boolean {
+  const next = g.instrs[g.k + 1];
+  return next !== undefined && next.eip === eip;
+}
+
+/** After a conditional branch's taken path: go on with the fall-through in the trace, or leave for it. */
+function fallThroughOrLeave(g: Emitter, next: number): EmitResult {
+  if (continuesAt(g, next)) return FALLS_THROUGH;
+  g.emit(g.exitSource(String(next), `n + ${g.k + 1}`));
+  return LEAVES;
+}
+
 /** Source that runs the interpreter's handler for the current instruction, with the pending flags stored first. */
 export function interpreterCall(g: Emitter, i: Instr): string {
   const bi = g.cur;
@@ -336,11 +349,12 @@ const EMITTERS: Record<string, OpEmitter> = {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
     g.emit(`if (${g.condition(i.arg)}) { ${branchTo(g, i, target)} }`);
-    g.emit(g.exitSource(String(bi.next), `n + ${g.k + 1}`));
-    return LEAVES;
+    return fallThroughOrLeave(g, bi.next);
   },
   jmpRel(g, i) {
     const target = nearTarget(i, g.cur.next + i.imm);
+    // A target the trace took in is in the block: its bytes are within the CS limit (checked at block entry).
+    if (continuesAt(g, target)) return FALLS_THROUGH;
     g.emit(branchTo(g, i, target));
     return LEAVES;
   },
@@ -355,21 +369,24 @@ const EMITTERS: Record<string, OpEmitter> = {
     const commit = g.writeRegSource(i.as32 ? 4 : 2, 1, count);
     const target = nearTarget(i, bi.next + i.imm);
     g.emit(`if (${taken}) { ${branchTo(g, i, target, commit)} }`);
-    g.emit(`${commit} ${g.exitSource(String(bi.next), `n + ${g.k + 1}`)}`);
-    return LEAVES;
+    g.emit(commit);
+    return fallThroughOrLeave(g, bi.next);
   },
   jcxz(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
     g.emit(`if (${g.readReg(i.as32 ? 4 : 2, 1)} === 0) { ${branchTo(g, i, target)} }`);
-    g.emit(g.exitSource(String(bi.next), `n + ${g.k + 1}`));
-    return LEAVES;
+    return fallThroughOrLeave(g, bi.next);
   },
   callRel(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
     g.emit(`if (${target} > LIM) { ${interpreterCall(g, i)} }`);
     g.push(i.size, String(sizeValue(i.size, bi.next)));
+    if (continuesAt(g, target)) {
+      g.emit(`if (x !== 0) { ${g.exitSource(String(target), `n + ${g.k + 1}`)} }`);
+      return FALLS_THROUGH;
+    }
     g.emit(g.exitSource(String(target), `n + ${g.k + 1}`));
     return LEAVES;
   },
@@ -382,6 +399,12 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.emit(`${t} = ${i.os32 ? `${v} >>> 0` : `${v} & 0xffff`};`);
     g.emit(`if (${t} > LIM) { ${interpreterCall(g, i)} }`);
     g.writeSp(g.spPlus(sp, i.size + i.imm));
+    const predicted = g.instrs[g.k + 1];
+    if (predicted !== undefined) {
+      // The trace went on at the return address of its own CALL; any other target (or a slow path) leaves.
+      g.emit(`if (${t} !== ${predicted.eip} || x !== 0) { ${g.exitSource(t, `n + ${g.k + 1}`)} }`);
+      return FALLS_THROUGH;
+    }
     g.emit(g.exitSource(t, `n + ${g.k + 1}`));
     return LEAVES;
   },
@@ -451,6 +474,33 @@ const CALLABLE = new Set([
 
 /** Handlers after which the block ends (they may move EIP themselves: branches, and REP string batches). */
 const ENDS_BLOCK = new Set(['jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'movs', 'cmps', 'stos', 'lods', 'scas']);
+
+/** How a trace goes on after an instruction (compile.ts collectBlock). */
+export const TRACE_NEXT = 0;
+export const TRACE_JUMP = 1;
+export const TRACE_CALL = 2;
+export const TRACE_RETURN = 3;
+export const TRACE_END = 4;
+
+const TRACE_STEPS: Record<string, number> = {
+  jcc: TRACE_NEXT,
+  loop: TRACE_NEXT,
+  jcxz: TRACE_NEXT,
+  jmpRel: TRACE_JUMP,
+  callRel: TRACE_CALL,
+  retNear: TRACE_RETURN,
+};
+
+export function traceStep(i: Instr): number {
+  const step = TRACE_STEPS[i.row!.handler];
+  if (step !== undefined) return step;
+  return ENDS_BLOCK.has(i.row!.handler) ? TRACE_END : TRACE_NEXT;
+}
+
+/** The target of a relative JMP or CALL whose next instruction is at `next`. */
+export function branchTarget(i: Instr, next: number): number {
+  return nearTarget(i, next + i.imm);
+}
 
 export function translatable(i: Instr): boolean {
   return i.row !== null && CALLABLE.has(i.row.handler);

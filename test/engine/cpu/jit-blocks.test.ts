@@ -252,6 +252,39 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     }
   });
 
+  it('a trace through CALL and RET leaves when the callee returns elsewhere than after its CALL', () => {
+    // Odd passes: the callee moves its return address past the 2-byte `inc esi`, so RET does not land where the
+    // trace went on. Every pass, the same trace (through the call, callee, return and loop) runs.
+    const src = `
+      mov ecx, 1000
+      xor esi, esi
+      xor edi, edi
+      align 16
+    top:
+      call fn
+      inc esi
+      inc edi
+      dec ecx
+      jnz top
+      hlt
+    fn:
+      test ecx, 1
+      jz .done
+      add dword [esp], 1
+    .done:
+      ret
+    `;
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(jit.cpu.halted).toBe(true);
+    expect(jit.cpu.regs[6]).toBe(500); // inc esi skipped on the 500 odd passes
+    expect(jit.cpu.regs[7]).toBe(1000);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    const b = blockAt(jit.cpu, TOP);
+    expect(b!.len).toBeGreaterThan(5); // the trace went through the call and the return
+  });
+
   it('a read watch turns translated blocks off so every load is seen', () => {
     const jit = machine(LOOP, true);
     const ref = machine(LOOP, false);
