@@ -50,6 +50,8 @@ import { MonitorCounters } from './counters';
 import { TableWatch, type WatchedRange } from './table-watch';
 
 export type SbeMode = 'auto' | 'on' | 'off';
+/** What the decoder binds: nothing, the always-sensitive set, everything sensitive, or (emulated) CR writes. */
+type Scan = 'none' | 'always' | 'all' | 'cr-writes';
 export type MonitorState = 'emulated' | 'direct';
 export type ReturnPath = 'consistent' | 'inconsistent';
 
@@ -115,7 +117,7 @@ export class Monitor implements MonitorHook {
   private readonly recorder = new EventHub();
   private readonly recorded: [number, unknown][] = [];
   private muteDepth = 0;
-  private scan: 'none' | 'always' | 'all' = 'none';
+  private scan: Scan = 'none';
   private pendingExternal = -1;
   private sbeSince = 0;
   private readonly returnCode: Instr[] = [];
@@ -126,6 +128,15 @@ export class Monitor implements MonitorHook {
   };
   private readonly scanAlways = (i: Instr): void => {
     if (isAlwaysSensitive(i)) i.exec = sbeTrap;
+  };
+  /** Emulated with guest paging: a MOV to CR0 may clear PG without any mode change; look after each one. */
+  private readonly scanCrWrites = (i: Instr): void => {
+    if (i.row?.handler !== 'movCR') return;
+    const original = i.exec;
+    i.exec = (cpu, ii) => {
+      original(cpu, ii);
+      this.requestLook();
+    };
   };
 
   constructor(
@@ -469,6 +480,7 @@ export class Monitor implements MonitorHook {
       this.emulatedBecause = why;
       // The switch into protected mode: look again at every boundary until CS and SS are loaded.
       if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !cpu.shutdown) this.requestLook();
+      this.applyScan((g.cr0 & CR0_PG) !== 0 ? 'cr-writes' : 'none');
       return false;
     }
     this.counters.engagements++;
@@ -535,7 +547,7 @@ export class Monitor implements MonitorHook {
     }
     this.watch.unwatch();
     this.tables.invalidate();
-    this.applyScan('none');
+    this.applyScan((this.guest.cr0 & CR0_PG) !== 0 ? 'cr-writes' : 'none');
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
     this.syncBareTracker();
@@ -619,11 +631,11 @@ export class Monitor implements MonitorHook {
   }
 
   /** Binds the decoder's SBE predicate; decoded instructions are dropped so every block is scanned again. */
-  private applyScan(scan: 'none' | 'always' | 'all'): void {
+  private applyScan(scan: Scan): void {
     if (scan === this.scan) return;
     this.scan = scan;
     const cpu = this.cpu;
-    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
+    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : scan === 'cr-writes' ? this.scanCrWrites : null;
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
     // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
     // the blocks built from them.
@@ -682,7 +694,7 @@ export class Monitor implements MonitorHook {
     }
   }
 
-  private requestLook(): void {
+  requestLook(): void {
     this.cpu.monitorPending = true;
     this.cpu.attention = true;
   }

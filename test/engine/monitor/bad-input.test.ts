@@ -160,3 +160,26 @@ describe('SBE conditions', () => {
     expect(changes[3]).toMatch(/^on: guest CPL 0/);
   });
 });
+
+describe('guest paging', () => {
+  it('paging on: the guest runs emulated (identical); paging off again: the monitor engages again', () => {
+    const body: number[][] = [
+      encode.storeSs(0x70000, 0x00000087), // PDE 0: a 4 MiB page at 0, present, writable, user
+      [0xb8, 0x00, 0x00, 0x07, 0x00, 0x0f, 0x22, 0xd8], // mov eax, 0x70000; mov cr3, eax
+      [0x0f, 0x20, 0xe0, 0x0c, 0x10, 0x0f, 0x22, 0xe0], // mov eax, cr4; or al, 0x10 (PSE); mov cr4, eax
+      [0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xe8, 0x1f, 0x0f, 0x22, 0xc0], // mov eax, cr0; bts eax, 31; mov cr0, eax
+      encode.loadSreg(DS, 0x10),
+      encode.toRing3(slotAddress(6)),
+      encode.loadSreg(DS, 0x23),
+      encode.toRing0(),
+      [0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xf0, 0x1f, 0x0f, 0x22, 0xc0], // mov eax, cr0; btr eax, 31; mov cr0, eax
+      encode.loadSreg(DS, 0x10),
+      encode.loadSreg(ES, 0x10),
+    ];
+    const r = same(body);
+    expect(r.stop).toBe('exit');
+    expect(r.monitor.counters.disengagements).toBeGreaterThanOrEqual(1);
+    expect(r.monitor.counters.engagements).toBeGreaterThanOrEqual(2);
+    expect(r.monitor.state).toBe('direct');
+  });
+});
