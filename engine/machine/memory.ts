@@ -40,7 +40,10 @@ export class PhysicalMemory {
 
   /** Set by the CPU's decode cache: told of stores to PF_CODE pages. */
   onCodeStore: StoreListener | null = null;
-  /** Set by whoever watches PF_WATCH pages (descriptor-table write events, the monitor). */
+  /**
+   * Told of stores to PF_WATCH pages. Installed by the shared dispatcher (store-watch.ts): watchers subscribe there
+   * rather than set this hook or the PF_WATCH bit themselves.
+   */
   onWatchedStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
 
   /**

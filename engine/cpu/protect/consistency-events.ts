@@ -10,12 +10,14 @@
 //     consistency is computed again (consistency.ts) and a change is reported: `cache-inconsistent` with the
 //     differing fields when a register becomes inconsistent or its reasons change, `cache-consistent` when it
 //     becomes consistent again. The state found when tracking starts is the baseline and is not reported.
-// A monitor that owns the watched pages itself chains through the previous `onWatchedStore` handler, which is kept.
+// The pages are watched through the memory's store dispatcher (machine/store-watch.ts), beside the debugger's data
+// watches and the monitor, so starting and stopping here never turns their watches off.
 
 import type { Cpu } from '../cpu';
 import { CR0_PE, CS, LDTR } from '../cpu';
 import { EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE } from '../../events';
-import { PAGE_SHIFT, PF_WATCH } from '../../machine/memory';
+import { PAGE_SHIFT } from '../../machine/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../../machine/store-watch';
 import { checkConsistency } from './consistency';
 import { peekTranslate } from './peek';
 
@@ -35,15 +37,15 @@ class ConsistencyTracker {
   private readonly state: string[] = [];
   private readonly pages = new Map<number, WatchedPage[]>();
   private tables = '';
-  private previousStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
+  private readonly storeWatch: StoreWatchSubscription;
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly cpu: Cpu) {}
+  constructor(private readonly cpu: Cpu) {
+    this.storeWatch = storeWatchOf(cpu.mem).subscribe((addr, size, oldValue) => this.onStore(addr, size, oldValue));
+  }
 
   start(): void {
     const cpu = this.cpu;
-    this.previousStore = cpu.mem.onWatchedStore;
-    cpu.mem.onWatchedStore = (addr, size, oldValue, newValue) => this.onStore(addr, size, oldValue, newValue);
     this.unsubscribe.push(cpu.events.on('segment-load', () => this.recheckAtBoundary('segment-load')));
     this.unsubscribe.push(cpu.events.on('mode-change', () => this.recheckAtBoundary('mode-change')));
     this.watchTables();
@@ -53,7 +55,7 @@ class ConsistencyTracker {
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
     this.unwatch();
-    this.cpu.mem.onWatchedStore = this.previousStore;
+    this.storeWatch.close();
   }
 
   /** GDTR, IDTR or LDTR may have changed. */
@@ -127,19 +129,18 @@ class ConsistencyTracker {
       if (list === undefined) {
         list = [];
         this.pages.set(page, list);
-        mem.setPageFlag(page, PF_WATCH, true);
+        this.storeWatch.add(page);
       }
       list.push({ table, base, limit, linear: linear >>> 0 });
     }
   }
 
   private unwatch(): void {
-    for (const page of this.pages.keys()) this.cpu.mem.setPageFlag(page, PF_WATCH, false);
+    this.storeWatch.clear();
     this.pages.clear();
   }
 
-  private onStore(addr: number, size: number, oldValue: number, newValue: number): void {
-    this.previousStore?.(addr, size, oldValue, newValue);
+  private onStore(addr: number, size: number, oldValue: number): void {
     const list = this.pages.get(addr >>> PAGE_SHIFT);
     if (list === undefined) return;
     const cpu = this.cpu;
@@ -178,7 +179,6 @@ class ConsistencyTracker {
         });
       }
     }
-    void newValue;
     if (touched) this.recheck('descriptor-write');
   }
 
