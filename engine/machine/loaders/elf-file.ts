@@ -78,54 +78,60 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const shnum = r.u16(48, 'e_shnum');
   const shstrndx = r.u16(50, 'e_shstrndx');
 
-  const programHeaders: ElfProgramHeader[] = [];
-  if (phnum > 0) {
-    if (phentsize < PHDR_SIZE) throw new ImageError(`ELF e_phentsize ${phentsize} is smaller than ${PHDR_SIZE}`);
-    if (phoff + phnum * phentsize > bytes.length) {
-      throw new ImageError(
-        `ELF program header table (${phnum} entries at ${hex(phoff)}) lies outside the file of ${bytes.length} bytes`,
-      );
-    }
-    for (let i = 0; i < phnum; i++) {
-      const o = phoff + i * phentsize;
-      programHeaders.push({
-        index: i,
-        type: r.u32(o, 'p_type'),
-        offset: r.u32(o + 4, 'p_offset'),
-        vaddr: r.u32(o + 8, 'p_vaddr'),
-        paddr: r.u32(o + 12, 'p_paddr'),
-        filesz: r.u32(o + 16, 'p_filesz'),
-        memsz: r.u32(o + 20, 'p_memsz'),
-        flags: r.u32(o + 24, 'p_flags'),
-      });
-    }
-  }
+  const programHeaders: ElfProgramHeader[] =
+    phnum === 0
+      ? []
+      : headerTable(r, 'program header', 'e_phentsize', phoff, phentsize, phnum, PHDR_SIZE, (o, index) => ({
+          index,
+          type: r.u32(o, 'p_type'),
+          offset: r.u32(o + 4, 'p_offset'),
+          vaddr: r.u32(o + 8, 'p_vaddr'),
+          paddr: r.u32(o + 12, 'p_paddr'),
+          filesz: r.u32(o + 16, 'p_filesz'),
+          memsz: r.u32(o + 20, 'p_memsz'),
+          flags: r.u32(o + 24, 'p_flags'),
+        }));
 
   const sections = parseSections(r, shoff, shentsize, shnum, shstrndx);
   return { reader: r, entry, programHeaders, sections };
 }
 
+/**
+ * Reads a table of `count` headers of `entsize` bytes at `offset` (program or section headers) after checking that
+ * an entry holds the `minSize` bytes the format defines and that the whole table lies within the file.
+ */
+function headerTable<T>(
+  r: ByteReader,
+  what: 'program header' | 'section header',
+  entsizeField: 'e_phentsize' | 'e_shentsize',
+  offset: number,
+  entsize: number,
+  count: number,
+  minSize: number,
+  read: (entryOffset: number, index: number) => T,
+): T[] {
+  if (entsize < minSize) throw new ImageError(`ELF ${entsizeField} ${entsize} is smaller than ${minSize}`);
+  if (offset + count * entsize > r.length) {
+    throw new ImageError(`ELF ${what} table (${count} entries at ${hex(offset)}) lies outside the file of ${r.length} bytes`);
+  }
+  const out: T[] = [];
+  for (let i = 0; i < count; i++) out.push(read(offset + i * entsize, i));
+  return out;
+}
+
 function parseSections(r: ByteReader, shoff: number, shentsize: number, shnum: number, shstrndx: number): ElfSection[] {
   if (shnum === 0 || shoff === 0) return [];
-  if (shentsize < SHDR_SIZE) throw new ImageError(`ELF e_shentsize ${shentsize} is smaller than ${SHDR_SIZE}`);
-  if (shoff + shnum * shentsize > r.length) {
-    throw new ImageError(`ELF section header table (${shnum} entries at ${hex(shoff)}) lies outside the file of ${r.length} bytes`);
-  }
-  const raw: (Omit<ElfSection, 'name'> & { nameOffset: number })[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const o = shoff + i * shentsize;
-    raw.push({
-      index: i,
-      nameOffset: r.u32(o, 'sh_name'),
-      type: r.u32(o + 4, 'sh_type'),
-      flags: r.u32(o + 8, 'sh_flags'),
-      addr: r.u32(o + 12, 'sh_addr'),
-      offset: r.u32(o + 16, 'sh_offset'),
-      size: r.u32(o + 20, 'sh_size'),
-      link: r.u32(o + 24, 'sh_link'),
-      entsize: r.u32(o + 36, 'sh_entsize'),
-    });
-  }
+  const raw = headerTable(r, 'section header', 'e_shentsize', shoff, shentsize, shnum, SHDR_SIZE, (o, index) => ({
+    index,
+    nameOffset: r.u32(o, 'sh_name'),
+    type: r.u32(o + 4, 'sh_type'),
+    flags: r.u32(o + 8, 'sh_flags'),
+    addr: r.u32(o + 12, 'sh_addr'),
+    offset: r.u32(o + 16, 'sh_offset'),
+    size: r.u32(o + 20, 'sh_size'),
+    link: r.u32(o + 24, 'sh_link'),
+    entsize: r.u32(o + 36, 'sh_entsize'),
+  }));
   for (const s of raw) {
     if (s.type !== SHT_NOBITS && s.type !== 0 && s.offset + s.size > r.length) {
       throw new ImageError(`ELF section ${s.index} (${s.size} bytes at ${hex(s.offset)}) lies outside the file of ${r.length} bytes`);
