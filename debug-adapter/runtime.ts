@@ -108,7 +108,11 @@ export class Runtime extends EventEmitter {
   private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
 
-  constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array) {
+  /**
+   * `linesWithoutDebugInfo` gives source lines for an image that has neither DWARF lines nor a symbols file (a
+   * flat binary with a nasm listing beside it).
+   */
+  constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array, linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[]) {
     super();
     this.settings = settings;
     this.machine = new Machine({
@@ -130,6 +134,8 @@ export class Runtime extends EventEmitter {
       const extra = readElfDebugInfo(symbolsFile);
       symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
       lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
+    } else if (lines.length === 0 && linesWithoutDebugInfo) {
+      lines = linesWithoutDebugInfo(this.image);
     }
     this.symbols = symbols;
     this.lines = lines;

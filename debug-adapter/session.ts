@@ -25,7 +25,7 @@ import { CS } from '../engine/cpu/cpu';
 import { writeLinearBytes } from '../engine/cpu/debug-edit';
 import type { EventMap, EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
-import { ImageError } from '../engine/machine/loaders';
+import { ImageError, type LineRow, type LoadedImage } from '../engine/machine/loaders';
 import {
   LOG_EVENT,
   SEGMENT_MAP_REQUEST,
@@ -43,6 +43,7 @@ import { sameFile } from './breakpoints';
 import { explainException } from './explain';
 import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
+import { linesFromListingBeside } from './listing-source-lines';
 import { lineAt, sourceFiles } from './source-lines';
 import { readLinearBytes } from './code-reader';
 import { disassembleAround } from './disassembly';
@@ -281,7 +282,7 @@ export class RingsideSession extends DebugSession {
     const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
     let runtime: Runtime;
     try {
-      runtime = new Runtime(settings, program, symbols);
+      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));
     } catch (e) {
       if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
       throw e;
@@ -299,6 +300,15 @@ export class RingsideSession extends DebugSession {
     runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
     runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
+  }
+
+  /** Source lines of a flat binary from its nasm listing; a listing that does not match the image is named and left out. */
+  private listingLines(programPath: string, program: Uint8Array, image: LoadedImage): LineRow[] {
+    if (image.format !== 'bin' || image.segments.length !== 1) return [];
+    const found = linesFromListingBeside(programPath, program, image.segments[0].addr);
+    if (found.lines.length === 0 && found.note) this.sendEvent(new OutputEvent(`Ringside: ${found.note}.\n`, 'console'));
+    else if (found.note) this.log.info(found.note);
+    return found.lines;
   }
 
   private waitForConfiguration(ms: number): Promise<void> {

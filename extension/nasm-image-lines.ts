@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { LineRow } from '../engine/machine/loaders/types';
 import { sourceForImage } from './listing-refresh';
 import { listingPathFor, nasmIncludeDirs } from './nasm-build-plan';
-import { linesFromNasmListing } from './nasm-listing';
+import { linesFromNasmListing } from '../debug-adapter/nasm-listing';
 
 /**
  * The line rows of `imagePath` from its listing, or [] when there is no listing or no source beside it. (A listing

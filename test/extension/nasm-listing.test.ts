@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { refreshListing } from '../../extension/listing-refresh';
 import { nasmLinesForImage } from '../../extension/nasm-image-lines';
 import { nasmInstalled } from './nasm-available';
-import { linesFromNasmListing } from '../../extension/nasm-listing';
+import { linesFromNasmListing } from '../../debug-adapter/nasm-listing';
 
 const fixtures = join(__dirname, 'fixtures');
 const source = join(fixtures, 'with-include.asm');
