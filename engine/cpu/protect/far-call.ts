@@ -16,13 +16,12 @@
 
 import type { Cpu } from '../cpu';
 import { CS } from '../cpu';
-import { fault, rule, selectorError, VEC_GP } from '../faults';
-import { Descriptor, describeType } from './descriptor';
+import { rule } from '../faults';
+import { Descriptor } from './descriptor';
 import { branchFar, branchFarReal, checkCodeSegment, checkEipInLimit, fetchFarTarget, realModeCsLimit } from './code-segment';
 import { directCodeRules } from './transfer-rules';
-import { hex4 } from './descriptor-table';
 import { checkPushes } from './stack-frame';
-import { farTransferThroughSystemDescriptor } from './system-target';
+import { transferThroughSystemTarget } from './system-target';
 
 const SDM = 'SDM 2 CALL — Operation (far call)';
 
@@ -49,13 +48,7 @@ export function farCall(cpu: Cpu, selector: number, offset: number, os32: boolea
 function farCallProtected(cpu: Cpu, selector: number, eip: number, os32: boolean): void {
   const size = os32 ? 4 : 2;
   const d = fetchFarTarget(cpu, selector, FAR_CALL_RULES, scratch);
-  if (!d.s) {
-    if (d.kind === 'call-gate' || d.kind === 'task-gate' || d.kind === 'tss') {
-      farTransferThroughSystemDescriptor(cpu, 'call', selector, d, os32);
-      return;
-    }
-    fault(VEC_GP, selectorError(selector), FAR_CALL_RULES.type, `selector 0x${hex4(selector)} names a ${describeType(d)}`);
-  }
+  if (transferThroughSystemTarget(cpu, 'call', selector, d, FAR_CALL_RULES.type)) return;
   checkCodeSegment(cpu, selector, d, FAR_CALL_RULES);
   // IF stack not large enough for return address THEN #SS(0)
   checkPushes(cpu, 2, size);

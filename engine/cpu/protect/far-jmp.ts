@@ -9,12 +9,11 @@
 //     anything else         → #GP(sel)
 
 import type { Cpu } from '../cpu';
-import { fault, rule, selectorError, VEC_GP } from '../faults';
-import { Descriptor, describeType } from './descriptor';
+import { rule } from '../faults';
+import { Descriptor } from './descriptor';
 import { branchFar, branchFarReal, checkCodeSegment, checkEipInLimit, fetchFarTarget, realModeCsLimit } from './code-segment';
 import { directCodeRules } from './transfer-rules';
-import { hex4 } from './descriptor-table';
-import { farTransferThroughSystemDescriptor } from './system-target';
+import { transferThroughSystemTarget } from './system-target';
 
 const SDM = 'SDM 2 JMP — Operation (far jump)';
 
@@ -31,18 +30,12 @@ export function farJump(cpu: Cpu, selector: number, offset: number, os32: boolea
     branchFarReal(cpu, selector, eip, 'far-jmp');
     return;
   }
-  farJumpProtected(cpu, selector & 0xffff, eip, os32);
+  farJumpProtected(cpu, selector & 0xffff, eip);
 }
 
-function farJumpProtected(cpu: Cpu, selector: number, eip: number, os32: boolean): void {
+function farJumpProtected(cpu: Cpu, selector: number, eip: number): void {
   const d = fetchFarTarget(cpu, selector, FAR_JMP_RULES, scratch);
-  if (!d.s) {
-    if (d.kind === 'call-gate' || d.kind === 'task-gate' || d.kind === 'tss') {
-      farTransferThroughSystemDescriptor(cpu, 'jmp', selector, d, os32);
-      return;
-    }
-    fault(VEC_GP, selectorError(selector), FAR_JMP_RULES.type, `selector 0x${hex4(selector)} names a ${describeType(d)}`);
-  }
+  if (transferThroughSystemTarget(cpu, 'jmp', selector, d, FAR_JMP_RULES.type)) return;
   checkCodeSegment(cpu, selector, d, FAR_JMP_RULES);
   checkEipInLimit(eip, d.limit, FAR_JMP_RULES.eipLimit);
   branchFar(cpu, selector, d, eip, cpu.cpl, 'far-jmp');
