@@ -17,8 +17,7 @@ import { PAGE_SHIFT, PF_WATCH, type PhysicalMemory } from './memory';
 export type WatchedStoreListener = (addr: number, size: number, oldValue: number, newValue: number) => void;
 
 export class StoreWatchSubscription {
-  /** @internal the dispatcher reads it on every watched store */
-  readonly pages = new Set<number>();
+  private readonly held = new Set<number>();
   private closed = false;
 
   constructor(
@@ -27,19 +26,24 @@ export class StoreWatchSubscription {
     readonly listener: WatchedStoreListener,
   ) {}
 
+  /** The pages watched now (change them through add, setPages and clear). */
+  get pages(): ReadonlySet<number> {
+    return this.held;
+  }
+
   /** Watches one more page (pages outside installed RAM are ignored: no store there is ever reported). */
   add(page: number): void {
     if (this.closed) throw new Error('store watch subscription used after close()');
-    if (this.pages.has(page) || !this.hub.holdPage(page)) return;
-    this.pages.add(page);
+    if (this.held.has(page) || !this.hub.holdPage(page)) return;
+    this.held.add(page);
   }
 
   /** Watches exactly these pages. */
   setPages(pages: Iterable<number>): void {
     const wanted = new Set(pages);
-    for (const p of this.pages) {
+    for (const p of this.held) {
       if (!wanted.has(p)) {
-        this.pages.delete(p);
+        this.held.delete(p);
         this.hub.releasePage(p);
       }
     }
@@ -47,13 +51,13 @@ export class StoreWatchSubscription {
   }
 
   has(page: number): boolean {
-    return this.pages.has(page);
+    return this.held.has(page);
   }
 
   /** Watches no page (the subscription stays and can watch again). */
   clear(): void {
-    for (const p of this.pages) this.hub.releasePage(p);
-    this.pages.clear();
+    for (const p of this.held) this.hub.releasePage(p);
+    this.held.clear();
   }
 
   /** Stops for good: releases every page and leaves the dispatcher. */
@@ -110,7 +114,7 @@ export class StoreWatchHub {
     const last = (addr + size - 1) >>> PAGE_SHIFT;
     // A listener may subscribe or close while it runs; the array is replaced then, never changed in place.
     for (const s of this.subscriptions) {
-      if (s.pages.has(first) || s.pages.has(last)) s.listener(addr, size, oldValue, newValue);
+      if (s.has(first) || s.has(last)) s.listener(addr, size, oldValue, newValue);
     }
   }
 }
