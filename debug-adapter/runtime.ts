@@ -1,7 +1,8 @@
 // The guest under the debugger, with no knowledge of the Debug Adapter Protocol (the mock-debug split): it wraps
 // a Machine with asynchronous run control and decides where the guest stops. It runs the guest in slices of a few
 // milliseconds from the event loop (setImmediate), so requests such as pause are handled between slices, and it
-// emits plain events: 'stopped', 'output', 'trace', 'ended'.
+// emits plain events: 'stopped', 'output', 'trace' (a Debug Console trace line), 'timeline' and 'timeline-overflow'
+// (for the Event Timeline), 'ended'.
 //
 // Stops come from four places: the CPU's breakpoint set (checked by its run loop; conditions and hit counts are
 // decided here), engine events that armed exception filters listen to, data watches (engine/cpu/watch.ts), and
@@ -23,6 +24,7 @@ import { cpuContext } from './expression/cpu-values';
 import { currentInstruction, currentLinear } from './code-reader';
 import type { LaunchSettings } from './launch-config';
 import { lineAt } from './source-lines';
+import { TIMELINE_KINDS, TimelineFeed } from './timeline-feed';
 import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu } from './guest-view';
@@ -99,6 +101,8 @@ export class Runtime extends EventEmitter {
   private serialBytes: number[] = [];
   private traceCount = 0;
   private traceDropped = 0;
+  /** The timeline's kinds and the traced ones go to the Event Timeline, a bounded number per slice. */
+  private readonly timeline: TimelineFeed;
   /** Set when the run must start by executing the instruction at a breakpoint address instead of stopping on it. */
   private skipBreakpointHere = false;
   lastStop: RuntimeStop | null = null;
@@ -149,6 +153,11 @@ export class Runtime extends EventEmitter {
       () => this.context(),
       (hit) => this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: hit.text, hitBreakpointIds: [hit.id] }),
       () => this.state === 'running',
+    );
+    this.timeline = new TimelineFeed(
+      new Set([...TIMELINE_KINDS, ...settings.trace]),
+      (kind, e) => this.emit('timeline', kind, e),
+      (o) => this.emit('timeline-overflow', o),
     );
     this.subscribeEvents();
   }
@@ -318,6 +327,7 @@ export class Runtime extends EventEmitter {
       if (this.cpu.shutdown) return void this.endFor('triple-fault');
       const outcome = this.stepper ? this.runSteps(this.stepper) : this.runFree();
       this.flushConsole();
+      this.timeline.endSlice();
       if (this.traceDropped > 0) {
         this.emit('output', `(${this.traceDropped} more events not shown)\n`, 'console');
         this.traceDropped = 0;
@@ -449,6 +459,7 @@ export class Runtime extends EventEmitter {
 
   private stopNow(s: RuntimeStop): void {
     this.flushConsole();
+    this.timeline.endSlice(); // the summaries of the slice come before the stop
     this.state = 'stopped';
     this.stepper = null;
     this.pauseRequested = false;
@@ -464,6 +475,7 @@ export class Runtime extends EventEmitter {
   private finish(end: RuntimeEnd): void {
     if (this.state === 'ended') return;
     this.flushConsole();
+    this.timeline.endSlice();
     this.state = 'ended';
     this.ended = end;
     this.emit('ended', end);
@@ -519,7 +531,7 @@ export class Runtime extends EventEmitter {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
     // segment-load and cpu-exception always: the call stack shows the interrupt and exception frames.
-    const wanted = new Set<EventName>([...this.settings.trace, 'cpu-exception', 'segment-load']);
+    const wanted = new Set<EventName>([...this.settings.trace, ...TIMELINE_KINDS, 'cpu-exception', 'segment-load']);
     for (const id of this.filters.keys()) wanted.add(id);
     // Under the monitor the guest's events are on the hub the monitor keeps live while its own operations are muted.
     const hub = this.monitor ? this.monitor.guestEvents : this.cpu.events;
@@ -549,6 +561,7 @@ export class Runtime extends EventEmitter {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;
     }
+    this.timeline.offer(name, e);
     if (name === 'segment-load' && this.data.watchesSegments) this.data.onSegmentLoad(e as EventMap['segment-load']);
     const arm = this.filters.get(name as FilterId);
     if (!arm) return;

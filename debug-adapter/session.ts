@@ -44,6 +44,7 @@ import { explainException } from './explain';
 import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
 import { linesFromListingBeside } from './listing-source-lines';
+import type { TimelineOverflow } from './timeline-feed';
 import { lineAt, sourceFiles } from './source-lines';
 import { readLinearBytes } from './code-reader';
 import { disassembleAround } from './disassembly';
@@ -299,6 +300,8 @@ export class RingsideSession extends DebugSession {
     runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
     runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
+    runtime.on('timeline', (name: EventName, e: EventMap[EventName]) => this.onTimeline(name, e));
+    runtime.on('timeline-overflow', (o: TimelineOverflow) => this.onTimelineOverflow(o));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
   }
 
@@ -411,12 +414,27 @@ export class RingsideSession extends DebugSession {
     this.sendEvent(new TerminatedEvent());
   }
 
+  /** A trace line in the Debug Console, for the kinds `trace` names. */
   private onTrace(name: EventName, e: EventMap[EventName]): void {
-    const line = formatEvent(name, e);
-    this.sendEvent(new OutputEvent(line + '\n', 'console'));
+    this.sendEvent(new OutputEvent(formatEvent(name, e) + '\n', 'console'));
+  }
+
+  /** One event for the Event Timeline (`ringside/event`). */
+  private onTimeline(name: EventName, e: EventMap[EventName], summary = formatEvent(name, e), extra: Record<string, unknown> = {}): void {
     const at = e as { cs?: number; eip?: number };
-    const body: TraceEventBody = { kind: name, summary: line, cs: at.cs ?? this.runtime?.cpu.segSel[CS] ?? 0, eip: at.eip ?? 0, detail: { ...(e as unknown as Record<string, unknown>) } };
+    const body: TraceEventBody = {
+      kind: name,
+      summary,
+      cs: at.cs ?? this.runtime?.cpu.segSel[CS] ?? 0,
+      eip: at.eip ?? 0,
+      detail: { ...(e as unknown as Record<string, unknown>), ...extra },
+    };
     this.sendEvent(new Event(TRACE_EVENT, body));
+  }
+
+  /** The events of one kind a slice left out, as one timeline entry at the last of them. */
+  private onTimelineOverflow(o: TimelineOverflow): void {
+    this.onTimeline(o.kind, o.last, `… ${o.count} more ${o.kind} event${o.count === 1 ? '' : 's'} not listed (the last: ${formatEvent(o.kind, o.last)})`, { notListed: o.count });
   }
 
   // ---------------------------------------------------------------- stack, scopes, variables
