@@ -355,6 +355,26 @@ export class Monitor implements MonitorHook {
     }
   }
 
+  /** During direct execution: every segment register loaded directly since the return, into the guest's view. */
+  private adoptLiveLoads(): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const inst = this.installed;
+    for (let s = 0; s < 6; s++) {
+      if (
+        cpu.segSel[s] !== inst.sel[s] ||
+        cpu.segBase[s] !== inst.base[s] ||
+        cpu.segLimit[s] !== inst.limit[s] ||
+        cpu.segAr[s] !== inst.ar[s] ||
+        cpu.segValid[s] !== inst.valid[s]
+      ) {
+        g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
+        inst.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
+        if (s === CS) g.cpl = cpu.cpl;
+      }
+    }
+  }
+
   /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
   private adoptFromSlot(g: GuestState, seg: number, selector: number): void {
     const [lo, hi] = this.tables.readSlot(slotOf(selector));
@@ -649,6 +669,9 @@ export class Monitor implements MonitorHook {
   private onTableStore(r: WatchedRange, first: number, last: number, addr: number, size: number, oldValue: number): void {
     if (this.state !== 'direct') return;
     const cpu = this.cpu;
+    // A store from directly executed code: registers the guest loaded directly since the return are taken into its
+    // view now, from the live caches, before their virtual entries change under them.
+    if (!this.inEntry) this.adoptLiveLoads();
     const ev = this.guestSink;
     for (let index = first >>> 3; index <= last >>> 3; index++) {
       if (r.table !== 'IDT') {
