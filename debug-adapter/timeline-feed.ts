@@ -3,20 +3,10 @@
 // slice passes the first events of each kind through and counts the rest; the slice ends with one summary per kind
 // that had more. The budget is per kind so that a flood of one kind (a BIOS clearing memory under the GDT makes
 // thousands of descriptor writes) does not hide the rare events (a mode change, an exception) of the same slice.
-import type { EventMap, EventName } from '../engine/events';
+import { EVENT_NAMES, type EventMap, type EventName } from '../engine/events';
 
 /** The kinds the Event Timeline shows; `port-io` is left to `trace` (every byte of console output would be one). */
-export const TIMELINE_KINDS: readonly EventName[] = [
-  'segment-load',
-  'descriptor-write',
-  'cache-inconsistent',
-  'cache-consistent',
-  'monitor-trap',
-  'sbe-change',
-  'cpu-exception',
-  'triple-fault',
-  'mode-change',
-];
+export const TIMELINE_KINDS: readonly EventName[] = EVENT_NAMES.filter((n) => n !== 'port-io');
 
 /** Events of one kind sent to the timeline per slice at most. */
 export const TIMELINE_EVENTS_PER_KIND_PER_SLICE = 64;
