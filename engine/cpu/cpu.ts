@@ -38,7 +38,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
-import { blockKey, HOT_THRESHOLD } from './jit/block';
+import { blockKey, HOT_THRESHOLD, NO_BLOCK } from './jit/block';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
@@ -881,6 +881,8 @@ export class Cpu {
         // page and mode, its `next` link replaces the fetch (translate + cache lookup).
         let prev: Instr | null = null;
         let epoch = this.codeEpoch;
+        // Where a run (or a fault) begins is no block head: budgets end anywhere.
+        let afterTransfer = false;
         while (done < budget) {
           if (this.attention && this.betweenInstructions()) return done;
           const start = this.eip;
@@ -915,9 +917,12 @@ export class Cpu {
                 done += n;
                 this.icount += n;
                 prev = null;
+                afterTransfer = true;
                 continue;
               }
-            } else if (++i.hits >= HOT_THRESHOLD && cached) {
+            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= HOT_THRESHOLD && cached) {
+              // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
+              // at leads (not at every instruction a budget's end left to the interpreter).
               i.block = buildBlock(this, i, start);
               prev = null;
               continue;
@@ -928,6 +933,7 @@ export class Cpu {
           i.exec(this, i);
           done++;
           this.icount++;
+          afterTransfer = true;
           if (this.halted) return done;
           // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
           // instructions are linked: their pages are watched for stores, so a link never outlives its code.

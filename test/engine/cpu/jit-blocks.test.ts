@@ -285,6 +285,27 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(b!.len).toBeGreaterThan(5); // the trace went through the call and the return
   });
 
+  it('code after an instruction no block can hold (port input) is translated; the loop matches the interpreter', () => {
+    const src = `
+      mov ecx, 1000
+      xor esi, esi
+      align 16
+    top:
+      in al, 0xe9
+      add esi, eax
+      rol esi, 1
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(blockAt(jit.cpu, TOP)).toBe(NO_BLOCK); // IN runs in the interpreter
+    expect(blockAt(jit.cpu, TOP + 2)?.len).toBe(4); // add, rol, dec, jnz
+  });
+
   it('a read watch turns translated blocks off so every load is seen', () => {
     const jit = machine(LOOP, true);
     const ref = machine(LOOP, false);
