@@ -3,7 +3,7 @@
 // a selected frame, so every frame gets one.
 //
 // A listing covers a region that starts at a place known to begin an instruction (a symbol, the start of the
-// image) and runs for up to 4 KiB, so stepping through it keeps showing the same document with the line moving.
+// image), shown with a few instructions before it for context, and runs for up to 4 KiB, so stepping through it keeps showing the same document with the line moving.
 // When no such start is near, or decoding from it does not land on the frame's instruction (data between the
 // instructions), the listing is made around the frame's address instead, with the instructions before it found as
 // the Disassembly view finds them (disassembly.ts). The image's symbols are shown as labels.
@@ -20,6 +20,8 @@ export interface Listing {
 }
 
 const BEFORE = 16;
+/** Instructions shown before a region that starts at a known instruction start. */
+const CONTEXT = 8;
 const AFTER = 64;
 const REGION_BYTES = 0x1000;
 const REGION_INSTRUCTIONS = 2048;
@@ -41,6 +43,10 @@ export function makeListing(cpu: Cpu, linear: number, symbols: readonly ImageSym
     const entries = disassembleAround(cpu, [], anchor, 0, REGION_INSTRUCTIONS);
     const region = entries.filter((e) => e.linear >= anchor && e.linear < anchor + REGION_BYTES);
     if (region.some((e) => e.linear === linear)) {
+      // A few instructions before the region too: a stop at its start (the entry point, a function's first
+      // instruction) otherwise shows no context. Always the same few, so the document stays the same while stepping.
+      const before = disassembleAround(cpu, starts, anchor, -CONTEXT, CONTEXT).filter((e) => e.instruction !== null && e.linear < anchor);
+      region.unshift(...before);
       const sym = symbolAt(symbols, anchor);
       return render(region, linear, symbols, `${sym && sym.addr === anchor ? sym.name : 'code'} @ ${anchor.toString(16).padStart(8, '0')}.disasm`);
     }
