@@ -89,10 +89,16 @@ function registerSection(reg: SegmentRegisterView, end: number, mode: SegmentMap
   );
 }
 
+/**
+ * The linear-address axis: labels at 0, ¼, ½, ¾ and the end, in hex without leading zeros. The ends are anchored
+ * inside the axis (the first left-aligned, the last right-aligned) and the others centred; which of the inner ones
+ * are shown depends on the axis' own width (container queries in SEGMENT_MAP_CSS), so labels never run together.
+ */
 function axis(end: number): string {
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map(
-    (t) => `<span class="tick" style="left:${t * 100}%">${hex(Math.min(end * t, 0xffff_ffff))}</span>`,
-  );
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => {
+    const cls = t === 0 ? 'first' : t === 1 ? 'last' : t === 0.5 ? 'half' : 'quarter';
+    return `<span class="tick ${cls}" style="left:${t * 100}%">0x${Math.min(end * t, 0xffff_ffff).toString(16)}</span>`;
+  });
   return `<div class="bar-row axis-row"><span class="bar-label">linear</span><div class="axis">${ticks.join('')}</div><span class="range"></span></div>`;
 }
 
@@ -156,9 +162,13 @@ section.register.inconsistent { border-left-color: var(--vscode-inputValidation-
 .bar-row { display: flex; align-items: center; margin: 2px 0; }
 .bar-label { width: 5em; flex: none; color: var(--vscode-descriptionForeground); }
 .track, .axis { position: relative; flex: 1; height: 12px; background: var(--vscode-editorWidget-background); border: 1px solid var(--vscode-panel-border); }
-.axis { background: none; border: none; height: 1.2em; }
-.tick { position: absolute; transform: translateX(-50%); font-size: 0.8em; color: var(--vscode-descriptionForeground); }
-.tick:first-child { transform: none; } .tick:last-child { transform: translateX(-100%); }
+.axis { background: none; border: none; height: 1.2em; container-type: inline-size; }
+.tick { position: absolute; white-space: nowrap; transform: translateX(-50%); font-size: 0.8em; color: var(--vscode-descriptionForeground); }
+.tick.first { transform: none; } .tick.last { transform: translateX(-100%); }
+/* A label is at most about 4.5em wide ("0x80000000" at 0.8em): the quarters need a 34em axis, the half 18em, the end 8em. */
+@container (max-width: 34em) { .tick.quarter { display: none; } }
+@container (max-width: 18em) { .tick.half { display: none; } }
+@container (max-width: 8em) { .tick.last { display: none; } }
 .bar { position: absolute; top: 0; bottom: 0; }
 .bar.cache { background: var(--vscode-charts-blue); }
 .bar.entry { background: var(--vscode-charts-green); }
@@ -167,6 +177,13 @@ section.register.inconsistent { border-left-color: var(--vscode-inputValidation-
 .none { font-size: 0.8em; padding-left: 0.4em; color: var(--vscode-descriptionForeground); }
 .range { width: 16em; flex: none; white-space: nowrap; padding-left: 0.6em; font-family: var(--vscode-editor-font-family); font-size: 0.85em; color: var(--vscode-descriptionForeground); }
 .axis-row .range { visibility: hidden; }
+.axis-row { padding-left: calc(0.6em + 3px); } /* as section.register's border and padding: the axis lines up with the bars */
+/* A narrow view gives the bars the whole width and puts each range on the line below its bar. */
+@media (max-width: 40em) {
+  .bar-row { flex-wrap: wrap; }
+  .range { width: auto; flex-basis: 100%; padding-left: 5em; }
+  .axis-row .range { display: none; }
+}
 table { border-collapse: collapse; margin: 0.3em 0; }
 th, td { text-align: left; padding: 1px 0.6em; border-bottom: 1px solid var(--vscode-panel-border); }
 td.differs, th.differs { background: var(--vscode-diffEditor-removedTextBackground); color: var(--vscode-errorForeground); }
