@@ -14,8 +14,9 @@ import type { ImageSymbol, LineRow, LoadedImage, LoadedSegment, LoadOptions } fr
 export function loadElfSegments(mem: PhysicalMemory, elf: ElfFile): LoadedSegment[] {
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
   if (loads.length === 0) throw new ImageError('the ELF file has no loadable (PT_LOAD) segment');
+  const names = loads.map((p) => segmentName(elf, p));
   // Check every segment before writing any, so a bad image leaves memory untouched.
-  for (const p of loads) {
+  loads.forEach((p, i) => {
     if (p.filesz > p.memsz) {
       throw new ImageError(`ELF program header ${p.index}: p_filesz ${hex(p.filesz)} exceeds p_memsz ${hex(p.memsz)}`);
     }
@@ -24,11 +25,9 @@ export function loadElfSegments(mem: PhysicalMemory, elf: ElfFile): LoadedSegmen
         `ELF program header ${p.index}: segment data (${p.filesz} bytes at file offset ${hex(p.offset)}) lies outside the file of ${elf.reader.length} bytes`,
       );
     }
-    checkPlacement(mem, p.paddr, p.memsz, segmentName(elf, p));
-  }
-  return loads.map((p) =>
-    placeBytes(mem, p.paddr, elf.reader.bytes.subarray(p.offset, p.offset + p.filesz), segmentName(elf, p), p.memsz),
-  );
+    checkPlacement(mem, p.paddr, p.memsz, names[i]);
+  });
+  return loads.map((p, i) => placeBytes(mem, p.paddr, elf.reader.bytes.subarray(p.offset, p.offset + p.filesz), names[i], p.memsz));
 }
 
 function segmentName(elf: ElfFile, p: ElfProgramHeader): string {
