@@ -232,12 +232,21 @@ export class Workbench {
     if ((await checkbox.getAttribute('aria-checked')) !== 'true') await checkbox.click();
     await poll(`the "${label}" checkbox to be checked`, async () =>
       ((await checkbox.getAttribute('aria-checked')) === 'true' ? true : undefined), 10_000);
+    // The workbench sends setExceptionBreakpoints asynchronously after the tick and shows nothing when the adapter
+    // has it; a Continue clicked at once can reach the adapter first and let the guest run past the event. A
+    // person's pace, one second, lets the request land.
+    await this.page.waitForTimeout(1000);
   }
 
   /** Texts of the editor's exception widget (shown at a stop with reason "exception"), or [] when none. */
   async exceptionWidgetTexts(): Promise<string[]> {
     const texts = await this.page.locator('.exception-widget').allInnerTexts();
     return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+  }
+
+  /** Texts of the notification toasts shown now. */
+  async notificationTexts(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
   }
 
   /** Clicks a debug toolbar button by its codicon (`debug-continue`, `debug-step-over`, `debug-stop`...). */
