@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { refreshListing } from '../../extension/listing-refresh';
-import { nasmLinesForImage } from '../../extension/nasm-image-lines';
+import { linesFromListingBeside } from '../../debug-adapter/listing-source-lines';
 import { nasmInstalled } from './nasm-available';
 import { linesFromNasmListing } from '../../debug-adapter/nasm-listing';
 
@@ -65,14 +65,17 @@ describe('linesFromNasmListing', () => {
   });
 });
 
-describe('nasmLinesForImage', () => {
-  it('finds the listing and source beside an image and resolves includes through include folders', async () => {
-    const rows = await nasmLinesForImage(join(fixtures, 'with-include.bin'));
+/** The adapter's reading of the listing the extension writes beside an image (loaded at ORG). */
+const linesBeside = (img: string) => linesFromListingBeside(img, readFileSync(img), ORG).lines;
+
+describe('the listing beside an image, as the adapter reads it', () => {
+  it('finds the listing and source beside an image and resolves includes through include folders', () => {
+    const rows = linesBeside(join(fixtures, 'with-include.bin'));
     expect(rows).toEqual(linesFromNasmListing(listing, source, resolveInclude));
     expect(rows.some((r) => r.file === include)).toBe(true);
   });
-  it('gives no rows for an image without a listing', async () => {
-    expect(await nasmLinesForImage(join(fixtures, 'gdt.bin'))).toEqual([]);
+  it('gives no rows for an image without a listing', () => {
+    expect(linesBeside(join(fixtures, 'gdt.bin'))).toEqual([]);
   });
 });
 
@@ -89,7 +92,7 @@ describe.skipIf(!nasmInstalled)('refreshListing', () => {
   it('writes the listing beside an image its source reproduces, then finds it current', async () => {
     const { dir, image: img } = workspace();
     expect(await refreshListing(img, 'nasm', dir)).toEqual({ state: 'written', listing: join(dir, 'with-include.lst') });
-    const rows = await nasmLinesForImage(img);
+    const rows = linesBeside(img);
     expect(rows.map((r) => [r.addr, r.line])).toEqual(linesFromNasmListing(listing, source, resolveInclude).map((r) => [r.addr, r.line]));
     expect(rows.find((r) => r.line === 4)?.file).toBe(join(dir, 'include', 'defs.inc'));
     expect((await refreshListing(img, 'nasm', dir)).state).toBe('current');
