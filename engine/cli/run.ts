@@ -76,7 +76,6 @@ function runImage(
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
   const sbe = values.get('sbe') ?? 'auto';
   if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
-  if (values.has('sbe') && !flags.has('monitor')) throw new UsageError('option --sbe: applies only with --monitor');
   const trace = parseTrace(values.get('trace'));
   const portLog = values.has('port-log')
     ? values.get('port-log')!.split(',').map((p) => {
