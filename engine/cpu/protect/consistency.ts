@@ -78,6 +78,10 @@ export function checkConsistency(cpu: Cpu, seg: number): ConsistencyReport {
   let expected: CacheSnapshot | null;
   let entry: Descriptor | null = null;
   const reasons: string[] = [];
+  if ((realMode || (cpu.flags & VM) !== 0) && (seg === LDTR || seg === TR)) {
+    // LLDT and LTR raise #UD in real and V86 mode: no reload exists that could give another cache.
+    return { consistent: true, differs: [], unreal: false, expected: actual, entry: null };
+  }
   if (realMode && seg < 6) {
     expected = { base: (selector << 4) >>> 0, limit: actual.limit, ar: actual.ar, valid: true };
   } else if ((cpu.flags & VM) !== 0 && seg < 6) {

@@ -29,3 +29,14 @@ describe('consistency events at instruction boundaries', () => {
     }
   });
 });
+
+describe('LDTR and TR outside protected mode', () => {
+  it('are consistent in real mode, where LLDT and LTR do not exist (#UD)', async () => {
+    const { checkConsistency } = await import('../../../../engine/cpu/protect/consistency');
+    const { LDTR, TR } = await import('../../../../engine/cpu/cpu');
+    const m = new Machine({ memoryMB: 1 });
+    m.load(Uint8Array.from([0xfa, 0xf4]), { format: 'bin' });
+    expect(checkConsistency(m.cpu, LDTR)).toMatchObject({ consistent: true, differs: [] });
+    expect(checkConsistency(m.cpu, TR)).toMatchObject({ consistent: true, differs: [] });
+  });
+});
