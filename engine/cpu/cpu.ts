@@ -38,7 +38,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
-import { blockKey, HOT_THRESHOLD, NO_BLOCK } from './jit/block';
+import { blockKey, HOT_THRESHOLD, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
@@ -883,21 +883,33 @@ export class Cpu {
         let epoch = this.codeEpoch;
         // Where a run (or a fault) begins is no block head: budgets end anywhere.
         let afterTransfer = false;
+        // The block that just ran, while nothing happened since: its exit's instruction may be remembered.
+        let fromBlock: CompiledBlock | null = null;
         while (done < budget) {
-          if (this.attention && this.betweenInstructions()) return done;
+          if (this.attention) {
+            fromBlock = null;
+            if (this.betweenInstructions()) return done;
+          }
           const start = this.eip;
           this.instrStart = start;
           let i: Instr;
           let cached = true;
+          let known: Instr | null;
           if (prev !== null && epoch === this.codeEpoch && prev.next !== null && prev.d32 === this.code32) {
             i = prev.next;
+            if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+          } else if (fromBlock !== null && (known = successor(fromBlock, start, this.codeEpoch)) !== null && known.d32 === this.code32) {
+            // Block to block: the exit's instruction as last time (same epoch: same mapping, mode and code).
+            i = known;
             if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else {
             i = this.fetchInstr(start);
             cached = this.lastFetchCached;
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
             epoch = this.codeEpoch;
+            if (fromBlock !== null && cached) rememberSuccessor(fromBlock, start, i, epoch);
           }
+          fromBlock = null;
           if (this.jit && (!this.attention || this.onlyBreakpointsArmed())) {
             // Blocks run only while nothing needs a look between instructions (traps, interrupt shadows, pending
             // interrupts, stop requests keep `attention` set) but the debugger's breakpoints, none of which may
@@ -918,6 +930,7 @@ export class Cpu {
                 this.icount += n;
                 prev = null;
                 afterTransfer = true;
+                fromBlock = b;
                 continue;
               }
             } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= HOT_THRESHOLD && cached) {

@@ -3,6 +3,7 @@
 // the interpreter would after the same instructions, at every exit and every fault.
 
 import type { Cpu } from '../cpu';
+import type { Instr } from '../decode/instr';
 
 /**
  * Runs the block from its first instruction. `left` is the instruction budget the block may use (at least `len`);
@@ -25,18 +26,53 @@ export interface CompiledBlock {
   readonly run: BlockFn;
   /** The generated source, for tests and for reading when something goes wrong. */
   readonly source: string;
+  /**
+   * The decoded instructions this block's exits last led to (two: a branch's two ways), so the run loop need not
+   * fetch them again; valid while the code epoch is `succEpoch` (Cpu.codeEpoch changes drop them all).
+   */
+  succEpoch: number;
+  succEip0: number;
+  succ0: Instr | null;
+  succEip1: number;
+  succ1: Instr | null;
+}
+
+/** A new block record around a compiled function. */
+export function makeBlock(
+  eip: number,
+  len: number,
+  firstByte: number,
+  lastByte: number,
+  key: number,
+  run: BlockFn,
+  source: string,
+): CompiledBlock {
+  return { eip, len, firstByte, lastByte, key, run, source, succEpoch: -1, succEip0: -1, succ0: null, succEip1: -1, succ1: null };
+}
+
+/** The instruction an exit of `b` to `eip` led to before, if still valid at code epoch `epoch`. */
+export function successor(b: CompiledBlock, eip: number, epoch: number): Instr | null {
+  if (b.succEpoch !== epoch) return null;
+  if (b.succEip0 === eip) return b.succ0;
+  if (b.succEip1 === eip) return b.succ1;
+  return null;
+}
+
+/** Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`); the older entry moves to slot 1. */
+export function rememberSuccessor(b: CompiledBlock, eip: number, i: Instr, epoch: number): void {
+  if (b.succEpoch !== epoch) {
+    b.succEpoch = epoch;
+    b.succEip0 = -1;
+    b.succ0 = null;
+  }
+  b.succEip1 = b.succEip0;
+  b.succ1 = b.succ0;
+  b.succEip0 = eip;
+  b.succ0 = i;
 }
 
 /** Marks an instruction where no block can start (its first instruction is not translatable). */
-export const NO_BLOCK: CompiledBlock = {
-  eip: -1,
-  len: 0x7fffffff,
-  firstByte: 0,
-  lastByte: 0,
-  key: -1,
-  run: () => 0,
-  source: '',
-};
+export const NO_BLOCK: CompiledBlock = makeBlock(-1, 0x7fffffff, 0, 0, -1, () => 0, '');
 
 /** Interpreted executions of an instruction before a block is built from it. */
 export const HOT_THRESHOLD = 40;

@@ -9,7 +9,7 @@ import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
-import { blockKey, keyPaging, keyStack32, keyUser, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
+import { blockKey, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
 import {
   branchTarget,
@@ -177,5 +177,5 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     firstByte = Math.min(firstByte, bi.eip);
     lastByte = Math.max(lastByte, bi.eip + bi.i.len - 1);
   }
-  return { eip, len: instrs.length, firstByte, lastByte, key, run, source };
+  return makeBlock(eip, instrs.length, firstByte, lastByte, key, run, source);
 }

@@ -142,6 +142,35 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
+  it('self-modifying code in another page: a block whose exit leads there fetches the new code', () => {
+    // The loop (first page) calls a routine in the next page; between rounds the routine's immediate is patched,
+    // which drops the second page's decoded code but not the loop's block, whose exit led to the old routine.
+    const src = `
+      mov edi, 2
+    again:
+      mov ecx, 100
+      xor esi, esi
+    loopA:
+      call fn
+      dec ecx
+      jnz loopA
+      mov byte [fn + 2], 3
+      dec edi
+      jnz again
+      hlt
+      times 0x1000 - ($ - $$) nop
+    fn:
+      add esi, 1
+      ret
+    `;
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(jit.cpu.halted).toBe(true);
+    expect(jit.cpu.regs[6]).toBe(300);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
   it('a breakpoint in the middle of a translated block stops before that instruction', () => {
     const jit = machine(LOOP, true);
     const ref = machine(LOOP, false);
