@@ -133,7 +133,9 @@ function slot(r: Rng, next: number): number[] {
       default: return r.chance(0.3) ? [0xf1] : [r.pick([0xfa, 0xfb])]; // int1, cli, sti
     }
   }
-  if (k < 80) return r.chance(0.5) ? [0xe4, 0x80] : [0xe6, 0x80]; // in al, 0x80 / out 0x80, al
+  if (k < 77) return r.chance(0.5) ? [0xe4, 0x80] : [0xe6, 0x80]; // in al, 0x80 / out 0x80, al
+  // All four data segment registers ← the flat ring-3 data selector: in ring 3 this meets SBE's conditions.
+  if (k < 80) return [0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xe0, 0x8e, 0xe8];
   if (k < 86) return [0x6a, 0x23, 0x68, ...le32(STACK3), 0x9c, 0x6a, 0x1b, 0x68, ...le32(next), 0xcf]; // to ring 3
   if (k < 93) return [0xcd, 0x40]; // back to ring 0
   if (k < 95) return [0xcd, 0x41]; // DPL-0 gate: #GP from ring 3
