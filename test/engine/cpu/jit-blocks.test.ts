@@ -38,6 +38,16 @@ function blockAt(cpu: Cpu, eip: number): ReturnType<Cpu['fetchInstr']>['block'] 
   return cpu.fetchInstr(eip).block;
 }
 
+/** Runs `source` to HLT with the JIT and with the interpreter; expects equal counts and state; returns the JIT's. */
+function runBoth(source: string): TestMachine {
+  const jit = machine(source, true);
+  const ref = machine(source, false);
+  expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+  expect(jit.cpu.halted).toBe(true);
+  expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  return jit;
+}
+
 // A loop of ten instructions at ORG + 0x10 (the bench-loop body), 1000 iterations.
 const LOOP = `
   mov ebx, 0x40000
@@ -104,13 +114,8 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
       jnz top
       hlt
     `;
-    const jit = machine(smc, true);
-    const ref = machine(smc, false);
-    jit.cpu.run(100_000);
-    ref.cpu.run(100_000);
-    expect(jit.cpu.halted).toBe(true);
+    const jit = runBoth(smc);
     expect(jit.cpu.regs[6] >>> 0).toBe((500 * 501) / 2);
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
   it('self-modifying code: a store from a translated block into another translated block drops it', () => {
@@ -134,12 +139,8 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
       jnz again
       hlt
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    jit.cpu.run(100_000);
-    ref.cpu.run(100_000);
+    const jit = runBoth(src);
     expect(jit.cpu.regs[6]).toBe(300); // the second round adds 3 per pass
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
   it('self-modifying code in another page: a block whose exit leads there fetches the new code', () => {
@@ -163,12 +164,8 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
       add esi, 1
       ret
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
-    expect(jit.cpu.halted).toBe(true);
+    const jit = runBoth(src);
     expect(jit.cpu.regs[6]).toBe(300);
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
   it('a breakpoint in the middle of a translated block stops before that instruction', () => {
@@ -303,13 +300,9 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     .done:
       ret
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
-    expect(jit.cpu.halted).toBe(true);
+    const jit = runBoth(src);
     expect(jit.cpu.regs[6]).toBe(500); // inc esi skipped on the 500 odd passes
     expect(jit.cpu.regs[7]).toBe(1000);
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
     const b = blockAt(jit.cpu, TOP);
     expect(b!.len).toBeGreaterThan(5); // the trace went through the call and the return
   });
@@ -327,10 +320,7 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
       jnz top
       hlt
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    const jit = runBoth(src);
     expect(blockAt(jit.cpu, TOP)).toBe(NO_BLOCK); // IN runs in the interpreter
     expect(blockAt(jit.cpu, TOP + 2)?.len).toBe(4); // add, rol, dec, jnz
   });
