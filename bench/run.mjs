@@ -57,3 +57,9 @@ benchImage('branchy-loop (bare)', join(root, 'bench/branchy-loop.bin'));
 benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
 await import('./adapter.mjs');
+// The monitor's figures (issue 5): bare, SBE forced on and SBE auto, with traps per million instructions.
+console.log('');
+await import('./monitor.mjs');
+// Paging off and on through the TLB.
+console.log('');
+await import('./paging-run.mjs');
