@@ -19,7 +19,7 @@ import type { Cpu } from '../cpu';
 import { rule } from '../faults';
 import { branchFarReal, checkEipInLimit, realModeCsLimit } from './code-segment';
 import { returnCodeRules } from './transfer-rules';
-import { adjustSp, checkPops } from './stack-frame';
+import { adjustSp, checkPops, peekSlot } from './stack-frame';
 import { returnProtected } from './protected-return';
 
 const SDM = 'SDM 2 RET — Operation (far return)';
@@ -32,7 +32,7 @@ export function farReturn(cpu: Cpu, os32: boolean, release: number): void {
   const size = os32 ? 4 : 2;
   // IF top 2 slots of stack not within stack limits THEN #SS(0)
   checkPops(cpu, 2, size);
-  const eip = size === 4 ? cpu.peekStack(0, 4) >>> 0 : cpu.peekStack(0, 2);
+  const eip = peekSlot(cpu, 0, size);
   const selector = cpu.peekStack(size, 2);
   if (!cpu.protectedMode) {
     checkEipInLimit(eip, realModeCsLimit(cpu), R_REAL_EIP_LIMIT);

@@ -22,7 +22,7 @@ import { fault, rule, VEC_GP } from '../faults';
 import { AC, AF, CF, DF, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from '../flags';
 import { branchFarReal, checkEipInLimit, realModeCsLimit } from './code-segment';
 import { returnCodeRules } from './transfer-rules';
-import { adjustSp, checkPops } from './stack-frame';
+import { adjustSp, checkPops, peekSlot } from './stack-frame';
 import { returnProtected } from './protected-return';
 import { loadSegmentV86 } from './segment-load';
 import { iretTaskReturn } from './task-switch';
@@ -60,9 +60,9 @@ interface IretFrame {
 const frame: IretFrame = { eip: 0, cs: 0, eflags: 0 };
 
 function readFrame(cpu: Cpu, size: number): IretFrame {
-  frame.eip = size === 4 ? cpu.peekStack(0, 4) >>> 0 : cpu.peekStack(0, 2);
+  frame.eip = peekSlot(cpu, 0, size);
   frame.cs = cpu.peekStack(size, 2);
-  frame.eflags = size === 4 ? cpu.peekStack(2 * size, 4) >>> 0 : cpu.peekStack(2 * size, 2);
+  frame.eflags = peekSlot(cpu, 2 * size, size);
   return frame;
 }
 

@@ -22,7 +22,7 @@ import { Descriptor, describeType, SEG_CODE, SEG_CONFORMING } from './descriptor
 import { fetchDescriptor, hex4, isNullSelector, selectorRpl } from './descriptor-table';
 import { branchFar, checkEipInLimit } from './code-segment';
 import { commitSegment } from './segment-load';
-import { checkPops } from './stack-frame';
+import { checkPops, peekSlot } from './stack-frame';
 
 interface OuterStackRules {
   readonly ssNull: FaultRule;
@@ -74,7 +74,7 @@ export function returnToOuterLevel(
   const r = RULES[cause];
   // IF the outer SS:ESP slots are not within stack limits THEN #SS(0)
   checkPops(cpu, 2, size, ssSlot);
-  const newEsp = size === 4 ? cpu.peekStack(ssSlot, 4) >>> 0 : cpu.peekStack(ssSlot, 2);
+  const newEsp = peekSlot(cpu, ssSlot, size);
   const ssSelector = cpu.peekStack(ssSlot + size, 2);
   const rpl = selectorRpl(csSelector);
   const err = selectorError(ssSelector);

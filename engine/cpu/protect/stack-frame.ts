@@ -23,6 +23,11 @@ export function checkPops(cpu: Cpu, count: number, size: number, skip = 0): void
   for (let k = 0; k < count; k++) cpu.checkRead(SS, stackOffset(cpu, skip + k * size), size);
 }
 
+/** The unsigned slot of `size` bytes (2 or 4) at SP + `depth`, read without popping (after checkPops probed it). */
+export function peekSlot(cpu: Cpu, depth: number, size: number): number {
+  return size === 4 ? cpu.peekStack(depth, 4) >>> 0 : cpu.peekStack(depth, 2);
+}
+
 /** Adds `delta` to SP or ESP by the stack's address size (the release of RET n's parameters). */
 export function adjustSp(cpu: Cpu, delta: number): void {
   if (cpu.stack32) cpu.regs[ESP] = (cpu.regs[ESP] + delta) | 0;
