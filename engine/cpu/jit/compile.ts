@@ -9,6 +9,8 @@ import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import type { Instr } from '../decode/instr';
+import { HANDLERS } from '../ops';
+import { isFastHandler } from '../ops/fast';
 import { blockKey, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
 import {
@@ -93,8 +95,11 @@ function emitBody(g: Emitter): void {
   for (let k = 0; k < instrs.length; k++) {
     g.k = k;
     g.pendingAtStart[k] = g.pending;
-    const { i, next } = instrs[k];
-    const native = nativeEmitter(i.row!.handler);
+    const { i } = instrs[k];
+    // Inline code stands for the table's handler; an instruction bound to another one at decode time (the
+    // monitor's scan-before-execute) calls what it is bound to.
+    const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
+    const native = own ? nativeEmitter(i.row!.handler) : undefined;
     let result = native ? native(g, i) : NOT_TRANSLATED;
     if (result === NOT_TRANSLATED) {
       g.flush();

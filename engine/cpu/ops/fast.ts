@@ -34,14 +34,21 @@ function aluTail(op: number, store: string): string {
 
 /** Cache of built handlers by key, so each (operation, form) is compiled once for the whole process. */
 const built = new Map<string, Handler>();
+const fastSet = new WeakSet<Handler>();
 
 function cached(key: string, make: () => Handler): Handler {
   let h = built.get(key);
   if (h === undefined) {
     h = make();
     built.set(key, h);
+    fastSet.add(h);
   }
   return h;
+}
+
+/** Whether `h` is one of the specialised handlers (block translation treats them as the table's own). */
+export function isFastHandler(h: Handler): boolean {
+  return fastSet.has(h);
 }
 
 function aluFast(i: Instr, generic: Handler): Handler | undefined {

@@ -325,6 +325,27 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(blockAt(jit.cpu, TOP + 2)?.len).toBe(4); // add, rol, dec, jnz
   });
 
+  it('an instruction bound to another handler at decode time (scan-before-execute) runs that handler in blocks', () => {
+    const jit = machine(LOOP, true);
+    const ref = machine(LOOP, false);
+    const calls = [0, 0];
+    [jit, ref].forEach((m, k) => {
+      m.cpu.sbeScan = (i) => {
+        if (i.row?.handler !== 'aluEG' || i.rm < 0) return; // add eax, ecx and xor edx, eax (and the two setup XORs)
+        const table = i.exec;
+        i.exec = (cpu, instr) => {
+          calls[k]++;
+          table(cpu, instr);
+        };
+      };
+    });
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(10);
+    expect(calls[0]).toBe(2 * 1000 + 2);
+    expect(calls[1]).toBe(2 * 1000 + 2);
+  });
+
   it('a read watch turns translated blocks off so every load is seen', () => {
     const jit = machine(LOOP, true);
     const ref = machine(LOOP, false);
