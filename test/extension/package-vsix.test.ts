@@ -50,7 +50,7 @@ let entries: ZipEntry[];
 let names: string[];
 const adapterSourceExists = existsSync(join(root, 'debug-adapter/main.ts'));
 /** What the staged package copies from the repository as they are. */
-const STAGED = ['package.json', '.vscodeignore', 'bin', 'syntaxes', 'language-configuration.json', 'extension/icon.png', 'README.md', 'CHANGELOG.md', 'LICENSE'];
+const STAGED = ['package.json', '.vscodeignore', 'bin', 'syntaxes', 'language-configuration.json', 'extension/icon.png', 'extension/README.md', 'README.md', 'CHANGELOG.md', 'LICENSE'];
 
 beforeAll(async () => {
   const stage = mkdtempSync(join(tmpdir(), 'ringside-stage-'));
@@ -62,7 +62,7 @@ beforeAll(async () => {
   if (adapterSourceExists) await bundle('debug-adapter/main.ts', 'dist/adapter.js');
   const out = join(stage, 'ringside.vsix');
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '-o', out], { cwd: stage, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'extension/README.md', '-o', out], { cwd: stage, encoding: 'utf8', timeout: 120_000 });
   expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
   entries = readZip(readFileSync(out));
   names = entries.map((e) => e.name);
