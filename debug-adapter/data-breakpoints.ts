@@ -178,11 +178,6 @@ export class DataBreakpoints {
     for (const w of this.registers) w.last = ctx.lookup(w.name) as number;
   }
 
-  /** Before a run: puts back page flags or the store hook that another owner may have dropped. */
-  reassert(): void {
-    this.watch.reassert();
-  }
-
   dispose(): void {
     this.watch.dispose();
   }

@@ -306,7 +306,6 @@ export class Runtime extends EventEmitter {
     this.pendingStop = null;
     this.queuedStops = [];
     this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
-    this.data.reassert();
     this.state = 'running';
     this.schedule();
   }

@@ -1,11 +1,9 @@
 // Data watches for the debugger: report guest loads and stores that touch chosen physical byte ranges.
 //
-// Stores: the pages that hold a watched range get the PF_WATCH flag (memory.ts), so the store path, which already
-// tests a page's flag byte, takes its slow path there and calls `mem.onWatchedStore` after the store. The flag
-// and the hook are shared with descriptor-table tracking (protect/consistency-events.ts) and the monitor: this
-// watch chains to the handler it found when it installed itself, leaves flags it did not set when it goes, and
-// `reassert()` (called by the debugger before each run) sets its flags and hook again in case another owner
-// cleared a shared page or replaced the hook without chaining.
+// Stores: the pages that hold a watched range are watched through the memory's store dispatcher
+// (machine/store-watch.ts), which flags them PF_WATCH, so the store path, which already tests a page's flag byte,
+// takes its slow path there and reports the store after it is done. The dispatcher keeps a page flagged while any
+// of its watchers (this, descriptor-table tracking, the monitor) holds it.
 //
 // Loads: plain RAM loads test no flag for speed, so a read watch instead puts checking versions of read8/16/32 on
 // the PhysicalMemory instance while it is armed, and puts the class's own methods back when the last read watch
@@ -13,7 +11,8 @@
 // decoder's reads of instruction bytes on a decode-cache miss and page-walk reads of page tables, since both go
 // through the same methods; debugger reads (peek) never do.
 
-import { PAGE_SHIFT, PF_WATCH, PhysicalMemory } from '../machine/memory';
+import { PAGE_SHIFT, PhysicalMemory } from '../machine/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
 
 export type WatchAccess = 'read' | 'write' | 'readWrite';
 
@@ -36,32 +35,16 @@ export interface WatchHit {
   newValue?: number;
 }
 
-type StoreHook = NonNullable<PhysicalMemory['onWatchedStore']>;
-
 export class MemoryWatch {
   /** Called for every access that touches an armed range (from inside the guest's instruction). */
   onHit: ((hit: WatchHit) => void) | null = null;
   private ranges: WatchRange[] = [];
-  /** Pages this watch flagged that were not flagged before. */
-  private flaggedPages = new Set<number>();
-  private previousStoreHook: StoreHook | null = null;
-  private readonly storeHook: StoreHook;
-  private wantedPages = new Set<number>();
-  private inStoreHook = false;
+  private readonly stores: StoreWatchSubscription;
   private inRead = false;
   private readHooked = false;
 
   constructor(private readonly mem: PhysicalMemory) {
-    this.storeHook = (addr, size, oldValue, newValue) => {
-      if (this.inStoreHook) return;
-      this.inStoreHook = true;
-      try {
-        this.previousStoreHook?.(addr, size, oldValue, newValue);
-      } finally {
-        this.inStoreHook = false;
-      }
-      this.check(addr, size, 'write', oldValue, newValue);
-    };
+    this.stores = storeWatchOf(mem).subscribe((addr, size, oldValue, newValue) => this.check(addr, size, 'write', oldValue, newValue));
   }
 
   get armed(): boolean {
@@ -86,35 +69,8 @@ export class MemoryWatch {
       if (r.access === 'read') continue;
       for (let p = r.phys >>> PAGE_SHIFT; p <= (r.phys + r.length - 1) >>> PAGE_SHIFT; p++) wanted.add(p);
     }
-    for (const p of this.flaggedPages) {
-      if (!wanted.has(p)) {
-        this.mem.setPageFlag(p, PF_WATCH, false);
-        this.flaggedPages.delete(p);
-      }
-    }
-    this.wantedPages = wanted;
-    if (wanted.size === 0 && this.mem.onWatchedStore === this.storeHook) {
-      this.mem.onWatchedStore = this.previousStoreHook;
-      this.previousStoreHook = null;
-    }
-    this.reassert();
+    this.stores.setPages(wanted);
   }
-
-  /** Makes sure the watched pages are flagged and the store hook is in the chain (see the file comment). */
-  reassert(): void {
-    for (const p of this.wantedPages) {
-      if ((this.mem.pageFlags[p] & PF_WATCH) === 0) {
-        this.mem.setPageFlag(p, PF_WATCH, true);
-        this.flaggedPages.add(p);
-      }
-    }
-    if (this.wantedPages.size > 0 && this.mem.onWatchedStore !== this.storeHook) {
-      // Whoever holds the hook now may already chain to ours; the re-entry guard in the hook makes that harmless.
-      this.previousStoreHook = this.mem.onWatchedStore;
-      this.mem.onWatchedStore = this.storeHook;
-    }
-  }
-
 
   private updateReadHooks(): void {
     const want = this.ranges.some((r) => r.access !== 'write');
@@ -154,7 +110,7 @@ export class MemoryWatch {
     }
   }
 
-  /** Disarms everything and gives the store hook back. */
+  /** Disarms everything. */
   dispose(): void {
     this.set([]);
     this.onHit = null;

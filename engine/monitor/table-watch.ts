@@ -1,9 +1,11 @@
 // Write protection of the guest's GDT, LDT and IDT pages (model.md §3): the pages are flagged PF_WATCH, so every
 // guest store to them takes the memory's slow path and is reported here after it is done. The monitor refreshes
 // the virtual entries the store touched, reports `descriptor-write` as the guest sees it, and looks at consistency
-// at the next instruction boundary. Whoever watched stores before the monitor is called first (the chain is kept).
+// at the next instruction boundary. The pages are watched through the memory's store dispatcher
+// (machine/store-watch.ts), beside the bare consistency tracker and the debugger's data watches.
 
-import { PAGE_SHIFT, PF_WATCH, type PhysicalMemory } from '../machine/memory';
+import { PAGE_SHIFT, type PhysicalMemory } from '../machine/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
 
 export type WatchedTable = 'GDT' | 'LDT' | 'IDT';
 
@@ -18,53 +20,42 @@ export type TableStoreListener = (range: WatchedRange, first: number, last: numb
 
 export class TableWatch {
   private ranges: WatchedRange[] = [];
-  private readonly pages = new Set<number>();
-  private readonly previous: PhysicalMemory['onWatchedStore'];
+  private readonly stores: StoreWatchSubscription;
   private key = '';
 
   constructor(
-    private readonly mem: PhysicalMemory,
+    mem: PhysicalMemory,
     private readonly listener: TableStoreListener,
   ) {
-    this.previous = mem.onWatchedStore;
-    mem.onWatchedStore = (addr, size, oldValue, newValue) => this.onStore(addr, size, oldValue, newValue);
+    this.stores = storeWatchOf(mem).subscribe((addr, size, oldValue) => this.onStore(addr, size, oldValue));
   }
 
   /** Watches exactly these ranges (no-op when they did not change). */
   watch(ranges: WatchedRange[]): void {
     const key = ranges.map((r) => `${r.table}:${r.base}:${r.limit}`).join('|');
-    if (key === this.key) {
-      // Others share the flag (the bare consistency tracker, the debugger's data watches) and clear it when they
-      // stop watching a page: set it again.
-      for (const p of this.pages) this.mem.setPageFlag(p, PF_WATCH, true);
-      return;
-    }
-    this.unwatch();
+    if (key === this.key) return;
     this.key = key;
     this.ranges = ranges;
+    const pages: number[] = [];
     for (const r of ranges) {
-      for (let p = r.base >>> PAGE_SHIFT; p <= (r.base + r.limit) >>> PAGE_SHIFT; p++) {
-        if (p >= this.mem.pageFlags.length) break;
-        this.pages.add(p);
-        this.mem.setPageFlag(p, PF_WATCH, true);
-      }
+      for (let p = r.base >>> PAGE_SHIFT; p <= (r.base + r.limit) >>> PAGE_SHIFT; p++) pages.push(p);
     }
+    // Pages beyond installed RAM are left out by the dispatcher.
+    this.stores.setPages(pages);
   }
 
   unwatch(): void {
-    for (const p of this.pages) this.mem.setPageFlag(p, PF_WATCH, false);
-    this.pages.clear();
+    this.stores.clear();
     this.ranges = [];
     this.key = '';
   }
 
   get watchedPages(): number[] {
-    return [...this.pages].sort((a, b) => a - b);
+    return [...this.stores.pages].sort((a, b) => a - b);
   }
 
-  private onStore(addr: number, size: number, oldValue: number, newValue: number): void {
-    this.previous?.(addr, size, oldValue, newValue);
-    if (!this.pages.has(addr >>> PAGE_SHIFT) && !this.pages.has((addr + size - 1) >>> PAGE_SHIFT)) return;
+  /** The dispatcher calls this only for stores that touch a watched page. */
+  private onStore(addr: number, size: number, oldValue: number): void {
     for (const r of this.ranges) {
       const first = addr - r.base;
       const last = first + size - 1;

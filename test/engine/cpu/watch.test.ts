@@ -1,8 +1,9 @@
 // Data watches (engine/cpu/watch.ts): stores through the PF_WATCH slow path, loads through per-instance hooks,
-// and sharing the page flags and the store hook with other owners.
+// and sharing watched pages with other subscribers of the memory's store dispatcher (machine/store-watch.ts).
 import { describe, expect, it } from 'vitest';
 import { PF_WATCH, PhysicalMemory } from '../../../engine/machine/memory';
 import { MemoryWatch, type WatchHit } from '../../../engine/cpu/watch';
+import { storeWatchOf } from '../../../engine/machine/store-watch';
 
 function setup(): { mem: PhysicalMemory; watch: MemoryWatch; hits: WatchHit[] } {
   const mem = new PhysicalMemory(64 * 1024);
@@ -38,41 +39,29 @@ describe('MemoryWatch', () => {
     expect(hits.length).toBe(1);
   });
 
-  it('chains to the store handler it found and keeps page flags it did not set', () => {
+  it('shares watched pages with other subscribers of the memory\'s store dispatcher', () => {
     const { mem, watch, hits } = setup();
     const seen: number[] = [];
-    mem.setPageFlag(2, PF_WATCH, true);
-    mem.onWatchedStore = (addr) => seen.push(addr);
+    const other = storeWatchOf(mem).subscribe((addr) => seen.push(addr));
+    other.add(2);
     watch.set([{ id: 1, phys: 0x2000, length: 8, access: 'readWrite' }, { id: 2, phys: 0x5000, length: 1, access: 'write' }]);
     mem.write8(0x2001, 1);
     mem.write8(0x5000, 1);
-    expect(seen).toEqual([0x2001, 0x5000]);
+    expect(seen).toEqual([0x2001]);
     expect(hits.map((h) => h.id)).toEqual([1, 2]);
+    // Dropping the watch keeps the page the other subscriber holds, and drops the one only the watch held.
     watch.set([]);
     expect(mem.pageFlags[2] & PF_WATCH).toBe(PF_WATCH);
     expect(mem.pageFlags[5] & PF_WATCH).toBe(0);
     mem.write8(0x2002, 1);
-    expect(seen).toEqual([0x2001, 0x5000, 0x2002]);
+    expect(seen).toEqual([0x2001, 0x2002]);
     expect(hits.length).toBe(2);
-  });
-
-  it('puts its flags and hook back when another owner dropped them, without double reports', () => {
-    const { mem, watch, hits } = setup();
-    watch.set([{ id: 1, phys: 0x2000, length: 4, access: 'write' }]);
-    // Another owner installs a handler over ours that chains to it, then clears the shared page flag.
-    const previous = mem.onWatchedStore!;
-    const other: number[] = [];
-    mem.onWatchedStore = (a, s, o, n) => {
-      previous(a, s, o, n);
-      other.push(a);
-    };
-    mem.setPageFlag(2, PF_WATCH, false);
-    mem.write8(0x2000, 1);
-    expect(hits.length).toBe(0);
-    watch.reassert();
-    mem.write8(0x2001, 1);
-    expect(hits.map((h) => h.addr)).toEqual([0x2001]);
-    expect(other).toEqual([0x2001]);
+    // And the other subscriber closing does not disturb a watch that is armed again.
+    watch.set([{ id: 3, phys: 0x2000, length: 4, access: 'write' }]);
+    other.close();
+    mem.write8(0x2003, 1);
+    expect(hits.map((h) => h.id)).toEqual([1, 2, 3]);
+    expect(seen).toEqual([0x2001, 0x2002]);
   });
 
   it('rejects ranges outside installed memory', () => {
