@@ -16,6 +16,8 @@ import {
   LOP_LOGIC,
   LOP_NEG,
   LOP_SUB,
+  signedExpr,
+  sizeMaskLiteral,
   STORE_REGS,
   truncateExpr,
 } from './emitter';
@@ -410,42 +412,64 @@ const EMITTERS: Record<string, OpEmitter> = {
   },
 };
 
-/** ROL/ROR/SHL/SAL/SHR/SAR of a 32-bit register by a constant (shift.ts shiftCompute for size 4). */
+/**
+ * ROL/ROR/SHL/SAL/SHR/SAR of a register by a constant (shift.ts shiftCompute and shiftRm): the count is masked to
+ * 5 bits, a masked count of 0 changes nothing; rotates of 8/16-bit operands rotate by count mod 8/16 but still set
+ * CF and OF from the result; shifts past the operand width give 0 (SAR: the sign).
+ */
 function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
-  if (i.size !== 4 || i.rm < 0) return NOT_TRANSLATED;
-  if (count === 0) return FALLS_THROUGH; // a masked count of 0 changes nothing
+  if (i.rm < 0) return NOT_TRANSLATED;
+  if (count === 0) return FALLS_THROUGH;
+  const size = i.size;
+  const bits = size * 8;
+  const mask = sizeMaskLiteral(size);
+  const top = bits - 1;
   const v = g.local('a');
   const r = g.local('r');
   const cf = g.local('c');
-  g.emit(`${v} = ${g.readReg(4, i.rm)};`);
-  const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | ((${x} >>> 24) & 128) | (PARITY[${x} & 0xff] << 2)`;
+  g.emit(`${v} = ${g.readReg(size, i.rm)};`);
+  const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | (((${x} >>> ${top}) & 1) << 7) | (PARITY[${x} & 0xff] << 2)`;
+  const msbXorCf = `((((${r} >>> ${top}) ^ ${cf}) & 1) << 11)`;
+  const topTwoXor = `((((${r} >>> ${top}) ^ (${r} >>> ${top - 1})) & 1) << 11)`;
+  const store = (): void => g.writeReg(size, i.rm, r);
   switch (i.arg) {
-    case SH_ROL:
-      g.emit(`${r} = ((${v} << ${count}) | (${v} >>> ${32 - count})) >>> 0; ${cf} = ${r} & 1;`);
-      g.writeReg(4, i.rm, r);
-      g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11)`);
+    case SH_ROL: {
+      const c = count & (bits - 1);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(`${cf} = ${r} & 1;`);
+      store();
+      g.setFlagBits(0x801, `${cf} | ${msbXorCf}`);
       return FALLS_THROUGH;
-    case SH_ROR:
-      g.emit(`${r} = ((${v} >>> ${count}) | (${v} << ${32 - count})) >>> 0; ${cf} = ${r} >>> 31;`);
-      g.writeReg(4, i.rm, r);
-      g.setFlagBits(0x801, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11)`);
+    }
+    case SH_ROR: {
+      const c = count & (bits - 1);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(`${cf} = (${r} >>> ${top}) & 1;`);
+      store();
+      g.setFlagBits(0x801, `${cf} | ${topTwoXor}`);
       return FALLS_THROUGH;
+    }
     case SH_SHL:
     case SH_SAL:
-      g.emit(`${cf} = (${v} >>> ${32 - count}) & 1; ${r} = (${v} << ${count}) >>> 0;`);
-      g.writeReg(4, i.rm, r);
-      g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ ${cf}) & 1) << 11) | (${r} & 0x10) | ${szp(r)}`);
+      if (count <= bits) g.emit(`${cf} = (${v} >>> ${bits - count}) & 1; ${r} = ${truncateExpr(`${v} << ${count}`, size)};`);
+      else g.emit(`${cf} = 0; ${r} = 0;`);
+      store();
+      g.setFlagBits(0x8d5, `${cf} | ${msbXorCf} | (${r} & 0x10) | ${szp(r)}`);
       return FALLS_THROUGH;
     case SH_SHR:
-      g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
-      g.writeReg(4, i.rm, r);
-      g.setFlagBits(0x8d5, `${cf} | ((((${r} >>> 31) ^ (${r} >>> 30)) & 1) << 11) | 0x10 | ${szp(r)}`);
+      if (count <= bits) g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
+      else g.emit(`${cf} = 0; ${r} = 0;`);
+      store();
+      g.setFlagBits(0x8d5, `${cf} | ${topTwoXor} | 0x10 | ${szp(r)}`);
       return FALLS_THROUGH;
-    case SH_SAR:
-      g.emit(`${cf} = ((${v} | 0) >> ${count - 1}) & 1; ${r} = ((${v} | 0) >> ${count}) >>> 0;`);
-      g.writeReg(4, i.rm, r);
+    case SH_SAR: {
+      const signed = signedExpr(v, size);
+      if (count >= bits) g.emit(`${cf} = ${signed} < 0 ? 1 : 0; ${r} = ${truncateExpr(`${signed} >> 31`, size)};`);
+      else g.emit(`${cf} = (${signed} >> ${count - 1}) & 1; ${r} = ${truncateExpr(`${signed} >> ${count}`, size)};`);
+      store();
       g.setFlagBits(0x8d5, `${cf} | 0x10 | ${szp(r)}`);
       return FALLS_THROUGH;
+    }
   }
   return NOT_TRANSLATED;
 }
