@@ -1,9 +1,12 @@
 // Builds a block from the decoded instructions that follow a hot instruction and compiles it with `new Function`.
 //
-// A block is straight-line code in one code page: it ends at a branch (translated with its exits), before an
-// instruction that may change mode, segments, the interrupt flag or touch I/O (those run in the interpreter), at
+// A block is a trace through one code page (collectBlock): conditional branches are side exits, JMP/CALL/RET
+// continue inline where the target is known and in the page, and a branch back to the start repeats the block
+// inside the function. It ends before an instruction that may change mode, segments, the interrupt flag or touch
+// I/O (those run in the interpreter), at an indirect branch or string instruction (after calling its handler), at
 // the page's end, or after MAX_BLOCK_INSTRUCTIONS. Keeping a block inside one page ties its life to that page's
-// decoded instructions: a store to the page drops them, and the block with them.
+// decoded instructions: a store to the page drops them, and the block with them. Instructions without inline code
+// (jit/ops.ts) call their interpreter handler in place.
 
 import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';

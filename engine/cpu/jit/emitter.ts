@@ -5,7 +5,8 @@
 // Flags. Within a block, an ALU instruction's flag record (operation, operands, result) lives in locals named after
 // the instruction; `pending` says which instruction's record is the current one and not yet stored into the Cpu's
 // lazy fields. Flag readers that follow a pending record in the same block test the locals directly (`dec ecx; jnz`
-// becomes `r9 !== 0`). The record is stored into the Cpu (the same fields Cpu.setLazyFlags writes) at every exit,
+// becomes `r9 !== 0`). An eager setter (a rotate) computes the record's other flags only when something could see
+// them before a later instruction redefines them (deadLater). The record is stored into the Cpu (the same fields Cpu.setLazyFlags writes) at every exit,
 // before every call into an interpreter handler, and — through the catch — when an instruction faults, so the
 // state after any exit equals the interpreter's.
 //
