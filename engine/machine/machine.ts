@@ -39,6 +39,9 @@ export interface RunResult {
   instructions: number;
 }
 
+/** Timer deadlines a halted CPU may wait through within one `step` before the wait counts as a halt. */
+const MAX_WAITS_PER_STEP = 1 << 16;
+
 /** Instructions per slice of `run`; between slices the machine checks limits (and async callers may yield). */
 export const SLICE = 1 << 16;
 
@@ -205,10 +208,14 @@ export class Machine {
     this.scheduler.fireDue(cpu.icount);
     if (cpu.halted && !this.wakeOnInterrupt()) {
       if ((cpu.getEflags() & IF) === 0) return 'halt';
-      const wake = this.scheduler.nextWake((irq) => this.devices.canInterrupt(irq));
-      if (wake === Infinity) return 'halt';
-      this.runSlice(wake - cpu.icount);
-      if (cpu.halted && !this.wakeOnInterrupt()) return 'halt';
+      // Wait in virtual time until an interrupt wakes the CPU. One deadline may not be enough: a PIT in mode 2
+      // drops its output for one clock before the rising edge that raises IRQ 0, and each is a deadline.
+      for (let waits = 0; ; waits++) {
+        const wake = this.scheduler.nextWake((irq) => this.devices.canInterrupt(irq));
+        if (wake === Infinity || wake <= cpu.icount || waits >= MAX_WAITS_PER_STEP) return 'halt';
+        this.runSlice(wake - cpu.icount);
+        if (!cpu.halted || this.wakeOnInterrupt()) break;
+      }
     }
     // One instruction needs no preemption: timers it arms are due at the earliest after it, and fire below.
     cpu.step();
