@@ -3,7 +3,7 @@
 // Protected-mode delivery through IDT gates lives in protect/interrupt.ts.
 
 import type { Cpu } from './cpu';
-import { CS, EAX } from './cpu';
+import { CS } from './cpu';
 import { EV_CPU_EXCEPTION, EV_TRIPLE_FAULT } from '../events';
 import { CpuFault, fault, rule, VEC_DF, VEC_GP, VEC_NMI, VEC_PF, VEC_DE, VEC_TS, VEC_NP, VEC_SS } from './faults';
 import { AC, IF, RF, TF, VM } from './flags';
@@ -140,5 +140,4 @@ function deliverReal(cpu: Cpu, vector: number): void {
   cpu.setEflags(flags & ~(IF | TF | AC | RF) & ~VM);
   // CS = selector (base × 16, limit and attributes kept, model.md §1), IP = offset: the shared far-transfer step.
   branchFarReal(cpu, selector, offset, 'interrupt');
-  void EAX;
 }
