@@ -306,6 +306,40 @@ export class Monitor implements MonitorHook {
     }
   }
 
+  /**
+   * A debugger edit while the machine is stopped between instructions: the guest's view goes into the CPU, `edit`
+   * changes it exactly as on a bare CPU (registers, flags, caches, control registers), and the monitor takes it
+   * back as it does after an entry — consistency re-judged and reported, SBE decided, then a return sequence (or
+   * the emulated state, when the edited state cannot run deprivileged). No instruction runs and no trap is counted.
+   */
+  editGuestView(edit: (cpu: Cpu) => void): void {
+    if (this.state !== 'direct' || this.inEntry) {
+      edit(this.cpu);
+      return;
+    }
+    const cpu = this.cpu;
+    this.currentGuest(this.guest);
+    this.inEntry = true;
+    this.recorded.length = 0;
+    this.guestSink = this.recorder;
+    try {
+      this.mute();
+      this.toGuestView();
+      edit(cpu);
+      this.afterGuestView('debugger-edit');
+    } catch (e) {
+      const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id})` : (e as Error).message;
+      this.panic(`monitor error while applying a debugger edit: ${what}`);
+    } finally {
+      this.inEntry = false;
+      while (this.muteDepth > 0) this.unmute();
+      this.guestSink = this.liveEvents;
+      (cpu as { events: EventHub }).events = this.liveEvents;
+      for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
+      this.recorded.length = 0;
+    }
+  }
+
   /** How the last entry ended, for the trap event. */
   private describeReturn(): string {
     if (this.state !== 'direct') return `emulated (${this.emulatedBecause})`;
