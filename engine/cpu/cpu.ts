@@ -991,11 +991,7 @@ export class Cpu {
    */
   private betweenInstructions(): boolean {
     if (this.boundaryWork !== null) this.runBoundaryWork();
-    if (this.stopRequested) {
-      this.stopRequested = false;
-      this.updateAttention();
-      return true;
-    }
+    if (this.takeStopRequest()) return true;
     if (this.breakpoints.size > 0 && !this.skipBreakpointOnce) {
       const lin = (this.segBase[CS] + this.eip) >>> 0;
       if (this.breakpoints.has(lin)) {
@@ -1020,7 +1016,9 @@ export class Cpu {
     }
     // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
     // Under the monitor, events at the boundary of deprivileged guest code enter the monitor instead.
-    if (this.monitor !== null && this.monitor.boundary()) return false;
+    // The monitor's entry may report events the debugger stops on (it replays them as the entry ends): that stop
+    // comes before the next instruction, where a bare CPU's would.
+    if (this.monitor !== null && this.monitor.boundary()) return this.takeStopRequest();
     if (this.pendingDebugTraps !== 0) deliverDebugTraps(this);
     if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
       try {
@@ -1037,6 +1035,14 @@ export class Cpu {
     return false;
   }
   private shadowActive = false;
+
+  /** Consumes a pending stop request; true when there was one (the run loop returns). */
+  private takeStopRequest(): boolean {
+    if (!this.stopRequested) return false;
+    this.stopRequested = false;
+    this.updateAttention();
+    return true;
+  }
 
   /** `attention` is set for the debugger's breakpoints alone (betweenInstructions has checked the current one). */
   private onlyBreakpointsArmed(): boolean {
