@@ -176,8 +176,11 @@ export class Cpu {
   dataBreakpoints = false;
   /** DR6 bits of #DB traps raised by the current instruction (data breakpoints, TF); taken at the next boundary. */
   pendingDebugTraps = 0;
-  /** Cached translations (protect/tlb.ts). */
-  readonly tlb = new Tlb();
+  /**
+   * Cached translations (protect/tlb.ts). Replaced only by the monitor, which runs a paging guest on its shadow
+   * tables with a TLB of their own and swaps the guest's back in whenever the CPU holds the guest's view.
+   */
+  tlb = new Tlb();
 
   // ---- run state ----
   halted = false;
@@ -801,6 +804,14 @@ export class Cpu {
   flushDecodeCache(): void {
     // Used where the whole CPU state is replaced (reset, snapshot restore): cached translations go too.
     flushTlbAll(this);
+    this.dropDecodedInstructions();
+  }
+
+  /**
+   * Drops every decoded instruction (and the blocks built from them) but no translation: the TLB is guest-visible
+   * state (a stale entry stays in use), so the monitor's SBE rescans must not touch it.
+   */
+  dropDecodedInstructions(): void {
     this.codeEpoch++;
     for (let p = 0; p < this.cache16.length; p++) {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {

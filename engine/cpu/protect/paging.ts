@@ -7,7 +7,8 @@
 // CR0.WP, SDM 3A §4.6); then the accessed bits (and the dirty bit of the last level for a write) are set in
 // memory. A failed check raises #PF with CR2 = the linear address and an error code of the named bits below,
 // and leaves the tables untouched. Page tables outside installed memory read as the open bus (0xFF bytes) and
-// give whatever translation those bits make; nothing here throws anything but the #PF.
+// give whatever translation those bits make; nothing here throws anything but the #PF. Entries are read as system
+// accesses, so a monitor's shadow tables in its hidden region are walked while its tables are installed.
 
 import type { Cpu } from '../cpu';
 import { fault, rule, VEC_PF, type FaultRule } from '../faults';
@@ -75,7 +76,7 @@ function walk(cpu: Cpu, linear: number, access: AccessKind): number {
   const err = (write ? PFEC_WR : 0) | (user ? PFEC_US : 0);
   const mem = cpu.mem;
   const pdeAddr = ((cpu.cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0;
-  const pde = mem.read32(pdeAddr);
+  const pde = mem.readSystem32(pdeAddr);
   if ((pde & PTE_P) === 0) pageFault(cpu, linear, err, R_PF_PDE_NOT_PRESENT);
 
   if ((pde & PDE_PS) !== 0 && (cpu.cr4 & CR4_PSE) !== 0) {
@@ -90,7 +91,7 @@ function walk(cpu: Cpu, linear: number, access: AccessKind): number {
   }
 
   const pteAddr = ((pde & 0xfffff000) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0;
-  const pte = mem.read32(pteAddr);
+  const pte = mem.readSystem32(pteAddr);
   if ((pte & PTE_P) === 0) pageFault(cpu, linear, err, R_PF_PTE_NOT_PRESENT);
   // Rights are the more restrictive of the two levels (SDM 3A §4.6.1).
   const rights = pde & pte;

@@ -3,6 +3,7 @@
 // touches CR2. An address whose page is not present reads as "unmapped".
 
 import type { Cpu } from '../cpu';
+import type { PhysicalMemory } from '../../machine/memory';
 
 const PTE_P = 1;
 const PDE_PS = 0x80;
@@ -10,17 +11,21 @@ const CR4_PSE = 0x10;
 
 /** Physical address of a linear address as the CPU would translate it now, or -1 when a page is not present. */
 export function peekTranslate(cpu: Cpu, linear: number): number {
+  if (!cpu.pagingOn) return ((linear >>> 0) & cpu.a20Mask) >>> 0;
+  return peekWalk(cpu.mem, cpu.cr3, cpu.cr4, cpu.a20Mask, linear);
+}
+
+/** The side-effect-free walk of the tables at `cr3` (the monitor uses it with the guest's CR3 and CR4). */
+export function peekWalk(mem: PhysicalMemory, cr3: number, cr4: number, a20Mask: number, linear: number): number {
   linear >>>= 0;
-  if (!cpu.pagingOn) return (linear & cpu.a20Mask) >>> 0;
-  const mem = cpu.mem;
-  const pde = mem.peek(((cpu.cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0, 4);
+  const pde = mem.peek(((cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0, 4);
   if ((pde & PTE_P) === 0) return -1;
-  if ((pde & PDE_PS) !== 0 && (cpu.cr4 & CR4_PSE) !== 0) {
-    return (((pde & 0xffc00000) | (linear & 0x3fffff)) & cpu.a20Mask) >>> 0;
+  if ((pde & PDE_PS) !== 0 && (cr4 & CR4_PSE) !== 0) {
+    return (((pde & 0xffc00000) | (linear & 0x3fffff)) & a20Mask) >>> 0;
   }
   const pte = mem.peek(((pde & 0xfffff000) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0, 4);
   if ((pte & PTE_P) === 0) return -1;
-  return (((pte & 0xfffff000) | (linear & 0xfff)) & cpu.a20Mask) >>> 0;
+  return (((pte & 0xfffff000) | (linear & 0xfff)) & a20Mask) >>> 0;
 }
 
 /** Reads `size` (1, 2 or 4) bytes at a linear address without side effects; -1 when any byte is unmapped. */

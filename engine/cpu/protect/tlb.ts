@@ -35,6 +35,16 @@ const FILL_LIMIT = 8192;
 const CR0_PAGING_BITS = (0x80000000 | 0x10000) | 0; // PG, WP
 const CR4_PAGING_BITS = 0x10 | 0x80; // PSE, PGE
 
+/**
+ * Told about every change of a TLB's contents (the monitor's shadow page tables mirror the guest's TLB, see
+ * engine/monitor/shadow-paging.ts). Called only on walks and flushes, never on a hit.
+ */
+export interface TlbListener {
+  filled(page: number): void;
+  invalidated(page: number): void;
+  cleared(): void;
+}
+
 export class Tlb {
   /** Indexed by linear page number; see the entry bits above. */
   readonly entries = new Int32Array(PAGES);
@@ -44,6 +54,7 @@ export class Tlb {
   cr3 = 0;
   cr0Bits = 0;
   cr4Bits = 0;
+  listener: TlbListener | null = null;
 
   /** Caches a translation made by a walk. */
   fill(page: number, entry: number): void {
@@ -52,6 +63,7 @@ export class Tlb {
       this.filled[this.count++] = page;
     }
     this.entries[page] = entry;
+    if (this.listener !== null) this.listener.filled(page);
   }
 
   /** Drops every entry, or every entry but the global ones. */
@@ -65,6 +77,7 @@ export class Tlb {
       else entries[page] = 0;
     }
     this.count = kept;
+    if (this.listener !== null) this.listener.cleared();
   }
 
   /** Drops the translation of one linear page; if it was part of a 4 MiB page, every piece of that page. */
@@ -75,6 +88,7 @@ export class Tlb {
     for (let p = first; p < first + 0x400; p++) {
       if ((entries[p] & TLB_LARGE) !== 0) entries[p] = 0;
     }
+    if (this.listener !== null) this.listener.invalidated(page);
   }
 
   /** Number of cached translations (tests, inspection). */
