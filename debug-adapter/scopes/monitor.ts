@@ -61,6 +61,16 @@ export class MonitorScope extends Container {
         readOnly: true,
       },
       { name: 'marked entries', value: snap.markedEntries.length ? snap.markedEntries.join(' ') : '(none)', readOnly: true },
+      {
+        name: 'shadow paging',
+        value: snap.shadowPaging.active
+          ? `${snap.shadowPaging.mappedPages} pages mapped, window at 0x${(snap.shadowPaging.window ?? 0).toString(16).padStart(8, '0')}`
+          : 'not in use',
+        child: new RowList(() => {
+          const sp = monitorSnapshot(m).shadowPaging;
+          return (['fills', 'drops', 'flushes', 'relocations'] as const).map((k) => ({ name: k, value: String(sp[k]), readOnly: true }));
+        }),
+      },
       { name: 'engagements', value: String(snap.engagements), readOnly: true },
       { name: 'panics', value: snap.lastPanic ? `${snap.panics} (last: ${snap.lastPanic})` : String(snap.panics), readOnly: true },
     ];

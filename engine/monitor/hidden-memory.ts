@@ -6,11 +6,17 @@ import type { PhysicalMemory } from '../machine/memory';
 
 export class HiddenMemory {
   readonly bytes: Uint8Array;
-  /** Physical (and, without paging, linear) address of the hidden region's first byte. */
+  /** Physical address of the hidden region's first byte. */
   readonly base: number;
+  /**
+   * Linear address at which the CPU reaches it: `base` while the guest does not page (linear = physical), the
+   * shadow tables' window while it does (shadow-paging.ts).
+   */
+  linear: number;
 
   constructor(readonly mem: PhysicalMemory, size: number) {
     this.base = mem.size;
+    this.linear = this.base;
     if (mem.hidden === null || mem.hidden.length !== size) mem.hidden = new Uint8Array(size);
     this.bytes = mem.hidden;
   }

@@ -56,6 +56,8 @@ export interface MonitorSnapshot {
   virtualLdt: VirtualEntryView[];
   markedEntries: string[];
   watchedPages: number[];
+  /** Shadow paging (shadow-paging.ts): in use while the guest pages and runs deprivileged. */
+  shadowPaging: { active: boolean; window: number | null; mappedPages: number; fills: number; drops: number; flushes: number; relocations: number };
   engagements: number;
   panics: number;
   lastPanic: string | null;
@@ -136,6 +138,12 @@ export function monitorSnapshot(monitor: Monitor): MonitorSnapshot {
     virtualLdt,
     markedEntries: [...virtualGdt, ...virtualLdt].filter((e) => e.marked).map((e) => `${e.table}[${e.index}]`),
     watchedPages: monitor.watchedPages,
+    shadowPaging: {
+      active: monitor.state === 'direct' && (g.cr0 & 0x80000000) !== 0,
+      window: monitor.shadow.windowSlot < 0 ? null : monitor.shadow.windowLinear,
+      mappedPages: monitor.shadow.mappings().length,
+      ...monitor.shadow.counters,
+    },
     engagements: monitor.counters.engagements,
     panics: monitor.counters.panics,
     lastPanic: monitor.lastPanic,

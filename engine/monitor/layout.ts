@@ -12,7 +12,17 @@ export const CODE_OFFSET = 0x21000; // the monitor's code segment (gate offsets 
 export const CODE_LIMIT = 0xfff;
 export const STACK_OFFSET = 0x22000; // the monitor's stack segment
 export const STACK_SIZE = 0x2000;
-export const MONITOR_BYTES = 0x24000;
+/**
+ * The part the CPU reaches by linear address (tables, TSS, code, stack). With guest paging it is mapped, supervisor
+ * only, at a 4 MiB window of linear space the guest leaves unmapped (shadow-paging.ts).
+ */
+export const WINDOW_BYTES = 0x24000;
+/** Shadow paging (shadow-paging.ts): the shadow page directory, the window's page table, then a pool of tables. */
+export const SHADOW_PD_OFFSET = 0x24000;
+export const WINDOW_PT_OFFSET = 0x25000;
+export const SHADOW_POOL_OFFSET = 0x26000;
+export const SHADOW_POOL_TABLES = 64;
+export const MONITOR_BYTES = SHADOW_POOL_OFFSET + SHADOW_POOL_TABLES * 0x1000;
 
 /** Offset in the monitor's code segment of `pop ds; pop es; pop fs; pop gs; iretd`. */
 export const RETURN_CODE_OFFSET = 0x100;

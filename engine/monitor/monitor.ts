@@ -10,7 +10,7 @@
 
 import type { Cpu, MonitorHook } from '../cpu/cpu';
 import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, AR_P, AR_S, AR_DPL, AR_DPL_SHIFT } from '../cpu/cpu';
-import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI } from '../cpu/faults';
+import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI, VEC_PF } from '../cpu/faults';
 import { FIXED1, IF, IOPL, RF, VM } from '../cpu/flags';
 import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURCE_EXTERNAL } from '../cpu/interrupt';
 import { deliverDebugTraps } from '../cpu/debug-registers';
@@ -18,6 +18,8 @@ import { decode } from '../cpu/decode/decoder';
 import { Instr } from '../cpu/decode/instr';
 import { disassembleOne } from '../cpu/decode/disassemble';
 import { ACCESS_FETCH } from '../cpu/protect/paging';
+import { peekWalk } from '../cpu/protect/peek';
+import { TLB_FRAME, type Tlb } from '../cpu/protect/tlb';
 import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
@@ -48,6 +50,7 @@ import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { virtualizeAccessRights } from './virtualize';
 import { MonitorCounters } from './counters';
 import { TableWatch, type WatchedRange } from './table-watch';
+import { ShadowPaging } from './shadow-paging';
 
 export type SbeMode = 'auto' | 'on' | 'off';
 /** What the decoder binds: nothing, the always-sensitive set, everything sensitive, or (emulated) CR writes. */
@@ -73,6 +76,8 @@ export interface ReturnRecord {
 const R_SBE = rule('monitor.sbe', 'a sensitive instruction is bound to the monitor by scan-before-execute', 'engine/monitor/README.md (SBE)');
 const CR4_VME = 0x1;
 const CR4_PVI = 0x2;
+const CR4_PSE = 0x10;
+const CR4_PGE = 0x80;
 const DATA_SEGS = [DS, ES, FS, GS];
 const VECTOR_REASONS: Record<number, string> = {
   0: 'de', 1: 'debug', 2: 'nmi', 3: 'bp', 4: 'of', 5: 'br', 6: 'ud', 7: 'nm', 8: 'df', 10: 'ts', 11: 'np', 12: 'ss',
@@ -106,6 +111,12 @@ export class Monitor implements MonitorHook {
   /** Set to a reason when the monitor had to give up running a state deprivileged (never thrown). */
   lastPanic: string | null = null;
 
+  /** The guest's TLB (the CPU's own): in the CPU whenever it holds the guest's view. */
+  readonly guestTlb: Tlb;
+  /** Shadow page tables for a paging guest (shadow-paging.ts). */
+  readonly shadow: ShadowPaging;
+  /** Linear page of the last real #PF while the guest ran directly: its shadow entry is made after the entry. */
+  private shadowMiss = -1;
   private readonly mem: PhysicalMemory;
   private readonly watch: TableWatch;
   /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
@@ -148,6 +159,9 @@ export class Monitor implements MonitorHook {
     this.sbeMode = options.sbe ?? 'auto';
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
+    this.guestTlb = cpu.tlb;
+    this.shadow = new ShadowPaging(cpu, this.hidden, this.guestTlb);
+    this.tables.translate = (linear) => this.guestPhysical(linear);
     this.liveEvents = cpu.events;
     this.guestSink = cpu.events;
     EVENT_NAMES.forEach((name, id) => this.recorder.on(name, (e) => void this.recorded.push([id, e])));
@@ -174,6 +188,8 @@ export class Monitor implements MonitorHook {
       return;
     }
     const reason = f.vector === MON_VECTOR_SBE ? 'sbe' : (VECTOR_REASONS[f.vector] ?? `vector-${f.vector}`);
+    // A real #PF on the shadow tables: CR2 is the real CPU's (the guest's own CR2 stays in its view).
+    this.shadowMiss = f.vector === VEC_PF ? this.cpu.cr2 >>> 12 : -1;
     this.enter(() => raiseException(this.cpu, f.vector, f.errorCode), reason, rf);
   }
 
@@ -214,6 +230,7 @@ export class Monitor implements MonitorHook {
   }
 
   reset(): void {
+    this.cpu.tlb = this.guestTlb;
     if (this.state === 'direct') this.leaveDirect('CPU reset');
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
@@ -239,7 +256,8 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenSystem = false;
     this.mute();
     try {
-      s.guest.installOn(this.cpu);
+      this.installGuest(s.guest);
+      this.guestTlb.clear(false);
     } finally {
       this.unmute();
     }
@@ -443,8 +461,27 @@ export class Monitor implements MonitorHook {
   private toGuestView(): void {
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
-    this.guest.installOn(this.cpu);
+    this.installGuest(this.guest);
     this.unmute();
+  }
+
+  /** The guest's view into the CPU, with the guest's own TLB (the shadow's stays with the real context). */
+  private installGuest(g: GuestState): void {
+    this.cpu.tlb = this.guestTlb;
+    g.installOn(this.cpu);
+  }
+
+  /**
+   * Physical address of a guest linear address as the guest's CPU translates it now: its TLB entry, else a walk of
+   * its tables without side effects; -1 when unmapped.
+   */
+  guestPhysical(linear: number): number {
+    const g = this.guest;
+    const a20 = this.cpu.a20Mask;
+    if ((g.cr0 & CR0_PG) === 0 || (g.cr0 & CR0_PE) === 0) return ((linear >>> 0) & a20) >>> 0;
+    const entry = this.guestTlb.entries[linear >>> 12];
+    if (entry !== 0) return (((entry & TLB_FRAME) | (linear & 0xfff)) & a20) >>> 0;
+    return peekWalk(this.mem, g.cr3, g.cr4, a20, linear);
   }
 
   private trapEvent(reason: string, vector: number): MonitorTrapEvent | null {
@@ -456,7 +493,10 @@ export class Monitor implements MonitorHook {
   /** The instruction at the guest's CS:EIP, disassembled (for monitor-trap). */
   instructionText(): string {
     const cpu = this.cpu;
-    const read = (off: number): number => (off > cpu.segLimit[CS] ? -1 : this.hidden.guestByte((cpu.segBase[CS] + off) >>> 0));
+    const read = (off: number): number => {
+      const phys = off > cpu.segLimit[CS] ? -1 : this.guestPhysical((cpu.segBase[CS] + off) >>> 0);
+      return phys < 0 ? -1 : this.hidden.guestByte(phys);
+    };
     try {
       return disassembleOne(read, cpu.eip, cpu.code32).text;
     } catch {
@@ -518,6 +558,7 @@ export class Monitor implements MonitorHook {
       this.leaveDirect(why);
       return;
     }
+    this.preparePaging();
     this.prepareTables();
     this.recheckConsistency(cause, false);
     this.updateSbe();
@@ -533,12 +574,13 @@ export class Monitor implements MonitorHook {
     if (why !== null) {
       this.emulatedBecause = why;
       // The switch into protected mode: look again at every boundary until CS and SS are loaded.
-      if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !cpu.shutdown) this.requestLook();
+      if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !cpu.shutdown) this.requestLook();
       this.applyScan((g.cr0 & CR0_PG) !== 0 ? 'cr-writes' : 'none');
       return false;
     }
     this.counters.engagements++;
     this.tables.invalidate();
+    this.preparePaging();
     this.prepareTables();
     this.recheckConsistency('engage', true);
     this.updateSbe();
@@ -552,7 +594,7 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     if ((g.cr0 & CR0_PE) === 0) return 'real mode';
     if ((g.eflags & VM) !== 0) return 'virtual-8086 mode';
-    if ((g.cr0 & CR0_PG) !== 0) return 'guest paging (no shadow page tables yet: the guest runs emulated)';
+    if ((g.cr0 & CR0_PG) !== 0 && !this.shadow.hasRoom(g.cr3)) return "guest paging maps every 4 MiB of linear space (no room for the monitor's window)";
     if ((g.eflags & 0x100) !== 0) return 'single-stepping (TF)';
     const top = this.hidden.base + MONITOR_BYTES - 1;
     if (!cpu.a20Enabled && ((this.hidden.base | top) & 0x100000) !== 0) return 'A20 is masked over the monitor region';
@@ -584,11 +626,28 @@ export class Monitor implements MonitorHook {
   private prepareTables(): void {
     const g = this.guest;
     const ldtValid = g.valid[LDTR] !== 0 && (g.sel[LDTR] & 0xfffc) !== 0;
-    this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl);
     const ranges: WatchedRange[] = [{ table: 'GDT', base: g.gdtrBase, limit: g.gdtrLimit }];
     if (ldtValid) ranges.push({ table: 'LDT', base: g.base[LDTR] >>> 0, limit: Math.min(g.limit[LDTR], 0xffff) });
     ranges.push({ table: 'IDT', base: g.idtrBase, limit: g.idtrLimit });
-    this.watch.watch(ranges);
+    // With guest paging the pages behind the tables can change (CR3, INVLPG): the tables are read again then.
+    const mapping = this.watch.watch(ranges, this.tables.translate);
+    this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl, mapping);
+  }
+
+  /**
+   * Guest paging: the shadow's window placed and its entries made for the guest's CPL class, then the entry for
+   * the page whose real #PF brought the monitor in. Without paging the hidden region's linear address is physical.
+   */
+  private preparePaging(): void {
+    const g = this.guest;
+    if ((g.cr0 & CR0_PG) === 0) {
+      this.hidden.linear = this.hidden.base;
+      return;
+    }
+    if (!this.shadow.prepare(g.cr3, g.cpl)) throw new Error('no room for the monitor window');
+    this.hidden.linear = this.shadow.windowLinear;
+    if (this.shadowMiss >= 0) this.shadow.fill(this.shadowMiss);
+    this.shadowMiss = -1;
   }
 
   /** Leaves direct execution: the CPU keeps (or gets) the guest's own state and runs it as a bare CPU. */
@@ -606,7 +665,7 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenData = false;
     this.syncBareTracker();
     const g = this.guest;
-    if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && (g.cr0 & CR0_PG) === 0 && !this.cpu.shutdown) this.requestLook();
+    if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !this.cpu.shutdown) this.requestLook();
   }
 
   /** Something went wrong that the monitor cannot run deprivileged: put the guest's view back and run emulated. */
@@ -617,7 +676,7 @@ export class Monitor implements MonitorHook {
       this.mem.hiddenData = false;
       this.mem.hiddenSystem = false;
       this.mute();
-      this.guest.installOn(this.cpu);
+      this.installGuest(this.guest);
     } finally {
       while (this.muteDepth > 0) this.unmute();
     }
@@ -660,7 +719,28 @@ export class Monitor implements MonitorHook {
     for (let s = 0; s < 6; s++) {
       if (this.consistency[s] !== 'consistent') return [true, `${SEGMENT_NAMES[s]} cache inconsistent (${this.consistency[s]})`];
     }
+    if ((g.cr0 & CR0_PG) !== 0) {
+      const page = this.tablePageOutsideTlb();
+      if (page !== null) return [true, page];
+    }
     return [false, 'all selectors RPL 3, all descriptors DPL 3, all caches consistent'];
+  }
+
+  /**
+   * With guest paging, a direct segment load reads the virtual GDT, not the guest's table through its TLB; a bare
+   * CPU whose TLB lacks the table's page would walk and set the accessed bits there (SDM 3A §4.8). So SBE stays on
+   * (loads trap and are emulated through the guest's paging) until every page of the GDT and LDT is in its TLB.
+   */
+  private tablePageOutsideTlb(): string | null {
+    const g = this.guest;
+    const ranges: [string, number, number][] = [['GDT', g.gdtrBase, g.gdtrLimit]];
+    if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) ranges.push(['LDT', g.base[LDTR] >>> 0, Math.min(g.limit[LDTR], 0xffff)]);
+    for (const [table, base, limit] of ranges) {
+      for (let page = base >>> 12; page <= ((base + limit) >>> 0) >>> 12; page++) {
+        if (this.guestTlb.entries[page] === 0) return `${table} page 0x${((page << 12) >>> 0).toString(16)} not in the guest's TLB`;
+      }
+    }
+    return null;
   }
 
   private updateSbe(): void {
@@ -693,14 +773,14 @@ export class Monitor implements MonitorHook {
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
     // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
     // the blocks built from them.
-    cpu.flushDecodeCache();
+    cpu.dropDecodedInstructions();
   }
 
   // =====================================================================================================
   // Guest stores to its descriptor tables
   // =====================================================================================================
 
-  private onTableStore(r: WatchedRange, first: number, last: number, addr: number, size: number, oldValue: number): void {
+  private onTableStore(r: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number): void {
     if (this.state !== 'direct') return;
     const cpu = this.cpu;
     // A store from directly executed code: registers the guest loaded directly since the return are taken into its
@@ -714,10 +794,10 @@ export class Monitor implements MonitorHook {
       }
       if (ev.active[EV_DESCRIPTOR_WRITE] && this.muteDepth === 0) {
         const entry = (r.base + index * 8) >>> 0;
-        const after = [this.hidden.guest32(entry), this.hidden.guest32(entry + 4)];
+        const after = [this.tables.guestLinear32(entry) >>> 0, this.tables.guestLinear32((entry + 4) >>> 0) >>> 0];
         const before = after.slice();
         for (let k = 0; k < size; k++) {
-          const at = addr + k - entry;
+          const at = linear + k - entry;
           if (at < 0 || at > 7) continue;
           const shift = 8 * (at & 3);
           before[at >> 2] = ((before[at >> 2] & ~(0xff << shift)) | (((oldValue >>> (8 * k)) & 0xff) << shift)) >>> 0;
@@ -796,19 +876,22 @@ export class Monitor implements MonitorHook {
     const t = this.tables;
     this.mem.hiddenData = true;
     this.mem.hiddenSystem = true;
-    cpu.cr0 = ((g.cr0 | CR0_PE) & ~CR0_PG) | 0;
+    const paging = (g.cr0 & CR0_PG) !== 0;
+    // A paging guest runs on the shadow tables (shadow-paging.ts), 4 KiB pages only, none global.
+    cpu.tlb = paging ? this.shadow.realTlb : this.guestTlb;
+    cpu.cr0 = (g.cr0 | CR0_PE) | 0;
     cpu.cr2 = g.cr2 | 0;
-    cpu.cr3 = g.cr3 | 0;
-    cpu.cr4 = (g.cpl < 3 ? g.cr4 & ~(CR4_VME | CR4_PVI) : g.cr4) | 0;
-    cpu.gdtrBase = (h.base + VGDT_OFFSET) | 0;
+    cpu.cr3 = (paging ? this.shadow.directory : g.cr3) | 0;
+    cpu.cr4 = ((g.cpl < 3 ? g.cr4 & ~(CR4_VME | CR4_PVI) : g.cr4) & (paging ? ~(CR4_PSE | CR4_PGE) : -1)) | 0;
+    cpu.gdtrBase = (h.linear + VGDT_OFFSET) | 0;
     cpu.gdtrLimit = t.gdtLimit;
-    cpu.idtrBase = (h.base + IDT_OFFSET) | 0;
+    cpu.idtrBase = (h.linear + IDT_OFFSET) | 0;
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
     cpu.setEflags(FIXED1);
     cpu.cpl = 0;
-    cpu.loadSegmentCache(TR, t.tssSelector, h.base + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
+    cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
     if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
-      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.base + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.linear + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
     } else {
       cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
     }

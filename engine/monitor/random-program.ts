@@ -4,6 +4,11 @@
 // selectors, descriptor rewrites in the GDT and LDT (also through data segments), LGDT between two tables, LLDT,
 // ring switches both ways, and the sensitive instructions (SGDT, SIDT, SLDT, STR, SMSW, PUSHF/POPF, LAR, LSL,
 // VERR, VERW, MOV from and PUSH of segment registers, far JMP/CALL/RET, IRET, CPUID, INT1, CLI/STI, IN/OUT).
+// With `paging`, the program turns paging on first (page directory and table in the image, identity-mapped, a
+// 4 MiB alias and a second alias through the same table) and its slots also rewrite page-table and directory
+// entries (rights, frames, frames beyond RAM, the top slot where the monitor keeps its window), invalidate with
+// INVLPG and CR3 loads, toggle CR0.WP/PG and CR4.PSE/PGE, and read and write the paged data pages (and their
+// entries, so accessed and dirty bits are compared) from both rings.
 
 import { RUNTIME_BASE64 } from './random/runtime-image';
 
@@ -19,6 +24,11 @@ const SCRATCH = 0x10390;
 const GDTR_A = 0x1077c;
 const GDTR_B = 0x10782;
 const STACK3 = 0x88000;
+const PAGE_DIR = 0x30000;
+const PAGE_TABLE = 0x31000;
+/** Pages whose entries the paging slots rewrite: the data the descriptors' bases reach, never the runtime's. */
+const DATA_PAGES = [0x40, 0x41, 0x48, 0x50, 0x60, 0x7f];
+const DATA_FRAMES = [0x40000, 0x41000, 0x42000, 0x48000, 0x50000, 0x60000, 0x7f000, 0x80000, 0x500000];
 
 /** xorshift32: small, fast, reproducible from the seed. */
 export class Rng {
@@ -71,8 +81,48 @@ function descriptor(r: Rng): [number, number] {
   return [lo, hi];
 }
 
+/** A linear address the paging slots read or write: data pages, their aliases, their entries, the top slot. */
+function pagedAddress(r: Rng): number {
+  const page = r.pick(DATA_PAGES) << 12;
+  const off = r.below(0x400) * 4;
+  switch (r.below(9)) {
+    case 0: return 0x400000 + page + off; // the 4 MiB alias (PDE 1)
+    case 1: return 0x800000 + page + off; // the alias through the same table (PDE 2)
+    case 2: return PAGE_TABLE + r.pick(DATA_PAGES) * 4; // an entry: its accessed and dirty bits
+    case 3: return r.chance(0.5) ? 0xffc00000 + r.below(0x24) * 0x1000 + off : PAGE_DIR + r.pick([1, 2, 1023]) * 4;
+    default: return page + off;
+  }
+}
+
+/** A paging slot (at most 16 bytes). */
+function pagingSlot(r: Rng): number[] {
+  switch (r.below(14)) {
+    case 0: { // a page-table entry of a data page: frame, rights, accessed/dirty/global at random
+      let bits = r.chance(0.85) ? 1 : 0;
+      for (const b of [0x2, 0x4, 0x20, 0x40, 0x100]) if (r.chance(0.5)) bits |= b;
+      return [0x36, 0xc7, 0x05, ...le32(PAGE_TABLE + r.pick(DATA_PAGES) * 4), ...le32(r.pick(DATA_FRAMES) | bits)];
+    }
+    case 1: { // a directory entry: the aliases, a 4 MiB page beyond RAM, the top slot
+      const k = r.pick([1, 1, 2, 3, 1023]);
+      const v = r.pick([0x87, 0x83, 0x85, 0x81, 0x0, PAGE_TABLE | 7, PAGE_TABLE | 5, PAGE_TABLE | 3, 0x00400087, 0x1e7]);
+      return [0x36, 0xc7, 0x05, ...le32(PAGE_DIR + k * 4), ...le32(v)];
+    }
+    case 2:
+    case 3: return [0x36, 0x0f, 0x01, 0x3d, ...le32(pagedAddress(r))]; // invlpg [ss:addr]
+    case 4: return [0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8]; // mov eax, cr3; mov cr3, eax
+    case 5: return [0x0f, 0x20, 0xe0, 0x34, r.pick([0x10, 0x80, 0x90]), 0x0f, 0x22, 0xe0]; // cr4 ^= PSE/PGE
+    case 6: return [0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xf8, 0x10, 0x0f, 0x22, 0xc0]; // cr0 ^= WP (btc eax, 16)
+    case 7: return r.chance(0.3) ? [0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xf8, 0x1f, 0x0f, 0x22, 0xc0] : [0x0f, 0x20, 0xd0, 0x89, 0xc3]; // cr0 ^= PG; mov eax, cr2
+    case 8:
+    case 9:
+    case 10: return [0x36, 0xa1, ...le32(pagedAddress(r))]; // mov eax, [ss:addr]
+    default: return [0x36, 0xa3, ...le32(pagedAddress(r))]; // mov [ss:addr], eax
+  }
+}
+
 /** One slot's bytes (at most 16), given the address of the next slot. */
-function slot(r: Rng, next: number): number[] {
+function slot(r: Rng, next: number, paging: boolean): number[] {
+  if (paging && r.chance(0.2)) return pagingSlot(r);
   const k = r.below(100);
   const reg = (): number => r.pick([0, 1, 2, 3, 5, 6, 7]);
   if (k < 14) {
@@ -149,16 +199,52 @@ export interface RandomProgram {
   slots: number;
 }
 
+export interface RandomProgramOptions {
+  /** Turn paging on first and mix paging slots in (see the file comment). */
+  paging?: boolean;
+}
+
+/** The first slots of a paging program: CR3, CR4.PSE, CR0.PG. */
+export const PAGING_PROLOGUE: number[][] = [
+  [0xb8, ...le32(PAGE_DIR), 0x0f, 0x22, 0xd8], // mov eax, PAGE_DIR; mov cr3, eax
+  [0x0f, 0x20, 0xe0, 0x0c, 0x10, 0x0f, 0x22, 0xe0], // mov eax, cr4; or al, 0x10; mov cr4, eax
+  [0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xe8, 0x1f, 0x0f, 0x22, 0xc0], // mov eax, cr0; bts eax, 31; mov cr0, eax
+];
+
 /** A program of `slots` random slots, reproducible from `seed`; ends by returning to ring 0 and exiting. */
-export function randomProgram(seed: number, slots: number): RandomProgram {
+export function randomProgram(seed: number, slots: number, options: RandomProgramOptions = {}): RandomProgram {
   const r = new Rng(seed);
-  const body: number[][] = [];
+  const paging = options.paging ?? false;
+  const body: number[][] = paging ? PAGING_PROLOGUE.slice() : [];
   const scratch = { a: [] as [number, number][], b: [] as [number, number][] };
   for (let e = 0; e < 8; e++) scratch.a.push(descriptor(r));
   for (let e = 0; e < 4; e++) scratch.b.push(descriptor(r));
-  for (let s = 0; s < slots; s++) body.push(slot(r, BODY + (s + 1) * SLOT));
-  return programFromSlots(body, scratch);
+  for (let s = body.length; s < slots; s++) body.push(slot(r, BODY + (s + 1) * SLOT, paging));
+  const program = programFromSlots(body, scratch);
+  if (!paging) return program;
+  return withPageTables(program, (put32) => {
+    for (const page of DATA_PAGES) if (r.chance(0.4)) put32(PAGE_TABLE + page * 4, (page << 12) | r.pick([1, 3, 5, 7, 0x27, 0x67]));
+  });
 }
+
+/**
+ * The image extended with the page directory (PDE 0: the table; PDE 1: a 4 MiB alias of physical 0; PDE 2: the
+ * table again, an alias at 8 MiB) and the table (identity, user, writable); `edit` may change entries after.
+ * Programs that page start with PAGING_PROLOGUE.
+ */
+export function withPageTables(p: RandomProgram, edit: (put32: (addr: number, v: number) => void) => void = () => {}): RandomProgram {
+  const image = new Uint8Array(PAGE_TABLE + 0x1000 - PROGRAM_BASE);
+  image.set(p.image);
+  const put32 = (addr: number, v: number): void => image.set(le32(v >>> 0), addr - PROGRAM_BASE);
+  put32(PAGE_DIR, PAGE_TABLE | 7);
+  put32(PAGE_DIR + 4, 0x87);
+  put32(PAGE_DIR + 8, PAGE_TABLE | 7);
+  for (let page = 0; page < 1024; page++) put32(PAGE_TABLE + page * 4, (page << 12) | 7);
+  edit(put32);
+  return { image, slots: p.slots };
+}
+
+
 
 /** The address of slot `k` of a body (for far transfers written by hand). */
 export function slotAddress(k: number): number {
@@ -215,7 +301,7 @@ export const encode = {
   toRing0: (): number[] => [0xcd, 0x40],
 };
 
-export const TABLES = { GDT_A, GDT_A_SCRATCH, GDT_B, GDT_B_SCRATCH, LDT, GDTR_A, GDTR_B, SCRATCH };
+export const TABLES = { GDT_A, GDT_A_SCRATCH, GDT_B, GDT_B_SCRATCH, LDT, GDTR_A, GDTR_B, SCRATCH, PAGE_DIR, PAGE_TABLE };
 
 /** A descriptor's two dwords from base, byte limit (G chosen when it does not fit 20 bits) and access byte. */
 export function makeDescriptor(base: number, limit: number, access: number, big = true): [number, number] {

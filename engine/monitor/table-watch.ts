@@ -2,7 +2,8 @@
 // guest store to them takes the memory's slow path and is reported here after it is done. The monitor refreshes
 // the virtual entries the store touched, reports `descriptor-write` as the guest sees it, and looks at consistency
 // at the next instruction boundary. The pages are watched through the memory's store dispatcher
-// (machine/store-watch.ts), beside the bare consistency tracker and the debugger's data watches.
+// (machine/store-watch.ts), beside the bare consistency tracker and the debugger's data watches. With guest paging
+// the pages are the ones the guest's translation names now; the monitor hands them over again before every return.
 
 import { PAGE_SHIFT, type PhysicalMemory } from '../machine/memory';
 import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
@@ -11,15 +12,20 @@ export type WatchedTable = 'GDT' | 'LDT' | 'IDT';
 
 export interface WatchedRange {
   table: WatchedTable;
-  /** Linear (= physical: the monitor runs paged guests emulated) base and byte limit. */
+  /** Linear base and byte limit, as the guest's table register or LDT descriptor gives them. */
   base: number;
   limit: number;
 }
 
-export type TableStoreListener = (range: WatchedRange, first: number, last: number, addr: number, size: number, oldValue: number) => void;
+/** `linear`: the guest linear address of the store's first byte (through the range's mapping). */
+export type TableStoreListener = (range: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number) => void;
+
+/** A guest linear address → physical (-1 when unmapped), as the guest's CPU translates it now. */
+export type GuestTranslate = (linear: number) => number;
 
 export class TableWatch {
-  private ranges: WatchedRange[] = [];
+  /** Per watched physical page: the ranges it holds, with the linear address of the page's first byte. */
+  private readonly pageRanges = new Map<number, [WatchedRange, number][]>();
   private readonly stores: StoreWatchSubscription;
   private key = '';
 
@@ -30,23 +36,39 @@ export class TableWatch {
     this.stores = storeWatchOf(mem).subscribe((addr, size, oldValue) => this.onStore(addr, size, oldValue));
   }
 
-  /** Watches exactly these ranges (no-op when they did not change). */
-  watch(ranges: WatchedRange[]): void {
-    const key = ranges.map((r) => `${r.table}:${r.base}:${r.limit}`).join('|');
-    if (key === this.key) return;
-    this.key = key;
-    this.ranges = ranges;
-    const pages: number[] = [];
+  /**
+   * Watches the physical pages behind exactly these ranges (no-op when neither the ranges nor their translations
+   * changed). Returns a key naming both, so the virtual tables can tell when they must be read again. Pages the
+   * guest leaves unmapped are not watched (the guest cannot store through them; a load from them faults).
+   */
+  watch(ranges: WatchedRange[], translate: GuestTranslate): string {
+    const parts: string[] = [];
+    const pages = new Map<number, [WatchedRange, number][]>();
     for (const r of ranges) {
-      for (let p = r.base >>> PAGE_SHIFT; p <= (r.base + r.limit) >>> PAGE_SHIFT; p++) pages.push(p);
+      parts.push(`${r.table}:${r.base}:${r.limit}`);
+      const end = (r.base + r.limit) >>> 0;
+      for (let lin = r.base & ~0xfff; lin <= end && lin >= (r.base & ~0xfff); lin += 0x1000) {
+        const phys = translate(lin >>> 0);
+        parts.push(phys < 0 ? '-' : (phys >>> PAGE_SHIFT).toString(16));
+        if (phys < 0) continue;
+        const list = pages.get(phys >>> PAGE_SHIFT) ?? [];
+        list.push([r, lin >>> 0]);
+        pages.set(phys >>> PAGE_SHIFT, list);
+      }
     }
+    const key = parts.join('|');
+    if (key === this.key) return key;
+    this.key = key;
+    this.pageRanges.clear();
+    for (const [page, list] of pages) this.pageRanges.set(page, list);
     // Pages beyond installed RAM are left out by the dispatcher.
-    this.stores.setPages(pages);
+    this.stores.setPages([...pages.keys()]);
+    return key;
   }
 
   unwatch(): void {
     this.stores.clear();
-    this.ranges = [];
+    this.pageRanges.clear();
     this.key = '';
   }
 
@@ -54,13 +76,21 @@ export class TableWatch {
     return [...this.stores.pages].sort((a, b) => a - b);
   }
 
-  /** The dispatcher calls this only for stores that touch a watched page. */
+  /** The dispatcher calls this only for stores that touch a watched page; each page's part is reported alone. */
   private onStore(addr: number, size: number, oldValue: number): void {
-    for (const r of this.ranges) {
-      const first = addr - r.base;
-      const last = first + size - 1;
-      if (last < 0 || first > r.limit) continue;
-      this.listener(r, Math.max(first, 0), Math.min(last, r.limit), addr, size, oldValue);
+    let k = 0;
+    while (k < size) {
+      const at = addr + k;
+      const n = Math.min(size - k, 0x1000 - (at & 0xfff));
+      const part = n === size ? oldValue : Math.floor(oldValue / 2 ** (8 * k)) % 2 ** (8 * n);
+      for (const [r, linPage] of this.pageRanges.get(at >>> PAGE_SHIFT) ?? []) {
+        const linear = (linPage + (at & 0xfff)) >>> 0;
+        const first = linear - r.base;
+        const last = first + n - 1;
+        if (last < 0 || first > r.limit) continue;
+        this.listener(r, Math.max(first, 0), Math.min(last, r.limit), linear, n, part);
+      }
+      k += n;
     }
   }
 }

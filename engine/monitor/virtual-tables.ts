@@ -50,6 +50,9 @@ export class VirtualTables {
   /** Slots marked inaccessible by the last inconsistent return. */
   readonly marked = new Set<number>();
 
+  /** Guest linear → physical as the guest's CPU translates now (-1 unmapped); identity until the monitor sets it. */
+  translate: (linear: number) => number = (linear) => linear >>> 0;
+
   constructor(readonly hidden: HiddenMemory) {}
 
   get codeSelector(): number {
@@ -68,12 +71,13 @@ export class VirtualTables {
   }
 
   /** Rebuilds what changed since the last call. Returns true when anything was rebuilt. */
-  sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number): boolean {
+  /** `mapping` names the physical pages behind the tables (table-watch.ts): a change reads them again. */
+  sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number, mapping = ''): boolean {
     const compressed = guestCpl < 3;
     const lb = ldtValid ? ldtBase >>> 0 : 0;
     // Selectors reach at most 8192 entries (64 KiB), whatever limit the LDT descriptor gives.
     const ll = ldtValid ? Math.min(ldtLimit >>> 0, 0xffff) : -1;
-    const key = `${gdtBase >>> 0}:${gdtLimit}:${lb}:${ll}:${compressed}`;
+    const key = `${gdtBase >>> 0}:${gdtLimit}:${lb}:${ll}:${compressed}:${this.hidden.linear}:${mapping}`;
     if (key === this.builtKey) return false;
     this.builtKey = key;
     this.gdtBase = gdtBase >>> 0;
@@ -102,9 +106,22 @@ export class VirtualTables {
     const limit = ldt ? this.ldtLimit : this.guestGdtLimit;
     if (index * 8 + 7 > limit) return null;
     const base = ldt ? this.ldtBase : this.gdtBase;
-    // Without guest paging (the monitor runs paged guests emulated) linear addresses are physical.
     const at = (base + index * 8) >>> 0;
-    return [this.hidden.guest32(at), this.hidden.guest32((at + 4) >>> 0)];
+    const lo = this.guestLinear32(at);
+    const hi = this.guestLinear32((at + 4) >>> 0);
+    // An entry on a page the guest leaves unmapped: not present here, so a load traps and is emulated (#PF).
+    return lo < 0 || hi < 0 ? [0, 0] : [lo, hi];
+  }
+
+  /** A guest dword by linear address through `translate`; -1 when a byte is unmapped. */
+  guestLinear32(linear: number): number {
+    let v = 0;
+    for (let k = 3; k >= 0; k--) {
+      const phys = this.translate((linear + k) >>> 0);
+      if (phys < 0) return -1;
+      v = v * 256 + this.hidden.guestByte(phys);
+    }
+    return v;
   }
 
   /** The virtualized guest entry for a slot (null descriptor beyond the guest's limit and at GDT index 0). */
@@ -168,9 +185,10 @@ export class VirtualTables {
     const h = this.hidden;
     this.monitorIndex = monitorBaseIndex(guestGdtLimit);
     this.gdtLimit = (this.monitorIndex + MON_ENTRIES) * 8 - 1;
-    const code = encodeSegment(h.base + CODE_OFFSET, CODE_LIMIT, AR_P | AR_S | 0xb | AR_DB);
-    const stack = encodeSegment(h.base + STACK_OFFSET, STACK_SIZE - 1, AR_P | AR_S | 0x3 | AR_DB);
-    const tss = encodeSegment(h.base + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb);
+    // Bases are linear: the window's address while the guest pages (shadow-paging.ts).
+    const code = encodeSegment(h.linear + CODE_OFFSET, CODE_LIMIT, AR_P | AR_S | 0xb | AR_DB);
+    const stack = encodeSegment(h.linear + STACK_OFFSET, STACK_SIZE - 1, AR_P | AR_S | 0x3 | AR_DB);
+    const tss = encodeSegment(h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb);
     this.writeSlot(this.monitorIndex + MON_ENTRY_CODE, code[0], code[1]);
     this.writeSlot(this.monitorIndex + MON_ENTRY_STACK, stack[0], stack[1]);
     this.writeSlot(this.monitorIndex + MON_ENTRY_TSS, tss[0], tss[1]);

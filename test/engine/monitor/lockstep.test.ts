@@ -1,5 +1,6 @@
 // The transparency proof: every example guest and 10^5 generated protected-mode instructions run bare and
 // monitored in lockstep with no divergence; SBE forced off where the model's conditions fail diverges as predicted.
+// Half the generated programs page, so the monitor runs them on its shadow page tables.
 // RINGSIDE_LOCKSTEP_INSTRUCTIONS=1000000 runs the generator for 10^6 instructions.
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +25,21 @@ describe('lockstep: bare and monitored guests stay identical', () => {
 
   for (const image of images) {
     it(`example ${image.split('/').pop()}`, () => {
-      const r = lockstep(readFileSync(image), { maxInstructions: 200_000 });
+      // The paging example needs more than 4 MiB (its 4 MiB page at 4 MiB must be RAM).
+      const paging = image.includes('paging');
+      const r = lockstep(readFileSync(image), { maxInstructions: 200_000, memoryMB: paging ? 16 : undefined });
       if (r.divergence) throw new Error(describeDivergence(r.divergence));
       // Each guest is compared to its end (bench-loop's 50 M instructions to the limit): a run that stopped early,
       // such as at a HLT waiting for a timer, would compare only part of it.
       expect(r.stop).toBe(image.includes('bench-loop') ? 'limit' : 'exit');
       expect(r.instructions).toBeGreaterThan(100);
       expect(r.monitor.counters.panics).toBe(0);
+      if (paging) {
+        // Run deprivileged on shadow page tables, not emulated: shadow misses trapped and filled.
+        expect(r.monitor.counters.traps.get('pf') ?? 0).toBeGreaterThan(5);
+        expect(r.monitor.shadow.counters.fills).toBeGreaterThan(5);
+        expect(r.monitor.counters.disengagements).toBe(0);
+      }
     }, 60_000);
   }
 
@@ -39,9 +48,14 @@ describe('lockstep: bare and monitored guests stay identical', () => {
     let seed = 1;
     let engaged = 0;
     let sbeOff = 0;
+    let shadowFills = 0;
+    let relocations = 0;
     const reasons = new Set<string>();
-    while (total < TARGET) {
-      const p = randomProgram(seed, 400);
+    const wanted = ['sbe', 'gp', 'np', 'table-write', 'pf'];
+    // At least TARGET instructions, and on until every trap reason the programs claim to exercise has shown up.
+    while ((total < TARGET || wanted.some((w) => !reasons.has(w))) && seed < 400) {
+      // Every other program pages (shadow page tables, page-table rewrites, INVLPG, CR3 loads, the window moved).
+      const p = randomProgram(seed, 400, { paging: seed % 2 === 0 });
       const r = lockstep(p.image, { load: RANDOM_LOAD, maxInstructions: 20_000 });
       if (r.divergence) throw new Error(`seed ${seed}: ${describeDivergence(r.divergence)}`);
       expect(r.monitor.counters.panics, `seed ${seed}: ${r.monitor.lastPanic}`).toBe(0);
@@ -49,13 +63,17 @@ describe('lockstep: bare and monitored guests stay identical', () => {
       engaged += r.monitor.counters.engagements;
       sbeOff += r.monitor.sbeTime().off;
       for (const k of r.monitor.counters.traps.keys()) reasons.add(k);
+      shadowFills += r.monitor.shadow.counters.fills;
+      relocations += r.monitor.shadow.counters.relocations;
       seed++;
     }
     // The programs exercise what they claim: the monitor ran them deprivileged, trapped for many reasons, and SBE
     // was off part of the time (ring 3 with everything consistent).
     expect(engaged).toBeGreaterThan(seed / 2);
-    for (const reason of ['sbe', 'gp', 'np', 'table-write']) expect(reasons).toContain(reason);
+    for (const reason of wanted) expect(reasons).toContain(reason);
     expect(sbeOff).toBeGreaterThan(0);
+    expect(shadowFills).toBeGreaterThan(100);
+    expect(relocations).toBeGreaterThan(seed / 4);
   }, 600_000);
 
   it('SBE forced off where the conditions fail shows the divergence the model predicts', () => {
@@ -73,7 +91,7 @@ describe('lockstep: bare and monitored guests stay identical', () => {
   // handlers of sensitive instructions must trap just the same. Compare the end states of whole runs.
   it('whole runs (translated blocks included) end in the same state bare and monitored', () => {
     const programs: [Uint8Array, typeof RANDOM_LOAD | undefined][] = images.map((f) => [readFileSync(f), undefined]);
-    for (let seed = 100; seed < 115; seed++) programs.push([randomProgram(seed, 400).image, RANDOM_LOAD]);
+    for (let seed = 100; seed < 115; seed++) programs.push([randomProgram(seed, 400, { paging: seed % 2 === 0 }).image, RANDOM_LOAD]);
     for (const [image, load] of programs) {
       const bare = new Machine({ memoryMB: 4 });
       const mon = new Machine({ memoryMB: 4 });
