@@ -1,5 +1,6 @@
 // Monitor benchmarks (engine/monitor/README.md "Speed"): MIPS bare, under the monitor with SBE forced on, and
-// under the monitor with SBE auto, on bench-loop and seed-sequence, with monitor traps per million instructions.
+// under the monitor with SBE auto, on bench-loop, seed-sequence, paging-loop (shadow page tables) and a ring-3 loop,
+// with monitor traps per million instructions.
 // CPU time of this process is measured; the best of BENCH_REPEATS runs is shown. Run after `npm run build`:
 //     node bench/monitor.mjs            (npm run bench calls it when bench/run.mjs does)
 
@@ -38,6 +39,8 @@ const ring3 = engine.programFromSlots([
 const workloads = [
   ['bench-loop', join(root, 'examples/bench-loop/bench-loop.bin')],
   ['seed-sequence', join(root, 'examples/seed-sequence/seed-sequence.bin')],
+  // bench-loop's loop with paging on: under the monitor it runs on the shadow page tables.
+  ['paging-loop', join(root, 'bench/paging-loop.bin')],
   ['ring3-loop', ring3, { format: 'bin', loadAddress: engine.PROGRAM_BASE, entry: engine.PROGRAM_BASE, mode: 'protected' }],
 ];
 console.log('monitor benchmarks (best of %d): MIPS, traps per million instructions, share of time with SBE off', REPEATS);

@@ -17,7 +17,8 @@ const SPEC = {
 export const LOCKSTEP_HELP = `lockstep options:
   --instructions N                      guest instructions to compare (default 1000000; per program with --random)
   --sbe on|off|auto                     the monitored side's SBE (off where the conditions fail shows a divergence)
-  --random N                            instead of IMAGE: N generated protected-mode programs (--seed S, default 1)
+  --random N                            instead of IMAGE: N generated protected-mode programs (--seed S, default 1;
+                                        programs of even seeds turn paging on and rewrite their page tables)
   --format --load --entry --mode --memory   as for run
 `;
 
@@ -35,7 +36,11 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
       const n = parseNumber(values.get('random')!, 'random');
       const seed = values.has('seed') ? parseNumber(values.get('seed')!, 'seed') : 1;
       const load: LoadOptions = { format: 'bin', loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' };
-      for (let k = 0; k < n; k++) runs.push({ name: `random seed ${seed + k}`, image: randomProgram(seed + k, 400).image, load });
+      // Programs of even seeds page (the monitor runs them on its shadow page tables), as in the test suite.
+      for (let k = 0; k < n; k++) {
+        const paging = (seed + k) % 2 === 0;
+        runs.push({ name: `random seed ${seed + k}${paging ? ' (paging)' : ''}`, image: randomProgram(seed + k, 400, { paging }).image, load });
+      }
     } else {
       if (positional.length !== 1) throw new UsageError('lockstep needs exactly one IMAGE argument (or --random N)');
       runs.push({ name: positional[0], image: readImageFile(positional[0]), load: parseLoadOptions(values) });

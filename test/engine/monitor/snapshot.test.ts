@@ -33,3 +33,27 @@ describe('snapshots under the monitor', () => {
     expect(monitor.counters.panics).toBe(0);
   });
 });
+
+describe('snapshots of a paging guest under the monitor', () => {
+  it('restoring while the guest runs on shadow page tables gives the same run as before the snapshot', () => {
+    const PAGING = join(__dirname, '../../../examples/paging/paging.bin');
+    const m = new Machine({ memoryMB: 16 });
+    const monitor = attachMonitor(m);
+    m.load(readFileSync(PAGING));
+    while (!(monitor.state === 'direct' && (monitor.guest.cr0 & 0x80000000) !== 0 && monitor.shadow.counters.fills > 3)) m.step();
+    const before = visibleState(m, monitor);
+    const snap = m.snapshot();
+    const first = m.run(2_000_000);
+    const out1 = m.consoleText();
+    m.consoleOutput.length = 0;
+    m.restore(snap);
+    expect(firstDifference(visibleState(m, monitor), before)).toBeNull();
+    const second = m.run(2_000_000);
+    expect(second.reason).toBe(first.reason);
+    const out2 = m.consoleText();
+    expect(out2).toContain('\nok\n');
+    expect(out1.endsWith(out2)).toBe(true);
+    expect(monitor.state).toBe('direct');
+    expect(monitor.counters.panics).toBe(0);
+  });
+});
