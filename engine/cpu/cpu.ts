@@ -743,7 +743,9 @@ export class Cpu {
 
   /** Returns the decoded instruction at CS:eip, decoding and caching it on a miss. */
   fetchInstr(eip: number): Instr {
-    const phys = this.translate((this.segBase[CS] + eip) | 0, ACCESS_FETCH);
+    // 16-bit code fetches at IP: the decoder wraps every byte's offset at 64 KiB, so the first byte's translation
+    // must too (an EIP above 0xFFFF, left by a 32-bit far JMP into 16-bit code, would otherwise walk another page).
+    const phys = this.translate((this.segBase[CS] + (this.code32 ? eip : eip & 0xffff)) | 0, ACCESS_FETCH);
     const page = phys >>> PAGE_SHIFT;
     const cache = this.code32 ? this.cache32 : this.cache16;
     if (page < cache.length) {
