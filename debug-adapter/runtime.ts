@@ -27,7 +27,8 @@ import { lineAt } from './source-lines';
 import { TIMELINE_KINDS, TimelineFeed } from './timeline-feed';
 import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
-import { guestViewCpu } from './guest-view';
+import { guestViewCpu, refreshGuestView } from './guest-view';
+import type { GuestEdit } from './scopes/variable-store';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
@@ -172,14 +173,55 @@ export class Runtime extends EventEmitter {
   get instructions(): number {
     return this.cpu.icount - this.startIcount;
   }
-  /** True while the monitor runs the guest deprivileged: the views then show the guest's view, read-only. */
+  /** True while the monitor runs the guest deprivileged: the views then show the guest's view (guest-view.ts). */
   get guestViewActive(): boolean {
     return this.monitor !== null && this.monitor.state === 'direct';
   }
 
-  /** The CPU as the guest sees it: the real CPU, or under the monitor a read-only guest view (guest-view.ts). */
+  /**
+   * The CPU as the guest sees it: the real CPU, or under the monitor a read-only guest view (guest-view.ts). The
+   * view is one object, refreshed on every call, so the containers of a stop that hold it read the present state.
+   */
   viewCpu(): Cpu {
-    return this.guestViewActive ? guestViewCpu(this.cpu, this.monitor!.currentGuest()) : this.cpu;
+    if (!this.guestViewActive) return this.cpu;
+    this.refreshGuestView();
+    return this.guestView!;
+  }
+  private guestView: Cpu | null = null;
+
+  /** Makes or refreshes the guest view from the monitor's present guest record (the guest's own TLB when it keeps one). */
+  private refreshGuestView(): void {
+    const m = this.monitor!;
+    const g = m.currentGuest();
+    // The real CPU may run on the monitor's shadow TLB; views that translate use the guest's own.
+    if (this.guestView === null) this.guestView = guestViewCpu(this.cpu, g, m.guestTlb);
+    else refreshGuestView(this.guestView, this.cpu, g, m.guestTlb);
+  }
+
+  /**
+   * Makes a debugger change to the stopped guest (setVariable, writeMemory). Under the monitor it goes through
+   * Monitor.editGuestView: the CPU holds the guest's own view while `edit` runs, as on a bare CPU, and the monitor
+   * takes the result back as after one of its entries (consistency judged again, SBE decided, return sequence or
+   * emulated). A failure of the edit (a value out of range) reaches the caller; the monitor never sees it as its own.
+   */
+  editGuest(edit: GuestEdit): void {
+    if (this.state !== 'stopped') throw new Error('the guest can be changed only while it is stopped');
+    const m = this.monitor;
+    if (m === null) return edit(this.cpu);
+    const outcome: { error?: unknown } = {};
+    m.editGuestView((cpu) => {
+      try {
+        edit(cpu);
+      } catch (e) {
+        outcome.error = e;
+      }
+      // The debugger writes memory on the host path, which the monitor's table watch does not see: its virtual
+      // tables are rebuilt from the guest's when it takes the view back (cheap, and a debugger edit is rare).
+      m.tables.invalidate();
+    });
+    // Containers of this stop may hold the view: they read the edited state (also when the monitor left direct).
+    if (this.guestView !== null) this.refreshGuestView();
+    if ('error' in outcome) throw outcome.error;
   }
 
   /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */

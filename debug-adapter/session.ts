@@ -541,13 +541,14 @@ export class RingsideSession extends DebugSession {
 
   private setVariable(a: Record<string, unknown>): DebugProtocol.SetVariableResponse['body'] {
     const r = this.requireStopped();
-    if (r.guestViewActive) throw new RequestError('the monitor runs the guest deprivileged now: its registers are the guest view, which this build shows read-only');
     const ref = optionalInt(a.variablesReference, 'variablesReference', -1, 1);
     const name = optionalString(a.name, 'name');
     const value = optionalString(a.value, 'value');
     if (ref < 0 || name === undefined || value === undefined) throw new RequestError('variablesReference, name and value are required');
-    const row = this.store.get(ref).set(name, value);
-    const v = this.store.toDap(row);
+    const container = this.store.get(ref);
+    // Bare, on the CPU; under the monitor, on the guest's view through the monitor (Runtime.editGuest).
+    r.editGuest(container.edit(name, value));
+    const v = this.store.toDap(container.childNamed(name));
     setImmediate(() => this.sendEvent(new InvalidatedEvent(['variables'], THREAD_ID)));
     return { value: v.value, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, memoryReference: v.memoryReference };
   }
@@ -707,7 +708,7 @@ export class RingsideSession extends DebugSession {
     const count = optionalInt(a.count, 'count', -1, 0, MAX_READ);
     if (count < 0) throw new RequestError(`count is required (at most ${MAX_READ})`);
     const start = (base + offset) >>> 0;
-    const bytes = readLinearBytes(r.cpu, start, count);
+    const bytes = readLinearBytes(r.viewCpu(), start, count);
     const readable = bytes.findIndex((b) => b === null);
     const n = readable < 0 ? bytes.length : readable;
     return { address: hexAddr(start), data: Buffer.from(bytes.slice(0, n) as number[]).toString('base64'), unreadableBytes: count - n };
@@ -722,7 +723,10 @@ export class RingsideSession extends DebugSession {
     const bytes = Buffer.from(data, 'base64');
     if (bytes.length > MAX_READ) throw new RequestError(`at most ${MAX_READ} bytes per write`);
     const start = (base + offset) >>> 0;
-    const written = writeLinearBytes(r.cpu, start, new Uint8Array(bytes));
+    let written = 0;
+    r.editGuest((cpu) => {
+      written = writeLinearBytes(cpu, start, new Uint8Array(bytes));
+    });
     if (written < bytes.length && a.allowPartial !== true) throw new RequestError(`only ${written} of ${bytes.length} bytes could be written: linear ${hexAddr(start + written)} is not mapped`);
     setImmediate(() => {
       this.sendEvent(new MemoryEvent(hexAddr(start), 0, written));

@@ -4,7 +4,7 @@ import type { Cpu } from '../../engine/cpu/cpu';
 import { inspectCpu, inspectCr0 } from '../../engine/cpu/inspect';
 import { setControlRegister } from '../../engine/cpu/debug-edit';
 import { TableRegisterContainer } from './descriptor-tables';
-import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
+import { Container, hex4, hex8, parseTypedNumber, RowList, type GuestEdit, type Row } from './variable-store';
 
 const CR0_BITS = ['pe', 'mp', 'em', 'ts', 'et', 'ne', 'wp', 'am', 'nw', 'cd', 'pg'] as const;
 
@@ -38,10 +38,10 @@ export class ControlScope extends Container {
     ];
   }
 
-  override set(name: string, value: string): Row {
+  override edit(name: string, value: string): GuestEdit {
     const n = ({ CR0: 0, CR2: 2, CR3: 3, CR4: 4 } as const)[name as 'CR0'];
-    if (n === undefined) return super.set(name, value);
-    setControlRegister(this.cpu, n, parseTypedNumber(value));
-    return this.childNamed(name);
+    if (n === undefined) return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setControlRegister(cpu, n, v);
   }
 }

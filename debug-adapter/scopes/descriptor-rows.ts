@@ -5,7 +5,7 @@ import type { Cpu } from '../../engine/cpu/cpu';
 import type { DecodedCache, DescriptorView } from '../../engine/cpu/inspect';
 import { inspectTable, type TableName } from '../../engine/cpu/inspect';
 import { DESCRIPTOR_FIELDS, setDescriptorField, type DescriptorField } from '../../engine/cpu/debug-edit';
-import { Container, hex4, hex8, parseTypedNumber, type Row } from './variable-store';
+import { Container, hex4, hex8, parseTypedNumber, type GuestEdit, type Row } from './variable-store';
 
 const bool = (b: boolean): string => (b ? 'true' : 'false');
 
@@ -76,9 +76,9 @@ export class DescriptorContainer extends Container {
     return rows;
   }
 
-  override set(name: string, value: string): Row {
-    if (!(DESCRIPTOR_FIELDS as readonly string[]).includes(name)) return super.set(name, value);
-    setDescriptorField(this.cpu, this.view.address, name as DescriptorField, parseTypedNumber(value));
-    return this.childNamed(name);
+  override edit(name: string, value: string): GuestEdit {
+    if (!(DESCRIPTOR_FIELDS as readonly string[]).includes(name)) return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setDescriptorField(cpu, this.view.address, name as DescriptorField, v);
   }
 }

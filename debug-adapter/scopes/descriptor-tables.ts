@@ -7,7 +7,7 @@ import { inspectIvt, inspectTable, tableBounds, tableEntryCount, type TableName 
 import { inspectTss } from '../../engine/cpu/inspect-tss';
 import { setTableRegister } from '../../engine/cpu/debug-edit';
 import { DescriptorContainer, descriptorSummary } from './descriptor-rows';
-import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
+import { Container, hex4, hex8, parseTypedNumber, RowList, type GuestEdit, type Row } from './variable-store';
 import type { Monitor } from '../../engine/monitor/monitor';
 import { VirtualGdtContainer } from './virtual-gdt';
 import { monitorSnapshot } from '../../engine/monitor/inspect';
@@ -124,9 +124,9 @@ export class TableRegisterContainer extends Container {
     ];
   }
 
-  override set(name: string, value: string): Row {
-    if (name !== 'base' && name !== 'limit') return super.set(name, value);
-    setTableRegister(this.cpu, this.which, name, parseTypedNumber(value));
-    return this.childNamed(name);
+  override edit(name: string, value: string): GuestEdit {
+    if (name !== 'base' && name !== 'limit') return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setTableRegister(cpu, this.which, name, v);
   }
 }

@@ -4,7 +4,7 @@ import type { Cpu } from '../../engine/cpu/cpu';
 import { inspectCpu, inspectEflags, REGISTER_NAMES } from '../../engine/cpu/inspect';
 import { AC, AF, CF, DF, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from '../../engine/cpu/flags';
 import { setEflagsValue, setFlag, setGeneralRegister, setInstructionPointer } from '../../engine/cpu/debug-edit';
-import { Container, hex8, parseTypedNumber, type Row } from './variable-store';
+import { Container, hex8, parseTypedNumber, type GuestEdit, type Row } from './variable-store';
 
 const FLAGS: [string, number][] = [
   ['CF', CF], ['PF', PF], ['AF', AF], ['ZF', ZF], ['SF', SF], ['TF', TF], ['IF', IF], ['DF', DF], ['OF', OF],
@@ -36,14 +36,13 @@ export class RegistersScope extends Container {
     return rows;
   }
 
-  override set(name: string, value: string): Row {
-    const v = parseTypedNumber(value);
+  override edit(name: string, value: string): GuestEdit {
     const n = (REGISTER_NAMES as readonly string[]).indexOf(name);
-    if (n >= 0) setGeneralRegister(this.cpu, n, v);
-    else if (name === 'EIP') setInstructionPointer(this.cpu, v);
-    else if (name === 'EFLAGS') setEflagsValue(this.cpu, v);
-    else return super.set(name, value);
-    return this.childNamed(name);
+    if (n < 0 && name !== 'EIP' && name !== 'EFLAGS') return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    if (n >= 0) return (cpu) => setGeneralRegister(cpu, n, v);
+    if (name === 'EIP') return (cpu) => setInstructionPointer(cpu, v);
+    return (cpu) => setEflagsValue(cpu, v);
   }
 }
 
@@ -60,10 +59,10 @@ export class FlagsContainer extends Container {
     });
   }
 
-  override set(name: string, value: string): Row {
+  override edit(name: string, value: string): GuestEdit {
     const flag = FLAGS.find(([n]) => n === name);
-    if (!flag) return super.set(name, value);
-    setFlag(this.cpu, flag[1], parseTypedNumber(value));
-    return this.childNamed(name);
+    if (!flag) return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setFlag(cpu, flag[1], v);
   }
 }

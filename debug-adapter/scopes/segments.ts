@@ -5,7 +5,7 @@ import type { Cpu } from '../../engine/cpu/cpu';
 import { inspectSegment, SEGMENT_ORDER } from '../../engine/cpu/inspect';
 import { CACHE_FIELDS, setCacheField, setSelector, type CacheField } from '../../engine/cpu/debug-edit';
 import { cacheRows, DescriptorContainer, descriptorSummary } from './descriptor-rows';
-import { Container, hex4, hex8, parseTypedNumber, RowList, type Row } from './variable-store';
+import { Container, hex4, hex8, parseTypedNumber, RowList, type GuestEdit, type Row } from './variable-store';
 import type { Monitor } from '../../engine/monitor/monitor';
 import { virtualEntryFor, virtualEntryText } from './virtual-gdt';
 
@@ -34,11 +34,11 @@ export class SegmentsScope extends Container {
     });
   }
 
-  override set(name: string, value: string): Row {
+  override edit(name: string, value: string): GuestEdit {
     const reg = SEGMENT_ORDER.find((r) => inspectSegment(this.cpu, r).name === name);
-    if (reg === undefined) return super.set(name, value);
-    setSelector(this.cpu, reg, parseTypedNumber(value));
-    return this.childNamed(name);
+    if (reg === undefined) return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setSelector(cpu, reg, v);
   }
 }
 
@@ -78,10 +78,10 @@ export class SegmentContainer extends Container {
     return rows;
   }
 
-  override set(name: string, value: string): Row {
-    if (name !== 'selector') return super.set(name, value);
-    setSelector(this.cpu, this.reg, parseTypedNumber(value));
-    return this.childNamed(name);
+  override edit(name: string, value: string): GuestEdit {
+    if (name !== 'selector') return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setSelector(cpu, this.reg, v);
   }
 }
 
@@ -99,10 +99,10 @@ export class CacheContainer extends Container {
     return cacheRows(s.cache, s.name.toLowerCase());
   }
 
-  override set(name: string, value: string): Row {
-    if (!(CACHE_FIELDS as readonly string[]).includes(name)) return super.set(name, value);
-    setCacheField(this.cpu, this.reg, name as CacheField, parseTypedNumber(value));
-    return this.childNamed(name);
+  override edit(name: string, value: string): GuestEdit {
+    if (!(CACHE_FIELDS as readonly string[]).includes(name)) return super.edit(name, value);
+    const v = parseTypedNumber(value);
+    return (cpu) => setCacheField(cpu, this.reg, name as CacheField, v);
   }
 }
 

@@ -3,6 +3,7 @@
 // store and all dropped on every stop, so a stale reference from an earlier stop is an error, never old data.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Cpu } from '../../engine/cpu/cpu';
 import { parseNumber } from '../expression/parse';
 
 export const hex4 = (v: number): string => '0x' + (v & 0xffff).toString(16).padStart(4, '0');
@@ -24,19 +25,26 @@ export interface Row {
   readOnly?: boolean;
 }
 
+/**
+ * A change the debugger makes to the stopped guest (setVariable), as a function of the CPU to make it on: the CPU
+ * itself when it runs bare, or under the monitor the CPU while it holds the guest's own view
+ * (Runtime.editGuest). The typed value is parsed before the edit is made, so bad input fails before anything runs.
+ */
+export type GuestEdit = (cpu: Cpu) => void;
+
 export abstract class Container {
   id = 0;
   /** The children, or for paged containers the children `start … start+count-1`. */
   abstract children(start?: number, count?: number): Row[];
-  /** The row of one child, after a change (setVariable answers with it). */
-  protected childNamed(name: string): Row {
+  /** The row of one child, as it reads now (setVariable answers with it after the change). */
+  childNamed(name: string): Row {
     const row = this.children().find((r) => r.name === name);
     if (!row) throw new RangeError(`no variable "${name}" here`);
     return row;
   }
 
-  /** Writes a child by name (setVariable); returns the new row. Containers that cannot be written throw. */
-  set(name: string, _value: string): Row {
+  /** The change that writes a child by name (setVariable). Containers that cannot be written throw. */
+  edit(name: string, _value: string): GuestEdit {
     throw new RangeError(`${name} cannot be changed here`);
   }
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../engine/machine/machine';
 import { AR_DB, AR_G, AR_P, AR_S, CR0_PE, CS, DS, ESP } from '../../engine/cpu/cpu';
 import { inspectCpu, inspectSegment } from '../../engine/cpu/inspect';
-import { guestViewCpu, type GuestRecord } from '../../debug-adapter/guest-view';
+import { guestViewCpu, refreshGuestView, type GuestRecord } from '../../debug-adapter/guest-view';
+import { Tlb } from '../../engine/cpu/protect/tlb';
 import { cpuContext } from '../../debug-adapter/expression/cpu-values';
 
 function record(m: Machine): GuestRecord {
@@ -44,5 +45,27 @@ describe('guest view', () => {
     expect(() => {
       (view as { cpl: number }).cpl = 2;
     }).toThrow(TypeError);
+  });
+
+  it('is refreshed in place after the guest changed, and translates through the guest TLB when one is given', () => {
+    const m = new Machine({ memoryMB: 1 });
+    const cpu = m.cpu;
+    const g = record(m);
+    const view = guestViewCpu(cpu, g);
+    // Without a TLB of the guest's own, the view sees the CPU's.
+    expect(view.tlb).toBe(cpu.tlb);
+    g.base[DS] = 0x40000;
+    g.cpl = 2;
+    cpu.regs[0] = 7;
+    const guestTlb = new Tlb();
+    refreshGuestView(view, cpu, g, guestTlb);
+    expect(inspectSegment(view, DS).cache.base).toBe(0x40000);
+    expect(inspectCpu(view).cpl).toBe(2);
+    expect(inspectCpu(view).registers.EAX).toBe(7);
+    expect(view.tlb).toBe(guestTlb);
+    expect(cpu.tlb === guestTlb).toBe(false); // (not.toBe would deep-compare two 4 MiB TLBs)
+    refreshGuestView(view, cpu, g);
+    expect(view.tlb).toBe(cpu.tlb);
+    expect(() => refreshGuestView(view, new Machine({ memoryMB: 1 }).cpu, g)).toThrow(/not made over this CPU/);
   });
 });

@@ -45,7 +45,11 @@ describe('seed-sequence under the monitor', () => {
     const dsKids = await children(dc, ds);
     expect(named(dsKids, 'consistent').value).toBe('false');
     expect(named(dsKids, 'virtual entry').value).toMatch(/base=0x00020000.*marked inaccessible/);
-    await expect(dc.setVariableRequest({ variablesReference: ds.variablesReference, name: 'selector', value: '0x10' })).rejects.toThrow(/read-only/);
+    // A bad value is refused before the monitor is asked to change anything (edits themselves: edit-under-monitor.test.ts).
+    await expect(dc.setVariableRequest({ variablesReference: ds.variablesReference, name: 'selector', value: 'ds!' })).rejects.toThrow(/is not a number/);
+    await expect(dc.setVariableRequest({ variablesReference: ds.variablesReference, name: 'selector', value: '0x10000' })).rejects.toThrow(/from 0 to 0xffff/);
+    expect(named(await children(dc, named(await scopeVariables(dc, 'Segments'), 'DS')), 'selector').value).toBe('0x0018');
+    expect(named(await scopeVariables(dc, 'Monitor'), 'state').value).toMatch(/^direct/);
     const map = (await dc.customRequest('ringside/segmentMap', {})).body;
     expect(map.monitor).toBe(true);
     expect(map.virtualGdt.length).toBe(vgdt.indexedVariables);
