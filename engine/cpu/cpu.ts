@@ -88,8 +88,13 @@ export type CpuModel = '386' | '486';
 export interface MonitorHook {
   /** A fault in the run loop (EIP already back at the faulting instruction; `rf` is EFLAGS.RF before the fault). */
   fault(f: CpuFault, rf: number): void;
-  /** At an instruction boundary with attention set; true when the monitor handled the boundary's events itself. */
-  boundary(): boolean;
+  /**
+   * At an instruction boundary with attention set; true when the monitor handled the boundary's events itself.
+   * `ownWorkOnly`: only what the monitor asked for itself (monitorPending), not the guest's traps and interrupts.
+   */
+  boundary(ownWorkOnly?: boolean): boolean;
+  /** The guest runs deprivileged now: the boundary's traps and interrupts are the monitor's to deliver. */
+  readonly deprivileged: boolean;
   /** While true, the monitor reports descriptor-write and consistency events itself (the bare tracker stands down). */
   readonly ownsConsistency: boolean;
   /** The CPU was reset (power-on state, a reset line, a loader's start state): the guest's view is the CPU again. */
@@ -996,6 +1001,10 @@ export class Cpu {
       this.interruptShadow = false;
       this.updateAttention();
     }
+    // The monitor takes up what an instruction asked of it (a store to a descriptor table: monitorPending) at the
+    // boundary after it; a step settles that now, so the events it causes belong to this step, as on a bare CPU.
+    // Only that: the guest's own events at the boundary (debug traps, interrupts) come with the next step, as bare.
+    if (this.monitor !== null && this.monitorPending && !this.interruptShadow && !this.halted && !this.shutdown) this.monitor.boundary(true);
   }
 
   /**
@@ -1031,16 +1040,19 @@ export class Cpu {
     // Under the monitor, events at the boundary of deprivileged guest code enter the monitor instead.
     // The monitor's entry may report events the debugger stops on (it replays them as the entry ends): that stop
     // comes before the next instruction, where a bare CPU's would.
-    if (this.monitor !== null && this.monitor.boundary()) return this.takeStopRequest();
-    if (this.pendingDebugTraps !== 0) deliverDebugTraps(this);
-    if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
-      try {
-        deliverExternalInterrupt(this);
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        deliverFault(this, e);
+    if (this.monitor !== null && this.monitor.boundary() && this.takeStopRequest()) return true;
+    if (this.monitor === null || !this.monitor.deprivileged) {
+      if (this.pendingDebugTraps !== 0) deliverDebugTraps(this);
+      if (this.nmiPending || (this.intrLine && (this.flags & IF) !== 0)) {
+        try {
+          deliverExternalInterrupt(this);
+        } catch (e) {
+          if (!(e instanceof CpuFault)) throw e;
+          deliverFault(this, e);
+        }
       }
     }
+    // The next instruction's breakpoints and single-step (through the monitor too: raiseDebug asks it).
     this.guestDebug();
     // guestDebug clears RF (set by every fault): recompute, or the loop would stay on this path (and translated
     // blocks stay off) long after the last reason for it.

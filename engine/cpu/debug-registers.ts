@@ -115,7 +115,11 @@ function instructionBreakpointsAt(cpu: Cpu, linear: number): number {
 /** Reports a #DB: DR6's B bits become `bits & B_ALL`, its BD/BS/BT bits are ORed in; then delivery. */
 function raiseDebug(cpu: Cpu, bits: number, r: FaultRule): void {
   cpu.dr[6] = (cpu.dr[6] & ~DR6_B_ALL) | bits;
-  deliverFault(cpu, new CpuFault(VEC_DB, -1, r, `DR6 = 0x${(cpu.dr[6] >>> 0).toString(16)}`));
+  const f = new CpuFault(VEC_DB, -1, r, `DR6 = 0x${(cpu.dr[6] >>> 0).toString(16)}`);
+  // Under a monitor running the guest deprivileged, the #DB goes to the monitor, which reflects it into the
+  // guest's IDT (the real CPU's IDT is the monitor's own).
+  if (cpu.monitor !== null) cpu.monitor.fault(f, cpu.flags & RF);
+  else deliverFault(cpu, f);
 }
 
 /** Takes the debug traps the previous instruction raised (called at the boundary, before NMI and INTR). */

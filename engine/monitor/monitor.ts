@@ -11,9 +11,9 @@
 import type { Cpu, MonitorHook } from '../cpu/cpu';
 import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, AR_P, AR_S, AR_DPL, AR_DPL_SHIFT } from '../cpu/cpu';
 import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI, VEC_PF } from '../cpu/faults';
-import { FIXED1, IF, IOPL, RF, VM } from '../cpu/flags';
+import { FIXED1, IF, IOPL, RF, TF, VM } from '../cpu/flags';
 import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURCE_EXTERNAL } from '../cpu/interrupt';
-import { deliverDebugTraps } from '../cpu/debug-registers';
+import { deliverDebugTraps, DR6_BS } from '../cpu/debug-registers';
 import { decode } from '../cpu/decode/decoder';
 import { Instr } from '../cpu/decode/instr';
 import { disassembleOne } from '../cpu/decode/disassemble';
@@ -178,6 +178,10 @@ export class Monitor implements MonitorHook {
     return this.state === 'direct';
   }
 
+  get deprivileged(): boolean {
+    return this.state === 'direct';
+  }
+
   // =====================================================================================================
   // Hooks called by the CPU
   // =====================================================================================================
@@ -193,18 +197,38 @@ export class Monitor implements MonitorHook {
     this.enter(() => raiseException(this.cpu, f.vector, f.errorCode), reason, rf);
   }
 
-  boundary(): boolean {
+  boundary(ownWorkOnly = false): boolean {
     const cpu = this.cpu;
     if (this.state !== 'direct') {
       if (!cpu.monitorPending) return false;
       cpu.monitorPending = false;
       cpu.updateAttention();
-      return this.tryEngage();
+      if (!this.tryEngage()) return false;
     }
+    if (ownWorkOnly) return cpu.monitorPending && this.boundaryEntry();
+    // Everything this boundary holds, in a bare CPU's order, before the next guest instruction: one entry may leave
+    // another event due (an interrupt waiting behind a debug trap), and none of them is an instruction.
+    let entered = false;
+    for (let k = 0; k < 8 && this.state === 'direct' && !cpu.shutdown && this.boundaryEntry(); k++) entered = true;
+    return entered;
+  }
+
+  /** One monitor entry for an event due at this boundary; false when none is. */
+  private boundaryEntry(): boolean {
+    const cpu = this.cpu;
     if (cpu.monitorPending) {
       cpu.monitorPending = false;
       cpu.updateAttention();
+      // Not a guest event: the store's debug traps (single-step, data breakpoints) are still the guest's to take.
+      const traps = cpu.pendingDebugTraps;
       this.enter(() => deliverInterrupt(cpu, MON_VECTOR_TABLE_WRITE, NO_ERROR_CODE, SOURCE_EXTERNAL), 'table-write', 0);
+      cpu.pendingDebugTraps |= traps;
+      if (traps !== 0) cpu.attention = true;
+      return true;
+    }
+    // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
+    if (cpu.pendingDebugTraps !== 0) {
+      this.enter(() => deliverDebugTraps(cpu), 'debug', 0);
       return true;
     }
     if (cpu.nmiPending) {
@@ -220,10 +244,6 @@ export class Monitor implements MonitorHook {
       this.pendingExternal = cpu.acknowledgeInterrupt ? cpu.acknowledgeInterrupt() & 0xff : 0;
       cpu.updateAttention();
       this.enter(() => deliverInterrupt(cpu, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, SOURCE_EXTERNAL), 'external-interrupt', 0);
-      return true;
-    }
-    if (cpu.pendingDebugTraps !== 0) {
-      this.enter(() => deliverDebugTraps(cpu), 'debug', 0);
       return true;
     }
     return false;
@@ -525,6 +545,10 @@ export class Monitor implements MonitorHook {
     cpu.flags = (cpu.flags & ~RF) | rf;
     const start = cpu.eip;
     cpu.instrStart = start;
+    // Single-step armed as the run loop arms it before an instruction (the real CPU's arming was dropped with the
+    // fault that brought the monitor in): TF at the start traps after it, unless the instruction itself cancels
+    // the trap (INT n). It is taken at the next boundary, through the monitor.
+    if ((cpu.flags & TF) !== 0) cpu.pendingDebugTraps |= DR6_BS;
     try {
       const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
       cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
@@ -595,7 +619,6 @@ export class Monitor implements MonitorHook {
     if ((g.cr0 & CR0_PE) === 0) return 'real mode';
     if ((g.eflags & VM) !== 0) return 'virtual-8086 mode';
     if ((g.cr0 & CR0_PG) !== 0 && !this.shadow.hasRoom(g.cr3)) return "guest paging maps every 4 MiB of linear space (no room for the monitor's window)";
-    if ((g.eflags & 0x100) !== 0) return 'single-stepping (TF)';
     const top = this.hidden.base + MONITOR_BYTES - 1;
     if (!cpu.a20Enabled && ((this.hidden.base | top) & 0x100000) !== 0) return 'A20 is masked over the monitor region';
     if (!VirtualTables.fits(g.gdtrLimit)) return 'the guest GDT leaves no room for the monitor entries';
