@@ -1,5 +1,6 @@
 // Under the monitor a filter stop lands where it lands bare: a guest store to its GDT is handled by the monitor at
-// the next instruction boundary, and the stop its events ask for must be taken there, before the next instruction.
+// the next instruction boundary, and the stop its events ask for must be taken there, before the next instruction —
+// also when the user steps instruction by instruction.
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -16,6 +17,7 @@ afterEach(async () => {
 });
 
 interface StopPlace {
+  reason: string;
   description: string | undefined;
   text: string;
   ip: string | undefined;
@@ -23,36 +25,62 @@ interface StopPlace {
   eip: string;
 }
 
-/** The stops of the cache-inconsistent filter (DS) in one run, each with where the guest stands. */
-async function inconsistentStops(monitor: boolean): Promise<StopPlace[]> {
+async function placeOf(c: DebugClient, s: DebugProtocol.StoppedEvent): Promise<StopPlace> {
+  const frame = (await c.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+  return {
+    reason: s.body.reason,
+    description: s.body.description,
+    text: s.body.reason === 'exception' ? ((await c.exceptionInfoRequest({ threadId: 1 })).body.description ?? '') : '',
+    ip: frame.instructionPointerReference,
+    line: frame.line,
+    eip: (await c.evaluateRequest({ expression: 'eip', context: 'watch' })).body.result,
+  };
+}
+
+/** Stops and where the guest stands at each, for `count` requests made by `go` after `arm` set the filters. */
+async function stops(monitor: boolean, arm: (c: DebugClient) => Promise<unknown>, go: (c: DebugClient) => Promise<unknown>, count: number): Promise<StopPlace[]> {
   const client = await startClient();
   dc = client;
   await launchStopped(client, { program: IMAGE, monitor });
-  await client.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'cache-inconsistent', condition: 'reg == DS' }] });
+  await arm(client);
   const places: StopPlace[] = [];
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < count; k++) {
     const stop = client.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-    await client.continueRequest({ threadId: 1 });
-    const s = await stop;
-    const frame = (await client.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
-    places.push({
-      description: s.body.description,
-      text: (await client.exceptionInfoRequest({ threadId: 1 })).body.description ?? '',
-      ip: frame.instructionPointerReference,
-      line: frame.line,
-      eip: (await client.evaluateRequest({ expression: 'eip', context: 'watch' })).body.result,
-    });
+    await go(client);
+    places.push(await placeOf(client, await stop));
   }
   dc = undefined;
   await client.stop();
   return places;
 }
 
+const dsInconsistent = (c: DebugClient) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'cache-inconsistent', condition: 'reg == DS' }] });
+
 describe('filter stops under the monitor', () => {
   it('cache-inconsistent stops at the same place as bare', async () => {
-    const bare = await inconsistentStops(false);
-    const monitored = await inconsistentStops(true);
+    const go = (c: DebugClient) => c.continueRequest({ threadId: 1 });
+    const bare = await stops(false, dsInconsistent, go, 3);
+    const monitored = await stops(true, dsInconsistent, go, 3);
     expect(bare.map((p) => p.description)).toEqual(['cache-inconsistent', 'cache-inconsistent', 'cache-inconsistent']);
+    expect(monitored).toEqual(bare);
+  }, 30000);
+
+  it('stepping over the GDT rewrite reports the cache-inconsistent stops on the same steps as bare', async () => {
+    // From DS's load from entry 3, instruction by instruction across the two stores that rewrite the entry.
+    const arm = async (c: DebugClient) => {
+      await c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS && selector == 0x18' }] });
+      const loaded = c.waitForEvent('stopped');
+      await c.continueRequest({ threadId: 1 });
+      await loaded;
+      await dsInconsistent(c);
+    };
+    const go = (c: DebugClient) => c.nextRequest({ threadId: 1, granularity: 'instruction' });
+    const bare = await stops(false, arm, go, 12);
+    const monitored = await stops(true, arm, go, 12);
+    expect(bare.filter((p) => p.description === 'cache-inconsistent').map((p) => p.text)).toEqual([
+      "DS's cache no longer matches its descriptor (limit)",
+      "DS's cache no longer matches its descriptor (base, limit)",
+    ]);
     expect(monitored).toEqual(bare);
   }, 30000);
 });
