@@ -84,6 +84,18 @@ async function continueToStop(c: DebugClient): Promise<DebugProtocol.StoppedEven
   return stop;
 }
 
+/** Runs to the instruction after step 2 of the example loads DS from GDT entry 3 (selector 0x18). */
+async function stopAtDsLoad(c: DebugClient): Promise<void> {
+  await c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS && selector == 0x18' }] });
+  await continueToStop(c);
+}
+
+/** One of the guest's own checks failed: it printed FAIL with its message and exited with 1. */
+function expectGuestFailure(r: RunRecord, message: string): void {
+  expect(r.output).toContain(`FAIL: ${message}`);
+  expect(r.exitCode).toBe(1);
+}
+
 async function monitorStateRow(c: DebugClient): Promise<string> {
   return named(await scopeVariables(c, 'Monitor'), 'state').value;
 }
@@ -148,8 +160,7 @@ describe('setVariable under the monitor', () => {
 
   it('a GDT row edit and a DS cache edit: the views show them, the Virtual GDT follows, the guest stores through the edited cache', async () => {
     const { bare, monitorOnly } = await bothWays(async (c, seen, monitorOnly) => {
-      await c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS && selector == 0x18' }] });
-      await continueToStop(c);
+      await stopAtDsLoad(c);
       if (monitorOnly) expect(await monitorStateRow(c)).toMatch(/^direct/);
 
       // GDT entry 5 (SEL_REAL, loaded in no register now) gets a new base. Under the monitor its virtual entry must
@@ -187,11 +198,40 @@ describe('setVariable under the monitor', () => {
       differs: 'base',
     });
     // The guest's own check sees its store through DS land at the edited base, not at 0x00020000.
-    expect(bare.output).toContain('FAIL: the store through DS did not reach the old base 0x00020000');
-    expect(bare.exitCode).toBe(1);
+    expectGuestFailure(bare, 'the store through DS did not reach the old base 0x00020000');
     // The monitor's virtual GDT follows the guest's edited entry; DS's virtual entry (inconsistent now) holds its
     // edited cache.
     expect(monitorOnly.virtualRow).toContain('base=0x00040000');
     expect(monitorOnly.virtualEntry).toContain('base=0x00030000');
+  }, 30000);
+
+  it('a selector edit (the cache kept) and a control register edit: the guest reads the edited selector back', async () => {
+    const { bare, monitorOnly } = await bothWays(async (c, seen, monitorOnly) => {
+      await stopAtDsLoad(c);
+      const ds = named(await scopeVariables(c, 'Segments'), 'DS');
+      seen.selectorResponse = await setIn(c, ds, 'selector', '0x10');
+      const fresh = named(await scopeVariables(c, 'Segments'), 'DS');
+      const kids = await children(c, fresh);
+      seen.selectorFresh = fresh.value;
+      seen.cacheFresh = named(kids, 'cache').value;
+      seen.consistent = named(kids, 'consistent').value;
+      seen.cr2Response = await setIn(c, await scopeRef(c, 'Control'), 'CR2', '0x1234');
+      seen.cr2Fresh = named(await scopeVariables(c, 'Control'), 'CR2').value;
+      if (monitorOnly) monitorOnly.virtualEntry = named(kids, 'virtual entry').value;
+    });
+    expect(bare.seen).toEqual({
+      selectorResponse: '0x0010',
+      selectorFresh: '0x0010',
+      cacheFresh: expect.stringContaining('base=0x00020000'),
+      consistent: 'false',
+      cr2Response: '0x00001234',
+      cr2Fresh: '0x00001234',
+    });
+    // Step 5 reloads DS from `mov ax, ds`: with the edited selector that is the flat entry, so its store misses
+    // the new base of entry 3 (under the monitor MOV from DS is emulated against the guest's view).
+    expectGuestFailure(bare, 'after the reload the store did not reach the new base 0x00030000');
+    // DS now holds a cache its selector's entry does not match: the monitor returns by the inconsistent sequence,
+    // and a reload of 0x10 traps into it (the slot holds the cache written last, ES's, which shares the selector).
+    expect(monitorOnly.virtualEntry).toContain('marked inaccessible');
   }, 30000);
 });
