@@ -67,6 +67,8 @@ export class DataBreakpoints {
     private readonly context: () => EvalContext,
     private readonly onHit: (hit: DataHit) => void,
     private readonly live: () => boolean,
+    /** The CPU as the guest sees it (under the monitor its paging is the guest's, not the shadow's). */
+    private readonly guestCpu: () => Cpu = () => cpu,
   ) {
     this.watch = new MemoryWatch(cpu.mem);
     this.watch.onHit = (h) => {
@@ -139,7 +141,7 @@ export class DataBreakpoints {
       const mine: WatchRange[] = [];
       for (let k = 0; k < t.length; ) {
         const lin = (t.linear + k) >>> 0;
-        const phys = peekTranslate(this.cpu, lin);
+        const phys = peekTranslate(this.guestCpu(), lin);
         if (phys < 0) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not mapped` };
         const n = Math.min(t.length - k, 0x1000 - (lin & 0xfff));
         if (phys + n > this.cpu.mem.size) return { id: req.id, verified: false, message: `linear 0x${lin.toString(16)} is not in installed memory` };

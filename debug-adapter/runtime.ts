@@ -154,6 +154,7 @@ export class Runtime extends EventEmitter {
       () => this.context(),
       (hit) => this.requestStopWith({ reason: 'data breakpoint', description: 'data breakpoint', text: hit.text, hitBreakpointIds: [hit.id] }),
       () => this.state === 'running',
+      () => this.viewCpu(),
     );
     this.timeline = new TimelineFeed(
       new Set([...TIMELINE_KINDS, ...settings.trace]),
@@ -215,9 +216,6 @@ export class Runtime extends EventEmitter {
       } catch (e) {
         outcome.error = e;
       }
-      // The debugger writes memory on the host path, which the monitor's table watch does not see: its virtual
-      // tables are rebuilt from the guest's when it takes the view back (cheap, and a debugger edit is rare).
-      m.tables.invalidate();
     });
     // Containers of this stop may hold the view: they read the edited state (also when the monitor left direct).
     if (this.guestView !== null) this.refreshGuestView();

@@ -23,7 +23,7 @@ import { TLB_FRAME, type Tlb } from '../cpu/protect/tlb';
 import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
-import { EventHub, EVENT_NAMES, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../machine/memory';
 import type { MonitorTrapEvent } from '../events';
 import { GuestState } from './guest-state';
@@ -364,6 +364,8 @@ export class Monitor implements MonitorHook {
       this.mute();
       this.toGuestView();
       edit(cpu);
+      // Debugger writes to guest memory bypass the table watch: the virtual tables are read again.
+      this.tables.invalidate();
       this.afterGuestView('debugger-edit');
     } catch (e) {
       const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id})` : (e as Error).message;
@@ -579,6 +581,9 @@ export class Monitor implements MonitorHook {
     cpu.monitorPending = false;
     const why = cpu.shutdown ? 'the guest shut down (triple fault)' : this.whyNotDirect();
     if (why !== null) {
+      // What the entry changed is reported before the bare tracker takes over from here as its baseline (a switch
+      // to real or V86 mode changes every register's consistency, as on a bare CPU).
+      if (!cpu.shutdown) this.recheckConsistency(this.bareCause(cause), false);
       this.leaveDirect(why);
       return;
     }
@@ -587,6 +592,15 @@ export class Monitor implements MonitorHook {
     this.recheckConsistency(cause, false);
     this.updateSbe();
     this.returnToGuest();
+  }
+
+  /** The cause a bare CPU's tracker gives the entry's changes: the first segment load or mode change seen in it. */
+  private bareCause(fallback: string): string {
+    for (const [id] of this.recorded) {
+      if (id === EV_SEGMENT_LOAD) return 'segment-load';
+      if (id === EV_MODE_CHANGE) return 'mode-change';
+    }
+    return fallback;
   }
 
   /** In emulated state: engage when the guest's state can run deprivileged. */
