@@ -25,7 +25,7 @@ import { checkConsistency } from '../cpu/protect/consistency';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../machine/memory';
-import type { MonitorTrapEvent } from '../events';
+import type { MonitorTrapEvent, SegmentLoadEvent } from '../events';
 import { GuestState } from './guest-state';
 import { HiddenMemory } from './hidden-memory';
 import {
@@ -589,15 +589,16 @@ export class Monitor implements MonitorHook {
     }
     this.preparePaging();
     this.prepareTables();
-    this.recheckConsistency(cause, false);
+    this.recheckConsistency(this.bareCause(cause), false);
     this.updateSbe();
     this.returnToGuest();
   }
 
   /** The cause a bare CPU's tracker gives the entry's changes: the first segment load or mode change seen in it. */
   private bareCause(fallback: string): string {
-    for (const [id] of this.recorded) {
-      if (id === EV_SEGMENT_LOAD) return 'segment-load';
+    for (const [id, e] of this.recorded) {
+      // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts).
+      if (id === EV_SEGMENT_LOAD) return (e as SegmentLoadEvent).cause === 'task-switch' ? 'task-switch' : 'segment-load';
       if (id === EV_MODE_CHANGE) return 'mode-change';
     }
     return fallback;
