@@ -86,8 +86,10 @@ const VECTOR_REASONS: Record<number, string> = {
 
 /** The SBE trap bound in place of a sensitive instruction's handler: enters the monitor before it executes. */
 function sbeTrap(): void {
-  throw new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
+  throw SBE_FAULT;
 }
+/** One immutable fault object serves every SBE trap (a trap is the monitor's most frequent entry). */
+const SBE_FAULT = new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
 
 export class Monitor implements MonitorHook {
   state: MonitorState = 'emulated';
@@ -117,6 +119,9 @@ export class Monitor implements MonitorHook {
   readonly shadow: ShadowPaging;
   /** Linear page of the last real #PF while the guest ran directly: its shadow entry is made after the entry. */
   private shadowMiss = -1;
+  /** The inputs of the last consistency look (consistencyInputsChanged), and a count of changes to the tables. */
+  private readonly consistencyInputs = new Float64Array(7 + 8 * 5).fill(NaN);
+  private tableEpoch = 0;
   private readonly mem: PhysicalMemory;
   private readonly watch: TableWatch;
   /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
@@ -366,6 +371,7 @@ export class Monitor implements MonitorHook {
       edit(cpu);
       // Debugger writes to guest memory bypass the table watch: the virtual tables are read again.
       this.tables.invalidate();
+      this.tableEpoch++;
       this.afterGuestView('debugger-edit');
     } catch (e) {
       const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id})` : (e as Error).message;
@@ -669,7 +675,7 @@ export class Monitor implements MonitorHook {
     ranges.push({ table: 'IDT', base: g.idtrBase, limit: g.idtrLimit });
     // With guest paging the pages behind the tables can change (CR3, INVLPG): the tables are read again then.
     const mapping = this.watch.watch(ranges, this.tables.translate);
-    this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl, mapping);
+    if (this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl, mapping)) this.tableEpoch++;
   }
 
   /**
@@ -729,6 +735,7 @@ export class Monitor implements MonitorHook {
   private recheckConsistency(cause: string, baseline: boolean): void {
     const cpu = this.cpu;
     const ev = this.guestSink;
+    if (!baseline && !this.consistencyInputsChanged()) return;
     for (let reg = 0; reg < 8; reg++) {
       const r = checkConsistency(cpu, reg);
       const now = r.consistent ? 'consistent' : r.differs.join(',');
@@ -738,6 +745,43 @@ export class Monitor implements MonitorHook {
       const id = r.consistent ? EV_CACHE_CONSISTENT : EV_CACHE_INCONSISTENT;
       if (ev.active[id]) ev.emit(id, { reg, differs: r.consistent ? [] : r.differs, cause, cs: cpu.segSel[CS], eip: cpu.instrStart });
     }
+  }
+
+  /**
+   * Whether anything a register's consistency depends on may have changed since the last look (the CPU holds the
+   * guest's view): mode, CPL, GDTR, A20, each register's selector and cache, and the tables' contents (`tableEpoch`:
+   * every guest store to them is watched, every rebuild and debugger edit counts). With guest paging the page
+   * tables behind the descriptor tables can change without a trap, so then it always looks.
+   */
+  private consistencyInputsChanged(): boolean {
+    const cpu = this.cpu;
+    const v = this.consistencyInputs;
+    if (cpu.pagingOn) {
+      v[0] = NaN;
+      return true;
+    }
+    let changed = false;
+    const set = (k: number, x: number): void => {
+      if (v[k] !== x) {
+        v[k] = x;
+        changed = true;
+      }
+    };
+    set(0, this.tableEpoch);
+    set(1, cpu.cr0 & 1);
+    set(2, cpu.flags & VM);
+    set(3, cpu.cpl);
+    set(4, cpu.gdtrBase);
+    set(5, cpu.gdtrLimit);
+    set(6, cpu.a20Mask);
+    for (let reg = 0, k = 7; reg < 8; reg++, k += 5) {
+      set(k, cpu.segSel[reg]);
+      set(k + 1, cpu.segBase[reg]);
+      set(k + 2, cpu.segLimit[reg]);
+      set(k + 3, cpu.segAr[reg]);
+      set(k + 4, cpu.segValid[reg]);
+    }
+    return changed;
   }
 
   /** Model.md §3: SBE is off only while every selector has RPL 3, every loaded descriptor DPL 3, every cache is consistent. */
@@ -819,6 +863,7 @@ export class Monitor implements MonitorHook {
   // =====================================================================================================
 
   private onTableStore(r: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number): void {
+    this.tableEpoch++;
     if (this.state !== 'direct') return;
     const cpu = this.cpu;
     // A store from directly executed code: registers the guest loaded directly since the return are taken into its
@@ -933,10 +978,10 @@ export class Monitor implements MonitorHook {
     } else {
       cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
     }
-    const code = decodeDescriptor(...t.readSlot(t.monitorIndex));
-    const stack = decodeDescriptor(...t.readSlot(t.monitorIndex + 1));
-    cpu.loadSegmentCache(CS, t.codeSelector, code.base, code.limit, (code.hi >>> 8) & 0xf0ff, true, 'monitor');
-    cpu.loadSegmentCache(SS, t.stackSelector, stack.base, stack.limit, (stack.hi >>> 8) & 0xf0ff, true, 'monitor');
+    const code = t.monitorCode;
+    const stack = t.monitorStack;
+    cpu.loadSegmentCache(CS, t.codeSelector, code.base, code.limit, code.ar, true, 'monitor');
+    cpu.loadSegmentCache(SS, t.stackSelector, stack.base, stack.limit, stack.ar, true, 'monitor');
     cpu.regs[ESP] = STACK_SIZE;
     cpu.modeChanged();
   }

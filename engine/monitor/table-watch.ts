@@ -18,6 +18,8 @@ export interface WatchedRange {
 }
 
 /** `linear`: the guest linear address of the store's first byte (through the range's mapping). */
+const TABLE_CODE: Record<WatchedTable, number> = { GDT: 0, LDT: 1, IDT: 2 };
+
 export type TableStoreListener = (range: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number) => void;
 
 /** A guest linear address → physical (-1 when unmapped), as the guest's CPU translates it now. */
@@ -27,7 +29,10 @@ export class TableWatch {
   /** Per watched physical page: the ranges it holds, with the linear address of the page's first byte. */
   private readonly pageRanges = new Map<number, [WatchedRange, number][]>();
   private readonly stores: StoreWatchSubscription;
-  private key = '';
+  /** What the pages were set up from: per range its table, base, limit, each page's translation, then -2. */
+  private last: number[] = [];
+  private readonly scratch: number[] = [];
+  private version = 0;
 
   constructor(
     mem: PhysicalMemory,
@@ -38,38 +43,49 @@ export class TableWatch {
 
   /**
    * Watches the physical pages behind exactly these ranges (no-op when neither the ranges nor their translations
-   * changed). Returns a key naming both, so the virtual tables can tell when they must be read again. Pages the
-   * guest leaves unmapped are not watched (the guest cannot store through them; a load from them faults).
+   * changed). Returns the mapping's version, which changes whenever the ranges or the pages behind them do, so the
+   * virtual tables can tell when they must be read again. Pages the guest leaves unmapped are not watched (the
+   * guest cannot store through them; a load from them faults). Called before every return to the guest: the
+   * comparison is on numbers, and the page lists are rebuilt only on a change.
    */
-  watch(ranges: WatchedRange[], translate: GuestTranslate): string {
-    const parts: string[] = [];
+  watch(ranges: WatchedRange[], translate: GuestTranslate): number {
+    const now = this.scratch;
+    now.length = 0;
+    for (const r of ranges) {
+      now.push(TABLE_CODE[r.table], r.base >>> 0, r.limit);
+      const end = (r.base + r.limit) >>> 0;
+      for (let lin = r.base & ~0xfff; lin <= end && lin >= (r.base & ~0xfff); lin += 0x1000) now.push(translate(lin >>> 0));
+      now.push(-2);
+    }
+    const last = this.last;
+    let same = last.length === now.length;
+    for (let k = 0; same && k < now.length; k++) same = last[k] === now[k];
+    if (same) return this.version;
+    this.last = now.slice();
+    this.version++;
     const pages = new Map<number, [WatchedRange, number][]>();
     for (const r of ranges) {
-      parts.push(`${r.table}:${r.base}:${r.limit}`);
       const end = (r.base + r.limit) >>> 0;
       for (let lin = r.base & ~0xfff; lin <= end && lin >= (r.base & ~0xfff); lin += 0x1000) {
         const phys = translate(lin >>> 0);
-        parts.push(phys < 0 ? '-' : (phys >>> PAGE_SHIFT).toString(16));
         if (phys < 0) continue;
         const list = pages.get(phys >>> PAGE_SHIFT) ?? [];
         list.push([r, lin >>> 0]);
         pages.set(phys >>> PAGE_SHIFT, list);
       }
     }
-    const key = parts.join('|');
-    if (key === this.key) return key;
-    this.key = key;
     this.pageRanges.clear();
     for (const [page, list] of pages) this.pageRanges.set(page, list);
     // Pages beyond installed RAM are left out by the dispatcher.
     this.stores.setPages([...pages.keys()]);
-    return key;
+    return this.version;
   }
 
   unwatch(): void {
     this.stores.clear();
     this.pageRanges.clear();
-    this.key = '';
+    this.last = [];
+    this.version++;
   }
 
   get watchedPages(): number[] {

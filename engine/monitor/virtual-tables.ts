@@ -37,14 +37,20 @@ export class VirtualTables {
   /** Index of the monitor's first GDT entry (past the guest's limit). */
   monitorIndex = 1;
   gdtLimit = 0;
-  /** What the tables were built from: the guest's GDTR, LDT and CPL class; a change rebuilds them. */
-  private builtKey = '';
+  /**
+   * What the tables were built from: the guest's GDTR, LDT, CPL class, the hidden region's linear address and the
+   * mapping version of the pages behind the tables; a change rebuilds them (NaN: rebuild at the next sync).
+   */
+  private readonly built = new Float64Array(8).fill(NaN);
   /** Guest LDT as built: linear base and limit (-1 limit: no LDT). */
   ldtBase = 0;
   ldtLimit = -1;
   private gdtBase = 0;
   private guestGdtLimit = 0;
   private compressed = false;
+  /** The caches the monitor's code and stack entries load (its context switch loads them without a table read). */
+  monitorCode = { base: 0, limit: 0, ar: 0 };
+  monitorStack = { base: 0, limit: 0, ar: 0 };
   /** Slots holding something other than their virtualized guest entry (a register's cache, or marked). */
   readonly dirty = new Set<number>();
   /** Slots marked inaccessible by the last inconsistent return. */
@@ -71,15 +77,20 @@ export class VirtualTables {
   }
 
   /** Rebuilds what changed since the last call. Returns true when anything was rebuilt. */
-  /** `mapping` names the physical pages behind the tables (table-watch.ts): a change reads them again. */
-  sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number, mapping = ''): boolean {
+  /** `mapping` is the version of the physical pages behind the tables (table-watch.ts): a change reads them again. */
+  sync(gdtBase: number, gdtLimit: number, ldtValid: boolean, ldtBase: number, ldtLimit: number, guestCpl: number, mapping = 0): boolean {
     const compressed = guestCpl < 3;
     const lb = ldtValid ? ldtBase >>> 0 : 0;
     // Selectors reach at most 8192 entries (64 KiB), whatever limit the LDT descriptor gives.
     const ll = ldtValid ? Math.min(ldtLimit >>> 0, 0xffff) : -1;
-    const key = `${gdtBase >>> 0}:${gdtLimit}:${lb}:${ll}:${compressed}:${this.hidden.linear}:${mapping}`;
-    if (key === this.builtKey) return false;
-    this.builtKey = key;
+    const b = this.built;
+    if (
+      b[0] === gdtBase >>> 0 && b[1] === gdtLimit && b[2] === lb && b[3] === ll && b[4] === (compressed ? 1 : 0) &&
+      b[5] === this.hidden.linear && b[6] === mapping
+    ) {
+      return false;
+    }
+    b.set([gdtBase >>> 0, gdtLimit, lb, ll, compressed ? 1 : 0, this.hidden.linear, mapping]);
     this.gdtBase = gdtBase >>> 0;
     this.guestGdtLimit = gdtLimit;
     this.ldtBase = lb;
@@ -96,7 +107,7 @@ export class VirtualTables {
 
   /** Forces the next sync to rebuild (e.g. after the monitor disengaged). */
   invalidate(): void {
-    this.builtKey = '';
+    this.built.fill(NaN);
   }
 
   /** The guest's descriptor for a slot, or null when the slot lies (even partly) beyond the guest's table limit. */
@@ -157,6 +168,7 @@ export class VirtualTables {
 
   /** Puts back every slot a return sequence overwrote or marked. */
   restoreDirty(): void {
+    if (this.dirty.size === 0 && this.marked.size === 0) return;
     for (const slot of this.dirty) this.refresh(slot);
     this.dirty.clear();
     this.marked.clear();
@@ -189,6 +201,8 @@ export class VirtualTables {
     const code = encodeSegment(h.linear + CODE_OFFSET, CODE_LIMIT, AR_P | AR_S | 0xb | AR_DB);
     const stack = encodeSegment(h.linear + STACK_OFFSET, STACK_SIZE - 1, AR_P | AR_S | 0x3 | AR_DB);
     const tss = encodeSegment(h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb);
+    this.monitorCode = { base: h.linear + CODE_OFFSET, limit: CODE_LIMIT, ar: AR_P | AR_S | 0xb | AR_DB };
+    this.monitorStack = { base: h.linear + STACK_OFFSET, limit: STACK_SIZE - 1, ar: AR_P | AR_S | 0x3 | AR_DB };
     this.writeSlot(this.monitorIndex + MON_ENTRY_CODE, code[0], code[1]);
     this.writeSlot(this.monitorIndex + MON_ENTRY_STACK, stack[0], stack[1]);
     this.writeSlot(this.monitorIndex + MON_ENTRY_TSS, tss[0], tss[1]);
