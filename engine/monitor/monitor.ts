@@ -122,6 +122,8 @@ export class Monitor implements MonitorHook {
   /** The inputs of the last consistency look (consistencyInputsChanged), and a count of changes to the tables. */
   private readonly consistencyInputs = new Float64Array(7 + 8 * 5).fill(NaN);
   private tableEpoch = 0;
+  /** The current entry's monitor-trap event (asEntry emits it first when the entry ends). */
+  private entryTrap: MonitorTrapEvent | null = null;
   private readonly mem: PhysicalMemory;
   private readonly watch: TableWatch;
   /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
@@ -300,13 +302,8 @@ export class Monitor implements MonitorHook {
    * the TSS, frame pushed), then the monitor reads the frame, takes the guest's view, acts, and returns.
    */
   private enter(deliver: () => void, reason: string, rf: number): void {
-    const cpu = this.cpu;
-    this.inEntry = true;
-    this.recorded.length = 0;
-    this.guestSink = this.recorder;
-    let trap: MonitorTrapEvent | null = null;
-    try {
-      this.mute();
+    this.asEntry(`a ${reason} entry`, () => {
+      const cpu = this.cpu;
       this.mem.hiddenData = true;
       deliver();
       if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
@@ -317,7 +314,8 @@ export class Monitor implements MonitorHook {
       this.readFrame(vector, rf);
       this.toGuestView();
       this.counters.countTrap(reason);
-      trap = this.trapEvent(reason, vector);
+      const trap = this.trapEvent(reason, vector);
+      this.entryTrap = trap;
       switch (vector) {
         case MON_VECTOR_EXTERNAL:
           this.deliverToGuest(this.pendingExternal, SOURCE_EXTERNAL);
@@ -333,16 +331,33 @@ export class Monitor implements MonitorHook {
       }
       this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
       if (trap !== null) trap.returnPath = this.describeReturn();
+    });
+  }
+
+  /**
+   * Runs `body` as one monitor entry: the monitor's own operations muted, what the guest sees happen recorded and
+   * replayed afterwards on the guest's hub (after the entry's `monitor-trap`, when it has one), and any error in the
+   * monitor turned into a panic — the guest then runs emulated; nothing escapes into the guest's run.
+   */
+  private asEntry(what: string, body: () => void): void {
+    const cpu = this.cpu;
+    this.inEntry = true;
+    this.recorded.length = 0;
+    this.guestSink = this.recorder;
+    this.entryTrap = null;
+    try {
+      this.mute();
+      body();
     } catch (e) {
-      // The monitor never lets an error escape into the guest's run: it runs the guest emulated from here.
-      const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id}${e.detail ? `: ${e.detail}` : ''})` : (e as Error).message;
-      this.panic(`monitor error during a ${reason} entry: ${what}`);
+      const why = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id}${e.detail ? `: ${e.detail}` : ''})` : (e as Error).message;
+      this.panic(`monitor error during ${what}: ${why}`);
     } finally {
       this.inEntry = false;
       while (this.muteDepth > 0) this.unmute();
       this.guestSink = this.liveEvents;
       (cpu as { events: EventHub }).events = this.liveEvents;
-      // The trap first, then what the guest saw happen while the monitor handled it, in order.
+      const trap = this.entryTrap;
+      this.entryTrap = null;
       if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
       for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
       this.recorded.length = 0;
@@ -360,30 +375,15 @@ export class Monitor implements MonitorHook {
       edit(this.cpu);
       return;
     }
-    const cpu = this.cpu;
     this.currentGuest(this.guest);
-    this.inEntry = true;
-    this.recorded.length = 0;
-    this.guestSink = this.recorder;
-    try {
-      this.mute();
+    this.asEntry('a debugger edit', () => {
       this.toGuestView();
-      edit(cpu);
+      edit(this.cpu);
       // Debugger writes to guest memory bypass the table watch: the virtual tables are read again.
       this.tables.invalidate();
       this.tableEpoch++;
       this.afterGuestView('debugger-edit');
-    } catch (e) {
-      const what = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id})` : (e as Error).message;
-      this.panic(`monitor error while applying a debugger edit: ${what}`);
-    } finally {
-      this.inEntry = false;
-      while (this.muteDepth > 0) this.unmute();
-      this.guestSink = this.liveEvents;
-      (cpu as { events: EventHub }).events = this.liveEvents;
-      for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
-      this.recorded.length = 0;
-    }
+    });
   }
 
   /** How the last entry ended, for the trap event. */
@@ -760,28 +760,27 @@ export class Monitor implements MonitorHook {
       v[0] = NaN;
       return true;
     }
-    let changed = false;
-    const set = (k: number, x: number): void => {
-      if (v[k] !== x) {
-        v[k] = x;
-        changed = true;
-      }
-    };
-    set(0, this.tableEpoch);
-    set(1, cpu.cr0 & 1);
-    set(2, cpu.flags & VM);
-    set(3, cpu.cpl);
-    set(4, cpu.gdtrBase);
-    set(5, cpu.gdtrLimit);
-    set(6, cpu.a20Mask);
+    let changed = this.setInput(0, this.tableEpoch);
+    changed = this.setInput(1, cpu.cr0 & 1) || changed;
+    changed = this.setInput(2, cpu.flags & VM) || changed;
+    changed = this.setInput(3, cpu.cpl) || changed;
+    changed = this.setInput(4, cpu.gdtrBase) || changed;
+    changed = this.setInput(5, cpu.gdtrLimit) || changed;
+    changed = this.setInput(6, cpu.a20Mask) || changed;
     for (let reg = 0, k = 7; reg < 8; reg++, k += 5) {
-      set(k, cpu.segSel[reg]);
-      set(k + 1, cpu.segBase[reg]);
-      set(k + 2, cpu.segLimit[reg]);
-      set(k + 3, cpu.segAr[reg]);
-      set(k + 4, cpu.segValid[reg]);
+      changed = this.setInput(k, cpu.segSel[reg]) || changed;
+      changed = this.setInput(k + 1, cpu.segBase[reg]) || changed;
+      changed = this.setInput(k + 2, cpu.segLimit[reg]) || changed;
+      changed = this.setInput(k + 3, cpu.segAr[reg]) || changed;
+      changed = this.setInput(k + 4, cpu.segValid[reg]) || changed;
     }
     return changed;
+  }
+
+  private setInput(k: number, x: number): boolean {
+    if (this.consistencyInputs[k] === x) return false;
+    this.consistencyInputs[k] = x;
+    return true;
   }
 
   /** Model.md §3: SBE is off only while every selector has RPL 3, every loaded descriptor DPL 3, every cache is consistent. */
