@@ -53,8 +53,8 @@ import { TableWatch, type WatchedRange } from './table-watch';
 import { ShadowPaging } from './shadow-paging';
 
 export type SbeMode = 'auto' | 'on' | 'off';
-/** What the decoder binds: nothing, the always-sensitive set, everything sensitive, or (emulated) CR writes. */
-type Scan = 'none' | 'always' | 'all' | 'cr-writes';
+/** What the decoder binds: nothing, the always-sensitive set, or everything sensitive. */
+type Scan = 'none' | 'always' | 'all';
 export type MonitorState = 'emulated' | 'direct';
 export type ReturnPath = 'consistent' | 'inconsistent';
 
@@ -146,15 +146,6 @@ export class Monitor implements MonitorHook {
   };
   private readonly scanAlways = (i: Instr): void => {
     if (isAlwaysSensitive(i)) i.exec = sbeTrap;
-  };
-  /** Emulated with guest paging: a MOV to CR0 may clear PG without any mode change; look after each one. */
-  private readonly scanCrWrites = (i: Instr): void => {
-    if (i.row?.handler !== 'movCR') return;
-    const original = i.exec;
-    i.exec = (cpu, ii) => {
-      original(cpu, ii);
-      this.requestLook();
-    };
   };
 
   constructor(
@@ -620,7 +611,7 @@ export class Monitor implements MonitorHook {
       this.emulatedBecause = why;
       // The switch into protected mode: look again at every boundary until CS and SS are loaded.
       if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !cpu.shutdown) this.requestLook();
-      this.applyScan((g.cr0 & CR0_PG) !== 0 ? 'cr-writes' : 'none');
+      this.applyScan('none');
       return false;
     }
     this.counters.engagements++;
@@ -704,7 +695,7 @@ export class Monitor implements MonitorHook {
     }
     this.watch.unwatch();
     this.tables.invalidate();
-    this.applyScan((this.guest.cr0 & CR0_PG) !== 0 ? 'cr-writes' : 'none');
+    this.applyScan('none');
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
     this.syncBareTracker();
@@ -850,7 +841,7 @@ export class Monitor implements MonitorHook {
     if (scan === this.scan) return;
     this.scan = scan;
     const cpu = this.cpu;
-    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : scan === 'cr-writes' ? this.scanCrWrites : null;
+    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
     // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
     // the blocks built from them.
