@@ -22,6 +22,7 @@ import { peekWalk } from '../cpu/protect/peek';
 import { TLB_FRAME, type Tlb } from '../cpu/protect/tlb';
 import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
+import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../machine/memory';
@@ -163,7 +164,7 @@ export class Monitor implements MonitorHook {
     this.liveEvents = cpu.events;
     this.guestSink = cpu.events;
     EVENT_NAMES.forEach((name, id) => this.recorder.on(name, (e) => void this.recorded.push([id, e])));
-    this.watch = new TableWatch(cpu.mem, (r, first, last, addr, size, old) => this.onTableStore(r, first, last, addr, size, old));
+    this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.decodeReturnCode();
     cpu.monitor = this;
     cpu.events.on('mode-change', () => {
@@ -852,7 +853,7 @@ export class Monitor implements MonitorHook {
   // Guest stores to its descriptor tables
   // =====================================================================================================
 
-  private onTableStore(r: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number): void {
+  private onTableStore(r: WatchedRange, first: number, last: number, replaced: ReplacedByte[]): void {
     this.tableEpoch++;
     if (this.state !== 'direct') return;
     const cpu = this.cpu;
@@ -867,14 +868,8 @@ export class Monitor implements MonitorHook {
       }
       if (ev.active[EV_DESCRIPTOR_WRITE] && this.muteDepth === 0) {
         const entry = (r.base + index * 8) >>> 0;
-        const after = [this.tables.guestLinear32(entry) >>> 0, this.tables.guestLinear32((entry + 4) >>> 0) >>> 0];
-        const before = after.slice();
-        for (let k = 0; k < size; k++) {
-          const at = linear + k - entry;
-          if (at < 0 || at > 7) continue;
-          const shift = 8 * (at & 3);
-          before[at >> 2] = ((before[at >> 2] & ~(0xff << shift)) | (((oldValue >>> (8 * k)) & 0xff) << shift)) >>> 0;
-        }
+        const after: [number, number] = [this.tables.guestLinear32(entry) >>> 0, this.tables.guestLinear32((entry + 4) >>> 0) >>> 0];
+        const before = descriptorBefore(after, entry, replaced);
         const inGuestView = this.inEntry;
         ev.emit(EV_DESCRIPTOR_WRITE, {
           table: r.table,

@@ -7,6 +7,7 @@
 
 import { PAGE_SHIFT, type PhysicalMemory } from '../machine/memory';
 import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
+import { oldByte, type ReplacedByte } from '../cpu/protect/descriptor-write';
 
 export type WatchedTable = 'GDT' | 'LDT' | 'IDT';
 
@@ -17,10 +18,13 @@ export interface WatchedRange {
   limit: number;
 }
 
-/** `linear`: the guest linear address of the store's first byte (through the range's mapping). */
 const TABLE_CODE: Record<WatchedTable, number> = { GDT: 0, LDT: 1, IDT: 2 };
 
-export type TableStoreListener = (range: WatchedRange, first: number, last: number, linear: number, size: number, oldValue: number) => void;
+/**
+ * Told once per range a store touched: the first and last byte offsets it wrote in the range, and each byte it
+ * replaced there (by linear address through the range's mapping, with its old value).
+ */
+export type TableStoreListener = (range: WatchedRange, first: number, last: number, replaced: ReplacedByte[]) => void;
 
 /** A guest linear address → physical (-1 when unmapped), as the guest's CPU translates it now. */
 export type GuestTranslate = (linear: number) => number;
@@ -92,21 +96,31 @@ export class TableWatch {
     return [...this.stores.pages].sort((a, b) => a - b);
   }
 
-  /** The dispatcher calls this only for stores that touch a watched page; each page's part is reported alone. */
+  /**
+   * The dispatcher calls this only for stores that touch a watched page. Each byte is placed by its own page (a
+   * store may straddle into a table from a page that holds none); each range touched is reported once.
+   */
   private onStore(addr: number, size: number, oldValue: number): void {
-    let k = 0;
-    while (k < size) {
+    let hits: Map<WatchedRange, { first: number; last: number; replaced: ReplacedByte[] }> | null = null;
+    for (let k = 0; k < size; k++) {
       const at = addr + k;
-      const n = Math.min(size - k, 0x1000 - (at & 0xfff));
-      const part = n === size ? oldValue : Math.floor(oldValue / 2 ** (8 * k)) % 2 ** (8 * n);
-      for (const [r, linPage] of this.pageRanges.get(at >>> PAGE_SHIFT) ?? []) {
+      const list = this.pageRanges.get(at >>> PAGE_SHIFT);
+      if (list === undefined) continue;
+      for (const [r, linPage] of list) {
         const linear = (linPage + (at & 0xfff)) >>> 0;
-        const first = linear - r.base;
-        const last = first + n - 1;
-        if (last < 0 || first > r.limit) continue;
-        this.listener(r, Math.max(first, 0), Math.min(last, r.limit), linear, n, part);
+        const off = linear - r.base;
+        if (off < 0 || off > r.limit) continue;
+        hits ??= new Map();
+        let h = hits.get(r);
+        if (h === undefined) {
+          h = { first: off, last: off, replaced: [] };
+          hits.set(r, h);
+        }
+        h.first = Math.min(h.first, off);
+        h.last = Math.max(h.last, off);
+        h.replaced.push([linear, oldByte(oldValue, k)]);
       }
-      k += n;
     }
+    if (hits !== null) for (const [r, h] of hits) this.listener(r, h.first, h.last, h.replaced);
   }
 }

@@ -20,6 +20,7 @@ import { PAGE_SHIFT } from '../../machine/memory';
 import { storeWatchOf, type StoreWatchSubscription } from '../../machine/store-watch';
 import { checkConsistency } from './consistency';
 import { peekTranslate } from './peek';
+import { descriptorBefore, oldByte, type ReplacedByte } from './descriptor-write';
 
 type TableName = 'GDT' | 'LDT' | 'IDT';
 
@@ -140,50 +141,60 @@ class ConsistencyTracker {
     this.pages.clear();
   }
 
+  /**
+   * A store touched a watched page. Each byte is placed by its own page's mappings (a store may straddle into a
+   * table from a page that holds none); each table entry it touched is reported once, with every byte it replaced.
+   */
   private onStore(addr: number, size: number, oldValue: number): void {
-    const list = this.pages.get(addr >>> PAGE_SHIFT);
-    if (list === undefined) return;
+    // By table: a table's pages are separate entries of `pages`, and a store may touch two of them.
+    let hits: Map<TableName, { w: WatchedPage; first: number; last: number; replaced: ReplacedByte[] }> | null = null;
+    for (let k = 0; k < size; k++) {
+      const at = addr + k;
+      for (const w of this.pages.get(at >>> PAGE_SHIFT) ?? []) {
+        const linear = (w.linear + (at & 0xfff)) >>> 0;
+        const off = linear - w.base;
+        if (off < 0 || off > w.limit) continue;
+        hits ??= new Map();
+        let h = hits.get(w.table);
+        if (h === undefined) {
+          h = { w, first: off, last: off, replaced: [] };
+          hits.set(w.table, h);
+        }
+        h.first = Math.min(h.first, off);
+        h.last = Math.max(h.last, off);
+        h.replaced.push([linear, oldByte(oldValue, k)]);
+      }
+    }
+    if (hits === null) return;
     const cpu = this.cpu;
-    let touched = false;
     let reportedTable = false;
-    for (const w of list) {
-      const linear = (w.linear + (addr & 0xfff)) >>> 0;
-      const first = linear - w.base;
-      const last = first + size - 1;
-      if (last < 0 || first > w.limit) continue;
-      touched = true;
+    // The GDT and LDT first: a store the IDT's range also covers is reported for them (see below).
+    const ordered = [...hits.values()].sort((a, b) => (a.w.table === 'IDT' ? 1 : 0) - (b.w.table === 'IDT' ? 1 : 0));
+    for (const h of ordered) {
+      const w = h.w;
       // Where the IDT's limit also spans a GDT or LDT (the IDTR of reset covers the first 64 KiB), the store is
-      // reported once, for the segment descriptor table (pages list the GDT and LDT before the IDT).
+      // reported once, for the segment descriptor table.
       if (!cpu.events.active[EV_DESCRIPTOR_WRITE] || (w.table === 'IDT' && reportedTable)) continue;
       if (w.table !== 'IDT') reportedTable = true;
-      for (let index = Math.max(0, first) >> 3; index <= Math.min(last, w.limit) >> 3; index++) {
+      for (let index = h.first >> 3; index <= h.last >> 3; index++) {
         const entry = (w.base + index * 8) >>> 0;
         const after = this.readEntry(entry);
-        const before = after.slice();
-        // Put the bytes the store replaced back, to get the entry as it was.
-        for (let k = 0; k < size; k++) {
-          const at = linear + k - entry;
-          if (at < 0 || at > 7) continue;
-          const old = (oldValue >>> (8 * k)) & 0xff;
-          const word = at >> 2;
-          const shift = 8 * (at & 3);
-          before[word] = ((before[word] & ~(0xff << shift)) | (old << shift)) >>> 0;
-        }
+        const before = descriptorBefore(after, entry, h.replaced);
         cpu.events.emit(EV_DESCRIPTOR_WRITE, {
           table: w.table,
           index,
-          oldValue: [before[0], before[1]],
-          newValue: [after[0], after[1]],
+          oldValue: before,
+          newValue: after,
           cs: cpu.segSel[CS],
           eip: cpu.instrStart,
         });
       }
     }
-    if (touched) this.recheck('descriptor-write');
+    this.recheck('descriptor-write');
   }
 
-  private readEntry(linear: number): number[] {
-    const out = [0, 0];
+  private readEntry(linear: number): [number, number] {
+    const out: [number, number] = [0, 0];
     for (let w = 0; w < 2; w++) {
       let v = 0;
       for (let k = 3; k >= 0; k--) {

@@ -75,4 +75,28 @@ describe('overlapping tables', () => {
     m.cpu.run(10);
     expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[5] 0:0 -> 20000000:0']);
   });
+
+  // The CPU splits a linear store that crosses a page into bytes; a store made on the bus (a device, a 4-byte
+  // write at a physical page boundary) reaches the tracker whole, and each byte is placed by its own page.
+  function gdtAt(base: number): { m: TestMachine; log: string[] } {
+    const m = flat32([0xf4]);
+    m.mem.load(base, m.mem.readBytes(GDT_BASE, 0x80));
+    m.cpu.gdtrBase = base;
+    m.cpu.gdtrLimit = 0x7f;
+    m.cpu.idtrBase = 0x800;
+    m.cpu.idtrLimit = 0x7ff;
+    return { m, log: record(m) };
+  }
+
+  it('a bus store that straddles into the GDT from a page without one is reported', () => {
+    const { m, log } = gdtAt(0x6000);
+    m.mem.write32(0x5ffe, 0x12345678);
+    expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[0] 0:0 -> 1234:0']);
+  });
+
+  it('a bus store across the page boundary inside one entry is reported once, with all the bytes it replaced', () => {
+    const { m, log } = gdtAt(0x5ffc);
+    m.mem.write32(0x5ffe, 0x12345678);
+    expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[0] 0:0 -> 56780000:1234']);
+  });
 });
