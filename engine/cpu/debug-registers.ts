@@ -14,10 +14,12 @@
 //
 // On a #DB, DR6.B0–B3 are replaced by the breakpoints that hit; BD, BS and BT are only ever set by the CPU
 // (the handler clears them, SDM 3A §17.2.3). Breakpoints enabled by either the L or the G bit count (there is
-// no task-switch clearing of L bits here). Not modelled: I/O breakpoints (R/W = 10 needs CR4.DE, which this model
-// does not report, so R/W = 10 matches nothing), and data breakpoints on the CPU's own system accesses
-// (descriptor tables, IDT, TSS) — only the instruction's data accesses are compared. LEN = 10 (undefined on
-// 32-bit processors) is taken as 8 bytes, as later processors define it.
+// no task-switch clearing of L bits here). I/O breakpoints (R/W = 10) need CR4.DE = 1 (debugging extensions,
+// SDM 3A §17.2.4, §17.2.5; without DE, R/W = 10 is undefined and matches nothing here): a port access by IN, OUT,
+// INS or OUTS that touches any port of the range DRn[15:0] aligned down by LEN records the B bit, a trap after the
+// instruction (after the iteration, for REP INS/OUTS). Not modelled: data breakpoints on the CPU's own system
+// accesses (descriptor tables, IDT, TSS) — only the instruction's data accesses are compared. LEN = 10 (undefined
+// on 32-bit processors) is taken as 8 bytes, as later processors define it.
 
 import type { Cpu } from './cpu';
 import { CS } from './cpu';
@@ -95,6 +97,29 @@ export function matchDataBreakpoints(cpu: Cpu, linear: number, access: number): 
     const start = cpu.dr[n] & ~mask;
     // The ranges [linear, linear + size) and [start, start + mask] overlap (addresses wrap at 4 GiB).
     if (((linear - start) >>> 0) <= mask || ((start - linear) >>> 0) < size) hits |= DR6_B0 << n;
+  }
+  if (hits !== 0) {
+    cpu.pendingDebugTraps |= hits;
+    cpu.attention = true;
+  }
+}
+
+/** CR4.DE: debugging extensions (I/O breakpoints; DR4/DR5 no longer alias DR6/DR7). */
+export const CR4_DE = 0x8;
+
+/**
+ * Compares a port access (`size` bytes from `port`) with the armed I/O breakpoints; a hit records its B bit for
+ * the trap after the instruction. Called by IN, OUT, INS and OUTS; costs one test unless CR4.DE is set.
+ */
+export function matchIoBreakpoints(cpu: Cpu, port: number, size: number): void {
+  if ((cpu.cr4 & CR4_DE) === 0) return;
+  const dr7 = cpu.dr[7];
+  let hits = 0;
+  for (let n = 0; n < 4; n++) {
+    if (!enabled(dr7, n) || rwField(dr7, n) !== RW_IO) continue;
+    const mask = lengthMask(dr7, n);
+    const start = cpu.dr[n] & 0xffff & ~mask;
+    if (port <= start + mask && start < port + size) hits |= DR6_B0 << n;
   }
   if (hits !== 0) {
     cpu.pendingDebugTraps |= hits;

@@ -7,6 +7,7 @@ import type { Handler, Instr } from '../decode/instr';
 import { fault, R_GP_IOPL, rule, VEC_GP } from '../faults';
 import { IF, IOPL, IOPL_SHIFT, VM } from '../flags';
 import { checkIoPermission } from '../protect/io-permission';
+import { matchIoBreakpoints } from '../debug-registers';
 
 const R_GP_V86_IF = rule('interrupt-flag.v86-iopl', 'CLI or STI in virtual-8086 mode with IOPL < 3 (CR4.VME = 0)', 'SDM 2 CLI/STI');
 
@@ -27,11 +28,13 @@ function checkInterruptFlagAccess(cpu: Cpu): void {
 function portIn(cpu: Cpu, port: number, size: number): void {
   checkIoPermission(cpu, port, size);
   cpu.setReg(size, EAX, cpu.io.in(port, size));
+  matchIoBreakpoints(cpu, port, size);
 }
 
 function portOut(cpu: Cpu, port: number, size: number): void {
   checkIoPermission(cpu, port, size);
   cpu.io.out(port, cpu.getReg(size, EAX), size);
+  matchIoBreakpoints(cpu, port, size);
 }
 
 export const handlers: Record<string, Handler> = {

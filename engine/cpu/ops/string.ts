@@ -14,6 +14,7 @@ import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, LOP_SUB, sizeMask, TF } from '../flags';
 import { checkIoPermission } from '../protect/io-permission';
+import { matchIoBreakpoints } from '../debug-registers';
 
 /** The value of index register SI/DI (or ESI/EDI with a 32-bit address size). */
 function index(cpu: Cpu, i: Instr, reg: number): number {
@@ -109,6 +110,7 @@ function insOnce(cpu: Cpu, i: Instr): void {
   const di = index(cpu, i, EDI);
   cpu.checkWrite(ES, di, i.size);
   cpu.writeMem(ES, di, i.size, cpu.io.in(port, i.size));
+  matchIoBreakpoints(cpu, port, i.size);
   advance(cpu, i, EDI);
 }
 
@@ -116,6 +118,7 @@ function outsOnce(cpu: Cpu, i: Instr): void {
   const port = cpu.getReg(2, EDX);
   checkIoPermission(cpu, port, i.size);
   cpu.io.out(port, cpu.readMem(i.seg, index(cpu, i, ESI), i.size), i.size);
+  matchIoBreakpoints(cpu, port, i.size);
   advance(cpu, i, ESI);
 }
 

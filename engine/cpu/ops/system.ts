@@ -9,8 +9,8 @@
 //
 // CPUID (leaf 0) reports the vendor string "RingsideCPU!" — Ringside's own, so no software mistakes the engine for
 // a particular chip — and (leaf 1) family 4, model 8, stepping 0 with exactly the features the engine implements:
-// TSC, MSR (the TSC only), CX8, PSE (4 MiB pages, protect/paging.ts) and PGE (global pages, protect/tlb.ts). FPU,
-// VME, DE and the rest are 0.
+// TSC, MSR (the TSC only), CX8, DE (I/O breakpoints, debug-registers.ts), PSE (4 MiB pages, protect/paging.ts)
+// and PGE (global pages, protect/tlb.ts). FPU, VME and the rest are 0.
 
 import type { Cpu } from '../cpu';
 import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
@@ -21,7 +21,7 @@ import { VM, ZF } from '../flags';
 import { loadLdtr, loadTr } from '../protect/system-segment-load';
 import { tableRegistersChanged } from '../protect/consistency-events';
 import { flushTlb, invalidatePage, pagingControlChanged } from '../protect/tlb';
-import { checkGeneralDetect, debugRegistersChanged } from '../debug-registers';
+import { checkGeneralDetect, CR4_DE, debugRegistersChanged } from '../debug-registers';
 import { queryAccessRights, querySegmentLimit, verifySegment } from '../protect/segment-query';
 
 const R_UD_REAL_V86 = rule('system.not-in-real-or-v86', 'the instruction is not recognized in real-address or virtual-8086 mode', 'SDM 2 LLDT/SLDT/LTR/STR/LAR/LSL/VERR/VERW/ARPL — Exceptions');
@@ -31,15 +31,17 @@ const R_UD_CR = rule('mov-cr.reserved-register', 'an attempt is made to access C
 const R_GP_PG_NO_PE = rule('mov-cr.pg-without-pe', 'an attempt is made to set the PG flag when the PE flag is clear', 'SDM 2 MOV (control registers)');
 const R_GP_NW_NO_CD = rule('mov-cr.nw-without-cd', 'an attempt is made to set the NW flag when the CD flag is clear', 'SDM 2 MOV (control registers)');
 const R_GP_CR4_RESERVED = rule('mov-cr.cr4-reserved', 'an attempt is made to write a 1 to a reserved (unimplemented) bit of CR4', 'SDM 2 MOV (control registers)');
+const R_UD_DR45 = rule('mov-dr.dr4-dr5-with-de', 'a reference to DR4 or DR5 while CR4.DE = 1', 'SDM 3A §17.2.2; SDM 2 MOV (debug registers)');
 const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
 const R_GP_MSR = rule('msr.unimplemented', 'ECX names a reserved or unimplemented model-specific register', 'SDM 2 RDMSR/WRMSR');
 const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
 
-// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only), PSE (4 MiB pages) and PGE (global pages, tlb.ts).
+// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only), DE (debugging extensions, debug-registers.ts), PSE
+// (4 MiB pages) and PGE (global pages, tlb.ts).
 export const CR4_TSD = 0x4;
 export const CR4_PSE = 0x10;
 export const CR4_PGE = 0x80;
-const CR4_IMPLEMENTED = CR4_TSD | CR4_PSE | CR4_PGE;
+const CR4_IMPLEMENTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE;
 
 /** MSR 10H: the time-stamp counter. */
 export const MSR_TSC = 0x10;
@@ -49,8 +51,9 @@ export const CPUID_TSC = 1 << 4;
 export const CPUID_MSR = 1 << 5;
 export const CPUID_PSE = 1 << 3;
 export const CPUID_CX8 = 1 << 8;
+export const CPUID_DE = 1 << 2;
 export const CPUID_PGE = 1 << 13;
-export const CPUID_FEATURES = CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_PGE;
+export const CPUID_FEATURES = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_PGE;
 /** Family 4, model 8, stepping 0 (EAX of leaf 1). */
 export const CPUID_SIGNATURE = 0x480;
 export const CPUID_VENDOR = 'RingsideCPU!';
@@ -278,29 +281,37 @@ function movCR(cpu: Cpu, i: Instr): void {
       if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
       if ((v & ~CR4_IMPLEMENTED) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
       cpu.cr4 = v;
-      // A change of PSE or PGE flushes every translation.
+      // A change of PSE or PGE flushes every translation; DE arms or disarms the I/O breakpoints.
       pagingControlChanged(cpu);
+      debugRegistersChanged(cpu);
       break;
     default:
       fault(VEC_UD, -1, R_UD_CR, `CR${i.reg}`);
   }
 }
 
-/** DR4 and DR5 are aliases of DR6 and DR7 while CR4.DE = 0 (the engine does not implement DE). */
-function debugRegisterIndex(n: number): number {
+/**
+ * DR4 and DR5 are aliases of DR6 and DR7 while CR4.DE = 0; with DE = 1 a reference to them raises #UD
+ * (SDM 3A §17.2.2).
+ */
+function debugRegisterIndex(cpu: Cpu, n: number): number {
+  if ((n === 4 || n === 5) && (cpu.cr4 & CR4_DE) !== 0) fault(VEC_UD, -1, R_UD_DR45, `DR${n}`);
   return n === 4 ? 6 : n === 5 ? 7 : n;
 }
 
+// The checks in the SDM's order (SDM 2 MOV, debug registers): #GP(0) for CPL > 0, #UD for DR4/DR5 with CR4.DE,
+// then the general-detect #DB.
 function movRD(cpu: Cpu, i: Instr): void {
   requireCpl0(cpu);
+  const n = debugRegisterIndex(cpu, i.reg);
   checkGeneralDetect(cpu);
-  cpu.setReg(4, i.rm, cpu.dr[debugRegisterIndex(i.reg)]);
+  cpu.setReg(4, i.rm, cpu.dr[n]);
 }
 
 function movDR(cpu: Cpu, i: Instr): void {
   requireCpl0(cpu);
+  const n = debugRegisterIndex(cpu, i.reg);
   checkGeneralDetect(cpu);
-  const n = debugRegisterIndex(i.reg);
   const v = cpu.getReg(4, i.rm);
   // DR6 and DR7 have bits that always read 1 (DR6 bits 4–11 and 16–31; DR7 bit 10) (SDM 3A §17.2.3–17.2.4).
   if (n === 6) cpu.dr[6] = (v & 0xe00f) | 0xffff0ff0;

@@ -299,3 +299,86 @@ describe('debug-register state', () => {
     expect(m.cpu.dataBreakpoints || m.cpu.checkLinear).toBe(false);
   });
 });
+
+describe.skipIf(!HAS_NASM)('I/O breakpoints (CR4.DE, R/W = 10)', () => {
+  const IO = 2;
+  const enableDe = `
+        mov eax, cr4
+        or eax, 8
+        mov cr4, eax`;
+
+  it('with CR4.DE an IN/OUT touching the port range traps after the instruction (LEN aligns the range)', () => {
+    const { m, exceptions, records } = run(`
+        ${enableDe}
+        mov dword [${LABELS}], after_out
+        mov dword [${LABELS} + 4], after_wide
+        mov eax, 0x81
+        mov dr2, eax
+        mov eax, ${L(2) | RW_FIELD(2, IO) | LEN_FIELD(2, LEN2)}
+        mov dr7, eax
+        in al, 0x82
+        out 0x81, al
+after_out:
+        nop
+        mov dx, 0x7f
+        out dx, ax
+after_wide:
+        nop
+        xor eax, eax
+        mov dr7, eax
+        out 0x80, al`);
+    expect(records.map((r) => r.eip)).toEqual([label(m, 0), label(m, 1)]);
+    expect(records.map((r) => r.dr6 & 0xf)).toEqual([4, 4]);
+    expect(exceptions.map((e) => e.ruleId)).toEqual(['debug.trap', 'debug.trap']);
+  });
+
+  it('without CR4.DE R/W = 10 matches nothing, and DR4/DR5 read and write DR6/DR7', () => {
+    const { m, records } = run(`
+        mov eax, 0x80
+        mov dr0, eax
+        mov eax, ${L(0) | RW_FIELD(0, IO)}
+        mov dr7, eax
+        out 0x80, al
+        mov ecx, dr5
+        xor eax, eax
+        mov dr7, eax`);
+    expect(records).toHaveLength(0);
+    expect(m.cpu.regs[ECX] & 0xffff).toBe((L(0) | RW_FIELD(0, IO) | 0x400) & 0xffff);
+  });
+
+  it('with CR4.DE a reference to DR4 or DR5 raises #UD', () => {
+    const { m, exceptions } = runDebugGuest(
+      `
+        ${enableDe}
+        mov eax, dr4`,
+      { 6: 'ud_seen' },
+      `ud_seen:
+        mov ebx, 0x600d
+        hlt`,
+    );
+    expect(exceptions.map((e) => e.ruleId)).toEqual(['mov-dr.dr4-dr5-with-de']);
+    expect(m.cpu.regs[EBX]).toBe(0x600d);
+  });
+
+  it('REP OUTSB traps after the iteration that hit, and then completes', () => {
+    const { m, records } = run(`
+        ${enableDe}
+        mov dword [${LABELS}], rep_out
+        mov dword [${LABELS} + 4], after_rep
+        mov eax, 0xe9
+        mov dr3, eax
+        mov eax, ${L(3) | RW_FIELD(3, IO)}
+        mov dr7, eax
+        mov esi, ${VAR}
+        mov ecx, 3
+        mov dx, 0xe9
+rep_out:
+        rep outsb
+after_rep:
+        xor eax, eax
+        mov dr7, eax`);
+    // Every iteration writes port 0xE9: a trap after each, EIP on the REP OUTSB until the last one completes it.
+    expect(records.map((r) => r.eip)).toEqual([label(m, 0), label(m, 0), label(m, 1)]);
+    expect(m.cpu.regs[ECX]).toBe(0);
+  });
+});

@@ -77,4 +77,18 @@ describe("the guest's own debugging under the monitor", () => {
     const r = same(body);
     expect(r.monitor.counters.traps.get('debug') ?? 0).toBeGreaterThanOrEqual(2);
   });
+
+  it('an I/O breakpoint (CR4.DE) on an emulated OUT traps after it as on bare hardware', () => {
+    const body: number[][] = [
+      [0x0f, 0x20, 0xe0, 0x0c, 0x08, 0x0f, 0x22, 0xe0], // mov eax, cr4; or al, 8 (DE); mov cr4, eax
+      [0xb8, ...encode.le32(0x80), 0x0f, 0x23, 0xc0], // mov eax, 0x80; mov dr0, eax
+      [0xb8, ...encode.le32(0x00020001), 0x0f, 0x23, 0xf8], // L0, R/W0 = 10 (I/O), LEN0 = 1 byte; mov dr7, eax
+      [0xe6, 0x80], // out 0x80, al: #GP at the real CPL 3, emulated; its #DB trap after it
+      [0x90],
+      [0x31, 0xc0, 0x0f, 0x23, 0xf8], // xor eax, eax; mov dr7, eax
+    ];
+    const r = same(body);
+    expect(r.monitor.counters.traps.get('debug') ?? 0).toBe(1);
+    expect(r.monitored.mem.peek(0x10384, 4)).toBe(1); // the runtime's last_vector: #DB
+  });
 });
