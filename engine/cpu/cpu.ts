@@ -352,8 +352,12 @@ export class Cpu {
     this.segLimit[seg] = limit >>> 0;
     this.segAr[seg] = ar;
     this.segValid[seg] = valid ? 1 : 0;
-    if (seg === CS) this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
-    else if (seg === SS) this.stack32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
+    if (seg === CS) {
+      this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
+      // The run loop keeps the CS limit of the current epoch in a local and links instructions within an epoch
+      // without a mode check: a CS load starts a new epoch.
+      this.codeEpoch++;
+    } else if (seg === SS) this.stack32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
     if (seg < 6) this.updateWindow(seg);
     if (report) {
       this.events.emit(EV_SEGMENT_LOAD, {
@@ -899,6 +903,10 @@ export class Cpu {
         // page and mode, its `next` link replaces the fetch (translate + cache lookup).
         let prev: Instr | null = null;
         let epoch = this.codeEpoch;
+        // The CS limit while the epoch is `epoch`: CS loads and mode changes move the epoch, so neither the limit nor
+        // the decode mode changes under a chain link (which is why links need no mode check).
+        let csLimit = this.segLimit[CS];
+        let csChecked = firstCheckedStart(csLimit);
         // Where a run (or a fault) begins is no block head: budgets end anywhere.
         let afterTransfer = false;
         // The block that just ran, while nothing happened since: its exit's instruction may be remembered.
@@ -913,9 +921,9 @@ export class Cpu {
           let i: Instr;
           let cached = true;
           let known: Instr | null;
-          if (prev !== null && epoch === this.codeEpoch && prev.next !== null && prev.d32 === this.code32) {
+          if (prev !== null && prev.next !== null && epoch === this.codeEpoch) {
             i = prev.next;
-            if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+            if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else if (fromBlock !== null && (known = successor(fromBlock, start, this.codeEpoch)) !== null && known.d32 === this.code32) {
             // Block to block: the exit's instruction as last time (same epoch: same mapping, mode and code).
             i = known;
@@ -925,6 +933,8 @@ export class Cpu {
             cached = this.lastFetchCached;
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
             epoch = this.codeEpoch;
+            csLimit = this.segLimit[CS];
+            csChecked = firstCheckedStart(csLimit);
             if (fromBlock !== null && cached) rememberSuccessor(fromBlock, start, i, epoch);
           }
           fromBlock = null;
@@ -959,7 +969,8 @@ export class Cpu {
               continue;
             }
           }
-          const next: number = this.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+          // i.d32 is the decode mode the instruction was fetched in: the current one (CS.D and not V86).
+          const next: number = i.d32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
           this.eip = next;
           i.exec(this, i);
           done++;
@@ -1084,6 +1095,16 @@ export class Cpu {
       if (!beforeInstruction(this) || this.halted) return;
     }
   }
+}
+
+const SIGN = 0x80000000 | 0;
+/**
+ * The lowest EIP from which an instruction (at most 15 bytes) could end beyond a CS limit of `limit`, with the sign
+ * bit flipped: `(eip ^ SIGN) >= firstCheckedStart(limit)` is the unsigned `eip >= limit - 14` in small-integer
+ * arithmetic, so the run loop's limit check stays off floating point until an instruction comes near the limit.
+ */
+function firstCheckedStart(limit: number): number {
+  return (limit >= 14 ? limit - 14 : 0) ^ SIGN;
 }
 
 /** The class's own load method: while a read watch replaces it (watch.ts), blocks, whose loads are inline, stay off. */

@@ -51,6 +51,20 @@ export function isFastHandler(h: Handler): boolean {
   return fastSet.has(h);
 }
 
+/**
+ * Source computing the offset of `i`'s memory operand (what Cpu.ea returns) with `R` = cpu.regs in scope, and a key
+ * naming its form. A 32-bit address gets one expression per form (base, base + index, index, displacement only), so
+ * a handler carries no tests of absent parts; a 16-bit address keeps Cpu.ea.
+ */
+function eaForm(i: Instr): { key: string; src: string } {
+  if (!i.as32) return { key: 'a16', src: 'cpu.ea(i)' };
+  const scaled = '(R[i.index] << i.scale)';
+  if (i.base >= 0 && i.index >= 0) return { key: 'bi', src: `(R[i.base] + ${scaled} + i.disp) >>> 0` };
+  if (i.base >= 0) return { key: 'b', src: '(R[i.base] + i.disp) >>> 0' };
+  if (i.index >= 0) return { key: 'i', src: `(${scaled} + i.disp) >>> 0` };
+  return { key: 'd', src: 'i.disp >>> 0' };
+}
+
 function aluFast(i: Instr, generic: Handler): Handler | undefined {
   const op = i.arg;
   if (i.size !== 4 || op === ALU_ADC || op === ALU_SBB) return undefined;
@@ -61,12 +75,13 @@ function aluFast(i: Instr, generic: Handler): Handler | undefined {
   if (name === 'aluGE' && i.rm >= 0) {
     return cached(`aluGE-rr-${op}`, () => build(`const R = cpu.regs; const a = R[i.reg] >>> 0, b = R[i.rm] >>> 0;\n${aluTail(op, 'R[i.reg] = r;')}`, generic));
   }
+  const ea = eaForm(i);
   if (name === 'aluGE') {
-    return cached(`aluGE-rm-${op}`, () => build(`const b = cpu.read32(i.seg, cpu.ea(i)) >>> 0; const a = cpu.regs[i.reg] >>> 0;\n${aluTail(op, 'cpu.regs[i.reg] = r;')}`, generic));
+    return cached(`aluGE-rm-${op}-${ea.key}`, () => build(`const R = cpu.regs; const b = cpu.read32(i.seg, ${ea.src}) >>> 0; const a = R[i.reg] >>> 0;\n${aluTail(op, 'R[i.reg] = r;')}`, generic));
   }
   if (name === 'aluEG') {
     // Read, compute, store, then the flags: a faulting store leaves EFLAGS alone (alu.ts).
-    return cached(`aluEG-mr-${op}`, () => build(`const off = cpu.ea(i); const a = cpu.read32(i.seg, off) >>> 0; const b = cpu.regs[i.reg] >>> 0;\n${aluTail(op, 'cpu.write32(i.seg, off, r);')}`, generic));
+    return cached(`aluEG-mr-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(i.seg, off) >>> 0; const b = R[i.reg] >>> 0;\n${aluTail(op, 'cpu.write32(i.seg, off, r);')}`, generic));
   }
   if ((name === 'aluEI' && i.rm >= 0) || name === 'aluAI') {
     const dest = name === 'aluAI' ? '0' : 'i.rm';
@@ -118,9 +133,20 @@ function shiftFast(i: Instr, generic: Handler): Handler | undefined {
 }
 
 function leaFast(i: Instr, generic: Handler): Handler | undefined {
-  void generic;
   if (i.size !== 4 || !i.as32) return undefined;
-  return cached('lea32', () => build('cpu.regs[i.reg] = cpu.ea(i);', i.exec));
+  const ea = eaForm(i);
+  return cached(`lea32-${ea.key}`, () => build(`const R = cpu.regs; R[i.reg] = ${ea.src};`, generic));
+}
+
+/** MOV r/m32, r32 (89) and MOV r32, r/m32 (8B) in their register and memory forms (move.ts movEG, movGE). */
+function movFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const toRm = i.row!.handler === 'movEG';
+  if (i.rm >= 0) return cached(`mov-rr-${toRm}`, () => build(toRm ? 'const R = cpu.regs; R[i.rm] = R[i.reg];' : 'const R = cpu.regs; R[i.reg] = R[i.rm];', generic));
+  const ea = eaForm(i);
+  return cached(`mov-${toRm ? 'mr' : 'rm'}-${ea.key}`, () =>
+    build(toRm ? `const R = cpu.regs; cpu.write32(i.seg, ${ea.src}, R[i.reg]);` : `const R = cpu.regs; R[i.reg] = cpu.read32(i.seg, ${ea.src});`, generic),
+  );
 }
 
 /**
@@ -144,6 +170,9 @@ export function fastHandler(i: Instr): Handler | undefined {
       return shiftFast(i, generic);
     case 'lea':
       return leaFast(i, generic);
+    case 'movEG':
+    case 'movGE':
+      return movFast(i, generic);
     default:
       return undefined;
   }
