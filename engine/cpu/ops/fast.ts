@@ -106,6 +106,15 @@ function jccFast(i: Instr, generic: Handler): Handler | undefined {
   );
 }
 
+/**
+ * Source setting the flags in `mask` to `values` (Cpu.setFlagBits) without computing the pending lazy flags outside
+ * `mask`: those stay lazy, since the record still describes them (ROL after an ADD keeps SF, ZF, AF and PF pending
+ * instead of computing all six).
+ */
+function eagerFlags(mask: number, values: string): string {
+  return `cpu.flags = (cpu.flags & ${~mask}) | ${values}; cpu.lazyMask &= ${~mask};`;
+}
+
 /** ROL/SHL/SHR/SAR of a 32-bit register by an immediate (shift.ts shiftCompute, size 4). */
 function shiftFast(i: Instr, generic: Handler): Handler | undefined {
   if (i.size !== 4 || i.rm < 0 || i.row!.handler !== 'shiftI') return undefined;
@@ -114,17 +123,17 @@ function shiftFast(i: Instr, generic: Handler): Handler | undefined {
   let body: string;
   switch (i.arg) {
     case SH_ROL:
-      body = `${head} const r = ((v << c) | (v >>> (32 - c))) >>> 0; const cf = r & 1; R[i.rm] = r; cpu.setFlagBits(0x801, cf | ((((r >>> 31) ^ cf) & 1) << 11));`;
+      body = `${head} const r = ((v << c) | (v >>> (32 - c))) >>> 0; const cf = r & 1; R[i.rm] = r; ${eagerFlags(0x801, '(cf | ((((r >>> 31) ^ cf) & 1) << 11))')}`;
       break;
     case SH_SHL:
     case SH_SAL:
-      body = `${head} const cf = (v >>> (32 - c)) & 1; const r = (v << c) >>> 0; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | ((((r >>> 31) ^ cf) & 1) << 11) | (r & 0x10) | ${szp});`;
+      body = `${head} const cf = (v >>> (32 - c)) & 1; const r = (v << c) >>> 0; R[i.rm] = r; ${eagerFlags(0x8d5, `(cf | ((((r >>> 31) ^ cf) & 1) << 11) | (r & 0x10) | ${szp})`)}`;
       break;
     case SH_SHR:
-      body = `${head} const cf = (v >>> (c - 1)) & 1; const r = v >>> c; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | ((((r >>> 31) ^ (r >>> 30)) & 1) << 11) | 0x10 | ${szp});`;
+      body = `${head} const cf = (v >>> (c - 1)) & 1; const r = v >>> c; R[i.rm] = r; ${eagerFlags(0x8d5, `(cf | ((((r >>> 31) ^ (r >>> 30)) & 1) << 11) | 0x10 | ${szp})`)}`;
       break;
     case SH_SAR:
-      body = `${head} const cf = ((v | 0) >> (c - 1)) & 1; const r = ((v | 0) >> c) >>> 0; R[i.rm] = r; cpu.setFlagBits(0x8d5, cf | 0x10 | ${szp});`;
+      body = `${head} const cf = ((v | 0) >> (c - 1)) & 1; const r = ((v | 0) >> c) >>> 0; R[i.rm] = r; ${eagerFlags(0x8d5, `(cf | 0x10 | ${szp})`)}`;
       break;
     default:
       return undefined;
