@@ -175,6 +175,8 @@ export class Cpu {
   stack32 = false;
   pagingOn = false;
   a20Mask = 0xffffffff;
+  /** a20Mask as a signed 32-bit value (a small integer to V8, where 0xFFFFFFFF is a boxed double) for translate. */
+  private a20Bits = -1;
   /** Linear addresses go through translateLinear: paging is on or a data breakpoint is armed. */
   checkLinear = false;
   /** DR7 arms a data breakpoint (debug-registers.ts): data accesses are compared with DR0–DR3. */
@@ -270,6 +272,7 @@ export class Cpu {
     this.nmiPending = false;
     this.pendingDebugTraps = 0;
     this.a20Mask = 0xffffffff;
+    this.a20Bits = -1;
     this.modeChanged();
     this.flushDecodeCache();
     this.monitor?.reset();
@@ -294,6 +297,7 @@ export class Cpu {
 
   set a20Enabled(on: boolean) {
     this.a20Mask = on ? 0xffffffff : ~0x100000;
+    this.a20Bits = this.a20Mask | 0;
     this.codeEpoch++;
   }
 
@@ -438,8 +442,8 @@ export class Cpu {
   // =====================================================================================================
 
   translate(linear: number, access: AccessKind): number {
-    if (!this.checkLinear) return (linear & this.a20Mask) >>> 0;
-    return (translateLinear(this, linear, access) & this.a20Mask) >>> 0;
+    if (!this.checkLinear) return (linear & this.a20Bits) >>> 0;
+    return (translateLinear(this, linear, access) & this.a20Bits) >>> 0;
   }
 
   // =====================================================================================================

@@ -206,3 +206,30 @@ describe.skipIf(!HAS_NASM)('the CS limit on linked instructions', () => {
     expect(r.ex).toEqual([]);
   });
 });
+
+describe.skipIf(!HAS_NASM)('A20 in the data access path', () => {
+  it('with A20 off, a store and a load at 1 MiB + x reach x; with A20 on, 1 MiB + x itself', () => {
+    for (const fast of [true, false]) {
+      const m = flat32(assemble('mov [0x100010], eax\nmov ecx, [0x100020]\nhlt', 32, CODE), CODE);
+      m.cpu.jit = false;
+      m.cpu.fastHandlers = fast;
+      m.cpu.regs[0] = 0x12345678;
+      m.mem.load(0x20, Uint8Array.of(0xef, 0xbe, 0xad, 0xde));
+      m.cpu.a20Enabled = false;
+      m.cpu.run(10);
+      expect(m.mem.peek(0x10, 4)).toBe(0x12345678);
+      expect(m.mem.peek(0x100010, 4)).toBe(0);
+      expect(m.cpu.regs[1] >>> 0).toBe(0xdeadbeef);
+
+      const on = flat32(assemble('mov [0x100010], eax\nmov ecx, [0x100020]\nhlt', 32, CODE), CODE);
+      on.cpu.jit = false;
+      on.cpu.fastHandlers = fast;
+      on.cpu.regs[0] = 0x12345678;
+      on.cpu.a20Enabled = false;
+      on.cpu.a20Enabled = true;
+      on.cpu.run(10);
+      expect(on.mem.peek(0x100010, 4)).toBe(0x12345678);
+      expect(on.mem.peek(0x10, 4)).toBe(0);
+    }
+  });
+});
