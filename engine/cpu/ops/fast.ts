@@ -18,9 +18,13 @@ const LAZY_OP: Record<number, number> = {
 };
 const OPERATOR: Record<number, string> = { [ALU_ADD]: '+', [ALU_OR]: '|', [ALU_AND]: '&', [ALU_SUB]: '-', [ALU_XOR]: '^', [ALU_CMP]: '-' };
 
-/** Compiles one handler from its body (`cpu`, `i` and `generic` — the handler it stands for — in scope). */
+/**
+ * Compiles one handler from its body (`cpu`, `i` and `generic` — the handler it stands for — in scope). Strict mode,
+ * like the bundled modules: V8's call path for a sloppy function checks its receiver on every call (measured: a few
+ * percent of the interpreter's time).
+ */
 function build(body: string, generic: Handler): Handler {
-  return new Function('generic', `return function fast(cpu, i) {\n${body}\n};`)(generic) as Handler;
+  return new Function('generic', `'use strict'; return function fast(cpu, i) {\n${body}\n};`)(generic) as Handler;
 }
 
 /** ALU operation `op` on 32-bit operands: the source text computing `r` from `a` and `b`, and the flag record. */
@@ -56,13 +60,14 @@ export function isFastHandler(h: Handler): boolean {
  * naming its form. A 32-bit address gets one expression per form (base, base + index, index, displacement only), so
  * a handler carries no tests of absent parts; a 16-bit address keeps Cpu.ea.
  */
-function eaForm(i: Instr): { key: string; src: string } {
-  if (!i.as32) return { key: 'a16', src: 'cpu.ea(i)' };
+function eaForm(i: Instr): { key: string; src: string; seg: number } {
+  const seg = i.seg;
+  if (!i.as32) return { key: `a16-s${seg}`, src: 'cpu.ea(i)', seg };
   const scaled = '(R[i.index] << i.scale)';
-  if (i.base >= 0 && i.index >= 0) return { key: 'bi', src: `(R[i.base] + ${scaled} + i.disp) >>> 0` };
-  if (i.base >= 0) return { key: 'b', src: '(R[i.base] + i.disp) >>> 0' };
-  if (i.index >= 0) return { key: 'i', src: `(${scaled} + i.disp) >>> 0` };
-  return { key: 'd', src: 'i.disp >>> 0' };
+  if (i.base >= 0 && i.index >= 0) return { key: `bi-s${seg}`, src: `(R[i.base] + ${scaled} + i.disp) >>> 0`, seg };
+  if (i.base >= 0) return { key: `b-s${seg}`, src: '(R[i.base] + i.disp) >>> 0', seg };
+  if (i.index >= 0) return { key: `i-s${seg}`, src: `(${scaled} + i.disp) >>> 0`, seg };
+  return { key: `d-s${seg}`, src: 'i.disp >>> 0', seg };
 }
 
 function aluFast(i: Instr, generic: Handler): Handler | undefined {
@@ -77,11 +82,11 @@ function aluFast(i: Instr, generic: Handler): Handler | undefined {
   }
   const ea = eaForm(i);
   if (name === 'aluGE') {
-    return cached(`aluGE-rm-${op}-${ea.key}`, () => build(`const R = cpu.regs; const b = cpu.read32(i.seg, ${ea.src}) >>> 0; const a = R[i.reg] >>> 0;\n${aluTail(op, 'R[i.reg] = r;')}`, generic));
+    return cached(`aluGE-rm-${op}-${ea.key}`, () => build(`const R = cpu.regs; const b = cpu.read32(${ea.seg}, ${ea.src}) >>> 0; const a = R[i.reg] >>> 0;\n${aluTail(op, 'R[i.reg] = r;')}`, generic));
   }
   if (name === 'aluEG') {
     // Read, compute, store, then the flags: a faulting store leaves EFLAGS alone (alu.ts).
-    return cached(`aluEG-mr-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(i.seg, off) >>> 0; const b = R[i.reg] >>> 0;\n${aluTail(op, 'cpu.write32(i.seg, off, r);')}`, generic));
+    return cached(`aluEG-mr-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const b = R[i.reg] >>> 0;\n${aluTail(op, `cpu.write32(${ea.seg}, off, r);`)}`, generic));
   }
   if ((name === 'aluEI' && i.rm >= 0) || name === 'aluAI') {
     const dest = name === 'aluAI' ? '0' : 'i.rm';
@@ -138,7 +143,7 @@ function shiftFast(i: Instr, generic: Handler): Handler | undefined {
     default:
       return undefined;
   }
-  return cached(`shift-${i.arg}`, () => new Function('PARITY', `return function fast(cpu, i) {\n${body}\n};`)(PARITY) as Handler);
+  return cached(`shift-${i.arg}`, () => new Function('PARITY', `'use strict'; return function fast(cpu, i) {\n${body}\n};`)(PARITY) as Handler);
 }
 
 function leaFast(i: Instr, generic: Handler): Handler | undefined {
@@ -154,7 +159,7 @@ function movFast(i: Instr, generic: Handler): Handler | undefined {
   if (i.rm >= 0) return cached(`mov-rr-${toRm}`, () => build(toRm ? 'const R = cpu.regs; R[i.rm] = R[i.reg];' : 'const R = cpu.regs; R[i.reg] = R[i.rm];', generic));
   const ea = eaForm(i);
   return cached(`mov-${toRm ? 'mr' : 'rm'}-${ea.key}`, () =>
-    build(toRm ? `const R = cpu.regs; cpu.write32(i.seg, ${ea.src}, R[i.reg]);` : `const R = cpu.regs; R[i.reg] = cpu.read32(i.seg, ${ea.src});`, generic),
+    build(toRm ? `const R = cpu.regs; cpu.write32(${ea.seg}, ${ea.src}, R[i.reg]);` : `const R = cpu.regs; R[i.reg] = cpu.read32(${ea.seg}, ${ea.src});`, generic),
   );
 }
 
