@@ -421,7 +421,15 @@ export class Cpu {
     this.readHi[seg] = readable ? hi : 0;
     this.writeLo[seg] = writable ? lo : 1;
     this.writeHi[seg] = writable ? hi : 0;
+    // Flat: base 0 and the whole 4 GiB window; the accessors then skip the window and base loads.
+    const flat = this.segBase[seg] === 0 && lo === 0 && hi === 0xffffffff;
+    const bit = 1 << seg;
+    this.flatRead = readable && flat ? this.flatRead | bit : this.flatRead & ~bit;
+    this.flatWrite = writable && flat ? this.flatWrite | bit : this.flatWrite & ~bit;
   }
+  /** Data segment registers (bits by number) that updateWindow found flat for reads, and for writes. */
+  private flatRead = 0;
+  private flatWrite = 0;
 
   /** Raises the fault for an access that failed its window check, naming the rule that failed. */
   accessFault(seg: number, offset: number, size: number, write: boolean): never {
@@ -450,40 +458,81 @@ export class Cpu {
   // Segmented memory access (the hot path)
   // =====================================================================================================
 
+  // A flat segment (base 0, window 0 … 0xFFFFFFFF: flatRead/flatWrite) needs no window or base load, only the test
+  // that the access does not run past 4 GiB, which is the window test for that window.
+
   read8(seg: number, off: number): number {
-    if (off < this.readLo[seg] || off > this.readHi[seg]) this.accessFault(seg, off, 1, false);
-    return this.mem.read8(this.translate((this.segBase[seg] + off) | 0, ACCESS_READ));
+    let lin: number;
+    if ((this.flatRead & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xffffffff) this.accessFault(seg, off, 1, false);
+      lin = off | 0;
+    } else {
+      if (off < this.readLo[seg] || off > this.readHi[seg]) this.accessFault(seg, off, 1, false);
+      lin = (this.segBase[seg] + off) | 0;
+    }
+    return this.mem.read8(this.translate(lin, ACCESS_READ));
   }
 
   read16(seg: number, off: number): number {
-    if (off < this.readLo[seg] || off + 1 > this.readHi[seg]) this.accessFault(seg, off, 2, false);
-    const lin = (this.segBase[seg] + off) | 0;
+    let lin: number;
+    if ((this.flatRead & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xfffffffe) this.accessFault(seg, off, 2, false);
+      lin = off | 0;
+    } else {
+      if (off < this.readLo[seg] || off + 1 > this.readHi[seg]) this.accessFault(seg, off, 2, false);
+      lin = (this.segBase[seg] + off) | 0;
+    }
     if ((lin & 0xfff) === 0xfff) return this.readLinear8Access(lin, ACCESS_READ) | (this.readLinear8Access(lin + 1, ACCESS_READ) << 8);
     return this.mem.read16(this.translate(lin, ACCESS_READ | ACCESS_SIZE2));
   }
 
   read32(seg: number, off: number): number {
-    if (off < this.readLo[seg] || off + 3 > this.readHi[seg]) this.accessFault(seg, off, 4, false);
-    const lin = (this.segBase[seg] + off) | 0;
+    let lin: number;
+    if ((this.flatRead & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xfffffffc) this.accessFault(seg, off, 4, false);
+      lin = off | 0;
+    } else {
+      if (off < this.readLo[seg] || off + 3 > this.readHi[seg]) this.accessFault(seg, off, 4, false);
+      lin = (this.segBase[seg] + off) | 0;
+    }
     if ((lin & 0xfff) > 0xffc) return this.readLinearSplit(lin, 4, ACCESS_READ);
     return this.mem.read32(this.translate(lin, ACCESS_READ | ACCESS_SIZE4));
   }
 
   write8(seg: number, off: number, v: number): void {
-    if (off < this.writeLo[seg] || off > this.writeHi[seg]) this.accessFault(seg, off, 1, true);
-    this.mem.write8(this.translate((this.segBase[seg] + off) | 0, ACCESS_WRITE), v);
+    let lin: number;
+    if ((this.flatWrite & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xffffffff) this.accessFault(seg, off, 1, true);
+      lin = off | 0;
+    } else {
+      if (off < this.writeLo[seg] || off > this.writeHi[seg]) this.accessFault(seg, off, 1, true);
+      lin = (this.segBase[seg] + off) | 0;
+    }
+    this.mem.write8(this.translate(lin, ACCESS_WRITE), v);
   }
 
   write16(seg: number, off: number, v: number): void {
-    if (off < this.writeLo[seg] || off + 1 > this.writeHi[seg]) this.accessFault(seg, off, 2, true);
-    const lin = (this.segBase[seg] + off) | 0;
+    let lin: number;
+    if ((this.flatWrite & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xfffffffe) this.accessFault(seg, off, 2, true);
+      lin = off | 0;
+    } else {
+      if (off < this.writeLo[seg] || off + 1 > this.writeHi[seg]) this.accessFault(seg, off, 2, true);
+      lin = (this.segBase[seg] + off) | 0;
+    }
     if ((lin & 0xfff) === 0xfff) return this.writeLinearSplit(lin, 2, v);
     this.mem.write16(this.translate(lin, ACCESS_WRITE | ACCESS_SIZE2), v);
   }
 
   write32(seg: number, off: number, v: number): void {
-    if (off < this.writeLo[seg] || off + 3 > this.writeHi[seg]) this.accessFault(seg, off, 4, true);
-    const lin = (this.segBase[seg] + off) | 0;
+    let lin: number;
+    if ((this.flatWrite & (1 << seg)) !== 0) {
+      if (off < 0 || off > 0xfffffffc) this.accessFault(seg, off, 4, true);
+      lin = off | 0;
+    } else {
+      if (off < this.writeLo[seg] || off + 3 > this.writeHi[seg]) this.accessFault(seg, off, 4, true);
+      lin = (this.segBase[seg] + off) | 0;
+    }
     if ((lin & 0xfff) > 0xffc) return this.writeLinearSplit(lin, 4, v);
     this.mem.write32(this.translate(lin, ACCESS_WRITE | ACCESS_SIZE4), v);
   }

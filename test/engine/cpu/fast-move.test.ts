@@ -3,8 +3,9 @@
 // without, from the same registers and memory, and must leave the same registers, flags, memory and exceptions.
 
 import { describe, expect, it } from 'vitest';
-import { CS, DS, AR_P, AR_S, AR_DB, AR_G } from '../../../engine/cpu/cpu';
+import { CS, DS, SS, AR_P, AR_S, AR_DB, AR_G } from '../../../engine/cpu/cpu';
 import { HANDLERS } from '../../../engine/cpu/ops';
+import { CpuFault } from '../../../engine/cpu/faults';
 import { assemble, HAS_NASM, recordExceptions, type RecordedException } from './move-fixtures';
 import { flat32, type TestMachine } from './harness';
 
@@ -231,5 +232,64 @@ describe.skipIf(!HAS_NASM)('A20 in the data access path', () => {
       expect(on.mem.peek(0x100010, 4)).toBe(0x12345678);
       expect(on.mem.peek(0x10, 4)).toBe(0);
     }
+  });
+});
+
+describe('flat segments in the data accessors (base 0, 4 GiB window: no window or base load)', () => {
+  /** The vector of the fault `access` raises, or -1 when it completes. */
+  function vectorOf(access: () => unknown): number {
+    try {
+      access();
+      return -1;
+    } catch (e) {
+      if (e instanceof CpuFault) return e.vector;
+      throw e;
+    }
+  }
+
+  it('accesses fault exactly when they run past 4 GiB, by size, as #GP for DS and #SS for SS', () => {
+    const m = flat32([0xf4], CODE);
+    const c = m.cpu;
+    expect(vectorOf(() => c.read8(DS, 0xffffffff))).toBe(-1);
+    expect(vectorOf(() => c.read16(DS, 0xfffffffe))).toBe(-1);
+    expect(vectorOf(() => c.read16(DS, 0xffffffff))).toBe(13);
+    expect(vectorOf(() => c.read32(DS, 0xfffffffc))).toBe(-1);
+    expect(vectorOf(() => c.read32(DS, 0xfffffffd))).toBe(13);
+    expect(vectorOf(() => c.write8(DS, 0xffffffff, 1))).toBe(-1);
+    expect(vectorOf(() => c.write16(DS, 0xffffffff, 1))).toBe(13);
+    expect(vectorOf(() => c.write32(DS, 0xfffffffd, 1))).toBe(13);
+    expect(vectorOf(() => c.write32(SS, 0xfffffffe, 1))).toBe(12);
+    expect(vectorOf(() => c.read32(SS, 0xfffffffc))).toBe(-1);
+  });
+
+  it('a read-only flat segment reads without a fault and faults on every write size', () => {
+    const m = flat32([0xf4], CODE);
+    const c = m.cpu;
+    c.loadSegmentCache(DS, c.segSel[DS], 0, 0xffffffff, DATA32 & ~0x2, true, 'loader');
+    m.mem.load(0x100, Uint8Array.of(1, 2, 3, 4));
+    expect(c.read32(DS, 0x100)).toBe(0x04030201);
+    expect(vectorOf(() => c.write8(DS, 0x100, 9))).toBe(13);
+    expect(vectorOf(() => c.write16(DS, 0x100, 9))).toBe(13);
+    expect(vectorOf(() => c.write32(DS, 0x100, 9))).toBe(13);
+    expect(m.mem.peek(0x100, 4)).toBe(0x04030201);
+  });
+
+  it('a segment loaded with a base or a limit stops being flat, and a flat load makes it flat again', () => {
+    const m = flat32([0xf4], CODE);
+    const c = m.cpu;
+    m.mem.load(0x1010, Uint8Array.of(0x78, 0x56, 0x34, 0x12));
+    c.loadSegmentCache(DS, c.segSel[DS], 0x1000, 0xffffffff, DATA32, true, 'loader');
+    expect(c.read32(DS, 0x10)).toBe(0x12345678);
+    c.write8(DS, 0x14, 0xaa);
+    expect(m.mem.peek(0x1014, 1)).toBe(0xaa);
+    c.loadSegmentCache(DS, c.segSel[DS], 0, 0xfff, DATA32, true, 'loader');
+    expect(vectorOf(() => c.read32(DS, 0xffd))).toBe(13);
+    expect(vectorOf(() => c.write8(DS, 0x1000, 1))).toBe(13);
+    c.loadSegmentCache(DS, c.segSel[DS], 0, 0xffffffff, DATA32, true, 'loader');
+    expect(c.read32(DS, 0x1010)).toBe(0x12345678);
+    expect(vectorOf(() => c.read32(DS, 0x10000))).toBe(-1);
+    // A null selector's cache (valid = 0) is never flat, whatever its base and limit say.
+    c.loadSegmentCache(DS, 0, 0, 0xffffffff, DATA32, false, 'loader');
+    expect(vectorOf(() => c.read8(DS, 0x10))).toBe(13);
   });
 });
