@@ -9,6 +9,28 @@ import { firstDifference, visibleState } from '../../../engine/monitor/lockstep'
 
 const SEED = join(__dirname, '../../../examples/seed-sequence/seed-sequence.bin');
 
+/**
+ * Takes a snapshot, runs to the end, restores it and runs again: the restored guest state is the one snapshotted,
+ * and the second run ends the same way, printing the tail of the first run's output.
+ */
+function roundTrip(m: Machine, monitor: ReturnType<typeof attachMonitor>): string {
+  const before = visibleState(m, monitor);
+  const snap = m.snapshot();
+  const first = m.run(2_000_000);
+  const out1 = m.consoleText();
+  m.consoleOutput.length = 0;
+  m.restore(snap);
+  expect(firstDifference(visibleState(m, monitor), before)).toBeNull();
+  const second = m.run(2_000_000);
+  expect(second.reason).toBe(first.reason);
+  const out2 = m.consoleText();
+  expect(out2).toContain('\nok\n');
+  expect(out1.endsWith(out2)).toBe(true);
+  expect(m.exitCode).toBe(0);
+  expect(monitor.counters.panics).toBe(0);
+  return out2;
+}
+
 describe('snapshots under the monitor', () => {
   it('restoring a snapshot taken while the guest ran deprivileged gives the same guest state and the same run', () => {
     const m = new Machine({ memoryMB: 4 });
@@ -16,21 +38,7 @@ describe('snapshots under the monitor', () => {
     m.load(readFileSync(SEED));
     // Into step 5: registers inconsistent, the monitor engaged.
     while (!(monitor.state === 'direct' && monitor.consistency[3] !== 'consistent' && m.cpu.icount > 3000)) m.step();
-    const before = visibleState(m, monitor);
-    const snap = m.snapshot();
-    const first = m.run(2_000_000);
-    const out1 = m.consoleText();
-    m.consoleOutput.length = 0;
-    m.restore(snap);
-    expect(firstDifference(visibleState(m, monitor), before)).toBeNull();
-    const second = m.run(2_000_000);
-    expect(second.reason).toBe(first.reason);
-    const out2 = m.consoleText();
-    expect(out2).toContain('\nok\n');
-    expect(out2.length).toBeGreaterThan(100);
-    expect(out1.endsWith(out2)).toBe(true);
-    expect(m.exitCode).toBe(0);
-    expect(monitor.counters.panics).toBe(0);
+    expect(roundTrip(m, monitor).length).toBeGreaterThan(100);
   });
 });
 
@@ -41,19 +49,7 @@ describe('snapshots of a paging guest under the monitor', () => {
     const monitor = attachMonitor(m);
     m.load(readFileSync(PAGING));
     while (!(monitor.state === 'direct' && (monitor.guest.cr0 & 0x80000000) !== 0 && monitor.shadow.counters.fills > 3)) m.step();
-    const before = visibleState(m, monitor);
-    const snap = m.snapshot();
-    const first = m.run(2_000_000);
-    const out1 = m.consoleText();
-    m.consoleOutput.length = 0;
-    m.restore(snap);
-    expect(firstDifference(visibleState(m, monitor), before)).toBeNull();
-    const second = m.run(2_000_000);
-    expect(second.reason).toBe(first.reason);
-    const out2 = m.consoleText();
-    expect(out2).toContain('\nok\n');
-    expect(out1.endsWith(out2)).toBe(true);
+    roundTrip(m, monitor);
     expect(monitor.state).toBe('direct');
-    expect(monitor.counters.panics).toBe(0);
   });
 });
