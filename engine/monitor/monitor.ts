@@ -412,39 +412,37 @@ export class Monitor implements MonitorHook {
 
   /** Data segment registers the guest loaded directly since the last return (ring 3, or SBE forced off). */
   private adoptDirectLoads(g: GuestState): void {
-    const cpu = this.cpu;
-    const inst = this.installed;
-    for (const s of DATA_SEGS) {
-      if (
-        cpu.segSel[s] !== inst.sel[s] ||
-        cpu.segBase[s] !== inst.base[s] ||
-        cpu.segLimit[s] !== inst.limit[s] ||
-        cpu.segAr[s] !== inst.ar[s] ||
-        cpu.segValid[s] !== inst.valid[s]
-      ) {
-        g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
-      }
-    }
+    for (const s of DATA_SEGS) if (this.loadedSinceReturn(s)) this.takeLiveSegment(g, s);
   }
 
   /** During direct execution: every segment register loaded directly since the return, into the guest's view. */
   private adoptLiveLoads(): void {
-    const cpu = this.cpu;
     const g = this.guest;
-    const inst = this.installed;
     for (let s = 0; s < 6; s++) {
-      if (
-        cpu.segSel[s] !== inst.sel[s] ||
-        cpu.segBase[s] !== inst.base[s] ||
-        cpu.segLimit[s] !== inst.limit[s] ||
-        cpu.segAr[s] !== inst.ar[s] ||
-        cpu.segValid[s] !== inst.valid[s]
-      ) {
-        g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
-        inst.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
-        if (s === CS) g.cpl = cpu.cpl;
-      }
+      if (!this.loadedSinceReturn(s)) continue;
+      this.takeLiveSegment(g, s);
+      this.takeLiveSegment(this.installed, s);
+      if (s === CS) g.cpl = this.cpu.cpl;
     }
+  }
+
+  /** Whether the real CPU's register differs from what the last return installed (a direct load since). */
+  private loadedSinceReturn(s: number): boolean {
+    const cpu = this.cpu;
+    const inst = this.installed;
+    return (
+      cpu.segSel[s] !== inst.sel[s] ||
+      cpu.segBase[s] !== inst.base[s] ||
+      cpu.segLimit[s] !== inst.limit[s] ||
+      cpu.segAr[s] !== inst.ar[s] ||
+      cpu.segValid[s] !== inst.valid[s]
+    );
+  }
+
+  /** Copies the real CPU's register `s` (selector and cache) into a guest record. */
+  private takeLiveSegment(g: GuestState, s: number): void {
+    const cpu = this.cpu;
+    g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
   }
 
   /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
@@ -467,7 +465,7 @@ export class Monitor implements MonitorHook {
     this.adoptDirectLoads(out);
     for (const s of [CS, SS]) {
       if (cpu.segSel[s] !== this.installed.sel[s]) {
-        out.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
+        this.takeLiveSegment(out, s);
         if (s === CS) out.cpl = cpu.cpl;
       }
     }

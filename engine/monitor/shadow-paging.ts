@@ -119,9 +119,7 @@ export class ShadowPaging implements TlbListener {
    * for the guest's CPL class. False when no slot is free (the guest maps all 4 GiB): it must run emulated.
    */
   prepare(guestCr3: number, guestCpl: number): boolean {
-    if (this.windowSlot < 0 || this.windowConflict || this.guestMapsSlot(guestCr3, this.windowSlot)) {
-      if (!this.moveWindow(guestCr3)) return false;
-    }
+    if (!this.windowStillFree(guestCr3) && !this.moveWindow(guestCr3)) return false;
     const cls = guestCpl === 3 ? 1 : 0;
     if (cls !== this.userClass) {
       this.dropAll();
@@ -132,7 +130,7 @@ export class ShadowPaging implements TlbListener {
 
   /** Whether some slot is free for the window (the current one, or another). */
   hasRoom(guestCr3: number): boolean {
-    if (this.windowSlot >= 0 && !this.windowConflict && !this.guestMapsSlot(guestCr3, this.windowSlot)) return true;
+    if (this.windowStillFree(guestCr3)) return true;
     if (guestCr3 === this.noRoomCr3) return false;
     if (this.freeSlot(guestCr3) >= 0) return true;
     this.noRoomCr3 = guestCr3;
@@ -227,6 +225,11 @@ export class ShadowPaging implements TlbListener {
     this.freeTables.push(this.slotTable[slot]);
     this.slotTable[slot] = NO_TABLE;
     this.hidden.write32(SHADOW_PD_OFFSET + slot * 4, 0);
+  }
+
+  /** Whether the window is placed and its slot still unused by the guest. */
+  private windowStillFree(guestCr3: number): boolean {
+    return this.windowSlot >= 0 && !this.windowConflict && !this.guestMapsSlot(guestCr3, this.windowSlot);
   }
 
   /** Whether the guest's page directory maps the slot, or its TLB holds a translation in it. */
