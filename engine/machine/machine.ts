@@ -274,8 +274,17 @@ export class Machine {
   // ---- snapshots (the base for reverse execution) ----
 
   snapshot(): MachineSnapshot {
+    return { memory: this.mem.u8.slice(), ...this.snapshotState() };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.mem.u8.set(s.memory);
+    this.restoreState(s);
+  }
+
+  /** Everything but memory (reverse execution keeps memory by page itself: engine/machine/history.ts). */
+  snapshotState(): MachineState {
     return {
-      memory: this.mem.u8.slice(),
       cpu: captureFields(this.cpu),
       exitCode: this.exitCode,
       devices: this.devices.snapshot(),
@@ -286,8 +295,8 @@ export class Machine {
     };
   }
 
-  restore(s: MachineSnapshot): void {
-    this.mem.u8.set(s.memory);
+  /** Puts back everything but memory; memory must already hold the same moment's contents. */
+  restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
     this.exitCode = s.exitCode;
     this.devices.restore(s.devices);
@@ -296,6 +305,7 @@ export class Machine {
     this.resets = s.resets;
     this.userStop = false;
     this.resetRequested = false;
+    this.exitRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
@@ -303,8 +313,11 @@ export class Machine {
   }
 }
 
-export interface MachineSnapshot {
+export interface MachineSnapshot extends MachineState {
   memory: Uint8Array;
+}
+
+export interface MachineState {
   cpu: Record<string, unknown>;
   exitCode: number | null;
   devices: PcDevicesSnapshot;
