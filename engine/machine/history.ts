@@ -22,6 +22,8 @@ export interface HistoryOptions {
 /** One moment of the run kept whole. `side` is what the owner keeps beside the machine (the debugger's own state). */
 export interface Checkpoint<S = unknown> {
   readonly icount: number;
+  /** Sequence number of the first input recorded after this checkpoint was taken. */
+  readonly inputSeq: number;
   readonly state: MachineState;
   readonly side: S;
   /** Pages this checkpoint holds a version of. */
@@ -32,6 +34,8 @@ export interface Checkpoint<S = unknown> {
 /** An input from the host, given to the guest between two instructions. */
 export interface RecordedInput {
   icount: number;
+  /** Order of recording: inputs at one moment are told apart by it, and checkpoints know which came after them. */
+  seq: number;
   kind: 'serial' | 'keys';
   bytes: number[];
 }
@@ -57,7 +61,8 @@ export class History<S = unknown> {
   /** Memory as of the latest checkpoint: what the next one is compared with. */
   private readonly shadow: Uint8Array;
   private readonly shadow32: Int32Array;
-  private readonly inputs: RecordedInput[] = [];
+  private inputs: RecordedInput[] = [];
+  private nextSeq = 0;
   /** Bytes held by all checkpoints. */
   bytes = 0;
   /** The furthest moment the run has reached (a travel back does not change it). */
@@ -123,7 +128,7 @@ export class History<S = unknown> {
       this.versions[p].push({ at: number, data });
       pages.push(p);
     }
-    const cp: Checkpoint<S> = { icount, state: m.snapshotState(), side, pages, bytes };
+    const cp: Checkpoint<S> = { icount, inputSeq: this.nextSeq, state: m.snapshotState(), side, pages, bytes };
     this.checkpoints.push(cp);
     this.bytes += bytes;
     this.trim();
@@ -177,9 +182,8 @@ export class History<S = unknown> {
    * (breakpoints in the CPU's set are run through, not stopped at). Returns the machine's stop reason if the run
    * ended before `target` (it cannot, for a moment the run has reached before), else null.
    */
-  runTo(target: number): string | null {
-    const m = this.machine;
-    for (const input of this.inputsBetween(m.cpu.icount, target)) {
+  runTo(target: number, from: Checkpoint<S>): string | null {
+    for (const input of this.inputsAfter(from, target)) {
       const r = this.runExactly(input.icount);
       if (r !== null) return r;
       this.give(input);
@@ -211,20 +215,21 @@ export class History<S = unknown> {
   recordInput(kind: RecordedInput['kind'], bytes: number[]): void {
     const icount = this.machine.cpu.icount;
     while (this.inputs.length > 0 && this.inputs[this.inputs.length - 1].icount > icount) this.inputs.pop();
-    this.inputs.push({ icount, kind, bytes });
+    this.inputs.push({ icount, seq: this.nextSeq++, kind, bytes });
   }
 
-  /** The inputs recorded at moments in [from, to), in order. */
-  inputsBetween(from: number, to: number): RecordedInput[] {
-    return this.inputs.filter((x) => x.icount >= from && x.icount < to);
+  /** The inputs a replay from `cp` gives before `to`: those recorded after the checkpoint was taken, in order. */
+  inputsAfter(cp: Checkpoint<S>, to: number): RecordedInput[] {
+    return this.inputs.filter((x) => x.seq >= cp.inputSeq && x.icount < to);
   }
 
   /**
-   * Drops every checkpoint after `icount` and the inputs from it on: the debugger changed the machine, so the
-   * recorded future is no longer the future. The copy compared with next becomes the memory at the last kept one.
+   * Drops every checkpoint at or after `icount` and the inputs from it on: the debugger changed the machine at
+   * that moment, so the recorded future is no longer the future (the caller takes a new checkpoint of the changed
+   * machine). The copy compared with next becomes the memory at the last kept checkpoint.
    */
-  forgetAfter(icount: number): void {
-    while (this.checkpoints.length > 1 && this.latest > icount) {
+  forgetFrom(icount: number): void {
+    while (this.checkpoints.length > 0 && this.latest >= icount) {
       const cp = this.checkpoints.pop()!;
       const number = this.base + this.checkpoints.length;
       for (const p of cp.pages) {
@@ -234,8 +239,13 @@ export class History<S = unknown> {
       this.bytes -= cp.bytes;
     }
     while (this.inputs.length > 0 && this.inputs[this.inputs.length - 1].icount >= icount) this.inputs.pop();
-    this.furthest = Math.max(icount, this.latest);
-    // Rebuild the comparison copy as of the latest checkpoint left.
+    this.furthest = icount;
+    if (this.checkpoints.length === 0) {
+      this.base = 0;
+      this.bytes = 0;
+      this.shadow.fill(0);
+      return;
+    }
     for (let p = 0; p < this.versions.length; p++) {
       const list = this.versions[p];
       if (list.length > 0) this.shadow.set(list[list.length - 1].data, p << PAGE_SHIFT);

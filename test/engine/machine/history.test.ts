@@ -82,7 +82,7 @@ function travel(m: Machine, h: History, at: number): void {
   const cp = h.checkpointAtOrBefore(at);
   expect(cp, `a checkpoint at or before ${at}`).not.toBeNull();
   h.restore(cp!);
-  expect(h.runTo(at)).toBeNull();
+  expect(h.runTo(at, cp!)).toBeNull();
   expect(m.cpu.icount).toBe(at);
 }
 
@@ -154,9 +154,13 @@ describe('the record of a run', () => {
     const h = new History(m, { maxBytes: 512 << 20 });
     const refs = record(m, h, 5, 30);
     const middle = refs[10].at;
-    h.forgetAfter(middle);
-    expect(h.latest).toBeLessThanOrEqual(middle);
+    h.forgetFrom(middle);
+    expect(h.latest).toBeLessThan(middle);
     travel(m, h, refs[5].at);
     expectSame(moment(m), refs[5].snap, 'before the edit');
+    // Forgetting everything starts the record over: the next checkpoint holds every page again.
+    h.forgetFrom(0);
+    expect(h.count).toBe(0);
+    expect(h.take(null)!.pages.length).toBe(m.mem.size >>> 12);
   });
 });
