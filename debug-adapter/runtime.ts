@@ -88,7 +88,16 @@ interface RuntimeSide {
    * from a stop here): a replay from here must not decide it again, or hit counts would drift.
    */
   skip: boolean;
+  /** Timeline events so far (their ordinals count from 1 in the order the run met them). */
+  events: number;
 }
+
+/**
+ * Events about the monitor rather than the guest: a restored machine starts the monitor over from its emulated
+ * state, so its traps and SBE switches after a travel need not repeat the first run's one for one (the guest's
+ * view does). They get no ordinal; every other timeline event does.
+ */
+const MONITOR_EVENTS: ReadonlySet<EventName> = new Set<EventName>(['monitor-trap', 'sbe-change']);
 
 /** A stop a replay met on its way: where (guest time) and what it was. */
 interface ReplayedStop {
@@ -141,7 +150,12 @@ export class Runtime extends EventEmitter {
   /** The record reverse execution travels in (launch attribute `reverse`), or null when it is off. */
   readonly history: History<RuntimeSide> | null;
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
-  private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null } | null = null;
+  private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; reachedEvent: boolean } | null = null;
+  /**
+   * Timeline events met so far in guest time (the ordinal of the last one). Deterministic like the run, so the
+   * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
+   */
+  eventOrdinal = 0;
   private lastCheckpointAt = 0;
 
   /**
@@ -189,7 +203,7 @@ export class Runtime extends EventEmitter {
     );
     this.timeline = new TimelineFeed(
       new Set([...TIMELINE_KINDS, ...settings.trace]),
-      (kind, e) => this.emit('timeline', kind, e),
+      (kind, e) => this.emit('timeline', kind, e, MONITOR_EVENTS.has(kind) ? undefined : this.eventOrdinal),
       (o) => this.emit('timeline-overflow', o),
     );
     this.subscribeEvents();
@@ -366,6 +380,26 @@ export class Runtime extends EventEmitter {
     return { reason: 'goto', description: `went to ${instructions} instructions` };
   }
 
+  /**
+   * Travels to just after the timeline event with this ordinal (the moment a filter stop for it shows), anywhere
+   * the run has reached: from the last checkpoint before it, forward until the event has happened.
+   */
+  gotoEvent(ordinal: number): RuntimeStop {
+    const h = this.requireHistory();
+    const cps = h.checkpointsBefore(Infinity).filter((c) => c.side.events < ordinal);
+    const cp = cps[0];
+    if (!cp) throw new Error(`event ${ordinal} is before what the record reaches (${this.reachMessage(h)})`);
+    const furthest = Math.max(h.furthest, this.cpu.icount);
+    const here = this.cpu.icount;
+    this.replayFrom(cp, furthest, this.data.watchesRegisters ? this.registerStepper() : null, false, false, ordinal);
+    if (this.eventOrdinal < ordinal) {
+      // Not reached within the run so far: stay where the user was.
+      this.travel(here);
+      throw new Error(`event ${ordinal} has not happened yet: the run so far has ${this.eventOrdinal} timeline events`);
+    }
+    return { reason: 'goto', description: `went to event ${ordinal}` };
+  }
+
   /** Reports the stop a reverse command arrived at (after the request's response has gone out). */
   announce(stop: RuntimeStop): void {
     if (this.state === 'stopped') this.stopNow(stop);
@@ -453,14 +487,14 @@ export class Runtime extends EventEmitter {
    * their conditions and hit counts, filters and data breakpoints judged — but every stop is recorded (or, for a
    * plain travel, passed) instead of made, and nothing is reported. Returns the stops met, in order.
    */
-  private replayFrom(cp: Checkpoint<RuntimeSide>, end: number, stepper: Stepper | null, collect: boolean, decideAtEnd = false): ReplayedStop[] {
+  private replayFrom(cp: Checkpoint<RuntimeSide>, end: number, stepper: Stepper | null, collect: boolean, decideAtEnd = false, untilEvent = 0): ReplayedStop[] {
     const h = this.history!;
     h.restore(cp);
     this.restoreSide(cp.side);
     const stops: ReplayedStop[] = [];
     const inputs = h.inputsAfter(cp, end);
     let next = 0;
-    this.replay = { end, stops: collect ? stops : null, stepper };
+    this.replay = { end, stops: collect ? stops : null, stepper, untilEvent, reachedEvent: false };
     this.state = 'running';
     this.pendingStop = null;
     this.queuedStops = [];
@@ -472,6 +506,7 @@ export class Runtime extends EventEmitter {
         this.replay.end = next < inputs.length ? Math.min(end, inputs[next].icount) : end;
         const before = this.cpu.icount;
         const stopped = stepper ? this.runSteps(stepper) : this.runFree();
+        if (this.replay.reachedEvent) break;
         if ((this.state as string) === 'ended') throw new Error(`the replay ended early: ${this.ended?.message ?? 'the guest stopped'}`);
         if (stopped) {
           this.pendingStop = null;
@@ -482,10 +517,10 @@ export class Runtime extends EventEmitter {
           break;
         }
       }
-      while (next < inputs.length && inputs[next].icount <= this.cpu.icount) h.give(inputs[next++]);
+      if (!this.replay.reachedEvent) while (next < inputs.length && inputs[next].icount <= this.cpu.icount) h.give(inputs[next++]);
       // A run arriving at `end` decides the breakpoint there; the replay of the interval that ends at a checkpoint
       // must too, or a stop exactly at a checkpoint's moment would be found by neither interval.
-      if (decideAtEnd && !this.skipBreakpointHere && this.cpu.breakpoints.has(currentLinear(this.cpu))) this.onBreakpoint();
+      if (decideAtEnd && !this.replay.reachedEvent && !this.skipBreakpointHere && this.cpu.breakpoints.has(currentLinear(this.cpu))) this.onBreakpoint();
     } finally {
       this.replay = null;
       this.state = 'stopped';
@@ -509,7 +544,7 @@ export class Runtime extends EventEmitter {
     if (!stopped && now - this.lastCheckpointAt < CHECKPOINT_MS) return;
     this.lastCheckpointAt = now;
     const skip = stopped ? this.cpu.breakpoints.has(currentLinear(this.cpu)) : this.skipBreakpointHere;
-    h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip });
+    h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal });
   }
 
   private hitCounts(): [number, number][] {
@@ -525,6 +560,7 @@ export class Runtime extends EventEmitter {
     this.interruptFrames.length = 0;
     for (const f of side.frames) this.interruptFrames.push({ ...f });
     this.restoreHits(side.hits);
+    this.eventOrdinal = side.events;
   }
 
   dispose(): void {
@@ -674,6 +710,7 @@ export class Runtime extends EventEmitter {
       if (budget <= 0) return false;
       const t0 = Date.now();
       const r = this.machine.runSlice(budget);
+      if (this.replay?.reachedEvent === true) return true;
       const dt = Date.now() - t0;
       // Aim at slices of about a millisecond so the deadline check stays fine-grained.
       if (r.reason === null) this.budget = Math.max(1000, Math.min(2_000_000, dt < 1 ? this.budget * 2 : Math.round(this.budget / dt)));
@@ -701,6 +738,7 @@ export class Runtime extends EventEmitter {
       stepper.before?.(this.cpu);
       if (this.stepOne()) return true;
       n++;
+      if (this.replay?.reachedEvent === true) return true;
       if (stepper.after(this.cpu)) {
         if (this.takePending()) return true;
         this.stopNow({ reason: 'step' });
@@ -851,6 +889,15 @@ export class Runtime extends EventEmitter {
     if (this.settings.trace.includes(name)) {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;
+    }
+    if (this.timeline.wants(name) && !MONITOR_EVENTS.has(name)) {
+      this.eventOrdinal++;
+      const r = this.replay;
+      if (r !== null && this.eventOrdinal === r.untilEvent) {
+        // The event travelled to: stop after its instruction, where a filter stop for it would be.
+        r.reachedEvent = true;
+        this.machine.requestStop();
+      }
     }
     this.timeline.offer(name, e);
     if (name === 'segment-load' && this.data.watchesSegments) this.data.onSegmentLoad(e as EventMap['segment-load']);

@@ -32,6 +32,8 @@ import {
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
   GOTO_REQUEST,
+  MOMENT_EVENT,
+  type MomentEventBody,
   TRACE_EVENT,
   type SegmentMapResponseBody,
   type TraceEventBody,
@@ -148,7 +150,8 @@ export class RingsideSession extends DebugSession {
       stepBack: (a) => this.reverseCommand(a, (r) => r.stepBack(this.granularity(a))),
       reverseContinue: (a) => this.reverseCommand(a, (r) => r.reverseContinue()),
       [GOTO_REQUEST]: (a) => {
-        if (a.instructions === undefined) throw new RequestError('instructions is required: the moment to go to, in instructions since launch');
+        if (a.event !== undefined) return this.reverseCommand(a, (r) => r.gotoEvent(optionalInt(a.event, 'event', 1, 1, Number.MAX_SAFE_INTEGER)));
+        if (a.instructions === undefined) throw new RequestError('instructions is required: the moment to go to, in instructions since launch (or "event": a timeline event\'s ordinal)');
         return this.reverseCommand(a, (r) => r.goto(optionalInt(a.instructions, 'instructions', 0, 0, Number.MAX_SAFE_INTEGER)));
       },
       restart: (a) => this.restart(a),
@@ -308,7 +311,7 @@ export class RingsideSession extends DebugSession {
     runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
     runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
-    runtime.on('timeline', (name: EventName, e: EventMap[EventName]) => this.onTimeline(name, e));
+    runtime.on('timeline', (name: EventName, e: EventMap[EventName], ordinal: number) => this.onTimeline(name, e, undefined, { ordinal }));
     runtime.on('timeline-overflow', (o: TimelineOverflow) => this.onTimelineOverflow(o));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
   }
@@ -430,6 +433,9 @@ export class RingsideSession extends DebugSession {
     e.body.description = s.description ?? s.reason;
     e.body.allThreadsStopped = true;
     if (s.hitBreakpointIds?.length) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    // Where in guest time the guest stopped, so the Event Timeline can tell the events of the past from those a
+    // travel back left in the future.
+    if (this.runtime) this.sendEvent(new Event(MOMENT_EVENT, { instructions: this.runtime.instructions, eventOrdinal: this.runtime.eventOrdinal } satisfies MomentEventBody));
     this.sendEvent(e);
   }
 

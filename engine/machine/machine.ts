@@ -9,6 +9,7 @@ import { IoBus } from './io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
+import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 
 export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoint' | 'stopped';
@@ -292,6 +293,7 @@ export class Machine {
       idleInstructions: this.idleInstructions,
       resets: this.resets,
       monitor: this.cpu.monitor?.snapshot(),
+      consistency: saveConsistencyTracking(this.cpu),
     };
   }
 
@@ -308,6 +310,7 @@ export class Machine {
     this.exitRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
+    restoreConsistencyTracking(this.cpu, s.consistency);
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
     if (s.monitor !== undefined) this.cpu.monitor?.restore(s.monitor);
   }
@@ -327,6 +330,8 @@ export interface MachineState {
   resets: number;
   /** The monitor's part (engine/monitor/), when one is attached. */
   monitor?: unknown;
+  /** The bare consistency tracker's last reported states, when it runs (protect/consistency-events.ts). */
+  consistency?: string[];
 }
 
 /** Copies every number, boolean and typed-array field of an object (state, not wiring). */

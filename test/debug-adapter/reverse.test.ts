@@ -47,12 +47,18 @@ for (const monitor of [false, true]) {
       await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'segment-load', condition: 'reg == DS' }] });
       const forward: Awaited<ReturnType<typeof moment>>[] = [];
       const summaries: string[] = [];
+      const timeline: { summary: string; ordinal: number }[] = [];
+      const ordinals: number[] = [];
+      const moments: { instructions: number; eventOrdinal: number }[] = [];
+      dc.on('ringside/event', (e: DebugProtocol.Event) => timeline.push({ summary: e.body.summary, ordinal: e.body.detail.ordinal }));
+      dc.on('ringside/moment', (e: DebugProtocol.Event) => moments.push(e.body));
       for (let k = 0; k < 4; k++) {
         const s = await until(() => dc.continueRequest({ threadId: 1 }));
         expect(s.body.reason).toBe('exception');
         expect(s.body.description).toBe('segment-load');
         summaries.push(s.body.text ?? '');
         forward.push(await moment());
+        ordinals.push(moments[moments.length - 1].eventOrdinal);
       }
       expect(new Set(forward.map((m) => m.instructions)).size).toBe(4);
       // Back from the fourth: the third, second, first load, each as the forward run saw it.
@@ -69,6 +75,18 @@ for (const monitor of [false, true]) {
       // And forward again: the same first load.
       await until(() => dc.continueRequest({ threadId: 1 }));
       expect(await moment()).toEqual(forward[0]);
+      // "Go to this moment" on a timeline entry: the last event before the third load's stop, by its ordinal, is
+      // in the Event Timeline, and going to it lands where that stop was.
+      console.log(JSON.stringify({ ordinals, forward: forward.map((f) => f.instructions), tl: timeline.slice(0, 30), moments }));
+      const third = timeline.find((t) => t.ordinal === ordinals[2]);
+      expect(third, 'the event of the third DS load in the Event Timeline').toBeDefined();
+      expect(third!.summary).toBe(summaries[2]);
+      const s3 = await until(() => dc.customRequest('ringside/goto', { event: ordinals[2] }));
+      expect(s3.body.reason).toBe('goto');
+      expect(await moment()).toEqual(forward[2]);
+      expect(moments[moments.length - 1]).toEqual({ instructions: forward[2].instructions, eventOrdinal: ordinals[2] });
+      await expect(dc.customRequest('ringside/goto', { event: 1e9 })).rejects.toThrow(/has not happened yet/);
+      expect(await moment()).toEqual(forward[2]);
     });
 
     it('stepBack N then step N gives back the same machine; each step back shows the moment the forward step showed', async () => {

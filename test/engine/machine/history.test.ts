@@ -103,6 +103,34 @@ describe('the record of a run', () => {
     }
   }
 
+  it('a travel back replays the events of the first run, consistency events included (the tracker is in the snapshot)', () => {
+    const m = boot('descriptor-cache', false);
+    const seen: string[] = [];
+    for (const name of ['segment-load', 'cache-inconsistent', 'cache-consistent', 'descriptor-write', 'mode-change'] as const) {
+      m.cpu.events.on(name, () => void seen.push(`${m.cpu.icount} ${name}`));
+    }
+    const h = new History(m, { maxBytes: 512 << 20 });
+    h.take(null);
+    const marks: number[] = [];
+    for (let k = 0; k < 40; k++) {
+      m.runSlice(60);
+      h.take(null);
+      marks.push(seen.length);
+    }
+    const first = [...seen];
+    expect(first.some((e) => e.includes('cache-inconsistent'))).toBe(true);
+    const end = m.cpu.icount;
+    for (const k of [30, 15, 5]) {
+      const cp = h.checkpointAtOrBefore(60 * (k + 1) + h.earliest)!;
+      h.restore(cp);
+      const from = seen.length;
+      h.runTo(end, cp);
+      const again = seen.slice(from);
+      expect(again).toEqual(first.slice(first.length - again.length));
+      expect(again.length).toBe(first.length - marks[k]);
+    }
+  });
+
   it('keeps only the pages that changed: a checkpoint of a quiet machine holds almost nothing', () => {
     const m = boot('timer', false);
     const h = new History(m, { maxBytes: 512 << 20 });
