@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildOnce, children, launchStopped, named, ROOT, scopeVariables, startClient } from './dap-client';
+import { buildOnce, children, FIXTURES, launchStopped, named, ROOT, scopeVariables, startClient } from './dap-client';
 
 const DESCRIPTOR_CACHE = path.join(ROOT, 'examples/descriptor-cache/descriptor-cache.bin');
 const SEED = path.join(ROOT, 'examples/seed-sequence/seed-sequence.bin');
@@ -181,6 +181,29 @@ describe('reverse execution and the debugger state around it', () => {
     await expect(dc.customRequest('stepBack', { threadId: 1 })).rejects.toThrow(/reverse execution is off/);
     const control = await scopeVariables(dc, 'Control');
     expect(named(control, 'reverse').value).toBe('off');
+  });
+
+  it('stepBack by line lands at the start of each line a forward line step stopped at, across a call', async () => {
+    dc = await startClient();
+    await launchStopped(dc, { program: path.join(FIXTURES, 'frames.elf') }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: path.join(FIXTURES, 'frames.asm') }, breakpoints: [{ line: 24 }] });
+    });
+    await until(() => dc.continueRequest({ threadId: 1 }));
+    await dc.setBreakpointsRequest({ source: { path: path.join(FIXTURES, 'frames.asm') }, breakpoints: [] });
+    const line = async (): Promise<number> => (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].line;
+    const forward: { line: number; at: Awaited<ReturnType<typeof moment>> }[] = [{ line: await line(), at: await moment() }];
+    // Into inner (a call: line 25 -> 32 …), then on by lines.
+    for (let k = 0; k < 6; k++) {
+      await until(() => dc.stepInRequest({ threadId: 1 }));
+      forward.push({ line: await line(), at: await moment() });
+    }
+    expect(forward.map((f) => f.line)).toEqual([24, 25, 32, 33, 34, 35, 36]);
+    for (let k = forward.length - 2; k >= 0; k--) {
+      const s = await until(() => dc.customRequest('stepBack', { threadId: 1 }));
+      expect(s.body.reason).toBe('step');
+      expect(await line()).toBe(forward[k].line);
+      expect(await moment()).toEqual(forward[k].at);
+    }
   });
 
   it('launch checks the reverse attribute', async () => {
