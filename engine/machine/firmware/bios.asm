@@ -24,11 +24,15 @@ cpu 486
 org 0
 
 BDA_SEG         equ 0x0040
+E820_MAX        equ 16                  ; entries the configuration block holds
+PLATFORM_TABLES_SIZE equ 1024
 EBDA_SEG        equ 0x9FC0          ; 1 KiB at 9FC00h, reserved in the E820 map
 VGA_SEG         equ 0xB800
 DEBUG_PORT      equ 0xE9
 
 ; BDA offsets (segment 40h)
+BDA_COM_PORTS   equ 0x00            ; 4 words: I/O base of COM1-COM4 (0 = absent)
+BDA_LPT_PORTS   equ 0x08            ; 3 words: I/O base of LPT1-LPT3
 BDA_EQUIPMENT   equ 0x10
 BDA_MEM_KB      equ 0x13
 BDA_SHIFT       equ 0x17
@@ -54,6 +58,7 @@ BDA_KBD_START   equ 0x80
 BDA_KBD_END     equ 0x82
 BDA_ROWS        equ 0x84
 BDA_CHAR_HEIGHT equ 0x85
+BDA_KBD_FLAGS3  equ 0x96            ; bit 4: 101/102-key keyboard installed
 
 ; EBDA offsets (segment 9FC0h): the firmware's own state
 EB_SIZE_KB      equ 0x00
@@ -157,6 +162,16 @@ config_block:
         db 'RSCF'
 config_memsize:
         dd 0                            ; installed RAM in bytes; 0 = ask the CMOS
+config_e820_count:
+        dw 0                            ; entries below; 0 = the fixed map in e820_fixed_entry
+config_e820:
+        times E820_MAX * 20 db 0        ; the machine's memory map, in the 20-byte E820 format
+        align 16
+; Platform tables (MP floating pointer and configuration table, ACPI RSDP) written here by the loader
+; (engine/machine/firmware/platform-tables.ts): they must lie in F0000h-FFFFFh on a 16-byte boundary.
+platform_tables:
+        db 'RSTB'
+        times PLATFORM_TABLES_SIZE - 4 db 0
 
 ; ---------------------------------------------------------------------------------------------------------------
 ; POST
@@ -227,6 +242,8 @@ post:
         mov word [fs:BDA_KBD_TAIL], BDA_KBD_BUF
         mov word [fs:BDA_KBD_START], BDA_KBD_BUF
         mov word [fs:BDA_KBD_END], BDA_KBD_BUF_END
+        mov byte [fs:BDA_KBD_FLAGS3], 0x10
+        call detect_ports
 
         call init_pic_pit
         call kbc_init
@@ -318,6 +335,55 @@ kbc_wait_input:
         loop .l
 .d:     pop cx
         ret
+
+; Serial and parallel ports as a PC BIOS finds them: a 16550's scratch register (base+7) keeps what is written
+; to it, a parallel port's data latch (base) reads back; a port that is absent floats at FFh. The BDA lists the
+; ports found in order, and the equipment word counts them (bits 9-11 serial, 14-15 parallel).
+detect_ports:
+        mov si, com_candidates
+        xor bx, bx                      ; BDA slot offset
+.com:   mov dx, [cs:si]
+        test dx, dx
+        jz .lpt_start
+        add dx, 7
+        mov al, 0x5A
+        out dx, al
+        in al, dx
+        cmp al, 0x5A
+        jne .com_next
+        mov al, 0xA5
+        out dx, al
+        in al, dx
+        cmp al, 0xA5
+        jne .com_next
+        mov ax, [cs:si]
+        mov [fs:BDA_COM_PORTS + bx], ax
+        add bx, 2
+        add word [fs:BDA_EQUIPMENT], 0x0200
+.com_next:
+        add si, 2
+        jmp .com
+.lpt_start:
+        mov si, lpt_candidates
+        xor bx, bx
+.lpt:   mov dx, [cs:si]
+        test dx, dx
+        jz .done
+        mov al, 0x5A
+        out dx, al
+        in al, dx
+        cmp al, 0x5A
+        jne .lpt_next
+        mov ax, dx
+        mov [fs:BDA_LPT_PORTS + bx], ax
+        add bx, 2
+        add word [fs:BDA_EQUIPMENT], 0x4000
+.lpt_next:
+        add si, 2
+        jmp .lpt
+.done:  ret
+com_candidates: dw 0x3F8, 0x2F8, 0x3E8, 0x2E8, 0
+lpt_candidates: dw 0x3BC, 0x378, 0x278, 0
 
 ; Out: EAX = bytes of installed RAM (from the configuration block, else CMOS, else 1 MiB).
 detect_memory:
@@ -1562,10 +1628,28 @@ s_e820:
         cmp dword [bp+R_ECX], 20
         jb s_unsupported
         mov ebx, [bp+R_EBX]
-        call e820_entry                 ; EAX = base, ECX = length, EDX = type; CF when no such entry
-        jc s_unsupported
         mov es, [bp+R_ES]
         mov di, [bp+R_DI]
+        cmp word [cs:config_e820_count], 0
+        je .fixed
+        ; The loader's map: copy entry EBX as it stands.
+        movzx ecx, word [cs:config_e820_count]
+        cmp ebx, ecx
+        jae s_unsupported
+        imul si, bx, 20
+        add si, config_e820
+        mov cx, 20
+.copy:  mov al, [cs:si]
+        stosb
+        inc si
+        loop .copy
+        inc ebx
+        cmp bx, [cs:config_e820_count]
+        jb .more
+        xor ebx, ebx                    ; that was the last entry
+        jmp .more
+.fixed: call e820_entry                 ; EAX = base, ECX = length, EDX = type; CF when no such entry
+        jc s_unsupported
         mov [es:di], eax
         mov dword [es:di+4], 0
         mov [es:di+8], ecx
@@ -1582,6 +1666,7 @@ s_e820:
         mov dword [bp+R_ECX], 20
         jmp s_ok
 
+; The map of an image run as a plain ROM (no loader filled config_e820).
 ; In: EBX = index. Out: EAX = base, ECX = length, EDX = type (1 RAM, 2 reserved); CF set past the end.
 ; Map: 0-9FC00h RAM, 9FC00h-A0000h reserved (EBDA), F0000h-100000h reserved (BIOS), 1 MiB-top RAM.
 e820_entry:
