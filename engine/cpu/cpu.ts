@@ -189,6 +189,16 @@ export class Cpu {
    */
   tlb = new Tlb();
 
+  /**
+   * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
+   * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
+   */
+  apicPresent = false;
+  /** IA32_APIC_BASE (MSR 1BH) while apicPresent: base 0xFEE00000, enabled (bit 11), BSP (bit 8) at reset. */
+  apicBase = 0xfee00900;
+  /** Called after WRMSR changed IA32_APIC_BASE (the local APIC moves or is disabled); null without an APIC. */
+  onApicBaseWrite: ((value: number) => void) | null = null;
+
   // ---- run state ----
   halted = false;
   /** Instructions retired since reset; the virtual time-stamp counter counts these. */

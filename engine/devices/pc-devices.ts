@@ -18,6 +18,12 @@ import { SystemPortA } from './system-port-a';
 import { SystemPortB } from './system-port-b';
 import { COM1_IRQ, Uart16550, type UartSnapshot } from './uart';
 import { CrtController } from './vga-text';
+import { InterruptRouter, type InterruptRouterSnapshot } from './interrupt-router';
+import { LocalApic, type LocalApicSnapshot } from './local-apic';
+import { IoApic, type IoApicSnapshot } from './io-apic';
+import { Imcr } from './imcr';
+import { i440fxFunctions, PciBus, type PciSnapshot } from './pci';
+import { APIC_WINDOW_SIZE, IOAPIC_BASE, LAPIC_BASE } from '../machine/loaders/memory-map';
 
 export const ATA_IRQ = 14;
 
@@ -31,6 +37,10 @@ export interface PcDeviceOptions {
   systemPortA?: boolean;
   uart?: boolean;
   crtc?: boolean;
+  /** The local APIC at 0xFEE00000, the I/O APIC at 0xFEC00000 and the IMCR (ports 22h/23h). */
+  apic?: boolean;
+  /** PCI configuration mechanism #1 with the 440FX host bridge, the PIIX3 ISA bridge and its IDE function. */
+  pci?: boolean;
   /** Attach the ATA primary master when a boot image brings a disk. */
   disk?: boolean;
   /** Receives each byte the guest sends on COM1 (default: kept in `serialOutput`). */
@@ -52,6 +62,11 @@ export interface PcDevicesSnapshot {
   uart?: UartSnapshot;
   crtc?: number[];
   disk?: AtaSnapshot;
+  lapic?: LocalApicSnapshot;
+  ioapic?: IoApicSnapshot;
+  imcr?: [number, number];
+  router?: InterruptRouterSnapshot;
+  pci?: PciSnapshot;
 }
 
 /** Forwards the ATA ports to the disk of the current image (a second load replaces the disk, not the ports). */
@@ -76,6 +91,12 @@ export class PcDevices {
   readonly portA: SystemPortA | null = null;
   readonly uart: Uart16550 | null = null;
   readonly crtc: CrtController | null = null;
+  /** What the CPU asks for interrupts: the 8259 pair and the APICs behind one INTR line and INTA cycle. */
+  readonly interrupts: InterruptRouter;
+  readonly lapic: LocalApic | null = null;
+  readonly ioapic: IoApic | null = null;
+  readonly imcr: Imcr | null = null;
+  readonly pci: PciBus | null = null;
   /** COM1 output when no onSerialByte sink was given. */
   readonly serialOutput: number[] = [];
   private diskSlot: DiskSlot | null = null;
@@ -90,13 +111,17 @@ export class PcDevices {
   ) {
     const on = (name: keyof PcDeviceOptions) => options[name] !== false;
     this.a20 = new A20Gate(cpu);
+    let router: InterruptRouter | null = null;
     if (on('pic')) {
-      const pic = new PicPair((level) => cpu.setIntrLine(level));
+      const pic = new PicPair((level) => router?.setPicOutput(level));
       pic.attach(io);
-      cpu.acknowledgeInterrupt = () => pic.acknowledge();
       this.pic = pic;
     }
-    const irq = (n: number) => (level: boolean) => this.pic?.setIrq(n, level);
+    router = new InterruptRouter(cpu, this.pic);
+    this.interrupts = router;
+    cpu.acknowledgeInterrupt = () => router.acknowledge();
+    if (on('apic')) this.attachApics(cpu, io, mem, scheduler, router);
+    const irq = (n: number) => (level: boolean) => router.setIrq(n, level);
     if (on('pit')) {
       this.pit = new Pit(scheduler, irq(PIT_IRQ));
       this.pit.attach(io);
@@ -110,7 +135,7 @@ export class PcDevices {
     }
     if (on('keyboardController')) {
       this.keyboardController = new KeyboardController({
-        setIrq: (n, level) => this.pic?.setIrq(n, level),
+        setIrq: (n, level) => router.setIrq(n, level),
         setA20: (a20) => this.a20.setKeyboardController(a20),
         resetCpu,
       });
@@ -125,10 +150,43 @@ export class PcDevices {
       this.uart = new Uart16550(scheduler, sink, irq(COM1_IRQ));
       this.uart.attach(io);
     }
+    if (on('pci')) {
+      this.pci = new PciBus(i440fxFunctions(), resetCpu);
+      this.pci.attach(io);
+    }
     if (on('crtc')) {
       this.crtc = new CrtController(scheduler.now);
       this.crtc.attach(io);
     }
+  }
+
+  private attachApics(cpu: Cpu, io: IoBus, mem: PhysicalMemory, scheduler: Scheduler, router: InterruptRouter): void {
+    const lapic = new LocalApic({
+      scheduler,
+      apicBase: () => cpu.apicBase,
+      changed: () => router.update(),
+      nmi: () => router.nmi(),
+      eoiLevel: (vector) => this.ioapic?.endOfInterrupt(vector),
+    });
+    const ioapic = new IoApic(IOAPIC_BASE, {
+      matchesDestination: (dest, logical) => lapic.matchesDestination(dest, logical),
+      accept: (vector, level) => lapic.accept(vector, level),
+      nmi: () => router.nmi(),
+      extInt: (level) => router.setExtIntViaIoApic(level),
+    });
+    const imcr = new Imcr(() => {
+      lapic.setLint(0, !imcr.picMode && router.snapshot().picOutput);
+      router.update();
+    });
+    imcr.attach(io);
+    mem.mapMmio(LAPIC_BASE, APIC_WINDOW_SIZE, lapic);
+    mem.mapMmio(IOAPIC_BASE, APIC_WINDOW_SIZE, ioapic);
+    cpu.apicPresent = true;
+    cpu.onApicBaseWrite = () => router.update();
+    Object.assign(this, { lapic, ioapic, imcr });
+    router.lapic = lapic;
+    router.ioapic = ioapic;
+    router.imcr = imcr;
   }
 
   /** The ATA primary master now attached, if any. */
@@ -144,19 +202,19 @@ export class PcDevices {
       this.io.register(ATA_PRIMARY_BASE, 8, this.diskSlot);
       this.io.register(ATA_PRIMARY_CONTROL, 1, this.diskSlot);
     }
-    this.pic?.setIrq(ATA_IRQ, false);
+    this.interrupts.setIrq(ATA_IRQ, false);
     const media = bootDiskMedia(image.length);
     this.diskSlot.disk = new AtaDisk(image, {
       geometry: media.geometry,
       removable: media.removable,
       writeThrough: this.options.diskWriteThrough,
-      onIrq: (level) => this.pic?.setIrq(ATA_IRQ, level),
+      onIrq: (level) => this.interrupts.setIrq(ATA_IRQ, level),
     });
   }
 
   /** True when an interrupt on `irq` would reach the CPU now (a halted CPU waits only for such timers). */
   canInterrupt(irq: number): boolean {
-    return this.pic !== null && this.pic.wouldDeliver(irq);
+    return this.interrupts.canInterrupt(irq);
   }
 
   serialInput(bytes: Iterable<number>): void {
@@ -179,6 +237,11 @@ export class PcDevices {
       uart: this.uart?.snapshot(),
       crtc: this.crtc?.snapshot(),
       disk: this.disk?.snapshot(),
+      lapic: this.lapic?.snapshot(),
+      ioapic: this.ioapic?.snapshot(),
+      imcr: this.imcr?.snapshot(),
+      router: this.interrupts.snapshot(),
+      pci: this.pci?.snapshot(),
     };
   }
 
@@ -194,6 +257,12 @@ export class PcDevices {
     if (s.crtc) this.crtc?.restore(s.crtc);
     if (s.disk) this.disk?.restore(s.disk);
     if (s.pic) this.pic?.restore(s.pic);
+    // After the PIC, whose restore drives its INTR output through the router: the APICs' own state wins.
+    if (s.lapic) this.lapic?.restore(s.lapic);
+    if (s.ioapic) this.ioapic?.restore(s.ioapic);
+    if (s.imcr) this.imcr?.restore(s.imcr);
+    if (s.pci) this.pci?.restore(s.pci);
+    if (s.router) this.interrupts.restore(s.router);
     this.a20.apply();
   }
 }
