@@ -28,6 +28,8 @@ export interface LaunchSettings {
   symbols?: string;
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
+  /** Absolute paths of further ATA disks (primary slave, secondary master, secondary slave). */
+  disks: string[];
   noDebug: boolean;
 }
 
@@ -64,6 +66,7 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     symbols: c.symbols === undefined ? undefined : resolve(c.symbols),
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
+    disks: ((c.disks ?? []) as string[]).map(resolve),
     noDebug: args.noDebug === true,
   };
 }

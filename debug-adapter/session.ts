@@ -283,7 +283,8 @@ export class RingsideSession extends DebugSession {
     const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
     let runtime: Runtime;
     try {
-      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));
+      const disks = settings.disks.map((d) => this.readFile(d, 'disks'));
+      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), disks);
     } catch (e) {
       if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
       throw e;

@@ -8,7 +8,8 @@ import type { IoBus, PortDevice } from '../machine/io-bus';
 import type { PhysicalMemory } from '../machine/memory';
 import type { Scheduler } from '../machine/scheduler';
 import { A20Gate } from './a20-gate';
-import { ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, AtaDisk, type AtaSnapshot } from './ata';
+import { ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, ATA_SECONDARY_BASE, ATA_SECONDARY_CONTROL, AtaDisk } from './ata';
+import { AtaChannel, type AtaChannelSnapshot } from './ata-channel';
 import { bootDiskMedia } from './boot-disk';
 import { CmosRtc, RTC_IRQ, type CmosSnapshot } from './cmos-rtc';
 import { KeyboardController, type KeyboardControllerSnapshot } from './keyboard-controller';
@@ -26,6 +27,13 @@ import { i440fxFunctions, PciBus, type PciSnapshot } from './pci';
 import { APIC_WINDOW_SIZE, IOAPIC_BASE, LAPIC_BASE } from '../machine/loaders/memory-map';
 
 export const ATA_IRQ = 14;
+export const ATA_SECONDARY_IRQ = 15;
+/** Where the disks after the boot image go: primary slave, secondary master, secondary slave. */
+export const EXTRA_DISK_SLOTS: readonly { channel: 0 | 1; position: 0 | 1; name: string }[] = [
+  { channel: 0, position: 1, name: 'primary slave' },
+  { channel: 1, position: 0, name: 'secondary master' },
+  { channel: 1, position: 1, name: 'secondary slave' },
+];
 
 export interface PcDeviceOptions {
   /** Set a device to false to leave it out. All are present by default. */
@@ -43,6 +51,8 @@ export interface PcDeviceOptions {
   pci?: boolean;
   /** Attach the ATA primary master when a boot image brings a disk. */
   disk?: boolean;
+  /** Further disks (contents), in the order of EXTRA_DISK_SLOTS; their writes go to an overlay. */
+  disks?: Uint8Array[];
   /** Receives each byte the guest sends on COM1 (default: kept in `serialOutput`). */
   onSerialByte?: (byte: number) => void;
   /** RTC start time in seconds since the Unix epoch, UTC (default 2024-01-01 00:00:00). */
@@ -61,24 +71,12 @@ export interface PcDevicesSnapshot {
   portA?: number;
   uart?: UartSnapshot;
   crtc?: number[];
-  disk?: AtaSnapshot;
+  ata?: (AtaChannelSnapshot | null)[];
   lapic?: LocalApicSnapshot;
   ioapic?: IoApicSnapshot;
   imcr?: [number, number];
   router?: InterruptRouterSnapshot;
   pci?: PciSnapshot;
-}
-
-/** Forwards the ATA ports to the disk of the current image (a second load replaces the disk, not the ports). */
-class DiskSlot implements PortDevice {
-  readonly wide = true;
-  disk: AtaDisk | null = null;
-  portIn(port: number, size: number): number {
-    return this.disk ? this.disk.portIn(port, size) : size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-  }
-  portOut(port: number, value: number, size: number): void {
-    this.disk?.portOut(port, value, size);
-  }
 }
 
 export class PcDevices {
@@ -99,7 +97,8 @@ export class PcDevices {
   readonly pci: PciBus | null = null;
   /** COM1 output when no onSerialByte sink was given. */
   readonly serialOutput: number[] = [];
-  private diskSlot: DiskSlot | null = null;
+  /** The two ATA channels, each claimed on the bus once a disk sits on it. */
+  readonly ata: [AtaChannel | null, AtaChannel | null] = [null, null];
 
   constructor(
     cpu: Cpu,
@@ -154,6 +153,7 @@ export class PcDevices {
       this.pci = new PciBus(i440fxFunctions(), resetCpu);
       this.pci.attach(io);
     }
+    if (options.disks && options.disks.length > 0 && options.disk !== false) this.attachExtraDisks(options.disks);
     if (on('crtc')) {
       this.crtc = new CrtController(scheduler.now);
       this.crtc.attach(io);
@@ -191,24 +191,37 @@ export class PcDevices {
 
   /** The ATA primary master now attached, if any. */
   get disk(): AtaDisk | null {
-    return this.diskSlot?.disk ?? null;
+    return this.ata[0]?.disks[0] ?? null;
+  }
+
+  /** The channel (0 primary, 1 secondary), claimed on the bus at its first disk. */
+  private channel(index: 0 | 1): AtaChannel {
+    let channel = this.ata[index];
+    if (channel === null) {
+      const [base, control, irq] =
+        index === 0 ? [ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, ATA_IRQ] : [ATA_SECONDARY_BASE, ATA_SECONDARY_CONTROL, ATA_SECONDARY_IRQ];
+      channel = new AtaChannel(index === 0 ? 'primary' : 'secondary', base, control, irq, (level) => this.interrupts.setIrq(irq, level));
+      channel.attach(this.io);
+      this.ata[index] = channel;
+    }
+    return channel;
   }
 
   /** Attaches `image` as the ATA primary master (replacing an earlier one), unless disks are turned off. */
   insertDisk(image: Uint8Array): void {
     if (this.options.disk === false) return;
-    if (!this.diskSlot) {
-      this.diskSlot = new DiskSlot();
-      this.io.register(ATA_PRIMARY_BASE, 8, this.diskSlot);
-      this.io.register(ATA_PRIMARY_CONTROL, 1, this.diskSlot);
-    }
-    this.interrupts.setIrq(ATA_IRQ, false);
     const media = bootDiskMedia(image.length);
-    this.diskSlot.disk = new AtaDisk(image, {
-      geometry: media.geometry,
-      removable: media.removable,
-      writeThrough: this.options.diskWriteThrough,
-      onIrq: (level) => this.interrupts.setIrq(ATA_IRQ, level),
+    this.channel(0).insert(0, image, { geometry: media.geometry, removable: media.removable, writeThrough: this.options.diskWriteThrough });
+  }
+
+  /** Attaches the further disks of the options at the primary slave, secondary master and secondary slave. */
+  private attachExtraDisks(images: Uint8Array[]): void {
+    if (images.length > EXTRA_DISK_SLOTS.length) {
+      throw new RangeError(`at most ${EXTRA_DISK_SLOTS.length} disks besides the boot image (primary slave, secondary master, secondary slave), not ${images.length}`);
+    }
+    images.forEach((image, i) => {
+      const slot = EXTRA_DISK_SLOTS[i];
+      this.channel(slot.channel).insert(slot.position, image);
     });
   }
 
@@ -236,7 +249,7 @@ export class PcDevices {
       portA: this.portA?.snapshot(),
       uart: this.uart?.snapshot(),
       crtc: this.crtc?.snapshot(),
-      disk: this.disk?.snapshot(),
+      ata: this.ata.map((c) => c?.snapshot() ?? null),
       lapic: this.lapic?.snapshot(),
       ioapic: this.ioapic?.snapshot(),
       imcr: this.imcr?.snapshot(),
@@ -255,7 +268,9 @@ export class PcDevices {
     if (s.portA !== undefined) this.portA?.restore(s.portA);
     if (s.uart) this.uart?.restore(s.uart);
     if (s.crtc) this.crtc?.restore(s.crtc);
-    if (s.disk) this.disk?.restore(s.disk);
+    s.ata?.forEach((c, i) => {
+      if (c) this.ata[i]?.restore(c);
+    });
     if (s.pic) this.pic?.restore(s.pic);
     // After the PIC, whose restore drives its INTR output through the router: the APICs' own state wins.
     if (s.lapic) this.lapic?.restore(s.lapic);

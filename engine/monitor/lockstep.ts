@@ -42,6 +42,8 @@ export interface LockstepOptions {
   sbe?: SbeMode;
   /** Compare guest memory every this many instructions (default 4096) and at the end. */
   memoryEvery?: number;
+  /** Further ATA disks after the boot image (primary slave, secondary master, secondary slave), on both sides. */
+  disks?: Uint8Array[];
 }
 
 export interface LockstepResult {
@@ -139,8 +141,8 @@ function mapsAsArrays(_key: string, value: unknown): unknown {
 /** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
 export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
   const memoryMB = options.memoryMB ?? 4;
-  const bare = new Machine({ memoryMB });
-  const monitored = new Machine({ memoryMB });
+  const bare = new Machine({ memoryMB, devices: { disks: options.disks } });
+  const monitored = new Machine({ memoryMB, devices: { disks: options.disks } });
   const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
   bare.load(image, options.load);
   monitored.load(image, options.load);
