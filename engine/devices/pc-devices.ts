@@ -24,6 +24,8 @@ import { LocalApic, type LocalApicSnapshot } from './local-apic';
 import { IoApic, type IoApicSnapshot } from './io-apic';
 import { Imcr } from './imcr';
 import { i440fxFunctions, PciBus, type PciSnapshot } from './pci';
+import { BochsVbe, VBE_MEMORY_SIZE, type BochsVbeSnapshot, type DisplayMode } from './bochs-vbe';
+import { FRAMEBUFFER_BASE } from '../machine/loaders/memory-map';
 import { APIC_WINDOW_SIZE, IOAPIC_BASE, LAPIC_BASE } from '../machine/loaders/memory-map';
 
 export const ATA_IRQ = 14;
@@ -49,6 +51,8 @@ export interface PcDeviceOptions {
   apic?: boolean;
   /** PCI configuration mechanism #1 with the 440FX host bridge, the PIIX3 ISA bridge and its IDE function. */
   pci?: boolean;
+  /** The Bochs VBE display (ports 1CEh/1CFh) with its linear framebuffer at 0xE0000000. */
+  vbe?: boolean;
   /** Attach the ATA primary master when a boot image brings a disk. */
   disk?: boolean;
   /** Further disks (contents), in the order of EXTRA_DISK_SLOTS; their writes go to an overlay. */
@@ -77,6 +81,7 @@ export interface PcDevicesSnapshot {
   imcr?: [number, number];
   router?: InterruptRouterSnapshot;
   pci?: PciSnapshot;
+  vbe?: BochsVbeSnapshot;
 }
 
 export class PcDevices {
@@ -95,6 +100,11 @@ export class PcDevices {
   readonly ioapic: IoApic | null = null;
   readonly imcr: Imcr | null = null;
   readonly pci: PciBus | null = null;
+  readonly vbe: BochsVbe | null = null;
+  /** What the screen shows (for the screen view and screenshots): VGA text, or the VBE framebuffer's mode. */
+  readonly display: { mode(): DisplayMode } = {
+    mode: () => this.vbe?.mode() ?? { kind: 'text', cols: 80, rows: 25 },
+  };
   /** COM1 output when no onSerialByte sink was given. */
   readonly serialOutput: number[] = [];
   /** The two ATA channels, each claimed on the bus once a disk sits on it. */
@@ -154,6 +164,11 @@ export class PcDevices {
       this.pci.attach(io);
     }
     if (options.disks && options.disks.length > 0 && options.disk !== false) this.attachExtraDisks(options.disks);
+    if (on('vbe')) {
+      this.vbe = new BochsVbe(FRAMEBUFFER_BASE);
+      this.vbe.attach(io);
+      mem.mapMmio(FRAMEBUFFER_BASE, VBE_MEMORY_SIZE, this.vbe);
+    }
     if (on('crtc')) {
       this.crtc = new CrtController(scheduler.now);
       this.crtc.attach(io);
@@ -255,6 +270,7 @@ export class PcDevices {
       imcr: this.imcr?.snapshot(),
       router: this.interrupts.snapshot(),
       pci: this.pci?.snapshot(),
+      vbe: this.vbe?.snapshot(),
     };
   }
 
@@ -277,6 +293,7 @@ export class PcDevices {
     if (s.ioapic) this.ioapic?.restore(s.ioapic);
     if (s.imcr) this.imcr?.restore(s.imcr);
     if (s.pci) this.pci?.restore(s.pci);
+    if (s.vbe) this.vbe?.restore(s.vbe);
     if (s.router) this.interrupts.restore(s.router);
     this.a20.apply();
   }

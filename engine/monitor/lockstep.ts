@@ -134,7 +134,14 @@ export function deviceDifference(a: Machine, b: Machine): string | null {
 
 function mapsAsArrays(_key: string, value: unknown): unknown {
   if (value instanceof Map) return [...value.entries()];
-  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array);
+  if (ArrayBuffer.isView(value)) {
+    const bytes = value as Uint8Array;
+    if (bytes.length <= 4096) return Array.from(bytes);
+    // Video memory: compared by a hash (FNV-1a), not as an 8 MiB list.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return `${bytes.length} bytes, hash ${(h >>> 0).toString(16)}`;
+  }
   return value;
 }
 
