@@ -142,7 +142,8 @@ function runImage(
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
   if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
   if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
-  if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
+  if (reason === 'halt' && machine.poweredOff) err.write('ringside: the guest powered the machine off (ACPI S5)\n');
+  else if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
     // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
     err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
   }

@@ -24,6 +24,7 @@ import { LocalApic, type LocalApicSnapshot } from './local-apic';
 import { IoApic, type IoApicSnapshot } from './io-apic';
 import { Imcr } from './imcr';
 import { i440fxFunctions, PciBus, type PciSnapshot } from './pci';
+import { AcpiPm } from './acpi-pm';
 import { BochsVbe, VBE_MEMORY_SIZE, type BochsVbeSnapshot, type DisplayMode } from './bochs-vbe';
 import { FRAMEBUFFER_BASE } from '../machine/loaders/memory-map';
 import { APIC_WINDOW_SIZE, IOAPIC_BASE, LAPIC_BASE } from '../machine/loaders/memory-map';
@@ -53,6 +54,8 @@ export interface PcDeviceOptions {
   pci?: boolean;
   /** The Bochs VBE display (ports 1CEh/1CFh) with its linear framebuffer at 0xE0000000. */
   vbe?: boolean;
+  /** The ACPI PM1a event and control blocks (600h, 604h): S5 through SLP_TYP/SLP_EN powers the machine off. */
+  acpiPm?: boolean;
   /** Attach the ATA primary master when a boot image brings a disk. */
   disk?: boolean;
   /** Further disks (contents), in the order of EXTRA_DISK_SLOTS; their writes go to an overlay. */
@@ -82,6 +85,7 @@ export interface PcDevicesSnapshot {
   router?: InterruptRouterSnapshot;
   pci?: PciSnapshot;
   vbe?: BochsVbeSnapshot;
+  acpiPm?: number[];
 }
 
 export class PcDevices {
@@ -101,6 +105,7 @@ export class PcDevices {
   readonly imcr: Imcr | null = null;
   readonly pci: PciBus | null = null;
   readonly vbe: BochsVbe | null = null;
+  readonly acpiPm: AcpiPm | null = null;
   /** What the screen shows (for the screen view and screenshots): VGA text, or the VBE framebuffer's mode. */
   readonly display: { mode(): DisplayMode } = {
     mode: () => this.vbe?.mode() ?? { kind: 'text', cols: 80, rows: 25 },
@@ -117,6 +122,8 @@ export class PcDevices {
     scheduler: Scheduler,
     resetCpu: () => void,
     private readonly options: PcDeviceOptions = {},
+    /** ACPI soft-off (S5): the machine ends the run. */
+    powerOff: () => void = () => undefined,
   ) {
     const on = (name: keyof PcDeviceOptions) => options[name] !== false;
     this.a20 = new A20Gate(cpu);
@@ -164,6 +171,10 @@ export class PcDevices {
       this.pci.attach(io);
     }
     if (options.disks && options.disks.length > 0 && options.disk !== false) this.attachExtraDisks(options.disks);
+    if (on('acpiPm')) {
+      this.acpiPm = new AcpiPm(powerOff);
+      this.acpiPm.attach(io);
+    }
     if (on('vbe')) {
       this.vbe = new BochsVbe(FRAMEBUFFER_BASE);
       this.vbe.attach(io);
@@ -271,6 +282,7 @@ export class PcDevices {
       router: this.interrupts.snapshot(),
       pci: this.pci?.snapshot(),
       vbe: this.vbe?.snapshot(),
+      acpiPm: this.acpiPm?.snapshot(),
     };
   }
 
@@ -294,6 +306,7 @@ export class PcDevices {
     if (s.imcr) this.imcr?.restore(s.imcr);
     if (s.pci) this.pci?.restore(s.pci);
     if (s.vbe) this.vbe?.restore(s.vbe);
+    if (s.acpiPm) this.acpiPm?.restore(s.acpiPm);
     if (s.router) this.interrupts.restore(s.router);
     this.a20.apply();
   }
