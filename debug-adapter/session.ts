@@ -57,6 +57,7 @@ import { SegmentsScope } from './scopes/segments';
 import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
+import { DevicesScope } from './scopes/devices';
 import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
@@ -524,6 +525,7 @@ export class RingsideSession extends DebugSession {
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
         add('Control', new ControlScope(cpu)),
+        add('Devices', new DevicesScope(r.machine)),
         add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],
     };

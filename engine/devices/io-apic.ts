@@ -58,6 +58,11 @@ export class IoApic implements MmioHandler {
     this.reset();
   }
 
+  /** The I/O APIC ID (register 00h, bits 24–27). */
+  get apicId(): number {
+    return this.id >>> 24;
+  }
+
   /** Reset: every entry masked, edge, fixed, vector 0 (82093AA §3.2.4). */
   reset(): void {
     this.low.fill(RTE_MASKED);

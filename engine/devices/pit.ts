@@ -178,6 +178,11 @@ export class Pit implements PortDevice {
     return { value: valueAfter(r, t - r.start), out: outAfter(r, t - r.start) };
   }
 
+  /** Counter value and OUT of channel `index` now, without the side effects of a read (for the debugger). */
+  counterNow(index: number): { value: number; out: boolean } {
+    return this.stateAt(this.channels[index], this.tick());
+  }
+
   /** OUT of channel `index` now (port 0x61 reads channel 2's). */
   output(index: number): boolean {
     return this.stateAt(this.channels[index], this.tick()).out;
