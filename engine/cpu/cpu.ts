@@ -4,8 +4,8 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
-import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../machine/memory';
-import type { IoBus } from '../machine/io-bus';
+import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../bus/memory';
+import type { IoBus } from '../bus/io-bus';
 import {
   EventHub,
   EV_MODE_CHANGE,

@@ -5,7 +5,7 @@
 // reason `halt` (exit code 0), as a machine that has switched itself off. Other sleep types are not supported and
 // are ignored (the DSDT offers no \_S1–\_S4). No event ever sets a status bit, so the SCI (IRQ 9) never fires.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { PM1A_CNT_PORT, PM1A_EVT_PORT, SLP_TYP_S5 } from '../machine/firmware/platform-tables';
 
 const SCI_EN = 0x0001;

@@ -5,7 +5,7 @@
 // reads a status of 00h for a missing device 1). Both devices drive the channel's one IRQ line.
 // The primary channel sits at 1F0h/3F6h on IRQ 14, the secondary at 170h/376h on IRQ 15.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { AtaDisk, type AtaDiskOptions, type AtaSnapshot } from './ata';
 
 export interface AtaChannelSnapshot {

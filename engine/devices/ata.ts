@@ -10,7 +10,7 @@
 // SET FEATURES (EFh), FLUSH CACHE (E7h), CHECK POWER MODE (E5h), IDLE/STANDBY (E0h–E3h). Anything else is
 // aborted (ERR with ABRT), as the standard requires for unsupported commands.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const ATA_PRIMARY_BASE = 0x1f0;
 export const ATA_PRIMARY_CONTROL = 0x3f6;

@@ -7,8 +7,8 @@
 // 10 VIDEO_MEMORY_64K (read-only). There is no banked window at A0000h: the framebuffer is linear only.
 // Nothing here is timed: the picture is the framebuffer's contents whenever someone looks (display()).
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
-import type { MmioHandler } from '../machine/memory';
+import type { IoBus, PortDevice } from '../bus/io-bus';
+import type { MmioHandler } from '../bus/memory';
 import { TEXT_COLUMNS, TEXT_ROWS } from './vga-text';
 
 export const VBE_INDEX_PORT = 0x1ce;

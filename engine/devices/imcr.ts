@@ -3,7 +3,7 @@
 // 8259's INTR goes straight to the processor, past the local APIC. Bit 0 set is symmetric I/O mode: the 8259
 // reaches the processor only through the APICs (LINT0 or an I/O APIC input programmed as ExtINT).
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const IMCR_SELECT_PORT = 0x22;
 export const IMCR_DATA_PORT = 0x23;

@@ -8,7 +8,7 @@
 // entries the remote IRR bit is set when the local APIC accepts, and cleared by its EOI for that vector; while it
 // is set the pin sends nothing more (82093AA §3.2.4). Masked pins send nothing; an edge that arrives masked is lost.
 
-import type { MmioHandler } from '../machine/memory';
+import type { MmioHandler } from '../bus/memory';
 import { IOAPIC_ID, IOAPIC_PINS, IOAPIC_VERSION } from '../machine/firmware/platform-tables';
 import { DM_EXTINT, DM_FIXED, DM_LOWEST, DM_NMI } from './local-apic';
 

@@ -12,7 +12,7 @@
 // Interrupts reach the CPU through the interrupt router (interrupt-router.ts): it asks `hasDeliverable()` and,
 // in the INTA cycle, `acknowledge()`, which moves the vector from IRR to ISR (SDM 3A §11.8.4).
 
-import type { MmioHandler } from '../machine/memory';
+import type { MmioHandler } from '../bus/memory';
 import type { DeviceTimer, Scheduler } from '../machine/scheduler';
 import { LAPIC_ID, LAPIC_VERSION } from '../machine/firmware/platform-tables';
 

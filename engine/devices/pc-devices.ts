@@ -4,8 +4,8 @@
 // leaves its ports unclaimed (reads FFh, writes ignored) and its IRQ silent.
 
 import type { Cpu } from '../cpu/cpu';
-import type { IoBus, PortDevice } from '../machine/io-bus';
-import type { PhysicalMemory } from '../machine/memory';
+import type { IoBus, PortDevice } from '../bus/io-bus';
+import type { PhysicalMemory } from '../bus/memory';
 import type { Scheduler } from '../machine/scheduler';
 import { A20Gate } from './a20-gate';
 import { ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, ATA_SECONDARY_BASE, ATA_SECONDARY_CONTROL, AtaDisk } from './ata';

@@ -10,7 +10,7 @@
 // A function that does not exist reads all ones (the host bridge's master abort); writes to it are dropped.
 // Port 0CF9h (a byte inside CONFIG_ADDRESS) is the PIIX3 reset control register: bit 2 set resets the CPU.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;

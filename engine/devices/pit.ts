@@ -13,7 +13,7 @@
 // forces OUT high and reloads on its rising edge in modes 2 and 3, and triggers modes 1 and 5.
 // A count of 1 in modes 2 and 3, which the data sheet calls illegal, leaves OUT high.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_PIT_TICK, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 
 export const PIT_BASE = 0x40;

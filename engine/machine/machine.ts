@@ -4,8 +4,8 @@
 
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
-import { PhysicalMemory } from './memory';
-import { IoBus } from './io-bus';
+import { PhysicalMemory } from '../bus/memory';
+import { IoBus } from '../bus/io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';

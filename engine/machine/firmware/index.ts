@@ -6,7 +6,7 @@ import { BIOS_IMAGE } from './bios-image';
 import { acpiAreaBase, pcMemoryMap } from '../loaders/memory-map';
 import { buildPlatformTables } from './platform-tables';
 import { CPUID_FEATURES, CPUID_SIGNATURE } from '../../cpu/ops/system';
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { mapBiosRom } from '../loaders/rom';
 import type { LoadedSegment } from '../loaders/types';
 

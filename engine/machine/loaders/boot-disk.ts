@@ -4,7 +4,7 @@
 // reads it.
 
 import { installFirmware } from '../firmware';
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { hasBootSignature, SECTOR_SIZE } from './detect';
 import { ImageError } from './image-error';
 import type { LoadedImage } from './types';

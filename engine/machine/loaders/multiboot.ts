@@ -3,7 +3,7 @@
 // the machine state of §3.2: EAX = 0x2BADB002, EBX = the information structure, flat 32-bit protected mode,
 // paging off, IF = 0.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { ByteReader } from './byte-reader';
 import { hasElfMagic, parseElf } from './elf-file';
 import { loadElfSegments, readElfLines } from './elf';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../../engine/machine/machine';
 import { pcMemoryMap, E820_RAM } from '../../../../engine/machine/loaders';
-import type { PhysicalMemory } from '../../../../engine/machine/memory';
+import type { PhysicalMemory } from '../../../../engine/bus/memory';
 
 const BOOT = join(__dirname, '..', '..', '..', 'fixtures', 'boot');
 const probe = new Uint8Array(readFileSync(join(BOOT, 'platform-probe.bin')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { loadImage } from '../../../../engine/machine/loaders';
 import { configOffset, rawBiosImage } from '../../../../engine/machine/firmware';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { E820_RAM, E820_RESERVED, loadImage, MULTIBOOT_BOOTLOADER_MAGIC } from '../../../../engine/machine/loaders';
 import { fixture } from './fixtures';
 
