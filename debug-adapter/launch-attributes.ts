@@ -24,6 +24,7 @@ export interface RingsideLaunchConfig {
   serial?: 'debugConsole' | 'terminal';
   trace?: string[];
   disks?: string[];
+  reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
 }
 
@@ -86,6 +87,26 @@ const isDiskList: Check = (v) => {
   return v.length <= 3 ? undefined : `names ${v.length} disks; there is room for 3 besides the boot image (primary slave, secondary master, secondary slave)`;
 };
 
+/** Memory reverse execution's record may take by default and at most, in MiB. */
+export const REVERSE_DEFAULT_MB = 512;
+const REVERSE_MAX_MB = 16384;
+
+const isReverse: Check = (v) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return `must be an object such as { "enabled": true, "maxMemoryMB": ${REVERSE_DEFAULT_MB} }, not ${describe(v)}`;
+  const o = v as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'enabled') {
+      const p = isBoolean(value);
+      if (p) problems.push(`"enabled" ${p}`);
+    } else if (key === 'maxMemoryMB') {
+      const p = integerIn(16, REVERSE_MAX_MB)(value);
+      if (p) problems.push(`"maxMemoryMB" ${p}`);
+    } else problems.push(`"${key}" is not one of its fields ("enabled", "maxMemoryMB")`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+};
+
 /** The launch attributes of interfaces.md and how each is checked. */
 export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   program: isString,
@@ -102,6 +123,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   serial: oneOf(['debugConsole', 'terminal']),
   trace: isTraceList,
   disks: isDiskList,
+  reverse: isReverse,
 };
 
 /**
