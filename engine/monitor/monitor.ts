@@ -953,6 +953,8 @@ export class Monitor implements MonitorHook {
     cpu.gdtrLimit = t.gdtLimit;
     cpu.idtrBase = (h.linear + IDT_OFFSET) | 0;
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
+    // SYSENTER with IA32_SYSENTER_CS[15:2] = 0 raises #GP(0) at any CPL: the guest's SYSENTER traps to the monitor.
+    cpu.sysenterCs = 0;
     cpu.setEflags(FIXED1);
     cpu.cpl = 0;
     cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');

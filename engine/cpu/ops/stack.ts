@@ -8,6 +8,7 @@ import type { Cpu } from '../cpu';
 import { EBP, ESP, SS } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { fault, rule, VEC_GP } from '../faults';
+import { modelEflags } from '../model';
 import { AC, ARITH, DF, ID, IF, IOPL, IOPL_SHIFT, NT, RF, TF, VM } from '../flags';
 
 const R_GP_V86_PUSHF = rule('pushf.v86-iopl', 'PUSHF in virtual-8086 mode with IOPL < 3 (and CR4.VME = 0)', 'SDM 2 PUSHF');
@@ -22,10 +23,9 @@ function sizeValue(size: number, v: number): number {
   return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
-/** The EFLAGS bits POPF may write at all on this model (SDM 1 §3.4.3: AC and ID exist from the 486 on). */
+/** The EFLAGS bits POPF may write at all on this model (SDM 1 §3.4.3: AC from the 486 on, ID with CPUID). */
 function popfModelMask(cpu: Cpu): number {
-  const base = ARITH | TF | IF | DF | IOPL | NT;
-  return cpu.model === '386' ? base : base | AC | ID;
+  return (ARITH | TF | IF | DF | IOPL | NT | AC | ID) & modelEflags(cpu.model);
 }
 
 /**
