@@ -71,23 +71,25 @@ export interface CpuModel {
   readonly p6: boolean;
   /** An on-chip x87 FPU (every model but the 486SX and the internal 386). */
   readonly fpu: boolean;
+  /** The chip can have a local APIC (P54C and P6): CPUID.APIC is reported when the platform enables one. */
+  readonly apic: boolean;
 }
 
 const P5_FEATURES = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8;
 
 const MODELS: Readonly<Record<CpuModelName, CpuModel>> = {
-  '386': { name: '386', family: 3, model: 0, stepping: 3, i486: false, cpuidMaxLeaf: -1, features: 0, cr4Bits: 0, p6: false, fpu: false },
+  '386': { name: '386', family: 3, model: 0, stepping: 3, i486: false, cpuidMaxLeaf: -1, features: 0, cr4Bits: 0, p6: false, fpu: false, apic: false },
   // SL-enhanced Intel486 chips, the ones with CPUID: leaf 1 reports the FPU bit and nothing else (VME, on some
   // of them, is not implemented here).
-  '486sx': { name: '486sx', family: 4, model: 2, stepping: 7, i486: true, cpuidMaxLeaf: 1, features: 0, cr4Bits: 0, p6: false, fpu: false },
-  '486dx': { name: '486dx', family: 4, model: 1, stepping: 5, i486: true, cpuidMaxLeaf: 1, features: CPUID_FPU, cr4Bits: 0, p6: false, fpu: true },
+  '486sx': { name: '486sx', family: 4, model: 2, stepping: 7, i486: true, cpuidMaxLeaf: 1, features: 0, cr4Bits: 0, p6: false, fpu: false, apic: false },
+  '486dx': { name: '486dx', family: 4, model: 1, stepping: 5, i486: true, cpuidMaxLeaf: 1, features: CPUID_FPU, cr4Bits: 0, p6: false, fpu: true, apic: false },
   // P54C: TSC, MSRs, CMPXCHG8B, 4 MiB pages, I/O breakpoints; no PGE (that is P6). VME and MCE are not implemented.
-  pentium: { name: 'pentium', family: 5, model: 2, stepping: 0xc, i486: true, cpuidMaxLeaf: 1, features: P5_FEATURES, cr4Bits: CR4_TSD | CR4_DE | CR4_PSE, p6: false, fpu: true },
+  pentium: { name: 'pentium', family: 5, model: 2, stepping: 0xc, i486: true, cpuidMaxLeaf: 1, features: P5_FEATURES, cr4Bits: CR4_TSD | CR4_DE | CR4_PSE, p6: false, fpu: true, apic: true },
   // P6: adds PGE, CMOVcc, SYSENTER/SYSEXIT (SEP), RDPMC; leaf 2 exists. PAE, MTRR, MCA are not implemented.
   'pentium-pro': {
     name: 'pentium-pro', family: 6, model: 1, stepping: 9, i486: true, cpuidMaxLeaf: 2,
     features: P5_FEATURES | CPUID_PGE | CPUID_CMOV | CPUID_SEP,
-    cr4Bits: CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE, p6: true, fpu: true,
+    cr4Bits: CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE, p6: true, fpu: true, apic: true,
   },
 };
 
@@ -108,7 +110,7 @@ export function signature(m: CpuModel): number {
 
 /** CPUID.1:EDX as this CPU reports it now: the model's features, plus APIC while the platform has a local APIC. */
 export function featureBits(model: CpuModel, apicPresent: boolean): number {
-  return model.features | (apicPresent ? CPUID_APIC : 0);
+  return model.features | (apicPresent && model.apic ? CPUID_APIC : 0);
 }
 
 /**

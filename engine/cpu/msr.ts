@@ -39,6 +39,11 @@ function has(cpu: Cpu, feature: number): boolean {
   return (cpu.model.features & feature) !== 0;
 }
 
+/** IA32_APIC_BASE exists while the platform enables the local APIC of a model that can have one. */
+function apicMsr(cpu: Cpu): boolean {
+  return cpu.apicPresent && cpu.model.apic;
+}
+
 function unimplemented(msr: number): never {
   return fault(VEC_GP, 0, R_GP_MSR, `MSR 0x${msr.toString(16)}`);
 }
@@ -47,7 +52,7 @@ function unimplemented(msr: number): never {
 export function readMsr(cpu: Cpu, msr: number): number {
   msr >>>= 0;
   if (msr === MSR_TSC && has(cpu, CPUID_TSC)) return readTsc(cpu);
-  if (msr === MSR_APIC_BASE && cpu.apicPresent) return cpu.apicBase >>> 0;
+  if (msr === MSR_APIC_BASE && apicMsr(cpu)) return cpu.apicBase >>> 0;
   if (has(cpu, CPUID_SEP)) {
     if (msr === MSR_SYSENTER_CS) return cpu.sysenterCs >>> 0;
     if (msr === MSR_SYSENTER_ESP) return cpu.sysenterEsp >>> 0;
@@ -66,7 +71,7 @@ export function writeMsr(cpu: Cpu, msr: number, hi: number, lo: number): void {
     cpu.tscOffset = hi * TWO32 + lo - (cpu.icount + 1);
     return;
   }
-  if (msr === MSR_APIC_BASE && cpu.apicPresent) {
+  if (msr === MSR_APIC_BASE && apicMsr(cpu)) {
     // Physical addresses are 32 bits wide here: base bits 32–35 (EDX) and bits 0–7, 9, 10 are reserved.
     if (hi !== 0 || (lo & ~(APIC_BASE_WRITABLE | APIC_BASE_BSP)) !== 0) fault(VEC_GP, 0, R_GP_MSR_RESERVED, `IA32_APIC_BASE 0x${hi.toString(16)}:${lo.toString(16)}`);
     cpu.apicBase = ((lo & APIC_BASE_WRITABLE) | (cpu.apicBase & APIC_BASE_BSP)) | 0;
