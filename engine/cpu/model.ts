@@ -55,7 +55,7 @@ export interface CpuModel {
   readonly stepping: number;
   /**
    * The 486 additions: BSWAP, XADD, CMPXCHG, INVLPG, INVD, WBINVD, EFLAGS.AC, and CR0.NE/WP/AM/NW/CD (SDM 3A
-   * §22.x "Intel486 processor" compatibility notes).
+   * ch. 22, "IA-32 Architecture Compatibility", the Intel486 notes).
    */
   readonly i486: boolean;
   /** Highest basic CPUID leaf; -1 when the model has no CPUID (then EFLAGS.ID cannot be toggled either). */
