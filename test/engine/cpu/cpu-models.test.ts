@@ -117,21 +117,22 @@ describe('EFLAGS.AC and EFLAGS.ID: which models can toggle them (the CPUID detec
   }
 });
 
-/** Byte sequences and the models on which they exist (elsewhere #UD). */
-const GROUPS: { name: string; bytes: number[]; on: CpuModelName[]; setup?: (regs: Int32Array) => void }[] = [
-  { name: 'bswap eax', bytes: [0x0f, 0xc8], on: ['486sx', '486dx', 'pentium', 'pentium-pro'] },
-  { name: 'xadd eax, ecx', bytes: [0x0f, 0xc1, 0xc8], on: ['486sx', '486dx', 'pentium', 'pentium-pro'] },
-  { name: 'cpuid', bytes: [0x0f, 0xa2], on: ['486sx', '486dx', 'pentium', 'pentium-pro'] },
-  { name: 'rdtsc', bytes: [0x0f, 0x31], on: ['pentium', 'pentium-pro'] },
-  { name: 'rdmsr (TSC)', bytes: [0x0f, 0x32], on: ['pentium', 'pentium-pro'], setup: (r) => void (r[ECX] = 0x10) },
-  { name: 'cmpxchg8b [0x3000]', bytes: [0x0f, 0xc7, 0x0d, 0x00, 0x30, 0x00, 0x00], on: ['pentium', 'pentium-pro'] },
-  { name: 'mov eax, cr4', bytes: [0x0f, 0x20, 0xe0], on: ['pentium', 'pentium-pro'] },
-  { name: 'cmove eax, ecx', bytes: [0x0f, 0x44, 0xc1], on: ['pentium-pro'] },
-  { name: 'nop dword [eax]', bytes: [0x0f, 0x1f, 0x00], on: ['pentium-pro'] },
-  { name: 'endbr32', bytes: [0xf3, 0x0f, 0x1e, 0xfb], on: ['pentium-pro'] },
-  { name: 'rdpmc', bytes: [0x0f, 0x33], on: ['pentium-pro'], setup: (r) => void (r[ECX] = 0) },
-  { name: 'sysexit', bytes: [0x0f, 0x35], on: ['pentium-pro'] },
-  { name: 'ud2', bytes: [0x0f, 0x0b], on: [] },
+/** Byte sequences, the models on which they exist, and the #UD rule elsewhere. */
+const GROUPS: { name: string; bytes: number[]; on: CpuModelName[]; rule: string; setup?: (regs: Int32Array) => void }[] = [
+  { name: 'bswap eax', bytes: [0x0f, 0xc8], on: ['486sx', '486dx', 'pentium', 'pentium-pro'], rule: 'bit.486-instruction-on-386' },
+  { name: 'xadd eax, ecx', bytes: [0x0f, 0xc1, 0xc8], on: ['486sx', '486dx', 'pentium', 'pentium-pro'], rule: 'bit.486-instruction-on-386' },
+  { name: 'cpuid', bytes: [0x0f, 0xa2], on: ['486sx', '486dx', 'pentium', 'pentium-pro'], rule: 'system.not-on-this-model' },
+  { name: 'rdtsc', bytes: [0x0f, 0x31], on: ['pentium', 'pentium-pro'], rule: 'system.not-on-this-model' },
+  { name: 'rdmsr (TSC)', bytes: [0x0f, 0x32], on: ['pentium', 'pentium-pro'], rule: 'system.not-on-this-model', setup: (r) => void (r[ECX] = 0x10) },
+  { name: 'cmpxchg8b [0x3000]', bytes: [0x0f, 0xc7, 0x0d, 0x00, 0x30, 0x00, 0x00], on: ['pentium', 'pentium-pro'], rule: 'bit.cmpxchg8b-without-cx8' },
+  { name: 'mov eax, cr4', bytes: [0x0f, 0x20, 0xe0], on: ['pentium', 'pentium-pro'], rule: 'mov-cr.reserved-register' },
+  { name: 'cmove eax, ecx', bytes: [0x0f, 0x44, 0xc1], on: ['pentium-pro'], rule: 'p6.cmov-without-cmov' },
+  { name: 'nop dword [eax]', bytes: [0x0f, 0x1f, 0x00], on: ['pentium-pro'], rule: 'p6.not-on-this-model' },
+  { name: 'endbr32', bytes: [0xf3, 0x0f, 0x1e, 0xfb], on: ['pentium-pro'], rule: 'p6.not-on-this-model' },
+  { name: 'rdpmc', bytes: [0x0f, 0x33], on: ['pentium-pro'], rule: 'p6.not-on-this-model', setup: (r) => void (r[ECX] = 0) },
+  { name: 'sysenter', bytes: [0x0f, 0x34], on: ['pentium-pro'], rule: 'sysenter.not-on-this-model' },
+  { name: 'sysexit', bytes: [0x0f, 0x35], on: ['pentium-pro'], rule: 'sysenter.not-on-this-model' },
+  { name: 'ud2', bytes: [0x0f, 0x0b], on: [], rule: 'ud2' },
 ];
 
 describe('instructions by model: present, or #UD', () => {
@@ -143,7 +144,7 @@ describe('instructions by model: present, or #UD', () => {
         g.setup?.(m.cpu.regs);
         const raised = stepBytes(m, g.bytes);
         if (g.on.includes(model)) expect(raised, `${g.name} on ${model}`).toBeNull();
-        else expect(raised?.vector, `${g.name} on ${model}`).toBe(VEC_UD);
+        else expect(raised, `${g.name} on ${model}`).toEqual({ vector: VEC_UD, errorCode: -1, rule: g.rule });
       }
     });
   }

@@ -70,19 +70,25 @@ function sdmEnter(c: Case, read: (off: number, n: number) => number): Outcome {
 
 const pattern = (addr: number) => (addr * 7 + 3) & 0xff;
 
+const STACK_BYTES = 0x30000;
+/** One machine for all cases; a case that faults (delivery without an IDT shuts the CPU down) gets a new one. */
+let machine = flat32([], 0x10000, 8 << 20);
+const initialStack = Uint8Array.from({ length: STACK_BYTES }, (_, k) => pattern(SS_BASE + k));
+
 function run(c: Case): Outcome & { raised: ReturnType<typeof stepBytes> } {
-  const m = flat32([], 0x10000, 8 << 20);
-  for (let a = SS_BASE; a < SS_BASE + 0x30000; a++) m.mem.write8(a, pattern(a));
+  const m = machine;
+  m.mem.u8.set(initialStack, SS_BASE);
+  m.cpu.eip = 0x10000;
   const limit = c.ssB ? 0xffffffff - SS_BASE : 0xffff;
   m.cpu.loadSegmentCache(SS, 0x10, SS_BASE, limit, AR_P | AR_S | 0x3 | (c.ssB ? AR_DB | AR_G : 0), true, 'loader');
   m.cpu.regs[ESP] = c.esp | 0;
   m.cpu.regs[EBP] = c.ebp | 0;
   const bytes = [...(c.os32 ? [] : [0x66]), 0xc8, c.alloc & 0xff, (c.alloc >> 8) & 0xff, c.imm8];
-  const before = m.mem.u8.slice(SS_BASE, SS_BASE + 0x30000);
   const raised = stepBytes(m, bytes);
   const writes = new Map<number, number>();
-  const after = m.mem.u8.subarray(SS_BASE, SS_BASE + 0x30000);
-  for (let k = 0; k < after.length; k++) if (after[k] !== before[k]) writes.set(k, after[k]);
+  const after = m.mem.u8.subarray(SS_BASE, SS_BASE + STACK_BYTES);
+  for (let k = 0; k < after.length; k++) if (after[k] !== initialStack[k]) writes.set(k, after[k]);
+  if (raised !== null) machine = flat32([], 0x10000, 8 << 20);
   return { esp: m.cpu.regs[ESP] >>> 0, ebp: m.cpu.regs[EBP] >>> 0, writes, raised };
 }
 
