@@ -2,6 +2,7 @@
 // configuration"). Pure: no VS Code, no file system, so the rules are tested without an editor. Every problem
 // becomes one sentence that names the attribute, what it holds and what it should hold.
 import { TRACE_EVENT_NAMES } from './protocol-types';
+import { CPU_MODEL_NAMES, type PublicCpuModelName } from '../engine/cpu/model';
 
 export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -16,6 +17,7 @@ export interface RingsideLaunchConfig {
   entry?: number | string;
   mode?: 'real' | 'protected';
   memoryMB?: number;
+  cpu?: PublicCpuModelName;
   monitor?: boolean;
   sbe?: 'auto' | 'on' | 'off';
   stopOnEntry?: boolean;
@@ -115,6 +117,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   entry: isAddress,
   mode: oneOf(['real', 'protected']),
   memoryMB: integerIn(1, MAX_MEMORY_MB),
+  cpu: oneOf(CPU_MODEL_NAMES),
   monitor: isBoolean,
   sbe: oneOf(['auto', 'on', 'off']),
   stopOnEntry: isBoolean,

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseAddress, REVERSE_DEFAULT_MB, validateLaunchConfig } from './launch-attributes';
 import type { ImageFormat } from '../engine/machine/loaders';
 import type { EventName } from '../engine/events';
+import { DEFAULT_CPU_MODEL, type PublicCpuModelName } from '../engine/cpu/model';
 
 /** Attributes DAP clients add that are not Ringside's to judge (VS Code's own and `__`-prefixed ones are
  * already allowed by the shared validator). */
@@ -20,6 +21,8 @@ export interface LaunchSettings {
   entry?: number;
   mode?: 'real' | 'protected';
   memoryMB: number;
+  /** The CPU model (engine/cpu/model.ts). */
+  cpu: PublicCpuModelName;
   monitor: boolean;
   sbe: 'auto' | 'on' | 'off';
   stopOnEntry: boolean;
@@ -61,6 +64,7 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     entry: c.entry === undefined ? undefined : parseAddress(c.entry),
     mode: c.mode,
     memoryMB: c.memoryMB ?? 16,
+    cpu: c.cpu ?? DEFAULT_CPU_MODEL,
     monitor: c.monitor ?? true,
     sbe: c.sbe ?? 'auto',
     stopOnEntry: c.stopOnEntry ?? false,

@@ -173,6 +173,7 @@ export class Runtime extends EventEmitter {
     this.settings = settings;
     this.machine = new Machine({
       memoryMB: settings.memoryMB,
+      model: settings.cpu,
       onConsoleByte: (b) => this.consoleBytes.push(b),
       devices: { onSerialByte: (b) => this.serialBytes.push(b), disks },
     });

@@ -1,9 +1,10 @@
-// Options shared by the commands that load an image (run, lockstep): --format, --load, --entry, --mode, and the
-// image file itself, with one-line errors for bad input.
+// Options shared by the commands that load an image (run, lockstep): --format, --load, --entry, --mode, --cpu, and
+// the image file itself, with one-line errors for bad input.
 
 import { readFileSync, statSync } from 'node:fs';
 import { IMAGE_FORMATS, type ImageFormat, type LoadOptions } from '../machine/loaders';
 import { parseNumber, UsageError } from './args';
+import { CPU_MODEL_NAMES, DEFAULT_CPU_MODEL, isPublicCpuModel, type PublicCpuModelName } from '../cpu/model';
 
 export function parseLoadOptions(values: Map<string, string>): LoadOptions {
   const opts: LoadOptions = {};
@@ -48,4 +49,12 @@ export function readDiskFiles(paths: readonly string[]): Uint8Array[] {
       throw new UsageError(`cannot read disk ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   });
+}
+
+/** `--cpu MODEL` (run, lockstep): one of the public models (engine/cpu/model.ts), default pentium-pro. */
+export function parseCpuOption(values: Map<string, string>): PublicCpuModelName {
+  const name = values.get('cpu');
+  if (name === undefined) return DEFAULT_CPU_MODEL;
+  if (!isPublicCpuModel(name)) throw new UsageError(`option --cpu: unknown model "${name}" (expected ${CPU_MODEL_NAMES.join('|')})`);
+  return name;
 }

@@ -7,10 +7,10 @@ import { describeDivergence, lockstep } from '../monitor/lockstep';
 import type { SbeMode } from '../monitor/monitor';
 import { PROGRAM_BASE, randomProgram } from '../monitor/random-program';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
+import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
 
 const SPEC = {
-  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk'],
+  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk', 'cpu'],
   flags: ['json'],
 };
 
@@ -19,7 +19,7 @@ export const LOCKSTEP_HELP = `lockstep options:
   --sbe on|off|auto                     the monitored side's SBE (off where the conditions fail shows a divergence)
   --random N                            instead of IMAGE: N generated protected-mode programs (--seed S, default 1;
                                         programs of even seeds turn paging on and rewrite their page tables)
-  --format --load --entry --mode --memory --disk   as for run
+  --format --load --entry --mode --memory --disk --cpu   as for run
 `;
 
 export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
@@ -29,6 +29,7 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
     const sbe = values.get('sbe') ?? 'auto';
     if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
     const max = values.has('instructions') ? parseNumber(values.get('instructions')!, 'instructions') : 1_000_000;
+    const cpu = parseCpuOption(values);
     const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 4;
     if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
     const runs: { name: string; image: Uint8Array; load: LoadOptions }[] = [];
@@ -48,11 +49,12 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
     }
     let total = 0;
     for (const run of runs) {
-      const r = lockstep(run.image, { load: run.load, memoryMB, maxInstructions: max, sbe: sbe as SbeMode, disks });
+      const r = lockstep(run.image, { load: run.load, memoryMB, model: cpu, maxInstructions: max, sbe: sbe as SbeMode, disks });
       total += r.instructions;
       const c = r.monitor.counters;
       const summary = {
         image: run.name,
+        cpu,
         instructions: r.instructions,
         stop: r.stop,
         divergence: r.divergence === null ? null : r.divergence.field,

@@ -18,6 +18,7 @@ run options:
   --format bin|elf|multiboot|rom|boot   image format (default: by content)
   --load ADDR --entry ADDR              flat binaries: load address (default 0x7C00) and entry
   --mode real|protected                 start mode for flat binaries and ELF files
+  --cpu 486sx|486dx|pentium|pentium-pro   CPU model: CPUID and instruction set (default pentium-pro)
   --memory MB                           installed RAM (default 16)
   --disk FILE                           a further ATA disk (repeatable: primary slave, secondary master,
                                         secondary slave); writes go to an overlay, the file is never changed
@@ -31,7 +32,7 @@ run options:
   --json                                print a JSON summary as the last line of stdout
 
 lockstep options:
-  --instructions N  --sbe on|off|auto  --random N [--seed S]  (exit code 4 on a divergence)
+  --instructions N  --sbe on|off|auto  --random N [--seed S]  --cpu MODEL  (exit code 4 on a divergence)
 
 conform options:
   --limit N  --filter GLOB  --show N  --json

@@ -7,12 +7,12 @@ import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
+import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
 import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk'],
+  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk'],
   flags: ['monitor', 'json'],
 };
 
@@ -31,6 +31,8 @@ export interface RunOutcome {
   eip: number;
   ports: Record<string, number[]>;
   error?: string;
+  /** The CPU model the guest ran on (--cpu). */
+  cpu?: string;
   /** With --monitor: traps by reason, return sequences taken, SBE time (monitor-summary.ts). */
   monitor?: MonitorSummary;
 }
@@ -72,6 +74,7 @@ function runImage(
   disks: Uint8Array[],
 ): RunOutcome {
   const opts = parseLoadOptions(values);
+  const cpu = parseCpuOption(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
   if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
@@ -94,7 +97,7 @@ function runImage(
   // COM1 is the guest's second text channel; by default it goes to stderr so stdout stays the 0xE9 console.
   const onSerialByte =
     serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
-  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte, disks } });
+  const machine = new Machine({ memoryMB, model: cpu, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte, disks } });
   const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
   const flush = (): void => {
     if (pending.length > 0) {
@@ -159,6 +162,7 @@ function runImage(
     cs: machine.cpu.segSel[CS],
     eip: machine.cpu.eip >>> 0,
     ports,
+    cpu,
     ...(monitor !== null ? { monitor: monitorSummary(monitor) } : {}),
   };
 }

@@ -56,6 +56,7 @@ import {
 } from './protect/paging';
 import { Tlb, flushTlbAll, pagingControlChanged } from './protect/tlb';
 import { beforeInstruction, debugRegistersChanged, deliverDebugTraps } from './debug-registers';
+import { cpuModel, DEFAULT_CPU_MODEL, signature, type CpuModel, type CpuModelName } from './model';
 
 // General registers in SDM encoding order.
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -82,7 +83,7 @@ export const AR_REAL_CODE = AR_P | AR_S | 0xb;
 export const CR0_PE = 0x1, CR0_MP = 0x2, CR0_EM = 0x4, CR0_TS = 0x8, CR0_ET = 0x10, CR0_NE = 0x20;
 export const CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_NW = 0x20000000, CR0_CD = 0x40000000, CR0_PG = 0x80000000;
 
-export type CpuModel = '386' | '486';
+export type { CpuModel, CpuModelName } from './model';
 
 /** What the CPU calls on a monitor attached to it (engine/monitor/monitor.ts implements it). */
 export interface MonitorHook {
@@ -106,7 +107,8 @@ export interface MonitorHook {
 export type CpuMode = 'real' | 'protected' | 'v86';
 
 export interface CpuOptions {
-  model?: CpuModel;
+  /** The processor to be (model.ts); default `pentium-pro`. */
+  model?: CpuModelName;
 }
 
 const R_SEG_NULL = rule('access.null-selector', 'memory reference through a segment register holding a null selector', 'SDM 3A §5.4.1');
@@ -121,7 +123,21 @@ export const REP_BATCH = 4096;
 export class Cpu {
   readonly mem: PhysicalMemory;
   readonly io: IoBus;
+  /** What this processor is (model.ts): handlers ask it for capabilities, never for a name. */
   readonly model: CpuModel;
+  /** An x87 FPU is on the chip (false only on the 486SX and the internal 386). */
+  readonly fpuPresent: boolean;
+  /** The P6 additions exist (pentium-pro): RDPMC, the hint-NOP space, and the x87 FCMOVcc/FCOMI group. */
+  readonly p6: boolean;
+  /**
+   * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
+   * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
+   */
+  apicPresent = false;
+  /** IA32_APIC_BASE (MSR 1BH) while apicPresent: base 0xFEE00000, enabled (bit 11), BSP (bit 8) at reset. */
+  apicBase = 0xfee00900;
+  /** Called after WRMSR changed IA32_APIC_BASE (the local APIC moves or is disabled); null without an APIC. */
+  onApicBaseWrite: ((value: number) => void) | null = null;
   readonly events = new EventHub();
 
   // ---- general registers: one buffer, three views ----
@@ -154,8 +170,12 @@ export class Cpu {
   gdtrLimit = 0xffff;
   idtrBase = 0;
   idtrLimit = 0xffff;
-  /** Model-specific registers the CPU implements (only the time-stamp counter, 0x10, is architectural here). */
+  /** The time-stamp counter (MSR 10H) reads guest instructions retired plus this offset (WRMSR sets it). */
   tscOffset = 0;
+  /** IA32_SYSENTER_CS/ESP/EIP (MSRs 174H–176H, protect/sysenter.ts). */
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
 
   // ---- flags: materialised bits plus the lazy record ----
   flags = FIXED1;
@@ -188,16 +208,6 @@ export class Cpu {
    * tables with a TLB of their own and swaps the guest's back in whenever the CPU holds the guest's view.
    */
   tlb = new Tlb();
-
-  /**
-   * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
-   * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
-   */
-  apicPresent = false;
-  /** IA32_APIC_BASE (MSR 1BH) while apicPresent: base 0xFEE00000, enabled (bit 11), BSP (bit 8) at reset. */
-  apicBase = 0xfee00900;
-  /** Called after WRMSR changed IA32_APIC_BASE (the local APIC moves or is disabled); null without an APIC. */
-  onApicBaseWrite: ((value: number) => void) | null = null;
 
   // ---- run state ----
   halted = false;
@@ -239,7 +249,9 @@ export class Cpu {
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.mem = mem;
     this.io = io;
-    this.model = options.model ?? '486';
+    this.model = cpuModel(options.model ?? DEFAULT_CPU_MODEL);
+    this.fpuPresent = this.model.fpu;
+    this.p6 = this.model.p6;
     const pages = mem.size >>> PAGE_SHIFT;
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
@@ -257,11 +269,13 @@ export class Cpu {
 
   reset(): void {
     this.regs.fill(0);
-    this.regs[EDX] = this.model === '386' ? 0x0303 : 0x0402; // processor signature in DX after reset
+    this.regs[EDX] = signature(this.model); // processor signature in DX after reset (SDM 3A §9.1.4)
     this.flags = FIXED1;
     this.lazyMask = 0;
     this.eip = 0xfff0;
-    this.cr0 = this.model === '386' ? 0 : CR0_CD | CR0_NW | CR0_ET;
+    this.cr0 = this.model.i486 ? CR0_CD | CR0_NW | CR0_ET : 0;
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.apicBase = 0xfee00900;
     this.cr2 = this.cr3 = this.cr4 = 0;
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;

@@ -2,7 +2,7 @@
 // The CLI, the debug adapter, the monitor and the tests all drive guests through this class; it knows nothing of
 // the debugger beyond its run-control calls and the CPU's event hub.
 
-import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
+import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModelName } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { PhysicalMemory } from '../bus/memory';
 import { IoBus } from '../bus/io-bus';
@@ -17,7 +17,8 @@ export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoin
 export interface MachineOptions {
   /** Installed RAM in MiB (default 16). */
   memoryMB?: number;
-  model?: CpuModel;
+  /** The processor (engine/cpu/model.ts); default pentium-pro. */
+  model?: CpuModelName;
   /** Ports whose written bytes are recorded (`--port-log`). */
   portLog?: number[];
   /** Receives guest bytes written to port 0xE9 (default: kept in `consoleOutput`). */

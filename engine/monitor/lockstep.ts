@@ -1,12 +1,12 @@
 // The transparency proof (model.md §4): the same image runs on a bare machine and on a monitored one, one guest
 // instruction at a time, and after every instruction the guest-visible state of both is compared — general
-// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, every segment register's selector and
+// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, the SYSENTER MSRs, every segment register's selector and
 // hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time), the guest's port output;
 // guest memory is compared every `memoryEvery` instructions and at the end. The first divergence is reported with
 // both states.
 
 import { Buffer } from 'node:buffer';
-import { ESP, SEGMENT_NAMES } from '../cpu/cpu';
+import { ESP, SEGMENT_NAMES, type CpuModelName } from '../cpu/cpu';
 import { Machine, type StopReason } from '../machine/machine';
 import type { LoadOptions } from '../machine/loaders';
 import { GuestState } from './guest-state';
@@ -20,6 +20,8 @@ export interface VisibleState {
   cr: number[];
   gdtr: [number, number];
   idtr: [number, number];
+  /** IA32_SYSENTER_CS, _ESP, _EIP (the MSRs SYSENTER and SYSEXIT use). */
+  sysenter: number[];
   /** ES CS SS DS FS GS LDTR TR: selector, base, limit, access rights, usable. */
   segments: { sel: number; base: number; limit: number; ar: number; valid: boolean }[];
   halted: boolean;
@@ -38,6 +40,8 @@ export interface Divergence {
 export interface LockstepOptions {
   load?: LoadOptions;
   memoryMB?: number;
+  /** The CPU model of both machines (default pentium-pro). */
+  model?: CpuModelName;
   maxInstructions?: number;
   sbe?: SbeMode;
   /** Compare guest memory every this many instructions (default 4096) and at the end. */
@@ -75,6 +79,7 @@ export function visibleState(machine: Machine, monitor: Monitor | null): Visible
     cr: [g.cr0 >>> 0, g.cr2 >>> 0, g.cr3 >>> 0, g.cr4 >>> 0],
     gdtr: [g.gdtrBase >>> 0, g.gdtrLimit],
     idtr: [g.idtrBase >>> 0, g.idtrLimit],
+    sysenter: [g.sysenterCs >>> 0, cpu.sysenterEsp >>> 0, cpu.sysenterEip >>> 0],
     segments,
     halted: cpu.halted,
     shutdown: cpu.shutdown,
@@ -103,6 +108,7 @@ export function firstDifference(a: VisibleState, b: VisibleState): string | null
   for (let k = 0; k < 4; k++) if (a.cr[k] !== b.cr[k]) return `CR${k}`;
   if (a.gdtr[0] !== b.gdtr[0] || a.gdtr[1] !== b.gdtr[1]) return 'GDTR';
   if (a.idtr[0] !== b.idtr[0] || a.idtr[1] !== b.idtr[1]) return 'IDTR';
+  for (let k = 0; k < 3; k++) if (a.sysenter[k] !== b.sysenter[k]) return ['IA32_SYSENTER_CS', 'IA32_SYSENTER_ESP', 'IA32_SYSENTER_EIP'][k];
   if (a.halted !== b.halted) return 'halted';
   if (a.shutdown !== b.shutdown) return 'shutdown';
   if (a.instructions !== b.instructions) return 'instruction count';
@@ -148,8 +154,8 @@ function mapsAsArrays(_key: string, value: unknown): unknown {
 /** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
 export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
   const memoryMB = options.memoryMB ?? 4;
-  const bare = new Machine({ memoryMB, devices: { disks: options.disks } });
-  const monitored = new Machine({ memoryMB, devices: { disks: options.disks } });
+  const bare = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
+  const monitored = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
   const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
   bare.load(image, options.load);
   monitored.load(image, options.load);

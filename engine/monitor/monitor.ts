@@ -547,6 +547,10 @@ export class Monitor implements MonitorHook {
     // fault that brought the monitor in): TF at the start traps after it, unless the instruction itself cancels
     // the trap (INT n). It is taken at the next boundary, through the monitor.
     if ((cpu.flags & TF) !== 0) cpu.pendingDebugTraps |= DR6_BS;
+    // The trapping fault already counted this instruction as retired (Cpu.run). While it executes, guest time is
+    // what a bare CPU sees: the instructions before it (the time-stamp counter that RDTSC and RDMSR read and WRMSR
+    // sets, device time for port I/O).
+    cpu.icount--;
     try {
       const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
       cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
@@ -557,6 +561,8 @@ export class Monitor implements MonitorHook {
       cpu.pendingDebugTraps = 0;
       cpu.flags |= RF;
       deliverFault(cpu, e);
+    } finally {
+      cpu.icount++;
     }
   }
 
@@ -953,6 +959,8 @@ export class Monitor implements MonitorHook {
     cpu.gdtrLimit = t.gdtLimit;
     cpu.idtrBase = (h.linear + IDT_OFFSET) | 0;
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
+    // SYSENTER with IA32_SYSENTER_CS[15:2] = 0 raises #GP(0) at any CPL: the guest's SYSENTER traps to the monitor.
+    cpu.sysenterCs = 0;
     cpu.setEflags(FIXED1);
     cpu.cpl = 0;
     cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');

@@ -120,6 +120,10 @@ describe('package.json launch schema', () => {
 
   it('offers the same enums the validation accepts', () => {
     expect(properties.format.enum).toEqual([...IMAGE_FORMATS]);
+    expect(properties.cpu.enum).toEqual(['486sx', '486dx', 'pentium', 'pentium-pro']);
+    expect(properties.cpu.default).toBe('pentium-pro');
+    const bad = validateLaunchConfig({ ...base, cpu: '80386' });
+    expect(bad.ok ? [] : bad.problems).toEqual(['"cpu" must be one of "486sx", "486dx", "pentium", "pentium-pro", not the string "80386".']);
     expect(properties.trace.items!.enum).toEqual([...TRACE_EVENT_NAMES]);
     for (const [name, prop] of Object.entries(properties)) {
       for (const value of prop.enum ?? []) expect(validateLaunchConfig({ ...base, ...(name === 'mode' ? { format: 'bin' } : {}), [name]: value }).ok, `${name}=${value}`).toBe(true);
@@ -139,5 +143,14 @@ describe('package.json launch schema', () => {
   it('gives a snippet for every image format', () => {
     const formats = debuggerContribution.configurationSnippets.map((s) => (s.body as { format?: string }).format);
     expect(formats.sort()).toEqual([...IMAGE_FORMATS].sort());
+  });
+});
+
+describe('the cpu attribute reaches the session settings', () => {
+  it('defaults to pentium-pro and passes a chosen model through', async () => {
+    const { readLaunchSettings } = await import('../../debug-adapter/launch-config');
+    expect(readLaunchSettings({ program: '/tmp/guest.bin' }).cpu).toBe('pentium-pro');
+    expect(readLaunchSettings({ program: '/tmp/guest.bin', cpu: '486sx' }).cpu).toBe('486sx');
+    expect(() => readLaunchSettings({ program: '/tmp/guest.bin', cpu: 'i7' })).toThrow(/"cpu" must be one of/);
   });
 });

@@ -488,7 +488,7 @@ const CALLABLE = new Set([
   'mulE', 'imulE', 'divE', 'idivE', 'imulGE', 'imulGEI',
   'shiftI', 'shift1', 'shiftCL', 'shld', 'shrd',
   'daa', 'das', 'aaa', 'aas', 'aam', 'aad',
-  'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b',
+  'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b', 'cmov', 'hintNop',
   'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA', 'movzx', 'movsx', 'lea', 'xchgEG', 'xchgZA', 'nop', 'xlat',
   'movES',
   'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'enter', 'leave',

@@ -5,7 +5,7 @@
 import { BIOS_IMAGE } from './bios-image';
 import { acpiAreaBase, pcMemoryMap } from '../loaders/memory-map';
 import { buildPlatformTables } from './platform-tables';
-import { CPUID_FEATURES, CPUID_SIGNATURE } from '../../cpu/ops/system';
+import { cpuModel, DEFAULT_CPU_MODEL, featureBits, signature } from '../../cpu/model';
 import type { PhysicalMemory } from '../../bus/memory';
 import { mapBiosRom } from '../loaders/rom';
 import type { LoadedSegment } from '../loaders/types';
@@ -80,9 +80,12 @@ export function biosImageWithTables(config: FirmwareConfig): { image: Uint8Array
     view.setUint32(e + 16, r.type, true);
   });
   const t = tablesOffset(image);
+  // The MP table's processor entry describes the default model with its local APIC (the loaders place the firmware
+  // before the machine's CPU model is known to them; a guest reads the CPU's own CPUID for the truth).
+  const model = cpuModel(DEFAULT_CPU_MODEL);
   const tables = buildPlatformTables(BIOS_BASE + t, acpiAreaBase(config.memorySize), {
-    signature: CPUID_SIGNATURE,
-    features: CPUID_FEATURES,
+    signature: signature(model),
+    features: featureBits(model, true),
   });
   if (tables.rom.length > PLATFORM_TABLES_SIZE) throw new Error('the platform tables do not fit the ROM table area');
   image.set(tables.rom.subarray(16), t + 16);

@@ -75,6 +75,13 @@ describe('ringside run', () => {
     expect(ringside(['run', join(dir, 'halt.bin')]).stderr).toBe('');
   });
 
+  it('--cpu picks the model (pentium-pro by default) and --json reports it', () => {
+    const image = join(dir, 'spin.bin');
+    const summary = (args: string[]) => JSON.parse(ringside(['run', image, '--max-instructions', '10', '--json', ...args]).stdout.trim().split('\n').pop()!);
+    expect(summary([]).cpu).toBe('pentium-pro');
+    for (const model of ['486sx', '486dx', 'pentium', 'pentium-pro']) expect(summary(['--cpu', model]).cpu).toBe(model);
+  });
+
   it('exits 2 at the instruction limit', () => {
     const r = ringside(['run', join(dir, 'spin.bin'), '--max-instructions', '1000', '--json']);
     expect(r.code).toBe(2);
@@ -86,6 +93,8 @@ describe('ringside run', () => {
     [['run', '/nonexistent/image.bin'], /cannot read image/],
     [['run', 'x', '--format', 'exe'], /unknown format "exe"/],
     [['run', 'x', '--memory', 'lots'], /--memory: "lots" is not a number/],
+    [['run', 'x', '--cpu', '386'], /--cpu: unknown model "386" \(expected 486sx\|486dx\|pentium\|pentium-pro\)/],
+    [['lockstep', 'x', '--cpu', 'p6'], /--cpu: unknown model "p6"/],
     [['run', 'x', '--bogus'], /unknown option --bogus/],
     [['run', 'x', '--trace', 'segment-load,nonsense'], /unknown event "nonsense"/],
     [['frobnicate'], /unknown command/],
