@@ -29,6 +29,7 @@ import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
+import { CDebugger } from './c/c-debugger';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
@@ -112,6 +113,10 @@ export class Runtime extends EventEmitter {
   /** The vector of the exception announced in the current instruction, for the frame its delivery opens. */
   private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
+  /** C variables, types and the CFI call stack, when the image or the symbols file has DWARF (c/c-debugger.ts). */
+  readonly c: CDebugger | null;
+  /** Problems met reading debugging information before anyone listened (the session prints them at launch). */
+  readonly debugWarnings: string[] = [];
 
   /**
    * `linesWithoutDebugInfo` gives source lines for an image that has neither DWARF lines nor a symbols file (a
@@ -145,6 +150,11 @@ export class Runtime extends EventEmitter {
     this.symbols = symbols;
     this.lines = lines;
     for (const sym of symbols) this.symbolAddresses.set(sym.name, sym.addr >>> 0);
+    this.c = CDebugger.fromFiles([program, symbolsFile], symbols, (m) => {
+      if (this.listenerCount('output') > 0) this.emit('output', `Ringside: ${m}\n`, 'console');
+      else if (this.debugWarnings.length < 50) this.debugWarnings.push(m);
+    });
+    if (this.c) this.breakpoints.isTypeName = (n) => this.c!.isTypeName(n);
     this.startIcount = this.cpu.icount;
     this.monitorNote = this.monitor
       ? `on, SBE ${settings.sbe}: the guest runs emulated until its protected-mode state can run deprivileged`
@@ -208,7 +218,10 @@ export class Runtime extends EventEmitter {
   editGuest(edit: GuestEdit): void {
     if (this.state !== 'stopped') throw new Error('the guest can be changed only while it is stopped');
     const m = this.monitor;
-    if (m === null) return edit(this.cpu);
+    if (m === null) {
+      this.c?.invalidate();
+      return edit(this.cpu);
+    }
     const outcome: { error?: unknown } = {};
     m.editGuestView((cpu) => {
       try {
@@ -219,12 +232,21 @@ export class Runtime extends EventEmitter {
     });
     // Containers of this stop may hold the view: they read the edited state (also when the monitor left direct).
     if (this.guestView !== null) this.refreshGuestView();
+    this.c?.invalidate();
     if ('error' in outcome) throw outcome.error;
   }
 
-  /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */
-  context(): EvalContext {
+  /**
+   * Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers.
+   * With DWARF, C names of frame `frame` (0: the innermost) come first and `$name` reaches Ringside's own.
+   */
+  context(frame = 0): EvalContext {
     const cpu = cpuContext(this.viewCpu());
+    if (this.c) {
+      // While running (a breakpoint condition, a logpoint) the frames of the last stop are stale.
+      if (this.state !== 'stopped') this.c.invalidate();
+      return this.c.context(this.viewCpu(), this.interruptFrames, cpu, this.symbolAddresses, frame);
+    }
     if (this.symbolAddresses.size === 0) return cpu;
     return { ...cpu, lookup: (name) => cpu.lookup(name) ?? this.symbolAddresses.get(name) };
   }
@@ -507,6 +529,7 @@ export class Runtime extends EventEmitter {
       this.cpu.updateAttention();
     }
     this.data.rebaseRegisters();
+    this.c?.invalidate();
     this.lastStop = s;
     this.emit('stopped', s);
   }

@@ -24,6 +24,8 @@ const DEFAULT_LOCATION = 5; // DW_LLE_default_location (DW_RLE_base_address in r
 const BASE_ADDRESS = 6; // DW_LLE_base_address / DW_RLE_start_end
 const START_END = 7; // DW_LLE_start_end / DW_RLE_start_length
 const START_LENGTH = 8; // DW_LLE_start_length
+/** DW_LLE_GNU_view_pair: gcc's location views (two view numbers) before the entry they qualify; views are not used. */
+const GNU_VIEW_PAIR = 9;
 const MAX_ENTRIES = 100000;
 
 function addr(r: ByteReader, p: number, u: Unit): number {
@@ -217,6 +219,10 @@ function readLoclist(info: DebugInfo, u: Unit, offset: number): LocationEntry[] 
         out.push({ low: a, high: a + len, expr: expr() });
         break;
       }
+      case GNU_VIEW_PAIR:
+        uleb();
+        uleb();
+        break;
       default:
         throw new ImageError(`.debug_loclists: unknown entry kind ${kind} at ${hex(p - 1)}`);
     }

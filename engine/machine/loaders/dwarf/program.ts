@@ -184,6 +184,27 @@ export class DwarfProgram {
     return false;
   }
 
+  /** An enumerator constant by name (`SEG_CODE`), with its enum type; the given unit first. */
+  findEnumerator(name: string, prefer?: Unit): { type: CType; value: number } | undefined {
+    const units = prefer ? [prefer, ...this.info.units.filter((u) => u !== prefer)] : this.info.units;
+    for (const u of units) {
+      const root = this.info.root(u);
+      if (!root) continue;
+      const stack: Die[] = [...root.children];
+      while (stack.length) {
+        const d = stack.pop()!;
+        if (d.tag === C.DW_TAG_enumeration_type) {
+          const t = this.types.read(d);
+          if (t.kind === 'enum') {
+            const v = t.values.find((x) => x.name === name);
+            if (v) return { type: t, value: v.value };
+          }
+        } else if (d.children.length && d.tag !== C.DW_TAG_subprogram) stack.push(...d.children);
+      }
+    }
+    return undefined;
+  }
+
   /** Location entries of a variable at `pc` (location lists pick the entry covering it). */
   locationAt(loc: VarLocation, pc: number): Uint8Array | number | 'none' {
     switch (loc.kind) {
