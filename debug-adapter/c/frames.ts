@@ -88,11 +88,14 @@ export function cStack(cpu: Cpu, program: DwarfProgram | null, cfi: CallFrameInf
     const next: UnwoundFrame | null = unwindOne(f, cfi, read);
     if (!next) break;
     // Returning into code an interrupt interrupted: the handler's return address is the interrupted EIP.
+    // A fault returns to the faulting instruction itself; INT n and external interrupts to the one after the
+    // instruction the record names (at most 15 bytes on).
     const k = pending.length - 1;
-    if (k >= 0 && pending[k].linear === next.pc) {
+    const past = k >= 0 ? next.pc - pending[k].linear : -1;
+    if (k >= 0 && past >= 0 && past <= 15) {
       const e = pending.pop()!;
       frames.push(labelFrame(e));
-      next.exactPc = true;
+      next.exactPc = past === 0;
       const sp = next.regs.values[DWARF_ESP];
       if (sp !== undefined) next.regs.values[DWARF_ESP] = (sp + 8) >>> 0; // CS and EFLAGS after EIP
     }
