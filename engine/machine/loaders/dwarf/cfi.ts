@@ -60,7 +60,8 @@ export class CallFrameInfo {
       try {
         this.read(data, eh, eh ? sections.ehFrameAddr ?? 0 : 0, name);
       } catch (e) {
-        warn(`${name}: ${(e as Error).message}; the call stack falls back to the EBP chain where it has no entry`);
+        const m = (e as Error).message;
+        warn(`${m.startsWith(name) ? m : `${name}: ${m}`}; the call stack falls back to the EBP chain where it has no entry`);
       }
     }
     this.fdes.sort((a, b) => a.low - b.low);

@@ -192,7 +192,7 @@ export class TypeReader {
     for (const c of die.children) {
       if (c.tag !== C.DW_TAG_member) continue;
       const type = this.typeOf(c);
-      const m: Member = { name: info.str(c, C.DW_AT_name) ?? '', type, offset: info.num(c, C.DW_AT_data_member_location) ?? 0 };
+      const m: Member = { name: info.str(c, C.DW_AT_name) ?? '', type, offset: memberOffset(info, c) };
       const bitSize = info.num(c, C.DW_AT_bit_size);
       if (bitSize !== undefined) {
         m.bitSize = bitSize;
@@ -212,6 +212,25 @@ export class TypeReader {
     }
     return t;
   }
+}
+
+/**
+ * DW_AT_data_member_location: a constant, or (DWARF 2, and unions in some producers) a location description that
+ * adds the offset to the structure's address, `DW_OP_plus_uconst N` or `DW_OP_constu N; DW_OP_plus`.
+ */
+function memberOffset(info: DebugInfo, die: Die): number {
+  const n = info.num(die, C.DW_AT_data_member_location);
+  if (n !== undefined) return n;
+  const b = info.bytes(die, C.DW_AT_data_member_location);
+  if (!b || b.length < 2 || (b[0] !== 0x23 && b[0] !== 0x10)) return 0;
+  let v = 0;
+  let scale = 1;
+  for (let k = 1; k < b.length; k++) {
+    v += (b[k] & 0x7f) * scale;
+    scale *= 128;
+    if ((b[k] & 0x80) === 0) break;
+  }
+  return v;
 }
 
 function encodingOf(e: number | undefined): BaseEncoding {
