@@ -138,10 +138,17 @@ export class Runtime extends EventEmitter {
       entry: settings.entry,
       mode: settings.mode,
     });
+    this.debugWarnings.push(...(this.image.warnings ?? []));
     let symbols = this.image.symbols;
     let lines = this.image.lines;
-    if (symbolsFile) {
-      const extra = readElfDebugInfo(symbolsFile);
+    let extra: ReturnType<typeof readElfDebugInfo> | null = null;
+    try {
+      extra = symbolsFile ? readElfDebugInfo(symbolsFile, this.debugWarnings) : null;
+    } catch (e) {
+      this.debugWarnings.push(`the "symbols" file cannot be used (${(e as Error).message}); debugging without it`);
+      symbolsFile = undefined;
+    }
+    if (extra) {
       symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
       lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
     } else if (lines.length === 0 && linesWithoutDebugInfo) {

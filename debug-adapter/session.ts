@@ -282,7 +282,13 @@ export class RingsideSession extends DebugSession {
 
   private createRuntime(settings: LaunchSettings): void {
     const program = this.readFile(settings.program, 'program');
-    const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    // A symbols file that cannot be read costs the source and C views, not the session.
+    let symbols: Uint8Array | undefined;
+    try {
+      symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`Ringside: ${(e as Error).message}; debugging without it.\n`, 'console'));
+    }
     let runtime: Runtime;
     try {
       runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));

@@ -1,7 +1,12 @@
 // A C kernel under the debugger (issue 15): examples/c-kernel built with Debian's gcc -m32 at -O0 and -O2, driven
 // through the DAP client as a user would: function breakpoints after the prologue, Locals/Arguments/Globals with
 // C values, the call stack through CFI, C expressions beside Ringside's own names, setVariable, stepping by line.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findSection, parseElf } from '../../engine/machine/loaders/elf-file';
+import { readDwarf } from '../../engine/machine/loaders/dwarf';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildOnce, children, launchStopped, named, scopeVariables, startClient } from './dap-client';
@@ -212,5 +217,54 @@ describe.skipIf(!hasGcc())('C kernel beside the segment views', () => {
     const r = await dc.setVariableRequest({ variablesReference: args.variablesReference, name: 'value', value: '0x1234' });
     expect(r.body.value).toBe(String(0x1234));
     expect((await evaluate(dc, 'value')).result).toBe(String(0x1234));
+  });
+});
+
+describe.skipIf(!hasGcc())('C kernel: inlined calls and bad debugging information', () => {
+  it('shows calls inlined at -O2 as frames of their own, innermost first', async () => {
+    const elf = buildKernel('-O2');
+    const d = readDwarf(parseElf(readFileSync(elf)), () => undefined);
+    const kmain = d.program!.findFunction('kmain')!;
+    const puts = kmain.inlined.find((i) => i.name === 'puts_e9' && i.inlined.some((x) => x.name === 'out_byte'))!;
+    const out = puts.inlined.find((x) => x.name === 'out_byte')!;
+    dc = await startClient();
+    await launchStopped(dc, { program: elf }, () => dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x' + out.ranges[0].low.toString(16) }] }));
+    await stepAndWait(dc, 'continue');
+    const st = await frames(dc);
+    expect(st.map((f) => f.name).slice(0, 3)).toEqual(['out_byte', 'puts_e9', 'kmain']);
+    expect(st[1].line).toBe(out.callLine);
+    expect(st[2].line).toBe(puts.callLine);
+    // The inlined frame has its own arguments.
+    const sc = await dc.scopesRequest({ frameId: st[0].id });
+    const args = (await dc.variablesRequest({ variablesReference: sc.body.scopes.find((s) => s.name === 'Arguments')!.variablesReference })).body.variables;
+    expect(args.map((a) => a.name)).toEqual(['port', 'value']);
+    expect(named(args, 'port').value).toBe('233');
+  });
+
+  it('corrupt DWARF and a missing symbols file are warnings in the Debug Console; the session runs', async () => {
+    const bytes = new Uint8Array(readFileSync(buildKernel('-O0')));
+    const elfFile = parseElf(bytes);
+    const abbrev = findSection(elfFile, '.debug_abbrev')!;
+    bytes.fill(0x7f, abbrev.offset + 3, abbrev.offset + 6);
+    const line = findSection(elfFile, '.debug_line')!;
+    bytes[line.offset + 4] = 9; // DWARF version 9
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'ringside-bad-dwarf-')), 'bad.elf');
+    writeFileSync(bad, bytes);
+    dc = await startClient();
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    await launchStopped(dc, { program: bad, symbols: '/nonexistent/kernel.elf' }, async () => {
+      const r = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'gdt_set' }] });
+      expect(r.body.breakpoints[0].verified).toBe(true); // from the symbol table
+    });
+    const text = () => out.join('');
+    expect(text()).toMatch(/symbols.*\/nonexistent\/kernel\.elf/);
+    expect(text()).toMatch(/DWARF version 9.*no source lines/);
+    await stepAndWait(dc, 'continue');
+    const st = await frames(dc);
+    expect(st[0].name).toMatch(/gdt_set/);
+    expect(text()).toMatch(/\.debug_info: the unit at 0x0 cannot be read/);
+    expect(await scopeNames(dc)).toEqual(['Globals', 'Registers', 'Segments', 'Descriptor Tables', 'Control', 'Monitor']);
+    expect((await evaluate(dc, 'eax')).result).toMatch(/^0x/);
   });
 });

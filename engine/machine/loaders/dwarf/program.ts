@@ -277,8 +277,19 @@ export class DwarfProgram {
     };
   }
 
+  /** Parameters in declaration order (an inlined copy may list them in another order than its abstract origin). */
   private params(die: Die): Variable[] {
-    return die.children.filter((c) => c.tag === C.DW_TAG_formal_parameter).map((c) => this.readVariable(c)).filter((v): v is Variable => v !== null);
+    let list = die.children.filter((c) => c.tag === C.DW_TAG_formal_parameter);
+    const origin = this.info.ref(die, C.DW_AT_abstract_origin);
+    if (origin) {
+      const order = origin.children.filter((c) => c.tag === C.DW_TAG_formal_parameter).map((c) => c.offset);
+      const rank = (c: Die): number => {
+        const k = order.indexOf(this.info.ref(c, C.DW_AT_abstract_origin)?.offset ?? -1);
+        return k < 0 ? order.length : k;
+      };
+      list = list.slice().sort((a, b) => rank(a) - rank(b));
+    }
+    return list.map((c) => this.readVariable(c)).filter((v): v is Variable => v !== null);
   }
 
   /** The variables, nested blocks and inlined calls of a function or block. */
