@@ -294,7 +294,18 @@ export class Runtime extends EventEmitter {
   stepIn(granularity: 'instruction' | 'line'): void {
     if (granularity === 'instruction' || this.lines.length === 0) return this.stepInstruction();
     const start = lineAt(this.lines, currentLinear(this.cpu));
-    this.resume({ after: (cpu) => this.leftLine(cpu, start) });
+    // Into a C function: on past its prologue, as gdb does, to where its arguments are readable.
+    let prologue: { end: number; steps: number } | null = null;
+    this.resume({
+      after: (cpu) => {
+        if (prologue) return currentLinear(cpu) === prologue.end || ++prologue.steps > 256;
+        if (!this.leftLine(cpu, start)) return false;
+        const end = this.c?.prologueEnd(currentLinear(cpu), this.lines);
+        if (end === undefined) return true;
+        prologue = { end, steps: 0 };
+        return false;
+      },
+    });
   }
 
   /** Runs until a return (RET, RETF, IRET) of the current frame has executed. */

@@ -5,7 +5,7 @@
 
 import type { Cpu } from '../../engine/cpu/cpu';
 import { hasElfMagic, parseElf } from '../../engine/machine/loaders/elf-file';
-import { readDwarf, type CallFrameInfo, type DwarfProgram } from '../../engine/machine/loaders/dwarf';
+import { readDwarf, type CallFrameInfo, type DwarfProgram, type FunctionInfo } from '../../engine/machine/loaders/dwarf';
 import type { ImageSymbol, LineRow } from '../../engine/machine/loaders';
 import type { EvalContext } from '../expression/evaluate';
 import type { Container } from '../scopes/variable-store';
@@ -98,7 +98,20 @@ export class CDebugger {
   functionAddress(name: string, lines: readonly LineRow[]): number | undefined {
     const sym = this.symbols.find((s) => s.name === name);
     const fn = this.program?.findFunction(name, sym?.addr);
-    if (!fn) return undefined;
+    return fn ? afterPrologue(fn, lines) : undefined;
+  }
+
+  /** When `pc` is the entry of a C function with a prologue, the address after it (stepping in stops there). */
+  prologueEnd(pc: number, lines: readonly LineRow[]): number | undefined {
+    const fn = this.program?.functionAt(pc);
+    if (!fn || fn.entry !== pc) return undefined;
+    const end = afterPrologue(fn, lines);
+    return end !== pc ? end : undefined;
+  }
+}
+
+function afterPrologue(fn: FunctionInfo, lines: readonly LineRow[]): number {
+  {
     const range = fn.ranges.find((r) => fn.entry >= r.low && fn.entry < r.high) ?? fn.ranges[0];
     const rows = lines.filter((r) => r.addr >= range.low && r.addr < range.high);
     const first = rows.find((r) => r.addr === fn.entry) ?? rows[0];

@@ -188,6 +188,9 @@ describe.skipIf(!hasGcc()).each(['-O0', '-O2'] as const)('C kernel at %s', (opt)
     await stepAndWait(dc, 'stepIn');
     top = (await frames(dc))[0];
     expect(top.name).toBe('gdt_set');
+    // Stepping in stops after the prologue, where the arguments are in place.
+    expect(top.line).toBeGreaterThan(lineOf('void gdt_set(int n'));
+    expect(named(await scopeOf(dc, 'Arguments'), 'n').value).toBe('3');
     await stepAndWait(dc, 'stepOut');
     top = (await frames(dc))[0];
     expect(top.name).toBe('kmain');
