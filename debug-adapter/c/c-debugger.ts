@@ -18,6 +18,7 @@ import { CValuesScope, GlobalsScope } from './scopes';
 export class CDebugger {
   private stack: CFrame[] | null = null;
   private typedefs: Set<string> | null = null;
+  private symbolNames: Set<string> | null = null;
 
   constructor(
     readonly program: DwarfProgram | null,
@@ -55,7 +56,9 @@ export class CDebugger {
     if (!this.program) return undefined;
     const f = this.frames(cpu, interrupts)[index];
     if (!f || f.kind === 'exception') return undefined;
-    return new FrameValues(cpu, this.program, this.cfi, f, this.symbols);
+    this.symbolNames ??= new Set(this.symbols.map((s) => s.name));
+    const names = this.symbolNames;
+    return new FrameValues(cpu, this.program, this.cfi, f, this.symbols, (n) => names.has(n));
   }
 
   /** Locals, Arguments (frames in a function DWARF describes) and Globals, in that order. */

@@ -37,6 +37,8 @@ export class FrameValues {
     private readonly cfi: CallFrameInfo | null,
     readonly frame: CFrame,
     symbols: readonly ImageSymbol[],
+    /** True when the ELF symbol table has the name (so another unit may define it). */
+    private readonly isSymbol: (name: string) => boolean = () => true,
   ) {
     const regs = frame.unwound?.regs;
     this.pc = frame.lineAddress;
@@ -99,7 +101,7 @@ export class FrameValues {
     const owner = this.frame.inline ?? this.frame.fn;
     const p = owner?.params.find((x) => x.name === name);
     if (p) return this.valueOf(p);
-    const g = this.program.findGlobal(name, this.unit);
+    const g = this.program.findGlobal(name, this.unit, this.isSymbol);
     return g ? this.valueOf(g) : undefined;
   }
 

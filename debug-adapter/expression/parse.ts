@@ -195,7 +195,8 @@ class Parser {
       k += 2;
     } else if (C_TYPE_WORDS.has(t.text)) {
       while (this.tokens[k].kind === 'name' && C_TYPE_WORDS.has(this.tokens[k].text)) k++;
-    } else if (this.options.isTypeName?.(t.text)) {
+    } else if (this.tokens[k + 1].kind === 'op' && (this.tokens[k + 1].text === ')' || this.tokens[k + 1].text === '*') && this.options.isTypeName?.(t.text)) {
+      // Only `(name)` and `(name *…)` can be casts; asking about other names would read every unit for nothing.
       k++;
     } else return -1;
     while (this.tokens[k].kind === 'op' && this.tokens[k].text === '*') k++;

@@ -132,12 +132,17 @@ export class DwarfProgram {
     return (root && this.info.str(root, C.DW_AT_name)) ?? `unit at ${hex(u.offset)}`;
   }
 
-  /** A global by name: the given unit's first, then the other units' (external ones before statics). */
-  findGlobal(name: string, prefer?: Unit): Variable | undefined {
+  /**
+   * A global by name: the given unit's first, then the other units' (external ones before statics). `elsewhere`
+   * says whether the name can be in another unit at all (the ELF symbol table knows every variable with an
+   * address), so a name that is no variable (a register) does not make every unit be read.
+   */
+  findGlobal(name: string, prefer?: Unit, elsewhere: (name: string) => boolean = () => true): Variable | undefined {
     if (prefer) {
       const v = this.globals(prefer).find((x) => x.name === name);
       if (v) return v;
     }
+    if (!elsewhere(name)) return undefined;
     let fallback: Variable | undefined;
     for (const u of this.info.units) {
       if (u === prefer) continue;
