@@ -70,7 +70,8 @@ export class CDebugger {
       out.push({ name: 'Locals', container: new CValuesScope(() => fv.locals()), hint: 'locals' });
       out.push({ name: 'Arguments', container: new CValuesScope(() => fv.params()), hint: 'arguments' });
     }
-    out.push({ name: 'Globals', container: new GlobalsScope(fv) });
+    // Assembly with DWARF lines only (nasm -F dwarf) has no C variables: its frames keep Ringside's scopes alone.
+    if (fv.frame.fn || fv.globals().length > 0) out.push({ name: 'Globals', container: new GlobalsScope(fv) });
     return out;
   }
 

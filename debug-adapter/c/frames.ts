@@ -74,7 +74,9 @@ export function cStack(cpu: Cpu, program: DwarfProgram | null, cfi: CallFrameInf
     const pc = lookupPc(f);
     const fn = program?.functionAt(pc);
     const kind = frames.length === 0 ? 'current' : 'call';
-    const base: CFrame = { linear: f.pc, cs: cpu.segSel[CS], offset: (f.pc - cpu.segBase[CS]) >>> 0, kind, fn, unwound: f, lineAddress: pc };
+    // A C caller shows the line of its call (the byte before the return address, as gdb does); code DWARF does
+    // not describe as a function (assembly) keeps the line of the return address, as the EBP-chain stack shows it.
+    const base: CFrame = { linear: f.pc, cs: cpu.segSel[CS], offset: (f.pc - cpu.segBase[CS]) >>> 0, kind, fn, unwound: f, lineAddress: fn ? pc : f.pc };
     if (fn) {
       const chain = inlinedChain(fn, pc);
       // Innermost inlined call first; each outer one shows the line it was called from.
