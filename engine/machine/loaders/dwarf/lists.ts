@@ -66,64 +66,8 @@ function listOffset(data: Uint8Array | undefined, name: string, base: number, in
 }
 
 function readRnglist(info: DebugInfo, u: Unit, offset: number): PcRange[] {
-  const data = info.sections.rnglists;
-  if (!data) throw new ImageError('DW_AT_ranges refers to .debug_rnglists, which the file does not have');
-  const r = new ByteReader(data, '.debug_rnglists');
-  const out: PcRange[] = [];
-  let base = unitBase(info, u);
-  let p = offset;
-  for (let n = 0; n < MAX_ENTRIES; n++) {
-    const kind = r.u8(p++, 'a range list entry kind');
-    if (kind === END) return out;
-    const uleb = (): number => {
-      const v = r.uleb(p, 'a range list operand');
-      p = v.next;
-      return v.value;
-    };
-    const address = (): number => {
-      const v = addr(r, p, u);
-      p += u.addrSize;
-      return v;
-    };
-    switch (kind) {
-      case BASE_ADDRESSX:
-        base = info.addrx(u, uleb());
-        break;
-      case STARTX_ENDX: {
-        const a = info.addrx(u, uleb());
-        out.push({ low: a, high: info.addrx(u, uleb()) });
-        break;
-      }
-      case STARTX_LENGTH: {
-        const a = info.addrx(u, uleb());
-        out.push({ low: a, high: a + uleb() });
-        break;
-      }
-      case OFFSET_PAIR: {
-        const a = uleb();
-        out.push({ low: base + a, high: base + uleb() });
-        break;
-      }
-      case 5: // DW_RLE_base_address
-        base = address();
-        break;
-      case 6: {
-        // DW_RLE_start_end
-        const a = address();
-        out.push({ low: a, high: address() });
-        break;
-      }
-      case 7: {
-        // DW_RLE_start_length
-        const a = address();
-        out.push({ low: a, high: a + uleb() });
-        break;
-      }
-      default:
-        throw new ImageError(`.debug_rnglists: unknown entry kind ${kind} at ${hex(p - 1)}`);
-    }
-  }
-  return out;
+  // DW_RLE_base_address, _start_end and _start_length (5, 6, 7) are the location lists' kinds 6, 7 and 8.
+  return readListV5(info, u, info.sections.rnglists, '.debug_rnglists', offset, false, (kind) => (kind >= 5 && kind <= 7 ? kind + 1 : kind));
 }
 
 /** A location list: DW_AT_location with a section offset (loclistx index in version 5). */
@@ -153,14 +97,21 @@ export function readLocationList(info: DebugInfo, u: Unit, value: number, isInde
 }
 
 function readLoclist(info: DebugInfo, u: Unit, offset: number): LocationEntry[] {
-  const data = info.sections.loclists;
-  if (!data) throw new ImageError('a location list refers to .debug_loclists, which the file does not have');
-  const r = new ByteReader(data, '.debug_loclists');
-  const out: LocationEntry[] = [];
+  return readListV5(info, u, info.sections.loclists, '.debug_loclists', offset, true, (kind) => kind) as LocationEntry[];
+}
+
+/**
+ * The entries of a version 5 range or location list (§2.17.3, §2.6.2): each starts with a kind byte; location
+ * entries end with a counted expression. `kindOf` maps the range lists' numbering onto the location lists'.
+ */
+function readListV5(info: DebugInfo, u: Unit, data: Uint8Array | undefined, name: string, offset: number, withExpr: boolean, kindOf: (k: number) => number): (PcRange | LocationEntry)[] {
+  if (!data) throw new ImageError(`a list refers to ${name}, which the file does not have`);
+  const r = new ByteReader(data, name);
+  const out: (PcRange | LocationEntry)[] = [];
   let base = unitBase(info, u);
   let p = offset;
   const uleb = (): number => {
-    const v = r.uleb(p, 'a location list operand');
+    const v = r.uleb(p, 'a list operand');
     p = v.next;
     return v.value;
   };
@@ -169,15 +120,18 @@ function readLoclist(info: DebugInfo, u: Unit, offset: number): LocationEntry[] 
     p += u.addrSize;
     return v;
   };
-  const expr = (): Uint8Array => {
+  const push = (low: number, high: number): void => {
+    if (!withExpr) {
+      out.push({ low, high });
+      return;
+    }
     const len = uleb();
-    const e = r.slice(p, len, 'a location expression');
+    out.push({ low, high, expr: r.slice(p, len, 'a location expression') });
     p += len;
-    return e;
   };
   for (let n = 0; n < MAX_ENTRIES; n++) {
-    const kind = r.u8(p++, 'a location list entry kind');
-    switch (kind) {
+    const raw = r.u8(p++, 'a list entry kind');
+    switch (kindOf(raw)) {
       case END:
         return out;
       case BASE_ADDRESSX:
@@ -185,38 +139,33 @@ function readLoclist(info: DebugInfo, u: Unit, offset: number): LocationEntry[] 
         break;
       case STARTX_ENDX: {
         const a = info.addrx(u, uleb());
-        const b = info.addrx(u, uleb());
-        out.push({ low: a, high: b, expr: expr() });
+        push(a, info.addrx(u, uleb()));
         break;
       }
       case STARTX_LENGTH: {
         const a = info.addrx(u, uleb());
-        const len = uleb();
-        out.push({ low: a, high: a + len, expr: expr() });
+        push(a, a + uleb());
         break;
       }
       case OFFSET_PAIR: {
         const a = uleb();
-        const b = uleb();
-        out.push({ low: base + a, high: base + b, expr: expr() });
+        push(base + a, base + uleb());
         break;
       }
       case DEFAULT_LOCATION:
-        out.push({ low: 0, high: Number.MAX_SAFE_INTEGER, expr: expr() });
+        push(0, Number.MAX_SAFE_INTEGER);
         break;
       case BASE_ADDRESS:
         base = address();
         break;
       case START_END: {
         const a = address();
-        const b = address();
-        out.push({ low: a, high: b, expr: expr() });
+        push(a, address());
         break;
       }
       case START_LENGTH: {
         const a = address();
-        const len = uleb();
-        out.push({ low: a, high: a + len, expr: expr() });
+        push(a, a + uleb());
         break;
       }
       case GNU_VIEW_PAIR:
@@ -224,7 +173,7 @@ function readLoclist(info: DebugInfo, u: Unit, offset: number): LocationEntry[] 
         uleb();
         break;
       default:
-        throw new ImageError(`.debug_loclists: unknown entry kind ${kind} at ${hex(p - 1)}`);
+        throw new ImageError(`${name}: unknown entry kind ${raw} at ${hex(p - 1)}`);
     }
   }
   return out;

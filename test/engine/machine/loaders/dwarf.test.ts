@@ -111,6 +111,12 @@ describe.skipIf(!hasGcc)('DWARF from gcc -m32', () => {
       if (name.includes('sections')) {
         // One text section per function: the unit's ranges come from DW_AT_ranges.
         expect(program!.unitForPc(symbols.find((s) => s.name === 'kmain')!.addr)).toBe(program!.info.units[0]);
+        const unitRanges = program!.rangesOf(program!.info.root(program!.info.units[0])!);
+        expect(unitRanges.length).toBeGreaterThan(5);
+        for (const name of ['gdt_set', 'walk', 'kmain']) {
+          const at = symbols.find((s) => s.name === name)!.addr;
+          expect(unitRanges.some((r) => at >= r.low && at < r.high), name).toBe(true);
+        }
       }
     });
   }
