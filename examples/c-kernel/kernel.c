@@ -149,6 +149,10 @@ void kmain(u32 magic_number) {
   idtr.base = (u32)idt;
   __asm__ volatile("lidt %0" : : "m"(idtr));
   __asm__ volatile("int $0x30");
+  for (int round = 0; round < 2; round++) {
+    u32 twice = (u32)round * 2;
+    ticks = ticks + twice;
+  }
   ready = walk(3) == 6;
   puts_e9(greeting);
   puts_e9(ready ? " ok\n" : " bad\n");

@@ -271,3 +271,24 @@ describe.skipIf(!hasGcc())('C kernel: inlined calls and bad debugging informatio
     expect((await evaluate(dc, 'eax')).result).toMatch(/^0x/);
   });
 });
+
+describe.skipIf(!hasGcc())('C kernel: block-scoped locals', () => {
+  it('shows a block\'s locals only while the address is inside the block', async () => {
+    const elf = buildKernel('-O0');
+    dc = await startClient();
+    await launchStopped(dc, { program: elf }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: KERNEL_SOURCE }, breakpoints: [{ line: lineOf('ticks = ticks + twice;') }, { line: lineOf('ready = walk(3) == 6;') }] });
+    });
+    await stepAndWait(dc, 'continue');
+    let locals = await scopeOf(dc, 'Locals');
+    expect(locals.map((l) => l.name)).toEqual(['twice', 'round']);
+    expect(named(locals, 'round').value).toBe('0');
+    await stepAndWait(dc, 'continue');
+    locals = await scopeOf(dc, 'Locals');
+    expect(named(locals, 'round').value).toBe('1');
+    expect(named(locals, 'twice').value).toBe('2');
+    await stepAndWait(dc, 'continue');
+    expect((await frames(dc))[0].line).toBe(lineOf('ready = walk(3) == 6;'));
+    expect((await scopeOf(dc, 'Locals')).map((l) => l.name)).toEqual([]);
+  });
+});
