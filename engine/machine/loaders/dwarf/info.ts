@@ -204,9 +204,9 @@ export class DebugInfo {
       const parent = stack.length ? stack[stack.length - 1] : null;
       const die: Die = { offset: at, tag: abbrev.tag, attrs: [], children: [], parent, unit: u };
       for (const spec of abbrev.specs) {
-        const v = this.readForm(u, pos, spec.form, spec.implicit);
-        pos = v.next;
-        die.attrs.push({ at: spec.at, form: v.form, value: v.value });
+        const value = this.readForm(u, pos, spec.form, spec.implicit);
+        pos = this.next;
+        die.attrs.push({ at: spec.at, form: this.form, value });
       }
       u.byOffset.set(at, die);
       if (parent) parent.children.push(die);
@@ -231,29 +231,41 @@ export class DebugInfo {
     }
   }
 
+  /** Where the last readForm ended, and the form it read (DW_FORM_indirect names it in the data). */
+  private next = 0;
+  private form = 0;
+  private done<T>(value: T, next: number): T {
+    this.next = next;
+    return value;
+  }
+
   /** Reads one attribute value of `form` at `pos` (§7.5.6). References become section offsets. */
-  private readForm(u: Unit, pos: number, form: number, implicit: number): { form: number; value: Attr['value']; next: number } {
+  private readForm(u: Unit, pos: number, form: number, implicit: number): Attr['value'] {
     const r = this.info;
+    this.form = form;
     const off = (p: number): number => (u.offsetSize === 8 ? r.u64(p, 'an offset') : r.u32(p, 'an offset'));
-    const block = (start: number, len: number): { form: number; value: Uint8Array; next: number } => ({ form, value: r.slice(start, len, 'a block'), next: start + len });
+    const block = (start: number, len: number): Uint8Array => {
+      this.next = start + len;
+      return r.slice(start, len, 'a block');
+    };
     switch (form) {
       case C.DW_FORM_addr:
-        return { form, value: u.addrSize === 8 ? r.u64(pos, 'an address') : u.addrSize === 2 ? r.u16(pos, 'an address') : r.u32(pos, 'an address'), next: pos + u.addrSize };
+        return this.done(u.addrSize === 8 ? r.u64(pos, 'an address') : u.addrSize === 2 ? r.u16(pos, 'an address') : r.u32(pos, 'an address'), pos + u.addrSize);
       case C.DW_FORM_block2:
         return block(pos + 2, r.u16(pos, 'a block length'));
       case C.DW_FORM_block4:
         return block(pos + 4, r.u32(pos, 'a block length'));
       case C.DW_FORM_data2:
-        return { form, value: r.u16(pos, 'data2'), next: pos + 2 };
+        return this.done(r.u16(pos, 'data2'), pos + 2);
       case C.DW_FORM_data4:
-        return { form, value: r.u32(pos, 'data4'), next: pos + 4 };
+        return this.done(r.u32(pos, 'data4'), pos + 4);
       case C.DW_FORM_data8:
         return block(pos, 8);
       case C.DW_FORM_data16:
         return block(pos, 16);
       case C.DW_FORM_string: {
         const s = r.cstring(pos, 'a string');
-        return { form, value: s.text, next: s.next };
+        return this.done(s.text, s.next);
       }
       case C.DW_FORM_block:
       case C.DW_FORM_exprloc: {
@@ -264,10 +276,10 @@ export class DebugInfo {
         return block(pos + 1, r.u8(pos, 'a block length'));
       case C.DW_FORM_data1:
       case C.DW_FORM_flag:
-        return { form, value: r.u8(pos, 'data1'), next: pos + 1 };
+        return this.done(r.u8(pos, 'data1'), pos + 1);
       case C.DW_FORM_sdata: {
         const v = r.sleb(pos, 'sdata');
-        return { form, value: v.value, next: v.next };
+        return this.done(v.value, v.next);
       }
       case C.DW_FORM_udata:
       case C.DW_FORM_strx:
@@ -277,7 +289,7 @@ export class DebugInfo {
       case C.DW_FORM_GNU_addr_index:
       case C.DW_FORM_GNU_str_index: {
         const v = r.uleb(pos, 'udata');
-        return { form, value: v.value, next: v.next };
+        return this.done(v.value, v.next);
       }
       case C.DW_FORM_strp:
       case C.DW_FORM_line_strp:
@@ -285,28 +297,28 @@ export class DebugInfo {
       case C.DW_FORM_GNU_strp_alt:
       case C.DW_FORM_sec_offset:
       case C.DW_FORM_GNU_ref_alt:
-        return { form, value: off(pos), next: pos + u.offsetSize };
+        return this.done(off(pos), pos + u.offsetSize);
       case C.DW_FORM_ref_addr: {
         // Version 2 wrote ref_addr in the address size, later versions in the offset size (§7.5.4).
         const size = u.version <= 2 ? u.addrSize : u.offsetSize;
-        return { form, value: size === 8 ? r.u64(pos, 'ref_addr') : r.u32(pos, 'ref_addr'), next: pos + size };
+        return this.done(size === 8 ? r.u64(pos, 'ref_addr') : r.u32(pos, 'ref_addr'), pos + size);
       }
       case C.DW_FORM_ref1:
-        return { form, value: u.offset + r.u8(pos, 'ref1'), next: pos + 1 };
+        return this.done(u.offset + r.u8(pos, 'ref1'), pos + 1);
       case C.DW_FORM_ref2:
-        return { form, value: u.offset + r.u16(pos, 'ref2'), next: pos + 2 };
+        return this.done(u.offset + r.u16(pos, 'ref2'), pos + 2);
       case C.DW_FORM_ref4:
-        return { form, value: u.offset + r.u32(pos, 'ref4'), next: pos + 4 };
+        return this.done(u.offset + r.u32(pos, 'ref4'), pos + 4);
       case C.DW_FORM_ref8:
-        return { form, value: u.offset + r.u64(pos, 'ref8'), next: pos + 8 };
+        return this.done(u.offset + r.u64(pos, 'ref8'), pos + 8);
       case C.DW_FORM_ref_udata: {
         const v = r.uleb(pos, 'ref_udata');
-        return { form, value: u.offset + v.value, next: v.next };
+        return this.done(u.offset + v.value, v.next);
       }
       case C.DW_FORM_ref_sig8:
         return block(pos, 8);
       case C.DW_FORM_ref_sup4:
-        return { form, value: r.u32(pos, 'ref_sup4'), next: pos + 4 };
+        return this.done(r.u32(pos, 'ref_sup4'), pos + 4);
       case C.DW_FORM_ref_sup8:
         return block(pos, 8);
       case C.DW_FORM_indirect: {
@@ -314,21 +326,21 @@ export class DebugInfo {
         return this.readForm(u, f.next, f.value, implicit);
       }
       case C.DW_FORM_flag_present:
-        return { form, value: 1, next: pos };
+        return this.done(1, pos);
       case C.DW_FORM_implicit_const:
-        return { form, value: implicit, next: pos };
+        return this.done(implicit, pos);
       case C.DW_FORM_strx1:
       case C.DW_FORM_addrx1:
-        return { form, value: r.u8(pos, 'index1'), next: pos + 1 };
+        return this.done(r.u8(pos, 'index1'), pos + 1);
       case C.DW_FORM_strx2:
       case C.DW_FORM_addrx2:
-        return { form, value: r.u16(pos, 'index2'), next: pos + 2 };
+        return this.done(r.u16(pos, 'index2'), pos + 2);
       case C.DW_FORM_strx3:
       case C.DW_FORM_addrx3:
-        return { form, value: r.u16(pos, 'index3') + r.u8(pos + 2, 'index3') * 0x10000, next: pos + 3 };
+        return this.done(r.u16(pos, 'index3') + r.u8(pos + 2, 'index3') * 0x10000, pos + 3);
       case C.DW_FORM_strx4:
       case C.DW_FORM_addrx4:
-        return { form, value: r.u32(pos, 'index4'), next: pos + 4 };
+        return this.done(r.u32(pos, 'index4'), pos + 4);
     }
     // An unknown form has no known size, so nothing after it in the unit can be read.
     throw new ImageError(`unknown attribute form ${hex(form)}`);
@@ -359,7 +371,7 @@ export class DebugInfo {
         case C.DW_FORM_strx4:
         case C.DW_FORM_GNU_str_index: {
           const u = die.unit;
-          const so = new ByteReader(this.sections.strOffsets ?? new Uint8Array(0), '.debug_str_offsets');
+          const so = this.reader(this.sections.strOffsets, '.debug_str_offsets');
           const p = u.strOffsetsBase + a.value * u.offsetSize;
           return this.cstr(this.sections.str, '.debug_str', u.offsetSize === 8 ? so.u64(p, 'a string offset') : so.u32(p, 'a string offset'));
         }
@@ -370,9 +382,17 @@ export class DebugInfo {
     return undefined;
   }
 
-  private cstr(data: Uint8Array | undefined, name: string, offset: number): string {
+  private readonly readers = new Map<string, ByteReader>();
+  /** One reader per string or address section (a reader holds a DataView; names are read by the thousand). */
+  private reader(data: Uint8Array | undefined, name: string): ByteReader {
     if (!data) throw new ImageError(`the file has no ${name}`);
-    return new ByteReader(data, name).cstring(offset, 'a string').text;
+    let r = this.readers.get(name);
+    if (!r) this.readers.set(name, (r = new ByteReader(data, name)));
+    return r;
+  }
+
+  private cstr(data: Uint8Array | undefined, name: string, offset: number): string {
+    return this.reader(data, name).cstring(offset, 'a string').text;
   }
 
   /** A constant or offset attribute as a number (data8/16 blocks read as little-endian up to 53 bits). */
@@ -426,7 +446,7 @@ export class DebugInfo {
 
   /** Entry `index` of the unit's .debug_addr table (DW_FORM_addrx, DW_OP_addrx, DW_LLE_*x). */
   addrx(u: Unit, index: number): number {
-    const r = new ByteReader(this.sections.addr ?? new Uint8Array(0), '.debug_addr');
+    const r = this.reader(this.sections.addr, '.debug_addr');
     const p = u.addrBase + index * u.addrSize;
     return u.addrSize === 8 ? r.u64(p, 'an address') : r.u32(p, 'an address');
   }
