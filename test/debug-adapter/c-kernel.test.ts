@@ -1,6 +1,7 @@
 // A C kernel under the debugger (issue 15): examples/c-kernel built with Debian's gcc -m32 at -O0 and -O2, driven
 // through the DAP client as a user would: function breakpoints after the prologue, Locals/Arguments/Globals with
 // C values, the call stack through CFI, C expressions beside Ringside's own names, setVariable, stepping by line.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -290,5 +291,22 @@ describe.skipIf(!hasGcc())('C kernel: block-scoped locals', () => {
     await stepAndWait(dc, 'continue');
     expect((await frames(dc))[0].line).toBe(lineOf('ready = walk(3) == 6;'));
     expect((await scopeOf(dc, 'Locals')).map((l) => l.name)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasGcc())('C kernel: DWARF from the "symbols" file', () => {
+  it('debugs a flat image of the kernel in C with the ELF given as "symbols"', async () => {
+    const elf = buildKernel('-O0');
+    const flat = path.join(mkdtempSync(path.join(tmpdir(), 'ringside-flat-kernel-')), 'kernel.bin');
+    execFileSync('objcopy', ['-O', 'binary', elf, flat]);
+    const start = parseElf(readFileSync(elf)).entry;
+    dc = await startClient();
+    await launchStopped(dc, { program: flat, format: 'bin', loadAddress: '0x100000', entry: '0x' + start.toString(16), mode: 'protected', symbols: elf }, async () => {
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'gdt_set', condition: 'n == 2' }] });
+    });
+    await stepAndWait(dc, 'continue');
+    expect((await frames(dc)).map((f) => f.name).slice(0, 2)).toEqual(['gdt_set', 'kmain']);
+    expect(named(await scopeOf(dc, 'Arguments'), 'access').value).toBe("146 '\\222'");
+    expect((await evaluate(dc, 'gdt[1].access')).result).toBe("154 '\\232'");
   });
 });
