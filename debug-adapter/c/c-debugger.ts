@@ -5,6 +5,7 @@
 
 import type { Cpu } from '../../engine/cpu/cpu';
 import { hasElfMagic, parseElf } from '../../engine/machine/loaders/elf-file';
+import { DW_AT_name, DW_TAG_typedef } from '../../engine/machine/loaders/dwarf/constants';
 import { readDwarf, type CallFrameInfo, type DwarfProgram, type FunctionInfo } from '../../engine/machine/loaders/dwarf';
 import type { ImageSymbol, LineRow } from '../../engine/machine/loaders';
 import type { EvalContext } from '../expression/evaluate';
@@ -81,7 +82,7 @@ export class CDebugger {
       this.typedefs = new Set();
       for (const u of this.program.info.units) {
         const root = this.program.info.root(u);
-        for (const d of root?.children ?? []) if (d.tag === 0x16) this.typedefs.add(this.program.info.str(d, 0x03) ?? '');
+        for (const d of root?.children ?? []) if (d.tag === DW_TAG_typedef) this.typedefs.add(this.program.info.str(d, DW_AT_name) ?? '');
       }
     }
     return this.typedefs.has(name);

@@ -3,6 +3,7 @@
 
 import { ByteReader } from '../byte-reader';
 import { ImageError, hex } from '../image-error';
+import { DW_AT_low_pc } from './constants';
 import type { DebugInfo, Unit } from './info';
 
 export interface PcRange {
@@ -35,7 +36,7 @@ function addr(r: ByteReader, p: number, u: Unit): number {
 /** The unit's base address: its DW_AT_low_pc (§3.1.1), 0 without one. */
 function unitBase(info: DebugInfo, u: Unit): number {
   const root = info.root(u);
-  return (root && info.num(root, 0x11)) ?? 0;
+  return (root && info.num(root, DW_AT_low_pc)) ?? 0;
 }
 
 /** Ranges of DW_AT_ranges: a section offset, or in version 5 with DW_FORM_rnglistx an index. */
