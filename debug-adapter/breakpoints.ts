@@ -3,7 +3,7 @@
 // table decides, when it stops there, whether the stop stands: condition, hit count, logpoint.
 
 import type { ImageSymbol, LineRow } from '../engine/machine/loaders';
-import { parseExpression, type Node } from './expression/parse';
+import { parseExpression, type Node, type ParseOptions } from './expression/parse';
 import { evaluateNode, formatValue, truthy, type EvalContext } from './expression/evaluate';
 
 export type BreakpointKind = 'source' | 'instruction' | 'function';
@@ -65,7 +65,7 @@ export function hitMatches(h: HitCondition, hits: number): boolean {
 /** A logpoint message: literal text with `{expression}` parts. `{{` and `}}` are literal braces. */
 export type LogTemplate = (string | Node)[];
 
-export function parseLogMessage(text: string): LogTemplate {
+export function parseLogMessage(text: string, options: ParseOptions = {}): LogTemplate {
   const parts: LogTemplate = [];
   let literal = '';
   for (let i = 0; i < text.length; i++) {
@@ -78,7 +78,7 @@ export function parseLogMessage(text: string): LogTemplate {
       if (end < 0) throw new Error(`log message: "{" at column ${i + 1} is not closed`);
       if (literal) parts.push(literal);
       literal = '';
-      parts.push(parseExpression(text.slice(i + 1, end)));
+      parts.push(parseExpression(text.slice(i + 1, end), options));
       i = end;
     } else {
       literal += c;
@@ -112,6 +112,8 @@ export interface HitDecision {
 }
 
 export class BreakpointTable {
+  /** Names of the program's types, so conditions can hold casts such as `(u32)x` (set when there is DWARF). */
+  isTypeName?: (name: string) => boolean;
   private nextId = 1;
   private readonly entries = new Map<BreakpointKind | string, BreakpointEntry[]>();
 
@@ -124,9 +126,10 @@ export class BreakpointTable {
   private make(kind: BreakpointKind, address: number, req: BreakpointRequest, message?: string): BreakpointEntry {
     const e: BreakpointEntry = { id: this.nextId++, kind, address, verified: address >= 0, message, condition: null, hit: null, log: null, hits: 0 };
     try {
-      if (req.condition?.trim()) e.condition = parseExpression(req.condition);
+      const options = { isTypeName: this.isTypeName };
+      if (req.condition?.trim()) e.condition = parseExpression(req.condition, options);
       if (req.hitCondition?.trim()) e.hit = parseHitCondition(req.hitCondition);
-      if (req.logMessage !== undefined && req.logMessage !== '') e.log = parseLogMessage(req.logMessage);
+      if (req.logMessage !== undefined && req.logMessage !== '') e.log = parseLogMessage(req.logMessage, options);
     } catch (err) {
       e.verified = false;
       e.address = -1;
@@ -139,10 +142,13 @@ export class BreakpointTable {
     return this.replace('instruction', list.map((b) => this.make('instruction', b.address, b)));
   }
 
-  setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[]): BreakpointEntry[] {
+  /** `cFunction` places a breakpoint on a C function after its prologue (c/c-debugger.ts), before the symbol table is asked. */
+  setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[], cFunction?: (name: string) => number | undefined): BreakpointEntry[] {
     return this.replace(
       'function',
       list.map((b) => {
+        const c = cFunction?.(b.name);
+        if (c !== undefined) return this.make('function', c >>> 0, b);
         const sym = symbols.find((s) => s.name === b.name);
         if (!sym) {
           const note = symbols.length === 0 ? 'the image has no symbol table' : `no symbol "${b.name}" in the image`;

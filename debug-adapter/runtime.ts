@@ -29,6 +29,7 @@ import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
+import { CDebugger } from './c/c-debugger';
 import { History, type Checkpoint } from '../engine/machine/history';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
@@ -147,6 +148,10 @@ export class Runtime extends EventEmitter {
   /** The vector of the exception announced in the current instruction, for the frame its delivery opens. */
   private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
+  /** C variables, types and the CFI call stack, when the image or the symbols file has DWARF (c/c-debugger.ts). */
+  readonly c: CDebugger | null;
+  /** Problems met reading debugging information before anyone listened (the session prints them at launch). */
+  readonly debugWarnings: string[] = [];
   /** The record reverse execution travels in (launch attribute `reverse`), or null when it is off. */
   readonly history: History<RuntimeSide> | null;
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
@@ -185,10 +190,17 @@ export class Runtime extends EventEmitter {
       entry: settings.entry,
       mode: settings.mode,
     });
+    this.debugWarnings.push(...(this.image.warnings ?? []));
     let symbols = this.image.symbols;
     let lines = this.image.lines;
-    if (symbolsFile) {
-      const extra = readElfDebugInfo(symbolsFile);
+    let extra: ReturnType<typeof readElfDebugInfo> | null = null;
+    try {
+      extra = symbolsFile ? readElfDebugInfo(symbolsFile, this.debugWarnings) : null;
+    } catch (e) {
+      this.debugWarnings.push(`the "symbols" file cannot be used (${(e as Error).message}); debugging without it`);
+      symbolsFile = undefined;
+    }
+    if (extra) {
       symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
       lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
     } else if (lines.length === 0 && linesWithoutDebugInfo) {
@@ -197,6 +209,11 @@ export class Runtime extends EventEmitter {
     this.symbols = symbols;
     this.lines = lines;
     for (const sym of symbols) this.symbolAddresses.set(sym.name, sym.addr >>> 0);
+    this.c = CDebugger.fromFiles([program, symbolsFile], symbols, (m) => {
+      if (this.listenerCount('output') > 0) this.emit('output', `Ringside: ${m}\n`, 'console');
+      else if (this.debugWarnings.length < 50) this.debugWarnings.push(m);
+    });
+    if (this.c) this.breakpoints.isTypeName = (n) => this.c!.isTypeName(n);
     this.startIcount = this.cpu.icount;
     this.monitorNote = this.monitor
       ? `on, SBE ${settings.sbe}: the guest runs emulated until its protected-mode state can run deprivileged`
@@ -280,7 +297,10 @@ export class Runtime extends EventEmitter {
 
   private editNow(edit: GuestEdit): void {
     const m = this.monitor;
-    if (m === null) return edit(this.cpu);
+    if (m === null) {
+      this.c?.invalidate();
+      return edit(this.cpu);
+    }
     const outcome: { error?: unknown } = {};
     m.editGuestView((cpu) => {
       try {
@@ -291,12 +311,21 @@ export class Runtime extends EventEmitter {
     });
     // Containers of this stop may hold the view: they read the edited state (also when the monitor left direct).
     if (this.guestView !== null) this.refreshGuestView();
+    this.c?.invalidate();
     if ('error' in outcome) throw outcome.error;
   }
 
-  /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */
-  context(): EvalContext {
+  /**
+   * Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers.
+   * With DWARF, C names of frame `frame` (0: the innermost) come first and `$name` reaches Ringside's own.
+   */
+  context(frame = 0): EvalContext {
     const cpu = cpuContext(this.viewCpu());
+    if (this.c) {
+      // While running (a breakpoint condition, a logpoint) the frames of the last stop are stale.
+      if (this.state !== 'stopped') this.c.invalidate();
+      return this.c.context(this.viewCpu(), this.interruptFrames, cpu, this.symbolAddresses, frame);
+    }
     if (this.symbolAddresses.size === 0) return cpu;
     return { ...cpu, lookup: (name) => cpu.lookup(name) ?? this.symbolAddresses.get(name) };
   }
@@ -337,7 +366,18 @@ export class Runtime extends EventEmitter {
   stepIn(granularity: 'instruction' | 'line'): void {
     if (granularity === 'instruction' || this.lines.length === 0) return this.stepInstruction();
     const start = lineAt(this.lines, currentLinear(this.cpu));
-    this.resume({ after: (cpu) => this.leftLine(cpu, start) });
+    // Into a C function: on past its prologue, as gdb does, to where its arguments are readable.
+    let prologue: { end: number; steps: number } | null = null;
+    this.resume({
+      after: (cpu) => {
+        if (prologue) return currentLinear(cpu) === prologue.end || ++prologue.steps > 256;
+        if (!this.leftLine(cpu, start)) return false;
+        const end = this.c?.prologueEnd(currentLinear(cpu), this.lines);
+        if (end === undefined) return true;
+        prologue = { end, steps: 0 };
+        return false;
+      },
+    });
   }
 
   /** Runs until a return (RET, RETF, IRET) of the current frame has executed. */
@@ -801,6 +841,7 @@ export class Runtime extends EventEmitter {
       this.cpu.updateAttention();
     }
     this.data.rebaseRegisters();
+    this.c?.invalidate();
     this.lastStop = s;
     this.checkpoint(true);
     this.emit('stopped', s);

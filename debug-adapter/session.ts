@@ -64,6 +64,8 @@ import { DevicesScope } from './scopes/devices';
 import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
+import { isCValue } from './c/value';
+import { cEvaluateBody } from './c/scopes';
 
 const THREAD_ID = 1;
 const MAX_READ = 1 << 20;
@@ -292,7 +294,13 @@ export class RingsideSession extends DebugSession {
 
   private createRuntime(settings: LaunchSettings): void {
     const program = this.readFile(settings.program, 'program');
-    const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    // A symbols file that cannot be read costs the source and C views, not the session.
+    let symbols: Uint8Array | undefined;
+    try {
+      symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`Ringside: ${(e as Error).message}; debugging without it.\n`, 'console'));
+    }
     let runtime: Runtime;
     try {
       const disks = settings.disks.map((d) => this.readFile(d, 'disks'));
@@ -316,6 +324,7 @@ export class RingsideSession extends DebugSession {
     runtime.on('timeline', (name: EventName, e: EventMap[EventName], ordinal: number) => this.onTimeline(name, e, undefined, { ordinal }));
     runtime.on('timeline-overflow', (o: TimelineOverflow) => this.onTimelineOverflow(o));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
+    for (const w of runtime.debugWarnings) this.sendEvent(new OutputEvent(`Ringside: ${w}\n`, 'console'));
   }
 
   /** Source lines of a flat binary from its nasm listing; a listing that does not match the image is named and left out. */
@@ -480,19 +489,19 @@ export class RingsideSession extends DebugSession {
     const startFrame = optionalInt(a.startFrame, 'startFrame', 0, 0);
     const levels = optionalInt(a.levels, 'levels', 0, 0);
     const cpu = r.viewCpu();
-    const frames = unwindStack(cpu, r.interruptFrames);
+    const frames = r.c ? r.c.frames(cpu, r.interruptFrames) : unwindStack(cpu, r.interruptFrames);
     const shown = frames.slice(startFrame, levels > 0 ? startFrame + levels : undefined);
     return {
       totalFrames: frames.length,
       stackFrames: shown.map((f, k) => {
         const sym = symbolAt(r.symbols, f.linear);
         const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(cpu.code32 ? 8 : 4, '0')}`;
-        const name = f.kind === 'exception' ? `[${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
+        const name = f.kind === 'exception' ? `[${f.label}]` : f.name ?? (sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where);
         const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
-        const row = lineAt(r.lines, f.linear);
+        const row = lineAt(r.lines, f.lineAddress ?? f.linear);
         if (row) {
           frame.source = new Source(path.basename(row.file), this.clientPath(row.file));
-          frame.line = this.convertDebuggerLineToClient(row.line);
+          frame.line = this.convertDebuggerLineToClient(f.callLine ?? row.line);
           frame.column = 1;
         } else {
           const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStarts(r));
@@ -545,7 +554,7 @@ export class RingsideSession extends DebugSession {
 
   private scopes(a: Record<string, unknown>): DebugProtocol.ScopesResponse['body'] {
     const r = this.requireStopped();
-    optionalInt(a.frameId, 'frameId', 1, 1);
+    const frameId = optionalInt(a.frameId, 'frameId', 1, 1);
     const add = (name: string, c: Container, hint?: string): DebugProtocol.Scope => {
       const s: DebugProtocol.Scope = new Scope(name, this.store.add(c).id, false);
       if (hint) s.presentationHint = hint;
@@ -554,6 +563,8 @@ export class RingsideSession extends DebugSession {
     const cpu = r.viewCpu();
     return {
       scopes: [
+        // Locals, Arguments and Globals of the frame, from DWARF (c/c-debugger.ts), before Ringside's own.
+        ...(r.c?.scopes(cpu, r.interruptFrames, frameId - 1).map((x) => add(x.name, x.container, x.hint)) ?? []),
         add('Registers', new RegistersScope(cpu), 'registers'),
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
@@ -602,7 +613,9 @@ export class RingsideSession extends DebugSession {
     if ((context === 'repl' || context === 'clipboard' || context === undefined) && isConsoleCommand(expression)) {
       return { result: runConsoleLine(expression, r.viewCpu(), r.context()), variablesReference: 0 };
     }
-    const v = evaluateExpression(expression, r.context());
+    const frame = a.frameId === undefined ? 0 : optionalInt(a.frameId, 'frameId', 1, 1) - 1;
+    const v = evaluateExpression(expression, r.context(frame));
+    if (isCValue(v)) return cEvaluateBody(v, expression.trim(), this.store);
     const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(v), variablesReference: 0 };
     if (typeof v === 'number') body.memoryReference = hexAddr(v);
     else if (isComposite(v)) {
@@ -666,7 +679,7 @@ export class RingsideSession extends DebugSession {
       if (!name) throw new RequestError('a function breakpoint needs a name');
       return { name, condition: optionalString(b.condition, 'condition'), hitCondition: optionalString(b.hitCondition, 'hitCondition') };
     });
-    const entries = r.breakpoints.setFunction(reqs, r.symbols);
+    const entries = r.breakpoints.setFunction(reqs, r.symbols, r.c ? (n) => r.c!.functionAddress(n, r.lines) : undefined);
     this.functionBreakpoints = list;
     r.syncBreakpoints();
     return { breakpoints: entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined })) };

@@ -150,13 +150,14 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
   const header = readMultibootHeader(bytes);
   let symbols: ImageSymbol[] = [];
   let lines: LineRow[] = [];
+  const warnings: string[] = [];
   let segments: LoadedSegment[];
   let entry: number;
   if ((header.flags & MBH_AOUT_KLUDGE) !== 0) {
     if (hasElfMagic(bytes)) {
       const elf = parseElf(bytes);
       symbols = readElfSymbols(elf);
-      lines = readElfLines(elf);
+      lines = readElfLines(elf, warnings);
     }
     segments = loadAoutKludge(mem, bytes, header);
     entry = header.entryAddr;
@@ -166,7 +167,7 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
     }
     const elf = parseElf(bytes);
     symbols = readElfSymbols(elf);
-    lines = readElfLines(elf);
+    lines = readElfLines(elf, warnings);
     segments = loadElfSegments(mem, elf);
     entry = elf.entry;
   }
@@ -174,7 +175,7 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
   const info = writeMultibootInfo(mem, segments);
   const start = { ...flat32Start(entry, segments, mem.size), eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: info };
   segments.push({ addr: info, size: INFO_BLOCK_SIZE, name: 'multiboot info' });
-  return { format: 'multiboot', start, segments, symbols, lines };
+  return { format: 'multiboot', start, segments, symbols, lines, warnings };
 }
 
 /**
