@@ -997,7 +997,7 @@ export class Cpu {
           } else {
             i = this.fetchInstr(start);
             cached = this.lastFetchCached;
-            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
+            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32 && linksWithinPage(this.segBase[CS] + start)) prev.next = i;
             epoch = this.codeEpoch;
             csLimit = this.segLimit[CS];
             csChecked = firstCheckedStart(csLimit);
@@ -1049,8 +1049,10 @@ export class Cpu {
           afterTransfer = true;
           if ((this.halted as boolean) === true) return done; // (a handler may have set it: TS narrowed it above)
           // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
-          // instructions are linked: their pages are watched for stores, so a link never outlives its code.
-          prev = this.eip === next && cached === true ? i : null;
+          // instructions are linked: their pages are watched for stores, so a link never outlives its code. A wrap
+          // of IP (or EIP) to 0 is no fall-through: the same decoded instruction, reached through another CS base,
+          // falls through to the bytes after it in the same page, so a link made there would be wrong here.
+          prev = this.eip === next && next !== 0 && cached === true ? i : null;
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
@@ -1166,6 +1168,17 @@ export class Cpu {
       if (!beforeInstruction(this) || this.halted) return;
     }
   }
+}
+
+/**
+ * Whether a fall-through to the linear address `linear` may be linked from the instruction that ended there: only
+ * when both lie in one page. A link is a field of the earlier instruction, so it is dropped with that instruction's
+ * page; an instruction on the next page could be dropped (a store, the self-modifying code of issue 17) or be
+ * another one (A20, a new mapping) while the link lived on. Within a page, the next instruction is always the one
+ * at the same physical page's next offset, whatever CS base, A20 state or mapping led there.
+ */
+function linksWithinPage(linear: number): boolean {
+  return (linear & 0xfff) !== 0;
 }
 
 const SIGN = 0x80000000 | 0;
