@@ -21,6 +21,8 @@ import {
   FIXED1,
   IF,
   LOP_ADD,
+  NOT_ON_386,
+  RESERVED0,
   LOP_LOGIC,
   OF,
   PARITY,
@@ -683,11 +685,15 @@ export class Cpu {
     return ((this.flags & ~this.lazyMask) | (this.lazyValue() & this.lazyMask)) >>> 0;
   }
 
-  /** Raw write of every EFLAGS bit (reset, tests, mechanisms that already applied the SDM's masks). */
+  /**
+   * Write of a whole EFLAGS image (reset, task switch, IRET, POPF, the debugger, tests); the mechanisms apply their
+   * own rules for which bits may change. Reserved bits are fixed here, for every writer: bit 1 reads 1, bits 3, 5,
+   * 15 and 22–31 read 0, and so do AC and ID on the 386 (SDM 1 §3.4.3).
+   */
   setEflags(v: number): void {
     const before = this.flags;
     this.lazyMask = 0;
-    this.flags = (v | FIXED1) & ~0x8028; // bits 3, 5 and 15 always read 0
+    this.flags = (v | FIXED1) & ~(this.model === '386' ? RESERVED0 | NOT_ON_386 : RESERVED0);
     if (((before ^ this.flags) & VM) !== 0) this.modeChanged();
     else this.updateAttention();
   }
