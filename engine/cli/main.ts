@@ -30,6 +30,7 @@ run options:
 
 lockstep options:
   --instructions N  --sbe on|off|auto  --random N [--seed S]  (exit code 4 on a divergence)
+  --free-run [--slice N]   also compare running freely (slices, translation) with stepping, bare and monitored
 
 conform options:
   --limit N  --filter GLOB  --show N  --json

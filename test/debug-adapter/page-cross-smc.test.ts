@@ -32,7 +32,7 @@ async function exitCode(monitor: boolean, how: 'continue' | 'step'): Promise<num
   if (how === 'continue') {
     await c.continueRequest({ threadId: 1 });
   } else {
-    // The guest runs 23 instructions; each step either stops again or ends the session.
+    // The guest runs 21 instructions; each step either stops again or ends the session.
     for (let k = 0; k < 100 && exited === undefined; k++) {
       const stopped = c.waitForEvent('stopped');
       await c.nextRequest({ threadId: 1, granularity: 'instruction' });
