@@ -35,6 +35,15 @@ describe('free running and stepping give the same machine', () => {
     }
   }
 
+  for (const name of ['bios-services', 'bios-extras']) {
+    it(`boot image ${name} through the built-in firmware and the ATA disk, bare and monitored`, () => {
+      const image = readFileSync(join(__dirname, '../../fixtures/boot', `${name}.bin`));
+      for (const monitored of [false, true]) {
+        expect(clean(image, { monitored, memoryMB: 16 }).stop).toBe('exit');
+      }
+    }, 60_000);
+  }
+
   it('generated protected-mode programs, bare and monitored, in slices of varying length', () => {
     let compared = 0;
     for (let seed = 1; seed <= 6; seed++) {
