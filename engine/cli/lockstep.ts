@@ -7,11 +7,11 @@ import { describeDivergence, lockstep } from '../monitor/lockstep';
 import type { SbeMode } from '../monitor/monitor';
 import { PROGRAM_BASE, randomProgram } from '../monitor/random-program';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readImageFile } from './load-options';
+import { parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
 import { freeRunChecks } from './lockstep-free-run';
 
 const SPEC = {
-  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'slice'],
+  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk', 'slice'],
   flags: ['json', 'free-run'],
 };
 
@@ -24,12 +24,13 @@ export const LOCKSTEP_HELP = `lockstep options:
                                         debugger do) against one instruction per step, bare and monitored;
                                         compared after every instruction that prints and at the end
   --slice N                             instructions per free-running slice (default 65536)
-  --format --load --entry --mode --memory   as for run
+  --format --load --entry --mode --memory --disk   as for run
 `;
 
 export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   try {
-    const { positional, values, flags } = parseArgs(argv, SPEC);
+    const { positional, values, flags, lists } = parseArgs(argv, SPEC);
+    const disks = readDiskFiles(lists.get('disk') ?? []);
     const sbe = values.get('sbe') ?? 'auto';
     if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
     const max = values.has('instructions') ? parseNumber(values.get('instructions')!, 'instructions') : 1_000_000;
@@ -55,7 +56,7 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
     const freeRun = flags.has('free-run') ? { memoryMB, maxInstructions: max, sbe: sbe as SbeMode, slice, json: flags.has('json') } : null;
     let total = 0;
     for (const run of runs) {
-      const r = lockstep(run.image, { load: run.load, memoryMB, maxInstructions: max, sbe: sbe as SbeMode });
+      const r = lockstep(run.image, { load: run.load, memoryMB, maxInstructions: max, sbe: sbe as SbeMode, disks });
       total += r.instructions;
       const c = r.monitor.counters;
       const summary = {
