@@ -12,6 +12,7 @@ usage:
   ringside conform DIR|FILE [options] run CPU test vectors in the SingleStepTests MOO format (.MOO, .MOO.gz)
   ringside lockstep IMAGE [options]   run IMAGE bare and under the monitor side by side; report the first divergence
   ringside dap                        serve the Debug Adapter Protocol on stdin/stdout
+  ringside fuzz guest|images [options] the project's fuzzers: generated guest code, mutated images
   ringside --help | --version
 
 run options:
@@ -33,6 +34,10 @@ run options:
 
 lockstep options:
   --instructions N  --sbe on|off|auto  --random N [--seed S]  --cpu MODEL  (exit code 4 on a divergence)
+  --free-run [--slice N]   also compare running freely (slices, translation) with stepping, bare and monitored
+
+fuzz options:
+  --runs N  --seed S  --seconds T  --instructions N  --out DIR  --json  (exit code 4 when something was found)
 
 conform options:
   --limit N  --filter GLOB  --show N  --json
@@ -58,6 +63,10 @@ async function main(argv: string[]): Promise<number> {
     case 'lockstep': {
       const { lockstepCommand } = await import('./lockstep');
       return lockstepCommand(rest);
+    }
+    case 'fuzz': {
+      const { fuzzCommand } = await import('./fuzz');
+      return fuzzCommand(rest);
     }
     case 'conform': {
       const { conformCommand } = await import('./conform');

@@ -21,6 +21,7 @@ import {
   FIXED1,
   IF,
   LOP_ADD,
+  RESERVED0,
   LOP_LOGIC,
   OF,
   PARITY,
@@ -56,7 +57,7 @@ import {
 } from './protect/paging';
 import { Tlb, flushTlbAll, pagingControlChanged } from './protect/tlb';
 import { beforeInstruction, debugRegistersChanged, deliverDebugTraps } from './debug-registers';
-import { cpuModel, DEFAULT_CPU_MODEL, signature, type CpuModel, type CpuModelName } from './model';
+import { cpuModel, DEFAULT_CPU_MODEL, modelEflags, signature, type CpuModel, type CpuModelName } from './model';
 
 // General registers in SDM encoding order.
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -707,11 +708,15 @@ export class Cpu {
     return ((this.flags & ~this.lazyMask) | (this.lazyValue() & this.lazyMask)) >>> 0;
   }
 
-  /** Raw write of every EFLAGS bit (reset, tests, mechanisms that already applied the SDM's masks). */
+  /**
+   * Write of a whole EFLAGS image (reset, task switch, IRET, POPF, the debugger, tests); the mechanisms apply their
+   * own rules for which bits may change. Reserved bits are fixed here, for every writer: bit 1 reads 1, bits 3, 5,
+   * 15 and 22–31 read 0, and so do AC and ID on a model without them (SDM 1 §3.4.3, model.ts modelEflags).
+   */
   setEflags(v: number): void {
     const before = this.flags;
     this.lazyMask = 0;
-    this.flags = (v | FIXED1) & ~0x8028; // bits 3, 5 and 15 always read 0
+    this.flags = (v | FIXED1) & ~RESERVED0 & modelEflags(this.model);
     if (((before ^ this.flags) & VM) !== 0) this.modeChanged();
     else this.updateAttention();
   }
@@ -1021,7 +1026,7 @@ export class Cpu {
           } else {
             i = this.fetchInstr(start);
             cached = this.lastFetchCached;
-            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
+            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32 && linksWithinPage(this.segBase[CS] + start)) prev.next = i;
             epoch = this.codeEpoch;
             csLimit = this.segLimit[CS];
             csChecked = firstCheckedStart(csLimit);
@@ -1073,8 +1078,10 @@ export class Cpu {
           afterTransfer = true;
           if ((this.halted as boolean) === true) return done; // (a handler may have set it: TS narrowed it above)
           // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
-          // instructions are linked: their pages are watched for stores, so a link never outlives its code.
-          prev = this.eip === next && cached === true ? i : null;
+          // instructions are linked: their pages are watched for stores, so a link never outlives its code. A wrap
+          // of IP (or EIP) to 0 is no fall-through: the same decoded instruction, reached through another CS base,
+          // falls through to the bytes after it in the same page, so a link made there would be wrong here.
+          prev = this.eip === next && next !== 0 && cached === true ? i : null;
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
@@ -1190,6 +1197,17 @@ export class Cpu {
       if (!beforeInstruction(this) || this.halted) return;
     }
   }
+}
+
+/**
+ * Whether a fall-through to the linear address `linear` may be linked from the instruction that ended there: only
+ * when both lie in one page. A link is a field of the earlier instruction, so it is dropped with that instruction's
+ * page; an instruction on the next page could be dropped (a store, the self-modifying code of issue 17) or be
+ * another one (A20, a new mapping) while the link lived on. Within a page, the next instruction is always the one
+ * at the same physical page's next offset, whatever CS base, A20 state or mapping led there.
+ */
+function linksWithinPage(linear: number): boolean {
+  return (linear & 0xfff) !== 0;
 }
 
 const SIGN = 0x80000000 | 0;

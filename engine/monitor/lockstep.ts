@@ -116,7 +116,7 @@ export function firstDifference(a: VisibleState, b: VisibleState): string | null
 }
 
 /** First differing guest RAM byte, or -1. */
-function memoryDifference(a: Machine, b: Machine): number {
+export function memoryDifference(a: Machine, b: Machine): number {
   const x = Buffer.from(a.mem.u8.buffer, a.mem.u8.byteOffset, a.mem.u8.length);
   const y = Buffer.from(b.mem.u8.buffer, b.mem.u8.byteOffset, b.mem.u8.length);
   if (x.equals(y)) return -1;
@@ -200,11 +200,15 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
   return { instructions: steps, stop, divergence: null, monitor, bare, monitored };
 }
 
-/** A divergence as text: the field, then both states side by side where they differ. */
-export function describeDivergence(d: Divergence): string {
+/**
+ * A divergence as text: the field, then both states side by side where they differ. `labels` name the two sides
+ * (the free-run comparison puts the stepped machine first and the free-running one second: free-run.ts).
+ */
+export function describeDivergence(d: Divergence, labels: [string, string] = ['bare', 'monitored']): string {
   const lines = [`first divergence after ${d.step} guest instructions: ${d.field}`];
+  const width = Math.max(labels[0].length, labels[1].length) + 1;
   if (typeof d.bare === 'string' || typeof d.monitored === 'string') {
-    lines.push(`  bare:      ${String(d.bare)}`, `  monitored: ${String(d.monitored)}`);
+    lines.push(`  ${`${labels[0]}:`.padEnd(width)} ${String(d.bare)}`, `  ${`${labels[1]}:`.padEnd(width)} ${String(d.monitored)}`);
     return lines.join('\n');
   }
   const show = (s: VisibleState): string[] => {
@@ -221,9 +225,9 @@ export function describeDivergence(d: Divergence): string {
   };
   const a = show(d.bare);
   const b = show(d.monitored);
-  lines.push('  bare:');
+  lines.push(`  ${labels[0]}:`);
   for (const l of a) lines.push(`    ${l}`);
-  lines.push('  monitored:');
+  lines.push(`  ${labels[1]}:`);
   for (let k = 0; k < b.length; k++) lines.push(`    ${b[k]}${b[k] !== a[k] ? '   <-- differs' : ''}`);
   return lines.join('\n');
 }

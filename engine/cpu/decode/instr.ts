@@ -48,7 +48,8 @@ export class Instr {
   /**
    * The instruction that follows this one in the same page and decode mode, linked the first time execution falls
    * through to it; the run loop follows the link instead of looking the next instruction up (a basic block becomes
-   * a chain of records). Valid while the CPU's code epoch is unchanged.
+   * a chain of records). Never to another page: the link lives and dies with this page's decoded instructions, and
+   * the instruction at the next page's start may be dropped or replaced without this one (Cpu.run, linksWithinPage).
    */
   next: Instr | null = null;
   /**
