@@ -4,6 +4,7 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
+import { FpuState } from './fpu/state';
 import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../machine/memory';
 import type { IoBus } from '../machine/io-bus';
 import {
@@ -128,6 +129,14 @@ export class Cpu {
   readonly regs = new Int32Array(8);
   readonly regs16 = new Uint16Array(this.regs.buffer);
   readonly regs8 = new Uint8Array(this.regs.buffer);
+  // ---- x87 FPU (engine/cpu/fpu/) ----
+  readonly fpu = new FpuState();
+  /** The model has an x87 (false: the 486SX, whose ESC opcodes do nothing or raise #NM). */
+  fpuPresent = true;
+  /** The model has the P6 additions (FCMOVcc, FCOMI…; the integer ones are the cpu-models work). */
+  p6 = true;
+  /** FERR# changed level (CR0.NE = 0 error reporting); the machine routes it to IRQ13. */
+  onFerr: ((level: boolean) => void) | undefined = undefined;
   eip = 0;
   /** EIP of the instruction being executed (faults restart from here). */
   instrStart = 0;
@@ -271,6 +280,7 @@ export class Cpu {
     this.deliveringVector = -1;
     this.nmiPending = false;
     this.pendingDebugTraps = 0;
+    this.fpu.powerOn();
     this.a20Mask = 0xffffffff;
     this.a20Bits = -1;
     this.modeChanged();

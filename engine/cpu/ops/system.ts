@@ -12,6 +12,7 @@
 // TSC, MSR (the TSC only), CX8, DE (I/O breakpoints, debug-registers.ts), PSE (4 MiB pages, protect/paging.ts)
 // and PGE (global pages, protect/tlb.ts). FPU, VME and the rest are 0.
 
+import { fpuEscape, fwait } from '../fpu/escape';
 import type { Cpu } from '../cpu';
 import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
 import { EAX, EBX, ECX, EDX, LDTR, TR } from '../cpu';
@@ -34,7 +35,6 @@ const R_GP_CR4_RESERVED = rule('mov-cr.cr4-reserved', 'an attempt is made to wri
 const R_UD_DR45 = rule('mov-dr.dr4-dr5-with-de', 'a reference to DR4 or DR5 while CR4.DE = 1', 'SDM 3A §17.2.2; SDM 2 MOV (debug registers)');
 const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
 const R_GP_MSR = rule('msr.unimplemented', 'ECX names a reserved or unimplemented model-specific register', 'SDM 2 RDMSR/WRMSR');
-const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
 
 // CR4 bits the engine implements: TSD (RDTSC at CPL 0 only), DE (debugging extensions, debug-registers.ts), PSE
 // (4 MiB pages) and PGE (global pages, tlb.ts).
@@ -402,18 +402,6 @@ function wrmsr(cpu: Cpu): void {
   const value = (cpu.regs[EDX] >>> 0) * TWO32 + (cpu.regs[EAX] >>> 0);
   // This instruction retires after the write, so the counter reads `value` at the next instruction.
   cpu.tscOffset = value - (cpu.icount + 1);
-}
-
-// ---- x87 without an FPU ----
-
-/** D8–DF: #NM when CR0.EM or CR0.TS is set; otherwise nothing happens after the address calculation. */
-function fpuEscape(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) fault(VEC_NM, -1, R_NM_NO_FPU);
-}
-
-/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there is never an error to report. */
-function fwait(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) fault(VEC_NM, -1, R_NM_WAIT);
 }
 
 export const handlers: Record<string, Handler> = {
