@@ -109,7 +109,7 @@ export function toIntBits(env: FpEnv, a: F80, width: number): bigint | null {
     env.flags |= IE;
     return env.unmasked(IE) ? null : indefinite;
   }
-  if (c === Cls.Denormal) env.flags |= DE;
+  // a denormal source raises no #D on a store (the host x87 agrees)
   const r = roundToInteger(env.rc, a);
   const limit = r.sign ? 1n << (w - 1n) : (1n << (w - 1n)) - 1n;
   if (r.n > limit) {
@@ -147,7 +147,6 @@ export function toBcd(env: FpEnv, a: F80): Uint8Array | null {
     return out;
   };
   if (c === Cls.QNaN || c === Cls.SNaN || c === Cls.Infinity || c === Cls.Unsupported) return indefinite();
-  if (c === Cls.Denormal) env.flags |= DE;
   const r = roundToInteger(env.rc, a);
   if (r.n >= TEN18) return indefinite();
   if (r.inexact) {

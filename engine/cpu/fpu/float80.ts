@@ -273,11 +273,16 @@ export function propagateNaN(env: FpEnv, a: F80, b: F80 | null): F80 {
  * encoding or an SNaN is invalid, NaNs propagate, and a denormal raises #D. Returns the NaN/indefinite result
  * when the operation ends here, else null.
  */
-export function checkOperands(env: FpEnv, a: F80, b: F80 | null): F80 | null {
+export function checkOperands(env: FpEnv, a: F80, b: F80 | null, denormals = true): F80 | null {
   const ca = classify(a);
   const cb = b ? classify(b) : Cls.Zero;
   if (ca === Cls.Unsupported || cb === Cls.Unsupported) return invalid(env);
   if (isNaNClass(ca) || isNaNClass(cb)) return propagateNaN(env, isNaNClass(ca) ? a : (b as F80), isNaNClass(ca) ? b : a);
+  return denormals ? checkDenormals(env, ca, cb) : null;
+}
+
+/** #D for a denormal operand; an unmasked one stops the instruction (returns the placeholder it will not store). */
+export function checkDenormals(env: FpEnv, ca: Cls, cb: Cls): F80 | null {
   if (ca === Cls.Denormal || cb === Cls.Denormal || env.sourceDenormal) {
     env.flags |= DE;
     // an unmasked #D stops the instruction before it computes anything (SDM vol. 1 §8.5.2)
@@ -353,10 +358,20 @@ export function mul(env: FpEnv, a: F80, b: F80): F80 {
 }
 
 export function div(env: FpEnv, a: F80, b: F80): F80 {
-  const early = checkOperands(env, a, b);
+  const early = checkOperands(env, a, b, false);
   if (early) return early;
   const ca = classify(a), cb = classify(b);
   const sign = a.sign ^ b.sign;
+  // A zero divisor is found before a denormal dividend counts (the host x87 raises only #Z for denormal / 0).
+  if (cb === Cls.Zero) {
+    if (ca === Cls.Zero) return invalid(env);
+    if (ca !== Cls.Infinity) {
+      env.flags |= ZE;
+      return infinity(sign);
+    }
+  }
+  const late = checkDenormals(env, ca, cb);
+  if (late) return late;
   if (ca === Cls.Infinity) return cb === Cls.Infinity ? invalid(env) : infinity(sign);
   if (cb === Cls.Infinity) return zero(sign);
   if (cb === Cls.Zero) {
@@ -383,11 +398,14 @@ export function isqrt(n: bigint): bigint {
 }
 
 export function sqrt(env: FpEnv, a: F80): F80 {
-  const early = checkOperands(env, a, null);
+  const early = checkOperands(env, a, null, false);
   if (early) return early;
   const ca = classify(a);
   if (ca === Cls.Zero) return a;
+  // a negative operand is invalid before a denormal one counts
   if (a.sign) return invalid(env);
+  const late = checkDenormals(env, ca, Cls.Zero);
+  if (late) return late;
   if (ca === Cls.Infinity) return a;
   const u = unpack(a);
   let m = u.m, e = u.e;

@@ -81,9 +81,8 @@ export function arithReg(cpu: Cpu, i: Instr, f: FpuState, form: number): void {
     return writeBack(cpu, f, e, dst, INDEFINITE, pops);
   }
   if (form === 0) return writeBack(cpu, f, e, 0, binary(e, k, f.st(0), f.st(r)));
-  // DC/DE: dest-first order with sub/div reversed relative to D8
-  const kk = k >= 4 ? k ^ 1 : k;
-  writeBack(cpu, f, e, dst, binary(e, kk, f.st(0), f.st(r)), pops);
+  // DC/DE: ST(i) ← ST0 op ST(i) for the reg field's operation, so reg 4 (DC E0+i, FSUBR ST(i),ST0) is ST0 − ST(i)
+  writeBack(cpu, f, e, dst, binary(e, k, f.st(0), f.st(r)), pops);
 }
 
 /** One-operand arithmetic on ST0 with the usual underflow handling. */
@@ -130,7 +129,7 @@ export function frndint(cpu: Cpu, _i: Instr, f: FpuState): void {
 
 /** FSCALE: ST0 × 2^trunc(ST1) (SDM vol. 2 FSCALE, Table 3-47 for the special operands). */
 export function fscale(cpu: Cpu, _i: Instr, f: FpuState): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false); // PC governs only add/sub/mul/div/sqrt (SDM vol. 1 §8.1.5.2)
   if (f.isEmpty(0) || f.isEmpty(1)) {
     stackUnderflow(e);
     return writeBack(cpu, f, e, 0, INDEFINITE);
@@ -160,7 +159,7 @@ function scale(e: FpEnv, x: F80, s: F80): F80 {
 
 /** FXTRACT: ST0 → exponent (in ST1) and significand (in ST0), SDM vol. 2 FXTRACT. */
 export function fxtract(cpu: Cpu, _i: Instr, f: FpuState): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false);
   if (f.isEmpty(0)) {
     stackUnderflow(e);
     if (!blocked(e)) {
@@ -207,7 +206,7 @@ export function fxtract(cpu: Cpu, _i: Instr, f: FpuState): void {
 /**
  * FPREM/FPREM1 (SDM vol. 2): the exact partial remainder ST0 − Q × ST1, Q truncated (FPREM) or rounded to nearest
  * (FPREM1). With an exponent difference of 64 or more only a partial reduction is done and C2 is set; otherwise
- * C2 = 0 and C0, C3, C1 receive quotient bits 2, 0, 1.
+ * C2 = 0 and C0, C3, C1 receive quotient bits 2, 1, 0.
  */
 export function fprem(cpu: Cpu, _i: Instr, f: FpuState, ieee: number): void {
   const e = opEnv(f, false);
@@ -253,7 +252,8 @@ export function fprem(cpu: Cpu, _i: Instr, f: FpuState, ieee: number): void {
       sign ^= 1;
     }
   }
-  setCodes(f, (q & 1n) === 1n, false, (q & 2n) === 2n, (q & 4n) === 4n);
+  // C0 = Q2, C3 = Q1, C1 = Q0 (SDM vol. 2 FPREM)
+  setCodes(f, (q & 2n) === 2n, false, (q & 1n) === 1n, (q & 4n) === 4n);
   const res = r === 0n ? zero(x.sign) : roundExt(e, sign, r, base, false);
   writeBack(cpu, f, e, 0, res, 0, false);
 }

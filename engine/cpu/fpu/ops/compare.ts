@@ -20,13 +20,12 @@ export function compareOp(cpu: Cpu, f: FpuState, e: FpEnv, src: F80 | null, quie
     stackUnderflow(e);
   }
   else outcome = compare(e, f.st(0), src, quiet);
-  if (!blocked(e)) {
-    if (toEflags) {
-      const bits = outcome === GT ? 0 : outcome === LT ? CF : outcome === EQ ? ZF : ZF | PF | CF;
-      cpu.setFlagBits(ZF | PF | CF | OF | EF_SF | AF, bits);
-    } else setCompareCodes(f, outcome);
-    for (let k = 0; k < pops; k++) f.pop();
-  }
+  // The condition codes are written even when an unmasked exception stops the pop (as the host x87 does).
+  if (toEflags) {
+    const bits = outcome === GT ? 0 : outcome === LT ? CF : outcome === EQ ? ZF : ZF | PF | CF;
+    cpu.setFlagBits(ZF | PF | CF | OF | EF_SF | AF, bits);
+  } else setCompareCodes(f, outcome);
+  if (!blocked(e)) for (let k = 0; k < pops; k++) f.pop();
   finish(cpu, f, e, false);
   if (!toEflags || !blocked(e)) f.sw &= ~SW_C1;
 }

@@ -4,7 +4,7 @@
 import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
 import { blocked, finish, opEnv, stackOverflow, stackUnderflow } from '../unit';
-import { DOUBLE, f80, INDEFINITE, roundExt, SINGLE, ZERO, type F80, type FpEnv } from '../float80';
+import { DOUBLE, f80, IE, INDEFINITE, roundExt, SINGLE, ZERO, type F80, type FpEnv } from '../float80';
 import { fromBcd, fromIntBits, fromReal, toBcd, toIntBits, toReal } from '../convert';
 import { readBits, readBytes, writeBits, writeBytes } from '../memory';
 import { SW_C1, type FpuState } from '../state';
@@ -14,9 +14,14 @@ import { M16I, M32I, M32R, M64I, M64R } from './common';
 /** Pushes a value, or on stack overflow (ST7 not empty) the indefinite when IE is masked (SDM vol. 1 §8.5.1.1). */
 export function pushValue(cpu: Cpu, f: FpuState, e: FpEnv, v: F80): void {
   if (!f.isEmpty(7)) {
+    // stack overflow takes precedence over what the source operand raised
+    e.flags = 0;
     stackOverflow(e);
-    if (!blocked(e)) f.push(INDEFINITE);
-  } else if (!blocked(e)) f.push(v);
+    if (!e.unmasked(IE)) f.push(INDEFINITE);
+  } else if (!(e.unmasked(IE) && (e.flags & IE) !== 0)) {
+    // a load completes despite an unmasked #D (only an unmasked #IA for an SNaN source stops it)
+    f.push(v);
+  }
   finish(cpu, f, e);
 }
 
@@ -150,6 +155,8 @@ export function fldConst(cpu: Cpu, _i: Instr, f: FpuState, k: number): void {
   const e = opEnv(f, false);
   const c = CONSTANTS[k];
   const v = c === 0n ? ZERO : c === ONE ? f80(0, 16383, 1n << 63n) : roundExt(e, 0, c, -P, false);
-  e.flags = 0; // the constants are loaded without a precision exception
+  // the constants load without a precision exception and leave C1 clear
+  e.flags = 0;
+  e.roundedUp = false;
   pushValue(cpu, f, e, v);
 }

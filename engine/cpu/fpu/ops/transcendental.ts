@@ -1,4 +1,5 @@
-// Transcendental instructions (SDM vol. 2 F2XM1, FYL2X, FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS): computed in
+// Transcendental instructions (SDM vol. 2 F2XM1, FYL2X, FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS; precision
+// control does not apply to them, SDM vol. 1 §8.1.5.2): computed in
 // 200-bit fixed point (fixed.ts) and rounded once, so results are the correctly rounded values of the exact
 // functions; the README states how far the host x87 is from them.
 
@@ -55,7 +56,7 @@ const fixedF80 = (v: bigint): F80 => {
 };
 
 export function f2xm1(cpu: Cpu, _i: Instr, f: FpuState): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false);
   if (f.isEmpty(0)) {
     stackUnderflow(e);
     return writeBack(cpu, f, e, 0, INDEFINITE);
@@ -68,13 +69,15 @@ export function f2xm1(cpu: Cpu, _i: Instr, f: FpuState): void {
   if (c === Cls.Zero) r = x;
   else if (c === Cls.Infinity) r = x.sign ? f80(1, 16383, 1n << 63n) : x;
   else if (exponentOf(x) < TINY_EXP) r = mul(e, x, fixedF80(LN2));
+  else if (exponentOf(x) >= 0 && !(x.exp === 16383 && x.sig === 1n << 63n)) r = x; // |x| > 1: outside F2XM1's domain; the host x87 returns x
+  else if (exponentOf(x) > 15) r = x.sign ? fromFixed(e, 1n - ONE) : roundExt(e, 0, 1n, 1 << 17, false); // beyond the defined range: −1 or overflow
   else r = fromFixed(e, expF(mulF(toFixed(x), LN2)) - ONE);
   writeBack(cpu, f, e, 0, r);
 }
 
 /** FYL2X (arg 0) and FYL2XP1 (arg 1): ST1 ← ST1 × log2(ST0 [+ 1]), then pop. */
 export function fyl2x(cpu: Cpu, _i: Instr, f: FpuState, plusOne: number): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false);
   if (f.isEmpty(0) || f.isEmpty(1)) {
     stackUnderflow(e);
     return writeBack(cpu, f, e, 1, INDEFINITE, 1);
@@ -106,7 +109,10 @@ function ylog2x(e: FpEnv, x: F80, y: F80): F80 {
     const uy = unpack(y);
     return roundExt(e, y.sign ^ (k < 0 ? 1 : 0), uy.m * BigInt(Math.abs(k)), uy.e, false);
   }
-  const l = divF(lnF(toFixed(x)), LN2);
+  // log2(x) = k + log2(m) with m = x / 2^k in [1, 2): the fixed-point form holds m whatever x's exponent
+  const k = u.e + bl - 1;
+  const m = (u.m << BigInt(P + 1)) >> BigInt(bl);
+  const l = BigInt(k) * ONE + divF(lnF(m), LN2);
   return scaledProduct(e, y, l);
 }
 
@@ -133,7 +139,7 @@ function ylog2xp1(e: FpEnv, x: F80, y: F80): F80 {
 
 /** FPATAN: ST1 ← atan(ST1 / ST0) in the quadrant of (ST0, ST1), then pop. */
 export function fpatan(cpu: Cpu, _i: Instr, f: FpuState): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false);
   if (f.isEmpty(0) || f.isEmpty(1)) {
     stackUnderflow(e);
     return writeBack(cpu, f, e, 1, INDEFINITE, 1);
@@ -154,26 +160,27 @@ function atan2(e: FpEnv, y: F80, x: F80): F80 {
     return signed(PI / 2n);
   }
   if (cx === Cls.Infinity) return x.sign ? signed(PI) : zero(y.sign);
-  const fy = toFixed(f80(0, y.exp, y.sig)), fx = toFixed(f80(0, x.exp, x.sig));
-  if (fy === 0n || fx === 0n || exponentOf(y) - exponentOf(x) < TINY_EXP || exponentOf(x) - exponentOf(y) < TINY_EXP) {
-    // extreme ratios: atan(y/x) ≈ y/x, or ≈ π/2 − x/y
-    const q = exponentOf(y) < exponentOf(x);
-    if (q && !x.sign) {
-      const uy = unpack(y), ux = unpack(x);
-      const n = uy.m << 130n;
-      return roundExt(e, y.sign, n / ux.m, uy.e - ux.e - 130, true);
-    }
-    return signed(q ? PI : PI / 2n);
+  const uy = unpack(y), ux = unpack(x);
+  const shift = uy.e - ux.e;
+  if (shift < TINY_EXP && !x.sign) {
+    // atan(y/x) = y/x to far below an ulp
+    return roundExt(e, y.sign, (uy.m << 130n) / ux.m, shift - 130, true);
   }
-  let a = atanF(divF(fy, fx));
+  if (shift < TINY_EXP || shift > -TINY_EXP) return signed(shift > 0 ? PI / 2n : PI);
+  const ratio = P + shift >= 0 ? (uy.m << BigInt(P + shift)) / ux.m : (uy.m >> BigInt(-(P + shift))) / ux.m;
+  let a = atanF(ratio);
   if (x.sign) a = PI - a;
   return signed(a);
 }
 
+/** The x87 reduces trigonometric arguments with a 66-bit approximation of π (SDM vol. 1 §8.3.10), so large
+ *  arguments agree with the chip only when reduced by the same constant. */
+const PI_X87 = (PI >> BigInt(P - 64)) << BigInt(P - 64);
+
 /** Reduces x modulo π/2: (quadrant, remainder) in fixed point. */
 function reduce(x: F80): [number, bigint] {
   const v = toFixed(x);
-  const half = PI / 2n;
+  const half = PI_X87 / 2n;
   let k = v / half;
   let r = v - k * half;
   if (r > half / 2n) {
@@ -188,7 +195,7 @@ function reduce(x: F80): [number, bigint] {
 
 /** FSIN (0), FCOS (1), FPTAN (2), FSINCOS (3). Operands of magnitude 2^63 or more set C2 and change nothing. */
 export function trig(cpu: Cpu, _i: Instr, f: FpuState, which: number): void {
-  const e = opEnv(f);
+  const e = opEnv(f, false);
   const pushes = which >= 2;
   if (f.isEmpty(0)) {
     stackUnderflow(e);
