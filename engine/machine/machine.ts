@@ -2,6 +2,7 @@
 // The CLI, the debug adapter, the monitor and the tests all drive guests through this class; it knows nothing of
 // the debugger beyond its run-control calls and the CPU's event hub.
 
+import type { FpuSnapshot } from '../cpu/fpu/state';
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { PhysicalMemory } from './memory';
@@ -277,6 +278,7 @@ export class Machine {
     return {
       memory: this.mem.u8.slice(),
       cpu: captureFields(this.cpu),
+      fpu: this.cpu.fpu.save(),
       exitCode: this.exitCode,
       devices: this.devices.snapshot(),
       timers: this.scheduler.snapshot(),
@@ -289,6 +291,7 @@ export class Machine {
   restore(s: MachineSnapshot): void {
     this.mem.u8.set(s.memory);
     restoreFields(this.cpu, s.cpu);
+    this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
     this.devices.restore(s.devices);
     this.scheduler.restore(s.timers);
@@ -306,6 +309,8 @@ export class Machine {
 export interface MachineSnapshot {
   memory: Uint8Array;
   cpu: Record<string, unknown>;
+  /** The x87 registers and words (BigInt significands do not fit captureFields' plain numbers). */
+  fpu: FpuSnapshot;
   exitCode: number | null;
   devices: PcDevicesSnapshot;
   /** Device timer deadlines, in the scheduler's order. */

@@ -160,7 +160,7 @@ export function roundTo(env: FpEnv, sign: number, m: bigint, e: number, sticky: 
   }
   const ee = e + adjust;
   lead += adjust;
-  const lsb = adjust ? lead - p + 1 : Math.max(lead, fmt.emin) - p + 1;
+  const lsb = Math.max(lead, fmt.emin) - p + 1;
   // r = m × 2^(ee − lsb) truncated; rest = the discarded part as (half, above) comparison
   let r: bigint;
   let inexact = sticky;
