@@ -207,10 +207,12 @@ export function roundTo(env: FpEnv, sign: number, m: bigint, e: number, sticky: 
         env.flags |= OE;
         return { sign, exp: 0, sig: 0n, noStore: true };
       }
-      // redo with the exponent brought back into range
       env.flags |= OE;
-      const res = roundTo(env, sign, m, e - fmt.adjust, sticky, fmt);
-      return res;
+      // redo with the exponent brought back into range, unless even that cannot hold it (then as if masked)
+      if (rlead - fmt.adjust <= fmt.emax) return roundTo(env, sign, m, e - fmt.adjust, sticky, fmt);
+      env.flags |= PE;
+      env.roundedUp = true;
+      return { sign, exp: 2 * fmt.bias + 1, sig: J, noStore: false };
     }
     env.flags |= OE | PE;
     const toInf = env.rc === RC_NEAREST || (env.rc === RC_UP && sign === 0) || (env.rc === RC_DOWN && sign === 1);

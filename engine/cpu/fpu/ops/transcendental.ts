@@ -7,7 +7,10 @@ import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
 import {
   bitLength,
+  checkDenormals,
   checkOperands,
+  PE,
+  UE,
   classify,
   Cls,
   f80,
@@ -69,7 +72,11 @@ export function f2xm1(cpu: Cpu, _i: Instr, f: FpuState): void {
   if (c === Cls.Zero) r = x;
   else if (c === Cls.Infinity) r = x.sign ? f80(1, 16383, 1n << 63n) : x;
   else if (exponentOf(x) < TINY_EXP) r = mul(e, x, fixedF80(LN2));
-  else if (exponentOf(x) >= 0 && !(x.exp === 16383 && x.sig === 1n << 63n)) r = x; // |x| > 1: outside F2XM1's domain; the host x87 returns x
+  else if (exponentOf(x) >= 0 && !(x.exp === 16383 && x.sig === 1n << 63n)) {
+    // |x| > 1: outside F2XM1's domain; the host x87 returns x, inexact
+    r = x;
+    e.flags |= PE;
+  }
   else if (exponentOf(x) > 15) r = x.sign ? fromFixed(e, 1n - ONE) : roundExt(e, 0, 1n, 1 << 17, false); // beyond the defined range: −1 or overflow
   else r = fromFixed(e, expF(mulF(toFixed(x), LN2)) - ONE);
   writeBack(cpu, f, e, 0, r);
@@ -87,10 +94,13 @@ export function fyl2x(cpu: Cpu, _i: Instr, f: FpuState, plusOne: number): void {
 }
 
 function ylog2x(e: FpEnv, x: F80, y: F80): F80 {
-  const early = checkOperands(e, x, y);
+  const early = checkOperands(e, x, y, false);
   if (early) return early;
   const cx = classify(x), cy = classify(y);
+  // a negative x is invalid before a denormal operand counts
   if (x.sign && cx !== Cls.Zero) return invalid(e);
+  const late = checkDenormals(e, cx, cy);
+  if (late) return late;
   if (cx === Cls.Zero) {
     if (cy === Cls.Zero) return invalid(e);
     if (cy !== Cls.Infinity) e.flags |= ZE;
@@ -133,7 +143,11 @@ function ylog2xp1(e: FpEnv, x: F80, y: F80): F80 {
   if (cy === Cls.Zero) return zero(x.sign ^ y.sign);
   if (exponentOf(x) < TINY_EXP) return mul(e, y, mul(e, x, fixedF80(LOG2E)));
   const arg = ONE + toFixed(x);
-  if (arg <= 0n) return invalid(e);
+  if (arg <= 0n) {
+    // x ≤ −1, outside FYL2XP1's domain: the host x87 returns x, inexact
+    e.flags |= PE;
+    return x;
+  }
   return scaledProduct(e, y, divF(lnF(arg), LN2));
 }
 
@@ -229,14 +243,26 @@ export function trig(cpu: Cpu, _i: Instr, f: FpuState, which: number): void {
     f.sw |= SW_C2;
     return finish(cpu, f, e);
   } else if (c === Cls.Zero || exponentOf(x) < TINY_EXP) {
-    // sin x = tan x = x and cos x = 1 to within far less than an ulp
+    // sin x = x − x³/6 and tan x = x + x³/3: just below and just above x in magnitude; cos x just below 1
     const one = f80(0, 16383, 1n << 63n);
-    const xr = x;
-    if (c !== Cls.Zero) {
-      // the value below x's last bit decides directed roundings: sin x < x, tan x > x in magnitude
-      e.flags |= 0x20;
-    }
-    [first, second] = which === 0 ? [xr, null] : which === 1 ? [c === Cls.Zero ? one : fromFixed(e, ONE - 1n), null] : which === 2 ? [xr, one] : [c === Cls.Zero ? one : fromFixed(e, ONE - 1n), xr];
+    const near = (delta: bigint): F80 => {
+      if (c === Cls.Zero) return x;
+      const u = unpack(x);
+      if (delta > 0n) {
+        // tan: the host keeps x itself (inexact; underflow for a denormal x)
+        const r = roundExt(e, x.sign, u.m, u.e, false);
+        e.flags |= PE | (c === Cls.Denormal ? UE : 0);
+        return r;
+      }
+      const r = roundExt(e, x.sign, (u.m << 200n) - 1n, u.e - 200, true);
+      if (r.exp !== 0 && !e.unmasked(UE)) e.flags &= ~UE; // masked: rounding to a normal number is no underflow on the host
+      return r;
+    };
+    const cos = c === Cls.Zero ? one : fromFixed(e, ONE - 1n);
+    if (which === 0) first = near(-1n);
+    else if (which === 1) first = cos;
+    else if (which === 2) [first, second] = [near(1n), one];
+    else [first, second] = [cos, near(-1n)];
   } else {
     const [q, r] = reduce(x);
     const [s0, c0] = sinCosF(r);
