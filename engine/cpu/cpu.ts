@@ -4,6 +4,7 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
+import { FpuState } from './fpu/state';
 import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../bus/memory';
 import type { IoBus } from '../bus/io-bus';
 import {
@@ -126,10 +127,13 @@ export class Cpu {
   readonly io: IoBus;
   /** What this processor is (model.ts): handlers ask it for capabilities, never for a name. */
   readonly model: CpuModel;
-  /** An x87 FPU is on the chip (false only on the 486SX and the internal 386). */
-  readonly fpuPresent: boolean;
+  /**
+   * An x87 FPU is on the chip (false only on the 486SX and the internal 386; its ESC opcodes then do nothing or
+   * raise #NM). Set from the model; tests may switch it.
+   */
+  fpuPresent: boolean;
   /** The P6 additions exist (pentium-pro): RDPMC, the hint-NOP space, and the x87 FCMOVcc/FCOMI group. */
-  readonly p6: boolean;
+  p6: boolean;
   /**
    * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
    * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
@@ -145,6 +149,10 @@ export class Cpu {
   readonly regs = new Int32Array(8);
   readonly regs16 = new Uint16Array(this.regs.buffer);
   readonly regs8 = new Uint8Array(this.regs.buffer);
+  // ---- x87 FPU (engine/cpu/fpu/) ----
+  readonly fpu = new FpuState();
+  /** FERR# changed level (CR0.NE = 0 error reporting); the machine routes it to IRQ13. */
+  onFerr: ((level: boolean) => void) | undefined = undefined;
   eip = 0;
   /** EIP of the instruction being executed (faults restart from here). */
   instrStart = 0;
@@ -296,6 +304,7 @@ export class Cpu {
     this.deliveringVector = -1;
     this.nmiPending = false;
     this.pendingDebugTraps = 0;
+    this.fpu.powerOn();
     this.a20Mask = 0xffffffff;
     this.a20Bits = -1;
     this.modeChanged();

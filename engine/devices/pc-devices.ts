@@ -14,6 +14,7 @@ import { bootDiskMedia } from './boot-disk';
 import { CmosRtc, RTC_IRQ, type CmosSnapshot } from './cmos-rtc';
 import { KeyboardController, type KeyboardControllerSnapshot } from './keyboard-controller';
 import { PicPair, type PicPairSnapshot } from './pic-pair';
+import { attachFpuError, FPU_ERROR_IRQ } from './fpu-error';
 import { Pit, PIT_IRQ, type PitChannelState } from './pit';
 import { SystemPortA } from './system-port-a';
 import { SystemPortB } from './system-port-b';
@@ -138,6 +139,7 @@ export class PcDevices {
     cpu.acknowledgeInterrupt = () => router.acknowledge();
     if (on('apic')) this.attachApics(cpu, io, mem, scheduler, router);
     const irq = (n: number) => (level: boolean) => router.setIrq(n, level);
+    attachFpuError(cpu, io, irq(FPU_ERROR_IRQ));
     if (on('pit')) {
       this.pit = new Pit(scheduler, irq(PIT_IRQ));
       this.pit.attach(io);

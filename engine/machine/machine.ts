@@ -2,6 +2,7 @@
 // The CLI, the debug adapter, the monitor and the tests all drive guests through this class; it knows nothing of
 // the debugger beyond its run-control calls and the CPU's event hub.
 
+import type { FpuSnapshot } from '../cpu/fpu/state';
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModelName } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { PhysicalMemory } from '../bus/memory';
@@ -305,6 +306,7 @@ export class Machine {
   snapshotState(): MachineState {
     return {
       cpu: captureFields(this.cpu),
+      fpu: this.cpu.fpu.save(),
       exitCode: this.exitCode,
       poweredOff: this.poweredOff,
       devices: this.devices.snapshot(),
@@ -319,6 +321,7 @@ export class Machine {
   /** Puts back everything but memory; memory must already hold the same moment's contents. */
   restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
+    this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
     this.poweredOff = s.poweredOff ?? false;
     this.devices.restore(s.devices);
@@ -342,6 +345,8 @@ export interface MachineSnapshot extends MachineState {
 
 export interface MachineState {
   cpu: Record<string, unknown>;
+  /** The x87 registers and words (BigInt significands do not fit captureFields' plain numbers). */
+  fpu: FpuSnapshot;
   exitCode: number | null;
   poweredOff?: boolean;
   devices: PcDevicesSnapshot;

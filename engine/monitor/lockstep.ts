@@ -8,6 +8,7 @@
 import { Buffer } from 'node:buffer';
 import { ESP, SEGMENT_NAMES, type CpuModelName } from '../cpu/cpu';
 import { Machine, type StopReason } from '../machine/machine';
+import type { FpuState } from '../cpu/fpu/state';
 import type { LoadOptions } from '../machine/loaders';
 import { GuestState } from './guest-state';
 import { attachMonitor, type Monitor, type SbeMode } from './monitor';
@@ -27,6 +28,8 @@ export interface VisibleState {
   halted: boolean;
   shutdown: boolean;
   instructions: number;
+  /** x87: control, status and tag words, ST0–ST7 raw (hex), FIP, opcode, FDP. */
+  fpu: string[];
 }
 
 export interface Divergence {
@@ -84,7 +87,22 @@ export function visibleState(machine: Machine, monitor: Monitor | null): Visible
     halted: cpu.halted,
     shutdown: cpu.shutdown,
     instructions: cpu.icount,
+    fpu: fpuVisible(cpu.fpu),
   };
+}
+
+/**
+ * The guest-visible x87 state. FCS and FDS are left out: they hold the selectors the CPU ran with, which under
+ * ring compression are the monitor's, not the guest's (a known limit of the monitor's transparency for FSTENV).
+ */
+function fpuVisible(f: FpuState): string[] {
+  const out = [`CW=${f.cw.toString(16)}`, `SW=${f.status.toString(16)}`, `TW=${f.tagWord.toString(16)}`];
+  for (let k = 0; k < 8; k++) {
+    const p = f.phys(k);
+    out.push(`ST${k}=${f.se[p].toString(16).padStart(4, '0')}${f.sig[p].toString(16).padStart(16, '0')}`);
+  }
+  out.push(`FIP=${(f.fip >>> 0).toString(16)}`, `FOP=${f.fop.toString(16)}`, `FDP=${(f.fdp >>> 0).toString(16)}`);
+  return out;
 }
 
 const REG_NAMES = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
@@ -112,6 +130,7 @@ export function firstDifference(a: VisibleState, b: VisibleState): string | null
   if (a.halted !== b.halted) return 'halted';
   if (a.shutdown !== b.shutdown) return 'shutdown';
   if (a.instructions !== b.instructions) return 'instruction count';
+  for (let k = 0; k < a.fpu.length; k++) if (a.fpu[k] !== b.fpu[k]) return `FPU ${a.fpu[k].split('=')[0]}`;
   return null;
 }
 
@@ -221,6 +240,7 @@ export function describeDivergence(d: Divergence, labels: [string, string] = ['b
     s.segments.forEach((x, k) => {
       out.push(`${SEGMENT_NAMES[k].padEnd(4)} ${hex(x.sel, 4)} base=${hex(x.base)} limit=${hex(x.limit)} ar=${hex(x.ar, 4)}${x.valid ? '' : ' unusable'}`);
     });
+    out.push(s.fpu.slice(0, 3).join(' '), s.fpu.slice(3, 7).join(' '), s.fpu.slice(7, 11).join(' '), s.fpu.slice(11).join(' '));
     return out;
   };
   const a = show(d.bare);

@@ -2,6 +2,7 @@
 // rendered in NASM's Intel syntax (`mov eax, [es:ebx+esi*4+0x10]`). It reads bytes through a callback and never
 // faults: bytes that do not form an instruction the table knows come back as `db 0x..` of length 1.
 
+import { fpuText } from '../fpu/disassemble';
 import { lookupRow } from './decoder';
 import { MAX_INSTRUCTION_LENGTH } from './decoder';
 import { PREFIX_ADDRSIZE, PREFIX_LOCK, PREFIX_OPSIZE, PREFIX_REP, PREFIX_REPNE, SEGMENT_PREFIXES, type OpRow } from './table';
@@ -354,6 +355,11 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
         }
     }
     rendered.push(text);
+  }
+  if (row.handler === 'fpuEscape') {
+    const f = fpuText(row.arg, mod, reg, rm, rendered[0] ?? '');
+    if (!f) throw new BadEncoding();
+    return { offset, length: c.len, bytes: c.bytes, mnemonic: f.mnemonic, operands: f.operands, text: f.text, kind: 'other', valid: true };
   }
   // NASM needs a size keyword on a memory operand when no register operand fixes the size (or one of another
   // size sits beside it, as in MOVZX).

@@ -24,6 +24,8 @@ export class Instr {
   as32 = false;
   /** ModRM reg field, or the register encoded in the opcode's low 3 bits (forms Z*). */
   reg = 0;
+  /** The ModRM byte, or -1 when the instruction has none. */
+  modrm = -1;
   /** ModRM mod field (3 = register operand). */
   mod = 0;
   /** ModRM rm register when mod = 3, else -1 (memory operand). */

@@ -9,6 +9,7 @@
 // with CPUID, RDTSC the TSC feature, RDMSR/WRMSR the MSR feature, CR4 a model with CR4; elsewhere they raise #UD.
 // CPUID's leaves are in cpuid.ts, the MSRs in msr.ts.
 
+import { fpuEscape, fwait } from '../fpu/escape';
 import type { Cpu } from '../cpu';
 import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
 import { EAX, EBX, ECX, EDX, LDTR, TR } from '../cpu';
@@ -33,7 +34,6 @@ const R_GP_NW_NO_CD = rule('mov-cr.nw-without-cd', 'an attempt is made to set th
 const R_GP_CR4_RESERVED = rule('mov-cr.cr4-reserved', 'an attempt is made to write a 1 to a reserved (unimplemented) bit of CR4', 'SDM 2 MOV (control registers)');
 const R_UD_DR45 = rule('mov-dr.dr4-dr5-with-de', 'a reference to DR4 or DR5 while CR4.DE = 1', 'SDM 3A §17.2.2; SDM 2 MOV (debug registers)');
 const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
-const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
 
 export { CR4_TSD, CR4_PSE, CR4_PGE } from '../model';
 export { MSR_TSC, readTsc } from '../msr';
@@ -367,18 +367,6 @@ function wrmsr(cpu: Cpu): void {
   requireFeature(cpu, CPUID_MSR);
   requireCpl0(cpu);
   writeMsr(cpu, cpu.regs[ECX], cpu.regs[EDX], cpu.regs[EAX]);
-}
-
-// ---- x87 without an FPU ----
-
-/** D8–DF: #NM when CR0.EM or CR0.TS is set; otherwise nothing happens after the address calculation. */
-function fpuEscape(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) fault(VEC_NM, -1, R_NM_NO_FPU);
-}
-
-/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there is never an error to report. */
-function fwait(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) fault(VEC_NM, -1, R_NM_WAIT);
 }
 
 export const handlers: Record<string, Handler> = {

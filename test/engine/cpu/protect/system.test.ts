@@ -273,6 +273,7 @@ describe('CPUID, TSC and MSRs', () => {
 describe('no FPU', () => {
   it('ESC does nothing after the address calculation when EM = TS = 0', () => {
     const m = flat32([]);
+    m.cpu.fpuPresent = false; // the 486SX
     m.cpu.cr0 &= ~(CR0_EM | CR0_TS);
     expect(stepBytes(m, [0xdd, 0x05, 0xf0, 0xff, 0xff, 0xff])).toBeNull(); // fld qword [0xfffffff0]
     expect(m.cpu.eip).toBe(0x10006);
