@@ -980,6 +980,9 @@ export class Monitor implements MonitorHook {
     const g = this.guest;
     const t = this.tables;
     const h = this.hidden;
+    // The return code's instructions are the monitor's, not the guest's: the instruction a later event reports
+    // (an interrupt delivered at the next boundary says where the guest was) stays the guest's, as on a bare CPU.
+    const guestInstrStart = cpu.instrStart;
     this.mute();
     try {
       this.monitorContext();
@@ -1038,6 +1041,7 @@ export class Monitor implements MonitorHook {
         this.prepareTables(); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
+      cpu.instrStart = guestInstrStart;
       if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();
     }
   }
