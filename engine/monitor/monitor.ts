@@ -47,6 +47,7 @@ import {
   VLDT_OFFSET,
 } from './layout';
 import { isAlwaysSensitive, isSensitive } from './sensitive';
+import { inPlaceHandlers } from './in-place';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { virtualizeAccessRights } from './virtualize';
 import { MonitorCounters } from './counters';
@@ -142,8 +143,12 @@ export class Monitor implements MonitorHook {
   private readonly returnCode: Instr[] = [];
   private readonly returnOffsets: number[] = [];
   private inEntry = false;
+  /** Sensitive instructions completed in place, without a monitor entry (in-place.ts). */
+  private readonly inPlace = inPlaceHandlers(this);
   private readonly scanAll = (i: Instr): void => {
-    if (isSensitive(i)) i.exec = sbeTrap;
+    const own = i.row === null ? undefined : this.inPlace.get(i.row.handler);
+    if (own !== undefined) i.exec = own;
+    else if (isSensitive(i)) i.exec = sbeTrap;
   };
   private readonly scanAlways = (i: Instr): void => {
     if (isAlwaysSensitive(i)) i.exec = sbeTrap;
@@ -179,6 +184,10 @@ export class Monitor implements MonitorHook {
 
   get deprivileged(): boolean {
     return this.state === 'direct';
+  }
+
+  countInPlace(name: string): void {
+    this.counters.inPlace.set(name, (this.counters.inPlace.get(name) ?? 0) + 1);
   }
 
   // =====================================================================================================
