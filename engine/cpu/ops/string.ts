@@ -73,24 +73,37 @@ function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
     body(cpu, i);
     return;
   }
+  if (iterate(cpu, i, body, compares) > 1) timeAdvanced(cpu);
+}
+
+/** The REP loop of `repeat`; returns the iterations it ran. */
+function iterate(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): number {
   const allowed = iterationsAllowed(cpu);
   const traps = cpu.pendingDebugTraps;
   const calm = cpu.attention !== true;
   for (let n = 0; ; n++) {
     const count = countRegister(cpu, i);
-    if (count === 0) return;
+    if (count === 0) return n;
     if (n > 0) {
       if (n >= allowed || interruptedBetween(cpu, calm, traps)) {
         cpu.eip = cpu.instrStart;
-        return;
+        return n;
       }
       // The previous iteration retired: one instruction of guest time, before this one runs (and reads a port).
       cpu.icount++;
     }
     body(cpu, i);
     setCount(cpu, i, count - 1);
-    if (compares && cpu.getZF() !== (i.rep === 1)) return;
+    if (compares && cpu.getZF() !== (i.rep === 1)) return n + 1;
   }
+}
+
+/**
+ * This execution advanced guest time by more than the one instruction the run loop counts: the run loop keeps its
+ * own count of the budget, which it takes again from `icount` when it looks between instructions.
+ */
+function timeAdvanced(cpu: Cpu): void {
+  cpu.attention = true;
 }
 
 function compare(cpu: Cpu, a: number, b: number, size: number): void {
@@ -232,6 +245,7 @@ function movsBlock(cpu: Cpu, i: Instr): boolean {
  */
 function blockRetired(cpu: Cpu, i: Instr, n: number): boolean {
   cpu.icount += n - 1;
+  timeAdvanced(cpu);
   if (countRegister(cpu, i) !== 0) cpu.eip = cpu.instrStart;
   return true;
 }
