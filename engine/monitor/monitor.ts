@@ -663,6 +663,10 @@ export class Monitor implements MonitorHook {
         return `${name} selector 0x${sel.toString(16)} lies beyond the guest's LDT`;
       }
     }
+    // One IRET loads CS and SS from their entries of the virtual table: two selectors naming one entry cannot give
+    // a code cache and a data cache at once (one of them is stale; GRUB hands over to a multiboot kernel so). The
+    // data registers can share, since each is popped in turn.
+    if (((g.sel[CS] ^ g.sel[SS]) & 0xfffc) === 0) return `CS and SS share the descriptor of selector 0x${(g.sel[CS] & 0xfffc).toString(16)}`;
     return null;
   }
 
