@@ -82,7 +82,7 @@ for (const [name, source, load] of workloads) {
   }
 }
 
-// Real boot code: GRUB 2 to its kernel (test/guests/images/grub.ts builds the floppy from grub-pc-bin) and the
+// Real boot code: GRUB 2 to its kernel (test/guests/images builds the floppy from grub-pc-bin) and the
 // first 30 M instructions of memtest86+, bare and monitored: CPU seconds, the monitored/bare ratio, monitor entries
 // by reason and instructions completed in place (engine/monitor/in-place.ts). The cost of one entry is trap-loop's
 // µs/trap above.
@@ -90,16 +90,19 @@ function realGuests() {
   let images;
   try {
     const { buildSync } = require('esbuild');
-    const out = join(root, '.guests', 'build', 'grub-image.cjs');
-    buildSync({ entryPoints: [join(root, 'test/guests/images/grub.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
+    const out = join(root, '.guests', 'build', 'guest-images.cjs');
+    buildSync({ entryPoints: [join(root, 'test/guests/images/index.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
     images = require(out);
   } catch (err) {
     console.log(`real guests skipped: ${err.message}`);
     return;
   }
+  const bytesOf = (image) => (image.path === null ? null : readFileSync(image.path));
+  const grub = images.grubFloppy('unit');
+  const memtest = images.memtestFloppy();
   const guests = [
-    ['GRUB 2 to kernel', images.grubMissing() === null ? images.grubFloppy() : null, 2e9, images.grubMissing()],
-    ['memtest86+ 30M', images.memtestFloppy(), 30_000_000, '/boot/memtest86+ia32.bin missing'],
+    ['GRUB 2 to kernel', bytesOf(grub), 2e9, grub.reason],
+    ['memtest86+ 30M', bytesOf(memtest), 30_000_000, memtest.reason],
   ];
   for (const [name, bytes, limit, why] of guests) {
     if (bytes === null) {
