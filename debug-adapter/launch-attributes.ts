@@ -23,6 +23,7 @@ export interface RingsideLaunchConfig {
   symbols?: string;
   serial?: 'debugConsole' | 'terminal';
   trace?: string[];
+  disks?: string[];
   reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
 }
@@ -81,6 +82,11 @@ const isTraceList: Check = (v) => {
     : `holds ${bad.map((x) => (typeof x === 'string' ? `"${x}"` : describe(x))).join(', ')}, which ${bad.length === 1 ? 'is not an event name' : 'are not event names'}; the events are ${TRACE_EVENT_NAMES.join(', ')}`;
 };
 
+const isDiskList: Check = (v) => {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0)) return `must be a list of disk image paths, not ${describe(v)}`;
+  return v.length <= 3 ? undefined : `names ${v.length} disks; there is room for 3 besides the boot image (primary slave, secondary master, secondary slave)`;
+};
+
 /** Memory reverse execution's record may take by default and at most, in MiB. */
 export const REVERSE_DEFAULT_MB = 512;
 const REVERSE_MAX_MB = 16384;
@@ -116,6 +122,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   symbols: isString,
   serial: oneOf(['debugConsole', 'terminal']),
   trace: isTraceList,
+  disks: isDiskList,
   reverse: isReverse,
 };
 

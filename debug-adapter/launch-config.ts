@@ -28,6 +28,8 @@ export interface LaunchSettings {
   symbols?: string;
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
+  /** Absolute paths of further ATA disks (primary slave, secondary master, secondary slave). */
+  disks: string[];
   /** Reverse execution's record: on by default, within a memory cap. */
   reverse: { enabled: boolean; maxMemoryMB: number };
   noDebug: boolean;
@@ -66,6 +68,7 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     symbols: c.symbols === undefined ? undefined : resolve(c.symbols),
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
+    disks: ((c.disks ?? []) as string[]).map(resolve),
     reverse: {
       enabled: (c.reverse as { enabled?: boolean } | undefined)?.enabled ?? true,
       maxMemoryMB: (c.reverse as { maxMemoryMB?: number } | undefined)?.maxMemoryMB ?? REVERSE_DEFAULT_MB,

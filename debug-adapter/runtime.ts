@@ -162,13 +162,19 @@ export class Runtime extends EventEmitter {
    * `linesWithoutDebugInfo` gives source lines for an image that has neither DWARF lines nor a symbols file (a
    * flat binary with a nasm listing beside it).
    */
-  constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array, linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[]) {
+  constructor(
+    settings: LaunchSettings,
+    program: Uint8Array,
+    symbolsFile?: Uint8Array,
+    linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[],
+    disks: Uint8Array[] = [],
+  ) {
     super();
     this.settings = settings;
     this.machine = new Machine({
       memoryMB: settings.memoryMB,
       onConsoleByte: (b) => this.consoleBytes.push(b),
-      devices: { onSerialByte: (b) => this.serialBytes.push(b) },
+      devices: { onSerialByte: (b) => this.serialBytes.push(b), disks },
     });
     this.cpu = this.machine.cpu;
     this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;

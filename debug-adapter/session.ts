@@ -60,6 +60,7 @@ import { SegmentsScope } from './scopes/segments';
 import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
+import { DevicesScope } from './scopes/devices';
 import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
@@ -294,7 +295,8 @@ export class RingsideSession extends DebugSession {
     const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
     let runtime: Runtime;
     try {
-      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));
+      const disks = settings.disks.map((d) => this.readFile(d, 'disks'));
+      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), disks);
     } catch (e) {
       if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
       throw e;
@@ -556,6 +558,7 @@ export class RingsideSession extends DebugSession {
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
         add('Control', new ControlScope(cpu, () => r.instructions, () => r.reverseReach)),
+        add('Devices', new DevicesScope(r.machine)),
         add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],
     };

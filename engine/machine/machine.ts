@@ -4,8 +4,8 @@
 
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
-import { PhysicalMemory } from './memory';
-import { IoBus } from './io-bus';
+import { PhysicalMemory } from '../bus/memory';
+import { IoBus } from '../bus/io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
@@ -60,6 +60,8 @@ export class Machine {
   /** Machine resets done by the guest (8042 command FEh, port 92h bit 0, a triple fault with tripleFault: reset). */
   resets = 0;
   private userStop = false;
+  /** The guest switched the machine off through ACPI (S5). */
+  poweredOff = false;
   private resetRequested = false;
   private readonly resetOnTripleFault: boolean;
   /** Guest bytes from port 0xE9 when no onConsoleByte sink was given. */
@@ -90,7 +92,7 @@ export class Machine {
     this.resetOnTripleFault = options.tripleFault === 'reset';
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
-    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
+    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices, () => this.powerOff());
   }
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
@@ -166,6 +168,7 @@ export class Machine {
     const end = start + budget;
     const done = (reason: StopReason | null) => ({ reason, instructions: cpu.icount - start });
     for (;;) {
+      if (this.poweredOff) return done('halt');
       scheduler.fireDue(cpu.icount);
       if (cpu.icount >= end) return done(null);
       if (cpu.halted && !this.wakeOnInterrupt()) {
@@ -206,6 +209,7 @@ export class Machine {
    */
   step(): StopReason | null {
     const cpu = this.cpu;
+    if (this.poweredOff) return 'halt';
     this.scheduler.fireDue(cpu.icount);
     if (cpu.halted && !this.wakeOnInterrupt()) {
       if ((cpu.getEflags() & IF) === 0) return 'halt';
@@ -224,6 +228,7 @@ export class Machine {
     if (this.resetRequested) this.resetCpu();
     this.scheduler.fireDue(cpu.icount);
     if (cpu.shutdown) return 'triple-fault';
+    if (this.poweredOff) return 'halt';
     if (this.exitRequested) {
       this.exitRequested = false;
       return 'exit';
@@ -254,6 +259,15 @@ export class Machine {
     this.devices.keyboardController?.keyboardInput(codes);
   }
 
+  /**
+   * ACPI soft-off (S5, acpi-pm.ts): the machine is off. The run ends with `halt` at the next instruction boundary,
+   * and every later run or step ends there again at once.
+   */
+  private powerOff(): void {
+    this.poweredOff = true;
+    this.cpu.requestStop();
+  }
+
   /** A reset line pulsed by the guest: the CPU resets at the next instruction boundary. */
   private requestReset(): void {
     this.resetRequested = true;
@@ -265,6 +279,9 @@ export class Machine {
     this.resetRequested = false;
     this.resets++;
     this.cpu.reset();
+    // The local APIC is part of the processor: it resets with it (SDM 3A §11.4.7.1); the chipset's devices do not.
+    this.devices.lapic?.reset();
+    this.devices.interrupts.update();
     this.devices.a20.apply();
   }
 
@@ -288,6 +305,7 @@ export class Machine {
     return {
       cpu: captureFields(this.cpu),
       exitCode: this.exitCode,
+      poweredOff: this.poweredOff,
       devices: this.devices.snapshot(),
       timers: this.scheduler.snapshot(),
       idleInstructions: this.idleInstructions,
@@ -301,6 +319,7 @@ export class Machine {
   restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
     this.exitCode = s.exitCode;
+    this.poweredOff = s.poweredOff ?? false;
     this.devices.restore(s.devices);
     this.scheduler.restore(s.timers);
     this.idleInstructions = s.idleInstructions;
@@ -323,6 +342,7 @@ export interface MachineSnapshot extends MachineState {
 export interface MachineState {
   cpu: Record<string, unknown>;
   exitCode: number | null;
+  poweredOff?: boolean;
   devices: PcDevicesSnapshot;
   /** Device timer deadlines, in the scheduler's order. */
   timers: number[];

@@ -33,6 +33,12 @@ describe('validateLaunchConfig', () => {
     expect(result).toMatchObject({ ok: true, config: { program: '/tmp/guest.bin', mode: 'protected' } });
   });
 
+  it('checks "disks": a list of at most three paths', () => {
+    expect(problemsOf({ disks: ['/tmp/a.img', 'b.img'] })).toEqual([]);
+    expect(problemsOf({ disks: '/tmp/a.img' })).toEqual(['"disks" must be a list of disk image paths, not the string "/tmp/a.img".']);
+    expect(problemsOf({ disks: ['a', 'b', 'c', 'd'] })[0]).toMatch(/"disks" names 4 disks; there is room for 3/);
+  });
+
   it('names a wrong type, the value given and what is expected', () => {
     expect(problemsOf({ monitor: 'yes' })).toEqual(['"monitor" must be true or false, not the string "yes".']);
     expect(problemsOf({ memoryMB: 1.5 })[0]).toMatch(/"memoryMB" must be a whole number from 1 to 4095, not number 1.5/);

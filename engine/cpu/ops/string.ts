@@ -15,7 +15,7 @@
 // per execution while TF is set (SDM 3A §17.3.1.4).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_MMIO } from '../../machine/memory';
+import { PAGE_SHIFT, PF_MMIO } from '../../bus/memory';
 import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, IF, LOP_SUB, sizeMask, TF } from '../flags';
