@@ -135,7 +135,8 @@ function runImage(
   } catch (e) {
     // An engine error is our bug, not the guest's: keep what the guest printed and say where it happened.
     flush();
-    const where = `${machine.cpu.segSel[CS].toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
+    const cs = monitor !== null ? monitor.currentGuest().sel[CS] : machine.cpu.segSel[CS];
+    const where = `${cs.toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
     throw new EngineError(`engine error at ${where} after ${total} instructions: ${(e as Error)?.message ?? e}`, total);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -150,6 +151,8 @@ function runImage(
     // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
     err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
   }
+  // Under the monitor the CPU may hold the deprivileged state (CS with RPL 3): the report is the guest's view.
+  const guest = monitor !== null ? monitor.currentGuest() : null;
   const ports: Record<string, number[]> = {};
   for (const [p, bytesWritten] of machine.portRecorder.log) ports['0x' + p.toString(16)] = bytesWritten;
   return {
@@ -159,8 +162,8 @@ function runImage(
     idleInstructions: machine.idleInstructions,
     seconds,
     mips: seconds > 0 ? executed / seconds / 1e6 : 0,
-    cs: machine.cpu.segSel[CS],
-    eip: machine.cpu.eip >>> 0,
+    cs: guest !== null ? guest.sel[CS] : machine.cpu.segSel[CS],
+    eip: (guest !== null ? guest.eip : machine.cpu.eip) >>> 0,
     ports,
     cpu,
     ...(monitor !== null ? { monitor: monitorSummary(monitor) } : {}),

@@ -119,9 +119,6 @@ const R_SEG_NOT_WRITABLE = rule('access.not-writable', 'write to a code segment 
 const R_SEG_NOT_READABLE = rule('access.not-readable', 'read from an execute-only code segment', 'SDM 3A §5.5');
 const R_STACK_LIMIT = rule('access.stack-limit', 'stack access outside the SS limit', 'SDM 3A §6.15 #SS');
 
-/** Upper bound of instructions one REP iteration batch may run before yielding to the run loop. */
-export const REP_BATCH = 4096;
-
 export class Cpu {
   readonly mem: PhysicalMemory;
   readonly io: IoBus;
@@ -220,8 +217,17 @@ export class Cpu {
 
   // ---- run state ----
   halted = false;
-  /** Instructions retired since reset; the virtual time-stamp counter counts these. */
+  /**
+   * Guest time: instructions retired since reset, each iteration of a REP string instruction counted as one (as
+   * Bochs and QEMU's icount count them). Devices are timed by it and the virtual time-stamp counter counts it.
+   */
   icount = 0;
+  /**
+   * The guest time at which the current run() must stop (its budget's end; 0 outside run()). A REP string
+   * instruction runs at most `runEnd - icount` iterations per execution, so a budget or device deadline falls
+   * between two iterations exactly as between two instructions (ops/string.ts).
+   */
+  runEnd = 0;
   /** Interrupts are inhibited for one instruction after MOV SS, POP SS and STI (SDM 3A §6.8.3). */
   interruptShadow = false;
   /** Level of the INTR line (from the PIC). */
@@ -986,7 +992,14 @@ export class Cpu {
    * request or a breakpoint (hitBreakpoint set; the instruction at the breakpoint has not run).
    */
   run(budget: number): number {
+    // Guest time is `icount`: a REP string instruction advances it once per iteration (ops/string.ts). The loop
+    // counts executions in the local `done` (a local is cheaper than the field on the hot path) and takes it again
+    // from `icount` whenever it looks between instructions; an instruction that advanced time by more than one
+    // sets `attention` so that it looks.
+    const begin = this.icount;
+    const end = begin + budget;
     let done = 0;
+    this.runEnd = end;
     this.hitBreakpoint = false;
     while (done < budget && !this.halted && !this.shutdown) {
       try {
@@ -1014,8 +1027,10 @@ export class Cpu {
         // `=== true` is one compare. Measured: about a tenth of the interpreter's time.
         while (done < budget) {
           if (this.attention === true) {
+            done = this.icount - begin;
+            if (done >= budget) break;
             fromBlock = null;
-            if (this.betweenInstructions()) return done;
+            if (this.betweenInstructions()) return this.icount - begin;
           }
           const start = this.eip;
           this.instrStart = start;
@@ -1085,7 +1100,7 @@ export class Cpu {
           done++;
           this.icount++;
           afterTransfer = true;
-          if ((this.halted as boolean) === true) return done; // (a handler may have set it: TS narrowed it above)
+          if ((this.halted as boolean) === true) return this.icount - begin; // (a handler may have set it: TS narrowed it above)
           // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
           // instructions are linked: their pages are watched for stores, so a link never outlives its code. A wrap
           // of IP (or EIP) to 0 is no fall-through: the same decoded instruction, reached through another CS base,
@@ -1095,8 +1110,7 @@ export class Cpu {
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         // A fault inside a translated block: count the instructions that retired before the faulting one too.
-        done += this.jitRetired + 1;
-        this.icount += this.jitRetired + 1;
+        this.icount += this.jitRetired;
         this.jitRetired = 0;
         this.eip = this.instrStart;
         // A faulting instruction raises no traps, and a fault handler gets RF = 1 in its EFLAGS image so the
@@ -1104,11 +1118,20 @@ export class Cpu {
         this.pendingDebugTraps = 0;
         const rf = this.flags & RF;
         this.flags |= RF;
-        if (this.monitor !== null) this.monitor.fault(e, rf);
-        else deliverFault(this, e);
+        // The faulting instruction counts once, as on a bare CPU. Under the monitor it counts after the monitor
+        // emulated it: the emulation is the guest's instruction, so devices it reads (IN, RDTSC) see the time a
+        // bare CPU's execution sees, before the instruction retires.
+        if (this.monitor !== null) {
+          this.monitor.fault(e, rf);
+          this.icount++;
+        } else {
+          this.icount++;
+          deliverFault(this, e);
+        }
+        done = this.icount - begin;
       }
     }
-    return done;
+    return this.icount - begin;
   }
 
   /** Executes one instruction (or delivers one pending interrupt). */

@@ -2,8 +2,9 @@
 // instruction at a time, and after every instruction the guest-visible state of both is compared — general
 // registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, the SYSENTER MSRs, every segment register's selector and
 // hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time), the guest's port output;
-// guest memory is compared every `memoryEvery` instructions and at the end. The first divergence is reported with
-// both states.
+// what the guest sees of its devices after every instruction (every port read's time and value, every interrupt
+// acknowledgement's time and vector: device-log.ts); guest memory is compared every `memoryEvery` instructions and
+// at the end. The first divergence is reported with both states.
 
 import { Buffer } from 'node:buffer';
 import { ESP, SEGMENT_NAMES, type CpuModelName } from '../cpu/cpu';
@@ -12,6 +13,7 @@ import type { FpuState } from '../cpu/fpu/state';
 import type { LoadOptions } from '../machine/loaders';
 import { GuestState } from './guest-state';
 import { attachMonitor, type Monitor, type SbeMode } from './monitor';
+import { DeviceLog, deviceDifference as deviceLogDifference } from './device-log';
 
 export interface VisibleState {
   regs: number[];
@@ -178,6 +180,8 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
   const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
   bare.load(image, options.load);
   monitored.load(image, options.load);
+  const bareDevices = new DeviceLog(bare);
+  const monitoredDevices = new DeviceLog(monitored);
   const max = options.maxInstructions ?? 1_000_000;
   const every = options.memoryEvery ?? 4096;
   let steps = 0;
@@ -195,6 +199,8 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
     const b = visibleState(monitored, monitor);
     const field = firstDifference(a, b);
     if (field !== null) return diverge(field, a, b);
+    const device = deviceLogDifference(bareDevices, monitoredDevices);
+    if (device !== null) return diverge(...device);
     if (steps % every === 0 || stop !== null) {
       const at = memoryDifference(bare, monitored);
       if (at >= 0) return diverge(`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`);

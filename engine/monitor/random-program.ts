@@ -9,9 +9,12 @@
 // 4 MiB alias and a second alias through the same table) and its slots also rewrite page-table and directory
 // entries (rights, frames, frames beyond RAM, the top slot where the monitor keeps its window), invalidate with
 // INVLPG and CR3 loads, toggle CR0.WP/PG and CR4.PSE/PGE, and read and write the paged data pages (and their
-// entries, so accessed and dirty bits are compared) from both rings.
+// entries, so accessed and dirty bits are compared) from both rings. A share of the slots drives the PC's devices
+// (random/device-slots.ts): the PIT, port 0x61, the PIC, the RTC, the UART and the keyboard controller, with poll
+// loops, and interrupts taken in either ring.
 
 import { RUNTIME_BASE64 } from './random/runtime-image';
+import { deviceSlot } from './random/device-slots';
 
 export const PROGRAM_BASE = 0x10000;
 export const BODY = 0x12000;
@@ -22,8 +25,8 @@ const GDT_B = 0x10480;
 const GDT_B_SCRATCH = 0x104c0;
 const LDT = 0x104e0;
 const SCRATCH = 0x10390;
-const GDTR_A = 0x1077c;
-const GDTR_B = 0x10782;
+const GDTR_A = 0x1086c;
+const GDTR_B = 0x10872;
 const STACK3 = 0x88000;
 const PAGE_DIR = 0x30000;
 const PAGE_TABLE = 0x31000;
@@ -121,9 +124,13 @@ function pagingSlot(r: Rng): number[] {
   }
 }
 
+/** The share of slots that drive devices. */
+const DEVICE_SHARE = 0.2;
+
 /** One slot's bytes (at most 16), given the address of the next slot. */
 function slot(r: Rng, next: number, paging: boolean): number[] {
   if (paging && r.chance(0.2)) return pagingSlot(r);
+  if (r.chance(DEVICE_SHARE)) return deviceSlot(r);
   const k = r.below(100);
   const reg = (): number => r.pick([0, 1, 2, 3, 5, 6, 7]);
   if (k < 14) {

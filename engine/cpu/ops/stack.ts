@@ -32,12 +32,23 @@ function popfModelMask(cpu: Cpu): number {
  * The bits POPF changes (SDM 2 POPF, Operation): IOPL only at CPL 0 (real mode counts as CPL 0); IF only when
  * CPL ≤ IOPL; VM, RF, VIF and VIP never (a 32-bit POPF clears RF). Forbidden bits keep their value silently.
  */
-function popfWritableMask(cpu: Cpu, iopl: number): number {
+function popfWritableMask(cpu: Cpu, old: number, cpl: number): number {
   let mask = popfModelMask(cpu);
-  if ((cpu.flags & VM) !== 0) return mask & ~IOPL; // V86 with IOPL = 3 (IOPL < 3 faulted before)
-  if (cpu.cpl > 0) mask &= ~IOPL;
-  if (cpu.cpl > iopl) mask &= ~IF;
+  if ((old & VM) !== 0) return mask & ~IOPL; // V86 with IOPL = 3 (IOPL < 3 faulted before)
+  if (cpl > 0) mask &= ~IOPL;
+  if (cpl > (old & IOPL) >> IOPL_SHIFT) mask &= ~IF;
   return mask;
+}
+
+/**
+ * The EFLAGS a POPF of `size` bytes leaves when it pops `v` over `old` at privilege `cpl`. Shared with the monitor,
+ * which completes a deprivileged guest's POPF in place with the guest's own CPL and IOPL (monitor/in-place.ts).
+ */
+export function popfResult(cpu: Cpu, old: number, v: number, size: number, cpl: number): number {
+  let mask = popfWritableMask(cpu, old, cpl);
+  if (size === 2) mask &= 0xffff;
+  const next = (old & ~mask) | (v & mask);
+  return size === 4 ? next & ~RF : next;
 }
 
 export const handlers: Record<string, Handler> = {
@@ -133,11 +144,7 @@ export const handlers: Record<string, Handler> = {
     const iopl = (old & IOPL) >> IOPL_SHIFT;
     if ((old & VM) !== 0 && iopl < 3) fault(VEC_GP, 0, R_GP_V86_POPF);
     const v = cpu.pop(i.size);
-    let mask = popfWritableMask(cpu, iopl);
-    if (i.size === 2) mask &= 0xffff;
-    let next = (old & ~mask) | (v & mask);
-    if (i.size === 4) next &= ~RF;
-    cpu.setEflags(next);
+    cpu.setEflags(popfResult(cpu, old, v, i.size, cpu.cpl));
   },
 
   /**
