@@ -60,6 +60,7 @@ import { MonitorScope } from './scopes/monitor';
 import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
+import { requestIn, type FrameProblem } from './dap-framer';
 
 const THREAD_ID = 1;
 const MAX_READ = 1 << 20;
@@ -196,6 +197,23 @@ export class RingsideSession extends DebugSession {
         },
       )
       .catch((e) => process.stderr.write(`ringside dap: could not answer ${request.command}: ${String(e)}\n`));
+  }
+
+  /**
+   * Input the framer (dap-framer.ts) had to drop: the client hears of it through an `output` event, and a request it
+   * can recognise in the dropped bytes is answered with an error, so the client does not wait for it.
+   */
+  reportDroppedInput(p: FrameProblem): void {
+    const bytes = Buffer.byteLength(p.dropped);
+    const preview = JSON.stringify(p.dropped.length > 80 ? p.dropped.slice(0, 80) + '…' : p.dropped);
+    const text = `Ringside: dropped ${bytes} byte${bytes === 1 ? '' : 's'} of malformed DAP input (${p.reason}): ${preview}`;
+    this.log.warn(text);
+    this.sendEvent(new OutputEvent(text + '\n', 'stderr'));
+    const request = requestIn(p.dropped);
+    if (request) {
+      const response = new Response({ seq: request.seq, command: request.command, type: 'request' });
+      this.sendErrorResponse(response, { id: 1002, format: `the request's frame was malformed (${p.reason}); it was not run`, showUser: true });
+    }
   }
 
   private requireRuntime(): Runtime {

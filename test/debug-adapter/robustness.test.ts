@@ -71,6 +71,40 @@ describe('protocol robustness', () => {
     expect(dap.exited).toBeNull();
   });
 
+  it('stays able to answer after every kind of malformed frame, and tells the client what it dropped', async () => {
+    dap = new RawDap();
+    const req = (seq: number, command = 'threads') => JSON.stringify({ type: 'request', seq, command });
+    const bad: [string, string, number | null][] = [
+      ['length shorter than the body', `Content-Length: 5\r\n\r\n${req(1)}`, 1],
+      ['negative length', `Content-Length: -3\r\n\r\n${req(2)}`, 2],
+      ['length not a number', `Content-Length: abc\r\n\r\n${req(3)}`, 3],
+      ['no length', `Content-Type: application/json\r\n\r\n${req(4)}`, 4],
+      ['garbage before a header', `\x00\xffjunk`, null],
+      ['body not JSON', `Content-Length: 9\r\n\r\nnot json!`, null],
+      ['body not an object', `Content-Length: 2\r\n\r\n[]`, null],
+    ];
+    let seq = 50;
+    for (const [what, bytes, answeredSeq] of bad) {
+      const outputs = dap.messages.filter((m) => m.event === 'output').length;
+      dap.writeBytes(bytes);
+      if (answeredSeq !== null) {
+        const r = await dap.response(answeredSeq);
+        expect(r.success, what).toBe(false);
+        expect(r.message, what).toMatch(/frame was malformed/);
+      }
+      // A good request right after is answered.
+      dap.writeRaw(req(seq));
+      expect((await dap.response(seq)).success, what).toBe(true);
+      seq++;
+      expect(dap.messages.filter((m) => m.event === 'output' && /dropped \d+ bytes? of malformed DAP input/.test(String(m.body?.output))).length, what).toBeGreaterThan(outputs);
+    }
+    // LF-only line ends and a lowercase name are read as the frames they are meant to be.
+    dap.writeBytes(`content-length: ${req(90).length}\n\n${req(90)}`);
+    expect((await dap.response(90)).success).toBe(true);
+    dap.writeRaw(JSON.stringify({ type: 'request', seq: 91, command: 'disconnect' }));
+    expect((await dap.response(91)).success).toBe(true);
+  });
+
   it('refuses requests in the wrong state with a reason', async () => {
     dap = new RawDap();
     const before = await dap.request('stackTrace', { threadId: 1 });
