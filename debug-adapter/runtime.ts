@@ -71,6 +71,8 @@ interface FilterArm {
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
 const SLICE_MS = 8;
+/** Bytes of COM1 input that may wait for the guest to read them (`ringside/serialInput`); more are refused. */
+export const SERIAL_INPUT_CAP = 64 * 1024;
 /** Events sent as trace lines per slice at most; the rest are counted and reported once. */
 const TRACE_EVENTS_PER_SLICE = 200;
 
@@ -520,9 +522,27 @@ export class Runtime extends EventEmitter {
     this.emit('ended', end);
   }
 
-  /** Bytes typed into the COM1 terminal, for the guest's UART. */
-  serialInput(text: string): void {
-    this.machine.serialInput(Array.from(text, (ch) => ch.charCodeAt(0) & 0xff));
+  /**
+   * Bytes for the guest's COM1 receiver, one per character (char codes 0–255, as `ringside/serial` sends output).
+   * At most SERIAL_INPUT_CAP bytes wait for the guest to read them; of more, the first ones that fit are queued.
+   * Throws on a character that is not a byte, queuing nothing. Returns how many bytes were queued.
+   */
+  serialInput(text: string): { accepted: number; queuedBefore: number } {
+    const queuedBefore = this.machine.devices.serialInputQueued();
+    if (queuedBefore < 0) throw new Error('the machine has no COM1 UART');
+    for (let k = 0; k < text.length; k++) {
+      const code = text.charCodeAt(k);
+      if (code > 0xff) {
+        throw new Error(
+          `character ${k + 1} of the input (U+${code.toString(16).toUpperCase().padStart(4, '0')}) is not a byte: send bytes as char codes 0–255 (encode text as UTF-8 first)`,
+        );
+      }
+    }
+    const accepted = Math.max(0, Math.min(text.length, SERIAL_INPUT_CAP - queuedBefore));
+    const bytes = new Array<number>(accepted);
+    for (let k = 0; k < accepted; k++) bytes[k] = text.charCodeAt(k);
+    if (accepted > 0) this.machine.serialInput(bytes);
+    return { accepted, queuedBefore };
   }
 
   private flushConsole(): void {

@@ -37,7 +37,7 @@ import {
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
 import { AdapterLog } from './adapter-log';
-import { Runtime, type RuntimeEnd, type RuntimeStop } from './runtime';
+import { Runtime, SERIAL_INPUT_CAP, type RuntimeEnd, type RuntimeStop } from './runtime';
 import { FILTERS } from './exception-filters';
 import { sameFile } from './breakpoints';
 import { explainException } from './explain';
@@ -819,6 +819,16 @@ export class RingsideSession extends DebugSession {
     if (data === undefined) throw new RequestError('data is required');
     const r = this.requireRuntime();
     if (r.hasEnded) throw new RequestError('the guest has ended');
-    r.serialInput(data);
+    let queued: { accepted: number; queuedBefore: number };
+    try {
+      queued = r.serialInput(data);
+    } catch (e) {
+      throw new RequestError((e as Error).message);
+    }
+    if (queued.accepted < data.length) {
+      throw new RequestError(
+        `accepted ${queued.accepted} of ${data.length} bytes (the first ${queued.accepted}): at most ${SERIAL_INPUT_CAP} bytes wait for the guest to read them and ${queued.queuedBefore} were waiting; send the rest once the guest has read more`,
+      );
+    }
   }
 }
