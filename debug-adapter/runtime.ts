@@ -76,6 +76,34 @@ export const SERIAL_INPUT_CAP = 64 * 1024;
 /** Events sent as trace lines per slice at most; the rest are counted and reported once. */
 const TRACE_EVENTS_PER_SLICE = 200;
 
+/** A launch that failed because of what one launch attribute holds (the session names it with its value). */
+export class LaunchAttributeError extends Error {
+  constructor(
+    readonly attribute: keyof LaunchSettings,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one step of building the machine and names the attribute at fault when it fails: the one given, or for
+ * the image load the one the loader's message points at (where a flat binary lies, where it starts), else
+ * "program" (with the memory size, when the image does not fit).
+ */
+function blame<T>(at: keyof LaunchSettings | LaunchSettings, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError) throw e;
+    if (typeof at === 'string') throw new LaunchAttributeError(at, e.message);
+    const outside = / lies outside the .* of guest memory/.test(e.message);
+    if (outside && at.loadAddress !== undefined) throw new LaunchAttributeError('loadAddress', `${e.message} ("memoryMB" is ${at.memoryMB})`);
+    if (/entry .* cannot be reached/.test(e.message) && at.entry !== undefined) throw new LaunchAttributeError('entry', e.message);
+    throw new LaunchAttributeError('program', outside ? `${e.message} ("memoryMB" is ${at.memoryMB})` : e.message);
+  }
+}
+
 export class Runtime extends EventEmitter {
   readonly machine: Machine;
   readonly cpu: Cpu;
@@ -122,23 +150,25 @@ export class Runtime extends EventEmitter {
   constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array, linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[]) {
     super();
     this.settings = settings;
-    this.machine = new Machine({
+    this.machine = blame('memoryMB', () => new Machine({
       memoryMB: settings.memoryMB,
       onConsoleByte: (b) => this.consoleBytes.push(b),
       devices: { onSerialByte: (b) => this.serialBytes.push(b) },
-    });
+    }));
     this.cpu = this.machine.cpu;
     this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;
-    this.image = this.machine.load(program, {
-      format: settings.format,
-      loadAddress: settings.loadAddress,
-      entry: settings.entry,
-      mode: settings.mode,
-    });
+    this.image = blame(settings, () =>
+      this.machine.load(program, {
+        format: settings.format,
+        loadAddress: settings.loadAddress,
+        entry: settings.entry,
+        mode: settings.mode,
+      }),
+    );
     let symbols = this.image.symbols;
     let lines = this.image.lines;
     if (symbolsFile) {
-      const extra = readElfDebugInfo(symbolsFile);
+      const extra = blame('symbols', () => readElfDebugInfo(symbolsFile));
       symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
       lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
     } else if (lines.length === 0 && linesWithoutDebugInfo) {

@@ -25,7 +25,7 @@ import { CS } from '../engine/cpu/cpu';
 import { writeLinearBytes } from '../engine/cpu/debug-edit';
 import type { EventMap, EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
-import { ImageError, type LineRow, type LoadedImage } from '../engine/machine/loaders';
+import type { LineRow, LoadedImage } from '../engine/machine/loaders';
 import {
   LOG_EVENT,
   SEGMENT_MAP_REQUEST,
@@ -37,7 +37,7 @@ import {
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
 import { AdapterLog } from './adapter-log';
-import { Runtime, SERIAL_INPUT_CAP, type RuntimeEnd, type RuntimeStop } from './runtime';
+import { LaunchAttributeError, Runtime, SERIAL_INPUT_CAP, type RuntimeEnd, type RuntimeStop } from './runtime';
 import { FILTERS } from './exception-filters';
 import { sameFile } from './breakpoints';
 import { explainException } from './explain';
@@ -303,8 +303,9 @@ export class RingsideSession extends DebugSession {
     try {
       runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));
     } catch (e) {
-      if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
-      throw e;
+      if (!(e instanceof LaunchAttributeError)) throw e;
+      const value = settings[e.attribute];
+      throw new RequestError(`"${e.attribute}" ${typeof value === 'number' && e.attribute !== 'memoryMB' ? hexAddr(value) : String(value)}: ${e.message}`);
     }
     this.runtime?.dispose();
     this.runtime = runtime;

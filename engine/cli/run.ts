@@ -1,6 +1,6 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
-import { Machine, SLICE, type StopReason } from '../machine/machine';
+import { Machine, MAX_MEMORY_MB, SLICE, type StopReason } from '../machine/machine';
 import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
 import { formatEvent } from '../trace';
@@ -72,7 +72,7 @@ function runImage(
 ): RunOutcome {
   const opts = parseLoadOptions(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
-  if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
+  if (memoryMB < 1 || memoryMB > MAX_MEMORY_MB) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–${MAX_MEMORY_MB})`);
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
   const sbe = values.get('sbe') ?? 'auto';
   if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
