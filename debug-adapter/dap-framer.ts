@@ -37,6 +37,10 @@ type Timer = ReturnType<typeof setTimeout>;
 
 export class DapFramer {
   private buf: Buffer = Buffer.alloc(0);
+  /** Reads that arrived while a body was incomplete, joined once the body is whole (joining at every read of a
+   * multi-megabyte body would copy it over and over). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** Bytes still missing from a body whose header was read; -1 while looking for a header. */
   private bodyLength = -1;
   private idleTimer: Timer | null = null;
@@ -47,7 +51,15 @@ export class DapFramer {
   ) {}
 
   push(data: Buffer): void {
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    if (this.bodyLength >= 0 && this.buf.length + this.pendingBytes + data.length < this.bodyLength) {
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+      this.armIdle();
+      return;
+    }
+    this.buf = this.buf.length === 0 && this.pending.length === 0 ? data : Buffer.concat([this.buf, ...this.pending, data]);
+    this.pending = [];
+    this.pendingBytes = 0;
     this.drain();
   }
 
@@ -154,6 +166,9 @@ export class DapFramer {
       if (this.bodyLength < 0) return;
       const wanted = this.bodyLength;
       this.bodyLength = -1;
+      this.buf = Buffer.concat([this.buf, ...this.pending]);
+      this.pending = [];
+      this.pendingBytes = 0;
       this.drop(this.buf.length, `a body of ${this.buf.length} bytes where the header said ${wanted}, with nothing more for ${this.idleMs} ms`);
       this.drain();
     }, this.idleMs);

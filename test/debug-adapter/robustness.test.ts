@@ -105,6 +105,26 @@ describe('protocol robustness', () => {
     expect((await dap.response(91)).success).toBe(true);
   });
 
+  it('answers disassemble in parts of at most 10000 instructions, and sets at most 10000 breakpoints per request', async () => {
+    dap = new RawDap();
+    await launchSpin(dap);
+    const whole = await dap.request('disassemble', { memoryReference: '0x7c00', instructionOffset: -5000, instructionCount: 10000 });
+    expect((whole.body as { instructions: unknown[] }).instructions).toHaveLength(10000);
+    const tooMany = await dap.request('disassemble', { memoryReference: '0x7c00', instructionCount: 10001 });
+    expect(tooMany.success).toBe(false);
+    expect(tooMany.message).toMatch(/more than 10000 instructions per request: ask in parts/);
+    const list = Array.from({ length: 10003 }, (_, k) => ({ instructionReference: '0x' + (0x10000 + k).toString(16), condition: k % 2 ? 'eax == 1' : undefined }));
+    const set = await dap.request('setInstructionBreakpoints', { breakpoints: list });
+    const answers = (set.body as { breakpoints: { verified: boolean; message?: string }[] }).breakpoints;
+    expect(answers).toHaveLength(10003);
+    expect(answers.slice(0, 10000).every((b) => b.verified)).toBe(true);
+    expect(answers.slice(10000)).toEqual(Array(3).fill({ verified: false, message: 'not set: at most 10000 breakpoints per request' }));
+    const fn = await dap.request('setFunctionBreakpoints', { breakpoints: Array.from({ length: 10001 }, () => ({ name: 'start' })) });
+    expect((fn.body as { breakpoints: { message?: string }[] }).breakpoints[10000].message).toBe('not set: at most 10000 breakpoints per request');
+    const src = await dap.request('setBreakpoints', { source: { path: '/x.asm' }, breakpoints: Array.from({ length: 10001 }, () => ({ line: 1 })) });
+    expect((src.body as { breakpoints: { message?: string }[] }).breakpoints[10000].message).toBe('not set: at most 10000 breakpoints per request');
+  });
+
   it('refuses requests in the wrong state with a reason', async () => {
     dap = new RawDap();
     const before = await dap.request('stackTrace', { threadId: 1 });
