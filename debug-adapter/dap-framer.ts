@@ -169,7 +169,10 @@ export class DapFramer {
       this.buf = Buffer.concat([this.buf, ...this.pending]);
       this.pending = [];
       this.pendingBytes = 0;
-      this.drop(this.buf.length, `a body of ${this.buf.length} bytes where the header said ${wanted}, with nothing more for ${this.idleMs} ms`);
+      // The frames the client sent after the bad one are inside: start again at the first of them.
+      const next = this.buf.toString('latin1').toLowerCase().indexOf(HEADER_NAME, 1);
+      const cut = next > 0 ? next : this.buf.length;
+      this.drop(cut, `a body of ${cut} bytes where the header said ${wanted}, with nothing more for ${this.idleMs} ms`);
       this.drain();
     }, this.idleMs);
     this.idleTimer.unref?.();

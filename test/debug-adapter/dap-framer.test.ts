@@ -79,6 +79,14 @@ describe('DapFramer', () => {
     expect(seqs(r.messages)).toEqual([13]);
   });
 
+  it('reads the frames that a body too long for its header swallowed, once nothing more comes', async () => {
+    const body = good(16);
+    const r = read([`Content-Length: ${body.length + 500}\r\n\r\n${body}` + frame(good(17))], 30);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seqs(r.messages)).toEqual([17]);
+    expect(r.problems.map((p) => p.dropped)).toEqual([body]);
+  });
+
   it('drops bodies that are JSON but not an object', () => {
     const r = read([frame('42') + frame('[1,2]') + frame('null') + frame(good(14))]);
     expect(seqs(r.messages)).toEqual([14]);
