@@ -287,7 +287,7 @@ function request(rnd: Rnd, seen: Seen, f: Files): [string, unknown] {
     'ringside/serialInput': () => ({ data: pick(rnd, ['k', 'hello\r', '\u20ac', 'x'.repeat(70000), '']) }),
     restart: () => ({ arguments: rnd() < 0.5 ? launchArgs(rnd, f) : undefined }),
     terminate: () => ({}),
-    launch: () => launchArgs(rnd, f) as Record<string, unknown>,
+    launch: () => launchArgs(rnd, f) as Record<string, unknown>, // sometimes not an object at all
     attach: () => ({}),
     initialize: () => ({ adapterID: 'ringside' }),
     configurationDone: () => ({}),
@@ -298,8 +298,8 @@ function request(rnd: Rnd, seen: Seen, f: Files): [string, unknown] {
   const command = pick(rnd, Object.keys(commands));
   if (r < 0.06) return [command, pick(rnd, BAD_VALUES)];
   const args = commands[command]();
-  // Now and then a field gets a value of the wrong kind, or an unknown one is added.
-  if (rnd() < 0.3) {
+  // Now and then a field gets a value of the wrong kind, or an unknown one is added (a launch may not be an object).
+  if (args !== null && typeof args === 'object' && !Array.isArray(args) && rnd() < 0.3) {
     const keys = Object.keys(args);
     const key = keys.length && rnd() < 0.8 ? pick(rnd, keys) : 'unexpected';
     args[key] = pick(rnd, BAD_VALUES);
