@@ -86,8 +86,10 @@ export class DapFramer {
 
   /** Reads one header block at the front of the buffer (after dropping what precedes it); false when more bytes are needed. */
   private takeHeader(): boolean {
-    const text = this.buf.toString('latin1');
-    const at = text.toLowerCase().indexOf(HEADER_NAME);
+    // Usually the header is right at the front; only otherwise is the whole buffer searched (many frames in one
+    // read would make a search per frame over all of them quadratic).
+    const front = this.buf.toString('latin1', 0, HEADER_NAME.length).toLowerCase() === HEADER_NAME;
+    const at = front ? 0 : this.buf.toString('latin1').toLowerCase().indexOf(HEADER_NAME);
     if (at < 0) {
       // Keep a tail that could be the start of a header split across two reads.
       const keep = Math.min(this.buf.length, HEADER_NAME.length - 1);
