@@ -23,6 +23,8 @@ export interface RingsideLaunchConfig {
   symbols?: string;
   serial?: 'debugConsole' | 'terminal';
   trace?: string[];
+  disks?: string[];
+  reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
 }
 
@@ -87,6 +89,31 @@ const isTraceList: Check = (v) => {
     : `holds ${bad.map((x) => (typeof x === 'string' ? `"${x}"` : describe(x))).join(', ')}, which ${bad.length === 1 ? 'is not an event name' : 'are not event names'}; the events are ${TRACE_EVENT_NAMES.join(', ')}`;
 };
 
+const isDiskList: Check = (v) => {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0)) return `must be a list of disk image paths, not ${describe(v)}`;
+  return v.length <= 3 ? undefined : `names ${v.length} disks; there is room for 3 besides the boot image (primary slave, secondary master, secondary slave)`;
+};
+
+/** Memory reverse execution's record may take by default and at most, in MiB. */
+export const REVERSE_DEFAULT_MB = 512;
+const REVERSE_MAX_MB = 16384;
+
+const isReverse: Check = (v) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return `must be an object such as { "enabled": true, "maxMemoryMB": ${REVERSE_DEFAULT_MB} }, not ${describe(v)}`;
+  const o = v as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'enabled') {
+      const p = isBoolean(value);
+      if (p) problems.push(`"enabled" ${p}`);
+    } else if (key === 'maxMemoryMB') {
+      const p = integerIn(16, REVERSE_MAX_MB)(value);
+      if (p) problems.push(`"maxMemoryMB" ${p}`);
+    } else problems.push(`"${key}" is not one of its fields ("enabled", "maxMemoryMB")`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+};
+
 /** The launch attributes of interfaces.md and how each is checked. */
 export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   program: isString,
@@ -102,6 +129,8 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   symbols: isString,
   serial: oneOf(['debugConsole', 'terminal']),
   trace: isTraceList,
+  disks: isDiskList,
+  reverse: isReverse,
 };
 
 /**

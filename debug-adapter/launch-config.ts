@@ -4,7 +4,7 @@
 // other than VS Code add, path resolution against `cwd`, and the defaults.
 
 import * as path from 'node:path';
-import { parseAddress, validateLaunchConfig } from './launch-attributes';
+import { parseAddress, REVERSE_DEFAULT_MB, validateLaunchConfig } from './launch-attributes';
 import type { ImageFormat } from '../engine/machine/loaders';
 import type { EventName } from '../engine/events';
 
@@ -28,6 +28,10 @@ export interface LaunchSettings {
   symbols?: string;
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
+  /** Absolute paths of further ATA disks (primary slave, secondary master, secondary slave). */
+  disks: string[];
+  /** Reverse execution's record: on by default, within a memory cap. */
+  reverse: { enabled: boolean; maxMemoryMB: number };
   noDebug: boolean;
 }
 
@@ -64,6 +68,11 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     symbols: c.symbols === undefined ? undefined : resolve(c.symbols),
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
+    disks: ((c.disks ?? []) as string[]).map(resolve),
+    reverse: {
+      enabled: (c.reverse as { enabled?: boolean } | undefined)?.enabled ?? true,
+      maxMemoryMB: (c.reverse as { maxMemoryMB?: number } | undefined)?.maxMemoryMB ?? REVERSE_DEFAULT_MB,
+    },
     noDebug: args.noDebug === true,
   };
 }

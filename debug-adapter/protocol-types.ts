@@ -13,6 +13,16 @@ export type TraceEventName = EventName;
 export const SEGMENT_MAP_REQUEST = 'ringside/segmentMap';
 /** Custom request from the extension: bytes typed into the COM1 terminal, for the guest's UART receive buffer. */
 export const SERIAL_INPUT_REQUEST = 'ringside/serialInput';
+/** Travels to a moment of the run so far: `{ "instructions": N }` of guest time since launch (interfaces.md). */
+export const GOTO_REQUEST = 'ringside/goto';
+/** Sent before each stopped event: the moment the guest stopped at (`MomentEventBody`). */
+export const MOMENT_EVENT = 'ringside/moment';
+
+/** Body of `ringside/moment`: guest time since launch, and the ordinal of the last timeline event before it. */
+export interface MomentEventBody {
+  instructions: number;
+  eventOrdinal: number;
+}
 /** Custom event: one engine/monitor event while the guest runs (the Event Timeline's kinds and the traced ones, a bounded number per slice). */
 export const TRACE_EVENT = 'ringside/event';
 /** Custom event: bytes the guest wrote to COM1, sent only when the launch configuration says `serial: "terminal"`. */

@@ -13,11 +13,13 @@ export interface OptionSpec {
 export interface ParsedArgs {
   positional: string[];
   values: Map<string, string>;
+  /** Every value of each option, in order, for options that may be repeated (`--disk A --disk B`). */
+  lists: Map<string, string[]>;
   flags: Set<string>;
 }
 
 export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
-  const out: ParsedArgs = { positional: [], values: new Map(), flags: new Set() };
+  const out: ParsedArgs = { positional: [], values: new Map(), lists: new Map(), flags: new Set() };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     if (!a.startsWith('--')) {
@@ -33,6 +35,7 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs
       const v = eq > 0 ? a.slice(eq + 1) : argv[++k];
       if (v === undefined) throw new UsageError(`option --${name} needs a value`);
       out.values.set(name, v);
+      out.lists.set(name, [...(out.lists.get(name) ?? []), v]);
     } else {
       throw new UsageError(`unknown option --${name}`);
     }

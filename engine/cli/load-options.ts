@@ -33,3 +33,19 @@ export function readImageFile(path: string): Uint8Array {
     throw new UsageError(`cannot read image ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
+
+/** The files of `--disk FILE` (repeatable): further ATA disks after the boot image; a missing one is a one-line error. */
+export function readDiskFiles(paths: readonly string[]): Uint8Array[] {
+  if (paths.length > 3) throw new UsageError(`option --disk: at most 3 disks (primary slave, secondary master, secondary slave), not ${paths.length}`);
+  return paths.map((path) => {
+    try {
+      if (!statSync(path).isFile()) throw new UsageError(`disk ${path} is not a file`);
+      const bytes = readFileSync(path);
+      if (bytes.length === 0) throw new UsageError(`disk ${path} is empty`);
+      return bytes;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot read disk ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+}

@@ -7,10 +7,10 @@ import { describeDivergence, lockstep } from '../monitor/lockstep';
 import type { SbeMode } from '../monitor/monitor';
 import { PROGRAM_BASE, randomProgram } from '../monitor/random-program';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readImageFile } from './load-options';
+import { parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
 
 const SPEC = {
-  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed'],
+  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk'],
   flags: ['json'],
 };
 
@@ -19,12 +19,13 @@ export const LOCKSTEP_HELP = `lockstep options:
   --sbe on|off|auto                     the monitored side's SBE (off where the conditions fail shows a divergence)
   --random N                            instead of IMAGE: N generated protected-mode programs (--seed S, default 1;
                                         programs of even seeds turn paging on and rewrite their page tables)
-  --format --load --entry --mode --memory   as for run
+  --format --load --entry --mode --memory --disk   as for run
 `;
 
 export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   try {
-    const { positional, values, flags } = parseArgs(argv, SPEC);
+    const { positional, values, flags, lists } = parseArgs(argv, SPEC);
+    const disks = readDiskFiles(lists.get('disk') ?? []);
     const sbe = values.get('sbe') ?? 'auto';
     if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
     const max = values.has('instructions') ? parseNumber(values.get('instructions')!, 'instructions') : 1_000_000;
@@ -47,7 +48,7 @@ export function lockstepCommand(argv: string[], out: NodeJS.WritableStream = pro
     }
     let total = 0;
     for (const run of runs) {
-      const r = lockstep(run.image, { load: run.load, memoryMB, maxInstructions: max, sbe: sbe as SbeMode });
+      const r = lockstep(run.image, { load: run.load, memoryMB, maxInstructions: max, sbe: sbe as SbeMode, disks });
       total += r.instructions;
       const c = r.monitor.counters;
       const summary = {

@@ -19,6 +19,8 @@ const RUN_OPTIONS = `run options:
   --load ADDR --entry ADDR              flat binaries: load address (default 0x7C00) and entry
   --mode real|protected                 start mode for flat binaries and ELF files
   --memory MB                           installed RAM (default 16, at most 3072)
+  --disk FILE                           a further ATA disk (repeatable: primary slave, secondary master,
+                                        secondary slave); writes go to an overlay, the file is never changed
   --max-instructions N                  stop with reason "limit" (exit code 2)
   --monitor  --sbe on|off|auto          run under the monitor
   --trace EVENTS                        comma-separated events printed to stderr: segment-load, descriptor-write,

@@ -7,12 +7,12 @@ import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readImageFile } from './load-options';
+import { parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
 import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial'],
+  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk'],
   flags: ['monitor', 'json'],
 };
 
@@ -68,7 +68,7 @@ export function runCommand(argv: string[], stdout: NodeJS.WritableStream = proce
     const args = parseArgs(argv, SPEC);
     json = args.flags.has('json');
     if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside run --help)');
-    const outcome = runImage(args.positional[0], args.values, args.flags, out, err);
+    const outcome = runImage(args.positional[0], args.values, args.flags, out, err, readDiskFiles(args.lists.get('disk') ?? []));
     if (json) out.line(JSON.stringify(outcome));
     return outcome.exitCode;
   } catch (e) {
@@ -89,6 +89,7 @@ function runImage(
   flags: Set<string>,
   out: LineTracker,
   err: NodeJS.WritableStream,
+  disks: Uint8Array[],
 ): RunOutcome {
   const opts = parseLoadOptions(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
@@ -111,7 +112,7 @@ function runImage(
   // COM1 is the guest's second text channel; by default it goes to stderr so stdout stays the 0xE9 console.
   const onSerialByte =
     serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
-  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte } });
+  const machine = new Machine({ memoryMB, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte, disks } });
   const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
   const flush = (): void => {
     if (pending.length > 0) {
@@ -159,7 +160,8 @@ function runImage(
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
   if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
   if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
-  if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
+  if (reason === 'halt' && machine.poweredOff) err.write('ringside: the guest powered the machine off (ACPI S5)\n');
+  else if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
     // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
     err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
   }

@@ -4,8 +4,8 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
-import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../machine/memory';
-import type { IoBus } from '../machine/io-bus';
+import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../bus/memory';
+import type { IoBus } from '../bus/io-bus';
 import {
   EventHub,
   EV_MODE_CHANGE,
@@ -188,6 +188,16 @@ export class Cpu {
    * tables with a TLB of their own and swaps the guest's back in whenever the CPU holds the guest's view.
    */
   tlb = new Tlb();
+
+  /**
+   * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
+   * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
+   */
+  apicPresent = false;
+  /** IA32_APIC_BASE (MSR 1BH) while apicPresent: base 0xFEE00000, enabled (bit 11), BSP (bit 8) at reset. */
+  apicBase = 0xfee00900;
+  /** Called after WRMSR changed IA32_APIC_BASE (the local APIC moves or is disabled); null without an APIC. */
+  onApicBaseWrite: ((value: number) => void) | null = null;
 
   // ---- run state ----
   halted = false;

@@ -8,7 +8,7 @@
 // output buffer as soon as the command is written. Unknown controller commands are ignored; unknown keyboard
 // commands get FEh (resend), as a real keyboard answers.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const KBC_DATA = 0x60;
 export const KBC_STATUS = 0x64;

@@ -11,7 +11,7 @@
 // trigger level), character timeout (4 character times without FIFO activity), THR empty, modem status. On a PC
 // the INTR pin reaches the PIC only through MCR OUT2, and loopback forces OUT2 inactive.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 
 export const COM1_BASE = 0x3f8;

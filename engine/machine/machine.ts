@@ -4,11 +4,12 @@
 
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
-import { PhysicalMemory } from './memory';
-import { IoBus } from './io-bus';
+import { PhysicalMemory } from '../bus/memory';
+import { IoBus } from '../bus/io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
+import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 
 /**
@@ -66,6 +67,8 @@ export class Machine {
   /** Machine resets done by the guest (8042 command FEh, port 92h bit 0, a triple fault with tripleFault: reset). */
   resets = 0;
   private userStop = false;
+  /** The guest switched the machine off through ACPI (S5). */
+  poweredOff = false;
   private resetRequested = false;
   private readonly resetOnTripleFault: boolean;
   /** Guest bytes from port 0xE9 when no onConsoleByte sink was given. */
@@ -96,7 +99,7 @@ export class Machine {
     this.resetOnTripleFault = options.tripleFault === 'reset';
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
-    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
+    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices, () => this.powerOff());
   }
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
@@ -172,6 +175,7 @@ export class Machine {
     const end = start + budget;
     const done = (reason: StopReason | null) => ({ reason, instructions: cpu.icount - start });
     for (;;) {
+      if (this.poweredOff) return done('halt');
       scheduler.fireDue(cpu.icount);
       if (cpu.icount >= end) return done(null);
       if (cpu.halted && !this.wakeOnInterrupt()) {
@@ -212,6 +216,7 @@ export class Machine {
    */
   step(): StopReason | null {
     const cpu = this.cpu;
+    if (this.poweredOff) return 'halt';
     this.scheduler.fireDue(cpu.icount);
     if (cpu.halted && !this.wakeOnInterrupt()) {
       if ((cpu.getEflags() & IF) === 0) return 'halt';
@@ -230,6 +235,7 @@ export class Machine {
     if (this.resetRequested) this.resetCpu();
     this.scheduler.fireDue(cpu.icount);
     if (cpu.shutdown) return 'triple-fault';
+    if (this.poweredOff) return 'halt';
     if (this.exitRequested) {
       this.exitRequested = false;
       return 'exit';
@@ -260,6 +266,15 @@ export class Machine {
     this.devices.keyboardController?.keyboardInput(codes);
   }
 
+  /**
+   * ACPI soft-off (S5, acpi-pm.ts): the machine is off. The run ends with `halt` at the next instruction boundary,
+   * and every later run or step ends there again at once.
+   */
+  private powerOff(): void {
+    this.poweredOff = true;
+    this.cpu.requestStop();
+  }
+
   /** A reset line pulsed by the guest: the CPU resets at the next instruction boundary. */
   private requestReset(): void {
     this.resetRequested = true;
@@ -271,6 +286,9 @@ export class Machine {
     this.resetRequested = false;
     this.resets++;
     this.cpu.reset();
+    // The local APIC is part of the processor: it resets with it (SDM 3A §11.4.7.1); the chipset's devices do not.
+    this.devices.lapic?.reset();
+    this.devices.interrupts.update();
     this.devices.a20.apply();
   }
 
@@ -281,39 +299,57 @@ export class Machine {
   // ---- snapshots (the base for reverse execution) ----
 
   snapshot(): MachineSnapshot {
+    return { memory: this.mem.u8.slice(), ...this.snapshotState() };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.mem.u8.set(s.memory);
+    this.restoreState(s);
+  }
+
+  /** Everything but memory (reverse execution keeps memory by page itself: engine/machine/history.ts). */
+  snapshotState(): MachineState {
     return {
-      memory: this.mem.u8.slice(),
       cpu: captureFields(this.cpu),
       exitCode: this.exitCode,
+      poweredOff: this.poweredOff,
       devices: this.devices.snapshot(),
       timers: this.scheduler.snapshot(),
       idleInstructions: this.idleInstructions,
       resets: this.resets,
       monitor: this.cpu.monitor?.snapshot(),
+      consistency: saveConsistencyTracking(this.cpu),
     };
   }
 
-  restore(s: MachineSnapshot): void {
-    this.mem.u8.set(s.memory);
+  /** Puts back everything but memory; memory must already hold the same moment's contents. */
+  restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
     this.exitCode = s.exitCode;
+    this.poweredOff = s.poweredOff ?? false;
     this.devices.restore(s.devices);
     this.scheduler.restore(s.timers);
     this.idleInstructions = s.idleInstructions;
     this.resets = s.resets;
     this.userStop = false;
     this.resetRequested = false;
+    this.exitRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
+    restoreConsistencyTracking(this.cpu, s.consistency);
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
     if (s.monitor !== undefined) this.cpu.monitor?.restore(s.monitor);
   }
 }
 
-export interface MachineSnapshot {
+export interface MachineSnapshot extends MachineState {
   memory: Uint8Array;
+}
+
+export interface MachineState {
   cpu: Record<string, unknown>;
   exitCode: number | null;
+  poweredOff?: boolean;
   devices: PcDevicesSnapshot;
   /** Device timer deadlines, in the scheduler's order. */
   timers: number[];
@@ -321,6 +357,8 @@ export interface MachineSnapshot {
   resets: number;
   /** The monitor's part (engine/monitor/), when one is attached. */
   monitor?: unknown;
+  /** The bare consistency tracker's last reported states, when it runs (protect/consistency-events.ts). */
+  consistency?: string[];
 }
 
 /** Copies every number, boolean and typed-array field of an object (state, not wiring). */

@@ -42,6 +42,8 @@ export interface LockstepOptions {
   sbe?: SbeMode;
   /** Compare guest memory every this many instructions (default 4096) and at the end. */
   memoryEvery?: number;
+  /** Further ATA disks after the boot image (primary slave, secondary master, secondary slave), on both sides. */
+  disks?: Uint8Array[];
 }
 
 export interface LockstepResult {
@@ -116,11 +118,38 @@ function memoryDifference(a: Machine, b: Machine): number {
   return -1;
 }
 
+/**
+ * The first device whose state differs (PIC, PIT, APICs, UART, … with the device timers' deadlines), or null.
+ * Devices are guest-visible through their ports and registers, so the monitor must leave them exactly as bare.
+ */
+export function deviceDifference(a: Machine, b: Machine): string | null {
+  const x = a.devices.snapshot() as unknown as Record<string, unknown>;
+  const y = b.devices.snapshot() as unknown as Record<string, unknown>;
+  for (const name of Object.keys(x)) {
+    if (JSON.stringify(x[name], mapsAsArrays) !== JSON.stringify(y[name], mapsAsArrays)) return `device ${name}`;
+  }
+  if (JSON.stringify(a.scheduler.snapshot()) !== JSON.stringify(b.scheduler.snapshot())) return 'device timers';
+  return null;
+}
+
+function mapsAsArrays(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return [...value.entries()];
+  if (ArrayBuffer.isView(value)) {
+    const bytes = value as Uint8Array;
+    if (bytes.length <= 4096) return Array.from(bytes);
+    // Video memory: compared by a hash (FNV-1a), not as an 8 MiB list.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return `${bytes.length} bytes, hash ${(h >>> 0).toString(16)}`;
+  }
+  return value;
+}
+
 /** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
 export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
   const memoryMB = options.memoryMB ?? 4;
-  const bare = new Machine({ memoryMB });
-  const monitored = new Machine({ memoryMB });
+  const bare = new Machine({ memoryMB, devices: { disks: options.disks } });
+  const monitored = new Machine({ memoryMB, devices: { disks: options.disks } });
   const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
   bare.load(image, options.load);
   monitored.load(image, options.load);
@@ -144,6 +173,8 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
     if (steps % every === 0 || stop !== null) {
       const at = memoryDifference(bare, monitored);
       if (at >= 0) return diverge(`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`);
+      const device = deviceDifference(bare, monitored);
+      if (device !== null) return diverge(device, JSON.stringify(bare.devices.snapshot(), mapsAsArrays), JSON.stringify(monitored.devices.snapshot(), mapsAsArrays));
       const out1 = bare.consoleText();
       const out2 = monitored.consoleText();
       if (out1 !== out2) return diverge('console output', out1, out2);

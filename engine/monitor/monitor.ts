@@ -25,7 +25,7 @@ import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
-import type { PhysicalMemory } from '../machine/memory';
+import type { PhysicalMemory } from '../bus/memory';
 import type { MonitorTrapEvent, SegmentLoadEvent } from '../events';
 import { GuestState } from './guest-state';
 import { HiddenMemory } from './hidden-memory';

@@ -33,6 +33,12 @@ describe('validateLaunchConfig', () => {
     expect(result).toMatchObject({ ok: true, config: { program: '/tmp/guest.bin', mode: 'protected' } });
   });
 
+  it('checks "disks": a list of at most three paths', () => {
+    expect(problemsOf({ disks: ['/tmp/a.img', 'b.img'] })).toEqual([]);
+    expect(problemsOf({ disks: '/tmp/a.img' })).toEqual(['"disks" must be a list of disk image paths, not the string "/tmp/a.img".']);
+    expect(problemsOf({ disks: ['a', 'b', 'c', 'd'] })[0]).toMatch(/"disks" names 4 disks; there is room for 3/);
+  });
+
   it('names a wrong type, the value given and what is expected', () => {
     expect(problemsOf({ monitor: 'yes' })).toEqual(['"monitor" must be true or false, not the string "yes".']);
     expect(problemsOf({ memoryMB: 1.5 })[0]).toMatch(/"memoryMB" must be a whole number from 1 to 3072, not number 1.5/);
@@ -146,6 +152,8 @@ describe('package.json launch schema', () => {
       memoryMB: [0, 1, 16, 1.5, 3072, 3073, 4095, 4096, -1, '16', null, 2 ** 53],
       maxInstructions: [0, 1, 1e9, 1.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, -5, '100'],
       trace: [[], ['segment-load'], ['segment-load', 'segment-load'], ['nope'], [3], 'segment-load', null],
+      disks: [[], ['a.img'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd'], [''], [3], 'a.img', null],
+      reverse: [{}, { enabled: false }, { maxMemoryMB: 16 }, { maxMemoryMB: 15 }, { maxMemoryMB: 16384 }, { maxMemoryMB: 16385 }, { enabled: 'yes' }, { other: 1 }, [], null, true],
     };
     const addresses = [0, 0x7c00, 0xffffffff, 0x100000000, -1, 1.5, '0x7c00', '0X7C00', ' 0x7c00 ', '7c00h', '7C00H', 'ffffffffh', '1ffffffffh',
       '31744', '4294967295', '4294967296', '00004294967295', '0xffffffff', '0x00000000ffffffff', '0x100000000', '0x', 'h', '', '12abc', '0x7c_00', '-1', true, null];
@@ -176,6 +184,9 @@ interface Schema {
   pattern?: string;
   items?: Schema;
   uniqueItems?: boolean;
+  maxItems?: number;
+  properties?: Record<string, Schema>;
+  additionalProperties?: boolean;
 }
 
 function schemaAccepts(schema: Schema, value: unknown): boolean {
@@ -201,6 +212,13 @@ function schemaAccepts(schema: Schema, value: unknown): boolean {
   if (Array.isArray(value)) {
     if (schema.items && !value.every((x) => schemaAccepts(schema.items!, x))) return false;
     if (schema.uniqueItems && new Set(value).size !== value.length) return false;
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) return false;
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && schema.properties) {
+    for (const [k, v] of Object.entries(value)) {
+      const sub = schema.properties[k];
+      if (sub ? !schemaAccepts(sub, v) : schema.additionalProperties === false) return false;
+    }
   }
   return true;
 }

@@ -9,7 +9,7 @@
 // the next step (pending interrupts and traps are taken in between, as on real hardware).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_MMIO } from '../../machine/memory';
+import { PAGE_SHIFT, PF_MMIO } from '../../bus/memory';
 import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, LOP_SUB, sizeMask, TF } from '../flags';

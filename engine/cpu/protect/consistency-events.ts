@@ -10,14 +10,14 @@
 //     consistency is computed again (consistency.ts) and a change is reported: `cache-inconsistent` with the
 //     differing fields when a register becomes inconsistent or its reasons change, `cache-consistent` when it
 //     becomes consistent again. The state found when tracking starts is the baseline and is not reported.
-// The pages are watched through the memory's store dispatcher (machine/store-watch.ts), beside the debugger's data
+// The pages are watched through the memory's store dispatcher (bus/store-watch.ts), beside the debugger's data
 // watches and the monitor, so starting and stopping here never turns their watches off.
 
 import type { Cpu } from '../cpu';
 import { CR0_PE, CS, LDTR } from '../cpu';
 import { EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE } from '../../events';
-import { PAGE_SHIFT } from '../../machine/memory';
-import { storeWatchOf, type StoreWatchSubscription } from '../../machine/store-watch';
+import { PAGE_SHIFT } from '../../bus/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../../bus/store-watch';
 import { checkConsistency } from './consistency';
 import { peekTranslate } from './peek';
 import { descriptorBefore, oldByte, type ReplacedByte } from './descriptor-write';
@@ -57,6 +57,21 @@ class ConsistencyTracker {
     for (const off of this.unsubscribe.splice(0)) off();
     this.unwatch();
     this.storeWatch.close();
+  }
+
+  /** The last reported state of each register, for machine snapshots. */
+  saveState(): string[] {
+    return [...this.state];
+  }
+
+  /**
+   * After a snapshot restore: the reported states of that moment (or, for a snapshot taken before tracking began,
+   * the states found now, as when tracking starts), so the next recheck reports only what changes after it.
+   */
+  restoreState(saved: string[] | undefined): void {
+    this.pendingCause = null;
+    this.watchTables();
+    for (let reg = 0; reg < 8; reg++) this.state[reg] = saved?.[reg] ?? this.describe(reg);
   }
 
   /** GDTR, IDTR or LDTR may have changed. */
@@ -224,6 +239,16 @@ export function consistencyListenersChanged(cpu: Cpu): void {
     trackers.delete(cpu);
     tracker.stop();
   }
+}
+
+/** What a machine snapshot keeps of the tracker: the last reported consistency of each register (undefined: none). */
+export function saveConsistencyTracking(cpu: Cpu): string[] | undefined {
+  return trackers.get(cpu)?.saveState();
+}
+
+/** Puts back what saveConsistencyTracking kept, after the CPU's fields (a restored run reports what a first run did). */
+export function restoreConsistencyTracking(cpu: Cpu, saved: string[] | undefined): void {
+  trackers.get(cpu)?.restoreState(saved);
 }
 
 /** LGDT, LIDT, LLDT and task switches call this: the watched tables follow GDTR, IDTR and LDTR. */

@@ -3,9 +3,24 @@
 // them; a test checks that they equal bios.bin and that bios.bin is what bios.asm assembles to.
 
 import { BIOS_IMAGE } from './bios-image';
+import { acpiAreaBase, pcMemoryMap } from '../loaders/memory-map';
+import { buildPlatformTables } from './platform-tables';
+import { CPUID_FEATURES, CPUID_SIGNATURE } from '../../cpu/ops/system';
+import type { PhysicalMemory } from '../../bus/memory';
+import { mapBiosRom } from '../loaders/rom';
+import type { LoadedSegment } from '../loaders/types';
 
-/** Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes. */
+/**
+ * Signature of the configuration block in bios.asm; after it: the installed RAM in bytes (dword), the number of
+ * E820 entries (word) and E820_MAX entries of 20 bytes.
+ */
 const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
+/** Signature of the ROM's platform table area (MP floating pointer, MP table, RSDP), 16-byte aligned in bios.asm. */
+const TABLES_SIGNATURE = [0x52, 0x53, 0x54, 0x42]; // 'RSTB'
+const E820_MAX = 16;
+const PLATFORM_TABLES_SIZE = 1024;
+/** Where the firmware image sits below 1 MiB. */
+export const BIOS_BASE = 0xf0000;
 
 export const BIOS_SIZE = 0x10000;
 
@@ -29,18 +44,68 @@ export interface FirmwareConfig {
   memorySize: number;
 }
 
-/** Offset of the configuration block's signature in the image. */
-export function configOffset(image: Uint8Array): number {
+function findSignature(image: Uint8Array, signature: number[], what: string): number {
   for (let o = 0; o + 8 <= image.length; o += 4) {
-    if (CONFIG_SIGNATURE.every((b, i) => image[o + i] === b)) return o;
+    if (signature.every((b, i) => image[o + i] === b)) return o;
   }
-  throw new Error('the firmware image has no configuration block (RSCF)');
+  throw new Error(`the firmware image has no ${what}`);
 }
 
-/** A copy of the firmware with its configuration block filled in. */
-export function biosImage(config: FirmwareConfig): Uint8Array {
+/** Offset of the configuration block's signature in the image. */
+export function configOffset(image: Uint8Array): number {
+  return findSignature(image, CONFIG_SIGNATURE, 'configuration block (RSCF)');
+}
+
+/** Offset of the platform table area's signature in the image (its tables start 16 bytes further). */
+export function tablesOffset(image: Uint8Array): number {
+  return findSignature(image, TABLES_SIGNATURE, 'platform table area (RSTB)');
+}
+
+/**
+ * A copy of the firmware with its configuration block filled in (memory size, the E820 map of memory-map.ts)
+ * and the MP and ACPI pointers in its table area; `acpi` is what goes in RAM at acpiAreaBase(memorySize).
+ */
+export function biosImageWithTables(config: FirmwareConfig): { image: Uint8Array; acpi: Uint8Array } {
   const image = rawBiosImage();
+  const view = new DataView(image.buffer);
   const o = configOffset(image);
-  new DataView(image.buffer).setUint32(o + 4, config.memorySize >>> 0, true);
-  return image;
+  view.setUint32(o + 4, config.memorySize >>> 0, true);
+  const map = pcMemoryMap(config.memorySize);
+  if (map.length > E820_MAX) throw new Error(`the memory map has ${map.length} entries, the firmware holds ${E820_MAX}`);
+  view.setUint16(o + 8, map.length, true);
+  map.forEach((r, i) => {
+    const e = o + 10 + i * 20;
+    view.setUint32(e, r.base, true);
+    view.setUint32(e + 8, r.length, true);
+    view.setUint32(e + 16, r.type, true);
+  });
+  const t = tablesOffset(image);
+  const tables = buildPlatformTables(BIOS_BASE + t, acpiAreaBase(config.memorySize), {
+    signature: CPUID_SIGNATURE,
+    features: CPUID_FEATURES,
+  });
+  if (tables.rom.length > PLATFORM_TABLES_SIZE) throw new Error('the platform tables do not fit the ROM table area');
+  image.set(tables.rom.subarray(16), t + 16);
+  return { image, acpi: tables.acpi };
+}
+
+/** A copy of the firmware with its configuration block and table area filled in (see biosImageWithTables). */
+export function biosImage(config: FirmwareConfig): Uint8Array {
+  return biosImageWithTables(config).image;
+}
+
+/**
+ * Puts the firmware in `mem` as a PC has it at power-on: the ROM at F0000h (and its alias below 4 GiB, through
+ * `mapRom`) and the ACPI tables at the top of RAM. For loaders that start a guest through the firmware or that
+ * hand a kernel a PC's tables (the Linux boot protocol).
+ */
+export function installFirmware(mem: PhysicalMemory): LoadedSegment[] {
+  const { image, acpi } = biosImageWithTables({ memorySize: mem.size });
+  const segments = mapBiosRom(mem, image, 'firmware');
+  const acpiBase = acpiAreaBase(mem.size);
+  if (acpiBase !== null && acpi.length > 0) {
+    mem.load(acpiBase, acpi);
+    segments.push({ addr: acpiBase, size: acpi.length, name: 'ACPI tables' });
+  }
+  return segments;
 }

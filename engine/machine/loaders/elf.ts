@@ -2,7 +2,7 @@
 // entry point, symbols and DWARF line rows. Higher-half kernels link at one virtual address and load at another;
 // placing by p_paddr is what a boot loader does, and symbols and lines stay virtual, as EIP will be.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { readDebugLine } from './dwarf-line';
 import { ElfFile, ElfProgramHeader, findSection, parseElf, PT_LOAD, SHF_ALLOC, sectionBytes } from './elf-file';
 import { readElfSymbols } from './elf-symbols';

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,6 +24,27 @@ beforeAll(() => {
 });
 
 describe('ringside run', () => {
+  it('--disk names a missing disk file in one line, exit code 1', () => {
+    const r = ringside(['run', join(dir, 'exit5.bin'), '--disk', join(dir, 'no-such-disk.img')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ringside: cannot read disk ${join(dir, 'no-such-disk.img')}: ENOENT\n`);
+  });
+
+  it('--disk is repeatable: the disks become the primary slave, secondary master and secondary slave', () => {
+    const guest = join(root, 'test', 'engine', 'devices', 'guests', 'ata-disks.bin');
+    const disks = ['D1', 'D2', 'D3'].map((label) => {
+      const file = join(dir, `${label}.img`);
+      const bytes = new Uint8Array(1024);
+      bytes.set(Buffer.from(label));
+      writeFileSync(file, bytes);
+      return file;
+    });
+    const r = ringside(['run', guest, ...disks.flatMap((d) => ['--disk', d])]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.slice(5)).toBe('D1\0\0 D2\0\0 D3\0\0 WRIT ');
+    expect(readFileSync(disks[2]).subarray(0, 4).toString()).toBe('D3\0\0'); // the file is never changed
+  });
+
   it('prints guest output, exits with the guest exit code and reports JSON last', () => {
     const r = ringside(['run', join(dir, 'exit5.bin'), '--json', '--port-log', '0xE9']);
     expect(r.code).toBe(5);

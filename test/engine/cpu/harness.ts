@@ -2,8 +2,8 @@
 // it. Real mode by default (CS:IP = 0000:<load address>); `flat32` builds a GDT and enters 32-bit protected mode
 // with flat segments at CPL 0 without running any guest code (the way a loader does).
 
-import { PhysicalMemory } from '../../../engine/machine/memory';
-import { IoBus } from '../../../engine/machine/io-bus';
+import { PhysicalMemory } from '../../../engine/bus/memory';
+import { IoBus } from '../../../engine/bus/io-bus';
 import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE } from '../../../engine/cpu/cpu';
 
 export interface TestMachine {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DS, ES, REP_BATCH } from '../../../engine/cpu/cpu';
 import { DF } from '../../../engine/cpu/flags';
-import { PAGE_SHIFT, PF_WATCH } from '../../../engine/machine/memory';
+import { PAGE_SHIFT, PF_WATCH } from '../../../engine/bus/memory';
 import { realMode, type TestMachine } from './harness';
 
 const EAX = 0, ECX = 1, ESI = 6, EDI = 7;

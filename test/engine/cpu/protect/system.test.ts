@@ -260,8 +260,8 @@ describe('CPUID, TSC and MSRs', () => {
     expect(stepBytes(f, [0x0f, 0x32])).toEqual({ vector: VEC_GP, errorCode: 0, rule: 'msr.unimplemented' });
   });
   it('the 386 model has no CPUID or RDTSC (#UD)', async () => {
-    const { PhysicalMemory } = await import('../../../../engine/machine/memory');
-    const { IoBus } = await import('../../../../engine/machine/io-bus');
+    const { PhysicalMemory } = await import('../../../../engine/bus/memory');
+    const { IoBus } = await import('../../../../engine/bus/io-bus');
     const { Cpu } = await import('../../../../engine/cpu/cpu');
     const cpu = new Cpu(new PhysicalMemory(1 << 20), new IoBus(), { model: '386' });
     const m = { cpu, mem: cpu.mem, io: cpu.io, out: [] } as TestMachine;
