@@ -116,20 +116,37 @@ export class BreakpointTable {
   isTypeName?: (name: string) => boolean;
   private nextId = 1;
   private readonly entries = new Map<BreakpointKind | string, BreakpointEntry[]>();
+  /** The verified entries by address, so a stop looks only at its own (a list may hold tens of thousands). */
+  private byAddress: Map<number, BreakpointEntry[]> | null = null;
+  /** Conditions and log messages parsed in the current request, by text: a long list often repeats them. */
+  private parsed = new Map<string, Node | LogTemplate>();
 
   /** Sets the breakpoints of one group (a source file, all instruction breakpoints, all function ones). */
   private replace(group: string, list: BreakpointEntry[]): BreakpointEntry[] {
     this.entries.set(group, list);
+    this.byAddress = null;
+    this.parsed = new Map();
     return list;
+  }
+
+  /** Parses once per distinct text (the trees are only read, so entries can share one). */
+  private parseOnce<T extends Node | LogTemplate>(key: string, parse: () => T): T {
+    let v = this.parsed.get(key) as T | undefined;
+    if (v === undefined) {
+      v = parse();
+      this.parsed.set(key, v);
+    }
+    return v;
   }
 
   private make(kind: BreakpointKind, address: number, req: BreakpointRequest, message?: string): BreakpointEntry {
     const e: BreakpointEntry = { id: this.nextId++, kind, address, verified: address >= 0, message, condition: null, hit: null, log: null, hits: 0 };
     try {
       const options = { isTypeName: this.isTypeName };
-      if (req.condition?.trim()) e.condition = parseExpression(req.condition, options);
+      const { condition, logMessage } = req;
+      if (condition?.trim()) e.condition = this.parseOnce('c' + condition, () => parseExpression(condition, options));
       if (req.hitCondition?.trim()) e.hit = parseHitCondition(req.hitCondition);
-      if (req.logMessage !== undefined && req.logMessage !== '') e.log = parseLogMessage(req.logMessage, options);
+      if (logMessage !== undefined && logMessage !== '') e.log = this.parseOnce('l' + logMessage, () => parseLogMessage(logMessage, options));
     } catch (err) {
       e.verified = false;
       e.address = -1;
@@ -144,12 +161,14 @@ export class BreakpointTable {
 
   /** `cFunction` places a breakpoint on a C function after its prologue (c/c-debugger.ts), before the symbol table is asked. */
   setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[], cFunction?: (name: string) => number | undefined): BreakpointEntry[] {
+    const byName = new Map<string, ImageSymbol>();
+    for (const s of symbols) if (!byName.has(s.name)) byName.set(s.name, s);
     return this.replace(
       'function',
       list.map((b) => {
         const c = cFunction?.(b.name);
         if (c !== undefined) return this.make('function', c >>> 0, b);
-        const sym = symbols.find((s) => s.name === b.name);
+        const sym = byName.get(b.name);
         if (!sym) {
           const note = symbols.length === 0 ? 'the image has no symbol table' : `no symbol "${b.name}" in the image`;
           return this.make('function', -1, b, note);
@@ -161,12 +180,22 @@ export class BreakpointTable {
 
   /** Source breakpoints for one file, placed on the first line at or after each request that has code. */
   setSource(file: string, list: (BreakpointRequest & { line: number })[], lines: readonly LineRow[]): BreakpointEntry[] {
-    const rows = lines.filter((r) => sameFile(r.file, file));
+    // The file's rows by line, then by address: the place of a line is the first row at or after it.
+    const rows = lines.filter((r) => sameFile(r.file, file)).sort((x, y) => x.line - y.line || x.addr - y.addr);
+    const firstAtOrAfter = (line: number): LineRow | undefined => {
+      let lo = 0;
+      let hi = rows.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (rows[mid].line < line) lo = mid + 1;
+        else hi = mid;
+      }
+      return rows[lo];
+    };
     return this.replace(
       `source:${file}`,
       list.map((b) => {
-        let best: LineRow | undefined;
-        for (const r of rows) if (r.line >= b.line && (!best || r.line < best.line || (r.line === best.line && r.addr < best.addr))) best = r;
+        const best = firstAtOrAfter(b.line);
         if (!best) {
           const note = lines.length === 0 ? 'the image has no DWARF line information (see the "symbols" launch attribute)' : `no code at or after line ${b.line} of this file`;
           const e = this.make('source', -1, b, note);
@@ -192,11 +221,23 @@ export class BreakpointTable {
     return s;
   }
 
+  private entriesAt(address: number): readonly BreakpointEntry[] {
+    if (this.byAddress === null) {
+      this.byAddress = new Map();
+      for (const e of this.all()) {
+        if (!e.verified || e.address < 0) continue;
+        const at = this.byAddress.get(e.address);
+        if (at) at.push(e);
+        else this.byAddress.set(e.address, [e]);
+      }
+    }
+    return this.byAddress.get(address) ?? [];
+  }
+
   /** Decides whether the stop at `address` stands; counts hits of the breakpoints whose condition holds. */
   decide(address: number, ctx: EvalContext): HitDecision {
     const d: HitDecision = { stop: false, ids: [], logs: [], errors: [] };
-    for (const e of this.all()) {
-      if (!e.verified || e.address !== address) continue;
+    for (const e of this.entriesAt(address)) {
       if (e.condition) {
         try {
           if (!truthy(evaluateNode(e.condition, ctx))) continue;

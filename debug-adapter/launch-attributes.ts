@@ -33,7 +33,8 @@ export interface RingsideLaunchConfig {
 type Check = (value: unknown) => string | undefined;
 
 const MAX_ADDRESS = 0xffff_ffff;
-const MAX_MEMORY_MB = 4095;
+/** engine/machine/machine.ts's MAX_MEMORY_MB (not imported: this file is bundled into the extension without the engine). */
+export const MAX_MEMORY_MB = 3072;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -60,12 +61,16 @@ function integerIn(min: number, max: number): Check {
       : `must be a whole number from ${min} to ${max}, not ${describe(v)}`;
 }
 
-/** Reads an address written as a number, a `0x…` hex string or a decimal string; undefined when it is none. */
+/**
+ * Reads an address written as a number, or a string: `0x7c00`, `7c00h` or decimal, with blanks around it allowed;
+ * undefined when it is none. package.json's schema for `loadAddress` and `entry` has a pattern that accepts exactly
+ * these strings in range (a test holds the two together).
+ */
 export function parseAddress(value: unknown): number | undefined {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
   else if (typeof value === 'string') {
-    const text = value.trim().replace(/_/g, '');
+    const text = value.trim();
     if (/^0x[0-9a-f]+$/i.test(text)) n = parseInt(text.slice(2), 16);
     else if (/^[0-9a-f]+h$/i.test(text)) n = parseInt(text.slice(0, -1), 16);
     else if (/^[0-9]+$/.test(text)) n = parseInt(text, 10);
@@ -79,6 +84,8 @@ const isAddress: Check = (v) =>
 const isTraceList: Check = (v) => {
   if (!Array.isArray(v)) return `must be a list of event names, not ${describe(v)}`;
   const bad = v.filter((x) => typeof x !== 'string' || !(TRACE_EVENT_NAMES as readonly string[]).includes(x));
+  const twice = v.filter((x, k) => bad.length === 0 && v.indexOf(x) !== k);
+  if (twice.length > 0) return `names ${[...new Set(twice)].map((x) => `"${x}"`).join(', ')} more than once`;
   return bad.length === 0
     ? undefined
     : `holds ${bad.map((x) => (typeof x === 'string' ? `"${x}"` : describe(x))).join(', ')}, which ${bad.length === 1 ? 'is not an event name' : 'are not event names'}; the events are ${TRACE_EVENT_NAMES.join(', ')}`;

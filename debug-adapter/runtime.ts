@@ -73,6 +73,8 @@ interface FilterArm {
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
 const SLICE_MS = 8;
+/** Bytes of COM1 input that may wait for the guest to read them (`ringside/serialInput`); more are refused. */
+export const SERIAL_INPUT_CAP = 64 * 1024;
 /**
  * Host time of forward running between two checkpoints of the record. A step back replays at most about this
  * much from the checkpoint before it; a checkpoint compares all of memory with the last one (a few ms for 16 MiB),
@@ -109,6 +111,34 @@ interface ReplayedStop {
 }
 /** Events sent as trace lines per slice at most; the rest are counted and reported once. */
 const TRACE_EVENTS_PER_SLICE = 200;
+
+/** A launch that failed because of what one launch attribute holds (the session names it with its value). */
+export class LaunchAttributeError extends Error {
+  constructor(
+    readonly attribute: keyof LaunchSettings,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one step of building the machine and names the attribute at fault when it fails: the one given, or for
+ * the image load the one the loader's message points at (where a flat binary lies, where it starts), else
+ * "program" (with the memory size, when the image does not fit).
+ */
+function blame<T>(at: keyof LaunchSettings | LaunchSettings, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError) throw e;
+    if (typeof at === 'string') throw new LaunchAttributeError(at, e.message);
+    const outside = / lies outside the .* of guest memory/.test(e.message);
+    if (outside && at.loadAddress !== undefined) throw new LaunchAttributeError('loadAddress', `${e.message} ("memoryMB" is ${at.memoryMB})`);
+    if (/entry .* cannot be reached/.test(e.message) && at.entry !== undefined) throw new LaunchAttributeError('entry', e.message);
+    throw new LaunchAttributeError('program', outside ? `${e.message} ("memoryMB" is ${at.memoryMB})` : e.message);
+  }
+}
 
 export class Runtime extends EventEmitter {
   readonly machine: Machine;
@@ -176,20 +206,22 @@ export class Runtime extends EventEmitter {
   ) {
     super();
     this.settings = settings;
-    this.machine = new Machine({
+    this.machine = blame('memoryMB', () => new Machine({
       memoryMB: settings.memoryMB,
       model: settings.cpu,
       onConsoleByte: (b) => this.consoleBytes.push(b),
       devices: { onSerialByte: (b) => this.serialBytes.push(b), disks },
-    });
+    }));
     this.cpu = this.machine.cpu;
     this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;
-    this.image = this.machine.load(program, {
-      format: settings.format,
-      loadAddress: settings.loadAddress,
-      entry: settings.entry,
-      mode: settings.mode,
-    });
+    this.image = blame(settings, () =>
+      this.machine.load(program, {
+        format: settings.format,
+        loadAddress: settings.loadAddress,
+        entry: settings.entry,
+        mode: settings.mode,
+      }),
+    );
     this.debugWarnings.push(...(this.image.warnings ?? []));
     let symbols = this.image.symbols;
     let lines = this.image.lines;
@@ -197,7 +229,8 @@ export class Runtime extends EventEmitter {
     try {
       extra = symbolsFile ? readElfDebugInfo(symbolsFile, this.debugWarnings) : null;
     } catch (e) {
-      this.debugWarnings.push(`the "symbols" file cannot be used (${(e as Error).message}); debugging without it`);
+      // Named by its attribute (a symbols file is help, not the program: the session goes on without it).
+      this.debugWarnings.push(`"symbols" ${this.settings.symbols}: ${(e as Error).message}; debugging without it`);
       symbolsFile = undefined;
     }
     if (extra) {
@@ -856,11 +889,30 @@ export class Runtime extends EventEmitter {
     this.emit('ended', end);
   }
 
-  /** Bytes typed into the COM1 terminal, for the guest's UART. */
-  serialInput(text: string): void {
-    const bytes = Array.from(text, (ch) => ch.charCodeAt(0) & 0xff);
-    this.history?.recordInput('serial', bytes);
-    this.machine.serialInput(bytes);
+  /**
+   * Bytes for the guest's COM1 receiver, one per character (char codes 0–255, as `ringside/serial` sends output).
+   * At most SERIAL_INPUT_CAP bytes wait for the guest to read them; of more, the first ones that fit are queued.
+   * Throws on a character that is not a byte, queuing nothing. Returns how many bytes were queued.
+   */
+  serialInput(text: string): { accepted: number; queuedBefore: number } {
+    const queuedBefore = this.machine.devices.serialInputQueued();
+    if (queuedBefore < 0) throw new Error('the machine has no COM1 UART');
+    for (let k = 0; k < text.length; k++) {
+      const code = text.charCodeAt(k);
+      if (code > 0xff) {
+        throw new Error(
+          `character ${k + 1} of the input (U+${code.toString(16).toUpperCase().padStart(4, '0')}) is not a byte: send bytes as char codes 0–255 (encode text as UTF-8 first)`,
+        );
+      }
+    }
+    const accepted = Math.max(0, Math.min(text.length, SERIAL_INPUT_CAP - queuedBefore));
+    const bytes = new Array<number>(accepted);
+    for (let k = 0; k < accepted; k++) bytes[k] = text.charCodeAt(k);
+    if (accepted > 0) {
+      this.history?.recordInput('serial', bytes);
+      this.machine.serialInput(bytes);
+    }
+    return { accepted, queuedBefore };
   }
 
   private flushConsole(): void {

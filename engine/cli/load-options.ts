@@ -3,7 +3,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { IMAGE_FORMATS, type ImageFormat, type LoadOptions } from '../machine/loaders';
-import { parseNumber, UsageError } from './args';
+import { MAX_ADDRESS, parseNumber, UsageError } from './args';
 import { CPU_MODEL_NAMES, DEFAULT_CPU_MODEL, isPublicCpuModel, type PublicCpuModelName } from '../cpu/model';
 
 export function parseLoadOptions(values: Map<string, string>): LoadOptions {
@@ -15,8 +15,8 @@ export function parseLoadOptions(values: Map<string, string>): LoadOptions {
     }
     opts.format = format as ImageFormat;
   }
-  if (values.has('load')) opts.loadAddress = parseNumber(values.get('load')!, 'load');
-  if (values.has('entry')) opts.entry = parseNumber(values.get('entry')!, 'entry');
+  if (values.has('load')) opts.loadAddress = parseNumber(values.get('load')!, 'load', MAX_ADDRESS);
+  if (values.has('entry')) opts.entry = parseNumber(values.get('entry')!, 'entry', MAX_ADDRESS);
   const mode = values.get('mode');
   if (mode !== undefined) {
     if (mode !== 'real' && mode !== 'protected') throw new UsageError(`option --mode: expected real or protected, got "${mode}"`);

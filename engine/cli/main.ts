@@ -5,22 +5,22 @@ import { runCommand } from './run';
 
 const VERSION = '0.1.0';
 
-const HELP = `ringside ${VERSION} — x86 guest debugger engine
-
-usage:
+const COMMANDS = `usage:
   ringside run IMAGE [options]        run a guest to completion, without the debugger
   ringside conform DIR|FILE [options] run CPU test vectors in the SingleStepTests MOO format (.MOO, .MOO.gz)
   ringside lockstep IMAGE [options]   run IMAGE bare and under the monitor side by side; report the first divergence
   ringside dap                        serve the Debug Adapter Protocol on stdin/stdout
   ringside fuzz guest|images [options] the project's fuzzers: generated guest code, mutated images
   ringside --help | --version
+  ringside COMMAND --help             the usage of one command
+`;
 
-run options:
+const RUN_OPTIONS = `run options:
   --format bin|elf|multiboot|rom|boot   image format (default: by content)
   --load ADDR --entry ADDR              flat binaries: load address (default 0x7C00) and entry
   --mode real|protected                 start mode for flat binaries and ELF files
   --cpu 486sx|486dx|pentium|pentium-pro   CPU model: CPUID and instruction set (default pentium-pro)
-  --memory MB                           installed RAM (default 16)
+  --memory MB                           installed RAM (default 16, at most 3072)
   --disk FILE                           a further ATA disk (repeatable: primary slave, secondary master,
                                         secondary slave); writes go to an overlay, the file is never changed
   --max-instructions N                  stop with reason "limit" (exit code 2)
@@ -30,24 +30,51 @@ run options:
                                         cpu-exception, triple-fault, mode-change, port-io
   --port-log PORT[,PORT…]               record bytes written to these ports (shown with --json)
   --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout)
-  --json                                print a JSON summary as the last line of stdout
+  --json                                print a JSON summary as the last line of stdout (on a line of its own)
+`;
 
-lockstep options:
-  --instructions N  --sbe on|off|auto  --random N [--seed S]  --cpu MODEL  (exit code 4 on a divergence)
+const LOCKSTEP_OPTIONS = `lockstep options:
+  --instructions N  --sbe on|off|auto  --random N [--seed S]  (exit code 4 on a divergence)
   --free-run [--slice N]   also compare running freely (slices, translation) with stepping, bare and monitored
+  --format --load --entry --mode --memory --disk --cpu   as for run
+`;
 
-fuzz options:
+const FUZZ_OPTIONS = `fuzz options:
   --runs N  --seed S  --seconds T  --instructions N  --out DIR  --json  (exit code 4 when something was found)
+`;
 
-conform options:
+const CONFORM_OPTIONS = `conform options:
   --limit N  --filter GLOB  --show N  --json
+  (exit code 0 only when tests ran and none failed; an empty folder or a filter matching nothing exits 1)
+`;
 
-Guest bytes written to port 0xE9 go to stdout; a write of V to port 0xF4 ends the run with exit code V.
+const EXIT_CODES = `Guest bytes written to port 0xE9 go to stdout; a write of V to port 0xF4 ends the run with exit code V.
 Exit codes: the guest's on exit, 0 on halt, 2 on limit, 3 on triple fault, 1 on error.
 `;
 
+const HELP = `ringside ${VERSION} — x86 guest debugger engine
+
+${COMMANDS}
+${RUN_OPTIONS}
+${LOCKSTEP_OPTIONS}
+${FUZZ_OPTIONS}
+${CONFORM_OPTIONS}
+${EXIT_CODES}`;
+
+/** What `ringside COMMAND --help` (or -h) prints. */
+const COMMAND_HELP: Record<string, string> = {
+  run: `usage: ringside run IMAGE [options]   run a guest to completion, without the debugger\n\n${RUN_OPTIONS}\n${EXIT_CODES}`,
+  lockstep: `usage: ringside lockstep IMAGE [options] | --random N [--seed S]   run bare and monitored side by side\n\n${LOCKSTEP_OPTIONS}`,
+  conform: `usage: ringside conform DIR|FILE [options]   run CPU test vectors (.MOO, .MOO.gz)\n\n${CONFORM_OPTIONS}`,
+  dap: `usage: ringside dap   serve the Debug Adapter Protocol on stdin/stdout (for VS Code and other DAP clients)\n`,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(COMMAND_HELP, command) && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(COMMAND_HELP[command]);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case '--help':

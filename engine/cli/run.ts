@@ -1,6 +1,6 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
-import { Machine, SLICE, type StopReason } from '../machine/machine';
+import { Machine, MAX_MEMORY_MB, SLICE, type StopReason } from '../machine/machine';
 import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
 import { formatEvent } from '../trace';
@@ -44,14 +44,34 @@ class EngineError extends Error {
   }
 }
 
-export function runCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+/**
+ * stdout, remembering whether what was written last ends a line: the --json summary must start on its own line
+ * even when the guest's output does not end with a newline.
+ */
+class LineTracker {
+  midLine = false;
+  constructor(readonly out: NodeJS.WritableStream) {}
+  write(chunk: Uint8Array | string): void {
+    if (chunk.length === 0) return;
+    const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1];
+    this.midLine = last !== 0x0a;
+    this.out.write(chunk);
+  }
+  /** Writes a whole line, starting a new one first if the output stopped mid-line. */
+  line(text: string): void {
+    this.write((this.midLine ? '\n' : '') + text + '\n');
+  }
+}
+
+export function runCommand(argv: string[], stdout: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   let json = false;
+  const out = new LineTracker(stdout);
   try {
     const args = parseArgs(argv, SPEC);
     json = args.flags.has('json');
-    if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside --help)');
+    if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside run --help)');
     const outcome = runImage(args.positional[0], args.values, args.flags, out, err, readDiskFiles(args.lists.get('disk') ?? []));
-    if (json) out.write(JSON.stringify(outcome) + '\n');
+    if (json) out.line(JSON.stringify(outcome));
     return outcome.exitCode;
   } catch (e) {
     const known = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError || e instanceof EngineError;
@@ -59,7 +79,7 @@ export function runCommand(argv: string[], out: NodeJS.WritableStream = process.
     err.write(`ringside: ${message}\n`);
     if (json) {
       const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: e instanceof EngineError ? e.instructions : 0, idleInstructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
-      out.write(JSON.stringify(failed) + '\n');
+      out.line(JSON.stringify(failed));
     }
     return 1;
   }
@@ -69,23 +89,21 @@ function runImage(
   path: string,
   values: Map<string, string>,
   flags: Set<string>,
-  out: NodeJS.WritableStream,
+  out: LineTracker,
   err: NodeJS.WritableStream,
   disks: Uint8Array[],
 ): RunOutcome {
   const opts = parseLoadOptions(values);
   const cpu = parseCpuOption(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
-  if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
+  if (memoryMB < 1 || memoryMB > MAX_MEMORY_MB) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–${MAX_MEMORY_MB})`);
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
   const sbe = values.get('sbe') ?? 'auto';
   if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
   const trace = parseTrace(values.get('trace'));
   const portLog = values.has('port-log')
     ? values.get('port-log')!.split(',').map((p) => {
-        const n = parseNumber(p, 'port-log');
-        if (n > 0xffff) throw new UsageError(`option --port-log: port ${p} is beyond 0xFFFF`);
-        return n;
+        return parseNumber(p, 'port-log', 0xffff);
       })
     : [];
 

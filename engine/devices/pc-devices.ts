@@ -262,6 +262,11 @@ export class PcDevices {
     this.uart?.receive(bytes);
   }
 
+  /** Host bytes waiting for COM1's receiver; -1 when the machine has no UART. */
+  serialInputQueued(): number {
+    return this.uart ? this.uart.hostQueued : -1;
+  }
+
   serialText(): string {
     return Buffer.from(this.serialOutput).toString('latin1');
   }

@@ -135,6 +135,11 @@ export class Uart16550 implements PortDevice {
     if (wasIdle && this.hostQueue.length > 0) this.armReceive(this.now());
   }
 
+  /** Bytes from the host not yet moved into the receiver (the guest has not read them). */
+  get hostQueued(): number {
+    return this.hostQueue.length;
+  }
+
   /** After a divisor or loopback change: stops the receiver, or starts it if it was stopped with bytes waiting. */
   private keepReceiving(): void {
     if (this.characterTime() === 0 || this.loopback) this.rxTimer.cancel();

@@ -13,6 +13,13 @@ import { Scheduler } from './scheduler';
 import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 
+/**
+ * Most guest RAM a machine can have, in MiB: 3 GiB. The top GiB of the 32-bit physical address space stays free for
+ * what sits above RAM: the BIOS alias below 4 GiB, memory-mapped devices and the monitor's hidden region.
+ * The launch attribute `memoryMB` and `--memory` take the same maximum.
+ */
+export const MAX_MEMORY_MB = 3072;
+
 export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoint' | 'stopped';
 
 export interface MachineOptions {
@@ -74,7 +81,7 @@ export class Machine {
 
   constructor(options: MachineOptions = {}) {
     const mb = options.memoryMB ?? 16;
-    if (!Number.isFinite(mb) || mb < 1 || mb > 3072) throw new RangeError(`memory must be 1 to 3072 MiB, got ${mb}`);
+    if (!Number.isFinite(mb) || mb < 1 || mb > MAX_MEMORY_MB) throw new RangeError(`memory must be 1 to ${MAX_MEMORY_MB} MiB, got ${mb}`);
     this.mem = new PhysicalMemory(Math.floor(mb * 1024 * 1024));
     this.io = new IoBus();
     this.cpu = new Cpu(this.mem, this.io, { model: options.model });
