@@ -80,13 +80,14 @@ describe('the free-run comparison reports what differs', () => {
     expect(r.divergence?.field).toBe('memory[0x300000]');
   });
 
-  it('a planted change to what the guest prints, at the first instruction that prints it', () => {
-    // descriptor-cache prints with REP OUTSB: no register sees the bytes, so the output is what differs first.
+  it('a planted change to what the guest prints, at the first byte it prints', () => {
+    // descriptor-cache prints with REP OUTSB: no register sees the bytes, so the output is what differs first. Each
+    // REP iteration is an instruction of guest time (interfaces.md), so the first differing byte is caught alone.
     const image = readFileSync(join(EXAMPLES, 'descriptor-cache', 'descriptor-cache.bin'));
     const text = image.indexOf(Buffer.from('descriptor-cache: segment registers'));
     expect(text).toBeGreaterThan(0);
     const r = freeRunCompare(image, { prepare: (free) => void (free.mem.u8[0x7c00 + text] = 0x44) });
     expect(r.divergence?.field).toBe('console output');
-    expect(describeDivergence(r.divergence!, FREE_RUN_LABELS)).toMatch(/stepped: +"descriptor-cache[^]*free: +"Descriptor-cache/);
+    expect(describeDivergence(r.divergence!, FREE_RUN_LABELS)).toMatch(/stepped: +"d"\n *free: +"D"/);
   });
 });
