@@ -831,8 +831,14 @@ export class RingsideSession extends DebugSession {
 
   /** Linear addresses known to begin an instruction: where the image's segments start, its symbols, its line rows. */
   private instructionStarts(r: Runtime): number[] {
-    return [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)];
+    // Once per session, without repeats: a C kernel has line rows by the 100,000 and every frame without a line asks.
+    if (this.starts?.runtime !== r) {
+      const all = new Set([...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)]);
+      this.starts = { runtime: r, list: [...all] };
+    }
+    return this.starts.list;
   }
+  private starts: { runtime: Runtime; list: number[] } | undefined;
 
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
     const r = this.requireStopped();
