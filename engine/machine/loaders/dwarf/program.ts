@@ -65,6 +65,8 @@ export class DwarfProgram {
   private readonly unitData = new Map<number, UnitData>();
   private readonly warned = new Set<string>();
   private nameIndex: NameIndex | null = null;
+  /** Per unit, its call sites by return address (callSiteValue). */
+  private readonly callSites = new Map<number, Map<number, Die>>();
 
   constructor(
     sections: DwarfSections,
@@ -215,6 +217,39 @@ export class DwarfProgram {
           }
         } else if (d.children.length && d.tag !== C.DW_TAG_subprogram) stack.push(...d.children);
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * The expression of the value a caller passed in register `reg` (a DWARF register number) at the call that
+   * returns to `returnPc`: DW_AT_call_value of the call site's parameter whose location is that register (DWARF 5
+   * §3.4.2; gcc's DW_TAG_GNU_call_site in DWARF 4 alike). DW_OP_entry_value needs it once the callee has
+   * overwritten an argument register.
+   */
+  callSiteValue(returnPc: number, reg: number): Uint8Array | undefined {
+    const u = this.unitForPc(returnPc - 1);
+    const root = u && this.info.root(u);
+    if (!u || !root) return undefined;
+    let sites = this.callSites.get(u.offset);
+    if (!sites) {
+      sites = new Map();
+      this.callSites.set(u.offset, sites);
+      const stack: Die[] = [...root.children];
+      while (stack.length) {
+        const d = stack.pop()!;
+        if (d.tag === C.DW_TAG_call_site || d.tag === C.DW_TAG_GNU_call_site) {
+          const at = this.info.num(d, C.DW_AT_call_return_pc) ?? this.info.num(d, C.DW_AT_low_pc);
+          if (at !== undefined) sites.set(at, d);
+        } else stack.push(...d.children);
+      }
+    }
+    const site = sites.get(returnPc);
+    for (const p of site?.children ?? []) {
+      if (p.tag !== C.DW_TAG_call_site_parameter && p.tag !== C.DW_TAG_GNU_call_site_parameter) continue;
+      const loc = this.info.bytes(p, C.DW_AT_location);
+      const names = loc && ((loc.length === 1 && loc[0] === 0x50 + reg) || (loc.length === 2 && loc[0] === 0x90 && loc[1] === reg));
+      if (names) return this.info.bytes(p, C.DW_AT_call_value) ?? this.info.bytes(p, C.DW_AT_GNU_call_site_value);
     }
     return undefined;
   }
