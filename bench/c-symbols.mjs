@@ -2,7 +2,8 @@
 // launch to the first stop in a C function with its call stack and scopes, under `ringside dap` as VS Code drives
 // it, and the DWARF readers alone on any ELF (a real kernel such as Debian's GNU Mach, which Ringside cannot run).
 // Prints figures; asserts nothing.
-//     node scripts/build.mjs && node bench/c-symbols.mjs [--units 200] [--functions 40] [--reader ELF [--function NAME]]
+//     node scripts/build.mjs && node bench/c-symbols.mjs [--units 200] [--functions 40] [--reader ELF[.gz] [--function NAME]]
+// GNU Mach: --reader .guests/root/gnumach-image-1.8-486-dbg/boot/gnumach-1.8-486-dbg.gz (install-guest-tools.sh).
 // Building the generated kernel of 201 units takes a few minutes of gcc; BENCH_KERNEL=path reuses one.
 
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { buildSync } from 'esbuild';
+import { gunzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -81,7 +83,8 @@ if (readerFiles.length) {
   for (const file of readerFiles) {
     const t0 = performance.now();
     const lap = () => (performance.now() - t0).toFixed(0);
-    const elf = parseElf(new Uint8Array(readFileSync(file)));
+    const raw = readFileSync(file);
+    const elf = parseElf(new Uint8Array(file.endsWith('.gz') ? gunzipSync(raw) : raw));
     const symbols = readElfSymbols(elf);
     const warnings = [];
     const { program } = readDwarf(elf, (m) => warnings.push(m));

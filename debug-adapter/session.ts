@@ -545,7 +545,7 @@ export class RingsideSession extends DebugSession {
           frame.line = this.convertDebuggerLineToClient(f.callLine ?? row.line);
           frame.column = 1;
         } else {
-          const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStarts(r));
+          const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStartsNear(r, f.linear));
           const ref = this.addListing(listing.name, listing.text);
           frame.source = new Source(listing.name, undefined, ref, 'disassembly', 'ringside-disassembly');
           frame.line = listing.line;
@@ -834,11 +834,32 @@ export class RingsideSession extends DebugSession {
     // Once per session, without repeats: a C kernel has line rows by the 100,000 and every frame without a line asks.
     if (this.starts?.runtime !== r) {
       const all = new Set([...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)]);
-      this.starts = { runtime: r, list: [...all] };
+      this.starts = { runtime: r, list: [...all].sort((a, b) => a - b) };
     }
     return this.starts.list;
   }
   private starts: { runtime: Runtime; list: number[] } | undefined;
+
+  /**
+   * The instruction starts within 64 KiB of `linear` (a listing looks no further): line rows by bisection, as they
+   * are sorted, without the whole list (a C kernel's frame without a line would otherwise cost a pass over them).
+   */
+  private instructionStartsNear(r: Runtime, linear: number): number[] {
+    const low = linear - 0x10000;
+    const high = linear + 0x10000;
+    const near = (a: number): boolean => a >= low && a < high;
+    const rows = r.lines;
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (rows[mid].addr < low) lo = mid + 1;
+      else hi = mid;
+    }
+    const out = [...r.image.segments.map((g) => g.addr).filter(near), ...r.symbols.map((x) => x.addr).filter(near)];
+    for (let k = lo; k < rows.length && rows[k].addr < high; k++) out.push(rows[k].addr);
+    return out;
+  }
 
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {
     const r = this.requireStopped();
