@@ -48,7 +48,7 @@ import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
 import { linesFromListingBeside } from './listing-source-lines';
 import type { TimelineOverflow } from './timeline-feed';
-import { lineAt, sourceFiles } from './source-lines';
+import { firstRowAtOrAbove, lineAt, sourceFiles } from './source-lines';
 import { readLinearBytes } from './code-reader';
 import { disassembleAround } from './disassembly';
 import { isConsoleCommand, runConsoleLine } from './console-commands';
@@ -849,15 +849,8 @@ export class RingsideSession extends DebugSession {
     const high = linear + 0x10000;
     const near = (a: number): boolean => a >= low && a < high;
     const rows = r.lines;
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (rows[mid].addr < low) lo = mid + 1;
-      else hi = mid;
-    }
     const out = [...r.image.segments.map((g) => g.addr).filter(near), ...r.symbols.map((x) => x.addr).filter(near)];
-    for (let k = lo; k < rows.length && rows[k].addr < high; k++) out.push(rows[k].addr);
+    for (let k = firstRowAtOrAbove(rows, low); k < rows.length && rows[k].addr < high; k++) out.push(rows[k].addr);
     return out;
   }
 

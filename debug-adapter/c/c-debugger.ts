@@ -10,6 +10,7 @@ import type { ImageSymbol, LineRow } from '../../engine/machine/loaders';
 import type { EvalContext } from '../expression/evaluate';
 import type { Container } from '../scopes/variable-store';
 import type { InterruptFrameRecord } from '../stack';
+import { firstRowAtOrAbove } from '../source-lines';
 import { cEvalContext } from './c-context';
 import { cStack, type CFrame } from './frames';
 import { FrameValues } from './frame-values';
@@ -123,14 +124,7 @@ function afterPrologue(fn: FunctionInfo, lines: readonly LineRow[]): number {
 
 /** The rows of `lines` (sorted by address) in [low, high), found by bisection: a kernel has rows by the 100,000. */
 function rowsIn(lines: readonly LineRow[], low: number, high: number): LineRow[] {
-  let lo = 0;
-  let hi = lines.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (lines[mid].addr < low) lo = mid + 1;
-    else hi = mid;
-  }
   const out: LineRow[] = [];
-  for (let k = lo; k < lines.length && lines[k].addr < high; k++) out.push(lines[k]);
+  for (let k = firstRowAtOrAbove(lines, low); k < lines.length && lines[k].addr < high; k++) out.push(lines[k]);
   return out;
 }
