@@ -221,6 +221,14 @@ describe.skipIf(!hasGcc())('C kernel beside the segment views', () => {
     const r = await dc.setVariableRequest({ variablesReference: args.variablesReference, name: 'value', value: '0x1234' });
     expect(r.body.value).toBe(String(0x1234));
     expect((await evaluate(dc, 'value')).result).toBe(String(0x1234));
+    // A struct member and a bitfield of a global, written under the monitor through the guest's view.
+    const gdt = named((await dc.variablesRequest({ variablesReference: (await dc.scopesRequest({ frameId: st[0].id })).body.scopes.find((s) => s.name === 'Globals')!.variablesReference })).body.variables, 'gdt');
+    const e3 = named(await children(dc, gdt), '[3]');
+    expect((await dc.setVariableRequest({ variablesReference: e3.variablesReference, name: 'limit_low', value: '0x7f' })).body.value).toBe('127');
+    expect((await dc.setVariableRequest({ variablesReference: e3.variablesReference, name: 'flags', value: '9' })).body.value).toBe("9 '\\t'");
+    expect((await evaluate(dc, 'word [(u32)&gdt[3]]')).result).toBe('0x7f');
+    expect((await evaluate(dc, 'byte [(u32)&gdt[3] + 6]')).result).toBe('0x90');
+    expect((await evaluate(dc, 'gdt[3].limit_low')).result).toBe('127');
   });
 });
 
