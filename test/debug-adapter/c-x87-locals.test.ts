@@ -45,19 +45,19 @@ function inFpuRegister(fn: FunctionInfo, name: string): { pc: number; st: number
   return { pc: e.low, st: e.expr[0] - DW_OP_REG11 };
 }
 
-async function stopAt(pc: number): Promise<DebugClient> {
+async function stopAt(pc: number, monitor = false): Promise<DebugClient> {
   const c = await startClient();
   dc = c;
-  await launchStopped(c, { program: elf }, () => c.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x' + pc.toString(16) }] }));
+  await launchStopped(c, { program: elf, monitor }, () => c.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x' + pc.toString(16) }] }));
   await stepAndWait(c, 'continue');
   return c;
 }
 
 describe.skipIf(!HAVE)('C variables in x87 registers', () => {
-  it('a float in ST(i) reads from the FPU as a float, and setVariable writes the register', async () => {
+  it.each([false, true])('a float in ST(i) reads from the FPU as a float, and setVariable writes the register (monitor %s)', async (monitor) => {
     const d = readDwarf(parseElf(readFileSync(elf)), () => undefined);
     const { pc, st } = inFpuRegister(d.program!.findFunction('float_series')!, 'acc');
-    const c = await stopAt(pc);
+    const c = await stopAt(pc, monitor);
     const acc = named(await scopeOf(c, 'Locals'), 'acc');
     // What acc can be: float_series(1.25f, 12) computed here with every assignment rounded to float.
     const seen = new Set<number>([1]);
