@@ -52,10 +52,18 @@ export function inspectFpu(cpu: Cpu): FpuView {
     const p = f.phys(i);
     const v = f.reg(p);
     const decimal = f80ToDecimal(v);
-    return { st: i, physical: p, tag: TAG_NAMES[f.tagOf(p)], decimal, raw: f80Hex(v), kind: f80Class(v), approx: Number(decimal.replace(/^[a-z-]+ /, '')) };
+    return { st: i, physical: p, tag: TAG_NAMES[f.tagOf(p)], decimal, raw: f80Hex(v), kind: f80Class(v), approx: approximate(decimal) };
   });
   const sw = f.status;
   return { present: cpu.fpuPresent, stack, cw: f.cw, sw, tw: f.tagWord, top: (sw & SW_TOP) >> 11, fip: f.fip >>> 0, fcs: f.fcs, fop: f.fop, fdp: f.fdp >>> 0, fds: f.fds };
+}
+
+/** The decimal text as a JS number: `inf` and `nan` as JS spells them, a class-name prefix (`unnormal 0.5`) dropped. */
+function approximate(decimal: string): number {
+  const t = decimal.replace(/^[a-z-]+ (?=[-\d])/, '');
+  if (/^-?s?nan$/.test(t)) return NaN;
+  if (/^-?inf$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  return Number(t);
 }
 
 const bit = (v: number, n: number): number => (v >> n) & 1;
