@@ -247,44 +247,82 @@ const FANOUT = 64;
  * compare at checkpoints 64 times denser inside the interval that held it, down to every instruction.
  */
 export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
-  const p = new Pair(image, options);
-  const { bare, monitored, monitor } = p;
-  const max = options.maxInstructions ?? 1_000_000;
-  const every = Math.max(1, options.memoryEvery ?? 65536);
-  const probe = new StateProbe();
-  const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult =>
-    p.result({ step: p.steps, field, bare: b, monitored: m });
-  let clean = 0;
-  let sinceCheckpoint = 0;
+  const run = new LockstepRun(image, options);
   for (;;) {
-    if (!probe.same(bare, monitored, monitor)) {
-      const a = visibleState(bare, null);
-      const b = visibleState(monitored, monitor);
-      const field = firstDifference(a, b);
-      if (field !== null) return diverge(field, a, b);
-    }
-    if (!p.bareDevices.empty || !p.monitoredDevices.empty) {
-      const device = deviceLogDifference(p.bareDevices, p.monitoredDevices);
-      if (device !== null) return diverge(...device);
-    }
-    if (bare.consoleOutput.length !== monitored.consoleOutput.length) return diverge('console output', bare.consoleText(), monitored.consoleText());
-    if (sinceCheckpoint === every || p.steps === 0 || p.stop !== null) {
-      const found = p.checkpointDifference();
-      if (found !== null) return locate(image, options, clean, p.steps, found, p);
-      clean = p.steps;
-      sinceCheckpoint = 0;
-    }
-    if (p.stop !== null) break;
-    if (p.steps >= max) {
-      p.stop = 'limit';
-      continue;
-    }
-    const stopDiffers = p.step();
-    sinceCheckpoint++;
-    if (stopDiffers !== null) return diverge(...stopDiffers);
+    const r = run.advance(Infinity);
+    if (r !== null) return r;
   }
-  if (bare.exitCode !== monitored.exitCode) return diverge('exit code', String(bare.exitCode), String(monitored.exitCode));
-  return p.result(null);
+}
+
+/**
+ * lockstep() that returns to the event loop every `yieldEvery` instructions (default 10^6): a caller that must stay
+ * responsive while tens of millions of instructions are compared (a test runner's worker answering its RPC) uses it.
+ */
+export async function lockstepAsync(image: Uint8Array, options: LockstepOptions = {}, yieldEvery = 1_000_000): Promise<LockstepResult> {
+  const run = new LockstepRun(image, options);
+  for (;;) {
+    const r = run.advance(yieldEvery);
+    if (r !== null) return r;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** One lockstep comparison in progress (lockstep() runs it to the end; lockstepAsync() in pieces). */
+class LockstepRun {
+  private readonly p: Pair;
+  private readonly probe = new StateProbe();
+  private readonly max: number;
+  private readonly every: number;
+  /** Instructions after which the last checkpoint found memory, devices and output equal. */
+  private clean = 0;
+  private sinceCheckpoint = 0;
+
+  constructor(
+    private readonly image: Uint8Array,
+    private readonly options: LockstepOptions,
+  ) {
+    this.p = new Pair(image, options);
+    this.max = options.maxInstructions ?? 1_000_000;
+    this.every = Math.max(1, options.memoryEvery ?? 65536);
+  }
+
+  /** Compares at most `budget` more instructions; the result once the run ended or diverged, else null. */
+  advance(budget: number): LockstepResult | null {
+    const p = this.p;
+    const { bare, monitored, monitor } = p;
+    const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult =>
+      p.result({ step: p.steps, field, bare: b, monitored: m });
+    for (let n = 0; ; n++) {
+      if (!this.probe.same(bare, monitored, monitor)) {
+        const a = visibleState(bare, null);
+        const b = visibleState(monitored, monitor);
+        const field = firstDifference(a, b);
+        if (field !== null) return diverge(field, a, b);
+      }
+      if (!p.bareDevices.empty || !p.monitoredDevices.empty) {
+        const device = deviceLogDifference(p.bareDevices, p.monitoredDevices);
+        if (device !== null) return diverge(...device);
+      }
+      if (bare.consoleOutput.length !== monitored.consoleOutput.length) return diverge('console output', bare.consoleText(), monitored.consoleText());
+      if (this.sinceCheckpoint === this.every || p.steps === 0 || p.stop !== null) {
+        const found = p.checkpointDifference();
+        if (found !== null) return locate(this.image, this.options, this.clean, p.steps, found, p);
+        this.clean = p.steps;
+        this.sinceCheckpoint = 0;
+      }
+      if (p.stop !== null) break;
+      if (p.steps >= this.max) {
+        p.stop = 'limit';
+        continue;
+      }
+      if (n >= budget) return null;
+      const stopDiffers = p.step();
+      this.sinceCheckpoint++;
+      if (stopDiffers !== null) return diverge(...stopDiffers);
+    }
+    if (bare.exitCode !== monitored.exitCode) return diverge('exit code', String(bare.exitCode), String(monitored.exitCode));
+    return p.result(null);
+  }
 }
 
 /**

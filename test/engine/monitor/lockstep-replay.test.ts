@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockstep } from '../../../engine/monitor/lockstep';
+import { lockstep, lockstepAsync } from '../../../engine/monitor/lockstep';
 import type { Machine } from '../../../engine/machine/machine';
 
 const BENCH_LOOP = readFileSync(join(__dirname, '../../../examples/bench-loop/bench-loop.bin'));
@@ -49,6 +49,11 @@ describe('lockstep: checkpoint differences located at their exact instruction by
   it('a register change is caught after the instruction itself, with no replay', () => {
     const r = lockstep(BENCH_LOOP, { maxInstructions: 300_000, prepare: plantAfter(123_457, (m) => void (m.cpu.regs[5] ^= 0x100)) });
     expect(r.divergence).toMatchObject({ step: 123_457, field: 'EBP' });
+  }, 120_000);
+
+  it('lockstepAsync, comparing in pieces between event-loop turns, finds the same instruction', async () => {
+    const r = await lockstepAsync(BENCH_LOOP, { maxInstructions: 300_000, prepare: plantAfter(150_001, (m) => void (m.mem.u8[UNTOUCHED] ^= 0x5a)) }, 10_007);
+    expect(r.divergence).toMatchObject({ step: 150_001, field: `memory[0x${UNTOUCHED.toString(16)}]` });
   }, 120_000);
 
   it('an unplanted run has no divergence, to its limit', () => {
