@@ -39,6 +39,11 @@ export class DeviceLog {
     }
   }
 
+  /** Whether anything was logged since the last `take()` (the lockstep's per-instruction test, allocation-free). */
+  get empty(): boolean {
+    return this.entries.length === 0;
+  }
+
   /** The entries since the last call (and forgets them). */
   take(): DeviceEntry[] {
     const out = this.entries;

@@ -60,11 +60,15 @@ export class GuestState {
     this.idtrBase = o.idtrBase;
     this.idtrLimit = o.idtrLimit;
     this.sysenterCs = o.sysenterCs;
-    this.sel.set(o.sel);
-    this.base.set(o.base);
-    this.limit.set(o.limit);
-    this.ar.set(o.ar);
-    this.valid.set(o.valid);
+    // Element loops, not TypedArray.set: for eight elements the call costs more than the copy (the monitor and the
+    // lockstep copy these records at every entry and every instruction).
+    for (let s = 0; s < 8; s++) {
+      this.sel[s] = o.sel[s];
+      this.base[s] = o.base[s];
+      this.limit[s] = o.limit[s];
+      this.ar[s] = o.ar[s];
+      this.valid[s] = o.valid[s];
+    }
   }
 
   /** Reads the guest view from a CPU that holds it (bare-like execution, or the monitor's emulation step). */
@@ -82,11 +86,13 @@ export class GuestState {
     this.idtrBase = cpu.idtrBase >>> 0;
     this.idtrLimit = cpu.idtrLimit;
     this.sysenterCs = cpu.sysenterCs;
-    this.sel.set(cpu.segSel);
-    this.base.set(cpu.segBase);
-    this.limit.set(cpu.segLimit);
-    this.ar.set(cpu.segAr);
-    this.valid.set(cpu.segValid);
+    for (let s = 0; s < 8; s++) {
+      this.sel[s] = cpu.segSel[s];
+      this.base[s] = cpu.segBase[s];
+      this.limit[s] = cpu.segLimit[s];
+      this.ar[s] = cpu.segAr[s];
+      this.valid[s] = cpu.segValid[s];
+    }
   }
 
   /** Puts the guest view into the CPU (the caller mutes events: this is the monitor's bookkeeping, not a load). */

@@ -1,10 +1,12 @@
 // The transparency proof (model.md §4): the same image runs on a bare machine and on a monitored one, one guest
 // instruction at a time, and after every instruction the guest-visible state of both is compared — general
-// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, the SYSENTER MSRs, every segment register's selector and
-// hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time), the guest's port output;
-// what the guest sees of its devices after every instruction (every port read's time and value, every interrupt
-// acknowledgement's time and vector: device-log.ts); guest memory is compared every `memoryEvery` instructions and
-// at the end. The first divergence is reported with both states.
+// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, the SYSENTER MSRs, every segment
+// register's selector and hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time),
+// the x87 state, what the guest saw of its devices during the instruction (every port read's time and value, every
+// interrupt acknowledgement's time and vector: device-log.ts) and how much it printed. Guest memory, the devices'
+// state and the output bytes are compared every `memoryEvery` instructions and at the end, and a difference found
+// there is located at its exact instruction by replaying both machines from the image (engine/monitor/README.md,
+// "Transparency and its proof"). The first divergence is reported with both states.
 
 import { Buffer } from 'node:buffer';
 import { ESP, SEGMENT_NAMES, type CpuModelName } from '../cpu/cpu';
@@ -14,6 +16,7 @@ import type { LoadOptions } from '../machine/loaders';
 import { GuestState } from './guest-state';
 import { attachMonitor, type Monitor, type SbeMode } from './monitor';
 import { DeviceLog, deviceDifference as deviceLogDifference } from './device-log';
+import { StateProbe } from './lockstep-probe';
 
 export interface VisibleState {
   regs: number[];
@@ -49,8 +52,13 @@ export interface LockstepOptions {
   model?: CpuModelName;
   maxInstructions?: number;
   sbe?: SbeMode;
-  /** Compare guest memory every this many instructions (default 4096) and at the end. */
+  /**
+   * Compare guest memory, devices and output every this many instructions (default 65536) and at the end; a
+   * difference is then located at its exact instruction by replay.
+   */
   memoryEvery?: number;
+  /** Called with both machines after the image is loaded (again for each replay): tests plant divergences here. */
+  prepare?: (bare: Machine, monitored: Machine) => void;
   /** Further ATA disks after the boot image (primary slave, secondary master, secondary slave), on both sides. */
   disks?: Uint8Array[];
 }
@@ -172,57 +180,185 @@ function mapsAsArrays(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
-export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
-  const memoryMB = options.memoryMB ?? 4;
-  const bare = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
-  const monitored = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
-  const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
-  bare.load(image, options.load);
-  monitored.load(image, options.load);
-  const bareDevices = new DeviceLog(bare);
-  const monitoredDevices = new DeviceLog(monitored);
-  const max = options.maxInstructions ?? 1_000_000;
-  const every = options.memoryEvery ?? 4096;
-  let steps = 0;
-  let stop: StopReason | 'limit' | null = null;
-  const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult => ({
-    instructions: steps,
-    stop,
-    divergence: { step: steps, field, bare: b, monitored: m },
-    monitor,
-    bare,
-    monitored,
-  });
-  for (;;) {
-    const a = visibleState(bare, null);
-    const b = visibleState(monitored, monitor);
-    const field = firstDifference(a, b);
-    if (field !== null) return diverge(field, a, b);
-    const device = deviceLogDifference(bareDevices, monitoredDevices);
-    if (device !== null) return diverge(...device);
-    if (steps % every === 0 || stop !== null) {
-      const at = memoryDifference(bare, monitored);
-      if (at >= 0) return diverge(`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`);
-      const device = deviceDifference(bare, monitored);
-      if (device !== null) return diverge(device, JSON.stringify(bare.devices.snapshot(), mapsAsArrays), JSON.stringify(monitored.devices.snapshot(), mapsAsArrays));
-      const out1 = bare.consoleText();
-      const out2 = monitored.consoleText();
-      if (out1 !== out2) return diverge('console output', out1, out2);
-    }
-    if (stop !== null) break;
-    if (steps >= max) {
-      stop = 'limit';
-      continue;
-    }
-    const r1 = bare.step();
-    const r2 = monitored.step();
-    steps++;
-    if (r1 !== r2) return diverge('stop reason', String(r1), String(r2));
-    if (r1 !== null) stop = r1;
+/** The two machines of a lockstep run, with their device logs, the instructions they ran and how they stopped. */
+class Pair {
+  readonly bare: Machine;
+  readonly monitored: Machine;
+  readonly monitor: Monitor;
+  readonly bareDevices: DeviceLog;
+  readonly monitoredDevices: DeviceLog;
+  steps = 0;
+  stop: StopReason | 'limit' | null = null;
+
+  constructor(image: Uint8Array, options: LockstepOptions) {
+    const memoryMB = options.memoryMB ?? 4;
+    this.bare = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
+    this.monitored = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
+    this.monitor = attachMonitor(this.monitored, { sbe: options.sbe ?? 'auto' });
+    this.bare.load(image, options.load);
+    this.monitored.load(image, options.load);
+    this.bareDevices = new DeviceLog(this.bare);
+    this.monitoredDevices = new DeviceLog(this.monitored);
+    options.prepare?.(this.bare, this.monitored);
   }
-  if (bare.exitCode !== monitored.exitCode) return diverge('exit code', String(bare.exitCode), String(monitored.exitCode));
-  return { instructions: steps, stop, divergence: null, monitor, bare, monitored };
+
+  /** One guest instruction on each side; a differing stop reason is returned as a divergence field. */
+  step(): [string, string, string] | null {
+    const r1 = this.bare.step();
+    const r2 = this.monitored.step();
+    this.steps++;
+    if (r1 !== r2) return ['stop reason', String(r1), String(r2)];
+    if (r1 !== null) this.stop = r1;
+    return null;
+  }
+
+  /**
+   * What is compared at checkpoints rather than after every instruction, because reading it costs milliseconds:
+   * guest memory (32 MiB: about 7 ms), every device's state with the timers' deadlines, and the console output.
+   */
+  checkpointDifference(): [string, string, string] | null {
+    const { bare, monitored } = this;
+    const at = memoryDifference(bare, monitored);
+    if (at >= 0) return [`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`];
+    const device = deviceDifference(bare, monitored);
+    if (device !== null) return [device, JSON.stringify(bare.devices.snapshot(), mapsAsArrays), JSON.stringify(monitored.devices.snapshot(), mapsAsArrays)];
+    const out1 = bare.consoleText();
+    const out2 = monitored.consoleText();
+    if (out1 !== out2) return ['console output', out1, out2];
+    return null;
+  }
+
+  result(divergence: Divergence | null): LockstepResult {
+    return { instructions: this.steps, stop: this.stop, divergence, monitor: this.monitor, bare: this.bare, monitored: this.monitored };
+  }
+}
+
+/** Checkpoints of a replay each cover at most 1/FANOUT of the interval that held the difference. */
+const FANOUT = 64;
+
+/**
+ * Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit.
+ *
+ * After every instruction: the CPU state the guest sees (StateProbe, allocation-free; on a difference both
+ * VisibleStates are built and the field named), the port reads and interrupt acknowledgements of that instruction,
+ * and the length of the console output. Every `memoryEvery` instructions and at the end (checkpoints): memory, the
+ * devices and the output bytes. A checkpoint difference is then located at its exact instruction by replay: both
+ * machines start over from the image (the run is a function of the image and guest time, interfaces.md) and
+ * compare at checkpoints 64 times denser inside the interval that held it, down to every instruction.
+ */
+export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
+  const run = new LockstepRun(image, options);
+  for (;;) {
+    const r = run.advance(Infinity);
+    if (r !== null) return r;
+  }
+}
+
+/**
+ * lockstep() that returns to the event loop every `yieldEvery` instructions (default 10^6): a caller that must stay
+ * responsive while tens of millions of instructions are compared (a test runner's worker answering its RPC) uses it.
+ */
+export async function lockstepAsync(image: Uint8Array, options: LockstepOptions = {}, yieldEvery = 1_000_000): Promise<LockstepResult> {
+  const run = new LockstepRun(image, options);
+  for (;;) {
+    const r = run.advance(yieldEvery);
+    if (r !== null) return r;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** One lockstep comparison in progress (lockstep() runs it to the end; lockstepAsync() in pieces). */
+class LockstepRun {
+  private readonly p: Pair;
+  private readonly probe = new StateProbe();
+  private readonly max: number;
+  private readonly every: number;
+  /** Instructions after which the last checkpoint found memory, devices and output equal. */
+  private clean = 0;
+  private sinceCheckpoint = 0;
+
+  constructor(
+    private readonly image: Uint8Array,
+    private readonly options: LockstepOptions,
+  ) {
+    this.p = new Pair(image, options);
+    this.max = options.maxInstructions ?? 1_000_000;
+    this.every = Math.max(1, options.memoryEvery ?? 65536);
+  }
+
+  /** Compares at most `budget` more instructions; the result once the run ended or diverged, else null. */
+  advance(budget: number): LockstepResult | null {
+    const p = this.p;
+    const { bare, monitored, monitor } = p;
+    const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult =>
+      p.result({ step: p.steps, field, bare: b, monitored: m });
+    for (let n = 0; ; n++) {
+      if (!this.probe.same(bare, monitored, monitor)) {
+        const a = visibleState(bare, null);
+        const b = visibleState(monitored, monitor);
+        const field = firstDifference(a, b);
+        if (field !== null) return diverge(field, a, b);
+      }
+      if (!p.bareDevices.empty || !p.monitoredDevices.empty) {
+        const device = deviceLogDifference(p.bareDevices, p.monitoredDevices);
+        if (device !== null) return diverge(...device);
+      }
+      if (bare.consoleOutput.length !== monitored.consoleOutput.length) return diverge('console output', bare.consoleText(), monitored.consoleText());
+      if (this.sinceCheckpoint === this.every || p.steps === 0 || p.stop !== null) {
+        const found = p.checkpointDifference();
+        if (found !== null) return locate(this.image, this.options, this.clean, p.steps, found, p);
+        this.clean = p.steps;
+        this.sinceCheckpoint = 0;
+      }
+      if (p.stop !== null) break;
+      if (p.steps >= this.max) {
+        p.stop = 'limit';
+        continue;
+      }
+      if (n >= budget) return null;
+      const stopDiffers = p.step();
+      this.sinceCheckpoint++;
+      if (stopDiffers !== null) return diverge(...stopDiffers);
+    }
+    if (bare.exitCode !== monitored.exitCode) return diverge('exit code', String(bare.exitCode), String(monitored.exitCode));
+    return p.result(null);
+  }
+}
+
+/**
+ * A checkpoint difference found after `hi` instructions, none after `lo`: replays narrow the interval until it is
+ * one instruction wide, and the divergence is reported after exactly that instruction, with the replayed machines.
+ * (A difference that appears and vanishes again between two checkpoints is not seen; one that lasts is located.)
+ */
+function locate(image: Uint8Array, options: LockstepOptions, lo: number, hi: number, found: [string, string, string], coarse: Pair): LockstepResult {
+  let at: Pair = coarse;
+  while (hi - lo > 1) {
+    const interval = Math.ceil((hi - lo) / FANOUT);
+    const p = new Pair(image, options);
+    while (p.steps < lo) replayStep(p);
+    let hit: [string, string, string] | null = null;
+    while (p.steps < hi && hit === null) {
+      const end = Math.min(hi, p.steps + interval);
+      while (p.steps < end) replayStep(p);
+      hit = p.checkpointDifference();
+    }
+    if (hit === null) {
+      // Not reproduced: the run was not a function of its inputs. Report the checkpoint that saw it, and say so.
+      return coarse.result({ step: coarse.steps, field: `${found[0]} (seen at a checkpoint; a replay did not reproduce it)`, bare: found[1], monitored: found[2] });
+    }
+    lo = Math.max(lo, p.steps - interval);
+    hi = p.steps;
+    found = hit;
+    at = p;
+  }
+  return at.result({ step: hi, field: found[0], bare: found[1], monitored: found[2] });
+}
+
+/** One instruction of a replay: the per-instruction comparison passed on the first run; the logs are drained. */
+function replayStep(p: Pair): void {
+  p.step();
+  if (!p.bareDevices.empty) p.bareDevices.take();
+  if (!p.monitoredDevices.empty) p.monitoredDevices.take();
 }
 
 /**

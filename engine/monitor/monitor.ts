@@ -81,10 +81,17 @@ const CR4_PVI = 0x2;
 const CR4_PSE = 0x10;
 const CR4_PGE = 0x80;
 const DATA_SEGS = [DS, ES, FS, GS];
+/** The empty list of a consistent return's record (shared: records are read, never changed). */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 const VECTOR_REASONS: Record<number, string> = {
   0: 'de', 1: 'debug', 2: 'nmi', 3: 'bp', 4: 'of', 5: 'br', 6: 'ud', 7: 'nm', 8: 'df', 10: 'ts', 11: 'np', 12: 'ss',
   13: 'gp', 14: 'pf', 16: 'mf', 17: 'ac',
 };
+
+/** How enter() delivers the event into the monitor: an exception, an interrupt through its IDT, pending debug traps. */
+const ENTER_EXCEPTION = 0;
+const ENTER_INTERRUPT = 1;
+const ENTER_DEBUG_TRAPS = 2;
 
 /** The SBE trap bound in place of a sensitive instruction's handler: enters the monitor before it executes. */
 function sbeTrap(): void {
@@ -143,6 +150,18 @@ export class Monitor implements MonitorHook {
   private readonly returnCode: Instr[] = [];
   private readonly returnOffsets: number[] = [];
   private inEntry = false;
+  /** sbeDecision's answer while the guest runs at CPL 0–2, and the CPL and CS RPL it was made for. */
+  private cplDecision: [boolean, string] = [true, ''];
+  private cplDecisionKey = -1;
+  /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
+  private readonly writtenSlots = new Map<number, string[]>();
+  /** The ranges prepareTables watches, reused: the watch keeps these objects and rebuilds whenever their values change. */
+  private readonly watchedRanges: WatchedRange[] = [
+    { table: 'GDT', base: 0, limit: 0 },
+    { table: 'LDT', base: 0, limit: 0 },
+    { table: 'IDT', base: 0, limit: 0 },
+  ];
+  private readonly watchedRangesNoLdt = [this.watchedRanges[0], this.watchedRanges[2]];
   /** Sensitive instructions completed in place, without a monitor entry (in-place.ts). */
   private readonly inPlace = inPlaceHandlers(this);
   private readonly scanAll = (i: Instr): void => {
@@ -202,7 +221,7 @@ export class Monitor implements MonitorHook {
     const reason = f.vector === MON_VECTOR_SBE ? 'sbe' : (VECTOR_REASONS[f.vector] ?? `vector-${f.vector}`);
     // A real #PF on the shadow tables: CR2 is the real CPU's (the guest's own CR2 stays in its view).
     this.shadowMiss = f.vector === VEC_PF ? this.cpu.cr2 >>> 12 : -1;
-    this.enter(() => raiseException(this.cpu, f.vector, f.errorCode), reason, rf);
+    this.enter(ENTER_EXCEPTION, f.vector, f.errorCode, reason, rf);
   }
 
   boundary(ownWorkOnly = false): boolean {
@@ -229,14 +248,14 @@ export class Monitor implements MonitorHook {
       cpu.updateAttention();
       // Not a guest event: the store's debug traps (single-step, data breakpoints) are still the guest's to take.
       const traps = cpu.pendingDebugTraps;
-      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_TABLE_WRITE, NO_ERROR_CODE, SOURCE_EXTERNAL), 'table-write', 0);
+      this.enter(ENTER_INTERRUPT, MON_VECTOR_TABLE_WRITE, NO_ERROR_CODE, 'table-write', 0);
       cpu.pendingDebugTraps |= traps;
       if (traps !== 0) cpu.attention = true;
       return true;
     }
     // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
     if (cpu.pendingDebugTraps !== 0) {
-      this.enter(() => deliverDebugTraps(cpu), 'debug', 0);
+      this.enter(ENTER_DEBUG_TRAPS, 0, 0, 'debug', 0);
       return true;
     }
     if (cpu.nmiPending) {
@@ -244,14 +263,14 @@ export class Monitor implements MonitorHook {
       cpu.halted = false;
       cpu.updateAttention();
       this.pendingExternal = VEC_NMI;
-      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, SOURCE_EXTERNAL), 'nmi', 0);
+      this.enter(ENTER_INTERRUPT, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, 'nmi', 0);
       return true;
     }
     if (cpu.intrLine && (cpu.flags & IF) !== 0) {
       cpu.halted = false;
       this.pendingExternal = cpu.acknowledgeInterrupt ? cpu.acknowledgeInterrupt() & 0xff : 0;
       cpu.updateAttention();
-      this.enter(() => deliverInterrupt(cpu, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, SOURCE_EXTERNAL), 'external-interrupt', 0);
+      this.enter(ENTER_INTERRUPT, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, 'external-interrupt', 0);
       return true;
     }
     return false;
@@ -302,37 +321,49 @@ export class Monitor implements MonitorHook {
    * The CPU delivers an event through the monitor's IDT (real delivery: stack switch to the monitor stack through
    * the TSS, frame pushed), then the monitor reads the frame, takes the guest's view, acts, and returns.
    */
-  private enter(deliver: () => void, reason: string, rf: number): void {
-    this.asEntry(`a ${reason} entry`, () => {
-      const cpu = this.cpu;
-      this.mem.hiddenData = true;
-      deliver();
-      if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
-        this.panic(`delivery of the ${reason} event into the monitor failed`);
-        return;
-      }
-      const vector = cpu.eip;
-      this.readFrame(vector, rf);
-      this.toGuestView();
-      this.counters.countTrap(reason);
-      const trap = this.trapEvent(reason, vector);
-      this.entryTrap = trap;
-      switch (vector) {
-        case MON_VECTOR_EXTERNAL:
-          this.deliverToGuest(this.pendingExternal, SOURCE_EXTERNAL);
-          this.pendingExternal = -1;
-          break;
-        case MON_VECTOR_TABLE_WRITE:
-          break;
-        case VEC_DB:
-          this.deliverToGuest(VEC_DB, SOURCE_EXCEPTION);
-          break;
-        default:
-          this.emulateOne(rf);
-      }
-      this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
-      if (trap !== null) trap.returnPath = this.describeReturn();
-    });
+  private enter(how: number, vector: number, errorCode: number, reason: string, rf: number): void {
+    if (!this.beginEntry()) return;
+    try {
+      this.entryBody(how, vector, errorCode, reason, rf);
+    } catch (e) {
+      this.entryFailed(`a ${reason} entry`, e);
+    } finally {
+      this.endEntry();
+    }
+  }
+
+  /** One entry's work (enter): real delivery into the monitor, the guest's view, emulation or reflection, return. */
+  private entryBody(how: number, deliverVector: number, errorCode: number, reason: string, rf: number): void {
+    const cpu = this.cpu;
+    this.mem.hiddenData = true;
+    if (how === ENTER_EXCEPTION) raiseException(cpu, deliverVector, errorCode);
+    else if (how === ENTER_INTERRUPT) deliverInterrupt(cpu, deliverVector, errorCode, SOURCE_EXTERNAL);
+    else deliverDebugTraps(cpu);
+    if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
+      this.panic(`delivery of the ${reason} event into the monitor failed`);
+      return;
+    }
+    const vector = cpu.eip;
+    this.readFrame(vector, rf);
+    this.toGuestView();
+    this.counters.countTrap(reason);
+    const trap = this.trapEvent(reason, vector);
+    this.entryTrap = trap;
+    switch (vector) {
+      case MON_VECTOR_EXTERNAL:
+        this.deliverToGuest(this.pendingExternal, SOURCE_EXTERNAL);
+        this.pendingExternal = -1;
+        break;
+      case MON_VECTOR_TABLE_WRITE:
+        break;
+      case VEC_DB:
+        this.deliverToGuest(VEC_DB, SOURCE_EXCEPTION);
+        break;
+      default:
+        this.emulateOne(rf);
+    }
+    this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
+    if (trap !== null) trap.returnPath = this.describeReturn();
   }
 
   /**
@@ -341,25 +372,41 @@ export class Monitor implements MonitorHook {
    * monitor turned into a panic — the guest then runs emulated; nothing escapes into the guest's run.
    */
   private asEntry(what: string, body: () => void): void {
-    const cpu = this.cpu;
+    if (!this.beginEntry()) return;
+    try {
+      body();
+    } catch (e) {
+      this.entryFailed(what, e);
+    } finally {
+      this.endEntry();
+    }
+  }
+
+  /** The start of an entry (asEntry's first half, spelled out in enter so the hot path allocates no closure). */
+  private beginEntry(): boolean {
     this.inEntry = true;
     this.recorded.length = 0;
     this.guestSink = this.recorder;
     this.entryTrap = null;
-    try {
-      this.mute();
-      body();
-    } catch (e) {
-      const why = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id}${e.detail ? `: ${e.detail}` : ''})` : (e as Error).message;
-      this.panic(`monitor error during ${what}: ${why}`);
-    } finally {
-      this.inEntry = false;
-      while (this.muteDepth > 0) this.unmute();
-      this.guestSink = this.liveEvents;
-      (cpu as { events: EventHub }).events = this.liveEvents;
-      const trap = this.entryTrap;
-      this.entryTrap = null;
-      if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
+    this.mute();
+    return true;
+  }
+
+  private entryFailed(what: string, e: unknown): void {
+    const why = e instanceof CpuFault ? `fault ${e.vector} (${e.rule.id}${e.detail ? `: ${e.detail}` : ''})` : (e as Error).message;
+    this.panic(`monitor error during ${what}: ${why}`);
+  }
+
+  private endEntry(): void {
+    const cpu = this.cpu;
+    this.inEntry = false;
+    while (this.muteDepth > 0) this.unmute();
+    this.guestSink = this.liveEvents;
+    (cpu as { events: EventHub }).events = this.liveEvents;
+    const trap = this.entryTrap;
+    this.entryTrap = null;
+    if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
+    if (this.recorded.length > 0) {
       for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
       this.recorded.length = 0;
     }
@@ -676,9 +723,14 @@ export class Monitor implements MonitorHook {
   private prepareTables(): void {
     const g = this.guest;
     const ldtValid = g.valid[LDTR] !== 0 && (g.sel[LDTR] & 0xfffc) !== 0;
-    const ranges: WatchedRange[] = [{ table: 'GDT', base: g.gdtrBase, limit: g.gdtrLimit }];
-    if (ldtValid) ranges.push({ table: 'LDT', base: g.base[LDTR] >>> 0, limit: Math.min(g.limit[LDTR], 0xffff) });
-    ranges.push({ table: 'IDT', base: g.idtrBase, limit: g.idtrLimit });
+    const [gdt, ldt, idt] = this.watchedRanges;
+    gdt.base = g.gdtrBase;
+    gdt.limit = g.gdtrLimit;
+    ldt.base = g.base[LDTR] >>> 0;
+    ldt.limit = Math.min(g.limit[LDTR], 0xffff);
+    idt.base = g.idtrBase;
+    idt.limit = g.idtrLimit;
+    const ranges = ldtValid ? this.watchedRanges : this.watchedRangesNoLdt;
     // With guest paging the pages behind the tables can change (CR3, INVLPG): the tables are read again then.
     const mapping = this.watch.watch(ranges, this.tables.translate);
     if (this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl, mapping)) this.tableEpoch++;
@@ -794,7 +846,15 @@ export class Monitor implements MonitorHook {
     if (this.sbeMode === 'on') return [true, 'forced on (--sbe on)'];
     if (this.sbeMode === 'off') return [false, 'forced off (--sbe off)'];
     const g = this.guest;
-    if (g.cpl !== 3) return [true, `guest CPL ${g.cpl} (CS RPL ${g.sel[CS] & 3})`];
+    if (g.cpl !== 3) {
+      // The decision of every entry from ring-0 code: its text is built once per CPL and RPL, not per entry.
+      const key = g.cpl * 4 + (g.sel[CS] & 3);
+      if (key !== this.cplDecisionKey) {
+        this.cplDecisionKey = key;
+        this.cplDecision = [true, `guest CPL ${g.cpl} (CS RPL ${g.sel[CS] & 3})`];
+      }
+      return this.cplDecision;
+    }
     for (let s = 0; s < 6; s++) {
       const sel = g.sel[s];
       if ((sel & 0xfffc) !== 0 && (sel & 3) !== 3) return [true, `${SEGMENT_NAMES[s]} selector 0x${hex4(sel)} has RPL ${sel & 3}`];
@@ -1018,7 +1078,8 @@ export class Monitor implements MonitorHook {
       h.write32(frame + 28, g.esp);
       h.write32(frame + 32, g.sel[SS] | 3);
       cpu.regs[ESP] = top;
-      const written = new Map<number, string[]>();
+      const written = this.writtenSlots;
+      written.clear();
       for (let k = 0; k < 4; k++) {
         const seg = DATA_SEGS[k];
         this.placeCache(seg, written);
@@ -1027,11 +1088,11 @@ export class Monitor implements MonitorHook {
       const csSlot = slotOf(g.sel[CS]);
       const ssSlot = slotOf(g.sel[SS]);
       const marked: string[] = [];
-      for (const slot of written.keys()) if (slot !== csSlot && slot !== ssSlot) marked.push(this.mark(slot));
+      if (written.size > 0) for (const slot of written.keys()) if (slot !== csSlot && slot !== ssSlot) marked.push(this.mark(slot));
       this.placeCache(CS, written);
       this.placeCache(SS, written);
       if (!this.execReturn(4)) return this.panic('return sequence: IRET faulted');
-      for (const slot of written.keys()) if (slot === csSlot || slot === ssSlot) marked.push(this.mark(slot));
+      if (written.size > 0) for (const slot of written.keys()) if (slot === csSlot || slot === ssSlot) marked.push(this.mark(slot));
       if (cpu.cpl !== 3) return this.panic('return sequence: IRET did not reach CPL 3');
       // IRET to a 16-bit stack segment loads SP only, leaving the high half of the monitor's ESP (the "espfix"
       // problem of real monitors): put the guest's whole ESP back.
@@ -1045,11 +1106,12 @@ export class Monitor implements MonitorHook {
       const path: ReturnPath = written.size > 0 ? 'inconsistent' : 'consistent';
       if (path === 'consistent') this.counters.returnsConsistent++;
       else this.counters.returnsInconsistent++;
-      const regs: string[] = [];
-      for (const names of written.values()) regs.push(...names);
-      const record: ReturnRecord = { path, written: regs, marked, icount: cpu.icount };
+      const regs: string[] = written.size === 0 ? NONE : [];
+      if (written.size > 0) for (const names of written.values()) regs.push(...names);
+      const record: ReturnRecord = { path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount };
       this.returns.push(record);
-      if (this.returns.length > 256) this.returns.shift();
+      // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
+      if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
       this.onReturn?.(record);
       if (this.state !== 'direct') {
         this.state = 'direct';
@@ -1072,8 +1134,7 @@ export class Monitor implements MonitorHook {
     if ((sel & 0xfffc) === 0) return; // a null selector loads the unusable cache the guest holds
     const slot = slotOf(sel);
     const [lo, hi] = encodeSegment(g.base[seg], g.limit[seg], virtualizeAccessRights(g.ar[seg], g.cpl));
-    const [clo, chi] = t.readSlot(slot);
-    if (clo === lo && chi === hi) return;
+    if (t.slotHolds(slot, lo, hi)) return;
     t.writeSlot(slot, lo, hi);
     t.dirty.add(slot);
     const names = written.get(slot) ?? [];

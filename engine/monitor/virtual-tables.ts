@@ -152,6 +152,12 @@ export class VirtualTables {
     return [this.hidden.read32(off), this.hidden.read32(off + 4)];
   }
 
+  /** Whether the slot holds exactly this descriptor (readSlot without its pair). */
+  slotHolds(slot: number, lo: number, hi: number): boolean {
+    const off = this.slotOffset(slot);
+    return this.hidden.read32(off) === lo >>> 0 && this.hidden.read32(off + 4) === hi >>> 0;
+  }
+
   writeSlot(slot: number, lo: number, hi: number): void {
     const off = this.slotOffset(slot);
     this.hidden.write32(off, lo);

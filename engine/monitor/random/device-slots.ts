@@ -105,7 +105,8 @@ function rtc(r: Rng): number[] {
 
 function uart(r: Rng): number[] {
   switch (r.below(3)) {
-    case 0: return [...movDx(0x3f9), ...movAl(r.pick([0x00, 0x02, 0x02, 0x01, 0x0f])), OUT_DX]; // IER
+    // IER, after MCR = DTR|RTS|OUT2: on a PC the 16550's interrupt reaches the PIC only through OUT2 (uart.ts).
+    case 0: return [...movDx(0x3fc), ...movAl(0x0b), OUT_DX, ...movDx(0x3f9), ...movAl(r.pick([0x00, 0x02, 0x02, 0x01, 0x0f])), OUT_DX];
     case 1: return [...movDx(0x3f8), ...movAl(0x20 + r.below(0x5f)), OUT_DX]; // THR
     default: return [...movDx(0x3f8 + r.pick([2, 5, 6, 1, 4])), IN_DX]; // IIR, LSR, MSR, IER, MCR
   }

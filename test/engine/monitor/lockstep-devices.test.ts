@@ -48,10 +48,14 @@ describe('the device log', () => {
 });
 
 describe('lockstep with devices: generated programs', () => {
-  it(`${SEEDS} programs drive every device, take interrupts in both rings, paging on and off: no divergence`, () => {
+  it(`${SEEDS} programs drive every device, take interrupts in both rings, paging on and off: no divergence`, async () => {
     const ports = new Set<number>();
     const interruptsByRing = new Map<string, number>();
+    const vectors = new Set<number>();
+    const pitCommands = new Set<number>();
+    const portBWrites = new Set<number>();
     for (let seed = 5001; seed < 5001 + SEEDS; seed++) {
+      await new Promise((resolve) => setImmediate(resolve)); // the worker answers its test runner between programs
       const paging = seed % 2 === 0;
       const image = randomProgram(seed, 400, { paging }).image;
       const r = lockstep(image, { load: RANDOM_LOAD, maxInstructions: 30_000 });
@@ -65,12 +69,26 @@ describe('lockstep with devices: generated programs', () => {
       bare.cpu.acknowledgeInterrupt = () => {
         const key = `ring ${bare.cpu.cpl}, paging ${paging ? 'on' : 'off'}`;
         interruptsByRing.set(key, (interruptsByRing.get(key) ?? 0) + 1);
-        return ack();
+        const vector = ack();
+        vectors.add(vector);
+        return vector;
+      };
+      const out = bare.io.out.bind(bare.io);
+      bare.io.out = (port: number, value: number, size: number): void => {
+        if (port === 0x43) pitCommands.add(value >> 6); // the channel a control word selects (3: read-back)
+        if (port === 0x61) portBWrites.add(value & 0x03); // channel 2's gate (bit 0) and the speaker data (bit 1)
+        out(port, value, size);
       };
       bare.run(30_000);
       for (const [, kind, port] of log.take()) if (kind === KIND_PORT_READ) ports.add(port);
     }
     for (const port of [0x40, 0x41, 0x42, 0x61, 0x20, 0x21, 0xa1, 0x71, 0x3fd, 0x3fa, 0x60, 0x64]) expect(ports, `port 0x${port.toString(16)}`).toContain(port);
+    // The PIT programmed on all three channels (and read back), channel 2's gate driven both ways through port 0x61.
+    for (const channel of [0, 1, 2, 3]) expect(pitCommands, `PIT control word for channel ${channel}`).toContain(channel);
+    expect([...portBWrites].some((v) => (v & 1) === 0) && [...portBWrites].some((v) => (v & 1) === 1), 'port 0x61 gate off and on').toBe(true);
+    // Interrupts taken from the PIT (IRQ 0), the keyboard (IRQ 1), the UART (IRQ 4) and the RTC's periodic
+    // interrupt (IRQ 8), at the runtime's vectors 0x50–0x5F.
+    for (const irq of [0, 1, 4, 8]) expect(vectors, `IRQ ${irq} taken`).toContain(0x50 + irq);
     for (const key of ['ring 0, paging off', 'ring 3, paging off', 'ring 0, paging on', 'ring 3, paging on']) {
       expect(interruptsByRing.get(key) ?? 0, key).toBeGreaterThan(0);
     }

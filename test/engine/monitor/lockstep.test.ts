@@ -14,6 +14,9 @@ const EXAMPLES = join(__dirname, '../../../examples');
 const RANDOM_LOAD = { format: 'bin' as const, loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' as const };
 const TARGET = Number(process.env.RINGSIDE_LOCKSTEP_INSTRUCTIONS ?? 100_000);
 
+/** A turn of the event loop between programs: the test worker answers its runner during long tests. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const images = readdirSync(EXAMPLES)
   .map((d) => join(EXAMPLES, d, `${d}.bin`))
   .filter((f) => existsSync(f));
@@ -43,7 +46,7 @@ describe('lockstep: bare and monitored guests stay identical', () => {
     }, 60_000);
   }
 
-  it(`generated protected-mode programs: ${TARGET} instructions, no divergence`, () => {
+  it(`generated protected-mode programs: ${TARGET} instructions, no divergence`, async () => {
     let total = 0;
     let seed = 1;
     let engaged = 0;
@@ -54,6 +57,7 @@ describe('lockstep: bare and monitored guests stay identical', () => {
     const wanted = ['sbe', 'gp', 'np', 'table-write', 'pf'];
     // At least TARGET instructions, and on until every trap reason the programs claim to exercise has shown up.
     while ((total < TARGET || wanted.some((w) => !reasons.has(w))) && seed < 400) {
+      await turn();
       // Every other program pages (shadow page tables, page-table rewrites, INVLPG, CR3 loads, the window moved).
       const p = randomProgram(seed, 400, { paging: seed % 2 === 0 });
       const r = lockstep(p.image, { load: RANDOM_LOAD, maxInstructions: 20_000 });
@@ -89,10 +93,11 @@ describe('lockstep: bare and monitored guests stay identical', () => {
 
   // Stepping runs one instruction at a time; whole runs also use translated blocks (jit/), whose calls into the
   // handlers of sensitive instructions must trap just the same. Compare the end states of whole runs.
-  it('whole runs (translated blocks included) end in the same state bare and monitored', () => {
+  it('whole runs (translated blocks included) end in the same state bare and monitored', async () => {
     const programs: [Uint8Array, typeof RANDOM_LOAD | undefined][] = images.map((f) => [readFileSync(f), undefined]);
     for (let seed = 100; seed < 115; seed++) programs.push([randomProgram(seed, 400, { paging: seed % 2 === 0 }).image, RANDOM_LOAD]);
     for (const [image, load] of programs) {
+      await turn();
       const bare = new Machine({ memoryMB: 4 });
       const mon = new Machine({ memoryMB: 4 });
       const monitor = attachMonitor(mon);
