@@ -174,6 +174,17 @@ export class DataBreakpoints {
     }
   }
 
+  /** Hit counts of every data breakpoint, in the order they were set (reverse execution keeps them per moment). */
+  hitCounts(): number[] {
+    return [...this.memory.values(), ...this.segments.values(), ...this.registers.map((w) => w.armed)].map((a) => a.hits);
+  }
+
+  /** Puts back hit counts `hitCounts` gave (for the same set of data breakpoints; otherwise they start over). */
+  restoreHits(counts: readonly number[]): void {
+    const all = [...this.memory.values(), ...this.segments.values(), ...this.registers.map((w) => w.armed)];
+    all.forEach((a, k) => (a.hits = all.length === counts.length ? counts[k] : 0));
+  }
+
   /** At a stop: the values register watches compare against from now on (edits by the user are not changes). */
   rebaseRegisters(): void {
     const ctx = this.context();
