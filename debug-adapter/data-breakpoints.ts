@@ -83,6 +83,11 @@ export class DataBreakpoints {
     };
   }
 
+  /** Whether any data breakpoint is set. */
+  get any(): boolean {
+    return this.memory.size + this.segments.size + this.registers.length > 0;
+  }
+
   get watchesSegments(): boolean {
     return this.segments.size > 0;
   }

@@ -95,6 +95,8 @@ interface RuntimeSide {
   skip: boolean;
   /** Timeline events so far (their ordinals count from 1 in the order the run met them). */
   events: number;
+  /** Of them, how many of each kind. */
+  kinds: Partial<Record<EventName, number>>;
   /** Data breakpoints' hit counts. */
   dataHits: number[];
   /**
@@ -198,6 +200,8 @@ export class Runtime extends EventEmitter {
    * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
    */
   eventOrdinal = 0;
+  /** Timeline events met so far, by kind (a search backwards skips the intervals in which an armed kind never happened). */
+  private kindCounts: Partial<Record<EventName, number>> = {};
   private lastCheckpointAt = 0;
 
   /**
@@ -440,10 +444,11 @@ export class Runtime extends EventEmitter {
   // ---------------------------------------------------------------- reverse execution
 
   /** How far back the record reaches, in guest time since launch (for the user), or null when there is none. */
-  get reverseReach(): { earliest: number; furthest: number } | null {
+  get reverseReach(): { earliest: number; furthest: number; bytes: number; maxBytes: number } | null {
     const h = this.history;
     if (!h || h.count === 0) return null;
-    return { earliest: h.earliest - this.startIcount, furthest: Math.max(h.furthest, this.cpu.icount) - this.startIcount };
+    const maxBytes = this.settings.reverse.maxMemoryMB * 1024 * 1024;
+    return { earliest: h.earliest - this.startIcount, furthest: Math.max(h.furthest, this.cpu.icount) - this.startIcount, bytes: h.bytes, maxBytes };
   }
 
   private requireHistory(): History<RuntimeSide> {
@@ -547,13 +552,22 @@ export class Runtime extends EventEmitter {
   private searchBack(now: number, stepper: () => Stepper | null): (ReplayedStop & { from: Checkpoint<RuntimeSide>; end: number; decideAtEnd: boolean; index: number }) | null {
     const h = this.history!;
     let end = now;
+    // With only exception filters armed (no breakpoint, no data breakpoint, no stepper), an interval in which none of
+    // the armed kinds happened holds no stop: it is not replayed.
+    const onlyFilters = this.cpu.breakpoints.size === 0 && !this.data.any && stepper() === null;
+    const armed = [...this.filters.keys()] as EventName[];
+    let countsAtEnd: Partial<Record<EventName, number>> = { ...this.kindCounts };
     for (const cp of h.checkpointsBefore(now)) {
-      // A later checkpoint that is a stop of its own is found as one (below), not decided again at the end here.
-      const decideAtEnd = end < now && h.checkpointAtOrBefore(end)?.side.stop == null;
-      const stops = this.replayFrom(cp, end, stepper(), true, decideAtEnd);
-      let index = stops.length - 1;
-      while (index >= 0 && stops[index].icount >= now) index--;
-      if (index >= 0) return { ...stops[index], from: cp, end, decideAtEnd, index };
+      const quiet = onlyFilters && armed.every((k) => (countsAtEnd[k] ?? 0) === (cp.side.kinds[k] ?? 0));
+      countsAtEnd = cp.side.kinds;
+      if (!quiet) {
+        // A later checkpoint that is a stop of its own is found as one (below), not decided again at the end here.
+        const decideAtEnd = end < now && h.checkpointAtOrBefore(end)?.side.stop == null;
+        const stops = this.replayFrom(cp, end, stepper(), true, decideAtEnd);
+        let index = stops.length - 1;
+        while (index >= 0 && stops[index].icount >= now) index--;
+        if (index >= 0) return { ...stops[index], from: cp, end, decideAtEnd, index };
+      }
       // The stop made at the checkpoint's own moment, while still armed (index -1: the checkpoint itself).
       const own = cp.side.stop;
       if (own !== null && cp.icount < now && this.stillArmed(own)) {
@@ -663,7 +677,7 @@ export class Runtime extends EventEmitter {
     // restart are the debugger's, not the guest's, and count in neither run.
     this.settling = true;
     try {
-      this.settledAt = h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal, dataHits: this.data.hitCounts(), stop }) ?? this.settledAt;
+      this.settledAt = h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal, kinds: { ...this.kindCounts }, dataHits: this.data.hitCounts(), stop }) ?? this.settledAt;
     } finally {
       this.settling = false;
     }
@@ -685,6 +699,7 @@ export class Runtime extends EventEmitter {
     this.restoreHits(side.hits);
     this.data.restoreHits(side.dataHits);
     this.eventOrdinal = side.events;
+    this.kindCounts = { ...side.kinds };
   }
 
   dispose(): void {
@@ -1068,6 +1083,7 @@ export class Runtime extends EventEmitter {
     }
     if (this.timeline.wants(name)) {
       this.eventOrdinal++;
+      this.kindCounts[name] = (this.kindCounts[name] ?? 0) + 1;
       const r = this.replay;
       if (r !== null && this.eventOrdinal === r.untilEvent) {
         // The event travelled to: stop after its instruction, where a filter stop for it would be.
