@@ -1,13 +1,15 @@
 // Reverse execution figures (issue 14): what the record costs forward (bench-loop under `ringside dap` with the
-// launch attribute reverse on and off), and how long stepBack and reverseContinue take deep into a run (bench-loop
-// paused near the end of its 5·10^7 instructions; its only DS loads are at the start, so the reverse continue with
-// the segment-load filter `reg == DS` replays the whole run backwards, interval by interval: the worst case).
+// launch attribute reverse on and off), and how long stepBack and reverseContinue take 10^8 instructions into a run
+// (a longer bench-loop; its only DS loads are at the start, so the reverse continue with the segment-load filter
+// `reg == DS` crosses the whole run backwards: the worst case).
 // Drives the real adapter over stdio, as VS Code would. Prints figures; asserts nothing.
 //     node scripts/build.mjs && node bench/reverse.mjs
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -15,13 +17,13 @@ const { DebugClient } = require('@vscode/debugadapter-testsupport');
 const ENTRY = join(root, 'test/fixtures/dap/ringside-dap.js');
 const BENCH = join(root, 'examples/bench-loop/bench-loop.bin');
 
-async function launch(reverse) {
+async function launch(reverse, program = BENCH) {
   const dc = new DebugClient(process.execPath, ENTRY, 'ringside', { cwd: root });
   dc.defaultTimeout = 300000;
   await dc.start();
   await dc.initializeRequest({ adapterID: 'ringside', pathFormat: 'path' });
   const stopped = dc.waitForEvent('stopped');
-  const launched = dc.launch({ program: BENCH, stopOnEntry: true, monitor: false, reverse: { enabled: reverse } });
+  const launched = dc.launch({ program, stopOnEntry: true, monitor: false, reverse: { enabled: reverse } });
   await dc.waitForEvent('initialized');
   await dc.configurationDoneRequest();
   await launched;
@@ -29,12 +31,16 @@ async function launch(reverse) {
   return dc;
 }
 
-async function instructions(dc) {
+async function controlRow(dc, name) {
   const st = await dc.stackTraceRequest({ threadId: 1 });
   const sc = await dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
   const control = sc.body.scopes.find((s) => s.name === 'Control');
   const vars = (await dc.variablesRequest({ variablesReference: control.variablesReference })).body.variables;
-  return Number(vars.find((v) => v.name === 'instructions').value);
+  return vars.find((v) => v.name === name).value;
+}
+
+async function instructions(dc) {
+  return Number(await controlRow(dc, 'instructions'));
 }
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -69,18 +75,34 @@ console.log(
     `(recording costs ${((1 - best(on) / best(off)) * 100).toFixed(1)}% of forward speed; best of ${REPEATS} each)`,
 );
 
-// Deep into the run: pause bench-loop near its end, then step back and reverse-continue to the last DS load.
+// 10^8 instructions into a run: bench-loop with its loop count raised to 12,000,000 (its `mov ecx, 5000000`,
+// B9 40 4B 4C 00, patched in a copy), stopped by an instruction breakpoint on the loop's `dec ecx` at its
+// 10,000,000th pass; then stepBack, and reverseContinue with the segment-load filter `reg == DS` back to the DS load
+// at the start of the run (every checkpoint interval lies between: the worst case).
 {
-  const dc = await launch(true);
-  await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
-  const stopped = dc.waitForEvent('stopped');
-  await dc.continueRequest({ threadId: 1 });
-  await new Promise((r) => setTimeout(r, 350));
-  await dc.pauseRequest({ threadId: 1 });
-  await stopped;
-  const at = await instructions(dc);
+  const image = readFileSync(BENCH);
+  const mov = Buffer.from([0xb9, 0x40, 0x4b, 0x4c, 0x00]);
+  const at = image.indexOf(mov);
+  if (at < 0) throw new Error("bench-loop's mov ecx, 5000000 not found");
+  const patched = Buffer.from(image);
+  patched.writeUInt32LE(12_000_000, at + 1);
+  const dec = image.indexOf(Buffer.from([0x49, 0x75]), at);
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-reverse-'));
+  const program = join(dir, 'bench-loop-long.bin');
+  writeFileSync(program, patched);
+  const dc = await launch(true, program);
+  await dc.customRequest('setInstructionBreakpoints', {
+    breakpoints: [{ instructionReference: `0x${(0x7c00 + dec).toString(16)}`, hitCondition: '== 10000000' }],
+  });
   let t0 = process.hrtime.bigint();
   let s = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId: 1 });
+  await s;
+  const forwardMs = ms(t0);
+  const where = await instructions(dc);
+  await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
+  t0 = process.hrtime.bigint();
+  s = dc.waitForEvent('stopped');
   await dc.customRequest('stepBack', { threadId: 1, granularity: 'instruction' });
   await s;
   const stepBackMs = ms(t0);
@@ -91,7 +113,11 @@ console.log(
   await s;
   const reverseMs = ms(t0);
   const landed = await instructions(dc);
+  const reach = await controlRow(dc, 'reverse');
   await dc.stop();
-  console.log(`${'reverse: stepBack, at'.padEnd(40)} ${at} instructions: ${stepBackMs.toFixed(0)} ms`);
-  console.log(`${'reverse: reverseContinue to the DS load'.padEnd(40)} from ${at - 1} back to ${landed} instructions: ${reverseMs.toFixed(0)} ms`);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`${'reverse: forward to the stop, at'.padEnd(40)} ${where} instructions: ${forwardMs.toFixed(0)} ms (${(where / forwardMs / 1000).toFixed(1)} MIPS, recording)`);
+  console.log(`${'reverse: stepBack'.padEnd(40)} ${stepBackMs.toFixed(0)} ms`);
+  console.log(`${'reverse: reverseContinue to the DS load'.padEnd(40)} from ${where - 1} back to ${landed} instructions: ${reverseMs.toFixed(0)} ms`);
+  console.log(`${'reverse: the record'.padEnd(40)} ${reach}`);
 }

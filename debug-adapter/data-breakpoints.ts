@@ -83,6 +83,11 @@ export class DataBreakpoints {
     };
   }
 
+  /** Whether any data breakpoint is set. */
+  get any(): boolean {
+    return this.memory.size + this.segments.size + this.registers.length > 0;
+  }
+
   get watchesSegments(): boolean {
     return this.segments.size > 0;
   }
@@ -172,6 +177,17 @@ export class DataBreakpoints {
       w.last = v;
       if (this.holds(w.armed)) this.onHit({ id: w.armed.req.id, text: `${w.name.toUpperCase()} changed: 0x${old.toString(16)} -> 0x${v.toString(16)}` });
     }
+  }
+
+  /** Hit counts of every data breakpoint, in the order they were set (reverse execution keeps them per moment). */
+  hitCounts(): number[] {
+    return [...this.memory.values(), ...this.segments.values(), ...this.registers.map((w) => w.armed)].map((a) => a.hits);
+  }
+
+  /** Puts back hit counts `hitCounts` gave (for the same set of data breakpoints; otherwise they start over). */
+  restoreHits(counts: readonly number[]): void {
+    const all = [...this.memory.values(), ...this.segments.values(), ...this.registers.map((w) => w.armed)];
+    all.forEach((a, k) => (a.hits = all.length === counts.length ? counts[k] : 0));
   }
 
   /** At a stop: the values register watches compare against from now on (edits by the user are not changes). */

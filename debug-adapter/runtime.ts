@@ -69,6 +69,8 @@ interface Stepper {
 
 interface FilterArm {
   condition: Node | null;
+  /** The condition as the user wrote it (a stop recorded under the same arming is found again by it). */
+  text: string;
 }
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
@@ -93,14 +95,21 @@ interface RuntimeSide {
   skip: boolean;
   /** Timeline events so far (their ordinals count from 1 in the order the run met them). */
   events: number;
+  /** Of them, how many of each kind. */
+  kinds: Partial<Record<EventName, number>>;
+  /** Data breakpoints' hit counts. */
+  dataHits: number[];
+  /**
+   * The breakpoint or filter stop made at this moment (the first, when one instruction made several), at linear
+   * address `at`, with the filter's condition then. A replay that arrives at this instruction count stands before
+   * the boundary's work that the stop may have come after — an interrupt's delivery to a handler with a breakpoint,
+   * the monitor taking up a descriptor write — so a search backwards finds this stop here, while it is still armed.
+   */
+  stop: { stop: RuntimeStop; at: number; filterText: string } | null;
 }
 
-/**
- * Events about the monitor rather than the guest: a restored machine starts the monitor over from its emulated
- * state, so its traps and SBE switches after a travel need not repeat the first run's one for one (the guest's
- * view does). They get no ordinal; every other timeline event does.
- */
-const MONITOR_EVENTS: ReadonlySet<EventName> = new Set<EventName>(['monitor-trap', 'sbe-change']);
+const RECORDED_STOPS: ReadonlySet<StopReason> = new Set<StopReason>(['breakpoint', 'function breakpoint', 'instruction breakpoint', 'exception']);
+
 
 /** A stop a replay met on its way: where (guest time) and what it was. */
 interface ReplayedStop {
@@ -185,12 +194,14 @@ export class Runtime extends EventEmitter {
   /** The record reverse execution travels in (launch attribute `reverse`), or null when it is off. */
   readonly history: History<RuntimeSide> | null;
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
-  private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; reachedEvent: boolean } | null = null;
+  private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; untilStop: number; reachedEvent: boolean } | null = null;
   /**
    * Timeline events met so far in guest time (the ordinal of the last one). Deterministic like the run, so the
    * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
    */
   eventOrdinal = 0;
+  /** Timeline events met so far, by kind (a search backwards skips the intervals in which an armed kind never happened). */
+  private kindCounts: Partial<Record<EventName, number>> = {};
   private lastCheckpointAt = 0;
 
   /**
@@ -260,7 +271,7 @@ export class Runtime extends EventEmitter {
     );
     this.timeline = new TimelineFeed(
       new Set([...TIMELINE_KINDS, ...settings.trace]),
-      (kind, e) => this.emit('timeline', kind, e, MONITOR_EVENTS.has(kind) ? undefined : this.eventOrdinal),
+      (kind, e) => this.emit('timeline', kind, e, this.eventOrdinal),
       (o) => this.emit('timeline-overflow', o),
     );
     this.subscribeEvents();
@@ -433,10 +444,11 @@ export class Runtime extends EventEmitter {
   // ---------------------------------------------------------------- reverse execution
 
   /** How far back the record reaches, in guest time since launch (for the user), or null when there is none. */
-  get reverseReach(): { earliest: number; furthest: number } | null {
+  get reverseReach(): { earliest: number; furthest: number; bytes: number; maxBytes: number } | null {
     const h = this.history;
     if (!h || h.count === 0) return null;
-    return { earliest: h.earliest - this.startIcount, furthest: Math.max(h.furthest, this.cpu.icount) - this.startIcount };
+    const maxBytes = this.settings.reverse.maxMemoryMB * 1024 * 1024;
+    return { earliest: h.earliest - this.startIcount, furthest: Math.max(h.furthest, this.cpu.icount) - this.startIcount, bytes: h.bytes, maxBytes };
   }
 
   private requireHistory(): History<RuntimeSide> {
@@ -496,6 +508,13 @@ export class Runtime extends EventEmitter {
       target = starts === null ? h.earliest : starts.icount;
     }
     this.travel(target);
+    if (granularity === 'instruction' && this.cpu.halted) {
+      // Inside a HLT's wait for an interrupt, where guest time runs on but no step stops (a step from the HLT waits
+      // for the interrupt and runs its handler's first instruction): back to the moment a step last stopped at.
+      const step = (): Stepper => ({ after: () => true });
+      const found = this.searchBack(now, step);
+      if (found !== null) this.replayFrom(found.from, found.end, step(), true, found.decideAtEnd, 0, found.index + 1);
+    }
     return { reason: 'step', description: 'stepped back' };
   }
 
@@ -506,9 +525,12 @@ export class Runtime extends EventEmitter {
    */
   reverseContinue(): RuntimeStop {
     const h = this.requireHistory();
-    const found = this.searchBack(this.cpu.icount, () => (this.data.watchesRegisters ? this.registerStepper() : null));
+    const stepper = (): Stepper | null => (this.data.watchesRegisters ? this.registerStepper() : null);
+    const found = this.searchBack(this.cpu.icount, stepper);
     if (found) {
-      this.travel(found.icount);
+      // Replays the interval again up to that very stop (not only its instruction count).
+      if (found.index < 0) this.replayFrom(found.from, found.from.icount, stepper(), false);
+      else this.replayFrom(found.from, found.end, stepper(), true, found.decideAtEnd, 0, found.index + 1);
       this.restoreHits(found.hits);
       return found.stop;
     }
@@ -527,18 +549,40 @@ export class Runtime extends EventEmitter {
    * Each interval is replayed from its checkpoint to the next one (to `now` for the latest); stops at `now` or
    * later are not earlier moments.
    */
-  private searchBack(now: number, stepper: () => Stepper | null): ReplayedStop | null {
+  private searchBack(now: number, stepper: () => Stepper | null): (ReplayedStop & { from: Checkpoint<RuntimeSide>; end: number; decideAtEnd: boolean; index: number }) | null {
     const h = this.history!;
     let end = now;
+    // With only exception filters armed (no breakpoint, no data breakpoint, no stepper), an interval in which none of
+    // the armed kinds happened holds no stop: it is not replayed.
+    const onlyFilters = this.cpu.breakpoints.size === 0 && !this.data.any && stepper() === null;
+    const armed = [...this.filters.keys()] as EventName[];
+    let countsAtEnd: Partial<Record<EventName, number>> = { ...this.kindCounts };
     for (const cp of h.checkpointsBefore(now)) {
-      const stops = this.replayFrom(cp, end, stepper(), true, end < now).filter((x) => x.icount < now);
-      end = cp.icount;
-      if (stops.length > 0) {
-        const last = stops[stops.length - 1];
-        return last;
+      const quiet = onlyFilters && armed.every((k) => (countsAtEnd[k] ?? 0) === (cp.side.kinds[k] ?? 0));
+      countsAtEnd = cp.side.kinds;
+      if (!quiet) {
+        // A later checkpoint that is a stop of its own is found as one (below), not decided again at the end here.
+        const decideAtEnd = end < now && h.checkpointAtOrBefore(end)?.side.stop == null;
+        const stops = this.replayFrom(cp, end, stepper(), true, decideAtEnd);
+        let index = stops.length - 1;
+        while (index >= 0 && stops[index].icount >= now) index--;
+        if (index >= 0) return { ...stops[index], from: cp, end, decideAtEnd, index };
       }
+      // The stop made at the checkpoint's own moment, while still armed (index -1: the checkpoint itself).
+      const own = cp.side.stop;
+      if (own !== null && cp.icount < now && this.stillArmed(own)) {
+        return { icount: cp.icount, stop: own.stop, hits: cp.side.hits, from: cp, end: cp.icount, decideAtEnd: false, index: -1 };
+      }
+      end = cp.icount;
     }
     return null;
+  }
+
+  /** Whether a stop recorded at a checkpoint would be made again now: its breakpoint set, its filter armed alike. */
+  private stillArmed(own: NonNullable<RuntimeSide['stop']>): boolean {
+    const x = own.stop.exception;
+    if (x === undefined) return this.cpu.breakpoints.has(own.at);
+    return this.filters.get(x.filter)?.text === own.filterText;
   }
 
   /** A stepper that stops wherever a new source line starts (a step back by line lands on the latest one). */
@@ -567,14 +611,15 @@ export class Runtime extends EventEmitter {
    * their conditions and hit counts, filters and data breakpoints judged — but every stop is recorded (or, for a
    * plain travel, passed) instead of made, and nothing is reported. Returns the stops met, in order.
    */
-  private replayFrom(cp: Checkpoint<RuntimeSide>, end: number, stepper: Stepper | null, collect: boolean, decideAtEnd = false, untilEvent = 0): ReplayedStop[] {
+  private replayFrom(cp: Checkpoint<RuntimeSide>, end: number, stepper: Stepper | null, collect: boolean, decideAtEnd = false, untilEvent = 0, untilStop = 0): ReplayedStop[] {
     const h = this.history!;
     h.restore(cp);
+    this.settledAt = cp;
     this.restoreSide(cp.side);
     const stops: ReplayedStop[] = [];
     const inputs = h.inputsAfter(cp, end);
     let next = 0;
-    this.replay = { end, stops: collect ? stops : null, stepper, untilEvent, reachedEvent: false };
+    this.replay = { end, stops: collect ? stops : null, stepper, untilEvent, untilStop, reachedEvent: false };
     this.state = 'running';
     this.pendingStop = null;
     this.queuedStops = [];
@@ -602,11 +647,13 @@ export class Runtime extends EventEmitter {
       // must too, or a stop exactly at a checkpoint's moment would be found by neither interval.
       if (decideAtEnd && !this.replay.reachedEvent && !this.skipBreakpointHere && this.cpu.breakpoints.has(currentLinear(this.cpu))) this.onBreakpoint();
     } finally {
+      // Arrived at a stop: the others the same instruction made are reported by `continue`, as forward.
+      const queued = this.replay.untilStop > 0 && this.replay.reachedEvent ? this.queuedStops : [];
       this.replay = null;
       this.state = 'stopped';
       this.stepper = null;
       this.pendingStop = null;
-      this.queuedStops = [];
+      this.queuedStops = queued;
       this.consoleBytes = [];
       this.serialBytes = [];
     }
@@ -617,15 +664,25 @@ export class Runtime extends EventEmitter {
    * Keeps the present moment in the record: at every stop (`stopped`: a resume from here skips the breakpoint at
    * this instruction, as `resume` does), and every CHECKPOINT_MS of running.
    */
-  private checkpoint(stopped = false): void {
+  private checkpoint(stopped: boolean | RuntimeStop = false): void {
     const h = this.history;
     if (!h || this.replay !== null) return;
     const now = Date.now();
     if (!stopped && now - this.lastCheckpointAt < CHECKPOINT_MS) return;
     this.lastCheckpointAt = now;
     const skip = stopped ? this.cpu.breakpoints.has(currentLinear(this.cpu)) : this.skipBreakpointHere;
-    h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal });
+    const filter = typeof stopped === 'object' && stopped.exception ? this.filters.get(stopped.exception.filter) : undefined;
+    const stop = typeof stopped === 'object' ? { stop: stopped, at: currentLinear(this.cpu), filterText: filter?.text ?? '' } : null;
+    // Under the monitor a checkpoint restarts it (history.ts), as a restore for a replay does: the events of that
+    // restart are the debugger's, not the guest's, and count in neither run.
+    this.settling = true;
+    try {
+      this.settledAt = h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal, kinds: { ...this.kindCounts }, dataHits: this.data.hitCounts(), stop }) ?? this.settledAt;
+    } finally {
+      this.settling = false;
+    }
   }
+  private settling = false;
 
   private hitCounts(): [number, number][] {
     return this.breakpoints.all().map((e) => [e.id, e.hits]);
@@ -640,7 +697,9 @@ export class Runtime extends EventEmitter {
     this.interruptFrames.length = 0;
     for (const f of side.frames) this.interruptFrames.push({ ...f });
     this.restoreHits(side.hits);
+    this.data.restoreHits(side.dataHits);
     this.eventOrdinal = side.events;
+    this.kindCounts = { ...side.kinds };
   }
 
   dispose(): void {
@@ -749,6 +808,32 @@ export class Runtime extends EventEmitter {
     return max === undefined ? Infinity : Math.max(0, max - this.instructions);
   }
 
+  /**
+   * Instructions until the next recorded checkpoint, while the run goes again through time it has recorded under
+   * the monitor (after a travel back): the run must meet each at its moment (settleAtCheckpoint).
+   */
+  private untilCheckpoint(): number {
+    if (this.monitor === null || this.history === null) return Infinity;
+    const next = this.history.checkpointAfter(this.cpu.icount);
+    return next === null ? Infinity : next.icount - this.cpu.icount;
+  }
+
+  /**
+   * Under the monitor the first run went on from each checkpoint as restored (history.ts): a run through recorded
+   * time does the same at each one it meets, and so stays the recorded run, the monitor's traps included.
+   */
+  private settleAtCheckpoint(): void {
+    const h = this.history;
+    if (this.monitor === null || h === null || this.cpu.icount > h.latest) return;
+    const cp = h.checkpointAtOrBefore(this.cpu.icount);
+    if (cp !== null && cp.icount === this.cpu.icount && cp !== this.settledAt) {
+      this.settledAt = cp;
+      h.restore(cp);
+    }
+  }
+  /** The checkpoint a run last met (or started from): it is not restored twice in a row. */
+  private settledAt: Checkpoint<RuntimeSide> | null = null;
+
   /** Executes one instruction (even at a breakpoint), timers in step. Returns true when the guest ended. */
   private stepOne(): boolean {
     const r = this.machine.step();
@@ -786,10 +871,11 @@ export class Runtime extends EventEmitter {
         this.skipBreakpointHere = false;
         if (this.stepOne() || this.takePending()) return true;
       }
-      const budget = Math.min(this.budget, this.remaining());
+      const budget = Math.min(this.budget, this.remaining(), this.untilCheckpoint());
       if (budget <= 0) return false;
       const t0 = Date.now();
       const r = this.machine.runSlice(budget);
+      this.settleAtCheckpoint();
       if (this.replay?.reachedEvent === true) return true;
       const dt = Date.now() - t0;
       // Aim at slices of about a millisecond so the deadline check stays fine-grained.
@@ -817,6 +903,7 @@ export class Runtime extends EventEmitter {
       this.skipBreakpointHere = false;
       stepper.before?.(this.cpu);
       if (this.stepOne()) return true;
+      this.settleAtCheckpoint();
       n++;
       if (this.replay?.reachedEvent === true) return true;
       if (stepper.after(this.cpu)) {
@@ -861,7 +948,11 @@ export class Runtime extends EventEmitter {
 
   private stopNow(s: RuntimeStop): void {
     if (this.replay !== null) {
-      this.replay.stops?.push({ icount: this.cpu.icount, stop: s, hits: this.hitCounts() });
+      const r = this.replay;
+      r.stops?.push({ icount: this.cpu.icount, stop: s, hits: this.hitCounts() });
+      // The stop travelled to: the machine stays exactly there (an interrupt's delivery leaves guest time as it is,
+      // so a stop at a handler's first instruction is not "the moment" of its instruction count).
+      if (r.stops !== null && r.stops.length === r.untilStop) r.reachedEvent = true;
       return;
     }
     this.flushConsole();
@@ -876,7 +967,7 @@ export class Runtime extends EventEmitter {
     this.data.rebaseRegisters();
     this.c?.invalidate();
     this.lastStop = s;
-    this.checkpoint(true);
+    this.checkpoint(RECORDED_STOPS.has(s.reason) ? s : true);
     this.emit('stopped', s);
   }
 
@@ -945,7 +1036,7 @@ export class Runtime extends EventEmitter {
       if (!(FILTER_IDS as readonly string[]).includes(f.filterId)) return { verified: false, message: `unknown filter "${f.filterId}"` };
       try {
         const condition = f.condition?.trim() ? parseExpression(f.condition) : null;
-        this.filters.set(f.filterId as FilterId, { condition });
+        this.filters.set(f.filterId as FilterId, { condition, text: f.condition?.trim() ?? '' });
         return { verified: true };
       } catch (e) {
         return { verified: false, message: `condition: ${(e as Error).message}` };
@@ -983,15 +1074,16 @@ export class Runtime extends EventEmitter {
   }
 
   private onEngineEvent<K extends EventName>(name: K, e: EventMap[K]): void {
-    if (this.state !== 'running') return;
+    if (this.state !== 'running' || this.settling) return;
     if (name === 'cpu-exception') this.announced = { vector: (e as EventMap['cpu-exception']).vector, icount: this.cpu.icount };
     if (name === 'segment-load') this.trackInterruptFrames(e as EventMap['segment-load']);
     if (this.settings.trace.includes(name)) {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;
     }
-    if (this.timeline.wants(name) && !MONITOR_EVENTS.has(name)) {
+    if (this.timeline.wants(name)) {
       this.eventOrdinal++;
+      this.kindCounts[name] = (this.kindCounts[name] ?? 0) + 1;
       const r = this.replay;
       if (r !== null && this.eventOrdinal === r.untilEvent) {
         // The event travelled to: stop after its instruction, where a filter stop for it would be.

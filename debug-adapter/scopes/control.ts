@@ -16,7 +16,7 @@ export class ControlScope extends Container {
   constructor(
     private readonly cpu: Cpu,
     private readonly instructions: () => number = () => 0,
-    private readonly reach: () => { earliest: number; furthest: number } | null = () => null,
+    private readonly reach: () => { earliest: number; furthest: number; bytes: number; maxBytes: number } | null = () => null,
   ) {
     super();
   }
@@ -52,7 +52,8 @@ export class ControlScope extends Container {
   private reverseRow(): Row {
     const r = this.reach();
     if (r === null) return { name: 'reverse', value: 'off', readOnly: true };
-    return { name: 'reverse', value: `reaches back to ${r.earliest} instructions (the run has reached ${r.furthest})`, readOnly: true };
+    const mib = (n: number): string => (n / 1048576).toFixed(1);
+    return { name: 'reverse', value: `reaches back to ${r.earliest} instructions (the run has reached ${r.furthest}; record ${mib(r.bytes)} of ${mib(r.maxBytes)} MiB)`, readOnly: true };
   }
 
   override edit(name: string, value: string): GuestEdit {

@@ -1167,6 +1167,7 @@ export class Cpu {
       }
     }
     this.skipBreakpointOnce = false;
+    const before = (this.segBase[CS] + this.eip) >>> 0;
     if (this.interruptShadow) {
       // This instruction runs with interrupts and debug traps inhibited; the shadow ends after it (cleared on the
       // next visit). Traps of the instruction that set the shadow wait until after this one (SDM 3A §6.8.3).
@@ -1202,7 +1203,20 @@ export class Cpu {
     // guestDebug clears RF (set by every fault): recompute, or the loop would stay on this path (and translated
     // blocks stay off) long after the last reason for it.
     this.updateAttention();
-    return false;
+    return this.breakpointAfterDelivery(before);
+  }
+
+  /**
+   * A delivery at this boundary (an interrupt, also one that ends HLT; NMI; a debug trap; a monitor entry that
+   * reflected one) moved CS:EIP to a handler whose first instruction runs next: the debugger's breakpoint check
+   * above was for the instruction the delivery displaced, so the handler's is made here.
+   */
+  private breakpointAfterDelivery(before: number): boolean {
+    if (this.breakpoints.size === 0 || this.halted || this.shutdown) return false;
+    const lin = (this.segBase[CS] + this.eip) >>> 0;
+    if (lin === before || !this.breakpoints.has(lin)) return false;
+    this.hitBreakpoint = true;
+    return true;
   }
   private shadowActive = false;
 

@@ -125,6 +125,10 @@ export class History<S = unknown> {
     this.checkpoints.push(cp);
     this.bytes += bytes;
     this.trim();
+    // A monitor restored from a snapshot starts over (its shadow entries, virtual tables and engagement are made
+    // again: monitor.ts `restore`), so the run goes on from the checkpoint as restored, as every replay from it will:
+    // the monitor's traps after it are then the same forward and replayed. Memory already holds this moment.
+    if (m.cpu.monitor !== null) m.restoreState(cp.state);
     return cp;
   }
 
@@ -141,6 +145,14 @@ export class History<S = unknown> {
       } else hi = mid - 1;
     }
     return found;
+  }
+
+  /** The first checkpoint after `icount`, or null (the run is past every one). */
+  checkpointAfter(icount: number): Checkpoint<S> | null {
+    if (icount >= this.latest) return null;
+    const before = this.checkpointAtOrBefore(icount);
+    const k = before === null ? 0 : this.checkpoints.indexOf(before) + 1;
+    return this.checkpoints[k] ?? null;
   }
 
   /** The checkpoints before `icount`, latest first (where a search backwards goes one interval at a time). */

@@ -289,16 +289,25 @@ export class Monitor implements MonitorHook {
   snapshot(): unknown {
     const g = new GuestState();
     this.currentGuest(g);
-    return { guest: g, halted: this.cpu.halted };
+    // What the monitor last reported (SBE, each register's consistency): its next reports are changes from these.
+    return { guest: g, halted: this.cpu.halted, sbeOn: this.sbeOn, sbeCondition: this.sbeCondition, consistency: [...this.consistency] };
   }
 
   /**
    * After Machine.restore wrote the CPU's fields: the guest's view goes back into the CPU, and the monitor starts
-   * over from the emulated state (it engages again at the next boundary, rebuilding its tables).
+   * over from the emulated state, with no shadow entries and no window placed, and engages again at once when the
+   * guest's state allows (rebuilding its tables), as at any boundary. What it does from here on depends on the
+   * snapshot and memory alone: reverse execution's record restores every checkpoint it takes in the forward run
+   * too (engine/machine/history.ts), so a replay from one meets the monitor's traps and SBE switches of the first
+   * run one for one.
    */
   restore(saved: unknown): void {
-    const s = saved as { guest: GuestState };
+    const s = saved as { guest: GuestState; sbeOn?: boolean; sbeCondition?: string; consistency?: string[] };
     if (this.state === 'direct') this.leaveDirect('snapshot restored');
+    if (s.sbeOn !== undefined) this.sbeOn = s.sbeOn;
+    if (s.sbeCondition !== undefined) this.sbeCondition = s.sbeCondition;
+    if (s.consistency !== undefined) this.consistency.splice(0, this.consistency.length, ...s.consistency);
+    this.consistencyInputs.fill(NaN);
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
     this.mute();
@@ -308,9 +317,14 @@ export class Monitor implements MonitorHook {
     } finally {
       this.unmute();
     }
+    this.shadow.reset();
+    this.shadowMiss = -1;
+    this.pendingExternal = -1;
     this.guest.copyFrom(s.guest);
     this.emulatedBecause = 'snapshot restored';
     this.requestLook();
+    const cpu = this.cpu;
+    if (!cpu.interruptShadow && !cpu.halted && !cpu.shutdown) this.boundary(true);
   }
 
   // =====================================================================================================

@@ -166,6 +166,18 @@ export class ShadowPaging implements TlbListener {
     this.counters.flushes++;
   }
 
+  /** Starts over: no entries, no window placed, no CPL class (a restored snapshot; monitor.ts `restore`). */
+  reset(): void {
+    this.dropAll();
+    if (this.windowSlot >= 0) this.hidden.write32(SHADOW_PD_OFFSET + this.windowSlot * 4, 0);
+    this.windowSlot = -1;
+    this.windowConflict = false;
+    this.userClass = -1;
+    this.noRoomCr3 = -1;
+    // Tables are taken from the end: the lowest first, as after construction.
+    this.freeTables.sort((a, b) => b - a);
+  }
+
   // ---- TlbListener: the guest's TLB changed ----
 
   filled(page: number): void {
