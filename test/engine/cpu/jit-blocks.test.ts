@@ -308,6 +308,72 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(b!.len).toBeGreaterThan(5); // the trace went through the call and the return
   });
 
+  it('PUSHF/POPF and string instructions without REP stay inside one block (GRUB LZMA decoder shape)', () => {
+    // GRUB's range coder wraps each normalisation in PUSHF/POPF and reads input with LODSB: these used to end
+    // every block (6 M block entries to GRUB's kernel).
+    const src = `
+      mov ecx, 1000
+      mov esi, 0x40000
+      mov edi, 0x41000
+      xor eax, eax
+      xor edx, edx
+      align 16
+    top:
+      stc
+      pushfd
+      cmp ecx, 500
+      jae .skip
+      lodsb
+      add edx, eax
+    .skip:
+      stosb
+      popfd
+      adc edx, 0
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const jit = runBoth(src);
+    const b = blockAt(jit.cpu, ORG + 0x20); // the set-up takes 19 bytes: \`top\` is aligned to 0x20
+    expect(b!.len).toBeGreaterThanOrEqual(11); // the whole pass, POPF and the string instructions included
+    expect(jit.cpu.regs[7]).toBe(0x41000 + 1000);
+  });
+
+  it('a POPF that sets TF inside a block leaves it: the single-step trap comes after the next instruction', () => {
+    const src = `
+      mov ecx, 200
+      xor edx, edx
+      align 16
+    top:
+      pushfd
+      cmp ecx, 1
+      jne .keep
+      or dword [esp], 0x100
+    .keep:
+      popfd
+      inc edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    // No #DB handler: the trap after INC EDX of the last pass delivers through an empty IDT (both CPUs alike).
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    jit.cpu.idtrLimit = ref.cpu.idtrLimit = 0x7ff;
+    jit.cpu.idtrBase = ref.cpu.idtrBase = 0x800;
+    jit.mem.write32(0x800 + 8, (0x08 << 16) | 0x3000);
+    jit.mem.write32(0x800 + 8 + 4, 0x8e00);
+    ref.mem.write32(0x800 + 8, (0x08 << 16) | 0x3000);
+    ref.mem.write32(0x800 + 8 + 4, 0x8e00);
+    jit.mem.write8(0x3000, 0xf4);
+    ref.mem.write8(0x3000, 0xf4);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(jit.cpu.eip).toBe(0x3001); // halted in the #DB handler
+    expect(jit.cpu.regs[2]).toBe(200); // the trap came after INC EDX of the last pass
+    expect(blockAt(jit.cpu, TOP)!.len).toBeGreaterThan(3);
+  });
+
   it('code after an instruction no block can hold (port input) is translated; the loop matches the interpreter', () => {
     const src = `
       mov ecx, 1000
