@@ -6,7 +6,7 @@
 //     node scripts/build.mjs && node bench/guests.mjs
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,4 +89,12 @@ console.log('Real guests — wall time of `ringside run` (node start-up included
 const b = await loadBuilders();
 row('GRUB 2 floppy to its kernel', b.grubFloppy('unit'), [], true);
 row('SYSLINUX floppy to its kernel', b.syslinuxFloppy('multiboot'), [], true);
+// The cold-code workload of bench/cold-code.asm on a floppy (QEMU boots the same floppy).
+const coldDir = mkdtempSync(join(tmpdir(), 'ringside-cold-'));
+const coldImage = join(coldDir, 'cold-code.img');
+const cold = Buffer.alloc(1_474_560);
+readFileSync(join(root, 'bench/cold-code.bin')).copy(cold);
+writeFileSync(coldImage, cold);
+row('cold-code workload to its exit', { path: coldImage }, [], true);
+rmSync(coldDir, { recursive: true, force: true });
 row(`memtest86+, first ${MEMTEST_INSTRUCTIONS / 1e6} M instructions`, b.memtestFloppy(), ['--max-instructions', String(MEMTEST_INSTRUCTIONS)], false);
