@@ -374,6 +374,45 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(blockAt(jit.cpu, TOP)!.len).toBeGreaterThan(3);
   });
 
+  it("a fault handler's first instruction becomes a block head (the fault's delivery is a transfer)", () => {
+    const src = `
+      mov ecx, 200
+      xor esi, esi
+      align 16
+    top:
+      xor edx, edx
+      mov eax, 1
+      xor ebx, ebx
+      div ebx
+      dec ecx
+      jnz top
+      hlt
+      times 0x40 - ($ - $$) nop
+    handler:
+      add dword [esp], 2
+      inc esi
+      add esi, 3
+      iretd
+    `;
+    const withDivideGate = (jit: boolean): TestMachine => {
+      const m = machine(src, jit);
+      m.cpu.idtrBase = 0x800;
+      m.cpu.idtrLimit = 0x7ff;
+      m.mem.write32(0x800, (0x08 << 16) | ((ORG + 0x40) & 0xffff));
+      m.mem.write32(0x804, ((ORG + 0x40) & 0xffff0000) | 0x8e00);
+      return m;
+    };
+    const jit = withDivideGate(true);
+    const ref = withDivideGate(false);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(jit.cpu.halted).toBe(true);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(jit.cpu.regs[6]).toBe(800);
+    const b = blockAt(jit.cpu, ORG + 0x40);
+    expect(b).not.toBeNull();
+    expect(b!.len).toBe(3); // add, inc, add (IRETD runs in the interpreter)
+  });
+
   it('code after an instruction no block can hold (port input) is translated; the loop matches the interpreter', () => {
     const src = `
       mov ecx, 1000
