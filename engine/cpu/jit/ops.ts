@@ -491,13 +491,13 @@ const CALLABLE = new Set([
   'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b', 'cmov', 'hintNop',
   'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA', 'movzx', 'movsx', 'lea', 'xchgEG', 'xchgZA', 'nop', 'xlat',
   'movES',
-  'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'popf', 'enter', 'leave',
+  'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'enter', 'leave',
   'jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'bound',
   'movs', 'cmps', 'stos', 'lods', 'scas',
 ]);
 
-/** Handlers after which the block ends (they move EIP themselves). String instructions are here only without REP (translatable), and then leave EIP at the next instruction. */
-const ENDS_BLOCK = new Set(['jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz']);
+/** Handlers after which the block ends (they may move EIP themselves: branches, and REP string batches). */
+const ENDS_BLOCK = new Set(['jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'movs', 'cmps', 'stos', 'lods', 'scas']);
 
 /** How a trace goes on after an instruction (compile.ts collectBlock). */
 export const TRACE_NEXT = 0;

@@ -308,37 +308,6 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(b!.len).toBeGreaterThan(5); // the trace went through the call and the return
   });
 
-  it('PUSHF/POPF and string instructions without REP stay inside one block (GRUB LZMA decoder shape)', () => {
-    // GRUB's range coder wraps each normalisation in PUSHF/POPF and reads input with LODSB: these used to end
-    // every block (6 M block entries to GRUB's kernel).
-    const src = `
-      mov ecx, 1000
-      mov esi, 0x40000
-      mov edi, 0x41000
-      xor eax, eax
-      xor edx, edx
-      align 16
-    top:
-      stc
-      pushfd
-      cmp ecx, 500
-      jae .skip
-      lodsb
-      add edx, eax
-    .skip:
-      stosb
-      popfd
-      adc edx, 0
-      dec ecx
-      jnz top
-      hlt
-    `;
-    const jit = runBoth(src);
-    const b = blockAt(jit.cpu, ORG + 0x20); // the set-up takes 19 bytes: \`top\` is aligned to 0x20
-    expect(b!.len).toBeGreaterThanOrEqual(11); // the whole pass, POPF and the string instructions included
-    expect(jit.cpu.regs[7]).toBe(0x41000 + 1000);
-  });
-
   it('a POPF that sets TF inside a block leaves it: the single-step trap comes after the next instruction', () => {
     const src = `
       mov ecx, 200
