@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { loadBuilders } from './guest-builders.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -86,13 +87,10 @@ for (const [name, source, load] of workloads) {
 // first 30 M instructions of memtest86+, bare and monitored: CPU seconds, the monitored/bare ratio, monitor entries
 // by reason and instructions completed in place (engine/monitor/in-place.ts). The cost of one entry is trap-loop's
 // µs/trap above.
-function realGuests() {
+async function realGuests() {
   let images;
   try {
-    const { buildSync } = require('esbuild');
-    const out = join(root, '.guests', 'build', 'guest-images.cjs');
-    buildSync({ entryPoints: [join(root, 'test/guests/images/index.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
-    images = require(out);
+    images = await loadBuilders(); // each builder keeps its own __dirname (it finds the multiboot kernel by it)
   } catch (err) {
     console.log(`real guests skipped: ${err.message}`);
     return;
@@ -135,4 +133,4 @@ function realGuests() {
     );
   }
 }
-realGuests();
+await realGuests();
