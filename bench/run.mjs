@@ -65,6 +65,8 @@ benchImage('branchy-loop (bare)', join(root, 'bench/branchy-loop.bin'));
 benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
 // Cold code (issue 13): mode switches, faults, INT, IRQ 0, call gates, REP strings and 16-bit code, booted from a floppy.
 benchImage('cold-code (bare)', join(root, 'bench/cold-code.bin'), { floppy: true, load: { format: 'boot' } });
+// The x87-heavy loop beside it (issue 11): translated, interpreted, monitored, and QEMU on the same bytes.
+await import('./x87.mjs');
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
 await import('./adapter.mjs');
 // The monitor's figures (issue 5): bare, SBE forced on and SBE auto, with traps per million instructions.
