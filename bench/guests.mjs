@@ -6,35 +6,14 @@
 //     node scripts/build.mjs && node bench/guests.mjs
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadBuilders } from './guest-builders.mjs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const MEMTEST_INSTRUCTIONS = Number(process.env.BENCH_MEMTEST_INSTRUCTIONS ?? 50_000_000);
-
-/** The test builders, bundled for this process; each module keeps its own __dirname (they find files by it). */
-async function loadBuilders() {
-  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-'));
-  const out = join(dir, 'images.cjs');
-  const ownDirname = {
-    name: 'own-dirname',
-    setup(b) {
-      b.onLoad({ filter: /test[\\/]guests[\\/].*\.ts$/ }, (args) => ({
-        contents: readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path))),
-        loader: 'ts',
-      }));
-    },
-  };
-  await build({ entryPoints: [join(root, 'test/guests/images/index.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent', plugins: [ownDirname] });
-  const builders = require(out);
-  rmSync(dir, { recursive: true, force: true });
-  return builders;
-}
 
 function ringside(image, monitor, extra = []) {
   const args = [join(root, 'bin/ringside.js'), 'run', image, '--format', 'boot', '--serial', 'off', '--json', ...extra, ...(monitor ? ['--monitor'] : [])];
@@ -89,4 +68,12 @@ console.log('Real guests — wall time of `ringside run` (node start-up included
 const b = await loadBuilders();
 row('GRUB 2 floppy to its kernel', b.grubFloppy('unit'), [], true);
 row('SYSLINUX floppy to its kernel', b.syslinuxFloppy('multiboot'), [], true);
+// The cold-code workload of bench/cold-code.asm on a floppy (QEMU boots the same floppy).
+const coldDir = mkdtempSync(join(tmpdir(), 'ringside-cold-'));
+const coldImage = join(coldDir, 'cold-code.img');
+const cold = Buffer.alloc(1_474_560);
+readFileSync(join(root, 'bench/cold-code.bin')).copy(cold);
+writeFileSync(coldImage, cold);
+row('cold-code workload to its exit', { path: coldImage }, [], true);
+rmSync(coldDir, { recursive: true, force: true });
 row(`memtest86+, first ${MEMTEST_INSTRUCTIONS / 1e6} M instructions`, b.memtestFloppy(), ['--max-instructions', String(MEMTEST_INSTRUCTIONS)], false);

@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { loadBuilders } from './guest-builders.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -98,20 +99,7 @@ if (entryCost !== null) {
 async function realGuests() {
   let images;
   try {
-    // The test builders find their files by __dirname: each bundled module keeps its own (as bench/guests.mjs does).
-    const { build } = require('esbuild');
-    const out = join(root, '.guests', 'build', 'guest-images.cjs');
-    const ownDirname = {
-      name: 'own-dirname',
-      setup(b) {
-        b.onLoad({ filter: /test[\\/]guests[\\/].*\.ts$/ }, (args) => ({
-          contents: readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path))),
-          loader: 'ts',
-        }));
-      },
-    };
-    await build({ entryPoints: [join(root, 'test/guests/images/index.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent', plugins: [ownDirname] });
-    images = require(out);
+    images = await loadBuilders(); // each builder keeps its own __dirname (it finds the multiboot kernel by it)
   } catch (err) {
     console.log(`real guests skipped: ${err.message}`);
     return;

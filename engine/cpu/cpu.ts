@@ -1001,6 +1001,9 @@ export class Cpu {
     let done = 0;
     this.runEnd = end;
     this.hitBreakpoint = false;
+    // A fault's delivery is a transfer: its handler's first instruction is a block head (boot code's fault handlers
+    // run as often as the faults do, and would otherwise never be translated).
+    let delivered = false;
     while (done < budget && !this.halted && !this.shutdown) {
       try {
         // `prev` is the instruction just executed; when execution fell through to the next address in the same
@@ -1018,8 +1021,9 @@ export class Cpu {
         let jumpEip = -1;
         let jumpEpoch = -1;
         let jumpTo: Instr | null = null;
-        // Where a run (or a fault) begins is no block head: budgets end anywhere.
-        let afterTransfer = false;
+        // Where a run begins is no block head: budgets end anywhere. Where a delivered fault leads is.
+        let afterTransfer = delivered;
+        delivered = false;
         // The block that just ran, while nothing happened since: its exit's instruction may be remembered.
         let fromBlock: CompiledBlock | null = null;
         // Boolean fields are tested with `=== true` in this loop: V8 types them only as "some oddball", and a plain
@@ -1128,6 +1132,7 @@ export class Cpu {
           this.icount++;
           deliverFault(this, e);
         }
+        delivered = true;
         done = this.icount - begin;
       }
     }

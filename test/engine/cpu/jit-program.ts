@@ -159,7 +159,16 @@ export function generateProgram(seed: number, bits: 16 | 32, bodyLength = 40, pr
         lines.push(`${pick(['adc', 'sbb'])} ${reg(s)}, ${reg(s)}`);
         break;
       case 17: // bit ops (interpreter handlers called from blocks)
-        lines.push(pick([`bt ${bits === 32 ? 'eax' : 'ax'}, ${int(16)}`, `bsf ${bits === 32 ? 'ecx' : 'cx'}, ${bits === 32 ? 'edx' : 'dx'}`, `bswap eax`]));
+        if (chance(0.35)) {
+          // POPF inside a block: arithmetic flags and DF from a register (IF and TF stay as they are).
+          const w = bits === 32 ? pick(R32) : pick(R16);
+          lines.push(bits === 32 ? 'pushfd' : 'pushf', `pop ${w}`, `xor ${w}, ${int(0x100) | (chance(0.3) ? 0x400 : 0) | (chance(0.3) ? 0x800 : 0)}`, `push ${w}`, bits === 32 ? 'popfd' : 'popf');
+        } else if (chance(0.4)) {
+          // A string instruction without REP inside a block, on indices inside the data area (DF as POPF left it).
+          const di = bits === 32 ? 'edi' : 'di';
+          lines.push(`lea ${di}, [${bx} + ${0x10 + int(0xe0)}]`, `and ${si}, 0xff`, `add ${si}, ${bx}`);
+          lines.push(`${pick(['movs', 'cmps', 'stos', 'lods', 'scas'])}${pick(['b', 'w', 'd'])}`);
+        } else lines.push(pick([`bt ${bits === 32 ? 'eax' : 'ax'}, ${int(16)}`, `bsf ${bits === 32 ? 'ecx' : 'cx'}, ${bits === 32 ? 'edx' : 'dx'}`, `bswap eax`]));
         break;
       case 18: case 19: { // forward conditional branches
         const name = `L${labels++}`;
