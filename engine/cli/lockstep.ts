@@ -10,7 +10,7 @@ import { parseArgs, parseNumber, UsageError } from './args';
 import { parseLoadOptions, readImageFile } from './load-options';
 
 const SPEC = {
-  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed'],
+  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'initrd', 'append'],
   flags: ['json'],
 };
 

@@ -12,7 +12,7 @@ import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial'],
+  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'initrd', 'append'],
   flags: ['monitor', 'json'],
 };
 

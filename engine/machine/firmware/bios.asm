@@ -157,6 +157,12 @@ config_block:
         db 'RSCF'
 config_memsize:
         dd 0                            ; installed RAM in bytes; 0 = ask the CMOS
+config_flags:
+        dd 0                            ; CONFIG_PRELOADED: see below
+; The loader has already put the boot code at 0000:7C00 (the Linux loader's jump into the kernel's real-mode setup,
+; as QEMU's linuxboot option ROM does after SeaBIOS's POST): POST jumps there without reading sector 0, with or
+; without a disk.
+CONFIG_PRELOADED equ 1
 
 ; ---------------------------------------------------------------------------------------------------------------
 ; POST
@@ -232,9 +238,9 @@ post:
         call kbc_init
         call video_init
         call disk_init
-        jc .no_disk
-        jmp boot
-
+        jnc boot
+        test byte [cs:config_flags], CONFIG_PRELOADED
+        jnz boot
 .no_disk:
         mov si, msg_no_disk
         call print_string
@@ -392,6 +398,8 @@ boot:
         push word EBDA_SEG
         pop gs
         mov es, ax
+        test byte [cs:config_flags], CONFIG_PRELOADED
+        jnz .go
         mov di, 0x7C00
         xor eax, eax
         mov cx, 1

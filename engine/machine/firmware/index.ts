@@ -4,7 +4,10 @@
 
 import { BIOS_IMAGE } from './bios-image';
 
-/** Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes. */
+/**
+ * Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes, the next one
+ * the flags (CONFIG_PRELOADED).
+ */
 const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
 
 export const BIOS_SIZE = 0x10000;
@@ -27,7 +30,14 @@ export function rawBiosImage(): Uint8Array {
 export interface FirmwareConfig {
   /** Installed RAM in bytes, reported by INT 15h (E820h, E801h, 88h). */
   memorySize: number;
+  /**
+   * The loader has put the boot code at 0000:7C00 itself: after POST the firmware jumps there without reading a
+   * disk (bios.asm CONFIG_PRELOADED; the Linux loader's way into the kernel's real-mode setup).
+   */
+  preloadedBoot?: boolean;
 }
+
+const CONFIG_PRELOADED = 1;
 
 /** Offset of the configuration block's signature in the image. */
 export function configOffset(image: Uint8Array): number {
@@ -41,6 +51,8 @@ export function configOffset(image: Uint8Array): number {
 export function biosImage(config: FirmwareConfig): Uint8Array {
   const image = rawBiosImage();
   const o = configOffset(image);
-  new DataView(image.buffer).setUint32(o + 4, config.memorySize >>> 0, true);
+  const view = new DataView(image.buffer);
+  view.setUint32(o + 4, config.memorySize >>> 0, true);
+  view.setUint32(o + 8, config.preloadedBoot === true ? CONFIG_PRELOADED : 0, true);
   return image;
 }
