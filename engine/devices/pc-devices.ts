@@ -11,7 +11,8 @@ import { A20Gate } from './a20-gate';
 import { ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, AtaDisk, type AtaSnapshot } from './ata';
 import { bootDiskMedia } from './boot-disk';
 import { CmosRtc, RTC_IRQ, type CmosSnapshot } from './cmos-rtc';
-import { KeyboardController, type KeyboardControllerSnapshot } from './keyboard-controller';
+import { KeyboardController, KEYBOARD_IRQ, type KeyboardControllerSnapshot } from './keyboard-controller';
+import { IF } from '../cpu/flags';
 import { PicPair, type PicPairSnapshot } from './pic-pair';
 import { Pit, PIT_IRQ, type PitChannelState } from './pit';
 import { SystemPortA } from './system-port-a';
@@ -109,11 +110,15 @@ export class PcDevices {
       this.cmos.attach(io);
     }
     if (on('keyboardController')) {
-      this.keyboardController = new KeyboardController({
-        setIrq: (n, level) => this.pic?.setIrq(n, level),
-        setA20: (a20) => this.a20.setKeyboardController(a20),
-        resetCpu,
-      });
+      this.keyboardController = new KeyboardController(
+        {
+          setIrq: (n, level) => this.pic?.setIrq(n, level),
+          setA20: (a20) => this.a20.setKeyboardController(a20),
+          resetCpu,
+          readyForKeys: () => (cpu.getEflags() & IF) !== 0 && this.canInterrupt(KEYBOARD_IRQ),
+        },
+        scheduler,
+      );
       this.keyboardController.attach(io);
     }
     if (on('systemPortA')) {
@@ -159,8 +164,8 @@ export class PcDevices {
     return this.pic !== null && this.pic.wouldDeliver(irq);
   }
 
-  serialInput(bytes: Iterable<number>): void {
-    this.uart?.receive(bytes);
+  serialInput(bytes: Iterable<number>, paced = false): void {
+    this.uart?.receive(bytes, paced);
   }
 
   serialText(): string {
