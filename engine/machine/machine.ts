@@ -11,7 +11,7 @@ import { loadImage, type LoadedImage, type LoadOptions, type StartState } from '
 import { Scheduler } from './scheduler';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 import { keysForText, type HostKey } from '../devices/host-keys';
-import { captureScreen, type FramebufferSource, type Screen } from '../screen/screen';
+import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
 
 export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoint' | 'stopped';
 
@@ -92,6 +92,7 @@ export class Machine {
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
     this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
+    this.framebuffer = framebufferOf(this.devices);
   }
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
@@ -269,7 +270,7 @@ export class Machine {
    * Which framebuffer the display scans out now, if a display adapter with one is attached (null: VGA text).
    * A display device sets this; the screen capture reads it.
    */
-  framebuffer: FramebufferSource = () => null;
+  framebuffer: FramebufferSource;
 
   /** What the guest's monitor shows now (screen.ts). */
   screen(): Screen {

@@ -34,17 +34,33 @@ export type Screen = TextScreen | GraphicsScreen;
 export interface FramebufferInfo {
   width: number;
   height: number;
-  bitsPerPixel: 8 | 15 | 16 | 24 | 32;
+  bitsPerPixel: number;
   /** Bytes per scan line. */
   pitch: number;
-  /** Physical address of the first pixel. */
-  address: number;
-  /** VBE mode number or a name, for a caption. */
+  /** The video memory from the first pixel shown. */
+  bytes: Uint8Array;
+  /** A caption, e.g. "VBE 800x600x32". */
   mode: string;
 }
 
 /** Whatever can say which framebuffer is being shown now (null: the VGA text or legacy modes). */
 export type FramebufferSource = () => FramebufferInfo | null;
+
+/** What a display device reports of its mode (the Bochs VBE display's `mode()`): text, or a framebuffer. */
+export type DisplayModeLike =
+  | { kind: 'text' }
+  | { kind: 'graphics'; width: number; height: number; bpp: number; framebuffer: Uint8Array; pitch: number };
+
+/** The framebuffer source of a machine's display device, if it has one (`devices.display`). */
+export function framebufferOf(devices: object): FramebufferSource {
+  const display = (devices as { display?: { mode(): DisplayModeLike } }).display;
+  if (display === undefined) return () => null;
+  return () => {
+    const m = display.mode();
+    if (m.kind !== 'graphics') return null;
+    return { width: m.width, height: m.height, bitsPerPixel: m.bpp, pitch: m.pitch, bytes: m.framebuffer, mode: `VBE ${m.width}x${m.height}x${m.bpp}` };
+  };
+}
 
 const BDA_VIDEO_MODE = 0x449;
 const BDA_COLUMNS = 0x44a;
@@ -59,7 +75,7 @@ export interface ScreenInputs {
 
 export function captureScreen(inputs: ScreenInputs): Screen {
   const fb = inputs.framebuffer?.() ?? null;
-  if (fb !== null) return { kind: 'graphics', width: fb.width, height: fb.height, rgba: framebufferPixels(inputs.mem, fb), mode: fb.mode };
+  if (fb !== null) return { kind: 'graphics', width: fb.width, height: fb.height, rgba: framebufferPixels(fb), mode: fb.mode };
   const mode = inputs.mem.peek(BDA_VIDEO_MODE, 1) & 0x7f;
   if (mode >= 0x04 && mode <= 0x13 && mode !== 0x07) {
     const size = mode === 0x13 || mode === 0x0d ? [320, 200] : mode === 0x11 || mode === 0x12 ? [640, 480] : [640, 350];
@@ -101,12 +117,15 @@ export function screenReport(s: Screen): string {
   return `(graphics: ${s.mode}, ${s.width}x${s.height}; no text screen — use --screenshot)\n`;
 }
 
-function framebufferPixels(mem: PeekMemory, fb: FramebufferInfo): Uint8Array {
+function framebufferPixels(fb: FramebufferInfo): Uint8Array {
   const out = new Uint8Array(fb.width * fb.height * 4);
   const bytes = Math.ceil(fb.bitsPerPixel / 8);
+  const src = fb.bytes;
   for (let y = 0; y < fb.height; y++) {
     for (let x = 0; x < fb.width; x++) {
-      const v = mem.peek(fb.address + y * fb.pitch + x * bytes, bytes === 3 ? 2 : bytes) | (bytes === 3 ? mem.peek(fb.address + y * fb.pitch + x * 3 + 2, 1) << 16 : 0);
+      const o0 = y * fb.pitch + x * bytes;
+      let v = 0;
+      for (let i = bytes - 1; i >= 0; i--) v = v * 256 + (src[o0 + i] ?? 0);
       let r: number, g: number, b: number;
       if (fb.bitsPerPixel >= 24) [r, g, b] = [(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
       else if (fb.bitsPerPixel === 16) [r, g, b] = [((v >> 11) & 0x1f) * 255 / 31, ((v >> 5) & 0x3f) * 255 / 63, (v & 0x1f) * 255 / 31];

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { inflateSync } from 'node:zlib';
 import { Machine } from '../../../engine/machine/machine';
-import { screenLines, screenReport, type TextScreen } from '../../../engine/screen/screen';
+import { captureScreen, framebufferOf, screenLines, screenReport, type TextScreen } from '../../../engine/screen/screen';
 import { encodePng } from '../../../engine/screen/png';
 import { renderScreen } from '../../../engine/screen/render';
 import { parsePsf, type BitmapFont } from '../../../engine/screen/psf';
@@ -102,5 +102,19 @@ describe('screen', () => {
     expect(px(20, 14)).toEqual([0xaa, 0xaa, 0xaa, 255]); // the cursor: scan lines 14–15 in the foreground colour
     expect(px(20, 13)).toEqual([0, 0, 0, 255]);
     expect(px(28, 14)).toEqual([0, 0, 0, 255]); // no cursor in the next cell
+  });
+
+  it('takes a graphics mode from the display device: 32 and 16 bits per pixel to RGBA', () => {
+    const m = new Machine();
+    const fb32 = Uint8Array.of(0x10, 0x20, 0x30, 0, 0xff, 0x00, 0x80, 0, /* pitch padding */ 9, 9, 9, 9);
+    const display = { mode: () => ({ kind: 'graphics' as const, width: 2, height: 1, bpp: 32, framebuffer: fb32, pitch: 12 }) };
+    const s = captureScreen({ mem: m.mem, crtc: null, framebuffer: framebufferOf({ display }) });
+    expect(s).toMatchObject({ kind: 'graphics', width: 2, height: 1, mode: 'VBE 2x1x32' });
+    expect([...(s as { rgba: Uint8Array }).rgba]).toEqual([0x30, 0x20, 0x10, 255, 0x80, 0x00, 0xff, 255]);
+    const fb16 = Uint8Array.of(0x1f, 0xf8); // 0xF81F: red and blue full, green 0
+    const s16 = captureScreen({ mem: m.mem, crtc: null, framebuffer: framebufferOf({ display: { mode: () => ({ kind: 'graphics' as const, width: 1, height: 1, bpp: 16, framebuffer: fb16, pitch: 2 }) } }) });
+    expect([...(s16 as { rgba: Uint8Array }).rgba]).toEqual([255, 0, 255, 255]);
+    expect(framebufferOf({ display: { mode: () => ({ kind: 'text' as const }) } })()).toBeNull();
+    expect(framebufferOf({})()).toBeNull();
   });
 });
