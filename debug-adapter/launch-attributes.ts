@@ -3,7 +3,7 @@
 // becomes one sentence that names the attribute, what it holds and what it should hold.
 import { TRACE_EVENT_NAMES } from './protocol-types';
 
-export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot'] as const;
+export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot', 'linux'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 export interface RingsideLaunchConfig {
@@ -23,6 +23,10 @@ export interface RingsideLaunchConfig {
   symbols?: string;
   serial?: 'debugConsole' | 'terminal';
   trace?: string[];
+  initrd?: string;
+  append?: string;
+  keys?: string;
+  serialIn?: string;
   [other: string]: unknown;
 }
 
@@ -95,6 +99,10 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   symbols: isString,
   serial: oneOf(['debugConsole', 'terminal']),
   trace: isTraceList,
+  initrd: isString,
+  append: isString,
+  keys: isString,
+  serialIn: isString,
 };
 
 /**

@@ -29,6 +29,12 @@ export interface LaunchSettings {
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
   noDebug: boolean;
+  /** format linux: absolute path of the initrd, and the kernel command line. */
+  initrd?: string;
+  append?: string;
+  /** Text typed on the keyboard as the guest reads it (C escapes), and a file COM1 receives as the guest reads it. */
+  keys?: string;
+  serialIn?: string;
 }
 
 export class LaunchConfigError extends Error {}
@@ -65,5 +71,9 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
     noDebug: args.noDebug === true,
+    initrd: c.initrd === undefined ? undefined : resolve(c.initrd),
+    append: c.append,
+    keys: c.keys,
+    serialIn: c.serialIn === undefined ? undefined : resolve(c.serialIn),
   };
 }

@@ -8,6 +8,9 @@
 // decided here), engine events that armed exception filters listen to, data watches (engine/cpu/watch.ts), and
 // stepping, which runs instruction by instruction with a predicate.
 
+import { keysForText, unescapeC } from '../engine/devices/host-keys';
+import { encodePng } from '../engine/screen/png';
+import type { ScreenResponseBody } from './protocol-types';
 import { EventEmitter } from 'node:events';
 import { Machine } from '../engine/machine/machine';
 import { CS, SS, type Cpu } from '../engine/cpu/cpu';
@@ -117,7 +120,14 @@ export class Runtime extends EventEmitter {
    * `linesWithoutDebugInfo` gives source lines for an image that has neither DWARF lines nor a symbols file (a
    * flat binary with a nasm listing beside it).
    */
-  constructor(settings: LaunchSettings, program: Uint8Array, symbolsFile?: Uint8Array, linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[]) {
+  constructor(
+    settings: LaunchSettings,
+    program: Uint8Array,
+    symbolsFile?: Uint8Array,
+    linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[],
+    /** The contents of the `initrd` and `serialIn` files. */
+    inputs: { initrd?: Uint8Array; serialIn?: Uint8Array } = {},
+  ) {
     super();
     this.settings = settings;
     this.machine = new Machine({
@@ -132,7 +142,11 @@ export class Runtime extends EventEmitter {
       loadAddress: settings.loadAddress,
       entry: settings.entry,
       mode: settings.mode,
+      initrd: inputs.initrd,
+      append: settings.append,
     });
+    if (settings.keys !== undefined) this.machine.typeKeys(keysForText(unescapeC(settings.keys)));
+    if (inputs.serialIn !== undefined) this.machine.serialInput(inputs.serialIn, true);
     let symbols = this.image.symbols;
     let lines = this.image.lines;
     if (symbolsFile) {
@@ -518,6 +532,20 @@ export class Runtime extends EventEmitter {
     this.state = 'ended';
     this.ended = end;
     this.emit('ended', end);
+  }
+
+  /** The guest's screen now, for the Screen view: text cells, or the framebuffer as a PNG. */
+  screen(): ScreenResponseBody {
+    const s = this.machine.screen();
+    const common = { instructions: this.instructions, running: this.state === 'running' };
+    if (s.kind === 'text') return { kind: 'text', columns: s.columns, rows: s.rows, cells: Array.from(s.cells), cursor: s.cursor, ...common };
+    const png = s.rgba === null ? null : encodePng(s.width, s.height, s.rgba).toString('base64');
+    return { kind: 'graphics', width: s.width, height: s.height, mode: s.mode, png, ...common };
+  }
+
+  /** Text typed in the Screen view, for the guest's keyboard (each key as the guest becomes ready for it). */
+  typeKeys(text: string): void {
+    this.machine.typeKeys(keysForText(text));
   }
 
   /** Bytes typed into the COM1 terminal, for the guest's UART. */

@@ -29,6 +29,8 @@ import { ImageError, type LineRow, type LoadedImage } from '../engine/machine/lo
 import {
   LOG_EVENT,
   SEGMENT_MAP_REQUEST,
+  SCREEN_REQUEST,
+  KEYS_REQUEST,
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
   TRACE_EVENT,
@@ -167,6 +169,8 @@ export class RingsideSession extends DebugSession {
       modules: (a) => this.modules(a),
       [SEGMENT_MAP_REQUEST]: () => this.segmentMap(),
       [SERIAL_INPUT_REQUEST]: (a) => this.serialInput(a),
+      [SCREEN_REQUEST]: () => this.requireRuntime().screen(),
+      [KEYS_REQUEST]: (a) => this.keys(a),
     };
   }
 
@@ -281,10 +285,16 @@ export class RingsideSession extends DebugSession {
   private createRuntime(settings: LaunchSettings): void {
     const program = this.readFile(settings.program, 'program');
     const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    const inputs = {
+      initrd: settings.initrd ? this.readFile(settings.initrd, 'initrd') : undefined,
+      serialIn: settings.serialIn ? this.readFile(settings.serialIn, 'serialIn') : undefined,
+    };
     let runtime: Runtime;
     try {
-      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image));
+      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), inputs);
     } catch (e) {
+      // A bad `keys` text is a RangeError from the keyboard's key table or the escapes.
+      if (e instanceof RangeError && settings.keys !== undefined && /escape|no key/.test(e.message)) throw new RequestError(`"keys": ${e.message}`);
       if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
       throw e;
     }
@@ -802,5 +812,18 @@ export class RingsideSession extends DebugSession {
     const r = this.requireRuntime();
     if (r.hasEnded) throw new RequestError('the guest has ended');
     r.serialInput(data);
+  }
+
+  private keys(a: Record<string, unknown>): void {
+    const text = optionalString(a.text, 'text');
+    if (text === undefined) throw new RequestError('text is required');
+    const r = this.requireRuntime();
+    if (r.hasEnded) throw new RequestError('the guest has ended');
+    try {
+      r.typeKeys(text);
+    } catch (e) {
+      if (e instanceof RangeError) throw new RequestError(e.message);
+      throw e;
+    }
   }
 }

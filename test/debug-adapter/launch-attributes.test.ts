@@ -39,7 +39,7 @@ describe('validateLaunchConfig', () => {
   });
 
   it('rejects an unknown format and lists the known ones', () => {
-    expect(problemsOf({ format: 'exe' })).toEqual(['"format" must be one of "bin", "elf", "multiboot", "rom", "boot", not the string "exe".']);
+    expect(problemsOf({ format: 'exe' })).toEqual(['"format" must be one of "bin", "elf", "multiboot", "rom", "boot", "linux", not the string "exe".']);
   });
 
   it('rejects unknown attributes and suggests a near name', () => {

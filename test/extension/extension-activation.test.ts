@@ -112,7 +112,7 @@ describe('configuration provider', () => {
     expect(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder(), config)).toBeUndefined();
     expect(recorded.errors).toHaveLength(1);
     expect(recorded.errors[0]).toContain('Ringside cannot start "bad"');
-    expect(recorded.errors[0]).toContain('"format" must be one of "bin", "elf", "multiboot", "rom", "boot", not the string "exe".');
+    expect(recorded.errors[0]).toContain('"format" must be one of "bin", "elf", "multiboot", "rom", "boot", "linux", not the string "exe".');
     expect(recorded.errors[0]).toContain('"monitor" must be true or false');
   });
 
