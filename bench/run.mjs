@@ -63,3 +63,6 @@ await import('./monitor.mjs');
 // Paging off and on through the TLB.
 console.log('');
 await import('./paging-run.mjs');
+// Reverse execution (issue 14): what the record costs forward, and stepBack / reverseContinue deep in a run.
+console.log('');
+await import('./reverse.mjs');

@@ -27,6 +27,7 @@ export interface RingsideLaunchConfig {
   append?: string;
   keys?: string;
   serialIn?: string;
+  reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
 }
 
@@ -84,6 +85,26 @@ const isTraceList: Check = (v) => {
     : `holds ${bad.map((x) => (typeof x === 'string' ? `"${x}"` : describe(x))).join(', ')}, which ${bad.length === 1 ? 'is not an event name' : 'are not event names'}; the events are ${TRACE_EVENT_NAMES.join(', ')}`;
 };
 
+/** Memory reverse execution's record may take by default and at most, in MiB. */
+export const REVERSE_DEFAULT_MB = 512;
+const REVERSE_MAX_MB = 16384;
+
+const isReverse: Check = (v) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return `must be an object such as { "enabled": true, "maxMemoryMB": ${REVERSE_DEFAULT_MB} }, not ${describe(v)}`;
+  const o = v as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'enabled') {
+      const p = isBoolean(value);
+      if (p) problems.push(`"enabled" ${p}`);
+    } else if (key === 'maxMemoryMB') {
+      const p = integerIn(16, REVERSE_MAX_MB)(value);
+      if (p) problems.push(`"maxMemoryMB" ${p}`);
+    } else problems.push(`"${key}" is not one of its fields ("enabled", "maxMemoryMB")`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+};
+
 /** The launch attributes of interfaces.md and how each is checked. */
 export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   program: isString,
@@ -103,6 +124,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   append: isString,
   keys: isString,
   serialIn: isString,
+  reverse: isReverse,
 };
 
 /**

@@ -4,7 +4,7 @@
 // other than VS Code add, path resolution against `cwd`, and the defaults.
 
 import * as path from 'node:path';
-import { parseAddress, validateLaunchConfig } from './launch-attributes';
+import { parseAddress, REVERSE_DEFAULT_MB, validateLaunchConfig } from './launch-attributes';
 import type { ImageFormat } from '../engine/machine/loaders';
 import type { EventName } from '../engine/events';
 
@@ -28,6 +28,8 @@ export interface LaunchSettings {
   symbols?: string;
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
+  /** Reverse execution's record: on by default, within a memory cap. */
+  reverse: { enabled: boolean; maxMemoryMB: number };
   noDebug: boolean;
   /** format linux: absolute path of the initrd, and the kernel command line. */
   initrd?: string;
@@ -70,6 +72,10 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     symbols: c.symbols === undefined ? undefined : resolve(c.symbols),
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
+    reverse: {
+      enabled: (c.reverse as { enabled?: boolean } | undefined)?.enabled ?? true,
+      maxMemoryMB: (c.reverse as { maxMemoryMB?: number } | undefined)?.maxMemoryMB ?? REVERSE_DEFAULT_MB,
+    },
     noDebug: args.noDebug === true,
     initrd: c.initrd === undefined ? undefined : resolve(c.initrd),
     append: c.append,

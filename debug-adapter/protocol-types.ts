@@ -17,6 +17,16 @@ export const SERIAL_INPUT_REQUEST = 'ringside/serialInput';
 export const SCREEN_REQUEST = 'ringside/screen';
 /** Custom request from the Screen view: text typed there, for the guest's PS/2 keyboard. */
 export const KEYS_REQUEST = 'ringside/keys';
+/** Travels to a moment of the run so far: `{ "instructions": N }` of guest time since launch (interfaces.md). */
+export const GOTO_REQUEST = 'ringside/goto';
+/** Sent before each stopped event: the moment the guest stopped at (`MomentEventBody`). */
+export const MOMENT_EVENT = 'ringside/moment';
+
+/** Body of `ringside/moment`: guest time since launch, and the ordinal of the last timeline event before it. */
+export interface MomentEventBody {
+  instructions: number;
+  eventOrdinal: number;
+}
 /** Custom event: one engine/monitor event while the guest runs (the Event Timeline's kinds and the traced ones, a bounded number per slice). */
 export const TRACE_EVENT = 'ringside/event';
 /** Custom event: bytes the guest wrote to COM1, sent only when the launch configuration says `serial: "terminal"`. */

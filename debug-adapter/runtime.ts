@@ -32,8 +32,9 @@ import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
+import { History, type Checkpoint } from '../engine/machine/history';
 
-export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
 export interface ExceptionStop {
   filter: FilterId;
@@ -74,6 +75,40 @@ interface FilterArm {
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
 const SLICE_MS = 8;
+/**
+ * Host time of forward running between two checkpoints of the record. A step back replays at most about this
+ * much from the checkpoint before it; a checkpoint compares all of memory with the last one (a few ms for 16 MiB),
+ * so the record costs a few percent of forward speed.
+ */
+const CHECKPOINT_MS = 80;
+
+/** What the debugger keeps beside each checkpoint: the state of its own that a replay must start from. */
+interface RuntimeSide {
+  frames: InterruptFrameRecord[];
+  hits: [number, number][];
+  /**
+   * Whether the breakpoint at this moment's instruction was already decided (or is skipped because the user resumed
+   * from a stop here): a replay from here must not decide it again, or hit counts would drift.
+   */
+  skip: boolean;
+  /** Timeline events so far (their ordinals count from 1 in the order the run met them). */
+  events: number;
+}
+
+/**
+ * Events about the monitor rather than the guest: a restored machine starts the monitor over from its emulated
+ * state, so its traps and SBE switches after a travel need not repeat the first run's one for one (the guest's
+ * view does). They get no ordinal; every other timeline event does.
+ */
+const MONITOR_EVENTS: ReadonlySet<EventName> = new Set<EventName>(['monitor-trap', 'sbe-change']);
+
+/** A stop a replay met on its way: where (guest time) and what it was. */
+interface ReplayedStop {
+  icount: number;
+  stop: RuntimeStop;
+  /** Breakpoint hit counts right after the stop was decided (a travel there takes them back). */
+  hits: [number, number][];
+}
 /** Events sent as trace lines per slice at most; the rest are counted and reported once. */
 const TRACE_EVENTS_PER_SLICE = 200;
 
@@ -115,6 +150,16 @@ export class Runtime extends EventEmitter {
   /** The vector of the exception announced in the current instruction, for the frame its delivery opens. */
   private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
+  /** The record reverse execution travels in (launch attribute `reverse`), or null when it is off. */
+  readonly history: History<RuntimeSide> | null;
+  /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
+  private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; reachedEvent: boolean } | null = null;
+  /**
+   * Timeline events met so far in guest time (the ordinal of the last one). Deterministic like the run, so the
+   * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
+   */
+  eventOrdinal = 0;
+  private lastCheckpointAt = 0;
 
   /**
    * `linesWithoutDebugInfo` gives source lines for an image that has neither DWARF lines nor a symbols file (a
@@ -172,10 +217,18 @@ export class Runtime extends EventEmitter {
     );
     this.timeline = new TimelineFeed(
       new Set([...TIMELINE_KINDS, ...settings.trace]),
-      (kind, e) => this.emit('timeline', kind, e),
+      (kind, e) => this.emit('timeline', kind, e, MONITOR_EVENTS.has(kind) ? undefined : this.eventOrdinal),
       (o) => this.emit('timeline-overflow', o),
     );
     this.subscribeEvents();
+    this.history = settings.reverse.enabled && !settings.noDebug ? new History(this.machine, { maxBytes: settings.reverse.maxMemoryMB * 1024 * 1024 }) : null;
+    this.checkpoint();
+  }
+
+  /** While a replay runs nothing reaches the session: the events were reported when the run first passed there. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (this.replay !== null) return false;
+    return super.emit(event, ...args);
   }
 
   get running(): boolean {
@@ -221,6 +274,18 @@ export class Runtime extends EventEmitter {
    */
   editGuest(edit: GuestEdit): void {
     if (this.state !== 'stopped') throw new Error('the guest can be changed only while it is stopped');
+    try {
+      this.editNow(edit);
+    } finally {
+      // The machine is not what the record says it becomes: the future is gone, and this moment is kept anew.
+      if (this.history) {
+        this.history.forgetFrom(this.cpu.icount);
+        this.checkpoint(true);
+      }
+    }
+  }
+
+  private editNow(edit: GuestEdit): void {
     const m = this.monitor;
     if (m === null) return edit(this.cpu);
     const outcome: { error?: unknown } = {};
@@ -297,6 +362,219 @@ export class Runtime extends EventEmitter {
 
   terminate(): void {
     this.finish({ reason: 'terminated', exitCode: 0, message: 'terminated by the debugger' });
+  }
+
+  // ---------------------------------------------------------------- reverse execution
+
+  /** How far back the record reaches, in guest time since launch (for the user), or null when there is none. */
+  get reverseReach(): { earliest: number; furthest: number } | null {
+    const h = this.history;
+    if (!h || h.count === 0) return null;
+    return { earliest: h.earliest - this.startIcount, furthest: Math.max(h.furthest, this.cpu.icount) - this.startIcount };
+  }
+
+  private requireHistory(): History<RuntimeSide> {
+    if (this.state !== 'stopped') throw new Error('the guest must be stopped to travel in time');
+    if (!this.history) throw new Error('reverse execution is off (launch attribute "reverse": { "enabled": false })');
+    return this.history;
+  }
+
+  /**
+   * Travels to `instructions` of guest time since launch (ringside/goto), anywhere the run has reached. Like the
+   * other reverse commands it travels at once (throwing when it cannot) and returns the stop, which the caller
+   * reports with `announce` after its response.
+   */
+  goto(instructions: number): RuntimeStop {
+    const h = this.requireHistory();
+    const target = this.startIcount + instructions;
+    const furthest = Math.max(h.furthest, this.cpu.icount);
+    if (target > furthest) throw new Error(`the run has reached ${furthest - this.startIcount} instructions; it cannot go to ${instructions} before it gets there`);
+    if (target < h.earliest) throw new Error(this.reachMessage(h));
+    this.travel(target);
+    return { reason: 'goto', description: `went to ${instructions} instructions` };
+  }
+
+  /**
+   * Travels to just after the timeline event with this ordinal (the moment a filter stop for it shows), anywhere
+   * the run has reached: from the last checkpoint before it, forward until the event has happened.
+   */
+  gotoEvent(ordinal: number): RuntimeStop {
+    const h = this.requireHistory();
+    const cps = h.checkpointsBefore(Infinity).filter((c) => c.side.events < ordinal);
+    const cp = cps[0];
+    if (!cp) throw new Error(`event ${ordinal} is before what the record reaches (${this.reachMessage(h)})`);
+    const furthest = Math.max(h.furthest, this.cpu.icount);
+    const here = this.cpu.icount;
+    this.replayFrom(cp, furthest, this.data.watchesRegisters ? this.registerStepper() : null, false, false, ordinal);
+    if (this.eventOrdinal < ordinal) {
+      // Not reached within the run so far: stay where the user was.
+      this.travel(here);
+      throw new Error(`event ${ordinal} has not happened yet: the run so far has ${this.eventOrdinal} timeline events`);
+    }
+    return { reason: 'goto', description: `went to event ${ordinal}` };
+  }
+
+  /** Reports the stop a reverse command arrived at (after the request's response has gone out). */
+  announce(stop: RuntimeStop): void {
+    if (this.state === 'stopped') this.stopNow(stop);
+  }
+
+  /** Steps back one instruction, or to the start of the previous source line. */
+  stepBack(granularity: 'instruction' | 'line'): RuntimeStop {
+    const h = this.requireHistory();
+    const now = this.cpu.icount;
+    if (now <= h.earliest) throw new Error(this.reachMessage(h));
+    let target = now - 1;
+    if (granularity === 'line' && this.lines.length > 0) {
+      const starts = this.searchBack(now, () => this.lineStartStepper());
+      target = starts === null ? h.earliest : starts.icount;
+    }
+    this.travel(target);
+    return { reason: 'step', description: 'stepped back' };
+  }
+
+  /**
+   * Runs backwards to the last moment before now at which running forward would have stopped: a breakpoint with
+   * its condition and hit count, an armed exception filter with its condition, a data breakpoint. With none, the
+   * start of the record.
+   */
+  reverseContinue(): RuntimeStop {
+    const h = this.requireHistory();
+    const found = this.searchBack(this.cpu.icount, () => (this.data.watchesRegisters ? this.registerStepper() : null));
+    if (found) {
+      this.travel(found.icount);
+      this.restoreHits(found.hits);
+      return found.stop;
+    }
+    this.travel(h.earliest);
+    const atStart = h.earliest === this.startIcount;
+    const text = atStart ? 'no earlier stop: at the start of the run' : `no earlier stop in the record: ${this.reachMessage(h)}`;
+    return { reason: 'entry', description: atStart ? 'start of the run' : 'start of the record', text };
+  }
+
+  private reachMessage(h: History<RuntimeSide>): string {
+    return `the record reaches back to ${h.earliest - this.startIcount} instructions (launch attribute "reverse": "maxMemoryMB" bounds it)`;
+  }
+
+  /**
+   * The last stop before `now` that a replay meets, searching one checkpoint interval at a time, latest first.
+   * Each interval is replayed from its checkpoint to the next one (to `now` for the latest); stops at `now` or
+   * later are not earlier moments.
+   */
+  private searchBack(now: number, stepper: () => Stepper | null): ReplayedStop | null {
+    const h = this.history!;
+    let end = now;
+    for (const cp of h.checkpointsBefore(now)) {
+      const stops = this.replayFrom(cp, end, stepper(), true, end < now).filter((x) => x.icount < now);
+      end = cp.icount;
+      if (stops.length > 0) {
+        const last = stops[stops.length - 1];
+        return last;
+      }
+    }
+    return null;
+  }
+
+  /** A stepper that stops wherever a new source line starts (a step back by line lands on the latest one). */
+  private lineStartStepper(): Stepper {
+    let previous = lineAt(this.lines, currentLinear(this.cpu));
+    return {
+      after: (cpu) => {
+        const now = lineAt(this.lines, currentLinear(cpu));
+        const start = now !== undefined && (previous === undefined || now.line !== previous.line || now.file !== previous.file);
+        previous = now;
+        return start;
+      },
+    };
+  }
+
+  /** Puts the machine at `target` (guest time, icount), the debugger's own state with it. */
+  private travel(target: number): void {
+    const h = this.history!;
+    const cp = h.checkpointAtOrBefore(target);
+    if (!cp) throw new Error(this.reachMessage(h));
+    this.replayFrom(cp, target, this.data.watchesRegisters ? this.registerStepper() : null, false);
+  }
+
+  /**
+   * Restores `cp` and runs forward to `end` through the same run loop as a forward run — breakpoints decided with
+   * their conditions and hit counts, filters and data breakpoints judged — but every stop is recorded (or, for a
+   * plain travel, passed) instead of made, and nothing is reported. Returns the stops met, in order.
+   */
+  private replayFrom(cp: Checkpoint<RuntimeSide>, end: number, stepper: Stepper | null, collect: boolean, decideAtEnd = false, untilEvent = 0): ReplayedStop[] {
+    const h = this.history!;
+    h.restore(cp);
+    this.restoreSide(cp.side);
+    const stops: ReplayedStop[] = [];
+    const inputs = h.inputsAfter(cp, end);
+    let next = 0;
+    this.replay = { end, stops: collect ? stops : null, stepper, untilEvent, reachedEvent: false };
+    this.state = 'running';
+    this.pendingStop = null;
+    this.queuedStops = [];
+    this.skipBreakpointHere = cp.side.skip;
+    this.data.rebaseRegisters();
+    try {
+      while (this.cpu.icount < end) {
+        while (next < inputs.length && inputs[next].icount <= this.cpu.icount) h.give(inputs[next++]);
+        this.replay.end = next < inputs.length ? Math.min(end, inputs[next].icount) : end;
+        const before = this.cpu.icount;
+        const stopped = stepper ? this.runSteps(stepper) : this.runFree();
+        if (this.replay.reachedEvent) break;
+        if ((this.state as string) === 'ended') throw new Error(`the replay ended early: ${this.ended?.message ?? 'the guest stopped'}`);
+        if (stopped) {
+          this.pendingStop = null;
+          this.queuedStops = [];
+          this.skipBreakpointHere = this.cpu.breakpoints.has(currentLinear(this.cpu));
+        } else if (this.cpu.icount === before && this.cpu.halted) {
+          // A halted CPU that nothing wakes before `end`: time stands still there (it did the first time too).
+          break;
+        }
+      }
+      if (!this.replay.reachedEvent) while (next < inputs.length && inputs[next].icount <= this.cpu.icount) h.give(inputs[next++]);
+      // A run arriving at `end` decides the breakpoint there; the replay of the interval that ends at a checkpoint
+      // must too, or a stop exactly at a checkpoint's moment would be found by neither interval.
+      if (decideAtEnd && !this.replay.reachedEvent && !this.skipBreakpointHere && this.cpu.breakpoints.has(currentLinear(this.cpu))) this.onBreakpoint();
+    } finally {
+      this.replay = null;
+      this.state = 'stopped';
+      this.stepper = null;
+      this.pendingStop = null;
+      this.queuedStops = [];
+      this.consoleBytes = [];
+      this.serialBytes = [];
+    }
+    return stops;
+  }
+
+  /**
+   * Keeps the present moment in the record: at every stop (`stopped`: a resume from here skips the breakpoint at
+   * this instruction, as `resume` does), and every CHECKPOINT_MS of running.
+   */
+  private checkpoint(stopped = false): void {
+    const h = this.history;
+    if (!h || this.replay !== null) return;
+    const now = Date.now();
+    if (!stopped && now - this.lastCheckpointAt < CHECKPOINT_MS) return;
+    this.lastCheckpointAt = now;
+    const skip = stopped ? this.cpu.breakpoints.has(currentLinear(this.cpu)) : this.skipBreakpointHere;
+    h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal });
+  }
+
+  private hitCounts(): [number, number][] {
+    return this.breakpoints.all().map((e) => [e.id, e.hits]);
+  }
+
+  private restoreHits(saved: [number, number][]): void {
+    const hits = new Map(saved);
+    for (const e of this.breakpoints.all()) e.hits = hits.get(e.id) ?? 0;
+  }
+
+  private restoreSide(side: RuntimeSide): void {
+    this.interruptFrames.length = 0;
+    for (const f of side.frames) this.interruptFrames.push({ ...f });
+    this.restoreHits(side.hits);
+    this.eventOrdinal = side.events;
   }
 
   dispose(): void {
@@ -386,6 +664,7 @@ export class Runtime extends EventEmitter {
         this.traceDropped = 0;
       }
       if (outcome) return;
+      this.checkpoint();
       const max = this.settings.maxInstructions;
       if (max !== undefined && this.instructions >= max) {
         return this.finish({ reason: 'limit', exitCode: 2, message: `stopped after ${this.instructions} instructions (maxInstructions)` });
@@ -399,6 +678,7 @@ export class Runtime extends EventEmitter {
 
   /** Remaining instructions allowed by maxInstructions. */
   private remaining(): number {
+    if (this.replay !== null) return Math.max(0, this.replay.end - this.cpu.icount);
     const max = this.settings.maxInstructions;
     return max === undefined ? Infinity : Math.max(0, max - this.instructions);
   }
@@ -444,6 +724,7 @@ export class Runtime extends EventEmitter {
       if (budget <= 0) return false;
       const t0 = Date.now();
       const r = this.machine.runSlice(budget);
+      if (this.replay?.reachedEvent === true) return true;
       const dt = Date.now() - t0;
       // Aim at slices of about a millisecond so the deadline check stays fine-grained.
       if (r.reason === null) this.budget = Math.max(1000, Math.min(2_000_000, dt < 1 ? this.budget * 2 : Math.round(this.budget / dt)));
@@ -471,6 +752,7 @@ export class Runtime extends EventEmitter {
       stepper.before?.(this.cpu);
       if (this.stepOne()) return true;
       n++;
+      if (this.replay?.reachedEvent === true) return true;
       if (stepper.after(this.cpu)) {
         if (this.takePending()) return true;
         this.stopNow({ reason: 'step' });
@@ -505,12 +787,17 @@ export class Runtime extends EventEmitter {
 
   private requestStopWith(s: RuntimeStop): void {
     if (this.settings.noDebug) return;
+    if (this.replay !== null && this.replay.stops === null) return;
     if (!this.pendingStop) this.pendingStop = s;
     else if (this.queuedStops.length < 16) this.queuedStops.push(s);
     this.machine.requestStop();
   }
 
   private stopNow(s: RuntimeStop): void {
+    if (this.replay !== null) {
+      this.replay.stops?.push({ icount: this.cpu.icount, stop: s, hits: this.hitCounts() });
+      return;
+    }
     this.flushConsole();
     this.timeline.endSlice(); // the summaries of the slice come before the stop
     this.state = 'stopped';
@@ -522,6 +809,7 @@ export class Runtime extends EventEmitter {
     }
     this.data.rebaseRegisters();
     this.lastStop = s;
+    this.checkpoint(true);
     this.emit('stopped', s);
   }
 
@@ -550,7 +838,9 @@ export class Runtime extends EventEmitter {
 
   /** Bytes typed into the COM1 terminal, for the guest's UART. */
   serialInput(text: string): void {
-    this.machine.serialInput(Array.from(text, (ch) => ch.charCodeAt(0) & 0xff));
+    const bytes = Array.from(text, (ch) => ch.charCodeAt(0) & 0xff);
+    this.history?.recordInput('serial', bytes);
+    this.machine.serialInput(bytes);
   }
 
   private flushConsole(): void {
@@ -627,6 +917,15 @@ export class Runtime extends EventEmitter {
     if (this.settings.trace.includes(name)) {
       if (this.traceCount++ < TRACE_EVENTS_PER_SLICE) this.emit('trace', name, e);
       else this.traceDropped++;
+    }
+    if (this.timeline.wants(name) && !MONITOR_EVENTS.has(name)) {
+      this.eventOrdinal++;
+      const r = this.replay;
+      if (r !== null && this.eventOrdinal === r.untilEvent) {
+        // The event travelled to: stop after its instruction, where a filter stop for it would be.
+        r.reachedEvent = true;
+        this.machine.requestStop();
+      }
     }
     this.timeline.offer(name, e);
     if (name === 'segment-load' && this.data.watchesSegments) this.data.onSegmentLoad(e as EventMap['segment-load']);

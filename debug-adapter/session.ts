@@ -33,6 +33,9 @@ import {
   KEYS_REQUEST,
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
+  GOTO_REQUEST,
+  MOMENT_EVENT,
+  type MomentEventBody,
   TRACE_EVENT,
   type SegmentMapResponseBody,
   type TraceEventBody,
@@ -146,6 +149,13 @@ export class RingsideSession extends DebugSession {
       next: (a) => this.runCommand(a, (r) => r.stepOver(this.granularity(a))),
       stepIn: (a) => this.runCommand(a, (r) => r.stepIn(this.granularity(a))),
       stepOut: (a) => this.runCommand(a, (r) => r.stepOut()),
+      stepBack: (a) => this.reverseCommand(a, (r) => r.stepBack(this.granularity(a))),
+      reverseContinue: (a) => this.reverseCommand(a, (r) => r.reverseContinue()),
+      [GOTO_REQUEST]: (a) => {
+        if (a.event !== undefined) return this.reverseCommand(a, (r) => r.gotoEvent(optionalInt(a.event, 'event', 1, 1, Number.MAX_SAFE_INTEGER)));
+        if (a.instructions === undefined) throw new RequestError('instructions is required: the moment to go to, in instructions since launch (or "event": a timeline event\'s ordinal)');
+        return this.reverseCommand(a, (r) => r.goto(optionalInt(a.instructions, 'instructions', 0, 0, Number.MAX_SAFE_INTEGER)));
+      },
       restart: (a) => this.restart(a),
       terminate: () => this.terminate(),
       disconnect: () => this.disconnect(),
@@ -252,6 +262,7 @@ export class RingsideSession extends DebugSession {
       supportsDataBreakpoints: true,
       supportsDataBreakpointBytes: true,
       supportsSteppingGranularity: true,
+      supportsStepBack: true,
       supportsTerminateRequest: true,
       supportsRestartRequest: true,
       supportsLoadedSourcesRequest: true,
@@ -310,7 +321,7 @@ export class RingsideSession extends DebugSession {
     runtime.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('serial', (text: string) => this.sendEvent(new Event(SERIAL_EVENT, { data: text })));
     runtime.on('trace', (name: EventName, e: EventMap[EventName]) => this.onTrace(name, e));
-    runtime.on('timeline', (name: EventName, e: EventMap[EventName]) => this.onTimeline(name, e));
+    runtime.on('timeline', (name: EventName, e: EventMap[EventName], ordinal: number) => this.onTimeline(name, e, undefined, { ordinal }));
     runtime.on('timeline-overflow', (o: TimelineOverflow) => this.onTimelineOverflow(o));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
   }
@@ -398,6 +409,25 @@ export class RingsideSession extends DebugSession {
     return body;
   }
 
+  /**
+   * stepBack, reverseContinue and ringside/goto: checked before the response (a travel that cannot be made is an
+   * error response, not a stop), made after it, so the stop follows the response as for forward commands.
+   */
+  private reverseCommand(a: Record<string, unknown>, go: (r: Runtime) => RuntimeStop): void {
+    this.checkThread(a);
+    const r = this.requireStopped();
+    this.granularity(a);
+    if (!r.history) throw new RequestError('reverse execution is off (launch attribute "reverse": { "enabled": false })');
+    let stop: RuntimeStop;
+    try {
+      stop = go(r);
+    } catch (e) {
+      throw new RequestError((e as Error).message);
+    }
+    this.store.reset();
+    setImmediate(() => r.announce(stop));
+  }
+
   private pause(a: Record<string, unknown>): void {
     this.checkThread(a);
     const r = this.requireRuntime();
@@ -413,6 +443,9 @@ export class RingsideSession extends DebugSession {
     e.body.description = s.description ?? s.reason;
     e.body.allThreadsStopped = true;
     if (s.hitBreakpointIds?.length) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    // Where in guest time the guest stopped, so the Event Timeline can tell the events of the past from those a
+    // travel back left in the future.
+    if (this.runtime) this.sendEvent(new Event(MOMENT_EVENT, { instructions: this.runtime.instructions, eventOrdinal: this.runtime.eventOrdinal } satisfies MomentEventBody));
     this.sendEvent(e);
   }
 
@@ -532,7 +565,7 @@ export class RingsideSession extends DebugSession {
         add('Registers', new RegistersScope(cpu), 'registers'),
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
-        add('Control', new ControlScope(cpu)),
+        add('Control', new ControlScope(cpu, () => r.instructions, () => r.reverseReach)),
         add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],
     };

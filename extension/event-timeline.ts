@@ -3,8 +3,8 @@
 // events while the guest runs; the tree is redrawn on each stop and at most once a second in between, so a guest
 // that produces thousands of events does not keep the UI busy.
 import * as vscode from 'vscode';
-import { TRACE_EVENT } from '../debug-adapter/protocol-types';
-import { describeEvent, EVENT_ICONS, formatAddress, summaryText, TimelineModel, toTraceLine, type TimelineEntry } from './timeline-model';
+import { GOTO_REQUEST, MOMENT_EVENT, TRACE_EVENT } from '../debug-adapter/protocol-types';
+import { describeEvent, EVENT_ICONS, eventOrdinal, formatAddress, summaryText, TimelineModel, toTraceLine, type TimelineEntry } from './timeline-model';
 
 const REFRESH_WHILE_RUNNING_MS = 1000;
 
@@ -20,7 +20,9 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
     this.disposables.push(
       vscode.window.registerTreeDataProvider('ringside.eventTimeline', this),
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-        if (e.session.type === 'ringside' && e.event === TRACE_EVENT && this.model.add(e.body)) this.scheduleRefresh();
+        if (e.session.type !== 'ringside') return;
+        if (e.event === TRACE_EVENT && this.model.add(e.body)) this.scheduleRefresh();
+        if (e.event === MOMENT_EVENT && typeof e.body?.eventOrdinal === 'number') this.model.present = e.body.eventOrdinal;
       }),
       vscode.debug.onDidStartDebugSession((session) => {
         if (session.type === 'ringside') this.clear();
@@ -36,6 +38,7 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
       vscode.commands.registerCommand('ringside.openEventTimelineAsTrace', () => this.openAsTrace()),
       vscode.commands.registerCommand('ringside.showEventDetails', (entry?: TimelineEntry) => entry && showDetails(entry)),
       vscode.commands.registerCommand('ringside.revealEventInDisassembly', (entry?: TimelineEntry) => entry && revealInDisassembly(entry)),
+      vscode.commands.registerCommand('ringside.goToEventMoment', (entry?: TimelineEntry) => entry && goToMoment(entry)),
     );
   }
 
@@ -43,11 +46,13 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
     const { event } = entry;
     const item = new vscode.TreeItem(`${event.kind}  ${summaryText(event)}`, vscode.TreeItemCollapsibleState.None);
     item.id = `ringside-event-${entry.seq}`;
-    item.description = `#${entry.seq} at ${formatAddress(event.cs, event.eip)}`;
+    const later = this.model.isLater(entry);
+    item.description = `${later ? 'later: ' : ''}#${entry.seq} at ${formatAddress(event.cs, event.eip)}`;
     item.tooltip = new vscode.MarkdownString(describeEvent(entry));
     const icon = EVENT_ICONS[event.kind];
     item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-    item.contextValue = 'ringside.event';
+    // Events with an ordinal can be travelled to (reverse execution); the adapter gives every guest event one.
+    item.contextValue = eventOrdinal(event) !== undefined ? 'ringside.event.travel' : 'ringside.event';
     item.command = { command: 'ringside.showEventDetails', title: 'Show Event Details', arguments: [entry] };
     return item;
   }
@@ -90,6 +95,18 @@ export class EventTimeline implements vscode.TreeDataProvider<TimelineEntry>, vs
 
 function readMaxEntries(): number {
   return vscode.workspace.getConfiguration('ringside').get<number>('eventTimeline.maxEntries') ?? 2000;
+}
+
+/** "Go to This Moment": reverse execution to just after the event (ringside/goto with its ordinal). */
+async function goToMoment(entry: TimelineEntry): Promise<void> {
+  const session = vscode.debug.activeDebugSession;
+  const ordinal = eventOrdinal(entry.event);
+  if (!session || session.type !== 'ringside' || ordinal === undefined) return;
+  try {
+    await session.customRequest(GOTO_REQUEST, { event: ordinal });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Ringside: ${(e as Error).message}`);
+  }
 }
 
 async function showDetails(entry: TimelineEntry): Promise<void> {

@@ -13,6 +13,10 @@ export class TimelineModel {
   private items: TimelineEntry[] = [];
   private count = 0;
   private droppedCount = 0;
+  /** The highest event ordinal listed: after a travel back, running forward again meets those events a second time. */
+  private lastOrdinal = 0;
+  /** The ordinal of the last event before the moment the guest is stopped at (`ringside/moment`), or Infinity. */
+  present = Infinity;
 
   constructor(private maxEntries: number) {}
 
@@ -25,6 +29,12 @@ export class TimelineModel {
   add(body: unknown): boolean {
     const event = asTraceEvent(body);
     if (!event) return false;
+    const ordinal = eventOrdinal(event);
+    if (ordinal !== undefined) {
+      // Already listed: the run passes again where it was before a travel back.
+      if (ordinal <= this.lastOrdinal) return true;
+      this.lastOrdinal = ordinal;
+    }
     this.items.push({ seq: ++this.count, event });
     this.trim();
     return true;
@@ -34,6 +44,14 @@ export class TimelineModel {
     this.items = [];
     this.count = 0;
     this.droppedCount = 0;
+    this.lastOrdinal = 0;
+    this.present = Infinity;
+  }
+
+  /** True for an event that, after a travel back, lies after the moment the guest is stopped at. */
+  isLater(entry: TimelineEntry): boolean {
+    const o = eventOrdinal(entry.event);
+    return o !== undefined && o > this.present;
   }
 
   get entries(): readonly TimelineEntry[] {
@@ -64,6 +82,12 @@ function asTraceEvent(body: unknown): TraceEventBody | undefined {
     eip: typeof b.eip === 'number' ? b.eip : 0,
     detail: typeof b.detail === 'object' && b.detail !== null ? (b.detail as Record<string, unknown>) : {},
   };
+}
+
+/** The event's ordinal in guest time (the adapter numbers every guest event; `ringside/goto { event }` takes it). */
+export function eventOrdinal(event: TraceEventBody): number | undefined {
+  const o = event.detail.ordinal;
+  return typeof o === 'number' && Number.isInteger(o) && o > 0 ? o : undefined;
 }
 
 export function hex(value: number, digits: number): string {

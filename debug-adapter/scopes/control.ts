@@ -9,7 +9,15 @@ import { Container, hex4, hex8, parseTypedNumber, RowList, type GuestEdit, type 
 const CR0_BITS = ['pe', 'mp', 'em', 'ts', 'et', 'ne', 'wp', 'am', 'nw', 'cd', 'pg'] as const;
 
 export class ControlScope extends Container {
-  constructor(private readonly cpu: Cpu) {
+  /**
+   * @param instructions guest time since launch (the moment `ringside/goto` takes)
+   * @param reach how far reverse execution's record reaches, or null when it is off
+   */
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly instructions: () => number = () => 0,
+    private readonly reach: () => { earliest: number; furthest: number } | null = () => null,
+  ) {
     super();
   }
 
@@ -35,7 +43,16 @@ export class ControlScope extends Container {
       { name: 'CPL', value: String(s.cpl), evaluateName: 'cpl', readOnly: true },
       { name: 'mode', value: s.mode, evaluateName: 'mode', readOnly: true },
       { name: 'A20', value: s.a20 ? 'enabled' : 'disabled', evaluateName: 'a20', readOnly: true },
+      { name: 'instructions', value: String(this.instructions()), readOnly: true },
+      this.reverseRow(),
     ];
+  }
+
+  /** How far Step Back and Reverse Continue can go (the record's cap may have dropped the oldest history). */
+  private reverseRow(): Row {
+    const r = this.reach();
+    if (r === null) return { name: 'reverse', value: 'off', readOnly: true };
+    return { name: 'reverse', value: `reaches back to ${r.earliest} instructions (the run has reached ${r.furthest})`, readOnly: true };
   }
 
   override edit(name: string, value: string): GuestEdit {

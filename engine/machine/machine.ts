@@ -9,6 +9,7 @@ import { IoBus } from './io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
+import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 import { keysForText, type HostKey } from '../devices/host-keys';
 import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
@@ -314,8 +315,17 @@ export class Machine {
   // ---- snapshots (the base for reverse execution) ----
 
   snapshot(): MachineSnapshot {
+    return { memory: this.mem.u8.slice(), ...this.snapshotState() };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.mem.u8.set(s.memory);
+    this.restoreState(s);
+  }
+
+  /** Everything but memory (reverse execution keeps memory by page itself: engine/machine/history.ts). */
+  snapshotState(): MachineState {
     return {
-      memory: this.mem.u8.slice(),
       cpu: captureFields(this.cpu),
       exitCode: this.exitCode,
       devices: this.devices.snapshot(),
@@ -323,11 +333,12 @@ export class Machine {
       idleInstructions: this.idleInstructions,
       resets: this.resets,
       monitor: this.cpu.monitor?.snapshot(),
+      consistency: saveConsistencyTracking(this.cpu),
     };
   }
 
-  restore(s: MachineSnapshot): void {
-    this.mem.u8.set(s.memory);
+  /** Puts back everything but memory; memory must already hold the same moment's contents. */
+  restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
     this.exitCode = s.exitCode;
     this.devices.restore(s.devices);
@@ -336,15 +347,20 @@ export class Machine {
     this.resets = s.resets;
     this.userStop = false;
     this.resetRequested = false;
+    this.exitRequested = false;
     this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
+    restoreConsistencyTracking(this.cpu, s.consistency);
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
     if (s.monitor !== undefined) this.cpu.monitor?.restore(s.monitor);
   }
 }
 
-export interface MachineSnapshot {
+export interface MachineSnapshot extends MachineState {
   memory: Uint8Array;
+}
+
+export interface MachineState {
   cpu: Record<string, unknown>;
   exitCode: number | null;
   devices: PcDevicesSnapshot;
@@ -354,6 +370,8 @@ export interface MachineSnapshot {
   resets: number;
   /** The monitor's part (engine/monitor/), when one is attached. */
   monitor?: unknown;
+  /** The bare consistency tracker's last reported states, when it runs (protect/consistency-events.ts). */
+  consistency?: string[];
 }
 
 /** Copies every number, boolean and typed-array field of an object (state, not wiring). */

@@ -22,6 +22,23 @@ describe('TimelineModel', () => {
     expect(m.entries).toHaveLength(0);
   });
 
+  it('lists an event with an ordinal once, and marks the ones after the stopped moment as later (after a travel back)', () => {
+    const m = new TimelineModel(10);
+    const ev = (n: number) => ({ ...load(n), detail: { ordinal: n } });
+    for (const n of [1, 2, 3]) m.add(ev(n));
+    // Travelled back to just after event 1, then ran forward: events 2 and 3 come again and are not listed twice.
+    m.present = 1;
+    expect(m.entries.map((e) => m.isLater(e))).toEqual([false, true, true]);
+    for (const n of [2, 3, 4]) expect(m.add(ev(n))).toBe(true);
+    expect(m.entries.map((e) => e.event.detail.ordinal)).toEqual([1, 2, 3, 4]);
+    m.present = 4;
+    expect(m.entries.some((e) => m.isLater(e))).toBe(false);
+    // Events without an ordinal (the monitor's own) are always listed and never later.
+    m.add(load(9));
+    expect(m.entries).toHaveLength(5);
+    expect(m.isLater(m.entries[4])).toBe(false);
+  });
+
   it('refuses bodies that are not trace events', () => {
     const m = new TimelineModel(3);
     expect(m.add({ kind: 'not-an-event' })).toBe(false);

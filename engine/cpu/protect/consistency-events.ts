@@ -59,6 +59,21 @@ class ConsistencyTracker {
     this.storeWatch.close();
   }
 
+  /** The last reported state of each register, for machine snapshots. */
+  saveState(): string[] {
+    return [...this.state];
+  }
+
+  /**
+   * After a snapshot restore: the reported states of that moment (or, for a snapshot taken before tracking began,
+   * the states found now, as when tracking starts), so the next recheck reports only what changes after it.
+   */
+  restoreState(saved: string[] | undefined): void {
+    this.pendingCause = null;
+    this.watchTables();
+    for (let reg = 0; reg < 8; reg++) this.state[reg] = saved?.[reg] ?? this.describe(reg);
+  }
+
   /** GDTR, IDTR or LDTR may have changed. */
   tablesChanged(cause: string): void {
     this.watchTables();
@@ -224,6 +239,16 @@ export function consistencyListenersChanged(cpu: Cpu): void {
     trackers.delete(cpu);
     tracker.stop();
   }
+}
+
+/** What a machine snapshot keeps of the tracker: the last reported consistency of each register (undefined: none). */
+export function saveConsistencyTracking(cpu: Cpu): string[] | undefined {
+  return trackers.get(cpu)?.saveState();
+}
+
+/** Puts back what saveConsistencyTracking kept, after the CPU's fields (a restored run reports what a first run did). */
+export function restoreConsistencyTracking(cpu: Cpu, saved: string[] | undefined): void {
+  trackers.get(cpu)?.restoreState(saved);
 }
 
 /** LGDT, LIDT, LLDT and task switches call this: the watched tables follow GDTR, IDTR and LDTR. */

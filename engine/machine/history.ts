@@ -1,0 +1,286 @@
+// The record of a run that reverse execution travels in: checkpoints of the whole machine, and the guest's inputs.
+//
+// Any moment of the run so far is reached by restoring the last checkpoint at or before it and running forward,
+// which is exact because guest time is the count of retired instructions and nothing else (interfaces.md): the
+// same state and the same inputs at the same instruction counts give the same run. The guest's inputs (keys,
+// serial bytes) are kept with the instruction count at which they arrived and given again on the way forward.
+//
+// Memory is kept by page: a checkpoint holds only the 4 KiB pages that changed since the one before, and shares
+// every other page with its predecessors (a page is found at the last checkpoint that holds a version of it).
+// The first checkpoint holds every page, with all-zero pages shared as one. Changes are found by comparing
+// memory with a copy of it as of the latest checkpoint, so the store path stays as it is. Past the memory cap the
+// oldest checkpoints are merged into the next, and the record reaches back less far.
+
+import { PAGE_SHIFT, PAGE_SIZE } from './memory';
+import type { Machine, MachineState } from './machine';
+
+export interface HistoryOptions {
+  /** Memory the record may take, in bytes (pages and machine state together). */
+  maxBytes: number;
+}
+
+/** One moment of the run kept whole. `side` is what the owner keeps beside the machine (the debugger's own state). */
+export interface Checkpoint<S = unknown> {
+  readonly icount: number;
+  /** Sequence number of the first input recorded after this checkpoint was taken. */
+  readonly inputSeq: number;
+  readonly state: MachineState;
+  readonly side: S;
+  /** Pages this checkpoint holds a version of. */
+  readonly pages: number[];
+  bytes: number;
+}
+
+/** An input from the host, given to the guest between two instructions. */
+export interface RecordedInput {
+  icount: number;
+  /** Order of recording: inputs at one moment are told apart by it, and checkpoints know which came after them. */
+  seq: number;
+  kind: 'serial' | 'keys';
+  bytes: number[];
+}
+
+interface PageVersion {
+  /** Index of the checkpoint (in `checkpoints`' numbering, see `base`). */
+  at: number;
+  data: Uint8Array;
+}
+
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+/** Bytes a checkpoint's machine state is counted as (registers, devices, monitor): small, but not free. */
+const STATE_BYTES = 16 * 1024;
+
+export class History<S = unknown> {
+  private readonly machine: Machine;
+  private readonly maxBytes: number;
+  /** Checkpoints, oldest first. Checkpoint `checkpoints[i]` has the number `base + i`. */
+  private checkpoints: Checkpoint<S>[] = [];
+  private base = 0;
+  /** Per page: its versions, oldest first (numbers of the checkpoints that hold them). */
+  private readonly versions: PageVersion[][];
+  /** Memory as of the latest checkpoint: what the next one is compared with. */
+  private readonly shadow: Uint8Array;
+  private readonly shadowBytes: Buffer;
+  private inputs: RecordedInput[] = [];
+  private nextSeq = 0;
+  /** Bytes held by all checkpoints. */
+  bytes = 0;
+  /** The furthest moment the run has reached (a travel back does not change it). */
+  furthest = 0;
+
+  constructor(machine: Machine, options: HistoryOptions) {
+    this.machine = machine;
+    this.maxBytes = options.maxBytes;
+    const pages = machine.mem.size >>> PAGE_SHIFT;
+    this.versions = Array.from({ length: pages }, () => []);
+    this.shadow = new Uint8Array(machine.mem.size);
+    this.shadowBytes = bytesOf(this.shadow);
+  }
+
+  get count(): number {
+    return this.checkpoints.length;
+  }
+  /** The earliest moment the record still reaches. */
+  get earliest(): number {
+    return this.checkpoints.length > 0 ? this.checkpoints[0].icount : Infinity;
+  }
+  /** The moment of the latest checkpoint. */
+  get latest(): number {
+    return this.checkpoints.length > 0 ? this.checkpoints[this.checkpoints.length - 1].icount : -Infinity;
+  }
+
+  /**
+   * Keeps the present moment. A checkpoint is only ever added after the latest one; a moment already covered (the
+   * run went back and forward again) needs none.
+   */
+  take(side: S): Checkpoint<S> | null {
+    const m = this.machine;
+    const icount = m.cpu.icount;
+    this.furthest = Math.max(this.furthest, icount);
+    if (icount <= this.latest) return null;
+    const number = this.base + this.checkpoints.length;
+    const first = this.checkpoints.length === 0;
+    const mem32 = m.mem.i32;
+    const words = PAGE_SIZE >>> 2;
+    const pages: number[] = [];
+    let bytes = STATE_BYTES;
+    // Native comparison (memcmp) of each page with its copy: a JavaScript loop over 16 MiB costs several times more.
+    const memBytes = bytesOf(m.mem.u8);
+    for (let p = 0; p < this.versions.length; p++) {
+      const w0 = p * words;
+      const start = p << PAGE_SHIFT;
+      if (!first && memBytes.compare(this.shadowBytes, start, start + PAGE_SIZE, start, start + PAGE_SIZE) === 0) continue;
+      const page = m.mem.u8.subarray(start, start + PAGE_SIZE);
+      let data: Uint8Array;
+      if (isZero(mem32, w0, words)) data = ZERO_PAGE;
+      else {
+        data = page.slice();
+        bytes += PAGE_SIZE;
+      }
+      this.shadow.set(page, start);
+      this.versions[p].push({ at: number, data });
+      pages.push(p);
+    }
+    const cp: Checkpoint<S> = { icount, inputSeq: this.nextSeq, state: m.snapshotState(), side, pages, bytes };
+    this.checkpoints.push(cp);
+    this.bytes += bytes;
+    this.trim();
+    return cp;
+  }
+
+  /** The last checkpoint at or before `icount`, or null when the record does not reach back that far. */
+  checkpointAtOrBefore(icount: number): Checkpoint<S> | null {
+    let lo = 0;
+    let hi = this.checkpoints.length - 1;
+    let found: Checkpoint<S> | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.checkpoints[mid].icount <= icount) {
+        found = this.checkpoints[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The checkpoints before `icount`, latest first (where a search backwards goes one interval at a time). */
+  checkpointsBefore(icount: number): Checkpoint<S>[] {
+    return this.checkpoints.filter((c) => c.icount < icount).reverse();
+  }
+
+  /** Puts the whole machine back to a checkpoint. */
+  restore(cp: Checkpoint<S>): void {
+    const number = this.base + this.checkpoints.indexOf(cp);
+    if (number < this.base) throw new Error('that checkpoint is no longer in the record');
+    const mem = this.machine.mem;
+    const memBytes = bytesOf(mem.u8);
+    for (let p = 0; p < this.versions.length; p++) {
+      const list = this.versions[p];
+      // The version of page p at checkpoint `number`: the last one held at or before it.
+      let v: PageVersion | undefined;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i].at <= number) {
+          v = list[i];
+          break;
+        }
+      }
+      if (v === undefined) continue; // cannot happen: the oldest checkpoint holds every page
+      const start = p << PAGE_SHIFT;
+      if (memBytes.compare(v.data, 0, PAGE_SIZE, start, start + PAGE_SIZE) !== 0) mem.u8.set(v.data, start);
+    }
+    this.machine.restoreState(cp.state);
+  }
+
+  /**
+   * Runs the machine forward from where it stands to exactly `target`, giving the recorded inputs at their moments
+   * (breakpoints in the CPU's set are run through, not stopped at). Returns the machine's stop reason if the run
+   * ended before `target` (it cannot, for a moment the run has reached before), else null.
+   */
+  runTo(target: number, from: Checkpoint<S>): string | null {
+    for (const input of this.inputsAfter(from, target)) {
+      const r = this.runExactly(input.icount);
+      if (r !== null) return r;
+      this.give(input);
+    }
+    return this.runExactly(target);
+  }
+
+  /** Gives a recorded input to the guest again. */
+  give(input: RecordedInput): void {
+    if (input.kind === 'serial') this.machine.serialInput(input.bytes);
+    else this.machine.keyboardInput(input.bytes);
+  }
+
+  private runExactly(target: number): string | null {
+    const m = this.machine;
+    while (m.cpu.icount < target) {
+      const r = m.runSlice(target - m.cpu.icount);
+      if (r.reason === 'breakpoint') {
+        const s = m.step();
+        if (s !== null) return s;
+      } else if (r.reason !== null && r.reason !== 'stopped' && m.cpu.icount < target) return r.reason;
+    }
+    return null;
+  }
+
+  // ---- inputs ----
+
+  /** Notes an input the guest receives now. Inputs recorded for later moments are of a future that is gone. */
+  recordInput(kind: RecordedInput['kind'], bytes: number[]): void {
+    const icount = this.machine.cpu.icount;
+    while (this.inputs.length > 0 && this.inputs[this.inputs.length - 1].icount > icount) this.inputs.pop();
+    this.inputs.push({ icount, seq: this.nextSeq++, kind, bytes });
+  }
+
+  /** The inputs a replay from `cp` gives before `to`: those recorded after the checkpoint was taken, in order. */
+  inputsAfter(cp: Checkpoint<S>, to: number): RecordedInput[] {
+    return this.inputs.filter((x) => x.seq >= cp.inputSeq && x.icount < to);
+  }
+
+  /**
+   * Drops every checkpoint at or after `icount` and the inputs from it on: the debugger changed the machine at
+   * that moment, so the recorded future is no longer the future (the caller takes a new checkpoint of the changed
+   * machine). The copy compared with next becomes the memory at the last kept checkpoint.
+   */
+  forgetFrom(icount: number): void {
+    while (this.checkpoints.length > 0 && this.latest >= icount) {
+      const cp = this.checkpoints.pop()!;
+      const number = this.base + this.checkpoints.length;
+      for (const p of cp.pages) {
+        const list = this.versions[p];
+        if (list.length > 0 && list[list.length - 1].at === number) list.pop();
+      }
+      this.bytes -= cp.bytes;
+    }
+    while (this.inputs.length > 0 && this.inputs[this.inputs.length - 1].icount >= icount) this.inputs.pop();
+    this.furthest = icount;
+    if (this.checkpoints.length === 0) {
+      this.base = 0;
+      this.bytes = 0;
+      this.shadow.fill(0);
+      return;
+    }
+    for (let p = 0; p < this.versions.length; p++) {
+      const list = this.versions[p];
+      if (list.length > 0) this.shadow.set(list[list.length - 1].data, p << PAGE_SHIFT);
+    }
+  }
+
+  /** Merges the oldest checkpoints into their successors while the record is over its cap (keeping two at least). */
+  private trim(): void {
+    while (this.bytes > this.maxBytes && this.checkpoints.length > 2) {
+      const oldest = this.checkpoints.shift()!;
+      const dropped = this.base;
+      this.base++;
+      this.bytes -= oldest.bytes;
+      // The new oldest checkpoint must hold every page: a page it has no version of takes over the dropped one's.
+      const heir = this.checkpoints[0];
+      const heirPages = new Set(heir.pages);
+      for (const p of oldest.pages) {
+        const list = this.versions[p];
+        const v = list[0];
+        if (v === undefined || v.at !== dropped) continue;
+        if (heirPages.has(p)) {
+          list.shift();
+        } else {
+          v.at = this.base;
+          (heir.pages as number[]).push(p);
+          const size = v.data === ZERO_PAGE ? 0 : PAGE_SIZE;
+          heir.bytes += size;
+          this.bytes += size;
+        }
+      }
+      while (this.inputs.length > 0 && this.inputs[0].icount < heir.icount) this.inputs.shift();
+    }
+  }
+}
+
+function isZero(mem32: Int32Array, w0: number, words: number): boolean {
+  for (let w = w0, end = w0 + words; w < end; w++) if (mem32[w] !== 0) return false;
+  return true;
+}
+
+/** A Buffer over the same bytes (no copy), for its native compare. */
+function bytesOf(a: Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
