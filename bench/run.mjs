@@ -66,3 +66,6 @@ await import('./paging-run.mjs');
 // Reverse execution (issue 14): what the record costs forward, and stepBack / reverseContinue deep in a run.
 console.log('');
 await import('./reverse.mjs');
+// Real guests (issue 13): GRUB and SYSLINUX to their kernel, memtest86+'s first instructions, bare, monitored and QEMU.
+console.log('');
+await import('./guests.mjs');

@@ -3,7 +3,8 @@
 // `ringside dap` serves the Debug Adapter Protocol; every other command is the engine's CLI.
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
-if (process.argv[2] === 'dap') {
+// `ringside dap --help` is answered by the CLI, which knows every command's usage.
+if (process.argv[2] === 'dap' && !process.argv.slice(3).some((a) => a === '--help' || a === '-h')) {
   require(path.join(dist, 'adapter.js'));
 } else {
   require(path.join(dist, 'cli.js'));

@@ -3,7 +3,7 @@
 // table decides, when it stops there, whether the stop stands: condition, hit count, logpoint.
 
 import type { ImageSymbol, LineRow } from '../engine/machine/loaders';
-import { parseExpression, type Node } from './expression/parse';
+import { parseExpression, type Node, type ParseOptions } from './expression/parse';
 import { evaluateNode, formatValue, truthy, type EvalContext } from './expression/evaluate';
 
 export type BreakpointKind = 'source' | 'instruction' | 'function';
@@ -65,7 +65,7 @@ export function hitMatches(h: HitCondition, hits: number): boolean {
 /** A logpoint message: literal text with `{expression}` parts. `{{` and `}}` are literal braces. */
 export type LogTemplate = (string | Node)[];
 
-export function parseLogMessage(text: string): LogTemplate {
+export function parseLogMessage(text: string, options: ParseOptions = {}): LogTemplate {
   const parts: LogTemplate = [];
   let literal = '';
   for (let i = 0; i < text.length; i++) {
@@ -78,7 +78,7 @@ export function parseLogMessage(text: string): LogTemplate {
       if (end < 0) throw new Error(`log message: "{" at column ${i + 1} is not closed`);
       if (literal) parts.push(literal);
       literal = '';
-      parts.push(parseExpression(text.slice(i + 1, end)));
+      parts.push(parseExpression(text.slice(i + 1, end), options));
       i = end;
     } else {
       literal += c;
@@ -112,21 +112,41 @@ export interface HitDecision {
 }
 
 export class BreakpointTable {
+  /** Names of the program's types, so conditions can hold casts such as `(u32)x` (set when there is DWARF). */
+  isTypeName?: (name: string) => boolean;
   private nextId = 1;
   private readonly entries = new Map<BreakpointKind | string, BreakpointEntry[]>();
+  /** The verified entries by address, so a stop looks only at its own (a list may hold tens of thousands). */
+  private byAddress: Map<number, BreakpointEntry[]> | null = null;
+  /** Conditions and log messages parsed in the current request, by text: a long list often repeats them. */
+  private parsed = new Map<string, Node | LogTemplate>();
 
   /** Sets the breakpoints of one group (a source file, all instruction breakpoints, all function ones). */
   private replace(group: string, list: BreakpointEntry[]): BreakpointEntry[] {
     this.entries.set(group, list);
+    this.byAddress = null;
+    this.parsed = new Map();
     return list;
+  }
+
+  /** Parses once per distinct text (the trees are only read, so entries can share one). */
+  private parseOnce<T extends Node | LogTemplate>(key: string, parse: () => T): T {
+    let v = this.parsed.get(key) as T | undefined;
+    if (v === undefined) {
+      v = parse();
+      this.parsed.set(key, v);
+    }
+    return v;
   }
 
   private make(kind: BreakpointKind, address: number, req: BreakpointRequest, message?: string): BreakpointEntry {
     const e: BreakpointEntry = { id: this.nextId++, kind, address, verified: address >= 0, message, condition: null, hit: null, log: null, hits: 0 };
     try {
-      if (req.condition?.trim()) e.condition = parseExpression(req.condition);
+      const options = { isTypeName: this.isTypeName };
+      const { condition, logMessage } = req;
+      if (condition?.trim()) e.condition = this.parseOnce('c' + condition, () => parseExpression(condition, options));
       if (req.hitCondition?.trim()) e.hit = parseHitCondition(req.hitCondition);
-      if (req.logMessage !== undefined && req.logMessage !== '') e.log = parseLogMessage(req.logMessage);
+      if (logMessage !== undefined && logMessage !== '') e.log = this.parseOnce('l' + logMessage, () => parseLogMessage(logMessage, options));
     } catch (err) {
       e.verified = false;
       e.address = -1;
@@ -139,11 +159,16 @@ export class BreakpointTable {
     return this.replace('instruction', list.map((b) => this.make('instruction', b.address, b)));
   }
 
-  setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[]): BreakpointEntry[] {
+  /** `cFunction` places a breakpoint on a C function after its prologue (c/c-debugger.ts), before the symbol table is asked. */
+  setFunction(list: (BreakpointRequest & { name: string })[], symbols: readonly ImageSymbol[], cFunction?: (name: string) => number | undefined): BreakpointEntry[] {
+    const byName = new Map<string, ImageSymbol>();
+    for (const s of symbols) if (!byName.has(s.name)) byName.set(s.name, s);
     return this.replace(
       'function',
       list.map((b) => {
-        const sym = symbols.find((s) => s.name === b.name);
+        const c = cFunction?.(b.name);
+        if (c !== undefined) return this.make('function', c >>> 0, b);
+        const sym = byName.get(b.name);
         if (!sym) {
           const note = symbols.length === 0 ? 'the image has no symbol table' : `no symbol "${b.name}" in the image`;
           return this.make('function', -1, b, note);
@@ -155,12 +180,22 @@ export class BreakpointTable {
 
   /** Source breakpoints for one file, placed on the first line at or after each request that has code. */
   setSource(file: string, list: (BreakpointRequest & { line: number })[], lines: readonly LineRow[]): BreakpointEntry[] {
-    const rows = lines.filter((r) => sameFile(r.file, file));
+    // The file's rows by line, then by address: the place of a line is the first row at or after it.
+    const rows = lines.filter((r) => sameFile(r.file, file)).sort((x, y) => x.line - y.line || x.addr - y.addr);
+    const firstAtOrAfter = (line: number): LineRow | undefined => {
+      let lo = 0;
+      let hi = rows.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (rows[mid].line < line) lo = mid + 1;
+        else hi = mid;
+      }
+      return rows[lo];
+    };
     return this.replace(
       `source:${file}`,
       list.map((b) => {
-        let best: LineRow | undefined;
-        for (const r of rows) if (r.line >= b.line && (!best || r.line < best.line || (r.line === best.line && r.addr < best.addr))) best = r;
+        const best = firstAtOrAfter(b.line);
         if (!best) {
           const note = lines.length === 0 ? 'the image has no DWARF line information (see the "symbols" launch attribute)' : `no code at or after line ${b.line} of this file`;
           const e = this.make('source', -1, b, note);
@@ -186,11 +221,23 @@ export class BreakpointTable {
     return s;
   }
 
+  private entriesAt(address: number): readonly BreakpointEntry[] {
+    if (this.byAddress === null) {
+      this.byAddress = new Map();
+      for (const e of this.all()) {
+        if (!e.verified || e.address < 0) continue;
+        const at = this.byAddress.get(e.address);
+        if (at) at.push(e);
+        else this.byAddress.set(e.address, [e]);
+      }
+    }
+    return this.byAddress.get(address) ?? [];
+  }
+
   /** Decides whether the stop at `address` stands; counts hits of the breakpoints whose condition holds. */
   decide(address: number, ctx: EvalContext): HitDecision {
     const d: HitDecision = { stop: false, ids: [], logs: [], errors: [] };
-    for (const e of this.all()) {
-      if (!e.verified || e.address !== address) continue;
+    for (const e of this.entriesAt(address)) {
       if (e.condition) {
         try {
           if (!truthy(evaluateNode(e.condition, ctx))) continue;

@@ -2,6 +2,7 @@
 // configuration"). Pure: no VS Code, no file system, so the rules are tested without an editor. Every problem
 // becomes one sentence that names the attribute, what it holds and what it should hold.
 import { TRACE_EVENT_NAMES } from './protocol-types';
+import { CPU_MODEL_NAMES, type PublicCpuModelName } from '../engine/cpu/model';
 
 export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot', 'linux'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -16,6 +17,7 @@ export interface RingsideLaunchConfig {
   entry?: number | string;
   mode?: 'real' | 'protected';
   memoryMB?: number;
+  cpu?: PublicCpuModelName;
   monitor?: boolean;
   sbe?: 'auto' | 'on' | 'off';
   stopOnEntry?: boolean;
@@ -27,6 +29,7 @@ export interface RingsideLaunchConfig {
   append?: string;
   keys?: string;
   serialIn?: string;
+  disks?: string[];
   reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
 }
@@ -34,7 +37,8 @@ export interface RingsideLaunchConfig {
 type Check = (value: unknown) => string | undefined;
 
 const MAX_ADDRESS = 0xffff_ffff;
-const MAX_MEMORY_MB = 4095;
+/** engine/machine/machine.ts's MAX_MEMORY_MB (not imported: this file is bundled into the extension without the engine). */
+export const MAX_MEMORY_MB = 3072;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -61,12 +65,16 @@ function integerIn(min: number, max: number): Check {
       : `must be a whole number from ${min} to ${max}, not ${describe(v)}`;
 }
 
-/** Reads an address written as a number, a `0x…` hex string or a decimal string; undefined when it is none. */
+/**
+ * Reads an address written as a number, or a string: `0x7c00`, `7c00h` or decimal, with blanks around it allowed;
+ * undefined when it is none. package.json's schema for `loadAddress` and `entry` has a pattern that accepts exactly
+ * these strings in range (a test holds the two together).
+ */
 export function parseAddress(value: unknown): number | undefined {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
   else if (typeof value === 'string') {
-    const text = value.trim().replace(/_/g, '');
+    const text = value.trim();
     if (/^0x[0-9a-f]+$/i.test(text)) n = parseInt(text.slice(2), 16);
     else if (/^[0-9a-f]+h$/i.test(text)) n = parseInt(text.slice(0, -1), 16);
     else if (/^[0-9]+$/.test(text)) n = parseInt(text, 10);
@@ -80,9 +88,16 @@ const isAddress: Check = (v) =>
 const isTraceList: Check = (v) => {
   if (!Array.isArray(v)) return `must be a list of event names, not ${describe(v)}`;
   const bad = v.filter((x) => typeof x !== 'string' || !(TRACE_EVENT_NAMES as readonly string[]).includes(x));
+  const twice = v.filter((x, k) => bad.length === 0 && v.indexOf(x) !== k);
+  if (twice.length > 0) return `names ${[...new Set(twice)].map((x) => `"${x}"`).join(', ')} more than once`;
   return bad.length === 0
     ? undefined
     : `holds ${bad.map((x) => (typeof x === 'string' ? `"${x}"` : describe(x))).join(', ')}, which ${bad.length === 1 ? 'is not an event name' : 'are not event names'}; the events are ${TRACE_EVENT_NAMES.join(', ')}`;
+};
+
+const isDiskList: Check = (v) => {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0)) return `must be a list of disk image paths, not ${describe(v)}`;
+  return v.length <= 3 ? undefined : `names ${v.length} disks; there is room for 3 besides the boot image (primary slave, secondary master, secondary slave)`;
 };
 
 /** Memory reverse execution's record may take by default and at most, in MiB. */
@@ -113,6 +128,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   entry: isAddress,
   mode: oneOf(['real', 'protected']),
   memoryMB: integerIn(1, MAX_MEMORY_MB),
+  cpu: oneOf(CPU_MODEL_NAMES),
   monitor: isBoolean,
   sbe: oneOf(['auto', 'on', 'off']),
   stopOnEntry: isBoolean,
@@ -124,6 +140,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   append: isString,
   keys: isString,
   serialIn: isString,
+  disks: isDiskList,
   reverse: isReverse,
 };
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseAddress, REVERSE_DEFAULT_MB, validateLaunchConfig } from './launch-attributes';
 import type { ImageFormat } from '../engine/machine/loaders';
 import type { EventName } from '../engine/events';
+import { DEFAULT_CPU_MODEL, type PublicCpuModelName } from '../engine/cpu/model';
 
 /** Attributes DAP clients add that are not Ringside's to judge (VS Code's own and `__`-prefixed ones are
  * already allowed by the shared validator). */
@@ -20,6 +21,8 @@ export interface LaunchSettings {
   entry?: number;
   mode?: 'real' | 'protected';
   memoryMB: number;
+  /** The CPU model (engine/cpu/model.ts). */
+  cpu: PublicCpuModelName;
   monitor: boolean;
   sbe: 'auto' | 'on' | 'off';
   stopOnEntry: boolean;
@@ -28,6 +31,8 @@ export interface LaunchSettings {
   symbols?: string;
   serial: 'debugConsole' | 'terminal';
   trace: EventName[];
+  /** Absolute paths of further ATA disks (primary slave, secondary master, secondary slave). */
+  disks: string[];
   /** Reverse execution's record: on by default, within a memory cap. */
   reverse: { enabled: boolean; maxMemoryMB: number };
   noDebug: boolean;
@@ -65,6 +70,7 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     entry: c.entry === undefined ? undefined : parseAddress(c.entry),
     mode: c.mode,
     memoryMB: c.memoryMB ?? 16,
+    cpu: c.cpu ?? DEFAULT_CPU_MODEL,
     monitor: c.monitor ?? true,
     sbe: c.sbe ?? 'auto',
     stopOnEntry: c.stopOnEntry ?? false,
@@ -72,6 +78,7 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
     symbols: c.symbols === undefined ? undefined : resolve(c.symbols),
     serial: c.serial ?? 'debugConsole',
     trace: c.trace ?? [],
+    disks: ((c.disks ?? []) as string[]).map(resolve),
     reverse: {
       enabled: (c.reverse as { enabled?: boolean } | undefined)?.enabled ?? true,
       maxMemoryMB: (c.reverse as { maxMemoryMB?: number } | undefined)?.maxMemoryMB ?? REVERSE_DEFAULT_MB,

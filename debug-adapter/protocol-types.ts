@@ -104,7 +104,11 @@ export interface SerialEventBody {
   data: string;
 }
 
-/** Arguments of the `ringside/serialInput` request. */
+/**
+ * Arguments of the `ringside/serialInput` request: bytes for COM1 as a string of char codes 0–255 (text is sent
+ * UTF-8 encoded). A character above 0xFF fails the request and queues nothing. At most 64 KiB wait for the guest
+ * to read them: past that the request fails with a message saying how many of its first bytes were queued.
+ */
 export interface SerialInputArguments {
   data: string;
 }

@@ -32,6 +32,7 @@ import type { InterruptFrameRecord } from './stack';
 import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
+import { CDebugger } from './c/c-debugger';
 import { History, type Checkpoint } from '../engine/machine/history';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
@@ -75,6 +76,8 @@ interface FilterArm {
 
 /** Host time one slice may take before the event loop gets a turn (pause latency is at most about this). */
 const SLICE_MS = 8;
+/** Bytes of COM1 input that may wait for the guest to read them (`ringside/serialInput`); more are refused. */
+export const SERIAL_INPUT_CAP = 64 * 1024;
 /**
  * Host time of forward running between two checkpoints of the record. A step back replays at most about this
  * much from the checkpoint before it; a checkpoint compares all of memory with the last one (a few ms for 16 MiB),
@@ -111,6 +114,38 @@ interface ReplayedStop {
 }
 /** Events sent as trace lines per slice at most; the rest are counted and reported once. */
 const TRACE_EVENTS_PER_SLICE = 200;
+
+/** A launch that failed because of what one launch attribute holds (the session names it with its value). */
+export class LaunchAttributeError extends Error {
+  constructor(
+    readonly attribute: keyof LaunchSettings,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one step of building the machine and names the attribute at fault when it fails: the one given, or for
+ * the image load the one the loader's message points at (where a flat binary lies, where it starts), else
+ * "program" (with the memory size, when the image does not fit).
+ */
+function blame<T>(at: keyof LaunchSettings | LaunchSettings, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError) throw e;
+    if (typeof at === 'string') throw new LaunchAttributeError(at, e.message);
+    const outside = / lies outside the .* of guest memory/.test(e.message);
+    if (outside && at.loadAddress !== undefined) throw new LaunchAttributeError('loadAddress', `${e.message} ("memoryMB" is ${at.memoryMB})`);
+    if (/entry .* cannot be reached/.test(e.message) && at.entry !== undefined) throw new LaunchAttributeError('entry', e.message);
+    // The Linux loader's messages about its inputs name the CLI option; here the attribute is at fault.
+    const asAttributes = e.message.replace(/--memory\b/g, '"memoryMB"');
+    if (/^the initrd\b/.test(e.message) && at.initrd !== undefined) throw new LaunchAttributeError('initrd', asAttributes);
+    if (/^the kernel command line\b/.test(e.message) && at.append !== undefined) throw new LaunchAttributeError('append', asAttributes);
+    throw new LaunchAttributeError('program', outside ? `${e.message} ("memoryMB" is ${at.memoryMB})` : asAttributes);
+  }
+}
 
 export class Runtime extends EventEmitter {
   readonly machine: Machine;
@@ -150,6 +185,10 @@ export class Runtime extends EventEmitter {
   /** The vector of the exception announced in the current instruction, for the frame its delivery opens. */
   private announced = { vector: -1, icount: -1 };
   ended: RuntimeEnd | null = null;
+  /** C variables, types and the CFI call stack, when the image or the symbols file has DWARF (c/c-debugger.ts). */
+  readonly c: CDebugger | null;
+  /** Problems met reading debugging information before anyone listened (the session prints them at launch). */
+  readonly debugWarnings: string[] = [];
   /** The record reverse execution travels in (launch attribute `reverse`), or null when it is off. */
   readonly history: History<RuntimeSide> | null;
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
@@ -170,32 +209,46 @@ export class Runtime extends EventEmitter {
     program: Uint8Array,
     symbolsFile?: Uint8Array,
     linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[],
-    /** The contents of the `initrd` and `serialIn` files. */
-    inputs: { initrd?: Uint8Array; serialIn?: Uint8Array } = {},
+    /** The contents of the `initrd`, `serialIn` and `disks` files. */
+    inputs: { initrd?: Uint8Array; serialIn?: Uint8Array; disks?: Uint8Array[] } = {},
   ) {
     super();
     this.settings = settings;
-    this.machine = new Machine({
+    this.machine = blame('memoryMB', () => new Machine({
       memoryMB: settings.memoryMB,
+      model: settings.cpu,
       onConsoleByte: (b) => this.consoleBytes.push(b),
-      devices: { onSerialByte: (b) => this.serialBytes.push(b) },
-    });
+      devices: { onSerialByte: (b) => this.serialBytes.push(b), disks: inputs.disks ?? [] },
+    }));
     this.cpu = this.machine.cpu;
     this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;
-    this.image = this.machine.load(program, {
-      format: settings.format,
-      loadAddress: settings.loadAddress,
-      entry: settings.entry,
-      mode: settings.mode,
-      initrd: inputs.initrd,
-      append: settings.append,
-    });
-    if (settings.keys !== undefined) this.machine.typeKeys(keysForText(unescapeC(settings.keys)));
+    this.image = blame(settings, () =>
+      this.machine.load(program, {
+        format: settings.format,
+        loadAddress: settings.loadAddress,
+        entry: settings.entry,
+        mode: settings.mode,
+        initrd: inputs.initrd,
+        append: settings.append,
+      }),
+    );
+    this.debugWarnings.push(...(this.image.warnings ?? []));
+    if (settings.keys !== undefined) {
+      const keys = settings.keys;
+      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys))));
+    }
     if (inputs.serialIn !== undefined) this.machine.serialInput(inputs.serialIn, true);
     let symbols = this.image.symbols;
     let lines = this.image.lines;
-    if (symbolsFile) {
-      const extra = readElfDebugInfo(symbolsFile);
+    let extra: ReturnType<typeof readElfDebugInfo> | null = null;
+    try {
+      extra = symbolsFile ? readElfDebugInfo(symbolsFile, this.debugWarnings) : null;
+    } catch (e) {
+      // Named by its attribute (a symbols file is help, not the program: the session goes on without it).
+      this.debugWarnings.push(`"symbols" ${this.settings.symbols}: ${(e as Error).message}; debugging without it`);
+      symbolsFile = undefined;
+    }
+    if (extra) {
       symbols = [...symbols, ...extra.symbols].sort((a, b) => a.addr - b.addr);
       lines = [...lines, ...extra.lines].sort((a, b) => a.addr - b.addr);
     } else if (lines.length === 0 && linesWithoutDebugInfo) {
@@ -204,6 +257,11 @@ export class Runtime extends EventEmitter {
     this.symbols = symbols;
     this.lines = lines;
     for (const sym of symbols) this.symbolAddresses.set(sym.name, sym.addr >>> 0);
+    this.c = CDebugger.fromFiles([program, symbolsFile], symbols, (m) => {
+      if (this.listenerCount('output') > 0) this.emit('output', `Ringside: ${m}\n`, 'console');
+      else if (this.debugWarnings.length < 50) this.debugWarnings.push(m);
+    });
+    if (this.c) this.breakpoints.isTypeName = (n) => this.c!.isTypeName(n);
     this.startIcount = this.cpu.icount;
     this.monitorNote = this.monitor
       ? `on, SBE ${settings.sbe}: the guest runs emulated until its protected-mode state can run deprivileged`
@@ -287,7 +345,10 @@ export class Runtime extends EventEmitter {
 
   private editNow(edit: GuestEdit): void {
     const m = this.monitor;
-    if (m === null) return edit(this.cpu);
+    if (m === null) {
+      this.c?.invalidate();
+      return edit(this.cpu);
+    }
     const outcome: { error?: unknown } = {};
     m.editGuestView((cpu) => {
       try {
@@ -298,12 +359,21 @@ export class Runtime extends EventEmitter {
     });
     // Containers of this stop may hold the view: they read the edited state (also when the monitor left direct).
     if (this.guestView !== null) this.refreshGuestView();
+    this.c?.invalidate();
     if ('error' in outcome) throw outcome.error;
   }
 
-  /** Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers. */
-  context(): EvalContext {
+  /**
+   * Evaluation context of the stopped CPU; the image's symbols stand for their addresses behind the registers.
+   * With DWARF, C names of frame `frame` (0: the innermost) come first and `$name` reaches Ringside's own.
+   */
+  context(frame = 0): EvalContext {
     const cpu = cpuContext(this.viewCpu());
+    if (this.c) {
+      // While running (a breakpoint condition, a logpoint) the frames of the last stop are stale.
+      if (this.state !== 'stopped') this.c.invalidate();
+      return this.c.context(this.viewCpu(), this.interruptFrames, cpu, this.symbolAddresses, frame);
+    }
     if (this.symbolAddresses.size === 0) return cpu;
     return { ...cpu, lookup: (name) => cpu.lookup(name) ?? this.symbolAddresses.get(name) };
   }
@@ -344,7 +414,18 @@ export class Runtime extends EventEmitter {
   stepIn(granularity: 'instruction' | 'line'): void {
     if (granularity === 'instruction' || this.lines.length === 0) return this.stepInstruction();
     const start = lineAt(this.lines, currentLinear(this.cpu));
-    this.resume({ after: (cpu) => this.leftLine(cpu, start) });
+    // Into a C function: on past its prologue, as gdb does, to where its arguments are readable.
+    let prologue: { end: number; steps: number } | null = null;
+    this.resume({
+      after: (cpu) => {
+        if (prologue) return currentLinear(cpu) === prologue.end || ++prologue.steps > 256;
+        if (!this.leftLine(cpu, start)) return false;
+        const end = this.c?.prologueEnd(currentLinear(cpu), this.lines);
+        if (end === undefined) return true;
+        prologue = { end, steps: 0 };
+        return false;
+      },
+    });
   }
 
   /** Runs until a return (RET, RETF, IRET) of the current frame has executed. */
@@ -808,6 +889,7 @@ export class Runtime extends EventEmitter {
       this.cpu.updateAttention();
     }
     this.data.rebaseRegisters();
+    this.c?.invalidate();
     this.lastStop = s;
     this.checkpoint(true);
     this.emit('stopped', s);
@@ -836,11 +918,30 @@ export class Runtime extends EventEmitter {
     this.machine.typeKeys(keysForText(text));
   }
 
-  /** Bytes typed into the COM1 terminal, for the guest's UART. */
-  serialInput(text: string): void {
-    const bytes = Array.from(text, (ch) => ch.charCodeAt(0) & 0xff);
-    this.history?.recordInput('serial', bytes);
-    this.machine.serialInput(bytes);
+  /**
+   * Bytes for the guest's COM1 receiver, one per character (char codes 0–255, as `ringside/serial` sends output).
+   * At most SERIAL_INPUT_CAP bytes wait for the guest to read them; of more, the first ones that fit are queued.
+   * Throws on a character that is not a byte, queuing nothing. Returns how many bytes were queued.
+   */
+  serialInput(text: string): { accepted: number; queuedBefore: number } {
+    const queuedBefore = this.machine.devices.serialInputQueued();
+    if (queuedBefore < 0) throw new Error('the machine has no COM1 UART');
+    for (let k = 0; k < text.length; k++) {
+      const code = text.charCodeAt(k);
+      if (code > 0xff) {
+        throw new Error(
+          `character ${k + 1} of the input (U+${code.toString(16).toUpperCase().padStart(4, '0')}) is not a byte: send bytes as char codes 0–255 (encode text as UTF-8 first)`,
+        );
+      }
+    }
+    const accepted = Math.max(0, Math.min(text.length, SERIAL_INPUT_CAP - queuedBefore));
+    const bytes = new Array<number>(accepted);
+    for (let k = 0; k < accepted; k++) bytes[k] = text.charCodeAt(k);
+    if (accepted > 0) {
+      this.history?.recordInput('serial', bytes);
+      this.machine.serialInput(bytes);
+    }
+    return { accepted, queuedBefore };
   }
 
   private flushConsole(): void {

@@ -25,7 +25,7 @@ import { CS } from '../engine/cpu/cpu';
 import { writeLinearBytes } from '../engine/cpu/debug-edit';
 import type { EventMap, EventName } from '../engine/events';
 import { formatEvent } from '../engine/trace';
-import { ImageError, type LineRow, type LoadedImage } from '../engine/machine/loaders';
+import type { LineRow, LoadedImage } from '../engine/machine/loaders';
 import {
   LOG_EVENT,
   SEGMENT_MAP_REQUEST,
@@ -42,7 +42,7 @@ import {
 } from './protocol-types';
 import { readLaunchSettings, type LaunchSettings } from './launch-config';
 import { AdapterLog } from './adapter-log';
-import { Runtime, type RuntimeEnd, type RuntimeStop } from './runtime';
+import { LaunchAttributeError, Runtime, SERIAL_INPUT_CAP, type RuntimeEnd, type RuntimeStop } from './runtime';
 import { FILTERS } from './exception-filters';
 import { sameFile } from './breakpoints';
 import { explainException } from './explain';
@@ -62,12 +62,38 @@ import { SegmentsScope } from './scopes/segments';
 import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
 import { MonitorScope } from './scopes/monitor';
+import { DevicesScope } from './scopes/devices';
 import { CompositeContainer } from './scopes/composite';
 import { SEGMENT_REGISTERS } from './expression/cpu-values';
 import { buildSegmentMap } from './segment-map';
+import { isCValue } from './c/value';
+import { cEvaluateBody } from './c/scopes';
+import { requestIn, type FrameProblem } from './dap-framer';
 
 const THREAD_ID = 1;
 const MAX_READ = 1 << 20;
+/**
+ * Instructions one `disassemble` request may ask for; more are refused with a message to ask in parts (the
+ * Disassembly view asks for a few dozen at a time). Keeps the answer well under a second.
+ */
+export const MAX_DISASSEMBLE = 10000;
+/**
+ * Breakpoints one request may set (per source file, instruction, function or data breakpoints); the rest of a
+ * longer list are answered as not set, each saying why. Keeps the answer well under a second.
+ */
+export const MAX_BREAKPOINTS = 10000;
+
+/** The breakpoints of a request that are set: the first MAX_BREAKPOINTS. */
+function withinCap<T>(list: T[]): T[] {
+  return list.length > MAX_BREAKPOINTS ? list.slice(0, MAX_BREAKPOINTS) : list;
+}
+
+/** The answers for a request's list: those of the breakpoints set, then one "not set" per breakpoint past the cap. */
+function answerAll<T>(list: unknown[], answered: T[]): (T | DebugProtocol.Breakpoint)[] {
+  if (list.length <= MAX_BREAKPOINTS) return answered;
+  const notSet = { verified: false, message: `not set: at most ${MAX_BREAKPOINTS} breakpoints per request` };
+  return [...answered, ...Array.from({ length: list.length - MAX_BREAKPOINTS }, () => ({ ...notSet }))];
+}
 
 /** An error answered to the client (as opposed to a bug, which is answered too but logged as one). */
 export class RequestError extends Error {}
@@ -212,6 +238,23 @@ export class RingsideSession extends DebugSession {
       .catch((e) => process.stderr.write(`ringside dap: could not answer ${request.command}: ${String(e)}\n`));
   }
 
+  /**
+   * Input the framer (dap-framer.ts) had to drop: the client hears of it through an `output` event, and a request it
+   * can recognise in the dropped bytes is answered with an error, so the client does not wait for it.
+   */
+  reportDroppedInput(p: FrameProblem): void {
+    const bytes = Buffer.byteLength(p.dropped);
+    const preview = JSON.stringify(p.dropped.length > 80 ? p.dropped.slice(0, 80) + '…' : p.dropped);
+    const text = `Ringside: dropped ${bytes} byte${bytes === 1 ? '' : 's'} of malformed DAP input (${p.reason}): ${preview}`;
+    this.log.warn(text);
+    this.sendEvent(new OutputEvent(text + '\n', 'stderr'));
+    const request = requestIn(p.dropped);
+    if (request) {
+      const response = new Response({ seq: request.seq, command: request.command, type: 'request' });
+      this.sendErrorResponse(response, { id: 1002, format: `the request's frame was malformed (${p.reason}); it was not run`, showUser: true });
+    }
+  }
+
   private requireRuntime(): Runtime {
     if (!this.runtime) throw new RequestError('no guest is loaded yet (send "launch" first)');
     return this.runtime;
@@ -295,19 +338,25 @@ export class RingsideSession extends DebugSession {
 
   private createRuntime(settings: LaunchSettings): void {
     const program = this.readFile(settings.program, 'program');
-    const symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
-    const inputs = {
-      initrd: settings.initrd ? this.readFile(settings.initrd, 'initrd') : undefined,
-      serialIn: settings.serialIn ? this.readFile(settings.serialIn, 'serialIn') : undefined,
-    };
+    // A symbols file that cannot be read costs the source and C views, not the session.
+    let symbols: Uint8Array | undefined;
+    try {
+      symbols = settings.symbols ? this.readFile(settings.symbols, 'symbols') : undefined;
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`Ringside: ${(e as Error).message}; debugging without it.\n`, 'console'));
+    }
     let runtime: Runtime;
     try {
+      const inputs = {
+        initrd: settings.initrd ? this.readFile(settings.initrd, 'initrd') : undefined,
+        serialIn: settings.serialIn ? this.readFile(settings.serialIn, 'serialIn') : undefined,
+        disks: settings.disks.map((d) => this.readFile(d, 'disks')),
+      };
       runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), inputs);
     } catch (e) {
-      // A bad `keys` text is a RangeError from the keyboard's key table or the escapes.
-      if (e instanceof RangeError && settings.keys !== undefined && /escape|no key/.test(e.message)) throw new RequestError(`"keys": ${e.message}`);
-      if (e instanceof ImageError || e instanceof RangeError) throw new RequestError(`"program" ${settings.program}: ${e.message}`);
-      throw e;
+      if (!(e instanceof LaunchAttributeError)) throw e;
+      const value = settings[e.attribute];
+      throw new RequestError(`"${e.attribute}" ${typeof value === 'number' && e.attribute !== 'memoryMB' ? hexAddr(value) : String(value)}: ${e.message}`);
     }
     this.runtime?.dispose();
     this.runtime = runtime;
@@ -324,6 +373,7 @@ export class RingsideSession extends DebugSession {
     runtime.on('timeline', (name: EventName, e: EventMap[EventName], ordinal: number) => this.onTimeline(name, e, undefined, { ordinal }));
     runtime.on('timeline-overflow', (o: TimelineOverflow) => this.onTimelineOverflow(o));
     this.sendEvent(new OutputEvent(`Ringside monitor: ${runtime.monitorNote}.\n`, 'console'));
+    for (const w of runtime.debugWarnings) this.sendEvent(new OutputEvent(`Ringside: ${w}\n`, 'console'));
   }
 
   /** Source lines of a flat binary from its nasm listing; a listing that does not match the image is named and left out. */
@@ -488,19 +538,19 @@ export class RingsideSession extends DebugSession {
     const startFrame = optionalInt(a.startFrame, 'startFrame', 0, 0);
     const levels = optionalInt(a.levels, 'levels', 0, 0);
     const cpu = r.viewCpu();
-    const frames = unwindStack(cpu, r.interruptFrames);
+    const frames = r.c ? r.c.frames(cpu, r.interruptFrames) : unwindStack(cpu, r.interruptFrames);
     const shown = frames.slice(startFrame, levels > 0 ? startFrame + levels : undefined);
     return {
       totalFrames: frames.length,
       stackFrames: shown.map((f, k) => {
         const sym = symbolAt(r.symbols, f.linear);
         const where = `${f.cs.toString(16).padStart(4, '0')}:${f.offset.toString(16).padStart(cpu.code32 ? 8 : 4, '0')}`;
-        const name = f.kind === 'exception' ? `[${f.label}]` : sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where;
+        const name = f.kind === 'exception' ? `[${f.label}]` : f.name ?? (sym ? `${sym.name}+0x${(f.linear - sym.addr).toString(16)} (${where})` : where);
         const frame: DebugProtocol.StackFrame = { id: startFrame + k + 1, name, line: 0, column: 0, instructionPointerReference: hexAddr(f.linear) };
-        const row = lineAt(r.lines, f.linear);
+        const row = lineAt(r.lines, f.lineAddress ?? f.linear);
         if (row) {
           frame.source = new Source(path.basename(row.file), this.clientPath(row.file));
-          frame.line = this.convertDebuggerLineToClient(row.line);
+          frame.line = this.convertDebuggerLineToClient(f.callLine ?? row.line);
           frame.column = 1;
         } else {
           const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStarts(r));
@@ -553,7 +603,7 @@ export class RingsideSession extends DebugSession {
 
   private scopes(a: Record<string, unknown>): DebugProtocol.ScopesResponse['body'] {
     const r = this.requireStopped();
-    optionalInt(a.frameId, 'frameId', 1, 1);
+    const frameId = optionalInt(a.frameId, 'frameId', 1, 1);
     const add = (name: string, c: Container, hint?: string): DebugProtocol.Scope => {
       const s: DebugProtocol.Scope = new Scope(name, this.store.add(c).id, false);
       if (hint) s.presentationHint = hint;
@@ -562,10 +612,13 @@ export class RingsideSession extends DebugSession {
     const cpu = r.viewCpu();
     return {
       scopes: [
+        // Locals, Arguments and Globals of the frame, from DWARF (c/c-debugger.ts), before Ringside's own.
+        ...(r.c?.scopes(cpu, r.interruptFrames, frameId - 1).map((x) => add(x.name, x.container, x.hint)) ?? []),
         add('Registers', new RegistersScope(cpu), 'registers'),
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
         add('Control', new ControlScope(cpu, () => r.instructions, () => r.reverseReach)),
+        add('Devices', new DevicesScope(r.machine)),
         add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],
     };
@@ -609,7 +662,9 @@ export class RingsideSession extends DebugSession {
     if ((context === 'repl' || context === 'clipboard' || context === undefined) && isConsoleCommand(expression)) {
       return { result: runConsoleLine(expression, r.viewCpu(), r.context()), variablesReference: 0 };
     }
-    const v = evaluateExpression(expression, r.context());
+    const frame = a.frameId === undefined ? 0 : optionalInt(a.frameId, 'frameId', 1, 1) - 1;
+    const v = evaluateExpression(expression, r.context(frame));
+    if (isCValue(v)) return cEvaluateBody(v, expression.trim(), this.store);
     const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(v), variablesReference: 0 };
     if (typeof v === 'number') body.memoryReference = hexAddr(v);
     else if (isComposite(v)) {
@@ -630,53 +685,57 @@ export class RingsideSession extends DebugSession {
     if (typeof file !== 'string') {
       return { breakpoints: list.map(() => ({ verified: false, message: 'breakpoints in a disassembly listing: use the Disassembly view (instruction breakpoints)' })) };
     }
-    const reqs = list.map((b) => ({
+    const reqs = withinCap(list).map((b) => ({
       line: this.convertClientLineToDebugger(optionalInt(b.line, 'line', 1, 1)),
       condition: optionalString(b.condition, 'condition'),
       hitCondition: optionalString(b.hitCondition, 'hitCondition'),
       logMessage: optionalString(b.logMessage, 'logMessage'),
     }));
     const entries = r.breakpoints.setSource(file, reqs, r.lines);
-    this.sourceBreakpoints.set(file, list);
+    this.sourceBreakpoints.set(file, withinCap(list));
     r.syncBreakpoints();
+    const where = { path: file, name: path.basename(file) };
     return {
-      breakpoints: entries.map((e) => ({
-        id: e.id,
-        verified: e.verified,
-        message: e.message,
-        line: e.line !== undefined ? this.convertDebuggerLineToClient(e.line) : undefined,
-        source: { path: file, name: path.basename(file) },
-        instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined,
-      })),
+      breakpoints: answerAll(
+        list,
+        entries.map((e) => ({
+          id: e.id,
+          verified: e.verified,
+          message: e.message,
+          line: e.line !== undefined ? this.convertDebuggerLineToClient(e.line) : undefined,
+          source: where,
+          instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined,
+        })),
+      ),
     };
   }
 
   private setInstructionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetInstructionBreakpointsResponse['body'] {
     const r = this.requireRuntime();
     const list = asArray(a.breakpoints, 'breakpoints');
-    const reqs = list.map((b) => ({
+    const reqs = withinCap(list).map((b) => ({
       address: (parseAddressReference(b.instructionReference, 'instructionReference') + optionalInt(b.offset, 'offset', 0)) >>> 0,
       condition: optionalString(b.condition, 'condition'),
       hitCondition: optionalString(b.hitCondition, 'hitCondition'),
     }));
     const entries = r.breakpoints.setInstruction(reqs);
-    this.instructionBreakpoints = list;
+    this.instructionBreakpoints = withinCap(list);
     r.syncBreakpoints();
-    return { breakpoints: entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined })) };
+    return { breakpoints: answerAll(list, entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined }))) };
   }
 
   private setFunctionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetFunctionBreakpointsResponse['body'] {
     const r = this.requireRuntime();
     const list = asArray(a.breakpoints, 'breakpoints');
-    const reqs = list.map((b) => {
+    const reqs = withinCap(list).map((b) => {
       const name = optionalString(b.name, 'name');
       if (!name) throw new RequestError('a function breakpoint needs a name');
       return { name, condition: optionalString(b.condition, 'condition'), hitCondition: optionalString(b.hitCondition, 'hitCondition') };
     });
-    const entries = r.breakpoints.setFunction(reqs, r.symbols);
-    this.functionBreakpoints = list;
+    const entries = r.breakpoints.setFunction(reqs, r.symbols, r.c ? (n) => r.c!.functionAddress(n, r.lines) : undefined);
+    this.functionBreakpoints = withinCap(list);
     r.syncBreakpoints();
-    return { breakpoints: entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined })) };
+    return { breakpoints: answerAll(list, entries.map((e) => ({ id: e.id, verified: e.verified, message: e.message, instructionReference: e.address >= 0 ? hexAddr(e.address) : undefined }))) };
   }
 
   private setExceptionBreakpoints(a: Record<string, unknown>): DebugProtocol.SetExceptionBreakpointsResponse['body'] {
@@ -732,14 +791,14 @@ export class RingsideSession extends DebugSession {
   private setDataBreakpoints(a: Record<string, unknown>): DebugProtocol.SetDataBreakpointsResponse['body'] {
     const r = this.requireRuntime();
     const list = asArray(a.breakpoints, 'breakpoints');
-    const reqs = list.map((b, k) => {
+    const reqs = withinCap(list).map((b, k) => {
       const access = b.accessType ?? 'write';
       if (access !== 'read' && access !== 'write' && access !== 'readWrite') throw new RequestError('accessType must be read, write or readWrite');
       return { id: 10000 + k, target: parseDataId(b.dataId), access, condition: optionalString(b.condition, 'condition'), hitCondition: optionalString(b.hitCondition, 'hitCondition') } as const;
     });
     const results = r.setDataBreakpoints(reqs.map((x) => ({ ...x })));
-    this.dataBreakpointArgs = list;
-    return { breakpoints: results.map((x) => ({ id: x.id, verified: x.verified, message: x.message })) };
+    this.dataBreakpointArgs = withinCap(list);
+    return { breakpoints: answerAll(list, results.map((x) => ({ id: x.id, verified: x.verified, message: x.message }))) };
   }
 
   // ---------------------------------------------------------------- memory and code
@@ -787,8 +846,20 @@ export class RingsideSession extends DebugSession {
     const r = this.requireStopped();
     const base = (parseAddressReference(a.memoryReference, 'memoryReference') + optionalInt(a.offset, 'offset', 0)) >>> 0;
     const skip = optionalInt(a.instructionOffset, 'instructionOffset', 0, -100000, 100000);
-    const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, 100000);
+    if (typeof a.instructionCount === 'number' && a.instructionCount > MAX_DISASSEMBLE) {
+      throw new RequestError(`instructionCount ${a.instructionCount} is more than ${MAX_DISASSEMBLE} instructions per request: ask in parts (instructionOffset)`);
+    }
+    const count = optionalInt(a.instructionCount, 'instructionCount', -1, 0, MAX_DISASSEMBLE);
     if (count < 0) throw new RequestError('instructionCount is required');
+    // Looked up once per request, not per instruction: symbols by address, one Source per file.
+    const symbolAtAddress = new Map<number, string>();
+    for (const s of r.symbols) if (!symbolAtAddress.has(s.addr >>> 0)) symbolAtAddress.set(s.addr >>> 0, s.name);
+    const sources = new Map<string, Source>();
+    const sourceOf = (file: string): Source => {
+      let src = sources.get(file);
+      if (!src) sources.set(file, (src = new Source(path.basename(file), this.clientPath(file))));
+      return src;
+    };
     const instructions = disassembleAround(r.viewCpu(), this.instructionStarts(r), base, skip, count).map(({ linear, instruction: i }) => {
       if (!i) return { address: hexAddr(linear), instruction: '??', presentationHint: 'invalid' } as DebugProtocol.DisassembledInstruction;
       const d: DebugProtocol.DisassembledInstruction = {
@@ -796,12 +867,12 @@ export class RingsideSession extends DebugSession {
         instructionBytes: i.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
         instruction: i.text,
       };
-      const sym = r.symbols.find((s) => s.addr === linear);
-      if (sym) d.symbol = sym.name;
+      const sym = symbolAtAddress.get(linear);
+      if (sym !== undefined) d.symbol = sym;
       if (!i.valid) d.presentationHint = 'invalid';
       const row = lineAt(r.lines, linear);
       if (row && row.addr === linear) {
-        d.location = new Source(path.basename(row.file), this.clientPath(row.file));
+        d.location = sourceOf(row.file);
         d.line = row.line;
       }
       return d;
@@ -844,7 +915,17 @@ export class RingsideSession extends DebugSession {
     if (data === undefined) throw new RequestError('data is required');
     const r = this.requireRuntime();
     if (r.hasEnded) throw new RequestError('the guest has ended');
-    r.serialInput(data);
+    let queued: { accepted: number; queuedBefore: number };
+    try {
+      queued = r.serialInput(data);
+    } catch (e) {
+      throw new RequestError((e as Error).message);
+    }
+    if (queued.accepted < data.length) {
+      throw new RequestError(
+        `accepted ${queued.accepted} of ${data.length} bytes (the first ${queued.accepted}): at most ${SERIAL_INPUT_CAP} bytes wait for the guest to read them and ${queued.queuedBefore} were waiting; send the rest once the guest has read more`,
+      );
+    }
   }
 
   private keys(a: Record<string, unknown>): void {

@@ -16,6 +16,12 @@ export interface FrameInfo {
   /** `exception`: an interrupt or exception frame. */
   kind: 'current' | 'call' | 'exception';
   label?: string;
+  /** The C function's name, when DWARF names it (c/frames.ts). */
+  name?: string;
+  /** The address to find the source line by, when it is not `linear` (a return address's call). */
+  lineAddress?: number;
+  /** The line to show instead of the row's (the call site of an inlined call). */
+  callLine?: number;
 }
 
 /** An interrupt or exception delivery seen while the guest ran (its CS load with cause `interrupt`). */

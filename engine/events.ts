@@ -50,6 +50,8 @@ export type SegmentLoadCause =
   | 'iret'
   | 'interrupt'
   | 'task-switch'
+  | 'sysenter'
+  | 'sysexit'
   | 'lldt'
   | 'ltr'
   | 'reset'

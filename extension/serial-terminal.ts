@@ -12,7 +12,7 @@ class SerialPseudoterminal implements vscode.Pseudoterminal {
   private opened = false;
   private backlog: string[] = [];
   private readonly lineEndings = new SerialLineEndings();
-  private inputRefused = false;
+  private inputRefused = '';
 
   constructor(
     private session: vscode.DebugSession | undefined,
@@ -43,10 +43,14 @@ class SerialPseudoterminal implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     const session = this.session;
     if (!session) return;
-    session.customRequest(SERIAL_INPUT_REQUEST, { data }).then(undefined, (e: unknown) => {
-      this.log.write('warn', `COM1 input was not accepted: ${e instanceof Error ? e.message : String(e)}`);
-      if (!this.inputRefused) this.output('\r\n[Ringside: this adapter does not accept COM1 input]\r\n');
-      this.inputRefused = true;
+    // A terminal sends text as UTF-8 bytes; the request carries bytes as char codes 0–255.
+    const bytes = Buffer.from(data, 'utf8').toString('latin1');
+    session.customRequest(SERIAL_INPUT_REQUEST, { data: bytes }).then(undefined, (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.write('warn', `COM1 input was not accepted: ${message}`);
+      // Said once per kind of refusal, so a guest that does not read its input does not flood the terminal.
+      if (this.inputRefused !== message) this.output(`\r\n[Ringside: COM1 input refused: ${message}]\r\n`);
+      this.inputRefused = message;
     });
   }
 }

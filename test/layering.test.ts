@@ -53,6 +53,22 @@ describe('layering', () => {
     expect(violations('debug-adapter', (t) => t === 'vscode' || t === 'extension')).toEqual([]);
   });
 
+  it('the bus (memory, port bus, MMIO, store watch) sits below the CPU; the CPU sits below the machine and devices', () => {
+    // engine/bus is what the CPU sees; engine/machine composes CPU, bus and devices from above (issue 12).
+    const below = (folder: string, above: string[]) =>
+      violations(folder, () => false).concat(
+        sources(join(root, folder)).flatMap((f) =>
+          importsOf(f)
+            .filter((spec) => spec.startsWith('.'))
+            .map((spec) => relative(root, resolve(dirname(f), spec)).split(/[\\/]/).slice(0, 2).join('/'))
+            .filter((t) => above.includes(t))
+            .map((t) => `${relative(root, f)} imports ${t}`),
+        ),
+      );
+    expect(below('engine/bus', ['engine/cpu', 'engine/machine', 'engine/devices', 'engine/monitor'])).toEqual([]);
+    expect(below('engine/cpu', ['engine/machine', 'engine/devices', 'engine/monitor'])).toEqual([]);
+  });
+
   it('finds imports at all (the scanner itself works)', () => {
     expect(importsOf(join(root, 'engine', 'machine', 'machine.ts')).length).toBeGreaterThan(3);
   });

@@ -112,7 +112,8 @@ function tableComposite(cpu: Cpu, table: TableName): Composite {
 /** The evaluation context of a stopped CPU. */
 export function cpuContext(cpu: Cpu): EvalContext {
   const lookup = (raw: string): Value | undefined => {
-    const name = raw.toLowerCase();
+    // `$name` is always Ringside's own name (it matters where a C program has a symbol of the same name).
+    const name = (raw.startsWith('$') ? raw.slice(1) : raw).toLowerCase();
     let k = GENERAL.indexOf(name);
     if (k >= 0) return cpu.regs[k] >>> 0;
     k = WORD.indexOf(name);

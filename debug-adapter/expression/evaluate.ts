@@ -1,7 +1,7 @@
 // Evaluates parsed expressions (parse.ts) against a context that names values: the CPU's registers and tables
 // (cpu-values.ts), or an engine event's fields ahead of them (exception-filter conditions).
 
-import { ExpressionError, parseExpression, type Node } from './parse';
+import { ExpressionError, parseExpression, type Node, type TypeSpec } from './parse';
 
 /** A value with fields or entries: a segment register, a descriptor, a table. `value` is its number, if any. */
 export interface Composite {
@@ -25,7 +25,23 @@ export interface EvalContext {
   segmentedAddress(segment: Value, offset: number): number;
   /** Reads `size` bytes at a linear address without side effects; throws ExpressionError when unmapped. */
   readLinear(linear: number, size: number): number;
+  /** The C operators (`*`, `&`, `->`, casts, sizeof, pointer arithmetic), when the program has DWARF. */
+  c?: CSupport;
 }
+
+/** What C expressions need beyond numbers (debug-adapter/c/c-context.ts). */
+export interface CSupport {
+  isTypeName(name: string): boolean;
+  deref(v: Value): Value;
+  addressOf(v: Value): Value;
+  cast(type: TypeSpec, v: Value): Value;
+  sizeofType(type: TypeSpec): number;
+  sizeofValue(v: Value): number;
+  /** Pointer arithmetic and comparisons the plain numbers would get wrong; undefined to let numbers decide. */
+  binary(op: string, a: Value, b: Value): Value | undefined;
+}
+
+const NO_C = 'needs C debugging information (DWARF) in the image; for memory use dword [address]';
 
 export function isComposite(v: Value): v is Composite {
   return typeof v === 'object' && v !== null && v.kind === 'composite';
@@ -119,18 +135,35 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     case 'unary': {
       const v = evaluateNode(n.operand, ctx);
       if (n.op === '!') return !truthy(v);
+      if (n.op === '*' || n.op === '&') {
+        if (!ctx.c) throw new ExpressionError(`unary "${n.op}" ${NO_C}`);
+        return n.op === '*' ? ctx.c.deref(v) : ctx.c.addressOf(v);
+      }
       const x = toNumber(v);
       return n.op === '-' ? -x : ~x >>> 0;
     }
     case 'binary': {
       if (n.op === '&&') return truthy(evaluateNode(n.left, ctx)) && truthy(evaluateNode(n.right, ctx));
       if (n.op === '||') return truthy(evaluateNode(n.left, ctx)) || truthy(evaluateNode(n.right, ctx));
-      return binary(n.op, evaluateNode(n.left, ctx), evaluateNode(n.right, ctx));
+      const a = evaluateNode(n.left, ctx);
+      const b = evaluateNode(n.right, ctx);
+      return ctx.c?.binary(n.op, a, b) ?? binary(n.op, a, b);
     }
+    case 'cast':
+      if (!ctx.c) throw new ExpressionError(`a cast ${NO_C}`);
+      return ctx.c.cast(n.type, evaluateNode(n.operand, ctx));
+    case 'sizeof':
+      if (!ctx.c) throw new ExpressionError(`sizeof ${NO_C}`);
+      return n.type ? ctx.c.sizeofType(n.type) : ctx.c.sizeofValue(evaluateNode(n.operand!, ctx));
     case 'member': {
-      const o = evaluateNode(n.object, ctx);
+      let o = evaluateNode(n.object, ctx);
+      if (n.arrow) {
+        if (!ctx.c) throw new ExpressionError(`"->" ${NO_C}`);
+        o = ctx.c.deref(o);
+      }
       if (!isComposite(o)) throw new ExpressionError(`${formatValue(o)} has no fields`);
-      const v = o.field(n.name.toLowerCase());
+      // C members keep their case; Ringside's own fields are lower case (`DS.Base` reads `ds.base`).
+      const v = o.field(n.name) ?? o.field(n.name.toLowerCase());
       if (v === undefined) throw new ExpressionError(`${o.name} has no field "${n.name}" (it has ${o.fieldNames().join(', ')})`);
       return v;
     }
@@ -151,7 +184,7 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
 }
 
 export function evaluateExpression(src: string, ctx: EvalContext): Value {
-  return evaluateNode(parseExpression(src), ctx);
+  return evaluateNode(parseExpression(src, { isTypeName: ctx.c && ((n) => ctx.c!.isTypeName(n)) }), ctx);
 }
 
 /** A context whose own names come first and the fallback's after (event fields over CPU registers). */
@@ -160,6 +193,7 @@ export function layeredContext(own: Record<string, Value>, fallback: EvalContext
     lookup: (name) => (Object.prototype.hasOwnProperty.call(own, name) ? own[name] : fallback.lookup(name)),
     segmentedAddress: (s, o) => fallback.segmentedAddress(s, o),
     readLinear: (l, s) => fallback.readLinear(l, s),
+    c: fallback.c,
   };
 }
 

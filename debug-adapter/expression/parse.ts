@@ -9,9 +9,13 @@
 //   cmp     := bits (('=='|'!='|'<'|'<='|'>'|'>=') bits)?
 //   bits    := shift (('|'|'^'|'&') shift)*        shift := add (('<<'|'>>') add)*
 //   add     := mul (('+'|'-') mul)*                 mul := unary (('*'|'/'|'%') unary)*
-//   unary   := ('-'|'!'|'~') unary | postfix        postfix := primary ('.' name | '[' expr ']')*
+//   unary   := ('-'|'!'|'~'|'*'|'&') unary | 'sizeof' (unary | '(' type ')') | '(' type ')' unary | postfix
+//   postfix := primary ('.' name | '->' name | '[' expr ']')*
 //   primary := number | string | name | '(' expr ')' | size? '[' (expr ':')? expr ']'
 //   size    := byte | word | dword
+//   type    := ('struct'|'union'|'enum') name '*'* | C base type words '*'* | a typedef name '*'*
+// `*`, `&`, `->`, casts and sizeof need a C program (DWARF) to mean anything; the parser only builds them. A name
+// in parentheses is a cast when the options say it names a type (`(u32)x`), as a C compiler decides.
 
 export type Node =
   | { kind: 'number'; value: number }
@@ -19,9 +23,25 @@ export type Node =
   | { kind: 'name'; name: string }
   | { kind: 'unary'; op: string; operand: Node }
   | { kind: 'binary'; op: string; left: Node; right: Node }
-  | { kind: 'member'; object: Node; name: string }
+  | { kind: 'member'; object: Node; name: string; arrow?: boolean }
+  | { kind: 'cast'; type: TypeSpec; operand: Node }
+  | { kind: 'sizeof'; type?: TypeSpec; operand?: Node }
   | { kind: 'index'; object: Node; index: Node }
   | { kind: 'memory'; size: 1 | 2 | 4; segment: Node | null; address: Node };
+
+/** A C type as written in a cast or sizeof: `struct gdt_entry` with two `*` is { base: 'struct gdt_entry', pointers: 2 }. */
+export interface TypeSpec {
+  base: string;
+  pointers: number;
+}
+
+export interface ParseOptions {
+  /** True when a name is a type of the program (a typedef), so `(name)` before an operand is a cast. */
+  isTypeName?: (name: string) => boolean;
+}
+
+const C_TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', '_Bool', 'const', 'volatile']);
+const C_TAG_WORDS = new Set(['struct', 'union', 'enum']);
 
 export class ExpressionError extends Error {}
 
@@ -32,7 +52,7 @@ interface Token {
   at: number;
 }
 
-const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<<', '>>', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '(', ')', '[', ']', '.', ':'];
+const OPERATORS = ['->', '==', '!=', '<=', '>=', '&&', '||', '<<', '>>', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '(', ')', '[', ']', '.', ':'];
 const SIZES: Record<string, 1 | 2 | 4> = { byte: 1, word: 2, dword: 4 };
 
 /** Reads a number in C, NASM (`1000h`, `0b101`) or plain decimal notation; undefined when it is none. */
@@ -92,7 +112,10 @@ class Parser {
   private pos = 0;
   /** Nesting of parentheses, brackets and unary operators, bounded so that no input can exhaust the stack. */
   private depth = 0;
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly options: ParseOptions = {},
+  ) {}
 
   private peek(): Token {
     return this.tokens[this.pos];
@@ -136,21 +159,80 @@ class Parser {
 
   private unary(): Node {
     const t = this.peek();
-    if (t.kind === 'op' && (t.text === '-' || t.text === '!' || t.text === '~')) {
+    if (t.kind === 'op' && (t.text === '-' || t.text === '!' || t.text === '~' || t.text === '*' || t.text === '&')) {
       this.pos++;
       return { kind: 'unary', op: t.text, operand: this.unary() };
+    }
+    if (t.kind === 'name' && t.text === 'sizeof') {
+      this.pos++;
+      if (this.isOp('(') && this.typeAhead(this.pos + 1) >= 0) {
+        this.pos++;
+        const type = this.typeSpec();
+        this.expect(')');
+        return { kind: 'sizeof', type };
+      }
+      return { kind: 'sizeof', operand: this.unary() };
+    }
+    if (this.isOp('(')) {
+      const end = this.typeAhead(this.pos + 1);
+      if (end >= 0 && this.tokens[end].kind === 'op' && this.tokens[end].text === ')') {
+        this.pos++;
+        const type = this.typeSpec();
+        this.expect(')');
+        return { kind: 'cast', type, operand: this.unary() };
+      }
     }
     return this.postfix(this.primary());
   }
 
+  /** When a type name starts at token `at`, the index of the token after it (and its `*`s); else -1. */
+  private typeAhead(at: number): number {
+    let k = at;
+    const t = this.tokens[k];
+    if (t.kind !== 'name') return -1;
+    if (C_TAG_WORDS.has(t.text)) {
+      if (this.tokens[k + 1].kind !== 'name') return -1;
+      k += 2;
+    } else if (C_TYPE_WORDS.has(t.text)) {
+      while (this.tokens[k].kind === 'name' && C_TYPE_WORDS.has(this.tokens[k].text)) k++;
+    } else if (this.tokens[k + 1].kind === 'op' && (this.tokens[k + 1].text === ')' || this.tokens[k + 1].text === '*') && this.options.isTypeName?.(t.text)) {
+      // Only `(name)` and `(name *…)` can be casts; asking about other names would read every unit for nothing.
+      k++;
+    } else return -1;
+    while (this.tokens[k].kind === 'op' && this.tokens[k].text === '*') k++;
+    return k;
+  }
+
+  private typeSpec(): TypeSpec {
+    const words: string[] = [];
+    const t = this.peek();
+    if (C_TAG_WORDS.has(t.text)) {
+      words.push(t.text, this.tokens[this.pos + 1].text);
+      this.pos += 2;
+    } else {
+      while (this.peek().kind === 'name' && (C_TYPE_WORDS.has(this.peek().text) || words.length === 0)) {
+        const w = this.peek().text;
+        this.pos++;
+        if (w !== 'const' && w !== 'volatile') words.push(w);
+      }
+    }
+    let pointers = 0;
+    while (this.isOp('*')) {
+      this.pos++;
+      pointers++;
+    }
+    return { base: words.join(' ') || 'int', pointers };
+  }
+
   private postfix(node: Node): Node {
     for (;;) {
-      if (this.isOp('.')) {
+      if (this.isOp('.') || this.isOp('->')) {
+        const arrow = this.isOp('->');
         this.pos++;
         const t = this.peek();
-        if (t.kind !== 'name') throw new ExpressionError(`expected a field name after "." at column ${t.at + 1}`);
+        if (t.kind !== 'name') throw new ExpressionError(`expected a field name after "${arrow ? '->' : '.'}" at column ${t.at + 1}`);
         this.pos++;
-        node = { kind: 'member', object: node, name: t.text };
+        node = arrow ? { kind: 'member', object: node, name: t.text, arrow } : { kind: 'member', object: node, name: t.text };
       } else if (this.isOp('[')) {
         this.pos++;
         const index = this.binary(0);
@@ -209,8 +291,8 @@ class Parser {
 }
 
 /** Parses an expression; throws ExpressionError with the column of the problem. */
-export function parseExpression(src: string): Node {
+export function parseExpression(src: string, options: ParseOptions = {}): Node {
   if (typeof src !== 'string') throw new ExpressionError('the expression must be text');
   if (src.length > 4096) throw new ExpressionError('the expression is longer than 4096 characters');
-  return new Parser(tokenize(src)).parseAll();
+  return new Parser(tokenize(src), options).parseAll();
 }

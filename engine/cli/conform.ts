@@ -24,6 +24,7 @@ const USAGE = 'usage: ringside conform DIR|FILE [--limit N] [--filter GLOB] [--s
 
 function parseCount(option: string, value: string | undefined): number {
   if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`${option} needs a non-negative integer, got ${value ?? 'nothing'}`);
+  if (Number(value) > Number.MAX_SAFE_INTEGER) throw new UsageError(`${option} "${value}" is too large (at most ${Number.MAX_SAFE_INTEGER})`);
   return Number(value);
 }
 
@@ -86,7 +87,10 @@ export async function conformCommand(argv: string[]): Promise<number> {
     if (f.error) out.push(`${f.path}: error: ${f.error}`);
     else out.push(`${f.path} (${f.cpuId}): ${f.passed} passed, ${f.failed} failed${f.skipped ? `, ${f.skipped} skipped` : ''}`);
   }
-  if (report.files.length === 0) out.push(`no .MOO or .MOO.gz files${args.filter ? ` matching ${args.filter}` : ''} in ${args.target}`);
+  // Nothing run is not a pass: an empty folder or a filter that matches nothing is said, and exits 1.
+  const ranNothing = report.passed + report.failed + report.skipped === 0 && report.errors === 0;
+  if (report.files.length === 0) out.push(`no .MOO or .MOO.gz files${args.filter ? ` matching ${args.filter}` : ''} in ${args.target}: nothing was run`);
+  else if (ranNothing) out.push(`no test ran (the files hold none${args.limit === 0 ? ', or --limit 0' : ''})`);
   for (const [reason, count] of [...report.skipReasons].sort((a, b) => b[1] - a[1])) out.push(`skipped ${count}: ${reason}`);
   for (const t of report.failures.slice(0, args.show)) {
     out.push(`FAIL ${basename(t.file)} #${t.index} ${t.name} [${t.bytes}]: ${t.reason}`);
@@ -95,5 +99,5 @@ export async function conformCommand(argv: string[]): Promise<number> {
   if (args.json) out.push(reportJson(report));
   out.push(summaryLine(report));
   process.stdout.write(out.join('\n') + '\n');
-  return report.failed === 0 && report.errors === 0 ? 0 : 1;
+  return report.failed === 0 && report.errors === 0 && !ranNothing ? 0 : 1;
 }

@@ -5,21 +5,25 @@ import { runCommand } from './run';
 
 const VERSION = '0.1.0';
 
-const HELP = `ringside ${VERSION} — x86 guest debugger engine
-
-usage:
+const COMMANDS = `usage:
   ringside run IMAGE [options]        run a guest to completion, without the debugger
   ringside conform DIR|FILE [options] run CPU test vectors in the SingleStepTests MOO format (.MOO, .MOO.gz)
   ringside lockstep IMAGE [options]   run IMAGE bare and under the monitor side by side; report the first divergence
   ringside dap                        serve the Debug Adapter Protocol on stdin/stdout
+  ringside fuzz guest|images [options] the project's fuzzers: generated guest code, mutated images
   ringside --help | --version
+  ringside COMMAND --help             the usage of one command
+`;
 
-run options:
+const RUN_OPTIONS = `run options:
   --format bin|elf|multiboot|rom|boot|linux  image format (default: by content)
   --initrd FILE --append "CMDLINE"      linux: the initial RAM disk and the kernel command line
   --load ADDR --entry ADDR              flat binaries: load address (default 0x7C00) and entry
   --mode real|protected                 start mode for flat binaries and ELF files
-  --memory MB                           installed RAM (default 16)
+  --cpu 486sx|486dx|pentium|pentium-pro   CPU model: CPUID and instruction set (default pentium-pro)
+  --memory MB                           installed RAM (default 16, at most 3072)
+  --disk FILE                           a further ATA disk (repeatable: primary slave, secondary master,
+                                        secondary slave); writes go to an overlay, the file is never changed
   --max-instructions N                  stop with reason "limit" (exit code 2)
   --monitor  --sbe on|off|auto          run under the monitor
   --trace EVENTS                        comma-separated events printed to stderr: segment-load, descriptor-write,
@@ -32,20 +36,51 @@ run options:
   --serial-in FILE|-                    bytes received on COM1 as the guest reads them (- : stdin, read to its end)
   --screen                              after the run, print the text screen on stdout
   --screenshot FILE.png                 after the run, write the screen as a PNG
-  --json                                print a JSON summary as the last line of stdout
+  --json                                print a JSON summary as the last line of stdout (on a line of its own)
+`;
 
-lockstep options:
+const LOCKSTEP_OPTIONS = `lockstep options:
   --instructions N  --sbe on|off|auto  --random N [--seed S]  (exit code 4 on a divergence)
+  --free-run [--slice N]   also compare running freely (slices, translation) with stepping, bare and monitored
+  --format --load --entry --mode --memory --disk --cpu   as for run
+`;
 
-conform options:
+const FUZZ_OPTIONS = `fuzz options:
+  --runs N  --seed S  --seconds T  --instructions N  --out DIR  --json  (exit code 4 when something was found)
+`;
+
+const CONFORM_OPTIONS = `conform options:
   --limit N  --filter GLOB  --show N  --json
+  (exit code 0 only when tests ran and none failed; an empty folder or a filter matching nothing exits 1)
+`;
 
-Guest bytes written to port 0xE9 go to stdout; a write of V to port 0xF4 ends the run with exit code V.
+const EXIT_CODES = `Guest bytes written to port 0xE9 go to stdout; a write of V to port 0xF4 ends the run with exit code V.
 Exit codes: the guest's on exit, 0 on halt, 2 on limit, 3 on triple fault, 1 on error.
 `;
 
+const HELP = `ringside ${VERSION} — x86 guest debugger engine
+
+${COMMANDS}
+${RUN_OPTIONS}
+${LOCKSTEP_OPTIONS}
+${FUZZ_OPTIONS}
+${CONFORM_OPTIONS}
+${EXIT_CODES}`;
+
+/** What `ringside COMMAND --help` (or -h) prints. */
+const COMMAND_HELP: Record<string, string> = {
+  run: `usage: ringside run IMAGE [options]   run a guest to completion, without the debugger\n\n${RUN_OPTIONS}\n${EXIT_CODES}`,
+  lockstep: `usage: ringside lockstep IMAGE [options] | --random N [--seed S]   run bare and monitored side by side\n\n${LOCKSTEP_OPTIONS}`,
+  conform: `usage: ringside conform DIR|FILE [options]   run CPU test vectors (.MOO, .MOO.gz)\n\n${CONFORM_OPTIONS}`,
+  dap: `usage: ringside dap   serve the Debug Adapter Protocol on stdin/stdout (for VS Code and other DAP clients)\n`,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(COMMAND_HELP, command) && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(COMMAND_HELP[command]);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case '--help':
@@ -61,6 +96,10 @@ async function main(argv: string[]): Promise<number> {
     case 'lockstep': {
       const { lockstepCommand } = await import('./lockstep');
       return lockstepCommand(rest);
+    }
+    case 'fuzz': {
+      const { fuzzCommand } = await import('./fuzz');
+      return fuzzCommand(rest);
     }
     case 'conform': {
       const { conformCommand } = await import('./conform');

@@ -1,14 +1,14 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
 import { readFileSync } from 'node:fs';
-import { Machine, SLICE, type StopReason } from '../machine/machine';
+import { Machine, MAX_MEMORY_MB, SLICE, type StopReason } from '../machine/machine';
 import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
 import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseLoadOptions, readImageFile, readInputFile } from './load-options';
+import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile, readInputFile } from './load-options';
 import { keysForText, unescapeC, type HostKey } from '../devices/host-keys';
 import { screenReport } from '../screen/screen';
 import { writeScreenshot } from './screenshot';
@@ -16,7 +16,7 @@ import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'initrd', 'append', 'keys', 'serial-in', 'screenshot'],
+  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk', 'initrd', 'append', 'keys', 'serial-in', 'screenshot'],
   flags: ['monitor', 'json', 'screen'],
 };
 
@@ -35,6 +35,8 @@ export interface RunOutcome {
   eip: number;
   ports: Record<string, number[]>;
   error?: string;
+  /** The CPU model the guest ran on (--cpu). */
+  cpu?: string;
   /** With --monitor: traps by reason, return sequences taken, SBE time (monitor-summary.ts). */
   monitor?: MonitorSummary;
   /** With --keys: keys the guest never read (it never became ready for them). */
@@ -50,14 +52,34 @@ class EngineError extends Error {
   }
 }
 
-export function runCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+/**
+ * stdout, remembering whether what was written last ends a line: the --json summary must start on its own line
+ * even when the guest's output does not end with a newline.
+ */
+class LineTracker {
+  midLine = false;
+  constructor(readonly out: NodeJS.WritableStream) {}
+  write(chunk: Uint8Array | string): void {
+    if (chunk.length === 0) return;
+    const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1];
+    this.midLine = last !== 0x0a;
+    this.out.write(chunk);
+  }
+  /** Writes a whole line, starting a new one first if the output stopped mid-line. */
+  line(text: string): void {
+    this.write((this.midLine ? '\n' : '') + text + '\n');
+  }
+}
+
+export function runCommand(argv: string[], stdout: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   let json = false;
+  const out = new LineTracker(stdout);
   try {
     const args = parseArgs(argv, SPEC);
     json = args.flags.has('json');
-    if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside --help)');
-    const outcome = runImage(args.positional[0], args.values, args.flags, out, err);
-    if (json) out.write(JSON.stringify(outcome) + '\n');
+    if (args.positional.length !== 1) throw new UsageError('run needs exactly one IMAGE argument (see ringside run --help)');
+    const outcome = runImage(args.positional[0], args.values, args.flags, out, err, readDiskFiles(args.lists.get('disk') ?? []));
+    if (json) out.line(JSON.stringify(outcome));
     return outcome.exitCode;
   } catch (e) {
     const known = e instanceof UsageError || e instanceof ImageError || e instanceof RangeError || e instanceof EngineError;
@@ -65,7 +87,7 @@ export function runCommand(argv: string[], out: NodeJS.WritableStream = process.
     err.write(`ringside: ${message}\n`);
     if (json) {
       const failed: RunOutcome = { stop: 'error', exitCode: 1, instructions: e instanceof EngineError ? e.instructions : 0, idleInstructions: 0, seconds: 0, mips: 0, cs: 0, eip: 0, ports: {}, error: message };
-      out.write(JSON.stringify(failed) + '\n');
+      out.line(JSON.stringify(failed));
     }
     return 1;
   }
@@ -75,21 +97,21 @@ function runImage(
   path: string,
   values: Map<string, string>,
   flags: Set<string>,
-  out: NodeJS.WritableStream,
+  out: LineTracker,
   err: NodeJS.WritableStream,
+  disks: Uint8Array[],
 ): RunOutcome {
   const opts = parseLoadOptions(values);
+  const cpu = parseCpuOption(values);
   const memoryMB = values.has('memory') ? parseNumber(values.get('memory')!, 'memory') : 16;
-  if (memoryMB < 1 || memoryMB > 3072) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–3072)`);
+  if (memoryMB < 1 || memoryMB > MAX_MEMORY_MB) throw new UsageError(`option --memory: ${memoryMB} MiB is out of range (1–${MAX_MEMORY_MB})`);
   const maxInstructions = values.has('max-instructions') ? parseNumber(values.get('max-instructions')!, 'max-instructions') : Infinity;
   const sbe = values.get('sbe') ?? 'auto';
   if (!['on', 'off', 'auto'].includes(sbe)) throw new UsageError(`option --sbe: expected on|off|auto, got "${sbe}"`);
   const trace = parseTrace(values.get('trace'));
   const portLog = values.has('port-log')
     ? values.get('port-log')!.split(',').map((p) => {
-        const n = parseNumber(p, 'port-log');
-        if (n > 0xffff) throw new UsageError(`option --port-log: port ${p} is beyond 0xFFFF`);
-        return n;
+        return parseNumber(p, 'port-log', 0xffff);
       })
     : [];
 
@@ -111,7 +133,7 @@ function runImage(
     if (serial === 'stdout' && machine.executingFirmware()) err.write(Buffer.of(b));
     else pending.push(b);
   };
-  const machine: Machine = new Machine({ memoryMB, portLog, onConsoleByte, devices: { onSerialByte } });
+  const machine: Machine = new Machine({ memoryMB, model: cpu, portLog, onConsoleByte, devices: { onSerialByte, disks } });
   const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
   const flush = (): void => {
     if (pending.length > 0) {
@@ -151,7 +173,8 @@ function runImage(
   } catch (e) {
     // An engine error is our bug, not the guest's: keep what the guest printed and say where it happened.
     flush();
-    const where = `${machine.cpu.segSel[CS].toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
+    const cs = monitor !== null ? monitor.currentGuest().sel[CS] : machine.cpu.segSel[CS];
+    const where = `${cs.toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
     throw new EngineError(`engine error at ${where} after ${total} instructions: ${(e as Error)?.message ?? e}`, total);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -161,7 +184,8 @@ function runImage(
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
   if (reason === 'triple-fault') err.write('ringside: the guest triple-faulted (the CPU shut down)\n');
   if (reason === 'limit') err.write(`ringside: stopped after ${total} instructions (--max-instructions)\n`);
-  if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
+  if (reason === 'halt' && machine.poweredOff) err.write('ringside: the guest powered the machine off (ACPI S5)\n');
+  else if (reason === 'halt' && (machine.cpu.getEflags() & IF) !== 0) {
     // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
     err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
   }
@@ -172,6 +196,8 @@ function runImage(
   }
   if (flags.has('screen')) out.write(screenReport(machine.screen()));
   if (screenshot !== undefined) writeScreenshot(machine.screen(), screenshot);
+  // Under the monitor the CPU may hold the deprivileged state (CS with RPL 3): the report is the guest's view.
+  const guest = monitor !== null ? monitor.currentGuest() : null;
   const ports: Record<string, number[]> = {};
   for (const [p, bytesWritten] of machine.portRecorder.log) ports['0x' + p.toString(16)] = bytesWritten;
   return {
@@ -181,9 +207,10 @@ function runImage(
     idleInstructions: machine.idleInstructions,
     seconds,
     mips: seconds > 0 ? executed / seconds / 1e6 : 0,
-    cs: machine.cpu.segSel[CS],
-    eip: machine.cpu.eip >>> 0,
+    cs: guest !== null ? guest.sel[CS] : machine.cpu.segSel[CS],
+    eip: (guest !== null ? guest.eip : machine.cpu.eip) >>> 0,
     ports,
+    cpu,
     ...(monitor !== null ? { monitor: monitorSummary(monitor) } : {}),
     ...(keys !== null ? { keysUnread: waiting.keys } : {}),
     ...(serialIn !== null ? { serialInUnread: waiting.serialBytes } : {}),

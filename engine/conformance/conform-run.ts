@@ -2,7 +2,7 @@
 // undefined-flag masks), running every test and collecting the outcome per file.
 
 import { readFileSync } from 'node:fs';
-import { IoBus } from '../machine/io-bus';
+import { IoBus } from '../bus/io-bus';
 import { profileFor } from './cpu-profile';
 import { FlagMaskTable, loadCsvMasks, loadMetadataMasks } from './flag-masks';
 import { readMoo } from './moo-reader';

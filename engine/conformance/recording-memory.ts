@@ -2,7 +2,7 @@
 // that the runner can return memory to all zeroes between tests without clearing 16 MiB each time (a test's RAM
 // list covers what it reads; everything else must read as the same background for every test).
 
-import { PhysicalMemory } from '../machine/memory';
+import { PhysicalMemory } from '../bus/memory';
 
 export class RecordingMemory extends PhysicalMemory {
   private readonly touched = new Set<number>();

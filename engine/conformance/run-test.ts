@@ -7,7 +7,7 @@
 // the sets mask CX to 7 bits, so the cap is generous.
 
 import { Cpu, CR0_PE } from '../cpu/cpu';
-import { IoBus } from '../machine/io-bus';
+import { IoBus } from '../bus/io-bus';
 import { CpuProfile } from './cpu-profile';
 import { compareMemory, compareRegisters, describeDifference, Difference } from './compare-state';
 import { FlagMaskTable } from './flag-masks';

@@ -4,8 +4,9 @@
 // share and the hot paths every instruction uses. All state belongs to the instance, so two CPUs can run side by
 // side (the lockstep harness).
 
-import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../machine/memory';
-import type { IoBus } from '../machine/io-bus';
+import { FpuState } from './fpu/state';
+import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../bus/memory';
+import type { IoBus } from '../bus/io-bus';
 import {
   EventHub,
   EV_MODE_CHANGE,
@@ -21,6 +22,7 @@ import {
   FIXED1,
   IF,
   LOP_ADD,
+  RESERVED0,
   LOP_LOGIC,
   OF,
   PARITY,
@@ -56,6 +58,7 @@ import {
 } from './protect/paging';
 import { Tlb, flushTlbAll, pagingControlChanged } from './protect/tlb';
 import { beforeInstruction, debugRegistersChanged, deliverDebugTraps } from './debug-registers';
+import { cpuModel, DEFAULT_CPU_MODEL, modelEflags, signature, type CpuModel, type CpuModelName } from './model';
 
 // General registers in SDM encoding order.
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -82,7 +85,7 @@ export const AR_REAL_CODE = AR_P | AR_S | 0xb;
 export const CR0_PE = 0x1, CR0_MP = 0x2, CR0_EM = 0x4, CR0_TS = 0x8, CR0_ET = 0x10, CR0_NE = 0x20;
 export const CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_NW = 0x20000000, CR0_CD = 0x40000000, CR0_PG = 0x80000000;
 
-export type CpuModel = '386' | '486';
+export type { CpuModel, CpuModelName } from './model';
 
 /** What the CPU calls on a monitor attached to it (engine/monitor/monitor.ts implements it). */
 export interface MonitorHook {
@@ -106,7 +109,8 @@ export interface MonitorHook {
 export type CpuMode = 'real' | 'protected' | 'v86';
 
 export interface CpuOptions {
-  model?: CpuModel;
+  /** The processor to be (model.ts); default `pentium-pro`. */
+  model?: CpuModelName;
 }
 
 const R_SEG_NULL = rule('access.null-selector', 'memory reference through a segment register holding a null selector', 'SDM 3A §5.4.1');
@@ -115,19 +119,37 @@ const R_SEG_NOT_WRITABLE = rule('access.not-writable', 'write to a code segment 
 const R_SEG_NOT_READABLE = rule('access.not-readable', 'read from an execute-only code segment', 'SDM 3A §5.5');
 const R_STACK_LIMIT = rule('access.stack-limit', 'stack access outside the SS limit', 'SDM 3A §6.15 #SS');
 
-/** Upper bound of instructions one REP iteration batch may run before yielding to the run loop. */
-export const REP_BATCH = 4096;
-
 export class Cpu {
   readonly mem: PhysicalMemory;
   readonly io: IoBus;
+  /** What this processor is (model.ts): handlers ask it for capabilities, never for a name. */
   readonly model: CpuModel;
+  /**
+   * An x87 FPU is on the chip (false only on the 486SX and the internal 386; its ESC opcodes then do nothing or
+   * raise #NM). Set from the model; tests may switch it.
+   */
+  fpuPresent: boolean;
+  /** The P6 additions exist (pentium-pro): RDPMC, the hint-NOP space, and the x87 FCMOVcc/FCOMI group. */
+  p6: boolean;
+  /**
+   * The platform has a local APIC at this CPU (set by the machine that adds one): CPUID reports the APIC bit and
+   * RDMSR/WRMSR accept IA32_APIC_BASE (1BH). False by default.
+   */
+  apicPresent = false;
+  /** IA32_APIC_BASE (MSR 1BH) while apicPresent: base 0xFEE00000, enabled (bit 11), BSP (bit 8) at reset. */
+  apicBase = 0xfee00900;
+  /** Called after WRMSR changed IA32_APIC_BASE (the local APIC moves or is disabled); null without an APIC. */
+  onApicBaseWrite: ((value: number) => void) | null = null;
   readonly events = new EventHub();
 
   // ---- general registers: one buffer, three views ----
   readonly regs = new Int32Array(8);
   readonly regs16 = new Uint16Array(this.regs.buffer);
   readonly regs8 = new Uint8Array(this.regs.buffer);
+  // ---- x87 FPU (engine/cpu/fpu/) ----
+  readonly fpu = new FpuState();
+  /** FERR# changed level (CR0.NE = 0 error reporting); the machine routes it to IRQ13. */
+  onFerr: ((level: boolean) => void) | undefined = undefined;
   eip = 0;
   /** EIP of the instruction being executed (faults restart from here). */
   instrStart = 0;
@@ -154,8 +176,12 @@ export class Cpu {
   gdtrLimit = 0xffff;
   idtrBase = 0;
   idtrLimit = 0xffff;
-  /** Model-specific registers the CPU implements (only the time-stamp counter, 0x10, is architectural here). */
+  /** The time-stamp counter (MSR 10H) reads guest instructions retired plus this offset (WRMSR sets it). */
   tscOffset = 0;
+  /** IA32_SYSENTER_CS/ESP/EIP (MSRs 174H–176H, protect/sysenter.ts). */
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
 
   // ---- flags: materialised bits plus the lazy record ----
   flags = FIXED1;
@@ -191,8 +217,17 @@ export class Cpu {
 
   // ---- run state ----
   halted = false;
-  /** Instructions retired since reset; the virtual time-stamp counter counts these. */
+  /**
+   * Guest time: instructions retired since reset, each iteration of a REP string instruction counted as one (as
+   * Bochs and QEMU's icount count them). Devices are timed by it and the virtual time-stamp counter counts it.
+   */
   icount = 0;
+  /**
+   * The guest time at which the current run() must stop (its budget's end; 0 outside run()). A REP string
+   * instruction runs at most `runEnd - icount` iterations per execution, so a budget or device deadline falls
+   * between two iterations exactly as between two instructions (ops/string.ts).
+   */
+  runEnd = 0;
   /** Interrupts are inhibited for one instruction after MOV SS, POP SS and STI (SDM 3A §6.8.3). */
   interruptShadow = false;
   /** Level of the INTR line (from the PIC). */
@@ -229,7 +264,9 @@ export class Cpu {
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.mem = mem;
     this.io = io;
-    this.model = options.model ?? '486';
+    this.model = cpuModel(options.model ?? DEFAULT_CPU_MODEL);
+    this.fpuPresent = this.model.fpu;
+    this.p6 = this.model.p6;
     const pages = mem.size >>> PAGE_SHIFT;
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
@@ -247,11 +284,13 @@ export class Cpu {
 
   reset(): void {
     this.regs.fill(0);
-    this.regs[EDX] = this.model === '386' ? 0x0303 : 0x0402; // processor signature in DX after reset
+    this.regs[EDX] = signature(this.model); // processor signature in DX after reset (SDM 3A §9.1.4)
     this.flags = FIXED1;
     this.lazyMask = 0;
     this.eip = 0xfff0;
-    this.cr0 = this.model === '386' ? 0 : CR0_CD | CR0_NW | CR0_ET;
+    this.cr0 = this.model.i486 ? CR0_CD | CR0_NW | CR0_ET : 0;
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.apicBase = 0xfee00900;
     this.cr2 = this.cr3 = this.cr4 = 0;
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
@@ -271,6 +310,7 @@ export class Cpu {
     this.deliveringVector = -1;
     this.nmiPending = false;
     this.pendingDebugTraps = 0;
+    this.fpu.powerOn();
     this.a20Mask = 0xffffffff;
     this.a20Bits = -1;
     this.modeChanged();
@@ -683,11 +723,15 @@ export class Cpu {
     return ((this.flags & ~this.lazyMask) | (this.lazyValue() & this.lazyMask)) >>> 0;
   }
 
-  /** Raw write of every EFLAGS bit (reset, tests, mechanisms that already applied the SDM's masks). */
+  /**
+   * Write of a whole EFLAGS image (reset, task switch, IRET, POPF, the debugger, tests); the mechanisms apply their
+   * own rules for which bits may change. Reserved bits are fixed here, for every writer: bit 1 reads 1, bits 3, 5,
+   * 15 and 22–31 read 0, and so do AC and ID on a model without them (SDM 1 §3.4.3, model.ts modelEflags).
+   */
   setEflags(v: number): void {
     const before = this.flags;
     this.lazyMask = 0;
-    this.flags = (v | FIXED1) & ~0x8028; // bits 3, 5 and 15 always read 0
+    this.flags = (v | FIXED1) & ~RESERVED0 & modelEflags(this.model);
     if (((before ^ this.flags) & VM) !== 0) this.modeChanged();
     else this.updateAttention();
   }
@@ -948,7 +992,14 @@ export class Cpu {
    * request or a breakpoint (hitBreakpoint set; the instruction at the breakpoint has not run).
    */
   run(budget: number): number {
+    // Guest time is `icount`: a REP string instruction advances it once per iteration (ops/string.ts). The loop
+    // counts executions in the local `done` (a local is cheaper than the field on the hot path) and takes it again
+    // from `icount` whenever it looks between instructions; an instruction that advanced time by more than one
+    // sets `attention` so that it looks.
+    const begin = this.icount;
+    const end = begin + budget;
     let done = 0;
+    this.runEnd = end;
     this.hitBreakpoint = false;
     while (done < budget && !this.halted && !this.shutdown) {
       try {
@@ -976,8 +1027,10 @@ export class Cpu {
         // `=== true` is one compare. Measured: about a tenth of the interpreter's time.
         while (done < budget) {
           if (this.attention === true) {
+            done = this.icount - begin;
+            if (done >= budget) break;
             fromBlock = null;
-            if (this.betweenInstructions()) return done;
+            if (this.betweenInstructions()) return this.icount - begin;
           }
           const start = this.eip;
           this.instrStart = start;
@@ -997,7 +1050,7 @@ export class Cpu {
           } else {
             i = this.fetchInstr(start);
             cached = this.lastFetchCached;
-            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32) prev.next = i;
+            if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32 && linksWithinPage(this.segBase[CS] + start)) prev.next = i;
             epoch = this.codeEpoch;
             csLimit = this.segLimit[CS];
             csChecked = firstCheckedStart(csLimit);
@@ -1047,16 +1100,17 @@ export class Cpu {
           done++;
           this.icount++;
           afterTransfer = true;
-          if ((this.halted as boolean) === true) return done; // (a handler may have set it: TS narrowed it above)
+          if ((this.halted as boolean) === true) return this.icount - begin; // (a handler may have set it: TS narrowed it above)
           // Falling through keeps the chain; jumps, faults and invalidations (the epoch) break it. Only cached
-          // instructions are linked: their pages are watched for stores, so a link never outlives its code.
-          prev = this.eip === next && cached === true ? i : null;
+          // instructions are linked: their pages are watched for stores, so a link never outlives its code. A wrap
+          // of IP (or EIP) to 0 is no fall-through: the same decoded instruction, reached through another CS base,
+          // falls through to the bytes after it in the same page, so a link made there would be wrong here.
+          prev = this.eip === next && next !== 0 && cached === true ? i : null;
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         // A fault inside a translated block: count the instructions that retired before the faulting one too.
-        done += this.jitRetired + 1;
-        this.icount += this.jitRetired + 1;
+        this.icount += this.jitRetired;
         this.jitRetired = 0;
         this.eip = this.instrStart;
         // A faulting instruction raises no traps, and a fault handler gets RF = 1 in its EFLAGS image so the
@@ -1064,11 +1118,20 @@ export class Cpu {
         this.pendingDebugTraps = 0;
         const rf = this.flags & RF;
         this.flags |= RF;
-        if (this.monitor !== null) this.monitor.fault(e, rf);
-        else deliverFault(this, e);
+        // The faulting instruction counts once, as on a bare CPU. Under the monitor it counts after the monitor
+        // emulated it: the emulation is the guest's instruction, so devices it reads (IN, RDTSC) see the time a
+        // bare CPU's execution sees, before the instruction retires.
+        if (this.monitor !== null) {
+          this.monitor.fault(e, rf);
+          this.icount++;
+        } else {
+          this.icount++;
+          deliverFault(this, e);
+        }
+        done = this.icount - begin;
       }
     }
-    return done;
+    return this.icount - begin;
   }
 
   /** Executes one instruction (or delivers one pending interrupt). */
@@ -1166,6 +1229,17 @@ export class Cpu {
       if (!beforeInstruction(this) || this.halted) return;
     }
   }
+}
+
+/**
+ * Whether a fall-through to the linear address `linear` may be linked from the instruction that ended there: only
+ * when both lie in one page. A link is a field of the earlier instruction, so it is dropped with that instruction's
+ * page; an instruction on the next page could be dropped (a store, the self-modifying code of issue 17) or be
+ * another one (A20, a new mapping) while the link lived on. Within a page, the next instruction is always the one
+ * at the same physical page's next offset, whatever CS base, A20 state or mapping led there.
+ */
+function linksWithinPage(linear: number): boolean {
+  return (linear & 0xfff) !== 0;
 }
 
 const SIGN = 0x80000000 | 0;

@@ -26,6 +26,7 @@ import { CS } from './cpu';
 import { CpuFault, fault, rule, VEC_DB, type FaultRule } from './faults';
 import { RF, TF } from './flags';
 import { deliverFault } from './interrupt';
+import { CR4_DE } from './model';
 
 export const DR6_B0 = 0x1;
 /** B0–B3: breakpoint n's condition was met. */
@@ -105,7 +106,7 @@ export function matchDataBreakpoints(cpu: Cpu, linear: number, access: number): 
 }
 
 /** CR4.DE: debugging extensions (I/O breakpoints; DR4/DR5 no longer alias DR6/DR7). */
-export const CR4_DE = 0x8;
+export { CR4_DE };
 
 /**
  * Compares a port access (`size` bytes from `port`) with the armed I/O breakpoints; a hit records its B bit for

@@ -24,6 +24,14 @@ export const VIF = 0x80000;
 export const VIP = 0x100000;
 export const ID = 0x200000;
 
+/**
+ * Bits that read 0 whatever is written (SDM 1 §3.4.3, Figure 3-8: bits 3, 5, 15 and 22–31 are reserved; bit 1, also
+ * reserved, reads 1: FIXED1). Every write of a whole EFLAGS image — task switch, IRET, POPF, the debugger — drops them.
+ */
+export const RESERVED0 = 0xffc08028 | 0;
+/** Bits the 386 does not have (AC and ID came with the 486; SDM 1 §3.4.3): reserved there, read as 0. */
+export const NOT_ON_386 = AC | ID;
+
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 export const ARITH_NO_CF = PF | AF | ZF | SF | OF;
 

@@ -1,7 +1,7 @@
 // Data watches for the debugger: report guest loads and stores that touch chosen physical byte ranges.
 //
 // Stores: the pages that hold a watched range are watched through the memory's store dispatcher
-// (machine/store-watch.ts), which flags them PF_WATCH, so the store path, which already tests a page's flag byte,
+// (bus/store-watch.ts), which flags them PF_WATCH, so the store path, which already tests a page's flag byte,
 // takes its slow path there and reports the store after it is done. The dispatcher keeps a page flagged while any
 // of its watchers (this, descriptor-table tracking, the monitor) holds it.
 //
@@ -11,8 +11,8 @@
 // decoder's reads of instruction bytes on a decode-cache miss and page-walk reads of page tables, since both go
 // through the same methods; debugger reads (peek) never do.
 
-import { PAGE_SHIFT, PhysicalMemory } from '../machine/memory';
-import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
+import { PAGE_SHIFT, PhysicalMemory } from '../bus/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../bus/store-watch';
 
 export type WatchAccess = 'read' | 'write' | 'readWrite';
 

@@ -1,5 +1,6 @@
-// An ATA (IDE) disk on the primary channel, master position, driven by PIO: the command block at 0x1F0–0x1F7
-// and the control block at 0x3F6 (ATA/ATAPI-6 §7, register and protocol descriptions; the floppy controller keeps
+// An ATA (IDE) disk driven by PIO, by default on the primary channel in the master position: the command block
+// at 0x1F0–0x1F7 and the control block at 0x3F6 (another channel and position through the options; ata-channel.ts
+// puts two devices on one channel) (ATA/ATAPI-6 §7, register and protocol descriptions; the floppy controller keeps
 // 0x3F7). The device is instantaneous: BSY is never seen, and DRQ is up as soon as a command that moves data is
 // written. Reads and writes use LBA28 or CHS addressing. Writes go to a copy-on-write overlay, so the image the
 // user gave is never changed, unless `writeThrough` is set.
@@ -9,10 +10,12 @@
 // SET FEATURES (EFh), FLUSH CACHE (E7h), CHECK POWER MODE (E5h), IDLE/STANDBY (E0h–E3h). Anything else is
 // aborted (ERR with ABRT), as the standard requires for unsupported commands.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const ATA_PRIMARY_BASE = 0x1f0;
 export const ATA_PRIMARY_CONTROL = 0x3f6;
+export const ATA_SECONDARY_BASE = 0x170;
+export const ATA_SECONDARY_CONTROL = 0x376;
 export const SECTOR_SIZE = 512;
 /** LBA28 can name 2^28 sectors. */
 const LBA28_LIMIT = 0x0fff_ffff;
@@ -61,6 +64,11 @@ export interface AtaDiskOptions {
   /** The IRQ 14 line: called with true when the device raises INTRQ and false when it drops it. */
   onIrq?: (asserted: boolean) => void;
   model?: string;
+  /** The channel's command block base and control register (default: the primary channel's). */
+  base?: number;
+  controlPort?: number;
+  /** 0 = master (device 0), 1 = slave (device 1). */
+  position?: 0 | 1;
 }
 
 type Transfer = { kind: 'none' } | { kind: 'in' | 'out'; buffer: Uint8Array; pos: number; lba: number; remaining: number };
@@ -91,6 +99,9 @@ export class AtaDisk implements PortDevice {
   private readonly writeThrough: boolean;
   private readonly onIrq: ((asserted: boolean) => void) | undefined;
   private readonly model: string;
+  readonly base: number;
+  readonly controlPort: number;
+  readonly position: 0 | 1;
 
   // Task file.
   private error = 1; // diagnostic code 01h: no error, after power-on
@@ -121,12 +132,15 @@ export class AtaDisk implements PortDevice {
     this.writeThrough = options.writeThrough ?? false;
     this.onIrq = options.onIrq;
     this.model = options.model ?? (this.removable ? 'RINGSIDE REMOVABLE DISK' : 'RINGSIDE HARD DISK');
+    this.base = options.base ?? ATA_PRIMARY_BASE;
+    this.controlPort = options.controlPort ?? ATA_PRIMARY_CONTROL;
+    this.position = options.position ?? 0;
   }
 
-  /** Claims 0x1F0–0x1F7 and 0x3F6 on the bus. */
+  /** Claims the command block (8 ports) and the control register on the bus, for a device alone on its channel. */
   attach(io: IoBus): void {
-    io.register(ATA_PRIMARY_BASE, 8, this);
-    io.register(ATA_PRIMARY_CONTROL, 1, this);
+    io.register(this.base, 8, this);
+    io.register(this.controlPort, 1, this);
   }
 
   // ---- sector storage ----
@@ -186,7 +200,7 @@ export class AtaDisk implements PortDevice {
   // ---- port interface ----
 
   portIn(port: number, size: number): number {
-    if (port === ATA_PRIMARY_BASE + REG_DATA) return this.readData(size);
+    if (port === this.base + REG_DATA) return this.readData(size);
     // Wider reads of byte registers read consecutive registers (the bus would split them the same way).
     let v = 0;
     for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readRegister(port + i);
@@ -194,20 +208,21 @@ export class AtaDisk implements PortDevice {
   }
 
   portOut(port: number, value: number, size: number): void {
-    if (port === ATA_PRIMARY_BASE + REG_DATA) {
+    if (port === this.base + REG_DATA) {
       this.writeData(value, size);
       return;
     }
     for (let i = 0; i < size; i++) this.writeRegister(port + i, (value >>> (8 * i)) & 0xff);
   }
 
-  private selected(): boolean {
-    return (this.device & DEV_DEV1) === 0;
+  /** The device register's DEV bit names this device. */
+  selected(): boolean {
+    return ((this.device & DEV_DEV1) !== 0) === (this.position === 1);
   }
 
   private readRegister(port: number): number {
-    if (port === ATA_PRIMARY_CONTROL) return this.selected() ? this.status : 0; // alternate status: IRQ untouched
-    const reg = port - ATA_PRIMARY_BASE;
+    if (port === this.controlPort) return this.selected() ? this.status : 0; // alternate status: IRQ untouched
+    const reg = port - this.base;
     // With no device 1, device 0 answers for it with a status of 00h (ATA-6 §9.16.1).
     if (!this.selected() && reg === REG_STATUS_COMMAND) return 0;
     switch (reg) {
@@ -232,11 +247,11 @@ export class AtaDisk implements PortDevice {
   }
 
   private writeRegister(port: number, value: number): void {
-    if (port === ATA_PRIMARY_CONTROL) {
+    if (port === this.controlPort) {
       this.writeControl(value);
       return;
     }
-    switch (port - ATA_PRIMARY_BASE) {
+    switch (port - this.base) {
       case REG_ERROR_FEATURES:
         this.features = value;
         break;

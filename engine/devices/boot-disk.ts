@@ -3,7 +3,7 @@
 // geometry, which the firmware serves as drive 00h; anything else is a hard disk (drive 80h) with 16 heads and 63
 // sectors per track. There is no floppy controller model: both go through the same ATA device.
 
-import type { IoBus } from '../machine/io-bus';
+import type { IoBus } from '../bus/io-bus';
 import { AtaDisk, defaultHardDiskGeometry, SECTOR_SIZE, type AtaDiskOptions, type DiskGeometry } from './ata';
 
 /** Standard diskette formats by total size in sectors. */

@@ -16,7 +16,7 @@
 // CMOS RAM: base memory (15h/16h = 640 KiB), extended memory in KiB (17h/18h and 30h/31h, up to 63 MiB), memory
 // above 16 MiB in 64 KiB blocks (34h/35h, the Bochs/SeaBIOS convention), the checksum of 10h–2Dh at 2Eh/2Fh.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 
 export const CMOS_INDEX = 0x70;

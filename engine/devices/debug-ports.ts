@@ -2,7 +2,7 @@
 // debug-console convention), 0xF4 ends the run with the written value as exit code, and a recorder that keeps every
 // byte written to chosen ports (`--port-log`).
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const DEBUG_CONSOLE_PORT = 0xe9;
 export const EXIT_PORT = 0xf4;

@@ -15,7 +15,7 @@
 // code lands among the answers to its commands while a driver probes the keyboard). Keys a guest never becomes
 // ready for stay queued (`keysWaiting`). Codes are set 1 when the controller translates, else the keyboard's set 2.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 import { scanCodes, type HostKey } from './host-keys';
 

@@ -6,7 +6,7 @@
 // (master vectors 08h–0Fh, slave 70h–77h, 8086 mode, cascade on IR2) but with every line masked, so a guest that
 // was loaded without firmware and never touched the PIC receives no interrupt it has no handler for.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { Pic8259, type PicSnapshot } from './pic';
 
 export const PIC_MASTER_PORT = 0x20;

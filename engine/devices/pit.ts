@@ -13,7 +13,7 @@
 // forces OUT high and reloads on its rising edge in modes 2 and 3, and triggers modes 1 and 5.
 // A count of 1 in modes 2 and 3, which the data sheet calls illegal, leaves OUT high.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_PIT_TICK, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 
 export const PIT_BASE = 0x40;
@@ -176,6 +176,11 @@ export class Pit implements PortDevice {
     const r = this.regimeAt(c, t);
     if (!r) return { value: c.heldValue, out: c.heldOut };
     return { value: valueAfter(r, t - r.start), out: outAfter(r, t - r.start) };
+  }
+
+  /** Counter value and OUT of channel `index` now, without the side effects of a read (for the debugger). */
+  counterNow(index: number): { value: number; out: boolean } {
+    return this.stateAt(this.channels[index], this.tick());
   }
 
   /** OUT of channel `index` now (port 0x61 reads channel 2's). */

@@ -2,7 +2,7 @@
 // sets it pulses the reset line; it reads back as written). The other bits read as 0 here (no security lock, no
 // fixed-disk activity light).
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 
 export const SYSTEM_PORT_A = 0x92;
 const FAST_RESET = 0x01;

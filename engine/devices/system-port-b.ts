@@ -3,7 +3,7 @@
 // bits: the DRAM refresh toggle (bit 4) and channel 2's OUT (bit 5). BIOS delay loops count refresh toggles, so it
 // flips every 18 PIT clocks (15.1 µs, the PC refresh period), derived from virtual time like everything else.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_PIT_TICK } from '../machine/scheduler';
 import type { Pit } from './pit';
 

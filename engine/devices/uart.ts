@@ -16,7 +16,7 @@
 // bit 0 and OUT2), checked every millisecond of guest time until then. Bytes for a guest that never gets there
 // stay queued (`bytesWaiting`); a guest that polls with interrupts off is sent nothing.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
 
 export const COM1_BASE = 0x3f8;
@@ -143,6 +143,11 @@ export class Uart16550 implements PortDevice {
     const wasIdle = this.hostQueue.length === 0;
     for (const b of bytes) this.hostQueue.push(b & 0xff);
     if (wasIdle && this.hostQueue.length > 0) this.armReceive(this.now());
+  }
+
+  /** Bytes from the host not yet moved into the receiver (the guest has not read them). */
+  get hostQueued(): number {
+    return this.hostQueue.length;
   }
 
   /** After a divisor or loopback change: stops the receiver, or starts it if it was stopped with bytes waiting. */

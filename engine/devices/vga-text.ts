@@ -4,7 +4,7 @@
 // blinks. Input status register 1 at 0x3DA reports retrace from virtual time (a 70 Hz frame with 449 lines), so
 // guests that wait for vertical retrace before drawing make progress. The text memory itself is plain RAM.
 
-import type { IoBus, PortDevice } from '../machine/io-bus';
+import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND } from '../machine/scheduler';
 
 export const VGA_TEXT_BASE = 0xb8000;

@@ -11,7 +11,7 @@
 // memory with a copy of it as of the latest checkpoint, so the store path stays as it is. Past the memory cap the
 // oldest checkpoints are merged into the next, and the record reaches back less far.
 
-import { PAGE_SHIFT, PAGE_SIZE } from './memory';
+import { PAGE_SHIFT, PAGE_SIZE } from '../bus/memory';
 import type { Machine, MachineState } from './machine';
 
 export interface HistoryOptions {

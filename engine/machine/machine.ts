@@ -2,10 +2,11 @@
 // The CLI, the debug adapter, the monitor and the tests all drive guests through this class; it knows nothing of
 // the debugger beyond its run-control calls and the CPU's event hub.
 
-import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModel } from '../cpu/cpu';
+import type { FpuSnapshot } from '../cpu/fpu/state';
+import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, EAX, EBX, EDX, ESP, type CpuModelName } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
-import { PhysicalMemory } from './memory';
-import { IoBus } from './io-bus';
+import { PhysicalMemory } from '../bus/memory';
+import { IoBus } from '../bus/io-bus';
 import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } from '../devices/debug-ports';
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
@@ -14,12 +15,20 @@ import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devi
 import { keysForText, type HostKey } from '../devices/host-keys';
 import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
 
+/**
+ * Most guest RAM a machine can have, in MiB: 3 GiB. The top GiB of the 32-bit physical address space stays free for
+ * what sits above RAM: the BIOS alias below 4 GiB, memory-mapped devices and the monitor's hidden region.
+ * The launch attribute `memoryMB` and `--memory` take the same maximum.
+ */
+export const MAX_MEMORY_MB = 3072;
+
 export type StopReason = 'halt' | 'exit' | 'limit' | 'triple-fault' | 'breakpoint' | 'stopped';
 
 export interface MachineOptions {
   /** Installed RAM in MiB (default 16). */
   memoryMB?: number;
-  model?: CpuModel;
+  /** The processor (engine/cpu/model.ts); default pentium-pro. */
+  model?: CpuModelName;
   /** Ports whose written bytes are recorded (`--port-log`). */
   portLog?: number[];
   /** Receives guest bytes written to port 0xE9 (default: kept in `consoleOutput`). */
@@ -62,6 +71,8 @@ export class Machine {
   /** Machine resets done by the guest (8042 command FEh, port 92h bit 0, a triple fault with tripleFault: reset). */
   resets = 0;
   private userStop = false;
+  /** The guest switched the machine off through ACPI (S5). */
+  poweredOff = false;
   private resetRequested = false;
   private readonly resetOnTripleFault: boolean;
   /** Guest bytes from port 0xE9 when no onConsoleByte sink was given. */
@@ -72,7 +83,7 @@ export class Machine {
 
   constructor(options: MachineOptions = {}) {
     const mb = options.memoryMB ?? 16;
-    if (!Number.isFinite(mb) || mb < 1 || mb > 3072) throw new RangeError(`memory must be 1 to 3072 MiB, got ${mb}`);
+    if (!Number.isFinite(mb) || mb < 1 || mb > MAX_MEMORY_MB) throw new RangeError(`memory must be 1 to ${MAX_MEMORY_MB} MiB, got ${mb}`);
     this.mem = new PhysicalMemory(Math.floor(mb * 1024 * 1024));
     this.io = new IoBus();
     this.cpu = new Cpu(this.mem, this.io, { model: options.model });
@@ -92,7 +103,7 @@ export class Machine {
     this.resetOnTripleFault = options.tripleFault === 'reset';
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
-    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices);
+    this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices, () => this.powerOff());
     this.framebuffer = framebufferOf(this.devices);
   }
 
@@ -169,6 +180,7 @@ export class Machine {
     const end = start + budget;
     const done = (reason: StopReason | null) => ({ reason, instructions: cpu.icount - start });
     for (;;) {
+      if (this.poweredOff) return done('halt');
       scheduler.fireDue(cpu.icount);
       if (cpu.icount >= end) return done(null);
       if (cpu.halted && !this.wakeOnInterrupt()) {
@@ -209,6 +221,7 @@ export class Machine {
    */
   step(): StopReason | null {
     const cpu = this.cpu;
+    if (this.poweredOff) return 'halt';
     this.scheduler.fireDue(cpu.icount);
     if (cpu.halted && !this.wakeOnInterrupt()) {
       if ((cpu.getEflags() & IF) === 0) return 'halt';
@@ -227,6 +240,7 @@ export class Machine {
     if (this.resetRequested) this.resetCpu();
     this.scheduler.fireDue(cpu.icount);
     if (cpu.shutdown) return 'triple-fault';
+    if (this.poweredOff) return 'halt';
     if (this.exitRequested) {
       this.exitRequested = false;
       return 'exit';
@@ -294,6 +308,15 @@ export class Machine {
     this.devices.keyboardController?.keyboardInput(codes);
   }
 
+  /**
+   * ACPI soft-off (S5, acpi-pm.ts): the machine is off. The run ends with `halt` at the next instruction boundary,
+   * and every later run or step ends there again at once.
+   */
+  private powerOff(): void {
+    this.poweredOff = true;
+    this.cpu.requestStop();
+  }
+
   /** A reset line pulsed by the guest: the CPU resets at the next instruction boundary. */
   private requestReset(): void {
     this.resetRequested = true;
@@ -305,6 +328,9 @@ export class Machine {
     this.resetRequested = false;
     this.resets++;
     this.cpu.reset();
+    // The local APIC is part of the processor: it resets with it (SDM 3A §11.4.7.1); the chipset's devices do not.
+    this.devices.lapic?.reset();
+    this.devices.interrupts.update();
     this.devices.a20.apply();
   }
 
@@ -327,7 +353,9 @@ export class Machine {
   snapshotState(): MachineState {
     return {
       cpu: captureFields(this.cpu),
+      fpu: this.cpu.fpu.save(),
       exitCode: this.exitCode,
+      poweredOff: this.poweredOff,
       devices: this.devices.snapshot(),
       timers: this.scheduler.snapshot(),
       idleInstructions: this.idleInstructions,
@@ -340,7 +368,9 @@ export class Machine {
   /** Puts back everything but memory; memory must already hold the same moment's contents. */
   restoreState(s: MachineState): void {
     restoreFields(this.cpu, s.cpu);
+    this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
+    this.poweredOff = s.poweredOff ?? false;
     this.devices.restore(s.devices);
     this.scheduler.restore(s.timers);
     this.idleInstructions = s.idleInstructions;
@@ -362,7 +392,10 @@ export interface MachineSnapshot extends MachineState {
 
 export interface MachineState {
   cpu: Record<string, unknown>;
+  /** The x87 registers and words (BigInt significands do not fit captureFields' plain numbers). */
+  fpu: FpuSnapshot;
   exitCode: number | null;
+  poweredOff?: boolean;
   devices: PcDevicesSnapshot;
   /** Device timer deadlines, in the scheduler's order. */
   timers: number[];

@@ -3,6 +3,8 @@
 export class MonitorCounters {
   /** Monitor entries by reason (sbe, gp, np, ss, pf, ud, external-interrupt, nmi, table-write, debug, …). */
   readonly traps = new Map<string, number>();
+  /** Sensitive instructions completed in place, without an entry (in-place.ts), by handler name. */
+  readonly inPlace = new Map<string, number>();
   /** Return sequences taken. */
   returnsConsistent = 0;
   returnsInconsistent = 0;

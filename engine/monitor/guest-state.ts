@@ -23,6 +23,11 @@ export class GuestState {
   gdtrLimit = 0;
   idtrBase = 0;
   idtrLimit = 0;
+  /**
+   * IA32_SYSENTER_CS as the guest wrote it. While the guest runs deprivileged the CPU's own MSR holds 0, so that
+   * SYSENTER faults (#GP(0), SDM 2 SYSENTER) into the monitor instead of entering ring 0; ESP and EIP stay live.
+   */
+  sysenterCs = 0;
   readonly sel = new Uint16Array(8);
   readonly base = new Int32Array(8);
   readonly limit = new Uint32Array(8);
@@ -54,6 +59,7 @@ export class GuestState {
     this.gdtrLimit = o.gdtrLimit;
     this.idtrBase = o.idtrBase;
     this.idtrLimit = o.idtrLimit;
+    this.sysenterCs = o.sysenterCs;
     this.sel.set(o.sel);
     this.base.set(o.base);
     this.limit.set(o.limit);
@@ -75,6 +81,7 @@ export class GuestState {
     this.gdtrLimit = cpu.gdtrLimit;
     this.idtrBase = cpu.idtrBase >>> 0;
     this.idtrLimit = cpu.idtrLimit;
+    this.sysenterCs = cpu.sysenterCs;
     this.sel.set(cpu.segSel);
     this.base.set(cpu.segBase);
     this.limit.set(cpu.segLimit);
@@ -92,6 +99,7 @@ export class GuestState {
     cpu.gdtrLimit = this.gdtrLimit;
     cpu.idtrBase = this.idtrBase | 0;
     cpu.idtrLimit = this.idtrLimit;
+    cpu.sysenterCs = this.sysenterCs;
     cpu.setEflags(this.eflags);
     for (let s = 0; s < 8; s++) {
       cpu.loadSegmentCache(s, this.sel[s], this.base[s], this.limit[s], this.ar[s], this.valid[s] !== 0, 'monitor');

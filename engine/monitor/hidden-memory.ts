@@ -2,7 +2,7 @@
 // accesses) and the guest's physical memory read as the guest's bus shows it (beyond RAM: the open bus, never the
 // hidden region).
 
-import type { PhysicalMemory } from '../machine/memory';
+import type { PhysicalMemory } from '../bus/memory';
 
 export class HiddenMemory {
   readonly bytes: Uint8Array;

@@ -66,6 +66,8 @@ export interface MonitorSnapshot {
 export interface MonitorSummary {
   traps: Record<string, number>;
   totalTraps: number;
+  /** Sensitive instructions completed in place, without a monitor entry (in-place.ts), by handler. */
+  inPlace: Record<string, number>;
   returnsConsistent: number;
   returnsInconsistent: number;
   sbeOnInstructions: number;
@@ -155,6 +157,7 @@ export function monitorSummary(monitor: Monitor): MonitorSummary {
   return {
     traps: Object.fromEntries(monitor.counters.traps),
     totalTraps: monitor.counters.totalTraps,
+    inPlace: Object.fromEntries(monitor.counters.inPlace),
     returnsConsistent: monitor.counters.returnsConsistent,
     returnsInconsistent: monitor.counters.returnsInconsistent,
     sbeOnInstructions: time.on,

@@ -1,4 +1,4 @@
-// Where the monitor's own structures live: the hidden region just above guest RAM (engine/machine/memory.ts serves
+// Where the monitor's own structures live: the hidden region just above guest RAM (engine/bus/memory.ts serves
 // it only to the monitor's accesses), its offsets, the monitor's GDT slots beyond the guest's limit, and the IDT
 // vectors through which the CPU enters the monitor.
 

@@ -1,16 +1,19 @@
 // The transparency proof (model.md §4): the same image runs on a bare machine and on a monitored one, one guest
 // instruction at a time, and after every instruction the guest-visible state of both is compared — general
-// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, every segment register's selector and
+// registers, EIP, EFLAGS as the guest sees them, CPL, CR0/2/3/4, GDTR, IDTR, the SYSENTER MSRs, every segment register's selector and
 // hidden cache (LDTR and TR included), halt/shutdown, the instruction count (device time), the guest's port output;
-// guest memory is compared every `memoryEvery` instructions and at the end. The first divergence is reported with
-// both states.
+// what the guest sees of its devices after every instruction (every port read's time and value, every interrupt
+// acknowledgement's time and vector: device-log.ts); guest memory is compared every `memoryEvery` instructions and
+// at the end. The first divergence is reported with both states.
 
 import { Buffer } from 'node:buffer';
-import { ESP, SEGMENT_NAMES } from '../cpu/cpu';
+import { ESP, SEGMENT_NAMES, type CpuModelName } from '../cpu/cpu';
 import { Machine, type StopReason } from '../machine/machine';
+import type { FpuState } from '../cpu/fpu/state';
 import type { LoadOptions } from '../machine/loaders';
 import { GuestState } from './guest-state';
 import { attachMonitor, type Monitor, type SbeMode } from './monitor';
+import { DeviceLog, deviceDifference as deviceLogDifference } from './device-log';
 
 export interface VisibleState {
   regs: number[];
@@ -20,11 +23,15 @@ export interface VisibleState {
   cr: number[];
   gdtr: [number, number];
   idtr: [number, number];
+  /** IA32_SYSENTER_CS, _ESP, _EIP (the MSRs SYSENTER and SYSEXIT use). */
+  sysenter: number[];
   /** ES CS SS DS FS GS LDTR TR: selector, base, limit, access rights, usable. */
   segments: { sel: number; base: number; limit: number; ar: number; valid: boolean }[];
   halted: boolean;
   shutdown: boolean;
   instructions: number;
+  /** x87: control, status and tag words, ST0–ST7 raw (hex), FIP, opcode, FDP. */
+  fpu: string[];
 }
 
 export interface Divergence {
@@ -38,10 +45,14 @@ export interface Divergence {
 export interface LockstepOptions {
   load?: LoadOptions;
   memoryMB?: number;
+  /** The CPU model of both machines (default pentium-pro). */
+  model?: CpuModelName;
   maxInstructions?: number;
   sbe?: SbeMode;
   /** Compare guest memory every this many instructions (default 4096) and at the end. */
   memoryEvery?: number;
+  /** Further ATA disks after the boot image (primary slave, secondary master, secondary slave), on both sides. */
+  disks?: Uint8Array[];
 }
 
 export interface LockstepResult {
@@ -73,11 +84,27 @@ export function visibleState(machine: Machine, monitor: Monitor | null): Visible
     cr: [g.cr0 >>> 0, g.cr2 >>> 0, g.cr3 >>> 0, g.cr4 >>> 0],
     gdtr: [g.gdtrBase >>> 0, g.gdtrLimit],
     idtr: [g.idtrBase >>> 0, g.idtrLimit],
+    sysenter: [g.sysenterCs >>> 0, cpu.sysenterEsp >>> 0, cpu.sysenterEip >>> 0],
     segments,
     halted: cpu.halted,
     shutdown: cpu.shutdown,
     instructions: cpu.icount,
+    fpu: fpuVisible(cpu.fpu),
   };
+}
+
+/**
+ * The guest-visible x87 state. FCS and FDS are left out: they hold the selectors the CPU ran with, which under
+ * ring compression are the monitor's, not the guest's (a known limit of the monitor's transparency for FSTENV).
+ */
+function fpuVisible(f: FpuState): string[] {
+  const out = [`CW=${f.cw.toString(16)}`, `SW=${f.status.toString(16)}`, `TW=${f.tagWord.toString(16)}`];
+  for (let k = 0; k < 8; k++) {
+    const p = f.phys(k);
+    out.push(`ST${k}=${f.se[p].toString(16).padStart(4, '0')}${f.sig[p].toString(16).padStart(16, '0')}`);
+  }
+  out.push(`FIP=${(f.fip >>> 0).toString(16)}`, `FOP=${f.fop.toString(16)}`, `FDP=${(f.fdp >>> 0).toString(16)}`);
+  return out;
 }
 
 const REG_NAMES = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
@@ -101,14 +128,16 @@ export function firstDifference(a: VisibleState, b: VisibleState): string | null
   for (let k = 0; k < 4; k++) if (a.cr[k] !== b.cr[k]) return `CR${k}`;
   if (a.gdtr[0] !== b.gdtr[0] || a.gdtr[1] !== b.gdtr[1]) return 'GDTR';
   if (a.idtr[0] !== b.idtr[0] || a.idtr[1] !== b.idtr[1]) return 'IDTR';
+  for (let k = 0; k < 3; k++) if (a.sysenter[k] !== b.sysenter[k]) return ['IA32_SYSENTER_CS', 'IA32_SYSENTER_ESP', 'IA32_SYSENTER_EIP'][k];
   if (a.halted !== b.halted) return 'halted';
   if (a.shutdown !== b.shutdown) return 'shutdown';
   if (a.instructions !== b.instructions) return 'instruction count';
+  for (let k = 0; k < a.fpu.length; k++) if (a.fpu[k] !== b.fpu[k]) return `FPU ${a.fpu[k].split('=')[0]}`;
   return null;
 }
 
 /** First differing guest RAM byte, or -1. */
-function memoryDifference(a: Machine, b: Machine): number {
+export function memoryDifference(a: Machine, b: Machine): number {
   const x = Buffer.from(a.mem.u8.buffer, a.mem.u8.byteOffset, a.mem.u8.length);
   const y = Buffer.from(b.mem.u8.buffer, b.mem.u8.byteOffset, b.mem.u8.length);
   if (x.equals(y)) return -1;
@@ -116,14 +145,43 @@ function memoryDifference(a: Machine, b: Machine): number {
   return -1;
 }
 
+/**
+ * The first device whose state differs (PIC, PIT, APICs, UART, … with the device timers' deadlines), or null.
+ * Devices are guest-visible through their ports and registers, so the monitor must leave them exactly as bare.
+ */
+export function deviceDifference(a: Machine, b: Machine): string | null {
+  const x = a.devices.snapshot() as unknown as Record<string, unknown>;
+  const y = b.devices.snapshot() as unknown as Record<string, unknown>;
+  for (const name of Object.keys(x)) {
+    if (JSON.stringify(x[name], mapsAsArrays) !== JSON.stringify(y[name], mapsAsArrays)) return `device ${name}`;
+  }
+  if (JSON.stringify(a.scheduler.snapshot()) !== JSON.stringify(b.scheduler.snapshot())) return 'device timers';
+  return null;
+}
+
+function mapsAsArrays(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return [...value.entries()];
+  if (ArrayBuffer.isView(value)) {
+    const bytes = value as Uint8Array;
+    if (bytes.length <= 4096) return Array.from(bytes);
+    // Video memory: compared by a hash (FNV-1a), not as an 8 MiB list.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return `${bytes.length} bytes, hash ${(h >>> 0).toString(16)}`;
+  }
+  return value;
+}
+
 /** Runs `image` bare and monitored side by side; stops at the first divergence, a stop, or the instruction limit. */
 export function lockstep(image: Uint8Array, options: LockstepOptions = {}): LockstepResult {
   const memoryMB = options.memoryMB ?? 4;
-  const bare = new Machine({ memoryMB });
-  const monitored = new Machine({ memoryMB });
+  const bare = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
+  const monitored = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
   const monitor = attachMonitor(monitored, { sbe: options.sbe ?? 'auto' });
   bare.load(image, options.load);
   monitored.load(image, options.load);
+  const bareDevices = new DeviceLog(bare);
+  const monitoredDevices = new DeviceLog(monitored);
   const max = options.maxInstructions ?? 1_000_000;
   const every = options.memoryEvery ?? 4096;
   let steps = 0;
@@ -141,9 +199,13 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
     const b = visibleState(monitored, monitor);
     const field = firstDifference(a, b);
     if (field !== null) return diverge(field, a, b);
+    const device = deviceLogDifference(bareDevices, monitoredDevices);
+    if (device !== null) return diverge(...device);
     if (steps % every === 0 || stop !== null) {
       const at = memoryDifference(bare, monitored);
       if (at >= 0) return diverge(`memory[0x${at.toString(16)}]`, `0x${bare.mem.u8[at].toString(16)}`, `0x${monitored.mem.u8[at].toString(16)}`);
+      const device = deviceDifference(bare, monitored);
+      if (device !== null) return diverge(device, JSON.stringify(bare.devices.snapshot(), mapsAsArrays), JSON.stringify(monitored.devices.snapshot(), mapsAsArrays));
       const out1 = bare.consoleText();
       const out2 = monitored.consoleText();
       if (out1 !== out2) return diverge('console output', out1, out2);
@@ -163,11 +225,15 @@ export function lockstep(image: Uint8Array, options: LockstepOptions = {}): Lock
   return { instructions: steps, stop, divergence: null, monitor, bare, monitored };
 }
 
-/** A divergence as text: the field, then both states side by side where they differ. */
-export function describeDivergence(d: Divergence): string {
+/**
+ * A divergence as text: the field, then both states side by side where they differ. `labels` name the two sides
+ * (the free-run comparison puts the stepped machine first and the free-running one second: free-run.ts).
+ */
+export function describeDivergence(d: Divergence, labels: [string, string] = ['bare', 'monitored']): string {
   const lines = [`first divergence after ${d.step} guest instructions: ${d.field}`];
+  const width = Math.max(labels[0].length, labels[1].length) + 1;
   if (typeof d.bare === 'string' || typeof d.monitored === 'string') {
-    lines.push(`  bare:      ${String(d.bare)}`, `  monitored: ${String(d.monitored)}`);
+    lines.push(`  ${`${labels[0]}:`.padEnd(width)} ${String(d.bare)}`, `  ${`${labels[1]}:`.padEnd(width)} ${String(d.monitored)}`);
     return lines.join('\n');
   }
   const show = (s: VisibleState): string[] => {
@@ -180,13 +246,14 @@ export function describeDivergence(d: Divergence): string {
     s.segments.forEach((x, k) => {
       out.push(`${SEGMENT_NAMES[k].padEnd(4)} ${hex(x.sel, 4)} base=${hex(x.base)} limit=${hex(x.limit)} ar=${hex(x.ar, 4)}${x.valid ? '' : ' unusable'}`);
     });
+    out.push(s.fpu.slice(0, 3).join(' '), s.fpu.slice(3, 7).join(' '), s.fpu.slice(7, 11).join(' '), s.fpu.slice(11).join(' '));
     return out;
   };
   const a = show(d.bare);
   const b = show(d.monitored);
-  lines.push('  bare:');
+  lines.push(`  ${labels[0]}:`);
   for (const l of a) lines.push(`    ${l}`);
-  lines.push('  monitored:');
+  lines.push(`  ${labels[1]}:`);
   for (let k = 0; k < b.length; k++) lines.push(`    ${b[k]}${b[k] !== a[k] ? '   <-- differs' : ''}`);
   return lines.join('\n');
 }

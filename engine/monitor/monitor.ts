@@ -25,7 +25,7 @@ import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
-import type { PhysicalMemory } from '../machine/memory';
+import type { PhysicalMemory } from '../bus/memory';
 import type { MonitorTrapEvent, SegmentLoadEvent } from '../events';
 import { GuestState } from './guest-state';
 import { HiddenMemory } from './hidden-memory';
@@ -47,6 +47,7 @@ import {
   VLDT_OFFSET,
 } from './layout';
 import { isAlwaysSensitive, isSensitive } from './sensitive';
+import { inPlaceHandlers } from './in-place';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { virtualizeAccessRights } from './virtualize';
 import { MonitorCounters } from './counters';
@@ -142,8 +143,12 @@ export class Monitor implements MonitorHook {
   private readonly returnCode: Instr[] = [];
   private readonly returnOffsets: number[] = [];
   private inEntry = false;
+  /** Sensitive instructions completed in place, without a monitor entry (in-place.ts). */
+  private readonly inPlace = inPlaceHandlers(this);
   private readonly scanAll = (i: Instr): void => {
-    if (isSensitive(i)) i.exec = sbeTrap;
+    const own = i.row === null ? undefined : this.inPlace.get(i.row.handler);
+    if (own !== undefined) i.exec = own;
+    else if (isSensitive(i)) i.exec = sbeTrap;
   };
   private readonly scanAlways = (i: Instr): void => {
     if (isAlwaysSensitive(i)) i.exec = sbeTrap;
@@ -179,6 +184,10 @@ export class Monitor implements MonitorHook {
 
   get deprivileged(): boolean {
     return this.state === 'direct';
+  }
+
+  countInPlace(name: string): void {
+    this.counters.inPlace.set(name, (this.counters.inPlace.get(name) ?? 0) + 1);
   }
 
   // =====================================================================================================
@@ -547,6 +556,9 @@ export class Monitor implements MonitorHook {
     // fault that brought the monitor in): TF at the start traps after it, unless the instruction itself cancels
     // the trap (INT n). It is taken at the next boundary, through the monitor.
     if ((cpu.flags & TF) !== 0) cpu.pendingDebugTraps |= DR6_BS;
+    // Guest time while it executes is what a bare CPU sees, the instructions before it (the time-stamp counter that
+    // RDTSC and RDMSR read and WRMSR sets, device time for port I/O): the run loop's fault path counts the trapped
+    // instruction only after this emulation (Cpu.run).
     try {
       const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
       cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
@@ -654,6 +666,10 @@ export class Monitor implements MonitorHook {
         return `${name} selector 0x${sel.toString(16)} lies beyond the guest's LDT`;
       }
     }
+    // One IRET loads CS and SS from their entries of the virtual table: two selectors naming one entry cannot give
+    // a code cache and a data cache at once (one of them is stale; GRUB hands over to a multiboot kernel so). The
+    // data registers can share, since each is popped in turn.
+    if (((g.sel[CS] ^ g.sel[SS]) & 0xfffc) === 0) return `CS and SS share the descriptor of selector 0x${(g.sel[CS] & 0xfffc).toString(16)}`;
     return null;
   }
 
@@ -953,6 +969,8 @@ export class Monitor implements MonitorHook {
     cpu.gdtrLimit = t.gdtLimit;
     cpu.idtrBase = (h.linear + IDT_OFFSET) | 0;
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
+    // SYSENTER with IA32_SYSENTER_CS[15:2] = 0 raises #GP(0) at any CPL: the guest's SYSENTER traps to the monitor.
+    cpu.sysenterCs = 0;
     cpu.setEflags(FIXED1);
     cpu.cpl = 0;
     cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
@@ -980,6 +998,9 @@ export class Monitor implements MonitorHook {
     const g = this.guest;
     const t = this.tables;
     const h = this.hidden;
+    // The return code's instructions are the monitor's, not the guest's: the instruction a later event reports
+    // (an interrupt delivered at the next boundary says where the guest was) stays the guest's, as on a bare CPU.
+    const guestInstrStart = cpu.instrStart;
     this.mute();
     try {
       this.monitorContext();
@@ -1038,6 +1059,7 @@ export class Monitor implements MonitorHook {
         this.prepareTables(); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
+      cpu.instrStart = guestInstrStart;
       if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();
     }
   }

@@ -3,14 +3,18 @@
 // instruction or short sequence: ALU work, memory through DS/ES/FS/GS, segment loads with good and garbage
 // selectors, descriptor rewrites in the GDT and LDT (also through data segments), LGDT between two tables, LLDT,
 // ring switches both ways, and the sensitive instructions (SGDT, SIDT, SLDT, STR, SMSW, PUSHF/POPF, LAR, LSL,
-// VERR, VERW, MOV from and PUSH of segment registers, far JMP/CALL/RET, IRET, CPUID, INT1, CLI/STI, IN/OUT).
+// VERR, VERW, MOV from and PUSH of segment registers, far JMP/CALL/RET, IRET, CPUID, INT1, CLI/STI, IN/OUT), and
+// the P6 system instructions (WRMSR/RDMSR of the SYSENTER MSRs and others, SYSENTER, SYSEXIT, RDPMC).
 // With `paging`, the program turns paging on first (page directory and table in the image, identity-mapped, a
 // 4 MiB alias and a second alias through the same table) and its slots also rewrite page-table and directory
 // entries (rights, frames, frames beyond RAM, the top slot where the monitor keeps its window), invalidate with
 // INVLPG and CR3 loads, toggle CR0.WP/PG and CR4.PSE/PGE, and read and write the paged data pages (and their
-// entries, so accessed and dirty bits are compared) from both rings.
+// entries, so accessed and dirty bits are compared) from both rings. A share of the slots drives the PC's devices
+// (random/device-slots.ts): the PIT, port 0x61, the PIC, the RTC, the UART and the keyboard controller, with poll
+// loops, and interrupts taken in either ring.
 
 import { RUNTIME_BASE64 } from './random/runtime-image';
+import { deviceSlot } from './random/device-slots';
 
 export const PROGRAM_BASE = 0x10000;
 export const BODY = 0x12000;
@@ -21,8 +25,8 @@ const GDT_B = 0x10480;
 const GDT_B_SCRATCH = 0x104c0;
 const LDT = 0x104e0;
 const SCRATCH = 0x10390;
-const GDTR_A = 0x1077c;
-const GDTR_B = 0x10782;
+const GDTR_A = 0x1086c;
+const GDTR_B = 0x10872;
 const STACK3 = 0x88000;
 const PAGE_DIR = 0x30000;
 const PAGE_TABLE = 0x31000;
@@ -120,9 +124,13 @@ function pagingSlot(r: Rng): number[] {
   }
 }
 
+/** The share of slots that drive devices. */
+const DEVICE_SHARE = 0.2;
+
 /** One slot's bytes (at most 16), given the address of the next slot. */
 function slot(r: Rng, next: number, paging: boolean): number[] {
   if (paging && r.chance(0.2)) return pagingSlot(r);
+  if (r.chance(DEVICE_SHARE)) return deviceSlot(r);
   const k = r.below(100);
   const reg = (): number => r.pick([0, 1, 2, 3, 5, 6, 7]);
   if (k < 14) {
@@ -157,7 +165,7 @@ function slot(r: Rng, next: number, paging: boolean): number[] {
   if (k < 55) return [0x36, 0x0f, 0x01, 0x15, ...le32(r.chance(0.5) ? GDTR_A : GDTR_B)]; // lgdt
   if (k < 57) return [0x66, 0xb8, ...le16(r.pick([0x30, 0x30, 0, 0x28, 0x10, selector(r)])), 0x0f, 0x00, 0xd0]; // lldt ax
   if (k < 75) {
-    switch (r.below(18)) {
+    switch (r.below(23)) {
       case 0: return [0x36, 0x0f, 0x01, 0x05, ...le32(SCRATCH)]; // sgdt
       case 1: return [0x36, 0x0f, 0x01, 0x0d, ...le32(SCRATCH + 8)]; // sidt
       case 2: return [0x0f, 0x00, 0xc0]; // sldt ax
@@ -180,6 +188,17 @@ function slot(r: Rng, next: number, paging: boolean): number[] {
       case 14: return [0x68, ...le32(r.pick([0x08, 0x1b, 0x38, selector(r)])), 0x68, ...le32(next), 0xcb]; // retf
       case 15: return [0x9c, 0x0e, 0x68, ...le32(next), 0xcf]; // iretd, same ring
       case 16: return [0x0f, 0xa2]; // cpuid
+      // The P6 additions (engine/cpu/ops/p6.ts, protect/sysenter.ts): the monitor must give exactly the bare results.
+      case 17: {
+        // mov ecx, IA32_SYSENTER_CS or _ESP; mov eax, value; wrmsr (EDX is ignored for these MSRs)
+        const esp = r.chance(0.5);
+        const value = esp ? r.pick([0x8f000, 0x8e800]) : r.pick([0x08, 0x08, 0x08, 0x0b, 0x00, 0x03, 0x38, selector(r)]);
+        return [0xb9, ...le32(esp ? 0x175 : 0x174), 0xb8, ...le32(value), 0x0f, 0x30];
+      }
+      case 18: return [0xb9, ...le32(0x176), 0xb8, ...le32(next), 0x0f, 0x30, 0x0f, 0x34]; // SYSENTER_EIP = next; sysenter
+      case 19: return [0xb9, ...le32(STACK3), 0xba, ...le32(next), 0x0f, 0x35]; // sysexit to ring 3 at the next slot
+      case 20: return [0xb9, ...le32(r.pick([0x10, 0x174, 0x175, 0x176, 0x1b, 0xfe, 0x277])), 0x0f, 0x32]; // rdmsr
+      case 21: return [0xb9, ...le32(r.below(3)), 0x0f, 0x33]; // rdpmc (counter 2 does not exist)
       default: return r.chance(0.3) ? [0xf1] : [r.pick([0xfa, 0xfb])]; // int1, cli, sti
     }
   }

@@ -2,11 +2,11 @@
 // guest store to them takes the memory's slow path and is reported here after it is done. The monitor refreshes
 // the virtual entries the store touched, reports `descriptor-write` as the guest sees it, and looks at consistency
 // at the next instruction boundary. The pages are watched through the memory's store dispatcher
-// (machine/store-watch.ts), beside the bare consistency tracker and the debugger's data watches. With guest paging
+// (bus/store-watch.ts), beside the bare consistency tracker and the debugger's data watches. With guest paging
 // the pages are the ones the guest's translation names now; the monitor hands them over again before every return.
 
-import { PAGE_SHIFT, type PhysicalMemory } from '../machine/memory';
-import { storeWatchOf, type StoreWatchSubscription } from '../machine/store-watch';
+import { PAGE_SHIFT, type PhysicalMemory } from '../bus/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../bus/store-watch';
 import { oldByte, type ReplacedByte } from '../cpu/protect/descriptor-write';
 
 export type WatchedTable = 'GDT' | 'LDT' | 'IDT';

@@ -5,7 +5,7 @@ import { profileFor } from '../../engine/conformance/cpu-profile';
 import { readMoo } from '../../engine/conformance/moo-reader';
 import { RecordingMemory } from '../../engine/conformance/recording-memory';
 import { runTest, TestOutcome } from '../../engine/conformance/run-test';
-import { IoBus } from '../../engine/machine/io-bus';
+import { IoBus } from '../../engine/bus/io-bus';
 import { encodeMoo, VectorTest } from './moo-encoder';
 
 const memory = new RecordingMemory(16 * 1024 * 1024);

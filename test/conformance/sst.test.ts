@@ -48,6 +48,33 @@ describe.skipIf(!haveShared)('SingleStepTests vectors (../shared/conformance)', 
     }
     expect(r.skipped).toBeLessThan(1000);
   });
+
+  it('80C286 regressions (69 tests Ringside once failed): each passes or is a documented 286/386 difference', () => {
+    const r = runConformance(join(SHARED, 'sst80286-regressions'));
+    expect(r.errors).toBe(0);
+    expect(r.passed + r.failed + r.skipped).toBe(69);
+    expect(failureSummary(r)).toBe('');
+    expect(r.failed).toBe(0);
+    // Each group of the corpus README, recognised from the test itself (engine/conformance/cpu286-differences.ts).
+    const byGroup = new Map<string, number>();
+    const groups: [string, RegExp][] = [
+      ['rep-string', /^REP word string instruction whose (SI|DI) reaches offset FFFF/],
+      ['pop-m16', /^POP r\/m16 to a word at offset FFFF/],
+      ['aam-0', /^AAM 0: the 286 updates SF, ZF and PF/],
+      ['idiv-8', /^IDIV r\/m8 whose quotient lies outside/],
+      ['lock-int-6', /^LOCK INT 6/],
+      ['ss-as-cs', /holds SS \(0x[0-9a-f]+\) in the return-CS slot/],
+      ['c7-reg', /^C7 with reg 7/],
+    ];
+    for (const [reason, n] of r.skipReasons) {
+      const group = groups.find(([, re]) => re.test(reason));
+      expect(group, reason).toBeDefined();
+      byGroup.set(group![0], (byGroup.get(group![0]) ?? 0) + n);
+    }
+    expect(Object.fromEntries(byGroup)).toEqual({
+      'rep-string': 20, 'pop-m16': 30, 'aam-0': 9, 'idiv-8': 4, 'lock-int-6': 2, 'ss-as-cs': 3, 'c7-reg': 1,
+    });
+  });
 });
 
 describe('Ringside protected-mode vectors (test/fixtures/moo)', () => {

@@ -54,6 +54,13 @@ export async function launchStopped(dc: DebugClient, args: Record<string, unknow
   return stopped;
 }
 
+/** Runs a request and resolves with the stopped event it causes (the wait starts before the request goes out). */
+export async function stoppedAfter(dc: DebugClient, go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  await go();
+  return stop;
+}
+
 export async function scopeVariables(dc: DebugClient, scope: string): Promise<DebugProtocol.Variable[]> {
   const st = await dc.stackTraceRequest({ threadId: 1 });
   const sc = await dc.scopesRequest({ frameId: st.body.stackFrames[0].id });

@@ -81,3 +81,30 @@ describe('expressions', () => {
     expect(() => parseLogMessage('{eax')).toThrow(/not closed/);
   });
 });
+
+describe('C syntax in expressions', () => {
+  const m = machine();
+  const ctx = cpuContext(m.cpu);
+
+  it('parses member arrows, unary * and &, casts and sizeof', () => {
+    expect(parseExpression('p->next->a')).toEqual({ kind: 'member', arrow: true, name: 'a', object: { kind: 'member', arrow: true, name: 'next', object: { kind: 'name', name: 'p' } } });
+    expect(parseExpression('*&x')).toEqual({ kind: 'unary', op: '*', operand: { kind: 'unary', op: '&', operand: { kind: 'name', name: 'x' } } });
+    expect(parseExpression('(struct cpu *)0x1000')).toEqual({ kind: 'cast', type: { base: 'struct cpu', pointers: 1 }, operand: { kind: 'number', value: 0x1000 } });
+    expect(parseExpression('(unsigned char)eax')).toMatchObject({ kind: 'cast', type: { base: 'unsigned char', pointers: 0 } });
+    expect(parseExpression('sizeof(struct gdt_entry)')).toEqual({ kind: 'sizeof', type: { base: 'struct gdt_entry', pointers: 0 } });
+    expect(parseExpression('sizeof gdt[1]')).toMatchObject({ kind: 'sizeof', operand: { kind: 'index' } });
+    // A typedef name in parentheses is a cast only when the program says it is a type.
+    expect(parseExpression('(u32)x', { isTypeName: (n) => n === 'u32' })).toMatchObject({ kind: 'cast', type: { base: 'u32' } });
+    expect(parseExpression('(u32)*x', { isTypeName: () => false })).toMatchObject({ kind: 'binary', op: '*' });
+    expect(parseExpression('a * b')).toMatchObject({ kind: 'binary', op: '*' });
+    expect(parseExpression('a & b')).toMatchObject({ kind: 'binary', op: '&' });
+  });
+
+  it('without DWARF the C operators say what they need, and $ names are Ringside names', () => {
+    expect(() => evaluateExpression('*eax', ctx)).toThrow(/needs C debugging information/);
+    expect(() => evaluateExpression('(int)eax', ctx)).toThrow(/needs C debugging information/);
+    expect(() => evaluateExpression('ds->base', ctx)).toThrow(/needs C debugging information/);
+    expect(formatValue(evaluateExpression('$eax', ctx))).toBe('0x12345678');
+    expect(formatValue(evaluateExpression('$ds.base + 1', ctx))).toBe('0x20001');
+  });
+});

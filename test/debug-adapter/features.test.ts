@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildOnce, FIXTURES, launchStopped, named, scopeVariables, startClient } from './dap-client';
+import { buildOnce, FIXTURES, launchStopped, named, scopeVariables, startClient, stoppedAfter } from './dap-client';
 
 const ELF = path.join(FIXTURES, 'frames.elf');
 const ASM = path.join(FIXTURES, 'frames.asm');
@@ -14,11 +14,7 @@ afterEach(async () => {
   await dc?.stop().catch(() => undefined);
 });
 
-async function until(go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await go();
-  return stop;
-}
+const until = (go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> => stoppedAfter(dc, go);
 const cont = (): Promise<DebugProtocol.StoppedEvent> => until(() => dc.continueRequest({ threadId: 1 }));
 const repl = async (expression: string): Promise<string> => (await dc.evaluateRequest({ expression, context: 'repl' })).body.result;
 async function topFrame(): Promise<DebugProtocol.StackFrame> {
@@ -128,7 +124,7 @@ describe('breakpoints and stepping on an ELF guest', () => {
     dc = await startClient();
     await launchStopped(dc, { program: ELF });
     const scopes = (await dc.scopesRequest({ frameId: 1 })).body.scopes;
-    expect(scopes.map((s) => s.name)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'Monitor']);
+    expect(scopes.map((s) => s.name)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'Devices', 'Monitor']);
     const regsRef = scopes[0].variablesReference;
     const set = await dc.setVariableRequest({ variablesReference: regsRef, name: 'EAX', value: '0x1234' });
     expect(set.body.value).toBe('0x00001234');

@@ -52,6 +52,11 @@ export class RawDap {
     }
   }
 
+  /** Writes bytes as they are, with no framing added. */
+  writeBytes(bytes: string | Buffer): void {
+    this.proc.stdin!.write(bytes);
+  }
+
   writeRaw(text: string): void {
     this.proc.stdin!.write(`Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
   }

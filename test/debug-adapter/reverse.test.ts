@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildOnce, children, FIXTURES, launchStopped, named, ROOT, scopeVariables, startClient } from './dap-client';
+import { buildOnce, children, FIXTURES, launchStopped, named, ROOT, scopeVariables, startClient, stoppedAfter } from './dap-client';
 
 const DESCRIPTOR_CACHE = path.join(ROOT, 'examples/descriptor-cache/descriptor-cache.bin');
 const SEED = path.join(ROOT, 'examples/seed-sequence/seed-sequence.bin');
@@ -18,11 +18,7 @@ afterEach(async () => {
   await dc?.stop().catch(() => undefined);
 });
 
-async function until(go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await go();
-  return stop;
-}
+const until = (go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> => stoppedAfter(dc, go);
 
 /** What a user sees of a moment: guest time, every register, every segment register with its cache. */
 async function moment(): Promise<{ instructions: number; registers: string[]; segments: string[] }> {

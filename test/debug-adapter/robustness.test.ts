@@ -71,6 +71,60 @@ describe('protocol robustness', () => {
     expect(dap.exited).toBeNull();
   });
 
+  it('stays able to answer after every kind of malformed frame, and tells the client what it dropped', async () => {
+    dap = new RawDap();
+    const req = (seq: number, command = 'threads') => JSON.stringify({ type: 'request', seq, command });
+    const bad: [string, string, number | null][] = [
+      ['length shorter than the body', `Content-Length: 5\r\n\r\n${req(1)}`, 1],
+      ['negative length', `Content-Length: -3\r\n\r\n${req(2)}`, 2],
+      ['length not a number', `Content-Length: abc\r\n\r\n${req(3)}`, 3],
+      ['no length', `Content-Type: application/json\r\n\r\n${req(4)}`, 4],
+      ['garbage before a header', `\x00\xffjunk`, null],
+      ['body not JSON', `Content-Length: 9\r\n\r\nnot json!`, null],
+      ['body not an object', `Content-Length: 2\r\n\r\n[]`, null],
+    ];
+    let seq = 50;
+    for (const [what, bytes, answeredSeq] of bad) {
+      const outputs = dap.messages.filter((m) => m.event === 'output').length;
+      dap.writeBytes(bytes);
+      if (answeredSeq !== null) {
+        const r = await dap.response(answeredSeq);
+        expect(r.success, what).toBe(false);
+        expect(r.message, what).toMatch(/frame was malformed/);
+      }
+      // A good request right after is answered.
+      dap.writeRaw(req(seq));
+      expect((await dap.response(seq)).success, what).toBe(true);
+      seq++;
+      expect(dap.messages.filter((m) => m.event === 'output' && /dropped \d+ bytes? of malformed DAP input/.test(String(m.body?.output))).length, what).toBeGreaterThan(outputs);
+    }
+    // LF-only line ends and a lowercase name are read as the frames they are meant to be.
+    dap.writeBytes(`content-length: ${req(90).length}\n\n${req(90)}`);
+    expect((await dap.response(90)).success).toBe(true);
+    dap.writeRaw(JSON.stringify({ type: 'request', seq: 91, command: 'disconnect' }));
+    expect((await dap.response(91)).success).toBe(true);
+  });
+
+  it('answers disassemble in parts of at most 10000 instructions, and sets at most 10000 breakpoints per request', async () => {
+    dap = new RawDap();
+    await launchSpin(dap);
+    const whole = await dap.request('disassemble', { memoryReference: '0x7c00', instructionOffset: -5000, instructionCount: 10000 });
+    expect((whole.body as { instructions: unknown[] }).instructions).toHaveLength(10000);
+    const tooMany = await dap.request('disassemble', { memoryReference: '0x7c00', instructionCount: 10001 });
+    expect(tooMany.success).toBe(false);
+    expect(tooMany.message).toMatch(/more than 10000 instructions per request: ask in parts/);
+    const list = Array.from({ length: 10003 }, (_, k) => ({ instructionReference: '0x' + (0x10000 + k).toString(16), condition: k % 2 ? 'eax == 1' : undefined }));
+    const set = await dap.request('setInstructionBreakpoints', { breakpoints: list });
+    const answers = (set.body as { breakpoints: { verified: boolean; message?: string }[] }).breakpoints;
+    expect(answers).toHaveLength(10003);
+    expect(answers.slice(0, 10000).every((b) => b.verified)).toBe(true);
+    expect(answers.slice(10000)).toEqual(Array(3).fill({ verified: false, message: 'not set: at most 10000 breakpoints per request' }));
+    const fn = await dap.request('setFunctionBreakpoints', { breakpoints: Array.from({ length: 10001 }, () => ({ name: 'start' })) });
+    expect((fn.body as { breakpoints: { message?: string }[] }).breakpoints[10000].message).toBe('not set: at most 10000 breakpoints per request');
+    const src = await dap.request('setBreakpoints', { source: { path: '/x.asm' }, breakpoints: Array.from({ length: 10001 }, () => ({ line: 1 })) });
+    expect((src.body as { breakpoints: { message?: string }[] }).breakpoints[10000].message).toBe('not set: at most 10000 breakpoints per request');
+  });
+
   it('refuses requests in the wrong state with a reason', async () => {
     dap = new RawDap();
     const before = await dap.request('stackTrace', { threadId: 1 });

@@ -142,6 +142,21 @@ describe('ringside dap', () => {
     expect((await exited).body.exitCode).toBe(0);
   });
 
+  it('bounds ringside/serialInput: past 64 KiB waiting it says how many bytes it took; characters above 0xFF are refused', async () => {
+    dc = await startClient();
+    // The guest is stopped: nothing leaves the queue.
+    await launchStopped(dc, { program: path.join(FIXTURES, 'serial.bin'), serial: 'terminal' });
+    const refused = (data: string) => dc.customRequest('ringside/serialInput', { data }).then(() => 'accepted', (e: Error) => e.message);
+    expect(await refused('\u20ac')).toMatch(/character 1 of the input \(U\+20AC\) is not a byte/);
+    expect(await refused('a'.repeat(60000))).toBe('accepted');
+    expect(await refused('b'.repeat(10000))).toMatch(/accepted 5536 of 10000 bytes .*at most 65536 bytes wait .* 60000 were waiting/);
+    expect(await refused('c')).toMatch(/accepted 0 of 1 bytes/);
+    // The guest reads what was accepted (this one echoes its first byte and exits).
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    expect((await exited).body.exitCode).toBe(0);
+  });
+
   it('traces the launch\'s events as Debug Console lines and ringside/event events', async () => {
     dc = await startClient();
     await launchStopped(dc, { program: BASICS, trace: ['segment-load'] });

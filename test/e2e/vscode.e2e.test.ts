@@ -75,13 +75,13 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
    * filter id). The new stop is told apart from the one before by its reason and top frame: right after the
    * click the Call Stack still shows the old stop for a moment, and reading that as the new one would be wrong.
    */
-  async function continueTo(reason: string): Promise<string> {
+  async function continueTo(reason: string, button = 'debug-continue'): Promise<string> {
     const before = await stopSignature();
     // A person looks at a stop before continuing. Clicking at once races the workbench's own requests for the stop
     // (scopes, variables), which then reach the adapter while the guest runs again and are refused with a
     // notification ("the guest is running"); that race is the adapter's to smooth, not this scenario's subject.
     await wb.page.waitForTimeout(1000);
-    await wb.debugToolbar('debug-continue');
+    await wb.debugToolbar(button);
     const state = await poll(`the next stop (expected: ${reason})`, async () => {
       const now = await stopSignature();
       return now !== before && !/running/i.test(now) && (await wb.stopState()) !== '' ? await wb.stopState() : undefined;
@@ -308,6 +308,20 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     await wb.runCommand('View: Hide Panel');
     await ds.scrollIntoViewIfNeeded();
     await shot('11-segment-map');
+  });
+
+  step('presses Reverse Continue and is back at the DS load, its cache as it was then', 120_000, async () => {
+    // Both filters are still ticked: running backwards from the GDT write, the last stop before it is the load.
+    const state = await continueTo('segment-load', 'debug-reverse-continue');
+    expect(state).toMatch(/segment-load/i);
+    const widget = await exceptionWidgetText();
+    expect(widget).toMatch(/Exception has occurred: segment-load/);
+    expect(widget).toMatch(/\bDS\b.*0x0018/);
+    const rows = await showVariables(['Segments', 'DS', 'cache'], [/^DS = 0x0018/i, /^base = /, /^limit = /]);
+    expect(rows).toContainEqual(expect.stringMatching(/^base = 0x0*20000$/i));
+    expect(rows).toContainEqual(expect.stringMatching(/^limit = 0x0*ffff$/i));
+    await shot('11a-reverse-continue-ds-load');
+    await restorePanes();
   });
 
   step('stops the debug session from the toolbar', 60_000, async () => {

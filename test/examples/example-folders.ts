@@ -18,9 +18,12 @@ export interface ExampleFolder {
   expectedOutput: string;
 }
 
+/** Examples written in C (built by their own build.sh with gcc), checked by test/examples/c-kernel.test.ts. */
+export const C_EXAMPLES = ['c-kernel'];
+
 export function listExamples(): ExampleFolder[] {
   return readdirSync(EXAMPLES_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && path.join(EXAMPLES_DIR, entry.name) !== INCLUDE_DIR)
+    .filter((entry) => entry.isDirectory() && path.join(EXAMPLES_DIR, entry.name) !== INCLUDE_DIR && !C_EXAMPLES.includes(entry.name))
     .map((entry) => {
       const dir = path.join(EXAMPLES_DIR, entry.name);
       return {

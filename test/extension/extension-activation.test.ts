@@ -203,6 +203,32 @@ describe('views fed by custom events', () => {
     expect(written.join('')).toBe('boot ok\r\n\r\n[Ringside: the debug session has ended]\r\n');
   });
 
+  it('sends keys typed in the COM1 terminal as UTF-8 bytes, and says once why input was refused', async () => {
+    const sent: unknown[] = [];
+    const keySession = {
+      ...session,
+      id: 's-keys',
+      customRequest: async (command: string, args: { data: string }) => {
+        sent.push([command, args.data]);
+        if (args.data === 'x') throw new Error('accepted 0 of 1 bytes');
+        return {};
+      },
+    };
+    const before = recorded.terminals.length;
+    fakeVscode.sessionStarts.fire(keySession);
+    const terminal = recorded.terminals[before];
+    const written: string[] = [];
+    terminal.pty.onDidWrite((s) => written.push(s));
+    terminal.pty.open(undefined);
+    terminal.pty.handleInput!('é€');
+    terminal.pty.handleInput!('x');
+    terminal.pty.handleInput!('x');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sent[0]).toEqual(['ringside/serialInput', '\xc3\xa9\xe2\x82\xac']);
+    expect(written.join('').match(/COM1 input refused: accepted 0 of 1 bytes/g)).toHaveLength(1);
+    fakeVscode.sessionEnds.fire(keySession);
+  });
+
   it('shows the segment map the adapter sends at each stop, in a page that runs only its own script', async () => {
     const flat = { base: 0, limit: 0xffffffff, type: 3, s: true, dpl: 0, p: true, db: true, g: true, avl: false, usable: true };
     const requests: string[] = [];

@@ -94,7 +94,7 @@ export const recorded = {
   outputLines: [] as string[],
   executedTasks: [] as Task[],
   settings: { logLevel: 'info', nasmPath: 'nasm', 'eventTimeline.maxEntries': 2000 } as Record<string, unknown>,
-  terminals: [] as { name: string; pty: { onDidWrite: (l: (s: string) => void) => void; open(): void } }[],
+  terminals: [] as { name: string; pty: { onDidWrite: (l: (s: string) => void) => void; open(dims?: unknown): void; handleInput?(data: string): void } }[],
   activeEditorPath: undefined as string | undefined,
   activeEditorText: '',
   openedDocuments: [] as { language?: string; content?: string }[],

@@ -36,10 +36,10 @@ function buildKernel(march: string): { path: string } | { path: null; reason: st
 
 describe('C kernel (gcc -m32)', () => {
   for (const mode of MODES) {
-    it(`486 build: primes, interrupts and a line typed with --keys (${mode})`, (ctx) => {
+    it(`486 build: primes, interrupts and a line typed with --keys (${mode})`, async (ctx) => {
       const kernel = buildKernel('i486');
       if (kernel.path === null) return ctx.skip(kernel.reason);
-      const r = runGuest(kernel.path, ['--keys', 'hello ring\\n', '--max-instructions', '100000000', '--serial', 'off', '--screen'], mode, 'c-kernel-486');
+      const r = await runGuest(kernel.path, ['--keys', 'hello ring\\n', '--max-instructions', '100000000', '--serial', 'off', '--screen'], mode, 'c-kernel-486');
       expect(r.summary.stop, r.stderr).toBe('exit');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('ringside C kernel: magic ok primes<1000=168\n');
@@ -51,11 +51,11 @@ describe('C kernel (gcc -m32)', () => {
       expect(r.summary.keysUnread).toBe(0);
     });
 
-    it(`Pentium Pro build (CMOV) on --cpu pentium-pro (${mode})`, (ctx) => {
+    it(`Pentium Pro build (CMOV) on --cpu pentium-pro (${mode})`, async (ctx) => {
       if (!cliHasOption('--cpu')) return ctx.skip('this build has no --cpu option (the CPU models are not merged)');
       const kernel = buildKernel('pentiumpro');
       if (kernel.path === null) return ctx.skip(kernel.reason);
-      const r = runGuest(kernel.path, ['--cpu', 'pentium-pro', '--keys', 'p6\\n', '--max-instructions', '100000000', '--serial', 'off'], mode, 'c-kernel-p6');
+      const r = await runGuest(kernel.path, ['--cpu', 'pentium-pro', '--keys', 'p6\\n', '--max-instructions', '100000000', '--serial', 'off'], mode, 'c-kernel-p6');
       expect(r.summary.stop, r.stderr).toBe('exit');
       expect(r.stdout).toContain('typed: p6 ticks>0: yes\n');
       expect(r.stdout).toContain(MARKER);

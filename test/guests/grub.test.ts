@@ -15,10 +15,10 @@ const RUNS: [GrubSerial, Mode][] = [['unit', 'bare'], ['unit', 'monitor'], ['por
 
 describe('GRUB 2', () => {
   for (const [serial, mode] of RUNS) {
-    it(`serial by ${serial}, then the multiboot kernel (${mode})`, (ctx) => {
+    it(`serial by ${serial}, then the multiboot kernel (${mode})`, async (ctx) => {
       const image = grubFloppy(serial);
       if (image.path === null) return ctx.skip(image.reason);
-      const r = runGuest(image.path, ['--format', 'boot', '--max-instructions', BUDGET], mode, `grub-${serial}`);
+      const r = await runGuest(image.path, ['--format', 'boot', '--max-instructions', BUDGET], mode, `grub-${serial}`);
       expect(r.summary.stop, r.stderr.slice(-1500)).toBe('exit');
       expect(r.code).toBe(0);
       // GRUB's own text on its serial terminal: only there if `serial` found the port.

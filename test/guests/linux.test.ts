@@ -81,12 +81,12 @@ describe('Debian 12 i386 Linux', () => {
   // Bare, the --format linux run also drives the shell through --serial-in (one boot for both); monitored, the
   // plain boot. Each boot is a few billion instructions, so the runs are as few as cover the cases.
   for (const mode of MODES) {
-    it(`--format linux with --initrd and --append: /init's marker, then halt${mode === 'bare' ? ', and a shell on COM1 driven through --serial-in' : ''} (${mode})`, (ctx) => {
+    it(`--format linux with --initrd and --append: /init's marker, then halt${mode === 'bare' ? ', and a shell on COM1 driven through --serial-in' : ''} (${mode})`, async (ctx) => {
       if (kernel === null) return ctx.skip(skipReason);
       const input = path.join(buildDir('linux'), 'shell-input.txt');
       writeFileSync(input, shell);
       const shellArgs = mode === 'bare' ? ['--append', 'console=ttyS0 ringside.shell', '--serial-in', input] : ['--append', 'console=ttyS0'];
-      const r = runGuest(
+      const r = await runGuest(
         kernel,
         ['--format', 'linux', '--initrd', initrd!, ...shellArgs, '--memory', MEMORY, '--max-instructions', BUDGET, ...cpuArgs()],
         mode,
@@ -101,7 +101,7 @@ describe('Debian 12 i386 Linux', () => {
     });
   }
 
-  it('through SYSLINUX on a disk image (bare)', (ctx) => {
+  it('through SYSLINUX on a disk image (bare)', async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
     const image = syslinuxImage({
       name: 'syslinux-linux',
@@ -111,15 +111,15 @@ describe('Debian 12 i386 Linux', () => {
       sizeKiB: 16384,
     });
     if (image.path === null) return ctx.skip(image.reason);
-    const r = runGuest(image.path, ['--format', 'boot', '--memory', MEMORY, '--max-instructions', BUDGET, ...cpuArgs()], 'bare', 'linux-syslinux');
+    const r = await runGuest(image.path, ['--format', 'boot', '--memory', MEMORY, '--max-instructions', BUDGET, ...cpuArgs()], 'bare', 'linux-syslinux');
     expect(r.stdout + r.stderr, describeRun(r)).toContain('SYSLINUX 6.04');
     expectBootedToHalt(r, r.stderr);
   });
 
-  it('an interactive shell on the VGA console, driven through --keys and read with --screen (bare)', (ctx) => {
+  it('an interactive shell on the VGA console, driven through --keys and read with --screen (bare)', async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
     const keys = shell.replace(/\n/g, '\\n');
-    const r = runGuest(
+    const r = await runGuest(
       kernel,
       ['--initrd', initrd!, '--append', 'console=tty0 quiet ringside.shell', '--keys', keys, '--screen', '--memory', MEMORY, '--max-instructions', BUDGET, ...cpuArgs()],
       'bare',

@@ -17,11 +17,11 @@ function guestSeconds(r: GuestRun): number {
 
 describe('memtest86+', () => {
   for (const mode of MODES) {
-    it(`boots from its floppy, tests memory and keeps the right time (${mode})`, (ctx) => {
+    it(`boots from its floppy, tests memory and keeps the right time (${mode})`, async (ctx) => {
       const image = memtestFloppy();
       if (image.path === null) return ctx.skip(image.reason);
-      const short = runGuest(image.path, ['--format', 'boot', '--max-instructions', String(SHORT), '--screen'], mode, 'memtest-40M');
-      const long = runGuest(image.path, ['--format', 'boot', '--max-instructions', String(LONG), '--screen'], mode);
+      const short = await runGuest(image.path, ['--format', 'boot', '--max-instructions', String(SHORT), '--screen'], mode, 'memtest-40M');
+      const long = await runGuest(image.path, ['--format', 'boot', '--max-instructions', String(LONG), '--screen'], mode);
       expect(short.summary.stop).toBe('limit');
       const a = readMemtestScreen(short.stdout);
       const b = readMemtestScreen(long.stdout);

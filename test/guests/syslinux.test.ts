@@ -8,10 +8,10 @@ import { MODES, runGuest } from './run-guest';
 
 describe('SYSLINUX', () => {
   for (const mode of MODES) {
-    it(`starts the multiboot kernel through mboot.c32 (${mode})`, (ctx) => {
+    it(`starts the multiboot kernel through mboot.c32 (${mode})`, async (ctx) => {
       const image = syslinuxFloppy('multiboot');
       if (image.path === null) return ctx.skip(image.reason);
-      const r = runGuest(image.path, ['--format', 'boot', '--max-instructions', '200000000'], mode, 'syslinux-multiboot');
+      const r = await runGuest(image.path, ['--format', 'boot', '--max-instructions', '200000000'], mode, 'syslinux-multiboot');
       expect(r.summary.stop, r.stderr.slice(-1500)).toBe('exit');
       expect(r.stderr).toContain('SYSLINUX 6.04');
       const report = multibootReport(r.stdout);
@@ -20,10 +20,10 @@ describe('SYSLINUX', () => {
       expect(r.stdout).toContain(MULTIBOOT_MARKER);
     });
 
-    it(`starts memtest86+ through its LINUX entry (${mode})`, (ctx) => {
+    it(`starts memtest86+ through its LINUX entry (${mode})`, async (ctx) => {
       const image = syslinuxFloppy('memtest');
       if (image.path === null) return ctx.skip(image.reason);
-      const r = runGuest(image.path, ['--format', 'boot', '--max-instructions', '60000000', '--screen'], mode, 'syslinux-memtest-60M');
+      const r = await runGuest(image.path, ['--format', 'boot', '--max-instructions', '60000000', '--screen'], mode, 'syslinux-memtest-60M');
       expect(r.summary.stop).toBe('limit');
       const screen = readMemtestScreen(r.stdout);
       expect(screen.banner, r.stdout).toBe(true);

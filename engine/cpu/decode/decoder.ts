@@ -219,6 +219,7 @@ export function decode(
   i.seg = segOverride >= 0 ? segOverride : DS;
   i.size = form.size === 0 ? (os32 ? 4 : 2) : form.size < 0 ? (os32 ? 4 : 2) : form.size;
   i.reg = form.opcodeRegister ? opcode & 7 : 0;
+  i.modrm = -1;
   i.mod = 3;
   i.rm = -1;
   i.base = -1;
@@ -230,6 +231,7 @@ export function decode(
 
   if (form.modrm) {
     if (modrm < 0) modrm = next();
+    i.modrm = modrm;
     const mod = modrm >> 6;
     const rm = modrm & 7;
     i.mod = mod;

@@ -2,6 +2,7 @@
 // rendered in NASM's Intel syntax (`mov eax, [es:ebx+esi*4+0x10]`). It reads bytes through a callback and never
 // faults: bytes that do not form an instruction the table knows come back as `db 0x..` of length 1.
 
+import { fpuText } from '../fpu/disassemble';
 import { lookupRow } from './decoder';
 import { MAX_INSTRUCTION_LENGTH } from './decoder';
 import { PREFIX_ADDRSIZE, PREFIX_LOCK, PREFIX_OPSIZE, PREFIX_REP, PREFIX_REPNE, SEGMENT_PREFIXES, type OpRow } from './table';
@@ -211,6 +212,9 @@ export function disassembleOne(read: ByteReader, offset: number, d32: boolean): 
 
 class BadEncoding extends Error {}
 
+/** 0F 1E, the hint NOP that ENDBR32/ENDBR64 are encoded in. */
+const ENDBR_OPCODE = 0x11e;
+
 function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): DisassembledInstruction {
   const p: Prefixes = { os32: d32, as32: d32, seg: -1, rep: 0, lock: false };
   let b: number;
@@ -352,6 +356,11 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
     }
     rendered.push(text);
   }
+  if (row.handler === 'fpuEscape') {
+    const f = fpuText(row.arg, mod, reg, rm, rendered[0] ?? '');
+    if (!f) throw new BadEncoding();
+    return { offset, length: c.len, bytes: c.bytes, mnemonic: f.mnemonic, operands: f.operands, text: f.text, kind: 'other', valid: true };
+  }
   // NASM needs a size keyword on a memory operand when no register operand fixes the size (or one of another
   // size sits beside it, as in MOVZX).
   if (memoryIndex >= 0 && memorySize > 0 && (registerSizes.length === 0 || registerSizes.some((s) => s !== memorySize))) {
@@ -359,6 +368,11 @@ function decodeAt(c: Cursor, offset: number, d32: boolean, ipMask: number): Disa
   }
   // LOCK is allowed only on the lockable rows with a memory destination (the decoder raises #UD otherwise).
   if (p.lock && (!row.lockable || memoryIndex < 0)) throw new BadEncoding();
+  // F3 0F 1E FB executes as a hint NOP; NASM and the CET documentation call it ENDBR32 (FA: ENDBR64).
+  if (opcode === ENDBR_OPCODE && p.rep === 1 && mod === 3 && reg === 7 && (rm === 3 || rm === 2)) {
+    const name = rm === 3 ? 'endbr32' : 'endbr64';
+    return { offset, length: c.len, bytes: c.bytes, mnemonic: name, operands: '', text: name, kind: 'other', valid: true };
+  }
   const mnemonic = sizedMnemonic(row, p, d32);
   const prefix = (p.lock ? 'lock ' : '') + (p.rep === 1 ? (/^(cmps|scas)/.test(mnemonic) ? 'repe ' : 'rep ') : p.rep === 2 ? 'repne ' : '');
   // A segment override matters without a ModRM memory operand only for string instructions (their DS:(E)SI

@@ -24,6 +24,8 @@ export class Instr {
   as32 = false;
   /** ModRM reg field, or the register encoded in the opcode's low 3 bits (forms Z*). */
   reg = 0;
+  /** The ModRM byte, or -1 when the instruction has none. */
+  modrm = -1;
   /** ModRM mod field (3 = register operand). */
   mod = 0;
   /** ModRM rm register when mod = 3, else -1 (memory operand). */
@@ -48,7 +50,8 @@ export class Instr {
   /**
    * The instruction that follows this one in the same page and decode mode, linked the first time execution falls
    * through to it; the run loop follows the link instead of looking the next instruction up (a basic block becomes
-   * a chain of records). Valid while the CPU's code epoch is unchanged.
+   * a chain of records). Never to another page: the link lives and dies with this page's decoded instructions, and
+   * the instruction at the next page's start may be dropped or replaced without this one (Cpu.run, linksWithinPage).
    */
   next: Instr | null = null;
   /**

@@ -273,6 +273,11 @@ r(T | 0x06, -1, 'clts', '', 'clts');
 r(T | 0x08, -1, 'invd', '', 'invd');
 r(T | 0x09, -1, 'wbinvd', '', 'wbinvd');
 r(T | 0x0b, -1, 'ud2', '', 'ud', 0, FLOW);
+// 0F 18–0F 1F: the hint-NOP space of the P6 family. 0F 1F /0 is the multi-byte NOP (NOP r/m); the other
+// encodings are reserved NOPs, written `nop r/m, reg` as NASM and the SDM's opcode map do (F3 0F 1E FB is ENDBR32).
+for (let n = 0x18; n <= 0x1e; n++) r(T | n, -1, 'nop', 'Ev,Gv', 'hintNop');
+r(T | 0x1f, 0, 'nop', 'Ev', 'hintNop');
+for (let g = 1; g < 8; g++) r(T | 0x1f, g, 'nop', 'Ev,Gv', 'hintNop');
 r(T | 0x20, -1, 'mov', 'Rd,Cd', 'movRC');
 r(T | 0x21, -1, 'mov', 'Rd,Dd', 'movRD');
 r(T | 0x22, -1, 'mov', 'Cd,Rd', 'movCR', 0, FLOW);
@@ -280,6 +285,11 @@ r(T | 0x23, -1, 'mov', 'Dd,Rd', 'movDR', 0, FLOW);
 r(T | 0x30, -1, 'wrmsr', '', 'wrmsr');
 r(T | 0x31, -1, 'rdtsc', '', 'rdtsc');
 r(T | 0x32, -1, 'rdmsr', '', 'rdmsr');
+r(T | 0x33, -1, 'rdpmc', '', 'rdpmc');
+r(T | 0x34, -1, 'sysenter', '', 'sysenter', 0, FLOW);
+r(T | 0x35, -1, 'sysexit', '', 'sysexit', 0, FLOW);
+// 0F 40–4F CMOVcc r, r/m (P6), condition codes as Jcc.
+for (let cc = 0; cc < 16; cc++) r(T | (0x40 + cc), -1, 'cmov' + CC_NAMES[cc], 'Gv,Ev', 'cmov', cc);
 r(T | 0xa0, -1, 'push', 'FS', 'pushSeg', FS);
 r(T | 0xa1, -1, 'pop', 'FS', 'popSeg', FS);
 r(T | 0xa2, -1, 'cpuid', '', 'cpuid');

@@ -488,7 +488,7 @@ const CALLABLE = new Set([
   'mulE', 'imulE', 'divE', 'idivE', 'imulGE', 'imulGEI',
   'shiftI', 'shift1', 'shiftCL', 'shld', 'shrd',
   'daa', 'das', 'aaa', 'aas', 'aam', 'aad',
-  'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b',
+  'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b', 'cmov', 'hintNop',
   'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA', 'movzx', 'movsx', 'lea', 'xchgEG', 'xchgZA', 'nop', 'xlat',
   'movES',
   'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'enter', 'leave',
@@ -526,8 +526,15 @@ export function branchTarget(i: Instr, next: number): number {
   return nearTarget(i, next + i.imm);
 }
 
+/** String instructions: with a REP prefix each iteration is one instruction of guest time. */
+const STRING_OPS = new Set(['movs', 'cmps', 'stos', 'lods', 'scas']);
+
+/**
+ * Whether a block may hold `i`. A REP string instruction may not: its handler runs as many iterations as the run's
+ * budget has left (ops/string.ts), which inside a block would not yet count the block's earlier instructions.
+ */
 export function translatable(i: Instr): boolean {
-  return i.row !== null && CALLABLE.has(i.row.handler);
+  return i.row !== null && CALLABLE.has(i.row.handler) && (i.rep === 0 || !STRING_OPS.has(i.row.handler));
 }
 
 export function endsBlock(i: Instr): boolean {

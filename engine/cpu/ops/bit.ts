@@ -4,8 +4,8 @@
 // BT* with a register bit offset and a memory operand address memory beyond the operand: the offset is signed and
 // selects the word or dword at EA + (offset SAR 4)·2 or EA + (offset SAR 5)·4 (SDM BT, "bit base" addressing); the
 // immediate form takes the offset modulo the operand width. Undefined flags (OF SF AF PF for BT*, all but ZF for
-// BSF/BSR) keep their values (no capture of what a 386 leaves there was available). BSWAP, XADD, CMPXCHG (486) and CMPXCHG8B (reported by CPUID.CX8 on the
-// 486 model) raise #UD on the 386 model.
+// BSF/BSR) keep their values (no capture of what a 386 leaves there was available). BSWAP, XADD and CMPXCHG
+// (486) raise #UD on the 386 model; CMPXCHG8B (Pentium) on models without CPUID.CX8 (model.ts).
 
 import type { Cpu } from '../cpu';
 import { EAX, EBX, ECX, EDX } from '../cpu';
@@ -14,6 +14,7 @@ import { BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST } from '../decode/table';
 import { fault, rule, VEC_UD } from '../faults';
 import { CF, LOP_ADD, LOP_SUB, ZF } from '../flags';
 import { truncate } from './alu';
+import { CPUID_CX8 } from '../model';
 
 const R_UD_486_ONLY = rule(
   'bit.486-instruction-on-386',
@@ -21,8 +22,10 @@ const R_UD_486_ONLY = rule(
   'SDM 2 BSWAP/XADD/CMPXCHG — IA-32 Architecture Compatibility',
 );
 
+const R_UD_NO_CX8 = rule('bit.cmpxchg8b-without-cx8', 'CMPXCHG8B on a processor without it (CPUID.01H:EDX.CX8 = 0: the 80386 and the Intel486)', 'SDM 2 CMPXCHG8B — IA-32 Architecture Compatibility');
+
 function require486(cpu: Cpu): void {
-  if (cpu.model === '386') fault(VEC_UD, -1, R_UD_486_ONLY);
+  if (!cpu.model.i486) fault(VEC_UD, -1, R_UD_486_ONLY);
 }
 
 /** Applies the BT operation `op` to bit `bit` of `v`; returns the new value (v for BT). */
@@ -146,7 +149,7 @@ export const handlers: Record<string, Handler> = {
 
   // CMPXCHG8B m64: EDX:EAX = m64 → ZF = 1, m64 ← ECX:EBX; else ZF = 0, EDX:EAX ← m64 (written back unchanged).
   cmpxchg8b(cpu, i) {
-    require486(cpu);
+    if ((cpu.model.features & CPUID_CX8) === 0) fault(VEC_UD, -1, R_UD_NO_CX8, cpu.model.name);
     const off = cpu.ea(i);
     const offHigh = i.as32 ? (off + 4) >>> 0 : (off + 4) & 0xffff;
     cpu.checkWrite(i.seg, off, 8);

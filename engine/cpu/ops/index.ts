@@ -14,6 +14,7 @@ import { handlers as io } from './io';
 import { handlers as segment } from './segment';
 import { handlers as far } from './far';
 import { handlers as system } from './system';
+import { handlers as p6 } from './p6';
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...alu,
@@ -29,4 +30,5 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   ...segment,
   ...far,
   ...system,
+  ...p6,
 };

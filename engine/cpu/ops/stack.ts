@@ -8,6 +8,7 @@ import type { Cpu } from '../cpu';
 import { EBP, ESP, SS } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { fault, rule, VEC_GP } from '../faults';
+import { modelEflags } from '../model';
 import { AC, ARITH, DF, ID, IF, IOPL, IOPL_SHIFT, NT, RF, TF, VM } from '../flags';
 
 const R_GP_V86_PUSHF = rule('pushf.v86-iopl', 'PUSHF in virtual-8086 mode with IOPL < 3 (and CR4.VME = 0)', 'SDM 2 PUSHF');
@@ -22,22 +23,32 @@ function sizeValue(size: number, v: number): number {
   return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
-/** The EFLAGS bits POPF may write at all on this model (SDM 1 §3.4.3: AC and ID exist from the 486 on). */
+/** The EFLAGS bits POPF may write at all on this model (SDM 1 §3.4.3: AC from the 486 on, ID with CPUID). */
 function popfModelMask(cpu: Cpu): number {
-  const base = ARITH | TF | IF | DF | IOPL | NT;
-  return cpu.model === '386' ? base : base | AC | ID;
+  return (ARITH | TF | IF | DF | IOPL | NT | AC | ID) & modelEflags(cpu.model);
 }
 
 /**
  * The bits POPF changes (SDM 2 POPF, Operation): IOPL only at CPL 0 (real mode counts as CPL 0); IF only when
  * CPL ≤ IOPL; VM, RF, VIF and VIP never (a 32-bit POPF clears RF). Forbidden bits keep their value silently.
  */
-function popfWritableMask(cpu: Cpu, iopl: number): number {
+function popfWritableMask(cpu: Cpu, old: number, cpl: number): number {
   let mask = popfModelMask(cpu);
-  if ((cpu.flags & VM) !== 0) return mask & ~IOPL; // V86 with IOPL = 3 (IOPL < 3 faulted before)
-  if (cpu.cpl > 0) mask &= ~IOPL;
-  if (cpu.cpl > iopl) mask &= ~IF;
+  if ((old & VM) !== 0) return mask & ~IOPL; // V86 with IOPL = 3 (IOPL < 3 faulted before)
+  if (cpl > 0) mask &= ~IOPL;
+  if (cpl > (old & IOPL) >> IOPL_SHIFT) mask &= ~IF;
   return mask;
+}
+
+/**
+ * The EFLAGS a POPF of `size` bytes leaves when it pops `v` over `old` at privilege `cpl`. Shared with the monitor,
+ * which completes a deprivileged guest's POPF in place with the guest's own CPL and IOPL (monitor/in-place.ts).
+ */
+export function popfResult(cpu: Cpu, old: number, v: number, size: number, cpl: number): number {
+  let mask = popfWritableMask(cpu, old, cpl);
+  if (size === 2) mask &= 0xffff;
+  const next = (old & ~mask) | (v & mask);
+  return size === 4 ? next & ~RF : next;
 }
 
 export const handlers: Record<string, Handler> = {
@@ -133,17 +144,20 @@ export const handlers: Record<string, Handler> = {
     const iopl = (old & IOPL) >> IOPL_SHIFT;
     if ((old & VM) !== 0 && iopl < 3) fault(VEC_GP, 0, R_GP_V86_POPF);
     const v = cpu.pop(i.size);
-    let mask = popfWritableMask(cpu, iopl);
-    if (i.size === 2) mask &= 0xffff;
-    let next = (old & ~mask) | (v & mask);
-    if (i.size === 4) next &= ~RF;
-    cpu.setEflags(next);
+    cpu.setEflags(popfResult(cpu, old, v, i.size, cpu.cpl));
   },
 
   /**
-   * ENTER imm16, imm8 (C8), after SDM ENTER's Operation: push (E)BP; FrameTemp = the new stack pointer; for
-   * nesting level L (imm8 mod 32) copy L−1 frame pointers from the old frame and push FrameTemp; then (E)BP ←
-   * FrameTemp and the stack pointer drops by imm16. Registers are written only after every stack access succeeded.
+   * ENTER imm16, imm8 (C8), step by step after SDM 2 ENTER's Operation (non-64-bit):
+   *   Push((E)BP) by operand size; FrameTemp ← SP or ESP by stack size (SS.B);
+   *   for i = 1 … L−1 (L = imm8 MOD 32): (E)BP ← (E)BP − operand size, by stack size (BP on a 16-bit stack,
+   *     EBP on a 32-bit one); Push([SS:(E)BP]) by operand size;
+   *   if L > 0: Push(FrameTemp);
+   *   operand size 32: EBP ← FrameTemp (zero-extended from SP on a 16-bit stack); ESP ← ESP − imm16 (all 32 bits);
+   *   operand size 16: BP ← FrameTemp[15:0]; SP ← SP − imm16 (bits 16 and above of EBP and ESP unchanged).
+   * The new stack pointer must lie within SS (#SS(0), SDM ENTER — Protected Mode Exceptions); it is checked, as
+   * every stack slot is, before any register changes. The loop's (E)BP is a temporary (the final assignment
+   * decides the register). Bochs and QEMU size the final stack-pointer update by the stack size instead.
    */
   enter(cpu: Cpu, i: Instr): void {
     const size = i.size;
@@ -163,9 +177,12 @@ export const handlers: Record<string, Handler> = {
       sp = stackOffset(cpu, sp, -size);
       cpu.writeMem(SS, sp, size, frameTemp);
     }
-    sp = stackOffset(cpu, sp, -allocSize);
+    // The stack pointer after the pushes keeps the upper half of ESP on a 16-bit stack.
+    const espAfterPushes = cpu.stack32 ? sp : ((cpu.regs[ESP] & ~0xffff) | sp) >>> 0;
+    const finalEsp = size === 4 ? (espAfterPushes - allocSize) >>> 0 : ((espAfterPushes & ~0xffff) | ((sp - allocSize) & 0xffff)) >>> 0;
+    cpu.checkWrite(SS, cpu.stack32 ? finalEsp : finalEsp & 0xffff, size);
     cpu.setReg(size, EBP, frameTemp);
-    cpu.sp = sp;
+    cpu.regs[ESP] = finalEsp | 0;
   },
 
   /** LEAVE (C9): (E)SP ← (E)BP by stack width, then (E)BP ← pop by operand size. */

@@ -4,15 +4,21 @@
 // The source is seg:(E)SI with seg = DS unless overridden; the destination is always ES:(E)DI. The address size
 // picks SI/DI/CX or ESI/EDI/ECX; DF picks the direction. Repeated forms are restartable: each iteration commits
 // its index and count registers only after its memory and port accesses succeeded, so a fault leaves the
-// registers at the faulting iteration and the run loop returns EIP to the instruction. At most REP_BATCH
-// iterations run per execution (one while TF is set); then EIP is put back on the instruction, which resumes on
-// the next step (pending interrupts and traps are taken in between, as on real hardware).
+// registers at the faulting iteration and the run loop returns EIP to the instruction.
+//
+// Guest time: each iteration is one instruction (as Bochs' ticks and QEMU's icount count them). An execution runs
+// at most the iterations left in the run's budget (`cpu.runEnd - cpu.icount`: budgets end at device deadlines) and
+// advances `cpu.icount` before each iteration after the first; the run loop counts the last one, or the faulting
+// one. When it stops with the count register not zero, EIP is put back on the instruction, which resumes on the
+// next step: timers fire and interrupts and traps are taken between iterations, with EIP at the instruction and the
+// registers updated, as on real hardware (SDM vol. 2 REP: "interrupts ... between iterations"). One iteration runs
+// per execution while TF is set (SDM 3A §17.3.1.4).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_MMIO } from '../../machine/memory';
-import { EAX, ECX, EDI, EDX, ES, ESI, REP_BATCH } from '../cpu';
+import { PAGE_SHIFT, PF_MMIO } from '../../bus/memory';
+import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
-import { DF, LOP_SUB, sizeMask, TF } from '../flags';
+import { DF, IF, LOP_SUB, sizeMask, TF } from '../flags';
 import { checkIoPermission } from '../protect/io-permission';
 import { matchIoBreakpoints } from '../debug-registers';
 
@@ -40,6 +46,24 @@ function setCount(cpu: Cpu, i: Instr, count: number): void {
 
 type Iteration = (cpu: Cpu, i: Instr) => void;
 
+/** How many iterations this execution of a REP instruction may run: what is left of the run's budget (at least 1). */
+function iterationsAllowed(cpu: Cpu): number {
+  if ((cpu.flags & TF) !== 0) return 1;
+  const left = cpu.runEnd - cpu.icount;
+  return left > 1 ? left : 1;
+}
+
+/**
+ * Whether something that a bare CPU takes between two iterations became due during this execution: an interrupt
+ * it can take, a stop request (an earlier device deadline, the debugger), a data breakpoint's trap (SDM 3A
+ * §17.3.1.2), or a look the monitor asked for. Stopping is always safe (time is counted per iteration), so the
+ * test may be coarse: any `attention` that was not there when the execution began.
+ */
+function interruptedBetween(cpu: Cpu, calm: boolean, traps: number): boolean {
+  if (cpu.attention !== true) return false;
+  return calm || cpu.stopRequested || cpu.pendingDebugTraps !== traps || cpu.monitorPending || cpu.nmiPending || (cpu.intrLine && (cpu.flags & IF) !== 0);
+}
+
 /**
  * Runs `body` once, or (with a REP prefix) while the count register is not zero, decrementing it after each
  * completed iteration. `compares`: REPE (F3) stops when ZF = 0, REPNE (F2) when ZF = 1 (CMPS, SCAS only).
@@ -49,21 +73,37 @@ function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
     body(cpu, i);
     return;
   }
-  // With TF set the single-step trap comes after every iteration (SDM 3A §17.3.1.4), so run one at a time; an
-  // iteration that hit a data breakpoint ends the batch too, so its trap follows that iteration (§17.3.1.2).
-  const batch = (cpu.flags & TF) !== 0 ? 1 : REP_BATCH;
+  if (iterate(cpu, i, body, compares) > 1) timeAdvanced(cpu);
+}
+
+/** The REP loop of `repeat`; returns the iterations it ran. */
+function iterate(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): number {
+  const allowed = iterationsAllowed(cpu);
   const traps = cpu.pendingDebugTraps;
+  const calm = cpu.attention !== true;
   for (let n = 0; ; n++) {
     const count = countRegister(cpu, i);
-    if (count === 0) return;
-    if (n === batch || cpu.pendingDebugTraps !== traps) {
-      cpu.eip = cpu.instrStart;
-      return;
+    if (count === 0) return n;
+    if (n > 0) {
+      if (n >= allowed || interruptedBetween(cpu, calm, traps)) {
+        cpu.eip = cpu.instrStart;
+        return n;
+      }
+      // The previous iteration retired: one instruction of guest time, before this one runs (and reads a port).
+      cpu.icount++;
     }
     body(cpu, i);
     setCount(cpu, i, count - 1);
-    if (compares && cpu.getZF() !== (i.rep === 1)) return;
+    if (compares && cpu.getZF() !== (i.rep === 1)) return n + 1;
   }
+}
+
+/**
+ * This execution advanced guest time by more than the one instruction the run loop counts: the run loop keeps its
+ * own count of the budget, which it takes again from `icount` when it looks between instructions.
+ */
+function timeAdvanced(cpu: Cpu): void {
+  cpu.attention = true;
 }
 
 function compare(cpu: Cpu, a: number, b: number, size: number): void {
@@ -166,9 +206,10 @@ function blockAllowed(cpu: Cpu, i: Instr): boolean {
  */
 const STORE_REFUSED = 0xff;
 
-/** How many elements one block does (0: too few to bother). */
-function blockElements(count: number): number {
-  const n = count < BLOCK_MAX ? count : BLOCK_MAX;
+/** How many elements one block does, at most `allowed` (0: too few to bother). */
+function blockElements(count: number, allowed: number): number {
+  let n = count < BLOCK_MAX ? count : BLOCK_MAX;
+  if (n > allowed) n = allowed;
   return n < 2 ? 0 : n;
 }
 
@@ -182,28 +223,40 @@ function blockDestination(cpu: Cpu, i: Instr, n: number): number {
  * REP MOVS as one copy when source and destination do not overlap (an overlapping copy must repeat the pattern
  * element by element, which the per-element path does). Leaves the registers exactly as the iterations would.
  */
-function movsBlock(cpu: Cpu, i: Instr): void {
+function movsBlock(cpu: Cpu, i: Instr): boolean {
   const count = countRegister(cpu, i);
-  const n = blockElements(count);
-  if (n === 0) return;
+  const n = blockElements(count, iterationsAllowed(cpu));
+  if (n === 0) return false;
   const bytes = n * i.size;
   const srcLo = blockLow(cpu, i, index(cpu, i, ESI), n);
   const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_MMIO);
   const dst = blockDestination(cpu, i, n);
-  if (src < 0 || dst < 0 || (src < dst + bytes && dst < src + bytes)) return;
+  if (src < 0 || dst < 0 || (src < dst + bytes && dst < src + bytes)) return false;
   cpu.mem.u8.copyWithin(dst, src, src + bytes);
   advance(cpu, i, ESI, n);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
+  return blockRetired(cpu, i, n);
+}
+
+/**
+ * After a block of `n` iterations: counts them as `repeat` would have (all but the last: the run loop counts one),
+ * and puts EIP back on the instruction when elements are left, so the next execution tries a block again.
+ */
+function blockRetired(cpu: Cpu, i: Instr, n: number): boolean {
+  cpu.icount += n - 1;
+  timeAdvanced(cpu);
+  if (countRegister(cpu, i) !== 0) cpu.eip = cpu.instrStart;
+  return true;
 }
 
 /** REP STOS as one fill. */
-function stosBlock(cpu: Cpu, i: Instr): void {
+function stosBlock(cpu: Cpu, i: Instr): boolean {
   const count = countRegister(cpu, i);
-  const n = blockElements(count);
-  if (n === 0) return;
+  const n = blockElements(count, iterationsAllowed(cpu));
+  if (n === 0) return false;
   const dst = blockDestination(cpu, i, n);
-  if (dst < 0) return;
+  if (dst < 0) return false;
   const bytes = n * i.size;
   const v = cpu.getReg(i.size, EAX);
   const u8 = cpu.mem.u8;
@@ -216,13 +269,13 @@ function stosBlock(cpu: Cpu, i: Instr): void {
   }
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
+  return blockRetired(cpu, i, n);
 }
 
 export const handlers: Record<string, Handler> = {
   /** MOVS (A4, A5). */
   movs(cpu: Cpu, i: Instr): void {
-    if (blockAllowed(cpu, i)) movsBlock(cpu, i);
-    repeat(cpu, i, movsOnce, false);
+    if (!blockAllowed(cpu, i) || !movsBlock(cpu, i)) repeat(cpu, i, movsOnce, false);
   },
   /** CMPS (A6, A7): REPE/REPNE. */
   cmps(cpu: Cpu, i: Instr): void {
@@ -230,8 +283,7 @@ export const handlers: Record<string, Handler> = {
   },
   /** STOS (AA, AB). */
   stos(cpu: Cpu, i: Instr): void {
-    if (blockAllowed(cpu, i)) stosBlock(cpu, i);
-    repeat(cpu, i, stosOnce, false);
+    if (!blockAllowed(cpu, i) || !stosBlock(cpu, i)) repeat(cpu, i, stosOnce, false);
   },
   /** LODS (AC, AD). */
   lods(cpu: Cpu, i: Instr): void {

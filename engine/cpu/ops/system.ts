@@ -4,14 +4,12 @@
 // WRMSR), UD2, and the x87 escapes of a CPU without an FPU (D8–DF, WAIT).
 //
 // Privileged instructions check CPL = 0 first (#GP(0)); in real mode CPL is 0, in V86 mode it is 3. LLDT, SLDT,
-// LTR, STR, LAR, LSL, VERR, VERW and ARPL are not recognised in real-address or V86 mode (#UD). The 486
-// additions (INVLPG INVD WBINVD CPUID RDTSC RDMSR WRMSR, CR4) raise #UD on the 386 model.
-//
-// CPUID (leaf 0) reports the vendor string "RingsideCPU!" — Ringside's own, so no software mistakes the engine for
-// a particular chip — and (leaf 1) family 4, model 8, stepping 0 with exactly the features the engine implements:
-// TSC, MSR (the TSC only), CX8, DE (I/O breakpoints, debug-registers.ts), PSE (4 MiB pages, protect/paging.ts)
-// and PGE (global pages, protect/tlb.ts). FPU, VME and the rest are 0.
+// LTR, STR, LAR, LSL, VERR, VERW and ARPL are not recognised in real-address or V86 mode (#UD). What exists
+// depends on the CPU model (model.ts): the 486 additions (INVLPG INVD WBINVD) need `model.i486`, CPUID a model
+// with CPUID, RDTSC the TSC feature, RDMSR/WRMSR the MSR feature, CR4 a model with CR4; elsewhere they raise #UD.
+// CPUID's leaves are in cpuid.ts, the MSRs in msr.ts.
 
+import { fpuEscape, fwait } from '../fpu/escape';
 import type { Cpu } from '../cpu';
 import { CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu';
 import { EAX, EBX, ECX, EDX, LDTR, TR } from '../cpu';
@@ -23,40 +21,22 @@ import { tableRegistersChanged } from '../protect/consistency-events';
 import { flushTlb, invalidatePage, pagingControlChanged } from '../protect/tlb';
 import { checkGeneralDetect, CR4_DE, debugRegistersChanged } from '../debug-registers';
 import { queryAccessRights, querySegmentLimit, verifySegment } from '../protect/segment-query';
+import { CPUID_MSR, CPUID_TSC, CR4_TSD } from '../model';
+import { cpuidLeaf } from '../cpuid';
+import { readMsr, readTsc, writeMsr } from '../msr';
 
 const R_UD_REAL_V86 = rule('system.not-in-real-or-v86', 'the instruction is not recognized in real-address or virtual-8086 mode', 'SDM 2 LLDT/SLDT/LTR/STR/LAR/LSL/VERR/VERW/ARPL — Exceptions');
-const R_UD_MODEL = rule('system.not-on-this-model', 'the instruction does not exist on this processor model (80386)', 'SDM 2 — IA-32 Architecture Compatibility');
+const R_UD_MODEL = rule('system.not-on-this-model', 'the instruction does not exist on this processor model', 'SDM 2 — IA-32 Architecture Compatibility');
 const R_UD_UD2 = rule('ud2', 'UD2 raises an invalid-opcode exception', 'SDM 2 UD');
-const R_UD_CR = rule('mov-cr.reserved-register', 'an attempt is made to access CR1, CR5, CR6 or CR7 (or CR4 on an 80386)', 'SDM 2 MOV (control registers)');
+const R_UD_CR = rule('mov-cr.reserved-register', 'an attempt is made to access CR1, CR5, CR6 or CR7 (or CR4 on a processor before the Pentium)', 'SDM 2 MOV (control registers)');
 const R_GP_PG_NO_PE = rule('mov-cr.pg-without-pe', 'an attempt is made to set the PG flag when the PE flag is clear', 'SDM 2 MOV (control registers)');
 const R_GP_NW_NO_CD = rule('mov-cr.nw-without-cd', 'an attempt is made to set the NW flag when the CD flag is clear', 'SDM 2 MOV (control registers)');
 const R_GP_CR4_RESERVED = rule('mov-cr.cr4-reserved', 'an attempt is made to write a 1 to a reserved (unimplemented) bit of CR4', 'SDM 2 MOV (control registers)');
 const R_UD_DR45 = rule('mov-dr.dr4-dr5-with-de', 'a reference to DR4 or DR5 while CR4.DE = 1', 'SDM 3A §17.2.2; SDM 2 MOV (debug registers)');
 const R_GP_TSD = rule('rdtsc.tsd', 'CR4.TSD = 1 and CPL > 0', 'SDM 2 RDTSC');
-const R_GP_MSR = rule('msr.unimplemented', 'ECX names a reserved or unimplemented model-specific register', 'SDM 2 RDMSR/WRMSR');
-const R_NM_WAIT = rule('fpu.wait', 'WAIT/FWAIT with CR0.MP = 1 and CR0.TS = 1', 'SDM 2 WAIT/FWAIT');
 
-// CR4 bits the engine implements: TSD (RDTSC at CPL 0 only), DE (debugging extensions, debug-registers.ts), PSE
-// (4 MiB pages) and PGE (global pages, tlb.ts).
-export const CR4_TSD = 0x4;
-export const CR4_PSE = 0x10;
-export const CR4_PGE = 0x80;
-const CR4_IMPLEMENTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE;
-
-/** MSR 10H: the time-stamp counter. */
-export const MSR_TSC = 0x10;
-
-/** CPUID leaf 1 EDX feature bits reported. */
-export const CPUID_TSC = 1 << 4;
-export const CPUID_MSR = 1 << 5;
-export const CPUID_PSE = 1 << 3;
-export const CPUID_CX8 = 1 << 8;
-export const CPUID_DE = 1 << 2;
-export const CPUID_PGE = 1 << 13;
-export const CPUID_FEATURES = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_PGE;
-/** Family 4, model 8, stepping 0 (EAX of leaf 1). */
-export const CPUID_SIGNATURE = 0x480;
-export const CPUID_VENDOR = 'RingsideCPU!';
+export { CR4_TSD, CR4_PSE, CR4_PGE } from '../model';
+export { MSR_TSC, readTsc } from '../msr';
 
 const TWO32 = 4294967296;
 
@@ -69,7 +49,17 @@ function requireProtectedMode(cpu: Cpu): void {
 }
 
 function require486(cpu: Cpu): void {
-  if (cpu.model === '386') fault(VEC_UD, -1, R_UD_MODEL);
+  if (!cpu.model.i486) fault(VEC_UD, -1, R_UD_MODEL, cpu.model.name);
+}
+
+/** Instructions CPUID announces (RDTSC: TSC; RDMSR/WRMSR: MSR) raise #UD on models without the feature. */
+function requireFeature(cpu: Cpu, feature: number): void {
+  if ((cpu.model.features & feature) === 0) fault(VEC_UD, -1, R_UD_MODEL, cpu.model.name);
+}
+
+/** MOV to or from CR4: only models from the Pentium on have CR4 (SDM 2 MOV — #UD for CR4 before it). */
+function requireCr4(cpu: Cpu): void {
+  if (cpu.model.cr4Bits === 0) fault(VEC_UD, -1, R_UD_CR, 'CR4');
 }
 
 /**
@@ -220,19 +210,19 @@ function clts(cpu: Cpu): void {
   cpu.cr0 &= ~CR0_TS;
 }
 
-/** CR0 bits the model implements; ET reads 1 on a 486 (SDM 3A §2.5: hardwired). */
+/** CR0 bits the model implements; ET reads 1 from the 486 on (SDM 3A §2.5: hardwired). */
 function cr0Implemented(cpu: Cpu): number {
   const base = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_PG;
-  return cpu.model === '386' ? base : base | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD;
+  return cpu.model.i486 ? base | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD : base;
 }
 
 /** Writes CR0 after the SDM's combination checks; a change of PE or PG updates the mode and reports it. */
 export function writeCr0(cpu: Cpu, value: number): void {
   value >>>= 0;
   if ((value & CR0_PG) !== 0 && (value & CR0_PE) === 0) fault(VEC_GP, 0, R_GP_PG_NO_PE);
-  if (cpu.model !== '386' && (value & CR0_NW) !== 0 && (value & CR0_CD) === 0) fault(VEC_GP, 0, R_GP_NW_NO_CD);
+  if (cpu.model.i486 && (value & CR0_NW) !== 0 && (value & CR0_CD) === 0) fault(VEC_GP, 0, R_GP_NW_NO_CD);
   value &= cr0Implemented(cpu);
-  if (cpu.model !== '386') value |= CR0_ET;
+  if (cpu.model.i486) value |= CR0_ET;
   const before = cpu.mode;
   const changed = (cpu.cr0 ^ value) & (CR0_PE | CR0_PG);
   cpu.cr0 = value | 0;
@@ -253,7 +243,7 @@ function movRC(cpu: Cpu, i: Instr): void {
     case 2: v = cpu.cr2; break;
     case 3: v = cpu.cr3; break;
     case 4:
-      if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
+      requireCr4(cpu);
       v = cpu.cr4;
       break;
     default:
@@ -278,8 +268,8 @@ function movCR(cpu: Cpu, i: Instr): void {
       flushTlb(cpu);
       break;
     case 4:
-      if (cpu.model === '386') fault(VEC_UD, -1, R_UD_CR, 'CR4');
-      if ((v & ~CR4_IMPLEMENTED) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
+      requireCr4(cpu);
+      if ((v & ~cpu.model.cr4Bits) !== 0) fault(VEC_GP, 0, R_GP_CR4_RESERVED, `CR4 value 0x${(v >>> 0).toString(16)}`);
       cpu.cr4 = v;
       // A change of PSE or PGE flushes every translation; DE arms or disarms the I/O breakpoints.
       pagingControlChanged(cpu);
@@ -345,32 +335,13 @@ function ud(): void {
 
 // ---- identification, time-stamp counter, MSRs ----
 
-function vendorDword(k: number): number {
-  let v = 0;
-  for (let b = 3; b >= 0; b--) v = (v << 8) | CPUID_VENDOR.charCodeAt(k * 4 + b);
-  return v;
-}
-
 function cpuid(cpu: Cpu): void {
-  require486(cpu);
-  const leaf = cpu.regs[EAX] >>> 0;
-  if (leaf === 0) {
-    cpu.regs[EAX] = 1;
-    cpu.regs[EBX] = vendorDword(0);
-    cpu.regs[EDX] = vendorDword(1);
-    cpu.regs[ECX] = vendorDword(2);
-    return;
-  }
-  // Leaf 1, and any leaf above the highest one (which returns the highest basic leaf's data).
-  cpu.regs[EAX] = CPUID_SIGNATURE;
-  cpu.regs[EBX] = 0;
-  cpu.regs[ECX] = 0;
-  cpu.regs[EDX] = CPUID_FEATURES;
-}
-
-/** The virtual time-stamp counter: guest instructions retired plus the offset WRMSR set (model.md §4). */
-export function readTsc(cpu: Cpu): number {
-  return cpu.icount + cpu.tscOffset;
+  if (cpu.model.cpuidMaxLeaf < 0) fault(VEC_UD, -1, R_UD_MODEL, cpu.model.name);
+  const r = cpuidLeaf(cpu.model, cpu.apicPresent, cpu.regs[EAX]);
+  cpu.regs[EAX] = r.eax;
+  cpu.regs[EBX] = r.ebx;
+  cpu.regs[ECX] = r.ecx;
+  cpu.regs[EDX] = r.edx;
 }
 
 function setEdxEax(cpu: Cpu, v: number): void {
@@ -381,39 +352,21 @@ function setEdxEax(cpu: Cpu, v: number): void {
 }
 
 function rdtsc(cpu: Cpu): void {
-  require486(cpu);
+  requireFeature(cpu, CPUID_TSC);
   if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.cpl !== 0) fault(VEC_GP, 0, R_GP_TSD, `CPL ${cpu.cpl}`);
   setEdxEax(cpu, readTsc(cpu));
 }
 
 function rdmsr(cpu: Cpu): void {
-  require486(cpu);
+  requireFeature(cpu, CPUID_MSR);
   requireCpl0(cpu);
-  const msr = cpu.regs[ECX] >>> 0;
-  if (msr !== MSR_TSC) fault(VEC_GP, 0, R_GP_MSR, `MSR 0x${msr.toString(16)}`);
-  setEdxEax(cpu, readTsc(cpu));
+  setEdxEax(cpu, readMsr(cpu, cpu.regs[ECX]));
 }
 
 function wrmsr(cpu: Cpu): void {
-  require486(cpu);
+  requireFeature(cpu, CPUID_MSR);
   requireCpl0(cpu);
-  const msr = cpu.regs[ECX] >>> 0;
-  if (msr !== MSR_TSC) fault(VEC_GP, 0, R_GP_MSR, `MSR 0x${msr.toString(16)}`);
-  const value = (cpu.regs[EDX] >>> 0) * TWO32 + (cpu.regs[EAX] >>> 0);
-  // This instruction retires after the write, so the counter reads `value` at the next instruction.
-  cpu.tscOffset = value - (cpu.icount + 1);
-}
-
-// ---- x87 without an FPU ----
-
-/** D8–DF: #NM when CR0.EM or CR0.TS is set; otherwise nothing happens after the address calculation. */
-function fpuEscape(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) fault(VEC_NM, -1, R_NM_NO_FPU);
-}
-
-/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there is never an error to report. */
-function fwait(cpu: Cpu): void {
-  if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) fault(VEC_NM, -1, R_NM_WAIT);
+  writeMsr(cpu, cpu.regs[ECX], cpu.regs[EDX], cpu.regs[EAX]);
 }
 
 export const handlers: Record<string, Handler> = {

@@ -10,14 +10,14 @@
 //     consistency is computed again (consistency.ts) and a change is reported: `cache-inconsistent` with the
 //     differing fields when a register becomes inconsistent or its reasons change, `cache-consistent` when it
 //     becomes consistent again. The state found when tracking starts is the baseline and is not reported.
-// The pages are watched through the memory's store dispatcher (machine/store-watch.ts), beside the debugger's data
+// The pages are watched through the memory's store dispatcher (bus/store-watch.ts), beside the debugger's data
 // watches and the monitor, so starting and stopping here never turns their watches off.
 
 import type { Cpu } from '../cpu';
 import { CR0_PE, CS, LDTR } from '../cpu';
 import { EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE } from '../../events';
-import { PAGE_SHIFT } from '../../machine/memory';
-import { storeWatchOf, type StoreWatchSubscription } from '../../machine/store-watch';
+import { PAGE_SHIFT } from '../../bus/memory';
+import { storeWatchOf, type StoreWatchSubscription } from '../../bus/store-watch';
 import { checkConsistency } from './consistency';
 import { peekTranslate } from './peek';
 import { descriptorBefore, oldByte, type ReplacedByte } from './descriptor-write';

@@ -26,6 +26,7 @@ import { adjustSp, checkPops, peekSlot } from './stack-frame';
 import { returnProtected } from './protected-return';
 import { loadSegmentV86 } from './segment-load';
 import { iretTaskReturn } from './task-switch';
+import { modelEflags } from '../model';
 
 const SDM = 'SDM 2 IRET — Operation';
 
@@ -66,9 +67,9 @@ function readFrame(cpu: Cpu, size: number): IretFrame {
   return frame;
 }
 
-/** Flags the CPU model has: a 386 has no AC (alignment check) and no ID (CPUID detection) flag. */
+/** Flags the CPU model has (model.ts): a 386 has no AC (alignment check), a model without CPUID no ID flag. */
 function modelFlags(cpu: Cpu): number {
-  return cpu.model === '386' ? ~(AC | ID) : ~0;
+  return modelEflags(cpu.model);
 }
 
 function realModeReturn(cpu: Cpu, size: number): void {

@@ -3,7 +3,7 @@
 // touches CR2. An address whose page is not present reads as "unmapped".
 
 import type { Cpu } from '../cpu';
-import type { PhysicalMemory } from '../../machine/memory';
+import type { PhysicalMemory } from '../../bus/memory';
 
 const PTE_P = 1;
 const PDE_PS = 0x80;

@@ -24,11 +24,15 @@ cpu 486
 org 0
 
 BDA_SEG         equ 0x0040
+E820_MAX        equ 16                  ; entries the configuration block holds
+PLATFORM_TABLES_SIZE equ 1024
 EBDA_SEG        equ 0x9FC0          ; 1 KiB at 9FC00h, reserved in the E820 map
 VGA_SEG         equ 0xB800
 DEBUG_PORT      equ 0xE9
 
 ; BDA offsets (segment 40h)
+BDA_COM_PORTS   equ 0x00            ; 4 words: I/O base of COM1-COM4 (0 = absent)
+BDA_LPT_PORTS   equ 0x08            ; 3 words: I/O base of LPT1-LPT3
 BDA_EQUIPMENT   equ 0x10
 BDA_MEM_KB      equ 0x13
 BDA_SHIFT       equ 0x17
@@ -54,6 +58,7 @@ BDA_KBD_START   equ 0x80
 BDA_KBD_END     equ 0x82
 BDA_ROWS        equ 0x84
 BDA_CHAR_HEIGHT equ 0x85
+BDA_KBD_FLAGS3  equ 0x96            ; bit 4: 101/102-key keyboard installed
 
 ; EBDA offsets (segment 9FC0h): the firmware's own state
 EB_SIZE_KB      equ 0x00
@@ -66,6 +71,7 @@ EB_TOTAL        equ 0x28            ; dword: sectors
 EB_MEMSIZE      equ 0x2C            ; dword: bytes of installed RAM
 EB_DONE         equ 0x30            ; word: sectors moved by the current transfer
 EB_DPT          equ 0x40            ; 11 bytes: diskette parameter table (INT 1Eh)
+EB_VBE_MODE     equ 0x50            ; word: current VBE mode (0 = a VGA mode, see the BDA)
 EB_IDENTIFY     equ 0x200           ; 512 bytes: IDENTIFY DEVICE data
 
 ; ATA primary channel
@@ -157,12 +163,22 @@ config_block:
         db 'RSCF'
 config_memsize:
         dd 0                            ; installed RAM in bytes; 0 = ask the CMOS
+config_e820_count:
+        dw 0                            ; entries below; 0 = the fixed map in e820_fixed_entry
+config_e820:
+        times E820_MAX * 20 db 0        ; the machine's memory map, in the 20-byte E820 format
 config_flags:
         dd 0                            ; CONFIG_PRELOADED: see below
 ; The loader has already put the boot code at 0000:7C00 (the Linux loader's jump into the kernel's real-mode setup,
 ; as QEMU's linuxboot option ROM does after SeaBIOS's POST): POST jumps there without reading sector 0, with or
 ; without a disk.
 CONFIG_PRELOADED equ 1
+        align 16
+; Platform tables (MP floating pointer and configuration table, ACPI RSDP) written here by the loader
+; (engine/machine/firmware/platform-tables.ts): they must lie in F0000h-FFFFFh on a 16-byte boundary.
+platform_tables:
+        db 'RSTB'
+        times PLATFORM_TABLES_SIZE - 4 db 0
 
 ; ---------------------------------------------------------------------------------------------------------------
 ; POST
@@ -233,6 +249,8 @@ post:
         mov word [fs:BDA_KBD_TAIL], BDA_KBD_BUF
         mov word [fs:BDA_KBD_START], BDA_KBD_BUF
         mov word [fs:BDA_KBD_END], BDA_KBD_BUF_END
+        mov byte [fs:BDA_KBD_FLAGS3], 0x10
+        call detect_ports
 
         call init_pic_pit
         call kbc_init
@@ -324,6 +342,55 @@ kbc_wait_input:
         loop .l
 .d:     pop cx
         ret
+
+; Serial and parallel ports as a PC BIOS finds them: a 16550's scratch register (base+7) keeps what is written
+; to it, a parallel port's data latch (base) reads back; a port that is absent floats at FFh. The BDA lists the
+; ports found in order, and the equipment word counts them (bits 9-11 serial, 14-15 parallel).
+detect_ports:
+        mov si, com_candidates
+        xor bx, bx                      ; BDA slot offset
+.com:   mov dx, [cs:si]
+        test dx, dx
+        jz .lpt_start
+        add dx, 7
+        mov al, 0x5A
+        out dx, al
+        in al, dx
+        cmp al, 0x5A
+        jne .com_next
+        mov al, 0xA5
+        out dx, al
+        in al, dx
+        cmp al, 0xA5
+        jne .com_next
+        mov ax, [cs:si]
+        mov [fs:BDA_COM_PORTS + bx], ax
+        add bx, 2
+        add word [fs:BDA_EQUIPMENT], 0x0200
+.com_next:
+        add si, 2
+        jmp .com
+.lpt_start:
+        mov si, lpt_candidates
+        xor bx, bx
+.lpt:   mov dx, [cs:si]
+        test dx, dx
+        jz .done
+        mov al, 0x5A
+        out dx, al
+        in al, dx
+        cmp al, 0x5A
+        jne .lpt_next
+        mov ax, dx
+        mov [fs:BDA_LPT_PORTS + bx], ax
+        add bx, 2
+        add word [fs:BDA_EQUIPMENT], 0x4000
+.lpt_next:
+        add si, 2
+        jmp .lpt
+.done:  ret
+com_candidates: dw 0x3F8, 0x2F8, 0x3E8, 0x2E8, 0
+lpt_candidates: dw 0x3BC, 0x378, 0x278, 0
 
 ; Out: EAX = bytes of installed RAM (from the configuration block, else CMOS, else 1 MiB).
 detect_memory:
@@ -852,6 +919,8 @@ int10_handler:
         je v_write_string
         cmp al, 0x1A
         je v_display_combination
+        cmp al, 0x4F
+        je vbe_service
 service_exit:
         popad
         pop gs
@@ -861,17 +930,21 @@ service_exit:
         iret
 
 v_set_mode:
+        call vbe_disable
+        call v_set_mode_inner
+        jmp service_exit
+
+; AL in the service frame = the mode (bit 7: keep the screen contents)
+v_set_mode_inner:
         mov al, [bp+R_AL]
         and al, 0x7F
         mov [fs:BDA_VIDEO_MODE], al
         mov byte [fs:BDA_ACTIVE_PAGE], 0
-        test byte [bp+R_AL], 0x80       ; bit 7: keep the screen contents
+        test byte [bp+R_AL], 0x80
         jnz .keep
-        call clear_screen
-        jmp service_exit
+        jmp clear_screen                ; returns to our caller
 .keep:  mov word [fs:BDA_CURSOR], 0
-        call sync_cursor
-        jmp service_exit
+        jmp sync_cursor
 
 v_cursor_shape:
         mov ax, [bp+R_CX]
@@ -1535,6 +1608,200 @@ d_ext_params:
 .d:     jmp d_success
 
 ; ---------------------------------------------------------------------------------------------------------------
+; INT 10h AH=4Fh: VESA BIOS Extensions 3.0 (VBE Core Functions Standard 3.0), on the Bochs VBE interface at
+; ports 1CEh (index) / 1CFh (data) that engine/devices/bochs-vbe.ts models. Linear-framebuffer modes only:
+; 640x480, 800x600 and 1024x768 at 32 bpp (x8r8g8b8), the framebuffer at VBE_LFB (a PCI memory hole address).
+; Functions: 00h controller information, 01h mode information, 02h set mode, 03h current mode. Each returns
+; AL = 4Fh and AH = 00h (success) or 01h (failed); other subfunctions return AH = 02h (not supported).
+VBE_INDEX       equ 0x1CE
+VBE_DATA        equ 0x1CF
+VBE_LFB         equ 0xE0000000
+VBE_MEMORY_64K  equ 128                 ; 8 MiB of video memory
+VBE_DISPI_ENABLED equ 0x01
+VBE_DISPI_LFB   equ 0x40
+VBE_DISPI_NOCLEAR equ 0x80
+
+vbe_modes:      ; mode number, width, height (all 32 bpp)
+        dw 0x140, 640, 480
+        dw 0x141, 800, 600
+        dw 0x142, 1024, 768
+        dw 0xFFFF
+vbe_mode_list:  dw 0x140, 0x141, 0x142, 0xFFFF
+vbe_oem:        db 'Ringside VBE', 0
+vbe_vendor:     db 'Ringside', 0
+vbe_product:    db 'Ringside Bochs-VBE display', 0
+vbe_revision:   db '1.0', 0
+
+vbe_service:
+        mov al, [bp+R_AL]
+        cmp al, 0x00
+        je vbe_controller_info
+        cmp al, 0x01
+        je vbe_mode_info
+        cmp al, 0x02
+        je vbe_set_mode
+        cmp al, 0x03
+        je vbe_get_mode
+        mov word [bp+R_AX], 0x024F      ; not supported
+        jmp service_exit
+vbe_ok:
+        mov word [bp+R_AX], 0x004F
+        jmp service_exit
+vbe_failed:
+        mov word [bp+R_AX], 0x014F
+        jmp service_exit
+
+; AX = index, DX = value
+vbe_write:
+        push dx
+        mov dx, VBE_INDEX
+        out dx, ax
+        pop ax
+        mov dx, VBE_DATA
+        out dx, ax
+        ret
+
+vbe_disable:
+        push ax
+        push dx
+        mov ax, 4                       ; ENABLE
+        xor dx, dx
+        call vbe_write
+        mov word [gs:EB_VBE_MODE], 0
+        pop dx
+        pop ax
+        ret
+
+; In: CX = mode number. Out: SI = its vbe_modes entry; CF set when there is none.
+vbe_find_mode:
+        and cx, 0x01FF
+        mov si, vbe_modes
+.scan:  cmp word [cs:si], 0xFFFF
+        je .none
+        cmp [cs:si], cx
+        je .found
+        add si, 6
+        jmp .scan
+.found: clc
+        ret
+.none:  stc
+        ret
+
+; 00h: ES:DI = VbeInfoBlock (512 bytes when it starts with 'VBE2', else 256)
+vbe_controller_info:
+        mov es, [bp+R_ES]
+        mov di, [bp+R_DI]
+        mov cx, 256
+        cmp dword [es:di], 'VBE2'        ; the caller asks for the VBE 2.0+ fields
+        jne .clear
+        mov cx, 512
+.clear: push di
+        xor al, al
+        rep stosb
+        pop di
+        mov dword [es:di], 'VESA'
+        mov word [es:di + 4], 0x0300
+        mov word [es:di + 6], vbe_oem
+        mov [es:di + 8], cs
+        mov dword [es:di + 10], 0       ; capabilities: fixed 6-bit DAC, VGA compatible
+        mov word [es:di + 14], vbe_mode_list
+        mov [es:di + 16], cs
+        mov word [es:di + 18], VBE_MEMORY_64K
+        mov word [es:di + 20], 0x0100   ; OEM software revision
+        mov word [es:di + 22], vbe_vendor
+        mov [es:di + 24], cs
+        mov word [es:di + 26], vbe_product
+        mov [es:di + 28], cs
+        mov word [es:di + 30], vbe_revision
+        mov [es:di + 32], cs
+        jmp vbe_ok
+
+; 01h: CX = mode, ES:DI = ModeInfoBlock (256 bytes)
+vbe_mode_info:
+        mov cx, [bp+R_CX]
+        call vbe_find_mode
+        jc vbe_failed
+        mov es, [bp+R_ES]
+        mov di, [bp+R_DI]
+        push di
+        mov cx, 256
+        xor al, al
+        rep stosb
+        pop di
+        mov word [es:di], 0x009B        ; supported, info, colour, graphics, linear framebuffer (not VGA windowed)
+        mov ax, [cs:si + 2]
+        mov [es:di + 18], ax            ; XResolution
+        shl ax, 2
+        mov [es:di + 16], ax            ; BytesPerScanLine
+        mov [es:di + 50], ax            ; LinBytesPerScanLine
+        mov ax, [cs:si + 4]
+        mov [es:di + 20], ax            ; YResolution
+        mov byte [es:di + 22], 8        ; character cell
+        mov byte [es:di + 23], 16
+        mov byte [es:di + 24], 1        ; planes
+        mov byte [es:di + 25], 32       ; bits per pixel
+        mov byte [es:di + 26], 1        ; banks
+        mov byte [es:di + 27], 6        ; memory model: direct colour
+        mov byte [es:di + 30], 1        ; reserved, 1 by the standard
+        ; red 8 bits at 16, green 8 at 8, blue 8 at 0, reserved 8 at 24 (banked and linear alike)
+        mov dword [es:di + 31], 0x08081008
+        mov dword [es:di + 35], 0x18080008
+        mov dword [es:di + 54], 0x08081008
+        mov dword [es:di + 58], 0x18080008
+        mov dword [es:di + 40], VBE_LFB ; PhysBasePtr
+        jmp vbe_ok
+
+; 02h: BX = mode (bit 14: linear framebuffer, bit 15: keep the memory). Modes below 100h are VGA modes.
+vbe_set_mode:
+        mov bx, [bp+R_BX]
+        mov cx, bx
+        and cx, 0x01FF
+        cmp cx, 0x100
+        jae .vbe
+        call vbe_disable
+        mov [bp+R_AL], cl               ; a VGA mode through AH=00h's path
+        mov byte [bp+R_AH], 0
+        call v_set_mode_inner
+        jmp vbe_ok
+.vbe:   test bx, 0x4000                 ; only linear framebuffer modes: no banked window here
+        jz vbe_failed
+        call vbe_find_mode
+        jc vbe_failed
+        mov ax, 4
+        xor dx, dx
+        call vbe_write                  ; disable while the geometry changes
+        mov ax, 1
+        mov dx, [cs:si + 2]
+        call vbe_write                  ; XRES
+        mov ax, 2
+        mov dx, [cs:si + 4]
+        call vbe_write                  ; YRES
+        mov ax, 3
+        mov dx, 32
+        call vbe_write                  ; BPP
+        mov ax, 4
+        mov dx, VBE_DISPI_ENABLED | VBE_DISPI_LFB
+        test bx, 0x8000
+        jz .enable
+        or dx, VBE_DISPI_NOCLEAR
+.enable:
+        call vbe_write
+        mov cx, [cs:si]
+        and bx, 0xC000
+        or cx, bx
+        mov [gs:EB_VBE_MODE], cx
+        jmp vbe_ok
+
+; 03h: BX = the current mode
+vbe_get_mode:
+        mov ax, [gs:EB_VBE_MODE]
+        test ax, ax
+        jnz .have
+        movzx ax, byte [fs:BDA_VIDEO_MODE]
+.have:  mov [bp+R_BX], ax
+        jmp vbe_ok
+
+; ---------------------------------------------------------------------------------------------------------------
 ; INT 15h: system services
 int15_handler:
         SERVICE_ENTRY
@@ -1570,10 +1837,28 @@ s_e820:
         cmp dword [bp+R_ECX], 20
         jb s_unsupported
         mov ebx, [bp+R_EBX]
-        call e820_entry                 ; EAX = base, ECX = length, EDX = type; CF when no such entry
-        jc s_unsupported
         mov es, [bp+R_ES]
         mov di, [bp+R_DI]
+        cmp word [cs:config_e820_count], 0
+        je .fixed
+        ; The loader's map: copy entry EBX as it stands.
+        movzx ecx, word [cs:config_e820_count]
+        cmp ebx, ecx
+        jae s_unsupported
+        imul si, bx, 20
+        add si, config_e820
+        mov cx, 20
+.copy:  mov al, [cs:si]
+        stosb
+        inc si
+        loop .copy
+        inc ebx
+        cmp bx, [cs:config_e820_count]
+        jb .more
+        xor ebx, ebx                    ; that was the last entry
+        jmp .more
+.fixed: call e820_entry                 ; EAX = base, ECX = length, EDX = type; CF when no such entry
+        jc s_unsupported
         mov [es:di], eax
         mov dword [es:di+4], 0
         mov [es:di+8], ecx
@@ -1590,6 +1875,7 @@ s_e820:
         mov dword [bp+R_ECX], 20
         jmp s_ok
 
+; The map of an image run as a plain ROM (no loader filled config_e820).
 ; In: EBX = index. Out: EAX = base, ECX = length, EDX = type (1 RAM, 2 reserved); CF set past the end.
 ; Map: 0-9FC00h RAM, 9FC00h-A0000h reserved (EBDA), F0000h-100000h reserved (BIOS), 1 MiB-top RAM.
 e820_entry:

@@ -3,12 +3,28 @@
 // them; a test checks that they equal bios.bin and that bios.bin is what bios.asm assembles to.
 
 import { BIOS_IMAGE } from './bios-image';
+import { acpiAreaBase, pcMemoryMap } from '../loaders/memory-map';
+import { buildPlatformTables } from './platform-tables';
+import { cpuModel, DEFAULT_CPU_MODEL, featureBits, signature } from '../../cpu/model';
+import type { PhysicalMemory } from '../../bus/memory';
+import { mapBiosRom } from '../loaders/rom';
+import type { LoadedSegment } from '../loaders/types';
 
 /**
- * Signature of the configuration block in bios.asm; the dword after it is the installed RAM in bytes, the next one
- * the flags (CONFIG_PRELOADED).
+ * Signature of the configuration block in bios.asm; after it: the installed RAM in bytes (dword), the number of
+ * E820 entries (word), E820_MAX entries of 20 bytes, then the flags (dword, CONFIG_PRELOADED).
  */
 const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
+/** Signature of the ROM's platform table area (MP floating pointer, MP table, RSDP), 16-byte aligned in bios.asm. */
+const TABLES_SIGNATURE = [0x52, 0x53, 0x54, 0x42]; // 'RSTB'
+const E820_MAX = 16;
+const PLATFORM_TABLES_SIZE = 1024;
+/** Offset of config_flags from the signature: signature, memory size, entry count, the entries. */
+const CONFIG_FLAGS_OFFSET = 4 + 4 + 2 + E820_MAX * 20;
+/** bios.asm CONFIG_PRELOADED: POST jumps to 0000:7C00 without reading a disk. */
+const CONFIG_PRELOADED = 1;
+/** Where the firmware image sits below 1 MiB. */
+export const BIOS_BASE = 0xf0000;
 
 export const BIOS_SIZE = 0x10000;
 
@@ -37,22 +53,72 @@ export interface FirmwareConfig {
   preloadedBoot?: boolean;
 }
 
-const CONFIG_PRELOADED = 1;
+function findSignature(image: Uint8Array, signature: number[], what: string): number {
+  for (let o = 0; o + 8 <= image.length; o += 4) {
+    if (signature.every((b, i) => image[o + i] === b)) return o;
+  }
+  throw new Error(`the firmware image has no ${what}`);
+}
 
 /** Offset of the configuration block's signature in the image. */
 export function configOffset(image: Uint8Array): number {
-  for (let o = 0; o + 8 <= image.length; o += 4) {
-    if (CONFIG_SIGNATURE.every((b, i) => image[o + i] === b)) return o;
-  }
-  throw new Error('the firmware image has no configuration block (RSCF)');
+  return findSignature(image, CONFIG_SIGNATURE, 'configuration block (RSCF)');
 }
 
-/** A copy of the firmware with its configuration block filled in. */
-export function biosImage(config: FirmwareConfig): Uint8Array {
+/** Offset of the platform table area's signature in the image (its tables start 16 bytes further). */
+export function tablesOffset(image: Uint8Array): number {
+  return findSignature(image, TABLES_SIGNATURE, 'platform table area (RSTB)');
+}
+
+/**
+ * A copy of the firmware with its configuration block filled in (memory size, the E820 map of memory-map.ts)
+ * and the MP and ACPI pointers in its table area; `acpi` is what goes in RAM at acpiAreaBase(memorySize).
+ */
+export function biosImageWithTables(config: FirmwareConfig): { image: Uint8Array; acpi: Uint8Array } {
   const image = rawBiosImage();
-  const o = configOffset(image);
   const view = new DataView(image.buffer);
+  const o = configOffset(image);
   view.setUint32(o + 4, config.memorySize >>> 0, true);
-  view.setUint32(o + 8, config.preloadedBoot === true ? CONFIG_PRELOADED : 0, true);
-  return image;
+  const map = pcMemoryMap(config.memorySize);
+  if (map.length > E820_MAX) throw new Error(`the memory map has ${map.length} entries, the firmware holds ${E820_MAX}`);
+  view.setUint16(o + 8, map.length, true);
+  map.forEach((r, i) => {
+    const e = o + 10 + i * 20;
+    view.setUint32(e, r.base, true);
+    view.setUint32(e + 8, r.length, true);
+    view.setUint32(e + 16, r.type, true);
+  });
+  view.setUint32(o + CONFIG_FLAGS_OFFSET, config.preloadedBoot === true ? CONFIG_PRELOADED : 0, true);
+  const t = tablesOffset(image);
+  // The MP table's processor entry describes the default model with its local APIC (the loaders place the firmware
+  // before the machine's CPU model is known to them; a guest reads the CPU's own CPUID for the truth).
+  const model = cpuModel(DEFAULT_CPU_MODEL);
+  const tables = buildPlatformTables(BIOS_BASE + t, acpiAreaBase(config.memorySize), {
+    signature: signature(model),
+    features: featureBits(model, true),
+  });
+  if (tables.rom.length > PLATFORM_TABLES_SIZE) throw new Error('the platform tables do not fit the ROM table area');
+  image.set(tables.rom.subarray(16), t + 16);
+  return { image, acpi: tables.acpi };
+}
+
+/** A copy of the firmware with its configuration block and table area filled in (see biosImageWithTables). */
+export function biosImage(config: FirmwareConfig): Uint8Array {
+  return biosImageWithTables(config).image;
+}
+
+/**
+ * Puts the firmware in `mem` as a PC has it at power-on: the ROM at F0000h (and its alias below 4 GiB, through
+ * `mapRom`) and the ACPI tables at the top of RAM. For loaders that start a guest through the firmware or that
+ * hand a kernel a PC's tables (the Linux boot protocol).
+ */
+export function installFirmware(mem: PhysicalMemory, options: { preloadedBoot?: boolean } = {}): LoadedSegment[] {
+  const { image, acpi } = biosImageWithTables({ memorySize: mem.size, preloadedBoot: options.preloadedBoot });
+  const segments = mapBiosRom(mem, image, 'firmware');
+  const acpiBase = acpiAreaBase(mem.size);
+  if (acpiBase !== null && acpi.length > 0) {
+    mem.load(acpiBase, acpi);
+    segments.push({ addr: acpiBase, size: acpi.length, name: 'ACPI tables' });
+  }
+  return segments;
 }

@@ -3,11 +3,10 @@
 // memory; the machine attaches it as the ATA primary master (engine/devices/boot-disk.ts), where the firmware
 // reads it.
 
-import { biosImage } from '../firmware';
-import type { PhysicalMemory } from '../memory';
+import { installFirmware } from '../firmware';
+import type { PhysicalMemory } from '../../bus/memory';
 import { hasBootSignature, SECTOR_SIZE } from './detect';
 import { ImageError } from './image-error';
-import { mapBiosRom } from './rom';
 import type { LoadedImage } from './types';
 
 export function loadBootDisk(mem: PhysicalMemory, bytes: Uint8Array): LoadedImage {
@@ -20,6 +19,6 @@ export function loadBootDisk(mem: PhysicalMemory, bytes: Uint8Array): LoadedImag
   // A partial last sector reads as if padded with zeros, as a disk of whole sectors would hold it.
   const disk = new Uint8Array(Math.ceil(bytes.length / SECTOR_SIZE) * SECTOR_SIZE);
   disk.set(bytes);
-  const segments = mapBiosRom(mem, biosImage({ memorySize: mem.size }), 'firmware');
+  const segments = installFirmware(mem);
   return { format: 'boot', start: { kind: 'reset' }, segments, symbols: [], lines: [], disk };
 }

@@ -2,7 +2,7 @@
 // entry point, symbols and DWARF line rows. Higher-half kernels link at one virtual address and load at another;
 // placing by p_paddr is what a boot loader does, and symbols and lines stay virtual, as EIP will be.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { readDebugLine } from './dwarf-line';
 import { ElfFile, ElfProgramHeader, findSection, parseElf, PT_LOAD, SHF_ALLOC, sectionBytes } from './elf-file';
 import { readElfSymbols } from './elf-symbols';
@@ -37,29 +37,39 @@ function segmentName(elf: ElfFile, p: ElfProgramHeader): string {
   return inside.length > 0 ? inside.map((s) => s.name).join(' ') : `segment ${p.index}`;
 }
 
-export function readElfLines(elf: ElfFile): LineRow[] {
+/**
+ * DWARF line rows. A .debug_line that cannot be read costs the source view, not the image: the problem is logged
+ * into `warnings`, which LoadedImage carries to the debugger's Debug Console and no rows are returned.
+ */
+export function readElfLines(elf: ElfFile, warnings: string[] = []): LineRow[] {
   const line = findSection(elf, '.debug_line');
   if (!line) return [];
   const str = findSection(elf, '.debug_str');
   const lineStr = findSection(elf, '.debug_line_str');
-  return readDebugLine(sectionBytes(elf, line), {
-    str: str && sectionBytes(elf, str),
-    lineStr: lineStr && sectionBytes(elf, lineStr),
-  });
+  try {
+    return readDebugLine(sectionBytes(elf, line), {
+      str: str && sectionBytes(elf, str),
+      lineStr: lineStr && sectionBytes(elf, lineStr),
+    });
+  } catch (e) {
+    warnings.push(`${(e as Error).message}; the image has no source lines`);
+    return [];
+  }
 }
 
 /** Symbols and line rows of an ELF file without loading it (the launch attribute `symbols`). */
-export function readElfDebugInfo(bytes: Uint8Array): { symbols: ImageSymbol[]; lines: LineRow[] } {
+export function readElfDebugInfo(bytes: Uint8Array, warnings: string[] = []): { symbols: ImageSymbol[]; lines: LineRow[] } {
   const elf = parseElf(bytes);
-  return { symbols: readElfSymbols(elf), lines: readElfLines(elf) };
+  return { symbols: readElfSymbols(elf), lines: readElfLines(elf, warnings) };
 }
 
 export function loadElf(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOptions): LoadedImage {
   const elf = parseElf(bytes);
   const symbols = readElfSymbols(elf);
-  const lines = readElfLines(elf);
+  const warnings: string[] = [];
+  const lines = readElfLines(elf, warnings);
   const segments = loadElfSegments(mem, elf);
   const entry = opts.entry ?? elf.entry;
   const start = opts.mode === 'real' ? realModeStart(entry, segments, 'ELF') : flat32Start(entry, segments, mem.size);
-  return { format: 'elf', start, segments, symbols, lines };
+  return { format: 'elf', start, segments, symbols, lines, warnings };
 }

@@ -1,6 +1,6 @@
 // Flat binary: the file's bytes at one address, started in real mode (default) or flat 32-bit protected mode.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { ImageError } from './image-error';
 import { flat32Start, placeBytes, realModeStart } from './placement';
 import type { LoadedImage, LoadOptions } from './types';

@@ -1,7 +1,7 @@
 // Image loaders: write a guest image into physical memory and say how the CPU must start. The machine applies the
 // returned StartState and, for boot images, attaches the returned disk.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { loadBootDisk } from './boot-disk';
 import { detectFormat } from './detect';
 import { loadElf } from './elf';

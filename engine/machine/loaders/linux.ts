@@ -16,13 +16,12 @@
 // above 1 MiB, capped by initrd_addr_max. Before 2.02 the setup must be at 0x90000 with the command line at
 // 0x9A000 (setup + A000h). zImage kernels (not LOADED_HIGH) are refused.
 
-import { biosImage } from '../firmware';
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
+import { installFirmware } from '../firmware';
 import { ByteReader } from './byte-reader';
 import { ImageError, hex } from './image-error';
 import { E820_RAM, ONE_MIB, pcMemoryMap } from './memory-map';
 import { formatMemorySize, placeBytes } from './placement';
-import { mapBiosRom } from './rom';
 import type { LoadedImage, LoadedSegment, LoadOptions } from './types';
 
 // Setup header fields, by offset in the file (and in the loaded setup).
@@ -149,7 +148,7 @@ export function loadLinux(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOpti
     );
   }
 
-  const segments: LoadedSegment[] = [...mapBiosRom(mem, biosImage({ memorySize: mem.size, preloadedBoot: true }), 'firmware')];
+  const segments: LoadedSegment[] = installFirmware(mem, { preloadedBoot: true });
   // A copy of its own: `bytes` may be a view into a larger buffer (a Node Buffer from a pool), and the header is
   // written through a DataView over the copy's buffer.
   const setup = new Uint8Array(h.setupBytes);

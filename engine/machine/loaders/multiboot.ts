@@ -3,13 +3,14 @@
 // the machine state of §3.2: EAX = 0x2BADB002, EBX = the information structure, flat 32-bit protected mode,
 // paging off, IF = 0.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { ByteReader } from './byte-reader';
 import { hasElfMagic, parseElf } from './elf-file';
 import { loadElfSegments, readElfLines } from './elf';
 import { readElfSymbols } from './elf-symbols';
 import { ImageError, hex } from './image-error';
-import { pcMemoryMap } from './memory-map';
+import { acpiAreaBase, BIOS_ROM_START, ONE_MIB, pcMemoryMap } from './memory-map';
+import { installFirmware } from '../firmware';
 import { flat32Start, placeBytes } from './placement';
 import type { LoadedImage, LoadedSegment, LineRow, ImageSymbol } from './types';
 
@@ -149,13 +150,14 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
   const header = readMultibootHeader(bytes);
   let symbols: ImageSymbol[] = [];
   let lines: LineRow[] = [];
+  const warnings: string[] = [];
   let segments: LoadedSegment[];
   let entry: number;
   if ((header.flags & MBH_AOUT_KLUDGE) !== 0) {
     if (hasElfMagic(bytes)) {
       const elf = parseElf(bytes);
       symbols = readElfSymbols(elf);
-      lines = readElfLines(elf);
+      lines = readElfLines(elf, warnings);
     }
     segments = loadAoutKludge(mem, bytes, header);
     entry = header.entryAddr;
@@ -165,12 +167,25 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
     }
     const elf = parseElf(bytes);
     symbols = readElfSymbols(elf);
-    lines = readElfLines(elf);
+    lines = readElfLines(elf, warnings);
     segments = loadElfSegments(mem, elf);
     entry = elf.entry;
   }
+  segments.push(...platformFirmware(mem, segments));
   const info = writeMultibootInfo(mem, segments);
   const start = { ...flat32Start(entry, segments, mem.size), eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: info };
   segments.push({ addr: info, size: INFO_BLOCK_SIZE, name: 'multiboot info' });
-  return { format: 'multiboot', start, segments, symbols, lines };
+  return { format: 'multiboot', start, segments, symbols, lines, warnings };
+}
+
+/**
+ * The firmware's ROM (with the MP floating pointer and the ACPI RSDP) and the ACPI tables, as a PC that ran GRUB
+ * leaves them for the kernel, when they miss the kernel's own segments; none when memory is too small for them.
+ */
+function platformFirmware(mem: PhysicalMemory, kernel: LoadedSegment[]): LoadedSegment[] {
+  const acpi = acpiAreaBase(mem.size);
+  if (acpi === null) return [];
+  const clash = (lo: number, hi: number) => kernel.some((s) => s.addr < hi && lo < s.addr + s.size);
+  if (clash(BIOS_ROM_START, ONE_MIB) || clash(acpi, mem.size)) return [];
+  return installFirmware(mem);
 }

@@ -1,7 +1,7 @@
 // Steps every loader shares: copying bytes into guest memory with a clear error when they do not fit, and picking
 // start registers that a flat image can rely on.
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { ImageError, hex } from './image-error';
 import type { LoadedSegment, StartState } from './types';
 

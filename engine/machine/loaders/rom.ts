@@ -2,7 +2,7 @@
 // at 0xFFFFFFFF. The CPU starts from its reset state (CS base FFFF0000, EIP FFF0), so the first instruction is the
 // one 16 bytes below the top of the image (SDM vol. 3 §9.1.4).
 
-import type { PhysicalMemory } from '../memory';
+import type { PhysicalMemory } from '../../bus/memory';
 import { ImageError, hex } from './image-error';
 import { formatMemorySize } from './placement';
 import type { LoadedImage, LoadedSegment } from './types';

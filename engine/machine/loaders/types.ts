@@ -54,6 +54,8 @@ export interface LoadedImage {
   symbols: ImageSymbol[];
   /** DWARF .debug_line rows, sorted by address. */
   lines: LineRow[];
+  /** Debugging information that could not be read (the image loads without it). */
+  warnings?: string[];
   /** The disk image the firmware boots from (boot format); the machine attaches it as the ATA primary master. */
   disk?: Uint8Array;
 }

@@ -5,6 +5,10 @@
 ; sequence) each, NOP-padded. Every exception handler records the vector and error code and resumes at the next
 ; slot, so a program keeps going through the faults it provokes; a fault outside the body stops it with HLT.
 ; INT 0x40 (gate DPL 3) brings ring-3 code back to ring 0 at the next slot.
+; The 8259 pair is initialised with IRQ 0-7 at vectors 0x50-0x57 and IRQ 8-15 at 0x58-0x5F, every line masked; the
+; body's device slots (random/device-slots.ts) unmask lines and program the PIT, RTC, UART and keyboard controller.
+; Each IRQ handler counts the interrupt, reads the RTC's register C for IRQ 8 (so its periodic interrupt comes
+; again), sends the EOIs and returns to the interrupted instruction, in whichever ring it ran.
 ;
 ;     nasm -f bin runtime.asm -o runtime.bin      (random-runtime.ts embeds the result; a test checks it)
 
@@ -18,10 +22,28 @@ SEL_CODE0       equ 0x08
 SEL_DATA0       equ 0x10
 SEL_TSS         equ 0x28
 SEL_LDT         equ 0x30
+IRQ_BASE        equ 0x50
 
 start:
         lgdt [gdtr_a]
         lidt [idtr]
+        mov al, 0x11                    ; ICW1: edge triggered, cascade, ICW4 follows
+        out 0x20, al
+        out 0xA0, al
+        mov al, IRQ_BASE                ; ICW2: vector bases
+        out 0x21, al
+        mov al, IRQ_BASE + 8
+        out 0xA1, al
+        mov al, 0x04                    ; ICW3: the slave on IRQ 2
+        out 0x21, al
+        mov al, 0x02
+        out 0xA1, al
+        mov al, 0x01                    ; ICW4: 8086 mode
+        out 0x21, al
+        out 0xA1, al
+        mov al, 0xFF                    ; OCW1: every line masked
+        out 0x21, al
+        out 0xA1, al
         jmp SEL_CODE0:.reload
 .reload:
         mov ax, SEL_DATA0
@@ -104,12 +126,33 @@ int40:                                  ; [eip][cs][eflags]([esp][ss])
         pop eax
         iretd
 
+irq_master:                             ; IRQ 0-7: count, non-specific EOI
+        push eax
+        inc dword [ss:irq_count]
+        mov al, 0x20
+        out 0x20, al
+        pop eax
+        iretd
+
+irq_slave:                              ; IRQ 8-15: count, RTC register C read, EOI to both
+        push eax
+        inc dword [ss:irq_count]
+        mov al, 0x0C
+        out 0x70, al
+        in al, 0x71
+        mov al, 0x20
+        out 0xA0, al
+        out 0x20, al
+        pop eax
+        iretd
+
         times 0x380 - ($ - $$) db 0             ; fixed offsets, used by random-program.ts
 fault_count:    dd 0
 last_vector:    dd 0
 last_error:     dd 0
 int40_target:   dd 0
 scratch:        times 16 db 0           ; SGDT/SIDT stores land here
+irq_count:      dd 0
 
 ; ---- descriptor tables
 %macro DESC 4 ; base, limit, access, flags
@@ -160,6 +203,17 @@ idt:
         dw (int40 - $$ + 0x10000) & 0xFFFF, SEL_CODE0   ; 0x41: DPL 0 (INT 0x41 from ring 3 is a #GP)
         db 0, 0x8E
         dw (int40 - $$ + 0x10000) >> 16
+        times (IRQ_BASE - 0x42) dq 0
+%rep 8
+        dw (irq_master - $$ + 0x10000) & 0xFFFF, SEL_CODE0      ; 0x50-0x57: IRQ 0-7, DPL 0 interrupt gates
+        db 0, 0x8E
+        dw (irq_master - $$ + 0x10000) >> 16
+%endrep
+%rep 8
+        dw (irq_slave - $$ + 0x10000) & 0xFFFF, SEL_CODE0       ; 0x58-0x5F: IRQ 8-15
+        db 0, 0x8E
+        dw (irq_slave - $$ + 0x10000) >> 16
+%endrep
 idt_end:
 
         align 16

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,12 +24,34 @@ beforeAll(() => {
 });
 
 describe('ringside run', () => {
+  it('--disk names a missing disk file in one line, exit code 1', () => {
+    const r = ringside(['run', join(dir, 'exit5.bin'), '--disk', join(dir, 'no-such-disk.img')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ringside: cannot read disk ${join(dir, 'no-such-disk.img')}: ENOENT\n`);
+  });
+
+  it('--disk is repeatable: the disks become the primary slave, secondary master and secondary slave', () => {
+    const guest = join(root, 'test', 'engine', 'devices', 'guests', 'ata-disks.bin');
+    const disks = ['D1', 'D2', 'D3'].map((label) => {
+      const file = join(dir, `${label}.img`);
+      const bytes = new Uint8Array(1024);
+      bytes.set(Buffer.from(label));
+      writeFileSync(file, bytes);
+      return file;
+    });
+    const r = ringside(['run', guest, ...disks.flatMap((d) => ['--disk', d])]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.slice(5)).toBe('D1\0\0 D2\0\0 D3\0\0 WRIT ');
+    expect(readFileSync(disks[2]).subarray(0, 4).toString()).toBe('D3\0\0'); // the file is never changed
+  });
+
   it('prints guest output, exits with the guest exit code and reports JSON last', () => {
     const r = ringside(['run', join(dir, 'exit5.bin'), '--json', '--port-log', '0xE9']);
     expect(r.code).toBe(5);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0].startsWith('Hi')).toBe(true);
-    const summary = JSON.parse(lines[lines.length - 1].replace(/^Hi/, ''));
+    // The guest's "Hi" has no newline: the summary still starts a line of its own.
+    expect(lines[0]).toBe('Hi');
+    const summary = JSON.parse(lines[lines.length - 1]);
     expect(summary).toMatchObject({ stop: 'exit', exitCode: 5, instructions: 6, ports: { '0xe9': [0x48, 0x69] } });
     expect(typeof summary.mips).toBe('number');
   });
@@ -54,6 +76,13 @@ describe('ringside run', () => {
     expect(ringside(['run', join(dir, 'halt.bin')]).stderr).toBe('');
   });
 
+  it('--cpu picks the model (pentium-pro by default) and --json reports it', () => {
+    const image = join(dir, 'spin.bin');
+    const summary = (args: string[]) => JSON.parse(ringside(['run', image, '--max-instructions', '10', '--json', ...args]).stdout.trim().split('\n').pop()!);
+    expect(summary([]).cpu).toBe('pentium-pro');
+    for (const model of ['486sx', '486dx', 'pentium', 'pentium-pro']) expect(summary(['--cpu', model]).cpu).toBe(model);
+  });
+
   it('exits 2 at the instruction limit', () => {
     const r = ringside(['run', join(dir, 'spin.bin'), '--max-instructions', '1000', '--json']);
     expect(r.code).toBe(2);
@@ -65,6 +94,8 @@ describe('ringside run', () => {
     [['run', '/nonexistent/image.bin'], /cannot read image/],
     [['run', 'x', '--format', 'exe'], /unknown format "exe"/],
     [['run', 'x', '--memory', 'lots'], /--memory: "lots" is not a number/],
+    [['run', 'x', '--cpu', '386'], /--cpu: unknown model "386" \(expected 486sx\|486dx\|pentium\|pentium-pro\)/],
+    [['lockstep', 'x', '--cpu', 'p6'], /--cpu: unknown model "p6"/],
     [['run', 'x', '--bogus'], /unknown option --bogus/],
     [['run', 'x', '--trace', 'segment-load,nonsense'], /unknown event "nonsense"/],
     [['frobnicate'], /unknown command/],
@@ -86,5 +117,70 @@ describe('ringside run', () => {
   it('prints --version and --help', () => {
     expect(ringside(['--version']).stdout).toMatch(/^ringside \d+\.\d+\.\d+/);
     expect(ringside(['--help']).stdout).toMatch(/ringside run IMAGE/);
+  });
+
+  it.each([
+    ['run', /^usage: ringside run IMAGE[\s\S]*--max-instructions/],
+    ['conform', /^usage: ringside conform DIR\|FILE[\s\S]*--filter GLOB/],
+    ['lockstep', /^usage: ringside lockstep IMAGE[\s\S]*--random N/],
+    ['dap', /^usage: ringside dap/],
+  ])('prints the usage of %s for --help and -h, exit code 0', (command, usage) => {
+    for (const flag of ['--help', '-h']) {
+      const r = ringside([command, flag]);
+      expect(r.code, `${command} ${flag}`).toBe(0);
+      expect(r.stdout).toMatch(usage);
+      expect(r.stderr).toBe('');
+    }
+    // Also after other arguments.
+    expect(ringside([command, 'x', '--help']).code).toBe(0);
+  });
+
+  it('keeps --json on a line of its own after guest output without a newline, also when the run fails', () => {
+    const out = ringside(['run', join(dir, 'exit5.bin'), '--json']);
+    expect(out.stdout).toMatch(/^Hi\n\{"stop":"exit"/);
+    // A failure after guest output (the limit) and an error before any output (no newline added there).
+    const limit = ringside(['run', join(dir, 'spin.bin'), '--json', '--max-instructions', '10']);
+    expect(limit.stdout).toMatch(/^\{"stop":"limit"/);
+    const bad = ringside(['run', '/nonexistent.bin', '--json']);
+    expect(bad.stdout).toMatch(/^\{"stop":"error"/);
+  });
+
+  it.each([
+    ['--load', ['--format', 'bin']],
+    ['--entry', ['--format', 'bin']],
+    ['--memory', []],
+    ['--max-instructions', []],
+    ['--port-log', []],
+  ])('reports a number too large for %s as it was typed', (option, extra) => {
+    for (const typed of ['0xFFFFFFFFFFFFFFFFFFFF', '99999999999999999999999']) {
+      const r = ringside(['run', join(dir, 'exit5.bin'), ...extra, option, typed]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`"${typed}" is too large`);
+      expect(r.stderr).not.toMatch(/e\+\d/);
+    }
+    // lockstep and conform quote it too.
+    expect(ringside(['lockstep', join(dir, 'exit5.bin'), '--instructions', '0xFFFFFFFFFFFFFFFFFFFF']).stderr).toContain('"0xFFFFFFFFFFFFFFFFFFFF" is too large');
+    expect(ringside(['conform', dir, '--limit', '99999999999999999999999']).stderr).toContain('"99999999999999999999999" is too large');
+  });
+
+  it('names the largest address when --load is beyond 32 bits', () => {
+    expect(ringside(['run', join(dir, 'exit5.bin'), '--load', '0x100000000']).stderr).toMatch(/--load: "0x100000000" is too large \(at most 0xFFFFFFFF\)/);
+  });
+});
+
+describe('ringside conform', () => {
+  it('says so and exits 1 when a folder holds no test files', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ringside-empty-'));
+    const r = ringside(['conform', empty]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/no \.MOO or \.MOO\.gz files in .*: nothing was run/);
+  });
+
+  it('says so and exits 1 when the filter matches nothing', () => {
+    const r = ringside(['conform', join(root, 'test/fixtures/moo'), '--filter', 'no-such-file*']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/no \.MOO or \.MOO\.gz files matching no-such-file\* in .*: nothing was run/);
+    // The same folder with a filter that matches runs and passes.
+    expect(ringside(['conform', join(root, 'test/fixtures/moo'), '--limit', '2']).code).toBe(0);
   });
 });

@@ -2,6 +2,7 @@
 // chosen registers and flags, and reference computations that do not use the engine's helpers.
 
 import { realMode, type TestMachine } from './harness';
+import type { CpuModelName } from '../../../engine/cpu/cpu';
 
 export const CODE = 0x1000;
 /** Where the #DE / #GP test handler lives: a HLT reached through the IVT. */
@@ -11,8 +12,8 @@ export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** A real-mode machine with `code` followed by HLT at CODE, and every IVT vector pointing at a HLT at HANDLER. */
-export function machineFor(code: number[]): TestMachine {
-  const m = realMode([...code, 0xf4], CODE);
+export function machineFor(code: number[], model?: CpuModelName): TestMachine {
+  const m = realMode([...code, 0xf4], CODE, model);
   for (let v = 0; v < 32; v++) {
     m.mem.write16(v * 4, HANDLER);
     m.mem.write16(v * 4 + 2, 0);

@@ -213,8 +213,7 @@ describe('BSWAP, XADD, CMPXCHG, CMPXCHG8B', () => {
 
   it('the 486 additions raise #UD (vector 6) on the 386 model; cmpxchg8b with a register operand raises #UD', () => {
     for (const code of [[0x66, 0x0f, 0xcb], [0x0f, 0xc1, 0xd8], [0x0f, 0xb1, 0xd8], [0x0f, 0xc7, 0x0e, 0x00, 0x20]]) {
-      const m = machineFor(code);
-      (m.cpu as { model: string }).model = '386';
+      const m = machineFor(code, '386');
       m.mem.write16(6 * 4, HANDLER + 0x10);
       m.mem.write8(HANDLER + 0x10, 0xf4);
       m.cpu.regs[0] = 0x1234;

@@ -2,9 +2,9 @@
 // it. Real mode by default (CS:IP = 0000:<load address>); `flat32` builds a GDT and enters 32-bit protected mode
 // with flat segments at CPL 0 without running any guest code (the way a loader does).
 
-import { PhysicalMemory } from '../../../engine/machine/memory';
-import { IoBus } from '../../../engine/machine/io-bus';
-import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE } from '../../../engine/cpu/cpu';
+import { PhysicalMemory } from '../../../engine/bus/memory';
+import { IoBus } from '../../../engine/bus/io-bus';
+import { Cpu, CS, DS, ES, FS, GS, SS, AR_P, AR_S, AR_DB, AR_G, CR0_PE, type CpuModelName } from '../../../engine/cpu/cpu';
 
 export interface TestMachine {
   cpu: Cpu;
@@ -14,18 +14,18 @@ export interface TestMachine {
   out: number[];
 }
 
-export function makeMachine(memBytes = 1 << 20): TestMachine {
+export function makeMachine(memBytes = 1 << 20, model?: CpuModelName): TestMachine {
   const mem = new PhysicalMemory(memBytes);
   const io = new IoBus();
   const out: number[] = [];
   io.register(0xe9, 1, { portIn: () => 0xe9, portOut: (_p, v) => void out.push(v & 0xff) });
-  const cpu = new Cpu(mem, io);
+  const cpu = new Cpu(mem, io, { model });
   return { cpu, mem, io, out };
 }
 
 /** Real-mode machine with `code` at `addr` (default 0x1000), CS:IP = 0:addr, SS:SP = 0:0x8000, DS=ES=0. */
-export function realMode(code: number[] | Uint8Array, addr = 0x1000): TestMachine {
-  const m = makeMachine();
+export function realMode(code: number[] | Uint8Array, addr = 0x1000, model?: CpuModelName): TestMachine {
+  const m = makeMachine(1 << 20, model);
   m.mem.load(addr, Uint8Array.from(code));
   for (const s of [ES, SS, DS, FS, GS]) m.cpu.setSegmentReal(s, 0);
   m.cpu.setSegmentReal(CS, 0);
@@ -67,8 +67,8 @@ export const SEL_CODE32 = 0x08, SEL_DATA32 = 0x10, SEL_CODE16 = 0x18, SEL_DATA16
  * 32-bit protected mode, CPL 0, with a GDT at GDT_BASE: 0x08 flat code32, 0x10 flat data32, 0x18 code16 (base 0,
  * limit 0xFFFF), 0x20 data16 (base 0, limit 0xFFFF), entries 5–15 free for tests. Caches are loaded as a loader would.
  */
-export function flat32(code: number[] | Uint8Array, addr = 0x10000, memBytes = 4 << 20): TestMachine {
-  const m = makeMachine(memBytes);
+export function flat32(code: number[] | Uint8Array, addr = 0x10000, memBytes = 4 << 20, model?: CpuModelName): TestMachine {
+  const m = makeMachine(memBytes, model);
   const { cpu, mem } = m;
   writeDescriptor(mem, GDT_BASE + 0x08, 0, 0xfffff, 0xb, { g: true });
   writeDescriptor(mem, GDT_BASE + 0x10, 0, 0xfffff, 0x3, { g: true });

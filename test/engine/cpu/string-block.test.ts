@@ -3,9 +3,9 @@
 // watched) and overlapping copies still behave as single iterations.
 
 import { describe, expect, it } from 'vitest';
-import { DS, ES, REP_BATCH } from '../../../engine/cpu/cpu';
+import { DS, ES } from '../../../engine/cpu/cpu';
 import { DF } from '../../../engine/cpu/flags';
-import { PAGE_SHIFT, PF_WATCH } from '../../../engine/machine/memory';
+import { PAGE_SHIFT, PF_WATCH } from '../../../engine/bus/memory';
 import { realMode, type TestMachine } from './harness';
 
 const EAX = 0, ECX = 1, ESI = 6, EDI = 7;
@@ -52,7 +52,7 @@ function runCase(op: 'movs' | 'stos', size: 1 | 2 | 4, down: boolean, si: number
   m.cpu.regs[ECX] = cx;
   if (down) m.cpu.setEflags(DF | 2);
   const expected = model(ram, op, size, down, { si, di, cx, ax: size === 4 ? ax : size === 2 ? ax & 0xffff : ax & 0xff }, dsBase, esBase);
-  m.cpu.run(100);
+  m.cpu.run(1_000_000);
   const label = `${op}${size} ${down ? 'down' : 'up'} si=${si.toString(16)} di=${di.toString(16)} cx=${cx}`;
   expect(m.cpu.halted, label).toBe(true);
   expect([m.cpu.regs[ESI] & 0xffff, m.cpu.regs[EDI] & 0xffff, m.cpu.regs[ECX] & 0xffff], label).toEqual([
@@ -80,17 +80,36 @@ describe('REP MOVS/STOS block path against the element model', () => {
     }
   }
 
-  it('over plain RAM a REP STOSD far longer than REP_BATCH finishes in one execution (the block path ran)', () => {
+  it('over plain RAM a long REP STOSD finishes in one execution when the budget covers it, counting each element', () => {
+    const N = 0x3000; // 48 KiB: within the 64 KiB real-mode limit
     const m = realMode([0x67, 0xf3, 0x66, 0xab, 0xf4]); // a32 rep stosd
     m.cpu.regs[EDI] = 0;
-    m.cpu.regs[ECX] = REP_BATCH * 3; // 48 KiB: within the 64 KiB real-mode limit
+    m.cpu.regs[ECX] = N;
     m.cpu.regs[EAX] = 0x01020304;
     m.cpu.setSegmentReal(ES, 0x1000);
-    m.cpu.step();
+    expect(m.cpu.run(N)).toBe(N);
     expect(m.cpu.regs[ECX]).toBe(0);
-    expect(m.cpu.regs[EDI]).toBe(REP_BATCH * 12);
-    expect(m.mem.peek(0x10000 + REP_BATCH * 12 - 4, 4)).toBe(0x01020304);
+    expect(m.cpu.regs[EDI]).toBe(N * 4);
+    expect(m.mem.peek(0x10000 + N * 4 - 4, 4)).toBe(0x01020304);
     expect(m.cpu.eip).toBe(0x1004);
+    expect(m.cpu.icount).toBe(N);
+  });
+
+  it('a block stops where the budget ends, between two elements, as the per-element path does', () => {
+    for (const watched of [false, true]) {
+      const m = realMode([0x67, 0xf3, 0x66, 0xab, 0xf4]); // a32 rep stosd
+      m.cpu.regs[EDI] = 0;
+      m.cpu.regs[ECX] = 1000;
+      m.cpu.setSegmentReal(ES, 0x1000);
+      // A watched page takes the per-element (slow store) path: guest time must not depend on it.
+      if (watched) m.mem.pageFlags[0x10000 >>> PAGE_SHIFT] |= PF_WATCH;
+      expect(m.cpu.run(333)).toBe(333);
+      expect(m.cpu.regs[ECX]).toBe(1000 - 333);
+      expect(m.cpu.eip).toBe(0x1000);
+      expect(m.cpu.run(1000)).toBe(1000 - 333 + 1);
+      expect(m.cpu.halted).toBe(true);
+      expect(m.cpu.icount).toBe(1001);
+    }
   });
 
   it('ranges that would wrap at 64 KiB take the per-element path and wrap', () => {
@@ -104,7 +123,7 @@ describe('REP MOVS/STOS block path against the element model', () => {
     m.cpu.regs[ESI] = 0x5000;
     m.cpu.regs[EDI] = 0x5003;
     m.cpu.regs[ECX] = 0x300;
-    m.cpu.run(10);
+    m.cpu.run(1_000_000);
     const out = m.mem.readBytes(0x5000, 0x303);
     expect(Array.from(out.subarray(0x2f0, 0x303))).toEqual(Array.from({ length: 0x13 }, (_, k) => ((0x2f0 + k) % 3) + 1));
   });
@@ -117,7 +136,7 @@ describe('REP MOVS/STOS block path against the element model', () => {
     m.cpu.regs[ESI] = 0x3000;
     m.cpu.regs[EDI] = 0x2000;
     m.cpu.regs[ECX] = 3;
-    m.cpu.run(20);
+    m.cpu.run(1_000_000);
     expect(m.cpu.regs[EAX] & 0xffff).toBe(0x0102); // AH from the first call, AL from the rewritten routine
   });
 
@@ -129,7 +148,7 @@ describe('REP MOVS/STOS block path against the element model', () => {
     m.cpu.regs[EDI] = 0x5ffe;
     m.cpu.regs[ECX] = 4;
     m.cpu.regs[EAX] = 0x99;
-    m.cpu.run(10);
+    m.cpu.run(1_000_000);
     expect(stores).toEqual([0x6000, 0x6001]);
     expect(m.mem.peek(0x5ffe, 4)).toBe(0x99999999);
   });

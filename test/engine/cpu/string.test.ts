@@ -2,7 +2,7 @@
 // REPNE, restart after a fault in mid-string, count 0 and batching (SDM vol. 2 MOVS … OUTS, REP).
 
 import { describe, expect, it } from 'vitest';
-import { AR_DB, AR_G, AR_P, AR_S, DS, ES, FS, REP_BATCH } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_G, AR_P, AR_S, DS, ES, FS } from '../../../engine/cpu/cpu';
 import { CF, TF, ZF } from '../../../engine/cpu/flags';
 import { flat32, realMode, type TestMachine } from './harness';
 import { assemble, HAS_NASM, haltingVectors, recordExceptions, runAllowingUnbuiltDelivery, VECTOR_STUBS } from './move-fixtures';
@@ -161,7 +161,7 @@ describe.skipIf(!HAS_NASM)('REP restart and batching', () => {
     r.mem.load(0x5000, m.mem.readBytes(0x5000, 0x10));
     [r.cpu.regs[ECX], r.cpu.regs[ESI], r.cpu.regs[EDI], r.cpu.eip] = atFault;
     r.cpu.loadSegmentCache(DS, 0x10, 0, 0xffffffff, data | AR_G, true, 'loader');
-    r.cpu.run(10);
+    r.cpu.run(1_000_000);
     expect(r.cpu.halted).toBe(true);
     expect(Array.from(r.mem.readBytes(0x5000, 0x40))).toEqual(Array.from(bytes(0x40, (k) => 0xc0 + k)));
     expect(r.cpu.regs[ECX]).toBe(0);
@@ -195,9 +195,11 @@ describe.skipIf(!HAS_NASM)('REP restart and batching', () => {
     expect(m.cpu.eip).toBe(repAt);
   });
 
-  // LODS has no block fast path, so these two see the per-element batching.
-  it('more than REP_BATCH iterations run in batches that restart the instruction', () => {
-    const count = REP_BATCH * 2 + 5;
+  // Guest time counts each iteration as one instruction (as Bochs and QEMU's icount): a budget ends between two
+  // iterations, with EIP on the instruction and the registers updated. LODS has no block fast path.
+  const BUDGET = 4096;
+  it('each iteration is one instruction of guest time: a budget ends between iterations and the instruction restarts', () => {
+    const count = BUDGET * 2 + 5;
     const m = real(`mov ecx, ${count}
       xor esi, esi
       a32 rep lodsb`, (m) => {
@@ -207,18 +209,24 @@ describe.skipIf(!HAS_NASM)('REP restart and batching', () => {
     m.cpu.run(2); // the setup instructions
     const repAt = m.cpu.eip;
     m.cpu.step();
-    expect(m.cpu.regs[ECX]).toBe(count - REP_BATCH);
-    expect(m.cpu.regs[ESI]).toBe(REP_BATCH);
+    expect(m.cpu.regs[ECX]).toBe(count - 1);
+    expect(m.cpu.icount).toBe(3);
     expect(m.cpu.eip).toBe(repAt);
-    m.cpu.run(100);
+    expect(m.cpu.run(BUDGET)).toBe(BUDGET);
+    expect(m.cpu.regs[ECX]).toBe(count - 1 - BUDGET);
+    expect(m.cpu.regs[ESI]).toBe(BUDGET + 1);
+    expect(m.cpu.icount).toBe(3 + BUDGET);
+    expect(m.cpu.eip).toBe(repAt);
+    m.cpu.run(count);
     expect(m.cpu.halted).toBe(true);
+    expect(m.cpu.icount).toBe(2 + count + 1); // setup, one per iteration, HLT
     expect(m.cpu.regs[ECX]).toBe(0);
     expect(m.cpu.regs[ESI]).toBe(count);
     expect(m.cpu.regs[EAX] & 0xff).toBe(0x77);
   });
 
-  it('an external interrupt is taken between batches and returns to the REP instruction', () => {
-    const count = REP_BATCH + 10;
+  it('an external interrupt is taken between iterations and returns to the REP instruction', () => {
+    const count = BUDGET + 10;
     const m = real(`mov ecx, ${count}
       xor esi, esi
       sti
@@ -226,7 +234,7 @@ describe.skipIf(!HAS_NASM)('REP restart and batching', () => {
     m.cpu.acknowledgeInterrupt = () => 0x40;
     m.cpu.run(3);
     const repAt = m.cpu.eip;
-    m.cpu.step(); // first batch (the STI shadow covers it)
+    m.cpu.run(BUDGET); // BUDGET iterations (the STI shadow covers the first)
     m.cpu.setIntrLine(true);
     m.cpu.run(5);
     expect(m.cpu.eip).toBe(VECTOR_STUBS + 0x40 + 1);
@@ -292,7 +300,7 @@ describe.skipIf(!HAS_NASM)('CMPS and SCAS', () => {
       hlt`, 32, 0x10000));
     m.mem.load(0x2000, Uint8Array.from([0, 0, 0, 0x80]));
     m.mem.load(0x3000, Uint8Array.from([1, 0, 0, 0]));
-    m.cpu.run(10);
+    m.cpu.run(1_000_000);
     const f = m.cpu.getEflags();
     expect(f & 0x800).toBe(0x800); // 0x80000000 − 1 overflows
     expect(f & (ZF | CF)).toBe(0);

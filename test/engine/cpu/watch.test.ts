@@ -1,9 +1,9 @@
 // Data watches (engine/cpu/watch.ts): stores through the PF_WATCH slow path, loads through per-instance hooks,
-// and sharing watched pages with other subscribers of the memory's store dispatcher (machine/store-watch.ts).
+// and sharing watched pages with other subscribers of the memory's store dispatcher (bus/store-watch.ts).
 import { describe, expect, it } from 'vitest';
-import { PF_WATCH, PhysicalMemory } from '../../../engine/machine/memory';
+import { PF_WATCH, PhysicalMemory } from '../../../engine/bus/memory';
 import { MemoryWatch, type WatchHit } from '../../../engine/cpu/watch';
-import { storeWatchOf } from '../../../engine/machine/store-watch';
+import { storeWatchOf } from '../../../engine/bus/store-watch';
 
 function setup(): { mem: PhysicalMemory; watch: MemoryWatch; hits: WatchHit[] } {
   const mem = new PhysicalMemory(64 * 1024);

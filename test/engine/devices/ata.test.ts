@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IoBus } from '../../../engine/machine/io-bus';
+import { IoBus } from '../../../engine/bus/io-bus';
 import { AtaDisk, ER_ABRT, ER_IDNF, ST_DRQ, ST_DRDY, ST_ERR } from '../../../engine/devices/ata';
 import { attachBootDisk, bootDiskMedia } from '../../../engine/devices/boot-disk';
 

@@ -1,5 +1,5 @@
 // A bench for device tests: a port bus, a scheduler on a clock the test moves, and a record of IRQ line changes.
-import { IoBus } from '../../../engine/machine/io-bus';
+import { IoBus } from '../../../engine/bus/io-bus';
 import { Scheduler } from '../../../engine/machine/scheduler';
 
 export interface IrqEdge {

@@ -1,7 +1,7 @@
 // Text screen at 0xB8000 as the debugger reads it, and the CRTC cursor and status registers.
 import { describe, expect, it } from 'vitest';
 import { CrtController, cp437, screenText } from '../../../engine/devices/vga-text';
-import { PhysicalMemory } from '../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../engine/bus/memory';
 import { Rig } from './rig';
 
 describe('VGA text', () => {

@@ -84,6 +84,25 @@ describe('bad input under the monitor', () => {
     expect(r.monitor.returns.some((x) => x.written.join() === 'DS,CS' && x.marked.join() === 'GDT[2],GDT[1]')).toBe(true);
   });
 
+  it('CS and SS sharing one selector (one of them stale, as GRUB hands over to a multiboot kernel): emulated, no panic', () => {
+    const scratch = TABLES.GDT_A_SCRATCH; // selector 0x40
+    const [dataLo, dataHi] = makeDescriptor(0, 0xffffffff, 0x93);
+    const [codeLo, codeHi] = makeDescriptor(0, 0xffffffff, 0x9b);
+    const r = same([
+      encode.storeSs(scratch, dataLo),
+      encode.storeSs(scratch + 4, dataHi),
+      encode.loadSreg(2, 0x40), // SS = 0x40: flat data
+      encode.storeSs(scratch, codeLo),
+      encode.storeSs(scratch + 4, codeHi),
+      [0xea, ...encode.le32(slotAddress(6)), ...encode.le16(0x40)], // jmp 0x40:next: CS = 0x40, flat code; SS stale
+      [0x9c, 0x58, 0x40, 0x48], // pushfd; pop eax; inc eax; dec eax: run emulated
+      encode.loadSreg(2, 0x10), // SS = 0x10 again: the monitor engages
+      [0xea, ...encode.le32(slotAddress(9)), ...encode.le16(0x08)], // jmp 0x08:next
+    ]);
+    expect(r.stop).toBe('exit');
+    expect(r.monitor.counters.engagements).toBeGreaterThan(1);
+  });
+
   it("the monitor's memory and entries stay out of reach", () => {
     const [lo, hi] = makeDescriptor(HIDDEN, 0xffff, 0x93);
     const body: number[][] = [

@@ -2,7 +2,7 @@
 // placed by its own page, so a store that straddles into a table from a page without one is seen, and a store
 // across a page boundary inside one range is reported once, with every byte it replaced.
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../engine/bus/memory';
 import { TableWatch, type WatchedRange } from '../../../engine/monitor/table-watch';
 
 function watching(ranges: WatchedRange[]) {

@@ -55,6 +55,9 @@ describe('disassembler', () => {
       if (!ours.valid) continue; // the table does not know this encoding (e.g. a group's undefined row)
       // BSWAP with a 16-bit operand size is undefined (SDM 2 BSWAP); the table decodes it as the 32-bit form.
       if (ours.mnemonic === 'bswap' && /^bswap [a-z]{2}$/.test(ref.text)) continue;
+      // 0F 18–0F 1F are hint NOPs on the P6; iced names what later processors put there (SSE prefetches,
+      // CLDEMOTE, MPX, CET). Our rendering of that space is checked in test/engine/cpu/p6.test.ts.
+      if (ours.mnemonic === 'nop' && !/^nop/.test(ref.text)) continue;
       compared++;
       const a = normalise(ours.text);
       const b = normalise(ref.text);

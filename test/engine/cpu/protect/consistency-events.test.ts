@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DS, ES } from '../../../../engine/cpu/cpu';
-import { PF_WATCH } from '../../../../engine/machine/memory';
+import { PF_WATCH } from '../../../../engine/bus/memory';
 import { loadSegment } from '../../../../engine/cpu/protect/segment-load';
 import { flat32, GDT_BASE, type TestMachine } from '../harness';
 import { gdtEntry } from './fault-helpers';

@@ -144,8 +144,8 @@ describe('LTR and model rules', () => {
     expect(seen[0]).toBe('ud2');
     const { writeCr0 } = await import('../../../../engine/cpu/ops/system');
     expectFault(() => writeCr0(m.cpu, (m.cpu.cr0 & ~CR0_CD) | CR0_NW), VEC_GP, 0, 'mov-cr.nw-without-cd');
-    const { PhysicalMemory } = await import('../../../../engine/machine/memory');
-    const { IoBus } = await import('../../../../engine/machine/io-bus');
+    const { PhysicalMemory } = await import('../../../../engine/bus/memory');
+    const { IoBus } = await import('../../../../engine/bus/io-bus');
     const { Cpu } = await import('../../../../engine/cpu/cpu');
     const cpu = new Cpu(new PhysicalMemory(1 << 20), new IoBus(), { model: '386' });
     cpu.mem.load(0xffff0, Uint8Array.from([0x0f, 0x31]));

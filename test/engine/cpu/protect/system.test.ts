@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CR0_EM, CR0_MP, CR0_PE, CR0_PG, CR0_TS, DS, EAX, EBX, ECX, EDX, LDTR, TR, type Cpu } from '../../../../engine/cpu/cpu';
 import { VEC_GP, VEC_NM, VEC_UD } from '../../../../engine/cpu/faults';
 import { ZF } from '../../../../engine/cpu/flags';
-import { CPUID_FEATURES, CPUID_VENDOR } from '../../../../engine/cpu/ops/system';
+import { CPUID_VENDOR, cpuModel, DEFAULT_CPU_MODEL } from '../../../../engine/cpu/model';
 import { TYPE_LDT, TYPE_TSS32_AVAIL, TYPE_CALL_GATE32, TYPE_INT_GATE32, encodeGate } from '../../../../engine/cpu/protect/descriptor';
 import { flat32, GDT_BASE, realMode, SEL_CODE32, SEL_DATA32, type TestMachine } from '../harness';
 import { accessByte, gdtEntry } from './fault-helpers';
@@ -226,17 +226,16 @@ describe('control registers', () => {
 });
 
 describe('CPUID, TSC and MSRs', () => {
-  it('CPUID reports the vendor string, family 4 and the implemented features only (no FPU)', () => {
+  it('CPUID reports the vendor string, the default model family and its features (every model: cpu-models.test.ts)', () => {
     const m = flat32([]);
     m.cpu.regs[EAX] = 0;
     stepBytes(m, [0x0f, 0xa2]);
     const bytes = [EBX, EDX, ECX].flatMap((r) => [0, 8, 16, 24].map((s) => (m.cpu.regs[r] >>> s) & 0xff));
-    expect([m.cpu.regs[EAX], String.fromCharCode(...bytes)]).toEqual([1, CPUID_VENDOR]);
+    expect([m.cpu.regs[EAX], String.fromCharCode(...bytes)]).toEqual([2, CPUID_VENDOR]);
     m.cpu.regs[EAX] = 1;
     stepBytes(m, [0x0f, 0xa2]);
-    expect((m.cpu.regs[EAX] >> 8) & 0xf).toBe(4);
-    expect(m.cpu.regs[EDX]).toBe(CPUID_FEATURES);
-    expect(m.cpu.regs[EDX] & 1).toBe(0);
+    expect((m.cpu.regs[EAX] >> 8) & 0xf).toBe(6);
+    expect(m.cpu.regs[EDX]).toBe(cpuModel(DEFAULT_CPU_MODEL).features);
     expect(m.cpu.regs[EDX] & ((1 << 4) | (1 << 5) | (1 << 8))).toBe((1 << 4) | (1 << 5) | (1 << 8));
   });
   it('RDTSC counts guest instructions; WRMSR 10H sets the counter; RDMSR reads it', () => {
@@ -260,8 +259,8 @@ describe('CPUID, TSC and MSRs', () => {
     expect(stepBytes(f, [0x0f, 0x32])).toEqual({ vector: VEC_GP, errorCode: 0, rule: 'msr.unimplemented' });
   });
   it('the 386 model has no CPUID or RDTSC (#UD)', async () => {
-    const { PhysicalMemory } = await import('../../../../engine/machine/memory');
-    const { IoBus } = await import('../../../../engine/machine/io-bus');
+    const { PhysicalMemory } = await import('../../../../engine/bus/memory');
+    const { IoBus } = await import('../../../../engine/bus/io-bus');
     const { Cpu } = await import('../../../../engine/cpu/cpu');
     const cpu = new Cpu(new PhysicalMemory(1 << 20), new IoBus(), { model: '386' });
     const m = { cpu, mem: cpu.mem, io: cpu.io, out: [] } as TestMachine;
@@ -274,6 +273,7 @@ describe('CPUID, TSC and MSRs', () => {
 describe('no FPU', () => {
   it('ESC does nothing after the address calculation when EM = TS = 0', () => {
     const m = flat32([]);
+    m.cpu.fpuPresent = false; // the 486SX
     m.cpu.cr0 &= ~(CR0_EM | CR0_TS);
     expect(stepBytes(m, [0xdd, 0x05, 0xf0, 0xff, 0xff, 0xff])).toBeNull(); // fld qword [0xfffffff0]
     expect(m.cpu.eip).toBe(0x10006);

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIOS_SIZE, biosImage, configOffset, rawBiosImage } from '../../../../engine/machine/firmware';
+import { BIOS_SIZE, biosImage, configOffset, rawBiosImage, tablesOffset } from '../../../../engine/machine/firmware';
+import { pcMemoryMap } from '../../../../engine/machine/loaders';
 
 const FIRMWARE = join(__dirname, '..', '..', '..', '..', 'engine', 'machine', 'firmware');
 const committed = new Uint8Array(readFileSync(join(FIRMWARE, 'bios.bin')));
@@ -37,12 +38,21 @@ describe('firmware image', () => {
     }
   });
 
-  it('fills the configuration block and nothing else', () => {
+  it('fills the configuration block (memory size, E820 map) and the table area, nothing else', () => {
     const patched = biosImage({ memorySize: 0x0123_4000 });
     const o = configOffset(patched);
-    expect(new DataView(patched.buffer).getUint32(o + 4, true)).toBe(0x0123_4000);
+    const view = new DataView(patched.buffer);
+    expect(view.getUint32(o + 4, true)).toBe(0x0123_4000);
+    const map = pcMemoryMap(0x0123_4000);
+    expect(view.getUint16(o + 8, true)).toBe(map.length);
+    map.forEach((r, i) => {
+      expect(view.getUint32(o + 10 + i * 20, true)).toBe(r.base);
+      expect(view.getUint32(o + 10 + i * 20 + 8, true)).toBe(r.length);
+      expect(view.getUint32(o + 10 + i * 20 + 16, true)).toBe(r.type);
+    });
+    const t = tablesOffset(patched);
     const diff = [...patched].flatMap((b, i) => (b !== committed[i] ? [i] : []));
-    expect(diff.every((i) => i >= o + 4 && i < o + 8)).toBe(true);
-    expect(diff.length).toBeGreaterThan(0);
+    expect(diff.every((i) => (i >= o + 4 && i < o + 10 + 16 * 20) || (i >= t + 16 && i < t + 1024))).toBe(true);
+    expect(diff.some((i) => i >= t + 16)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { loadImage } from '../../../../engine/machine/loaders';
 import { configOffset, rawBiosImage } from '../../../../engine/machine/firmware';
 
@@ -29,7 +29,8 @@ describe('boot image', () => {
     expect(mem.readBytes(0xf0000, 16)).toEqual(bios.subarray(0, 16));
     // The configuration block carries the memory size.
     expect(mem.peek(0xf0000 + configOffset(bios) + 4, 4)).toBe(32 * MiB);
-    expect(img.segments.map((s) => s.addr)).toEqual([0xf0000, 0xffff0000]);
+    expect(img.segments.map((s) => s.addr)).toEqual([0xf0000, 0xffff0000, 32 * MiB - 0x10000]);
+    expect(img.segments[2].name).toBe('ACPI tables');
   });
 
   it('pads a partial last sector with zeros', () => {

@@ -1,7 +1,7 @@
 // Corrupt images must end in an ImageError with a message, never in another exception: flip bytes of real
 // images (deterministically) and truncate them at every length class, then load each result.
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { ImageError, loadImage } from '../../../../engine/machine/loaders';
 import type { ImageFormat } from '../../../../engine/machine/loaders';
 import { fixture } from './fixtures';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { loadImage } from '../../../../engine/machine/loaders';
 import { readDebugLine } from '../../../../engine/machine/loaders/dwarf-line';
 import { FIXTURES, fixture, hasTool, readelfLineRows } from './fixtures';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { ImageError, loadImage, readElfDebugInfo } from '../../../../engine/machine/loaders';
 import { FIXTURES, fixture, hasTool, lineOf } from './fixtures';
 

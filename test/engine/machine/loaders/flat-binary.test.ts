@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { ImageError, loadImage } from '../../../../engine/machine/loaders';
 
 const MiB = 0x100000;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../../../../engine/machine/machine';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { detectFormat, loadImage, linuxLayout, ImageError, pcMemoryMap, E820_RAM } from '../../../../engine/machine/loaders';
 import { FIXTURES, fixture, hasTool } from './fixtures';
 

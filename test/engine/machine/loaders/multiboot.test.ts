@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '../../../../engine/machine/memory';
+import { PhysicalMemory } from '../../../../engine/bus/memory';
 import { E820_RAM, E820_RESERVED, loadImage, MULTIBOOT_BOOTLOADER_MAGIC } from '../../../../engine/machine/loaders';
 import { fixture } from './fixtures';
 
@@ -43,15 +43,22 @@ describe('Multiboot loader', () => {
     expect(info.flags & (1 << 6)).toBe(1 << 6); // mmap
     expect(info.flags & (1 << 9)).toBe(1 << 9); // boot_loader_name
     expect(info.memLower).toBe(639);
-    expect(info.memUpper).toBe(15 * 1024);
+    expect(info.memUpper).toBe(15 * 1024 - 64); // up to the ACPI tables' 64 KiB at the top of RAM
     expect(info.modsCount).toBe(0);
     expect(info.name).toBe('Ringside');
     expect(info.mmap).toEqual([
       { size: 20, base: 0, length: 0x9fc00, type: E820_RAM },
       { size: 20, base: 0x9fc00, length: 0x400, type: E820_RESERVED },
       { size: 20, base: 0xf0000, length: 0x10000, type: E820_RESERVED },
-      { size: 20, base: MiB, length: 15 * MiB, type: E820_RAM },
+      { size: 20, base: MiB, length: 15 * MiB - 0x10000, type: E820_RAM },
+      { size: 20, base: 16 * MiB - 0x10000, length: 0x10000, type: 3 }, // ACPI tables
+      { size: 20, base: 0xfec00000, length: 0x1000, type: E820_RESERVED }, // I/O APIC
+      { size: 20, base: 0xfee00000, length: 0x1000, type: E820_RESERVED }, // local APIC
+      { size: 20, base: 0xffff0000, length: 0x10000, type: E820_RESERVED }, // BIOS alias
     ]);
+    // The firmware's tables are there for the kernel to find, as GRUB on a PC leaves them.
+    expect(img.segments.some((s) => s.name === 'ACPI tables')).toBe(true);
+    expect(mem.readBytes(0xf0000, 0x10000).toString()).toContain([0x5f, 0x4d, 0x50, 0x5f].join(','));
     expect(img.segments.some((s) => s.name === 'multiboot info' && s.addr === ebx)).toBe(true);
   });
 
@@ -67,7 +74,7 @@ describe('Multiboot loader', () => {
     expect(mem.readBytes(loadEnd, bssEnd - loadEnd).every((b) => b === 0)).toBe(true);
     expect(mem.peek(bssEnd, 1)).toBe(0xcc);
     expect(img.start).toMatchObject({ kind: 'flat32', eip: entry, eax: 0x2badb002 });
-    expect(readInfo(mem, (img.start as { ebx: number }).ebx).memUpper).toBe(3 * 1024);
+    expect(readInfo(mem, (img.start as { ebx: number }).ebx).memUpper).toBe(3 * 1024 - 64);
   });
 
   it('rejects a bad checksum, unknown required features and a kernel beyond memory', () => {

@@ -1,8 +1,8 @@
-// The shared dispatcher of watched stores (engine/machine/store-watch.ts): page flags are the union of the
+// The shared dispatcher of watched stores (engine/bus/store-watch.ts): page flags are the union of the
 // subscriptions' pages, and a store reaches exactly the subscriptions that hold its page.
 import { describe, expect, it } from 'vitest';
-import { PF_WATCH, PhysicalMemory } from '../../../engine/machine/memory';
-import { storeWatchOf } from '../../../engine/machine/store-watch';
+import { PF_WATCH, PhysicalMemory } from '../../../engine/bus/memory';
+import { storeWatchOf } from '../../../engine/bus/store-watch';
 
 type Seen = [number, number, number, number][];
 

@@ -24,6 +24,19 @@ export const PF_MMIO = 8;
 export interface MmioHandler {
   read8(addr: number): number;
   write8(addr: number, value: number): void;
+  /**
+   * Aligned dword accesses, for devices whose registers are 32 bits wide (the APICs: a dword store to EOI must be
+   * one write, not four byte writes). Without them a dword access is four byte accesses.
+   */
+  read32?(addr: number): number;
+  write32?(addr: number, value: number): void;
+}
+
+/** A device mapped above installed RAM (the APICs below 4 GiB, a framebuffer in the PCI hole). */
+interface HighMmio {
+  start: number;
+  end: number;
+  handler: MmioHandler;
 }
 
 /** Called after a store to a page with PF_CODE set (addr is the first byte stored, size its width). */
@@ -58,6 +71,7 @@ export class PhysicalMemory {
   hiddenData = false;
 
   private readonly mmio = new Map<number, MmioHandler>();
+  private readonly highMmio: HighMmio[] = [];
   /** ROM images mapped above installed RAM, e.g. the BIOS alias just below 4 GiB. */
   private readonly highRoms: { start: number; bytes: Uint8Array }[] = [];
 
@@ -94,6 +108,10 @@ export class PhysicalMemory {
     if ((addr & 3) === 0 && addr + 3 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
       return this.i32[addr >>> 2];
     }
+    if ((addr & 3) === 0) {
+      const h = this.mmioAt(addr);
+      if (h?.read32) return h.read32(addr) | 0;
+    }
     return this.read16(addr) | (this.read16((addr + 2) >>> 0) << 16);
   }
 
@@ -118,7 +136,20 @@ export class PhysicalMemory {
       this.i32[addr >>> 2] = value;
       return;
     }
+    if ((addr & 3) === 0) {
+      const h = this.mmioAt(addr);
+      if (h?.write32) return h.write32(addr, value >>> 0);
+    }
     this.slowWrite(addr, value >>> 0, 4);
+  }
+
+  /** The device mapped at `addr`, if any (below RAM's top through the page flags, above it through the list). */
+  private mmioAt(addr: number): MmioHandler | undefined {
+    if (addr < this.size) {
+      return (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) !== 0 ? this.mmio.get(addr >>> PAGE_SHIFT) : undefined;
+    }
+    for (const r of this.highMmio) if (addr >= r.start && addr < r.end) return r.handler;
+    return undefined;
   }
 
   /** A CPU system access (descriptor table, IDT, TSS): as read8, but may reach the monitor's hidden region. */
@@ -150,6 +181,7 @@ export class PhysicalMemory {
       return h ? h.read8(addr) & 0xff : this.u8[addr];
     }
     if (this.hiddenData && this.hidden !== null && addr - this.size < this.hidden.length) return this.hidden[addr - this.size];
+    for (const r of this.highMmio) if (addr >= r.start && addr < r.end) return r.handler.read8(addr) & 0xff;
     for (const r of this.highRoms) {
       const off = addr - r.start;
       if (off >= 0 && off < r.bytes.length) return r.bytes[off];
@@ -171,6 +203,7 @@ export class PhysicalMemory {
       if (a >= this.size) {
         // Open bus (or high ROM): dropped — unless the monitor's own operation stores to its hidden region.
         if (this.hiddenData && this.hidden !== null && a - this.size < this.hidden.length) this.hidden[a - this.size] = b;
+        else this.mmioAt(a)?.write8(a, b);
         continue;
       }
       const pf = this.pageFlags[a >>> PAGE_SHIFT];
@@ -227,10 +260,17 @@ export class PhysicalMemory {
     for (let p = addr >>> PAGE_SHIFT; p <= (addr + bytes.length - 1) >>> PAGE_SHIFT; p++) this.pageFlags[p] |= PF_ROM;
   }
 
-  /** Maps a device over whole pages of the physical address space below the top of RAM. */
+  /**
+   * Maps a device over whole pages of the physical address space: below the top of RAM it covers those pages of
+   * RAM; above it (the APICs, a framebuffer) it answers where the bus would float.
+   */
   mapMmio(addr: number, length: number, handler: MmioHandler): void {
+    if (addr >= this.size) {
+      this.highMmio.push({ start: addr, end: addr + length, handler });
+      return;
+    }
     for (let p = addr >>> PAGE_SHIFT; p <= (addr + length - 1) >>> PAGE_SHIFT; p++) {
-      if (p >= this.pageFlags.length) throw new RangeError('MMIO above installed memory is not supported');
+      if (p >= this.pageFlags.length) throw new RangeError('an MMIO range must lie wholly below or wholly above the top of RAM');
       this.mmio.set(p, handler);
       this.pageFlags[p] |= PF_MMIO;
     }

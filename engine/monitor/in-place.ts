@@ -1,0 +1,82 @@
+// Sensitive instructions the monitor completes in place: inside the deprivileged guest's own execution, as the
+// handler bound by SBE, without a monitor entry (delivery through the monitor's IDT, the switch to the guest's
+// view, the decode and emulation, the consistency look and a return sequence). A monitor entry costs microseconds;
+// these cost what the bare instruction costs.
+//
+// Only instructions whose whole difference under ring compression is one value the monitor keeps are done so:
+// - PUSHF pushes the real EFLAGS with the guest's IOPL in place of the real one (IOPL is 0 while the guest runs at
+//   CPL 0–2; IF, TF and the arithmetic flags are the guest's own in the real CPU). The push is the real CPU's,
+//   through the guest's SS and ESP, so it faults exactly where the guest's would (and a fault enters the monitor,
+//   which emulates the instruction on the guest's view as before).
+// - POPF pops through the real CPU, then applies the popped image with the guest's CPL and IOPL (ops/stack.ts
+//   popfResult, the rule the engine's own POPF follows): the guest's IOPL goes to the monitor's record, IF to the
+//   real CPU (the monitor keeps the real IF the guest's), the real IOPL stays 0 at guest CPL 0–2.
+// - IN, OUT, INS, OUTS of a guest whose CPL ≤ IOPL: the guest's permission check passes without its TSS (SDM 3A
+//   §19.5.1), so the access is made on the real CPU with its IOPL raised for the instruction's duration; a guest
+//   that needs its I/O bitmap consulted gets the real CPU's check (against the monitor's TSS, which has none),
+//   whose #GP enters the monitor, which emulates with the guest's TSS.
+// Guest time is unchanged: the instruction retires once, and a device it reads sees the time a bare CPU's read sees.
+// GRUB's LZMA decoder runs PUSHF/POPF around each range-coder normalisation (2.5 million times to its kernel) and
+// boot loaders poll port 0x61 in calibration loops: these were most of the monitor's entries on real boot code.
+
+import type { Cpu } from '../cpu/cpu';
+import type { Handler, Instr } from '../cpu/decode/instr';
+import { IOPL, RF, VM } from '../cpu/flags';
+import { HANDLERS } from '../cpu/ops';
+import { popfResult } from '../cpu/ops/stack';
+import type { GuestState } from './guest-state';
+
+/** What the in-place handlers need of the monitor. */
+export interface InPlaceHost {
+  readonly guest: GuestState;
+  /** True while the guest runs deprivileged (the CPU holds the real, not the guest's, state). */
+  readonly deprivileged: boolean;
+  /** Counts one instruction completed in place, by its handler name. */
+  countInPlace(name: string): void;
+}
+
+const IO_HANDLERS = ['inI', 'inDX', 'outI', 'outDX', 'ins', 'outs'];
+
+/** The guest's EFLAGS while it runs deprivileged: the real CPU's, with the guest's IOPL. */
+function guestFlags(cpu: Cpu, g: GuestState): number {
+  return (cpu.getEflags() & ~IOPL) | (g.eflags & IOPL);
+}
+
+/** The in-place handlers by the name of the handler they stand in for. */
+export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
+  const map = new Map<string, Handler>();
+  const pushf = HANDLERS.pushf;
+  const popf = HANDLERS.popf;
+  map.set('pushf', (cpu: Cpu, i: Instr): void => {
+    if (!host.deprivileged) return pushf(cpu, i);
+    const flags = guestFlags(cpu, host.guest);
+    cpu.push(i.size, i.size === 4 ? (flags & ~(VM | RF)) >>> 0 : flags & 0xffff);
+    host.countInPlace('pushf');
+  });
+  map.set('popf', (cpu: Cpu, i: Instr): void => {
+    if (!host.deprivileged) return popf(cpu, i);
+    const g = host.guest;
+    const old = guestFlags(cpu, g);
+    const v = cpu.pop(i.size);
+    const next = popfResult(cpu, old, v, i.size, g.cpl);
+    g.eflags = next >>> 0;
+    cpu.setEflags(g.cpl === 3 ? next : next & ~IOPL);
+    host.countInPlace('popf');
+  });
+  for (const name of IO_HANDLERS) {
+    const handler = HANDLERS[name];
+    map.set(name, (cpu: Cpu, i: Instr): void => {
+      const g = host.guest;
+      if (!host.deprivileged || g.cpl > (g.eflags & IOPL) >>> 12) return handler(cpu, i);
+      const real = cpu.flags & IOPL;
+      cpu.flags |= IOPL;
+      try {
+        handler(cpu, i);
+      } finally {
+        cpu.flags = (cpu.flags & ~IOPL) | real;
+      }
+      host.countInPlace(name);
+    });
+  }
+  return map;
+}
