@@ -59,9 +59,12 @@ export function makeListing(cpu: Cpu, linear: number, symbols: readonly ImageSym
 function render(entries: DisassemblyEntry[], linear: number, symbols: readonly ImageSymbol[], name: string): Listing {
   const lines: string[] = [];
   let line = 1;
+  // The first symbol at each address, once per listing (a kernel has symbols by the thousand).
+  const labels = new Map<number, ImageSymbol>();
+  for (const s of symbols) if (!labels.has(s.addr)) labels.set(s.addr, s);
   for (const e of entries) {
     if (e.instruction === null) continue;
-    const label = symbols.find((s) => s.addr === e.linear);
+    const label = labels.get(e.linear);
     if (label) lines.push(`${label.name}:`);
     if (e.linear === linear) line = lines.length + 1;
     const i = e.instruction;

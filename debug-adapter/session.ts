@@ -50,7 +50,7 @@ import { unwindStack } from './stack';
 import { makeListing, symbolAt } from './listing';
 import { linesFromListingBeside } from './listing-source-lines';
 import type { TimelineOverflow } from './timeline-feed';
-import { lineAt, sourceFiles } from './source-lines';
+import { firstRowAtOrAbove, lineAt, sourceFiles } from './source-lines';
 import { readLinearBytes } from './code-reader';
 import { disassembleAround } from './disassembly';
 import { isConsoleCommand, runConsoleLine } from './console-commands';
@@ -558,7 +558,7 @@ export class RingsideSession extends DebugSession {
           frame.line = this.convertDebuggerLineToClient(f.callLine ?? row.line);
           frame.column = 1;
         } else {
-          const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStarts(r));
+          const listing = makeListing(cpu, f.linear, r.symbols, this.instructionStartsNear(r, f.linear));
           const ref = this.addListing(listing.name, listing.text);
           frame.source = new Source(listing.name, undefined, ref, 'disassembly', 'ringside-disassembly');
           frame.line = listing.line;
@@ -845,7 +845,27 @@ export class RingsideSession extends DebugSession {
 
   /** Linear addresses known to begin an instruction: where the image's segments start, its symbols, its line rows. */
   private instructionStarts(r: Runtime): number[] {
-    return [...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)];
+    // Once per session, without repeats: a C kernel has line rows by the 100,000 and every frame without a line asks.
+    if (this.starts?.runtime !== r) {
+      const all = new Set([...r.image.segments.map((g) => g.addr), ...r.symbols.map((x) => x.addr), ...r.lines.map((x) => x.addr)]);
+      this.starts = { runtime: r, list: [...all].sort((a, b) => a - b) };
+    }
+    return this.starts.list;
+  }
+  private starts: { runtime: Runtime; list: number[] } | undefined;
+
+  /**
+   * The instruction starts within 64 KiB of `linear` (a listing looks no further): line rows by bisection, as they
+   * are sorted, without the whole list (a C kernel's frame without a line would otherwise cost a pass over them).
+   */
+  private instructionStartsNear(r: Runtime, linear: number): number[] {
+    const low = linear - 0x10000;
+    const high = linear + 0x10000;
+    const near = (a: number): boolean => a >= low && a < high;
+    const rows = r.lines;
+    const out = [...r.image.segments.map((g) => g.addr).filter(near), ...r.symbols.map((x) => x.addr).filter(near)];
+    for (let k = firstRowAtOrAbove(rows, low); k < rows.length && rows[k].addr < high; k++) out.push(rows[k].addr);
+    return out;
   }
 
   private disassemble(a: Record<string, unknown>): DebugProtocol.DisassembleResponse['body'] {

@@ -24,6 +24,18 @@ export function lineAt(lines: readonly LineRow[], linear: number): LineRow | und
   return row;
 }
 
+/** The index of the first row at or above `linear` (rows.length when none is). */
+export function firstRowAtOrAbove(lines: readonly LineRow[], linear: number): number {
+  let lo = 0;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lines[mid].addr < linear) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The distinct source files named in the line table. */
 export function sourceFiles(lines: readonly LineRow[]): string[] {
   return [...new Set(lines.map((r) => r.file))];

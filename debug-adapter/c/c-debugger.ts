@@ -5,12 +5,12 @@
 
 import type { Cpu } from '../../engine/cpu/cpu';
 import { hasElfMagic, parseElf } from '../../engine/machine/loaders/elf-file';
-import { DW_AT_name, DW_TAG_typedef } from '../../engine/machine/loaders/dwarf/constants';
 import { readDwarf, type CallFrameInfo, type DwarfProgram, type FunctionInfo } from '../../engine/machine/loaders/dwarf';
 import type { ImageSymbol, LineRow } from '../../engine/machine/loaders';
 import type { EvalContext } from '../expression/evaluate';
 import type { Container } from '../scopes/variable-store';
 import type { InterruptFrameRecord } from '../stack';
+import { firstRowAtOrAbove } from '../source-lines';
 import { cEvalContext } from './c-context';
 import { cStack, type CFrame } from './frames';
 import { FrameValues } from './frame-values';
@@ -18,7 +18,7 @@ import { CValuesScope, GlobalsScope } from './scopes';
 
 export class CDebugger {
   private stack: CFrame[] | null = null;
-  private typedefs: Set<string> | null = null;
+  private readonly typedefs = new Map<string, boolean>();
   private symbolNames: Set<string> | null = null;
 
   constructor(
@@ -78,14 +78,9 @@ export class CDebugger {
 
   isTypeName(name: string): boolean {
     if (!this.program) return false;
-    if (!this.typedefs) {
-      this.typedefs = new Set();
-      for (const u of this.program.info.units) {
-        const root = this.program.info.root(u);
-        for (const d of root?.children ?? []) if (d.tag === DW_TAG_typedef) this.typedefs.add(this.program.info.str(d, DW_AT_name) ?? '');
-      }
-    }
-    return this.typedefs.has(name);
+    let known = this.typedefs.get(name);
+    if (known === undefined) this.typedefs.set(name, (known = this.program.isTypedefName(name)));
+    return known;
   }
 
   /** The C context of a frame (0: the innermost), or the plain one when DWARF does not describe it. */
@@ -118,11 +113,18 @@ export class CDebugger {
 function afterPrologue(fn: FunctionInfo, lines: readonly LineRow[]): number {
   {
     const range = fn.ranges.find((r) => fn.entry >= r.low && fn.entry < r.high) ?? fn.ranges[0];
-    const rows = lines.filter((r) => r.addr >= range.low && r.addr < range.high);
+    const rows = rowsIn(lines, range.low, range.high);
     const first = rows.find((r) => r.addr === fn.entry) ?? rows[0];
     if (!first) return fn.entry;
     let best: number | undefined;
     for (const r of rows) if (r.line !== first.line && r.line !== 0 && (best === undefined || r.addr < best)) best = r.addr;
     return best ?? fn.entry;
   }
+}
+
+/** The rows of `lines` (sorted by address) in [low, high), found by bisection: a kernel has rows by the 100,000. */
+function rowsIn(lines: readonly LineRow[], low: number, high: number): LineRow[] {
+  const out: LineRow[] = [];
+  for (let k = firstRowAtOrAbove(lines, low); k < lines.length && lines[k].addr < high; k++) out.push(lines[k]);
+  return out;
 }

@@ -154,7 +154,12 @@ export class FrameValues {
         reg: (n) => (n === DWARF_ESP ? (cfa === undefined ? undefined : (cfa - 4) >>> 0) : n === 3 || n >= 5 ? caller?.regs.values[n] : undefined),
         read,
       };
-      return evaluateValue(inner, ctx);
+      const atEntry = evaluateValue(inner, ctx);
+      if (atEntry !== undefined || !caller) return atEntry;
+      // An argument register the callee has overwritten: what the caller put there, as its call site says.
+      const reg = inner.length === 1 && inner[0] >= 0x50 && inner[0] <= 0x57 ? inner[0] - 0x50 : undefined;
+      const passed = reg === undefined ? undefined : this.program.callSiteValue(caller.pc, reg);
+      return passed && evaluateValue(passed, { reg: (n) => caller.regs.values[n], read });
     };
     return base;
   }

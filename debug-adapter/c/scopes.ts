@@ -118,8 +118,10 @@ export class GlobalsScope extends CValuesScope {
 
   override children(): Row[] {
     const rows = super.children();
-    const units = this.frame.program.info.units.length;
-    rows.push({ name: '[all compile units]', value: `${units} unit${units === 1 ? '' : 's'}`, readOnly: true, child: new AllUnitsContainer(this.frame) });
+    const info = this.frame.program.info;
+    const units = info.units.length;
+    // How many units have been read so far: opening this row reads them all.
+    rows.push({ name: '[all compile units]', value: `${units} unit${units === 1 ? '' : 's'} (${info.unitsRead} read)`, readOnly: true, child: new AllUnitsContainer(this.frame) });
     return rows;
   }
 }

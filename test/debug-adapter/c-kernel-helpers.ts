@@ -21,13 +21,22 @@ export function hasGcc(): boolean {
   }
 }
 
+export function hasClang(): boolean {
+  try {
+    execFileSync('clang', ['--version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const built = new Map<string, string>();
-export function buildKernel(opt: '-O0' | '-O2'): string {
-  const have = built.get(opt);
+export function buildKernel(opt: '-O0' | '-O2', cc: 'gcc' | 'clang' = 'gcc'): string {
+  const have = built.get(cc + opt);
   if (have) return have;
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ringside-ckernel-')), `kernel${opt}.elf`);
-  execFileSync('sh', [path.join(KERNEL_DIR, 'build.sh'), out, opt], { stdio: 'pipe' });
-  built.set(opt, out);
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ringside-ckernel-')), `kernel-${cc}${opt}.elf`);
+  execFileSync('sh', [path.join(KERNEL_DIR, 'build.sh'), out, opt], { stdio: 'pipe', env: { ...process.env, CC: cc } });
+  built.set(cc + opt, out);
   return out;
 }
 

@@ -11,7 +11,7 @@ import { readDwarf } from '../../engine/machine/loaders/dwarf';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildOnce, children, launchStopped, named, scopeVariables, startClient } from './dap-client';
-import { buildKernel, evaluate, frames, hasGcc, KERNEL_SOURCE, lineOf, scopeNames, scopeOf, stepAndWait } from './c-kernel-helpers';
+import { buildKernel, evaluate, frames, hasClang, hasGcc, KERNEL_SOURCE, lineOf, scopeNames, scopeOf, stepAndWait } from './c-kernel-helpers';
 
 let dc: DebugClient;
 beforeAll(() => buildOnce(), 60000);
@@ -221,6 +221,14 @@ describe.skipIf(!hasGcc())('C kernel beside the segment views', () => {
     const r = await dc.setVariableRequest({ variablesReference: args.variablesReference, name: 'value', value: '0x1234' });
     expect(r.body.value).toBe(String(0x1234));
     expect((await evaluate(dc, 'value')).result).toBe(String(0x1234));
+    // A struct member and a bitfield of a global, written under the monitor through the guest's view.
+    const gdt = named((await dc.variablesRequest({ variablesReference: (await dc.scopesRequest({ frameId: st[0].id })).body.scopes.find((s) => s.name === 'Globals')!.variablesReference })).body.variables, 'gdt');
+    const e3 = named(await children(dc, gdt), '[3]');
+    expect((await dc.setVariableRequest({ variablesReference: e3.variablesReference, name: 'limit_low', value: '0x7f' })).body.value).toBe('127');
+    expect((await dc.setVariableRequest({ variablesReference: e3.variablesReference, name: 'flags', value: '9' })).body.value).toBe("9 '\\t'");
+    expect((await evaluate(dc, 'word [(u32)&gdt[3]]')).result).toBe('0x7f');
+    expect((await evaluate(dc, 'byte [(u32)&gdt[3] + 6]')).result).toBe('0x90');
+    expect((await evaluate(dc, 'gdt[3].limit_low')).result).toBe('127');
   });
 });
 
@@ -308,5 +316,28 @@ describe.skipIf(!hasGcc())('C kernel: DWARF from the "symbols" file', () => {
     expect((await frames(dc)).map((f) => f.name).slice(0, 2)).toEqual(['gdt_set', 'kmain']);
     expect(named(await scopeOf(dc, 'Arguments'), 'access').value).toBe("146 '\\222'");
     expect((await evaluate(dc, 'gdt[1].access')).result).toBe("154 '\\232'");
+  });
+});
+
+describe.skipIf(!hasClang()).each(['-O0', '-O2'] as const)('C kernel built by clang at %s', (opt) => {
+  it('stops in gdt_set with its arguments, the callers by name, C expressions, and gdt[3] after stepping out', async () => {
+    const elf = buildKernel(opt, 'clang');
+    await launchAt(elf, [{ name: 'gdt_set', condition: 'n == 3' }]);
+    const st = await frames(dc);
+    expect(st.map((f) => f.name).slice(0, 2)).toEqual(['gdt_set', 'kmain']);
+    expect(st[1].line).toBe(lineOf('gdt_set(3, (u32)scratch'));
+    const args = await scopeOf(dc, 'Arguments');
+    expect(named(args, 'n').value).toBe('3');
+    expect(named(args, 'limit').value).toBe('63');
+    expect(named(args, 'access').value).toBe("146 '\\222'");
+    const scratch = Number((await evaluate(dc, '(u32)scratch')).result);
+    expect(named(args, 'base').value).toBe(String(scratch));
+    expect((await evaluate(dc, 'gdt[1].access')).result).toBe("154 '\\232'");
+    expect((await evaluate(dc, 'last_kind == SEG_DATA')).result).toBe('true');
+    expect(named(await scopeOf(dc, 'Globals'), 'greeting').value).toMatch(/"ring 0 in C"$/);
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await stepAndWait(dc, 'stepOut');
+    expect((await frames(dc))[0].name).toBe('kmain');
+    expect((await evaluate(dc, 'gdt[3].base_low')).result).toBe(String(scratch & 0xffff));
   });
 });

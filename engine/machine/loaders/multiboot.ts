@@ -5,7 +5,7 @@
 
 import type { PhysicalMemory } from '../../bus/memory';
 import { ByteReader } from './byte-reader';
-import { hasElfMagic, parseElf } from './elf-file';
+import { type ElfFile, hasElfMagic, parseElf, PT_LOAD } from './elf-file';
 import { loadElfSegments, readElfLines } from './elf';
 import { readElfSymbols } from './elf-symbols';
 import { ImageError, hex } from './image-error';
@@ -146,6 +146,21 @@ export function writeMultibootInfo(mem: PhysicalMemory, segments: LoadedSegment[
   return base;
 }
 
+/**
+ * Where an ELF kernel starts, as GRUB 2's Multiboot loader computes it: the loader places segments at p_paddr and
+ * starts the CPU with paging off, so an e_entry inside a PT_LOAD segment's virtual range is moved into that segment's
+ * physical placement (a higher-half kernel linked at 0xC0000000 but loaded at 1 MiB, as GNU Mach is); an entry
+ * outside every segment is taken as it stands.
+ */
+function physicalEntry(elf: ElfFile): number {
+  for (const p of elf.programHeaders) {
+    if (p.type === PT_LOAD && p.memsz > 0 && elf.entry >= p.vaddr && elf.entry < p.vaddr + p.memsz) {
+      return (p.paddr + (elf.entry - p.vaddr)) >>> 0;
+    }
+  }
+  return elf.entry;
+}
+
 export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedImage {
   const header = readMultibootHeader(bytes);
   let symbols: ImageSymbol[] = [];
@@ -169,7 +184,7 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
     symbols = readElfSymbols(elf);
     lines = readElfLines(elf, warnings);
     segments = loadElfSegments(mem, elf);
-    entry = elf.entry;
+    entry = physicalEntry(elf);
   }
   segments.push(...platformFirmware(mem, segments));
   const info = writeMultibootInfo(mem, segments);

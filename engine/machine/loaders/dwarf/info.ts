@@ -12,6 +12,8 @@ export interface Abbrev {
   tag: number;
   hasChildren: boolean;
   specs: { at: number; form: number; implicit: number }[];
+  /** The byte size of an entry's attributes when every form has a fixed size in units of this shape (skim). */
+  fixed?: { shape: number; size: number | null };
 }
 
 /** One attribute as read: `value` is a number (constants, offsets, indexes, addresses), text, or bytes (blocks). */
@@ -221,6 +223,105 @@ export class DebugInfo {
     return root;
   }
 
+  /** How many units have had their tree read (the laziness the tests check). */
+  get unitsRead(): number {
+    let n = 0;
+    for (const u of this.units) if (u.root) n++;
+    return n;
+  }
+
+  /**
+   * Walks a unit's entries without building its tree: for each entry whose tag `wanted` accepts, `visit` gets its
+   * tag, name and parent's tag. The children of entries other than enumerations (function bodies, struct
+   * members) are jumped over through DW_AT_sibling where the compiler wrote it (gcc does), so a unit costs a
+   * fraction of reading it. Throws on bad data, as readTree.
+   */
+  skim(u: Unit, wanted: (tag: number, parentTag: number) => boolean, visit: (tag: number, name: string, parentTag: number) => void): void {
+    if (u.root) {
+      // Already read: walk the tree instead.
+      const walk = (d: Die, parentTag: number): void => {
+        if (wanted(d.tag, parentTag)) {
+          const n = this.str(d, C.DW_AT_name);
+          if (n !== undefined) visit(d.tag, n, parentTag);
+        }
+        if (d.tag !== C.DW_TAG_subprogram) for (const c of d.children) walk(c, d.tag);
+      };
+      for (const c of u.root.children) walk(c, u.root.tag);
+      return;
+    }
+    const r = this.info;
+    const abbrevs = this.abbrevs(u.abbrevOffset);
+    const tags: number[] = [];
+    let pos = u.dieStart;
+    const probe: Die = { offset: 0, tag: 0, attrs: [], children: [], parent: null, unit: u };
+    while (pos < u.end) {
+      const at = pos;
+      const code = r.uleb(pos, 'abbreviation code');
+      pos = code.next;
+      if (code.value === 0) {
+        tags.pop();
+        if (tags.length === 0) break;
+        continue;
+      }
+      const abbrev = abbrevs.get(code.value);
+      if (!abbrev) throw new ImageError(`DIE at ${hex(at)} uses abbreviation ${code.value}, which the table does not define`);
+      const parentTag = tags.length ? tags[tags.length - 1] : 0;
+      const want = tags.length > 0 && wanted(abbrev.tag, parentTag);
+      if (!want && !abbrev.hasChildren && tags.length > 0) {
+        const size = this.fixedSize(u, abbrev);
+        if (size !== null) {
+          pos += size; // nothing to read in it: step over its attributes
+          continue;
+        }
+      }
+      const isRoot = tags.length === 0;
+      const rootAttrs: Attr[] | null = isRoot ? [] : null;
+      let name: Attr | undefined;
+      let sibling: number | undefined;
+      for (const spec of abbrev.specs) {
+        const value = this.readForm(u, pos, spec.form, spec.implicit);
+        pos = this.next;
+        if (rootAttrs) rootAttrs.push({ at: spec.at, form: this.form, value });
+        else if (spec.at === C.DW_AT_name && want) name = { at: spec.at, form: this.form, value };
+        else if (spec.at === C.DW_AT_sibling && typeof value === 'number') sibling = value;
+      }
+      // The string offsets base, for names given as strx.
+      if (rootAttrs) this.readBases(u, { ...probe, attrs: rootAttrs });
+      if (name) {
+        probe.offset = at;
+        probe.attrs = [name];
+        const n = this.str(probe, C.DW_AT_name);
+        if (n !== undefined) visit(abbrev.tag, n, parentTag);
+      }
+      if (!abbrev.hasChildren) {
+        if (isRoot) break;
+        continue;
+      }
+      if (!isRoot && abbrev.tag !== C.DW_TAG_enumeration_type && sibling !== undefined && sibling > pos && sibling <= u.end) {
+        pos = sibling; // over the children (a body, members): the index wants no names in there
+        continue;
+      }
+      tags.push(abbrev.tag);
+    }
+  }
+
+  /** The size of an entry's attributes when all of its forms have a fixed size in `u` (null otherwise). */
+  private fixedSize(u: Unit, abbrev: Abbrev): number | null {
+    const shape = u.addrSize * 100 + u.offsetSize * 10 + (u.version <= 2 ? 1 : 0);
+    if (abbrev.fixed?.shape === shape) return abbrev.fixed.size;
+    let size: number | null = 0;
+    for (const spec of abbrev.specs) {
+      const n = formSize(spec.form, u);
+      if (n === null) {
+        size = null;
+        break;
+      }
+      size += n;
+    }
+    abbrev.fixed = { shape, size };
+    return size;
+  }
+
   private readBases(u: Unit, root: Die): void {
     for (const a of root.attrs) {
       if (typeof a.value !== 'number') continue;
@@ -239,30 +340,30 @@ export class DebugInfo {
     return value;
   }
 
+  private block(start: number, len: number): Uint8Array {
+    this.next = start + len;
+    return this.info.slice(start, len, 'a block');
+  }
+
   /** Reads one attribute value of `form` at `pos` (§7.5.6). References become section offsets. */
   private readForm(u: Unit, pos: number, form: number, implicit: number): Attr['value'] {
     const r = this.info;
     this.form = form;
-    const off = (p: number): number => (u.offsetSize === 8 ? r.u64(p, 'an offset') : r.u32(p, 'an offset'));
-    const block = (start: number, len: number): Uint8Array => {
-      this.next = start + len;
-      return r.slice(start, len, 'a block');
-    };
     switch (form) {
       case C.DW_FORM_addr:
         return this.done(u.addrSize === 8 ? r.u64(pos, 'an address') : u.addrSize === 2 ? r.u16(pos, 'an address') : r.u32(pos, 'an address'), pos + u.addrSize);
       case C.DW_FORM_block2:
-        return block(pos + 2, r.u16(pos, 'a block length'));
+        return this.block(pos + 2, r.u16(pos, 'a block length'));
       case C.DW_FORM_block4:
-        return block(pos + 4, r.u32(pos, 'a block length'));
+        return this.block(pos + 4, r.u32(pos, 'a block length'));
       case C.DW_FORM_data2:
         return this.done(r.u16(pos, 'data2'), pos + 2);
       case C.DW_FORM_data4:
         return this.done(r.u32(pos, 'data4'), pos + 4);
       case C.DW_FORM_data8:
-        return block(pos, 8);
+        return this.block(pos, 8);
       case C.DW_FORM_data16:
-        return block(pos, 16);
+        return this.block(pos, 16);
       case C.DW_FORM_string: {
         const s = r.cstring(pos, 'a string');
         return this.done(s.text, s.next);
@@ -270,10 +371,10 @@ export class DebugInfo {
       case C.DW_FORM_block:
       case C.DW_FORM_exprloc: {
         const len = r.uleb(pos, 'a block length');
-        return block(len.next, len.value);
+        return this.block(len.next, len.value);
       }
       case C.DW_FORM_block1:
-        return block(pos + 1, r.u8(pos, 'a block length'));
+        return this.block(pos + 1, r.u8(pos, 'a block length'));
       case C.DW_FORM_data1:
       case C.DW_FORM_flag:
         return this.done(r.u8(pos, 'data1'), pos + 1);
@@ -297,7 +398,7 @@ export class DebugInfo {
       case C.DW_FORM_GNU_strp_alt:
       case C.DW_FORM_sec_offset:
       case C.DW_FORM_GNU_ref_alt:
-        return this.done(off(pos), pos + u.offsetSize);
+        return this.done(u.offsetSize === 8 ? r.u64(pos, 'an offset') : r.u32(pos, 'an offset'), pos + u.offsetSize);
       case C.DW_FORM_ref_addr: {
         // Version 2 wrote ref_addr in the address size, later versions in the offset size (§7.5.4).
         const size = u.version <= 2 ? u.addrSize : u.offsetSize;
@@ -316,11 +417,11 @@ export class DebugInfo {
         return this.done(u.offset + v.value, v.next);
       }
       case C.DW_FORM_ref_sig8:
-        return block(pos, 8);
+        return this.block(pos, 8);
       case C.DW_FORM_ref_sup4:
         return this.done(r.u32(pos, 'ref_sup4'), pos + 4);
       case C.DW_FORM_ref_sup8:
-        return block(pos, 8);
+        return this.block(pos, 8);
       case C.DW_FORM_indirect: {
         const f = r.uleb(pos, 'an indirect form');
         return this.readForm(u, f.next, f.value, implicit);
@@ -479,4 +580,52 @@ export class DebugInfo {
     }
     return undefined;
   }
+}
+
+/** The size of a form whose size does not depend on its data (§7.5.6), or null. */
+function formSize(form: number, u: Unit): number | null {
+  switch (form) {
+    case C.DW_FORM_flag_present:
+    case C.DW_FORM_implicit_const:
+      return 0;
+    case C.DW_FORM_data1:
+    case C.DW_FORM_flag:
+    case C.DW_FORM_ref1:
+    case C.DW_FORM_strx1:
+    case C.DW_FORM_addrx1:
+      return 1;
+    case C.DW_FORM_data2:
+    case C.DW_FORM_ref2:
+    case C.DW_FORM_strx2:
+    case C.DW_FORM_addrx2:
+      return 2;
+    case C.DW_FORM_strx3:
+    case C.DW_FORM_addrx3:
+      return 3;
+    case C.DW_FORM_data4:
+    case C.DW_FORM_ref4:
+    case C.DW_FORM_strx4:
+    case C.DW_FORM_addrx4:
+    case C.DW_FORM_ref_sup4:
+      return 4;
+    case C.DW_FORM_data8:
+    case C.DW_FORM_ref8:
+    case C.DW_FORM_ref_sig8:
+    case C.DW_FORM_ref_sup8:
+      return 8;
+    case C.DW_FORM_data16:
+      return 16;
+    case C.DW_FORM_addr:
+      return u.addrSize;
+    case C.DW_FORM_strp:
+    case C.DW_FORM_line_strp:
+    case C.DW_FORM_strp_sup:
+    case C.DW_FORM_GNU_strp_alt:
+    case C.DW_FORM_sec_offset:
+    case C.DW_FORM_GNU_ref_alt:
+      return u.offsetSize;
+    case C.DW_FORM_ref_addr:
+      return u.version <= 2 ? u.addrSize : u.offsetSize;
+  }
+  return null;
 }

@@ -7,6 +7,7 @@ import { hex } from '../image-error';
 import * as C from './constants';
 import { DebugInfo, type Die, type Unit } from './info';
 import { readAranges, readLocationList, readRanges, type LocationEntry, type PcRange } from './lists';
+import { NameIndex } from './names';
 import { TypeReader, type CType, VOID } from './types';
 import type { DwarfSections } from './sections';
 
@@ -63,6 +64,9 @@ export class DwarfProgram {
   private readonly aranges: { low: number; high: number; unit: number }[] = [];
   private readonly unitData = new Map<number, UnitData>();
   private readonly warned = new Set<string>();
+  private nameIndex: NameIndex | null = null;
+  /** Per unit, its call sites by return address (callSiteValue). */
+  private readonly callSites = new Map<number, Map<number, Die>>();
 
   constructor(
     sections: DwarfSections,
@@ -144,7 +148,7 @@ export class DwarfProgram {
     }
     if (!elsewhere(name)) return undefined;
     let fallback: Variable | undefined;
-    for (const u of this.info.units) {
+    for (const u of this.names().unitsWithVariable(name)) {
       if (u === prefer) continue;
       for (const v of this.globals(u)) {
         if (v.name !== name) continue;
@@ -163,11 +167,12 @@ export class DwarfProgram {
     const m = /^(struct|union|enum)\s+(\w+)$/.exec(spelling.trim());
     const want = m ? m[2] : normalizeBaseName(spelling);
     const tags = m ? [m[1] === 'struct' ? C.DW_TAG_structure_type : m[1] === 'union' ? C.DW_TAG_union_type : C.DW_TAG_enumeration_type] : [C.DW_TAG_typedef, C.DW_TAG_base_type];
-    const units = prefer ? [prefer, ...this.info.units.filter((u) => u !== prefer)] : this.info.units;
+    const others = this.names().unitsWithType(m ? `${m[1]} ${m[2]}` : want).filter((u) => u !== prefer);
+    const units = prefer ? [prefer, ...others] : others;
+    let declaration: Die | undefined;
     for (const u of units) {
       const root = this.info.root(u);
       if (!root) continue;
-      let declaration: Die | undefined;
       for (const d of root.children) {
         if (!tags.includes(d.tag)) continue;
         const n = this.info.str(d, C.DW_AT_name);
@@ -175,23 +180,29 @@ export class DwarfProgram {
         if (this.info.flag(d, C.DW_AT_declaration)) declaration ??= d;
         else return this.types.read(d);
       }
-      if (declaration && u === units[units.length - 1]) return this.types.read(declaration);
     }
-    return undefined;
+    return declaration && this.types.read(declaration);
   }
 
   /** True when `name` names a typedef in the program (for telling `(u32)x` casts from parenthesised names). */
   isTypedefName(name: string): boolean {
-    for (const u of this.info.units) {
+    for (const u of this.names().unitsWithType(name)) {
       const root = this.info.root(u);
       if (root?.children.some((d) => d.tag === C.DW_TAG_typedef && this.info.str(d, C.DW_AT_name) === name)) return true;
     }
     return false;
   }
 
+  /** The index of type and enumerator names, skimmed from every unit on first use. */
+  private names(): NameIndex {
+    this.nameIndex ??= new NameIndex(this.info, normalizeBaseName);
+    return this.nameIndex;
+  }
+
   /** An enumerator constant by name (`SEG_CODE`), with its enum type; the given unit first. */
   findEnumerator(name: string, prefer?: Unit): { type: CType; value: number } | undefined {
-    const units = prefer ? [prefer, ...this.info.units.filter((u) => u !== prefer)] : this.info.units;
+    const others = this.names().unitsWithEnumerator(name).filter((u) => u !== prefer);
+    const units = prefer ? [prefer, ...others] : others;
     for (const u of units) {
       const root = this.info.root(u);
       if (!root) continue;
@@ -206,6 +217,39 @@ export class DwarfProgram {
           }
         } else if (d.children.length && d.tag !== C.DW_TAG_subprogram) stack.push(...d.children);
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * The expression of the value a caller passed in register `reg` (a DWARF register number) at the call that
+   * returns to `returnPc`: DW_AT_call_value of the call site's parameter whose location is that register (DWARF 5
+   * §3.4.2; gcc's DW_TAG_GNU_call_site in DWARF 4 alike). DW_OP_entry_value needs it once the callee has
+   * overwritten an argument register.
+   */
+  callSiteValue(returnPc: number, reg: number): Uint8Array | undefined {
+    const u = this.unitForPc(returnPc - 1);
+    const root = u && this.info.root(u);
+    if (!u || !root) return undefined;
+    let sites = this.callSites.get(u.offset);
+    if (!sites) {
+      sites = new Map();
+      this.callSites.set(u.offset, sites);
+      const stack: Die[] = [...root.children];
+      while (stack.length) {
+        const d = stack.pop()!;
+        if (d.tag === C.DW_TAG_call_site || d.tag === C.DW_TAG_GNU_call_site) {
+          const at = this.info.num(d, C.DW_AT_call_return_pc) ?? this.info.num(d, C.DW_AT_low_pc);
+          if (at !== undefined) sites.set(at, d);
+        } else stack.push(...d.children);
+      }
+    }
+    const site = sites.get(returnPc);
+    for (const p of site?.children ?? []) {
+      if (p.tag !== C.DW_TAG_call_site_parameter && p.tag !== C.DW_TAG_GNU_call_site_parameter) continue;
+      const loc = this.info.bytes(p, C.DW_AT_location);
+      const names = loc && ((loc.length === 1 && loc[0] === 0x50 + reg) || (loc.length === 2 && loc[0] === 0x90 && loc[1] === reg));
+      if (names) return this.info.bytes(p, C.DW_AT_call_value) ?? this.info.bytes(p, C.DW_AT_GNU_call_site_value);
     }
     return undefined;
   }

@@ -62,6 +62,23 @@ describe('Multiboot loader', () => {
     expect(img.segments.some((s) => s.name === 'multiboot info' && s.addr === ebx)).toBe(true);
   });
 
+  it('starts a higher-half ELF kernel at the physical address of its entry, as GRUB 2 does', () => {
+    // The same kernel relinked at 0xC0000000 + its load address: every PT_LOAD's p_vaddr and e_entry move up, p_paddr
+    // stays. Paging is off at entry, so the CPU must start at the entry's physical placement.
+    const bytes = fixture('elf', 'multiboot.elf').slice();
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const virtualEntry = (view.getUint32(24, true) + 0xc0000000) >>> 0;
+    view.setUint32(24, virtualEntry, true);
+    const phoff = view.getUint32(28, true);
+    const phentsize = view.getUint16(42, true);
+    for (let i = 0; i < view.getUint16(44, true); i++) {
+      const ph = phoff + i * phentsize;
+      if (view.getUint32(ph, true) === 1) view.setUint32(ph + 8, (view.getUint32(ph + 8, true) + 0xc0000000) >>> 0, true);
+    }
+    const img = loadImage(new PhysicalMemory(16 * MiB), bytes, {});
+    expect(img.start).toMatchObject({ kind: 'flat32', eip: (virtualEntry - 0xc0000000) >>> 0 });
+  });
+
   it('loads an a.out-kludge image by the header addresses and clears its bss', () => {
     const mem = new PhysicalMemory(4 * MiB);
     mem.u8.fill(0xcc, MiB, 2 * MiB);
