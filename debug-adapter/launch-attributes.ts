@@ -4,7 +4,7 @@
 import { TRACE_EVENT_NAMES } from './protocol-types';
 import { CPU_MODEL_NAMES, type PublicCpuModelName } from '../engine/cpu/model';
 
-export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot'] as const;
+export const IMAGE_FORMATS = ['bin', 'elf', 'multiboot', 'rom', 'boot', 'linux'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 export interface RingsideLaunchConfig {
@@ -25,6 +25,10 @@ export interface RingsideLaunchConfig {
   symbols?: string;
   serial?: 'debugConsole' | 'terminal';
   trace?: string[];
+  initrd?: string;
+  append?: string;
+  keys?: string;
+  serialIn?: string;
   disks?: string[];
   reverse?: { enabled?: boolean; maxMemoryMB?: number };
   [other: string]: unknown;
@@ -132,6 +136,10 @@ export const LAUNCH_ATTRIBUTES: Record<string, Check> = {
   symbols: isString,
   serial: oneOf(['debugConsole', 'terminal']),
   trace: isTraceList,
+  initrd: isString,
+  append: isString,
+  keys: isString,
+  serialIn: isString,
   disks: isDiskList,
   reverse: isReverse,
 };

@@ -36,6 +36,12 @@ export interface LaunchSettings {
   /** Reverse execution's record: on by default, within a memory cap. */
   reverse: { enabled: boolean; maxMemoryMB: number };
   noDebug: boolean;
+  /** format linux: absolute path of the initrd, and the kernel command line. */
+  initrd?: string;
+  append?: string;
+  /** Text typed on the keyboard as the guest reads it (C escapes), and a file COM1 receives as the guest reads it. */
+  keys?: string;
+  serialIn?: string;
 }
 
 export class LaunchConfigError extends Error {}
@@ -78,5 +84,9 @@ export function readLaunchSettings(raw: unknown): LaunchSettings {
       maxMemoryMB: (c.reverse as { maxMemoryMB?: number } | undefined)?.maxMemoryMB ?? REVERSE_DEFAULT_MB,
     },
     noDebug: args.noDebug === true,
+    initrd: c.initrd === undefined ? undefined : resolve(c.initrd),
+    append: c.append,
+    keys: c.keys,
+    serialIn: c.serialIn === undefined ? undefined : resolve(c.serialIn),
   };
 }

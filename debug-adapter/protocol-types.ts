@@ -13,6 +13,10 @@ export type TraceEventName = EventName;
 export const SEGMENT_MAP_REQUEST = 'ringside/segmentMap';
 /** Custom request from the extension: bytes typed into the COM1 terminal, for the guest's UART receive buffer. */
 export const SERIAL_INPUT_REQUEST = 'ringside/serialInput';
+/** Custom request: the guest's screen now (text cells or a PNG of the framebuffer), for the Screen view. */
+export const SCREEN_REQUEST = 'ringside/screen';
+/** Custom request from the Screen view: text typed there, for the guest's PS/2 keyboard. */
+export const KEYS_REQUEST = 'ringside/keys';
 /** Travels to a moment of the run so far: `{ "instructions": N }` of guest time since launch (interfaces.md). */
 export const GOTO_REQUEST = 'ringside/goto';
 /** Sent before each stopped event: the moment the guest stopped at (`MomentEventBody`). */
@@ -113,4 +117,33 @@ export interface SerialInputArguments {
 export interface LogEventBody {
   level: Exclude<LogLevel, 'off'>;
   message: string;
+}
+
+/** Response body of `ringside/screen`. */
+export type ScreenResponseBody =
+  | {
+      kind: 'text';
+      columns: number;
+      rows: number;
+      /** rows × columns cells, each `character | attribute << 8` (code page 437 characters, VGA attributes). */
+      cells: number[];
+      cursor: { row: number; column: number } | null;
+      /** Guest time in instructions when the screen was read. */
+      instructions: number;
+      running: boolean;
+    }
+  | {
+      kind: 'graphics';
+      width: number;
+      height: number;
+      mode: string;
+      /** The framebuffer as a base64 PNG; null for a mode this machine does not draw. */
+      png: string | null;
+      instructions: number;
+      running: boolean;
+    };
+
+/** Arguments of the `ringside/keys` request: text to type (characters, not escapes). */
+export interface KeysArguments {
+  text: string;
 }

@@ -8,6 +8,9 @@
 // decided here), engine events that armed exception filters listen to, data watches (engine/cpu/watch.ts), and
 // stepping, which runs instruction by instruction with a predicate.
 
+import { keysForText, unescapeC } from '../engine/devices/host-keys';
+import { encodePng } from '../engine/screen/png';
+import type { ScreenResponseBody } from './protocol-types';
 import { EventEmitter } from 'node:events';
 import { Machine } from '../engine/machine/machine';
 import { CS, SS, type Cpu } from '../engine/cpu/cpu';
@@ -30,7 +33,7 @@ import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
 import { CDebugger } from './c/c-debugger';
-import { History, type Checkpoint } from '../engine/machine/history';
+import { History, type Checkpoint, type InputPayload, type RecordedInput } from '../engine/machine/history';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
@@ -145,7 +148,11 @@ function blame<T>(at: keyof LaunchSettings | LaunchSettings, step: () => T): T {
     const outside = / lies outside the .* of guest memory/.test(e.message);
     if (outside && at.loadAddress !== undefined) throw new LaunchAttributeError('loadAddress', `${e.message} ("memoryMB" is ${at.memoryMB})`);
     if (/entry .* cannot be reached/.test(e.message) && at.entry !== undefined) throw new LaunchAttributeError('entry', e.message);
-    throw new LaunchAttributeError('program', outside ? `${e.message} ("memoryMB" is ${at.memoryMB})` : e.message);
+    // The Linux loader's messages about its inputs name the CLI option; here the attribute is at fault.
+    const asAttributes = e.message.replace(/--memory\b/g, '"memoryMB"');
+    if (/^the initrd\b/.test(e.message) && at.initrd !== undefined) throw new LaunchAttributeError('initrd', asAttributes);
+    if (/^the kernel command line\b/.test(e.message) && at.append !== undefined) throw new LaunchAttributeError('append', asAttributes);
+    throw new LaunchAttributeError('program', outside ? `${e.message} ("memoryMB" is ${at.memoryMB})` : asAttributes);
   }
 }
 
@@ -196,6 +203,11 @@ export class Runtime extends EventEmitter {
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
   private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; untilStop: number; reachedEvent: boolean } | null = null;
   /**
+   * After a travel back: the recorded inputs (keys, serial bytes) still ahead, oldest first. Running forward gives
+   * each at the moment it arrived the first time, so the run goes on as recorded; a new input or an edit drops them.
+   */
+  private inputsAhead: RecordedInput[] = [];
+  /**
    * Timeline events met so far in guest time (the ordinal of the last one). Deterministic like the run, so the
    * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
    */
@@ -213,7 +225,8 @@ export class Runtime extends EventEmitter {
     program: Uint8Array,
     symbolsFile?: Uint8Array,
     linesWithoutDebugInfo?: (image: LoadedImage) => LineRow[],
-    disks: Uint8Array[] = [],
+    /** The contents of the `initrd`, `serialIn` and `disks` files. */
+    inputs: { initrd?: Uint8Array; serialIn?: Uint8Array; disks?: Uint8Array[] } = {},
   ) {
     super();
     this.settings = settings;
@@ -221,7 +234,7 @@ export class Runtime extends EventEmitter {
       memoryMB: settings.memoryMB,
       model: settings.cpu,
       onConsoleByte: (b) => this.consoleBytes.push(b),
-      devices: { onSerialByte: (b) => this.serialBytes.push(b), disks },
+      devices: { onSerialByte: (b) => this.serialBytes.push(b), disks: inputs.disks ?? [] },
     }));
     this.cpu = this.machine.cpu;
     this.monitor = settings.monitor ? attachMonitor(this.machine, { sbe: settings.sbe }) : null;
@@ -231,9 +244,16 @@ export class Runtime extends EventEmitter {
         loadAddress: settings.loadAddress,
         entry: settings.entry,
         mode: settings.mode,
+        initrd: inputs.initrd,
+        append: settings.append,
       }),
     );
     this.debugWarnings.push(...(this.image.warnings ?? []));
+    if (settings.keys !== undefined) {
+      const keys = settings.keys;
+      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys))));
+    }
+    if (inputs.serialIn !== undefined) this.machine.serialInput(inputs.serialIn, true);
     let symbols = this.image.symbols;
     let lines = this.image.lines;
     let extra: ReturnType<typeof readElfDebugInfo> | null = null;
@@ -334,6 +354,7 @@ export class Runtime extends EventEmitter {
       // The machine is not what the record says it becomes: the future is gone, and this moment is kept anew.
       if (this.history) {
         this.history.forgetFrom(this.cpu.icount);
+        this.inputsAhead = [];
         this.checkpoint(true);
       }
     }
@@ -649,6 +670,7 @@ export class Runtime extends EventEmitter {
     } finally {
       // Arrived at a stop: the others the same instruction made are reported by `continue`, as forward.
       const queued = this.replay.untilStop > 0 && this.replay.reachedEvent ? this.queuedStops : [];
+      this.inputsAhead = h.inputsAhead(cp, this.cpu.icount);
       this.replay = null;
       this.state = 'stopped';
       this.stepper = null;
@@ -805,7 +827,16 @@ export class Runtime extends EventEmitter {
   private remaining(): number {
     if (this.replay !== null) return Math.max(0, this.replay.end - this.cpu.icount);
     const max = this.settings.maxInstructions;
-    return max === undefined ? Infinity : Math.max(0, max - this.instructions);
+    const left = max === undefined ? Infinity : Math.max(0, max - this.instructions);
+    // A recorded input ahead is given between instructions: the run pauses at its moment (giveInputsDue).
+    return this.inputsAhead.length > 0 ? Math.min(left, Math.max(0, this.inputsAhead[0].icount - this.cpu.icount)) : left;
+  }
+
+  /** Gives the recorded inputs whose moment has come (a forward run through the recorded past). */
+  private giveInputsDue(): void {
+    while (this.replay === null && this.inputsAhead.length > 0 && this.inputsAhead[0].icount <= this.cpu.icount) {
+      this.history?.give(this.inputsAhead.shift()!);
+    }
   }
 
   /**
@@ -867,6 +898,7 @@ export class Runtime extends EventEmitter {
   private runFree(): boolean {
     const deadline = Date.now() + SLICE_MS;
     while (Date.now() < deadline) {
+      this.giveInputsDue();
       if (this.skipBreakpointHere) {
         this.skipBreakpointHere = false;
         if (this.stepOne() || this.takePending()) return true;
@@ -901,6 +933,7 @@ export class Runtime extends EventEmitter {
       // The first instruction runs even at a breakpoint (the user resumed from it).
       if (n > 0 && this.cpu.breakpoints.has(currentLinear(this.cpu)) && this.onBreakpoint()) return true;
       this.skipBreakpointHere = false;
+      this.giveInputsDue();
       stepper.before?.(this.cpu);
       if (this.stepOne()) return true;
       this.settleAtCheckpoint();
@@ -980,6 +1013,22 @@ export class Runtime extends EventEmitter {
     this.emit('ended', end);
   }
 
+  /** The guest's screen now, for the Screen view: text cells, or the framebuffer as a PNG. */
+  screen(): ScreenResponseBody {
+    const s = this.machine.screen();
+    const common = { instructions: this.instructions, running: this.state === 'running' };
+    if (s.kind === 'text') return { kind: 'text', columns: s.columns, rows: s.rows, cells: Array.from(s.cells), cursor: s.cursor, ...common };
+    const png = s.rgba === null ? null : encodePng(s.width, s.height, s.rgba).toString('base64');
+    return { kind: 'graphics', width: s.width, height: s.height, mode: s.mode, png, ...common };
+  }
+
+  /** Text typed in the Screen view, for the guest's keyboard (each key as the guest becomes ready for it). */
+  typeKeys(text: string): void {
+    const keys = keysForText(text);
+    this.recordInput({ kind: 'typed', keys });
+    this.machine.typeKeys(keys);
+  }
+
   /**
    * Bytes for the guest's COM1 receiver, one per character (char codes 0–255, as `ringside/serial` sends output).
    * At most SERIAL_INPUT_CAP bytes wait for the guest to read them; of more, the first ones that fit are queued.
@@ -1000,10 +1049,25 @@ export class Runtime extends EventEmitter {
     const bytes = new Array<number>(accepted);
     for (let k = 0; k < accepted; k++) bytes[k] = text.charCodeAt(k);
     if (accepted > 0) {
-      this.history?.recordInput('serial', bytes);
+      this.recordInput({ kind: 'serial', bytes });
       this.machine.serialInput(bytes);
     }
     return { accepted, queuedBefore };
+  }
+
+  /**
+   * Keeps a host input in the record, so a replay gives it again. Given in the recorded past, it makes a new future:
+   * the recorded one (its checkpoints and inputs from now on) is dropped, as after an edit.
+   */
+  private recordInput(input: InputPayload): void {
+    const h = this.history;
+    if (!h) return;
+    if (h.furthest > this.cpu.icount || this.inputsAhead.length > 0) {
+      h.forgetFrom(this.cpu.icount);
+      this.inputsAhead = [];
+      if (this.state === 'stopped') this.checkpoint(true);
+    }
+    h.recordInput(input);
   }
 
   private flushConsole(): void {

@@ -29,6 +29,8 @@ import type { LineRow, LoadedImage } from '../engine/machine/loaders';
 import {
   LOG_EVENT,
   SEGMENT_MAP_REQUEST,
+  SCREEN_REQUEST,
+  KEYS_REQUEST,
   SERIAL_EVENT,
   SERIAL_INPUT_REQUEST,
   GOTO_REQUEST,
@@ -204,6 +206,8 @@ export class RingsideSession extends DebugSession {
       modules: (a) => this.modules(a),
       [SEGMENT_MAP_REQUEST]: () => this.segmentMap(),
       [SERIAL_INPUT_REQUEST]: (a) => this.serialInput(a),
+      [SCREEN_REQUEST]: () => this.requireRuntime().screen(),
+      [KEYS_REQUEST]: (a) => this.keys(a),
     };
   }
 
@@ -344,8 +348,12 @@ export class RingsideSession extends DebugSession {
     }
     let runtime: Runtime;
     try {
-      const disks = settings.disks.map((d) => this.readFile(d, 'disks'));
-      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), disks);
+      const inputs = {
+        initrd: settings.initrd ? this.readFile(settings.initrd, 'initrd') : undefined,
+        serialIn: settings.serialIn ? this.readFile(settings.serialIn, 'serialIn') : undefined,
+        disks: settings.disks.map((d) => this.readFile(d, 'disks')),
+      };
+      runtime = new Runtime(settings, program, symbols, (image) => this.listingLines(settings.program, program, image), inputs);
     } catch (e) {
       if (!(e instanceof LaunchAttributeError)) throw e;
       const value = settings[e.attribute];
@@ -496,6 +504,10 @@ export class RingsideSession extends DebugSession {
     this.store.reset();
     this.log.info(`ended: ${end.reason}, exit code ${end.exitCode}: ${end.message}`);
     this.sendEvent(new OutputEvent(`Ringside: ${end.message} (after ${this.runtime?.instructions ?? 0} instructions).\n`, end.reason === 'error' ? 'stderr' : 'console'));
+    // Input the guest never took is not an error (a guest may ignore its keyboard), but the user should know.
+    const waiting = this.runtime?.machine.inputWaiting();
+    if (waiting && waiting.keys > 0) this.sendEvent(new OutputEvent(`Ringside: the guest never read ${waiting.keys} typed keys ("keys" or the Screen view).\n`, 'console'));
+    if (waiting && waiting.serialBytes > 0) this.sendEvent(new OutputEvent(`Ringside: the guest never read ${waiting.serialBytes} bytes sent to COM1 ("serialIn" or the terminal).\n`, 'console'));
     this.sendEvent(new ExitedEvent(end.exitCode));
     this.sendEvent(new TerminatedEvent());
   }
@@ -939,6 +951,19 @@ export class RingsideSession extends DebugSession {
       throw new RequestError(
         `accepted ${queued.accepted} of ${data.length} bytes (the first ${queued.accepted}): at most ${SERIAL_INPUT_CAP} bytes wait for the guest to read them and ${queued.queuedBefore} were waiting; send the rest once the guest has read more`,
       );
+    }
+  }
+
+  private keys(a: Record<string, unknown>): void {
+    const text = optionalString(a.text, 'text');
+    if (text === undefined) throw new RequestError('text is required');
+    const r = this.requireRuntime();
+    if (r.hasEnded) throw new RequestError('the guest has ended');
+    try {
+      r.typeKeys(text);
+    } catch (e) {
+      if (e instanceof RangeError) throw new RequestError(e.message);
+      throw e;
     }
   }
 }

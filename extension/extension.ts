@@ -8,6 +8,7 @@ import { EventTimeline } from './event-timeline';
 import { startNasmLanguageClient } from './language-client';
 import { RingsideLog } from './log-channel';
 import { SegmentMapPanel } from './segment-map-panel';
+import { ScreenPanel } from './screen-panel';
 import { SerialTerminals } from './serial-terminal';
 
 let client: LanguageClient | undefined;
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugAdapterTrackerFactory('ringside', tracker),
     vscode.debug.registerDebugConfigurationProvider('ringside', provider),
     new SegmentMapPanel(tracker.onDidStop, log),
+    new ScreenPanel(tracker.onDidStop, log),
     new EventTimeline(tracker.onDidStop),
     new SerialTerminals(log),
     vscode.commands.registerCommand('ringside.showLog', () => log.show()),

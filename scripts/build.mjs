@@ -1,7 +1,7 @@
 // Bundles each entry point that exists with esbuild. Entries are optional so that the build works while the
 // project grows; a bundle is rebuilt on every call (esbuild takes well under a second for all of them).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -27,4 +27,13 @@ for (const e of entries) {
     external: e.external ?? [],
     logLevel: 'warning',
   });
+}
+
+// The VGA-like console font the screenshots draw text with (engine/screen/font.ts), taken from Debian's
+// console-setup-linux at build time: the system's copy, or the one scripts/install-guest-tools.sh unpacked.
+const fonts = ['/usr/share/consolefonts/Uni2-VGA16.psf.gz', join(root, '.guests/root/console-setup-linux/usr/share/consolefonts/Uni2-VGA16.psf.gz')];
+const font = fonts.find((f) => existsSync(f));
+if (font !== undefined) {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  copyFileSync(font, join(root, 'dist', 'vga-font.psf.gz'));
 }

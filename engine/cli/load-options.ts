@@ -1,5 +1,5 @@
-// Options shared by the commands that load an image (run, lockstep): --format, --load, --entry, --mode, --cpu, and
-// the image file itself, with one-line errors for bad input.
+// Options shared by the commands that load an image (run, lockstep): --format, --load, --entry, --mode, --cpu,
+// --initrd, --append, and the image file itself, with one-line errors for bad input.
 
 import { readFileSync, statSync } from 'node:fs';
 import { IMAGE_FORMATS, type ImageFormat, type LoadOptions } from '../machine/loaders';
@@ -22,7 +22,21 @@ export function parseLoadOptions(values: Map<string, string>): LoadOptions {
     if (mode !== 'real' && mode !== 'protected') throw new UsageError(`option --mode: expected real or protected, got "${mode}"`);
     opts.mode = mode;
   }
+  const initrd = values.get('initrd');
+  if (initrd !== undefined) opts.initrd = readInputFile(initrd, 'initrd');
+  if (values.has('append')) opts.append = values.get('append');
   return opts;
+}
+
+/** A file named by an option (--initrd, --serial-in), with a one-line error when it cannot be read. */
+export function readInputFile(path: string, option: string): Uint8Array {
+  try {
+    if (!statSync(path).isFile()) throw new UsageError(`option --${option}: ${path} is not a file`);
+    return readFileSync(path);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`option --${option}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 export function readImageFile(path: string): Uint8Array {

@@ -11,7 +11,7 @@ import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile } from '
 import { freeRunChecks } from './lockstep-free-run';
 
 const SPEC = {
-  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk', 'cpu', 'slice'],
+  values: ['instructions', 'sbe', 'format', 'load', 'entry', 'mode', 'memory', 'random', 'seed', 'disk', 'cpu', 'slice', 'initrd', 'append'],
   flags: ['json', 'free-run'],
 };
 

@@ -16,7 +16,8 @@ const COMMANDS = `usage:
 `;
 
 const RUN_OPTIONS = `run options:
-  --format bin|elf|multiboot|rom|boot   image format (default: by content)
+  --format bin|elf|multiboot|rom|boot|linux  image format (default: by content)
+  --initrd FILE --append "CMDLINE"      linux: the initial RAM disk and the kernel command line
   --load ADDR --entry ADDR              flat binaries: load address (default 0x7C00) and entry
   --mode real|protected                 start mode for flat binaries and ELF files
   --cpu 486sx|486dx|pentium|pentium-pro   CPU model: CPUID and instruction set (default pentium-pro)
@@ -29,7 +30,12 @@ const RUN_OPTIONS = `run options:
                                         cache-inconsistent, cache-consistent, monitor-trap, sbe-change,
                                         cpu-exception, triple-fault, mode-change, port-io
   --port-log PORT[,PORT…]               record bytes written to these ports (shown with --json)
-  --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout)
+  --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout;
+                                        with stdout, the firmware's copy of BIOS text goes to stderr)
+  --keys TEXT                           type TEXT (C escapes: \\n \\t \\e \\\\ \\xHH) on the PS/2 keyboard as the guest reads it
+  --serial-in FILE|-                    bytes received on COM1 as the guest reads them (- : stdin, read to its end)
+  --screen                              after the run, print the text screen on stdout
+  --screenshot FILE.png                 after the run, write the screen as a PNG
   --json                                print a JSON summary as the last line of stdout (on a line of its own)
 `;
 

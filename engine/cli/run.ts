@@ -1,5 +1,6 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
+import { readFileSync } from 'node:fs';
 import { Machine, MAX_MEMORY_MB, SLICE, type StopReason } from '../machine/machine';
 import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
@@ -7,13 +8,16 @@ import { formatEvent } from '../trace';
 import { CS } from '../cpu/cpu';
 import { IF } from '../cpu/flags';
 import { parseArgs, parseNumber, UsageError } from './args';
-import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile } from './load-options';
+import { parseCpuOption, parseLoadOptions, readDiskFiles, readImageFile, readInputFile } from './load-options';
+import { keysForText, unescapeC, type HostKey } from '../devices/host-keys';
+import { screenReport } from '../screen/screen';
+import { writeScreenshot } from './screenshot';
 import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk'],
-  flags: ['monitor', 'json'],
+  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk', 'initrd', 'append', 'keys', 'serial-in', 'screenshot'],
+  flags: ['monitor', 'json', 'screen'],
 };
 
 const EXIT_CODE: Record<StopReason, number> = { halt: 0, exit: 0, limit: 2, 'triple-fault': 3, breakpoint: 0, stopped: 0 };
@@ -35,6 +39,10 @@ export interface RunOutcome {
   cpu?: string;
   /** With --monitor: traps by reason, return sequences taken, SBE time (monitor-summary.ts). */
   monitor?: MonitorSummary;
+  /** With --keys: keys the guest never read (it never became ready for them). */
+  keysUnread?: number;
+  /** With --serial-in: bytes the guest never read. */
+  serialInUnread?: number;
 }
 
 /** An exception from the engine itself while the guest ran (reported with exit code 1). */
@@ -108,6 +116,10 @@ function runImage(
     : [];
 
   const bytes = readImageFile(path);
+  const keys = parseKeys(values.get('keys'));
+  const serialIn = values.has('serial-in') ? readSerialInput(values.get('serial-in')!) : null;
+  const screenshot = values.get('screenshot');
+  if (screenshot !== undefined && !screenshot.toLowerCase().endsWith('.png')) throw new UsageError(`option --screenshot: "${screenshot}" is not a .png file name`);
 
   const serial = values.get('serial') ?? 'stderr';
   if (!['stdout', 'stderr', 'off'].includes(serial)) throw new UsageError(`option --serial: expected stdout|stderr|off, got "${serial}"`);
@@ -115,7 +127,13 @@ function runImage(
   // COM1 is the guest's second text channel; by default it goes to stderr so stdout stays the 0xE9 console.
   const onSerialByte =
     serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
-  const machine = new Machine({ memoryMB, model: cpu, portLog, onConsoleByte: (b) => void pending.push(b), devices: { onSerialByte, disks } });
+  // With COM1 on stdout, the firmware's copy of its teletype text (a guest printing through the BIOS and COM1 alike
+  // would show every character twice, interleaved) goes to stderr instead; the guest's own E9h bytes stay.
+  const onConsoleByte = (b: number): void => {
+    if (serial === 'stdout' && machine.executingFirmware()) err.write(Buffer.of(b));
+    else pending.push(b);
+  };
+  const machine: Machine = new Machine({ memoryMB, model: cpu, portLog, onConsoleByte, devices: { onSerialByte, disks } });
   const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
   const flush = (): void => {
     if (pending.length > 0) {
@@ -124,6 +142,8 @@ function runImage(
     }
   };
   machine.load(bytes, opts);
+  if (keys !== null) machine.typeKeys(keys);
+  if (serialIn !== null) machine.serialInput(serialIn, true);
   // Listen from the guest's first instruction on: the reset and the loader's setup are not the guest's doing.
   for (const name of trace) {
     machine.cpu.events.on(name, (e) => {
@@ -169,6 +189,13 @@ function runImage(
     // Only HLT with interrupts disabled is a deliberate end; this guest waits for an interrupt nothing will send.
     err.write('ringside: the guest halted with interrupts enabled, and no device can interrupt it\n');
   }
+  const waiting = machine.inputWaiting();
+  if (keys !== null && waiting.keys > 0) err.write(`ringside: the guest never read ${waiting.keys} of the ${keys.length} keys of --keys\n`);
+  if (serialIn !== null && waiting.serialBytes > 0) {
+    err.write(`ringside: the guest never read ${waiting.serialBytes} of the ${serialIn.length} bytes of --serial-in\n`);
+  }
+  if (flags.has('screen')) out.write(screenReport(machine.screen()));
+  if (screenshot !== undefined) writeScreenshot(machine.screen(), screenshot);
   // Under the monitor the CPU may hold the deprivileged state (CS with RPL 3): the report is the guest's view.
   const guest = monitor !== null ? monitor.currentGuest() : null;
   const ports: Record<string, number[]> = {};
@@ -185,7 +212,29 @@ function runImage(
     ports,
     cpu,
     ...(monitor !== null ? { monitor: monitorSummary(monitor) } : {}),
+    ...(keys !== null ? { keysUnread: waiting.keys } : {}),
+    ...(serialIn !== null ? { serialInUnread: waiting.serialBytes } : {}),
   };
+}
+
+/** --keys TEXT: C escapes, then the keys that type each character (one-line errors for what no key types). */
+function parseKeys(text: string | undefined): HostKey[] | null {
+  if (text === undefined) return null;
+  try {
+    return keysForText(unescapeC(text));
+  } catch (e) {
+    throw new UsageError(`option --keys: ${(e as Error).message}`);
+  }
+}
+
+/** --serial-in FILE, or - for standard input read to its end before the run (so runs repeat). */
+function readSerialInput(file: string): Uint8Array {
+  if (file !== '-') return readInputFile(file, 'serial-in');
+  try {
+    return readFileSync(0);
+  } catch (e) {
+    throw new UsageError(`option --serial-in: cannot read standard input: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 function parseTrace(text: string | undefined): EventName[] {

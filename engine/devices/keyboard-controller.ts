@@ -7,8 +7,17 @@
 // The controller is instantaneous: the input buffer is never full (status bit 1 reads 0) and answers are in the
 // output buffer as soon as the command is written. Unknown controller commands are ignored; unknown keyboard
 // commands get FEh (resend), as a real keyboard answers.
+//
+// Typed keys (`typeKeys`, from --keys or the Screen view) are paced by the guest, in virtual time: every millisecond
+// the keyboard sends the next scan code if the guest is ready for it — the output buffer is empty, the keyboard is
+// enabled and scanning (not after F5 until F4), its interrupt is on in the command byte and reaches the CPU
+// (`readyForKeys`: IF set and IRQ 1 deliverable), and the guest has not talked to the controller for 10 ms (so no
+// code lands among the answers to its commands while a driver probes the keyboard). Keys a guest never becomes
+// ready for stay queued (`keysWaiting`). Codes are set 1 when the controller translates, else the keyboard's set 2.
 
 import type { IoBus, PortDevice } from '../bus/io-bus';
+import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
+import { scanCodes, type HostKey } from './host-keys';
 
 export const KBC_DATA = 0x60;
 export const KBC_STATUS = 0x64;
@@ -27,6 +36,7 @@ const CB_AUX_INT = 0x02;
 const CB_SYS = 0x04;
 const CB_KBD_DISABLED = 0x10;
 const CB_AUX_DISABLED = 0x20;
+const CB_TRANSLATE = 0x40;
 // Output port bits.
 const OP_RESET = 0x01; // low = CPU held in reset
 const OP_A20 = 0x02;
@@ -37,6 +47,10 @@ const ACK = 0xfa;
 const RESEND = 0xfe;
 const SELF_TEST_OK = 0x55;
 const KBD_BAT_OK = 0xaa;
+/** Typing cadence: one scan code per millisecond of guest time at most. */
+const TYPING_INTERVAL = Math.round(INSTRUCTIONS_PER_SECOND / 1000);
+/** Guest silence on the controller's ports before a typed code is sent. */
+const TYPING_QUIET = 10 * TYPING_INTERVAL;
 
 /** Commands whose next data byte is their argument. */
 type PendingWrite =
@@ -55,12 +69,15 @@ export interface KeyboardControllerWiring {
   setA20(on: boolean): void;
   /** The output port's reset bit went low: reset the CPU. */
   resetCpu(): void;
+  /** True when a keyboard interrupt would reach the CPU now (IF set, IRQ 1 unmasked): typed keys wait for it. */
+  readyForKeys?(): boolean;
 }
 
 export interface KeyboardControllerSnapshot {
   regs: number[];
   pending: PendingWrite;
   output: { byte: number; aux: boolean }[];
+  typing?: { keys: HostKey[]; codes: number[]; pressCodes: number; scanning: boolean; lastGuestAccess: number };
 }
 
 export class KeyboardController implements PortDevice {
@@ -73,8 +90,25 @@ export class KeyboardController implements PortDevice {
   private lastOutput = 0;
   /** Bytes waiting for the guest, first in first out; the head is the output buffer. */
   private readonly output: { byte: number; aux: boolean }[] = [];
+  /** Typed keys not yet started, and the codes left of the key being sent. */
+  private readonly typedKeys: HostKey[] = [];
+  private typedCodes: number[] = [];
+  /** Codes of the current key before its release codes, not sent yet. */
+  private typedPressCodes = 0;
+  /** The keyboard sends scan codes (F5 stops it, F4, F6 and a reset start it again). */
+  private scanning = true;
+  /** Virtual time of the guest's last write to 60h or 64h. */
+  private lastGuestAccess = -Infinity;
+  private readonly typingTimer: DeviceTimer | null;
+  private readonly now: () => number;
 
-  constructor(private readonly wiring: KeyboardControllerWiring) {}
+  constructor(
+    private readonly wiring: KeyboardControllerWiring,
+    scheduler?: Scheduler,
+  ) {
+    this.now = scheduler?.now ?? (() => 0);
+    this.typingTimer = scheduler?.createTimer('keyboard typing', KEYBOARD_IRQ, (at) => this.typeNext(at)) ?? null;
+  }
 
   attach(io: IoBus): void {
     io.register(KBC_DATA, 1, this);
@@ -86,6 +120,41 @@ export class KeyboardController implements PortDevice {
     if (this.commandByte & CB_KBD_DISABLED) return;
     for (const c of codes) this.output.push({ byte: c & 0xff, aux: false });
     this.updateIrqs();
+  }
+
+  /** Keys to type as the guest becomes ready for them (see the header). Needs the scheduler. */
+  typeKeys(keys: readonly HostKey[]): void {
+    if (this.typingTimer === null) throw new Error('typing keys needs a scheduler');
+    this.typedKeys.push(...keys);
+    if (this.typingTimer.deadline === Infinity) this.typingTimer.set(this.now() + TYPING_INTERVAL);
+  }
+
+  /** Typed keys the guest has not been sent the press of yet (a key whose release is still due counts as read). */
+  get keysWaiting(): number {
+    return this.typedKeys.length + (this.typedPressCodes > 0 ? 1 : 0);
+  }
+
+  private typeNext(at: number): void {
+    if (this.typedCodes.length === 0 && this.typedKeys.length === 0) return;
+    const ready =
+      this.output.length === 0 &&
+      this.scanning &&
+      (this.commandByte & (CB_KBD_DISABLED | CB_KBD_INT)) === CB_KBD_INT &&
+      at - this.lastGuestAccess >= TYPING_QUIET &&
+      (this.wiring.readyForKeys?.() ?? true);
+    if (ready) {
+      if (this.typedCodes.length === 0) {
+        const set = (this.commandByte & CB_TRANSLATE) !== 0 || this.scancodeSet === 1 ? 1 : 2;
+        const key = this.typedKeys.shift()!;
+        this.typedCodes = scanCodes(key, set);
+        const breakBytes = (set === 1 ? 1 : 2) * (key.modifier === null ? 1 : 2);
+        this.typedPressCodes = this.typedCodes.length - breakBytes;
+      }
+      this.output.push({ byte: this.typedCodes.shift()!, aux: false });
+      if (this.typedPressCodes > 0) this.typedPressCodes--;
+      this.updateIrqs();
+    }
+    if (this.typedCodes.length > 0 || this.typedKeys.length > 0) this.typingTimer!.set(at + TYPING_INTERVAL);
   }
 
   get a20(): boolean {
@@ -114,6 +183,7 @@ export class KeyboardController implements PortDevice {
   }
 
   portOut(port: number, value: number): void {
+    this.lastGuestAccess = this.now();
     if (port === KBC_STATUS) {
       this.lastWasCommand = true;
       this.command(value);
@@ -256,6 +326,7 @@ export class KeyboardController implements PortDevice {
     this.setCommandByte(this.commandByte & ~CB_KBD_DISABLED); // writing to the keyboard enables its interface
     switch (cmd) {
       case 0xff: // reset: acknowledge, then the basic assurance test passed
+        this.scanning = true;
         this.reply(ACK);
         this.reply(KBD_BAT_OK);
         break;
@@ -277,8 +348,12 @@ export class KeyboardController implements PortDevice {
         this.pending = 'kbd-scancode-set';
         break;
       case 0xf4: // enable scanning
-      case 0xf5: // disable scanning
-      case 0xf6: // set defaults
+      case 0xf6: // set defaults (scanning goes on)
+        this.scanning = true;
+        this.reply(ACK);
+        break;
+      case 0xf5: // set defaults and stop scanning
+        this.scanning = false;
         this.reply(ACK);
         break;
       default:
@@ -298,6 +373,13 @@ export class KeyboardController implements PortDevice {
       regs: [this.commandByte, this.outputPort, +this.lastWasCommand, this.scancodeSet, this.lastOutput],
       pending: this.pending,
       output: this.output.map((o) => ({ ...o })),
+      typing: {
+        keys: [...this.typedKeys],
+        codes: [...this.typedCodes],
+        pressCodes: this.typedPressCodes,
+        scanning: this.scanning,
+        lastGuestAccess: this.lastGuestAccess,
+      },
     };
   }
 
@@ -309,6 +391,11 @@ export class KeyboardController implements PortDevice {
     this.pending = s.pending;
     this.output.length = 0;
     this.output.push(...s.output.map((o) => ({ ...o })));
+    this.typedKeys.splice(0, this.typedKeys.length, ...(s.typing?.keys ?? []));
+    this.typedCodes = [...(s.typing?.codes ?? [])];
+    this.typedPressCodes = s.typing?.pressCodes ?? 0;
+    this.scanning = s.typing?.scanning ?? true;
+    this.lastGuestAccess = s.typing?.lastGuestAccess ?? -Infinity;
     this.updateIrqs();
   }
 }

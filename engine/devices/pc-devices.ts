@@ -12,7 +12,8 @@ import { ATA_PRIMARY_BASE, ATA_PRIMARY_CONTROL, ATA_SECONDARY_BASE, ATA_SECONDAR
 import { AtaChannel, type AtaChannelSnapshot } from './ata-channel';
 import { bootDiskMedia } from './boot-disk';
 import { CmosRtc, RTC_IRQ, type CmosSnapshot } from './cmos-rtc';
-import { KeyboardController, type KeyboardControllerSnapshot } from './keyboard-controller';
+import { KeyboardController, KEYBOARD_IRQ, type KeyboardControllerSnapshot } from './keyboard-controller';
+import { IF } from '../cpu/flags';
 import { PicPair, type PicPairSnapshot } from './pic-pair';
 import { attachFpuError, FPU_ERROR_IRQ } from './fpu-error';
 import { Pit, PIT_IRQ, type PitChannelState } from './pit';
@@ -152,11 +153,15 @@ export class PcDevices {
       this.cmos.attach(io);
     }
     if (on('keyboardController')) {
-      this.keyboardController = new KeyboardController({
-        setIrq: (n, level) => router.setIrq(n, level),
-        setA20: (a20) => this.a20.setKeyboardController(a20),
-        resetCpu,
-      });
+      this.keyboardController = new KeyboardController(
+        {
+          setIrq: (n, level) => router.setIrq(n, level),
+          setA20: (a20) => this.a20.setKeyboardController(a20),
+          resetCpu,
+          readyForKeys: () => (cpu.getEflags() & IF) !== 0 && this.canInterrupt(KEYBOARD_IRQ),
+        },
+        scheduler,
+      );
       this.keyboardController.attach(io);
     }
     if (on('systemPortA')) {
@@ -258,8 +263,8 @@ export class PcDevices {
     return this.interrupts.canInterrupt(irq);
   }
 
-  serialInput(bytes: Iterable<number>): void {
-    this.uart?.receive(bytes);
+  serialInput(bytes: Iterable<number>, paced = false): void {
+    this.uart?.receive(bytes, paced);
   }
 
   /** Host bytes waiting for COM1's receiver; -1 when the machine has no UART. */

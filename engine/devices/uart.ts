@@ -10,6 +10,11 @@
 // Interrupts in the data sheet's priority order: receiver line status, received data available (or the FIFO
 // trigger level), character timeout (4 character times without FIFO activity), THR empty, modem status. On a PC
 // the INTR pin reaches the PIC only through MCR OUT2, and loopback forces OUT2 inactive.
+//
+// Paced host input (`receive(bytes, true)`, from --serial-in) waits for the guest as a sender with flow control
+// would: the next character leaves only while the receiver is empty and the guest takes receive interrupts (IER
+// bit 0 and OUT2), checked every millisecond of guest time until then. Bytes for a guest that never gets there
+// stay queued (`bytesWaiting`); a guest that polls with interrupts off is sent nothing.
 
 import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
@@ -19,6 +24,8 @@ export const COM1_IRQ = 4;
 /** The UART's input clock on a PC: 1.8432 MHz, divided by 16 × divisor for the bit rate. */
 const UART_CLOCK = 1_843_200;
 const FIFO_SIZE = 16;
+/** How often paced host input looks again whether the guest is ready for it: every millisecond. */
+const PACED_RETRY = Math.round(INSTRUCTIONS_PER_SECOND / 1000);
 
 const REG_DATA = 0;
 const REG_IER = 1;
@@ -91,6 +98,8 @@ export class Uart16550 implements PortDevice {
   private readonly tx: number[] = [];
   /** Host bytes not yet on the line. */
   private readonly hostQueue: number[] = [];
+  /** Host input waits for the guest (see the header) instead of arriving at line rate. */
+  private hostPaced = false;
   private readonly rxTimer: DeviceTimer;
   private readonly timeoutTimer: DeviceTimer;
 
@@ -128,8 +137,9 @@ export class Uart16550 implements PortDevice {
 
   // ---- host side ----
 
-  /** Bytes from the host; they reach the receiver one character time apart. */
-  receive(bytes: Iterable<number>): void {
+  /** Bytes from the host; they reach the receiver one character time apart (paced: as the guest reads them). */
+  receive(bytes: Iterable<number>, paced = false): void {
+    this.hostPaced = paced;
     const wasIdle = this.hostQueue.length === 0;
     for (const b of bytes) this.hostQueue.push(b & 0xff);
     if (wasIdle && this.hostQueue.length > 0) this.armReceive(this.now());
@@ -152,7 +162,17 @@ export class Uart16550 implements PortDevice {
     else this.rxTimer.set(from + ct);
   }
 
+  /** Host bytes not yet received. */
+  get bytesWaiting(): number {
+    return this.hostQueue.length;
+  }
+
   private receiveNext(at: number): void {
+    const ready = this.rx.length === 0 && (this.ier & IER_RDA) !== 0 && (this.mcr & MCR_OUT2) !== 0;
+    if (this.hostPaced && !ready) {
+      this.rxTimer.set(at + PACED_RETRY);
+      return;
+    }
     const byte = this.hostQueue.shift();
     if (byte !== undefined) this.pushReceived(byte);
     this.armReceive(at);
@@ -357,7 +377,7 @@ export class Uart16550 implements PortDevice {
     return {
       regs: [
         this.divisor, this.ier, this.lcr, this.mcr, this.scr, this.fcr, this.lsrErrors, this.msr, +this.threPending,
-        +this.timeoutPending, +this.irq,
+        +this.timeoutPending, +this.irq, +this.hostPaced,
       ],
       rx: [...this.rx],
       tx: [...this.tx],
@@ -371,6 +391,7 @@ export class Uart16550 implements PortDevice {
     this.threPending = r[8] !== 0;
     this.timeoutPending = r[9] !== 0;
     this.irq = r[10] !== 0;
+    this.hostPaced = (r[11] ?? 0) !== 0;
     this.rx.splice(0, this.rx.length, ...s.rx);
     this.tx.splice(0, this.tx.length, ...s.tx);
     this.hostQueue.splice(0, this.hostQueue.length, ...s.hostQueue);

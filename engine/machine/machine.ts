@@ -12,6 +12,8 @@ import { loadImage, type LoadedImage, type LoadOptions, type StartState } from '
 import { Scheduler } from './scheduler';
 import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
+import { keysForText, type HostKey } from '../devices/host-keys';
+import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
 
 /**
  * Most guest RAM a machine can have, in MiB: 3 GiB. The top GiB of the 32-bit physical address space stays free for
@@ -102,6 +104,7 @@ export class Machine {
     this.scheduler = new Scheduler(() => this.cpu.icount);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
     this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices, () => this.powerOff());
+    this.framebuffer = framebufferOf(this.devices);
   }
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
@@ -258,9 +261,46 @@ export class Machine {
     this.cpu.requestStop();
   }
 
-  /** Bytes from the host to the guest's COM1 (the debug session's input or stdin), received at the line's rate. */
-  serialInput(bytes: Iterable<number>): void {
-    this.devices.serialInput(bytes);
+  /**
+   * Bytes from the host to the guest's COM1 (the debug session's input or stdin), received at the line's rate, or
+   * `paced`: as the guest reads them (uart.ts).
+   */
+  serialInput(bytes: Iterable<number>, paced = false): void {
+    this.devices.serialInput(bytes, paced);
+  }
+
+  /** Host text typed on the PS/2 keyboard as the guest becomes ready for each key (keyboard-controller.ts). */
+  typeKeys(keys: string | readonly HostKey[]): void {
+    const kbc = this.devices.keyboardController;
+    if (kbc === null) throw new Error('this machine has no keyboard controller');
+    kbc.typeKeys(typeof keys === 'string' ? keysForText(keys) : keys);
+  }
+
+  /** Typed keys and paced serial bytes the guest has not taken yet. */
+  inputWaiting(): { keys: number; serialBytes: number } {
+    return { keys: this.devices.keyboardController?.keysWaiting ?? 0, serialBytes: this.devices.uart?.bytesWaiting ?? 0 };
+  }
+
+  /**
+   * Which framebuffer the display scans out now, if a display adapter with one is attached (null: VGA text).
+   * A display device sets this; the screen capture reads it.
+   */
+  framebuffer: FramebufferSource;
+
+  /** What the guest's monitor shows now (screen.ts). */
+  screen(): Screen {
+    return captureScreen({ mem: this.mem, crtc: this.devices.crtc, framebuffer: this.framebuffer });
+  }
+
+  /**
+   * True while the built-in firmware's own code runs (the current instruction lies in the BIOS ROM at F0000h–FFFFFh):
+   * its copy of teletype text to port E9h is then the firmware's, not the guest's.
+   */
+  executingFirmware(): boolean {
+    const format = this.image?.format;
+    if (format !== 'boot' && format !== 'linux') return false;
+    const linear = (this.cpu.segBase[CS] + this.cpu.instrStart) >>> 0;
+    return linear >= 0xf0000 && linear < 0x100000;
   }
 
   /** Scan codes from the host keyboard (set 1, as the guest reads them through the 8042), each raising IRQ 1. */

@@ -47,7 +47,7 @@ describe('validateLaunchConfig', () => {
   });
 
   it('rejects an unknown format and lists the known ones', () => {
-    expect(problemsOf({ format: 'exe' })).toEqual(['"format" must be one of "bin", "elf", "multiboot", "rom", "boot", not the string "exe".']);
+    expect(problemsOf({ format: 'exe' })).toEqual(['"format" must be one of "bin", "elf", "multiboot", "rom", "boot", "linux", not the string "exe".']);
   });
 
   it('rejects unknown attributes and suggests a near name', () => {
@@ -158,6 +158,10 @@ describe('package.json launch schema', () => {
       trace: [[], ['segment-load'], ['segment-load', 'segment-load'], ['nope'], [3], 'segment-load', null],
       cpu: ['486sx', '486dx', 'pentium', 'pentium-pro', '80386', '', 5, null],
       disks: [[], ['a.img'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd'], [''], [3], 'a.img', null],
+      initrd: ['', 'initrd.img', 3, null],
+      append: ['', 'console=ttyS0 quiet', 5, []],
+      keys: ['', 'root\\n', 1, null],
+      serialIn: ['', 'input.txt', false, {}],
       reverse: [{}, { enabled: false }, { maxMemoryMB: 16 }, { maxMemoryMB: 15 }, { maxMemoryMB: 16384 }, { maxMemoryMB: 16385 }, { enabled: 'yes' }, { other: 1 }, [], null, true],
     };
     const addresses = [0, 0x7c00, 0xffffffff, 0x100000000, -1, 1.5, '0x7c00', '0X7C00', ' 0x7c00 ', '7c00h', '7C00H', 'ffffffffh', '1ffffffffh',

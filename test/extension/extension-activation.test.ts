@@ -112,7 +112,7 @@ describe('configuration provider', () => {
     expect(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder(), config)).toBeUndefined();
     expect(recorded.errors).toHaveLength(1);
     expect(recorded.errors[0]).toContain('Ringside cannot start "bad"');
-    expect(recorded.errors[0]).toContain('"format" must be one of "bin", "elf", "multiboot", "rom", "boot", not the string "exe".');
+    expect(recorded.errors[0]).toContain('"format" must be one of "bin", "elf", "multiboot", "rom", "boot", "linux", not the string "exe".');
     expect(recorded.errors[0]).toContain('"monitor" must be true or false');
   });
 
@@ -254,6 +254,29 @@ describe('views fed by custom events', () => {
     expect(last.html).toContain('data-register="DS"');
     fakeVscode.sessionEnds.fire(mapSession);
     expect((panel.posted.at(-1) as { html: string }).html).toContain('The session &#34;guest&#34; has ended.');
+    fakeVscode.debug.activeDebugSession = undefined;
+  });
+
+  it('shows the guest screen in a webview and sends the keys typed in it', async () => {
+    const requests: [string, unknown][] = [];
+    const screenSession = {
+      ...session,
+      customRequest: async (command: string, args?: unknown) => {
+        requests.push([command, args]);
+        return { kind: 'text', columns: 2, rows: 1, cells: [0x1f41, 0x1f42], cursor: { row: 0, column: 1 }, instructions: 5, running: true };
+      },
+    };
+    fakeVscode.debug.activeDebugSession = screenSession;
+    await recorded.commands.get('ringside.showScreen')!();
+    const panel = recorded.webviews.at(-1)!;
+    expect(panel.viewType).toBe('ringside.screen');
+    expect(panel.title).toBe('Guest Screen');
+    panel.sendFromPage({ ready: true });
+    panel.sendFromPage({ keys: 'ls\n' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests).toContainEqual(['ringside/keys', { text: 'ls\n' }]);
+    // The cells in their colours (attribute 1Fh: white on blue), the cursor on the second.
+    expect((panel.posted.at(-1) as { html: string }).html).toContain('<span style="color:#ffffff;background:#0000aa">A</span><span class="cursor" style="color:#ffffff;background:#0000aa">B</span>');
     fakeVscode.debug.activeDebugSession = undefined;
   });
 

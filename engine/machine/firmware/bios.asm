@@ -167,6 +167,12 @@ config_e820_count:
         dw 0                            ; entries below; 0 = the fixed map in e820_fixed_entry
 config_e820:
         times E820_MAX * 20 db 0        ; the machine's memory map, in the 20-byte E820 format
+config_flags:
+        dd 0                            ; CONFIG_PRELOADED: see below
+; The loader has already put the boot code at 0000:7C00 (the Linux loader's jump into the kernel's real-mode setup,
+; as QEMU's linuxboot option ROM does after SeaBIOS's POST): POST jumps there without reading sector 0, with or
+; without a disk.
+CONFIG_PRELOADED equ 1
         align 16
 ; Platform tables (MP floating pointer and configuration table, ACPI RSDP) written here by the loader
 ; (engine/machine/firmware/platform-tables.ts): they must lie in F0000h-FFFFFh on a 16-byte boundary.
@@ -250,9 +256,9 @@ post:
         call kbc_init
         call video_init
         call disk_init
-        jc .no_disk
-        jmp boot
-
+        jnc boot
+        test byte [cs:config_flags], CONFIG_PRELOADED
+        jnz boot
 .no_disk:
         mov si, msg_no_disk
         call print_string
@@ -459,6 +465,8 @@ boot:
         push word EBDA_SEG
         pop gs
         mov es, ax
+        test byte [cs:config_flags], CONFIG_PRELOADED
+        jnz .go
         mov di, 0x7C00
         xor eax, eax
         mov cx, 1

@@ -12,13 +12,17 @@ import type { LoadedSegment } from '../loaders/types';
 
 /**
  * Signature of the configuration block in bios.asm; after it: the installed RAM in bytes (dword), the number of
- * E820 entries (word) and E820_MAX entries of 20 bytes.
+ * E820 entries (word), E820_MAX entries of 20 bytes, then the flags (dword, CONFIG_PRELOADED).
  */
 const CONFIG_SIGNATURE = [0x52, 0x53, 0x43, 0x46]; // 'RSCF'
 /** Signature of the ROM's platform table area (MP floating pointer, MP table, RSDP), 16-byte aligned in bios.asm. */
 const TABLES_SIGNATURE = [0x52, 0x53, 0x54, 0x42]; // 'RSTB'
 const E820_MAX = 16;
 const PLATFORM_TABLES_SIZE = 1024;
+/** Offset of config_flags from the signature: signature, memory size, entry count, the entries. */
+const CONFIG_FLAGS_OFFSET = 4 + 4 + 2 + E820_MAX * 20;
+/** bios.asm CONFIG_PRELOADED: POST jumps to 0000:7C00 without reading a disk. */
+const CONFIG_PRELOADED = 1;
 /** Where the firmware image sits below 1 MiB. */
 export const BIOS_BASE = 0xf0000;
 
@@ -42,6 +46,11 @@ export function rawBiosImage(): Uint8Array {
 export interface FirmwareConfig {
   /** Installed RAM in bytes, reported by INT 15h (E820h, E801h, 88h). */
   memorySize: number;
+  /**
+   * The loader has put the boot code at 0000:7C00 itself: after POST the firmware jumps there without reading a
+   * disk (bios.asm CONFIG_PRELOADED; the Linux loader's way into the kernel's real-mode setup).
+   */
+  preloadedBoot?: boolean;
 }
 
 function findSignature(image: Uint8Array, signature: number[], what: string): number {
@@ -79,6 +88,7 @@ export function biosImageWithTables(config: FirmwareConfig): { image: Uint8Array
     view.setUint32(e + 8, r.length, true);
     view.setUint32(e + 16, r.type, true);
   });
+  view.setUint32(o + CONFIG_FLAGS_OFFSET, config.preloadedBoot === true ? CONFIG_PRELOADED : 0, true);
   const t = tablesOffset(image);
   // The MP table's processor entry describes the default model with its local APIC (the loaders place the firmware
   // before the machine's CPU model is known to them; a guest reads the CPU's own CPUID for the truth).
@@ -102,8 +112,8 @@ export function biosImage(config: FirmwareConfig): Uint8Array {
  * `mapRom`) and the ACPI tables at the top of RAM. For loaders that start a guest through the firmware or that
  * hand a kernel a PC's tables (the Linux boot protocol).
  */
-export function installFirmware(mem: PhysicalMemory): LoadedSegment[] {
-  const { image, acpi } = biosImageWithTables({ memorySize: mem.size });
+export function installFirmware(mem: PhysicalMemory, options: { preloadedBoot?: boolean } = {}): LoadedSegment[] {
+  const { image, acpi } = biosImageWithTables({ memorySize: mem.size, preloadedBoot: options.preloadedBoot });
   const segments = mapBiosRom(mem, image, 'firmware');
   const acpiBase = acpiAreaBase(mem.size);
   if (acpiBase !== null && acpi.length > 0) {

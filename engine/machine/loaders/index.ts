@@ -8,6 +8,7 @@ import { loadElf } from './elf';
 import { loadFlatBinary } from './flat-binary';
 import { ImageError } from './image-error';
 import { loadMultiboot } from './multiboot';
+import { loadLinux } from './linux';
 import { loadRom } from './rom';
 import { IMAGE_FORMATS } from './types';
 import type { LoadedImage, LoadOptions } from './types';
@@ -20,6 +21,7 @@ export { pcMemoryMap, E820_RAM, E820_RESERVED } from './memory-map';
 export { MULTIBOOT_BOOTLOADER_MAGIC } from './multiboot';
 export { DEFAULT_LOAD_ADDRESS } from './flat-binary';
 export { readElfDebugInfo } from './elf';
+export { isBzImage, linuxLayout } from './linux';
 
 export function loadImage(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOptions = {}): LoadedImage {
   if (opts.format !== undefined && !IMAGE_FORMATS.includes(opts.format)) {
@@ -35,6 +37,9 @@ export function loadImage(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOpti
   }
   if (bytes.length === 0) throw new ImageError('the image is empty');
   const format = opts.format ?? detectFormat(bytes);
+  if (format !== 'linux' && (opts.initrd !== undefined || opts.append !== undefined)) {
+    throw new ImageError(`an initrd and a kernel command line need a Linux bzImage (format linux), this image is ${format}`);
+  }
   switch (format) {
     case 'bin':
       return loadFlatBinary(mem, bytes, opts);
@@ -46,5 +51,7 @@ export function loadImage(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOpti
       return loadRom(mem, bytes);
     case 'boot':
       return loadBootDisk(mem, bytes);
+    case 'linux':
+      return loadLinux(mem, bytes, opts);
   }
 }

@@ -1,8 +1,8 @@
 // What a loader hands back to the machine: where the image went and how the CPU must start.
 
-export type ImageFormat = 'bin' | 'elf' | 'multiboot' | 'rom' | 'boot';
+export type ImageFormat = 'bin' | 'elf' | 'multiboot' | 'rom' | 'boot' | 'linux';
 
-export const IMAGE_FORMATS: readonly ImageFormat[] = ['bin', 'elf', 'multiboot', 'rom', 'boot'];
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['bin', 'elf', 'multiboot', 'rom', 'boot', 'linux'];
 
 export interface LoadOptions {
   /** Overrides detection by content. */
@@ -13,6 +13,10 @@ export interface LoadOptions {
   entry?: number;
   /** Start a flat binary or an ELF file in real mode or in flat 32-bit protected mode. */
   mode?: 'real' | 'protected';
+  /** Linux: the initial RAM disk, placed at the top of RAM (linux.ts). */
+  initrd?: Uint8Array;
+  /** Linux: the kernel command line. */
+  append?: string;
 }
 
 export type StartState =
