@@ -19,6 +19,8 @@ import { runGuest, type GuestRun, type Mode } from './run-guest';
 // Real guests); the budget leaves room without letting a stalled boot run for hours.
 const BUDGET = process.env.RINGSIDE_LINUX_BUDGET ?? '9000000000';
 const MEMORY = '128';
+/** A boot's own deadline: runGuest kills the run after 25 minutes, and the test says so before vitest's 15 do. */
+const BOOT_TIMEOUT = 1_600_000;
 const CPU = ['--cpu', 'pentium-pro'];
 const LONG = process.env.RINGSIDE_GUESTS_LONG === '1';
 const LONG_SKIP = ' — skipped: a monitored boot takes many minutes; run with RINGSIDE_GUESTS_LONG=1';
@@ -71,7 +73,7 @@ function expectBootedToHalt(r: GuestRun, serial: string): void {
   expect(r.summary.stop, describeRun(r)).toBe('halt');
 }
 
-function bootFormatLinux(mode: Mode, append: string, extra: string[] = []): GuestRun {
+function bootFormatLinux(mode: Mode, append: string, extra: string[] = []): Promise<GuestRun> {
   return runGuest(
     kernel!,
     ['--format', 'linux', '--initrd', initrd!, '--append', append, ...extra, '--memory', MEMORY, '--max-instructions', BUDGET, ...CPU],
@@ -80,7 +82,7 @@ function bootFormatLinux(mode: Mode, append: string, extra: string[] = []): Gues
   );
 }
 
-function bootSyslinux(mode: Mode): GuestRun | string {
+async function bootSyslinux(mode: Mode): Promise<GuestRun | string> {
   const image = syslinuxImage({
     name: 'syslinux-linux',
     entries: [{ label: 'linux', lines: ['LINUX vmlinuz', 'INITRD initrd.img', 'APPEND console=ttyS0'] }],
@@ -89,16 +91,16 @@ function bootSyslinux(mode: Mode): GuestRun | string {
     sizeKiB: 16384,
   });
   if (image.path === null) return image.reason;
-  return runGuest(image.path, ['--format', 'boot', '--memory', MEMORY, '--max-instructions', BUDGET, ...CPU], mode, 'linux-syslinux');
+  return await runGuest(image.path, ['--format', 'boot', '--memory', MEMORY, '--max-instructions', BUDGET, ...CPU], mode, 'linux-syslinux');
 }
 
 describe('Debian 12 i386 Linux', () => {
-  it('--format linux with --initrd and --append: /init, a shell on the screen through --keys, a shell on COM1 through --serial-in, then halt (bare)', (ctx) => {
+  it('--format linux with --initrd and --append: /init, a shell on the screen through --keys, a shell on COM1 through --serial-in, then halt (bare)', { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
     const input = path.join(buildDir('linux'), 'serial-shell.txt');
     writeFileSync(input, SERIAL_SHELL);
     // The last console= is /dev/console (the screen, for /init and the first shell); kernel messages go to both.
-    const r = bootFormatLinux('bare', 'console=ttyS0 console=tty0 ringside.shell ringside.serial-shell', [
+    const r = await bootFormatLinux('bare', 'console=ttyS0 console=tty0 ringside.shell ringside.serial-shell', [
       '--keys',
       KEYS_SHELL.replace(/\n/g, '\\n'),
       '--serial-in',
@@ -117,23 +119,23 @@ describe('Debian 12 i386 Linux', () => {
     expect(r.summary.serialInUnread).toBe(0);
   });
 
-  it('through SYSLINUX on a disk image (bare)', (ctx) => {
+  it('through SYSLINUX on a disk image (bare)', { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
-    const r = bootSyslinux('bare');
+    const r = await bootSyslinux('bare');
     if (typeof r === 'string') return ctx.skip(r);
     expect(r.stdout + r.stderr, describeRun(r)).toContain('SYSLINUX 6.04');
     expectBootedToHalt(r, r.stderr);
   });
 
-  it.skipIf(!LONG)(`--format linux with a plain command line (monitor)${LONG ? '' : LONG_SKIP}`, (ctx) => {
+  it.skipIf(!LONG)(`--format linux with a plain command line (monitor)${LONG ? '' : LONG_SKIP}`, { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
-    const r = bootFormatLinux('monitor', 'console=ttyS0');
+    const r = await bootFormatLinux('monitor', 'console=ttyS0');
     expectBootedToHalt(r, r.stderr);
   });
 
-  it.skipIf(!LONG)(`through SYSLINUX on a disk image (monitor)${LONG ? '' : LONG_SKIP}`, (ctx) => {
+  it.skipIf(!LONG)(`through SYSLINUX on a disk image (monitor)${LONG ? '' : LONG_SKIP}`, { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
-    const r = bootSyslinux('monitor');
+    const r = await bootSyslinux('monitor');
     if (typeof r === 'string') return ctx.skip(r);
     expect(r.stdout + r.stderr, describeRun(r)).toContain('SYSLINUX 6.04');
     expectBootedToHalt(r, r.stderr);
