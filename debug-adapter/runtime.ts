@@ -33,7 +33,7 @@ import { attachMonitor, type Monitor } from '../engine/monitor/monitor';
 import { guestViewCpu, refreshGuestView } from './guest-view';
 import type { GuestEdit } from './scopes/variable-store';
 import { CDebugger } from './c/c-debugger';
-import { History, type Checkpoint } from '../engine/machine/history';
+import { History, type Checkpoint, type InputPayload, type RecordedInput } from '../engine/machine/history';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
@@ -194,6 +194,11 @@ export class Runtime extends EventEmitter {
   /** While a replay runs: where it ends and, for a search, the stops it met (stops are then recorded, not made). */
   private replay: { end: number; stops: ReplayedStop[] | null; stepper: Stepper | null; untilEvent: number; reachedEvent: boolean } | null = null;
   /**
+   * After a travel back: the recorded inputs (keys, serial bytes) still ahead, oldest first. Running forward gives
+   * each at the moment it arrived the first time, so the run goes on as recorded; a new input or an edit drops them.
+   */
+  private inputsAhead: RecordedInput[] = [];
+  /**
    * Timeline events met so far in guest time (the ordinal of the last one). Deterministic like the run, so the
    * Event Timeline can name an event by it and ringside/goto travel to it; a travel puts it back with the moment.
    */
@@ -338,6 +343,7 @@ export class Runtime extends EventEmitter {
       // The machine is not what the record says it becomes: the future is gone, and this moment is kept anew.
       if (this.history) {
         this.history.forgetFrom(this.cpu.icount);
+        this.inputsAhead = [];
         this.checkpoint(true);
       }
     }
@@ -617,6 +623,7 @@ export class Runtime extends EventEmitter {
       // must too, or a stop exactly at a checkpoint's moment would be found by neither interval.
       if (decideAtEnd && !this.replay.reachedEvent && !this.skipBreakpointHere && this.cpu.breakpoints.has(currentLinear(this.cpu))) this.onBreakpoint();
     } finally {
+      this.inputsAhead = h.inputsAhead(cp, this.cpu.icount);
       this.replay = null;
       this.state = 'stopped';
       this.stepper = null;
@@ -761,7 +768,16 @@ export class Runtime extends EventEmitter {
   private remaining(): number {
     if (this.replay !== null) return Math.max(0, this.replay.end - this.cpu.icount);
     const max = this.settings.maxInstructions;
-    return max === undefined ? Infinity : Math.max(0, max - this.instructions);
+    const left = max === undefined ? Infinity : Math.max(0, max - this.instructions);
+    // A recorded input ahead is given between instructions: the run pauses at its moment (giveInputsDue).
+    return this.inputsAhead.length > 0 ? Math.min(left, Math.max(0, this.inputsAhead[0].icount - this.cpu.icount)) : left;
+  }
+
+  /** Gives the recorded inputs whose moment has come (a forward run through the recorded past). */
+  private giveInputsDue(): void {
+    while (this.replay === null && this.inputsAhead.length > 0 && this.inputsAhead[0].icount <= this.cpu.icount) {
+      this.history?.give(this.inputsAhead.shift()!);
+    }
   }
 
   /** Executes one instruction (even at a breakpoint), timers in step. Returns true when the guest ended. */
@@ -797,6 +813,7 @@ export class Runtime extends EventEmitter {
   private runFree(): boolean {
     const deadline = Date.now() + SLICE_MS;
     while (Date.now() < deadline) {
+      this.giveInputsDue();
       if (this.skipBreakpointHere) {
         this.skipBreakpointHere = false;
         if (this.stepOne() || this.takePending()) return true;
@@ -830,6 +847,7 @@ export class Runtime extends EventEmitter {
       // The first instruction runs even at a breakpoint (the user resumed from it).
       if (n > 0 && this.cpu.breakpoints.has(currentLinear(this.cpu)) && this.onBreakpoint()) return true;
       this.skipBreakpointHere = false;
+      this.giveInputsDue();
       stepper.before?.(this.cpu);
       if (this.stepOne()) return true;
       n++;
@@ -915,7 +933,9 @@ export class Runtime extends EventEmitter {
 
   /** Text typed in the Screen view, for the guest's keyboard (each key as the guest becomes ready for it). */
   typeKeys(text: string): void {
-    this.machine.typeKeys(keysForText(text));
+    const keys = keysForText(text);
+    this.recordInput({ kind: 'typed', keys });
+    this.machine.typeKeys(keys);
   }
 
   /**
@@ -938,10 +958,25 @@ export class Runtime extends EventEmitter {
     const bytes = new Array<number>(accepted);
     for (let k = 0; k < accepted; k++) bytes[k] = text.charCodeAt(k);
     if (accepted > 0) {
-      this.history?.recordInput('serial', bytes);
+      this.recordInput({ kind: 'serial', bytes });
       this.machine.serialInput(bytes);
     }
     return { accepted, queuedBefore };
+  }
+
+  /**
+   * Keeps a host input in the record, so a replay gives it again. Given in the recorded past, it makes a new future:
+   * the recorded one (its checkpoints and inputs from now on) is dropped, as after an edit.
+   */
+  private recordInput(input: InputPayload): void {
+    const h = this.history;
+    if (!h) return;
+    if (h.furthest > this.cpu.icount || this.inputsAhead.length > 0) {
+      h.forgetFrom(this.cpu.icount);
+      this.inputsAhead = [];
+      if (this.state === 'stopped') this.checkpoint(true);
+    }
+    h.recordInput(input);
   }
 
   private flushConsole(): void {

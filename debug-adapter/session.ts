@@ -503,6 +503,10 @@ export class RingsideSession extends DebugSession {
     this.store.reset();
     this.log.info(`ended: ${end.reason}, exit code ${end.exitCode}: ${end.message}`);
     this.sendEvent(new OutputEvent(`Ringside: ${end.message} (after ${this.runtime?.instructions ?? 0} instructions).\n`, end.reason === 'error' ? 'stderr' : 'console'));
+    // Input the guest never took is not an error (a guest may ignore its keyboard), but the user should know.
+    const waiting = this.runtime?.machine.inputWaiting();
+    if (waiting && waiting.keys > 0) this.sendEvent(new OutputEvent(`Ringside: the guest never read ${waiting.keys} typed keys ("keys" or the Screen view).\n`, 'console'));
+    if (waiting && waiting.serialBytes > 0) this.sendEvent(new OutputEvent(`Ringside: the guest never read ${waiting.serialBytes} bytes sent to COM1 ("serialIn" or the terminal).\n`, 'console'));
     this.sendEvent(new ExitedEvent(end.exitCode));
     this.sendEvent(new TerminatedEvent());
   }

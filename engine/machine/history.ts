@@ -12,6 +12,7 @@
 // oldest checkpoints are merged into the next, and the record reaches back less far.
 
 import { PAGE_SHIFT, PAGE_SIZE } from '../bus/memory';
+import type { HostKey } from '../devices/host-keys';
 import type { Machine, MachineState } from './machine';
 
 export interface HistoryOptions {
@@ -31,14 +32,18 @@ export interface Checkpoint<S = unknown> {
   bytes: number;
 }
 
+/**
+ * What the host gives the guest: bytes for COM1's receiver, scan codes for the keyboard, or keys typed on it (which
+ * the keyboard sends as the guest becomes ready for them, keyboard-controller.ts).
+ */
+export type InputPayload = { kind: 'serial'; bytes: number[] } | { kind: 'keys'; bytes: number[] } | { kind: 'typed'; keys: HostKey[] };
+
 /** An input from the host, given to the guest between two instructions. */
-export interface RecordedInput {
+export type RecordedInput = InputPayload & {
   icount: number;
   /** Order of recording: inputs at one moment are told apart by it, and checkpoints know which came after them. */
   seq: number;
-  kind: 'serial' | 'keys';
-  bytes: number[];
-}
+};
 
 interface PageVersion {
   /** Index of the checkpoint (in `checkpoints`' numbering, see `base`). */
@@ -188,7 +193,8 @@ export class History<S = unknown> {
   /** Gives a recorded input to the guest again. */
   give(input: RecordedInput): void {
     if (input.kind === 'serial') this.machine.serialInput(input.bytes);
-    else this.machine.keyboardInput(input.bytes);
+    else if (input.kind === 'keys') this.machine.keyboardInput(input.bytes);
+    else this.machine.typeKeys(input.keys);
   }
 
   private runExactly(target: number): string | null {
@@ -206,15 +212,23 @@ export class History<S = unknown> {
   // ---- inputs ----
 
   /** Notes an input the guest receives now. Inputs recorded for later moments are of a future that is gone. */
-  recordInput(kind: RecordedInput['kind'], bytes: number[]): void {
+  recordInput(input: InputPayload): void {
     const icount = this.machine.cpu.icount;
     while (this.inputs.length > 0 && this.inputs[this.inputs.length - 1].icount > icount) this.inputs.pop();
-    this.inputs.push({ icount, seq: this.nextSeq++, kind, bytes });
+    this.inputs.push({ ...input, icount, seq: this.nextSeq++ });
   }
 
   /** The inputs a replay from `cp` gives before `to`: those recorded after the checkpoint was taken, in order. */
   inputsAfter(cp: Checkpoint<S>, to: number): RecordedInput[] {
     return this.inputs.filter((x) => x.seq >= cp.inputSeq && x.icount < to);
+  }
+
+  /**
+   * The recorded inputs still to come after a replay from `cp` has arrived at `at`: a forward run from there gives
+   * them at their moments, so it goes on as the recorded run did (and as its later checkpoints say).
+   */
+  inputsAhead(cp: Checkpoint<S>, at: number): RecordedInput[] {
+    return this.inputs.filter((x) => x.seq >= cp.inputSeq && x.icount >= at);
   }
 
   /**

@@ -2,6 +2,7 @@
 // DebugClient from @vscode/debugadapter-testsupport.
 import { execFileSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -77,4 +78,29 @@ export function named(list: DebugProtocol.Variable[], name: string): DebugProtoc
   const v = list.find((x) => x.name === name);
   if (!v) throw new Error(`no variable ${name} in ${list.map((x) => x.name).join(', ')}`);
   return v;
+}
+
+/** What a user sees of a moment: guest time, every register, every segment register with its cache. */
+export async function momentOf(dc: DebugClient): Promise<{ instructions: number; registers: string[]; segments: string[] }> {
+  const control = await scopeVariables(dc, 'Control');
+  const registers = (await scopeVariables(dc, 'Registers')).map((v) => `${v.name}=${v.value}`);
+  const segments: string[] = [];
+  for (const seg of await scopeVariables(dc, 'Segments')) {
+    const cache = (await children(dc, seg)).find((c) => c.name === 'cache');
+    const fields = cache ? (await children(dc, cache)).map((c) => `${c.name}=${c.value}`).join(' ') : '';
+    segments.push(`${seg.name}=${seg.value} ${fields}`);
+  }
+  return { instructions: Number(named(control, 'instructions').value), registers, segments };
+}
+
+/**
+ * test/fixtures/boot/screen-io.bin written to `dir` with its command byte set ('k' reads keys, 'v' writes "VGA",
+ * 's' reads COM1, 'b' prints through the BIOS and COM1): a boot image for the screen and keyboard tests.
+ */
+export function screenIoBoot(dir: string, command: string): string {
+  const sector = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'boot', 'screen-io.bin'));
+  sector[0x1f0] = command.charCodeAt(0);
+  const file = path.join(dir, `screen-io-${command}.img`);
+  fs.writeFileSync(file, sector);
+  return file;
 }

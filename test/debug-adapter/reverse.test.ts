@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildOnce, children, FIXTURES, launchStopped, named, ROOT, scopeVariables, startClient, stoppedAfter } from './dap-client';
+import { buildOnce, FIXTURES, launchStopped, momentOf, named, ROOT, scopeVariables, startClient, stoppedAfter } from './dap-client';
 
 const DESCRIPTOR_CACHE = path.join(ROOT, 'examples/descriptor-cache/descriptor-cache.bin');
 const SEED = path.join(ROOT, 'examples/seed-sequence/seed-sequence.bin');
@@ -20,18 +20,8 @@ afterEach(async () => {
 
 const until = (go: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> => stoppedAfter(dc, go);
 
-/** What a user sees of a moment: guest time, every register, every segment register with its cache. */
-async function moment(): Promise<{ instructions: number; registers: string[]; segments: string[] }> {
-  const control = await scopeVariables(dc, 'Control');
-  const registers = (await scopeVariables(dc, 'Registers')).map((v) => `${v.name}=${v.value}`);
-  const segments: string[] = [];
-  for (const seg of await scopeVariables(dc, 'Segments')) {
-    const cache = (await children(dc, seg)).find((c) => c.name === 'cache');
-    const fields = cache ? (await children(dc, cache)).map((c) => `${c.name}=${c.value}`).join(' ') : '';
-    segments.push(`${seg.name}=${seg.value} ${fields}`);
-  }
-  return { instructions: Number(named(control, 'instructions').value), registers, segments };
-}
+/** What a user sees of a moment (dap-client.ts). */
+const moment = (): ReturnType<typeof momentOf> => momentOf(dc);
 
 for (const monitor of [false, true]) {
   describe(`reverse execution${monitor ? ' under the monitor' : ''}`, () => {

@@ -3,23 +3,17 @@
 // append reach the machine.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { buildOnce, launchStopped, ROOT, startClient } from './dap-client';
+import { buildOnce, launchStopped, ROOT, screenIoBoot, startClient } from './dap-client';
 import type { ScreenResponseBody } from '../../debug-adapter/protocol-types';
 
 let dc: DebugClient | undefined;
 let dir: string;
 
 /** screen-io.bin (test/fixtures/boot) with its command byte set: 'k' reads keys, 'v' writes "VGA", 's' reads COM1. */
-function bootWith(command: string): string {
-  const sector = readFileSync(path.join(ROOT, 'test', 'fixtures', 'boot', 'screen-io.bin'));
-  sector[0x1f0] = command.charCodeAt(0);
-  const file = path.join(dir, `screen-io-${command}.img`);
-  writeFileSync(file, sector);
-  return file;
-}
+const bootWith = (command: string): string => screenIoBoot(dir, command);
 
 function text(body: ScreenResponseBody): string {
   if (body.kind !== 'text') throw new Error('not a text screen');

@@ -94,7 +94,7 @@ describe('ringside run: screen and keyboard', () => {
 });
 
 describe('ringside run: Linux options', () => {
-  it('refuses a missing initrd, a broken bzImage and an initrd for a non-Linux image, in one line each', () => {
+  it('refuses a missing initrd, one that does not fit, a broken bzImage and an initrd for a non-Linux image, in one line each', () => {
     const fake = join(root, 'test', 'fixtures', 'linux', 'fake-bzimage.bin');
     const missing = ringside(['run', fake, '--initrd', join(dir, 'none.cpio')]);
     expect(missing.code).toBe(1);
@@ -105,6 +105,10 @@ describe('ringside run: Linux options', () => {
     const r = ringside(['run', join(dir, 'broken.bin'), '--format', 'linux']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('ringside: not a Linux bzImage: no "HdrS" setup header at offset 0x202 (boot protocol 2.00 or later)\n');
+    writeFileSync(join(dir, 'big.cpio'), Buffer.alloc(15 * 1024 * 1024));
+    const big = ringside(['run', fake, '--initrd', join(dir, 'big.cpio'), '--memory', '16']);
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/^ringside: the initrd \(15728640 bytes\) does not fit in guest memory: .* \(use a larger --memory\)\n$/);
     const notLinux = ringside(['run', bootWith('v'), '--append', 'quiet']);
     expect(notLinux.code).toBe(1);
     expect(notLinux.stderr).toBe('ringside: an initrd and a kernel command line need a Linux bzImage (format linux), this image is boot\n');

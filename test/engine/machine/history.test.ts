@@ -164,7 +164,7 @@ describe('the record of a run', () => {
     const h = new History(m, { maxBytes: 512 << 20 });
     h.take(null);
     m.runSlice(500);
-    h.recordInput('serial', [0x41, 0x42]);
+    h.recordInput({ kind: 'serial', bytes: [0x41, 0x42] });
     m.serialInput([0x41, 0x42]);
     m.runSlice(300);
     const reference = moment(m);
