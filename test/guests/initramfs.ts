@@ -1,8 +1,7 @@
 // A Linux initramfs for the real-guest tests, written here as a cpio "newc" archive (the format the kernel unpacks:
 // Documentation/driver-api/early-userspace/buffer-format.rst): busybox-static (i386) as /bin/busybox, a /dev/console
 // node so /init has a console before any file system is mounted, and an /init script that prints LINUX_MARKER and
-// halts — with `ringside.shell` on the kernel command line after an interactive shell on the console, and with
-// `ringside.serial-shell` after one on COM1 (/dev/ttyS0), so that one boot can take both --keys and --serial-in.
+// halts — or, with `ringside.shell` on the kernel command line, first runs an interactive shell on the console.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { i386PackageRoot, ROOT } from './debian';
@@ -21,10 +20,6 @@ echo ${LINUX_MARKER} kernel $(uname -r) on $(uname -m)
 if grep -q ringside.shell /proc/cmdline; then
   echo RINGSIDE-LINUX-SHELL
   sh
-fi
-if grep -q ringside.serial-shell /proc/cmdline; then
-  echo RINGSIDE-LINUX-SERIAL-SHELL > /dev/ttyS0
-  sh < /dev/ttyS0 > /dev/ttyS0 2>&1
 fi
 halt -f
 `;
@@ -85,8 +80,6 @@ export function busyboxInitramfs(): { bytes: Buffer } | { bytes: null; reason: s
       { name: 'proc', mode: S_IFDIR | 0o755 },
       { name: 'sys', mode: S_IFDIR | 0o755 },
       { name: 'dev/console', mode: S_IFCHR | 0o600, rdevMajor: 5, rdevMinor: 1 },
-      // COM1 for the second shell (Documentation/admin-guide/devices.txt: ttyS0 is char 4, 64).
-      { name: 'dev/ttyS0', mode: S_IFCHR | 0o600, rdevMajor: 4, rdevMinor: 64 },
       { name: 'bin/busybox', mode: S_IFREG | 0o755, data: busybox },
       { name: 'bin/sh', mode: S_IFLNK | 0o777, data: Buffer.from('busybox') },
       { name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(INIT_SCRIPT) },
