@@ -55,6 +55,8 @@ benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin')
 benchImage('branchy-loop (bare)', join(root, 'bench/branchy-loop.bin'));
 // The same loop with block translation off: what cold code, single-stepping (TF) and guest debug registers run at.
 benchImage('bench-loop (interpreter only)', join(root, 'examples/bench-loop/bench-loop.bin'), { interpreterOnly: true });
+// The x87-heavy loop beside it (issue 11): translated, interpreted, monitored, and QEMU on the same bytes.
+await import('./x87.mjs');
 // The debug adapter's figures (issue 6): MIPS under `ringside dap`, launch-to-first-stop, pause latency.
 await import('./adapter.mjs');
 // The monitor's figures (issue 5): bare, SBE forced on and SBE auto, with traps per million instructions.

@@ -12,6 +12,7 @@ import { readLinearBytes } from './code-reader';
 export const HELP = `Ringside Debug Console
   EXPRESSION          registers (eax, ax, al, eip, eflags, zf …), segment fields (ds.base, cs.selector, ss.dpl),
                       control registers (cr0, cpl, mode), tables (gdt[2], gdt[2].base, idt[13].offset),
+                      x87 (st0 … st7, st1.raw, fpu.cw, fpu.sw, fpu.tw, fpu.top, fpu.fip),
                       memory: [ds:esi] (through DS's cache), dword [0x1000] (linear), byte/word/dword [seg:off],
                       1234:0010 style real-mode addresses, operators + - * / % & | ^ << >> == != < <= > >= && || ! ~
   info gdt | ldt | idt   decoded descriptor table entries

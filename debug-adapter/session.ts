@@ -61,6 +61,7 @@ import { RegistersScope } from './scopes/registers';
 import { SegmentsScope } from './scopes/segments';
 import { DescriptorTablesScope } from './scopes/descriptor-tables';
 import { ControlScope } from './scopes/control';
+import { FpuScope } from './scopes/fpu';
 import { MonitorScope } from './scopes/monitor';
 import { DevicesScope } from './scopes/devices';
 import { CompositeContainer } from './scopes/composite';
@@ -622,6 +623,7 @@ export class RingsideSession extends DebugSession {
         add('Segments', new SegmentsScope(cpu, r.monitor)),
         add('Descriptor Tables', new DescriptorTablesScope(cpu, r.monitor)),
         add('Control', new ControlScope(cpu, () => r.instructions, () => r.reverseReach)),
+        add('FPU', new FpuScope(cpu, r.monitor !== null)),
         add('Devices', new DevicesScope(r.machine)),
         add('Monitor', new MonitorScope(cpu, r.monitor, r.monitorNote)),
       ],

@@ -47,6 +47,8 @@ export class FrameValues {
       reg: (n) => regs?.values[n],
       savedAt: (n) => regs?.savedAt[n],
       top: frame.unwound?.how === 'top',
+      // Only the innermost frame's x87 stack is known: the i386 ABI leaves it empty at every call.
+      fpu: (i) => (frame.unwound?.how === 'top' && cpu.fpuPresent && !cpu.fpu.isEmpty(i) ? cpu.fpu.st(i) : undefined),
       symbolAt: (addr) => {
         const s = symbolAt(symbols, addr);
         return s ? (s.addr === addr ? s.name : `${s.name}+${addr - s.addr}`) : undefined;

@@ -12,6 +12,10 @@ import { sizeOf, stripType, typeName, type CType, type Member, type Place } from
 import type { Composite, Value } from '../expression/evaluate';
 import { ExpressionError } from '../expression/parse';
 import { parseTypedNumber, type GuestEdit } from '../scopes/variable-store';
+import type { F80 } from '../../engine/cpu/fpu/float80';
+import { f80FromBytes, f80ToDecimal } from '../../engine/cpu/fpu/decimal';
+import { setFpuStackRegister } from '../../engine/cpu/fpu/debug-edit';
+import { bytesFromFpu, fpuFromBytes, fpuStackIndex } from './fpu-place';
 
 /** What a value needs from its frame and the guest. */
 export interface CMemory {
@@ -21,6 +25,8 @@ export interface CMemory {
   reg(n: number): number | undefined;
   /** Where the frame's value of a register is saved on the stack (outer frames), undefined when in the register. */
   savedAt(n: number): number | undefined;
+  /** ST(i) of the frame (DWARF registers 11–18), undefined when empty, absent or not known in an outer frame. */
+  fpu?(i: number): F80 | undefined;
   /** True for the innermost frame, whose registers are the CPU's. */
   readonly top: boolean;
   /** The name of the function or object at an address, for pointers. */
@@ -183,6 +189,12 @@ export class CValue implements Composite {
         if (writeLinearBytes(cpu, place.addr >>> 0, out) < out.length) throw new RangeError(`memory at 0x${place.addr.toString(16)} is not mapped`);
       };
     }
+    if (place.kind === 'register' && fpuStackIndex(place.reg) !== undefined) {
+      const st = fpuStackIndex(place.reg) as number;
+      if (!mem.top) throw new RangeError(`${this.name} lives in ST(${st}) of an outer frame, which no call keeps (the x87 stack is empty at every call)`);
+      if (bits) throw new RangeError(`${this.name}: a bitfield cannot live in an x87 register`);
+      return (cpu) => setFpuStackRegister(cpu, st, fpuFromBytes(valueBytes));
+    }
     if (place.kind === 'register') {
       const reg = place.reg;
       if (reg > 7) throw new RangeError(`${this.name} lives in DWARF register ${reg}, which cannot be changed here`);
@@ -250,6 +262,11 @@ export function placeBytes(place: Place, size: number, mem: CMemory): Uint8Array
       return out;
     }
     case 'register': {
+      const st = fpuStackIndex(place.reg);
+      if (st !== undefined) {
+        const f = mem.fpu?.(st);
+        return f ? bytesFromFpu(f, size) : null;
+      }
       const v = mem.reg(place.reg);
       if (v === undefined) return null;
       return encodeInt(v >>> 0, 4).subarray(0, Math.min(size, 4)).slice();
@@ -400,7 +417,9 @@ export function formatC(v: CValue, depth: number): string {
     case 'base':
     case 'enum': {
       const n = v.scalar();
-      return n === undefined ? v.unavailable() : formatNumberOf(t, n);
+      if (n === undefined) return v.unavailable();
+      if (t.kind === 'base' && t.encoding === 'float' && !v.bits) return floatText(v.bytes() as Uint8Array);
+      return formatNumberOf(t, n);
     }
     case 'pointer': {
       const n = v.scalar();
@@ -446,6 +465,29 @@ export function formatC(v: CValue, depth: number): string {
     default:
       return '?';
   }
+}
+
+/**
+ * A float, double or long double from its bytes: the shortest decimal that reads back as the same value of its own
+ * format (so a float 0.1f shows 0.1, and a long double all the digits its 64 bits need), integers with `.0`.
+ */
+function floatText(b: Uint8Array): string {
+  let text: string;
+  if (b.length >= 10) text = f80ToDecimal(f80FromBytes(b));
+  else if (b.length === 4) {
+    const v = decodeFloat(b);
+    text = String(v);
+    for (let p = 1; p <= 9 && Number.isFinite(v); p++) {
+      const t = v.toPrecision(p);
+      if (Math.fround(Number(t)) === v) {
+        text = String(Number(t));
+        break;
+      }
+    }
+  } else text = String(decodeFloat(b));
+  if (text === 'Infinity' || text === '-Infinity') return text.replace('Infinity', 'inf');
+  if (text === 'NaN') return 'nan';
+  return /^-?\d+$/.test(text) && text.length < 17 ? `${text}.0` : text;
 }
 
 /** A number as a C value of a type (casts): the value's bytes at no place. */

@@ -14,6 +14,7 @@ import {
 } from '../../engine/cpu/inspect';
 import { peekLinear } from '../../engine/cpu/protect/peek';
 import { ExpressionError } from './parse';
+import { fpuLookup } from './fpu-values';
 import { isComposite, toNumber, type Composite, type EvalContext, type Value } from './evaluate';
 
 const GENERAL = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
@@ -25,7 +26,7 @@ const FLAG_NAMES = ['cf', 'pf', 'af', 'zf', 'sf', 'tf', 'if', 'df', 'of', 'nt', 
 
 const hex = (v: number, digits = 8): string => '0x' + (v >>> 0).toString(16).padStart(digits, '0');
 
-function record(name: string, fields: Record<string, Value>, value: number | undefined, display: () => string): Composite {
+export function record(name: string, fields: Record<string, Value>, value: number | undefined, display: () => string): Composite {
   return {
     kind: 'composite',
     name,
@@ -159,7 +160,7 @@ export function cpuContext(cpu: Cpu): EvalContext {
       case 'idt':
         return tableComposite(cpu, 'IDT');
     }
-    return undefined;
+    return fpuLookup(cpu, name);
   };
   return {
     lookup,

@@ -18,7 +18,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('benchmark guests', () => {
   it('are present', () => {
-    expect(sources).toEqual(expect.arrayContaining(['branchy-loop.asm', 'paging-loop.asm']));
+    expect(sources).toEqual(expect.arrayContaining(['branchy-loop.asm', 'paging-loop.asm', 'x87-loop.asm']));
   });
 
   for (const source of sources) {
@@ -42,4 +42,11 @@ describe('benchmark guests', () => {
       expect(m.consoleText()).not.toContain('FAIL');
     }, 60_000);
   }
+
+  it('x87-loop: its check fails without an FPU (on a 486sx every x87 instruction does nothing)', () => {
+    const m = new Machine({ memoryMB: 16, model: '486sx' });
+    m.load(readFileSync(path.join(BENCH_DIR, 'x87-loop.bin')));
+    expect(m.run(10_000_000).reason).toBe('exit');
+    expect(m.exitCode).toBe(1);
+  });
 });

@@ -63,9 +63,10 @@ describe('bad platform input at launch', () => {
     dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
     await launchStopped(dc, { program: screenIoBoot(dir, 'v'), keys: 'abc' });
     const exited = dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
+    const terminated = dc.waitForEvent('terminated');
     await dc.continueRequest({ threadId: 1 });
     expect((await exited).body.exitCode).toBe(0);
-    await dc.waitForEvent('terminated');
+    await terminated;
     expect(output.join('')).toContain('Ringside: the guest never read 3 typed keys ("keys" or the Screen view).\n');
   });
 });

@@ -40,7 +40,7 @@ describe.skipIf(!hasGcc()).each(['-O0', '-O2'] as const)('C kernel at %s', (opt)
     expect(st[0].line).toBeLessThanOrEqual(lineOf('last_kind = n == 1'));
     expect(st[0].source?.name).toBe('kernel.c');
     expect(st[1].line).toBe(lineOf('gdt_set(3, (u32)scratch'));
-    expect(await scopeNames(dc)).toEqual(['Locals', 'Arguments', 'Globals', 'Registers', 'Segments', 'Descriptor Tables', 'Control', 'Devices', 'Monitor']);
+    expect(await scopeNames(dc)).toEqual(['Locals', 'Arguments', 'Globals', 'Registers', 'Segments', 'Descriptor Tables', 'Control', 'FPU', 'Devices', 'Monitor']);
 
     const args = await scopeOf(dc, 'Arguments');
     expect(args.map((a) => a.name)).toEqual(['n', 'base', 'limit', 'access', 'flags']);
@@ -268,7 +268,7 @@ describe.skipIf(!hasGcc())('C kernel: inlined calls and bad debugging informatio
     const st = await frames(dc);
     expect(st[0].name).toMatch(/gdt_set/);
     expect(text()).toMatch(/\.debug_info: the unit at 0x0 cannot be read/);
-    expect(await scopeNames(dc)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'Devices', 'Monitor']);
+    expect(await scopeNames(dc)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'FPU', 'Devices', 'Monitor']);
     expect((await evaluate(dc, 'eax')).result).toMatch(/^0x/);
   });
 });

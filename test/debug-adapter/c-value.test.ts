@@ -50,6 +50,13 @@ describe('C values', () => {
     // x87 extended (long double): 1.0 is mantissa 0x8000000000000000, exponent 0x3fff.
     expect(decodeFloat(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f, 0, 0]))).toBe(1);
     expect(decodeFloat(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0xc0, 0x00, 0xc0, 0, 0]))).toBe(-3);
+    // Floats print the shortest decimal of their own format; a long double all the digits its 64 bits need.
+    expect(bytes([0xcd, 0xcc, 0xcc, 0x3d], { kind: 'base', name: 'float', size: 4, encoding: 'float' })).toBe('0.1');
+    expect(bytes([0, 0, 0, 0x40], { kind: 'base', name: 'float', size: 4, encoding: 'float' })).toBe('2.0');
+    const ld: CType = { kind: 'base', name: 'long double', size: 12, encoding: 'float' };
+    expect(bytes([0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9, 0x00, 0x40, 0, 0], ld)).toBe('3.1415926535897932385');
+    expect(bytes([0xcd, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xfb, 0x3f, 0, 0], ld)).toBe('0.1');
+    expect(bytes([0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x7f, 0, 0], ld)).toBe('inf');
     const fnptr: CType = { kind: 'pointer', size: 4, target: { kind: 'function', returns: { kind: 'void' }, params: [], variadic: false } };
     expect(bytes([0, 0x10, 0, 0], fnptr)).toBe('0x00001000 <handler>');
     expect(bytes([0, 0, 0, 0], fnptr)).toBe('0x0');

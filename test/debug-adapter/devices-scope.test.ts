@@ -34,7 +34,8 @@ describe('Devices scope', () => {
     await dc.continueRequest({ threadId: 1 });
     await stop;
     const scopes = (await dc.scopesRequest({ frameId: 1 })).body.scopes.map((s) => s.name);
-    expect(scopes.indexOf('Devices')).toBe(scopes.indexOf('Control') + 1);
+    // After the CPU's own scopes (Control, then the x87's FPU), before Monitor.
+    expect(scopes.indexOf('Devices')).toBe(scopes.indexOf('FPU') + 1);
     const rows = await scopeVariables(dc, 'Devices');
     expect(named(rows, 'APIC').value).toBe('enabled, TPR=0x00 PPR=0x00 IRR none ISR none');
     expect(named(rows, 'IOAPIC').value).toBe('ID 1, 2→0x41');

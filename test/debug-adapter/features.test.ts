@@ -124,7 +124,7 @@ describe('breakpoints and stepping on an ELF guest', () => {
     dc = await startClient();
     await launchStopped(dc, { program: ELF });
     const scopes = (await dc.scopesRequest({ frameId: 1 })).body.scopes;
-    expect(scopes.map((s) => s.name)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'Devices', 'Monitor']);
+    expect(scopes.map((s) => s.name)).toEqual(['Registers', 'Segments', 'Descriptor Tables', 'Control', 'FPU', 'Devices', 'Monitor']);
     const regsRef = scopes[0].variablesReference;
     const set = await dc.setVariableRequest({ variablesReference: regsRef, name: 'EAX', value: '0x1234' });
     expect(set.body.value).toBe('0x00001234');

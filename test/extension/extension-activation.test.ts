@@ -257,6 +257,29 @@ describe('views fed by custom events', () => {
     fakeVscode.debug.activeDebugSession = undefined;
   });
 
+  it('shows the guest screen in a webview and sends the keys typed in it', async () => {
+    const requests: [string, unknown][] = [];
+    const screenSession = {
+      ...session,
+      customRequest: async (command: string, args?: unknown) => {
+        requests.push([command, args]);
+        return { kind: 'text', columns: 2, rows: 1, cells: [0x1f41, 0x1f42], cursor: { row: 0, column: 1 }, instructions: 5, running: true };
+      },
+    };
+    fakeVscode.debug.activeDebugSession = screenSession;
+    await recorded.commands.get('ringside.showScreen')!();
+    const panel = recorded.webviews.at(-1)!;
+    expect(panel.viewType).toBe('ringside.screen');
+    expect(panel.title).toBe('Guest Screen');
+    panel.sendFromPage({ ready: true });
+    panel.sendFromPage({ keys: 'ls\n' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests).toContainEqual(['ringside/keys', { text: 'ls\n' }]);
+    // The cells in their colours (attribute 1Fh: white on blue), the cursor on the second.
+    expect((panel.posted.at(-1) as { html: string }).html).toContain('<span style="color:#ffffff;background:#0000aa">A</span><span class="cursor" style="color:#ffffff;background:#0000aa">B</span>');
+    fakeVscode.debug.activeDebugSession = undefined;
+  });
+
   it('turns an adapter that dies into a message', () => {
     const tracker = (recorded.trackerFactories.get('ringside') as { createDebugAdapterTracker(s: unknown): { onExit(code: number | undefined, signal: string | undefined): void } }).createDebugAdapterTracker(session);
     tracker.onExit(1, undefined);

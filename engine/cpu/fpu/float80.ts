@@ -98,31 +98,24 @@ export const EXTENDED: Format = { precision: 64, emin: -16382, emax: 16383, bias
 export const DOUBLE: Format = { precision: 53, emin: -1022, emax: 1023, bias: 1023, adjust: 0 };
 export const SINGLE: Format = { precision: 24, emin: -126, emax: 127, bias: 127, adjust: 0 };
 
+const TWO_64 = 1n << 64n;
+const TWO_128 = 1n << 128n;
+
 export function bitLength(n: bigint): number {
-  // n > 0
+  // n > 0. Called for every rounding, so no loop over bits: wide values by their hex length, then the top 64 bits
+  // as two 32-bit halves through Math.clz32.
+  if (n >= TWO_128) {
+    const hex = n.toString(16);
+    return 4 * (hex.length - 1) + (32 - Math.clz32(parseInt(hex[0], 16)));
+  }
   let bits = 0;
   let x = n;
-  while (x >= 1n << 64n) {
+  if (x >= TWO_64) {
     x >>= 64n;
-    bits += 64;
+    bits = 64;
   }
-  let k = Number(x);
-  if (k >= 2 ** 53) {
-    // Number(x) may have rounded up across a power of two; count precisely
-    let t = x;
-    let c = 0;
-    while (t > 0n) {
-      t >>= 1n;
-      c++;
-    }
-    return bits + c;
-  }
-  let c = 0;
-  while (k >= 1) {
-    k = Math.floor(k / 2);
-    c++;
-  }
-  return bits + c;
+  const hi = Number(x >> 32n);
+  return hi > 0 ? bits + 64 - Math.clz32(hi) : bits + 32 - Math.clz32(Number(x));
 }
 
 /**
