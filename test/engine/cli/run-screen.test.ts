@@ -74,9 +74,11 @@ describe('ringside run: screen and keyboard', () => {
     expect(lines.length).toBe(26); // 25 rows and the final newline
   });
 
-  it('writes the screen as a PNG with --screenshot, and refuses a name that is not .png', () => {
+  it('writes the screen as a PNG with --screenshot, and refuses a name that is not .png', (ctx) => {
     const file = join(dir, 'shot.png');
     const r = ringside(['run', bootWith('v'), '--screenshot', file]);
+    // The VGA font comes from Debian's console-setup-linux (scripts/install-guest-tools.sh, then the build).
+    if (/no VGA font/.test(r.stderr)) return ctx.skip(`skipped: ${r.stderr.trim()}`);
     expect(r.stderr).toBe('');
     const png = readFileSync(file);
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
