@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { loadBuilders } from './guest-builders.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -15,19 +16,7 @@ const ENTRY = join(root, 'test/fixtures/dap/ringside-dap.js');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
 
 async function grubImage() {
-  const { build } = require('esbuild');
-  const out = join(root, '.guests', 'build', 'guest-images-f5.cjs');
-  const ownDirname = {
-    name: 'own-dirname',
-    setup(b) {
-      b.onLoad({ filter: /test[\\/]guests[\\/].*\.ts$/ }, (args) => ({
-        contents: readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path))),
-        loader: 'ts',
-      }));
-    },
-  };
-  await build({ entryPoints: [join(root, 'test/guests/images/index.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent', plugins: [ownDirname] });
-  return require(out).grubFloppy('unit');
+  return (await loadBuilders()).grubFloppy('unit');
 }
 
 /** CPU seconds the adapter process has used so far (Linux /proc; null elsewhere): on a shared machine wall time lies. */
