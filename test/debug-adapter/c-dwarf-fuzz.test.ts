@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Machine } from '../../engine/machine/machine';
+import { Rng } from '../../engine/monitor/random-program';
 import { findSection, parseElf } from '../../engine/machine/loaders/elf-file';
 import { readElfSymbols } from '../../engine/machine/loaders/elf-symbols';
 import { CDebugger } from '../../debug-adapter/c/c-debugger';
@@ -19,16 +20,6 @@ import { buildKernel, hasGcc } from './c-kernel-helpers';
 const SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_str', '.debug_loclists', '.debug_rnglists', '.debug_aranges', '.eh_frame'];
 const EXPRESSIONS = ['n', 'mark[0]', 'below', 'gdt[3].base_low', '*greeting', '&gdt[1]', 'sizeof(struct gdt_entry)', '(u8)n', 'last_kind == SEG_DATA', 'eax', 'magic.bytes[2]'];
 
-/** xorshift32: the same corruptions on every run. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
 
 let original: Uint8Array;
 let machine: Machine;
@@ -119,7 +110,8 @@ describe.skipIf(!hasGcc())('C debugging on broken DWARF', () => {
         warnings.forEach((w) => warned.add(w));
         answered++;
       }
-      const next = prng(size * 31 + index);
+      const rng = new Rng(size * 31 + index); // xorshift32: the same corruptions on every run
+      const next = (): number => rng.next();
       for (let k = 0; k < 40; k++) {
         const bytes = original.slice();
         const flips = 1 + (next() % 6);
