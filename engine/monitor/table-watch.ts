@@ -29,6 +29,20 @@ export type TableStoreListener = (range: WatchedRange, first: number, last: numb
 /** A guest linear address → physical (-1 when unmapped), as the guest's CPU translates it now. */
 export type GuestTranslate = (linear: number) => number;
 
+/**
+ * How many linear pages a range touches. Counted, not found by comparing addresses: a table in the upper half of
+ * linear space (Linux's GDT and IDT at 0xC1xxxxxx) has a base that is negative as a signed 32-bit number, and a loop
+ * from `base & ~0xfff` up to the unsigned end walked a million pages — the translation of each — at every return.
+ */
+function pageCount(r: WatchedRange): number {
+  return (((r.base & 0xfff) + r.limit) >>> 12) + 1;
+}
+
+/** The linear address of a range's `k`-th page; wraps at 4 GiB as the CPU's descriptor-table accesses do. */
+function pageLinear(r: WatchedRange, k: number): number {
+  return ((r.base & ~0xfff) + k * 0x1000) >>> 0;
+}
+
 export class TableWatch {
   /** Per watched physical page: the ranges it holds, with the linear address of the page's first byte. */
   private readonly pageRanges = new Map<number, [WatchedRange, number][]>();
@@ -57,8 +71,7 @@ export class TableWatch {
     now.length = 0;
     for (const r of ranges) {
       now.push(TABLE_CODE[r.table], r.base >>> 0, r.limit);
-      const end = (r.base + r.limit) >>> 0;
-      for (let lin = r.base & ~0xfff; lin <= end && lin >= (r.base & ~0xfff); lin += 0x1000) now.push(translate(lin >>> 0));
+      for (let k = 0, n = pageCount(r); k < n; k++) now.push(translate(pageLinear(r, k)));
       now.push(-2);
     }
     const last = this.last;
@@ -69,12 +82,12 @@ export class TableWatch {
     this.version++;
     const pages = new Map<number, [WatchedRange, number][]>();
     for (const r of ranges) {
-      const end = (r.base + r.limit) >>> 0;
-      for (let lin = r.base & ~0xfff; lin <= end && lin >= (r.base & ~0xfff); lin += 0x1000) {
-        const phys = translate(lin >>> 0);
+      for (let k = 0, n = pageCount(r); k < n; k++) {
+        const lin = pageLinear(r, k);
+        const phys = translate(lin);
         if (phys < 0) continue;
         const list = pages.get(phys >>> PAGE_SHIFT) ?? [];
-        list.push([r, lin >>> 0]);
+        list.push([r, lin]);
         pages.set(phys >>> PAGE_SHIFT, list);
       }
     }

@@ -40,4 +40,36 @@ describe('TableWatch', () => {
     mem.write32(0x9008, 1);
     expect(calls).toEqual([8]);
   });
+
+  // Linux keeps its GDT and IDT at 0xC1xxxxxx: as signed 32-bit numbers those bases are negative, and the page loop
+  // used to run from the negative base up to the unsigned end — a million translations at every monitor return,
+  // which made a monitored Linux boot take minutes per million instructions.
+  it('translates only the pages of a table in the upper half of linear space, at every call', () => {
+    const mem = new PhysicalMemory(1 << 20);
+    const calls: number[] = [];
+    const watch = new TableWatch(mem, (_r, first) => calls.push(first));
+    const translated: number[] = [];
+    const translate = (linear: number): number => {
+      translated.push(linear);
+      return linear >= 0xc1234000 && linear < 0xc1236000 ? linear - 0xc1234000 + 0x7000 : -1;
+    };
+    const ranges: WatchedRange[] = [
+      { table: 'GDT', base: 0xc1234f80, limit: 0xff },
+      { table: 'IDT', base: 0xc1235000, limit: 0x7ff },
+    ];
+    watch.watch(ranges, translate);
+    expect([...new Set(translated)]).toEqual([0xc1234000, 0xc1235000]);
+    expect(translated.length).toBeLessThanOrEqual(6); // at most once to compare and once to rebuild
+    expect(watch.watchedPages).toEqual([7, 8]);
+    translated.length = 0;
+    watch.watch(ranges, translate); // unchanged: the same three translations, no rebuild
+    expect(translated).toHaveLength(3);
+    mem.write8(0x8010, 1);
+    expect(calls).toEqual([0x90, 0x10]); // GDT byte 0x90 (linear 0xc1235010) and IDT byte 0x10
+  });
+
+  it('follows a table that wraps around 4 GiB onto page 0, as the CPU addresses it', () => {
+    const { watch } = watching([{ table: 'GDT', base: 0xfffff800, limit: 0xfff }]);
+    expect(watch.watchedPages).toEqual([0]); // page 0xFFFFF is beyond this memory; linear 0 is page 0
+  });
 });
