@@ -8,6 +8,9 @@ export class MonitorCounters {
   /** Return sequences taken. */
   returnsConsistent = 0;
   returnsInconsistent = 0;
+  /** Entries without the real delivery (faults) and consistent returns without the real sequence (monitor.ts shortcuts). */
+  directEntries = 0;
+  directReturns = 0;
   /** Guest instructions (the CPU's count) spent with SBE on and off while the monitor was engaged. */
   sbeOnInstructions = 0;
   sbeOffInstructions = 0;

@@ -13,6 +13,7 @@ import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, A
 import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI, VEC_PF } from '../cpu/faults';
 import { FIXED1, IF, IOPL, RF, TF, VM } from '../cpu/flags';
 import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURCE_EXTERNAL } from '../cpu/interrupt';
+import { protectedEflags } from '../cpu/protect/iret';
 import { deliverDebugTraps, DR6_BS } from '../cpu/debug-registers';
 import { decode } from '../cpu/decode/decoder';
 import { Instr } from '../cpu/decode/instr';
@@ -63,6 +64,13 @@ export type ReturnPath = 'consistent' | 'inconsistent';
 export interface MonitorOptions {
   /** `auto` (default): SBE off only while model.md's conditions hold; `on`/`off` force it for experiments. */
   sbe?: SbeMode;
+  /**
+   * Entry and return shortcuts (default on; engine/monitor/README.md "The cost of one entry"): a fault enters
+   * without the real delivery through the monitor's IDT, and a return that would repeat the last real consistent
+   * return's loads sets the CPU to their result. Off, every entry and return runs as real CPU operations (the tests
+   * compare both, instruction by instruction).
+   */
+  shortcuts?: boolean;
 }
 
 /** One return to the guest, for tests and the Monitor scope. */
@@ -111,6 +119,7 @@ export class Monitor implements MonitorHook {
   readonly tables: VirtualTables;
   readonly hidden: HiddenMemory;
   readonly sbeMode: SbeMode;
+  readonly shortcuts: boolean;
   sbeOn = true;
   sbeCondition = 'the monitor is not engaged';
   /** Per register (ES…GS, LDTR, TR): 'consistent' or the differing fields, as last reported. */
@@ -153,6 +162,19 @@ export class Monitor implements MonitorHook {
   /** sbeDecision's answer while the guest runs at CPL 0–2, and the CPL and CS RPL it was made for. */
   private cplDecision: [boolean, string] = [true, ''];
   private cplDecisionKey = -1;
+  /**
+   * The last real consistent return (returnToGuest): the guest's segment registers, CPL and LDTR it returned to, and
+   * the monitor's GDT limit and window address then (`returnKey`), and the real CPU's segment registers it left
+   * (`returnResult`). Valid while `returnKeyValid`. A later return to the same guest state, with every virtual entry
+   * still holding what those loads read, gives the same caches: directReturn sets them without the loads.
+   */
+  private readonly returnKey = new GuestState();
+  private readonly returnResult = new GuestState();
+  private returnKeyGdtLimit = -1;
+  private returnKeyLinear = -1;
+  private returnKeyValid = false;
+  /** A reused descriptor pair for the slot checks (encodeSegment's `out`). */
+  private readonly pair: [number, number] = [0, 0];
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
   private readonly writtenSlots = new Map<number, string[]>();
   /** The ranges prepareTables watches, reused: the watch keeps these objects and rebuilds whenever their values change. */
@@ -180,6 +202,7 @@ export class Monitor implements MonitorHook {
     if (cpu.monitor !== null) throw new Error('a monitor is already attached to this CPU');
     this.mem = cpu.mem;
     this.sbeMode = options.sbe ?? 'auto';
+    this.shortcuts = options.shortcuts ?? true;
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.guestTlb = cpu.tlb;
@@ -349,16 +372,26 @@ export class Monitor implements MonitorHook {
   /** One entry's work (enter): real delivery into the monitor, the guest's view, emulation or reflection, return. */
   private entryBody(how: number, deliverVector: number, errorCode: number, reason: string, rf: number): void {
     const cpu = this.cpu;
-    this.mem.hiddenData = true;
-    if (how === ENTER_EXCEPTION) raiseException(cpu, deliverVector, errorCode);
-    else if (how === ENTER_INTERRUPT) deliverInterrupt(cpu, deliverVector, errorCode, SOURCE_EXTERNAL);
-    else deliverDebugTraps(cpu);
-    if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
-      this.panic(`delivery of the ${reason} event into the monitor failed`);
-      return;
+    let vector: number;
+    if (how === ENTER_EXCEPTION && this.shortcuts) {
+      // A fault needs nothing of the real delivery but the frame it would push: the faulting instruction's EIP, CS,
+      // EFLAGS, ESP and SS are still in the CPU (the run loop put EIP back to the instruction's start). Debug traps
+      // (DR6) and interrupt acknowledgements have effects of their own and keep the real delivery.
+      vector = deliverVector;
+      this.counters.directEntries++;
+      this.takeFrame(vector, rf, cpu.eip, cpu.segSel[CS], cpu.getEflags(), cpu.regs[ESP] >>> 0, cpu.segSel[SS]);
+    } else {
+      this.mem.hiddenData = true;
+      if (how === ENTER_EXCEPTION) raiseException(cpu, deliverVector, errorCode);
+      else if (how === ENTER_INTERRUPT) deliverInterrupt(cpu, deliverVector, errorCode, SOURCE_EXTERNAL);
+      else deliverDebugTraps(cpu);
+      if (cpu.shutdown || cpu.segSel[CS] !== this.tables.codeSelector) {
+        this.panic(`delivery of the ${reason} event into the monitor failed`);
+        return;
+      }
+      vector = cpu.eip;
+      this.readFrame(vector, rf);
     }
-    const vector = cpu.eip;
-    this.readFrame(vector, rf);
     this.toGuestView();
     this.counters.countTrap(reason);
     const trap = this.trapEvent(reason, vector);
@@ -458,16 +491,15 @@ export class Monitor implements MonitorHook {
 
   /** Reads the interrupt frame the CPU pushed on the monitor stack and takes the guest's registers from it. */
   private readFrame(vector: number, rf: number): void {
-    const cpu = this.cpu;
     const h = this.hidden;
-    const g = this.guest;
-    let at = STACK_OFFSET + (cpu.regs[ESP] >>> 0);
+    let at = STACK_OFFSET + (this.cpu.regs[ESP] >>> 0);
     if (vector < 32 && pushesErrorCode(vector)) at += 4;
-    const eip = h.read32(at);
-    const cs = h.read32(at + 4) & 0xffff;
-    const eflags = h.read32(at + 8);
-    const esp = h.read32(at + 12);
-    const ss = h.read32(at + 16) & 0xffff;
+    this.takeFrame(vector, rf, h.read32(at), h.read32(at + 4) & 0xffff, h.read32(at + 8), h.read32(at + 12), h.read32(at + 16) & 0xffff);
+  }
+
+  /** Takes the guest's registers from an interrupt frame's values (pushed by a real delivery, or still in the CPU). */
+  private takeFrame(vector: number, rf: number, eip: number, cs: number, eflags: number, esp: number, ss: number): void {
+    const g = this.guest;
     // Data segment registers still hold what the guest ran with; CS and SS are in the frame.
     this.adoptDirectLoads(g);
     if (cs !== this.installed.sel[CS]) this.adoptFromSlot(g, CS, cs);
@@ -769,6 +801,7 @@ export class Monitor implements MonitorHook {
   /** Leaves direct execution: the CPU keeps (or gets) the guest's own state and runs it as a bare CPU. */
   private leaveDirect(why: string): void {
     this.emulatedBecause = why;
+    this.returnKeyValid = false;
     if (this.state === 'direct') {
       this.accountSbeTime();
       this.state = 'emulated';
@@ -1027,10 +1060,28 @@ export class Monitor implements MonitorHook {
   /** Switches the CPU to the monitor's context: its tables, CPL 0, its code and stack segments. */
   private monitorContext(): void {
     const cpu = this.cpu;
+    const t = this.tables;
+    this.mem.hiddenData = true;
+    this.installMonitorTables();
+    cpu.setEflags(FIXED1);
+    cpu.cpl = 0;
+    const code = t.monitorCode;
+    const stack = t.monitorStack;
+    cpu.loadSegmentCache(CS, t.codeSelector, code.base, code.limit, code.ar, true, 'monitor');
+    cpu.loadSegmentCache(SS, t.stackSelector, stack.base, stack.limit, stack.ar, true, 'monitor');
+    cpu.regs[ESP] = STACK_SIZE;
+    cpu.modeChanged();
+  }
+
+  /**
+   * What the deprivileged guest runs on, set by the monitor's context switch and kept by its return: the real
+   * control registers, the monitor's GDT, IDT and TSS, the virtual LDT, and the TLB the CPU walks with.
+   */
+  private installMonitorTables(): void {
+    const cpu = this.cpu;
     const g = this.guest;
     const h = this.hidden;
     const t = this.tables;
-    this.mem.hiddenData = true;
     this.mem.hiddenSystem = true;
     const paging = (g.cr0 & CR0_PG) !== 0;
     // A paging guest runs on the shadow tables (shadow-paging.ts), 4 KiB pages only, none global.
@@ -1045,20 +1096,12 @@ export class Monitor implements MonitorHook {
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
     // SYSENTER with IA32_SYSENTER_CS[15:2] = 0 raises #GP(0) at any CPL: the guest's SYSENTER traps to the monitor.
     cpu.sysenterCs = 0;
-    cpu.setEflags(FIXED1);
-    cpu.cpl = 0;
     cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
     if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
       cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.linear + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
     } else {
       cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
     }
-    const code = t.monitorCode;
-    const stack = t.monitorStack;
-    cpu.loadSegmentCache(CS, t.codeSelector, code.base, code.limit, code.ar, true, 'monitor');
-    cpu.loadSegmentCache(SS, t.stackSelector, stack.base, stack.limit, stack.ar, true, 'monitor');
-    cpu.regs[ESP] = STACK_SIZE;
-    cpu.modeChanged();
   }
 
   /**
@@ -1077,6 +1120,7 @@ export class Monitor implements MonitorHook {
     const guestInstrStart = cpu.instrStart;
     this.mute();
     try {
+      if (this.directReturn()) return;
       this.monitorContext();
       t.restoreDirty();
       const top = STACK_SIZE - 36;
@@ -1120,13 +1164,10 @@ export class Monitor implements MonitorHook {
       const path: ReturnPath = written.size > 0 ? 'inconsistent' : 'consistent';
       if (path === 'consistent') this.counters.returnsConsistent++;
       else this.counters.returnsInconsistent++;
+      this.rememberReturn(path === 'consistent');
       const regs: string[] = written.size === 0 ? NONE : [];
       if (written.size > 0) for (const names of written.values()) regs.push(...names);
-      const record: ReturnRecord = { path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount };
-      this.returns.push(record);
-      // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
-      if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
-      this.onReturn?.(record);
+      this.recordReturn({ path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount });
       if (this.state !== 'direct') {
         this.state = 'direct';
         this.emulatedBecause = null;
@@ -1140,6 +1181,81 @@ export class Monitor implements MonitorHook {
     }
   }
 
+  private recordReturn(record: ReturnRecord): void {
+    this.returns.push(record);
+    // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
+    if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
+    this.onReturn?.(record);
+  }
+
+  /** After a real return: what it returned to and what it left in the CPU, for directReturn (consistent ones only). */
+  private rememberReturn(consistent: boolean): void {
+    this.returnKeyValid = consistent && this.shortcuts;
+    if (!this.returnKeyValid) return;
+    this.returnKey.copyFrom(this.guest);
+    this.returnResult.captureFrom(this.cpu);
+    this.returnKeyGdtLimit = this.tables.gdtLimit;
+    this.returnKeyLinear = this.hidden.linear;
+  }
+
+  /**
+   * The return without the monitor's context switch, its frame, its four pops and its IRET, when they would load
+   * exactly what the last real consistent return loaded (rememberReturn): the guest is in direct execution, its
+   * segment registers, CPL and LDTR are those of that return, the monitor's GDT limit and window have not moved, no
+   * slot is dirty or marked, and each register's virtual entry still holds the descriptor of its cache — so each
+   * load reads the same descriptor words as then and gives the same cache, and the IRET's checks pass as then (its
+   * EIP checked against CS's limit here). The CPU gets what the real sequence leaves: the monitor's tables and the
+   * real control registers, those caches, CPL 3, EFLAGS by IRET's own rule at CPL 0, the guest's EIP and ESP.
+   * `test/engine/monitor/shortcuts.test.ts` compares the whole real CPU state with and without this after every
+   * instruction.
+   */
+  private directReturn(): boolean {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const k = this.returnKey;
+    const t = this.tables;
+    if (!this.returnKeyValid || this.state !== 'direct' || t.dirty.size !== 0 || t.marked.size !== 0) return false;
+    if (t.gdtLimit !== this.returnKeyGdtLimit || this.hidden.linear !== this.returnKeyLinear || g.cpl !== k.cpl) return false;
+    for (let s = 0; s <= LDTR; s++) {
+      if (g.sel[s] !== k.sel[s] || g.base[s] !== k.base[s] || g.limit[s] !== k.limit[s] || g.ar[s] !== k.ar[s] || g.valid[s] !== k.valid[s]) return false;
+    }
+    for (let s = 0; s < 6; s++) if (!this.slotLoads(s)) return false;
+    const r = this.returnResult;
+    if (g.eip > r.limit[CS]) return false; // the real IRET faults: the real sequence says so (a panic)
+    this.installMonitorTables();
+    // IRET at CPL 0 from the monitor's EFLAGS (FIXED1) with the frame's image (returnToGuest's frame + 24).
+    cpu.cpl = 0;
+    cpu.setEflags(FIXED1);
+    const realIopl = g.cpl === 3 ? g.eflags & IOPL : 0;
+    cpu.setEflags(protectedEflags(cpu, ((g.eflags & ~(IOPL | VM)) | realIopl) >>> 0, 4));
+    for (let s = 0; s < 6; s++) cpu.loadSegmentCache(s, r.sel[s], r.base[s], r.limit[s], r.ar[s], r.valid[s] !== 0, 'monitor');
+    cpu.cpl = r.cpl;
+    cpu.eip = g.eip >>> 0;
+    cpu.regs[ESP] = g.esp | 0;
+    cpu.modeChanged();
+    for (let s = 0; s < 8; s++) {
+      this.installed.sel[s] = cpu.segSel[s];
+      this.installed.base[s] = cpu.segBase[s];
+      this.installed.limit[s] = cpu.segLimit[s];
+      this.installed.ar[s] = cpu.segAr[s];
+      this.installed.valid[s] = cpu.segValid[s];
+    }
+    this.mem.hiddenData = false;
+    this.counters.returnsConsistent++;
+    this.counters.directReturns++;
+    this.recordReturn({ path: 'consistent', written: NONE, marked: NONE, icount: cpu.icount });
+    return true;
+  }
+
+  /** Whether register `seg`'s virtual entry holds its (virtualized) cache, so a load gives it (null: nothing to load). */
+  private slotLoads(seg: number): boolean {
+    const g = this.guest;
+    const sel = g.sel[seg];
+    if ((sel & 0xfffc) === 0) return true;
+    const [lo, hi] = encodeSegment(g.base[seg], g.limit[seg], virtualizeAccessRights(g.ar[seg], g.cpl), this.pair);
+    return this.tables.slotHolds(slotOf(sel), lo, hi);
+  }
+
   /** Writes a register's (virtualized) cache into the virtual table at its selector when its entry would not load it. */
   private placeCache(seg: number, written: Map<number, string[]>): void {
     const g = this.guest;
@@ -1147,7 +1263,7 @@ export class Monitor implements MonitorHook {
     const sel = g.sel[seg];
     if ((sel & 0xfffc) === 0) return; // a null selector loads the unusable cache the guest holds
     const slot = slotOf(sel);
-    const [lo, hi] = encodeSegment(g.base[seg], g.limit[seg], virtualizeAccessRights(g.ar[seg], g.cpl));
+    const [lo, hi] = encodeSegment(g.base[seg], g.limit[seg], virtualizeAccessRights(g.ar[seg], g.cpl), this.pair);
     if (t.slotHolds(slot, lo, hi)) return;
     t.writeSlot(slot, lo, hi);
     t.dirty.add(slot);

@@ -198,14 +198,17 @@ export function accessRightsOfHigh(hi: number): number {
   return (hi >>> 8) & 0xf0ff;
 }
 
-/** Builds descriptor words for a segment or system segment from base, byte limit and an access-rights word. */
-export function encodeSegment(base: number, limit: number, ar: number): [number, number] {
+/**
+ * Builds descriptor words for a segment or system segment from base, byte limit and an access-rights word. Pass
+ * `out` to reuse a pair on hot paths (the monitor's return checks six registers per entry).
+ */
+export function encodeSegment(base: number, limit: number, ar: number, out: [number, number] = [0, 0]): [number, number] {
   // With G (access-rights bit 15) the limit is stored in 4 KiB units and the low 12 bits are implied ones.
   const g = (ar & 0x8000) !== 0;
   const raw = g ? limit >>> 12 : limit & 0xfffff;
-  const lo = (((base & 0xffff) << 16) | (raw & 0xffff)) >>> 0;
-  const hi = ((base & 0xff000000) | ((ar & 0xf0ff) << 8) | (raw & 0xf0000) | ((base >>> 16) & 0xff)) >>> 0;
-  return [lo, hi];
+  out[0] = (((base & 0xffff) << 16) | (raw & 0xffff)) >>> 0;
+  out[1] = ((base & 0xff000000) | ((ar & 0xf0ff) << 8) | (raw & 0xf0000) | ((base >>> 16) & 0xff)) >>> 0;
+  return out;
 }
 
 /**

@@ -136,8 +136,11 @@ function returnToV86(cpu: Cpu, f: IretFrame): void {
   cpu.cpl = 3;
 }
 
-/** EFLAGS after a protected-mode IRET, by the rules of the current (old) CPL and IOPL. */
-function protectedEflags(cpu: Cpu, popped: number, size: number): number {
+/**
+ * EFLAGS after a protected-mode IRET, by the rules of the current (old) CPL and IOPL. Exported for the monitor's
+ * direct return (engine/monitor/monitor.ts), which gives the CPU exactly what its IRET would.
+ */
+export function protectedEflags(cpu: Cpu, popped: number, size: number): number {
   const old = cpu.getEflags();
   const cpl = cpu.cpl;
   const iopl = (old & IOPL) >> IOPL_SHIFT;

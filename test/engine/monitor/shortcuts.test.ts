@@ -1,0 +1,143 @@
+// The monitor's entry and return shortcuts (engine/monitor/README.md, "The cost of one entry"): a fault enters
+// without the real delivery through the monitor's IDT, and a return that repeats the last real consistent return
+// sets the CPU to that return's result instead of running the context switch, the pops and the IRET. They must
+// leave the real CPU — not only the guest's view — exactly as the real operations do: two monitored machines, one
+// with the shortcuts and one without, are stepped side by side over every example and generated programs (half of
+// them paging), and everything the deprivileged CPU holds is compared after every instruction.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../../engine/machine/machine';
+import { attachMonitor, type Monitor } from '../../../engine/monitor/monitor';
+import { encode, PROGRAM_BASE, programFromSlots, randomProgram } from '../../../engine/monitor/random-program';
+import type { LoadOptions } from '../../../engine/machine/loaders';
+
+const EXAMPLES = join(__dirname, '../../../examples');
+const RANDOM_LOAD: LoadOptions = { format: 'bin', loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' };
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The first field in which the two real CPUs differ, or null. */
+function realDifference(p: Pair): string | null {
+  const a = p.fast;
+  const b = p.real;
+  const x = a.cpu;
+  const y = b.cpu;
+  for (let s = 0; s < 8; s++) {
+    if (x.segSel[s] !== y.segSel[s]) return `segSel[${s}] ${x.segSel[s]} vs ${y.segSel[s]}`;
+    if (x.segBase[s] !== y.segBase[s]) return `segBase[${s}]`;
+    if (x.segLimit[s] !== y.segLimit[s]) return `segLimit[${s}]`;
+    if (x.segAr[s] !== y.segAr[s]) return `segAr[${s}] ${x.segAr[s].toString(16)} vs ${y.segAr[s].toString(16)}`;
+    if (x.segValid[s] !== y.segValid[s]) return `segValid[${s}]`;
+    if (x.regs[s] !== y.regs[s]) return `regs[${s}] ${x.regs[s]} vs ${y.regs[s]}`;
+  }
+  const fields: [string, number, number][] = [
+    ['eflags', x.getEflags(), y.getEflags()],
+    ['eip', x.eip, y.eip],
+    ['cpl', x.cpl, y.cpl],
+    ['cr0', x.cr0, y.cr0],
+    ['cr2', x.cr2, y.cr2],
+    ['cr3', x.cr3, y.cr3],
+    ['cr4', x.cr4, y.cr4],
+    ['gdtrBase', x.gdtrBase, y.gdtrBase],
+    ['gdtrLimit', x.gdtrLimit, y.gdtrLimit],
+    ['idtrBase', x.idtrBase, y.idtrBase],
+    ['idtrLimit', x.idtrLimit, y.idtrLimit],
+    ['sysenterCs', x.sysenterCs, y.sysenterCs],
+    ['icount', x.icount, y.icount],
+    ['pendingDebugTraps', x.pendingDebugTraps, y.pendingDebugTraps],
+  ];
+  for (const [name, u, v] of fields) if (u !== v) return `${name} ${u} vs ${v}`;
+  if (x.halted !== y.halted || x.shutdown !== y.shutdown) return 'halted/shutdown';
+  if (tlbKind(a, p.fastMonitor) !== tlbKind(b, p.realMonitor)) return `tlb ${tlbKind(a, p.fastMonitor)} vs ${tlbKind(b, p.realMonitor)}`;
+  if (a.mem.hiddenSystem !== b.mem.hiddenSystem || a.mem.hiddenData !== b.mem.hiddenData) return 'hidden-region access flags';
+  return null;
+}
+
+/** Which TLB the CPU walks with: the guest's own, or the shadow's (deprivileged paging guest). */
+function tlbKind(m: Machine, monitor: Monitor): string {
+  return m.cpu.tlb === monitor.guestTlb ? 'guest' : m.cpu.tlb === monitor.shadow.realTlb ? 'shadow' : 'other';
+}
+
+interface Pair {
+  fast: Machine;
+  real: Machine;
+  fastMonitor: Monitor;
+  realMonitor: Monitor;
+}
+
+function pair(image: Uint8Array, load: LoadOptions | undefined, memoryMB: number): Pair {
+  const fast = new Machine({ memoryMB });
+  const real = new Machine({ memoryMB });
+  const fastMonitor = attachMonitor(fast);
+  const realMonitor = attachMonitor(real, { shortcuts: false });
+  fast.load(image, load);
+  real.load(image, load);
+  return { fast, real, fastMonitor, realMonitor };
+}
+
+/** Steps both machines to the end (or `limit`), comparing after every instruction; throws on the first difference. */
+function compareStepping(p: Pair, limit: number, what: string): number {
+  let n = 0;
+  for (; n < limit; n++) {
+    const a = p.fast.step();
+    const b = p.real.step();
+    const d = realDifference(p);
+    if (d !== null || a !== b) throw new Error(`${what}: after ${n + 1} instructions: ${d ?? `stop ${a} vs ${b}`}`);
+    if (a !== null && a !== 'stopped') break;
+  }
+  const ram = p.fast.mem.size;
+  expect(Buffer.compare(Buffer.from(p.fast.mem.u8.subarray(0, ram)), Buffer.from(p.real.mem.u8.subarray(0, ram))), `${what}: guest RAM`).toBe(0);
+  const f = p.fastMonitor.counters;
+  const r = p.realMonitor.counters;
+  expect([f.totalTraps, f.returnsConsistent, f.returnsInconsistent, f.panics], what).toEqual([r.totalTraps, r.returnsConsistent, r.returnsInconsistent, r.panics]);
+  expect(r.directEntries + r.directReturns, `${what}: shortcuts off`).toBe(0);
+  return n;
+}
+
+const images = readdirSync(EXAMPLES)
+  .map((d) => join(EXAMPLES, d, `${d}.bin`))
+  .filter((f) => existsSync(f) && !f.includes('bench-loop'));
+
+describe('monitor shortcuts leave the real CPU as the real delivery and return sequence do', () => {
+  it('every example, stepped and compared after each instruction', async () => {
+    let direct = 0;
+    for (const image of images) {
+      await turn();
+      const p = pair(readFileSync(image), undefined, image.includes('paging') ? 16 : 4);
+      compareStepping(p, 300_000, image.split('/').pop()!);
+      direct += p.fastMonitor.counters.directReturns;
+    }
+    expect(direct).toBeGreaterThan(100);
+  }, 300_000);
+
+  it('generated programs (half of them paging), stepped and compared after each instruction', async () => {
+    let entries = 0;
+    let returns = 0;
+    let instructions = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      await turn();
+      const p = pair(randomProgram(seed, 400, { paging: seed % 2 === 0 }).image, RANDOM_LOAD, 4);
+      instructions += compareStepping(p, 20_000, `seed ${seed}`);
+      entries += p.fastMonitor.counters.directEntries;
+      returns += p.fastMonitor.counters.directReturns;
+    }
+    // The shortcuts were taken, often: not a comparison of two real paths.
+    expect(instructions).toBeGreaterThan(100_000);
+    expect(entries).toBeGreaterThan(1000);
+    expect(returns).toBeGreaterThan(1000);
+  }, 600_000);
+
+  it('a ring-0 loop of DS loads enters and returns without the real operations after the first return', () => {
+    const image = programFromSlots([
+      [0xb9, ...encode.le32(1000)], // mov ecx, 1000
+      [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x49, 0x75, 0xf7], // .l: mov ax, 0x10; mov ds, ax (bound by SBE); dec ecx; jnz .l
+    ]).image;
+    const p = pair(image, RANDOM_LOAD, 4);
+    p.fast.run(100_000);
+    const c = p.fastMonitor.counters;
+    expect(c.traps.get('sbe')).toBeGreaterThanOrEqual(1000); // and the runtime's own few
+    expect(c.directEntries).toBe(c.totalTraps);
+    // Only the return that engaged the monitor and the first one after it run the real sequence.
+    expect(c.directReturns).toBeGreaterThanOrEqual(c.returnsConsistent - 2);
+  });
+});
