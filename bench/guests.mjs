@@ -46,6 +46,19 @@ function qemu(image) {
 
 const fmt = (x) => (x === undefined ? '—' : x.toFixed(2));
 
+/**
+ * CPU seconds (user + system) of this process's waited-for children so far, from /proc/self/stat (cutime, cstime in
+ * clock ticks of 1/100 s); null where there is no /proc. On a machine shared with other work, wall time says little.
+ */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function row(label, image, extra, withQemu) {
   if (image.path === null) {
     console.log(`${label.padEnd(34)} skipped: ${image.reason}`);
@@ -89,14 +102,17 @@ function ringsideLinux(kernel, initrd, monitor, marker) {
   const args = [join(root, 'bin/ringside.js'), 'run', kernel, '--format', 'linux', '--initrd', initrd, '--append', LINUX_APPEND, '--memory', '128',
     '--cpu', 'pentium-pro', '--max-instructions', LINUX_BUDGET, '--serial', 'stdout', '--json', ...(monitor ? ['--monitor'] : [])];
   const t0 = process.hrtime.bigint();
+  const cpu0 = childCpuSeconds();
   const r = spawnSync(process.execPath, args, { encoding: 'latin1', maxBuffer: 64 << 20, timeout: 7_200_000 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = childCpuSeconds();
+  const cpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const out = r.stdout ?? '';
   const cut = out.lastIndexOf('{"stop"');
   if (cut < 0) return { error: `no summary (exit ${r.status}): ${(r.stderr ?? '').slice(-300)}` };
   const s = JSON.parse(out.slice(cut));
   if (!out.slice(0, cut).includes(marker)) return { error: `no marker (stop ${s.stop} after ${s.instructions} instructions)` };
-  return { stop: s.stop, instructions: s.instructions + (s.idleInstructions ?? 0), wall };
+  return { stop: s.stop, instructions: s.instructions + (s.idleInstructions ?? 0), wall, cpu, monitor: s.monitor };
 }
 
 /** QEMU (TCG, pentium2: a P6 with CMOV, as the 686 kernel needs) on the same files, wall time until the marker. */
@@ -142,8 +158,12 @@ async function linuxRow() {
   const q = await qemuLinux(k.path, initrd, b.LINUX_MARKER);
   if (bare.error) return console.log(`${label.padEnd(34)} failed: ${bare.error}`);
   const mips = (r) => (r.instructions / r.wall / 1e6).toFixed(1);
-  const mtext = mon.error ? `monitored: ${mon.error}` : `monitored ${fmt(mon.wall)} s ${mips(mon)} MIPS (${(mon.wall / bare.wall).toFixed(2)}× bare)`;
+  // CPU time beside wall time, and the ratio by CPU time when /proc gives it (the machine may be shared).
+  const cpuText = (r) => (r.cpu === null ? '' : `, CPU ${fmt(r.cpu)} s`);
+  const ratio = (m) => (m.cpu !== null && bare.cpu !== null ? `${(m.cpu / bare.cpu).toFixed(2)}× bare CPU` : `${(m.wall / bare.wall).toFixed(2)}× bare wall`);
+  const entries = (m) => (m.monitor ? `; ${m.monitor.totalTraps} monitor entries` : '');
+  const mtext = mon.error ? `monitored: ${mon.error}` : `monitored ${fmt(mon.wall)} s${cpuText(mon)} ${mips(mon)} MIPS (${ratio(mon)}${entries(mon)})`;
   const qtext = q === null ? 'QEMU not installed' : q.error ? `QEMU failed: ${q.error}` : `QEMU ${fmt(q.wall)} s to the marker (bare/QEMU ${(bare.wall / q.wall).toFixed(2)}×)`;
-  console.log(`${label.padEnd(34)} ${bare.instructions} instr to the halt (${bare.stop}); bare ${fmt(bare.wall)} s ${mips(bare)} MIPS; ${mtext}; ${qtext}`);
+  console.log(`${label.padEnd(34)} ${bare.instructions} instr to the halt (${bare.stop}); bare ${fmt(bare.wall)} s${cpuText(bare)} ${mips(bare)} MIPS; ${mtext}; ${qtext}`);
 }
 await linuxRow();

@@ -67,6 +67,7 @@ export class TableWatch {
    * comparison is on numbers, and the page lists are rebuilt only on a change.
    */
   watch(ranges: WatchedRange[], translate: GuestTranslate): number {
+    if (this.unchanged(ranges, translate)) return this.version;
     const now = this.scratch;
     now.length = 0;
     for (const r of ranges) {
@@ -74,10 +75,6 @@ export class TableWatch {
       for (let k = 0, n = pageCount(r); k < n; k++) now.push(translate(pageLinear(r, k)));
       now.push(-2);
     }
-    const last = this.last;
-    let same = last.length === now.length;
-    for (let k = 0; same && k < now.length; k++) same = last[k] === now[k];
-    if (same) return this.version;
     this.last = now.slice();
     this.version++;
     const pages = new Map<number, [WatchedRange, number][]>();
@@ -96,6 +93,19 @@ export class TableWatch {
     // Pages beyond installed RAM are left out by the dispatcher.
     this.stores.setPages([...pages.keys()]);
     return this.version;
+  }
+
+  /** Whether the ranges and their pages' translations are what `last` recorded (compared in place: no list built). */
+  private unchanged(ranges: WatchedRange[], translate: GuestTranslate): boolean {
+    const last = this.last;
+    let at = 0;
+    for (const r of ranges) {
+      if (last[at] !== TABLE_CODE[r.table] || last[at + 1] !== r.base >>> 0 || last[at + 2] !== r.limit) return false;
+      at += 3;
+      for (let k = 0, n = pageCount(r); k < n; k++) if (last[at++] !== translate(pageLinear(r, k))) return false;
+      if (last[at++] !== -2) return false;
+    }
+    return at === last.length;
   }
 
   unwatch(): void {
