@@ -70,6 +70,9 @@ export interface MonitorSummary {
   inPlace: Record<string, number>;
   returnsConsistent: number;
   returnsInconsistent: number;
+  /** Entries without the real delivery and consistent returns without the real sequence (monitor.ts shortcuts). */
+  directEntries: number;
+  directReturns: number;
   sbeOnInstructions: number;
   sbeOffInstructions: number;
   sbeChanges: number;
@@ -160,6 +163,8 @@ export function monitorSummary(monitor: Monitor): MonitorSummary {
     inPlace: Object.fromEntries(monitor.counters.inPlace),
     returnsConsistent: monitor.counters.returnsConsistent,
     returnsInconsistent: monitor.counters.returnsInconsistent,
+    directEntries: monitor.counters.directEntries,
+    directReturns: monitor.counters.directReturns,
     sbeOnInstructions: time.on,
     sbeOffInstructions: time.off,
     sbeChanges: monitor.counters.sbeChanges,

@@ -154,6 +154,8 @@ export class Monitor implements MonitorHook {
   private readonly recorded: [number, unknown][] = [];
   private muteDepth = 0;
   private scan: Scan = 'none';
+  /** Set while restore() runs: scan changes wait for its end. */
+  private holdScan = false;
   private pendingExternal = -1;
   private sbeSince = 0;
   private readonly returnCode: Instr[] = [];
@@ -325,6 +327,19 @@ export class Monitor implements MonitorHook {
    * run one for one.
    */
   restore(saved: unknown): void {
+    // The scan changes of leaving and engaging again drop the decoded instructions only if the scan differs in the
+    // end: a restart on unchanged memory (a checkpoint, Machine.restoreState's `sameMemory`) keeps its translations.
+    const scanBefore = this.scan;
+    this.holdScan = true;
+    try {
+      this.restart(saved);
+    } finally {
+      this.holdScan = false;
+    }
+    if (this.scan !== scanBefore) this.cpu.dropDecodedInstructions();
+  }
+
+  private restart(saved: unknown): void {
     const s = saved as { guest: GuestState; sbeOn?: boolean; sbeCondition?: string; consistency?: string[] };
     if (this.state === 'direct') this.leaveDirect('snapshot restored');
     if (s.sbeOn !== undefined) this.sbeOn = s.sbeOn;
@@ -964,6 +979,7 @@ export class Monitor implements MonitorHook {
     this.scan = scan;
     const cpu = this.cpu;
     cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
+    if (this.holdScan) return; // restore() drops them once at its end, if the scan changed
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
     // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
     // the blocks built from them.
