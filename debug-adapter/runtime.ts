@@ -989,7 +989,7 @@ export class Runtime extends EventEmitter {
       return;
     }
     this.flushConsole();
-    this.timeline.endSlice(); // the summaries of the slice come before the stop
+    this.timeline.endWindow(); // the summaries of the window come before the stop
     this.state = 'stopped';
     this.stepper = null;
     this.pauseRequested = false;
@@ -1007,7 +1007,7 @@ export class Runtime extends EventEmitter {
   private finish(end: RuntimeEnd): void {
     if (this.state === 'ended') return;
     this.flushConsole();
-    this.timeline.endSlice();
+    this.timeline.endWindow();
     this.state = 'ended';
     this.ended = end;
     this.emit('ended', end);
