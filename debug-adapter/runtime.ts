@@ -251,7 +251,7 @@ export class Runtime extends EventEmitter {
     this.debugWarnings.push(...(this.image.warnings ?? []));
     if (settings.keys !== undefined) {
       const keys = settings.keys;
-      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys))));
+      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys)), 'line'));
     }
     if (inputs.serialIn !== undefined) this.machine.serialInput(inputs.serialIn, true);
     let symbols = this.image.symbols;
