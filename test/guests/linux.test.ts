@@ -4,10 +4,9 @@
 //
 // A boot is billions of instructions (the XZ decompressor alone about 2.3 G, the crypto self-tests about 3 G), so the
 // runs are as few as cover the cases: one bare --format linux boot also drives busybox's shell on COM1 through
-// --serial-in, one drives it on the VGA console through --keys, and one bare boot goes through SYSLINUX. A monitored
-// boot runs through the decompressor into the kernel proper (2.45 G instructions: where the monitor's table watch
-// once walked a million pages per entry); the whole monitored boots (about 1.25x the bare CPU time, 18 minutes of
-// wall time on the loaded shared machine) run with RINGSIDE_GUESTS_LONG=1.
+// --serial-in, one drives it on the VGA console through --keys, one bare boot goes through SYSLINUX, and one
+// --format linux boot runs under the monitor (about 1.2x the bare CPU time); the monitored SYSLINUX boot runs with
+// RINGSIDE_GUESTS_LONG=1.
 // Each test says in its failure message what the kernel reached.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,9 +24,7 @@ const MEMORY = '128';
 const BOOT_TIMEOUT = 1_600_000;
 const CPU = ['--cpu', 'pentium-pro'];
 const LONG = process.env.RINGSIDE_GUESTS_LONG === '1';
-const LONG_SKIP = ' — skipped: a whole monitored boot takes 5-6 minutes of CPU (18 of wall time on a loaded machine); run with RINGSIDE_GUESTS_LONG=1';
-/** The monitored boot of the default project stops here: past the decompressor, the kernel proper's first second. */
-const MONITORED_SLICE = '2450000000';
+const LONG_SKIP = ' — skipped: a second monitored boot adds 4-6 minutes; run with RINGSIDE_GUESTS_LONG=1';
 /** Sent on COM1 to the shell: a computation only a working shell prints the result of, then the halt. */
 const SERIAL_SHELL = 'echo RINGSIDE-$((6*7))\nhalt -f\n';
 /** The same typed on the PS/2 keyboard (--keys takes C escapes). */
@@ -137,23 +134,9 @@ describe('Debian 12 i386 Linux', () => {
     expectBootedToHalt(r, r.stderr);
   });
 
-  // Linux keeps its GDT and IDT at 0xC1xxxxxx; the monitor once needed minutes per million instructions there.
-  it('--format linux under the monitor: through the decompressor into the kernel proper', { timeout: BOOT_TIMEOUT }, async (ctx) => {
-    if (kernel === null) return ctx.skip(skipReason);
-    const r = await runGuest(
-      kernel,
-      ['--format', 'linux', '--initrd', initrd!, '--append', 'console=ttyS0', '--memory', MEMORY, '--max-instructions', MONITORED_SLICE, ...CPU],
-      'monitor',
-      'linux-format-linux-2.45G',
-    );
-    expect(r.summary.stop, describeRun(r)).toBe('limit');
-    expect(r.stderr, describeRun(r)).toMatch(/Linux version 6\.1\./);
-    expect(r.stderr, describeRun(r)).toMatch(/\[\s*1\.\d+\] /); // the kernel's clock passed its first second
-    const monitor = (r.summary as { monitor?: { totalTraps: number; returnsConsistent: number } }).monitor;
-    expect(monitor?.totalTraps ?? 0, describeRun(r)).toBeGreaterThan(10_000); // it ran deprivileged, entering often
-  });
-
-  it.skipIf(!LONG)(`--format linux with a plain command line (monitor)${LONG ? '' : LONG_SKIP}`, { timeout: BOOT_TIMEOUT }, async (ctx) => {
+  // Linux keeps its GDT and IDT at 0xC1xxxxxx: the monitor's table watch once walked a million pages per entry there,
+  // and this boot missed its 25-minute deadline. Measured since: 351 s of wall time, 222 s of CPU (bare: 183 s).
+  it('--format linux with a plain command line (monitor)', { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
     const r = await bootFormatLinux('monitor', 'console=ttyS0');
     expectBootedToHalt(r, r.stderr);
