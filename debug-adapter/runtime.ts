@@ -82,10 +82,19 @@ const SLICE_MS = 8;
 export const SERIAL_INPUT_CAP = 64 * 1024;
 /**
  * Host time of forward running between two checkpoints of the record. A step back replays at most about this
- * much from the checkpoint before it; a checkpoint compares all of memory with the last one (a few ms for 16 MiB),
- * so the record costs a few percent of forward speed.
+ * much from the checkpoint before it (a replay runs at least as fast as the run it repeats, whose breakpoints and
+ * filters it decides again); a checkpoint compares all of memory with the last one in 64 KiB chunks (about 1.5 ms
+ * for 16 MiB), so the record costs a few percent of forward speed.
  */
-const CHECKPOINT_MS = 80;
+const CHECKPOINT_MS = 40;
+/**
+ * A periodic checkpoint may take at most 1/CHECKPOINT_SHARE of the host time of running: when one took longer (a
+ * bigger memory, the monitor's restart, a busy host), the next comes later, so recording stays within a few percent
+ * of forward speed and step backs replay a little further.
+ */
+const CHECKPOINT_SHARE = 25;
+/** The longest gap between periodic checkpoints, in host time. */
+const CHECKPOINT_MAX_MS = 1000;
 
 /** What the debugger keeps beside each checkpoint: the state of its own that a replay must start from. */
 interface RuntimeSide {
@@ -684,13 +693,13 @@ export class Runtime extends EventEmitter {
 
   /**
    * Keeps the present moment in the record: at every stop (`stopped`: a resume from here skips the breakpoint at
-   * this instruction, as `resume` does), and every CHECKPOINT_MS of running.
+   * this instruction, as `resume` does), and every `checkpointEvery` ms of running.
    */
   private checkpoint(stopped: boolean | RuntimeStop = false): void {
     const h = this.history;
     if (!h || this.replay !== null) return;
     const now = Date.now();
-    if (!stopped && now - this.lastCheckpointAt < CHECKPOINT_MS) return;
+    if (!stopped && now - this.lastCheckpointAt < this.checkpointEvery) return;
     this.lastCheckpointAt = now;
     const skip = stopped ? this.cpu.breakpoints.has(currentLinear(this.cpu)) : this.skipBreakpointHere;
     const filter = typeof stopped === 'object' && stopped.exception ? this.filters.get(stopped.exception.filter) : undefined;
@@ -703,8 +712,11 @@ export class Runtime extends EventEmitter {
     } finally {
       this.settling = false;
     }
+    if (!stopped) this.checkpointEvery = Math.min(CHECKPOINT_MAX_MS, Math.max(CHECKPOINT_MS, CHECKPOINT_SHARE * (Date.now() - now)));
   }
   private settling = false;
+  /** Host time between periodic checkpoints: CHECKPOINT_MS, or longer while taking one costs more. */
+  private checkpointEvery = CHECKPOINT_MS;
 
   private hitCounts(): [number, number][] {
     return this.breakpoints.all().map((e) => [e.id, e.hits]);

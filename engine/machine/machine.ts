@@ -11,6 +11,7 @@ import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } f
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
 import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
+import { flushTlbAll } from '../cpu/protect/tlb';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 import { keysForText, type HostKey } from '../devices/host-keys';
 import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
@@ -365,8 +366,13 @@ export class Machine {
     };
   }
 
-  /** Puts back everything but memory; memory must already hold the same moment's contents. */
-  restoreState(s: MachineState): void {
+  /**
+   * Puts back everything but memory; memory must already hold the same moment's contents. `keepDecoded`: the caller
+   * has told the decode cache of every page it rewrote (as a store would, PhysicalMemory.onCodeStore), so the
+   * instructions decoded on the other pages still hold and are kept — bare only: under the monitor the decoder's SBE
+   * scan must see every instruction again after the monitor starts over.
+   */
+  restoreState(s: MachineState, keepDecoded = false): void {
     restoreFields(this.cpu, s.cpu);
     this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
@@ -378,7 +384,9 @@ export class Machine {
     this.userStop = false;
     this.resetRequested = false;
     this.exitRequested = false;
-    this.cpu.flushDecodeCache();
+    // The TLB is not part of a snapshot: it starts empty, as after a flush.
+    if (keepDecoded && s.monitor === undefined) flushTlbAll(this.cpu);
+    else this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
     restoreConsistencyTracking(this.cpu, s.consistency);
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
