@@ -706,17 +706,25 @@ export class Runtime extends EventEmitter {
     const stop = typeof stopped === 'object' ? { stop: stopped, at: currentLinear(this.cpu), filterText: filter?.text ?? '' } : null;
     // Under the monitor a checkpoint restarts it (history.ts), as a restore for a replay does: the events of that
     // restart are the debugger's, not the guest's, and count in neither run.
+    const first = h.count === 0;
     this.settling = true;
     try {
       this.settledAt = h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal, kinds: { ...this.kindCounts }, dataHits: this.data.hitCounts(), stop }) ?? this.settledAt;
     } finally {
       this.settling = false;
     }
-    if (!stopped) this.checkpointEvery = Math.min(CHECKPOINT_MAX_MS, Math.max(CHECKPOINT_MS, CHECKPOINT_SHARE * (Date.now() - now)));
+    // The launch's checkpoint (the whole of memory, the record's code still cold) says nothing about the next ones;
+    // of the periodic ones, the cheapest of the last three counts, so one slow checkpoint does not stretch the gap.
+    if (!stopped && first === false) {
+      this.recentTakeMs = [...this.recentTakeMs.slice(-2), Date.now() - now];
+      this.checkpointEvery = Math.min(CHECKPOINT_MAX_MS, Math.max(CHECKPOINT_MS, CHECKPOINT_SHARE * Math.min(...this.recentTakeMs)));
+    }
   }
   private settling = false;
   /** Host time between periodic checkpoints: CHECKPOINT_MS, or longer while taking one costs more. */
   private checkpointEvery = CHECKPOINT_MS;
+  /** How long the last periodic checkpoints took (ms), at most three. */
+  private recentTakeMs: number[] = [];
 
   private hitCounts(): [number, number][] {
     return this.breakpoints.all().map((e) => [e.id, e.hits]);
