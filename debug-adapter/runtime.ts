@@ -260,7 +260,7 @@ export class Runtime extends EventEmitter {
     this.debugWarnings.push(...(this.image.warnings ?? []));
     if (settings.keys !== undefined) {
       const keys = settings.keys;
-      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys))));
+      blame('keys', () => this.machine.typeKeys(keysForText(unescapeC(keys)), 'line'));
     }
     if (inputs.serialIn !== undefined) this.machine.serialInput(inputs.serialIn, true);
     let symbols = this.image.symbols;
@@ -1009,7 +1009,7 @@ export class Runtime extends EventEmitter {
       return;
     }
     this.flushConsole();
-    this.timeline.endSlice(); // the summaries of the slice come before the stop
+    this.timeline.endWindow(); // the summaries of the window come before the stop
     this.state = 'stopped';
     this.stepper = null;
     this.pauseRequested = false;
@@ -1027,7 +1027,7 @@ export class Runtime extends EventEmitter {
   private finish(end: RuntimeEnd): void {
     if (this.state === 'ended') return;
     this.flushConsole();
-    this.timeline.endSlice();
+    this.timeline.endWindow();
     this.state = 'ended';
     this.ended = end;
     this.emit('ended', end);

@@ -530,9 +530,11 @@ export class RingsideSession extends DebugSession {
     this.sendEvent(new Event(TRACE_EVENT, body));
   }
 
-  /** The events of one kind a slice left out, as one timeline entry at the last of them. */
+  /** The events of one kind a window left out, as one timeline entry at the last of them. */
   private onTimelineOverflow(o: TimelineOverflow): void {
-    this.onTimeline(o.kind, o.last, `… ${o.count} more ${o.kind} event${o.count === 1 ? '' : 's'} not listed (the last: ${formatEvent(o.kind, o.last)})`, { notListed: o.count });
+    const repeats = o.repeats > 0 ? `${o.repeats} of them repeating listed ones; ` : '';
+    const summary = `… ${o.count} more ${o.kind} event${o.count === 1 ? '' : 's'} not listed (${repeats}the last: ${formatEvent(o.kind, o.last)})`;
+    this.onTimeline(o.kind, o.last, summary, { notListed: o.count, repeats: o.repeats });
   }
 
   // ---------------------------------------------------------------- stack, scopes, variables

@@ -32,7 +32,8 @@ const RUN_OPTIONS = `run options:
   --port-log PORT[,PORT…]               record bytes written to these ports (shown with --json)
   --serial stdout|stderr|off            where COM1 output goes (default stderr; 0xE9 output goes to stdout;
                                         with stdout, the firmware's copy of BIOS text goes to stderr)
-  --keys TEXT                           type TEXT (C escapes: \\n \\t \\e \\\\ \\xHH) on the PS/2 keyboard as the guest reads it
+  --keys TEXT                           type TEXT (C escapes: \\n \\t \\e \\\\ \\xHH) on the PS/2 keyboard as the guest reads it,
+                                        each line once the guest waits for input (idles or polls the keyboard)
   --serial-in FILE|-                    bytes received on COM1 as the guest reads them (- : stdin, read to its end)
   --screen                              after the run, print the text screen on stdout
   --screenshot FILE.png                 after the run, write the screen as a PNG

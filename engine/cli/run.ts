@@ -142,7 +142,7 @@ function runImage(
     }
   };
   machine.load(bytes, opts);
-  if (keys !== null) machine.typeKeys(keys);
+  if (keys !== null) machine.typeKeys(keys, 'line');
   if (serialIn !== null) machine.serialInput(serialIn, true);
   // Listen from the guest's first instruction on: the reset and the loader's setup are not the guest's doing.
   for (const name of trace) {

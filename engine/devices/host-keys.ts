@@ -57,6 +57,11 @@ for (let c = 1; c <= 26; c++) {
   if (!BY_CHAR.has(ch)) BY_CHAR.set(ch, { key: BY_CHAR.get(String.fromCharCode(0x60 + c))!.key, modifier: CTRL });
 }
 
+/** True for the Enter key (typed by \n and \r), which ends a line of typed keys. */
+export function isEnter(k: HostKey): boolean {
+  return k.key.set1 === ENTER.set1 && k.modifier === null;
+}
+
 /** The keys that type `text`; throws with the first character no key types. */
 export function keysForText(text: string): HostKey[] {
   const keys: HostKey[] = [];

@@ -12,12 +12,16 @@
 // the keyboard sends the next scan code if the guest is ready for it — the output buffer is empty, the keyboard is
 // enabled and scanning (not after F5 until F4), its interrupt is on in the command byte and reaches the CPU
 // (`readyForKeys`: IF set and IRQ 1 deliverable), and the guest has not talked to the controller for 10 ms (so no
-// code lands among the answers to its commands while a driver probes the keyboard). Keys a guest never becomes
-// ready for stay queued (`keysWaiting`). Codes are set 1 when the controller translates, else the keyboard's set 2.
+// code lands among the answers to its commands while a driver probes the keyboard). Scripted keys (--keys, the
+// launch attribute `keys`) also wait, at the start of each line, until the guest waits for input (input-wait.ts:
+// it idles or polls the controller); keys typed by a person in the Screen view do not, the person having seen the
+// prompt. Keys a guest never becomes ready for stay queued (`keysWaiting`). Codes are set 1 when the controller
+// translates, else the keyboard's set 2.
 
 import type { IoBus, PortDevice } from '../bus/io-bus';
 import { INSTRUCTIONS_PER_SECOND, type DeviceTimer, type Scheduler } from '../machine/scheduler';
-import { scanCodes, type HostKey } from './host-keys';
+import { isEnter, scanCodes, type HostKey } from './host-keys';
+import { InputWait, type InputWaitState } from './input-wait';
 
 export const KBC_DATA = 0x60;
 export const KBC_STATUS = 0x64;
@@ -71,13 +75,28 @@ export interface KeyboardControllerWiring {
   resetCpu(): void;
   /** True when a keyboard interrupt would reach the CPU now (IF set, IRQ 1 unmasked): typed keys wait for it. */
   readyForKeys?(): boolean;
+  /** True while the CPU is halted waiting for an interrupt: a line of scripted keys waits for an idle guest. */
+  cpuHalted?(): boolean;
 }
+
+/** How typed keys are paced: `line` keys start each line only once the guest waits for input (see the header). */
+export type KeyPacing = 'line' | 'ready';
 
 export interface KeyboardControllerSnapshot {
   regs: number[];
   pending: PendingWrite;
   output: { byte: number; aux: boolean }[];
-  typing?: { keys: HostKey[]; codes: number[]; pressCodes: number; scanning: boolean; lastGuestAccess: number };
+  typing?: {
+    keys: HostKey[];
+    codes: number[];
+    pressCodes: number;
+    scanning: boolean;
+    lastGuestAccess: number;
+    /** The pacing of each of `keys` (absent: all 'ready', as before lines waited). */
+    pacing?: KeyPacing[];
+    lineOpen?: boolean;
+    inputWait?: InputWaitState;
+  };
 }
 
 export class KeyboardController implements PortDevice {
@@ -90,8 +109,9 @@ export class KeyboardController implements PortDevice {
   private lastOutput = 0;
   /** Bytes waiting for the guest, first in first out; the head is the output buffer. */
   private readonly output: { byte: number; aux: boolean }[] = [];
-  /** Typed keys not yet started, and the codes left of the key being sent. */
+  /** Typed keys not yet started (with their pacing), and the codes left of the key being sent. */
   private readonly typedKeys: HostKey[] = [];
+  private readonly typedPacing: KeyPacing[] = [];
   private typedCodes: number[] = [];
   /** Codes of the current key before its release codes, not sent yet. */
   private typedPressCodes = 0;
@@ -99,6 +119,9 @@ export class KeyboardController implements PortDevice {
   private scanning = true;
   /** Virtual time of the guest's last write to 60h or 64h. */
   private lastGuestAccess = -Infinity;
+  /** The guest was seen waiting for input and the line being typed has not reached its Enter. */
+  private lineOpen = false;
+  private readonly inputWait = new InputWait();
   private readonly typingTimer: DeviceTimer | null;
   private readonly now: () => number;
 
@@ -123,9 +146,10 @@ export class KeyboardController implements PortDevice {
   }
 
   /** Keys to type as the guest becomes ready for them (see the header). Needs the scheduler. */
-  typeKeys(keys: readonly HostKey[]): void {
+  typeKeys(keys: readonly HostKey[], pacing: KeyPacing = 'ready'): void {
     if (this.typingTimer === null) throw new Error('typing keys needs a scheduler');
     this.typedKeys.push(...keys);
+    for (let k = 0; k < keys.length; k++) this.typedPacing.push(pacing);
     if (this.typingTimer.deadline === Infinity) this.typingTimer.set(this.now() + TYPING_INTERVAL);
   }
 
@@ -136,6 +160,15 @@ export class KeyboardController implements PortDevice {
 
   private typeNext(at: number): void {
     if (this.typedCodes.length === 0 && this.typedKeys.length === 0) return;
+    if (this.typedCodes.length === 0 && this.typedPacing[0] === 'line' && !this.lineOpen) {
+      // A line of scripted keys starts only once the guest waits for input (input-wait.ts).
+      this.inputWait.tick(this.wiring.cpuHalted?.() ?? true);
+      if (!this.inputWait.waiting) {
+        this.typingTimer!.set(at + TYPING_INTERVAL);
+        return;
+      }
+      this.lineOpen = true;
+    }
     const ready =
       this.output.length === 0 &&
       this.scanning &&
@@ -146,6 +179,12 @@ export class KeyboardController implements PortDevice {
       if (this.typedCodes.length === 0) {
         const set = (this.commandByte & CB_TRANSLATE) !== 0 || this.scancodeSet === 1 ? 1 : 2;
         const key = this.typedKeys.shift()!;
+        this.typedPacing.shift();
+        if (isEnter(key)) {
+          // The line is typed: the next one waits for the guest to wait for input again.
+          this.lineOpen = false;
+          this.inputWait.reset();
+        }
         this.typedCodes = scanCodes(key, set);
         const breakBytes = (set === 1 ? 1 : 2) * (key.modifier === null ? 1 : 2);
         this.typedPressCodes = this.typedCodes.length - breakBytes;
@@ -162,7 +201,10 @@ export class KeyboardController implements PortDevice {
   }
 
   portIn(port: number): number {
-    if (port === KBC_STATUS) return this.status();
+    if (port === KBC_STATUS) {
+      if (this.output.length === 0) this.inputWait.polled();
+      return this.status();
+    }
     const head = this.output.shift();
     // Reading empties the output buffer, which drops the IRQ line; the next byte, if any, raises it again.
     this.wiring.setIrq(KEYBOARD_IRQ, false);
@@ -184,6 +226,7 @@ export class KeyboardController implements PortDevice {
 
   portOut(port: number, value: number): void {
     this.lastGuestAccess = this.now();
+    this.inputWait.wrote();
     if (port === KBC_STATUS) {
       this.lastWasCommand = true;
       this.command(value);
@@ -379,6 +422,9 @@ export class KeyboardController implements PortDevice {
         pressCodes: this.typedPressCodes,
         scanning: this.scanning,
         lastGuestAccess: this.lastGuestAccess,
+        pacing: [...this.typedPacing],
+        lineOpen: this.lineOpen,
+        inputWait: this.inputWait.snapshot(),
       },
     };
   }
@@ -392,6 +438,9 @@ export class KeyboardController implements PortDevice {
     this.output.length = 0;
     this.output.push(...s.output.map((o) => ({ ...o })));
     this.typedKeys.splice(0, this.typedKeys.length, ...(s.typing?.keys ?? []));
+    this.typedPacing.splice(0, this.typedPacing.length, ...(s.typing?.pacing ?? this.typedKeys.map((): KeyPacing => 'ready')));
+    this.lineOpen = s.typing?.lineOpen ?? false;
+    this.inputWait.restore(s.typing?.inputWait);
     this.typedCodes = [...(s.typing?.codes ?? [])];
     this.typedPressCodes = s.typing?.pressCodes ?? 0;
     this.scanning = s.typing?.scanning ?? true;

@@ -159,6 +159,7 @@ export class PcDevices {
           setA20: (a20) => this.a20.setKeyboardController(a20),
           resetCpu,
           readyForKeys: () => (cpu.getEflags() & IF) !== 0 && this.canInterrupt(KEYBOARD_IRQ),
+          cpuHalted: () => cpu.halted,
         },
         scheduler,
       );

@@ -14,6 +14,7 @@ import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/prot
 import { flushTlbAll } from '../cpu/protect/tlb';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 import { keysForText, type HostKey } from '../devices/host-keys';
+import type { KeyPacing } from '../devices/keyboard-controller';
 import { captureScreen, framebufferOf, type FramebufferSource, type Screen } from '../screen/screen';
 
 /**
@@ -270,11 +271,14 @@ export class Machine {
     this.devices.serialInput(bytes, paced);
   }
 
-  /** Host text typed on the PS/2 keyboard as the guest becomes ready for each key (keyboard-controller.ts). */
-  typeKeys(keys: string | readonly HostKey[]): void {
+  /**
+   * Host text typed on the PS/2 keyboard as the guest becomes ready for each key; with `line` pacing (scripted
+   * keys), each line also waits until the guest waits for input (keyboard-controller.ts, input-wait.ts).
+   */
+  typeKeys(keys: string | readonly HostKey[], pacing: KeyPacing = 'ready'): void {
     const kbc = this.devices.keyboardController;
     if (kbc === null) throw new Error('this machine has no keyboard controller');
-    kbc.typeKeys(typeof keys === 'string' ? keysForText(keys) : keys);
+    kbc.typeKeys(typeof keys === 'string' ? keysForText(keys) : keys, pacing);
   }
 
   /** Typed keys and paced serial bytes the guest has not taken yet. */

@@ -2,7 +2,7 @@
 //
 // Nothing here runs while no one listens: the CPU calls `consistencyListenersChanged` whenever its event listeners
 // change, and tracking is switched on only while a listener for one of these three events exists. Then:
-//   - the physical pages under the active GDT, LDT (when LDTR is not NULL) and IDT (in protected mode) are watched
+//   - in protected mode, the physical pages under the active GDT, LDT (when LDTR is not NULL) and IDT are watched
 //     (PF_WATCH); a store into them is reported as
 //     `descriptor-write` for every 8-byte entry it touched, with the entry before and after;
 //   - after such a store, a segment load (`segment-load`), a mode change (`mode-change`) or a change of GDTR, IDTR or
@@ -127,11 +127,17 @@ class ConsistencyTracker {
     const cpu = this.cpu;
     this.unwatch();
     this.tables = this.tableKey();
+    // In real mode no descriptor table is in use (SDM 3B §20.1: segment loads there take selector × 16 and
+    // read no descriptor; IDTR describes the interrupt vector table, whose 4-byte entries are not descriptors; LLDT
+    // is #UD). The GDTR of reset (base 0, limit 0xFFFF) spans the vector table, the BIOS data area and the usual
+    // real-mode stack, so watching it would call every push a descriptor write. The tables are watched from the
+    // moment PE is set (tableKey holds PE, so the mode change rewatches them): a GDT written in real mode and
+    // loaded after the switch shows in its segment-load events.
+    if ((cpu.cr0 & CR0_PE) === 0) return;
     this.watch('GDT', cpu.gdtrBase >>> 0, cpu.gdtrLimit);
     // A NULL LDTR selector means no LDT, even with the usable cache reset leaves in LDTR.
     if (cpu.segValid[LDTR] && (cpu.segSel[LDTR] & 0xfffc) !== 0) this.watch('LDT', cpu.segBase[LDTR] >>> 0, cpu.segLimit[LDTR]);
-    // In real mode IDTR describes the interrupt vector table, whose 4-byte entries are not descriptors.
-    if ((cpu.cr0 & CR0_PE) !== 0) this.watch('IDT', cpu.idtrBase >>> 0, cpu.idtrLimit);
+    this.watch('IDT', cpu.idtrBase >>> 0, cpu.idtrLimit);
   }
 
   private watch(table: TableName, base: number, limit: number): void {

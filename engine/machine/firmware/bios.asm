@@ -2026,6 +2026,7 @@ k_read:
         jmp service_exit
 
 k_peek:
+        in al, 0x64                     ; as k_read does: the keyboard sees a guest polling for keys (input-wait.ts)
         mov bx, [fs:BDA_KBD_HEAD]
         cmp bx, [fs:BDA_KBD_TAIL]
         je .empty

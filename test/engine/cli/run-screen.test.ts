@@ -15,11 +15,11 @@ function ringside(args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** screen-io.bin with its command byte (offset 1F0h) set. */
-function bootWith(command: string): string {
-  const sector = readFileSync(join(root, 'test', 'fixtures', 'boot', 'screen-io.bin'));
+/** screen-io.bin (or another boot fixture with a command byte at offset 1F0h) with its command byte set. */
+function bootWith(command: string, fixture = 'screen-io'): string {
+  const sector = readFileSync(join(root, 'test', 'fixtures', 'boot', `${fixture}.bin`));
   sector[0x1f0] = command.charCodeAt(0);
-  const file = join(dir, `screen-io-${command}.img`);
+  const file = join(dir, `${fixture}-${command}.img`);
   writeFileSync(file, sector);
   return file;
 }
@@ -35,6 +35,21 @@ describe('ringside run: screen and keyboard', () => {
     expect(r.stdout).toBe('aA\r');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
+  });
+
+  it('types a line of --keys only once the guest waits for input: a late reader loses none of it', () => {
+    // key-readers 'l' throws keys away while it computes, as a booting kernel with no console reader does, then
+    // idles and keeps three make codes (a, b, Enter).
+    const r = ringside(['run', bootWith('l', 'key-readers'), '--keys', 'ab\\n', '--max-instructions', '100000000', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.startsWith('\x1e\x30\x1c')).toBe(true);
+    expect(JSON.parse(r.stdout.slice(3))).toMatchObject({ stop: 'exit', exitCode: 0 });
+  });
+
+  it('types --keys into a guest that never halts but polls for keys through INT 16h AH=01h', () => {
+    const r = ringside(['run', bootWith('p', 'key-readers'), '--keys', 'xy\\n', '--max-instructions', '100000000']);
+    expect(r.stdout).toBe('xy\r');
+    expect(r.code).toBe(0);
   });
 
   it('says which keys the guest never read, and keeps its exit code', () => {

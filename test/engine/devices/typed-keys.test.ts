@@ -4,18 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { KeyboardController } from '../../../engine/devices/keyboard-controller';
 import { keysForText, scanCodes, unescapeC } from '../../../engine/devices/host-keys';
 import { INSTRUCTIONS_PER_SECOND } from '../../../engine/machine/scheduler';
+import { BLOCK_TICKS, IDLE_BLOCKS, POLLS } from '../../../engine/devices/input-wait';
 import { Rig } from './rig';
 
 const MS = Math.round(INSTRUCTIONS_PER_SECOND / 1000);
 
-function setup(ready = { value: true }) {
+function setup(ready = { value: true }, halted = { value: true }) {
   const rig = new Rig();
   const kbc = new KeyboardController(
-    { setIrq: (n, level) => rig.irq(n)(level), setA20: () => undefined, resetCpu: () => undefined, readyForKeys: () => ready.value },
+    {
+      setIrq: (n, level) => rig.irq(n)(level),
+      setA20: () => undefined,
+      resetCpu: () => undefined,
+      readyForKeys: () => ready.value,
+      cpuHalted: () => halted.value,
+    },
     rig.scheduler,
   );
   kbc.attach(rig.io);
-  return { rig, kbc, ready };
+  return { rig, kbc, ready, halted };
 }
 
 /** Reads every code the keyboard sends within `ms` milliseconds, as an interrupt handler would, once per ms. */
@@ -24,6 +31,16 @@ function drain(rig: Rig, ms: number): number[] {
   for (let i = 0; i < ms; i++) {
     rig.advance(MS);
     while (rig.in(0x64) & 1) got.push(rig.in(0x60));
+  }
+  return got;
+}
+
+/** Like drain, but as an interrupt handler: the status and data ports are read only while IRQ 1 is raised. */
+function onIrq(rig: Rig, ms: number): number[] {
+  const got: number[] = [];
+  for (let i = 0; i < ms; i++) {
+    rig.advance(MS);
+    while (rig.levels.get(1) && rig.in(0x64) & 1) got.push(rig.in(0x60));
   }
   return got;
 }
@@ -87,5 +104,62 @@ describe('typed keys', () => {
     other.kbc.typeKeys([]);
     expect(other.kbc.keysWaiting).toBe(1); // "a" was pressed (its release is due), "b" waits
     expect(drain(other.rig, 10)).toEqual([0x9e, 0x30, 0xb0]);
+  });
+
+  it('scripted keys start each line only once the guest idles, as a shell at its prompt does', () => {
+    const { rig, kbc, halted } = setup();
+    halted.value = false; // the guest computes (a kernel booting): its interrupt handler would take the keys
+    kbc.typeKeys(keysForText('a\nb'), 'line');
+    expect(onIrq(rig, 5 * IDLE_BLOCKS * BLOCK_TICKS)).toEqual([]);
+    // Halted at half of the ticks is idle enough (a tick interrupt and its handler between halts).
+    let tick = 0;
+    const alternate = (): void => void (halted.value = tick++ % 2 === 0);
+    const got: number[] = [];
+    for (let ms = 0; ms < IDLE_BLOCKS * BLOCK_TICKS + 10 && got.length < 4; ms++) {
+      alternate();
+      got.push(...onIrq(rig, 1));
+    }
+    expect(got).toEqual([0x1e, 0x9e, 0x1c, 0x9c]); // a, Enter: the first line
+    // The next line needs the guest waiting again: busy (the command runs), nothing; idle for the span, "b".
+    halted.value = false;
+    expect(onIrq(rig, 3 * IDLE_BLOCKS * BLOCK_TICKS)).toEqual([]);
+    halted.value = true;
+    expect(onIrq(rig, IDLE_BLOCKS * BLOCK_TICKS - 10)).toEqual([]);
+    expect(onIrq(rig, 20)).toEqual([0x30, 0xb0]);
+    expect(kbc.keysWaiting).toBe(0);
+  });
+
+  it('a guest polling the status port is waiting too, unless it writes commands between its reads', () => {
+    const { rig, kbc, halted } = setup();
+    halted.value = false;
+    kbc.typeKeys(keysForText('x'), 'line');
+    // A driver's handshake: a read, then a command, again and again.
+    for (let k = 0; k < 2 * POLLS; k++) {
+      rig.in(0x64);
+      rig.out(0x64, 0xa7); // a command without a reply (mouse port off)
+      rig.advance(MS);
+    }
+    expect(onIrq(rig, 20)).toEqual([]);
+    // A poll loop (INT 16h AH=01h reads the status port).
+    for (let k = 0; k < POLLS; k++) rig.in(0x64);
+    expect(onIrq(rig, 20)).toEqual([0x2d, 0xad]);
+  });
+
+  it('keys a person types (ready pacing) go as soon as the guest is ready, busy or not', () => {
+    const { rig, kbc, halted } = setup();
+    halted.value = false;
+    kbc.typeKeys(keysForText('a\nb'));
+    expect(drain(rig, 20)).toEqual([0x1e, 0x9e, 0x1c, 0x9c, 0x30, 0xb0]);
+  });
+
+  it('keeps the state of a waiting line across a snapshot', () => {
+    const { rig, kbc } = setup();
+    kbc.typeKeys(keysForText('q'), 'line');
+    onIrq(rig, IDLE_BLOCKS * BLOCK_TICKS - 50);
+    const other = setup();
+    other.kbc.restore(kbc.snapshot());
+    other.kbc.typeKeys([]);
+    expect(onIrq(other.rig, 40)).toEqual([]);
+    expect(onIrq(other.rig, 20)).toEqual([0x10, 0x90]);
   });
 });

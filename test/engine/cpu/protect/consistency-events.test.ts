@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DS, ES } from '../../../../engine/cpu/cpu';
 import { PF_WATCH } from '../../../../engine/bus/memory';
 import { loadSegment } from '../../../../engine/cpu/protect/segment-load';
-import { flat32, GDT_BASE, type TestMachine } from '../harness';
+import { flat32, GDT_BASE, realMode, type TestMachine } from '../harness';
 import { gdtEntry } from './fault-helpers';
 
 function record(m: TestMachine): string[] {
@@ -48,6 +48,25 @@ describe('descriptor-write and cache-(in)consistent events', () => {
     m.cpu.run(10);
     expect(log).toContain(`inconsistent ${DS} base (mode-change)`);
     expect(log).toContain(`inconsistent ${ES} base (mode-change)`);
+  });
+
+  it('in real mode no table is in use: stores under the GDTR of reset or a GDT loaded there are not descriptor writes', () => {
+    // push ax (the stack under the reset GDTR: base 0, limit 0xFFFF) ; mov word [0x600], 0x1234 ;
+    // lgdt [0x3000] (a GDT at 0x6000) ; mov word [0x6010], 0 ; mov eax, cr0 ; or al, 1 ; mov cr0, eax ;
+    // mov word [0x6012], 0x5555 ; hlt
+    const m = realMode([
+      0x50, 0xc7, 0x06, 0x00, 0x06, 0x34, 0x12, 0x0f, 0x01, 0x16, 0x00, 0x30, 0xc7, 0x06, 0x10, 0x60, 0x00, 0x00,
+      0x0f, 0x20, 0xc0, 0x0c, 0x01, 0x0f, 0x22, 0xc0, 0xc7, 0x06, 0x12, 0x60, 0x55, 0x55, 0xf4,
+    ]);
+    expect([m.cpu.gdtrBase, m.cpu.gdtrLimit]).toEqual([0, 0xffff]);
+    m.mem.write16(0x3000, 0x7f);
+    m.mem.write32(0x3002, 0x6000);
+    m.mem.load(0x6010, Uint8Array.from([0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0]));
+    const log = record(m);
+    m.cpu.run(20);
+    expect(m.cpu.halted).toBe(true);
+    // Only the store made after PE was set, into the table LGDT named.
+    expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[2] 0:cf9300 -> 55550000:cf9300']);
   });
 
   it('LGDT moves the watch to the new table', () => {
