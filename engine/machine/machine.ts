@@ -109,7 +109,7 @@ export class Machine {
 
   /** Loads an image (throws ImageError with a one-line message) and puts the CPU in its start state. */
   load(bytes: Uint8Array, options: LoadOptions = {}): LoadedImage {
-    const image = loadImage(this.mem, bytes, options);
+    const image = loadImage(this.mem, bytes, { cpuModel: this.cpu.model.name, ...options });
     this.image = image;
     if (image.disk) this.devices.insertDisk(image.disk);
     this.applyStart(image.start);

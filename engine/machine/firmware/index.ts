@@ -5,7 +5,7 @@
 import { BIOS_IMAGE } from './bios-image';
 import { acpiAreaBase, pcMemoryMap } from '../loaders/memory-map';
 import { buildPlatformTables } from './platform-tables';
-import { cpuModel, DEFAULT_CPU_MODEL, featureBits, signature } from '../../cpu/model';
+import { cpuModel, DEFAULT_CPU_MODEL, featureBits, signature, type CpuModelName } from '../../cpu/model';
 import type { PhysicalMemory } from '../../bus/memory';
 import { mapBiosRom } from '../loaders/rom';
 import type { LoadedSegment } from '../loaders/types';
@@ -51,6 +51,8 @@ export interface FirmwareConfig {
    * disk (bios.asm CONFIG_PRELOADED; the Linux loader's way into the kernel's real-mode setup).
    */
   preloadedBoot?: boolean;
+  /** The processor the MP table's processor entry describes (its CPUID signature and features); default pentium-pro. */
+  cpuModel?: CpuModelName;
 }
 
 function findSignature(image: Uint8Array, signature: number[], what: string): number {
@@ -90,9 +92,9 @@ export function biosImageWithTables(config: FirmwareConfig): { image: Uint8Array
   });
   view.setUint32(o + CONFIG_FLAGS_OFFSET, config.preloadedBoot === true ? CONFIG_PRELOADED : 0, true);
   const t = tablesOffset(image);
-  // The MP table's processor entry describes the default model with its local APIC (the loaders place the firmware
-  // before the machine's CPU model is known to them; a guest reads the CPU's own CPUID for the truth).
-  const model = cpuModel(DEFAULT_CPU_MODEL);
+  // The MP table's processor entry (MP spec 1.4 §4.3.1) carries the CPU's CPUID signature and feature flags, as a
+  // BIOS fills it from CPUID at POST: the same processor the machine runs.
+  const model = cpuModel(config.cpuModel ?? DEFAULT_CPU_MODEL);
   const tables = buildPlatformTables(BIOS_BASE + t, acpiAreaBase(config.memorySize), {
     signature: signature(model),
     features: featureBits(model, true),
@@ -112,8 +114,8 @@ export function biosImage(config: FirmwareConfig): Uint8Array {
  * `mapRom`) and the ACPI tables at the top of RAM. For loaders that start a guest through the firmware or that
  * hand a kernel a PC's tables (the Linux boot protocol).
  */
-export function installFirmware(mem: PhysicalMemory, options: { preloadedBoot?: boolean } = {}): LoadedSegment[] {
-  const { image, acpi } = biosImageWithTables({ memorySize: mem.size, preloadedBoot: options.preloadedBoot });
+export function installFirmware(mem: PhysicalMemory, options: { preloadedBoot?: boolean; cpuModel?: CpuModelName } = {}): LoadedSegment[] {
+  const { image, acpi } = biosImageWithTables({ memorySize: mem.size, preloadedBoot: options.preloadedBoot, cpuModel: options.cpuModel });
   const segments = mapBiosRom(mem, image, 'firmware');
   const acpiBase = acpiAreaBase(mem.size);
   if (acpiBase !== null && acpi.length > 0) {

@@ -8,8 +8,9 @@ import type { PhysicalMemory } from '../../bus/memory';
 import { hasBootSignature, SECTOR_SIZE } from './detect';
 import { ImageError } from './image-error';
 import type { LoadedImage } from './types';
+import type { CpuModelName } from '../../cpu/model';
 
-export function loadBootDisk(mem: PhysicalMemory, bytes: Uint8Array): LoadedImage {
+export function loadBootDisk(mem: PhysicalMemory, bytes: Uint8Array, cpuModel?: CpuModelName): LoadedImage {
   if (bytes.length < SECTOR_SIZE) {
     throw new ImageError(`a boot image needs at least one 512-byte sector, this one has ${bytes.length} bytes`);
   }
@@ -19,6 +20,6 @@ export function loadBootDisk(mem: PhysicalMemory, bytes: Uint8Array): LoadedImag
   // A partial last sector reads as if padded with zeros, as a disk of whole sectors would hold it.
   const disk = new Uint8Array(Math.ceil(bytes.length / SECTOR_SIZE) * SECTOR_SIZE);
   disk.set(bytes);
-  const segments = installFirmware(mem);
+  const segments = installFirmware(mem, { cpuModel });
   return { format: 'boot', start: { kind: 'reset' }, segments, symbols: [], lines: [], disk };
 }

@@ -46,11 +46,11 @@ export function loadImage(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOpti
     case 'elf':
       return loadElf(mem, bytes, opts);
     case 'multiboot':
-      return loadMultiboot(mem, bytes);
+      return loadMultiboot(mem, bytes, opts.cpuModel);
     case 'rom':
       return loadRom(mem, bytes);
     case 'boot':
-      return loadBootDisk(mem, bytes);
+      return loadBootDisk(mem, bytes, opts.cpuModel);
     case 'linux':
       return loadLinux(mem, bytes, opts);
   }

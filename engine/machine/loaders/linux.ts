@@ -148,7 +148,7 @@ export function loadLinux(mem: PhysicalMemory, bytes: Uint8Array, opts: LoadOpti
     );
   }
 
-  const segments: LoadedSegment[] = installFirmware(mem, { preloadedBoot: true });
+  const segments: LoadedSegment[] = installFirmware(mem, { preloadedBoot: true, cpuModel: opts.cpuModel });
   // A copy of its own: `bytes` may be a view into a larger buffer (a Node Buffer from a pool), and the header is
   // written through a DataView over the copy's buffer.
   const setup = new Uint8Array(h.setupBytes);

@@ -13,6 +13,7 @@ import { acpiAreaBase, BIOS_ROM_START, ONE_MIB, pcMemoryMap } from './memory-map
 import { installFirmware } from '../firmware';
 import { flat32Start, placeBytes } from './placement';
 import type { LoadedImage, LoadedSegment, LineRow, ImageSymbol } from './types';
+import type { CpuModelName } from '../../cpu/model';
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
@@ -161,7 +162,7 @@ function physicalEntry(elf: ElfFile): number {
   return elf.entry;
 }
 
-export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedImage {
+export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array, cpuModel?: CpuModelName): LoadedImage {
   const header = readMultibootHeader(bytes);
   let symbols: ImageSymbol[] = [];
   let lines: LineRow[] = [];
@@ -186,7 +187,7 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
     segments = loadElfSegments(mem, elf);
     entry = physicalEntry(elf);
   }
-  segments.push(...platformFirmware(mem, segments));
+  segments.push(...platformFirmware(mem, segments, cpuModel));
   const info = writeMultibootInfo(mem, segments);
   const start = { ...flat32Start(entry, segments, mem.size), eax: MULTIBOOT_BOOTLOADER_MAGIC, ebx: info };
   segments.push({ addr: info, size: INFO_BLOCK_SIZE, name: 'multiboot info' });
@@ -197,10 +198,10 @@ export function loadMultiboot(mem: PhysicalMemory, bytes: Uint8Array): LoadedIma
  * The firmware's ROM (with the MP floating pointer and the ACPI RSDP) and the ACPI tables, as a PC that ran GRUB
  * leaves them for the kernel, when they miss the kernel's own segments; none when memory is too small for them.
  */
-function platformFirmware(mem: PhysicalMemory, kernel: LoadedSegment[]): LoadedSegment[] {
+function platformFirmware(mem: PhysicalMemory, kernel: LoadedSegment[], cpuModel?: CpuModelName): LoadedSegment[] {
   const acpi = acpiAreaBase(mem.size);
   if (acpi === null) return [];
   const clash = (lo: number, hi: number) => kernel.some((s) => s.addr < hi && lo < s.addr + s.size);
   if (clash(BIOS_ROM_START, ONE_MIB) || clash(acpi, mem.size)) return [];
-  return installFirmware(mem);
+  return installFirmware(mem, { cpuModel });
 }

@@ -1,5 +1,7 @@
 // What a loader hands back to the machine: where the image went and how the CPU must start.
 
+import type { CpuModelName } from '../../cpu/model';
+
 export type ImageFormat = 'bin' | 'elf' | 'multiboot' | 'rom' | 'boot' | 'linux';
 
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['bin', 'elf', 'multiboot', 'rom', 'boot', 'linux'];
@@ -17,6 +19,8 @@ export interface LoadOptions {
   initrd?: Uint8Array;
   /** Linux: the kernel command line. */
   append?: string;
+  /** The processor, for the firmware's MP table (its processor entry); Machine.load passes its own. */
+  cpuModel?: CpuModelName;
 }
 
 export type StartState =

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../../engine/machine/machine';
 import { pcMemoryMap, E820_RAM } from '../../../../engine/machine/loaders';
 import type { PhysicalMemory } from '../../../../engine/bus/memory';
+import { cpuModel, CPU_MODEL_NAMES } from '../../../../engine/cpu/model';
 
 const BOOT = join(__dirname, '..', '..', '..', 'fixtures', 'boot');
 const probe = new Uint8Array(readFileSync(join(BOOT, 'platform-probe.bin')));
@@ -120,6 +121,20 @@ describe('platform tables and BIOS data area', () => {
       [3, 0], // ExtINT → LINT0
       [1, 1], // NMI → LINT1
     ]);
+  });
+
+  it("the MP table's processor entry carries the machine's own CPU signature and FPU flag, for every model", () => {
+    for (const name of CPU_MODEL_NAMES) {
+      const m = new Machine({ memoryMB: 16, model: name });
+      m.load(probe);
+      const [fp] = scan(m.mem, '_MP_', 0xf0000, 0x100000);
+      const entry = m.mem.peek(fp + 4, 4) + 44; // the first entry is the processor (MP spec 1.4 §4.3.1)
+      expect(m.mem.peek(entry, 1), name).toBe(0);
+      const { family, model, stepping, fpu } = cpuModel(name);
+      // CPUID leaf 1 EAX: stepping in bits 3-0, model in 7-4, family in 11-8 (SDM 2 CPUID, Figure 3-6).
+      expect(m.mem.peek(entry + 4, 4), name).toBe((family << 8) | (model << 4) | stepping);
+      expect(m.mem.peek(entry + 8, 4) & 1, `${name}: the FPU flag`).toBe(fpu ? 1 : 0);
+    }
   });
 
   it('ACPI: RSDP → RSDT → FADT (FACS, DSDT with \\_S5) and MADT agree with the MP table and lie in the ACPI range', () => {
