@@ -82,10 +82,19 @@ const SLICE_MS = 8;
 export const SERIAL_INPUT_CAP = 64 * 1024;
 /**
  * Host time of forward running between two checkpoints of the record. A step back replays at most about this
- * much from the checkpoint before it; a checkpoint compares all of memory with the last one (a few ms for 16 MiB),
- * so the record costs a few percent of forward speed.
+ * much from the checkpoint before it (a replay runs at least as fast as the run it repeats, whose breakpoints and
+ * filters it decides again); a checkpoint compares all of memory with the last one in 64 KiB chunks (about 1.5 ms
+ * for 16 MiB), so the record costs a few percent of forward speed.
  */
-const CHECKPOINT_MS = 80;
+const CHECKPOINT_MS = 40;
+/**
+ * A periodic checkpoint may take at most 1/CHECKPOINT_SHARE of the host time of running: when one took longer (a
+ * bigger memory, the monitor's restart, a busy host), the next comes later, so recording stays within a few percent
+ * of forward speed and step backs replay a little further.
+ */
+const CHECKPOINT_SHARE = 25;
+/** The longest gap between periodic checkpoints, in host time. */
+const CHECKPOINT_MAX_MS = 1000;
 
 /** What the debugger keeps beside each checkpoint: the state of its own that a replay must start from. */
 interface RuntimeSide {
@@ -684,27 +693,38 @@ export class Runtime extends EventEmitter {
 
   /**
    * Keeps the present moment in the record: at every stop (`stopped`: a resume from here skips the breakpoint at
-   * this instruction, as `resume` does), and every CHECKPOINT_MS of running.
+   * this instruction, as `resume` does), and every `checkpointEvery` ms of running.
    */
   private checkpoint(stopped: boolean | RuntimeStop = false): void {
     const h = this.history;
     if (!h || this.replay !== null) return;
     const now = Date.now();
-    if (!stopped && now - this.lastCheckpointAt < CHECKPOINT_MS) return;
+    if (!stopped && now - this.lastCheckpointAt < this.checkpointEvery) return;
     this.lastCheckpointAt = now;
     const skip = stopped ? this.cpu.breakpoints.has(currentLinear(this.cpu)) : this.skipBreakpointHere;
     const filter = typeof stopped === 'object' && stopped.exception ? this.filters.get(stopped.exception.filter) : undefined;
     const stop = typeof stopped === 'object' ? { stop: stopped, at: currentLinear(this.cpu), filterText: filter?.text ?? '' } : null;
     // Under the monitor a checkpoint restarts it (history.ts), as a restore for a replay does: the events of that
     // restart are the debugger's, not the guest's, and count in neither run.
+    const first = h.count === 0;
     this.settling = true;
     try {
       this.settledAt = h.take({ frames: this.interruptFrames.map((f) => ({ ...f })), hits: this.hitCounts(), skip, events: this.eventOrdinal, kinds: { ...this.kindCounts }, dataHits: this.data.hitCounts(), stop }) ?? this.settledAt;
     } finally {
       this.settling = false;
     }
+    // The launch's checkpoint (the whole of memory, the record's code still cold) says nothing about the next ones;
+    // of the periodic ones, the cheapest of the last three counts, so one slow checkpoint does not stretch the gap.
+    if (!stopped && first === false) {
+      this.recentTakeMs = [...this.recentTakeMs.slice(-2), Date.now() - now];
+      this.checkpointEvery = Math.min(CHECKPOINT_MAX_MS, Math.max(CHECKPOINT_MS, CHECKPOINT_SHARE * Math.min(...this.recentTakeMs)));
+    }
   }
   private settling = false;
+  /** Host time between periodic checkpoints: CHECKPOINT_MS, or longer while taking one costs more. */
+  private checkpointEvery = CHECKPOINT_MS;
+  /** How long the last periodic checkpoints took (ms), at most three. */
+  private recentTakeMs: number[] = [];
 
   private hitCounts(): [number, number][] {
     return this.breakpoints.all().map((e) => [e.id, e.hits]);

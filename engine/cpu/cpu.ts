@@ -40,7 +40,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { HANDLERS } from './ops';
-import { blockKey, HOT_THRESHOLD, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
+import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
@@ -896,6 +896,8 @@ export class Cpu {
   fastHandlers = true;
   /** Set by a translated block that faults: the instructions it retired before the faulting one. */
   jitRetired = 0;
+  /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
+  hotThreshold = defaultHotThreshold();
 
   /** Drops decoded instructions on the pages a store touched (self-modifying code). */
   private invalidateCode(addr: number, size: number): void {
@@ -1089,7 +1091,7 @@ export class Cpu {
                 fromBlock = b;
                 continue;
               }
-            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= HOT_THRESHOLD && cached) {
+            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= this.hotThreshold && cached) {
               // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
               // at leads (not at every instruction a budget's end left to the interpreter).
               i.block = buildBlock(this, i, start);

@@ -371,11 +371,14 @@ export class Machine {
   }
 
   /**
-   * Puts back everything but memory; memory must already hold the same moment's contents. `sameMemory`: memory has
-   * not changed since the state was taken (a checkpoint that restarts the monitor, history.ts), so the decoded
-   * instructions and translated blocks stay valid and are kept; cached translations go either way.
+   * Puts back everything but memory; memory must already hold the same moment's contents. `keepDecoded`: the caller
+   * has told the decode cache of every page it rewrote (as a store would, PhysicalMemory.onCodeStore), so the
+   * instructions decoded on the other pages still hold and are kept — bare only, unless `sameMemory`: under the
+   * monitor the decoder's SBE scan must see every instruction again after the monitor starts over, except when
+   * memory has not changed at all since the state was taken (a checkpoint that restarts the monitor, history.ts
+   * `take`), where Monitor.restore drops them itself if its scan ends different.
    */
-  restoreState(s: MachineState, sameMemory = false): void {
+  restoreState(s: MachineState, keepDecoded = false, sameMemory = false): void {
     restoreFields(this.cpu, s.cpu);
     this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
@@ -387,7 +390,8 @@ export class Machine {
     this.userStop = false;
     this.resetRequested = false;
     this.exitRequested = false;
-    if (sameMemory) flushTlbAll(this.cpu);
+    // The TLB is not part of a snapshot: it starts empty, as after a flush.
+    if (keepDecoded && (s.monitor === undefined || sameMemory)) flushTlbAll(this.cpu);
     else this.cpu.flushDecodeCache();
     this.cpu.modeChanged();
     restoreConsistencyTracking(this.cpu, s.consistency);

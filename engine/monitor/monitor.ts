@@ -328,7 +328,7 @@ export class Monitor implements MonitorHook {
    */
   restore(saved: unknown): void {
     // The scan changes of leaving and engaging again drop the decoded instructions only if the scan differs in the
-    // end: a restart on unchanged memory (a checkpoint, Machine.restoreState's `sameMemory`) keeps its translations.
+    // end: a restart on unchanged memory (a checkpoint: Machine.restoreState's `sameMemory`) keeps its translations.
     const scanBefore = this.scan;
     this.holdScan = true;
     try {

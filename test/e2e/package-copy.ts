@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Top-level entries that packaging never reads (tests, examples, build output, installs). */
-const NOT_COPIED = new Set(['node_modules', '.git', '.e2e', 'dist', 'out', 'test', 'examples', 'bench']);
+/** Top-level entries that packaging never reads (tests, examples, build output, installs, the real guests' packages). */
+const NOT_COPIED = new Set(['node_modules', '.git', '.e2e', '.guests', 'dist', 'out', 'test', 'examples', 'bench']);
 
 export function packageInCopy(projectRoot: string, workDir: string): string {
   const copy = join(workDir, 'project');

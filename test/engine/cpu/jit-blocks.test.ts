@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { AR_DB, AR_P, AR_S, DS, type Cpu } from '../../../engine/cpu/cpu';
-import { NO_BLOCK } from '../../../engine/cpu/jit/block';
+import { HOT_THRESHOLD, NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { buildBlock } from '../../../engine/cpu/jit/compile';
 import { MemoryWatch } from '../../../engine/cpu/watch';
 import { flat32, type TestMachine } from './harness';
@@ -82,6 +82,27 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(b).not.toBeNull();
     expect(b!.len).toBe(10);
     expect(b!.source).toContain('continue'); // the back edge loops inside the block
+  });
+
+  it('at the default threshold a loop head stays interpreted until HOT_THRESHOLD arrivals, then is translated', () => {
+    // Issue 13: code that runs a few thousand times is cheaper in the interpreter than in a block V8 has to
+    // compile; the test suites build blocks after 40 arrivals (test/setup), real guests after HOT_THRESHOLD.
+    expect(HOT_THRESHOLD).toBeGreaterThanOrEqual(10_000);
+    const source = LOOP.replace('mov ecx, 1000', `mov ecx, ${HOT_THRESHOLD + 1000}`);
+    const jit = machine(source, true);
+    const ref = machine(source, false);
+    jit.cpu.hotThreshold = HOT_THRESHOLD;
+    // Ten instructions per iteration: HOT_THRESHOLD - 10 iterations leave the head just short of the threshold.
+    const early = 10 * (HOT_THRESHOLD - 10);
+    expect(jit.cpu.run(early)).toBe(early);
+    expect(blockAt(jit.cpu, TOP)).toBeNull();
+    expect(jit.cpu.fetchInstr(TOP).hits).toBeGreaterThan(HOT_THRESHOLD - 20);
+    jit.cpu.run(10 * 20);
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(10);
+    // Translated from then on, and exact: the same end state as the interpreter's.
+    expect(jit.cpu.run(1_000_000)).toBe(ref.cpu.run(1_000_000 + early + 10 * 20) - early - 10 * 20);
+    expect(jit.cpu.halted).toBe(true);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
   it('budgets are exact: run(k) retires exactly k instructions, also inside a translated loop', () => {

@@ -191,4 +191,46 @@ describe('the record of a run', () => {
     expect(h.count).toBe(0);
     expect(h.take(null)!.pages.length).toBe(m.mem.size >>> 12);
   });
+
+  it('code the guest rewrote runs as it was at the moment travelled to (decoded instructions kept only where memory is unchanged)', () => {
+    // Real mode at 0000:7C00: a loop that increments the immediate of its own `add ax, imm8` just before running
+    // it, so each pass runs different code; word [0x8000] sums the immediates. At the end the decode cache holds the
+    // add with the last immediate. A restore keeps the decoded instructions of the pages it does not rewrite: the
+    // code page it does rewrite must be decoded afresh, or a replay from between the two adds a stale immediate.
+    const program = Uint8Array.from([
+      0xb9, 0x32, 0x00, //       mov cx, 50
+      0xa1, 0x00, 0x80, //       mov ax, [0x8000]
+      0xfe, 0x06, 0x0c, 0x7c, // inc byte [0x7C0C]
+      0x83, 0xc0, 0x01, //       add ax, 1          ; its immediate is at 0x7C0C
+      0xa3, 0x00, 0x80, //       mov [0x8000], ax
+      0x49, //                   dec cx
+      0x75, 0xf0, //             jnz 0x7C03
+      0xf4, //                   hlt
+    ]);
+    const m = new Machine({ memoryMB: 1, devices: { onSerialByte: () => {} } });
+    m.load(program);
+    const h = new History(m, { maxBytes: 512 << 20 });
+    h.take(null);
+    const refs: { at: number; snap: Moment }[] = [];
+    for (let k = 0; k < 36; k++) {
+      m.runSlice(7 + (k % 5));
+      if (k % 2 === 0) h.take(null);
+      refs.push({ at: m.cpu.icount, snap: moment(m) });
+    }
+    expect(m.cpu.halted).toBe(true);
+    expect(m.mem.read16(0x8000)).toBe((51 * 52) / 2 - 1); // 2 + 3 + … + 51: the code did change under the run
+    const end = refs[refs.length - 1];
+    let fromBetween = 0;
+    for (let i = 1; i < refs.length - 1; i += 2) {
+      // From the end, where the cache holds the last add: back to a moment after a checkpoint.
+      travel(m, h, end.at);
+      const cp = h.checkpointAtOrBefore(refs[i].at)!;
+      // At guest time 1 the first pass starts; six instructions a pass, the add third: at 3, 9, 15, … the CPU
+      // stands before an add whose immediate the inc just rewrote.
+      if (cp.icount < refs[i].at && (cp.icount - 1) % 6 === 2) fromBetween++;
+      travel(m, h, refs[i].at);
+      expectSame(moment(m), refs[i].snap, `moment ${refs[i].at}`);
+    }
+    expect(fromBetween, 'replays that start between the inc and the add it patched').toBeGreaterThan(0);
+  });
 });

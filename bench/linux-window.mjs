@@ -1,0 +1,60 @@
+// A window of Debian's i386 Linux boot, bare, without booting to it each time: the machine is run once to
+// instruction AT and its snapshot kept in .guests/build/linux/ (v8-serialised), then each run restores it and times
+// WINDOW instructions in CPU time. For profiling the kernel's hot code (issue 13) in seconds instead of minutes:
+//   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
+//   node --cpu-prof bench/linux-window.mjs …
+// RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
+// (Cpu.hotThreshold) instead of the default. Prints instructions, CPU seconds and MIPS; never used by tests.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { serialize, deserialize } from 'node:v8';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const engine = require(join(root, 'dist', 'engine.js'));
+
+const AT = Number(process.argv[2] ?? 2_500_000_000);
+const WINDOW = Number(process.argv[3] ?? 200_000_000);
+const version = '6.1.0-50-686';
+const kernel = join(root, '.guests', 'root', `linux-image-${version}-unsigned`, 'boot', `vmlinuz-${version}`);
+const initrd = join(root, '.guests', 'build', 'linux', 'initramfs.cpio');
+if (!existsSync(kernel) || !existsSync(initrd)) {
+  console.log(`skipped: needs ${kernel} and ${initrd} (scripts/install-guest-tools.sh, then the guests project's linux test once)`);
+  process.exit(0);
+}
+
+function machine() {
+  // As `ringside run VMLINUZ --format linux --initrd X --append console=ttyS0 --memory 128 --cpu pentium-pro`.
+  const m = new engine.Machine({ memoryMB: 128, model: 'pentium-pro', devices: { onSerialByte: () => undefined } });
+  m.load(readFileSync(kernel), { format: 'linux', initrd: readFileSync(initrd), append: 'console=ttyS0' });
+  return m;
+}
+
+function cpuSeconds(fn) {
+  const t0 = process.cpuUsage();
+  const result = fn();
+  const t = process.cpuUsage(t0);
+  return { result, cpu: (t.user + t.system) / 1e6 };
+}
+
+const snapshotFile = join(root, '.guests', 'build', 'linux', `snapshot-${AT}.v8`);
+const m = machine();
+if (AT > 0) {
+  if (existsSync(snapshotFile)) m.restore(deserialize(readFileSync(snapshotFile)));
+  else {
+    const { result, cpu } = cpuSeconds(() => m.run(AT));
+    console.log(`to the window: ${result.instructions} instructions in ${cpu.toFixed(1)} s CPU (snapshot kept in ${snapshotFile})`);
+    writeFileSync(snapshotFile, serialize(m.snapshot()));
+    // Start from the restored state, as later runs do (nothing translated or decoded).
+    m.restore(deserialize(readFileSync(snapshotFile)));
+  }
+}
+if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
+if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
+const { result, cpu } = cpuSeconds(() => m.run(WINDOW));
+console.log(
+  `linux window at ${AT}: ${result.instructions} instructions (${result.reason}), ${cpu.toFixed(2)} s CPU, ` +
+    `${(result.instructions / cpu / 1e6).toFixed(1)} MIPS`,
+);
