@@ -894,7 +894,10 @@ export class Cpu {
   jit = true;
   /** Decodes hot 32-bit forms to specialised handlers (ops/fast.ts); off, every row keeps its table handler. */
   fastHandlers = true;
-  /** Set by a translated block that faults: the instructions it retired before the faulting one. */
+  /**
+   * Set by a translated block that faults: the instructions it retired before the faulting one; and, while a block's
+   * slow path may reach a device, those retired before that instruction (the devices' clock adds it; 0 otherwise).
+   */
   jitRetired = 0;
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();

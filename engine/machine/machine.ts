@@ -103,7 +103,9 @@ export class Machine {
     );
     this.portRecorder = new PortRecorder(this.io, options.portLog ?? []);
     this.resetOnTripleFault = options.tripleFault === 'reset';
-    this.scheduler = new Scheduler(() => this.cpu.icount);
+    // Device time is the count of retired instructions; inside a translated block `icount` lags by those the block
+    // retired so far in this run, which it keeps in `jitRetired` while a device may look (jit/emitter.ts deviceTime).
+    this.scheduler = new Scheduler(() => this.cpu.icount + this.cpu.jitRetired);
     this.scheduler.onEarlierDeadline = () => this.cpu.requestStop();
     this.devices = new PcDevices(this.cpu, this.io, this.mem, this.scheduler, () => this.requestReset(), options.devices, () => this.powerOff());
     this.framebuffer = framebufferOf(this.devices);

@@ -212,7 +212,7 @@ export class Emitter {
     const start = this.cur.eip;
     const method = size === 4 ? 'read32' : size === 2 ? 'read16' : 'read8';
     const unsigned = size === 4 ? ' >>> 0' : '';
-    const slow = `c.instrStart = ${start}; ${dest} = c.${method}(${seg}, ${off} >>> 0)${unsigned}; if (c.attention || c.codeEpoch !== E) x = 1;`;
+    const slow = `c.instrStart = ${start}; ${this.deviceTime()} ${dest} = c.${method}(${seg}, ${off} >>> 0)${unsigned}; c.jitRetired = 0; if (c.attention || c.codeEpoch !== E) x = 1;`;
     this.useSegment(seg);
     const last = size - 1;
     this.emit(`if (!FR${seg} && ((${off} >>> 0) < RL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > RH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, false);`);
@@ -237,12 +237,25 @@ export class Emitter {
     return `ph = (B${seg} + ${off}) | 0; t = TLB[ph >>> 12]; ph = (t & ${need}) !== 0 ? ((t & -4096) | (ph & 4095)) & A20 : -1;`;
   }
 
+  /**
+   * Source that makes guest time right for a device the current instruction may reach (issue 16). The block adds
+   * the instructions it retired to `icount` only when it returns, so on a slow path (memory-mapped I/O: the local
+   * APIC's timer count, a store that arms a timer) `jitRetired` holds those retired before this instruction in
+   * this run of the block, and the devices' clock (Machine's scheduler: icount + jitRetired) sees the time the
+   * interpreter's would. Without it a device read or armed time as of the block's entry, and since where blocks
+   * run depends on where slices end, guest time depended on the slicing. The caller sets it back to 0 after the
+   * access; a fault leaves it as the block's fault path sets it anyway (instructions retired before this one).
+   */
+  deviceTime(): string {
+    return `c.jitRetired = n + ${this.k};`;
+  }
+
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window (FW). */
   write(seg: number, off: string, size: number, value: string): void {
     this.mayFault();
     const start = this.cur.eip;
     const method = size === 4 ? 'write32' : size === 2 ? 'write16' : 'write8';
-    const slow = `c.instrStart = ${start}; c.${method}(${seg}, ${off} >>> 0, ${value}); if (c.attention || c.codeEpoch !== E) x = 1;`;
+    const slow = `c.instrStart = ${start}; ${this.deviceTime()} c.${method}(${seg}, ${off} >>> 0, ${value}); c.jitRetired = 0; if (c.attention || c.codeEpoch !== E) x = 1;`;
     this.useSegment(seg);
     const last = size - 1;
     this.emit(`if (!FW${seg} && ((${off} >>> 0) < WL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > WH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, true);`);

@@ -214,7 +214,8 @@ function fallThroughOrLeave(g: Emitter, next: number): EmitResult {
 export function interpreterCall(g: Emitter, i: Instr): string {
   const bi = g.cur;
   const store = g.storeRecord(g.pending);
-  return `${store} ${STORE_REGS} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.constant(i.exec)}(c, ${g.constant(i)}); ${LOAD_REGS}`;
+  // The handler's memory accesses may reach a device: it sees the time the interpreter's would (Emitter.deviceTime).
+  return `${store} ${STORE_REGS} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.deviceTime()} ${g.constant(i.exec)}(c, ${g.constant(i)}); c.jitRetired = 0; ${LOAD_REGS}`;
 }
 
 const EMITTERS: Record<string, OpEmitter> = {
