@@ -15,6 +15,8 @@ interface Outcome {
   bytes: { at: number; byte: number }[];
   instructions: number;
   exitCode: number | null;
+  /** The registers, EIP and EFLAGS at the end. */
+  state: number[];
 }
 
 function run(slice: number, jit: boolean): Outcome {
@@ -29,7 +31,7 @@ function run(slice: number, jit: boolean): Outcome {
     total += r.instructions;
     if (r.reason !== null) break;
   }
-  return { bytes, instructions: total, exitCode: m.exitCode };
+  return { bytes, instructions: total, exitCode: m.exitCode, state: [...m.cpu.regs, m.cpu.eip, m.cpu.getEflags()] };
 }
 
 describe('device time inside translated blocks', () => {
