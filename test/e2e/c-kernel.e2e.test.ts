@@ -8,11 +8,12 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CodeServer, installExtension, makeCodeServerDirs, type CodeServerDirs } from './code-server';
 import { e2eRequired, findE2eEnv, PROJECT_ROOT, type E2eEnv } from './e2e-env';
 import { packageInCopy } from './package-copy';
 import { escapeRegExp, launchChromium, poll, Workbench } from './workbench';
+import { scenarioSteps } from './scenario-steps';
 
 const FOLDER = 'c-kernel';
 const SCREENSHOT_DIR = join(PROJECT_ROOT, 'test', 'e2e', 'screenshots');
@@ -51,7 +52,7 @@ describe.skipIf(!found.ok && !e2eRequired())('the C kernel walk-through in a rea
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
-  let failedStep: string | undefined;
+  const { step, failedStep } = scenarioSteps(() => wb, 'failure-c-kernel-');
 
   const shot = (name: string): Promise<string> => wb.screenshot(KEEP_SCREENSHOTS ? name : `${name}.tmp`);
 
@@ -90,18 +91,6 @@ describe.skipIf(!found.ok && !e2eRequired())('the C kernel walk-through in a rea
     }, 20_000, debugState);
   }
 
-  function step(name: string, timeoutMs: number, body: () => Promise<void>): void {
-    it(name, async (ctx: TestContext) => {
-      if (failedStep) ctx.skip(`an earlier step failed: ${failedStep}`);
-      try {
-        await body();
-      } catch (err) {
-        failedStep = name;
-        if (wb) await wb.screenshot(`failure-c-kernel-${name.replace(/[^a-z0-9]+/gi, '-')}.tmp`).catch(() => undefined);
-        throw err;
-      }
-    }, timeoutMs);
-  }
 
   beforeAll(() => {
     if (!found.ok) throw new Error(found.reason);
@@ -114,7 +103,7 @@ describe.skipIf(!found.ok && !e2eRequired())('the C kernel walk-through in a rea
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
     await server?.stop();
-    if (!failedStep && root) rmSync(root, { recursive: true, force: true });
+    if (!failedStep() && root) rmSync(root, { recursive: true, force: true });
     else if (root) console.warn(`c-kernel.e2e: kept ${root} (code-server log: ${dirs?.logFile})`);
   }, 30_000);
 

@@ -9,11 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CodeServer, installExtension, makeCodeServerDirs, type CodeServerDirs } from './code-server';
 import { e2eRequired, findE2eEnv, PROJECT_ROOT, type E2eEnv } from './e2e-env';
 import { packageInCopy } from './package-copy';
 import { launchChromium, poll, Workbench } from './workbench';
+import { scenarioSteps } from './scenario-steps';
 import { makeExampleWorkspace, type ExampleWorkspace } from './workspace';
 
 const EXAMPLE = 'stale-cache-gp';
@@ -49,7 +50,7 @@ describe.skipIf(!found.ok && !e2eRequired())('the reverse-execution walk-through
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
-  let failedStep: string | undefined;
+  const { step, failedStep } = scenarioSteps(() => wb, 'failure-reverse-');
 
   const shot = (name: string): Promise<string> => wb.screenshot(KEEP_SCREENSHOTS ? name : `${name}.tmp`);
 
@@ -114,20 +115,6 @@ describe.skipIf(!found.ok && !e2eRequired())('the reverse-execution walk-through
     for (const pane of ['Call Stack', 'Breakpoints']) await wb.setPaneExpanded(pane, true);
   }
 
-  function step(name: string, timeoutMs: number, body: () => Promise<void>, skipWhy?: () => string | undefined): void {
-    it(name, async (ctx: TestContext) => {
-      if (failedStep) ctx.skip(`an earlier step failed: ${failedStep}`);
-      const why = skipWhy?.();
-      if (why) ctx.skip(why);
-      try {
-        await body();
-      } catch (err) {
-        failedStep = name;
-        if (wb) await wb.screenshot(`failure-reverse-${name.replace(/[^a-z0-9]+/gi, '-')}.tmp`).catch(() => undefined);
-        throw err;
-      }
-    }, timeoutMs);
-  }
 
   // The steps name source lines, which come from the nasm listing the extension makes for a flat binary.
   const needsNasm = (): string | undefined => (NASM_AVAILABLE ? undefined : 'nasm is not installed: no listing ties the image to its source lines');
@@ -143,7 +130,7 @@ describe.skipIf(!found.ok && !e2eRequired())('the reverse-execution walk-through
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
     await server?.stop();
-    if (!failedStep && root) rmSync(root, { recursive: true, force: true });
+    if (!failedStep() && root) rmSync(root, { recursive: true, force: true });
     else if (root) console.warn(`reverse.e2e: kept ${root} (code-server log: ${dirs?.logFile})`);
   }, 30_000);
 

@@ -11,11 +11,12 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Frame } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CodeServer, installExtension, makeCodeServerDirs, type CodeServerDirs } from './code-server';
 import { e2eRequired, findE2eEnv, PROJECT_ROOT, type E2eEnv } from './e2e-env';
 import { packageInCopy } from './package-copy';
 import { launchChromium, poll, Workbench } from './workbench';
+import { scenarioSteps } from './scenario-steps';
 import { makeExampleWorkspace, type ExampleWorkspace } from './workspace';
 import { zipEntryNames } from './zip-entries';
 
@@ -59,7 +60,7 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
-  let failedStep: string | undefined;
+  const { step, failedStep } = scenarioSteps(() => wb, 'failure-');
 
   async function shot(name: string): Promise<void> {
     await wb.screenshot(KEEP_SCREENSHOTS ? name : `${name}.tmp`);
@@ -131,24 +132,6 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     for (const pane of ['Call Stack', 'Breakpoints']) await wb.setPaneExpanded(pane, true);
   }
 
-  /**
-   * A scenario step: runs only while every earlier step passed, and leaves a screenshot when it fails.
-   * `skipWhy` names a missing prerequisite that makes the step meaningless here (it is skipped, not failed).
-   */
-  function step(name: string, timeoutMs: number, body: () => Promise<void>, skipWhy?: () => string | undefined): void {
-    it(name, async (ctx: TestContext) => {
-      if (failedStep) ctx.skip(`an earlier step failed: ${failedStep}`);
-      const why = skipWhy?.();
-      if (why) ctx.skip(why);
-      try {
-        await body();
-      } catch (err) {
-        failedStep = name;
-        if (wb) await wb.screenshot(`failure-${name.replace(/[^a-z0-9]+/gi, '-')}.tmp`).catch(() => undefined);
-        throw err;
-      }
-    }, timeoutMs);
-  }
 
   beforeAll(() => {
     if (!found.ok) throw new Error(found.reason);
@@ -162,7 +145,7 @@ describe.skipIf(!found.ok && !e2eRequired())('Ringside in a real VS Code UI (cod
     // Always take code-server's whole process group down, whatever failed.
     await browser?.close().catch(() => undefined);
     await server?.stop();
-    if (!failedStep && root) rmSync(root, { recursive: true, force: true });
+    if (!failedStep() && root) rmSync(root, { recursive: true, force: true });
     else if (root) console.warn(`vscode.e2e: kept ${root} (code-server log: ${dirs?.logFile})`);
   }, 30_000);
 
