@@ -417,6 +417,23 @@ export class Cpu {
     }
   }
 
+  /**
+   * Puts a saved state of all eight segment registers back at once, then recomputes what derives from them and the
+   * mode (modeChanged). For the monitor's switch between the guest's view and the deprivileged CPU
+   * (engine/monitor/guest-state.ts, monitor.ts): bookkeeping, not loads, so nothing is reported, and one
+   * recomputation serves the eight registers instead of one per register and another for the mode.
+   */
+  restoreSegmentRegisters(sel: Uint16Array, base: Int32Array, limit: Uint32Array, ar: Uint16Array, valid: Uint8Array): void {
+    for (let s = 0; s < 8; s++) {
+      this.segSel[s] = sel[s];
+      this.segBase[s] = base[s];
+      this.segLimit[s] = limit[s];
+      this.segAr[s] = ar[s];
+      this.segValid[s] = valid[s];
+    }
+    this.modeChanged();
+  }
+
   cacheSnapshot(seg: number): CacheSnapshot {
     return {
       base: this.segBase[seg] >>> 0,
@@ -1167,6 +1184,9 @@ export class Cpu {
    * request, breakpoint).
    */
   private betweenInstructions(): boolean {
+    // A monitor entry made inside an instruction's handler (its SBE trap, engine/monitor/monitor.ts sbeEntry) may
+    // end in a triple fault: the loop stops here, as its fault path stops after one.
+    if (this.shutdown) return true;
     if (this.boundaryWork !== null) this.runBoundaryWork();
     if (this.takeStopRequest()) return true;
     if (this.breakpoints.size > 0 && !this.skipBreakpointOnce) {

@@ -107,12 +107,9 @@ export class GuestState {
     cpu.idtrLimit = this.idtrLimit;
     cpu.sysenterCs = this.sysenterCs;
     cpu.setEflags(this.eflags);
-    for (let s = 0; s < 8; s++) {
-      cpu.loadSegmentCache(s, this.sel[s], this.base[s], this.limit[s], this.ar[s], this.valid[s] !== 0, 'monitor');
-    }
     cpu.cpl = this.cpl;
     cpu.eip = this.eip >>> 0;
     cpu.regs[ESP] = this.esp | 0;
-    cpu.modeChanged();
+    cpu.restoreSegmentRegisters(this.sel, this.base, this.limit, this.ar, this.valid); // then the mode (modeChanged)
   }
 }

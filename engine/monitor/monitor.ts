@@ -16,7 +16,8 @@ import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURC
 import { protectedEflags } from '../cpu/protect/iret';
 import { deliverDebugTraps, DR6_BS } from '../cpu/debug-registers';
 import { decode } from '../cpu/decode/decoder';
-import { Instr } from '../cpu/decode/instr';
+import { Instr, type Handler } from '../cpu/decode/instr';
+import { HANDLERS } from '../cpu/ops';
 import { disassembleOne } from '../cpu/decode/disassemble';
 import { ACCESS_FETCH } from '../cpu/protect/paging';
 import { peekWalk } from '../cpu/protect/peek';
@@ -25,10 +26,11 @@ import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
-import { EventHub, EVENT_NAMES, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import { EventHub, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../bus/memory';
 import type { MonitorTrapEvent, SegmentLoadEvent } from '../events';
 import { GuestState } from './guest-state';
+import { EntryRecorder } from './entry-recorder';
 import { HiddenMemory } from './hidden-memory';
 import {
   IDT_OFFSET,
@@ -101,7 +103,10 @@ const ENTER_EXCEPTION = 0;
 const ENTER_INTERRUPT = 1;
 const ENTER_DEBUG_TRAPS = 2;
 
-/** The SBE trap bound in place of a sensitive instruction's handler: enters the monitor before it executes. */
+/**
+ * The SBE trap bound in place of a sensitive instruction's handler without the entry shortcuts: a fault that the run
+ * loop hands to the monitor before the instruction executes (Monitor.sbeEntry is the shortcut).
+ */
 function sbeTrap(): void {
   throw SBE_FAULT;
 }
@@ -150,8 +155,7 @@ export class Monitor implements MonitorHook {
   private readonly liveEvents: EventHub;
   /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
   private guestSink: EventHub;
-  private readonly recorder = new EventHub();
-  private readonly recorded: [number, unknown][] = [];
+  private readonly recorder = new EntryRecorder();
   private muteDepth = 0;
   private scan: Scan = 'none';
   /** Set while restore() runs: scan changes wait for its end. */
@@ -175,6 +179,8 @@ export class Monitor implements MonitorHook {
   private returnKeyGdtLimit = -1;
   private returnKeyLinear = -1;
   private returnKeyValid = false;
+  /** The virtual tables' version when every register's slot last held its cache for `returnKey` (directReturn). */
+  private returnKeySlots = -1;
   /** A reused descriptor pair for the slot checks (encodeSegment's `out`). */
   private readonly pair: [number, number] = [0, 0];
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
@@ -188,14 +194,18 @@ export class Monitor implements MonitorHook {
   private readonly watchedRangesNoLdt = [this.watchedRanges[0], this.watchedRanges[2]];
   /** Sensitive instructions completed in place, without a monitor entry (in-place.ts). */
   private readonly inPlace = inPlaceHandlers(this);
+  /** What SBE binds a sensitive instruction to: the monitor's entry, made in the handler's place or by a thrown trap. */
+  private readonly sbeBound: Handler;
   private readonly scanAll = (i: Instr): void => {
     const own = i.row === null ? undefined : this.inPlace.get(i.row.handler);
     if (own !== undefined) i.exec = own;
-    else if (isSensitive(i)) i.exec = sbeTrap;
+    else if (isSensitive(i)) i.exec = this.sbeBound;
   };
   private readonly scanAlways = (i: Instr): void => {
-    if (isAlwaysSensitive(i)) i.exec = sbeTrap;
+    if (isAlwaysSensitive(i)) i.exec = this.sbeBound;
   };
+  /** The decoded instruction whose SBE trap the current entry handles (sbeEntry): emulateOne executes it. */
+  private sbeInstr: Instr | null = null;
 
   constructor(
     readonly cpu: Cpu,
@@ -205,6 +215,7 @@ export class Monitor implements MonitorHook {
     this.mem = cpu.mem;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
+    this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : sbeTrap;
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.guestTlb = cpu.tlb;
@@ -212,7 +223,6 @@ export class Monitor implements MonitorHook {
     this.tables.translate = (linear) => this.guestPhysical(linear);
     this.liveEvents = cpu.events;
     this.guestSink = cpu.events;
-    EVENT_NAMES.forEach((name, id) => this.recorder.on(name, (e) => void this.recorded.push([id, e])));
     this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.decodeReturnCode();
     cpu.monitor = this;
@@ -247,6 +257,40 @@ export class Monitor implements MonitorHook {
     // A real #PF on the shadow tables: CR2 is the real CPU's (the guest's own CR2 stays in its view).
     this.shadowMiss = f.vector === VEC_PF ? this.cpu.cr2 >>> 12 : -1;
     this.enter(ENTER_EXCEPTION, f.vector, f.errorCode, reason, rf);
+  }
+
+  /**
+   * The SBE trap as an entry shortcut: the bound handler enters the monitor itself and returns, instead of throwing
+   * a fault for the run loop to catch (a JavaScript exception, unwinding out of the loop and setting it up again,
+   * was the largest single cost of an entry). It does what the run loop's fault path does before it hands a fault
+   * over (Cpu.run): EIP back to the instruction, its debug traps dropped, RF set as a fault's delivery sets it. The
+   * run loop then counts the instruction once, as its fault path does after the monitor's emulation; inside a
+   * translated block (jit/compile.ts interpreterCall) the instructions the block retired before this one are in
+   * `jitRetired` and count when the block returns, so they are added to the count for the entry's duration only:
+   * what the emulation reads of guest time (the TSC, devices) is what the fault path gives it.
+   */
+  private sbeEntry(i: Instr): void {
+    const cpu = this.cpu;
+    if (this.state !== 'direct' || this.inEntry) {
+      // The CPU holds the guest's own state (no binding outlives direct execution; this is a bare CPU's step).
+      HANDLERS[i.row!.handler](cpu, i);
+      return;
+    }
+    const retired = cpu.jitRetired;
+    cpu.icount += retired;
+    cpu.jitRetired = 0;
+    cpu.eip = cpu.instrStart;
+    cpu.pendingDebugTraps = 0;
+    const rf = cpu.flags & RF;
+    cpu.flags |= RF;
+    this.shadowMiss = -1;
+    this.sbeInstr = i;
+    this.enter(ENTER_EXCEPTION, MON_VECTOR_SBE, NO_ERROR_CODE, 'sbe', rf);
+    this.sbeInstr = null;
+    cpu.icount -= retired;
+    // A triple fault in the emulation: the run loop stops at the boundary (Cpu.betweenInstructions), as its fault
+    // path would have.
+    if (cpu.shutdown) cpu.attention = true;
   }
 
   boundary(ownWorkOnly = false): boolean {
@@ -447,7 +491,8 @@ export class Monitor implements MonitorHook {
   /** The start of an entry (asEntry's first half, spelled out in enter so the hot path allocates no closure). */
   private beginEntry(): boolean {
     this.inEntry = true;
-    this.recorded.length = 0;
+    this.recorder.clear();
+    this.recorder.follow(this.liveEvents);
     this.guestSink = this.recorder;
     this.entryTrap = null;
     this.mute();
@@ -468,10 +513,7 @@ export class Monitor implements MonitorHook {
     const trap = this.entryTrap;
     this.entryTrap = null;
     if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
-    if (this.recorded.length > 0) {
-      for (const [id, e] of this.recorded) if (this.liveEvents.active[id]) this.liveEvents.emit(id, e as never);
-      this.recorded.length = 0;
-    }
+    this.recorder.replay(this.liveEvents);
   }
 
   /**
@@ -667,10 +709,19 @@ export class Monitor implements MonitorHook {
     // Guest time while it executes is what a bare CPU sees, the instructions before it (the time-stamp counter that
     // RDTSC and RDMSR read and WRMSR sets, device time for port I/O): the run loop's fault path counts the trapped
     // instruction only after this emulation (Cpu.run).
+    // An SBE trap brings the instruction the CPU decoded (sbeEntry): the same bytes in the same mode, executed by its
+    // own handler; other entries decode it from the guest's view.
+    const kept = this.sbeInstr;
+    this.sbeInstr = null;
     try {
-      const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
-      cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
-      i.exec(cpu, i);
+      if (kept !== null && kept.d32 === cpu.code32 && kept.row !== null) {
+        cpu.eip = cpu.code32 ? (start + kept.len) >>> 0 : (start + kept.len) & 0xffff;
+        HANDLERS[kept.row.handler](cpu, kept);
+      } else {
+        const i = decode(this.fetchGuestByte, start, cpu.code32, new Instr());
+        cpu.eip = cpu.code32 ? (start + i.len) >>> 0 : (start + i.len) & 0xffff;
+        i.exec(cpu, i);
+      }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       cpu.eip = cpu.instrStart;
@@ -712,10 +763,11 @@ export class Monitor implements MonitorHook {
 
   /** The cause a bare CPU's tracker gives the entry's changes: the first segment load or mode change seen in it. */
   private bareCause(fallback: string): string {
-    for (const [id, e] of this.recorded) {
+    const { ids, payloads, count } = this.recorder;
+    for (let k = 0; k < count; k++) {
       // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts).
-      if (id === EV_SEGMENT_LOAD) return (e as SegmentLoadEvent).cause === 'task-switch' ? 'task-switch' : 'segment-load';
-      if (id === EV_MODE_CHANGE) return 'mode-change';
+      if (ids[k] === EV_SEGMENT_LOAD) return (payloads[k] as SegmentLoadEvent).cause === 'task-switch' ? 'task-switch' : 'segment-load';
+      if (ids[k] === EV_MODE_CHANGE) return 'mode-change';
     }
     return fallback;
   }
@@ -1098,6 +1150,21 @@ export class Monitor implements MonitorHook {
     const g = this.guest;
     const h = this.hidden;
     const t = this.tables;
+    this.installMonitorRegisters();
+    cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
+    if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.linear + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
+    } else {
+      cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
+    }
+  }
+
+  /** installMonitorTables but TR and LDTR: the control registers, table registers and TLB of direct execution. */
+  private installMonitorRegisters(): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const h = this.hidden;
+    const t = this.tables;
     this.mem.hiddenSystem = true;
     const paging = (g.cr0 & CR0_PG) !== 0;
     // A paging guest runs on the shadow tables (shadow-paging.ts), 4 KiB pages only, none global.
@@ -1112,12 +1179,6 @@ export class Monitor implements MonitorHook {
     cpu.idtrLimit = MON_VECTORS * 8 - 1;
     // SYSENTER with IA32_SYSENTER_CS[15:2] = 0 raises #GP(0) at any CPL: the guest's SYSENTER traps to the monitor.
     cpu.sysenterCs = 0;
-    cpu.loadSegmentCache(TR, t.tssSelector, h.linear + TSS_OFFSET, TSS_LIMIT, AR_P | 0xb, true, 'monitor');
-    if (g.valid[LDTR] && (g.sel[LDTR] & 0xfffc) !== 0) {
-      cpu.loadSegmentCache(LDTR, g.sel[LDTR], h.linear + VLDT_OFFSET, Math.min(g.limit[LDTR], 0xffff), AR_P | 0x2, true, 'monitor');
-    } else {
-      cpu.loadSegmentCache(LDTR, g.sel[LDTR], 0, 0, 0, false, 'monitor');
-    }
   }
 
   /**
@@ -1212,6 +1273,7 @@ export class Monitor implements MonitorHook {
     this.returnResult.captureFrom(this.cpu);
     this.returnKeyGdtLimit = this.tables.gdtLimit;
     this.returnKeyLinear = this.hidden.linear;
+    this.returnKeySlots = this.tables.version; // a consistent return: every slot loaded its register's cache
   }
 
   /**
@@ -1235,27 +1297,26 @@ export class Monitor implements MonitorHook {
     for (let s = 0; s <= LDTR; s++) {
       if (g.sel[s] !== k.sel[s] || g.base[s] !== k.base[s] || g.limit[s] !== k.limit[s] || g.ar[s] !== k.ar[s] || g.valid[s] !== k.valid[s]) return false;
     }
-    for (let s = 0; s < 6; s++) if (!this.slotLoads(s)) return false;
+    // The slots as the last look found them (no write since: the same words), else each one looked at again.
+    if (t.version !== this.returnKeySlots) {
+      for (let s = 0; s < 6; s++) if (!this.slotLoads(s)) return false;
+      this.returnKeySlots = t.version;
+    }
     const r = this.returnResult;
     if (g.eip > r.limit[CS]) return false; // the real IRET faults: the real sequence says so (a panic)
-    this.installMonitorTables();
+    this.installMonitorRegisters();
     // IRET at CPL 0 from the monitor's EFLAGS (FIXED1) with the frame's image (returnToGuest's frame + 24).
     cpu.cpl = 0;
     cpu.setEflags(FIXED1);
     const realIopl = g.cpl === 3 ? g.eflags & IOPL : 0;
     cpu.setEflags(protectedEflags(cpu, ((g.eflags & ~(IOPL | VM)) | realIopl) >>> 0, 4));
-    for (let s = 0; s < 6; s++) cpu.loadSegmentCache(s, r.sel[s], r.base[s], r.limit[s], r.ar[s], r.valid[s] !== 0, 'monitor');
     cpu.cpl = r.cpl;
     cpu.eip = g.eip >>> 0;
     cpu.regs[ESP] = g.esp | 0;
-    cpu.modeChanged();
-    for (let s = 0; s < 8; s++) {
-      this.installed.sel[s] = cpu.segSel[s];
-      this.installed.base[s] = cpu.segBase[s];
-      this.installed.limit[s] = cpu.segLimit[s];
-      this.installed.ar[s] = cpu.segAr[s];
-      this.installed.valid[s] = cpu.segValid[s];
-    }
+    // The six loads' caches, and TR and LDTR as installMonitorTables loads them (from the same GDT limit, window
+    // and guest LDTR, all in the key); then the mode.
+    cpu.restoreSegmentRegisters(r.sel, r.base, r.limit, r.ar, r.valid);
+    this.installed.copyFrom(r);
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;

@@ -158,7 +158,15 @@ export class VirtualTables {
     return this.hidden.read32(off) === lo >>> 0 && this.hidden.read32(off + 4) === hi >>> 0;
   }
 
+  /**
+   * Counts the writes to the virtual GDT and LDT (every one goes through writeSlot: the real CPU never writes there,
+   * as entries with the accessed bit clear are not present and it never loads TR or switches tasks itself). While it
+   * stands still, what a slot held when the monitor last looked, it holds now (monitor.ts directReturn).
+   */
+  version = 0;
+
   writeSlot(slot: number, lo: number, hi: number): void {
+    this.version++;
     const off = this.slotOffset(slot);
     this.hidden.write32(off, lo);
     this.hidden.write32(off + 4, hi);
