@@ -288,8 +288,8 @@ export class Monitor implements MonitorHook {
     this.enter(ENTER_EXCEPTION, MON_VECTOR_SBE, NO_ERROR_CODE, 'sbe', rf);
     this.sbeInstr = null;
     cpu.icount -= retired;
-    // A triple fault in the emulation: the run loop stops at the boundary (Cpu.betweenInstructions), as its fault
-    // path would have.
+    // A triple fault in the emulation: the run loop stops at the boundary (Cpu.betweenInstructions), as after its
+    // fault path; a translated block returns to it first.
     if (cpu.shutdown) cpu.attention = true;
   }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor, type Monitor } from '../../../engine/monitor/monitor';
-import { encode, PROGRAM_BASE, programFromSlots, randomProgram } from '../../../engine/monitor/random-program';
+import { ESP } from '../../../engine/cpu/cpu';
+import { encode, makeDescriptor, PROGRAM_BASE, programFromSlots, randomProgram, slotAddress } from '../../../engine/monitor/random-program';
 import type { LoadOptions } from '../../../engine/machine/loaders';
 
 const EXAMPLES = join(__dirname, '../../../examples');
@@ -126,6 +127,81 @@ describe('monitor shortcuts leave the real CPU as the real delivery and return s
     expect(entries).toBeGreaterThan(1000);
     expect(returns).toBeGreaterThan(1000);
   }, 600_000);
+
+  /** Runs both machines in slices, comparing the real CPUs and the monitors' records after each; returns the slices. */
+  function compareRunning(p: Pair, slice: number, what: string, probe: (slice: number) => void = () => {}): number {
+    // Every return's guest time (what the entry saw of it), and the SBE time accounts.
+    const times = [p.fastMonitor, p.realMonitor].map((m) => {
+      const list: number[] = [];
+      m.onReturn = (r) => void list.push(r.icount);
+      return list;
+    });
+    const record = (m: Monitor): string => JSON.stringify([m.sbeTime(), m.counters.totalTraps, m.state]);
+    for (let n = 0; n < 10_000; n++) {
+      probe(n);
+      const a = p.fast.runSlice(slice);
+      const b = p.real.runSlice(slice);
+      const d = realDifference(p);
+      if (d !== null || a.reason !== b.reason || a.instructions !== b.instructions) {
+        throw new Error(`${what}: slice ${n}: ${d ?? `${a.reason}/${a.instructions} vs ${b.reason}/${b.instructions}`}`);
+      }
+      expect(record(p.fastMonitor), `${what}: slice ${n}`).toBe(record(p.realMonitor));
+      expect(times[0], `${what}: slice ${n}: guest time at each return`).toEqual(times[1]);
+      if (a.reason !== null) return n;
+    }
+    throw new Error(`${what}: did not end`);
+  }
+
+  /** Both machines' loop at a slot translated, looked up on both alike (the lookup decodes when it must). */
+  const translatedLoop = (p: Pair, slot: number): boolean => [p.fast, p.real].every((m) => m.cpu.fetchInstr(slotAddress(slot)).block !== null);
+
+  it('SBE traps inside translated blocks, and a triple fault in an emulation outside one: runs compared after every slice', () => {
+    // The SBE trap is entered from the bound handler itself (Monitor.sbeEntry), also from a translated block, which
+    // calls it as an interpreter call with the instructions it retired so far outside the count (Cpu.jitRetired).
+    // Both machines run (not step) with a low hotness threshold, so the loop is translated with `mov edx, ds` (bound)
+    // in the middle of the block. Then a slot empties the IDT and loads a bad selector into DS: the emulated load's
+    // #GP cannot be delivered, a triple fault inside the bound handler.
+    const image = programFromSlots([
+      [0xb9, ...encode.le32(3000)], // mov ecx, 3000
+      [0x01, 0xcb, 0x8c, 0xda, 0x01, 0xd3, 0x49, 0x75, 0xf7], // .l: add ebx, ecx; mov edx, ds; add ebx, edx; dec ecx; jnz .l
+      [0x6a, 0x00, 0x6a, 0x00, 0x0f, 0x01, 0x1c, 0x24], // push 0; push 0; lidt [esp] (limit 0)
+      [0x66, 0xb8, 0x34, 0x12, 0x8e, 0xd8], // mov ax, 0x1234; mov ds, ax (bound by SBE: #GP, #DF, shutdown)
+    ]).image;
+    const p = pair(image, RANDOM_LOAD, 4);
+    p.fast.cpu.hotThreshold = 3;
+    p.real.cpu.hotThreshold = 3;
+    let translated = false;
+    compareRunning(p, 97, 'mov edx, ds loop', (n) => {
+      if (n === 40) translated = translatedLoop(p, 1);
+    });
+    expect(p.fast.cpu.shutdown).toBe(true);
+    expect(p.fastMonitor.counters.traps.get('sbe')).toBeGreaterThan(3000);
+    expect(translated).toBe(true);
+  });
+
+  it('a triple fault in the emulation of an SBE trap inside a translated block stops the run as the fault path does', () => {
+    // IDT limit 0, SS a 4 KiB data segment (scratch selector 0x40) with ESP = 80, then a translated loop pushing DS
+    // (bound by SBE): the 21st push's #SS cannot be delivered. The block returns to the run loop, which must stop.
+    const image = programFromSlots(
+      [
+        [0x6a, 0x00, 0x6a, 0x00, 0x0f, 0x01, 0x1c, 0x24], // push 0; push 0; lidt [esp] (limit 0)
+        encode.loadSreg(2, 0x40), // mov ss, 0x40
+        [0xbc, ...encode.le32(80), 0xb9, ...encode.le32(40)], // mov esp, 80; mov ecx, 40
+        [0x01, 0xcb, 0x1e, 0x49, 0x75, 0xfa], // .l: add ebx, ecx; push ds; dec ecx; jnz .l
+      ],
+      { a: [makeDescriptor(0x30000, 0xfff, 0x93)] },
+    ).image;
+    const p = pair(image, RANDOM_LOAD, 4);
+    p.fast.cpu.hotThreshold = 3;
+    p.real.cpu.hotThreshold = 3;
+    let translated = false;
+    compareRunning(p, 97, 'push ds loop', (n) => {
+      if (n === 1) translated = translatedLoop(p, 3); // the loop began in the first slice; it faults in the second
+    });
+    expect(p.fast.cpu.shutdown).toBe(true);
+    expect(p.fast.cpu.regs[ESP]).toBe(0);
+    expect(translated).toBe(true);
+  });
 
   it('a ring-0 loop of DS loads enters and returns without the real operations after the first return', () => {
     const image = programFromSlots([
