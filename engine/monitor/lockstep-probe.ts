@@ -2,9 +2,12 @@
 // visibleState() builds an object of arrays and strings for a report; doing that twice per instruction cost about
 // 20 µs, far more than the two instructions themselves (0.1–0.2 µs each). The probe reads the same fields — the
 // general registers, EIP, EFLAGS as the guest sees them, CPL, CR0–CR4, GDTR, IDTR, the SYSENTER MSRs, every
-// segment register's selector and hidden cache, halt/shutdown, the instruction count and the x87 state — into two
-// reused GuestState records and compares them field by field. It is a filter: when anything differs, the caller
-// builds both VisibleStates and names the field with firstDifference(), exactly as before.
+// segment register's selector and hidden cache, halt/shutdown, the instruction count, the pending debug traps and the
+// x87 state — into two reused GuestState records and compares them field by field. It is a filter: when anything
+// differs, the caller builds both VisibleStates and names the field with firstDifference(), exactly as before. It
+// serves two comparisons: a bare machine against a monitored guest's view (the lockstep), and two real CPUs
+// (test/engine/monitor/shortcuts.test.ts: the deprivileged CPUs of two monitored machines, with and without the
+// monitor's shortcuts).
 
 import type { Cpu } from '../cpu/cpu';
 import { ESP } from '../cpu/cpu';
@@ -17,14 +20,19 @@ export class StateProbe {
   private readonly a = new GuestState();
   private readonly b = new GuestState();
 
-  /** True when everything visibleState() shows is equal on both machines (the monitored side in the guest's view). */
-  same(bare: Machine, monitored: Machine, monitor: Monitor): boolean {
-    const x = bare.cpu;
-    const y = monitored.cpu;
+  /**
+   * True when everything visibleState() shows is equal on both machines: each as its CPU holds it, or, with its
+   * monitor given, in the guest's view.
+   */
+  same(first: Machine, firstMonitor: Monitor | null, second: Machine, secondMonitor: Monitor | null): boolean {
+    const x = first.cpu;
+    const y = second.cpu;
     const a = this.a;
     const b = this.b;
-    a.captureFrom(x);
-    monitor.currentGuest(b);
+    if (firstMonitor === null) a.captureFrom(x);
+    else firstMonitor.currentGuest(a);
+    if (secondMonitor === null) b.captureFrom(y);
+    else secondMonitor.currentGuest(b);
     for (let r = 0; r < 8; r++) if (r !== ESP && x.regs[r] !== y.regs[r]) return false;
     if (a.esp !== b.esp || a.eip !== b.eip || a.eflags !== b.eflags || a.cpl !== b.cpl) return false;
     if (a.cr0 !== b.cr0 || a.cr2 !== b.cr2 || a.cr3 !== b.cr3 || a.cr4 !== b.cr4) return false;
@@ -33,7 +41,7 @@ export class StateProbe {
     for (let s = 0; s < 8; s++) {
       if (a.sel[s] !== b.sel[s] || a.base[s] !== b.base[s] || a.limit[s] !== b.limit[s] || a.ar[s] !== b.ar[s] || a.valid[s] !== b.valid[s]) return false;
     }
-    if (x.halted !== y.halted || x.shutdown !== y.shutdown || x.icount !== y.icount) return false;
+    if (x.halted !== y.halted || x.shutdown !== y.shutdown || x.icount !== y.icount || x.pendingDebugTraps !== y.pendingDebugTraps) return false;
     return sameFpu(x, y);
   }
 }

@@ -33,6 +33,8 @@ export interface VisibleState {
   halted: boolean;
   shutdown: boolean;
   instructions: number;
+  /** Debug traps (DR6 bits) the last instruction left for the next boundary. */
+  pendingDebugTraps: number;
   /** x87: control, status and tag words, ST0–ST7 raw (hex), FIP, opcode, FDP. */
   fpu: string[];
 }
@@ -97,6 +99,7 @@ export function visibleState(machine: Machine, monitor: Monitor | null): Visible
     halted: cpu.halted,
     shutdown: cpu.shutdown,
     instructions: cpu.icount,
+    pendingDebugTraps: cpu.pendingDebugTraps,
     fpu: fpuVisible(cpu.fpu),
   };
 }
@@ -117,7 +120,11 @@ function fpuVisible(f: FpuState): string[] {
 
 const REG_NAMES = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI'];
 
-/** The first field that differs, by name, or null. */
+/**
+ * The first field that differs, by name, or null. Two guests' views (the lockstep: bare against the monitored
+ * guest's view), or two real CPUs (visibleState with no monitor: test/engine/monitor/shortcuts.test.ts compares the
+ * deprivileged CPUs of two monitored machines so).
+ */
 export function firstDifference(a: VisibleState, b: VisibleState): string | null {
   for (let r = 0; r < 8; r++) if (a.regs[r] !== b.regs[r]) return REG_NAMES[r];
   if (a.eip !== b.eip) return 'EIP';
@@ -140,6 +147,7 @@ export function firstDifference(a: VisibleState, b: VisibleState): string | null
   if (a.halted !== b.halted) return 'halted';
   if (a.shutdown !== b.shutdown) return 'shutdown';
   if (a.instructions !== b.instructions) return 'instruction count';
+  if (a.pendingDebugTraps !== b.pendingDebugTraps) return 'pending debug traps';
   for (let k = 0; k < a.fpu.length; k++) if (a.fpu[k] !== b.fpu[k]) return `FPU ${a.fpu[k].split('=')[0]}`;
   return null;
 }
@@ -293,7 +301,7 @@ class LockstepRun {
     const diverge = (field: string, b: VisibleState | string, m: VisibleState | string): LockstepResult =>
       p.result({ step: p.steps, field, bare: b, monitored: m });
     for (let n = 0; ; n++) {
-      if (!this.probe.same(bare, monitored, monitor)) {
+      if (!this.probe.same(bare, null, monitored, monitor)) {
         const a = visibleState(bare, null);
         const b = visibleState(monitored, monitor);
         const field = firstDifference(a, b);

@@ -149,8 +149,12 @@ export class Monitor implements MonitorHook {
   private entryTrap: MonitorTrapEvent | null = null;
   private readonly mem: PhysicalMemory;
   private readonly watch: TableWatch;
-  /** The real segment state the last return left (ES…GS), to recognise loads the guest did directly since. */
-  private readonly installed = new GuestState();
+  /**
+   * The real segment state the last return left (ES…GS), to recognise loads the guest did directly since: after a
+   * direct return, `returnResult` itself (what that return set; nothing copied), else `ownInstalled`.
+   */
+  private installed: GuestState;
+  private readonly ownInstalled = new GuestState();
   /** The guest's hub (where the debugger listens). */
   private readonly liveEvents: EventHub;
   /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
@@ -213,6 +217,7 @@ export class Monitor implements MonitorHook {
   ) {
     if (cpu.monitor !== null) throw new Error('a monitor is already attached to this CPU');
     this.mem = cpu.mem;
+    this.installed = this.ownInstalled;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
     this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : sbeTrap;
@@ -580,9 +585,17 @@ export class Monitor implements MonitorHook {
     for (let s = 0; s < 6; s++) {
       if (!this.loadedSinceReturn(s)) continue;
       this.takeLiveSegment(g, s);
+      this.ownInstalledState();
       this.takeLiveSegment(this.installed, s);
       if (s === CS) g.cpl = this.cpu.cpl;
     }
+  }
+
+  /** `installed` as a record of its own, to be changed (it may be the last return's result). */
+  private ownInstalledState(): void {
+    if (this.installed === this.ownInstalled) return;
+    this.ownInstalled.copyFrom(this.installed);
+    this.installed = this.ownInstalled;
   }
 
   /** Whether the real CPU's register differs from what the last return installed (a direct load since). */
@@ -1232,6 +1245,7 @@ export class Monitor implements MonitorHook {
       // IRET to a 16-bit stack segment loads SP only, leaving the high half of the monitor's ESP (the "espfix"
       // problem of real monitors): put the guest's whole ESP back.
       cpu.regs[ESP] = g.esp | 0;
+      this.installed = this.ownInstalled;
       this.installed.sel.set(cpu.segSel);
       this.installed.base.set(cpu.segBase);
       this.installed.limit.set(cpu.segLimit);
@@ -1316,7 +1330,7 @@ export class Monitor implements MonitorHook {
     // The six loads' caches, and TR and LDTR as installMonitorTables loads them (from the same GDT limit, window
     // and guest LDTR, all in the key); then the mode.
     cpu.restoreSegmentRegisters(r.sel, r.base, r.limit, r.ar, r.valid);
-    this.installed.copyFrom(r);
+    this.installed = r; // what the loads left (returnResult changes only at the next real return, which replaces this)
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;

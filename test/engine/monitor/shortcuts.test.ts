@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor, type Monitor } from '../../../engine/monitor/monitor';
 import { ESP } from '../../../engine/cpu/cpu';
+import { firstDifference, visibleState } from '../../../engine/monitor/lockstep';
+import { StateProbe } from '../../../engine/monitor/lockstep-probe';
 import { encode, makeDescriptor, PROGRAM_BASE, programFromSlots, randomProgram, slotAddress } from '../../../engine/monitor/random-program';
 import type { LoadOptions } from '../../../engine/machine/loaders';
 
@@ -17,38 +19,24 @@ const EXAMPLES = join(__dirname, '../../../examples');
 const RANDOM_LOAD: LoadOptions = { format: 'bin', loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' };
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The first field in which the two real CPUs differ, or null. */
+const probe = new StateProbe();
+
+/**
+ * The first field in which the two real CPUs differ, or null: everything a CPU shows (the lockstep's comparison,
+ * StateProbe and firstDifference, on the real CPUs instead of the guest's views: every segment register's selector
+ * and cache, the general registers, EFLAGS, CPL, CR0–CR4, GDTR, IDTR, the SYSENTER MSRs, halt/shutdown, the
+ * instruction count, the pending debug traps, the x87 state), then what the monitor installs besides: the TLB in
+ * use and the hidden region's access flags.
+ */
 function realDifference(p: Pair): string | null {
   const a = p.fast;
   const b = p.real;
-  const x = a.cpu;
-  const y = b.cpu;
-  for (let s = 0; s < 8; s++) {
-    if (x.segSel[s] !== y.segSel[s]) return `segSel[${s}] ${x.segSel[s]} vs ${y.segSel[s]}`;
-    if (x.segBase[s] !== y.segBase[s]) return `segBase[${s}]`;
-    if (x.segLimit[s] !== y.segLimit[s]) return `segLimit[${s}]`;
-    if (x.segAr[s] !== y.segAr[s]) return `segAr[${s}] ${x.segAr[s].toString(16)} vs ${y.segAr[s].toString(16)}`;
-    if (x.segValid[s] !== y.segValid[s]) return `segValid[${s}]`;
-    if (x.regs[s] !== y.regs[s]) return `regs[${s}] ${x.regs[s]} vs ${y.regs[s]}`;
+  if (!probe.same(a, null, b, null)) {
+    const x = visibleState(a, null);
+    const y = visibleState(b, null);
+    const field = firstDifference(x, y);
+    if (field !== null) return `${field}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;
   }
-  const fields: [string, number, number][] = [
-    ['eflags', x.getEflags(), y.getEflags()],
-    ['eip', x.eip, y.eip],
-    ['cpl', x.cpl, y.cpl],
-    ['cr0', x.cr0, y.cr0],
-    ['cr2', x.cr2, y.cr2],
-    ['cr3', x.cr3, y.cr3],
-    ['cr4', x.cr4, y.cr4],
-    ['gdtrBase', x.gdtrBase, y.gdtrBase],
-    ['gdtrLimit', x.gdtrLimit, y.gdtrLimit],
-    ['idtrBase', x.idtrBase, y.idtrBase],
-    ['idtrLimit', x.idtrLimit, y.idtrLimit],
-    ['sysenterCs', x.sysenterCs, y.sysenterCs],
-    ['icount', x.icount, y.icount],
-    ['pendingDebugTraps', x.pendingDebugTraps, y.pendingDebugTraps],
-  ];
-  for (const [name, u, v] of fields) if (u !== v) return `${name} ${u} vs ${v}`;
-  if (x.halted !== y.halted || x.shutdown !== y.shutdown) return 'halted/shutdown';
   if (tlbKind(a, p.fastMonitor) !== tlbKind(b, p.realMonitor)) return `tlb ${tlbKind(a, p.fastMonitor)} vs ${tlbKind(b, p.realMonitor)}`;
   if (a.mem.hiddenSystem !== b.mem.hiddenSystem || a.mem.hiddenData !== b.mem.hiddenData) return 'hidden-region access flags';
   return null;
