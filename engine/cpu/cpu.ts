@@ -396,6 +396,7 @@ export class Cpu {
     this.segLimit[seg] = limit >>> 0;
     this.segAr[seg] = ar;
     this.segValid[seg] = valid ? 1 : 0;
+    this.segmentsWritten |= 1 << seg;
     if (seg === CS) {
       this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
       // The run loop keeps the CS limit of the current epoch in a local and links instructions within an epoch
@@ -424,6 +425,7 @@ export class Cpu {
    * recomputation serves the eight registers instead of one per register and another for the mode.
    */
   restoreSegmentRegisters(sel: Uint16Array, base: Int32Array, limit: Uint32Array, ar: Uint16Array, valid: Uint8Array): void {
+    this.segmentsWritten = 0xff;
     for (let s = 0; s < 8; s++) {
       this.segSel[s] = sel[s];
       this.segBase[s] = base[s];
@@ -433,6 +435,12 @@ export class Cpu {
     }
     this.modeChanged();
   }
+
+  /**
+   * Segment registers (bits by number) whose cache was written since the monitor last cleared this: it puts the
+   * guest's view into the CPU, emulates one instruction, and takes back only the registers the instruction loaded.
+   */
+  segmentsWritten = 0;
 
   cacheSnapshot(seg: number): CacheSnapshot {
     return {

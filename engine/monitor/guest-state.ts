@@ -71,8 +71,11 @@ export class GuestState {
     }
   }
 
-  /** Reads the guest view from a CPU that holds it (bare-like execution, or the monitor's emulation step). */
-  captureFrom(cpu: Cpu): void {
+  /**
+   * Reads the guest view from a CPU that holds it (bare-like execution, or the monitor's emulation step); of the
+   * segment registers only those in `segments` (bits by number: the others are known to hold what this record does).
+   */
+  captureFrom(cpu: Cpu, segments = 0xff): void {
     this.cpl = cpu.cpl;
     this.eflags = cpu.getEflags();
     this.eip = cpu.eip;
@@ -87,6 +90,7 @@ export class GuestState {
     this.idtrLimit = cpu.idtrLimit;
     this.sysenterCs = cpu.sysenterCs;
     for (let s = 0; s < 8; s++) {
+      if ((segments & (1 << s)) === 0) continue;
       this.sel[s] = cpu.segSel[s];
       this.base[s] = cpu.segBase[s];
       this.limit[s] = cpu.segLimit[s];

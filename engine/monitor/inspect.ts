@@ -137,7 +137,7 @@ export function monitorSnapshot(monitor: Monitor): MonitorSnapshot {
     returns: {
       consistent: monitor.counters.returnsConsistent,
       inconsistent: monitor.counters.returnsInconsistent,
-      last: monitor.returns.length > 0 ? monitor.returns[monitor.returns.length - 1] : null,
+      last: monitor.lastReturn,
     },
     virtualGdt,
     virtualLdt,

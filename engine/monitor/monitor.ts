@@ -129,10 +129,16 @@ export class Monitor implements MonitorHook {
   sbeCondition = 'the monitor is not engaged';
   /** Per register (ES…GS, LDTR, TR): 'consistent' or the differing fields, as last reported. */
   readonly consistency: string[] = new Array<string>(8).fill('');
-  /** The last return sequences (most recent last, bounded). */
+  /**
+   * The last return sequences run (most recent last, bounded). A direct return (the shortcut that sets the result of
+   * a consistent sequence without running it) is not recorded here, to spare the entry a record: `lastReturn` and
+   * `onReturn` see every return.
+   */
   readonly returns: ReturnRecord[] = [];
-  /** Called after every return to the guest (tests, the debugger's Monitor scope). */
+  /** Called after every return to the guest, direct ones included (tests, the debugger's Monitor scope). */
   onReturn: ((r: ReturnRecord) => void) | null = null;
+  /** Guest time of the last direct return while it is the latest return (-1 when a recorded one came after it). */
+  private directReturnAt = -1;
   /** Set to a reason when the monitor had to give up running a state deprivileged (never thrown). */
   lastPanic: string | null = null;
 
@@ -185,6 +191,13 @@ export class Monitor implements MonitorHook {
   private returnKeyValid = false;
   /** The virtual tables' version when every register's slot last held its cache for `returnKey` (directReturn). */
   private returnKeySlots = -1;
+  /**
+   * Whether `guest`'s segment registers (LDTR included) held `returnKey`'s when the current entry put them into the
+   * CPU, and `enteredSegments` the registers the entry's emulation wrote since (Cpu.segmentsWritten): the others still
+   * hold the key's, so directReturn compares only these. Anything else that changes `guest`'s registers clears it.
+   */
+  private guestIsKey = false;
+  private enteredSegments = 0xff;
   /** A reused descriptor pair for the slot checks (encodeSegment's `out`). */
   private readonly pair: [number, number] = [0, 0];
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
@@ -408,6 +421,7 @@ export class Monitor implements MonitorHook {
     this.shadowMiss = -1;
     this.pendingExternal = -1;
     this.guest.copyFrom(s.guest);
+    this.guestIsKey = false;
     this.emulatedBecause = 'snapshot restored';
     this.requestLook();
     const cpu = this.cpu;
@@ -473,7 +487,8 @@ export class Monitor implements MonitorHook {
       default:
         this.emulateOne(rf);
     }
-    this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load');
+    // What the emulation or reflection wrote of the segment registers is all that changed of them (toGuestView).
+    this.afterGuestView(reason === 'table-write' ? 'descriptor-write' : reason === 'external-interrupt' ? 'interrupt' : 'segment-load', cpu.segmentsWritten);
     if (trap !== null) trap.returnPath = this.describeReturn();
   }
 
@@ -533,6 +548,7 @@ export class Monitor implements MonitorHook {
       return;
     }
     this.currentGuest(this.guest);
+    this.guestIsKey = false;
     this.asEntry('a debugger edit', () => {
       this.toGuestView();
       edit(this.cpu);
@@ -546,8 +562,8 @@ export class Monitor implements MonitorHook {
   /** How the last entry ended, for the trap event. */
   private describeReturn(): string {
     if (this.state !== 'direct') return `emulated (${this.emulatedBecause})`;
-    const r = this.returns[this.returns.length - 1];
-    if (r === undefined || r.path === 'consistent') return 'consistent';
+    const r = this.lastReturn;
+    if (r === null || r.path === 'consistent') return 'consistent';
     return `inconsistent (${r.written.join(',')} cache written; ${r.marked.join(',')} marked not present)`;
   }
 
@@ -614,11 +630,13 @@ export class Monitor implements MonitorHook {
   /** Copies the real CPU's register `s` (selector and cache) into a guest record. */
   private takeLiveSegment(g: GuestState, s: number): void {
     const cpu = this.cpu;
+    if (g === this.guest) this.guestIsKey = false;
     g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
   }
 
   /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
   private adoptFromSlot(g: GuestState, seg: number, selector: number): void {
+    if (g === this.guest) this.guestIsKey = false;
     const [lo, hi] = this.tables.readSlot(slotOf(selector));
     const d = decodeDescriptor(lo, hi);
     g.setSegment(seg, selector, d.base, d.limit, ((d.hi >>> 8) & 0xf0ff) | 1, true);
@@ -652,6 +670,7 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
     this.installGuest(this.guest);
+    this.cpu.segmentsWritten = 0;
     this.unmute();
   }
 
@@ -754,10 +773,11 @@ export class Monitor implements MonitorHook {
   // After the guest's view changed: stay emulated, or return to direct execution
   // =====================================================================================================
 
-  private afterGuestView(cause: string): void {
+  private afterGuestView(cause: string, segments = 0xff): void {
     const cpu = this.cpu;
     const g = this.guest;
-    g.captureFrom(cpu);
+    g.captureFrom(cpu, segments);
+    this.enteredSegments = segments;
     cpu.monitorPending = false;
     const why = cpu.shutdown ? 'the guest shut down (triple fault)' : this.whyNotDirect();
     if (why !== null) {
@@ -790,6 +810,7 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     const g = this.guest;
     g.captureFrom(cpu);
+    this.guestIsKey = false;
     const why = this.whyNotDirect();
     if (why !== null) {
       this.emulatedBecause = why;
@@ -882,6 +903,7 @@ export class Monitor implements MonitorHook {
   private leaveDirect(why: string): void {
     this.emulatedBecause = why;
     this.returnKeyValid = false;
+    this.guestIsKey = false;
     if (this.state === 'direct') {
       this.accountSbeTime();
       this.state = 'emulated';
@@ -1272,7 +1294,14 @@ export class Monitor implements MonitorHook {
     }
   }
 
+  /** The last return to the guest, of either kind. */
+  get lastReturn(): ReturnRecord | null {
+    if (this.directReturnAt >= 0) return { path: 'consistent', written: NONE, marked: NONE, icount: this.directReturnAt };
+    return this.returns.length > 0 ? this.returns[this.returns.length - 1] : null;
+  }
+
   private recordReturn(record: ReturnRecord): void {
+    this.directReturnAt = -1;
     this.returns.push(record);
     // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
     if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
@@ -1282,12 +1311,16 @@ export class Monitor implements MonitorHook {
   /** After a real return: what it returned to and what it left in the CPU, for directReturn (consistent ones only). */
   private rememberReturn(consistent: boolean): void {
     this.returnKeyValid = consistent && this.shortcuts;
-    if (!this.returnKeyValid) return;
+    if (!this.returnKeyValid) {
+      this.guestIsKey = false;
+      return;
+    }
     this.returnKey.copyFrom(this.guest);
     this.returnResult.captureFrom(this.cpu);
     this.returnKeyGdtLimit = this.tables.gdtLimit;
     this.returnKeyLinear = this.hidden.linear;
     this.returnKeySlots = this.tables.version; // a consistent return: every slot loaded its register's cache
+    this.guestIsKey = true;
   }
 
   /**
@@ -1308,8 +1341,13 @@ export class Monitor implements MonitorHook {
     const t = this.tables;
     if (!this.returnKeyValid || this.state !== 'direct' || t.dirty.size !== 0 || t.marked.size !== 0) return false;
     if (t.gdtLimit !== this.returnKeyGdtLimit || this.hidden.linear !== this.returnKeyLinear || g.cpl !== k.cpl) return false;
+    const changed = this.guestIsKey ? this.enteredSegments : 0xff;
     for (let s = 0; s <= LDTR; s++) {
-      if (g.sel[s] !== k.sel[s] || g.base[s] !== k.base[s] || g.limit[s] !== k.limit[s] || g.ar[s] !== k.ar[s] || g.valid[s] !== k.valid[s]) return false;
+      if ((changed & (1 << s)) === 0) continue;
+      if (g.sel[s] !== k.sel[s] || g.base[s] !== k.base[s] || g.limit[s] !== k.limit[s] || g.ar[s] !== k.ar[s] || g.valid[s] !== k.valid[s]) {
+        this.guestIsKey = false;
+        return false;
+      }
     }
     // The slots as the last look found them (no write since: the same words), else each one looked at again.
     if (t.version !== this.returnKeySlots) {
@@ -1334,7 +1372,9 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;
-    this.recordReturn({ path: 'consistent', written: NONE, marked: NONE, icount: cpu.icount });
+    this.guestIsKey = true;
+    this.directReturnAt = cpu.icount;
+    if (this.onReturn !== null) this.onReturn({ path: 'consistent', written: NONE, marked: NONE, icount: cpu.icount });
     return true;
   }
 
