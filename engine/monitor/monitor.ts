@@ -355,9 +355,9 @@ export class Monitor implements MonitorHook {
       this.installGuest(s.guest);
       // The guest's TLB as saved, before the window is placed (it avoids slots the TLB translates): the same at a
       // checkpoint's restart as at every later restore of it, so a replay meets the same shadow misses.
+      // (Machine.restoreState has moved the code epoch on: nothing was fetched through the TLB since.)
       if (s.tlb !== undefined) this.guestTlb.load(s.tlb);
       else this.guestTlb.clear(false);
-      this.cpu.mappingsChanged();
     } finally {
       this.unmute();
     }
