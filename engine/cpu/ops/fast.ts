@@ -91,6 +91,9 @@ function aluFast(i: Instr, generic: Handler): Handler | undefined {
     // Read, compute, store, then the flags: a faulting store leaves EFLAGS alone (alu.ts).
     return cached(`aluEG-mr-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const b = R[i.reg] >>> 0;\n${aluTail(op, `cpu.write32(${ea.seg}, off, r);`)}`, generic));
   }
+  if (name === 'aluEI' && i.rm < 0) {
+    return cached(`aluEI-mi-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const b = i.imm >>> 0;\n${aluTail(op, `cpu.write32(${ea.seg}, off, r);`)}`, generic));
+  }
   if ((name === 'aluEI' && i.rm >= 0) || name === 'aluAI') {
     const dest = name === 'aluAI' ? '0' : 'i.rm';
     return cached(`${name}-ri-${op}`, () => build(`const R = cpu.regs; const a = R[${dest}] >>> 0, b = i.imm >>> 0;\n${aluTail(op, `R[${dest}] = r;`)}`, generic));
@@ -261,6 +264,8 @@ export function fastHandler(i: Instr): Handler | undefined {
     case 'movEG':
     case 'movGE':
       return movFast(i, generic);
+    case 'movZI':
+      return i.size === 4 ? cached('movZI-32', () => build('cpu.regs[i.reg] = i.imm;', generic)) : undefined;
     case 'pushZ':
     case 'popZ':
     case 'callRel':

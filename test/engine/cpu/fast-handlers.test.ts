@@ -45,6 +45,8 @@ describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', ()
     ['jnz $', 'jcc'],
     ['rol eax, 3', 'shiftI'],
     ['lea edi, [esi + edx * 2 + 8]', 'lea'],
+    ['add dword [ebx + 4], 5', 'aluEI'],
+    ['mov edx, 0x12345678', 'movZI'],
     ['push esi', 'pushZ'],
     ['pop ecx', 'popZ'],
     ['call $ + 0x100', 'callRel'],
@@ -155,4 +157,28 @@ describe.skipIf(!HAS_NASM)('specialised 32-bit stack and near-transfer handlers 
     expect(after).toBe(before);
     expect(run(false)[0]).toBe(before);
   });
+});
+
+describe.skipIf(!HAS_NASM)('POPF after a pending lazy flag record', () => {
+  // POPF reads only the flags that are never lazy and takes every arithmetic flag from the image (ops/stack.ts): an
+  // ADD's pending record must not leak into the result, whatever the image holds.
+  for (const [a, b] of [
+    [0xffffffff, 1], // ZF CF PF AF set
+    [0x7fffffff, 1], // OF SF AF PF set
+    [1, 2], // all clear but PF
+  ]) {
+    for (const image of [0x0, 0x8d5, 0x0c1, 0x814]) {
+      for (const o16 of [false, true]) {
+        it(`ADD 0x${a.toString(16)} + ${b}, then POPF${o16 ? '' : 'D'} of 0x${image.toString(16)}`, () => {
+          const m = flat32(assemble(`add eax, ebx\n${o16 ? 'push word' : 'push dword'} ${image}\n${o16 ? 'popf' : 'popfd'}\nhlt`, 32, 0x10000), 0x10000);
+          m.cpu.jit = false;
+          m.cpu.regs[0] = a;
+          m.cpu.regs[3] = b;
+          m.cpu.run(10);
+          expect(m.cpu.halted).toBe(true);
+          expect(m.cpu.getEflags() & 0x8d5).toBe(image);
+        });
+      }
+    }
+  }
 });
