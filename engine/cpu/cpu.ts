@@ -1054,9 +1054,15 @@ export class Cpu {
             i = prev.next;
             if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else if (via !== null && via.targetEip === start && via.targetEpoch === this.codeEpoch) {
-            // Where the instruction that just transferred led last time, in the same epoch.
+            // Where the instruction that just transferred led last time, in the same epoch (whose CS limit the
+            // locals then hold: the limit check stays in small integers, as for a link).
             i = via.target!;
-            if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+            if (epoch !== via.targetEpoch) {
+              epoch = via.targetEpoch;
+              csLimit = this.segLimit[CS];
+              csChecked = firstCheckedStart(csLimit);
+            }
+            if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else if (start === jumpEip && jumpEpoch === this.codeEpoch && jumpTo !== null) {
             i = jumpTo;
             if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
