@@ -802,12 +802,10 @@ export class Cpu {
 
   /** Sets flags eagerly: bits in `mask` take their value from `values`. */
   setFlagBits(mask: number, values: number): void {
-    if ((this.lazyMask & mask) !== 0) {
-      // Pending flags outside `mask` must survive: materialise first (nothing to keep when `mask` covers them all).
-      if ((this.lazyMask & ~mask) === 0) this.lazyMask = 0;
-      else this.materializeFlags();
-    }
+    // Pending flags outside `mask` stay pending: the record still describes them (getEflags and the get*F readers
+    // take each flag from the record only while its lazyMask bit is set). CLC after an ADD computes nothing.
     this.flags = (this.flags & ~mask) | (values & mask);
+    this.lazyMask &= ~mask;
   }
 
   /** ZF, SF and PF from a result, for eager flag setters. */
@@ -924,6 +922,8 @@ export class Cpu {
    * slow path may reach a device, those retired before that instruction (the devices' clock adds it; 0 otherwise).
    */
   jitRetired = 0;
+  /** Translated blocks entered straight from the block before them (block chaining in run()), for tests and figures. */
+  chainedBlockRuns = 0;
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();
 
@@ -1056,6 +1056,9 @@ export class Cpu {
         delivered = false;
         // The block that just ran, while nothing happened since: its exit's instruction may be remembered.
         let fromBlock: CompiledBlock | null = null;
+        // The cached instruction just interpreted when it did not fall through to a linked one: its target cache
+        // (Instr.target) may hold the next instruction.
+        let via: Instr | null = null;
         // Boolean fields are tested with `=== true` in this loop: V8 types them only as "some oddball", and a plain
         // `if (field)` then compiles to the generic truth test (several compares and a load of the value's map) where
         // `=== true` is one compare. Measured: about a tenth of the interpreter's time.
@@ -1064,6 +1067,7 @@ export class Cpu {
             done = this.icount - begin;
             if (done >= budget) break;
             fromBlock = null;
+            via = null;
             if (this.betweenInstructions()) return this.icount - begin;
           }
           const start = this.eip;
@@ -1073,6 +1077,16 @@ export class Cpu {
           let known: Instr | null;
           if (prev !== null && prev.next !== null && epoch === this.codeEpoch) {
             i = prev.next;
+            if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
+          } else if (via !== null && via.targetEip === start && via.targetEpoch === this.codeEpoch) {
+            // Where the instruction that just transferred led last time, in the same epoch (whose CS limit the
+            // locals then hold: the limit check stays in small integers, as for a link).
+            i = via.target!;
+            if (epoch !== via.targetEpoch) {
+              epoch = via.targetEpoch;
+              csLimit = this.segLimit[CS];
+              csChecked = firstCheckedStart(csLimit);
+            }
             if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else if (start === jumpEip && jumpEpoch === this.codeEpoch && jumpTo !== null) {
             i = jumpTo;
@@ -1089,6 +1103,11 @@ export class Cpu {
             csLimit = this.segLimit[CS];
             csChecked = firstCheckedStart(csLimit);
             if (fromBlock !== null && cached) rememberSuccessor(fromBlock, start, i, epoch);
+            if (via !== null && cached) {
+              via.target = i;
+              via.targetEip = start;
+              via.targetEpoch = epoch;
+            }
             if (prev === null && cached) {
               jumpEip = start;
               jumpEpoch = epoch;
@@ -1096,6 +1115,7 @@ export class Cpu {
             }
           }
           fromBlock = null;
+          via = null;
           if (this.jit === true && (!this.attention || this.onlyBreakpointsArmed())) {
             // Blocks run only while nothing needs a look between instructions (traps, interrupt shadows, pending
             // interrupts, stop requests keep `attention` set) but the debugger's breakpoints, none of which may
@@ -1114,9 +1134,36 @@ export class Cpu {
                 const n = b.run(this, budget - done);
                 done += n;
                 this.icount += n;
+                // Block chaining: while nothing needs a look, the block an exit led to last time (same epoch: same
+                // code, mapping and mode) runs straight away, under the same conditions as above.
+                let last = b;
+                while (this.attention === false && done < budget) {
+                  const at = this.eip;
+                  const known = successor(last, at, this.codeEpoch);
+                  if (known === null) break;
+                  const nb = known.block;
+                  if (
+                    nb === null ||
+                    nb.eip !== at ||
+                    known.d32 !== this.code32 ||
+                    nb.len > budget - done ||
+                    nb.key !== blockKey(this) ||
+                    nb.lastByte > this.segLimit[CS] ||
+                    this.mem.read8 !== PLAIN_READ8 ||
+                    this.breakpoints.size !== 0
+                  ) {
+                    break;
+                  }
+                  this.instrStart = at;
+                  const m = nb.run(this, budget - done);
+                  done += m;
+                  this.icount += m;
+                  this.chainedBlockRuns++;
+                  last = nb;
+                }
                 prev = null;
                 afterTransfer = true;
-                fromBlock = b;
+                fromBlock = last;
                 continue;
               }
             } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= this.hotThreshold && cached) {
@@ -1139,7 +1186,11 @@ export class Cpu {
           // instructions are linked: their pages are watched for stores, so a link never outlives its code. A wrap
           // of IP (or EIP) to 0 is no fall-through: the same decoded instruction, reached through another CS base,
           // falls through to the bytes after it in the same page, so a link made there would be wrong here.
-          prev = this.eip === next && next !== 0 && cached === true ? i : null;
+          if (this.eip === next && next !== 0 && cached === true) prev = i;
+          else {
+            prev = null;
+            if (cached === true) via = i;
+          }
         }
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;

@@ -383,7 +383,11 @@ export class Machine {
    * `take`), where Monitor.restore drops them itself if its scan ends different.
    */
   restoreState(s: MachineState, keepDecoded = false, sameMemory = false): void {
+    // The code epoch only moves forward: links, transfer targets and block successors are valid while it holds the
+    // value they were made at, and decoded instructions may be kept across this restore (keepDecoded).
+    const epoch = this.cpu.codeEpoch;
     restoreFields(this.cpu, s.cpu);
+    this.cpu.codeEpoch = epoch + 1;
     this.cpu.fpu.load(s.fpu);
     this.exitCode = s.exitCode;
     this.poweredOff = s.poweredOff ?? false;

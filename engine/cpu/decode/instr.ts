@@ -55,6 +55,15 @@ export class Instr {
    */
   next: Instr | null = null;
   /**
+   * Where this instruction's last transfer led (a taken branch, CALL, RET, JMP, a wrap of IP to 0): the
+   * instruction at EIP `targetEip`, valid while Cpu.codeEpoch is `targetEpoch`. Within one epoch the decoded
+   * instruction at an EIP cannot change (code stores, mappings, A20, mode and CS loads all move the epoch), so the
+   * run loop takes it instead of fetching (Cpu.run). One entry: a loop's branch or a call's target always hits it.
+   */
+  target: Instr | null = null;
+  targetEip = -1;
+  targetEpoch = -1;
+  /**
    * The translated block that starts at this instruction (jit/), NO_BLOCK when none can be built here, null while
    * not yet hot. Lives and dies with the decoded instruction, so invalidating or flushing the decode cache drops it.
    */

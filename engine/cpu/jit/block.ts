@@ -27,15 +27,18 @@ export interface CompiledBlock {
   /** The generated source, for tests and for reading when something goes wrong. */
   readonly source: string;
   /**
-   * The decoded instructions this block's exits last led to (two: a branch's two ways), so the run loop need not
-   * fetch them again; valid while the code epoch is `succEpoch` (Cpu.codeEpoch changes drop them all).
+   * The decoded instructions this block's exits last led to, so the run loop need not fetch them again and can run
+   * their blocks straight after this one (block chaining, Cpu.run): a direct-mapped table of SUCCESSOR_SLOTS entries
+   * by exit EIP (`succEip`, as int32), large enough for a RET shared by several callers. Valid while the code epoch
+   * is `succEpoch` (Cpu.codeEpoch changes drop them all).
    */
   succEpoch: number;
-  succEip0: number;
-  succ0: Instr | null;
-  succEip1: number;
-  succ1: Instr | null;
+  readonly succEip: Int32Array;
+  readonly succ: (Instr | null)[];
 }
+
+/** Entries of a block's successor table (a power of two). */
+export const SUCCESSOR_SLOTS = 8;
 
 /** A new block record around a compiled function. */
 export function makeBlock(
@@ -47,28 +50,32 @@ export function makeBlock(
   run: BlockFn,
   source: string,
 ): CompiledBlock {
-  return { eip, len, firstByte, lastByte, key, run, source, succEpoch: -1, succEip0: -1, succ0: null, succEip1: -1, succ1: null };
+  const succ: (Instr | null)[] = [];
+  for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
+  return { eip, len, firstByte, lastByte, key, run, source, succEpoch: -1, succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
+}
+
+/** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
+function slot(eip: number): number {
+  return (eip ^ (eip >>> 5)) & (SUCCESSOR_SLOTS - 1);
 }
 
 /** The instruction an exit of `b` to `eip` led to before, if still valid at code epoch `epoch`. */
 export function successor(b: CompiledBlock, eip: number, epoch: number): Instr | null {
   if (b.succEpoch !== epoch) return null;
-  if (b.succEip0 === eip) return b.succ0;
-  if (b.succEip1 === eip) return b.succ1;
-  return null;
+  const k = slot(eip);
+  return b.succEip[k] === (eip | 0) ? b.succ[k] : null;
 }
 
-/** Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`); the older entry moves to slot 1. */
+/** Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`), replacing what shared its slot. */
 export function rememberSuccessor(b: CompiledBlock, eip: number, i: Instr, epoch: number): void {
   if (b.succEpoch !== epoch) {
     b.succEpoch = epoch;
-    b.succEip0 = -1;
-    b.succ0 = null;
+    b.succ.fill(null);
   }
-  b.succEip1 = b.succEip0;
-  b.succ1 = b.succ0;
-  b.succEip0 = eip;
-  b.succ0 = i;
+  const k = slot(eip);
+  b.succEip[k] = eip;
+  b.succ[k] = i;
 }
 
 /** Marks an instruction where no block can start (its first instruction is not translatable). */

@@ -14,7 +14,7 @@ const R_GP_NEAR_LIMIT = rule('near-branch.cs-limit', 'the target instruction poi
 const R_BR_BOUND = rule('bound.range', 'the array index is below the lower bound or above the upper bound', 'SDM 2 BOUND (#BR)');
 
 /** Moves EIP to `target` (already the sum), truncated by operand size and checked against the CS limit. */
-function nearTarget(cpu: Cpu, i: Instr, target: number): number {
+export function nearTarget(cpu: Cpu, i: Instr, target: number): number {
   const t = i.os32 ? target >>> 0 : target & 0xffff;
   if (t > cpu.segLimit[CS]) fault(VEC_GP, 0, R_GP_NEAR_LIMIT, `target 0x${t.toString(16)}, CS limit 0x${cpu.segLimit[CS].toString(16)}`);
   return t;

@@ -7,6 +7,9 @@
 import type { Handler, Instr } from '../decode/instr';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, SH_ROL, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
 import { LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_SUB, PARITY } from '../flags';
+import { ESP, SS, type Cpu } from '../cpu';
+import { handlers as stackHandlers } from './stack';
+import { handlers as controlHandlers, nearTarget } from './control';
 
 const LAZY_OP: Record<number, number> = {
   [ALU_ADD]: LOP_ADD,
@@ -88,6 +91,9 @@ function aluFast(i: Instr, generic: Handler): Handler | undefined {
     // Read, compute, store, then the flags: a faulting store leaves EFLAGS alone (alu.ts).
     return cached(`aluEG-mr-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const b = R[i.reg] >>> 0;\n${aluTail(op, `cpu.write32(${ea.seg}, off, r);`)}`, generic));
   }
+  if (name === 'aluEI' && i.rm < 0) {
+    return cached(`aluEI-mi-${op}-${ea.key}`, () => build(`const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const b = i.imm >>> 0;\n${aluTail(op, `cpu.write32(${ea.seg}, off, r);`)}`, generic));
+  }
   if ((name === 'aluEI' && i.rm >= 0) || name === 'aluAI') {
     const dest = name === 'aluAI' ? '0' : 'i.rm';
     return cached(`${name}-ri-${op}`, () => build(`const R = cpu.regs; const a = R[${dest}] >>> 0, b = i.imm >>> 0;\n${aluTail(op, `R[${dest}] = r;`)}`, generic));
@@ -163,6 +169,77 @@ function movFast(i: Instr, generic: Handler): Handler | undefined {
   );
 }
 
+// Stack and near transfers with a 32-bit operand size (stack.ts pushZ/popZ, control.ts callRel/retNear/jmpRel): the
+// stack width is SS.B, which can change under a cached instruction (an SS load does not drop decoded code), so it is
+// tested at run time and a 16-bit stack takes the table's handler. A target beyond the CS limit goes through
+// nearTarget, which raises the #GP(0) before anything changes, as the table's handlers do.
+
+/** PUSH r32 (50+r): the register is read before ESP moves (PUSH ESP pushes the old value). */
+function pushReg32(cpu: Cpu, i: Instr): void {
+  if (cpu.stack32 !== true) return stackHandlers.pushZ(cpu, i);
+  const R = cpu.regs;
+  const sp = (R[ESP] - 4) >>> 0;
+  cpu.write32(SS, sp, R[i.reg]);
+  R[ESP] = sp;
+}
+
+/** POP r32 (58+r): ESP moves first, then the register receives the value (POP ESP keeps the popped value). */
+function popReg32(cpu: Cpu, i: Instr): void {
+  if (cpu.stack32 !== true) return stackHandlers.popZ(cpu, i);
+  const R = cpu.regs;
+  const sp = R[ESP] >>> 0;
+  const v = cpu.read32(SS, sp);
+  R[ESP] = sp + 4;
+  R[i.reg] = v;
+}
+
+/** CALL rel32 (E8): target checked, return address pushed, then EIP. */
+function callRel32(cpu: Cpu, i: Instr): void {
+  if (cpu.stack32 !== true) return controlHandlers.callRel(cpu, i);
+  const target = nearTarget(cpu, i, cpu.eip + i.imm);
+  const R = cpu.regs;
+  const sp = (R[ESP] - 4) >>> 0;
+  cpu.write32(SS, sp, cpu.eip);
+  R[ESP] = sp;
+  cpu.eip = target;
+}
+
+/** RET / RET imm16 (C3, C2) with a 32-bit operand size: the target is checked before ESP moves. */
+function retNear32(cpu: Cpu, i: Instr): void {
+  if (cpu.stack32 !== true) return controlHandlers.retNear(cpu, i);
+  const R = cpu.regs;
+  const sp = R[ESP] >>> 0;
+  const target = nearTarget(cpu, i, cpu.read32(SS, sp));
+  R[ESP] = sp + 4 + i.imm;
+  cpu.eip = target;
+}
+
+/** JMP rel8/rel32 (EB, E9) with a 32-bit operand size. */
+function jmpRel32(cpu: Cpu, i: Instr): void {
+  cpu.eip = nearTarget(cpu, i, cpu.eip + i.imm);
+}
+
+for (const h of [pushReg32, popReg32, callRel32, retNear32, jmpRel32]) fastSet.add(h);
+
+/** The 32-bit stack and near-transfer forms above, for a row whose operand size is 32 bits. */
+function stackFast(i: Instr): Handler | undefined {
+  if (!i.os32) return undefined;
+  switch (i.row!.handler) {
+    case 'pushZ':
+      return pushReg32;
+    case 'popZ':
+      return popReg32;
+    case 'callRel':
+      return callRel32;
+    case 'retNear':
+      return retNear32;
+    case 'jmpRel':
+      return jmpRel32;
+    default:
+      return undefined;
+  }
+}
+
 /**
  * The specialised handler for a freshly decoded instruction, or undefined to keep the table's handler. Called by
  * the decoder (decoder.ts) when the CPU asks for specialisation.
@@ -187,6 +264,14 @@ export function fastHandler(i: Instr): Handler | undefined {
     case 'movEG':
     case 'movGE':
       return movFast(i, generic);
+    case 'movZI':
+      return i.size === 4 ? cached('movZI-32', () => build('cpu.regs[i.reg] = i.imm;', generic)) : undefined;
+    case 'pushZ':
+    case 'popZ':
+    case 'callRel':
+    case 'retNear':
+    case 'jmpRel':
+      return stackFast(i);
     default:
       return undefined;
   }

@@ -140,7 +140,10 @@ export const handlers: Record<string, Handler> = {
 
   /** POPF/POPFD (9D): see popfWritableMask for which bits the popped image may change. */
   popf(cpu: Cpu, i: Instr): void {
-    const old = cpu.getEflags();
+    // The bits read here (VM, IOPL, IF and the rest POPF may keep) are never lazy, and every arithmetic flag is
+    // replaced by the popped image: the pending lazy flags need not be computed (cpu.flags holds stale copies of
+    // them, which the mask drops).
+    const old = cpu.flags >>> 0;
     const iopl = (old & IOPL) >> IOPL_SHIFT;
     if ((old & VM) !== 0 && iopl < 3) fault(VEC_GP, 0, R_GP_V86_POPF);
     const v = cpu.pop(i.size);

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { generateProgram, LAYOUT16, LAYOUT32 } from './jit-program';
 import { lockstep, machineFor } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
-import { flat32 } from './harness';
+import { flat32, SEL_CODE32, SEL_DATA16 } from './harness';
+import { AR_DB, AR_P, AR_S, CS, SS } from '../../../engine/cpu/cpu';
+import { CpuFault } from '../../../engine/cpu/faults';
 import { HANDLERS } from '../../../engine/cpu/ops';
 
 describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', () => {
@@ -43,6 +45,13 @@ describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', ()
     ['jnz $', 'jcc'],
     ['rol eax, 3', 'shiftI'],
     ['lea edi, [esi + edx * 2 + 8]', 'lea'],
+    ['add dword [ebx + 4], 5', 'aluEI'],
+    ['mov edx, 0x12345678', 'movZI'],
+    ['push esi', 'pushZ'],
+    ['pop ecx', 'popZ'],
+    ['call $ + 0x100', 'callRel'],
+    ['ret 8', 'retNear'],
+    ['jmp $ + 0x100', 'jmpRel'],
   ])('%s decodes to a specialised handler', (asm, row) => {
     const m = flat32(assemble(asm, 32, 0x10000), 0x10000);
     const i = m.cpu.fetchInstr(0x10000);
@@ -74,5 +83,102 @@ describe('specialised shifts by an immediate, every kind and count (C1 /n ib, in
         }
       }
     });
+  }
+});
+
+describe.skipIf(!HAS_NASM)('specialised 32-bit stack and near-transfer handlers against the table handlers', () => {
+  // PUSH/POP ESP, RET imm16, and a 16-bit stack under 32-bit code (SS.B = 0: the specialised forms defer to the
+  // table's handlers), each run with and without specialisation.
+  const source = `
+    mov ebx, esp
+    push esp
+    pop eax
+    push ebx
+    pop esp
+    push 0x11
+    push 0x22
+    call sub
+    mov esi, esp
+    jmp over
+    nop
+  over:
+    mov ecx, 3
+  again:
+    push ecx
+    call sub2
+    pop edx
+    loop again
+    hlt
+  sub:
+    ret 8
+  sub2:
+    add edi, [esp + 4]
+    ret
+  `;
+  for (const stack16 of [false, true]) {
+    it(`same registers, flags and stack on a ${stack16 ? '16' : '32'}-bit stack`, () => {
+      const run = (fast: boolean): unknown[] => {
+        const m = flat32(assemble(source, 32, 0x10000), 0x10000);
+        m.cpu.jit = false;
+        m.cpu.fastHandlers = fast;
+        if (stack16) {
+          m.cpu.loadSegmentCache(SS, SEL_DATA16, 0, 0xffff, AR_P | AR_S | 0x3, true, 'loader');
+          m.cpu.regs[4] = 0x12348000; // the upper half of ESP stays out of SP's arithmetic
+        }
+        m.cpu.run(1000);
+        expect(m.cpu.halted).toBe(true);
+        return [Array.from(m.cpu.regs), m.cpu.eip, m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x7f00, 0x8000)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
+      };
+      expect(run(true)).toEqual(run(false));
+    });
+  }
+
+  it('a RET to beyond the CS limit raises #GP with ESP unchanged, specialised or not', () => {
+    const run = (fast: boolean): number[] => {
+      const m = flat32(assemble('push 0x300000\nret', 32, 0x10000), 0x10000);
+      m.cpu.jit = false;
+      m.cpu.fastHandlers = fast;
+      m.cpu.loadSegmentCache(CS, SEL_CODE32, 0, 0x2fffff, AR_P | AR_S | 0xb | AR_DB, true, 'loader');
+      m.cpu.run(1); // push
+      const esp = m.cpu.regs[4];
+      const ret = m.cpu.fetchInstr(m.cpu.eip);
+      m.cpu.eip += ret.len;
+      let raised: CpuFault | null = null;
+      try {
+        ret.exec(m.cpu, ret);
+      } catch (e) {
+        raised = e as CpuFault;
+      }
+      expect(raised).toBeInstanceOf(CpuFault);
+      expect([raised!.vector, raised!.rule.id]).toEqual([13, 'near-branch.cs-limit']);
+      return [m.cpu.regs[4], esp];
+    };
+    const [after, before] = run(true);
+    expect(after).toBe(before);
+    expect(run(false)[0]).toBe(before);
+  });
+});
+
+describe.skipIf(!HAS_NASM)('POPF after a pending lazy flag record', () => {
+  // POPF reads only the flags that are never lazy and takes every arithmetic flag from the image (ops/stack.ts): an
+  // ADD's pending record must not leak into the result, whatever the image holds.
+  for (const [a, b] of [
+    [0xffffffff, 1], // ZF CF PF AF set
+    [0x7fffffff, 1], // OF SF AF PF set
+    [1, 2], // all clear but PF
+  ]) {
+    for (const image of [0x0, 0x8d5, 0x0c1, 0x814]) {
+      for (const o16 of [false, true]) {
+        it(`ADD 0x${a.toString(16)} + ${b}, then POPF${o16 ? '' : 'D'} of 0x${image.toString(16)}`, () => {
+          const m = flat32(assemble(`add eax, ebx\n${o16 ? 'push word' : 'push dword'} ${image}\n${o16 ? 'popf' : 'popfd'}\nhlt`, 32, 0x10000), 0x10000);
+          m.cpu.jit = false;
+          m.cpu.regs[0] = a;
+          m.cpu.regs[3] = b;
+          m.cpu.run(10);
+          expect(m.cpu.halted).toBe(true);
+          expect(m.cpu.getEflags() & 0x8d5).toBe(image);
+        });
+      }
+    }
   }
 });

@@ -83,4 +83,20 @@ describe('Machine run control', () => {
     expect(m.run(1000).reason).toBe('exit');
     expect(m.cpu.regs[EAX] & 0xff).toBe(7);
   });
+
+  it('a restore moves the code epoch forward, never back to a value links and transfer targets were made at', () => {
+    // Reverse execution restores checkpoints keeping the decoded instructions of pages it did not rewrite; their
+    // transfer targets (Instr.target) and the blocks' successors are keyed by the epoch. An epoch restored from the
+    // checkpoint would come round again and make a target recorded after the checkpoint look valid (a flaky
+    // reverse-stops test showed it).
+    const m = machineWith(COUNT_AND_EXIT);
+    m.run(3);
+    const state = m.snapshotState();
+    m.cpu.mappingsChanged();
+    m.cpu.mappingsChanged();
+    const later = m.cpu.codeEpoch;
+    m.restoreState(state, true);
+    expect(m.cpu.codeEpoch).toBeGreaterThan(later);
+    expect(m.run(1000).reason).toBe('exit');
+  });
 });
