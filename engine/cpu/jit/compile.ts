@@ -11,7 +11,7 @@
 import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
-import { slowRead, slowWrite } from './slow';
+import { slowRead, slowWrite, storeLazyFlags } from './slow';
 import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
@@ -141,26 +141,29 @@ const PROLOGUE: [string, string][] = [
   ['TLB', 'c.tlb.entries'],
 ];
 
-function uses(body: string, name: string): boolean {
-  return new RegExp(`\\b${name}\\b`).test(body);
+/** The identifiers a generated body names. */
+function identifiers(body: string): Set<string> {
+  return new Set(body.match(/\b[A-Za-z_$][\w$]*/g) ?? []);
 }
 
 function assemble(g: Emitter): string {
   const store = g.storeRegsSource();
   const load = g.loadRegsSource();
   const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load)).join('\n');
+  const used = identifiers(body);
   const head: string[] = [];
   for (const s of g.segments) {
     for (const [stem, field] of [['B', 'segBase'], ['RL', 'readLo'], ['RH', 'readHi'], ['WL', 'writeLo'], ['WH', 'writeHi']]) {
-      if (uses(body, `${stem}${s}`)) head.push(`${stem}${s} = c.${field}[${s}]`);
+      if (used.has(`${stem}${s}`)) head.push(`${stem}${s} = c.${field}[${s}]`);
     }
   }
   const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
   // M is needed by the names derived from it; R by the register locals.
+  const fromMem = ['U8', 'U16', 'I32', 'PFL', 'MSZ', 'MAX4', 'MAX2'];
   const needed = (name: string): boolean =>
-    uses(body, name) || (name === 'M' && /\b(U8|U16|I32|PFL|MSZ|MAX4|MAX2)\b/.test(body)) || (name === 'R' && regs.length > 0);
+    used.has(name) || (name === 'M' && fromMem.some((m) => used.has(m))) || (name === 'R' && regs.length > 0);
   const consts = PROLOGUE.filter(([name]) => needed(name)).map(([name, value]) => `${name} = ${value}`);
-  const lets = ['n = 0', 'x = 0', 'lp = 0', ...regs, ...[...g.locals].map((l) => `${l} = 0`)].filter((d) => uses(body, d.split(' ')[0]));
+  const lets = ['n = 0', 'x = 0', 'lp = 0', ...regs, ...[...g.locals].map((l) => `${l} = 0`)].filter((d) => used.has(d.split(' ')[0]));
   const out: string[] = [];
   if (consts.length + head.length > 0) out.push(`const ${[...consts, ...head].join(', ')};`);
   if (lets.length > 0) out.push(`let ${lets.join(', ')};`);
@@ -192,10 +195,10 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   }
   const source = assemble(g);
   const names = g.consts.map((_, k) => `K${k}`);
-  const factory = new Function('PARITY', 'RD', 'WR', ...names, `return function block(c, left) {\n${source}\n};`) as (
+  const factory = new Function('PARITY', 'RD', 'WR', 'LZ', ...names, `return function block(c, left) {\n${source}\n};`) as (
     ...args: unknown[]
   ) => BlockFn;
-  const run = factory(PARITY, slowRead, slowWrite, ...g.consts);
+  const run = factory(PARITY, slowRead, slowWrite, storeLazyFlags, ...g.consts);
   let firstByte = eip;
   let lastCodeByte = eip;
   let lastByte = eip;

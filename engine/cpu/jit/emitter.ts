@@ -344,10 +344,7 @@ export class Emitter {
   }
 
   private storeRecordObject(r: FlagRecord): string {
-    return (
-      `c.lazyOp = ${r.op}; c.lazyA = ${r.a}; c.lazyB = ${r.b}; c.lazyRes = ${r.r}; c.lazyCin = ${r.cin}; ` +
-      `c.lazySize = ${r.size}; c.lazyMask = ${r.mask};`
-    );
+    return `LZ(c, ${r.op}, ${r.a}, ${r.b}, ${r.r}, ${r.cin}, ${r.size}, ${r.mask});`;
   }
 
   /** Stores the pending record now (before an interpreter handler runs or an exit). */

@@ -1,4 +1,6 @@
-// The out-of-line memory path of translated blocks. A block reads and writes RAM inline when the access is aligned,
+// The out-of-line paths of translated blocks: memory accesses, and the store of a pending flag record.
+//
+// Memory. A block reads and writes RAM inline when the access is aligned,
 // inside the segment's window, translated by the TLB and on an ordinary page; everything else (an unaligned or
 // page-crossing access, memory-mapped I/O, a watched or code page, a TLB miss, a window fault) calls one of these,
 // which run the Cpu's own accessors: the same checks in the same order as the interpreter, so a fault is the
@@ -28,4 +30,19 @@ export function slowWrite(cpu: Cpu, seg: number, off: number, size: number, valu
   else if (size === 2) cpu.write16(seg, off >>> 0, value);
   else cpu.write8(seg, off >>> 0, value);
   cpu.jitRetired = 0;
+}
+
+/**
+ * Stores a block's pending flag record into the Cpu's lazy fields (the ones Cpu.setLazyFlags writes), at an exit
+ * or before a call. One call instead of seven stores at each of a block's exits keeps the generated code small;
+ * TurboFan inlines it.
+ */
+export function storeLazyFlags(cpu: Cpu, op: number, a: number, b: number, res: number, cin: number, size: number, mask: number): void {
+  cpu.lazyOp = op;
+  cpu.lazyA = a;
+  cpu.lazyB = b;
+  cpu.lazyRes = res;
+  cpu.lazyCin = cin;
+  cpu.lazySize = size;
+  cpu.lazyMask = mask;
 }
