@@ -10,6 +10,12 @@
 // before every call into an interpreter handler, and — through the catch — when an instruction faults, so the
 // state after any exit equals the interpreter's.
 //
+// Values. A 32-bit value (a register, an operand, a result, a load) is an int32 in generated code, never the
+// unsigned number: unoptimised code (Ignition, Sparkplug) keeps int32s as small integers but allocates a heap
+// number for every unsigned value at or above 2^31, and blocks run unoptimised until TurboFan takes them. Unsigned
+// comparisons flip the sign bit (unsignedLess); the Cpu's lazy fields get unsigned values (storeLazyFlags). 8- and
+// 16-bit values are unsigned, as small integers either way.
+//
 // Registers. The general registers live in locals g0–g7 (int32) for the whole block; they are stored back into
 // cpu.regs at every exit, in the catch, and around calls into interpreter handlers (which then reload them).
 // Every instruction writes its registers only after its last check that can fault, so the locals always hold the
@@ -64,9 +70,20 @@ function signLiteral(size: number): string {
   return size === 4 ? '0x80000000' : size === 2 ? '0x8000' : '0x80';
 }
 
-/** Masks an expression to an unsigned value of `size` bytes. */
+/**
+ * Masks an expression to a value of `size` bytes: int32 for 4 bytes (see "Values" above), unsigned for 1 and 2.
+ */
 export function truncateExpr(e: string, size: number): string {
-  return size === 4 ? `((${e}) >>> 0)` : `((${e}) & ${sizeMaskLiteral(size)})`;
+  return size === 4 ? `((${e}) | 0)` : `((${e}) & ${sizeMaskLiteral(size)})`;
+}
+
+/** The int32 that flips the sign bit: `(a ^ MIN) < (b ^ MIN)` compares int32s as unsigned 32-bit values. */
+const MIN = '-2147483648';
+
+/** `a < b` (or `<=`) of two values of `size` bytes as unsigned numbers. */
+function unsignedLess(a: string, b: string, size: number, orEqual = false): string {
+  const op = orEqual ? '<=' : '<';
+  return size === 4 ? `((${a} ^ ${MIN}) ${op} (${b} ^ ${MIN}))` : `(${a} ${op} ${b})`;
 }
 
 /** Sign-extends an unsigned `size`-byte expression to a signed int32. */
@@ -153,7 +170,7 @@ export class Emitter {
 
   /** Register n of `size` bytes, unsigned (n in SDM encoding; size 1 maps AL CL DL BL AH CH DH BH). */
   readReg(size: number, n: number): string {
-    if (size === 4) return `(${this.reg32(n)} >>> 0)`;
+    if (size === 4) return this.reg32(n);
     if (size === 2) return `(${this.reg32(n)} & 0xffff)`;
     if (n < 4) return `(${this.reg32(n)} & 0xff)`;
     return `((${this.reg32(n - 4)} >> 8) & 0xff)`;
@@ -225,7 +242,7 @@ export class Emitter {
   }
 
   /**
-   * Emits `dest = <size-byte read at seg:off>` (unsigned): inline for aligned RAM that is not MMIO; otherwise the
+   * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is not MMIO; otherwise the
    * out-of-line path (slow.ts), after which the block leaves at the end of the instruction if the access asked
    * for attention or changed code (`x`).
    */
@@ -234,7 +251,7 @@ export class Emitter {
     if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0`;
     else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0`;
     else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & 8) === 0`;
-    const load = size === 4 ? 'I32[ph >> 2] >>> 0' : size === 2 ? 'U16[ph >> 1]' : 'U8[ph]';
+    const load = size === 4 ? 'I32[ph >> 2]' : size === 2 ? 'U16[ph >> 1]' : 'U8[ph]';
     const cond = this.inline(seg, off, size, false, fast);
     this.emit(`if (${cond}) ${dest} = ${load};`);
     this.emit(`else { ${this.spill()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
@@ -284,12 +301,12 @@ export class Emitter {
 
   /** Stack pointer value (SP or ESP by the block's stack width). */
   readSp(): string {
-    return this.stack32 ? `(${this.reg32(4)} >>> 0)` : `(${this.reg32(4)} & 0xffff)`;
+    return this.stack32 ? this.reg32(4) : `(${this.reg32(4)} & 0xffff)`;
   }
 
   /** Stack offset `sp + delta` wrapped to the stack width. */
   spPlus(sp: string, delta: number): string {
-    return this.stack32 ? `((${sp} + ${delta}) >>> 0)` : `((${sp} + ${delta}) & 0xffff)`;
+    return this.stack32 ? `((${sp} + ${delta}) | 0)` : `((${sp} + ${delta}) & 0xffff)`;
   }
 
   writeSp(value: string): void {
@@ -355,27 +372,36 @@ export class Emitter {
     this.cpuLazyClear = false;
   }
 
-  /** One flag of a record, as a boolean expression (computeLazyFlags, specialised). */
+  /** One flag of a record, as a boolean expression (computeLazyFlags, specialised; int32 values for 4 bytes). */
   flagExpr(rec: FlagRecord, flag: number): string {
     const { op, a, b, r, cin, size } = rec;
     const sign = signLiteral(size);
     const adding = op === LOP_ADD || op === LOP_INC;
+    const negative = (e: string): string => (size === 4 ? `((${e}) < 0)` : `(((${e}) & ${sign}) !== 0)`);
     switch (flag) {
       case ZF:
         return `(${r} === 0)`;
       case SF:
-        return `((${r} & ${sign}) !== 0)`;
+        return negative(r);
       case PF:
         return `(PARITY[${r} & 0xff] === 1)`;
       case CF:
         if ((rec.mask & CF) === 0) return '((c.flags & 1) !== 0)';
         if (op === LOP_LOGIC) return 'false';
+        if (op === LOP_NEG) return `(${b} !== 0)`; // NEG sets CF unless the source is 0 (SDM 2B, NEG)
+        if (size === 4) {
+          // The carry out of a + b (+ 1): the result wrapped below a (to a or below with a carry in); the borrow of
+          // a − b (− 1): a below b (or equal with a borrow in).
+          const strict = adding ? unsignedLess(r, a, 4) : unsignedLess(a, b, 4);
+          if (cin === '0') return strict;
+          return `(${cin} !== 0 ? ${adding ? unsignedLess(r, a, 4, true) : unsignedLess(a, b, 4, true)} : ${strict})`;
+        }
         if (adding) return `(${a} + ${b} + ${cin} > ${sizeMaskLiteral(size)})`;
         return `(${a} < ${b} + ${cin})`;
       case OF:
         if (op === LOP_LOGIC) return 'false';
-        if (adding) return `(((${a} ^ ${r}) & (${b} ^ ${r}) & ${sign}) !== 0)`;
-        return `(((${a} ^ ${b}) & (${a} ^ ${r}) & ${sign}) !== 0)`;
+        if (adding) return negative(`(${a} ^ ${r}) & (${b} ^ ${r})`);
+        return negative(`(${a} ^ ${b}) & (${a} ^ ${r})`);
       case AF:
         if (op === LOP_LOGIC) return 'false';
         return `(((${a} ^ ${b} ^ ${r}) & 0x10) !== 0)`;
@@ -413,9 +439,9 @@ export class Emitter {
       const sa = signedExpr(rec.a, rec.size);
       const sb = signedExpr(rec.b, rec.size);
       switch (cc >> 1) {
-        case 1: e = `(${rec.a} < ${rec.b})`; break;
+        case 1: e = unsignedLess(rec.a, rec.b, rec.size); break;
         case 2: e = `(${rec.a} === ${rec.b})`; break;
-        case 3: e = `(${rec.a} <= ${rec.b})`; break;
+        case 3: e = unsignedLess(rec.a, rec.b, rec.size, true); break;
         case 6: e = `(${sa} < ${sb})`; break;
         case 7: e = `(${sa} <= ${sb})`; break;
       }

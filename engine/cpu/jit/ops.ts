@@ -165,8 +165,9 @@ function writeRm(g: Emitter, i: Instr, size: number, value: string): EmitResult 
   return FALLS_THROUGH;
 }
 
+/** A constant operand of `size` bytes as generated code holds it (int32 for 4 bytes: emitter.ts, "Values"). */
 function sizeValue(size: number, v: number): number {
-  return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
+  return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
 /** Near branch target truncated by operand size (control.ts nearTarget); the CS limit is tested where used. */
@@ -300,7 +301,7 @@ const EMITTERS: Record<string, OpEmitter> = {
     const src = (i.opcode & 1) !== 0 ? 2 : 1;
     const v = readRm(g, i, src, 'v');
     const ext = src === 1 ? `(${v} << 24 >> 24)` : `(${v} << 16 >> 16)`;
-    g.writeReg(i.size, i.reg, i.size === 4 ? `(${ext} >>> 0)` : `(${ext} & 0xffff)`);
+    g.writeReg(i.size, i.reg, i.size === 4 ? ext : `(${ext} & 0xffff)`);
     return afterMemory(g, i);
   },
   nop() {
@@ -436,7 +437,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   switch (i.arg) {
     case SH_ROL: {
       const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
       g.emit(`${cf} = ${r} & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${msbXorCf}`);
@@ -444,7 +445,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
     }
     case SH_ROR: {
       const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
       g.emit(`${cf} = (${r} >>> ${top}) & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${topTwoXor}`);

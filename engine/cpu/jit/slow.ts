@@ -11,13 +11,13 @@ import type { Cpu } from '../cpu';
 
 /**
  * Reads `size` bytes at seg:off for the instruction at EIP `at`, `retired` instructions into the block's run
- * (unsigned result). `cpu.jitRetired` holds `retired` during the access: the devices' clock sees the time the
+ * (an int32 for 4 bytes, as generated code holds 32-bit values; unsigned for 1 and 2). `cpu.jitRetired` holds `retired` during the access: the devices' clock sees the time the
  * interpreter's would (Emitter.deviceTime); a fault leaves it there for the run loop, as its fault path expects.
  */
 export function slowRead(cpu: Cpu, seg: number, off: number, size: number, at: number, retired: number): number {
   cpu.instrStart = at;
   cpu.jitRetired = retired;
-  const v = size === 4 ? cpu.read32(seg, off >>> 0) >>> 0 : size === 2 ? cpu.read16(seg, off >>> 0) : cpu.read8(seg, off >>> 0);
+  const v = size === 4 ? cpu.read32(seg, off >>> 0) | 0 : size === 2 ? cpu.read16(seg, off >>> 0) : cpu.read8(seg, off >>> 0);
   cpu.jitRetired = 0;
   return v;
 }
@@ -26,22 +26,22 @@ export function slowRead(cpu: Cpu, seg: number, off: number, size: number, at: n
 export function slowWrite(cpu: Cpu, seg: number, off: number, size: number, value: number, at: number, retired: number): void {
   cpu.instrStart = at;
   cpu.jitRetired = retired;
-  if (size === 4) cpu.write32(seg, off >>> 0, value);
+  if (size === 4) cpu.write32(seg, off >>> 0, value >>> 0); // unsigned, as the interpreter's stores pass it
   else if (size === 2) cpu.write16(seg, off >>> 0, value);
   else cpu.write8(seg, off >>> 0, value);
   cpu.jitRetired = 0;
 }
 
 /**
- * Stores a block's pending flag record into the Cpu's lazy fields (the ones Cpu.setLazyFlags writes), at an exit
- * or before a call. One call instead of seven stores at each of a block's exits keeps the generated code small;
+ * Stores a block's pending flag record into the Cpu's lazy fields (the ones Cpu.setLazyFlags writes, unsigned: a
+ * block holds 32-bit operands as int32s), at an exit or before a call. One call instead of seven stores at each of a block's exits keeps the generated code small;
  * TurboFan inlines it.
  */
 export function storeLazyFlags(cpu: Cpu, op: number, a: number, b: number, res: number, cin: number, size: number, mask: number): void {
   cpu.lazyOp = op;
-  cpu.lazyA = a;
-  cpu.lazyB = b;
-  cpu.lazyRes = res;
+  cpu.lazyA = a >>> 0;
+  cpu.lazyB = b >>> 0;
+  cpu.lazyRes = res >>> 0;
   cpu.lazyCin = cin;
   cpu.lazySize = size;
   cpu.lazyMask = mask;
