@@ -1,6 +1,7 @@
 // What translated blocks cost V8 (issue 13, README "Cheaper generated code"): runs a boot image (by default the GRUB
 // floppy that bench/guests.mjs builds) with blocks built after HOT arrivals (default 40, so that most code is
-// translated), then walks the blocks alive at the end and prints their size in JavaScript per guest instruction.
+// translated; JIT=0 runs the interpreter alone), prints the run's CPU time, then walks the blocks alive at the end
+// and prints their size in JavaScript per guest instruction.
 // With V8's natives syntax it also compiles each block with TurboFan on the main thread and prints the CPU time:
 //   node --allow-natives-syntax --no-concurrent-recompilation bench/jit-code.mjs [IMAGE]
 // Prints figures only; never used by tests.
@@ -24,10 +25,13 @@ if (image === undefined || !existsSync(image)) {
 const m = new engine.Machine({ memoryMB: 16, model: 'pentium-pro', devices: { onSerialByte: () => undefined } });
 m.load(readFileSync(image), { format: 'boot' });
 m.cpu.hotThreshold = Number(process.env.HOT ?? 40);
+if (process.env.JIT === '0') m.cpu.jit = false; // the interpreter alone, for comparison
 const t0 = process.cpuUsage();
 const result = m.run(Number(process.env.MAX ?? 2e8));
 const t = process.cpuUsage(t0);
-console.log(`${result.instructions} instructions (${result.reason}) in ${((t.user + t.system) / 1e6).toFixed(2)} s CPU at HOT=${m.cpu.hotThreshold}`);
+const how = m.cpu.jit ? `HOT=${m.cpu.hotThreshold}` : 'interpreter only';
+console.log(`${result.instructions} instructions (${result.reason}) in ${((t.user + t.system) / 1e6).toFixed(2)} s CPU, ${how}`);
+if (!m.cpu.jit) process.exit(0);
 
 const blocks = new Set();
 for (const cache of [m.cpu.cache32, m.cpu.cache16]) {
