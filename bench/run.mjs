@@ -78,6 +78,10 @@ await import('./paging-run.mjs');
 // Reverse execution (issue 14): what the record costs forward, and stepBack / reverseContinue deep in a run.
 console.log('');
 await import('./reverse.mjs');
+// Memory over 10^10 instructions (issue 13: flat); its own process shows the RSS of the loop alone (node bench/memory.mjs).
+console.log('');
+if (process.env.BENCH_MEMORY === '0') console.log('memory over 10^10 instructions: left out (BENCH_MEMORY=0)');
+else await import('./memory.mjs');
 // Real guests (issue 13): GRUB and SYSLINUX to their kernel, memtest86+'s first instructions, bare, monitored and QEMU.
 console.log('');
 await import('./guests.mjs');

@@ -35,6 +35,8 @@ const RUN_OPTIONS = `run options:
   --keys TEXT                           type TEXT (C escapes: \\n \\t \\e \\\\ \\xHH) on the PS/2 keyboard as the guest reads it,
                                         each line once the guest waits for input (idles or polls the keyboard)
   --serial-in FILE|-                    bytes received on COM1 as the guest reads them (- : stdin, read to its end)
+  --output-times FILE                   write one line per output byte (port E9h and COM1): the guest time
+                                        (instructions) it left at, the channel (e9|com1) and the byte in hex
   --screen                              after the run, print the text screen on stdout
   --screenshot FILE.png                 after the run, write the screen as a PNG
   --json                                print a JSON summary as the last line of stdout (on a line of its own)

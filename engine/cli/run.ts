@@ -1,6 +1,6 @@
 // `ringside run IMAGE [options]`: runs a guest to completion without the debugger (interfaces.md).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Machine, MAX_MEMORY_MB, SLICE, type StopReason } from '../machine/machine';
 import { ImageError } from '../machine/loaders';
 import { EVENT_NAMES, type EventName } from '../events';
@@ -16,7 +16,7 @@ import { attachMonitor, type SbeMode } from '../monitor/monitor';
 import { monitorSummary, type MonitorSummary } from '../monitor/inspect';
 
 const SPEC = {
-  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk', 'initrd', 'append', 'keys', 'serial-in', 'screenshot'],
+  values: ['format', 'load', 'entry', 'mode', 'cpu', 'memory', 'max-instructions', 'sbe', 'trace', 'port-log', 'serial', 'disk', 'initrd', 'append', 'keys', 'serial-in', 'screenshot', 'output-times'],
   flags: ['monitor', 'json', 'screen'],
 };
 
@@ -123,15 +123,31 @@ function runImage(
 
   const serial = values.get('serial') ?? 'stderr';
   if (!['stdout', 'stderr', 'off'].includes(serial)) throw new UsageError(`option --serial: expected stdout|stderr|off, got "${serial}"`);
+  const outputTimes = values.get('output-times');
+  if (outputTimes === '') throw new UsageError('option --output-times needs a file name');
+  // One line per output byte: guest time (instructions, idle time included) when the guest's byte left, channel, byte.
+  const times: string[] = [];
+  const timed = (channel: string, sink: (b: number) => void): ((b: number) => void) =>
+    outputTimes === undefined ? sink : (b: number) => {
+      times.push(`${machine.cpu.icount} ${channel} ${b.toString(16).padStart(2, '0')}`);
+      sink(b);
+    };
   const pending: number[] = [];
   // COM1 is the guest's second text channel; by default it goes to stderr so stdout stays the 0xE9 console.
-  const onSerialByte =
-    serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined;
+  const onSerialByte = timed(
+    'com1',
+    serial === 'stdout' ? (b: number) => void pending.push(b) : serial === 'stderr' ? (b: number) => void err.write(Buffer.of(b)) : () => undefined,
+  );
   // With COM1 on stdout, the firmware's copy of its teletype text (a guest printing through the BIOS and COM1 alike
   // would show every character twice, interleaved) goes to stderr instead; the guest's own E9h bytes stay.
-  const onConsoleByte = (b: number): void => {
+  const onConsoleByte = timed('e9', (b: number): void => {
     if (serial === 'stdout' && machine.executingFirmware()) err.write(Buffer.of(b));
     else pending.push(b);
+  });
+  // Created now, so a file that cannot be written is said before a run of minutes, not after it.
+  if (outputTimes !== undefined) writeOutputTimes(outputTimes, []);
+  const writeTimes = (): void => {
+    if (outputTimes !== undefined) writeOutputTimes(outputTimes, times);
   };
   const machine: Machine = new Machine({ memoryMB, model: cpu, portLog, onConsoleByte, devices: { onSerialByte, disks } });
   const monitor = flags.has('monitor') ? attachMonitor(machine, { sbe: sbe as SbeMode }) : null;
@@ -173,12 +189,14 @@ function runImage(
   } catch (e) {
     // An engine error is our bug, not the guest's: keep what the guest printed and say where it happened.
     flush();
+    writeTimes();
     const cs = monitor !== null ? monitor.currentGuest().sel[CS] : machine.cpu.segSel[CS];
     const where = `${cs.toString(16).padStart(4, '0')}:${(machine.cpu.instrStart >>> 0).toString(16).padStart(8, '0')}`;
     throw new EngineError(`engine error at ${where} after ${total} instructions: ${(e as Error)?.message ?? e}`, total);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   flush();
+  writeTimes();
   // `total` is guest time in instructions; time a halted CPU skipped while waiting for an interrupt is not work.
   const executed = total - machine.idleInstructions;
   const exitCode = reason === 'exit' ? machine.exitCode ?? 0 : EXIT_CODE[reason];
@@ -215,6 +233,15 @@ function runImage(
     ...(keys !== null ? { keysUnread: waiting.keys } : {}),
     ...(serialIn !== null ? { serialInUnread: waiting.serialBytes } : {}),
   };
+}
+
+/** --output-times FILE: one line per output byte; a file that cannot be written is a usage error. */
+function writeOutputTimes(file: string, lines: string[]): void {
+  try {
+    writeFileSync(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
+  } catch (e) {
+    throw new UsageError(`option --output-times: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** --keys TEXT: C escapes, then the keys that type each character (one-line errors for what no key types). */

@@ -55,6 +55,12 @@ const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 /** Bytes a checkpoint's machine state is counted as (registers, devices, monitor): small, but not free. */
 const STATE_BYTES = 16 * 1024;
 
+/** What a checkpoint's machine state is counted as: the fixed part, and the guest's TLB (8 bytes a listed page). */
+function stateBytes(state: MachineState): number {
+  const tlb = state.tlb ?? (state.monitor as { tlb?: MachineState['tlb'] } | undefined)?.tlb;
+  return STATE_BYTES + 8 * (tlb?.pages.length ?? 0);
+}
+
 export class History<S = unknown> {
   private readonly machine: Machine;
   private readonly maxBytes: number;
@@ -106,7 +112,8 @@ export class History<S = unknown> {
     const number = this.base + this.checkpoints.length;
     const first = this.checkpoints.length === 0;
     const pages: number[] = [];
-    let bytes = STATE_BYTES;
+    const state = m.snapshotState();
+    let bytes = stateBytes(state);
     // The pages that differ from the copy: all of them that are not zero for the first checkpoint (the copy starts
     // zeroed), which also holds every zero page, sharing one.
     const changed = changedPages(bytesOf(m.mem.u8), this.shadowBytes);
@@ -132,7 +139,7 @@ export class History<S = unknown> {
       this.versions[p].push({ at: number, data });
       pages.push(p);
     }
-    const cp: Checkpoint<S> = { icount, inputSeq: this.nextSeq, state: m.snapshotState(), side, pages, bytes };
+    const cp: Checkpoint<S> = { icount, inputSeq: this.nextSeq, state, side, pages, bytes };
     this.checkpoints.push(cp);
     this.bytes += bytes;
     this.trim();

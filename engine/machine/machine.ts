@@ -11,7 +11,7 @@ import { DebugConsole, DEBUG_CONSOLE_PORT, EXIT_PORT, ExitPort, PortRecorder } f
 import { loadImage, type LoadedImage, type LoadOptions, type StartState } from './loaders';
 import { Scheduler } from './scheduler';
 import { restoreConsistencyTracking, saveConsistencyTracking } from '../cpu/protect/consistency-events';
-import { flushTlbAll } from '../cpu/protect/tlb';
+import { flushTlbAll, type TlbSnapshot } from '../cpu/protect/tlb';
 import { PcDevices, type PcDeviceOptions, type PcDevicesSnapshot } from '../devices/pc-devices';
 import { keysForText, type HostKey } from '../devices/host-keys';
 import type { KeyPacing } from '../devices/keyboard-controller';
@@ -368,6 +368,8 @@ export class Machine {
       idleInstructions: this.idleInstructions,
       resets: this.resets,
       monitor: this.cpu.monitor?.snapshot(),
+      // The guest's TLB (under a monitor, the monitor's snapshot holds it: the CPU's may be the shadow's real one).
+      tlb: this.cpu.monitor === null ? this.cpu.tlb.save() : undefined,
       consistency: saveConsistencyTracking(this.cpu),
     };
   }
@@ -392,9 +394,11 @@ export class Machine {
     this.userStop = false;
     this.resetRequested = false;
     this.exitRequested = false;
-    // The TLB is not part of a snapshot: it starts empty, as after a flush.
     if (keepDecoded && (s.monitor === undefined || sameMemory)) flushTlbAll(this.cpu);
     else this.cpu.flushDecodeCache();
+    // The guest's TLB as it was (a stale entry stays in use, SDM 3A §4.10.4): a restored moment translates as the
+    // original did, and a checkpoint does not empty it. Snapshots from before it was kept restore it empty.
+    if (s.monitor === undefined && s.tlb !== undefined) this.cpu.tlb.load(s.tlb);
     this.cpu.modeChanged();
     restoreConsistencyTracking(this.cpu, s.consistency);
     // Under a monitor the CPU's fields were the deprivileged ones: the monitor puts the guest's view back.
@@ -419,6 +423,8 @@ export interface MachineState {
   resets: number;
   /** The monitor's part (engine/monitor/), when one is attached. */
   monitor?: unknown;
+  /** The TLB's contents, bare (under a monitor they are in `monitor`). */
+  tlb?: TlbSnapshot;
   /** The bare consistency tracker's last reported states, when it runs (protect/consistency-events.ts). */
   consistency?: string[];
 }

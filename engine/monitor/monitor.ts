@@ -20,7 +20,7 @@ import { Instr } from '../cpu/decode/instr';
 import { disassembleOne } from '../cpu/decode/disassemble';
 import { ACCESS_FETCH } from '../cpu/protect/paging';
 import { peekWalk } from '../cpu/protect/peek';
-import { TLB_FRAME, type Tlb } from '../cpu/protect/tlb';
+import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
 import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
@@ -315,7 +315,9 @@ export class Monitor implements MonitorHook {
     const g = new GuestState();
     this.currentGuest(g);
     // What the monitor last reported (SBE, each register's consistency): its next reports are changes from these.
-    return { guest: g, halted: this.cpu.halted, sbeOn: this.sbeOn, sbeCondition: this.sbeCondition, consistency: [...this.consistency] };
+    // The guest's TLB is guest-visible state (a stale entry stays in use): kept, so a restore translates as before.
+    const tlb = this.guestTlb.save();
+    return { guest: g, halted: this.cpu.halted, sbeOn: this.sbeOn, sbeCondition: this.sbeCondition, consistency: [...this.consistency], tlb };
   }
 
   /**
@@ -340,7 +342,7 @@ export class Monitor implements MonitorHook {
   }
 
   private restart(saved: unknown): void {
-    const s = saved as { guest: GuestState; sbeOn?: boolean; sbeCondition?: string; consistency?: string[] };
+    const s = saved as { guest: GuestState; sbeOn?: boolean; sbeCondition?: string; consistency?: string[]; tlb?: TlbSnapshot };
     if (this.state === 'direct') this.leaveDirect('snapshot restored');
     if (s.sbeOn !== undefined) this.sbeOn = s.sbeOn;
     if (s.sbeCondition !== undefined) this.sbeCondition = s.sbeCondition;
@@ -351,7 +353,11 @@ export class Monitor implements MonitorHook {
     this.mute();
     try {
       this.installGuest(s.guest);
-      this.guestTlb.clear(false);
+      // The guest's TLB as saved, before the window is placed (it avoids slots the TLB translates): the same at a
+      // checkpoint's restart as at every later restore of it, so a replay meets the same shadow misses.
+      // (Machine.restoreState has moved the code epoch on: nothing was fetched through the TLB since.)
+      if (s.tlb !== undefined) this.guestTlb.load(s.tlb);
+      else this.guestTlb.clear(false);
     } finally {
       this.unmute();
     }

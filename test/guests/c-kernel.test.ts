@@ -3,36 +3,10 @@
 // keyboard interrupts and echoes a line typed with --keys; checked on port E9h and on its VGA screen, bare and
 // under the monitor.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { buildDir, haveCommand } from './debian';
+import { buildKernel } from './ckernel/build';
 import { cliHasOption, MODES, runGuest } from './run-guest';
 
-const SOURCE = path.join(__dirname, 'ckernel', 'kernel.c');
-const LINKER_SCRIPT = path.join(__dirname, 'ckernel', 'kernel.ld');
 const MARKER = 'RINGSIDE-C-KERNEL-OK';
-
-/** The kernel built for `march`, or the reason it cannot be. */
-function buildKernel(march: string): { path: string } | { path: null; reason: string } {
-  if (!haveCommand('gcc')) return { path: null, reason: 'gcc is not installed (Debian package gcc-multilib)' };
-  const dir = buildDir('ckernel');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `kernel-${march}.elf`);
-  const r = spawnSync(
-    'gcc',
-    ['-m32', `-march=${march}`, '-O2', '-ffreestanding', '-fno-pic', '-fno-stack-protector', '-fno-asynchronous-unwind-tables',
-      '-nostdlib', '-static', '-no-pie', '-Wall', '-Wextra', '-Werror', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
-      '-T', LINKER_SCRIPT, '-o', out, SOURCE],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) {
-    // Without the 32-bit multilib parts gcc -m32 cannot link; that is a missing package, anything else a bug.
-    if (/cannot find|gnu\/stubs-32|crt1|No such file/.test(r.stderr)) return { path: null, reason: `gcc -m32 cannot build here: ${r.stderr.split('\n')[0]}` };
-    throw new Error(`gcc failed: ${r.stderr}`);
-  }
-  return existsSync(out) ? { path: out } : { path: null, reason: 'gcc produced nothing' };
-}
 
 describe('C kernel (gcc -m32)', () => {
   for (const mode of MODES) {

@@ -45,6 +45,15 @@ export interface TlbListener {
   cleared(): void;
 }
 
+/** A TLB's contents (Tlb.save): the fill list and each listed page's entry, and the control bits they were made under. */
+export interface TlbSnapshot {
+  pages: Int32Array;
+  values: Int32Array;
+  cr3: number;
+  cr0Bits: number;
+  cr4Bits: number;
+}
+
 export class Tlb {
   /** Indexed by linear page number; see the entry bits above. */
   readonly entries = new Int32Array(PAGES);
@@ -89,6 +98,31 @@ export class Tlb {
       if ((entries[p] & TLB_LARGE) !== 0) entries[p] = 0;
     }
     if (this.listener !== null) this.listener.invalidated(page);
+  }
+
+  /**
+   * The TLB's contents, for a machine snapshot: the TLB is guest-visible state (a stale entry stays in use, and an
+   * entry decides whether an access walks and sets accessed bits), so a restored moment must translate as the
+   * original did. The fill list is kept whole, dead and repeated pages included, so the next emptying at FILL_LIMIT
+   * comes at the same fill as in the original run.
+   */
+  save(): TlbSnapshot {
+    const pages = this.filled.slice(0, this.count);
+    const values = new Int32Array(this.count);
+    for (let k = 0; k < this.count; k++) values[k] = this.entries[pages[k]];
+    return { pages, values, cr3: this.cr3, cr0Bits: this.cr0Bits, cr4Bits: this.cr4Bits };
+  }
+
+  /** Puts back what `save` returned, in place of everything cached now; the listener hears a clear, then each fill. */
+  load(s: TlbSnapshot): void {
+    this.clear(false);
+    this.filled.set(s.pages);
+    this.count = s.pages.length;
+    for (let k = 0; k < this.count; k++) this.entries[s.pages[k]] = s.values[k];
+    this.cr3 = s.cr3;
+    this.cr0Bits = s.cr0Bits;
+    this.cr4Bits = s.cr4Bits;
+    if (this.listener !== null) for (let k = 0; k < this.count; k++) if (s.values[k] !== 0) this.listener.filled(s.pages[k]);
   }
 
   /** Number of cached translations (tests, inspection). */

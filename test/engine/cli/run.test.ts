@@ -163,6 +163,29 @@ describe('ringside run', () => {
     expect(ringside(['conform', dir, '--limit', '99999999999999999999999']).stderr).toContain('"99999999999999999999999" is too large');
   });
 
+  it('--output-times writes the guest time of every output byte, the same bare and monitored', () => {
+    const r = ringside(['run', join(dir, 'exit5.bin'), '--output-times', join(dir, 'exit5.times')]);
+    expect(r.code).toBe(5);
+    // Each OUT leaves its byte after the instructions before it: MOV, then OUT (1); MOV, OUT, MOV, then OUT (3).
+    expect(readFileSync(join(dir, 'exit5.times'), 'utf8')).toBe('1 e9 48\n3 e9 69\n');
+    // The timer example prints on port E9h and COM1 under its PIT interrupt: every byte at the same guest time.
+    const timer = join(root, 'examples', 'timer', 'timer.bin');
+    const runs = ['bare', 'monitor'].map((mode) => {
+      const file = join(dir, `timer-${mode}.times`);
+      const t = ringside(['run', timer, '--output-times', file, ...(mode === 'monitor' ? ['--monitor'] : [])]);
+      expect(t.code, t.stderr).toBe(0);
+      return { lines: readFileSync(file, 'utf8').trimEnd().split('\n'), stdout: t.stdout, stderr: t.stderr };
+    });
+    const e9 = runs[0].lines.filter((l) => l.split(' ')[1] === 'e9');
+    const com1 = runs[0].lines.filter((l) => l.split(' ')[1] === 'com1');
+    expect(Buffer.from(e9.map((l) => parseInt(l.split(' ')[2], 16))).toString('latin1')).toBe(runs[0].stdout);
+    expect(com1.length).toBeGreaterThan(0);
+    expect(Buffer.from(com1.map((l) => parseInt(l.split(' ')[2], 16))).toString('latin1')).toBe(runs[0].stderr);
+    expect(runs[1].lines).toEqual(runs[0].lines);
+    const unwritable = ringside(['run', join(dir, 'exit5.bin'), '--output-times', join(dir, 'no-such-folder', 'x.times')]);
+    expect([unwritable.code, unwritable.stderr]).toEqual([1, `ringside: option --output-times: cannot write ${join(dir, 'no-such-folder', 'x.times')}: ENOENT\n`]);
+  });
+
   it('names the largest address when --load is beyond 32 bits', () => {
     expect(ringside(['run', join(dir, 'exit5.bin'), '--load', '0x100000000']).stderr).toMatch(/--load: "0x100000000" is too large \(at most 0xFFFFFFFF\)/);
   });

@@ -5,13 +5,11 @@
 // slices, in the debug adapter's wall-clock-sized slices (any length: here odd small ones) or step by step.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EVENT_NAMES } from '../../../engine/events';
 import { Machine, SLICE, type StopReason } from '../../../engine/machine/machine';
 import { attachMonitor } from '../../../engine/monitor/monitor';
-import { MemoryWatch } from '../../../engine/cpu/watch';
-import { CS } from '../../../engine/cpu/cpu';
 import type { LoadOptions } from '../../../engine/machine/loaders';
 import { listExamples } from '../../examples/example-folders';
+import { armAllListeners } from './guest-timeline';
 
 /** bench-loop runs 50 M instructions; its first million are the same loop as the rest. */
 const LIMIT = 1_500_000;
@@ -45,22 +43,8 @@ export function timeline(image: Uint8Array, memoryMB: number, v: Variant, limit 
   if (v.monitor) attachMonitor(m, { sbe: 'auto' });
   m.cpu.jit = v.jit;
   m.load(image, load);
-  let logpoint = -1;
-  if (v.listeners) {
-    for (const name of EVENT_NAMES) m.cpu.events.on(name, () => undefined);
-    // Breakpoints that never hit: the top of the address space and a byte no example executes.
-    m.cpu.breakpoints.add(0xfffffff0);
-    m.cpu.breakpoints.add(0x000ffff0);
-    // A logpoint: a breakpoint at the entry that the debugger reports and runs on from.
-    logpoint = (m.cpu.segBase[CS] + m.cpu.eip) >>> 0;
-    m.cpu.breakpoints.add(logpoint);
-    const watch = new MemoryWatch(m.mem);
-    watch.onHit = () => undefined;
-    watch.set([
-      { id: 1, phys: 0, length: 0x400, access: 'readWrite' }, // the real-mode vector table
-      { id: 2, phys: 0x6000, length: 0x1000, access: 'write' }, // below the examples' stack top
-    ]);
-  }
+  // With listeners, a logpoint at the entry too: a breakpoint the debugger reports and runs on from.
+  if (v.listeners) armAllListeners(m);
   let stop: StopReason | 'limit' = 'limit';
   const start = m.cpu.icount;
   while (m.cpu.icount - start < limit) {
