@@ -492,9 +492,12 @@ export class Cpu {
     this.flatRead = readable && flat ? this.flatRead | bit : this.flatRead & ~bit;
     this.flatWrite = writable && flat ? this.flatWrite | bit : this.flatWrite & ~bit;
   }
-  /** Data segment registers (bits by number) that updateWindow found flat for reads, and for writes. */
-  private flatRead = 0;
-  private flatWrite = 0;
+  /**
+   * Data segment registers (bits by number) that updateWindow found flat for reads, and for writes. Translated
+   * blocks read them through blockKey (jit/block.ts): a block built for flat segments has no window checks.
+   */
+  flatRead = 0;
+  flatWrite = 0;
 
   /** Raises the fault for an access that failed its window check, naming the rule that failed. */
   accessFault(seg: number, offset: number, size: number, write: boolean): never {

@@ -18,8 +18,14 @@ export interface CompiledBlock {
   readonly eip: number;
   /** Instructions in one pass. */
   readonly len: number;
-  /** Smallest and largest EIP the block's instructions occupy; the CS limit must cover the last byte. */
+  /** Smallest and largest EIP the block's instructions occupy (breakpoints inside the block keep it off). */
   readonly firstByte: number;
+  readonly lastCodeByte: number;
+  /**
+   * The largest offset the CS limit must cover for the block to run: its last code byte and every constant branch
+   * target in it. The run loop tests it at entry, so no branch inside needs its own limit check (a near branch to
+   * a target past the limit raises #GP(0): SDM 2A, JMP/Jcc/CALL "Protected Mode Exceptions").
+   */
   readonly lastByte: number;
   /** Mode assumptions the code was generated under (blockKey). */
   readonly key: number;
@@ -45,6 +51,7 @@ export function makeBlock(
   eip: number,
   len: number,
   firstByte: number,
+  lastCodeByte: number,
   lastByte: number,
   key: number,
   run: BlockFn,
@@ -52,7 +59,7 @@ export function makeBlock(
 ): CompiledBlock {
   const succ: (Instr | null)[] = [];
   for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
-  return { eip, len, firstByte, lastByte, key, run, source, succEpoch: -1, succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
+  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: -1, succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
 }
 
 /** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
@@ -79,7 +86,7 @@ export function rememberSuccessor(b: CompiledBlock, eip: number, i: Instr, epoch
 }
 
 /** Marks an instruction where no block can start (its first instruction is not translatable). */
-export const NO_BLOCK: CompiledBlock = makeBlock(-1, 0x7fffffff, 0, 0, -1, () => 0, '');
+export const NO_BLOCK: CompiledBlock = makeBlock(-1, 0x7fffffff, 0, 0, 0, -1, () => 0, '');
 
 /**
  * Interpreted arrivals at a block head before a block is built there (the default of Cpu.hotThreshold). A block
@@ -111,14 +118,24 @@ export const MAX_BLOCK_INSTRUCTIONS = 64;
 const KEY_STACK32 = 1;
 const KEY_PAGING = 2;
 const KEY_USER = 4;
+/** Key bits 3–6: ES (0), SS (2) and DS (3), each flat for reads and writes (base 0, window 0–4G−1). */
+const KEY_FLAT_SHIFT = 3;
+const FLAT_SEGMENTS = 0b1101;
 
 /**
  * The mode facts generated code depends on: stack width (PUSH/POP/CALL/RET), whether linear addresses need the
- * checked path (paging or data breakpoints) and, with paging, whether accesses are user accesses (CPL 3: the TLB
- * right tested inline).
+ * checked path (paging or data breakpoints), with paging whether accesses are user accesses (CPL 3: the TLB
+ * right tested inline), and which of ES, SS and DS are flat (Cpu.flatRead/flatWrite): an access through a flat
+ * segment needs no window check and no base add, so a block built for flat segments carries neither. Any segment
+ * load or mode change that makes one of them non-flat changes the key, and the block no longer runs.
  */
 export function blockKey(cpu: Cpu): number {
-  return (cpu.stack32 ? KEY_STACK32 : 0) | (cpu.checkLinear ? KEY_PAGING : 0) | (cpu.cpl === 3 ? KEY_USER : 0);
+  return (
+    (cpu.stack32 ? KEY_STACK32 : 0) |
+    (cpu.checkLinear ? KEY_PAGING : 0) |
+    (cpu.cpl === 3 ? KEY_USER : 0) |
+    ((cpu.flatRead & cpu.flatWrite & FLAT_SEGMENTS) << KEY_FLAT_SHIFT)
+  );
 }
 
 export function keyStack32(key: number): boolean {
@@ -131,4 +148,9 @@ export function keyPaging(key: number): boolean {
 
 export function keyUser(key: number): boolean {
   return (key & KEY_USER) !== 0;
+}
+
+/** The segment registers (bits by number) the key says are flat for reads and writes. */
+export function keyFlatSegments(key: number): number {
+  return (key >> KEY_FLAT_SHIFT) & FLAT_SEGMENTS;
 }

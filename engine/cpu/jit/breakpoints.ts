@@ -42,7 +42,7 @@ export function blockClearOfBreakpoints(block: CompiledBlock, breakpoints: Break
   }
   if (c.bpVersion !== breakpoints.version || c.bpBase !== base) {
     const lo = (base + block.firstByte) >>> 0;
-    const hi = (base + block.lastByte) >>> 0;
+    const hi = (base + block.lastCodeByte) >>> 0;
     let clear = hi >= lo;
     if (clear) {
       for (const address of breakpoints) {

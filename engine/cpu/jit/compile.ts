@@ -11,13 +11,15 @@
 import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
+import { slowRead, slowWrite, storeLazyFlags } from './slow';
 import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
-import { blockKey, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
+import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
 import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
 import {
   branchTarget,
+  constantTarget,
   endsBlock,
   FALLS_THROUGH,
   flagEffect,
@@ -122,36 +124,53 @@ function emitBody(g: Emitter): void {
   g.emit(g.exitSource(String(last.next), `n + ${instrs.length}`));
 }
 
+/** Names the generated code may take from the Cpu at entry, each loaded only when the body uses it. */
+const PROLOGUE: [string, string][] = [
+  ['R', 'c.regs'],
+  ['M', 'c.mem'],
+  ['U8', 'M.u8'],
+  ['U16', 'M.u16'],
+  ['I32', 'M.i32'],
+  ['PFL', 'M.pageFlags'],
+  ['MSZ', 'M.size'],
+  ['MAX4', 'M.size - 4'],
+  ['MAX2', 'M.size - 2'],
+  ['A20', 'c.a20Mask | 0'],
+  ['E', 'c.codeEpoch'],
+  ['LIM', 'c.segLimit[1]'],
+  ['TLB', 'c.tlb.entries'],
+];
+
+/** The identifiers a generated body names. */
+function identifiers(body: string): Set<string> {
+  return new Set(body.match(/\b[A-Za-z_$][\w$]*/g) ?? []);
+}
+
 function assemble(g: Emitter): string {
-  const head: string[] = [
-    'const R = c.regs, R16 = c.regs16, R8 = c.regs8;',
-    'const M = c.mem, U8 = M.u8, U16 = M.u16, I32 = M.i32, PFL = M.pageFlags, MSZ = M.size, MAX4 = MSZ - 4, MAX2 = MSZ - 2;',
-    'const A20 = c.a20Mask, E = c.codeEpoch, LIM = c.segLimit[1], TLB = c.tlb.entries;',
-  ];
-  for (const s of g.segments) {
-    head.push(`const B${s} = c.segBase[${s}], RL${s} = c.readLo[${s}], RH${s} = c.readHi[${s}], WL${s} = c.writeLo[${s}], WH${s} = c.writeHi[${s}];`);
-    head.push(`const FR${s} = B${s} === 0 && RL${s} === 0 && RH${s} === 4294967295, FW${s} = B${s} === 0 && WL${s} === 0 && WH${s} === 4294967295;`);
-  }
-  const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
-  head.push(`let n = 0, p = 0, x = 0, lp = 0, ${[...regs, ...[...g.locals].map((l) => `${l} = 0`)].join(', ')};`);
-  const cases = g.instrs.map(
-    (bi, k) => `case ${k}: ${g.storeRecord(g.pendingAtStart[k] ?? -1)} c.instrStart = ${bi.eip}; c.jitRetired = n + ${k}; break;`,
-  );
   const store = g.storeRegsSource();
   const load = g.loadRegsSource();
-  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load));
-  return [
-    ...head,
-    'try {',
-    'for (;;) {',
-    ...body,
-    '}',
-    '} catch (e) {',
-    store,
-    `switch (p) { ${cases.join(' ')} }`,
-    'throw e;',
-    '}',
-  ].join('\n');
+  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load)).join('\n');
+  const used = identifiers(body);
+  const head: string[] = [];
+  for (const s of g.segments) {
+    for (const [stem, field] of [['B', 'segBase'], ['RL', 'readLo'], ['RH', 'readHi'], ['WL', 'writeLo'], ['WH', 'writeHi']]) {
+      if (used.has(`${stem}${s}`)) head.push(`${stem}${s} = c.${field}[${s}]`);
+    }
+  }
+  const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
+  // M is needed by the names derived from it; R by the register locals.
+  const fromMem = ['U8', 'U16', 'I32', 'PFL', 'MSZ', 'MAX4', 'MAX2'];
+  const needed = (name: string): boolean =>
+    used.has(name) || (name === 'M' && fromMem.some((m) => used.has(m))) || (name === 'R' && regs.length > 0);
+  const consts = PROLOGUE.filter(([name]) => needed(name)).map(([name, value]) => `${name} = ${value}`);
+  const lets = ['n = 0', 'x = 0', 'lp = 0', ...regs, ...[...g.locals].map((l) => `${l} = 0`)].filter((d) => used.has(d.split(' ')[0]));
+  const out: string[] = [];
+  if (consts.length + head.length > 0) out.push(`const ${[...consts, ...head].join(', ')};`);
+  if (lets.length > 0) out.push(`let ${lets.join(', ')};`);
+  // A block without a branch back to its start runs its body once: no loop.
+  if (g.backEdgePending !== null) out.push('for (;;) {', body, '}');
+  else out.push(body);
+  return out.join('\n');
 }
 
 /** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
@@ -159,14 +178,15 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   const instrs = collectBlock(cpu, first, eip);
   if (instrs.length === 0) return NO_BLOCK;
   const key = blockKey(cpu);
-  let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key));
+  const flat = keyFlatSegments(key);
+  let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
   g.flagEffect = flagEffect;
   emitBody(g);
   if (g.backEdgePending !== null && g.backEdgePending >= 0) {
     // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
     const carried = g.backEdgePending;
     const record = g.records[carried]!;
-    g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key));
+    g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
     g.flagEffect = flagEffect;
     g.loopCarried = carried;
     g.carriedRecord = record;
@@ -175,15 +195,19 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   }
   const source = assemble(g);
   const names = g.consts.map((_, k) => `K${k}`);
-  const factory = new Function('PARITY', ...names, `return function block(c, left) {\n${source}\n};`) as (
+  const factory = new Function('PARITY', 'RD', 'WR', 'LZ', ...names, `return function block(c, left) {\n${source}\n};`) as (
     ...args: unknown[]
   ) => BlockFn;
-  const run = factory(PARITY, ...g.consts);
+  const run = factory(PARITY, slowRead, slowWrite, storeLazyFlags, ...g.consts);
   let firstByte = eip;
+  let lastCodeByte = eip;
   let lastByte = eip;
   for (const bi of instrs) {
     firstByte = Math.min(firstByte, bi.eip);
-    lastByte = Math.max(lastByte, bi.eip + bi.i.len - 1);
+    lastCodeByte = Math.max(lastCodeByte, bi.eip + bi.i.len - 1);
+    const target = constantTarget(bi.i, bi.next);
+    if (target !== null) lastByte = Math.max(lastByte, target);
   }
-  return makeBlock(eip, instrs.length, firstByte, lastByte, key, run, source);
+  lastByte = Math.max(lastByte, lastCodeByte);
+  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
 }

@@ -10,6 +10,12 @@
 // before every call into an interpreter handler, and — through the catch — when an instruction faults, so the
 // state after any exit equals the interpreter's.
 //
+// Values. A 32-bit value (a register, an operand, a result, a load) is an int32 in generated code, never the
+// unsigned number: unoptimised code (Ignition, Sparkplug) keeps int32s as small integers but allocates a heap
+// number for every unsigned value at or above 2^31, and blocks run unoptimised until TurboFan takes them. Unsigned
+// comparisons flip the sign bit (unsignedLess); the Cpu's lazy fields get unsigned values (storeLazyFlags). 8- and
+// 16-bit values are unsigned, as small integers either way.
+//
 // Registers. The general registers live in locals g0–g7 (int32) for the whole block; they are stored back into
 // cpu.regs at every exit, in the catch, and around calls into interpreter handlers (which then reload them).
 // Every instruction writes its registers only after its last check that can fault, so the locals always hold the
@@ -19,8 +25,12 @@
 // back edge stays in its locals: until the next pass sets a record of its own, the pending record is "the
 // loop-carried one if this is a repeat pass (lp), else the Cpu's" (pending === LOOP_CARRIED).
 //
-// Faults. `p` holds the index of the instruction that may fault next; the catch turns it into `cpu.instrStart` and
-// the count of instructions retired before it, and stores the flag record pending at that point.
+// Faults. Only calls can fault: the out-of-line memory path (slow.ts) and interpreter handlers. Before each such
+// call the block stores its registers and the pending flag record into the Cpu and sets `cpu.instrStart` and
+// `cpu.jitRetired` (the instructions retired before this one), so the state a fault sees is the interpreter's and
+// the fault propagates straight to the run loop: the generated function has no try/catch, and each record's
+// locals live only until the next record replaces it (a catch that could store any record would keep them all
+// alive through the whole block, which is what made TurboFan's compiles slow).
 
 import { AF, ARITH, ARITH_NO_CF, CF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, OF, PF, SF, ZF } from '../flags';
 import type { Instr } from '../decode/instr';
@@ -60,9 +70,20 @@ function signLiteral(size: number): string {
   return size === 4 ? '0x80000000' : size === 2 ? '0x8000' : '0x80';
 }
 
-/** Masks an expression to an unsigned value of `size` bytes. */
+/**
+ * Masks an expression to a value of `size` bytes: int32 for 4 bytes (see "Values" above), unsigned for 1 and 2.
+ */
 export function truncateExpr(e: string, size: number): string {
-  return size === 4 ? `((${e}) >>> 0)` : `((${e}) & ${sizeMaskLiteral(size)})`;
+  return size === 4 ? `((${e}) | 0)` : `((${e}) & ${sizeMaskLiteral(size)})`;
+}
+
+/** The int32 that flips the sign bit: `(a ^ MIN) < (b ^ MIN)` compares int32s as unsigned 32-bit values. */
+const MIN = '-2147483648';
+
+/** `a < b` (or `<=`) of two values of `size` bytes as unsigned numbers. */
+function unsignedLess(a: string, b: string, size: number, orEqual = false): string {
+  const op = orEqual ? '<=' : '<';
+  return size === 4 ? `((${a} ^ ${MIN}) ${op} (${b} ^ ${MIN}))` : `(${a} ${op} ${b})`;
 }
 
 /** Sign-extends an unsigned `size`-byte expression to a signed int32. */
@@ -79,7 +100,7 @@ export class Emitter {
   readonly records: (FlagRecord | undefined)[] = [];
   /** Per instruction index: the pending record index at its start (what the catch must store if it faults). */
   readonly pendingAtStart: number[] = [];
-  readonly locals = new Set<string>(['o', 'ph', 'v', 't']);
+  readonly locals = new Set<string>(['ph', 't']);
   /** Segment registers whose base and windows the block reads. */
   readonly segments = new Set<number>();
   /** Index of the instruction being emitted. */
@@ -109,6 +130,8 @@ export class Emitter {
     readonly stack32: boolean,
     /** CPL 3 (with paging: the TLB's user rights apply). */
     readonly user = false,
+    /** Segment registers (bits by number) flat for reads and writes under the block's key (keyFlatSegments). */
+    readonly flat = 0,
   ) {}
 
   get cur(): BlockInstr {
@@ -147,7 +170,7 @@ export class Emitter {
 
   /** Register n of `size` bytes, unsigned (n in SDM encoding; size 1 maps AL CL DL BL AH CH DH BH). */
   readReg(size: number, n: number): string {
-    if (size === 4) return `(${this.reg32(n)} >>> 0)`;
+    if (size === 4) return this.reg32(n);
     if (size === 2) return `(${this.reg32(n)} & 0xffff)`;
     if (n < 4) return `(${this.reg32(n)} & 0xff)`;
     return `((${this.reg32(n - 4)} >> 8) & 0xff)`;
@@ -188,94 +211,102 @@ export class Emitter {
     return i.as32 ? `((${sum}) | 0)` : `((${sum}) & 0xffff)`;
   }
 
-  // ---- faults ----
+  // ---- memory (Cpu.read8/16/32 and write8/16/32: inline for RAM, out of line for everything else) ----
 
-  /** Marks the current instruction as one that may fault from here on. */
-  mayFault(): void {
-    this.emit(`p = ${this.k};`);
-  }
-
-  // ---- memory (Cpu.read8/16/32 and write8/16/32 with their checks, inline for RAM without paging) ----
-
-  private useSegment(seg: number): void {
-    this.segments.add(seg);
+  /**
+   * Source that stores the block's state into the Cpu before a call that may fault or read it: the pending flag
+   * record and the written registers (see "Faults" above). The locals stay as they are.
+   */
+  spill(): string {
+    return `${this.storeRecord(this.pending)} ${STORE_REGS}`;
   }
 
   /**
-   * Emits `dest = <size-byte read at seg:off>` (unsigned). `off` is a local holding the offset as int32 or as a
-   * 16-bit value. The window check is skipped for a segment that is flat for reads (FR: base 0, window 0–4G−1,
-   * decided at block entry); RAM that is aligned, installed and not MMIO is read inline; everything else goes
-   * through Cpu.read*, after which the block leaves if that asked for attention or changed code.
+   * The inline part of an access of `size` bytes at seg:`off` (`off` a local holding the offset as int32 or as a
+   * 16-bit value): sets `ph` to the physical address and returns the condition under which the access may be done
+   * inline, given `fast` (the alignment, RAM and page-flag tests on `ph`). A segment flat under the block's key
+   * needs no window test and no base; another one gets its window tested here, and a failed test takes the
+   * out-of-line path, whose Cpu accessor raises the fault.
+   */
+  private inline(seg: number, off: string, size: number, write: boolean, fast: string): string {
+    if ((this.flat & (1 << seg)) !== 0) {
+      this.emit(this.physical(off, write));
+      return fast;
+    }
+    this.segments.add(seg);
+    const lo = write ? `WL${seg}` : `RL${seg}`;
+    const hi = write ? `WH${seg}` : `RH${seg}`;
+    this.emit(this.physical(`B${seg} + ${off}`, write));
+    const last = size - 1;
+    return `(${off} >>> 0) >= ${lo} && (${off} >>> 0)${last ? ` + ${last}` : ''} <= ${hi} && ${fast}`;
+  }
+
+  /**
+   * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is not MMIO; otherwise the
+   * out-of-line path (slow.ts), after which the block leaves at the end of the instruction if the access asked
+   * for attention or changed code (`x`).
    */
   read(seg: number, off: string, size: number, dest: string): void {
-    this.mayFault();
-    const start = this.cur.eip;
-    const method = size === 4 ? 'read32' : size === 2 ? 'read16' : 'read8';
-    const unsigned = size === 4 ? ' >>> 0' : '';
-    const slow = `c.instrStart = ${start}; ${this.deviceTime()} ${dest} = c.${method}(${seg}, ${off} >>> 0)${unsigned}; c.jitRetired = 0; if (c.attention || c.codeEpoch !== E) x = 1;`;
-    this.useSegment(seg);
-    const last = size - 1;
-    this.emit(`if (!FR${seg} && ((${off} >>> 0) < RL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > RH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, false);`);
-    this.emit(this.physical(seg, off, false));
     let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0) ${dest} = I32[ph >> 2] >>> 0;`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0) ${dest} = U16[ph >> 1];`;
-    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & 8) === 0) ${dest} = U8[ph];`;
-    this.emit(`if (${fast}`);
-    this.emit(`else { ${slow} }`);
+    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0`;
+    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0`;
+    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & 8) === 0`;
+    const load = size === 4 ? 'I32[ph >> 2]' : size === 2 ? 'U16[ph >> 1]' : 'U8[ph]';
+    const cond = this.inline(seg, off, size, false, fast);
+    this.emit(`if (${cond}) ${dest} = ${load};`);
+    this.emit(`else { ${this.spill()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+  }
+
+  /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
+  write(seg: number, off: string, size: number, value: string): void {
+    let fast: string;
+    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0`;
+    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0`;
+    else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0`;
+    const store = size === 4 ? `I32[ph >> 2] = ${value}` : size === 2 ? `U16[ph >> 1] = ${value}` : `U8[ph] = ${value}`;
+    const cond = this.inline(seg, off, size, true, fast);
+    this.emit(`if (${cond}) ${store};`);
+    this.emit(`else { ${this.spill()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+  }
+
+  /** After an out-of-line access: the block leaves after this instruction if it asked for attention or hit code. */
+  private askedSource(): string {
+    return 'if (c.attention || c.codeEpoch !== E) x = 1;';
   }
 
   /**
-   * Source setting `ph` to the physical address of seg:off, or to -1 (which fails every inline test, so the slow
-   * path runs) when paging is on and the TLB holds no translation with the right this access needs (tlb.ts: a
-   * write right only once the page is dirty, user rights at CPL 3). A walk, a page fault, A/D updates: all on the
-   * slow path, through the Cpu read and write methods.
+   * Source setting `ph` to the physical address of the linear address `lin`, or to -1 (which fails every inline
+   * test, so the out-of-line path runs) when paging is on and the TLB holds no translation with the right this
+   * access needs (tlb.ts: a write right only once the page is dirty, user rights at CPL 3). A walk, a page fault,
+   * A/D updates: all out of line, through the Cpu read and write methods.
    */
-  private physical(seg: number, off: string, write: boolean): string {
-    if (!this.paging) return `ph = ((B${seg} + ${off}) | 0) & A20;`;
+  private physical(lin: string, write: boolean): string {
+    if (!this.paging) return `ph = (${lin}) & A20;`;
     const need = (write ? 2 : 1) << (this.user ? 2 : 0);
-    return `ph = (B${seg} + ${off}) | 0; t = TLB[ph >>> 12]; ph = (t & ${need}) !== 0 ? ((t & -4096) | (ph & 4095)) & A20 : -1;`;
+    return `ph = (${lin}) | 0; t = TLB[ph >>> 12]; ph = (t & ${need}) !== 0 ? ((t & -4096) | (ph & 4095)) & A20 : -1;`;
   }
 
   /**
    * Source that makes guest time right for a device the current instruction may reach (issue 16). The block adds
-   * the instructions it retired to `icount` only when it returns, so on a slow path (memory-mapped I/O: the local
-   * APIC's timer count, a store that arms a timer) `jitRetired` holds those retired before this instruction in
-   * this run of the block, and the devices' clock (Machine's scheduler: icount + jitRetired) sees the time the
-   * interpreter's would. Without it a device read or armed time as of the block's entry, and since where blocks
-   * run depends on where slices end, guest time depended on the slicing. The caller sets it back to 0 after the
-   * access; a fault leaves it as the block's fault path sets it anyway (instructions retired before this one).
+   * the instructions it retired to `icount` only when it returns, so on an out-of-line path (memory-mapped I/O:
+   * the local APIC's timer count, a store that arms a timer) `jitRetired` holds those retired before this
+   * instruction in this run of the block, and the devices' clock (Machine's scheduler: icount + jitRetired) sees
+   * the time the interpreter's would. Without it a device read or armed time as of the block's entry, and since
+   * where blocks run depends on where slices end, guest time depended on the slicing. The caller sets it back to 0
+   * after the access; a fault leaves it, as the run loop's fault path expects.
    */
   deviceTime(): string {
     return `c.jitRetired = n + ${this.k};`;
   }
 
-  /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window (FW). */
-  write(seg: number, off: string, size: number, value: string): void {
-    this.mayFault();
-    const start = this.cur.eip;
-    const method = size === 4 ? 'write32' : size === 2 ? 'write16' : 'write8';
-    const slow = `c.instrStart = ${start}; ${this.deviceTime()} c.${method}(${seg}, ${off} >>> 0, ${value}); c.jitRetired = 0; if (c.attention || c.codeEpoch !== E) x = 1;`;
-    this.useSegment(seg);
-    const last = size - 1;
-    this.emit(`if (!FW${seg} && ((${off} >>> 0) < WL${seg} || (${off} >>> 0)${last ? ` + ${last}` : ''} > WH${seg})) c.accessFault(${seg}, ${off} >>> 0, ${size}, true);`);
-    this.emit(this.physical(seg, off, true));
-    let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0) I32[ph >> 2] = ${value};`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0) U16[ph >> 1] = ${value};`;
-    else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0) U8[ph] = ${value};`;
-    this.emit(`if (${fast}`);
-    this.emit(`else { ${slow} }`);
-  }
-
   /** Stack pointer value (SP or ESP by the block's stack width). */
   readSp(): string {
-    return this.stack32 ? `(${this.reg32(4)} >>> 0)` : `(${this.reg32(4)} & 0xffff)`;
+    return this.stack32 ? this.reg32(4) : `(${this.reg32(4)} & 0xffff)`;
   }
 
   /** Stack offset `sp + delta` wrapped to the stack width. */
   spPlus(sp: string, delta: number): string {
-    return this.stack32 ? `((${sp} + ${delta}) >>> 0)` : `((${sp} + ${delta}) & 0xffff)`;
+    return this.stack32 ? `((${sp} + ${delta}) | 0)` : `((${sp} + ${delta}) & 0xffff)`;
   }
 
   writeSp(value: string): void {
@@ -330,10 +361,7 @@ export class Emitter {
   }
 
   private storeRecordObject(r: FlagRecord): string {
-    return (
-      `c.lazyOp = ${r.op}; c.lazyA = ${r.a}; c.lazyB = ${r.b}; c.lazyRes = ${r.r}; c.lazyCin = ${r.cin}; ` +
-      `c.lazySize = ${r.size}; c.lazyMask = ${r.mask};`
-    );
+    return `LZ(c, ${r.op}, ${r.a}, ${r.b}, ${r.r}, ${r.cin}, ${r.size}, ${r.mask});`;
   }
 
   /** Stores the pending record now (before an interpreter handler runs or an exit). */
@@ -344,27 +372,36 @@ export class Emitter {
     this.cpuLazyClear = false;
   }
 
-  /** One flag of a record, as a boolean expression (computeLazyFlags, specialised). */
+  /** One flag of a record, as a boolean expression (computeLazyFlags, specialised; int32 values for 4 bytes). */
   flagExpr(rec: FlagRecord, flag: number): string {
     const { op, a, b, r, cin, size } = rec;
     const sign = signLiteral(size);
     const adding = op === LOP_ADD || op === LOP_INC;
+    const negative = (e: string): string => (size === 4 ? `((${e}) < 0)` : `(((${e}) & ${sign}) !== 0)`);
     switch (flag) {
       case ZF:
         return `(${r} === 0)`;
       case SF:
-        return `((${r} & ${sign}) !== 0)`;
+        return negative(r);
       case PF:
         return `(PARITY[${r} & 0xff] === 1)`;
       case CF:
         if ((rec.mask & CF) === 0) return '((c.flags & 1) !== 0)';
         if (op === LOP_LOGIC) return 'false';
+        if (op === LOP_NEG) return `(${b} !== 0)`; // NEG sets CF unless the source is 0 (SDM 2B, NEG)
+        if (size === 4) {
+          // The carry out of a + b (+ 1): the result wrapped below a (to a or below with a carry in); the borrow of
+          // a − b (− 1): a below b (or equal with a borrow in).
+          const strict = adding ? unsignedLess(r, a, 4) : unsignedLess(a, b, 4);
+          if (cin === '0') return strict;
+          return `(${cin} !== 0 ? ${adding ? unsignedLess(r, a, 4, true) : unsignedLess(a, b, 4, true)} : ${strict})`;
+        }
         if (adding) return `(${a} + ${b} + ${cin} > ${sizeMaskLiteral(size)})`;
         return `(${a} < ${b} + ${cin})`;
       case OF:
         if (op === LOP_LOGIC) return 'false';
-        if (adding) return `(((${a} ^ ${r}) & (${b} ^ ${r}) & ${sign}) !== 0)`;
-        return `(((${a} ^ ${b}) & (${a} ^ ${r}) & ${sign}) !== 0)`;
+        if (adding) return negative(`(${a} ^ ${r}) & (${b} ^ ${r})`);
+        return negative(`(${a} ^ ${b}) & (${a} ^ ${r})`);
       case AF:
         if (op === LOP_LOGIC) return 'false';
         return `(((${a} ^ ${b} ^ ${r}) & 0x10) !== 0)`;
@@ -402,9 +439,9 @@ export class Emitter {
       const sa = signedExpr(rec.a, rec.size);
       const sb = signedExpr(rec.b, rec.size);
       switch (cc >> 1) {
-        case 1: e = `(${rec.a} < ${rec.b})`; break;
+        case 1: e = unsignedLess(rec.a, rec.b, rec.size); break;
         case 2: e = `(${rec.a} === ${rec.b})`; break;
-        case 3: e = `(${rec.a} <= ${rec.b})`; break;
+        case 3: e = unsignedLess(rec.a, rec.b, rec.size, true); break;
         case 6: e = `(${sa} < ${sb})`; break;
         case 7: e = `(${sa} <= ${sb})`; break;
       }

@@ -165,8 +165,9 @@ function writeRm(g: Emitter, i: Instr, size: number, value: string): EmitResult 
   return FALLS_THROUGH;
 }
 
+/** A constant operand of `size` bytes as generated code holds it (int32 for 4 bytes: emitter.ts, "Values"). */
 function sizeValue(size: number, v: number): number {
-  return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
+  return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
 /** Near branch target truncated by operand size (control.ts nearTarget); the CS limit is tested where used. */
@@ -175,15 +176,14 @@ function nearTarget(i: Instr, target: number): number {
 }
 
 /**
- * Leaves the block for a taken branch to the constant `target`. A target past the CS limit re-runs the
- * interpreter's handler, which raises the #GP(0) with nothing changed. A branch back to the block's start repeats
- * the block while a whole pass fits the budget.
+ * Leaves the block for a taken branch to the constant `target` (within the CS limit: the run loop checks every
+ * constant target of the block at entry, CompiledBlock.lastByte). A branch back to the block's start repeats the
+ * block while a whole pass fits the budget.
  */
-function branchTo(g: Emitter, i: Instr, target: number, commit = ''): string {
+function branchTo(g: Emitter, target: number, commit = ''): string {
   const k = g.k;
   const start = g.instrs[0].eip;
-  let s = `if (${target} > LIM) { ${interpreterCall(g, i)} }`;
-  if (commit) s += ` ${commit}`;
+  let s = commit;
   if (target === start) {
     const len = g.instrs.length;
     g.backEdgePending = g.pending;
@@ -215,7 +215,7 @@ export function interpreterCall(g: Emitter, i: Instr): string {
   const bi = g.cur;
   const store = g.storeRecord(g.pending);
   // The handler's memory accesses may reach a device: it sees the time the interpreter's would (Emitter.deviceTime).
-  return `${store} ${STORE_REGS} p = ${g.k}; c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.deviceTime()} ${g.constant(i.exec)}(c, ${g.constant(i)}); c.jitRetired = 0; ${LOAD_REGS}`;
+  return `${store} ${STORE_REGS} c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.deviceTime()} ${g.constant(i.exec)}(c, ${g.constant(i)}); c.jitRetired = 0; ${LOAD_REGS}`;
 }
 
 const EMITTERS: Record<string, OpEmitter> = {
@@ -301,7 +301,7 @@ const EMITTERS: Record<string, OpEmitter> = {
     const src = (i.opcode & 1) !== 0 ? 2 : 1;
     const v = readRm(g, i, src, 'v');
     const ext = src === 1 ? `(${v} << 24 >> 24)` : `(${v} << 16 >> 16)`;
-    g.writeReg(i.size, i.reg, i.size === 4 ? `(${ext} >>> 0)` : `(${ext} & 0xffff)`);
+    g.writeReg(i.size, i.reg, i.size === 4 ? ext : `(${ext} & 0xffff)`);
     return afterMemory(g, i);
   },
   nop() {
@@ -351,14 +351,14 @@ const EMITTERS: Record<string, OpEmitter> = {
   jcc(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
-    g.emit(`if (${g.condition(i.arg)}) { ${branchTo(g, i, target)} }`);
+    g.emit(`if (${g.condition(i.arg)}) { ${branchTo(g, target)} }`);
     return fallThroughOrLeave(g, bi.next);
   },
   jmpRel(g, i) {
     const target = nearTarget(i, g.cur.next + i.imm);
     // A target the trace took in is in the block: its bytes are within the CS limit (checked at block entry).
     if (continuesAt(g, target)) return FALLS_THROUGH;
-    g.emit(branchTo(g, i, target));
+    g.emit(branchTo(g, target));
     return LEAVES;
   },
   loop(g, i) {
@@ -371,20 +371,19 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.emit(`${taken} = ${cond};`);
     const commit = g.writeRegSource(i.as32 ? 4 : 2, 1, count);
     const target = nearTarget(i, bi.next + i.imm);
-    g.emit(`if (${taken}) { ${branchTo(g, i, target, commit)} }`);
+    g.emit(`if (${taken}) { ${branchTo(g, target, commit)} }`);
     g.emit(commit);
     return fallThroughOrLeave(g, bi.next);
   },
   jcxz(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
-    g.emit(`if (${g.readReg(i.as32 ? 4 : 2, 1)} === 0) { ${branchTo(g, i, target)} }`);
+    g.emit(`if (${g.readReg(i.as32 ? 4 : 2, 1)} === 0) { ${branchTo(g, target)} }`);
     return fallThroughOrLeave(g, bi.next);
   },
   callRel(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
-    g.emit(`if (${target} > LIM) { ${interpreterCall(g, i)} }`);
     g.push(i.size, String(sizeValue(i.size, bi.next)));
     if (continuesAt(g, target)) {
       g.emit(`if (x !== 0) { ${g.exitSource(String(target), `n + ${g.k + 1}`)} }`);
@@ -400,7 +399,9 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.read(SS, sp, i.size, v);
     const t = g.local('t');
     g.emit(`${t} = ${i.os32 ? `${v} >>> 0` : `${v} & 0xffff`};`);
-    g.emit(`if (${t} > LIM) { ${interpreterCall(g, i)} }`);
+    // A return address past the CS limit raises #GP(0) before anything changes (SDM 2A, RET): leave before the
+    // RET, whose handler then raises it with ESP as it was.
+    g.emit(`if (${t} > LIM) { ${g.exitSource(String(g.cur.eip), `n + ${g.k}`)} }`);
     g.writeSp(g.spPlus(sp, i.size + i.imm));
     const predicted = g.instrs[g.k + 1];
     if (predicted !== undefined) {
@@ -436,7 +437,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   switch (i.arg) {
     case SH_ROL: {
       const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
       g.emit(`${cf} = ${r} & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${msbXorCf}`);
@@ -444,7 +445,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
     }
     case SH_ROR: {
       const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '>>> 0' : `& ${mask}`};`);
+      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
       g.emit(`${cf} = (${r} >>> ${top}) & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${topTwoXor}`);
@@ -525,6 +526,14 @@ export function traceStep(i: Instr): number {
 /** The target of a relative JMP or CALL whose next instruction is at `next`. */
 export function branchTarget(i: Instr, next: number): number {
   return nearTarget(i, next + i.imm);
+}
+
+/** Handlers whose inline code branches to a constant target (branchTo). */
+const CONSTANT_BRANCHES = new Set(['jcc', 'jmpRel', 'callRel', 'loop', 'jcxz']);
+
+/** The constant target of a relative branch whose next instruction is at `next`, or null for anything else. */
+export function constantTarget(i: Instr, next: number): number | null {
+  return CONSTANT_BRANCHES.has(i.row!.handler) ? branchTarget(i, next) : null;
 }
 
 /** String instructions: with a REP prefix each iteration is one instruction of guest time. */

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { AR_DB, AR_P, AR_S, DS, type Cpu } from '../../../engine/cpu/cpu';
-import { HOT_THRESHOLD, NO_BLOCK } from '../../../engine/cpu/jit/block';
+import { HOT_THRESHOLD, keyFlatSegments, NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { buildBlock } from '../../../engine/cpu/jit/compile';
 import { MemoryWatch } from '../../../engine/cpu/watch';
 import { flat32, type TestMachine } from './harness';
@@ -19,15 +19,25 @@ function machine(source: string, jit: boolean): TestMachine {
   return m;
 }
 
-/** As `machine`, with DS limited to 0x7FFFF and a #GP handler that halts (at 0x3000, through an IDT at 0x800). */
-function limitedDs(source: string, jit: boolean): TestMachine {
-  const m = machine(source, jit);
+/** A #GP handler that halts (at 0x3000, through an IDT at 0x800). */
+function gpHalts(m: TestMachine): void {
   m.cpu.idtrBase = 0x800;
   m.cpu.idtrLimit = 0x7ff;
   m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
   m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
   m.mem.write8(0x3000, 0xf4);
-  m.cpu.loadSegmentCache(DS, 0x10, 0, 0x7ffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+}
+
+/** Loads DS with a 32-bit read/write data segment of this base and limit. */
+function loadDs(m: TestMachine, base: number, limit: number): void {
+  m.cpu.loadSegmentCache(DS, 0x10, base, limit, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+}
+
+/** As `machine`, with DS limited to 0x7FFFF and a #GP handler that halts. */
+function limitedDs(source: string, jit: boolean): TestMachine {
+  const m = machine(source, jit);
+  gpHalts(m);
+  loadDs(m, 0, 0x7ffff);
   return m;
 }
 
@@ -269,6 +279,103 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(state(jit.cpu)).toEqual(state(ref.cpu));
     expect(jit.mem.peek(jit.cpu.regs[4] >>> 0, 4)).toBe(0); // error code
     expect(jit.mem.peek((jit.cpu.regs[4] >>> 0) + 12, 4)).toBe(ref.mem.peek((ref.cpu.regs[4] >>> 0) + 12, 4)); // EFLAGS
+  });
+
+  // A loop that loads [EBX] with EBX walking up by 0x1000 per pass (sums into EAX), for the flat-segment tests.
+  const WALK = `
+      mov ebx, 0x40000
+      mov ecx, 0x100
+      xor eax, eax
+      align 16
+    top:
+      add ebx, 0x1000
+      add eax, [ebx]
+      dec ecx
+      jnz top
+      hlt
+    `;
+
+  it('a block built for a flat DS has no window check; once DS is limited it no longer runs and the limit fault is raised', () => {
+    const jit = machine(WALK, true);
+    const ref = machine(WALK, false);
+    const faults = [jit, ref].map((m) => {
+      gpHalts(m);
+      return recordExceptions(m);
+    });
+    // Translated while DS is flat (the harness's): the block's key says so and its source has no window test.
+    expect(jit.cpu.run(200)).toBe(ref.cpu.run(200));
+    const b = blockAt(jit.cpu, TOP)!;
+    expect(b).not.toBe(NO_BLOCK);
+    expect(keyFlatSegments(b.key) & (1 << DS)).not.toBe(0);
+    expect(b.source).not.toMatch(/RL3|RH3/);
+    // DS limited to 0x7FFFF: EBX passes the limit after 0x40 passes. Run in that block, the load would read on.
+    for (const m of [jit, ref]) loadDs(m, 0, 0x7ffff);
+    expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
+    expect(faults[0]).toEqual(faults[1]);
+    expect(faults[0]).toHaveLength(1);
+    expect(faults[0][0].eip).toBe(TOP + 6); // add eax, [ebx], after add ebx, imm32
+    expect(jit.cpu.regs[3] >>> 0).toBe(0x80000);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('a block built for a flat DS does not run with a DS base: the loads read base + offset', () => {
+    const jit = machine(WALK, true);
+    const ref = machine(WALK, false);
+    for (const m of [jit, ref]) for (let a = 0x40000; a < 0x142000; a += 0x800) m.mem.write32(a, a >>> 11);
+    expect(jit.cpu.run(200)).toBe(ref.cpu.run(200));
+    expect(keyFlatSegments(blockAt(jit.cpu, TOP)!.key) & (1 << DS)).not.toBe(0);
+    for (const m of [jit, ref]) loadDs(m, 0x800, 0xffffffff);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(jit.cpu.halted).toBe(true);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('a block built while DS is limited tests the window inline and faults at the load', () => {
+    // Built under the limited DS from the start: the window test is in the block (the existing fault test runs
+    // this path too; here the source is checked as well).
+    const jit = limitedDs(WALK, true);
+    const ref = limitedDs(WALK, false);
+    const faults = [recordExceptions(jit), recordExceptions(ref)];
+    expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
+    const b = blockAt(jit.cpu, TOP)!;
+    expect(keyFlatSegments(b.key) & (1 << DS)).toBe(0);
+    expect(b.source).toMatch(/RL3/);
+    expect(faults[0]).toEqual(faults[1]);
+    expect(faults[0]).toHaveLength(1);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+  });
+
+  it('a branch target past a lowered CS limit: the block no longer runs and the taken Jcc raises #GP(0) itself', () => {
+    // The block holds no limit test per branch: the run loop checks its constant targets (`out`) at entry.
+    const src = `
+      mov ecx, 100
+      align 16
+    top:
+      dec ecx
+      jz near out
+      jmp top
+      times 0x200 db 0x90
+    out:
+      hlt
+    `;
+    const jit = machine(src, true);
+    const ref = machine(src, false);
+    const faults = [jit, ref].map((m) => {
+      gpHalts(m);
+      return recordExceptions(m);
+    });
+    expect(jit.cpu.run(150)).toBe(ref.cpu.run(150));
+    const b = blockAt(jit.cpu, TOP)!;
+    expect(b).not.toBe(NO_BLOCK);
+    const jz = TOP + 1;
+    const out = jz + 6 + 2 + 0x200; // jz near (6 bytes), jmp short (2), the filler
+    expect(b.lastByte).toBe(out);
+    for (const m of [jit, ref]) m.cpu.loadSegmentCache(1, 0x08, 0, out - 1, AR_P | AR_S | 0xb | AR_DB, true, 'loader');
+    expect(jit.cpu.run(10_000)).toBe(ref.cpu.run(10_000));
+    expect(faults[0]).toEqual(faults[1]);
+    expect(faults[0]).toHaveLength(1);
+    expect(faults[0][0].eip).toBe(jz);
+    expect(state(jit.cpu)).toEqual(state(ref.cpu));
   });
 
   it('a fault right after a rotate sees the flags the ALU before the rotate left (PF, AF, ZF, SF)', () => {
