@@ -426,13 +426,11 @@ export class Cpu {
    */
   restoreSegmentRegisters(sel: Uint16Array, base: Int32Array, limit: Uint32Array, ar: Uint16Array, valid: Uint8Array): void {
     this.segmentsWritten = 0xff;
-    for (let s = 0; s < 8; s++) {
-      this.segSel[s] = sel[s];
-      this.segBase[s] = base[s];
-      this.segLimit[s] = limit[s];
-      this.segAr[s] = ar[s];
-      this.segValid[s] = valid[s];
-    }
+    this.segSel.set(sel);
+    this.segBase.set(base);
+    this.segLimit.set(limit);
+    this.segAr.set(ar);
+    this.segValid.set(valid);
     this.modeChanged();
   }
 

@@ -35,10 +35,12 @@ export interface CompiledBlock {
   /**
    * The decoded instructions this block's exits last led to, so the run loop need not fetch them again and can run
    * their blocks straight after this one (block chaining, Cpu.run): a direct-mapped table of SUCCESSOR_SLOTS entries
-   * by exit EIP (`succEip`, as int32), large enough for a RET shared by several callers. Valid while the code epoch
-   * is `succEpoch` (Cpu.codeEpoch changes drop them all).
+   * by exit EIP (`succEip`, as int32), large enough for a RET shared by several callers. A slot is valid while the
+   * code epoch is its `succEpoch` (a Cpu.codeEpoch change drops them all). The epoch is kept per slot so a change
+   * costs nothing here: under the monitor every entry moves the epoch, and clearing the table on the next exit was a
+   * tenth of an entry's cost.
    */
-  succEpoch: number;
+  readonly succEpoch: Float64Array;
   readonly succEip: Int32Array;
   readonly succ: (Instr | null)[];
 }
@@ -59,7 +61,7 @@ export function makeBlock(
 ): CompiledBlock {
   const succ: (Instr | null)[] = [];
   for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
-  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: -1, succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
+  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: new Float64Array(SUCCESSOR_SLOTS).fill(-1), succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
 }
 
 /** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
@@ -69,18 +71,14 @@ function slot(eip: number): number {
 
 /** The instruction an exit of `b` to `eip` led to before, if still valid at code epoch `epoch`. */
 export function successor(b: CompiledBlock, eip: number, epoch: number): Instr | null {
-  if (b.succEpoch !== epoch) return null;
   const k = slot(eip);
-  return b.succEip[k] === (eip | 0) ? b.succ[k] : null;
+  return b.succEip[k] === (eip | 0) && b.succEpoch[k] === epoch ? b.succ[k] : null;
 }
 
 /** Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`), replacing what shared its slot. */
 export function rememberSuccessor(b: CompiledBlock, eip: number, i: Instr, epoch: number): void {
-  if (b.succEpoch !== epoch) {
-    b.succEpoch = epoch;
-    b.succ.fill(null);
-  }
   const k = slot(eip);
+  b.succEpoch[k] = epoch;
   b.succEip[k] = eip;
   b.succ[k] = i;
 }
