@@ -8,6 +8,7 @@ import { MemoryWatch } from '../../../engine/cpu/watch';
 import { CS } from '../../../engine/cpu/cpu';
 import type { LoadOptions } from '../../../engine/machine/loaders';
 import type { HostKey } from '../../../engine/devices/host-keys';
+import type { CpuModelName } from '../../../engine/cpu/model';
 
 /**
  * Everything a debugger or a trace can listen with, none of which may change guest time: every event, instruction
@@ -53,16 +54,26 @@ export interface RealGuest {
   limit: number;
   /** Typed on the keyboard a line at a time, as --keys does. */
   keys?: HostKey[];
+  /** Received on COM1 as the guest reads them, as --serial-in does. */
+  serialIn?: Uint8Array;
+  /** The processor (the Machine's default otherwise), as --cpu. */
+  model?: CpuModelName;
 }
 
 /** Runs a guest in one variant, returning to the event loop every 100 ms or so (a test worker must answer its RPC). */
 export async function realTimeline(g: RealGuest, v: RealVariant): Promise<RealTimeline> {
   const bytes: string[] = [];
   const record = (channel: string) => (b: number) => void bytes.push(`${m.cpu.icount} ${channel} ${b.toString(16).padStart(2, '0')}`);
-  const m: Machine = new Machine({ memoryMB: g.memoryMB, onConsoleByte: record('e9'), devices: { onSerialByte: record('com1') } });
+  const m: Machine = new Machine({
+    memoryMB: g.memoryMB,
+    model: g.model,
+    onConsoleByte: record('e9'),
+    devices: { onSerialByte: record('com1') },
+  });
   if (v.monitor) attachMonitor(m, { sbe: 'auto' });
   m.load(g.image, g.load);
   if (g.keys !== undefined) m.typeKeys(g.keys, 'line');
+  if (g.serialIn !== undefined) m.serialInput(g.serialIn, true);
   if (v.listeners) armAllListeners(m);
   let stop: StopReason | 'limit' = 'limit';
   let yielded = Date.now();
