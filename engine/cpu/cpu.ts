@@ -1125,11 +1125,7 @@ export class Cpu {
             const b = i.block;
             if (b !== null) {
               if (
-                b.eip === start &&
-                b.len <= budget - done &&
-                b.key === blockKey(this) &&
-                b.lastByte <= this.segLimit[CS] &&
-                this.mem.read8 === PLAIN_READ8 &&
+                this.blockFits(b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
                 const n = b.run(this, budget - done);
@@ -1143,18 +1139,7 @@ export class Cpu {
                   const known = successor(last, at, this.codeEpoch);
                   if (known === null) break;
                   const nb = known.block;
-                  if (
-                    nb === null ||
-                    nb.eip !== at ||
-                    known.d32 !== this.code32 ||
-                    nb.len > budget - done ||
-                    nb.key !== blockKey(this) ||
-                    nb.lastByte > this.segLimit[CS] ||
-                    this.mem.read8 !== PLAIN_READ8 ||
-                    this.breakpoints.size !== 0
-                  ) {
-                    break;
-                  }
+                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done) || this.breakpoints.size !== 0) break;
                   this.instrStart = at;
                   const m = nb.run(this, budget - done);
                   done += m;
@@ -1237,6 +1222,16 @@ export class Cpu {
     // boundary after it; a step settles that now, so the events it causes belong to this step, as on a bare CPU.
     // Only that: the guest's own events at the boundary (debug traps, interrupts) come with the next step, as bare.
     if (this.monitor !== null && this.monitorPending && !this.interruptShadow && !this.halted && !this.shutdown) this.monitor.boundary(true);
+  }
+
+  /**
+   * Whether block `b` may run at EIP `at` now, breakpoints aside: it starts there, a whole pass fits in the `left`
+   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets,
+   * and no read watch is on memory. The run loop asks before a block entered from the interpreter and before each
+   * chained one.
+   */
+  private blockFits(b: CompiledBlock, at: number, left: number): boolean {
+    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS] && this.mem.read8 === PLAIN_READ8;
   }
 
   /**
