@@ -33,6 +33,20 @@ function loadDs(m: TestMachine, base: number, limit: number): void {
   m.cpu.loadSegmentCache(DS, 0x10, base, limit, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
 }
 
+/**
+ * The same program translated and interpreted, each with a #GP handler that halts, and the exceptions each records
+ * (for comparing where a fault comes from with and without blocks).
+ */
+function pairHaltingOnGp(source: string): { jit: TestMachine; ref: TestMachine; faults: ReturnType<typeof recordExceptions>[] } {
+  const jit = machine(source, true);
+  const ref = machine(source, false);
+  const faults = [jit, ref].map((m) => {
+    gpHalts(m);
+    return recordExceptions(m);
+  });
+  return { jit, ref, faults };
+}
+
 /** As `machine`, with DS limited to 0x7FFFF and a #GP handler that halts. */
 function limitedDs(source: string, jit: boolean): TestMachine {
   const m = machine(source, jit);
@@ -296,12 +310,7 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     `;
 
   it('a block built for a flat DS has no window check; once DS is limited it no longer runs and the limit fault is raised', () => {
-    const jit = machine(WALK, true);
-    const ref = machine(WALK, false);
-    const faults = [jit, ref].map((m) => {
-      gpHalts(m);
-      return recordExceptions(m);
-    });
+    const { jit, ref, faults } = pairHaltingOnGp(WALK);
     // Translated while DS is flat (the harness's): the block's key says so and its source has no window test.
     expect(jit.cpu.run(200)).toBe(ref.cpu.run(200));
     const b = blockAt(jit.cpu, TOP)!;
@@ -358,12 +367,7 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     out:
       hlt
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    const faults = [jit, ref].map((m) => {
-      gpHalts(m);
-      return recordExceptions(m);
-    });
+    const { jit, ref, faults } = pairHaltingOnGp(src);
     expect(jit.cpu.run(150)).toBe(ref.cpu.run(150));
     const b = blockAt(jit.cpu, TOP)!;
     expect(b).not.toBe(NO_BLOCK);
