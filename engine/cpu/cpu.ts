@@ -39,6 +39,7 @@ import {
 import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
+import { CodeBytes } from './decode/code-bytes';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { buildBlock } from './jit/compile';
@@ -260,6 +261,8 @@ export class Cpu {
   // ---- decoded-instruction cache, per physical page, one per decode mode ----
   private readonly cache16: (Instr[] | undefined)[];
   private readonly cache32: (Instr[] | undefined)[];
+  /** The bytes those instructions occupy: a store elsewhere in their page keeps them (decode/code-bytes.ts). */
+  private readonly codeBytes: CodeBytes;
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.mem = mem;
@@ -270,6 +273,7 @@ export class Cpu {
     const pages = mem.size >>> PAGE_SHIFT;
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
+    this.codeBytes = new CodeBytes(pages);
     mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
     this.events.onChange = () => {
       this.updateAttention();
@@ -902,6 +906,7 @@ export class Cpu {
         this.mem.pageFlags[page] |= PF_CODE;
       }
       list[phys & 0xfff] = i;
+      this.codeBytes.mark(phys, i.len);
     }
     return i;
   }
@@ -928,14 +933,19 @@ export class Cpu {
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();
 
-  /** Drops decoded instructions on the pages a store touched (self-modifying code). */
+  /**
+   * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
+   * store missed (data beside code) keeps them, and the code epoch moves only when something was dropped.
+   */
   private invalidateCode(addr: number, size: number): void {
-    this.codeEpoch++;
     const first = addr >>> PAGE_SHIFT;
     const last = (addr + size - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last && p < this.cache16.length; p++) {
+      if (!this.codeBytes.touches(p, addr, size)) continue;
+      this.codeEpoch++;
       this.cache16[p] = undefined;
       this.cache32[p] = undefined;
+      this.codeBytes.clear(p);
       this.mem.pageFlags[p] &= ~PF_CODE;
     }
   }
@@ -956,6 +966,7 @@ export class Cpu {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
         this.cache16[p] = undefined;
         this.cache32[p] = undefined;
+        this.codeBytes.clear(p);
         this.mem.pageFlags[p] &= ~PF_CODE;
       }
     }
