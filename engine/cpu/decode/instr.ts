@@ -70,6 +70,11 @@ export class Instr {
   block: CompiledBlock | null = null;
   /** Times the interpreter ran this instruction while no block existed for it (the hotness counter). */
   hits = 0;
+  /**
+   * For a Jcc: interpreted runs that took the branch minus those that fell through. A block's trace goes on in the
+   * likelier direction and leaves on the other (jit/compile.ts collectBlock).
+   */
+  bias = 0;
 }
 
 /** Placeholder until a row is resolved; never executed for a decoded instruction. */

@@ -27,6 +27,7 @@ import {
   LEAVES,
   nativeEmitter,
   NOT_TRANSLATED,
+  TRACE_BRANCH,
   TRACE_CALL,
   TRACE_JUMP,
   TRACE_NEXT,
@@ -67,6 +68,13 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
       case TRACE_NEXT:
         if (end >= wrap) return out;
         to = next;
+        break;
+      case TRACE_BRANCH:
+        // A conditional branch: the trace goes on where the interpreter went more often (Instr.bias), and the
+        // other direction is the side exit.
+        if (i.bias > 0) to = branchTarget(i, next);
+        else if (end >= wrap) return out;
+        else to = next;
         break;
       case TRACE_JUMP:
         to = branchTarget(i, next);

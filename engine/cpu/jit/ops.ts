@@ -351,6 +351,11 @@ const EMITTERS: Record<string, OpEmitter> = {
   jcc(g, i) {
     const bi = g.cur;
     const target = nearTarget(i, bi.next + i.imm);
+    if (target !== g.instrs[0].eip && target !== bi.next && continuesAt(g, target)) {
+      // The trace went on at the target (the branch is usually taken): falling through is the side exit.
+      g.emit(`if (!${g.condition(i.arg)}) { ${g.exitSource(String(bi.next), `n + ${g.k + 1}`)} }`);
+      return FALLS_THROUGH;
+    }
     g.emit(`if (${g.condition(i.arg)}) { ${branchTo(g, target)} }`);
     return fallThroughOrLeave(g, bi.next);
   },
@@ -493,7 +498,7 @@ const CALLABLE = new Set([
   'btEG', 'btEI', 'bsf', 'bsr', 'bswap', 'xadd', 'cmpxchg', 'cmpxchg8b', 'cmov', 'hintNop',
   'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA', 'movzx', 'movsx', 'lea', 'xchgEG', 'xchgZA', 'nop', 'xlat',
   'movES',
-  'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'enter', 'leave',
+  'pushZ', 'popZ', 'pushE', 'popE', 'pushI', 'pushSeg', 'pusha', 'popa', 'pushf', 'popf', 'enter', 'leave',
   'jcc', 'jmpRel', 'callRel', 'retNear', 'jmpE', 'callE', 'loop', 'jcxz', 'bound',
   'movs', 'cmps', 'stos', 'lods', 'scas',
 ]);
@@ -507,9 +512,10 @@ export const TRACE_JUMP = 1;
 export const TRACE_CALL = 2;
 export const TRACE_RETURN = 3;
 export const TRACE_END = 4;
+export const TRACE_BRANCH = 5;
 
 const TRACE_STEPS: Record<string, number> = {
-  jcc: TRACE_NEXT,
+  jcc: TRACE_BRANCH,
   loop: TRACE_NEXT,
   jcxz: TRACE_NEXT,
   jmpRel: TRACE_JUMP,

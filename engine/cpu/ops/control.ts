@@ -28,7 +28,11 @@ function counter(cpu: Cpu, i: Instr): number {
 export const handlers: Record<string, Handler> = {
   /** Jcc rel8 / rel16/32 (70–7F, 0F 80–8F); `arg` is the condition code. */
   jcc(cpu: Cpu, i: Instr): void {
-    if (cpu.condition(i.arg)) cpu.eip = nearTarget(cpu, i, cpu.eip + i.imm);
+    // `bias` tells block translation which way the branch usually goes (Instr.bias).
+    if (cpu.condition(i.arg)) {
+      cpu.eip = nearTarget(cpu, i, cpu.eip + i.imm);
+      i.bias++;
+    } else i.bias--;
   },
 
   /** JMP rel8 / rel16/32 (EB, E9). */

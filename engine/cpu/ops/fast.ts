@@ -113,7 +113,7 @@ function incDecFast(i: Instr, generic: Handler): Handler | undefined {
 function jccFast(i: Instr, generic: Handler): Handler | undefined {
   if (!i.os32) return undefined;
   return cached(`jcc-${i.arg}`, () =>
-    build(`if (cpu.condition(${i.arg})) { const t = (cpu.eip + i.imm) >>> 0; if (t > cpu.segLimit[1]) { generic(cpu, i); return; } cpu.eip = t; }`, generic),
+    build(`if (cpu.condition(${i.arg})) { const t = (cpu.eip + i.imm) >>> 0; if (t > cpu.segLimit[1]) { generic(cpu, i); return; } cpu.eip = t; i.bias++; } else i.bias--;`, generic),
   );
 }
 

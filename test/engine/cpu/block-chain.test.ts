@@ -82,9 +82,10 @@ describe.skipIf(!HAS_NASM)('block chaining and transfer targets', () => {
     m.cpu.run(1_000_000);
     expect(ref.cpu.halted).toBe(true);
     expect(cpuState(m.cpu)).toEqual(cpuState(ref.cpu));
-    // Nearly every one of the 15 000 calls and 15 000 returns goes straight to the next block (about 27 000 here;
-    // a successor table of one entry per block chains about 18 000).
-    expect(m.cpu.chainedBlockRuns).toBeGreaterThan(25_000);
+    // Nearly every one of the 15 000 calls and 15 000 returns goes straight to the next block (about 24 000 here,
+    // the block after the fifth call going on through the usually taken `jnz top` into the first call; a successor
+    // table of one or two entries per block chains about 15 000).
+    expect(m.cpu.chainedBlockRuns).toBeGreaterThan(22_000);
   });
 
   it('budgets that end inside a chain retire exactly as many instructions as the interpreter, with the same state', () => {

@@ -4,9 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { CodeBytes } from '../../../engine/cpu/decode/code-bytes';
-import type { Cpu } from '../../../engine/cpu/cpu';
-import { flat32, type TestMachine } from './harness';
-import { assemble, HAS_NASM } from './move-fixtures';
+import { guest, guestState, ORG, runTranslatedAndInterpreted } from './jit-guest';
+import { HAS_NASM } from './move-fixtures';
 
 describe('CodeBytes', () => {
   it('reports a store that overlaps a marked byte, and only such a store', () => {
@@ -39,18 +38,6 @@ describe('CodeBytes', () => {
   });
 });
 
-const ORG = 0x10000;
-
-function machine(source: string, jit: boolean): TestMachine {
-  const m = flat32(assemble(source, 32, ORG), ORG);
-  m.cpu.jit = jit;
-  return m;
-}
-
-function state(cpu: Cpu): unknown {
-  return { regs: Array.from(cpu.regs), eip: cpu.eip, eflags: cpu.getEflags(), icount: cpu.icount, halted: cpu.halted };
-}
-
 describe.skipIf(!HAS_NASM)('stores beside code', () => {
   // A hot loop that keeps a counter in the bytes right after its own code, in the same page.
   const DATA_BESIDE_CODE = `
@@ -68,14 +55,14 @@ describe.skipIf(!HAS_NASM)('stores beside code', () => {
   const TOP = ORG + 0x10;
 
   it('keep the decoded instructions and the block of the page, with the interpreter’s result', () => {
-    const jit = machine(DATA_BESIDE_CODE, true);
-    const ref = machine(DATA_BESIDE_CODE, false);
+    const jit = guest(DATA_BESIDE_CODE, true);
+    const ref = guest(DATA_BESIDE_CODE, false);
     jit.cpu.run(200); // the loop head is hot (test threshold 40) and translated
     const block = jit.cpu.fetchInstr(TOP).block;
     expect(block).not.toBeNull();
     const epoch = jit.cpu.codeEpoch;
     expect(jit.cpu.run(100_000) + 200).toBe(ref.cpu.run(100_000));
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
     expect(jit.cpu.regs[0]).toBe((400 * 401) / 2);
     // Every pass stored to the page; none of those stores dropped its code.
     expect(jit.cpu.fetchInstr(TOP).block).toBe(block);
@@ -102,10 +89,7 @@ describe.skipIf(!HAS_NASM)('stores beside code', () => {
     spare:
       dd 0
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    const jit = runTranslatedAndInterpreted(src);
     expect(jit.cpu.regs[6]).toBe(100 * 1 + 100 * 5);
   });
 
@@ -124,10 +108,7 @@ describe.skipIf(!HAS_NASM)('stores beside code', () => {
       times 5 nop
       hlt
     `;
-    const jit = machine(src, true);
-    const ref = machine(src, false);
-    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
-    expect(state(jit.cpu)).toEqual(state(ref.cpu));
+    const jit = runTranslatedAndInterpreted(src);
     expect(jit.cpu.regs[0]).toBe(1); // the last pass stored ECX = 1
   });
 });
