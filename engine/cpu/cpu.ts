@@ -42,6 +42,7 @@ import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
+import { runBlock } from './jit/megamorphic';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
@@ -188,9 +189,12 @@ export class Cpu {
   flags = FIXED1;
   lazyMask = 0;
   lazyOp = 0;
-  lazyA = 0;
-  lazyB = 0;
-  lazyRes = 0;
+  // Unsigned 32-bit values: half of them are not small integers. Starting as a heap number (−0, a zero for every
+  // use here) gives V8 the field's final representation at once; starting as 0, the first value ≥ 2^31 changed
+  // the Cpu's hidden class, which threw away every optimised function that had used it (issue 13).
+  lazyA = -0;
+  lazyB = -0;
+  lazyRes = -0;
   lazyCin = 0;
   lazySize = 1;
 
@@ -1139,7 +1143,7 @@ export class Cpu {
                 this.blockFits(b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                const n = b.run(this, budget - done);
+                const n = runBlock(b, this, budget - done);
                 done += n;
                 this.icount += n;
                 // Block chaining: while nothing needs a look, the block an exit led to last time (same epoch: same
@@ -1152,7 +1156,7 @@ export class Cpu {
                   const nb = known.block;
                   if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done) || this.breakpoints.size !== 0) break;
                   this.instrStart = at;
-                  const m = nb.run(this, budget - done);
+                  const m = runBlock(nb, this, budget - done);
                   done += m;
                   this.icount += m;
                   this.chainedBlockRuns++;

@@ -12,6 +12,7 @@ import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import { slowRead, slowWrite, storeLazyFlags } from './slow';
+import { callHandler } from './megamorphic';
 import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
@@ -203,10 +204,10 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   }
   const source = assemble(g);
   const names = g.consts.map((_, k) => `K${k}`);
-  const factory = new Function('PARITY', 'RD', 'WR', 'LZ', ...names, `return function block(c, left) {\n${source}\n};`) as (
+  const factory = new Function('PARITY', 'RD', 'WR', 'LZ', 'H', ...names, `return function block(c, left) {\n${source}\n};`) as (
     ...args: unknown[]
   ) => BlockFn;
-  const run = factory(PARITY, slowRead, slowWrite, storeLazyFlags, ...g.consts);
+  const run = factory(PARITY, slowRead, slowWrite, storeLazyFlags, callHandler, ...g.consts);
   let firstByte = eip;
   let lastCodeByte = eip;
   let lastByte = eip;

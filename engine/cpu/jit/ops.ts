@@ -215,7 +215,7 @@ export function interpreterCall(g: Emitter, i: Instr): string {
   const bi = g.cur;
   const store = g.storeRecord(g.pending);
   // The handler's memory accesses may reach a device: it sees the time the interpreter's would (Emitter.deviceTime).
-  return `${store} ${STORE_REGS} c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.deviceTime()} ${g.constant(i.exec)}(c, ${g.constant(i)}); c.jitRetired = 0; ${LOAD_REGS}`;
+  return `${store} ${STORE_REGS} c.instrStart = ${bi.eip}; c.eip = ${bi.next}; ${g.deviceTime()} H(${g.constant(i.exec)}, c, ${g.constant(i)}); c.jitRetired = 0; ${LOAD_REGS}`;
 }
 
 const EMITTERS: Record<string, OpEmitter> = {
