@@ -14,9 +14,11 @@ export interface MachineMoment {
 /**
  * The CPU's run-loop bookkeeping, not state: how many times decoded code was invalidated (`codeEpoch`, which a
  * restore moves on purpose), where the last run slice was to end, whether the last one ended at a breakpoint, and
- * the "look between instructions" flag derived from the rest.
+ * the "look between instructions" flag derived from the rest, and how many translated blocks were entered by chaining
+ * (`chainedBlockRuns`, a figure: which blocks exist when depends on how the run got there, e.g. a replay from a
+ * checkpoint keeps the decoded code of pages it did not rewrite).
  */
-const BOOKKEEPING = ['codeEpoch', 'runEnd', 'hitBreakpoint', 'attention'];
+const BOOKKEEPING = ['codeEpoch', 'runEnd', 'hitBreakpoint', 'attention', 'chainedBlockRuns'];
 /** Flags are kept lazily (the last operation and its operands): compared as the EFLAGS value they stand for. */
 const LAZY_FLAGS = ['flags', 'lazyMask', 'lazyOp', 'lazyA', 'lazyB', 'lazyRes', 'lazyCin', 'lazySize'];
 
