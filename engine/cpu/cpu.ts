@@ -357,6 +357,7 @@ export class Cpu {
     this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
     this.codeEpoch++;
     for (let s = 0; s < 6; s++) this.updateWindow(s);
+    this.windowsMode = (pe ? 1 : 0) | (vm ? 2 : 0);
     // Control registers may have changed without their own flush (task switch, restore, debugger edits).
     pagingControlChanged(this);
     debugRegistersChanged(this); // sets checkLinear, updates attention
@@ -419,20 +420,43 @@ export class Cpu {
   }
 
   /**
-   * Puts a saved state of all eight segment registers back at once, then recomputes what derives from them and the
-   * mode (modeChanged). For the monitor's switch between the guest's view and the deprivileged CPU
-   * (engine/monitor/guest-state.ts, monitor.ts): bookkeeping, not loads, so nothing is reported, and one
-   * recomputation serves the eight registers instead of one per register and another for the mode.
+   * Puts a saved state of all eight segment registers back at once, for the monitor's switch between the guest's view
+   * and the deprivileged CPU (engine/monitor/guest-state.ts, monitor.ts): bookkeeping, not loads, so nothing is
+   * reported. It recomputes what modeChanged does but narrower, since a switch changes little of it — ring
+   * compression raises DPLs and RPLs, which no access window depends on: the windows only of registers whose base,
+   * limit, validity or type changed (all when PE or VM differ from their last recomputation), and **not the code
+   * epoch**. The caller moves the epoch when it leaves the CPU with anything the run loop's links and translated
+   * blocks rely on changed (the monitor compares before and after each entry: engine/cpu/code-assumptions.ts);
+   * moving it at every switch made the run loop fetch and decode again after every monitor entry.
    */
   restoreSegmentRegisters(sel: Uint16Array, base: Int32Array, limit: Uint32Array, ar: Uint16Array, valid: Uint8Array): void {
     this.segmentsWritten = 0xff;
-    this.segSel.set(sel);
-    this.segBase.set(base);
-    this.segLimit.set(limit);
-    this.segAr.set(ar);
-    this.segValid.set(valid);
-    this.modeChanged();
+    const modeBits = ((this.cr0 & CR0_PE) !== 0 ? 1 : 0) | ((this.flags & VM) !== 0 ? 2 : 0);
+    const allWindows = modeBits !== this.windowsMode;
+    for (let s = 0; s < 8; s++) {
+      const a = ar[s];
+      const windowSame =
+        this.segBase[s] === base[s] && this.segLimit[s] === limit[s] && this.segValid[s] === valid[s] && ((this.segAr[s] ^ a) & WINDOW_AR) === 0;
+      this.segSel[s] = sel[s];
+      this.segBase[s] = base[s];
+      this.segLimit[s] = limit[s];
+      this.segAr[s] = a;
+      this.segValid[s] = valid[s];
+      if (s < 6 && (allWindows || !windowSame)) this.updateWindow(s);
+    }
+    this.windowsMode = modeBits;
+    const pe = (modeBits & 1) !== 0;
+    const vm = (modeBits & 2) !== 0;
+    if (!pe) this.cpl = 0;
+    else if (vm) this.cpl = 3;
+    this.code32 = !vm && (this.segAr[CS] & AR_DB) !== 0;
+    this.stack32 = !vm && (this.segAr[SS] & AR_DB) !== 0;
+    this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
+    pagingControlChanged(this);
+    debugRegistersChanged(this);
   }
+  /** PE and VM (bits 0 and 1) when every access window was last recomputed (restoreSegmentRegisters, modeChanged). */
+  private windowsMode = -1;
 
   /**
    * Segment registers (bits by number) whose cache was written since the monitor last cleared this: it puts the
@@ -1342,6 +1366,8 @@ function linksWithinPage(linear: number): boolean {
 }
 
 const SIGN = 0x80000000 | 0;
+/** The access-rights bits an access window depends on (updateWindow): S, the type, and B for expand-down. */
+const WINDOW_AR = AR_S | AR_TYPE | AR_DB;
 /**
  * The lowest EIP from which an instruction (at most 15 bytes) could end beyond a CS limit of `limit`, with the sign
  * bit flipped: `(eip ^ SIGN) >= firstCheckedStart(limit)` is the unsigned `eip >= limit - 14` in small-integer
