@@ -245,8 +245,11 @@ export class Cpu {
   monitor: MonitorHook | null = null;
   /** The monitor asks for a look at the next instruction boundary (e.g. after a store to a watched table). */
   monitorPending = false;
-  /** SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it. */
-  sbeScan: ((i: Instr) => void) | null = null;
+  /**
+   * SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it, with the physical
+   * page the instruction was fetched from (the monitor keeps which pages it scanned how: dropDecodedPages).
+   */
+  sbeScan: ((i: Instr, page: number) => void) | null = null;
   /** Linear addresses of the debugger's instruction breakpoints; checked only while non-empty. */
   readonly breakpoints = new BreakpointSet();
   /** Set when the run loop stopped on a breakpoint (cleared by the next run). */
@@ -914,7 +917,7 @@ export class Cpu {
       }
     }
     const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
-    if (this.sbeScan !== null) this.sbeScan(i);
+    if (this.sbeScan !== null) this.sbeScan(i, page);
     this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
     if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
@@ -968,6 +971,17 @@ export class Cpu {
     // Used where the whole CPU state is replaced (reset, snapshot restore): cached translations go too.
     flushTlbAll(this);
     this.dropDecodedInstructions();
+  }
+
+  /** Drops the decoded instructions (and the blocks built from them) of these physical pages only; no translation. */
+  dropDecodedPages(pages: Iterable<number>): void {
+    this.codeEpoch++;
+    for (const p of pages) {
+      if (p >= this.cache16.length) continue;
+      this.cache16[p] = undefined;
+      this.cache32[p] = undefined;
+      this.mem.pageFlags[p] &= ~PF_CODE;
+    }
   }
 
   /**

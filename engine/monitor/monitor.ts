@@ -61,6 +61,7 @@ import { ShadowPaging } from './shadow-paging';
 export type SbeMode = 'auto' | 'on' | 'off';
 /** What the decoder binds: nothing, the always-sensitive set, or everything sensitive. */
 type Scan = 'none' | 'always' | 'all';
+const SCANS: readonly Scan[] = ['none', 'always', 'all'];
 export type MonitorState = 'emulated' | 'direct';
 export type ReturnPath = 'consistent' | 'inconsistent';
 
@@ -104,13 +105,6 @@ const ENTER_EXCEPTION = 0;
 const ENTER_INTERRUPT = 1;
 const ENTER_DEBUG_TRAPS = 2;
 
-/**
- * The SBE trap bound in place of a sensitive instruction's handler without the entry shortcuts: a fault that the run
- * loop hands to the monitor before the instruction executes (Monitor.sbeEntry is the shortcut).
- */
-function sbeTrap(): void {
-  throw SBE_FAULT;
-}
 /** One immutable fault object serves every SBE trap (a trap is the monitor's most frequent entry). */
 const SBE_FAULT = new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
 
@@ -219,13 +213,24 @@ export class Monitor implements MonitorHook {
   private readonly inPlace = inPlaceHandlers(this);
   /** What SBE binds a sensitive instruction to: the monitor's entry, made in the handler's place or by a thrown trap. */
   private readonly sbeBound: Handler;
-  private readonly scanAll = (i: Instr): void => {
+  /**
+   * The physical pages holding instructions decoded under each scan since applyScan last dropped them (a page may be
+   * in two sets: code decoded under both).
+   */
+  private readonly scannedPages: Record<Scan, Set<number>> = { none: new Set(), always: new Set(), all: new Set() };
+  private readonly scanAll = (i: Instr, page: number): void => {
+    this.scannedPages.all.add(page);
     const own = i.row === null ? undefined : this.inPlace.get(i.row.handler);
     if (own !== undefined) i.exec = own;
     else if (isSensitive(i)) i.exec = this.sbeBound;
   };
-  private readonly scanAlways = (i: Instr): void => {
+  private readonly scanAlways = (i: Instr, page: number): void => {
+    this.scannedPages.always.add(page);
     if (isAlwaysSensitive(i)) i.exec = this.sbeBound;
+  };
+  /** While nothing is bound: only where code was decoded (an engagement drops those pages). */
+  private readonly scanNone = (_i: Instr, page: number): void => {
+    this.scannedPages.none.add(page);
   };
   /** The decoded instruction whose SBE trap the current entry handles (sbeEntry): emulateOne executes it. */
   private sbeInstr: Instr | null = null;
@@ -251,7 +256,7 @@ export class Monitor implements MonitorHook {
     this.installed = this.ownInstalled;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
-    this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : sbeTrap;
+    this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : (_cpu, i) => this.sbeTrap(i);
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.guestTlb = cpu.tlb;
@@ -262,6 +267,10 @@ export class Monitor implements MonitorHook {
     this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.decodeReturnCode();
     cpu.monitor = this;
+    // What was decoded before the monitor came is recorded under no scan: it goes now, and from here on every page
+    // of decoded code is known by the scan it was decoded under (applyScan).
+    cpu.sbeScan = this.scanNone;
+    cpu.dropDecodedInstructions();
     cpu.events.on('mode-change', () => {
       if (this.state === 'emulated' && this.muteDepth === 0) this.requestLook();
     });
@@ -328,6 +337,18 @@ export class Monitor implements MonitorHook {
     // A triple fault in the emulation: the run loop stops at the boundary (Cpu.betweenInstructions), as after its
     // fault path; a translated block returns to it first.
     if (cpu.shutdown) cpu.attention = true;
+  }
+
+  /**
+   * The SBE trap without the entry shortcuts: a fault that the run loop hands to the monitor before the instruction
+   * executes (sbeEntry is the shortcut). While the guest does not run deprivileged the instruction is a bare CPU's.
+   */
+  private sbeTrap(i: Instr): void {
+    if (this.state !== 'direct' || this.inEntry) {
+      HANDLERS[i.row!.handler](this.cpu, i);
+      return;
+    }
+    throw SBE_FAULT;
   }
 
   boundary(ownWorkOnly = false): boolean {
@@ -419,7 +440,7 @@ export class Monitor implements MonitorHook {
     } finally {
       this.holdScan = false;
     }
-    if (this.scan !== scanBefore) this.cpu.dropDecodedInstructions();
+    if (this.scan !== scanBefore) this.dropAllDecoded();
   }
 
   private restart(saved: unknown): void {
@@ -1169,17 +1190,38 @@ export class Monitor implements MonitorHook {
     this.sbeSince = now;
   }
 
-  /** Binds the decoder's SBE predicate; decoded instructions are dropped so every block is scanned again. */
+  /**
+   * Binds the decoder's SBE predicate. Engaging (a scan that binds) drops the pages holding code decoded under any
+   * other scan, so every instruction there is decoded and scanned again, with the blocks built from them; the pages
+   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving (scan 'none') drops
+   * nothing: a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry
+   * and the in-place handlers look first). A guest that switches modes around its BIOS calls (SYSLINUX: 136 switches
+   * to its kernel) used to have all its code decoded and translated again after each.
+   */
   private applyScan(scan: Scan): void {
     if (scan === this.scan) return;
     this.scan = scan;
     const cpu = this.cpu;
-    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
+    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : this.scanNone;
     if (this.holdScan) return; // restore() drops them once at its end, if the scan changed
+    if (scan === 'none') return;
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
-    // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
-    // the blocks built from them.
-    cpu.dropDecodedInstructions();
+    // is translated natively once bound), so the bound trap fires inside blocks too; a block built from unbound
+    // instructions goes with the page it was built from.
+    const drop: number[] = [];
+    for (const other of SCANS) {
+      if (other === scan) continue;
+      for (const page of this.scannedPages[other]) drop.push(page);
+      this.scannedPages[other].clear();
+    }
+    for (const page of drop) this.scannedPages[scan].delete(page);
+    if (drop.length > 0) cpu.dropDecodedPages(drop);
+  }
+
+  /** Every decoded instruction dropped: no page holds code of any scan. */
+  private dropAllDecoded(): void {
+    this.cpu.dropDecodedInstructions();
+    for (const s of SCANS) this.scannedPages[s].clear();
   }
 
   // =====================================================================================================
