@@ -436,15 +436,22 @@ export class Cpu {
     this.segmentsWritten = 0xff;
     const modeBits = ((this.cr0 & CR0_PE) !== 0 ? 1 : 0) | ((this.flags & VM) !== 0 ? 2 : 0);
     const allWindows = modeBits !== this.windowsMode;
+    const segSel = this.segSel;
+    const segBase = this.segBase;
+    const segLimit = this.segLimit;
+    const segAr = this.segAr;
+    const segValid = this.segValid;
     for (let s = 0; s < 8; s++) {
+      const b = base[s];
+      const l = limit[s] | 0;
       const a = ar[s];
-      const windowSame =
-        this.segBase[s] === base[s] && this.segLimit[s] === limit[s] && this.segValid[s] === valid[s] && ((this.segAr[s] ^ a) & WINDOW_AR) === 0;
-      this.segSel[s] = sel[s];
-      this.segBase[s] = base[s];
-      this.segLimit[s] = limit[s];
-      this.segAr[s] = a;
-      this.segValid[s] = valid[s];
+      const v = valid[s];
+      const windowSame = segBase[s] === b && (segLimit[s] | 0) === l && segValid[s] === v && ((segAr[s] ^ a) & WINDOW_AR) === 0;
+      segSel[s] = sel[s];
+      segBase[s] = b;
+      segLimit[s] = l;
+      segAr[s] = a;
+      segValid[s] = v;
       if (s < 6 && (allWindows || !windowSame)) this.updateWindow(s);
     }
     this.windowsMode = modeBits;
