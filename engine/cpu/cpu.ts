@@ -395,6 +395,13 @@ export class Cpu {
     const report = this.events.active[EV_SEGMENT_LOAD] !== 0;
     const oldSelector = this.segSel[seg];
     const oldCache = report ? this.cacheSnapshot(seg) : null;
+    const sameCs =
+      seg === CS &&
+      oldSelector === selector &&
+      this.segBase[seg] === (base | 0) &&
+      this.segLimit[seg] === limit >>> 0 &&
+      this.segAr[seg] === ar &&
+      this.segValid[seg] === (valid ? 1 : 0);
     this.segSel[seg] = selector;
     this.segBase[seg] = base | 0;
     this.segLimit[seg] = limit >>> 0;
@@ -404,8 +411,12 @@ export class Cpu {
     if (seg === CS) {
       this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
       // The run loop keeps the CS limit of the current epoch in a local and links instructions within an epoch
-      // without a mode check: a CS load starts a new epoch.
-      this.codeEpoch++;
+      // without a mode check: a CS load starts a new epoch — unless it loads what CS held (same selector, hence
+      // CPL, base, limit and attributes), as every interrupt and IRET within Linux's kernel does: nothing a link,
+      // a remembered target or a block's successor depends on changed, and a new epoch would make the run loop
+      // fetch all of them again after each timer tick (the run loop drops its fall-through link when a boundary's
+      // delivery moves EIP, which the new epoch used to do).
+      if (!sameCs) this.codeEpoch++;
     } else if (seg === SS) this.stack32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
     if (seg < 6) this.updateWindow(seg);
     if (report) {
@@ -1114,7 +1125,10 @@ export class Cpu {
             if (done >= budget) break;
             fromBlock = null;
             via = null;
+            const at = this.eip;
             if (this.betweenInstructions()) return this.icount - begin;
+            // A delivery (interrupt, trap, monitor entry) moved EIP: the fall-through link of `prev` is not for it.
+            if (this.eip !== at) prev = null;
           }
           const start = this.eip;
           this.instrStart = start;
