@@ -15,7 +15,9 @@ const ITERATIONS = 5_000;
 // Ring 0: every iteration loads DS (SBE-bound, emulated) and pushes ES (SBE-bound, inside a translated block).
 const trapLoop = programFromSlots([
   [0xb9, ...encode.le32(ITERATIONS)], // mov ecx, ITERATIONS
-  [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x06, 0x58, 0x49, 0x75, 0xf5], // .l: mov ax, 0x10; mov ds, ax; push es; pop eax; dec ecx; jnz .l
+  // LOOP, not DEC + JNZ: a block's trace goes on at a usually taken Jcc's target (jit/compile.ts), which would put
+  // `mov ax` into the block after `push es` and leave no block to chain to; a LOOP's trace goes on after it.
+  [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x06, 0x58, 0xe2, 0xf6], // .l: mov ax, 0x10; mov ds, ax; push es; pop eax; loop .l
 ]).image;
 
 // LGDT with a limit of 7 (CS 0x08 then lies beyond it: the monitor cannot run the guest deprivileged), then the
