@@ -1120,8 +1120,7 @@ export class Cpu {
           if (this.jit === true && (!this.attention || this.onlyBreakpointsArmed())) {
             // Blocks run only while nothing needs a look between instructions (traps, interrupt shadows, pending
             // interrupts, stop requests keep `attention` set) but the debugger's breakpoints, none of which may
-            // lie inside the block; with the budget covering a whole pass, the mode they were built for, and no
-            // read watch on memory.
+            // lie inside the block; with the budget covering a whole pass and the mode they were built for.
             const b = i.block;
             if (b !== null) {
               if (
@@ -1226,12 +1225,12 @@ export class Cpu {
 
   /**
    * Whether block `b` may run at EIP `at` now, breakpoints aside: it starts there, a whole pass fits in the `left`
-   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets,
-   * and no read watch is on memory. The run loop asks before a block entered from the interpreter and before each
-   * chained one.
+   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets.
+   * The run loop asks before a block entered from the interpreter and before each chained one. (A data watch does
+   * not keep blocks off: their inline accesses test the page flags that send watched accesses out of line.)
    */
   private blockFits(b: CompiledBlock, at: number, left: number): boolean {
-    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS] && this.mem.read8 === PLAIN_READ8;
+    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS];
   }
 
   /**
@@ -1350,9 +1349,6 @@ const SIGN = 0x80000000 | 0;
 function firstCheckedStart(limit: number): number {
   return (limit >= 14 ? limit - 14 : 0) ^ SIGN;
 }
-
-/** The class's own load method: while a read watch replaces it (watch.ts), blocks, whose loads are inline, stay off. */
-const PLAIN_READ8 = PhysicalMemory.prototype.read8;
 
 // Bind handler names in the table to the handler registry once, when the module loads.
 const missingHandlers = resolveHandlers(HANDLERS);
