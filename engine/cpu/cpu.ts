@@ -1067,9 +1067,18 @@ export class Cpu {
           if (this.attention === true) {
             done = this.icount - begin;
             if (done >= budget) break;
-            fromBlock = null;
-            via = null;
-            if (this.betweenInstructions()) return this.icount - begin;
+            if (this.onlyBreakpointsArmed() && !this.shutdown) {
+              // Only the debugger's breakpoints want a look (a logpoint, breakpoints elsewhere): the one test
+              // betweenInstructions would make. Nothing moved EIP, so the transfer caches stay.
+              if (this.breakpoints.has((this.segBase[CS] + this.eip) >>> 0)) {
+                this.hitBreakpoint = true;
+                return this.icount - begin;
+              }
+            } else {
+              fromBlock = null;
+              via = null;
+              if (this.betweenInstructions()) return this.icount - begin;
+            }
           }
           const start = this.eip;
           this.instrStart = start;
@@ -1130,15 +1139,16 @@ export class Cpu {
                 const n = b.run(this, budget - done);
                 done += n;
                 this.icount += n;
-                // Block chaining: while nothing needs a look, the block an exit led to last time (same epoch: same
-                // code, mapping and mode) runs straight away, under the same conditions as above.
+                // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
+                // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
                 let last = b;
-                while (this.attention === false && done < budget) {
+                while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
                   const at = this.eip;
                   const known = successor(last, at, this.codeEpoch);
                   if (known === null) break;
                   const nb = known.block;
-                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done) || this.breakpoints.size !== 0) break;
+                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done)) break;
+                  if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
                   this.instrStart = at;
                   const m = nb.run(this, budget - done);
                   done += m;
@@ -1310,6 +1320,15 @@ export class Cpu {
     this.stopRequested = false;
     this.updateAttention();
     return true;
+  }
+
+  /**
+   * For translated blocks after an out-of-line step (an interpreter call, a slow memory access): whether the block
+   * must leave for the run loop's look between instructions. Not for the debugger's breakpoints alone, which the
+   * running block is clear of (a logpoint elsewhere would otherwise end every block at its first slow access).
+   */
+  blockMustLeave(): boolean {
+    return !this.onlyBreakpointsArmed();
   }
 
   /** `attention` is set for the debugger's breakpoints alone (betweenInstructions has checked the current one). */

@@ -284,7 +284,7 @@ export class Emitter {
 
   /** After an out-of-line access: the block leaves after this instruction if it asked for attention or hit code. */
   private askedSource(): string {
-    return 'if (c.attention || c.codeEpoch !== E) x = 1;';
+    return 'if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1;';
   }
 
   /**
