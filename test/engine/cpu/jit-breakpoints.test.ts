@@ -10,30 +10,33 @@ import { cpuState } from './jit-lockstep-harness';
 
 const ORG = 0x10000;
 
-/** One routine on the next page returning to three call sites in turn, 3000 times (block-chain.test.ts's shape). */
+/** A loop calling a routine on each of the next two pages, 3000 times: blocks that chain into each other. */
 const CALLS = `
   mov ecx, 3000
   xor eax, eax
-top:
-  call twice
-  call twice
+again:
+  call first
   add eax, 1
 site:
-  call twice
+  call second
   dec ecx
-  jnz top
+  jnz again
   hlt
   times 0x1000 - ($ - $$) db 0x90
-twice:
+first:
   add eax, eax
+  ret
+  times 0x2000 - ($ - $$) db 0x90
+second:
   xor eax, ecx
   ret
 `;
+/** The second call (two 5-byte and one 2-byte instruction, a call and a 3-byte ADD in). */
+const SITE = ORG + 15;
 
 function machine(jit: boolean): TestMachine {
   const m = flat32(assemble(CALLS, 32, ORG), ORG);
-  m.cpu.jit = jit;
-  m.cpu.hotThreshold = 2;
+  Object.assign(m.cpu, { jit, hotThreshold: 2 });
   return m;
 }
 
@@ -60,19 +63,18 @@ describe.skipIf(!HAS_NASM)('instruction breakpoints and translated blocks', () =
     expect(runThroughBreakpoints(ref, [0xfffffff0, 0x000ffff0])).toEqual([]);
     expect(runThroughBreakpoints(jit, [0xfffffff0, 0x000ffff0])).toEqual([]);
     expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
-    // 9000 calls and 9000 returns, nearly all block to block (14,988 here) (no chaining at all while breakpoints were armed).
+    // 6000 calls, 6000 returns and the loop's back edge: 14,988 block-to-block entries here (none while breakpoints
+    // were armed, before).
     expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(14_000);
   });
 
   it('a breakpoint that is reached every pass stops there at the interpreter\'s count, and the blocks around it chain', () => {
     const ref = machine(false);
     const jit = machine(true);
-    // The third call site: `add eax, 1` is 3 bytes after two 5-byte calls at `top` (ORG + 7).
-    const at = ORG + 7 + 5 + 5 + 3;
-    const expected = runThroughBreakpoints(ref, [at]);
+    const expected = runThroughBreakpoints(ref, [SITE]);
     expect(expected).toHaveLength(3000);
-    expect(runThroughBreakpoints(jit, [at])).toEqual(expected);
+    expect(runThroughBreakpoints(jit, [SITE])).toEqual(expected);
     expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
-    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(5_000);
+    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(5_000); // 5,994: the stop at the site ends a chain each pass
   });
 });
