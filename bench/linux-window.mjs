@@ -4,33 +4,15 @@
 //   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
 //   node --cpu-prof bench/linux-window.mjs …
 // RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
-// (Cpu.hotThreshold) instead of the default. Prints instructions, CPU seconds and MIPS; never used by tests.
+// (Cpu.hotThreshold) instead of the default; RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating
+// before/after measurements). Prints instructions, CPU seconds and MIPS; never used by tests.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { serialize, deserialize } from 'node:v8';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const engine = require(join(root, 'dist', 'engine.js'));
+import { linuxMachine, root } from './linux-guest.mjs';
 
 const AT = Number(process.argv[2] ?? 2_500_000_000);
 const WINDOW = Number(process.argv[3] ?? 200_000_000);
-const version = '6.1.0-50-686';
-const kernel = join(root, '.guests', 'root', `linux-image-${version}-unsigned`, 'boot', `vmlinuz-${version}`);
-const initrd = join(root, '.guests', 'build', 'linux', 'initramfs.cpio');
-if (!existsSync(kernel) || !existsSync(initrd)) {
-  console.log(`skipped: needs ${kernel} and ${initrd} (scripts/install-guest-tools.sh, then the guests project's linux test once)`);
-  process.exit(0);
-}
-
-function machine() {
-  // As `ringside run VMLINUZ --format linux --initrd X --append console=ttyS0 --memory 128 --cpu pentium-pro`.
-  const m = new engine.Machine({ memoryMB: 128, model: 'pentium-pro', devices: { onSerialByte: () => undefined } });
-  m.load(readFileSync(kernel), { format: 'linux', initrd: readFileSync(initrd), append: 'console=ttyS0' });
-  return m;
-}
 
 function cpuSeconds(fn) {
   const t0 = process.cpuUsage();
@@ -40,7 +22,7 @@ function cpuSeconds(fn) {
 }
 
 const snapshotFile = join(root, '.guests', 'build', 'linux', `snapshot-${AT}.v8`);
-const m = machine();
+const m = linuxMachine();
 if (AT > 0) {
   if (existsSync(snapshotFile)) m.restore(deserialize(readFileSync(snapshotFile)));
   else {

@@ -245,8 +245,11 @@ export class Cpu {
   monitor: MonitorHook | null = null;
   /** The monitor asks for a look at the next instruction boundary (e.g. after a store to a watched table). */
   monitorPending = false;
-  /** SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it. */
-  sbeScan: ((i: Instr) => void) | null = null;
+  /**
+   * SBE (scan-before-execute): applied to each newly decoded instruction while the monitor sets it, with the physical
+   * page the instruction was fetched from (the monitor keeps which pages it scanned how: dropDecodedPages).
+   */
+  sbeScan: ((i: Instr, page: number) => void) | null = null;
   /** Linear addresses of the debugger's instruction breakpoints; checked only while non-empty. */
   readonly breakpoints = new BreakpointSet();
   /** Set when the run loop stopped on a breakpoint (cleared by the next run). */
@@ -357,6 +360,7 @@ export class Cpu {
     this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
     this.codeEpoch++;
     for (let s = 0; s < 6; s++) this.updateWindow(s);
+    this.windowsMode = (pe ? 1 : 0) | (vm ? 2 : 0);
     // Control registers may have changed without their own flush (task switch, restore, debugger edits).
     pagingControlChanged(this);
     debugRegistersChanged(this); // sets checkLinear, updates attention
@@ -391,6 +395,13 @@ export class Cpu {
     const report = this.events.active[EV_SEGMENT_LOAD] !== 0;
     const oldSelector = this.segSel[seg];
     const oldCache = report ? this.cacheSnapshot(seg) : null;
+    const sameCs =
+      seg === CS &&
+      oldSelector === selector &&
+      this.segBase[seg] === (base | 0) &&
+      this.segLimit[seg] === limit >>> 0 &&
+      this.segAr[seg] === ar &&
+      this.segValid[seg] === (valid ? 1 : 0);
     this.segSel[seg] = selector;
     this.segBase[seg] = base | 0;
     this.segLimit[seg] = limit >>> 0;
@@ -400,8 +411,12 @@ export class Cpu {
     if (seg === CS) {
       this.code32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
       // The run loop keeps the CS limit of the current epoch in a local and links instructions within an epoch
-      // without a mode check: a CS load starts a new epoch.
-      this.codeEpoch++;
+      // without a mode check: a CS load starts a new epoch — unless it loads what CS held (same selector, hence
+      // CPL, base, limit and attributes), as every interrupt and IRET within Linux's kernel does: nothing a link,
+      // a remembered target or a block's successor depends on changed, and a new epoch would make the run loop
+      // fetch all of them again after each timer tick (the run loop drops its fall-through link when a boundary's
+      // delivery moves EIP, which the new epoch used to do).
+      if (!sameCs) this.codeEpoch++;
     } else if (seg === SS) this.stack32 = (this.flags & VM) === 0 && (ar & AR_DB) !== 0;
     if (seg < 6) this.updateWindow(seg);
     if (report) {
@@ -419,20 +434,50 @@ export class Cpu {
   }
 
   /**
-   * Puts a saved state of all eight segment registers back at once, then recomputes what derives from them and the
-   * mode (modeChanged). For the monitor's switch between the guest's view and the deprivileged CPU
-   * (engine/monitor/guest-state.ts, monitor.ts): bookkeeping, not loads, so nothing is reported, and one
-   * recomputation serves the eight registers instead of one per register and another for the mode.
+   * Puts a saved state of all eight segment registers back at once, for the monitor's switch between the guest's view
+   * and the deprivileged CPU (engine/monitor/guest-state.ts, monitor.ts): bookkeeping, not loads, so nothing is
+   * reported. It recomputes what modeChanged does but narrower, since a switch changes little of it — ring
+   * compression raises DPLs and RPLs, which no access window depends on: the windows only of registers whose base,
+   * limit, validity or type changed (all when PE or VM differ from their last recomputation), and **not the code
+   * epoch**. The caller moves the epoch when it leaves the CPU with anything the run loop's links and translated
+   * blocks rely on changed (the monitor compares before and after each entry: engine/cpu/code-assumptions.ts);
+   * moving it at every switch made the run loop fetch and decode again after every monitor entry.
    */
   restoreSegmentRegisters(sel: Uint16Array, base: Int32Array, limit: Uint32Array, ar: Uint16Array, valid: Uint8Array): void {
     this.segmentsWritten = 0xff;
-    this.segSel.set(sel);
-    this.segBase.set(base);
-    this.segLimit.set(limit);
-    this.segAr.set(ar);
-    this.segValid.set(valid);
-    this.modeChanged();
+    const modeBits = ((this.cr0 & CR0_PE) !== 0 ? 1 : 0) | ((this.flags & VM) !== 0 ? 2 : 0);
+    const allWindows = modeBits !== this.windowsMode;
+    const segSel = this.segSel;
+    const segBase = this.segBase;
+    const segLimit = this.segLimit;
+    const segAr = this.segAr;
+    const segValid = this.segValid;
+    for (let s = 0; s < 8; s++) {
+      const b = base[s];
+      const l = limit[s] | 0;
+      const a = ar[s];
+      const v = valid[s];
+      const windowSame = segBase[s] === b && (segLimit[s] | 0) === l && segValid[s] === v && ((segAr[s] ^ a) & WINDOW_AR) === 0;
+      segSel[s] = sel[s];
+      segBase[s] = b;
+      segLimit[s] = l;
+      segAr[s] = a;
+      segValid[s] = v;
+      if (s < 6 && (allWindows || !windowSame)) this.updateWindow(s);
+    }
+    this.windowsMode = modeBits;
+    const pe = (modeBits & 1) !== 0;
+    const vm = (modeBits & 2) !== 0;
+    if (!pe) this.cpl = 0;
+    else if (vm) this.cpl = 3;
+    this.code32 = !vm && (this.segAr[CS] & AR_DB) !== 0;
+    this.stack32 = !vm && (this.segAr[SS] & AR_DB) !== 0;
+    this.pagingOn = pe && (this.cr0 & CR0_PG) !== 0;
+    pagingControlChanged(this);
+    debugRegistersChanged(this);
   }
+  /** PE and VM (bits 0 and 1) when every access window was last recomputed (restoreSegmentRegisters, modeChanged). */
+  private windowsMode = -1;
 
   /**
    * Segment registers (bits by number) whose cache was written since the monitor last cleared this: it puts the
@@ -890,7 +935,7 @@ export class Cpu {
       }
     }
     const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
-    if (this.sbeScan !== null) this.sbeScan(i);
+    if (this.sbeScan !== null) this.sbeScan(i, page);
     this.lastFetchCached = false;
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
     if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
@@ -944,6 +989,17 @@ export class Cpu {
     // Used where the whole CPU state is replaced (reset, snapshot restore): cached translations go too.
     flushTlbAll(this);
     this.dropDecodedInstructions();
+  }
+
+  /** Drops the decoded instructions (and the blocks built from them) of these physical pages only; no translation. */
+  dropDecodedPages(pages: Iterable<number>): void {
+    this.codeEpoch++;
+    for (const p of pages) {
+      if (p >= this.cache16.length) continue;
+      this.cache16[p] = undefined;
+      this.cache32[p] = undefined;
+      this.mem.pageFlags[p] &= ~PF_CODE;
+    }
   }
 
   /**
@@ -1069,7 +1125,7 @@ export class Cpu {
             if (done >= budget) break;
             if (this.onlyBreakpointsArmed() && !this.shutdown) {
               // Only the debugger's breakpoints want a look (a logpoint, breakpoints elsewhere): the one test
-              // betweenInstructions would make. Nothing moved EIP, so the transfer caches stay.
+              // betweenInstructions would make. Nothing moved EIP, so the transfer caches and `prev` stay.
               if (this.breakpoints.has((this.segBase[CS] + this.eip) >>> 0)) {
                 this.hitBreakpoint = true;
                 return this.icount - begin;
@@ -1077,7 +1133,10 @@ export class Cpu {
             } else {
               fromBlock = null;
               via = null;
+              const at = this.eip;
               if (this.betweenInstructions()) return this.icount - begin;
+              // A delivery (interrupt, trap, monitor entry) moved EIP: the fall-through link of `prev` is not for it.
+              if (this.eip !== at) prev = null;
             }
           }
           const start = this.eip;
@@ -1360,6 +1419,8 @@ function linksWithinPage(linear: number): boolean {
 }
 
 const SIGN = 0x80000000 | 0;
+/** The access-rights bits an access window depends on (updateWindow): S, the type, and B for expand-down. */
+const WINDOW_AR = AR_S | AR_TYPE | AR_DB;
 /**
  * The lowest EIP from which an instruction (at most 15 bytes) could end beyond a CS limit of `limit`, with the sign
  * bit flipped: `(eip ^ SIGN) >= firstCheckedStart(limit)` is the unsigned `eip >= limit - 14` in small-integer

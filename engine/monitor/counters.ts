@@ -1,8 +1,6 @@
 // The monitor's counters for the debugger's Monitor scope and the benchmarks.
 
 export class MonitorCounters {
-  /** Monitor entries by reason (sbe, gp, np, ss, pf, ud, external-interrupt, nmi, table-write, debug, …). */
-  readonly traps = new Map<string, number>();
   /** Sensitive instructions completed in place, without an entry (in-place.ts), by handler name. */
   readonly inPlace = new Map<string, number>();
   /** Return sequences taken. */
@@ -22,7 +20,31 @@ export class MonitorCounters {
   panics = 0;
 
   countTrap(reason: string): void {
-    this.traps.set(reason, (this.traps.get(reason) ?? 0) + 1);
+    // The same reason as the last entry's (the common case: a loop's trap) is counted without a Map lookup; the
+    // count is flushed into `traps` when the reason changes or the map is read.
+    if (reason === this.lastReason) {
+      this.lastCount++;
+      return;
+    }
+    this.flushTrapCount();
+    this.lastReason = reason;
+    this.lastCount = 1;
+  }
+
+  /** Monitor entries by reason (sbe, gp, np, ss, pf, ud, external-interrupt, nmi, table-write, debug, …). */
+  get traps(): Map<string, number> {
+    this.flushTrapCount();
+    return this.trapCounts;
+  }
+
+  private readonly trapCounts = new Map<string, number>();
+  private lastReason: string | null = null;
+  private lastCount = 0;
+
+  private flushTrapCount(): void {
+    if (this.lastReason === null || this.lastCount === 0) return;
+    this.trapCounts.set(this.lastReason, (this.trapCounts.get(this.lastReason) ?? 0) + this.lastCount);
+    this.lastCount = 0;
   }
 
   get totalTraps(): number {

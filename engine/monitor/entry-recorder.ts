@@ -7,7 +7,7 @@
 // the report's cause is the first of them in the entry (monitor.ts bareCause); they are not replayed unless the
 // guest's hub listens to them.
 
-import { EVENT_NAMES, EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_MODE_CHANGE, EV_SEGMENT_LOAD } from '../events';
+import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_MODE_CHANGE, EV_SEGMENT_LOAD } from '../events';
 
 export class EntryRecorder extends EventHub {
   /** The events of the current entry, in order: ids and payloads side by side (no pair per event), `count` of them. */
@@ -18,7 +18,8 @@ export class EntryRecorder extends EventHub {
   /** Takes the guest hub's listeners as this entry's (called as each entry begins: the debugger may have changed them). */
   follow(live: EventHub): void {
     const a = this.active;
-    for (let id = 0; id < EVENT_NAMES.length; id++) a[id] = live.active[id];
+    const from = live.active;
+    for (let id = 0, n = a.length; id < n; id++) a[id] = from[id];
     if (live.active[EV_CACHE_CONSISTENT] !== 0 || live.active[EV_CACHE_INCONSISTENT] !== 0) {
       a[EV_SEGMENT_LOAD] = 1;
       a[EV_MODE_CHANGE] = 1;

@@ -54,6 +54,8 @@ export interface LockstepOptions {
   model?: CpuModelName;
   maxInstructions?: number;
   sbe?: SbeMode;
+  /** The monitor's entry and return shortcuts (MonitorOptions.shortcuts; default on). */
+  shortcuts?: boolean;
   /**
    * Compare guest memory, devices and output every this many instructions (default 65536) and at the end; a
    * difference is then located at its exact instruction by replay.
@@ -202,7 +204,7 @@ class Pair {
     const memoryMB = options.memoryMB ?? 4;
     this.bare = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
     this.monitored = new Machine({ memoryMB, model: options.model, devices: { disks: options.disks } });
-    this.monitor = attachMonitor(this.monitored, { sbe: options.sbe ?? 'auto' });
+    this.monitor = attachMonitor(this.monitored, { sbe: options.sbe ?? 'auto', shortcuts: options.shortcuts ?? true });
     this.bare.load(image, options.load);
     this.monitored.load(image, options.load);
     this.bareDevices = new DeviceLog(this.bare);

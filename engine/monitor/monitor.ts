@@ -9,6 +9,7 @@
 //              guest's view of everything the real CPU shows differently.
 
 import type { Cpu, MonitorHook } from '../cpu/cpu';
+import { CodeAssumptions } from '../cpu/code-assumptions';
 import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, AR_P, AR_S, AR_DPL, AR_DPL_SHIFT } from '../cpu/cpu';
 import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI, VEC_PF } from '../cpu/faults';
 import { FIXED1, IF, IOPL, RF, TF, VM } from '../cpu/flags';
@@ -60,6 +61,7 @@ import { ShadowPaging } from './shadow-paging';
 export type SbeMode = 'auto' | 'on' | 'off';
 /** What the decoder binds: nothing, the always-sensitive set, or everything sensitive. */
 type Scan = 'none' | 'always' | 'all';
+const SCANS: readonly Scan[] = ['none', 'always', 'all'];
 export type MonitorState = 'emulated' | 'direct';
 export type ReturnPath = 'consistent' | 'inconsistent';
 
@@ -103,13 +105,6 @@ const ENTER_EXCEPTION = 0;
 const ENTER_INTERRUPT = 1;
 const ENTER_DEBUG_TRAPS = 2;
 
-/**
- * The SBE trap bound in place of a sensitive instruction's handler without the entry shortcuts: a fault that the run
- * loop hands to the monitor before the instruction executes (Monitor.sbeEntry is the shortcut).
- */
-function sbeTrap(): void {
-  throw SBE_FAULT;
-}
 /** One immutable fault object serves every SBE trap (a trap is the monitor's most frequent entry). */
 const SBE_FAULT = new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
 
@@ -149,7 +144,12 @@ export class Monitor implements MonitorHook {
   /** Linear page of the last real #PF while the guest ran directly: its shadow entry is made after the entry. */
   private shadowMiss = -1;
   /** The inputs of the last consistency look (consistencyInputsChanged), and a count of changes to the tables. */
-  private readonly consistencyInputs = new Float64Array(7 + 8 * 5).fill(NaN);
+  private readonly consistencyInputs = new Int32Array(7 + 8 * 5);
+  private consistencyInputsKnown = false;
+  /** Whether the last look after an entry found the guest runnable deprivileged (afterGuestView). */
+  private lastLookRunnable = false;
+  /** What prepareTables last watched and built from (tablesUnchanged); NaN: look again. */
+  private readonly tablesKey = new Float64Array(10).fill(NaN);
   private tableEpoch = 0;
   /** The current entry's monitor-trap event (asEntry emits it first when the entry ends). */
   private entryTrap: MonitorTrapEvent | null = null;
@@ -213,16 +213,39 @@ export class Monitor implements MonitorHook {
   private readonly inPlace = inPlaceHandlers(this);
   /** What SBE binds a sensitive instruction to: the monitor's entry, made in the handler's place or by a thrown trap. */
   private readonly sbeBound: Handler;
-  private readonly scanAll = (i: Instr): void => {
+  /**
+   * The physical pages holding instructions decoded under each scan since applyScan last dropped them (a page may be
+   * in two sets: code decoded under both).
+   */
+  private readonly scannedPages: Record<Scan, Set<number>> = { none: new Set(), always: new Set(), all: new Set() };
+  private readonly scanAll = (i: Instr, page: number): void => {
+    this.scannedPages.all.add(page);
     const own = i.row === null ? undefined : this.inPlace.get(i.row.handler);
     if (own !== undefined) i.exec = own;
     else if (isSensitive(i)) i.exec = this.sbeBound;
   };
-  private readonly scanAlways = (i: Instr): void => {
+  private readonly scanAlways = (i: Instr, page: number): void => {
+    this.scannedPages.always.add(page);
     if (isAlwaysSensitive(i)) i.exec = this.sbeBound;
+  };
+  /** While nothing is bound: only where code was decoded (an engagement drops those pages). */
+  private readonly scanNone = (_i: Instr, page: number): void => {
+    this.scannedPages.none.add(page);
   };
   /** The decoded instruction whose SBE trap the current entry handles (sbeEntry): emulateOne executes it. */
   private sbeInstr: Instr | null = null;
+  /**
+   * What the run loop and translated blocks assume of the CPU when an entry begins: the entry's two switches leave
+   * the code epoch alone, and endEntry moves it only if the entry changed any of it (engine/cpu/code-assumptions.ts).
+   */
+  private readonly codeState = new CodeAssumptions();
+  /**
+   * Where the guest goes on after the current entry if it changes nothing of the flow: an SBE trap's fall-through, a
+   * boundary event's EIP; -1 for a fault (the run loop starts its chain over after one). Anywhere else (a fault the
+   * emulation delivered), endEntry moves the epoch: a translated block that called the trap goes on only at its
+   * fall-through.
+   */
+  private entryNext = -1;
 
   constructor(
     readonly cpu: Cpu,
@@ -233,7 +256,7 @@ export class Monitor implements MonitorHook {
     this.installed = this.ownInstalled;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
-    this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : sbeTrap;
+    this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : (_cpu, i) => this.sbeTrap(i);
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.guestTlb = cpu.tlb;
@@ -244,6 +267,10 @@ export class Monitor implements MonitorHook {
     this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.decodeReturnCode();
     cpu.monitor = this;
+    // What was decoded before the monitor came is recorded under no scan: it goes now, and from here on every page
+    // of decoded code is known by the scan it was decoded under (applyScan).
+    cpu.sbeScan = this.scanNone;
+    cpu.dropDecodedInstructions();
     cpu.events.on('mode-change', () => {
       if (this.state === 'emulated' && this.muteDepth === 0) this.requestLook();
     });
@@ -297,6 +324,7 @@ export class Monitor implements MonitorHook {
     const retired = cpu.jitRetired;
     cpu.icount += retired;
     cpu.jitRetired = 0;
+    this.entryNext = cpu.eip; // the run loop and interpreterCall set the fall-through before the handler
     cpu.eip = cpu.instrStart;
     cpu.pendingDebugTraps = 0;
     const rf = cpu.flags & RF;
@@ -309,6 +337,18 @@ export class Monitor implements MonitorHook {
     // A triple fault in the emulation: the run loop stops at the boundary (Cpu.betweenInstructions), as after its
     // fault path; a translated block returns to it first.
     if (cpu.shutdown) cpu.attention = true;
+  }
+
+  /**
+   * The SBE trap without the entry shortcuts: a fault that the run loop hands to the monitor before the instruction
+   * executes (sbeEntry is the shortcut). While the guest does not run deprivileged the instruction is a bare CPU's.
+   */
+  private sbeTrap(i: Instr): void {
+    if (this.state !== 'direct' || this.inEntry) {
+      HANDLERS[i.row!.handler](this.cpu, i);
+      return;
+    }
+    throw SBE_FAULT;
   }
 
   boundary(ownWorkOnly = false): boolean {
@@ -400,7 +440,7 @@ export class Monitor implements MonitorHook {
     } finally {
       this.holdScan = false;
     }
-    if (this.scan !== scanBefore) this.cpu.dropDecodedInstructions();
+    if (this.scan !== scanBefore) this.dropAllDecoded();
   }
 
   private restart(saved: unknown): void {
@@ -409,12 +449,13 @@ export class Monitor implements MonitorHook {
     if (s.sbeOn !== undefined) this.sbeOn = s.sbeOn;
     if (s.sbeCondition !== undefined) this.sbeCondition = s.sbeCondition;
     if (s.consistency !== undefined) this.consistency.splice(0, this.consistency.length, ...s.consistency);
-    this.consistencyInputs.fill(NaN);
+    this.consistencyInputsKnown = false;
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
     this.mute();
     try {
       this.installGuest(s.guest);
+      this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
       // The guest's TLB as saved, before the window is placed (it avoids slots the TLB translates): the same at a
       // checkpoint's restart as at every later restore of it, so a replay meets the same shadow misses.
       // (Machine.restoreState has moved the code epoch on: nothing was fetched through the TLB since.)
@@ -443,6 +484,7 @@ export class Monitor implements MonitorHook {
    * the TSS, frame pushed), then the monitor reads the frame, takes the guest's view, acts, and returns.
    */
   private enter(how: number, vector: number, errorCode: number, reason: string, rf: number): void {
+    if (this.sbeInstr === null) this.entryNext = how === ENTER_EXCEPTION ? -1 : this.cpu.eip;
     if (!this.beginEntry()) return;
     try {
       this.entryBody(how, vector, errorCode, reason, rf);
@@ -517,6 +559,7 @@ export class Monitor implements MonitorHook {
   /** The start of an entry (asEntry's first half, spelled out in enter so the hot path allocates no closure). */
   private beginEntry(): boolean {
     this.inEntry = true;
+    this.codeState.capture(this.cpu);
     this.recorder.clear();
     this.recorder.follow(this.liveEvents);
     this.guestSink = this.recorder;
@@ -533,6 +576,8 @@ export class Monitor implements MonitorHook {
   private endEntry(): void {
     const cpu = this.cpu;
     this.inEntry = false;
+    if (!this.codeState.settle(cpu) && this.entryNext >= 0 && cpu.eip !== this.entryNext) cpu.mappingsChanged();
+    this.entryNext = -1;
     while (this.muteDepth > 0) this.unmute();
     this.guestSink = this.liveEvents;
     (cpu as { events: EventHub }).events = this.liveEvents;
@@ -559,7 +604,7 @@ export class Monitor implements MonitorHook {
       this.toGuestView();
       edit(this.cpu);
       // Debugger writes to guest memory bypass the table watch: the virtual tables are read again.
-      this.tables.invalidate();
+      this.forgetTables();
       this.tableEpoch++;
       this.afterGuestView('debugger-edit');
     });
@@ -785,18 +830,27 @@ export class Monitor implements MonitorHook {
     g.captureFrom(cpu, segments);
     this.enteredSegments = segments;
     cpu.monitorPending = false;
-    const why = cpu.shutdown ? 'the guest shut down (triple fault)' : this.whyNotDirect();
+    // Without guest paging, whyNotDirect and the SBE decision read nothing but the consistency look's inputs (mode,
+    // CR0, CPL, GDTR, A20, every segment register) and the consistency found from them: when none changed since a
+    // look that found the guest runnable, both answers are the same as then (most entries change nothing of it).
+    const epoch = this.tableEpoch;
+    const inputsChanged = this.consistencyInputsChanged();
+    const same = !inputsChanged && this.lastLookRunnable;
+    const why = cpu.shutdown ? 'the guest shut down (triple fault)' : same ? null : this.whyNotDirect();
+    this.lastLookRunnable = why === null;
     if (why !== null) {
       // What the entry changed is reported before the bare tracker takes over from here as its baseline (a switch
       // to real or V86 mode changes every register's consistency, as on a bare CPU).
-      if (!cpu.shutdown) this.recheckConsistency(this.bareCause(cause), false);
+      if (!cpu.shutdown) this.recheckConsistency(this.bareCause(cause), false, inputsChanged);
       this.leaveDirect(why);
       return;
     }
     this.preparePaging();
     this.prepareTables();
-    this.recheckConsistency(this.bareCause(cause), false);
-    this.updateSbe();
+    // A rebuild of the virtual tables counts as a change of the consistency look's inputs (tableEpoch).
+    const tablesMoved = this.tableEpoch !== epoch;
+    this.recheckConsistency(this.bareCause(cause), false, inputsChanged || tablesMoved);
+    if (!same || tablesMoved) this.updateSbe();
     this.returnToGuest();
   }
 
@@ -826,10 +880,10 @@ export class Monitor implements MonitorHook {
       return false;
     }
     this.counters.engagements++;
-    this.tables.invalidate();
+    this.forgetTables();
     this.preparePaging();
     this.prepareTables();
-    this.recheckConsistency('engage', true);
+    this.recheckConsistency('engage', true, true);
     this.updateSbe();
     this.returnToGuest();
     return this.state === 'direct';
@@ -873,9 +927,10 @@ export class Monitor implements MonitorHook {
     return null;
   }
 
-  private prepareTables(): void {
+  private prepareTables(force = false): void {
     const g = this.guest;
     const ldtValid = g.valid[LDTR] !== 0 && (g.sel[LDTR] & 0xfffc) !== 0;
+    if (!force && this.tablesUnchanged(ldtValid)) return;
     const [gdt, ldt, idt] = this.watchedRanges;
     gdt.base = g.gdtrBase;
     gdt.limit = g.gdtrLimit;
@@ -887,6 +942,56 @@ export class Monitor implements MonitorHook {
     // With guest paging the pages behind the tables can change (CR3, INVLPG): the tables are read again then.
     const mapping = this.watch.watch(ranges, this.tables.translate);
     if (this.tables.sync(g.gdtrBase, g.gdtrLimit, ldtValid, g.base[LDTR], g.limit[LDTR], g.cpl, mapping)) this.tableEpoch++;
+    this.rememberTables(ldtValid, mapping);
+  }
+
+  /**
+   * Whether prepareTables would find what it found last time: without guest paging the watched pages and the
+   * virtual tables follow from the table registers, the LDT's cache, the guest's CPL and A20 alone (the watch's
+   * `unchanged` and the tables' `sync` compare the same), and nothing since unwatched the pages or invalidated the
+   * tables (`forgetTables`). With guest paging the translation may have moved: it always looks.
+   */
+  private tablesUnchanged(ldtValid: boolean): boolean {
+    const g = this.guest;
+    const k = this.tablesKey;
+    return (
+      (g.cr0 & CR0_PG) === 0 &&
+      k[0] === g.gdtrBase &&
+      k[1] === g.gdtrLimit &&
+      k[2] === (ldtValid ? 1 : 0) &&
+      k[3] === g.base[LDTR] &&
+      k[4] === g.limit[LDTR] &&
+      k[5] === g.idtrBase &&
+      k[6] === g.idtrLimit &&
+      k[7] === g.cpl &&
+      k[8] === this.cpu.a20Mask &&
+      k[9] === this.watch.currentVersion
+    );
+  }
+
+  private rememberTables(ldtValid: boolean, mapping: number): void {
+    const g = this.guest;
+    const k = this.tablesKey;
+    if ((g.cr0 & CR0_PG) !== 0) {
+      k[0] = NaN;
+      return;
+    }
+    k[0] = g.gdtrBase;
+    k[1] = g.gdtrLimit;
+    k[2] = ldtValid ? 1 : 0;
+    k[3] = g.base[LDTR];
+    k[4] = g.limit[LDTR];
+    k[5] = g.idtrBase;
+    k[6] = g.idtrLimit;
+    k[7] = g.cpl;
+    k[8] = this.cpu.a20Mask;
+    k[9] = mapping;
+  }
+
+  /** The virtual tables read again at the next prepareTables (a new engagement, a debugger edit, leaving). */
+  private forgetTables(): void {
+    this.tables.invalidate();
+    this.tablesKey[0] = NaN;
   }
 
   /**
@@ -908,6 +1013,7 @@ export class Monitor implements MonitorHook {
   /** Leaves direct execution: the CPU keeps (or gets) the guest's own state and runs it as a bare CPU. */
   private leaveDirect(why: string): void {
     this.emulatedBecause = why;
+    this.lastLookRunnable = false;
     this.returnKeyValid = false;
     this.guestIsKey = false;
     if (this.state === 'direct') {
@@ -916,7 +1022,7 @@ export class Monitor implements MonitorHook {
       this.counters.disengagements++;
     }
     this.watch.unwatch();
-    this.tables.invalidate();
+    this.forgetTables();
     this.applyScan('none');
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
@@ -934,6 +1040,7 @@ export class Monitor implements MonitorHook {
       this.mem.hiddenSystem = false;
       this.mute();
       this.installGuest(this.guest);
+      this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
     } finally {
       while (this.muteDepth > 0) this.unmute();
     }
@@ -945,10 +1052,12 @@ export class Monitor implements MonitorHook {
   // =====================================================================================================
 
   /** Recomputes each register's consistency on the CPU holding the guest's view; reports changes. */
-  private recheckConsistency(cause: string, baseline: boolean): void {
+  private recheckConsistency(cause: string, baseline: boolean, inputsChanged: boolean): void {
     const cpu = this.cpu;
     const ev = this.guestSink;
-    if (!baseline && !this.consistencyInputsChanged()) return;
+    if (!baseline && !inputsChanged) return;
+    // A baseline look records no inputs: the next look compares afresh.
+    if (baseline) this.consistencyInputsKnown = false;
     for (let reg = 0; reg < 8; reg++) {
       const r = checkConsistency(cpu, reg);
       const now = r.consistent ? 'consistent' : r.differs.join(',');
@@ -962,7 +1071,8 @@ export class Monitor implements MonitorHook {
 
   /**
    * Whether anything a register's consistency depends on may have changed since the last look (the CPU holds the
-   * guest's view): mode, CPL, GDTR, A20, each register's selector and cache, and the tables' contents (`tableEpoch`:
+   * guest's view): CR0 (PE, and the rest for whyNotDirect), VM, CPL, GDTR, A20, each register's selector and cache,
+   * and the tables' contents (`tableEpoch`:
    * every guest store to them is watched, every rebuild and debugger edit counts). With guest paging the page
    * tables behind the descriptor tables can change without a trap, so then it always looks.
    */
@@ -970,29 +1080,43 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     const v = this.consistencyInputs;
     if (cpu.pagingOn) {
-      v[0] = NaN;
+      this.consistencyInputsKnown = false;
       return true;
     }
-    let changed = this.setInput(0, this.tableEpoch);
-    changed = this.setInput(1, cpu.cr0 & 1) || changed;
-    changed = this.setInput(2, cpu.flags & VM) || changed;
-    changed = this.setInput(3, cpu.cpl) || changed;
-    changed = this.setInput(4, cpu.gdtrBase) || changed;
-    changed = this.setInput(5, cpu.gdtrLimit) || changed;
-    changed = this.setInput(6, cpu.a20Mask) || changed;
-    for (let reg = 0, k = 7; reg < 8; reg++, k += 5) {
-      changed = this.setInput(k, cpu.segSel[reg]) || changed;
-      changed = this.setInput(k + 1, cpu.segBase[reg]) || changed;
-      changed = this.setInput(k + 2, cpu.segLimit[reg]) || changed;
-      changed = this.setInput(k + 3, cpu.segAr[reg]) || changed;
-      changed = this.setInput(k + 4, cpu.segValid[reg]) || changed;
+    // Compared first (as 32-bit integers) and stored only on a change: most entries change none of them.
+    let changed =
+      !this.consistencyInputsKnown ||
+      v[0] !== this.tableEpoch ||
+      v[1] !== (cpu.cr0 | 0) ||
+      v[2] !== (cpu.flags & VM) ||
+      v[3] !== cpu.cpl ||
+      v[4] !== (cpu.gdtrBase | 0) ||
+      v[5] !== cpu.gdtrLimit ||
+      v[6] !== (cpu.a20Mask | 0);
+    for (let reg = 0, k = 7; !changed && reg < 8; reg++, k += 5) {
+      changed =
+        v[k] !== cpu.segSel[reg] ||
+        v[k + 1] !== cpu.segBase[reg] ||
+        v[k + 2] !== (cpu.segLimit[reg] | 0) ||
+        v[k + 3] !== cpu.segAr[reg] ||
+        v[k + 4] !== cpu.segValid[reg];
     }
-    return changed;
-  }
-
-  private setInput(k: number, x: number): boolean {
-    if (this.consistencyInputs[k] === x) return false;
-    this.consistencyInputs[k] = x;
+    if (!changed) return false;
+    this.consistencyInputsKnown = true;
+    v[0] = this.tableEpoch;
+    v[1] = cpu.cr0 | 0;
+    v[2] = cpu.flags & VM;
+    v[3] = cpu.cpl;
+    v[4] = cpu.gdtrBase | 0;
+    v[5] = cpu.gdtrLimit;
+    v[6] = cpu.a20Mask | 0;
+    for (let reg = 0, k = 7; reg < 8; reg++, k += 5) {
+      v[k] = cpu.segSel[reg];
+      v[k + 1] = cpu.segBase[reg];
+      v[k + 2] = cpu.segLimit[reg] | 0;
+      v[k + 3] = cpu.segAr[reg];
+      v[k + 4] = cpu.segValid[reg];
+    }
     return true;
   }
 
@@ -1066,17 +1190,38 @@ export class Monitor implements MonitorHook {
     this.sbeSince = now;
   }
 
-  /** Binds the decoder's SBE predicate; decoded instructions are dropped so every block is scanned again. */
+  /**
+   * Binds the decoder's SBE predicate. Engaging (a scan that binds) drops the pages holding code decoded under any
+   * other scan, so every instruction there is decoded and scanned again, with the blocks built from them; the pages
+   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving (scan 'none') drops
+   * nothing: a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry
+   * and the in-place handlers look first). A guest that switches modes around its BIOS calls (SYSLINUX: 136 switches
+   * to its kernel) used to have all its code decoded and translated again after each.
+   */
   private applyScan(scan: Scan): void {
     if (scan === this.scan) return;
     this.scan = scan;
     const cpu = this.cpu;
-    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : null;
+    cpu.sbeScan = scan === 'all' ? this.scanAll : scan === 'always' ? this.scanAlways : this.scanNone;
     if (this.holdScan) return; // restore() drops them once at its end, if the scan changed
+    if (scan === 'none') return;
     // Translated blocks call a sensitive instruction's handler through its decoded record (jit/ops.ts: none of them
-    // is translated natively), so the bound trap fires inside blocks too; dropping the decoded instructions drops
-    // the blocks built from them.
-    cpu.dropDecodedInstructions();
+    // is translated natively once bound), so the bound trap fires inside blocks too; a block built from unbound
+    // instructions goes with the page it was built from.
+    const drop: number[] = [];
+    for (const other of SCANS) {
+      if (other === scan) continue;
+      for (const page of this.scannedPages[other]) drop.push(page);
+      this.scannedPages[other].clear();
+    }
+    for (const page of drop) this.scannedPages[scan].delete(page);
+    if (drop.length > 0) cpu.dropDecodedPages(drop);
+  }
+
+  /** Every decoded instruction dropped: no page holds code of any scan. */
+  private dropAllDecoded(): void {
+    this.cpu.dropDecodedInstructions();
+    for (const s of SCANS) this.scannedPages[s].clear();
   }
 
   // =====================================================================================================
@@ -1292,7 +1437,7 @@ export class Monitor implements MonitorHook {
         this.emulatedBecause = null;
         this.sbeSince = cpu.icount;
         this.syncBareTracker();
-        this.prepareTables(); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
+        this.prepareTables(true); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
       cpu.instrStart = guestInstrStart;

@@ -108,6 +108,11 @@ export class TableWatch {
     return at === last.length;
   }
 
+  /** The version `watch` returned last (it moves at every rebuild and unwatch). */
+  get currentVersion(): number {
+    return this.version;
+  }
+
   unwatch(): void {
     this.stores.clear();
     this.pageRanges.clear();

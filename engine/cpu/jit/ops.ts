@@ -5,6 +5,7 @@
 
 import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
 import type { Instr } from '../decode/instr';
+import { imulHigh32 } from '../ops/muldiv';
 import {
   ARITH,
   ARITH_NO_CF,
@@ -341,6 +342,17 @@ const EMITTERS: Record<string, OpEmitter> = {
     return FALLS_THROUGH;
   },
 
+  imulGE(g, i) {
+    if (i.size !== 4) return NOT_TRANSLATED;
+    const b = readRm(g, i, 4, 'b');
+    return imul32(g, i, g.readReg(4, i.reg), b);
+  },
+  imulGEI(g, i) {
+    if (i.size !== 4) return NOT_TRANSLATED;
+    const a = readRm(g, i, 4, 'a');
+    return imul32(g, i, a, String(i.imm | 0));
+  },
+
   shiftI(g, i) {
     return shiftImmediate(g, i, i.imm & 0x1f);
   },
@@ -419,6 +431,19 @@ const EMITTERS: Record<string, OpEmitter> = {
  * 5 bits, a masked count of 0 changes nothing; rotates of 8/16-bit operands rotate by count mod 8/16 but still set
  * CF and OF from the result; shifts past the operand width give 0 (SAR: the sign).
  */
+/**
+ * 32-bit truncating IMUL into i.reg (ops/muldiv.ts imul32): the low half by Math.imul, the high half (imulHigh32)
+ * for CF = OF and SF ZF PF, AF set; the register is written after the operand read, the only access that can fault.
+ */
+function imul32(g: Emitter, i: Instr, a: string, b: string): EmitResult {
+  const r = g.local('r');
+  const h = g.local('h');
+  g.emit(`${r} = Math.imul(${a}, ${b}); ${h} = ${g.constant(imulHigh32)}(${a}, ${b});`);
+  g.writeReg(4, i.reg, r);
+  g.setFlagBits(0x8d5, `(${h} !== (${r} >> 31) ? 0x801 : 0) | 0x10 | (${h} === 0 ? 64 : 0) | ((${h} >>> 31) << 7) | (PARITY[${h} & 0xff] << 2)`);
+  return afterMemory(g, i);
+}
+
 function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   if (i.rm < 0) return NOT_TRANSLATED;
   if (count === 0) return FALLS_THROUGH;

@@ -10,6 +10,8 @@ import { LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_SUB, PARITY } from '../flags'
 import { ESP, SS, type Cpu } from '../cpu';
 import { handlers as stackHandlers } from './stack';
 import { handlers as controlHandlers, nearTarget } from './control';
+import { imul32 } from './muldiv';
+import { CPUID_CMOV } from '../model';
 
 const LAZY_OP: Record<number, number> = {
   [ALU_ADD]: LOP_ADD,
@@ -32,6 +34,11 @@ function build(body: string, generic: Handler): Handler {
 
 /** ALU operation `op` on 32-bit operands: the source text computing `r` from `a` and `b`, and the flag record. */
 function aluTail(op: number, store: string): string {
+  if (op === ALU_ADC || op === ALU_SBB) {
+    // The carry (borrow) in is CF before the instruction; the record keeps it (alu.ts aluResult).
+    const sign = op === ALU_ADC ? '+' : '-';
+    return `const c = cpu.getCF() ? 1 : 0; const r = (a ${sign} b ${sign} c) >>> 0;\n${store}\ncpu.setLazyFlags(${op === ALU_ADC ? LOP_ADD : LOP_SUB}, a, b, r, 4, c);`;
+  }
   return (
     `const r = (a ${OPERATOR[op]} b) >>> 0;\n` +
     (op === ALU_CMP ? '' : `${store}\n`) +
@@ -75,7 +82,7 @@ function eaForm(i: Instr): { key: string; src: string; seg: number } {
 
 function aluFast(i: Instr, generic: Handler): Handler | undefined {
   const op = i.arg;
-  if (i.size !== 4 || op === ALU_ADC || op === ALU_SBB) return undefined;
+  if (i.size !== 4) return undefined;
   const name = i.row!.handler;
   if (name === 'aluEG' && i.rm >= 0) {
     return cached(`aluEG-rr-${op}`, () => build(`const R = cpu.regs; const a = R[i.rm] >>> 0, b = R[i.reg] >>> 0;\n${aluTail(op, 'R[i.rm] = r;')}`, generic));
@@ -167,6 +174,61 @@ function movFast(i: Instr, generic: Handler): Handler | undefined {
   return cached(`mov-${toRm ? 'mr' : 'rm'}-${ea.key}`, () =>
     build(toRm ? `const R = cpu.regs; cpu.write32(${ea.seg}, ${ea.src}, R[i.reg]);` : `const R = cpu.regs; R[i.reg] = cpu.read32(${ea.seg}, ${ea.src});`, generic),
   );
+}
+
+/**
+ * IMUL r32, r/m32 (0F AF) and IMUL r32, r/m32, imm (69, 6B) through muldiv.ts imul32: the operand is read (and
+ * may fault) before anything changes, as in the table's handlers.
+ */
+function imulFast(i: Instr): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const three = i.row!.handler === 'imulGEI';
+  const ea = i.rm >= 0 ? null : eaForm(i);
+  const src = ea === null ? 'R[i.rm]' : `cpu.read32(${ea.seg}, ${ea.src})`;
+  return cached(`imul-${three}-${ea === null ? 'r' : ea.key}`, () =>
+    new Function(
+      'imul32',
+      `'use strict'; return function fast(cpu, i) { const R = cpu.regs; R[i.reg] = imul32(cpu, ${three ? `${src}, i.imm` : `R[i.reg], ${src}`}); };`,
+    )(imul32) as Handler,
+  );
+}
+
+/**
+ * CMOVcc r32, r/m32 (p6.ts cmov), one handler per condition: the source is read whatever the condition; a model
+ * without CMOV takes the table's handler, which raises #UD.
+ */
+function cmovFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const ea = i.rm >= 0 ? null : eaForm(i);
+  const src = ea === null ? 'R[i.rm]' : `cpu.read32(${ea.seg}, ${ea.src})`;
+  return cached(`cmov-${i.arg}-${ea === null ? 'r' : ea.key}`, () =>
+    build(
+      `if ((cpu.model.features & ${CPUID_CMOV}) === 0) { generic(cpu, i); return; } const R = cpu.regs; const v = ${src}; if (cpu.condition(${i.arg})) R[i.reg] = v;`,
+      generic,
+    ),
+  );
+}
+
+/** SETcc r/m8 (alu.ts setcc), one handler per condition. */
+function setccFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.rm >= 0) {
+    const byte = i.rm < 4 ? i.rm << 2 : ((i.rm - 4) << 2) + 1;
+    return cached(`setcc-${i.arg}-r${i.rm}`, () => build(`cpu.regs8[${byte}] = cpu.condition(${i.arg}) ? 1 : 0;`, generic));
+  }
+  const ea = eaForm(i);
+  return cached(`setcc-${i.arg}-${ea.key}`, () => build(`const R = cpu.regs; cpu.write8(${ea.seg}, ${ea.src}, cpu.condition(${i.arg}) ? 1 : 0);`, generic));
+}
+
+/** MOVZX r32, r/m8 or r/m16 (0F B6, 0F B7; move.ts movzx). */
+function movzxFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const word = i.opcode === 0x1b7;
+  if (i.rm >= 0) {
+    const src = word ? `cpu.regs16[${i.rm << 1}]` : `cpu.regs8[${i.rm < 4 ? i.rm << 2 : ((i.rm - 4) << 2) + 1}]`;
+    return cached(`movzx-${word}-r${i.rm}`, () => build(`cpu.regs[i.reg] = ${src};`, generic));
+  }
+  const ea = eaForm(i);
+  return cached(`movzx-${word}-${ea.key}`, () => build(`const R = cpu.regs; R[i.reg] = cpu.read${word ? 16 : 8}(${ea.seg}, ${ea.src});`, generic));
 }
 
 // Stack and near transfers with a 32-bit operand size (stack.ts pushZ/popZ, control.ts callRel/retNear/jmpRel): the
@@ -264,6 +326,15 @@ export function fastHandler(i: Instr): Handler | undefined {
     case 'movEG':
     case 'movGE':
       return movFast(i, generic);
+    case 'imulGE':
+    case 'imulGEI':
+      return imulFast(i);
+    case 'cmov':
+      return cmovFast(i, generic);
+    case 'setcc':
+      return setccFast(i, generic);
+    case 'movzx':
+      return movzxFast(i, generic);
     case 'movZI':
       return i.size === 4 ? cached('movZI-32', () => build('cpu.regs[i.reg] = i.imm;', generic)) : undefined;
     case 'pushZ':

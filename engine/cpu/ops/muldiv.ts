@@ -105,25 +105,45 @@ function mulAcc(cpu: Cpu, i: Instr, isSigned: boolean): void {
   }
 }
 
+/** Products below this magnitude are exact in a double (integers up to 2^53 are representable). */
+const EXACT_PRODUCT = 2 ** 53;
+
+/**
+ * The high half, as int32, of the signed 64-bit product of the 32-bit patterns `a` and `b` (signed or not). A
+ * product below 2^53 in magnitude — all those of operands below 2^26, such as the 16-bit limb products of Linux's
+ * multi-precision arithmetic (lib/mpi), which its boot runs a few hundred million times — is exact as one double
+ * multiplication (rounding is monotonic, so a rounded product below 2^53 is an exact one), and its high half is a
+ * division by 2^32; larger ones take the 16-bit limbs of mulS32.
+ */
+export function imulHigh32(a: number, b: number): number {
+  const p = (a | 0) * (b | 0);
+  if (p < EXACT_PRODUCT && p > -EXACT_PRODUCT) return Math.floor(p / 0x100000000) | 0;
+  mulS32(a >>> 0, b >>> 0);
+  return hi32 | 0;
+}
+
+/**
+ * The 32-bit truncating IMUL (0F AF, 69, 6B with a 32-bit operand size): returns the low half of the signed product
+ * a × b and sets the flags as every IMUL does (setMulFlags: CF = OF = the product did not fit 32 bits, SF ZF PF
+ * from the high half, AF set). Translated blocks inline the same (jit/ops.ts imul).
+ */
+export function imul32(cpu: Cpu, a: number, b: number): number {
+  const low = Math.imul(a, b);
+  const high = imulHigh32(a, b);
+  cpu.setFlagBits(MUL_FLAGS, (high !== low >> 31 ? CF | OF : 0) | AF | Cpu.szp(high, 4));
+  return low;
+}
+
 /** IMUL with a truncated destination (0F AF, 69, 6B): dest ← low half of a × b, CF = OF = the product did not fit. */
 function imulTruncated(cpu: Cpu, i: Instr, a: number, b: number): void {
-  const size = i.size;
-  let low: number;
-  let high: number;
-  let overflow: boolean;
-  if (size === 4) {
-    mulS32(a >>> 0, b >>> 0);
-    low = lo32;
-    high = hi32;
-    overflow = hi32 !== ((lo32 | 0) < 0 ? 0xffffffff : 0);
-  } else {
-    const p = signed(a, 2) * signed(b, 2);
-    low = p & 0xffff;
-    high = (p >> 16) & 0xffff;
-    overflow = p !== signed(low, 2);
+  if (i.size === 4) {
+    cpu.regs[i.reg] = imul32(cpu, a, b);
+    return;
   }
-  cpu.setReg(size, i.reg, low);
-  setMulFlags(cpu, overflow, high, size);
+  const p = signed(a, 2) * signed(b, 2);
+  const low = p & 0xffff;
+  cpu.setReg(2, i.reg, low);
+  setMulFlags(cpu, p !== signed(low, 2), (p >> 16) & 0xffff, 2);
 }
 
 // ---- one-operand DIV / IDIV ----

@@ -7,9 +7,10 @@ import { generateProgram, LAYOUT16, LAYOUT32 } from './jit-program';
 import { lockstep, machineFor } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { flat32, SEL_CODE32, SEL_DATA16 } from './harness';
-import { AR_DB, AR_P, AR_S, CS, SS } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_P, AR_S, CS, Cpu, SS } from '../../../engine/cpu/cpu';
 import { CpuFault } from '../../../engine/cpu/faults';
 import { HANDLERS } from '../../../engine/cpu/ops';
+import { imul32 } from '../../../engine/cpu/ops/muldiv';
 
 describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', () => {
   for (const bits of [32, 16] as const) {
@@ -52,6 +53,19 @@ describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', ()
     ['call $ + 0x100', 'callRel'],
     ['ret 8', 'retNear'],
     ['jmp $ + 0x100', 'jmpRel'],
+    ['imul edi, edx', 'imulGE'],
+    ['imul eax, [ebx + ecx * 4 + 8]', 'imulGE'],
+    ['imul ecx, esi, 0x10001', 'imulGEI'],
+    ['imul ecx, [ebx], -3', 'imulGEI'],
+    ['adc edi, ecx', 'aluEG'],
+    ['sbb esi, 0x12345', 'aluEI'],
+    ['adc [ebx + 4], edx', 'aluEG'],
+    ['cmovae esi, [ebp - 0x10]', 'cmov'],
+    ['cmovb edx, edi', 'cmov'],
+    ['setb cl', 'setcc'],
+    ['setnz byte [ebx + 2]', 'setcc'],
+    ['movzx esi, dx', 'movzx'],
+    ['movzx eax, byte [esi + 1]', 'movzx'],
   ])('%s decodes to a specialised handler', (asm, row) => {
     const m = flat32(assemble(asm, 32, 0x10000), 0x10000);
     const i = m.cpu.fetchInstr(0x10000);
@@ -181,4 +195,90 @@ describe.skipIf(!HAS_NASM)('POPF after a pending lazy flag record', () => {
       }
     }
   }
+});
+
+describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX against the table handlers', () => {
+  // Operands around every boundary of imul32's exact double path (products near 2^31, 2^32 and 2^53 in magnitude,
+  // both signs) and of the carry, with every flag state in: registers, flags and memory must match the table's
+  // handlers (whose 32-bit IMUL was the 16-bit limb product, mulS32, before imul32).
+  const values = [
+    0, 1, 2, 3, 0x7fff, 0x8000, 0xffff, 0x10000, 0x10001, 0x2000000, 0x3ffffff, 0x4000000, 0x7fffffff, 0x80000000,
+    0x80000001, 0xfffffffe, 0xffffffff, 0xfffe0001, 0x12345678, 0xdeadbeef, 0xb504f333, 0x1fffff, 0x200001,
+  ];
+  const program = `
+    imul eax, ecx
+    mov edx, [ebx]
+    imul edx, [ebx + 4]
+    mov [ebx + 8], edx
+    imul esi, ecx, 0x7fffffff
+    imul edi, [ebx + 4], -0x80000000
+    pushfd
+    adc eax, ecx
+    sbb edx, [ebx + 4]
+    adc [ebx + 12], ecx
+    sbb esi, 0x1234567
+    setb [ebx + 16]
+    setle al
+    seto ch
+    cmovl edi, ecx
+    cmovge esi, [ebx]
+    cmovbe ebp, [ebx + 4]
+    movzx ecx, ch
+    movzx edx, word [ebx + 2]
+    movzx esi, ax
+    hlt`;
+  it('same registers, flags and memory for every pair of operands and flags in', () => {
+    const code = assemble(program, 32, 0x10000);
+    // One machine per side, reset for each case (a new 4 MiB machine per case made this test take seconds).
+    const machines = [false, true].map((fast) => {
+      const m = flat32(code, 0x10000);
+      m.cpu.jit = false;
+      m.cpu.fastHandlers = fast;
+      return m;
+    });
+    const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
+      const m = machines[fast ? 1 : 0];
+      m.cpu.halted = false;
+      m.cpu.eip = 0x10000;
+      m.cpu.regs.fill(0);
+      m.cpu.regs[4] = 0x90000;
+      m.mem.u8.fill(0, 0x20000, 0x20020);
+      m.cpu.regs[0] = a;
+      m.cpu.regs[1] = b;
+      m.cpu.regs[3] = 0x20000;
+      m.cpu.regs[5] = a ^ b;
+      m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
+      m.cpu.setEflags(flagsIn);
+      m.cpu.run(100);
+      expect(m.cpu.halted).toBe(true);
+      return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
+    };
+    for (const a of values) {
+      for (const b of values) {
+        for (const flagsIn of [0x002, 0x8d7]) {
+          expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
+        }
+      }
+    }
+  });
+
+  it('imul32 agrees with a BigInt product on random and boundary operands', () => {
+    const m = flat32([0xf4], 0x10000);
+    let seed = 12345;
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) | 0) >>> 0;
+    const pairs: [number, number][] = [];
+    for (const a of values) for (const b of values) pairs.push([a, b]);
+    for (let k = 0; k < 20000; k++) pairs.push([rand() >>> (rand() & 31), rand() >>> (rand() & 31)]);
+    for (const [a, b] of pairs) {
+      m.cpu.setEflags(0x002);
+      const low = imul32(m.cpu, a, b);
+      const flags = m.cpu.getEflags();
+      const p = BigInt.asUintN(64, BigInt(a | 0) * BigInt(b | 0));
+      const lo = Number(p & 0xffffffffn);
+      const hi = Number(p >> 32n);
+      const overflow = BigInt.asIntN(64, p) !== BigInt(lo | 0);
+      expect([low >>> 0, flags & 0x801], `0x${a.toString(16)} × 0x${b.toString(16)}`).toEqual([lo, overflow ? 0x801 : 0]);
+      expect(flags & 0xc4, `SF ZF PF of the high half, 0x${a.toString(16)} × 0x${b.toString(16)}`).toBe(Cpu.szp(hi, 4));
+    }
+  });
 });
