@@ -7,7 +7,8 @@
 // Each 4 KiB page of RAM has a flag byte. The store path tests it once; a zero byte means "plain RAM" and the store
 // goes straight to the array. Non-zero pages take the slow path: ROM (store dropped), code (decoded instructions on
 // the page are dropped so self-modifying code is seen), watched (descriptor tables: the store is reported after it
-// is done) and MMIO (handled by a device).
+// is done) and MMIO (handled by a device). The load path tests the flags of PF_LOAD_SLOW only: MMIO (a device
+// answers) and read-watched (the debugger is told of the load before it is done).
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -20,6 +21,13 @@ export const PF_WATCH = 2;
 export const PF_ROM = 4;
 /** Page flag: memory-mapped device; loads and stores go to its handler. */
 export const PF_MMIO = 8;
+/** Page flag: a listener watches loads from this page (the debugger's read watches, through bus/load-watch.ts). */
+export const PF_READ_WATCH = 16;
+/**
+ * The page flags that send a load off the fast path, in the memory's load methods, in translated blocks' inline
+ * loads (jit/emitter.ts) and in the REP MOVS block copy's source (ops/string.ts).
+ */
+export const PF_LOAD_SLOW = PF_MMIO | PF_READ_WATCH;
 
 export interface MmioHandler {
   read8(addr: number): number;
@@ -58,6 +66,11 @@ export class PhysicalMemory {
    * rather than set this hook or the PF_WATCH bit themselves.
    */
   onWatchedStore: ((addr: number, size: number, oldValue: number, newValue: number) => void) | null = null;
+  /**
+   * Told of a load (first byte, width) that touches a PF_READ_WATCH page, before it is done. Installed by the load
+   * dispatcher (load-watch.ts), as onWatchedStore is by the store dispatcher.
+   */
+  onWatchedLoad: ((addr: number, size: number) => void) | null = null;
 
   /**
    * The monitor's hidden region (engine/monitor/): bytes just above installed RAM at physical address `size`, which
@@ -90,24 +103,25 @@ export class PhysicalMemory {
   // ---- guest accesses (physical addresses, already A20-masked and translated) ----
 
   read8(addr: number): number {
-    if (addr < this.size) {
-      if ((this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) return this.u8[addr];
-    }
+    if (addr < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_LOAD_SLOW) === 0) return this.u8[addr];
+    if (this.onWatchedLoad !== null) this.loadWatched(addr, 1);
     return this.slowRead8(addr);
   }
 
   read16(addr: number): number {
-    if ((addr & 1) === 0 && addr + 1 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
+    if ((addr & 1) === 0 && addr + 1 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_LOAD_SLOW) === 0) {
       return this.u16[addr >>> 1];
     }
-    return this.read8(addr) | (this.read8((addr + 1) >>> 0) << 8);
+    if (this.onWatchedLoad !== null) this.loadWatched(addr, 2);
+    return this.unwatchedRead16(addr);
   }
 
   /** Returns the 32-bit value as a signed int (callers use `>>> 0` when they need it unsigned). */
   read32(addr: number): number {
-    if ((addr & 3) === 0 && addr + 3 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
+    if ((addr & 3) === 0 && addr + 3 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_LOAD_SLOW) === 0) {
       return this.i32[addr >>> 2];
     }
+    if (this.onWatchedLoad !== null) this.loadWatched(addr, 4);
     if (this.hiddenData) {
       const h = this.hiddenWord(addr);
       if (h >= 0) return this.hidden![h] | (this.hidden![h + 1] << 8) | (this.hidden![h + 2] << 16) | (this.hidden![h + 3] << 24);
@@ -116,7 +130,33 @@ export class PhysicalMemory {
       const h = this.mmioAt(addr);
       if (h?.read32) return h.read32(addr) | 0;
     }
-    return this.read16(addr) | (this.read16((addr + 2) >>> 0) << 16);
+    return this.unwatchedRead16(addr) | (this.unwatchedRead16((addr + 2) >>> 0) << 16);
+  }
+
+  /**
+   * The parts of a wider load that was reported whole (or on no watched page): read16 and read8 without telling
+   * the load hook again, so a watch sees the guest's access once, with its own address and width.
+   */
+  private unwatchedRead16(addr: number): number {
+    if ((addr & 1) === 0 && addr + 1 < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) {
+      return this.u16[addr >>> 1];
+    }
+    return this.unwatchedRead8(addr) | (this.unwatchedRead8((addr + 1) >>> 0) << 8);
+  }
+
+  private unwatchedRead8(addr: number): number {
+    if (addr < this.size && (this.pageFlags[addr >>> PAGE_SHIFT] & PF_MMIO) === 0) return this.u8[addr];
+    return this.slowRead8(addr);
+  }
+
+  /** Tells the load hook of a load whose first or last byte lies on a PF_READ_WATCH page. */
+  private loadWatched(addr: number, size: number): void {
+    const flags = this.pageFlags;
+    const first = addr >>> PAGE_SHIFT;
+    const last = (addr + size - 1) >>> PAGE_SHIFT;
+    if ((first < flags.length && (flags[first] & PF_READ_WATCH) !== 0) || (last < flags.length && (flags[last] & PF_READ_WATCH) !== 0)) {
+      this.onWatchedLoad!(addr, size);
+    }
   }
 
   /**

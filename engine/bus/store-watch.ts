@@ -1,6 +1,7 @@
 // One dispatcher for the stores to PF_WATCH pages, shared by everyone who watches them: descriptor-table tracking
 // of a bare CPU (cpu/protect/consistency-events.ts), the debugger's data watches (cpu/watch.ts) and the monitor's
-// table write protection (monitor/table-watch.ts).
+// table write protection (monitor/table-watch.ts). The same page-counting hub serves loads (PF_READ_WATCH pages,
+// bus/load-watch.ts).
 //
 // PhysicalMemory has one `onWatchedStore` hook and one PF_WATCH bit per page. When each watcher set the bit and
 // chained the hook itself, one clearing a page's bit or putting back the hook it found silently turned another's
@@ -16,14 +17,14 @@ import { PAGE_SHIFT, PF_WATCH, type PhysicalMemory } from './memory';
 /** Told of a store after it is done: first byte, width (1, 2 or 4) and the bytes there before and after. */
 export type WatchedStoreListener = (addr: number, size: number, oldValue: number, newValue: number) => void;
 
-export class StoreWatchSubscription {
+export class PageWatchSubscription<L> {
   private readonly held = new Set<number>();
   private closed = false;
 
   constructor(
-    private readonly hub: StoreWatchHub,
+    private readonly hub: PageWatchHub<L>,
     /** @internal */
-    readonly listener: WatchedStoreListener,
+    readonly listener: L,
   ) {}
 
   /** The pages watched now (change them through add, setPages and clear). */
@@ -31,9 +32,9 @@ export class StoreWatchSubscription {
     return this.held;
   }
 
-  /** Watches one more page (pages outside installed RAM are ignored: no store there is ever reported). */
+  /** Watches one more page (pages outside installed RAM are ignored: no access there is ever reported). */
   add(page: number): void {
-    if (this.closed) throw new Error('store watch subscription used after close()');
+    if (this.closed) throw new Error('page watch subscription used after close()');
     if (this.held.has(page) || !this.hub.holdPage(page)) return;
     this.held.add(page);
   }
@@ -68,20 +69,22 @@ export class StoreWatchSubscription {
   }
 }
 
-export class StoreWatchHub {
-  private subscriptions: StoreWatchSubscription[] = [];
+/** Subscriptions to one page flag of one memory: the flag is on for a page while a subscription holds it. */
+export class PageWatchHub<L> {
+  /** @internal Replaced, never changed in place: a listener may subscribe or close while the hook walks it. */
+  subscriptions: PageWatchSubscription<L>[] = [];
   /** Per page: how many subscriptions hold it. */
   private readonly holders: Uint16Array;
-  private readonly previous: WatchedStoreListener | null;
 
-  constructor(private readonly mem: PhysicalMemory) {
+  constructor(
+    private readonly mem: PhysicalMemory,
+    private readonly flag: number,
+  ) {
     this.holders = new Uint16Array(mem.pageFlags.length);
-    this.previous = mem.onWatchedStore;
-    mem.onWatchedStore = (addr, size, oldValue, newValue) => this.dispatch(addr, size, oldValue, newValue);
   }
 
-  subscribe(listener: WatchedStoreListener): StoreWatchSubscription {
-    const s = new StoreWatchSubscription(this, listener);
+  subscribe(listener: L): PageWatchSubscription<L> {
+    const s = new PageWatchSubscription(this, listener);
     this.subscriptions = [...this.subscriptions, s];
     return s;
   }
@@ -94,29 +97,35 @@ export class StoreWatchHub {
   /** @internal */
   holdPage(page: number): boolean {
     if (!Number.isInteger(page) || page < 0 || page >= this.holders.length) return false;
-    if (this.holders[page]++ === 0) this.mem.setPageFlag(page, PF_WATCH, true);
+    if (this.holders[page]++ === 0) this.mem.setPageFlag(page, this.flag, true);
     return true;
   }
 
   /** @internal */
   releasePage(page: number): void {
-    if (--this.holders[page] === 0) this.mem.setPageFlag(page, PF_WATCH, false);
+    if (--this.holders[page] === 0) this.mem.setPageFlag(page, this.flag, false);
   }
 
   /** @internal */
-  remove(s: StoreWatchSubscription): void {
+  remove(s: PageWatchSubscription<L>): void {
     this.subscriptions = this.subscriptions.filter((x) => x !== s);
   }
+}
 
-  private dispatch(addr: number, size: number, oldValue: number, newValue: number): void {
-    this.previous?.(addr, size, oldValue, newValue);
+export type StoreWatchHub = PageWatchHub<WatchedStoreListener>;
+export type StoreWatchSubscription = PageWatchSubscription<WatchedStoreListener>;
+
+/** Installs the hub's dispatch as the memory's store hook, behind a handler that was there before. */
+function installStoreHook(mem: PhysicalMemory, hub: StoreWatchHub): void {
+  const previous = mem.onWatchedStore;
+  mem.onWatchedStore = (addr, size, oldValue, newValue) => {
+    previous?.(addr, size, oldValue, newValue);
     const first = addr >>> PAGE_SHIFT;
     const last = (addr + size - 1) >>> PAGE_SHIFT;
-    // A listener may subscribe or close while it runs; the array is replaced then, never changed in place.
-    for (const s of this.subscriptions) {
+    for (const s of hub.subscriptions) {
       if (s.has(first) || s.has(last)) s.listener(addr, size, oldValue, newValue);
     }
-  }
+  };
 }
 
 const hubs = new WeakMap<PhysicalMemory, StoreWatchHub>();
@@ -125,7 +134,8 @@ const hubs = new WeakMap<PhysicalMemory, StoreWatchHub>();
 export function storeWatchOf(mem: PhysicalMemory): StoreWatchHub {
   let hub = hubs.get(mem);
   if (hub === undefined) {
-    hub = new StoreWatchHub(mem);
+    hub = new PageWatchHub<WatchedStoreListener>(mem, PF_WATCH);
+    installStoreHook(mem, hub);
     hubs.set(mem, hub);
   }
   return hub;

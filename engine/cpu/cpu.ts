@@ -1138,12 +1138,21 @@ export class Cpu {
           if (this.attention === true) {
             done = this.icount - begin;
             if (done >= budget) break;
-            fromBlock = null;
-            via = null;
-            const at = this.eip;
-            if (this.betweenInstructions()) return this.icount - begin;
-            // A delivery (interrupt, trap, monitor entry) moved EIP: the fall-through link of `prev` is not for it.
-            if (this.eip !== at) prev = null;
+            if (this.onlyBreakpointsArmed() && !this.shutdown) {
+              // Only the debugger's breakpoints want a look (a logpoint, breakpoints elsewhere): the one test
+              // betweenInstructions would make. Nothing moved EIP, so the transfer caches and `prev` stay.
+              if (this.breakpoints.has((this.segBase[CS] + this.eip) >>> 0)) {
+                this.hitBreakpoint = true;
+                return this.icount - begin;
+              }
+            } else {
+              fromBlock = null;
+              via = null;
+              const at = this.eip;
+              if (this.betweenInstructions()) return this.icount - begin;
+              // A delivery (interrupt, trap, monitor entry) moved EIP: the fall-through link of `prev` is not for it.
+              if (this.eip !== at) prev = null;
+            }
           }
           const start = this.eip;
           this.instrStart = start;
@@ -1194,8 +1203,7 @@ export class Cpu {
           if (this.jit === true && (!this.attention || this.onlyBreakpointsArmed())) {
             // Blocks run only while nothing needs a look between instructions (traps, interrupt shadows, pending
             // interrupts, stop requests keep `attention` set) but the debugger's breakpoints, none of which may
-            // lie inside the block; with the budget covering a whole pass, the mode they were built for, and no
-            // read watch on memory.
+            // lie inside the block; with the budget covering a whole pass and the mode they were built for.
             const b = i.block;
             if (b !== null) {
               if (
@@ -1205,15 +1213,16 @@ export class Cpu {
                 const n = runBlock(b, this, budget - done);
                 done += n;
                 this.icount += n;
-                // Block chaining: while nothing needs a look, the block an exit led to last time (same epoch: same
-                // code, mapping and mode) runs straight away, under the same conditions as above.
+                // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
+                // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
                 let last = b;
-                while (this.attention === false && done < budget) {
+                while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
                   const at = this.eip;
                   const known = successor(last, at, this.codeEpoch);
                   if (known === null) break;
                   const nb = known.block;
-                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done) || this.breakpoints.size !== 0) break;
+                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done)) break;
+                  if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
                   this.instrStart = at;
                   const m = runBlock(nb, this, budget - done);
                   done += m;
@@ -1300,12 +1309,12 @@ export class Cpu {
 
   /**
    * Whether block `b` may run at EIP `at` now, breakpoints aside: it starts there, a whole pass fits in the `left`
-   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets,
-   * and no read watch is on memory. The run loop asks before a block entered from the interpreter and before each
-   * chained one.
+   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets.
+   * The run loop asks before a block entered from the interpreter and before each chained one. (A data watch does
+   * not keep blocks off: their inline accesses test the page flags that send watched accesses out of line.)
    */
   private blockFits(b: CompiledBlock, at: number, left: number): boolean {
-    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS] && this.mem.read8 === PLAIN_READ8;
+    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS];
   }
 
   /**
@@ -1387,6 +1396,15 @@ export class Cpu {
     return true;
   }
 
+  /**
+   * For translated blocks after an out-of-line step (an interpreter call, a slow memory access): whether the block
+   * must leave for the run loop's look between instructions. Not for the debugger's breakpoints alone, which the
+   * running block is clear of (a logpoint elsewhere would otherwise end every block at its first slow access).
+   */
+  blockMustLeave(): boolean {
+    return !this.onlyBreakpointsArmed();
+  }
+
   /** `attention` is set for the debugger's breakpoints alone (betweenInstructions has checked the current one). */
   private onlyBreakpointsArmed(): boolean {
     return this.breakpoints.size > 0 && !this.shadowActive && !this.skipBreakpointOnce && !this.needsLookBesidesBreakpoints();
@@ -1426,9 +1444,6 @@ const WINDOW_AR = AR_S | AR_TYPE | AR_DB;
 function firstCheckedStart(limit: number): number {
   return (limit >= 14 ? limit - 14 : 0) ^ SIGN;
 }
-
-/** The class's own load method: while a read watch replaces it (watch.ts), blocks, whose loads are inline, stay off. */
-const PLAIN_READ8 = PhysicalMemory.prototype.read8;
 
 // Bind handler names in the table to the handler registry once, when the module loads.
 const missingHandlers = resolveHandlers(HANDLERS);

@@ -1,17 +1,17 @@
 // Data watches for the debugger: report guest loads and stores that touch chosen physical byte ranges.
 //
-// Stores: the pages that hold a watched range are watched through the memory's store dispatcher
-// (bus/store-watch.ts), which flags them PF_WATCH, so the store path, which already tests a page's flag byte,
-// takes its slow path there and reports the store after it is done. The dispatcher keeps a page flagged while any
-// of its watchers (this, descriptor-table tracking, the monitor) holds it.
-//
-// Loads: plain RAM loads test no flag for speed, so a read watch instead puts checking versions of read8/16/32 on
-// the PhysicalMemory instance while it is armed, and puts the class's own methods back when the last read watch
-// goes. With no watch ever armed the load and store paths are exactly as before. Loads seen include the
-// decoder's reads of instruction bytes on a decode-cache miss and page-walk reads of page tables, since both go
-// through the same methods; debugger reads (peek) never do.
+// The pages that hold a watched range are flagged through the memory's dispatchers: PF_WATCH for stores
+// (bus/store-watch.ts), PF_READ_WATCH for loads (bus/load-watch.ts). The load and store paths already test a
+// page's flag byte (for MMIO, code, ROM), so they take their slow path on exactly those pages and tell the watch:
+// a store after it is done, a load before. Translated blocks test the same flags in their inline accesses and send
+// such an access out of line through the Cpu's own accessors (jit/slow.ts), so blocks keep running while a watch
+// is armed and see every access the interpreter sees, at the same instruction. The dispatchers keep a page flagged
+// while any of their subscribers holds it. With no watch armed the load and store paths are exactly as without
+// one. Loads seen include the decoder's reads of instruction bytes on a decode-cache miss and page-walk reads of
+// page tables, since both go through the memory's load methods; debugger reads (peek) never do.
 
-import { PAGE_SHIFT, PhysicalMemory } from '../bus/memory';
+import { PAGE_SHIFT, type PhysicalMemory } from '../bus/memory';
+import { loadWatchOf, type LoadWatchSubscription } from '../bus/load-watch';
 import { storeWatchOf, type StoreWatchSubscription } from '../bus/store-watch';
 
 export type WatchAccess = 'read' | 'write' | 'readWrite';
@@ -40,11 +40,11 @@ export class MemoryWatch {
   onHit: ((hit: WatchHit) => void) | null = null;
   private ranges: WatchRange[] = [];
   private readonly stores: StoreWatchSubscription;
-  private inRead = false;
-  private readHooked = false;
+  private readonly loads: LoadWatchSubscription;
 
   constructor(private readonly mem: PhysicalMemory) {
     this.stores = storeWatchOf(mem).subscribe((addr, size, oldValue, newValue) => this.check(addr, size, 'write', oldValue, newValue));
+    this.loads = loadWatchOf(mem).subscribe((addr, size) => this.check(addr, size, 'read'));
   }
 
   get armed(): boolean {
@@ -59,47 +59,18 @@ export class MemoryWatch {
       }
     }
     this.ranges = ranges.slice();
-    this.updateStorePages();
-    this.updateReadHooks();
+    this.stores.setPages(this.pagesOf('write'));
+    this.loads.setPages(this.pagesOf('read'));
   }
 
-  private updateStorePages(): void {
-    const wanted = new Set<number>();
+  /** The pages holding a range that watches accesses of kind `kind`. */
+  private pagesOf(kind: 'read' | 'write'): Set<number> {
+    const pages = new Set<number>();
     for (const r of this.ranges) {
-      if (r.access === 'read') continue;
-      for (let p = r.phys >>> PAGE_SHIFT; p <= (r.phys + r.length - 1) >>> PAGE_SHIFT; p++) wanted.add(p);
+      if (r.access !== 'readWrite' && r.access !== kind) continue;
+      for (let p = r.phys >>> PAGE_SHIFT; p <= (r.phys + r.length - 1) >>> PAGE_SHIFT; p++) pages.add(p);
     }
-    this.stores.setPages(wanted);
-  }
-
-  private updateReadHooks(): void {
-    const want = this.ranges.some((r) => r.access !== 'write');
-    if (want === this.readHooked) return;
-    const mem = this.mem as unknown as Record<'read8' | 'read16' | 'read32', (addr: number) => number>;
-    const proto = PhysicalMemory.prototype;
-    if (want) {
-      // An unaligned load is made of narrower loads through the same (hooked) methods: report the outer one only.
-      const hook = (size: number, plain: (this: PhysicalMemory, addr: number) => number) =>
-        (addr: number): number => {
-          if (this.inRead) return plain.call(this.mem, addr);
-          this.check(addr, size, 'read');
-          this.inRead = true;
-          try {
-            return plain.call(this.mem, addr);
-          } finally {
-            this.inRead = false;
-          }
-        };
-      mem.read8 = hook(1, proto.read8);
-      mem.read16 = hook(2, proto.read16);
-      mem.read32 = hook(4, proto.read32);
-    } else {
-      // Own properties that are the class's methods (deleting them would turn the object into a slow dictionary).
-      mem.read8 = proto.read8;
-      mem.read16 = proto.read16;
-      mem.read32 = proto.read32;
-    }
-    this.readHooked = want;
+    return pages;
   }
 
   private check(addr: number, size: number, access: 'read' | 'write', oldValue?: number, newValue?: number): void {

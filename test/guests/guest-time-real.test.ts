@@ -5,15 +5,14 @@
 // kernel to its exit, SYSLINUX's LINUX entry starts memtest86+ (its first 40 M instructions), memtest86+ from its own
 // floppy runs its first 20 M, our C kernel's 486 and Pentium Pro builds echo a typed line; the examples are
 // determinism.test.ts's. Measured (wall time, load average 5-7): GRUB by port 131 s, SYSLINUX to memtest86+ 97 s, the
-// Pentium Pro C kernel 1.5 s. Debian's Linux (below) runs bare with listeners off against monitored with every
-// listener on only with RINGSIDE_GUESTS_LONG=1; linux.test.ts compares it bare against monitored in every run.
+// Pentium Pro C kernel 1.5 s. Debian's Linux is in linux.test.ts, which compares its bare COM1 shell boot with the
+// same boot monitored through the CLI and monitored with every listener on in-process, so the bare boot is run once.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { keysForText } from '../../engine/devices/host-keys';
 import { realTimeline, type RealGuest, type RealVariant } from '../engine/monitor/guest-timeline';
 import { buildKernel } from './ckernel/build';
 import { grubFloppy, memtestFloppy, MULTIBOOT_KERNEL, syslinuxFloppy, type GuestImage } from './images';
-import { busyboxInitramfs, debianKernel, LINUX_HALTED } from './initramfs';
 
 const CLI_SLICE = 65_536 * 16;
 const VARIANTS: RealVariant[] = [
@@ -65,47 +64,4 @@ describe('guest time on real guests: the same bare and monitored, with every lis
       }
     });
   }
-});
-
-// Debian's Linux: the COM1 shell boot of linux.test.ts (the same command line, CPU, memory and --serial-in bytes), bare
-// with every listener off against monitored with every listener on, in this process. A data watch turns translation
-// off, so the second boot is interpreted throughout: its first 100 M instructions ran at 5.7 MIPS of CPU against 18.7
-// bare; 6.0 G of the boot's 6.75 G instructions took 1,275 s of CPU (bare, in-process: the whole boot in 236 s),
-// about 23 minutes for the boot — too long for CI's budget, hence RINGSIDE_GUESTS_LONG=1 (linux.test.ts compares
-// bare against monitored, listeners off, in every run).
-const LONG = process.env.RINGSIDE_GUESTS_LONG === '1';
-const LINUX_BUDGET = 9_000_000_000;
-const LINUX_TIMEOUT = 7_200_000;
-const LINUX_NAME =
-  'the COM1 shell boot: bare with listeners off and monitored with every listener on, every output byte and the end at the same instruction count';
-describe('guest time on Debian 12 i386 Linux', () => {
-  it.skipIf(!LONG)(
-    `${LINUX_NAME}${LONG ? '' : ' — skipped: the listeners-on boot runs interpreted, about 23 minutes of CPU; run with RINGSIDE_GUESTS_LONG=1'}`,
-    { timeout: LINUX_TIMEOUT },
-    async (ctx) => {
-      const kernel = debianKernel();
-      if (kernel.path === null) return ctx.skip(kernel.reason);
-      const initrd = busyboxInitramfs();
-      if (initrd.bytes === null) return ctx.skip(initrd.reason);
-      const g: RealGuest = {
-        image: readFileSync(kernel.path),
-        load: { format: 'linux', initrd: initrd.bytes, append: 'console=ttyS0 ringside.shell' },
-        memoryMB: 128,
-        model: 'pentium-pro',
-        limit: LINUX_BUDGET,
-        serialIn: Buffer.from('echo RINGSIDE-$((6*7))\nhalt -f\n'),
-      };
-      const base = await realTimeline(g, { monitor: false, listeners: false, slice: CLI_SLICE });
-      const text = Buffer.from(base.bytes.map((l) => parseInt(l.split(' ')[2], 16))).toString('latin1');
-      expect(base.stop, text.slice(-1500)).toBe('halt');
-      // The shell read --serial-in and answered (the echoed line shows `$((6*7))`), then the kernel halted.
-      expect(text).toContain('RINGSIDE-42');
-      expect(text).toContain(LINUX_HALTED);
-      const v: RealVariant = { monitor: true, listeners: true, slice: CLI_SLICE };
-      const t = await realTimeline(g, v);
-      const first = t.bytes.findIndex((line, k) => base.bytes[k] !== line);
-      expect(first === -1 ? null : { byte: first, base: base.bytes[first], variant: t.bytes[first] }, label(v)).toBeNull();
-      expect([t.stop, t.end, t.bytes.length], label(v)).toEqual([base.stop, base.end, base.bytes.length]);
-    },
-  );
 });

@@ -123,7 +123,7 @@ function emitBody(g: Emitter): void {
         result = LEAVES;
       } else {
         // A store may have hit code (SMC) or raised something that needs attention: leave after this instruction.
-        g.emit(`if (c.attention || c.codeEpoch !== E) return n + ${k + 1};`);
+        g.emit(`if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) return n + ${k + 1};`);
         result = FALLS_THROUGH;
       }
     }

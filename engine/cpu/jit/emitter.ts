@@ -34,6 +34,7 @@
 
 import { AF, ARITH, ARITH_NO_CF, CF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, OF, PF, SF, ZF } from '../flags';
 import type { Instr } from '../decode/instr';
+import { PF_LOAD_SLOW } from '../../bus/memory';
 
 /** Placeholders replaced once the block's register use is known: store registers back / load them again. */
 export const STORE_REGS = '/*store-regs*/';
@@ -242,19 +243,21 @@ export class Emitter {
   }
 
   /**
-   * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is not MMIO; otherwise the
-   * out-of-line path (slow.ts), after which the block leaves at the end of the instruction if the access asked
-   * for attention or changed code (`x`).
+   * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is
+   * neither MMIO nor read-watched (PF_LOAD_SLOW, tested at every run, so a watch armed or disarmed while the block
+   * is cached takes effect at its next access); otherwise the out-of-line path (slow.ts), which reports the load to
+   * a watch as the interpreter does, after which the block leaves at the end of the instruction if the access asked
+   * for attention (a watch's stop) or changed code (`x`).
    */
   read(seg: number, off: string, size: number, dest: string): void {
     let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & 8) === 0`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & 8) === 0`;
-    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & 8) === 0`;
+    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
+    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
+    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
     const load = size === 4 ? 'I32[ph >> 2]' : size === 2 ? 'U16[ph >> 1]' : 'U8[ph]';
     const cond = this.inline(seg, off, size, false, fast);
     this.emit(`if (${cond}) ${dest} = ${load};`);
-    this.emit(`else { ${this.spill()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    this.emit(`else { ${this.outOfLine()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
   }
 
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
@@ -266,12 +269,22 @@ export class Emitter {
     const store = size === 4 ? `I32[ph >> 2] = ${value}` : size === 2 ? `U16[ph >> 1] = ${value}` : `U8[ph] = ${value}`;
     const cond = this.inline(seg, off, size, true, fast);
     this.emit(`if (${cond}) ${store};`);
-    this.emit(`else { ${this.spill()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    this.emit(`else { ${this.outOfLine()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+  }
+
+  /**
+   * Before an out-of-line access: registers and flags spilled, and EIP on the next instruction, as the interpreter
+   * has them while it executes this one. A data watch's hit is reported from inside the access, and what it looks
+   * at (a debugger's condition on EIP or a register) must be what it sees there under the interpreter. A fault
+   * puts EIP back on the instruction (the run loop's fault path).
+   */
+  private outOfLine(): string {
+    return `${this.spill()} c.eip = ${this.cur.next};`;
   }
 
   /** After an out-of-line access: the block leaves after this instruction if it asked for attention or hit code. */
   private askedSource(): string {
-    return 'if (c.attention || c.codeEpoch !== E) x = 1;';
+    return 'if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1;';
   }
 
   /**

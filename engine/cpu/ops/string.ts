@@ -15,7 +15,7 @@
 // per execution while TF is set (SDM 3A §17.3.1.4).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_MMIO } from '../../bus/memory';
+import { PAGE_SHIFT, PF_LOAD_SLOW } from '../../bus/memory';
 import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, IF, LOP_SUB, sizeMask, TF } from '../flags';
@@ -229,7 +229,7 @@ function movsBlock(cpu: Cpu, i: Instr): boolean {
   if (n === 0) return false;
   const bytes = n * i.size;
   const srcLo = blockLow(cpu, i, index(cpu, i, ESI), n);
-  const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_MMIO);
+  const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_LOAD_SLOW);
   const dst = blockDestination(cpu, i, n);
   if (src < 0 || dst < 0 || (src < dst + bytes && dst < src + bytes)) return false;
   cpu.mem.u8.copyWithin(dst, src, src + bytes);

@@ -556,7 +556,7 @@ describe.skipIf(!HAS_NASM)('translated blocks', () => {
     expect(calls[1]).toBe(2 * 1000 + 2);
   });
 
-  it('a read watch turns translated blocks off so every load is seen', () => {
+  it('a read watch sees every load of a translated loop, as in the interpreter (jit-watch.test.ts: in detail)', () => {
     const jit = machine(LOOP, true);
     const ref = machine(LOOP, false);
     const hits = [0, 0];
