@@ -63,9 +63,9 @@ describe.skipIf(!HAS_NASM)('instruction breakpoints and translated blocks', () =
     expect(runThroughBreakpoints(ref, [0xfffffff0, 0x000ffff0])).toEqual([]);
     expect(runThroughBreakpoints(jit, [0xfffffff0, 0x000ffff0])).toEqual([]);
     expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
-    // 6000 calls, 6000 returns and the loop's back edge: 14,988 block-to-block entries here (none while breakpoints
-    // were armed, before).
-    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(14_000);
+    // 6000 calls and 6000 returns: 11,991 block-to-block entries here (the loop's back edge is inside a block, as a
+    // trace goes on at a usually taken JNZ; none at all while breakpoints were armed, before).
+    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(11_000);
   });
 
   it('a breakpoint that is reached every pass stops there at the interpreter\'s count, and the blocks around it chain', () => {
@@ -75,6 +75,8 @@ describe.skipIf(!HAS_NASM)('instruction breakpoints and translated blocks', () =
     expect(expected).toHaveLength(3000);
     expect(runThroughBreakpoints(jit, [SITE])).toEqual(expected);
     expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
-    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(5_000); // 5,994: the stop at the site ends a chain each pass
+    // 2,997: the stop at the site ends a chain each pass, and the trace through the usually taken JNZ joins the
+    // loop's back edge and the first call into one block (none while breakpoints were armed, before).
+    expect(jit.cpu.chainedBlockRuns).toBeGreaterThan(2_500);
   });
 });
