@@ -30,7 +30,6 @@ const CPU = ['--cpu', 'pentium-pro'];
 const CLI_SLICE = SLICE * 16;
 const LONG = process.env.RINGSIDE_GUESTS_LONG === '1';
 const LONG_SKIP = ' — skipped: a second monitored boot adds 4-6 minutes; run with RINGSIDE_GUESTS_LONG=1';
-const LISTENERS_SKIP = ' — skipped: its cost is not measured yet; run with RINGSIDE_GUESTS_LONG=1';
 /** The in-process listeners-on boot has no runGuest deadline of its own. */
 const LISTENERS_TIMEOUT = 3_600_000;
 /** Sent on COM1 to the shell: a computation only a working shell prints the result of, then the halt. */
@@ -202,9 +201,8 @@ describe('Debian 12 i386 Linux', () => {
   // a logpoint run on from, read and write data watches: test/engine/monitor/guest-timeline.ts), in this process in
   // the CLI's slices. Data watches once turned translated blocks off and this boot took about 23 minutes of CPU;
   // watched pages now take the blocks' slow path only (engine/cpu/watch.ts). It reuses the bare boot above as its
-  // reference, so it costs one boot. Still with RINGSIDE_GUESTS_LONG=1 only: its whole run has not been measured yet
-  // (README, Guest time: a window right after the decompressor still runs at a few MIPS with every listener on).
-  it.skipIf(!LONG)(`monitored with every listener on, in this process: every output byte and the end at the bare boot's instruction count${LONG ? '' : LISTENERS_SKIP}`, { timeout: LISTENERS_TIMEOUT }, async (ctx) => {
+  // reference, so it costs one boot: about 5 minutes of wall time on 2 cores (README, Guest time).
+  it(`monitored with every listener on, in this process: every output byte and the end at the bare boot's instruction count`, { timeout: LISTENERS_TIMEOUT }, async (ctx) => {
     const bare = shellBoots.get('bare');
     if (bare === undefined) return ctx.skip('needs the bare COM1 shell boot of this file to have passed');
     const t = await realTimeline(
