@@ -5,7 +5,7 @@
 // A boot is billions of instructions (the XZ decompressor alone about 2.3 G, the crypto self-tests about 3 G), so the
 // runs are as few as cover the cases: one bare --format linux boot also drives busybox's shell on COM1 through
 // --serial-in, one drives it on the VGA console through --keys, one bare boot goes through SYSLINUX, and the COM1
-// shell boot runs again under the monitor (about 1.2x the bare CPU time) through the CLI, and under the monitor with
+// shell boot runs again under the monitor (about 1.2x the bare CPU time) through the CLI, and bare and monitored with
 // every listener on in this process — the same command line and input, so the runs must agree to the instruction at
 // every output byte (guest time, issue 16); the SYSLINUX boot runs monitored too, compared with its bare run the same way.
 // Each test says in its failure message what the kernel reached.
@@ -200,29 +200,33 @@ describe('Debian 12 i386 Linux', () => {
     expect(end(monitored.run)).toEqual(end(bare.run));
   });
 
-  // The same boot monitored with every listener a debugger or a trace can arm (every event, instruction breakpoints,
-  // a logpoint run on from, read and write data watches: test/engine/monitor/guest-timeline.ts), in this process in
-  // the CLI's slices. Data watches once turned translated blocks off and this boot took about 23 minutes of CPU;
-  // watched pages now take the blocks' slow path only (engine/cpu/watch.ts). It reuses the bare boot above as its
-  // reference, so it costs one boot: about 5 minutes of wall time on 2 cores (README, Guest time).
-  it(`monitored with every listener on, in this process: every output byte and the end at the bare boot's instruction count`, { timeout: LISTENERS_TIMEOUT }, async (ctx) => {
-    const bare = shellBoots.get('bare');
-    if (bare === undefined) return ctx.skip('needs the bare COM1 shell boot of this file to have passed');
-    const t = await realTimeline(
-      {
-        image: readFileSync(kernel!),
-        load: { format: 'linux', initrd: readFileSync(initrd!), append: SHELL_APPEND },
-        memoryMB: Number(MEMORY),
-        model: 'pentium-pro',
-        limit: Number(BUDGET),
-        serialIn: Buffer.from(SERIAL_SHELL),
-      },
-      { monitor: true, listeners: true, slice: CLI_SLICE },
-    );
-    expectSameTimes(bare.times, t.bytes, 'monitored with every listener on');
-    const s = bare.run.summary;
-    expect({ stop: t.stop, end: t.end }).toEqual({ stop: s.stop, end: s.instructions + s.idleInstructions });
-  });
+  // The same boot with every listener a debugger or a trace can arm (every event, instruction breakpoints, a logpoint
+  // run on from, read and write data watches: test/engine/monitor/guest-timeline.ts), bare and monitored, in this
+  // process in the CLI's slices. Data watches once turned translated blocks off and the monitored boot took about 23
+  // minutes of CPU; watched pages now take the blocks' slow path only (engine/cpu/watch.ts). Each reuses the bare
+  // boot above as its reference, so each costs one boot: about 2 (bare) and 5 (monitored) minutes of wall time on
+  // 2 cores (README, Guest time).
+  for (const mode of ['bare', 'monitor'] as const) {
+    const label = mode === 'bare' ? 'bare' : 'monitored';
+    it(`${label} with every listener on, in this process: every output byte and the end at the bare boot's instruction count`, { timeout: LISTENERS_TIMEOUT }, async (ctx) => {
+      const bare = shellBoots.get('bare');
+      if (bare === undefined) return ctx.skip('needs the bare COM1 shell boot of this file to have passed');
+      const t = await realTimeline(
+        {
+          image: readFileSync(kernel!),
+          load: { format: 'linux', initrd: readFileSync(initrd!), append: SHELL_APPEND },
+          memoryMB: Number(MEMORY),
+          model: 'pentium-pro',
+          limit: Number(BUDGET),
+          serialIn: Buffer.from(SERIAL_SHELL),
+        },
+        { monitor: mode === 'monitor', listeners: true, slice: CLI_SLICE },
+      );
+      expectSameTimes(bare.times, t.bytes, `${label} with every listener on`);
+      const s = bare.run.summary;
+      expect({ stop: t.stop, end: t.end }).toEqual({ stop: s.stop, end: s.instructions + s.idleInstructions });
+    });
+  }
 
   it('through SYSLINUX on a disk image (monitor), every output byte and the end at the bare boot\'s counts', { timeout: BOOT_TIMEOUT }, async (ctx) => {
     if (kernel === null) return ctx.skip(skipReason);
