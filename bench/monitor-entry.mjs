@@ -7,18 +7,14 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trapLoop } from './trap-loop.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const engine = require(process.env.RINGSIDE_ENGINE ?? join(root, 'dist', 'engine.js'));
 const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const REPEATS = Number(process.env.REPEATS ?? 3);
-const e = engine.slotEncoders;
-const image = engine.programFromSlots([
-  [0xb9, ...e.le32(ENTRIES)], // mov ecx, ENTRIES
-  [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x49, 0x75, 0xf7], // .l: mov ax, 0x10; mov ds, ax; dec ecx; jnz .l
-]).image;
-const load = { format: 'bin', loadAddress: engine.PROGRAM_BASE, entry: engine.PROGRAM_BASE, mode: 'protected' };
+const { image, load } = trapLoop(engine, ENTRIES);
 
 function once(monitored) {
   const m = new engine.Machine({ memoryMB: 16 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { loadBuilders } from './guest-builders.mjs';
+import { trapLoop as trapLoopOf } from './trap-loop.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -37,19 +38,15 @@ const ring3 = engine.programFromSlots([
   [0xb9, ...e.le32(20_000_000)], // mov ecx, 20000000
   [0x01, 0xc8, 0x49, 0x75, 0xfb], // .l: add eax, ecx; dec ecx; jnz .l
 ]).image;
-// A trap loop (ring 0): every iteration loads DS, which SBE binds to the monitor: the cost of one monitor entry
-// (delivery, emulation, consistency, the return sequence) shows as microseconds per trap.
-const trapLoop = engine.programFromSlots([
-  [0xb9, ...e.le32(200_000)], // mov ecx, 200000
-  [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x49, 0x75, 0xf7], // .l: mov ax, 0x10; mov ds, ax; dec ecx; jnz .l
-]).image;
+// A trap loop (bench/trap-loop.mjs): the cost of one monitor entry shows as microseconds per trap.
+const trapLoop = trapLoopOf(engine, 200_000);
 const workloads = [
   ['bench-loop', join(root, 'examples/bench-loop/bench-loop.bin')],
   ['seed-sequence', join(root, 'examples/seed-sequence/seed-sequence.bin')],
   // bench-loop's loop with paging on: under the monitor it runs on the shadow page tables.
   ['paging-loop', join(root, 'bench/paging-loop.bin')],
   ['ring3-loop', ring3, { format: 'bin', loadAddress: engine.PROGRAM_BASE, entry: engine.PROGRAM_BASE, mode: 'protected' }],
-  ['trap-loop', trapLoop, { format: 'bin', loadAddress: engine.PROGRAM_BASE, entry: engine.PROGRAM_BASE, mode: 'protected' }],
+  ['trap-loop', trapLoop.image, trapLoop.load],
 ];
 console.log('monitor benchmarks (best of %d): MIPS, traps per million instructions, share of time with SBE off', REPEATS);
 let entryCost = null;
