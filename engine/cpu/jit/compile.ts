@@ -6,13 +6,14 @@
 // I/O (those run in the interpreter), at an indirect branch or string instruction (after calling its handler), at
 // the page's end, or after MAX_BLOCK_INSTRUCTIONS. Keeping a block inside one page ties its life to that page's
 // decoded instructions: a store to the page drops them, and the block with them. Instructions without inline code
-// (jit/ops.ts) call their interpreter handler in place.
+// (jit/ops.ts, jit/flag-ops.ts) call their interpreter handler in place.
 
 import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
 import { PARITY } from '../flags';
 import { slowRead, slowWrite, storeLazyFlags } from './slow';
 import { callHandler } from './megamorphic';
+import { flagEmitter } from './flag-ops';
 import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
@@ -113,7 +114,7 @@ function emitBody(g: Emitter): void {
     // Inline code stands for the table's handler; an instruction bound to another one at decode time (the
     // monitor's scan-before-execute) calls what it is bound to.
     const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
-    const native = own ? nativeEmitter(i.row!.handler) : undefined;
+    const native = own ? (nativeEmitter(i.row!.handler) ?? flagEmitter(i.row!.handler)) : undefined;
     let result = native ? native(g, i) : NOT_TRANSLATED;
     if (result === NOT_TRANSLATED) {
       g.flush();
@@ -190,6 +191,7 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   const flat = keyFlatSegments(key);
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
   g.flagEffect = flagEffect;
+  g.features = cpu.model.features;
   emitBody(g);
   if (g.backEdgePending !== null && g.backEdgePending >= 0) {
     // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
@@ -197,6 +199,7 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     const record = g.records[carried]!;
     g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
     g.flagEffect = flagEffect;
+    g.features = cpu.model.features;
     g.loopCarried = carried;
     g.carriedRecord = record;
     g.pending = LOOP_CARRIED;

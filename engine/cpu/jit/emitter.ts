@@ -124,6 +124,8 @@ export class Emitter {
    * flags (reads them, may fault or exit, calls a handler, ends the block). Set by the compiler.
    */
   flagEffect: (i: Instr) => number = () => -1;
+  /** The CPU model's CPUID feature bits (model.ts), for forms that exist only on some models. Set by the compiler. */
+  features = 0;
 
   constructor(
     readonly instrs: BlockInstr[],
@@ -447,8 +449,8 @@ export class Emitter {
   private recordCondition(rec: FlagRecord, cc: number): string {
     const neg = (cc & 1) !== 0;
     let e: string | null = null;
-    if (rec.op === LOP_SUB && rec.cin === '0') {
-      // CMP/SUB: compare the operands themselves.
+    if (rec.op === LOP_SUB && rec.cin === '0' && (rec.mask & CF) !== 0) {
+      // CMP/SUB: compare the operands themselves (unless a CLC/STC/CMC since has taken CF out of the record).
       const sa = signedExpr(rec.a, rec.size);
       const sb = signedExpr(rec.b, rec.size);
       switch (cc >> 1) {

@@ -5,7 +5,7 @@
 
 import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
 import type { Instr } from '../decode/instr';
-import { imulHigh32 } from '../ops/muldiv';
+import { imulHigh32, mulHighU32 } from '../ops/muldiv';
 import {
   ARITH,
   ARITH_NO_CF,
@@ -23,7 +23,7 @@ import {
   truncateExpr,
 } from './emitter';
 
-const EAX = 0, SS = 2;
+const EAX = 0, EDX = 2, SS = 2;
 
 /** How an emitted instruction ends: it falls through, or it has already left the block on every path. */
 export const FALLS_THROUGH = 1;
@@ -31,7 +31,7 @@ export const LEAVES = 2;
 export const NOT_TRANSLATED = 0;
 export type EmitResult = typeof FALLS_THROUGH | typeof LEAVES | typeof NOT_TRANSLATED;
 
-type OpEmitter = (g: Emitter, i: Instr) => EmitResult;
+export type OpEmitter = (g: Emitter, i: Instr) => EmitResult;
 
 const LAZY_OP = [LOP_ADD, LOP_LOGIC, LOP_ADD, LOP_SUB, LOP_LOGIC, LOP_SUB, LOP_LOGIC, LOP_SUB];
 const ALU_EXPR = ['+', '|', '+', '-', '&', '-', '^', '-'];
@@ -74,7 +74,7 @@ function aluToRm(g: Emitter, i: Instr, op: number, bSource: string): EmitResult 
 }
 
 /** Reads the r/m operand into a new local (unsigned). */
-function readRm(g: Emitter, i: Instr, size: number, stem: string): string {
+export function readRm(g: Emitter, i: Instr, size: number, stem: string): string {
   const v = g.local(stem);
   if (i.rm >= 0) {
     g.emit(`${v} = ${g.readReg(size, i.rm)};`);
@@ -90,7 +90,7 @@ function usesMemory(i: Instr): boolean {
   return i.rm < 0;
 }
 
-function afterMemory(g: Emitter, i: Instr): EmitResult {
+export function afterMemory(g: Emitter, i: Instr): EmitResult {
   if (usesMemory(i)) g.exitIfAsked();
   return FALLS_THROUGH;
 }
@@ -331,6 +331,13 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.exitIfAsked();
     return FALLS_THROUGH;
   },
+  pushE(g, i) {
+    // The operand is read (its address computed with ESP before the push) first (stack.ts pushE).
+    const v = readRm(g, i, i.size, 'v');
+    g.push(i.size, v);
+    g.exitIfAsked();
+    return FALLS_THROUGH;
+  },
   popZ(g, i) {
     const sp = g.local('s');
     const v = g.local('v');
@@ -347,6 +354,8 @@ const EMITTERS: Record<string, OpEmitter> = {
     const b = readRm(g, i, 4, 'b');
     return imul32(g, i, g.readReg(4, i.reg), b);
   },
+  mulE: (g, i) => mulAcc32(g, i, false),
+  imulE: (g, i) => mulAcc32(g, i, true),
   imulGEI(g, i) {
     if (i.size !== 4) return NOT_TRANSLATED;
     const a = readRm(g, i, 4, 'a');
@@ -445,25 +454,61 @@ function imul32(g: Emitter, i: Instr, a: string, b: string): EmitResult {
   const h = g.local('h');
   g.emit(`${r} = Math.imul(${a}, ${b}); ${h} = ${g.constant(imulHigh32)}(${a}, ${b});`);
   g.writeReg(4, i.reg, r);
-  g.setFlagBits(0x8d5, `(${h} !== (${r} >> 31) ? 0x801 : 0) | 0x10 | (${h} === 0 ? 64 : 0) | ((${h} >>> 31) << 7) | (PARITY[${h} & 0xff] << 2)`);
+  mulFlags(g, `${h} !== (${r} >> 31)`, h);
   return afterMemory(g, i);
 }
 
+/** MUL/IMUL flags (muldiv.ts setMulFlags): CF = OF = `overflow`, SF ZF PF from the high half `h` (int32), AF set. */
+function mulFlags(g: Emitter, overflow: string, h: string): void {
+  g.setFlagBits(0x8d5, `(${overflow} ? 0x801 : 0) | 0x10 | (${h} === 0 ? 64 : 0) | ((${h} >>> 31) << 7) | (PARITY[${h} & 0xff] << 2)`);
+}
+
+/**
+ * One-operand MUL/IMUL r/m32 (muldiv.ts mulAcc): EDX:EAX ← EAX × source, unsigned or signed; the registers are
+ * written after the source is read, the only access that can fault.
+ */
+function mulAcc32(g: Emitter, i: Instr, signed: boolean): EmitResult {
+  if (i.size !== 4) return NOT_TRANSLATED;
+  const b = readRm(g, i, 4, 'b');
+  const a = g.local('a');
+  const r = g.local('r');
+  const h = g.local('h');
+  g.emit(`${a} = ${g.reg32(EAX)}; ${r} = Math.imul(${a}, ${b}); ${h} = ${g.constant(signed ? imulHigh32 : mulHighU32)}(${a}, ${b});`);
+  g.writeReg(4, EAX, r);
+  g.writeReg(4, EDX, h);
+  mulFlags(g, signed ? `${h} !== (${r} >> 31)` : `${h} !== 0`, h);
+  return afterMemory(g, i);
+}
+
+/** The shifts and rotates shiftImmediate translates (RCL and RCR call the handler). */
+const IMMEDIATE_SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
+
 function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
-  if (i.rm < 0) return NOT_TRANSLATED;
-  if (count === 0) return FALLS_THROUGH;
+  if (!IMMEDIATE_SHIFTS.has(i.arg)) return NOT_TRANSLATED;
   const size = i.size;
+  let off = '';
+  if (i.rm < 0) {
+    // A memory operand is read even when the masked count is 0 (shift.ts shiftRm): the read may fault.
+    off = g.local('o');
+    g.emit(`${off} = ${g.ea(i)};`);
+  }
+  if (count === 0) {
+    if (i.rm < 0) g.read(i.seg, off, size, g.local('a'));
+    return afterMemory(g, i);
+  }
   const bits = size * 8;
   const mask = sizeMaskLiteral(size);
   const top = bits - 1;
   const v = g.local('a');
   const r = g.local('r');
   const cf = g.local('c');
-  g.emit(`${v} = ${g.readReg(size, i.rm)};`);
+  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(size, i.rm)};`);
+  else g.read(i.seg, off, size, v);
   const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | (((${x} >>> ${top}) & 1) << 7) | (PARITY[${x} & 0xff] << 2)`;
   const msbXorCf = `((((${r} >>> ${top}) ^ ${cf}) & 1) << 11)`;
   const topTwoXor = `((((${r} >>> ${top}) ^ (${r} >>> ${top - 1})) & 1) << 11)`;
-  const store = (): void => g.writeReg(size, i.rm, r);
+  // The result is stored (a store that faults leaves the flags alone), then the flags are set (shift.ts shiftRm).
+  const store = (): void => (i.rm >= 0 ? g.writeReg(size, i.rm, r) : g.write(i.seg, off, size, r));
   switch (i.arg) {
     case SH_ROL: {
       const c = count & (bits - 1);
@@ -471,7 +516,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
       g.emit(`${cf} = ${r} & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${msbXorCf}`);
-      return FALLS_THROUGH;
+      return afterMemory(g, i);
     }
     case SH_ROR: {
       const c = count & (bits - 1);
@@ -479,7 +524,7 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
       g.emit(`${cf} = (${r} >>> ${top}) & 1;`);
       store();
       g.setFlagBits(0x801, `${cf} | ${topTwoXor}`);
-      return FALLS_THROUGH;
+      return afterMemory(g, i);
     }
     case SH_SHL:
     case SH_SAL:
@@ -487,20 +532,20 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
       else g.emit(`${cf} = 0; ${r} = 0;`);
       store();
       g.setFlagBits(0x8d5, `${cf} | ${msbXorCf} | (${r} & 0x10) | ${szp(r)}`);
-      return FALLS_THROUGH;
+      return afterMemory(g, i);
     case SH_SHR:
       if (count <= bits) g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
       else g.emit(`${cf} = 0; ${r} = 0;`);
       store();
       g.setFlagBits(0x8d5, `${cf} | ${topTwoXor} | 0x10 | ${szp(r)}`);
-      return FALLS_THROUGH;
+      return afterMemory(g, i);
     case SH_SAR: {
       const signed = signedExpr(v, size);
       if (count >= bits) g.emit(`${cf} = ${signed} < 0 ? 1 : 0; ${r} = ${truncateExpr(`${signed} >> 31`, size)};`);
       else g.emit(`${cf} = (${signed} >> ${count - 1}) & 1; ${r} = ${truncateExpr(`${signed} >> ${count}`, size)};`);
       store();
       g.setFlagBits(0x8d5, `${cf} | 0x10 | ${szp(r)}`);
-      return FALLS_THROUGH;
+      return afterMemory(g, i);
     }
   }
   return NOT_TRANSLATED;

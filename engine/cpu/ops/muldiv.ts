@@ -123,6 +123,15 @@ export function imulHigh32(a: number, b: number): number {
 }
 
 /**
+ * The high half, as int32, of the unsigned 64-bit product of the 32-bit patterns `a` and `b` (MUL r/m32): the signed
+ * high half plus b when a's sign bit is set and a when b's is (a pattern with its sign bit set stands for itself
+ * + 2^32 unsigned), modulo 2^32. Translated blocks call it (jit/ops.ts mulAcc32).
+ */
+export function mulHighU32(a: number, b: number): number {
+  return (imulHigh32(a, b) + ((a >> 31) & b) + ((b >> 31) & a)) | 0;
+}
+
+/**
  * The 32-bit truncating IMUL (0F AF, 69, 6B with a 32-bit operand size): returns the low half of the signed product
  * a × b and sets the flags as every IMUL does (setMulFlags: CF = OF = the product did not fit 32 bits, SF ZF PF
  * from the high half, AF set). Translated blocks inline the same (jit/ops.ts imul).
