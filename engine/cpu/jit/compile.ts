@@ -6,7 +6,7 @@
 // I/O (those run in the interpreter), at an indirect branch or string instruction (after calling its handler), at
 // the page's end, or after MAX_BLOCK_INSTRUCTIONS. Keeping a block inside one page ties its life to that page's
 // decoded instructions: a store to the page drops them, and the block with them. Instructions without inline code
-// (jit/ops.ts, jit/flag-ops.ts) call their interpreter handler in place.
+// (jit/ops.ts, flag-ops.ts, string-ops.ts) call their interpreter handler in place.
 
 import type { Cpu } from '../cpu';
 import { CpuFault } from '../faults';
@@ -14,6 +14,7 @@ import { PARITY } from '../flags';
 import { slowRead, slowWrite, storeLazyFlags } from './slow';
 import { callHandler } from './megamorphic';
 import { flagEmitter } from './flag-ops';
+import { stringEmitter } from './string-ops';
 import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
@@ -114,7 +115,8 @@ function emitBody(g: Emitter): void {
     // Inline code stands for the table's handler; an instruction bound to another one at decode time (the
     // monitor's scan-before-execute) calls what it is bound to.
     const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
-    const native = own ? (nativeEmitter(i.row!.handler) ?? flagEmitter(i.row!.handler)) : undefined;
+    const name = i.row!.handler;
+    const native = own ? (nativeEmitter(name) ?? flagEmitter(name) ?? stringEmitter(name)) : undefined;
     let result = native ? native(g, i) : NOT_TRANSLATED;
     if (result === NOT_TRANSLATED) {
       g.flush();

@@ -23,7 +23,7 @@ import {
   truncateExpr,
 } from './emitter';
 
-const EAX = 0, EDX = 2, SS = 2;
+const EAX = 0, EDX = 2, EBP = 5, SS = 2;
 
 /** How an emitted instruction ends: it falls through, or it has already left the block on every path. */
 export const FALLS_THROUGH = 1;
@@ -338,6 +338,41 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.exitIfAsked();
     return FALLS_THROUGH;
   },
+  /** LEAVE: (E)SP ← (E)BP by the stack width, then (E)BP ← the popped value; nothing changes if the read faults. */
+  leave(g, i) {
+    const sp = g.local('s');
+    const v = g.local('v');
+    g.emit(`${sp} = ${g.readReg(g.stack32 ? 4 : 2, EBP)};`);
+    g.read(SS, sp, i.size, v);
+    g.writeSp(g.spPlus(sp, i.size));
+    g.writeReg(i.size, EBP, v);
+    g.exitIfAsked();
+    return FALLS_THROUGH;
+  },
+  /** XCHG r/m, r (move.ts xchgEG): with memory, the read, then the store, then the register. */
+  xchgEG(g, i) {
+    const r = g.local('v');
+    const m = g.local('m');
+    g.emit(`${r} = ${g.readReg(i.size, i.reg)};`);
+    if (i.rm >= 0) {
+      g.emit(`${m} = ${g.readReg(i.size, i.rm)};`);
+      g.writeReg(i.size, i.rm, r);
+    } else {
+      const off = g.local('o');
+      g.emit(`${off} = ${g.ea(i)};`);
+      g.read(i.seg, off, i.size, m);
+      g.write(i.seg, off, i.size, r);
+    }
+    g.writeReg(i.size, i.reg, m);
+    return afterMemory(g, i);
+  },
+  xchgZA(g, i) {
+    const a = g.local('a');
+    g.emit(`${a} = ${g.readReg(i.size, EAX)};`);
+    g.writeReg(i.size, EAX, g.readReg(i.size, i.reg));
+    g.writeReg(i.size, i.reg, a);
+    return FALLS_THROUGH;
+  },
   popZ(g, i) {
     const sp = g.local('s');
     const v = g.local('v');
@@ -596,7 +631,7 @@ const TRACE_STEPS: Record<string, number> = {
 export function traceStep(i: Instr): number {
   const step = TRACE_STEPS[i.row!.handler];
   if (step !== undefined) return step;
-  return ENDS_BLOCK.has(i.row!.handler) ? TRACE_END : TRACE_NEXT;
+  return endsBlock(i) ? TRACE_END : TRACE_NEXT;
 }
 
 /** The target of a relative JMP or CALL whose next instruction is at `next`. */
@@ -623,8 +658,15 @@ export function translatable(i: Instr): boolean {
   return i.row !== null && CALLABLE.has(i.row.handler) && (i.rep === 0 || !STRING_OPS.has(i.row.handler));
 }
 
+/**
+ * String instructions that, without REP, are translated inline (jit/string-ops.ts) and whose handler leaves EIP on
+ * the next instruction: a block goes on after them.
+ */
+const SINGLE_STRING_OPS_GO_ON = new Set(['stos', 'lods']);
+
 export function endsBlock(i: Instr): boolean {
-  return ENDS_BLOCK.has(i.row!.handler);
+  const name = i.row!.handler;
+  return ENDS_BLOCK.has(name) && !(i.rep === 0 && SINGLE_STRING_OPS_GO_ON.has(name));
 }
 
 /**

@@ -4,6 +4,7 @@
 // of a fault only the handler raises), and equal the interpreter's registers, EFLAGS, EIP and memory for many
 // operand values, edge values included.
 
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CR0_PE, ESP } from '../../../engine/cpu/cpu';
 import { IOPL, LOP_SUB, VM } from '../../../engine/cpu/flags';
@@ -27,13 +28,13 @@ function handlerCalls(source: string): string[] {
 /**
  * Runs `source` (assembled at ORG: `count` instructions, all in one block) translated and interpreted from the state
  * `setup` makes for each pair of VALUES; expects no handler call in the block and the same registers, EFLAGS, EIP
- * and data (DATA … DATA + 0x200, where EBP points and the stack lies).
+ * and data (DATA … DATA + 0x200, where EBP points and the stack lies; what 16-bit addresses reach below the code).
  */
 function sameAsInterpreter(source: string, count: number, setup: (m: TestMachine, a: number, b: number) => void): void {
   const code = assemble(`${source}\nhlt`, 32, ORG);
   for (const a of VALUES) {
     for (const b of VALUES) {
-      const run = (translated: boolean): number[] => {
+      const run = (translated: boolean): (number | string)[] => {
         const m = flat32(code, ORG, 1 << 20);
         m.cpu.regs.set([a, b, a ^ b, b - a, DATA + 0x200, DATA, a >>> 3, ~b]);
         for (let k = 0; k < 0x80; k++) m.mem.write32(DATA + 4 * k, Math.imul(a ^ k, 0x9e3779b1) ^ b);
@@ -47,7 +48,8 @@ function sameAsInterpreter(source: string, count: number, setup: (m: TestMachine
           m.cpu.jit = false;
           m.cpu.run(count);
         }
-        return [...Array.from(m.cpu.regs, (r) => r >>> 0), m.cpu.getEflags(), m.cpu.eip, ...Array.from(m.mem.u8.subarray(DATA, DATA + 0x200))];
+        const low = createHash('sha1').update(m.mem.u8.subarray(0, ORG)).digest('hex'); // below the code (16-bit addresses)
+        return [...Array.from(m.cpu.regs, (r) => r >>> 0), m.cpu.getEflags(), m.cpu.eip, ...Array.from(m.mem.u8.subarray(DATA, DATA + 0x200)), low];
       };
       expect(run(true), `a 0x${a.toString(16)} b 0x${b.toString(16)}`).toEqual(run(false));
     }
@@ -226,6 +228,33 @@ describe.skipIf(!HAS_NASM)('inline CLC, STC, CMC and PUSHF/POPF', () => {
   });
 });
 
+describe.skipIf(!HAS_NASM)('inline XCHG and LEAVE', () => {
+  it('XCHG of registers and memory, every size; LEAVE with 32- and 16-bit operands', () => {
+    const source = `
+      xchg eax, [ebp + 8]
+      xchg cl, [ebp + 3]
+      xchg [ebp + 5], dx
+      xchg ebx, esi
+      xchg ah, dl
+      xchg di, bx
+      xchg eax, edi
+      xchg ax, cx
+      leave
+      o16 leave
+      push ebx
+      mov ebp, esp
+      leave
+    `;
+    sameAsInterpreter(source, 13, (m, a) => {
+      eagerFlags(m, a, a);
+      // EBP: a frame whose saved EBP points at a second frame, which the 16-bit LEAVE pops BP from.
+      const frame = DATA + 0x80 + (a & 0x3d);
+      m.cpu.regs[5] = frame;
+      m.mem.write32(frame, DATA + 0x140 + (a & 0x1e));
+    });
+  });
+});
+
 describe.skipIf(!HAS_NASM)('inline one-operand MUL and IMUL r/m32, PUSH r/m', () => {
   it('EDX:EAX and the flags equal the interpreter for every pair', () => {
     const source = `
@@ -261,4 +290,23 @@ describe.skipIf(!HAS_NASM)('inline shifts and rotates of memory by a constant', 
       sameAsInterpreter(lines.join('\n'), lines.length, lazyCmp);
     });
   }
+});
+
+describe.skipIf(!HAS_NASM)('inline STOS and LODS without REP: the block goes on after them', () => {
+  it('32-bit addresses, every size, both directions, unaligned elements', () => {
+    const source = 'stosb\nstosw\nstosd\nlodsb\nlodsw\nlodsd\nstosd\nlodsd\nes lodsb\ninc eax';
+    sameAsInterpreter(source, 10, (m, a, b) => {
+      m.cpu.setEflags(0x2 | ((a & 1) !== 0 ? 0x400 : 0) | (0x8d5 & b));
+      m.cpu.regs[7] = DATA + 0x100 + (a & 0x3f);
+      m.cpu.regs[6] = DATA + 0x40 + (b & 0x3f);
+    });
+  });
+  it('16-bit addresses: DI and SI wrap at 64 KiB, the upper halves of EDI and ESI stay', () => {
+    const source = 'a16 stosb\na16 stosb\na16 stosw\na16 lodsb\na16 lodsw\na16 lodsb';
+    sameAsInterpreter(source, 6, (m, a) => {
+      m.cpu.setEflags(0x2 | ((a & 1) !== 0 ? 0x400 : 0));
+      m.cpu.regs[7] = 0x7a7afffe;
+      m.cpu.regs[6] = 0x3c3c0001;
+    });
+  });
 });
