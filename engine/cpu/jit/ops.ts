@@ -460,9 +460,10 @@ const EMITTERS: Record<string, OpEmitter> = {
     g.read(SS, sp, i.size, v);
     const t = g.local('t');
     g.emit(`${t} = ${i.os32 ? `${v} >>> 0` : `${v} & 0xffff`};`);
-    // A return address past the CS limit raises #GP(0) before anything changes (SDM 2A, RET): leave before the
-    // RET, whose handler then raises it with ESP as it was.
-    g.emit(`if (${t} > LIM) { ${g.exitSource(String(g.cur.eip), `n + ${g.k}`)} }`);
+    // A return address past the CS limit raises #GP(0) before anything changes (SDM 2A, RET): the handler, called
+    // here, raises it with ESP as it was. (Leaving the block before the RET instead retired nothing when the RET
+    // was the block's first instruction, and the run loop ran the same block again without end.)
+    g.emit(`if (${t} > LIM) { ${interpreterCall(g, i)} }`);
     g.writeSp(g.spPlus(sp, i.size + i.imm));
     const predicted = g.instrs[g.k + 1];
     if (predicted !== undefined) {

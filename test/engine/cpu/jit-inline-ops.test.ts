@@ -6,7 +6,8 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CR0_PE, ESP } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_P, AR_S, CR0_PE, CS, ESP } from '../../../engine/cpu/cpu';
+import { CpuFault } from '../../../engine/cpu/faults';
 import { IOPL, LOP_SUB, VM } from '../../../engine/cpu/flags';
 import { buildBlock } from '../../../engine/cpu/jit/compile';
 import { flat32, realMode, type TestMachine } from './harness';
@@ -313,5 +314,35 @@ describe.skipIf(!HAS_NASM)('inline STOS and LODS without REP: the block goes on 
       m.cpu.regs[7] = 0x7a7afffe;
       m.cpu.regs[6] = 0x3c3c0001;
     });
+  });
+});
+
+describe('a RET past the CS limit as the first instruction of a block', () => {
+  it('raises #GP(0) from the block with ESP as it was (leaving before the RET retired nothing: the run loop spun)', () => {
+    const machine = (): TestMachine => {
+      const m = flat32([0xc3, 0xf4], ORG, 1 << 20);
+      m.cpu.loadSegmentCache(CS, 0x08, 0, 0xfffff, AR_P | AR_S | 0xb | AR_DB, true, 'loader');
+      m.cpu.regs[ESP] = 0x8000;
+      m.mem.write32(0x8000, 0x200000);
+      return m;
+    };
+    // Called directly, the block must not return having retired nothing: it raises the fault.
+    const direct = machine();
+    expect(() => buildBlock(direct.cpu, direct.cpu.fetchInstr(ORG), ORG).run(direct.cpu, 5)).toThrow(CpuFault);
+    expect(direct.cpu.regs[ESP]).toBe(0x8000);
+    const run = (translated: boolean): unknown => {
+      const m = machine();
+      const ex = recordExceptions(m);
+      if (translated) {
+        m.cpu.fetchInstr(ORG).block = buildBlock(m.cpu, m.cpu.fetchInstr(ORG), ORG);
+      } else {
+        m.cpu.jit = false;
+      }
+      runAllowingUnbuiltDelivery(m, 1);
+      return { ex: ex.slice(0, 1), esp: m.cpu.regs[ESP], icount: m.cpu.icount };
+    };
+    const jit = run(true);
+    expect(jit).toEqual(run(false));
+    expect(jit).toMatchObject({ ex: [{ vector: 13, errorCode: 0, eip: ORG }], esp: 0x8000 });
   });
 });
