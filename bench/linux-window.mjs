@@ -4,8 +4,7 @@
 //   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
 //   node --cpu-prof bench/linux-window.mjs …
 // RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
-// (Cpu.hotThreshold) instead of the default, RINGSIDE_WARM=N threaded blocks after N (Cpu.warmThreshold, jit/threaded.ts;
-// at or above the block threshold: none); RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating
+// (Cpu.hotThreshold) instead of the default; RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating
 // before/after measurements). Prints instructions, CPU seconds and MIPS; never used by tests.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +35,6 @@ if (AT > 0) {
 }
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
 if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
-if (process.env.RINGSIDE_WARM !== undefined) m.cpu.warmThreshold = Number(process.env.RINGSIDE_WARM);
 const { result, cpu } = cpuSeconds(() => m.run(WINDOW));
 console.log(
   `linux window at ${AT}: ${result.instructions} instructions (${result.reason}), ${cpu.toFixed(2)} s CPU, ` +

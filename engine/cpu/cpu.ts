@@ -41,9 +41,9 @@ import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
 import { HANDLERS } from './ops';
-import { blockKey, defaultHotThreshold, defaultWarmThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
+import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { runBlock } from './jit/megamorphic';
-import { buildTier } from './jit/threaded';
+import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
@@ -979,29 +979,8 @@ export class Cpu {
   jitRetired = 0;
   /** Translated blocks entered straight from the block before them (block chaining in run()), for tests and figures. */
   chainedBlockRuns = 0;
-  /** Arrivals at a block head before a translated block is built there (jit/block.ts HOT_THRESHOLD). */
-  get hotThreshold(): number {
-    return this.hot;
-  }
-  set hotThreshold(n: number) {
-    this.hot = n;
-    this.firstTierAt = Math.min(n, this.warm);
-  }
-  /**
-   * Interpreted arrivals at a block head before a threaded block is built there (jit/threaded.ts WARM_THRESHOLD);
-   * at or above hotThreshold, heads go straight to translated blocks.
-   */
-  get warmThreshold(): number {
-    return this.warm;
-  }
-  set warmThreshold(n: number) {
-    this.warm = n;
-    this.firstTierAt = Math.min(this.hot, n);
-  }
-  private hot = defaultHotThreshold();
-  private warm = defaultWarmThreshold();
-  /** Interpreted arrivals at a block head before its first block (threaded or translated: jit/threaded.ts buildTier). */
-  private firstTierAt = Math.min(this.hot, this.warm);
+  /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
+  hotThreshold = defaultHotThreshold();
 
   /**
    * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
@@ -1256,10 +1235,10 @@ export class Cpu {
                 fromBlock = last;
                 continue;
               }
-            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= this.firstTierAt && cached) {
+            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= this.hotThreshold && cached) {
               // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
               // at leads (not at every instruction a budget's end left to the interpreter).
-              i.block = buildTier(this, i, start);
+              i.block = buildBlock(this, i, start);
               prev = null;
               continue;
             }

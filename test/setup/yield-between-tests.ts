@@ -4,12 +4,10 @@
 // answers unread until the file ends, so a file of many CPU-bound tests (jit-blocks.test.ts: 65 s) tripped it. A
 // setImmediate after each test lets the pending answers in (the poll phase runs before the check phase).
 import { afterEach } from 'vitest';
-import { setDefaultHotThreshold, setDefaultWarmThreshold } from '../../engine/cpu/jit/block';
+import { setDefaultHotThreshold } from '../../engine/cpu/jit/block';
 
 // Translated code is tested on small programs: blocks are built after 40 arrivals at their head, as before issue 13
 // raised the default for real guests (jit/block.ts HOT_THRESHOLD; test/engine/cpu/jit-blocks.test.ts tests that).
 setDefaultHotThreshold(40);
-// Threaded blocks (jit/threaded.ts) come first, after 8 arrivals, so both tiers run in every translated test.
-setDefaultWarmThreshold(8);
 
 afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));

@@ -43,11 +43,6 @@ export interface CompiledBlock {
   readonly succEpoch: Float64Array;
   readonly succEip: Int32Array;
   readonly succ: (Instr | null)[];
-  /**
-   * A threaded block's instructions (jit/threaded.ts), null for a translated block. A field of every block, so
-   * both kinds share one hidden class and the run loop's accesses to blocks stay monomorphic.
-   */
-  thread: unknown;
 }
 
 /** Entries of a block's successor table (a power of two). */
@@ -66,7 +61,7 @@ export function makeBlock(
 ): CompiledBlock {
   const succ: (Instr | null)[] = [];
   for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
-  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: new Float64Array(SUCCESSOR_SLOTS).fill(-1), succEip: new Int32Array(SUCCESSOR_SLOTS), succ, thread: null };
+  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: new Float64Array(SUCCESSOR_SLOTS).fill(-1), succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
 }
 
 /** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
@@ -115,23 +110,6 @@ export function setDefaultHotThreshold(n: number): void {
 export function defaultHotThreshold(): number {
   return defaultHot;
 }
-/**
- * Interpreted arrivals at a block head before a threaded block (jit/threaded.ts) is built there (the default of
- * Cpu.warmThreshold). Building one costs a trace walk through already decoded instructions, a few microseconds.
- */
-export const WARM_THRESHOLD = 64;
-
-let defaultWarm = WARM_THRESHOLD;
-
-/** Sets the threshold new Cpus start with (the test suites lower it below their block threshold: test/setup). */
-export function setDefaultWarmThreshold(n: number): void {
-  defaultWarm = n;
-}
-
-export function defaultWarmThreshold(): number {
-  return defaultWarm;
-}
-
 /** Most instructions in one block. */
 export const MAX_BLOCK_INSTRUCTIONS = 64;
 

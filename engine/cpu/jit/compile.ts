@@ -44,10 +44,9 @@ const CS = 1;
  * trace. A conditional branch becomes a side exit and the trace goes on at its fall-through; JMP and CALL to a
  * target in the same page go on at the target; RET goes on at the return address of a CALL earlier in the trace
  * (guarded at run time). The trace stops at a branch back to its start (the block then repeats), at an instruction
- * it has already taken in, outside the page, or at anything that does not `fit` (is not translatable; threaded.ts
- * takes more).
+ * it has already taken in, outside the page, or at anything that is not translatable.
  */
-export function collectBlock(cpu: Cpu, first: Instr, eip: number, fits: (i: Instr) => boolean = translatable): BlockInstr[] {
+export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] {
   const out: BlockInstr[] = [];
   const base = cpu.segBase[CS];
   const page = ((base + eip) >>> 0) & ~0xfff;
@@ -57,7 +56,7 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, fits: (i: Inst
   let i = first;
   let at = eip;
   for (;;) {
-    if (!fits(i) || taken.has(at)) break;
+    if (!translatable(i) || taken.has(at)) break;
     const lin = (base + at) >>> 0;
     if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
     const end = at + i.len;

@@ -578,11 +578,6 @@ export function translatable(i: Instr): boolean {
   return i.row !== null && CALLABLE.has(i.row.handler) && (i.rep === 0 || !STRING_OPS.has(i.row.handler));
 }
 
-/** Whether `i` is a string instruction with a REP prefix (blocks leave it to the interpreter: translatable). */
-export function isRepString(i: Instr): boolean {
-  return i.row !== null && i.rep !== 0 && STRING_OPS.has(i.row.handler);
-}
-
 export function endsBlock(i: Instr): boolean {
   return ENDS_BLOCK.has(i.row!.handler);
 }
