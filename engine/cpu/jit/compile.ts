@@ -17,7 +17,7 @@ import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
-import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
+import { Emitter, LOAD_REGS, LOOP_CARRIED, RECHECK, STORE_REGS, type BlockInstr } from './emitter';
 import {
   branchTarget,
   constantTarget,
@@ -157,8 +157,10 @@ function identifiers(body: string): Set<string> {
 
 function assemble(g: Emitter): string {
   const store = g.storeRegsSource();
-  const load = g.loadRegsSource();
-  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load)).join('\n');
+  // After a handler call the registers are loaded again, and the hoisted checks computed from them (emitter.ts).
+  const recheck = g.recheckSource();
+  const load = `${g.loadRegsSource()} ${recheck}`;
+  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load).split(RECHECK).join(recheck)).join('\n');
   const used = identifiers(body);
   const head: string[] = [];
   for (const s of g.segments) {
@@ -177,7 +179,10 @@ function assemble(g: Emitter): string {
   if (consts.length + head.length > 0) out.push(`const ${[...consts, ...head].join(', ')};`);
   if (lets.length > 0) out.push(`let ${lets.join(', ')};`);
   // A block without a branch back to its start runs its body once: no loop.
-  if (g.backEdgePending !== null) out.push('for (;;) {', body, '}');
+  if (g.backEdgePending !== null) {
+    if (recheck !== '') out.push(recheck);
+    out.push('for (;;) {', body, '}');
+  }
   else out.push(body);
   return out.join('\n');
 }
@@ -191,15 +196,20 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
   g.flagEffect = flagEffect;
   emitBody(g);
-  if (g.backEdgePending !== null && g.backEdgePending >= 0) {
-    // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
+  if (g.backEdgePending !== null) {
+    // The block repeats: emit again with the back edge's flag record carried into the next pass, and with the
+    // checks of accesses addressed by registers the block never writes hoisted out of the loop (emitter.ts).
     const carried = g.backEdgePending;
-    const record = g.records[carried]!;
+    const record = carried >= 0 ? g.records[carried]! : null;
+    const invariant = new Set([0, 1, 2, 3, 4, 5, 6, 7].filter((r) => !g.writtenRegs.has(r)));
     g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
     g.flagEffect = flagEffect;
-    g.loopCarried = carried;
-    g.carriedRecord = record;
-    g.pending = LOOP_CARRIED;
+    g.invariantRegs = invariant;
+    if (record !== null) {
+      g.loopCarried = carried;
+      g.carriedRecord = record;
+      g.pending = LOOP_CARRIED;
+    }
     emitBody(g);
   }
   const source = assemble(g);
