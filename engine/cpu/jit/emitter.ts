@@ -29,11 +29,16 @@
 // never writes (EBX in `mov [ebx+8], edi` of a loop that leaves EBX alone) has the same physical address and the
 // same inline test result in every pass, as long as nothing the test reads changes: the registers, the page flags
 // (code, watch and MMIO bits), the TLB, and the segment window, A20 mask and memory size the block holds as
-// constants for its run. Only calls change those: the out-of-line memory paths and interpreter handlers (which may
-// also write registers). So such an access's physical address and test are computed once before the loop and again
-// after every call (`/*recheck*/`, resolved at assembly), and in the loop the access is one test of a boolean; when
-// that is false, the access takes the out-of-line path as before. bench-loop's five accesses went from 3 tests and
-// a page-flag load each per pass to one branch each (README, "Speed on real code").
+// constants for its run. Only calls change those: interpreter handlers (which may also write registers) and the
+// out-of-line memory paths (a TLB fill may empty the TLB, a device may map MMIO). So such an access's physical
+// address and test are computed once before the loop, again after every handler call, and after an out-of-line
+// access when the page flags or the TLB may have lost something since (Memory.flagsGeneration, Tlb.generation;
+// `/*recheck-if-changed*/`, resolved at assembly). An access that took its own out-of-line path
+// computes its own test again (a TLB fill or an SMC drop may have made it inline). In the loop the access is one
+// test of a boolean; when that is false, it takes the out-of-line path as before. bench-loop's five accesses went
+// from 3 tests and a page-flag load each per pass to one branch each (README, "Speed on real code"). Recomputing
+// everything after every out-of-line access instead cost GRUB 7–10 %: its LZMA loops keep variables beside their
+// code, so those stores always take the out-of-line path.
 //
 // Faults. Only calls can fault: the out-of-line memory path (slow.ts) and interpreter handlers. Before each such
 // call the block stores its registers and the pending flag record into the Cpu and sets `cpu.instrStart` and
@@ -49,8 +54,8 @@ import { PF_LOAD_SLOW } from '../../bus/memory';
 /** Placeholders replaced once the block's register use is known: store registers back / load them again. */
 export const STORE_REGS = '/*store-regs*/';
 export const LOAD_REGS = '/*load-regs*/';
-/** Placeholder after every call (out-of-line access, interpreter handler): the hoisted checks computed again. */
-export const RECHECK = '/*recheck*/';
+/** Placeholder after an out-of-line access: the hoisted checks again if page flags or the TLB changed meanwhile. */
+export const RECHECK_IF_CHANGED = '/*recheck-if-changed*/';
 /** Most accesses one block hoists (each costs a recomputation at every call). */
 const MAX_HOISTED = 8;
 
@@ -294,7 +299,7 @@ export class Emitter {
     return h;
   }
 
-  /** Source computing every hoisted check again (after a call), or the empty string. */
+  /** Source computing every hoisted check again, or the empty string. */
   recheckSource(): string {
     return [...this.hoisted.values()].map((h) => h.compute).join(' ');
   }
@@ -346,7 +351,7 @@ export class Emitter {
     const h = expr === null ? null : this.hoist(seg, expr, size, false, fast);
     if (h !== null) this.emit(`if (${h.ok}) ${dest} = ${load(h.ph)};`);
     else this.emit(`if (${this.inline(seg, off, size, false, fast)}) ${dest} = ${load('ph')};`);
-    this.emit(`else { ${this.outOfLine()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    this.emit(`else { ${this.outOfLine()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource(h)} }`);
   }
 
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
@@ -361,7 +366,7 @@ export class Emitter {
     const h = expr === null ? null : this.hoist(seg, expr, size, true, fast);
     if (h !== null) this.emit(`if (${h.ok}) ${store(h.ph)};`);
     else this.emit(`if (${this.inline(seg, off, size, true, fast)}) ${store('ph')};`);
-    this.emit(`else { ${this.outOfLine()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    this.emit(`else { ${this.outOfLine()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource(h)} }`);
   }
 
   /**
@@ -375,8 +380,9 @@ export class Emitter {
   }
 
   /** After an out-of-line access: the block leaves after this instruction if it asked for attention or hit code. */
-  private askedSource(): string {
-    return `if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1; ${RECHECK}`;
+  private askedSource(h: HoistedAccess | null): string {
+    const own = h === null ? '' : ` ${h.compute}`;
+    return `if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1;${own} ${RECHECK_IF_CHANGED}`;
   }
 
   /**

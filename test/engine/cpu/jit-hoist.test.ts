@@ -117,4 +117,51 @@ describe.skipIf(!HAS_NASM)('hoisted access checks in translated loops', () => {
     expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
     expect(Buffer.compare(jit.mem.u8, ref.mem.u8)).toBe(0);
   });
+
+  it('a watch armed from inside an out-of-line access mid-run: the hoisted store to that page sees it in the same pass', () => {
+    // The load of [EBX] takes the out-of-line path every pass (a read watch on its page). At the 50th hit the watch's
+    // callback arms a write watch on the page of [EBX + 0x1000]; nothing makes the block leave, so only the page
+    // flags' generation (Memory.flagsGeneration) tells the block to test the store's page again.
+    const src = `
+      mov ebx, 0x40000
+      mov ecx, 300
+      align 16
+    top:
+      mov eax, [ebx]
+      add eax, ecx
+      mov [ebx + 0x1000], eax
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const hits = [0, 0];
+    const both = [guest(src, true), guest(src, false)];
+    both.forEach((m, k) => {
+      const reads = new MemoryWatch(m.mem);
+      const writes = new MemoryWatch(m.mem);
+      writes.onHit = () => void hits[k]++;
+      let seen = 0;
+      reads.onHit = () => {
+        if (++seen === 50) writes.set([{ id: 2, phys: 0x41000, length: 4, access: 'write' }]);
+      };
+      reads.set([{ id: 1, phys: 0x40000, length: 4, access: 'read' }]);
+    });
+    const [jit, ref] = both;
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(blockAt(jit.cpu, TOP)?.len).toBe(5); // translated before the 50th pass (threshold 40): the arming is mid-run
+    expect(hits[1]).toBe(251); // the store of the 50th pass and every one after it
+    expect(hits[0]).toBe(hits[1]);
+    expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+  });
+
+  it('a loop with a side exit in its pass keeps its checks inline (it may leave in its first pass)', () => {
+    const src = BENCH_LOOP.replace('  rol eax, 3\n', '  rol eax, 3\n  test eax, 0x40000000\n  jnz .odd\n.odd:\n');
+    const jit = guest(src, true);
+    const ref = guest(src, false);
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+    const b = blockAt(jit.cpu, TOP)!;
+    expect(b.source).toContain('for (;;) {');
+    expect(b.source).not.toContain('hk0');
+  });
 });
