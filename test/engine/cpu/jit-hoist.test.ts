@@ -9,6 +9,7 @@ import type { Cpu } from '../../../engine/cpu/cpu';
 import { MemoryWatch } from '../../../engine/cpu/watch';
 import { BENCH_LOOP, gpHalts, guest, guestState, loadDs, ORG } from './jit-guest';
 import { HAS_NASM, recordExceptions } from './move-fixtures';
+import { CODE, enablePaging, guest as pagedGuest, P, RW, setPte, US } from './paging-fixtures';
 
 const TOP = ORG + 0x10;
 
@@ -163,5 +164,49 @@ describe.skipIf(!HAS_NASM)('hoisted access checks in translated loops', () => {
     const b = blockAt(jit.cpu, TOP)!;
     expect(b.source).toContain('for (;;) {');
     expect(b.source).not.toContain('hk0');
+  });
+
+  it('the TLB emptied during an out-of-line access mid-run: the hoisted load walks again and sees the new mapping', () => {
+    // Paging on. Each pass loads [EDI] (a watched page: the out-of-line path) and then [EBX] (hoisted: a TLB hit).
+    // At the 50th load of [EDI] the page table entry of [EBX]'s page is pointed elsewhere and the TLB emptied, as a
+    // fill does when its list is full (Tlb.fill); only the TLB's generation tells the block to look [EBX] up again.
+    const src = `
+        mov ebx, 0x100000
+        mov edi, 0x140000
+        mov ecx, 200
+        xor esi, esi
+        align 16
+      top:
+        mov edx, [edi]
+        mov eax, [ebx]
+        add esi, eax
+        dec ecx
+        jnz top
+    `;
+    const both = [pagedGuest(src), pagedGuest(src)];
+    both[1].cpu.jit = false;
+    both.forEach((m) => {
+      enablePaging(m);
+      m.mem.write32(0x100000, 1);
+      m.mem.write32(0x180000, 1000);
+      let seen = 0;
+      const w = new MemoryWatch(m.mem);
+      w.onHit = () => {
+        if (++seen !== 50) return;
+        setPte(m, 0x100000, 0x180000 | P | RW | US); // without INVLPG: the old translation may stay cached
+        m.cpu.tlb.clear(false);
+      };
+      w.set([{ id: 1, phys: 0x140000, length: 4, access: 'read' }]);
+    });
+    const [jit, ref] = both;
+    expect(jit.cpu.run(100_000)).toBe(ref.cpu.run(100_000));
+    expect(ref.cpu.regs[6]).toBe(49 * 1 + 151 * 1000);
+    expect(jit.cpu.regs[6]).toBe(ref.cpu.regs[6]);
+    // The loop ran as a block that hoists under paging (so the run above went through the generation test): its
+    // head is the first \`mov edx, [edi]; mov eax, [ebx]\` (8B 17 8B 03) in the image.
+    const top = Buffer.from(jit.mem.u8.buffer).indexOf(Buffer.from([0x8b, 0x17, 0x8b, 0x03]), CODE);
+    const source = blockAt(jit.cpu, top)?.source ?? '';
+    expect(source).toContain('hk1 = ');
+    expect(source).toContain('c.tlb.generation');
   });
 });
