@@ -5,11 +5,14 @@
 //   node --cpu-prof bench/linux-window.mjs …
 // RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
 // (Cpu.hotThreshold) instead of the default; RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating
-// before/after measurements). Prints instructions, CPU seconds and MIPS; never used by tests.
+// before/after measurements). RINGSIDE_LISTENERS=events,breakpoints arms what a debugger arms: a listener on every
+// event (a bare CPU then tracks its descriptor tables) and two instruction breakpoints that are never reached (the
+// run loop then asks the breakpoint set before each interpreted instruction). Prints instructions, CPU seconds and
+// MIPS; never used by tests.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize, deserialize } from 'node:v8';
-import { linuxMachine, root } from './linux-guest.mjs';
+import { engine, linuxMachine, root } from './linux-guest.mjs';
 
 const AT = Number(process.argv[2] ?? 2_500_000_000);
 const WINDOW = Number(process.argv[3] ?? 200_000_000);
@@ -35,6 +38,13 @@ if (AT > 0) {
 }
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
 if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
+const listeners = (process.env.RINGSIDE_LISTENERS ?? '').split(',');
+if (listeners.includes('events')) for (const name of engine.EVENT_NAMES) m.cpu.events.on(name, () => undefined);
+if (listeners.includes('breakpoints')) {
+  m.cpu.breakpoints.add(0xfffffff0);
+  m.cpu.breakpoints.add(0x000ffff0);
+  m.cpu.updateAttention();
+}
 const { result, cpu } = cpuSeconds(() => m.run(WINDOW));
 console.log(
   `linux window at ${AT}: ${result.instructions} instructions (${result.reason}), ${cpu.toFixed(2)} s CPU, ` +

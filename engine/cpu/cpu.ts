@@ -1142,7 +1142,7 @@ export class Cpu {
             if (this.onlyBreakpointsArmed() && !this.shutdown) {
               // Only the debugger's breakpoints want a look (a logpoint, breakpoints elsewhere): the one test
               // betweenInstructions would make. Nothing moved EIP, so the transfer caches and `prev` stay.
-              if (this.breakpoints.has((this.segBase[CS] + this.eip) >>> 0)) {
+              if (this.breakpoints.hits((this.segBase[CS] + this.eip) >>> 0)) {
                 this.hitBreakpoint = true;
                 return this.icount - begin;
               }
@@ -1330,7 +1330,7 @@ export class Cpu {
     if (this.takeStopRequest()) return true;
     if (this.breakpoints.size > 0 && !this.skipBreakpointOnce) {
       const lin = (this.segBase[CS] + this.eip) >>> 0;
-      if (this.breakpoints.has(lin)) {
+      if (this.breakpoints.hits(lin)) {
         this.hitBreakpoint = true;
         return true;
       }
@@ -1383,7 +1383,7 @@ export class Cpu {
   private breakpointAfterDelivery(before: number): boolean {
     if (this.breakpoints.size === 0 || this.halted || this.shutdown) return false;
     const lin = (this.segBase[CS] + this.eip) >>> 0;
-    if (lin === before || !this.breakpoints.has(lin)) return false;
+    if (lin === before || !this.breakpoints.hits(lin)) return false;
     this.hitBreakpoint = true;
     return true;
   }

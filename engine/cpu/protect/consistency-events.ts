@@ -37,6 +37,12 @@ class ConsistencyTracker {
   /** Per register: the last reported state as "consistent" or the joined differing fields. */
   private readonly state: string[] = [];
   private readonly pages = new Map<number, WatchedPage[]>();
+  /**
+   * Per watched page, the offsets its tables cover: lowest | highest << 12. Kernels keep other data beside a table
+   * in its page (Linux's IDT fills half of one, with .bss after it), and every store there reaches onStore: this
+   * answers those with one lookup.
+   */
+  private readonly spans = new Map<number, number>();
   private tables = '';
   private readonly storeWatch: StoreWatchSubscription;
   private readonly unsubscribe: (() => void)[] = [];
@@ -142,8 +148,12 @@ class ConsistencyTracker {
 
   private watch(table: TableName, base: number, limit: number): void {
     const mem = this.cpu.mem;
-    const first = base & ~0xfff;
-    for (let linear = first; linear <= base + limit; linear += 0x1000) {
+    // By page count, in unsigned arithmetic: `base & ~0xfff` is negative for a table above 2 GiB (Linux's GDT and
+    // IDT), and a loop from it up to `base + limit` once watched every mapped page of the address space.
+    const first = (base & ~0xfff) >>> 0;
+    const count = (((base & 0xfff) + limit) >>> 12) + 1;
+    for (let k = 0; k < count; k++) {
+      const linear = (first + k * 0x1000) >>> 0;
       const phys = peekTranslate(this.cpu, linear);
       if (phys < 0 || phys >= mem.size) continue;
       const page = phys >>> PAGE_SHIFT;
@@ -153,13 +163,21 @@ class ConsistencyTracker {
         this.pages.set(page, list);
         this.storeWatch.add(page);
       }
-      list.push({ table, base, limit, linear: linear >>> 0 });
+      list.push({ table, base, limit, linear });
+      // The bytes of this page the table covers (the whole page where the table wraps at 4 GiB).
+      const start = base - linear;
+      const end = base + limit - linear;
+      const lo = start > 0 && start <= 0xfff ? start : 0;
+      const hi = end >= 0 && end < 0xfff ? end : 0xfff;
+      const span = this.spans.get(page);
+      this.spans.set(page, span === undefined ? lo | (hi << 12) : Math.min(span & 0xfff, lo) | (Math.max(span >>> 12, hi) << 12));
     }
   }
 
   private unwatch(): void {
     this.storeWatch.clear();
     this.pages.clear();
+    this.spans.clear();
   }
 
   /**
@@ -167,13 +185,19 @@ class ConsistencyTracker {
    * table from a page that holds none); each table entry it touched is reported once, with every byte it replaced.
    */
   private onStore(addr: number, size: number, oldValue: number): void {
+    const off = addr & 0xfff;
+    if (off + size <= 0x1000) {
+      // Within one page: nothing to do unless the store touches the bytes a table covers there.
+      const span = this.spans.get(addr >>> PAGE_SHIFT);
+      if (span === undefined || off + size - 1 < (span & 0xfff) || off > span >>> 12) return;
+    }
     // By table: a table's pages are separate entries of `pages`, and a store may touch two of them.
     let hits: Map<TableName, { w: WatchedPage; first: number; last: number; replaced: ReplacedByte[] }> | null = null;
     for (let k = 0; k < size; k++) {
       const at = addr + k;
       for (const w of this.pages.get(at >>> PAGE_SHIFT) ?? []) {
         const linear = (w.linear + (at & 0xfff)) >>> 0;
-        const off = linear - w.base;
+        const off = (linear - w.base) >>> 0; // unsigned: a table may wrap at 4 GiB
         if (off < 0 || off > w.limit) continue;
         hits ??= new Map();
         let h = hits.get(w.table);

@@ -119,3 +119,36 @@ describe('overlapping tables', () => {
     expect(log.filter((l) => l.startsWith('write'))).toEqual(['write GDT[0] 0:0 -> 56780000:1234']);
   });
 });
+
+describe('the pages watched', () => {
+  it('a table above 2 GiB is watched by its own pages only (Linux keeps its GDT and IDT there)', () => {
+    // Without paging, linear addresses past RAM map to no page: nothing of the GDT is watched, only the IDT's page.
+    // The page walk once started from `base & ~0xfff`, a negative number above 2 GiB, and ran up to `base + limit`:
+    // every page of RAM was watched, and every store of the guest went through the tracker.
+    const m = flat32([0xf4]);
+    m.cpu.gdtrBase = 0xc0001000 | 0;
+    m.cpu.gdtrLimit = 0xff;
+    m.cpu.idtrBase = 0x3000;
+    m.cpu.idtrLimit = 0x7ff;
+    record(m);
+    const watched: number[] = [];
+    for (let p = 0; p < m.mem.pageFlags.length; p++) if (m.mem.pageFlags[p] & PF_WATCH) watched.push(p);
+    expect(watched).toEqual([3]);
+  });
+
+  it('stores beside a table in its page are not descriptor writes; its first and last bytes are', () => {
+    const { m, log } = ((): { m: TestMachine; log: string[] } => {
+      const m = flat32([0xf4]);
+      m.cpu.idtrBase = 0x3100;
+      m.cpu.idtrLimit = 0xff;
+      return { m, log: record(m) };
+    })();
+    m.mem.write32(0x30fc, 0x11111111); // the four bytes before the IDT
+    m.mem.write16(0x3200, 0x2222); // the two bytes after it
+    m.mem.write8(0x3ffe, 0x33);
+    expect(log).toEqual([]);
+    m.mem.write8(0x3100, 0x44); // its first byte
+    m.mem.write16(0x31ff, 0x5555); // its last byte and the one after
+    expect(log).toEqual(['write IDT[0] 0:0 -> 44:0', 'write IDT[31] 0:0 -> 0:55000000']);
+  });
+});
