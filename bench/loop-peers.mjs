@@ -15,6 +15,7 @@
 //   one, in QEMU's CPU time (user + system of the child, from bash's `times`) and wall time, so its start-up, firmware
 //   and warm-up are not in the figure. Best of BENCH_REPEATS pairs.
 // Ratios are Ringside's steady state over each peer's steady state, all from this one run. Asserts nothing.
+// RINGSIDE_ENGINE=<engine.js> times another build; BENCH_LOOP_PASSES, BENCH_QEMU_PASSES change the passes timed.
 //     node scripts/build.mjs && node bench/loop-peers.mjs
 
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
