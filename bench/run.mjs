@@ -59,6 +59,10 @@ function benchImage(label, path, options = {}) {
 
 console.log(`Ringside benchmarks — node ${process.version}, ${REPEATS} runs each, CPU-time MIPS (best)`);
 benchImage('bench-loop (bare)', join(root, 'examples/bench-loop/bench-loop.bin'));
+// The same loop beside v86's JIT and QEMU TCG in this run (issue 13's loop goal): steady state and warm-up apart.
+console.log('');
+await import('./loop-peers.mjs');
+console.log('');
 // Short blocks joined by branches, a call and a return: what transitions between translated code cost.
 benchImage('branchy-loop (bare)', join(root, 'bench/branchy-loop.bin'));
 // The same loop with block translation off: what cold code, single-stepping (TF) and guest debug registers run at.

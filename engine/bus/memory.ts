@@ -58,6 +58,11 @@ export class PhysicalMemory {
   readonly i32: Int32Array;
   /** One flag byte per 4 KiB page of RAM (PF_*). */
   readonly pageFlags: Uint8Array;
+  /**
+   * Moves whenever a page gains a flag (ROM, MMIO, a watch, code), so translated code that tested a page's flags
+   * once for many accesses (jit/emitter.ts, "Hoisted checks") knows when to test again.
+   */
+  flagsGeneration = 0;
 
   /** Set by the CPU's decode cache: told of stores to PF_CODE pages. */
   onCodeStore: StoreListener | null = null;
@@ -326,6 +331,7 @@ export class PhysicalMemory {
     }
     this.load(addr, bytes);
     for (let p = addr >>> PAGE_SHIFT; p <= (addr + bytes.length - 1) >>> PAGE_SHIFT; p++) this.pageFlags[p] |= PF_ROM;
+    this.flagsGeneration++;
   }
 
   /**
@@ -342,11 +348,14 @@ export class PhysicalMemory {
       this.mmio.set(p, handler);
       this.pageFlags[p] |= PF_MMIO;
     }
+    this.flagsGeneration++;
   }
 
   setPageFlag(page: number, flag: number, on: boolean): void {
     if (page < 0 || page >= this.pageFlags.length) return;
-    if (on) this.pageFlags[page] |= flag;
-    else this.pageFlags[page] &= ~flag;
+    if (on) {
+      this.pageFlags[page] |= flag;
+      this.flagsGeneration++;
+    } else this.pageFlags[page] &= ~flag;
   }
 }

@@ -953,6 +953,7 @@ export class Cpu {
         list = new Array(0x1000);
         cache[page] = list;
         this.mem.pageFlags[page] |= PF_CODE;
+        this.mem.flagsGeneration++;
       }
       list[phys & 0xfff] = i;
       this.codeBytes.mark(phys, i.len);

@@ -19,7 +19,7 @@ import type { Instr } from '../decode/instr';
 import { HANDLERS } from '../ops';
 import { isFastHandler } from '../ops/fast';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, MAX_BLOCK_INSTRUCTIONS, NO_BLOCK, type BlockFn, type CompiledBlock } from './block';
-import { Emitter, LOAD_REGS, LOOP_CARRIED, STORE_REGS, type BlockInstr } from './emitter';
+import { Emitter, LOAD_REGS, LOOP_CARRIED, RECHECK_IF_CHANGED, STORE_REGS, type BlockInstr } from './emitter';
 import {
   branchTarget,
   constantTarget,
@@ -160,8 +160,17 @@ function identifiers(body: string): Set<string> {
 
 function assemble(g: Emitter): string {
   const store = g.storeRegsSource();
-  const load = g.loadRegsSource();
-  const body = g.lines.map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load)).join('\n');
+  // After a handler call the registers are loaded again, and the hoisted checks computed from them; after an
+  // out-of-line access, when page flags or the TLB changed since they were (emitter.ts, "Hoisted checks").
+  const hoisting = g.hoisted.size > 0;
+  const generations = g.paging ? 'hg = M.flagsGeneration; tg = c.tlb.generation;' : 'hg = M.flagsGeneration;';
+  const changed = g.paging ? 'M.flagsGeneration !== hg || c.tlb.generation !== tg' : 'M.flagsGeneration !== hg';
+  const recheck = hoisting ? `${g.recheckSource()} ${generations}` : '';
+  const recheckIfChanged = hoisting ? `if (${changed}) { ${recheck} }` : '';
+  const load = `${g.loadRegsSource()} ${recheck}`;
+  const body = g.lines
+    .map((l) => l.split(STORE_REGS).join(store).split(LOAD_REGS).join(load).split(RECHECK_IF_CHANGED).join(recheckIfChanged))
+    .join('\n');
   const used = identifiers(body);
   const head: string[] = [];
   for (const s of g.segments) {
@@ -175,14 +184,32 @@ function assemble(g: Emitter): string {
   const needed = (name: string): boolean =>
     used.has(name) || (name === 'M' && fromMem.some((m) => used.has(m))) || (name === 'R' && regs.length > 0);
   const consts = PROLOGUE.filter(([name]) => needed(name)).map(([name, value]) => `${name} = ${value}`);
-  const lets = ['n = 0', 'x = 0', 'lp = 0', ...regs, ...[...g.locals].map((l) => `${l} = 0`)].filter((d) => used.has(d.split(' ')[0]));
+  const lets = ['n = 0', 'x = 0', 'lp = 0', 'hg = 0', 'tg = 0', ...regs, ...[...g.locals].map((l) => `${l} = 0`)].filter((d) => used.has(d.split(' ')[0]));
   const out: string[] = [];
   if (consts.length + head.length > 0) out.push(`const ${[...consts, ...head].join(', ')};`);
   if (lets.length > 0) out.push(`let ${lets.join(', ')};`);
   // A block without a branch back to its start runs its body once: no loop.
-  if (g.backEdgePending !== null) out.push('for (;;) {', body, '}');
+  if (g.backEdgePending !== null) {
+    if (recheck !== '') out.push(recheck);
+    out.push('for (;;) {', body, '}');
+  }
   else out.push(body);
   return out.join('\n');
+}
+
+/**
+ * Whether a pass of the trace can leave only at its last instruction (no conditional branch or guarded return
+ * before it): a loop counted down to its end, which repeats many times per entry. Only such blocks hoist their
+ * access checks (emitter.ts, "Hoisted checks"): GRUB's LZMA loops have data-dependent side exits and run 0.2–1.8
+ * passes per entry, so checks computed for a whole pass up front cost them more than they saved (GRUB 5–10 %
+ * slower to its kernel when they were hoisted too).
+ */
+function leavesOnlyAtItsEnd(instrs: BlockInstr[]): boolean {
+  for (let k = 0; k < instrs.length - 1; k++) {
+    const step = traceStep(instrs[k].i);
+    if (step !== TRACE_NEXT && step !== TRACE_JUMP && step !== TRACE_CALL) return false;
+  }
+  return true;
 }
 
 /** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
@@ -195,16 +222,21 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   g.flagEffect = flagEffect;
   g.features = cpu.model.features;
   emitBody(g);
-  if (g.backEdgePending !== null && g.backEdgePending >= 0) {
-    // The block repeats: emit again with the back edge's flag record carried into the next pass (emitter.ts).
+  if (g.backEdgePending !== null) {
+    // The block repeats: emit again with the back edge's flag record carried into the next pass, and with the
+    // checks of accesses addressed by registers the block never writes hoisted out of the loop (emitter.ts).
     const carried = g.backEdgePending;
-    const record = g.records[carried]!;
+    const record = carried >= 0 ? g.records[carried]! : null;
+    const invariant = new Set([0, 1, 2, 3, 4, 5, 6, 7].filter((r) => !g.writtenRegs.has(r)));
     g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
     g.flagEffect = flagEffect;
     g.features = cpu.model.features;
-    g.loopCarried = carried;
-    g.carriedRecord = record;
-    g.pending = LOOP_CARRIED;
+    if (leavesOnlyAtItsEnd(instrs)) g.invariantRegs = invariant;
+    if (record !== null) {
+      g.loopCarried = carried;
+      g.carriedRecord = record;
+      g.pending = LOOP_CARRIED;
+    }
     emitBody(g);
   }
   const source = assemble(g);

@@ -25,6 +25,21 @@
 // back edge stays in its locals: until the next pass sets a record of its own, the pending record is "the
 // loop-carried one if this is a repeat pass (lp), else the Cpu's" (pending === LOOP_CARRIED).
 //
+// Hoisted checks. In a block that repeats, an access whose address depends only on registers the block's own code
+// never writes (EBX in `mov [ebx+8], edi` of a loop that leaves EBX alone) has the same physical address and the
+// same inline test result in every pass, as long as nothing the test reads changes: the registers, the page flags
+// (code, watch and MMIO bits), the TLB, and the segment window, A20 mask and memory size the block holds as
+// constants for its run. Only calls change those: interpreter handlers (which may also write registers) and the
+// out-of-line memory paths (a TLB fill may empty the TLB, a device may map MMIO). So such an access's physical
+// address and test are computed once before the loop, again after every handler call, and after an out-of-line
+// access when the page flags or the TLB may have lost something since (Memory.flagsGeneration, Tlb.generation;
+// `/*recheck-if-changed*/`, resolved at assembly). An access that took its own out-of-line path
+// computes its own test again (a TLB fill or an SMC drop may have made it inline). In the loop the access is one
+// test of a boolean; when that is false, it takes the out-of-line path as before. bench-loop's five accesses went
+// from 3 tests and a page-flag load each per pass to one branch each (README, "Speed on real code"). Recomputing
+// everything after every out-of-line access instead cost GRUB 7–10 %: its LZMA loops keep variables beside their
+// code, so those stores always take the out-of-line path.
+//
 // Faults. Only calls can fault: the out-of-line memory path (slow.ts) and interpreter handlers. Before each such
 // call the block stores its registers and the pending flag record into the Cpu and sets `cpu.instrStart` and
 // `cpu.jitRetired` (the instructions retired before this one), so the state a fault sees is the interpreter's and
@@ -39,6 +54,20 @@ import { PF_LOAD_SLOW } from '../../bus/memory';
 /** Placeholders replaced once the block's register use is known: store registers back / load them again. */
 export const STORE_REGS = '/*store-regs*/';
 export const LOAD_REGS = '/*load-regs*/';
+/** Placeholder after an out-of-line access: the hoisted checks again if page flags or the TLB changed meanwhile. */
+export const RECHECK_IF_CHANGED = '/*recheck-if-changed*/';
+/** Most accesses one block hoists (each costs a recomputation at every call). */
+const MAX_HOISTED = 8;
+
+/** An access whose physical address and inline test are computed before a repeating block's loop (Hoisted checks). */
+interface HoistedAccess {
+  /** Locals: the physical address and the test's result. */
+  ph: string;
+  ok: string;
+  /** Source computing both from the current register locals. */
+  compute: string;
+}
+
 /** `pending` value: at the top of a repeating block, before its first flag setter (see "Loops" above). */
 export const LOOP_CARRIED = -2;
 
@@ -116,6 +145,16 @@ export class Emitter {
   carriedRecord: FlagRecord | null = null;
   /** Set when the block branches back to its start: the pending record at that branch. */
   backEdgePending: number | null = null;
+  /**
+   * Registers the block's own code never writes, in a block that repeats (from a first emission pass, compile.ts):
+   * accesses addressed by these alone are hoisted (see "Hoisted checks"). Null: nothing is hoisted.
+   */
+  invariantRegs: Set<number> | null = null;
+  /** The hoisted accesses by key (segment, address expression, size, direction). */
+  readonly hoisted = new Map<string, HoistedAccess>();
+  /** The address expression (Emitter.ea) last emitted, and the offset locals assigned from an invariant one. */
+  private lastEa = '';
+  private readonly invariantOffsets = new Map<string, string>();
   /** The Cpu's lazyMask is known to be 0 here (an eager setter just folded the record). */
   private cpuLazyClear = false;
   /**
@@ -211,7 +250,60 @@ export class Emitter {
     if (i.index >= 0) parts.push(i.scale === 0 ? this.reg32(i.index) : `(${this.reg32(i.index)} << ${i.scale})`);
     const sum = parts.join(' + ');
     // int32 for a 32-bit address size (the memory paths take `>>> 0` where they need the unsigned offset).
-    return i.as32 ? `((${sum}) | 0)` : `((${sum}) & 0xffff)`;
+    this.lastEa = i.as32 ? `((${sum}) | 0)` : `((${sum}) & 0xffff)`;
+    return this.lastEa;
+  }
+
+  /**
+   * The address expression of offset local `off` when it can be hoisted: `off` was just assigned the last
+   * effective address (or was before, for the write of a read-modify-write), whose registers the block never writes.
+   */
+  private invariantOffset(off: string): string | null {
+    if (this.invariantRegs === null) return null;
+    const known = this.invariantOffsets.get(off);
+    if (known !== undefined) return known;
+    const expr = this.lastEa;
+    if (expr === '' || this.lines[this.lines.length - 1] !== `${off} = ${expr};`) return null;
+    const regs = expr.match(/\bg\d\b/g) ?? [];
+    if (!regs.every((r) => this.invariantRegs!.has(Number(r.slice(1))))) return null;
+    this.invariantOffsets.set(off, expr);
+    return expr;
+  }
+
+  /**
+   * The hoisted test for an access of `size` bytes at seg:`expr` (int32 or 16-bit offset), given the inline test
+   * `fast` written in terms of `ph`, or null when the block hoists no more.
+   */
+  private hoist(seg: number, expr: string, size: number, write: boolean, fast: string): HoistedAccess | null {
+    const key = `${seg}|${expr}|${size}|${write ? 'w' : 'r'}`;
+    const known = this.hoisted.get(key);
+    if (known !== undefined) return known;
+    if (this.hoisted.size >= MAX_HOISTED) return null;
+    const n = this.hoisted.size;
+    const ph = `hp${n}`;
+    const ok = `hk${n}`;
+    let cond: string;
+    let lin = expr;
+    if ((this.flat & (1 << seg)) === 0) {
+      this.segments.add(seg);
+      const lo = write ? `WL${seg}` : `RL${seg}`;
+      const hi = write ? `WH${seg}` : `RH${seg}`;
+      const last = size - 1;
+      cond = `(${expr} >>> 0) >= ${lo} && (${expr} >>> 0)${last ? ` + ${last}` : ''} <= ${hi} && `;
+      lin = `B${seg} + ${expr}`;
+    } else cond = '';
+    cond += fast.split('ph').join(ph);
+    const compute = `${this.physical(lin, write).split('ph').join(ph)} ${ok} = ${cond};`;
+    const h = { ph, ok, compute };
+    this.hoisted.set(key, h);
+    this.locals.add(ph);
+    this.locals.add(ok);
+    return h;
+  }
+
+  /** Source computing every hoisted check again, or the empty string. */
+  recheckSource(): string {
+    return [...this.hoisted.values()].map((h) => h.compute).join(' ');
   }
 
   // ---- memory (Cpu.read8/16/32 and write8/16/32: inline for RAM, out of line for everything else) ----
@@ -256,10 +348,12 @@ export class Emitter {
     if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
     else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
     else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
-    const load = size === 4 ? 'I32[ph >> 2]' : size === 2 ? 'U16[ph >> 1]' : 'U8[ph]';
-    const cond = this.inline(seg, off, size, false, fast);
-    this.emit(`if (${cond}) ${dest} = ${load};`);
-    this.emit(`else { ${this.outOfLine()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    const load = (ph: string): string => (size === 4 ? `I32[${ph} >> 2]` : size === 2 ? `U16[${ph} >> 1]` : `U8[${ph}]`);
+    const expr = this.invariantOffset(off);
+    const h = expr === null ? null : this.hoist(seg, expr, size, false, fast);
+    if (h !== null) this.emit(`if (${h.ok}) ${dest} = ${load(h.ph)};`);
+    else this.emit(`if (${this.inline(seg, off, size, false, fast)}) ${dest} = ${load('ph')};`);
+    this.emit(`else { ${this.outOfLine()} ${dest} = RD(c, ${seg}, ${off}, ${size}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource(h)} }`);
   }
 
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
@@ -268,10 +362,13 @@ export class Emitter {
     if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0`;
     else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0`;
     else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0`;
-    const store = size === 4 ? `I32[ph >> 2] = ${value}` : size === 2 ? `U16[ph >> 1] = ${value}` : `U8[ph] = ${value}`;
-    const cond = this.inline(seg, off, size, true, fast);
-    this.emit(`if (${cond}) ${store};`);
-    this.emit(`else { ${this.outOfLine()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource()} }`);
+    const store = (ph: string): string =>
+      size === 4 ? `I32[${ph} >> 2] = ${value}` : size === 2 ? `U16[${ph} >> 1] = ${value}` : `U8[${ph}] = ${value}`;
+    const expr = this.invariantOffset(off);
+    const h = expr === null ? null : this.hoist(seg, expr, size, true, fast);
+    if (h !== null) this.emit(`if (${h.ok}) ${store(h.ph)};`);
+    else this.emit(`if (${this.inline(seg, off, size, true, fast)}) ${store('ph')};`);
+    this.emit(`else { ${this.outOfLine()} WR(c, ${seg}, ${off}, ${size}, ${value}, ${this.cur.eip}, n + ${this.k}); ${this.askedSource(h)} }`);
   }
 
   /**
@@ -285,8 +382,9 @@ export class Emitter {
   }
 
   /** After an out-of-line access: the block leaves after this instruction if it asked for attention or hit code. */
-  private askedSource(): string {
-    return 'if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1;';
+  private askedSource(h: HoistedAccess | null): string {
+    const own = h === null ? '' : ` ${h.compute}`;
+    return `if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== E) x = 1;${own} ${RECHECK_IF_CHANGED}`;
   }
 
   /**

@@ -64,13 +64,18 @@ export class Tlb {
   cr0Bits = 0;
   cr4Bits = 0;
   listener: TlbListener | null = null;
+  /**
+   * Moves whenever a translation may lose a right (a clear, an invalidation, a fill over an entry), so translated
+   * code that looked a page up once for many accesses (jit/emitter.ts, "Hoisted checks") knows when to look again.
+   */
+  generation = 0;
 
   /** Caches a translation made by a walk. */
   fill(page: number, entry: number): void {
     if (this.entries[page] === 0) {
       if (this.count === FILL_LIMIT) this.clear(false);
       this.filled[this.count++] = page;
-    }
+    } else this.generation++;
     this.entries[page] = entry;
     if (this.listener !== null) this.listener.filled(page);
   }
@@ -86,6 +91,7 @@ export class Tlb {
       else entries[page] = 0;
     }
     this.count = kept;
+    this.generation++;
     if (this.listener !== null) this.listener.cleared();
   }
 
@@ -93,6 +99,7 @@ export class Tlb {
   invalidate(page: number): void {
     const entries = this.entries;
     entries[page] = 0;
+    this.generation++;
     const first = page & ~0x3ff;
     for (let p = first; p < first + 0x400; p++) {
       if ((entries[p] & TLB_LARGE) !== 0) entries[p] = 0;

@@ -9,6 +9,7 @@ import { HOT_THRESHOLD, keyFlatSegments, NO_BLOCK } from '../../../engine/cpu/ji
 import { buildBlock } from '../../../engine/cpu/jit/compile';
 import { MemoryWatch } from '../../../engine/cpu/watch';
 import { flat32, type TestMachine } from './harness';
+import { BENCH_LOOP, gpHalts, loadDs } from './jit-guest';
 import { assemble, HAS_NASM, recordExceptions } from './move-fixtures';
 
 const ORG = 0x10000;
@@ -17,20 +18,6 @@ function machine(source: string, jit: boolean): TestMachine {
   const m = flat32(assemble(source, 32, ORG), ORG);
   m.cpu.jit = jit;
   return m;
-}
-
-/** A #GP handler that halts (at 0x3000, through an IDT at 0x800). */
-function gpHalts(m: TestMachine): void {
-  m.cpu.idtrBase = 0x800;
-  m.cpu.idtrLimit = 0x7ff;
-  m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
-  m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
-  m.mem.write8(0x3000, 0xf4);
-}
-
-/** Loads DS with a 32-bit read/write data segment of this base and limit. */
-function loadDs(m: TestMachine, base: number, limit: number): void {
-  m.cpu.loadSegmentCache(DS, 0x10, base, limit, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
 }
 
 /**
@@ -73,26 +60,8 @@ function runBoth(source: string): TestMachine {
   return jit;
 }
 
-// A loop of ten instructions at ORG + 0x10 (the bench-loop body), 1000 iterations.
-const LOOP = `
-  mov ebx, 0x40000
-  mov ecx, 1000
-  xor eax, eax
-  xor edx, edx
-  align 16
-top:
-  add eax, ecx
-  mov [ebx], eax
-  xor edx, eax
-  mov esi, [ebx + 8]
-  lea edi, [esi + edx * 2 + 8]
-  mov [ebx + 8], edi
-  add [ebx + 12], edx
-  rol eax, 3
-  dec ecx
-  jnz top
-  hlt
-`;
+// A loop of ten instructions at ORG + 0x10 (the bench-loop body), 1000 iterations (jit-guest.ts).
+const LOOP = BENCH_LOOP;
 const TOP = ORG + 0x10;
 
 describe.skipIf(!HAS_NASM)('translated blocks', () => {

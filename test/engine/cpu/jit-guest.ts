@@ -2,11 +2,46 @@
 // test threshold of 40 arrivals, test/setup) or with the interpreter alone, and the state both must agree on.
 
 import { expect } from 'vitest';
-import type { Cpu } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_P, AR_S, DS, type Cpu } from '../../../engine/cpu/cpu';
 import { flat32, type TestMachine } from './harness';
 import { assemble } from './move-fixtures';
 
 export const ORG = 0x10000;
+
+/** examples/bench-loop's ten instructions at ORG + 0x10, 1000 iterations, then HLT. EBX is never written. */
+export const BENCH_LOOP = `
+  mov ebx, 0x40000
+  mov ecx, 1000
+  xor eax, eax
+  xor edx, edx
+  align 16
+top:
+  add eax, ecx
+  mov [ebx], eax
+  xor edx, eax
+  mov esi, [ebx + 8]
+  lea edi, [esi + edx * 2 + 8]
+  mov [ebx + 8], edi
+  add [ebx + 12], edx
+  rol eax, 3
+  dec ecx
+  jnz top
+  hlt
+`;
+
+/** A #GP handler that halts (at 0x3000, through an IDT at 0x800). */
+export function gpHalts(m: TestMachine): void {
+  m.cpu.idtrBase = 0x800;
+  m.cpu.idtrLimit = 0x7ff;
+  m.mem.write32(0x800 + 13 * 8, (0x08 << 16) | 0x3000);
+  m.mem.write32(0x800 + 13 * 8 + 4, 0x8e00);
+  m.mem.write8(0x3000, 0xf4);
+}
+
+/** Loads DS with a 32-bit read/write data segment of this base and limit. */
+export function loadDs(m: TestMachine, base: number, limit: number): void {
+  m.cpu.loadSegmentCache(DS, 0x10, base, limit, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+}
 
 export function guest(source: string, jit: boolean): TestMachine {
   const m = flat32(assemble(source, 32, ORG), ORG);
