@@ -198,7 +198,7 @@ class ConsistencyTracker {
       for (const w of this.pages.get(at >>> PAGE_SHIFT) ?? []) {
         const linear = (w.linear + (at & 0xfff)) >>> 0;
         const off = (linear - w.base) >>> 0; // unsigned: a table may wrap at 4 GiB
-        if (off < 0 || off > w.limit) continue;
+        if (off > w.limit) continue;
         hits ??= new Map();
         let h = hits.get(w.table);
         if (h === undefined) {
