@@ -43,6 +43,7 @@ import { CodeBytes } from './decode/code-bytes';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { runBlock } from './jit/megamorphic';
+import { addToRegion, dispatchRegion, type Region } from './jit/region';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
@@ -980,6 +981,10 @@ export class Cpu {
   jitRetired = 0;
   /** Translated blocks entered straight from the block before them (block chaining in run()), for tests and figures. */
   chainedBlockRuns = 0;
+  /** Of those, the blocks a region's dispatcher entered without returning to run() (jit/region.ts). */
+  regionBlockRuns = 0;
+  /** The block a region's dispatcher ran last (its exit's successor table is the run loop's next look). */
+  lastBlock: CompiledBlock | null = null;
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();
 
@@ -1211,12 +1216,20 @@ export class Cpu {
                 this.blockFits(b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                const n = runBlock(b, this, budget - done);
-                done += n;
-                this.icount += n;
+                // A block of a region runs through the region's dispatcher, which goes on into the region's other
+                // blocks itself (jit/region.ts) and keeps `icount` as it goes.
+                let last = b;
+                if (b.region !== null && this.regionFits(b.region)) {
+                  dispatchRegion(b.region, this, b, budget - done);
+                  done = this.icount - begin;
+                  last = this.lastBlock!;
+                } else {
+                  const n = runBlock(b, this, budget - done);
+                  done += n;
+                  this.icount += n;
+                }
                 // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
                 // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
-                let last = b;
                 while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
                   const at = this.eip;
                   const known = successor(last, at, this.codeEpoch);
@@ -1225,11 +1238,17 @@ export class Cpu {
                   if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done)) break;
                   if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
                   this.instrStart = at;
-                  const m = runBlock(nb, this, budget - done);
-                  done += m;
-                  this.icount += m;
                   this.chainedBlockRuns++;
-                  last = nb;
+                  if (nb.region !== null && this.regionFits(nb.region)) {
+                    dispatchRegion(nb.region, this, nb, budget - done);
+                    done = this.icount - begin;
+                    last = this.lastBlock!;
+                  } else {
+                    const m = runBlock(nb, this, budget - done);
+                    done += m;
+                    this.icount += m;
+                    last = nb;
+                  }
                 }
                 prev = null;
                 afterTransfer = true;
@@ -1240,6 +1259,7 @@ export class Cpu {
               // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
               // at leads (not at every instruction a budget's end left to the interpreter).
               i.block = buildBlock(this, i, start);
+              if (i.block !== NO_BLOCK) this.joinRegion(i.block, start);
               prev = null;
               continue;
             }
@@ -1316,6 +1336,32 @@ export class Cpu {
    */
   private blockFits(b: CompiledBlock, at: number, left: number): boolean {
     return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS];
+  }
+
+  /**
+   * Whether region `r` may dispatch now, its entry block having fitted (blockFits): more than one block, under the CS base its
+   * blocks were built for (so each case's EIP is in the entry block's page), the CS limit covering all its blocks,
+   * and no breakpoint armed (its blocks are not tested one by one against breakpoints).
+   */
+  private regionFits(r: Region): boolean {
+    return r.size > 1 && this.breakpoints.size === 0 && r.csBase === this.segBase[CS] && r.lastByte <= this.segLimit[CS];
+  }
+
+  /**
+   * Puts block `b`, just built at EIP `eip`, into the region of its page's decoded instructions (jit/region.ts).
+   * The page is found as fetchInstr finds it (the head was fetched there a moment ago); a fault on the way (the
+   * mapping went away meanwhile) leaves the block alone.
+   */
+  private joinRegion(b: CompiledBlock, eip: number): void {
+    let phys: number;
+    try {
+      phys = this.translate((this.segBase[CS] + (this.code32 ? eip : eip & 0xffff)) | 0, ACCESS_FETCH);
+    } catch (e) {
+      if (e instanceof CpuFault) return;
+      throw e;
+    }
+    const page = (this.code32 ? this.cache32 : this.cache16)[phys >>> PAGE_SHIFT];
+    if (page !== undefined && page[phys & 0xfff] !== undefined && page[phys & 0xfff].block === b) addToRegion(page, b, b.key, this.segBase[CS]);
   }
 
   /**

@@ -4,6 +4,7 @@
 
 import type { Cpu } from '../cpu';
 import type { Instr } from '../decode/instr';
+import type { Region } from './region';
 
 /**
  * Runs the block from its first instruction. `left` is the instruction budget the block may use (at least `len`);
@@ -43,6 +44,8 @@ export interface CompiledBlock {
   readonly succEpoch: Float64Array;
   readonly succEip: Int32Array;
   readonly succ: (Instr | null)[];
+  /** The region of its page this block belongs to (jit/region.ts), or null. */
+  region: Region | null;
 }
 
 /** Entries of a block's successor table (a power of two). */
@@ -61,7 +64,20 @@ export function makeBlock(
 ): CompiledBlock {
   const succ: (Instr | null)[] = [];
   for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
-  return { eip, len, firstByte, lastCodeByte, lastByte, key, run, source, succEpoch: new Float64Array(SUCCESSOR_SLOTS).fill(-1), succEip: new Int32Array(SUCCESSOR_SLOTS), succ };
+  return {
+    eip,
+    len,
+    firstByte,
+    lastCodeByte,
+    lastByte,
+    key,
+    run,
+    source,
+    succEpoch: new Float64Array(SUCCESSOR_SLOTS).fill(-1),
+    succEip: new Int32Array(SUCCESSOR_SLOTS),
+    succ,
+    region: null,
+  };
 }
 
 /** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
