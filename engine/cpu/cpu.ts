@@ -1218,16 +1218,8 @@ export class Cpu {
               ) {
                 // A block of a region runs through the region's dispatcher, which goes on into the region's other
                 // blocks itself (jit/region.ts) and keeps `icount` as it goes.
-                let last = b;
-                if (b.region !== null && this.regionFits(b.region)) {
-                  dispatchRegion(b.region, this, b, budget - done);
-                  done = this.icount - begin;
-                  last = this.lastBlock!;
-                } else {
-                  const n = runBlock(b, this, budget - done);
-                  done += n;
-                  this.icount += n;
-                }
+                let last = this.enterBlock(b, budget - done);
+                done = this.icount - begin;
                 // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
                 // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
                 while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
@@ -1239,16 +1231,8 @@ export class Cpu {
                   if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
                   this.instrStart = at;
                   this.chainedBlockRuns++;
-                  if (nb.region !== null && this.regionFits(nb.region)) {
-                    dispatchRegion(nb.region, this, nb, budget - done);
-                    done = this.icount - begin;
-                    last = this.lastBlock!;
-                  } else {
-                    const m = runBlock(nb, this, budget - done);
-                    done += m;
-                    this.icount += m;
-                    last = nb;
-                  }
+                  last = this.enterBlock(nb, budget - done);
+                  done = this.icount - begin;
                 }
                 prev = null;
                 afterTransfer = true;
@@ -1339,9 +1323,24 @@ export class Cpu {
   }
 
   /**
-   * Whether region `r` may dispatch now, its entry block having fitted (blockFits): more than one block, under the CS base its
-   * blocks were built for (so each case's EIP is in the entry block's page), the CS limit covering all its blocks,
-   * and no breakpoint armed (its blocks are not tested one by one against breakpoints).
+   * Runs block `b`, which fits at EIP (blockFits, breakpoints), with `left` instructions of budget: through its
+   * region when that may dispatch (jit/region.ts), which then goes on into the region's other blocks. Adds what
+   * retired to `icount`; returns the block that ran last (whose exit the run loop looks up next).
+   */
+  private enterBlock(b: CompiledBlock, left: number): CompiledBlock {
+    const r = b.region;
+    if (r !== null && this.regionFits(r)) {
+      dispatchRegion(r, this, b, left);
+      return this.lastBlock!;
+    }
+    this.icount += runBlock(b, this, left);
+    return b;
+  }
+
+  /**
+   * Whether region `r` may dispatch now, its entry block having fitted (blockFits): it has more than one block, its
+   * CS base is the current one (so each of its blocks' EIPs is in the entry block's linear page), the CS limit
+   * covers all its blocks, and no breakpoint is armed.
    */
   private regionFits(r: Region): boolean {
     return r.size > 1 && this.breakpoints.size === 0 && r.csBase === this.segBase[CS] && r.lastByte <= this.segLimit[CS];
