@@ -4,11 +4,11 @@
 //   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
 //   node --cpu-prof bench/linux-window.mjs …
 // RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
-// (Cpu.hotThreshold) instead of the default; RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating
-// before/after measurements). RINGSIDE_LISTENERS=events,breakpoints arms what a debugger arms: a listener on every
+// (Cpu.hotThreshold) instead of the default; RINGSIDE_WARM=N runs N instructions untimed before the window (the
+// steady state); RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating before/after measurements). RINGSIDE_LISTENERS=events,breakpoints arms what a debugger arms: a listener on every
 // event (a bare CPU then tracks its descriptor tables) and two instruction breakpoints that are never reached (the
-// run loop then asks the breakpoint set before each interpreted instruction). Prints instructions, CPU seconds and
-// MIPS; never used by tests.
+// run loop then asks the breakpoint set before each interpreted instruction). Prints instructions, CPU seconds,
+// MIPS and the block entries chained from the block before; never used by tests.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize, deserialize } from 'node:v8';
@@ -45,8 +45,13 @@ if (listeners.includes('breakpoints')) {
   m.cpu.breakpoints.add(0x000ffff0);
   m.cpu.updateAttention();
 }
+// RINGSIDE_WARM=N runs N instructions untimed first: the window then times the steady state (blocks built and
+// optimised) instead of the warm-up after a restore.
+const warm = Number(process.env.RINGSIDE_WARM ?? 0);
+if (warm > 0) m.run(warm);
+const chained = m.cpu.chainedBlockRuns;
 const { result, cpu } = cpuSeconds(() => m.run(WINDOW));
 console.log(
-  `linux window at ${AT}: ${result.instructions} instructions (${result.reason}), ${cpu.toFixed(2)} s CPU, ` +
-    `${(result.instructions / cpu / 1e6).toFixed(1)} MIPS`,
+  `linux window at ${AT}${warm > 0 ? ` + ${warm} untimed` : ''}: ${result.instructions} instructions (${result.reason}), ` +
+    `${cpu.toFixed(2)} s CPU, ${(result.instructions / cpu / 1e6).toFixed(1)} MIPS, ${m.cpu.chainedBlockRuns - chained} chained block entries`,
 );
