@@ -10,6 +10,7 @@ import { flat32, type TestMachine } from './harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { cpuState } from './jit-lockstep-harness';
 import { gpHalts, loadDs } from './jit-guest';
+import { enablePaging, P, RW, US } from './paging-fixtures';
 
 const ORG = 0x10000;
 
@@ -205,5 +206,54 @@ describe.skipIf(!HAS_NASM)('regions: blocks of one page run one after another wi
     expect(m.cpu.hitBreakpoint).toBe(true);
     expect(m.cpu.eip).toBe(ror);
     expect(state(m)).toEqual(state(ref));
+  });
+
+  it('a block reached through another linear page of the same code page is no block of the region once that page is remapped', () => {
+    // The code page (physical 0x20000) is mapped at linear 0x20000 and again at 0x60000; the loop head runs through
+    // the first and \`b\` through the second, so both blocks come from the same decoded page under the same key and
+    // CS base. At ECX = 100 the guest maps 0x60000 to physical 0x30000 (a copy whose \`b\` adds 100) and reloads CR3.
+    // The loop head's block then still leaves to 0x60000 + b: the block built there through the old mapping must
+    // not run from the loop head's region (the regions are per linear page).
+    const source = `
+      mov ecx, 300
+    loop1:
+      add eax, 1
+      jmp 0x60000 + (b - $$)
+      times 0x100 - ($ - $$) db 0x90
+    b:
+      add ebx, 1
+      dec ecx
+      jz done
+      cmp ecx, 100
+      jne skip
+      mov dword [0x201000 + 0x60 * 4], 0x30000 | ${P | RW | US}
+      mov edx, cr3
+      mov cr3, edx
+    skip:
+      mov edx, 0x20000 + (loop1 - $$)
+      jmp edx
+    done:
+      hlt`;
+    const code = assemble(source, 32, 0x20000);
+    const run = (jit: boolean): TestMachine => {
+      const m = flat32(code, 0x20000);
+      const copy = Uint8Array.from(code);
+      const add = copy.findIndex((x, k) => x === 0x83 && copy[k + 1] === 0xc3 && copy[k + 2] === 1); // ADD EBX, 1
+      copy[add + 2] = 100;
+      m.mem.load(0x30000, copy);
+      enablePaging(m);
+      m.mem.i32[(0x201000 >>> 2) + 0x60] = 0x20000 | P | RW | US;
+      m.cpu.jit = jit;
+      m.cpu.hotThreshold = 2;
+      m.cpu.run(100_000);
+      return m;
+    };
+    const ref = run(false);
+    const m = run(true);
+    expect(ref.cpu.halted).toBe(true);
+    expect(ref.cpu.regs[3]).toBe(200 + 100 * 100); // EBX
+    expect(cpuState(m.cpu)).toEqual(cpuState(ref.cpu));
+    // Both blocks were built and ran chained (each linear page's region holds one of them: none dispatches).
+    expect(m.cpu.chainedBlockRuns).toBeGreaterThan(100);
   });
 });
