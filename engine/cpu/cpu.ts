@@ -1343,7 +1343,7 @@ export class Cpu {
    * covers all its blocks, and no breakpoint is armed.
    */
   private regionFits(r: Region): boolean {
-    return r.size > 1 && this.breakpoints.size === 0 && r.csBase === this.segBase[CS] && r.lastByte <= this.segLimit[CS];
+    return r.blocks.length > 1 && this.breakpoints.size === 0 && r.csBase === this.segBase[CS] && r.lastByte <= this.segLimit[CS];
   }
 
   /**

@@ -44,13 +44,19 @@ export interface Region {
    * exit to the same page offset through another linear page finds no block here.
    */
   readonly linear: number;
-  /** The blocks by the page offset of their first byte (`(csBase + eip) & 0xfff`). */
-  readonly at: (CompiledBlock | undefined)[];
-  /** Blocks in the region. */
-  size: number;
+  /**
+   * By the page offset of a block's first byte (`(csBase + eip) & 0xfff`): 1 + its index in `blocks`, 0 for none.
+   * A byte per offset (4 KiB a region) rather than an array of 4 096 references (32 KiB): a kernel has code in
+   * thousands of pages.
+   */
+  readonly slots: Uint8Array;
+  readonly blocks: CompiledBlock[];
   /** The largest offset the CS limit must cover for any block of the region (CompiledBlock.lastByte). */
   lastByte: number;
 }
+
+/** Most blocks in one region (its slots are bytes). */
+const MAX_REGION_BLOCKS = 255;
 
 /** Regions by the decoded-instruction list of their page (a dropped list takes its regions with it). */
 const byPage = new WeakMap<Instr[], Region[]>();
@@ -65,15 +71,13 @@ export function addToRegion(page: Instr[], b: CompiledBlock, key: number, csBase
   const linear = ((csBase + b.eip) & ~0xfff) | 0;
   let r = list.find((x) => x.key === key && x.csBase === csBase && x.linear === linear);
   if (r === undefined) {
-    const at: (CompiledBlock | undefined)[] = [];
-    for (let k = 0; k < 0x1000; k++) at.push(undefined);
-    r = { key, csBase, linear, at, size: 0, lastByte: 0 };
+    r = { key, csBase, linear, slots: new Uint8Array(0x1000), blocks: [], lastByte: 0 };
     list.push(r);
   }
   const slot = (csBase + b.eip) & 0xfff;
-  if (r.at[slot] !== undefined) return;
-  r.at[slot] = b;
-  r.size++;
+  if (r.slots[slot] !== 0 || r.blocks.length >= MAX_REGION_BLOCKS) return;
+  r.blocks.push(b);
+  r.slots[slot] = r.blocks.length;
   r.lastByte = Math.max(r.lastByte, b.lastByte);
   b.region = r;
 }
@@ -85,7 +89,8 @@ export function addToRegion(page: Instr[], b: CompiledBlock, key: number, csBase
  */
 export function dispatchRegion(r: Region, cpu: Cpu, b: CompiledBlock, left: number): number {
   const epoch = cpu.codeEpoch;
-  const at = r.at;
+  const slots = r.slots;
+  const blocks = r.blocks;
   const base = r.csBase;
   let n = 0;
   for (;;) {
@@ -94,8 +99,10 @@ export function dispatchRegion(r: Region, cpu: Cpu, b: CompiledBlock, left: numb
     cpu.icount += m;
     if (cpu.attention === true || cpu.codeEpoch !== epoch) break;
     const eip = cpu.eip;
-    const nb = at[(base + eip) & 0xfff];
-    if (nb === undefined || nb.eip !== eip || nb.len > left - n) break;
+    const k = slots[(base + eip) & 0xfff];
+    if (k === 0) break;
+    const nb = blocks[k - 1];
+    if (nb.eip !== eip || nb.len > left - n) break;
     cpu.instrStart = eip;
     cpu.chainedBlockRuns++;
     cpu.regionBlockRuns++;
