@@ -16,9 +16,9 @@ export interface MachineMoment {
  * restore moves on purpose), where the last run slice was to end, whether the last one ended at a breakpoint, and
  * the "look between instructions" flag derived from the rest, and how many translated blocks were entered by chaining
  * (`chainedBlockRuns`, a figure: which blocks exist when depends on how the run got there, e.g. a replay from a
- * checkpoint keeps the decoded code of pages it did not rewrite).
+ * checkpoint keeps the decoded code of pages it did not rewrite; `regionBlockRuns`, those of them inside a region).
  */
-const BOOKKEEPING = ['codeEpoch', 'runEnd', 'hitBreakpoint', 'attention', 'chainedBlockRuns'];
+const BOOKKEEPING = ['codeEpoch', 'runEnd', 'hitBreakpoint', 'attention', 'chainedBlockRuns', 'regionBlockRuns'];
 /** Flags are kept lazily (the last operation and its operands): compared as the EFLAGS value they stand for. */
 const LAZY_FLAGS = ['flags', 'lazyMask', 'lazyOp', 'lazyA', 'lazyB', 'lazyRes', 'lazyCin', 'lazySize'];
 
