@@ -1163,7 +1163,7 @@ export class Cpu {
           if (prev !== null && prev.next !== null && epoch === this.codeEpoch) {
             i = prev.next;
             if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
-          } else if (via !== null && via.targetEip === start && via.targetEpoch === this.codeEpoch) {
+          } else if (via !== null && via.targetEip === (start | 0) && via.targetEpoch === this.codeEpoch) {
             // Where the instruction that just transferred led last time, in the same epoch (whose CS limit the
             // locals then hold: the limit check stays in small integers, as for a link).
             i = via.target!;
@@ -1190,7 +1190,7 @@ export class Cpu {
             if (fromBlock !== null && cached) rememberSuccessor(fromBlock, start, i, epoch);
             if (via !== null && cached) {
               via.target = i;
-              via.targetEip = start;
+              via.targetEip = start | 0;
               via.targetEpoch = epoch;
             }
             if (prev === null && cached) {
