@@ -211,6 +211,49 @@ describe.skipIf(!HAS_NASM)('POPF after a pending lazy flag record', () => {
   }
 });
 
+/**
+ * Runs `program` (32-bit, ending in HLT) interpreted with and without specialised handlers for every pair of
+ * `values` as operands a and b (EAX = a, ECX = b, EDX = a ^ (b >>> 3), EBX = 0x20000 → [b, a] in memory, EBP = a ^ b,
+ * ESI = b) and two EFLAGS images in; expects the same registers, flags, data and stack on both sides.
+ */
+function expectSameAsTable(program: string, values: number[]): void {
+  const code = assemble(program, 32, 0x10000);
+  // One machine per side, reset for each case (a new 4 MiB machine per case made these tests take seconds).
+  const machines = [false, true].map((fast) => {
+    const m = flat32(code, 0x10000);
+    m.cpu.jit = false;
+    m.cpu.fastHandlers = fast;
+    return m;
+  });
+  const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
+    const m = machines[fast ? 1 : 0];
+    m.cpu.halted = false;
+    m.cpu.eip = 0x10000;
+    m.cpu.regs.fill(0);
+    m.cpu.regs[4] = 0x90000;
+    m.mem.u8.fill(0, 0x20000, 0x20020);
+    m.mem.u8.fill(0, 0x8ff00, 0x90000);
+    m.cpu.regs[0] = a;
+    m.cpu.regs[1] = b;
+    m.cpu.regs[2] = a ^ (b >>> 3);
+    m.cpu.regs[3] = 0x20000;
+    m.cpu.regs[5] = a ^ b;
+    m.cpu.regs[6] = b;
+    m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
+    m.cpu.setEflags(flagsIn);
+    m.cpu.run(100);
+    expect(m.cpu.halted).toBe(true);
+    return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
+  };
+  for (const a of values) {
+    for (const b of values) {
+      for (const flagsIn of [0x002, 0x8d7]) {
+        expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
+      }
+    }
+  }
+}
+
 describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX against the table handlers', () => {
   // Operands around every boundary of imul32's exact double path (products near 2^31, 2^32 and 2^53 in magnitude,
   // both signs) and of the carry, with every flag state in: registers, flags and memory must match the table's
@@ -242,38 +285,7 @@ describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX a
     movzx esi, ax
     hlt`;
   it('same registers, flags and memory for every pair of operands and flags in', () => {
-    const code = assemble(program, 32, 0x10000);
-    // One machine per side, reset for each case (a new 4 MiB machine per case made this test take seconds).
-    const machines = [false, true].map((fast) => {
-      const m = flat32(code, 0x10000);
-      m.cpu.jit = false;
-      m.cpu.fastHandlers = fast;
-      return m;
-    });
-    const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
-      const m = machines[fast ? 1 : 0];
-      m.cpu.halted = false;
-      m.cpu.eip = 0x10000;
-      m.cpu.regs.fill(0);
-      m.cpu.regs[4] = 0x90000;
-      m.mem.u8.fill(0, 0x20000, 0x20020);
-      m.cpu.regs[0] = a;
-      m.cpu.regs[1] = b;
-      m.cpu.regs[3] = 0x20000;
-      m.cpu.regs[5] = a ^ b;
-      m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
-      m.cpu.setEflags(flagsIn);
-      m.cpu.run(100);
-      expect(m.cpu.halted).toBe(true);
-      return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
-    };
-    for (const a of values) {
-      for (const b of values) {
-        for (const flagsIn of [0x002, 0x8d7]) {
-          expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
-        }
-      }
-    }
+    expectSameAsTable(program, values);
   });
 
   it('imul32 agrees with a BigInt product on random and boundary operands', () => {
@@ -341,38 +353,6 @@ describe.skipIf(!HAS_NASM)('specialised TEST, 8-bit ALU with an immediate, MOV i
     pushfd
     hlt`;
   it('same registers, flags and memory for every pair of operands and flags in', () => {
-    const code = assemble(program, 32, 0x10000);
-    const machines = [false, true].map((fast) => {
-      const m = flat32(code, 0x10000);
-      m.cpu.jit = false;
-      m.cpu.fastHandlers = fast;
-      return m;
-    });
-    const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
-      const m = machines[fast ? 1 : 0];
-      m.cpu.halted = false;
-      m.cpu.eip = 0x10000;
-      m.cpu.regs.fill(0);
-      m.cpu.regs[4] = 0x90000;
-      m.mem.u8.fill(0, 0x20000, 0x20020);
-      m.cpu.regs[0] = a;
-      m.cpu.regs[1] = b;
-      m.cpu.regs[2] = a ^ (b >>> 3);
-      m.cpu.regs[3] = 0x20000;
-      m.cpu.regs[5] = a ^ b;
-      m.cpu.regs[6] = b;
-      m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
-      m.cpu.setEflags(flagsIn);
-      m.cpu.run(100);
-      expect(m.cpu.halted).toBe(true);
-      return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
-    };
-    for (const a of values) {
-      for (const b of values) {
-        for (const flagsIn of [0x002, 0x8d7]) {
-          expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
-        }
-      }
-    }
+    expectSameAsTable(program, values);
   });
 });
