@@ -5,20 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { CR0_WP, DS } from '../../../engine/cpu/cpu';
-import { CpuFault } from '../../../engine/cpu/faults';
 import { PF_WATCH } from '../../../engine/bus/memory';
 import { flat32, type TestMachine } from './harness';
 import { A, D, enablePaging, P, pte, RW, setPte, US } from './paging-fixtures';
-
-function faultOf(fn: () => unknown): CpuFault {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CpuFault) return e;
-    throw e;
-  }
-  throw new Error('no fault');
-}
+import { expectFault } from './protect/fault-helpers';
 
 function paged(): TestMachine {
   const m = flat32([0xf4], 0x10000);
@@ -49,10 +39,9 @@ describe('data accesses: the inline path and the full path agree', () => {
     setPte(m, 0x300000, 0x300000 | P | RW); // supervisor only
     m.cpu.read32(DS, 0x300000);
     m.cpu.cpl = 3;
-    const f = faultOf(() => m.cpu.read32(DS, 0x300004));
-    expect([f.vector, f.errorCode, m.cpu.cr2 >>> 0]).toEqual([14, 5, 0x300004]);
-    const g = faultOf(() => m.cpu.write8(DS, 0x300005, 1));
-    expect([g.vector, g.errorCode]).toEqual([14, 7]);
+    expectFault(() => m.cpu.read32(DS, 0x300004), 14, 5, 'paging.user');
+    expect(m.cpu.cr2 >>> 0).toBe(0x300004);
+    expectFault(() => m.cpu.write8(DS, 0x300005, 1), 14, 7, 'paging.user');
   });
 
   it('a write through an entry filled by a read walks again and sets the dirty bit; a read-only page faults with WP', () => {
@@ -64,18 +53,17 @@ describe('data accesses: the inline path and the full path agree', () => {
     setPte(m, 0x302000, 0x302000 | P | US); // read-only
     m.cpu.cr0 |= CR0_WP;
     m.cpu.read8(DS, 0x302000);
-    const f = faultOf(() => m.cpu.write32(DS, 0x302000, 1));
-    expect([f.vector, f.errorCode]).toEqual([14, 3]);
+    expectFault(() => m.cpu.write32(DS, 0x302000, 1), 14, 3, 'paging.read-only');
   });
 
   it('an aligned access never crosses a page; an unaligned one that does faults on the second page, storing nothing', () => {
     const m = paged();
     m.cpu.write32(DS, 0x303ffc, 0x01020304); // fills the TLB for the first page, writable (dirty)
     setPte(m, 0x304000, 0);
-    const f = faultOf(() => m.cpu.write32(DS, 0x303ffe, 0x7f7f7f7f));
-    expect([f.vector, f.errorCode, m.cpu.cr2 >>> 0]).toEqual([14, 2, 0x304000]);
+    expectFault(() => m.cpu.write32(DS, 0x303ffe, 0x7f7f7f7f), 14, 2, 'paging.pte-not-present');
+    expect(m.cpu.cr2 >>> 0).toBe(0x304000);
     expect(m.mem.i32[0x303ffc >>> 2]).toBe(0x01020304);
-    expect(faultOf(() => m.cpu.read32(DS, 0x303ffd)).vector).toBe(14);
+    expectFault(() => m.cpu.read32(DS, 0x303ffd), 14, 0, 'paging.pte-not-present');
   });
 
   it('ROM ignores stores, MMIO sees every access, a watched page reports its store, a code page drops its code', () => {
@@ -125,7 +113,7 @@ describe('data accesses: the inline path and the full path agree', () => {
     m.cpu.loadSegmentCache(DS, 0x10, 0x20000, 0xfff, 0x93 | 0x4000, true, 'loader');
     m.mem.i32[0x20ffc >>> 2] = 0x5a5a5a5a;
     expect(m.cpu.read32(DS, 0xffc)).toBe(0x5a5a5a5a);
-    expect(faultOf(() => m.cpu.read32(DS, 0x1000)).vector).toBe(13);
-    expect(faultOf(() => m.cpu.write8(DS, 0x1000, 0)).vector).toBe(13);
+    expectFault(() => m.cpu.read32(DS, 0x1000), 13, 0, 'access.limit');
+    expectFault(() => m.cpu.write8(DS, 0x1000, 0), 13, 0, 'access.limit');
   });
 });
