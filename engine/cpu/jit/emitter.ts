@@ -443,7 +443,11 @@ export class Emitter {
       const fromCpu = 'if ((c.lazyMask & 1) !== 0) { c.flags = (c.flags & ~1) | (c.getCF() ? 1 : 0); c.lazyMask = 0; }';
       const fromRecord = (prev: FlagRecord): string =>
         (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
-      if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
+      // A CF that later instructions redefine before anything can see it need not be folded (deadLater): the
+      // record keeps it, or cpu.flags holds a stale one under this record's mask, as for the flags setFlagBits drops.
+      if (this.deadAfterThis(CF)) {
+        // (nothing to fold)
+      } else if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
       else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
       else if (!this.cpuLazyClear) this.emit(fromCpu);
     }
@@ -464,6 +468,15 @@ export class Emitter {
       left &= ~effect;
     }
     return left === 0;
+  }
+
+  /**
+   * deadLater, for flags the current instruction sets: only when it cannot itself leave the block afterwards (a
+   * memory form leaves after its access when that asked for attention: a delivery there, an interrupt's push of
+   * EFLAGS, would see the flags), i.e. when the dead-flag analysis counts it as one that cannot fault or leave.
+   */
+  deadAfterThis(bits: number): boolean {
+    return this.flagEffect(this.cur.i) >= 0 && this.deadLater(bits);
   }
 
   /** Stores the pending record into the Cpu (source text; empty when nothing is pending). */
@@ -580,12 +593,17 @@ export class Emitter {
    * are computed first, the rest of the record is dropped.
    */
   setFlagBits(mask: number, values: string): void {
+    // Every flag this sets is redefined by later instructions of the block before anything can observe it (a read,
+    // a fault, an exit): nothing to compute or store. The pending record (or the Cpu's) stays as it is; its flags
+    // outside `mask` are still the current ones, and those inside are dead too. IMUL's and the shifts' eager flags
+    // are mostly this (an ADD or a CMP after them), and each cost a read-modify-write of cpu.flags.
+    if (this.deadAfterThis(mask)) return;
     const fromCpu = `c.setFlagBits(${mask}, ${values});`;
     const fromRecord = (rec: FlagRecord): string => {
       let keep = rec.mask & ~mask;
       // Flags of the record that later instructions overwrite unseen need not be computed (they are left stale
       // in cpu.flags, under the later record's lazy mask).
-      if (this.deadLater(keep)) keep = 0;
+      if (this.deadAfterThis(keep)) keep = 0;
       let bits = '';
       for (const flag of [CF, PF, AF, ZF, SF, OF]) {
         if ((keep & flag) !== 0) bits += ` | (${this.flagExpr(rec, flag)} ? ${flag} : 0)`;

@@ -487,6 +487,13 @@ const EMITTERS: Record<string, OpEmitter> = {
  */
 function imul32(g: Emitter, i: Instr, a: string, b: string): EmitResult {
   const r = g.local('r');
+  if (g.deadAfterThis(ARITH)) {
+    // The high half is only for the flags, which later instructions redefine unseen (lib/mpi's IMULs: an ADD
+    // follows each): the low half alone.
+    g.emit(`${r} = Math.imul(${a}, ${b});`);
+    g.writeReg(4, i.reg, r);
+    return afterMemory(g, i);
+  }
   const h = g.local('h');
   g.emit(`${r} = Math.imul(${a}, ${b}); ${h} = ${g.constant(imulHigh32)}(${a}, ${b});`);
   g.writeReg(4, i.reg, r);
@@ -586,6 +593,20 @@ function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   }
   return NOT_TRANSLATED;
 }
+
+/**
+ * The flags a register shift or rotate by a constant redefines (shiftImmediate): none for a masked count of 0
+ * (nothing changes), CF and OF for ROL/ROR, all six for the shifts (AF too: Ringside sets it, as the interpreter
+ * does); -1 for RCL/RCR, whose handler reads CF.
+ */
+function shiftFlagEffect(i: Instr): number {
+  if (!IMMEDIATE_SHIFTS.has(i.arg)) return -1;
+  const count = i.row!.handler === 'shift1' ? 1 : i.imm & 0x1f;
+  if (count === 0) return 0;
+  return i.arg === SH_ROL || i.arg === SH_ROR ? CF_OF : ARITH;
+}
+
+const CF_OF = 0x801;
 
 export function nativeEmitter(name: string): OpEmitter | undefined {
   return EMITTERS[name];
@@ -704,6 +725,15 @@ export function flagEffect(i: Instr): number {
     case 'movzx':
     case 'movsx':
       return registerOnly ? 0 : -1;
+    case 'shiftI':
+    case 'shift1':
+      return registerOnly ? shiftFlagEffect(i) : -1;
+    case 'imulGE':
+    case 'imulGEI':
+    case 'mulE':
+    case 'imulE':
+      // The 32-bit forms, translated inline, set all six (mulFlags); the others call the handler.
+      return registerOnly && i.size === 4 ? ARITH : -1;
     case 'movZI':
     case 'lea':
     case 'nop':

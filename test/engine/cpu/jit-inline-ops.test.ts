@@ -346,3 +346,89 @@ describe('a RET past the CS limit as the first instruction of a block', () => {
     expect(jit).toMatchObject({ ex: [{ vector: 13, errorCode: 0, eip: ORG }], esp: 0x8000 });
   });
 });
+
+describe.skipIf(!HAS_NASM)('eager flags that later instructions redefine unseen are not computed', () => {
+  // Register shifts and rotates by a constant, IMUL and MUL r32 set their flags eagerly (cpu.flags), and INC/DEC
+  // fold the pending record's CF into cpu.flags; lib/mpi's loops follow each IMUL and shift with an ADD, so those
+  // writes were thrown away. Each setter here is followed by instructions that redefine its flags before a reader.
+  const dead = `
+    cmp eax, ecx
+    imul eax, ecx
+    add eax, edx
+    imul ebx, esi, 0x10001
+    shl ebx, 3
+    shr esi, 5
+    sar edi, 1
+    rol edx, 7
+    ror edx, 1
+    sub ebx, esi
+    mul ecx
+    or edx, eax
+    cmp esi, edi
+    inc edi
+    dec esi
+    xor edi, esi
+    shl cx, 4
+    and ecx, ebx
+    setc [ebp]
+    seto [ebp + 1]
+    pushfd
+  `;
+  it('the block writes no cpu.flags and equals the interpreter', () => {
+    sameAsInterpreter(dead, 21, lazyCmp);
+    sameAsInterpreter(dead, 21, eagerFlags);
+    const m = flat32(assemble(`${dead}\nhlt`, 32, ORG), ORG, 1 << 20);
+    const source = buildBlock(m.cpu, m.cpu.fetchInstr(ORG), ORG).source;
+    expect(source).not.toContain('c.flags =');
+    expect(source).not.toContain('c.setFlagBits');
+  });
+
+  const live = `
+    cmp eax, ecx
+    shl ebx, 3
+    setc [ebp]
+    imul eax, ecx
+    seto [ebp + 1]
+    cmp eax, ecx
+    rol edx, 7
+    setz [ebp + 2]
+    seto [ebp + 3]
+    cmp eax, ecx
+    inc edi
+    setc [ebp + 4]
+    shr esi, 0
+    setz [ebp + 5]
+    imul esi, edi
+    inc esi
+    pushfd
+  `;
+  it('flags that are read, in part or whole, are still set', () => {
+    sameAsInterpreter(live, 17, lazyCmp);
+    sameAsInterpreter(live, 17, eagerFlags);
+  });
+
+  it('a memory rotate that leaves the block (its store hit the block\'s code) keeps the record\'s other flags', () => {
+    // The ROL's store changes the ADD's immediate: the block leaves after the ROL, where an interrupt could push
+    // EFLAGS. The CMP's ZF, SF, PF and AF, which the ADD would redefine, must be in EFLAGS at that exit.
+    const source = `cmp eax, ecx\nrol dword [${ORG + 9}], 1\nadd eax, 0x11223344\nhlt`;
+    const code = assemble(source, 32, ORG);
+    expect(code[8]).toBe(0x05); // add eax, imm32: the immediate at ORG + 9
+    for (const [a, b] of [[5, 5], [1, 2], [0x80000000, 1], [0, 0x7f]]) {
+      const run = (translated: boolean): number[] => {
+        const m = flat32(code, ORG, 1 << 20);
+        m.cpu.regs[0] = a;
+        m.cpu.regs[1] = b;
+        if (translated) {
+          const blk = buildBlock(m.cpu, m.cpu.fetchInstr(ORG), ORG);
+          expect(blk.len).toBe(3);
+          expect(blk.run(m.cpu, 3)).toBe(2);
+        } else {
+          m.cpu.jit = false;
+          m.cpu.run(2);
+        }
+        return [m.cpu.getEflags(), m.cpu.eip, m.mem.read32(ORG + 9)];
+      };
+      expect(run(true), `a 0x${a.toString(16)} b 0x${b.toString(16)}`).toEqual(run(false));
+    }
+  });
+});
