@@ -165,6 +165,11 @@ export class Emitter {
   flagEffect: (i: Instr) => number = () => -1;
   /** The CPU model's CPUID feature bits (model.ts), for forms that exist only on some models. Set by the compiler. */
   features = 0;
+  /**
+   * The Cpu's memory size is a power of two (16 or 128 MiB, as machines are usually given): then one AND tests an
+   * access's alignment and its bounds together (rangeTest). Set by the compiler.
+   */
+  memPow2 = false;
 
   constructor(
     readonly instrs: BlockInstr[],
@@ -337,6 +342,19 @@ export class Emitter {
   }
 
   /**
+   * The test that physical address `ph` starts an aligned access of `size` bytes inside RAM (the -1 of a TLB miss
+   * fails it). With a power-of-two memory size, AM (the prologue's `~(size - 1)`, compile.ts) has every bit an
+   * address inside RAM lacks: `ph & (AM | size - 1)` is 0 only for an aligned address below the size — one AND and
+   * one compare where the general form takes two compares, a conversion to unsigned and a branch more.
+   */
+  private rangeTest(size: number): string {
+    if (this.memPow2) return size === 1 ? '(ph & AM) === 0' : `(ph & (AM | ${size - 1})) === 0`;
+    if (size === 4) return '(ph & 3) === 0 && (ph >>> 0) <= MAX4';
+    if (size === 2) return '(ph & 1) === 0 && (ph >>> 0) <= MAX2';
+    return '(ph >>> 0) < MSZ';
+  }
+
+  /**
    * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is
    * neither MMIO nor read-watched (PF_LOAD_SLOW, tested at every run, so a watch armed or disarmed while the block
    * is cached takes effect at its next access); otherwise the out-of-line path (slow.ts), which reports the load to
@@ -344,10 +362,7 @@ export class Emitter {
    * for attention (a watch's stop) or changed code (`x`).
    */
   read(seg: number, off: string, size: number, dest: string): void {
-    let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
-    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
+    const fast = `${this.rangeTest(size)} && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
     const load = (ph: string): string => (size === 4 ? `I32[${ph} >> 2]` : size === 2 ? `U16[${ph} >> 1]` : `U8[${ph}]`);
     const expr = this.invariantOffset(off);
     const h = expr === null ? null : this.hoist(seg, expr, size, false, fast);
@@ -358,10 +373,7 @@ export class Emitter {
 
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
   write(seg: number, off: string, size: number, value: string): void {
-    let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0`;
-    else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0`;
+    const fast = `${this.rangeTest(size)} && PFL[ph >>> 12] === 0`;
     const store = (ph: string): string =>
       size === 4 ? `I32[${ph} >> 2] = ${value}` : size === 2 ? `U16[${ph} >> 1] = ${value}` : `U8[${ph}] = ${value}`;
     const expr = this.invariantOffset(off);
