@@ -587,23 +587,25 @@ function shiftOperand(g: Emitter, i: Instr): { off: string; v: string } {
   return { off, v };
 }
 
-/** Stores a shift's result: the register, or the memory operand (before the flags: a faulting store leaves them). */
-function storeShift(g: Emitter, i: Instr, off: string, r: string): void {
+/**
+ * The shift by a nonzero `count` of the operand shiftOperand gave (a register is read here): the result stored —
+ * the register, or memory before the flags (a faulting store leaves them) — then the flags set.
+ */
+function shiftAndStore(g: Emitter, i: Instr, off: string, v: string, count: number | string): void {
+  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(i.size, i.rm)};`);
+  const r = g.local('r');
+  const cf = g.local('c');
+  const { mask, values } = shiftResult(g, i, v, r, cf, count);
   if (i.rm >= 0) g.writeReg(i.size, i.rm, r);
   else g.write(i.seg, off, i.size, r);
+  g.setFlagBits(mask, values);
 }
 
 /** ROL/ROR/SHL/SAL/SHR/SAR of r/m by a constant (shift.ts shiftRm): a masked count of 0 changes nothing. */
 function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
   if (!IMMEDIATE_SHIFTS.has(i.arg)) return NOT_TRANSLATED;
   const { off, v } = shiftOperand(g, i);
-  if (count === 0) return afterMemory(g, i);
-  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(i.size, i.rm)};`);
-  const r = g.local('r');
-  const cf = g.local('c');
-  const { mask, values } = shiftResult(g, i, v, r, cf, count);
-  storeShift(g, i, off, r);
-  g.setFlagBits(mask, values);
+  if (count !== 0) shiftAndStore(g, i, off, v, count);
   return afterMemory(g, i);
 }
 
@@ -620,12 +622,7 @@ function shiftByCl(g: Emitter, i: Instr): EmitResult {
   g.emit(`${k} = ${g.reg32(1)} & 31;`);
   const before = g.pending;
   g.emit(`if (${k} !== 0) {`);
-  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(i.size, i.rm)};`);
-  const r = g.local('r');
-  const cf = g.local('c');
-  const { mask, values } = shiftResult(g, i, v, r, cf, k);
-  storeShift(g, i, off, r);
-  g.setFlagBits(mask, values);
+  shiftAndStore(g, i, off, v, k);
   g.emit(`} else { ${g.storeRecord(before)} }`);
   g.flush(); // (nothing pending: only the emitter's own note that the Cpu's lazy mask may be set again)
   return afterMemory(g, i);
