@@ -213,6 +213,34 @@ describe.skipIf(!HAS_NASM)('inline CLC, STC, CMC and PUSHF/POPF', () => {
     }
   });
 
+  it('POPF of an image changing only arithmetic flags, or TF, IF or DF too: the same as the interpreter', () => {
+    // Only arithmetic flags: a store into cpu.flags; anything else through Cpu.setEflags, which sets `attention`
+    // for TF (the block must leave after the POPF: the trap comes after the next instruction).
+    const code = assemble('push dword [ebp]\npopfd\ninc eax\ninc eax\nhlt', 32, ORG);
+    for (const image of [0x2, 0x8d7, 0x8c3, 0x102, 0x202, 0x402, 0xcd7]) {
+      const machine = (): TestMachine => {
+        const m = flat32(code, ORG, 1 << 20);
+        m.cpu.regs[ESP] = DATA + 0x100;
+        m.cpu.regs[5] = DATA;
+        m.mem.write32(DATA, image);
+        lazyCmp(m, 5, 7);
+        return m;
+      };
+      const direct = machine();
+      const blk = buildBlock(direct.cpu, direct.cpu.fetchInstr(ORG), ORG);
+      expect(blk.run(direct.cpu, 4), `image 0x${image.toString(16)}`).toBe((image & 0x100) !== 0 ? 2 : 4);
+      const run = (translated: boolean): unknown => {
+        const m = machine();
+        const ex = recordExceptions(m);
+        if (translated) m.cpu.fetchInstr(ORG).block = buildBlock(m.cpu, m.cpu.fetchInstr(ORG), ORG);
+        else m.cpu.jit = false;
+        runAllowingUnbuiltDelivery(m, 4);
+        return { ex: ex.slice(0, 1), flags: m.cpu.getEflags(), eax: m.cpu.regs[0], icount: m.cpu.icount };
+      };
+      expect(run(true), `image 0x${image.toString(16)}`).toEqual(run(false));
+    }
+  });
+
   it('CMOVcc on a model without it raises #UD in a block, as in the interpreter', () => {
     const code = assemble('inc eax\ncmovb esi, ecx\ninc eax\nhlt', 32, ORG);
     const run = (translated: boolean): unknown => {
