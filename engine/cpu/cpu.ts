@@ -5,7 +5,7 @@
 // side (the lockstep harness).
 
 import { FpuState } from './fpu/state';
-import { PAGE_SHIFT, PF_CODE, PhysicalMemory } from '../bus/memory';
+import { PAGE_SHIFT, PF_CODE, PF_LOAD_SLOW, PhysicalMemory } from '../bus/memory';
 import type { IoBus } from '../bus/io-bus';
 import {
   EventHub,
@@ -577,10 +577,63 @@ export class Cpu {
   // Segmented memory access (the hot path)
   // =====================================================================================================
 
+  // The accessors handlers call take an inline path first, small enough for V8 to inline into each handler (the whole
+  // access, translation and memory included, was twice its inlining budget, so every access was a call, which also
+  // boxed each offset ≥ 2^31 — a kernel's — as a heap number): a flat segment, an access that cannot cross a page
+  // (aligned), paging off or a TLB hit, and plain RAM. Everything else — faults, page-crossing accesses, a TLB miss,
+  // data breakpoints, A20 off or another segment, ROM, MMIO, watched and code pages — takes the *Access methods
+  // below, which do the whole access from the start (the inline path changes nothing before it gives up).
+
+  /**
+   * Physical address of a data access at seg:off that the inline path may do, or a negative number: `flat` is
+   * flatRead or flatWrite, `write` 0 or 1 (the TLB's rights bits, protect/paging.ts translateLinear). The access must
+   * not cross a page (callers test alignment). A physical address ≥ 2 GiB comes back negative, so it takes the full
+   * path too.
+   */
+  private inlinePhys(flat: number, seg: number, off: number, write: number): number {
+    if ((flat & (1 << seg)) === 0 || off < 0 || off > 0xffffffff) return -1;
+    let phys = off | 0;
+    if (this.checkLinear === true) {
+      if (this.pagingOn !== true || this.dataBreakpoints === true) return -1;
+      const entry = this.tlb.entries[off >>> 12];
+      if ((entry & ((1 + write) << (this.cpl === 3 ? 2 : 0))) === 0) return -1;
+      phys = (entry & 0xfffff000) | (phys & 0xfff);
+    }
+    return phys & this.a20Bits;
+  }
+
+  read8(seg: number, off: number): number {
+    const phys = this.inlinePhys(this.flatRead, seg, off, 0);
+    const mem = this.mem;
+    if (phys >= 0 && phys < mem.size && (mem.pageFlags[phys >>> PAGE_SHIFT] & PF_LOAD_SLOW) === 0) return mem.u8[phys];
+    return this.read8Access(seg, off);
+  }
+
+  read32(seg: number, off: number): number {
+    const phys = (off & 3) === 0 ? this.inlinePhys(this.flatRead, seg, off, 0) : -1;
+    const mem = this.mem;
+    if (phys >= 0 && phys < mem.size && (mem.pageFlags[phys >>> PAGE_SHIFT] & PF_LOAD_SLOW) === 0) return mem.i32[phys >>> 2];
+    return this.read32Access(seg, off);
+  }
+
+  write8(seg: number, off: number, v: number): void {
+    const phys = this.inlinePhys(this.flatWrite, seg, off, 1);
+    const mem = this.mem;
+    if (phys >= 0 && phys < mem.size && mem.pageFlags[phys >>> PAGE_SHIFT] === 0) mem.u8[phys] = v;
+    else this.write8Access(seg, off, v);
+  }
+
+  write32(seg: number, off: number, v: number): void {
+    const phys = (off & 3) === 0 ? this.inlinePhys(this.flatWrite, seg, off, 1) : -1;
+    const mem = this.mem;
+    if (phys >= 0 && phys < mem.size && mem.pageFlags[phys >>> PAGE_SHIFT] === 0) mem.i32[phys >>> 2] = v;
+    else this.write32Access(seg, off, v);
+  }
+
   // A flat segment (base 0, window 0 … 0xFFFFFFFF: flatRead/flatWrite) needs no window or base load, only the test
   // that the access does not run past 4 GiB, which is the window test for that window.
 
-  read8(seg: number, off: number): number {
+  private read8Access(seg: number, off: number): number {
     let lin: number;
     if ((this.flatRead & (1 << seg)) !== 0) {
       if (off < 0 || off > 0xffffffff) this.accessFault(seg, off, 1, false);
@@ -605,7 +658,7 @@ export class Cpu {
     return this.mem.read16(this.translate(lin, ACCESS_READ | ACCESS_SIZE2));
   }
 
-  read32(seg: number, off: number): number {
+  private read32Access(seg: number, off: number): number {
     let lin: number;
     if ((this.flatRead & (1 << seg)) !== 0) {
       if (off < 0 || off > 0xfffffffc) this.accessFault(seg, off, 4, false);
@@ -618,7 +671,7 @@ export class Cpu {
     return this.mem.read32(this.translate(lin, ACCESS_READ | ACCESS_SIZE4));
   }
 
-  write8(seg: number, off: number, v: number): void {
+  private write8Access(seg: number, off: number, v: number): void {
     let lin: number;
     if ((this.flatWrite & (1 << seg)) !== 0) {
       if (off < 0 || off > 0xffffffff) this.accessFault(seg, off, 1, true);
@@ -643,7 +696,7 @@ export class Cpu {
     this.mem.write16(this.translate(lin, ACCESS_WRITE | ACCESS_SIZE2), v);
   }
 
-  write32(seg: number, off: number, v: number): void {
+  private write32Access(seg: number, off: number, v: number): void {
     let lin: number;
     if ((this.flatWrite & (1 << seg)) !== 0) {
       if (off < 0 || off > 0xfffffffc) this.accessFault(seg, off, 4, true);
@@ -1163,7 +1216,7 @@ export class Cpu {
           if (prev !== null && prev.next !== null && epoch === this.codeEpoch) {
             i = prev.next;
             if ((start ^ SIGN) >= csChecked && start + i.len - 1 > csLimit) fault(VEC_GP, 0, R_GP_CS_LIMIT);
-          } else if (via !== null && via.targetEip === start && via.targetEpoch === this.codeEpoch) {
+          } else if (via !== null && via.targetEip === (start | 0) && via.targetEpoch === this.codeEpoch) {
             // Where the instruction that just transferred led last time, in the same epoch (whose CS limit the
             // locals then hold: the limit check stays in small integers, as for a link).
             i = via.target!;
@@ -1190,7 +1243,7 @@ export class Cpu {
             if (fromBlock !== null && cached) rememberSuccessor(fromBlock, start, i, epoch);
             if (via !== null && cached) {
               via.target = i;
-              via.targetEip = start;
+              via.targetEip = start | 0;
               via.targetEpoch = epoch;
             }
             if (prev === null && cached) {

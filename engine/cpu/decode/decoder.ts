@@ -263,7 +263,8 @@ export function decode(
 
 function readImmediate(kind: string, i: Instr, next: () => number): number {
   const u16 = (): number => next() | (next() << 8);
-  const u32 = (): number => (u16() | (u16() << 16)) >>> 0;
+  // int32, not the unsigned value: Instr's number fields stay small integers (decode/instr.ts).
+  const u32 = (): number => u16() | (u16() << 16);
   switch (kind) {
     case 'Ib':
       return next();
@@ -275,7 +276,7 @@ function readImmediate(kind: string, i: Instr, next: () => number): number {
     case 'Iv':
       return i.os32 ? u32() : u16();
     case 'Jv':
-      return i.os32 ? u32() | 0 : (u16() << 16) >> 16;
+      return i.os32 ? u32() : (u16() << 16) >> 16;
     case 'Ob':
     case 'Ov':
       // moffs: an address-size offset with no ModRM; it is the memory operand's displacement.

@@ -5,7 +5,7 @@
 // shape it sees. The interpreter stays the reference: the lockstep tests run programs with and without them.
 
 import type { Handler, Instr } from '../decode/instr';
-import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, SH_ROL, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SAL, SH_SHR } from '../decode/table';
 import { LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_SUB, PARITY } from '../flags';
 import { ESP, SS, type Cpu } from '../cpu';
 import { handlers as stackHandlers } from './stack';
@@ -82,6 +82,7 @@ function eaForm(i: Instr): { key: string; src: string; seg: number } {
 
 function aluFast(i: Instr, generic: Handler): Handler | undefined {
   const op = i.arg;
+  if (i.size === 1) return alu8Fast(i, generic);
   if (i.size !== 4) return undefined;
   const name = i.row!.handler;
   if (name === 'aluEG' && i.rm >= 0) {
@@ -106,6 +107,74 @@ function aluFast(i: Instr, generic: Handler): Handler | undefined {
     return cached(`${name}-ri-${op}`, () => build(`const R = cpu.regs; const a = R[${dest}] >>> 0, b = i.imm >>> 0;\n${aluTail(op, `R[${dest}] = r;`)}`, generic));
   }
   return undefined;
+}
+
+/** Source of the byte register `n` (AL, CL, DL, BL, AH, CH, DH, BH) in cpu.regs8, computed at run time from `n`. */
+function reg8(n: string): string {
+  return `cpu.regs8[${n} < 4 ? ${n} << 2 : ((${n} - 4) << 2) + 1]`;
+}
+
+/**
+ * ALU AL, imm8 (04, 0C, … 3C) and ALU r8, imm8 (80 /n, 82 /n with a register): alu.ts aluToReg/aluToRm, size 1. ADC
+ * and SBB keep the table's handler.
+ */
+function alu8Fast(i: Instr, generic: Handler): Handler | undefined {
+  const op = i.arg;
+  const name = i.row!.handler;
+  if (op === ALU_ADC || op === ALU_SBB) return undefined;
+  if (name !== 'aluAI' && !(name === 'aluEI' && i.rm >= 0)) return undefined;
+  const dest = name === 'aluAI' ? 'cpu.regs8[0]' : reg8('i.rm');
+  const store = op === ALU_CMP ? '' : `${dest} = r;`;
+  return cached(`${name}-r8-${op}`, () =>
+    build(`const a = ${dest}, b = i.imm & 0xff; const r = (a ${OPERATOR[op]} b) & 0xff; ${store}\ncpu.setLazyFlags(${LAZY_OP[op]}, a, b, r, 1, 0);`, generic),
+  );
+}
+
+/** TEST r/m, r (84, 85), TEST r/m, imm (F6 /0, F7 /0) and TEST AL/EAX, imm (A8, A9), 8- and 32-bit (alu.ts testFlags). */
+function testFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4 && i.size !== 1) return undefined;
+  const name = i.row!.handler;
+  const byte = i.size === 1;
+  const ea = name === 'testAI' || i.rm >= 0 ? null : eaForm(i);
+  const a =
+    name === 'testAI' ? (byte ? 'cpu.regs8[0]' : 'R[0] >>> 0')
+    : ea === null ? (byte ? reg8('i.rm') : 'R[i.rm] >>> 0')
+    : byte ? `cpu.read8(${ea.seg}, ${ea.src})` : `cpu.read32(${ea.seg}, ${ea.src}) >>> 0`;
+  const b = name === 'testEG' ? (byte ? reg8('i.reg') : 'R[i.reg] >>> 0') : byte ? 'i.imm & 0xff' : 'i.imm >>> 0';
+  const result = byte ? 'a & b' : '(a & b) >>> 0';
+  return cached(`${name}-${i.size}-${ea === null ? 'r' : ea.key}`, () =>
+    build(`const R = cpu.regs; const a = ${a}, b = ${b}; cpu.setLazyFlags(${LOP_LOGIC}, a, b, ${result}, ${i.size}, 0);`, generic),
+  );
+}
+
+/** MOV r/m32, imm32 and MOV r/m8, imm8 to memory (C7 /0, C6 /0; move.ts movEI). */
+function movEIFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.rm >= 0 || (i.size !== 4 && i.size !== 1)) return undefined;
+  const ea = eaForm(i);
+  return cached(`movEI-${i.size}-${ea.key}`, () => build(`const R = cpu.regs; cpu.write${i.size * 8}(${ea.seg}, ${ea.src}, i.imm);`, generic));
+}
+
+/** INC/DEC m32 (FF /0, FF /1; alu.ts incDecRm): read, store, then the flags (CF kept). */
+function incDecMemFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.rm >= 0 || i.size !== 4) return undefined;
+  const inc = i.row!.handler === 'incE';
+  const ea = eaForm(i);
+  return cached(`incdec-m-${inc}-${ea.key}`, () =>
+    build(
+      `const R = cpu.regs; const off = ${ea.src}; const a = cpu.read32(${ea.seg}, off) >>> 0; const r = (a ${inc ? '+' : '-'} 1) >>> 0; cpu.write32(${ea.seg}, off, r);\ncpu.setLazyFlagsKeepCF(${inc ? LOP_INC : LOP_DEC}, a, 1, r, 4);`,
+      generic,
+    ),
+  );
+}
+
+/** MOV EAX, moffs32 and MOV moffs32, EAX (A1, A3; move.ts movAO, movOA). */
+function moffsFast(i: Instr, generic: Handler): Handler | undefined {
+  if (i.size !== 4) return undefined;
+  const load = i.row!.handler === 'movAO';
+  const ea = eaForm(i);
+  return cached(`moffs-${load}-${ea.key}`, () =>
+    build(load ? `const R = cpu.regs; R[0] = cpu.read32(${ea.seg}, ${ea.src});` : `const R = cpu.regs; cpu.write32(${ea.seg}, ${ea.src}, R[0]);`, generic),
+  );
 }
 
 function incDecFast(i: Instr, generic: Handler): Handler | undefined {
@@ -133,7 +202,7 @@ function eagerFlags(mask: number, values: string): string {
   return `cpu.flags = (cpu.flags & ${~mask}) | ${values}; cpu.lazyMask &= ${~mask};`;
 }
 
-/** ROL/SHL/SHR/SAR of a 32-bit register by an immediate (shift.ts shiftCompute, size 4). */
+/** ROL/ROR/SHL/SHR/SAR of a 32-bit register by an immediate (shift.ts shiftCompute, size 4). */
 function shiftFast(i: Instr, generic: Handler): Handler | undefined {
   if (i.size !== 4 || i.rm < 0 || i.row!.handler !== 'shiftI') return undefined;
   const head = 'const c = i.imm & 31; if (c === 0) return; const R = cpu.regs; const v = R[i.rm] >>> 0;';
@@ -142,6 +211,9 @@ function shiftFast(i: Instr, generic: Handler): Handler | undefined {
   switch (i.arg) {
     case SH_ROL:
       body = `${head} const r = ((v << c) | (v >>> (32 - c))) >>> 0; const cf = r & 1; R[i.rm] = r; ${eagerFlags(0x801, '(cf | ((((r >>> 31) ^ cf) & 1) << 11))')}`;
+      break;
+    case SH_ROR:
+      body = `${head} const r = ((v >>> c) | (v << (32 - c))) >>> 0; R[i.rm] = r; ${eagerFlags(0x801, '((r >>> 31) | ((((r >>> 31) ^ (r >>> 30)) & 1) << 11))')}`;
       break;
     case SH_SHL:
     case SH_SAL:
@@ -317,6 +389,18 @@ export function fastHandler(i: Instr): Handler | undefined {
     case 'incZ':
     case 'decZ':
       return incDecFast(i, generic);
+    case 'incE':
+    case 'decE':
+      return incDecMemFast(i, generic);
+    case 'testEG':
+    case 'testEI':
+    case 'testAI':
+      return testFast(i, generic);
+    case 'movEI':
+      return movEIFast(i, generic);
+    case 'movAO':
+    case 'movOA':
+      return moffsFast(i, generic);
     case 'jcc':
       return jccFast(i, generic);
     case 'shiftI':

@@ -16,6 +16,7 @@
 
 import type { Cpu } from '../cpu';
 import { PAGE_SHIFT, PF_LOAD_SLOW } from '../../bus/memory';
+import { ACCESS_READ, ACCESS_WRITE } from '../protect/paging';
 import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
 import { DF, IF, LOP_SUB, sizeMask, TF } from '../flags';
@@ -68,17 +69,18 @@ function interruptedBetween(cpu: Cpu, calm: boolean, traps: number): boolean {
  * Runs `body` once, or (with a REP prefix) while the count register is not zero, decrementing it after each
  * completed iteration. `compares`: REPE (F3) stops when ZF = 0, REPNE (F2) when ZF = 1 (CMPS, SCAS only).
  */
-function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): void {
+function repeat(cpu: Cpu, i: Instr, body: Iteration, compares: boolean, most = Infinity): void {
   if (i.rep === 0) {
     body(cpu, i);
     return;
   }
-  if (iterate(cpu, i, body, compares) > 1) timeAdvanced(cpu);
+  if (iterate(cpu, i, body, compares, most) > 1) timeAdvanced(cpu);
 }
 
-/** The REP loop of `repeat`; returns the iterations it ran. */
-function iterate(cpu: Cpu, i: Instr, body: Iteration, compares: boolean): number {
-  const allowed = iterationsAllowed(cpu);
+/** The REP loop of `repeat`, at most `most` iterations in this execution; returns the iterations it ran. */
+function iterate(cpu: Cpu, i: Instr, body: Iteration, compares: boolean, most: number): number {
+  const budget = iterationsAllowed(cpu);
+  const allowed = budget < most ? budget : most;
   const traps = cpu.pendingDebugTraps;
   const calm = cpu.attention !== true;
   for (let n = 0; ; n++) {
@@ -180,13 +182,24 @@ function blockLow(cpu: Cpu, i: Instr, start: number, n: number): number {
 
 /**
  * Physical address of `bytes` bytes at seg:lo when they pass the segment window and lie in RAM whose pages have
- * none of the flags in `refuse` (such pages take the per-element path and its side effects); -1 otherwise. Only without paging and with A20 on, where linear = physical.
+ * none of the flags in `refuse` (such pages take the per-element path and its side effects); -1 otherwise.
+ * Without paging (A20 on: blockAllowed) linear = physical. With paging the bytes lie in one linear page (blockCount
+ * keeps a block within a page) and the page is translated once, at `first` — the offset of the element the
+ * per-element path accesses first —, with that path's access kind: a fault is the first element's, with its CR2 and
+ * error code, and the TLB and accessed/dirty bits end as that path leaves them (every element is in the same page).
  */
-function blockPhysical(cpu: Cpu, seg: number, lo: number, bytes: number, write: boolean, refuse: number): number {
+function blockPhysical(cpu: Cpu, seg: number, lo: number, bytes: number, write: boolean, refuse: number, first: number): number {
   const winLo = write ? cpu.writeLo[seg] : cpu.readLo[seg];
   const winHi = write ? cpu.writeHi[seg] : cpu.readHi[seg];
   if (lo < winLo || lo + bytes - 1 > winHi) return -1;
-  const phys = (cpu.segBase[seg] + lo) >>> 0;
+  let phys: number;
+  if (cpu.pagingOn) {
+    const lin = (cpu.segBase[seg] + lo) | 0;
+    if (lin >>> PAGE_SHIFT !== (lin + bytes - 1) >>> PAGE_SHIFT) return -1;
+    phys = cpu.translate((cpu.segBase[seg] + first) | 0, write ? ACCESS_WRITE : ACCESS_READ) - (first - lo);
+  } else {
+    phys = (cpu.segBase[seg] + lo) >>> 0;
+  }
   if (phys + bytes > cpu.mem.size) return -1;
   const flags = cpu.mem.pageFlags;
   for (let p = phys >>> PAGE_SHIFT, last = (phys + bytes - 1) >>> PAGE_SHIFT; p <= last; p++) {
@@ -195,9 +208,13 @@ function blockPhysical(cpu: Cpu, seg: number, lo: number, bytes: number, write: 
   return phys;
 }
 
-/** Whether a block transfer may stand in for the iterations (nothing that observes single accesses is active). */
+/**
+ * Whether a block transfer may stand in for the iterations (nothing that observes single accesses is active).
+ * Without paging A20 must be on (a block would not wrap at 1 MiB); with paging translate applies the A20 mask, which
+ * is the same for every byte of a page.
+ */
 function blockAllowed(cpu: Cpu, i: Instr): boolean {
-  return i.rep !== 0 && !cpu.pagingOn && cpu.a20Mask === 0xffffffff && (cpu.flags & TF) === 0 && (cpu.dr[7] & 0xff) === 0;
+  return i.rep !== 0 && (cpu.pagingOn || cpu.a20Mask === 0xffffffff) && (cpu.flags & TF) === 0 && (cpu.dr[7] & 0xff) === 0;
 }
 
 /**
@@ -206,57 +223,93 @@ function blockAllowed(cpu: Cpu, i: Instr): boolean {
  */
 const STORE_REFUSED = 0xff;
 
-/** How many elements one block does, at most `allowed` (0: too few to bother). */
-function blockElements(count: number, allowed: number): number {
+/**
+ * What a block path returns: the iterations the per-element path runs in this execution. BLOCK_DONE: the block ran
+ * (none); NO_BLOCK: all of them; PAGE_EDGE: at most two — with paging, the element or two at a page boundary
+ * (one left before it, one straddling it), after which the next execution takes a block again.
+ */
+const BLOCK_DONE = 0;
+const NO_BLOCK = Infinity;
+const PAGE_EDGE = 2;
+
+/**
+ * Elements of `size` bytes a string operand at linear address `lin` can walk within its page in the direction DF
+ * says, the first included (0 when the first straddles the page's end).
+ */
+function elementsInPage(cpu: Cpu, lin: number, size: number): number {
+  const at = lin & 0xfff;
+  if (at + size > 0x1000) return 0;
+  return (cpu.flags & DF) !== 0 ? Math.floor(at / size) + 1 : Math.floor((0x1000 - at) / size);
+}
+
+/**
+ * How many elements one block does: the count, at most BLOCK_MAX and the budget's `allowed`, and with paging at most
+ * what stays within the page of each operand (`seg`:`offset` pairs). Below 2 the per-element path is used: NO_BLOCK
+ * when the count or the budget is that small, PAGE_EDGE (returned negated) when a page boundary is.
+ */
+function blockCount(cpu: Cpu, i: Instr, count: number, allowed: number, dstOff: number, srcSeg: number, srcOff: number): number {
   let n = count < BLOCK_MAX ? count : BLOCK_MAX;
   if (n > allowed) n = allowed;
-  return n < 2 ? 0 : n;
+  if (n < 2) return 0;
+  if (!cpu.pagingOn) return n;
+  const inDst = elementsInPage(cpu, (cpu.segBase[ES] + dstOff) | 0, i.size);
+  if (inDst < n) n = inDst;
+  if (srcSeg >= 0) {
+    const inSrc = elementsInPage(cpu, (cpu.segBase[srcSeg] + srcOff) | 0, i.size);
+    if (inSrc < n) n = inSrc;
+  }
+  return n < 2 ? -PAGE_EDGE : n;
 }
 
 /** Physical address of the `n` destination elements at ES:(E)DI, or -1 when the block path cannot store there. */
 function blockDestination(cpu: Cpu, i: Instr, n: number): number {
-  const lo = blockLow(cpu, i, index(cpu, i, EDI), n);
-  return lo < 0 ? -1 : blockPhysical(cpu, ES, lo, n * i.size, true, STORE_REFUSED);
+  const di = index(cpu, i, EDI);
+  const lo = blockLow(cpu, i, di, n);
+  return lo < 0 ? -1 : blockPhysical(cpu, ES, lo, n * i.size, true, STORE_REFUSED, di);
 }
 
 /**
  * REP MOVS as one copy when source and destination do not overlap (an overlapping copy must repeat the pattern
  * element by element, which the per-element path does). Leaves the registers exactly as the iterations would.
+ * Returns the iterations left to the per-element path (BLOCK_DONE, NO_BLOCK, PAGE_EDGE).
  */
-function movsBlock(cpu: Cpu, i: Instr): boolean {
+function movsBlock(cpu: Cpu, i: Instr): number {
   const count = countRegister(cpu, i);
-  const n = blockElements(count, iterationsAllowed(cpu));
-  if (n === 0) return false;
+  const si = index(cpu, i, ESI);
+  const n = blockCount(cpu, i, count, iterationsAllowed(cpu), index(cpu, i, EDI), i.seg, si);
+  if (n <= 0) return n === 0 ? NO_BLOCK : -n;
   const bytes = n * i.size;
-  const srcLo = blockLow(cpu, i, index(cpu, i, ESI), n);
-  const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_LOAD_SLOW);
+  // The source first, as the first element reads it before it stores (a fault there is the read's).
+  const srcLo = blockLow(cpu, i, si, n);
+  const src = srcLo < 0 ? -1 : blockPhysical(cpu, i.seg, srcLo, bytes, false, PF_LOAD_SLOW, si);
+  if (src < 0) return NO_BLOCK;
   const dst = blockDestination(cpu, i, n);
-  if (src < 0 || dst < 0 || (src < dst + bytes && dst < src + bytes)) return false;
+  if (dst < 0 || (src < dst + bytes && dst < src + bytes)) return NO_BLOCK;
   cpu.mem.u8.copyWithin(dst, src, src + bytes);
   advance(cpu, i, ESI, n);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
-  return blockRetired(cpu, i, n);
+  blockRetired(cpu, i, n);
+  return BLOCK_DONE;
 }
 
 /**
  * After a block of `n` iterations: counts them as `repeat` would have (all but the last: the run loop counts one),
  * and puts EIP back on the instruction when elements are left, so the next execution tries a block again.
  */
-function blockRetired(cpu: Cpu, i: Instr, n: number): boolean {
+function blockRetired(cpu: Cpu, i: Instr, n: number): void {
   cpu.icount += n - 1;
   timeAdvanced(cpu);
   if (countRegister(cpu, i) !== 0) cpu.eip = cpu.instrStart;
-  return true;
 }
 
-/** REP STOS as one fill. */
-function stosBlock(cpu: Cpu, i: Instr): boolean {
+/** REP STOS as one fill; returns the iterations left to the per-element path, as movsBlock. */
+function stosBlock(cpu: Cpu, i: Instr): number {
   const count = countRegister(cpu, i);
-  const n = blockElements(count, iterationsAllowed(cpu));
-  if (n === 0) return false;
+  const n = blockCount(cpu, i, count, iterationsAllowed(cpu), index(cpu, i, EDI), -1, 0);
+  if (n <= 0) return n === 0 ? NO_BLOCK : -n;
   const dst = blockDestination(cpu, i, n);
-  if (dst < 0) return false;
+  if (dst < 0) return NO_BLOCK;
   const bytes = n * i.size;
   const v = cpu.getReg(i.size, EAX);
   const u8 = cpu.mem.u8;
@@ -269,13 +322,15 @@ function stosBlock(cpu: Cpu, i: Instr): boolean {
   }
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
-  return blockRetired(cpu, i, n);
+  blockRetired(cpu, i, n);
+  return BLOCK_DONE;
 }
 
 export const handlers: Record<string, Handler> = {
   /** MOVS (A4, A5). */
   movs(cpu: Cpu, i: Instr): void {
-    if (!blockAllowed(cpu, i) || !movsBlock(cpu, i)) repeat(cpu, i, movsOnce, false);
+    const left = blockAllowed(cpu, i) ? movsBlock(cpu, i) : NO_BLOCK;
+    if (left !== BLOCK_DONE) repeat(cpu, i, movsOnce, false, left);
   },
   /** CMPS (A6, A7): REPE/REPNE. */
   cmps(cpu: Cpu, i: Instr): void {
@@ -283,7 +338,8 @@ export const handlers: Record<string, Handler> = {
   },
   /** STOS (AA, AB). */
   stos(cpu: Cpu, i: Instr): void {
-    if (!blockAllowed(cpu, i) || !stosBlock(cpu, i)) repeat(cpu, i, stosOnce, false);
+    const left = blockAllowed(cpu, i) ? stosBlock(cpu, i) : NO_BLOCK;
+    if (left !== BLOCK_DONE) repeat(cpu, i, stosOnce, false, left);
   },
   /** LODS (AC, AD). */
   lods(cpu: Cpu, i: Instr): void {

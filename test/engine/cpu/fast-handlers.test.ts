@@ -66,6 +66,20 @@ describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', ()
     ['setnz byte [ebx + 2]', 'setcc'],
     ['movzx esi, dx', 'movzx'],
     ['movzx eax, byte [esi + 1]', 'movzx'],
+    ['ror eax, 7', 'shiftI'],
+    ['test eax, ecx', 'testEG'],
+    ['test cl, dh', 'testEG'],
+    ['test byte [ebx + 1], 0x80', 'testEI'],
+    ['test dword [ebx], 0x80000001', 'testEI'],
+    ['test al, 1', 'testAI'],
+    ['cmp al, 0x41', 'aluAI'],
+    ['and dh, 0xdf', 'aluEI'],
+    ['mov dword [ebx + 8], 0x87654321', 'movEI'],
+    ['mov byte [esi], 7', 'movEI'],
+    ['inc dword [ebx]', 'incE'],
+    ['dec dword [ebx + ecx * 4 + 8]', 'decE'],
+    ['mov eax, [0x20000]', 'movAO'],
+    ['mov [0x20004], eax', 'movOA'],
   ])('%s decodes to a specialised handler', (asm, row) => {
     const m = flat32(assemble(asm, 32, 0x10000), 0x10000);
     const i = m.cpu.fetchInstr(0x10000);
@@ -79,7 +93,7 @@ describe.skipIf(!HAS_NASM)('specialised handlers against the table handlers', ()
 
 describe('specialised shifts by an immediate, every kind and count (C1 /n ib, including counts nasm encodes as D1)', () => {
   const values = [0, 1, 0x7f, 0x80000000, 0xc0000001, 0x12345678, 0xffffffff, 0x40000000];
-  for (const kind of [0, 4, 5, 6, 7]) {
+  for (const kind of [0, 1, 4, 5, 6, 7]) {
     it(`C1 /${kind} on EAX for counts 0–33 from several values`, () => {
       for (const value of values) {
         for (let count = 0; count < 34; count++) {
@@ -197,6 +211,49 @@ describe.skipIf(!HAS_NASM)('POPF after a pending lazy flag record', () => {
   }
 });
 
+/**
+ * Runs `program` (32-bit, ending in HLT) interpreted with and without specialised handlers for every pair of
+ * `values` as operands a and b (EAX = a, ECX = b, EDX = a ^ (b >>> 3), EBX = 0x20000 → [b, a] in memory, EBP = a ^ b,
+ * ESI = b) and two EFLAGS images in; expects the same registers, flags, data and stack on both sides.
+ */
+function expectSameAsTable(program: string, values: number[]): void {
+  const code = assemble(program, 32, 0x10000);
+  // One machine per side, reset for each case (a new 4 MiB machine per case made these tests take seconds).
+  const machines = [false, true].map((fast) => {
+    const m = flat32(code, 0x10000);
+    m.cpu.jit = false;
+    m.cpu.fastHandlers = fast;
+    return m;
+  });
+  const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
+    const m = machines[fast ? 1 : 0];
+    m.cpu.halted = false;
+    m.cpu.eip = 0x10000;
+    m.cpu.regs.fill(0);
+    m.cpu.regs[4] = 0x90000;
+    m.mem.u8.fill(0, 0x20000, 0x20020);
+    m.mem.u8.fill(0, 0x8ff00, 0x90000);
+    m.cpu.regs[0] = a;
+    m.cpu.regs[1] = b;
+    m.cpu.regs[2] = a ^ (b >>> 3);
+    m.cpu.regs[3] = 0x20000;
+    m.cpu.regs[5] = a ^ b;
+    m.cpu.regs[6] = b;
+    m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
+    m.cpu.setEflags(flagsIn);
+    m.cpu.run(100);
+    expect(m.cpu.halted).toBe(true);
+    return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
+  };
+  for (const a of values) {
+    for (const b of values) {
+      for (const flagsIn of [0x002, 0x8d7]) {
+        expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
+      }
+    }
+  }
+}
+
 describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX against the table handlers', () => {
   // Operands around every boundary of imul32's exact double path (products near 2^31, 2^32 and 2^53 in magnitude,
   // both signs) and of the carry, with every flag state in: registers, flags and memory must match the table's
@@ -228,38 +285,7 @@ describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX a
     movzx esi, ax
     hlt`;
   it('same registers, flags and memory for every pair of operands and flags in', () => {
-    const code = assemble(program, 32, 0x10000);
-    // One machine per side, reset for each case (a new 4 MiB machine per case made this test take seconds).
-    const machines = [false, true].map((fast) => {
-      const m = flat32(code, 0x10000);
-      m.cpu.jit = false;
-      m.cpu.fastHandlers = fast;
-      return m;
-    });
-    const run = (fast: boolean, a: number, b: number, flagsIn: number): unknown[] => {
-      const m = machines[fast ? 1 : 0];
-      m.cpu.halted = false;
-      m.cpu.eip = 0x10000;
-      m.cpu.regs.fill(0);
-      m.cpu.regs[4] = 0x90000;
-      m.mem.u8.fill(0, 0x20000, 0x20020);
-      m.cpu.regs[0] = a;
-      m.cpu.regs[1] = b;
-      m.cpu.regs[3] = 0x20000;
-      m.cpu.regs[5] = a ^ b;
-      m.mem.u8.set(Uint8Array.from([b, b >>> 8, b >>> 16, b >>> 24, a, a >>> 8, a >>> 16, a >>> 24]), 0x20000);
-      m.cpu.setEflags(flagsIn);
-      m.cpu.run(100);
-      expect(m.cpu.halted).toBe(true);
-      return [Array.from(m.cpu.regs), m.cpu.getEflags(), Array.from(m.mem.u8.subarray(0x20000, 0x20020)), Array.from(m.mem.u8.subarray(0x8ff00, 0x90000))];
-    };
-    for (const a of values) {
-      for (const b of values) {
-        for (const flagsIn of [0x002, 0x8d7]) {
-          expect(run(true, a, b, flagsIn), `a 0x${a.toString(16)} b 0x${b.toString(16)} flags 0x${flagsIn.toString(16)}`).toEqual(run(false, a, b, flagsIn));
-        }
-      }
-    }
+    expectSameAsTable(program, values);
   });
 
   it('imul32 agrees with a BigInt product on random and boundary operands', () => {
@@ -280,5 +306,53 @@ describe.skipIf(!HAS_NASM)('specialised IMUL, ADC/SBB, CMOVcc, SETcc and MOVZX a
       expect([low >>> 0, flags & 0x801], `0x${a.toString(16)} × 0x${b.toString(16)}`).toEqual([lo, overflow ? 0x801 : 0]);
       expect(flags & 0xc4, `SF ZF PF of the high half, 0x${a.toString(16)} × 0x${b.toString(16)}`).toBe(Cpu.szp(hi, 4));
     }
+  });
+});
+
+describe.skipIf(!HAS_NASM)('specialised TEST, 8-bit ALU with an immediate, MOV imm to memory, INC/DEC m32 and moffs against the table handlers', () => {
+  const values = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0x12345678, 0xdeadbeef];
+  // Each flag-setting instruction is followed by PUSHFD, so the stack (compared) holds every EFLAGS image.
+  const program = `
+    test eax, ecx
+    pushfd
+    test cl, ah
+    pushfd
+    test byte [ebx + 1], 0x80
+    pushfd
+    test dword [ebx + 4], 0x80000001
+    pushfd
+    test al, 0x81
+    pushfd
+    test eax, 0xfffffffe
+    pushfd
+    test dh, dl
+    pushfd
+    cmp al, 0x80
+    pushfd
+    sub cl, 0x7f
+    pushfd
+    add ah, 0x90
+    pushfd
+    xor dh, 0xff
+    pushfd
+    or ch, 0x41
+    pushfd
+    and dl, 0x0f
+    pushfd
+    mov dword [ebx + 8], 0x87654321
+    mov byte [ebx + 12], 0xa5
+    inc dword [ebx]
+    pushfd
+    dec dword [ebx + 4]
+    pushfd
+    mov [0x20010], eax
+    mov edx, [0x20004]
+    ror ebp, 7
+    pushfd
+    ror esi, 1
+    pushfd
+    hlt`;
+  it('same registers, flags and memory for every pair of operands and flags in', () => {
+    expectSameAsTable(program, values);
   });
 });
