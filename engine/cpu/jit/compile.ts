@@ -147,6 +147,8 @@ const PROLOGUE: [string, string][] = [
   ['MSZ', 'M.size'],
   ['MAX4', 'M.size - 4'],
   ['MAX2', 'M.size - 2'],
+  // Emitter.rangeTest; -1 (every inline test fails) should the size not be a power of two after all.
+  ['AM', '(M.size & (M.size - 1)) === 0 ? ~(M.size - 1) : -1'],
   ['A20', 'c.a20Mask | 0'],
   ['E', 'c.codeEpoch'],
   ['LIM', 'c.segLimit[1]'],
@@ -180,7 +182,7 @@ function assemble(g: Emitter): string {
   }
   const regs = [...g.usedRegs].sort().map((n) => `g${n} = R[${n}]`);
   // M is needed by the names derived from it; R by the register locals.
-  const fromMem = ['U8', 'U16', 'I32', 'PFL', 'MSZ', 'MAX4', 'MAX2'];
+  const fromMem = ['U8', 'U16', 'I32', 'PFL', 'MSZ', 'MAX4', 'MAX2', 'AM'];
   const needed = (name: string): boolean =>
     used.has(name) || (name === 'M' && fromMem.some((m) => used.has(m))) || (name === 'R' && regs.length > 0);
   const consts = PROLOGUE.filter(([name]) => needed(name)).map(([name, value]) => `${name} = ${value}`);
@@ -212,6 +214,11 @@ function leavesOnlyAtItsEnd(instrs: BlockInstr[]): boolean {
   return true;
 }
 
+/** Whether the Cpu's memory size is a power of two (Emitter.memPow2). */
+function memPow2(cpu: Cpu): boolean {
+  return (cpu.mem.size & (cpu.mem.size - 1)) === 0;
+}
+
 /** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
 export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   const instrs = collectBlock(cpu, first, eip);
@@ -221,6 +228,7 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
   g.flagEffect = flagEffect;
   g.features = cpu.model.features;
+  g.memPow2 = memPow2(cpu);
   emitBody(g);
   if (g.backEdgePending !== null) {
     // The block repeats: emit again with the back edge's flag record carried into the next pass, and with the
@@ -231,6 +239,7 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
     g.flagEffect = flagEffect;
     g.features = cpu.model.features;
+    g.memPow2 = memPow2(cpu);
     if (leavesOnlyAtItsEnd(instrs)) g.invariantRegs = invariant;
     if (record !== null) {
       g.loopCarried = carried;

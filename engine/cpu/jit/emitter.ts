@@ -165,6 +165,11 @@ export class Emitter {
   flagEffect: (i: Instr) => number = () => -1;
   /** The CPU model's CPUID feature bits (model.ts), for forms that exist only on some models. Set by the compiler. */
   features = 0;
+  /**
+   * The Cpu's memory size is a power of two (16 or 128 MiB, as machines are usually given): then one AND tests an
+   * access's alignment and its bounds together (rangeTest). Set by the compiler.
+   */
+  memPow2 = false;
 
   constructor(
     readonly instrs: BlockInstr[],
@@ -337,6 +342,19 @@ export class Emitter {
   }
 
   /**
+   * The test that physical address `ph` starts an aligned access of `size` bytes inside RAM (the -1 of a TLB miss
+   * fails it). With a power-of-two memory size, AM (the prologue's `~(size - 1)`, compile.ts) has every bit an
+   * address inside RAM lacks: `ph & (AM | size - 1)` is 0 only for an aligned address below the size — one AND and
+   * one compare where the general form takes two compares, a conversion to unsigned and a branch more.
+   */
+  private rangeTest(size: number): string {
+    if (this.memPow2) return size === 1 ? '(ph & AM) === 0' : `(ph & (AM | ${size - 1})) === 0`;
+    if (size === 4) return '(ph & 3) === 0 && (ph >>> 0) <= MAX4';
+    if (size === 2) return '(ph & 1) === 0 && (ph >>> 0) <= MAX2';
+    return '(ph >>> 0) < MSZ';
+  }
+
+  /**
    * Emits `dest = <size-byte read at seg:off>` (int32 for 4 bytes, see "Values"): inline for aligned RAM that is
    * neither MMIO nor read-watched (PF_LOAD_SLOW, tested at every run, so a watch armed or disarmed while the block
    * is cached takes effect at its next access); otherwise the out-of-line path (slow.ts), which reports the load to
@@ -344,10 +362,7 @@ export class Emitter {
    * for attention (a watch's stop) or changed code (`x`).
    */
   read(seg: number, off: string, size: number, dest: string): void {
-    let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
-    else fast = `(ph >>> 0) < MSZ && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
+    const fast = `${this.rangeTest(size)} && (PFL[ph >>> 12] & ${PF_LOAD_SLOW}) === 0`;
     const load = (ph: string): string => (size === 4 ? `I32[${ph} >> 2]` : size === 2 ? `U16[${ph} >> 1]` : `U8[${ph}]`);
     const expr = this.invariantOffset(off);
     const h = expr === null ? null : this.hoist(seg, expr, size, false, fast);
@@ -358,10 +373,7 @@ export class Emitter {
 
   /** Emits a store of `value` (a local or literal) to seg:off; as `read`, with the write window. */
   write(seg: number, off: string, size: number, value: string): void {
-    let fast: string;
-    if (size === 4) fast = `(ph & 3) === 0 && (ph >>> 0) <= MAX4 && PFL[ph >>> 12] === 0`;
-    else if (size === 2) fast = `(ph & 1) === 0 && (ph >>> 0) <= MAX2 && PFL[ph >>> 12] === 0`;
-    else fast = `(ph >>> 0) < MSZ && PFL[ph >>> 12] === 0`;
+    const fast = `${this.rangeTest(size)} && PFL[ph >>> 12] === 0`;
     const store = (ph: string): string =>
       size === 4 ? `I32[${ph} >> 2] = ${value}` : size === 2 ? `U16[${ph} >> 1] = ${value}` : `U8[${ph}] = ${value}`;
     const expr = this.invariantOffset(off);
@@ -443,7 +455,11 @@ export class Emitter {
       const fromCpu = 'if ((c.lazyMask & 1) !== 0) { c.flags = (c.flags & ~1) | (c.getCF() ? 1 : 0); c.lazyMask = 0; }';
       const fromRecord = (prev: FlagRecord): string =>
         (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
-      if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
+      // A CF that later instructions redefine before anything can see it need not be folded (deadLater): the
+      // record keeps it, or cpu.flags holds a stale one under this record's mask, as for the flags setFlagBits drops.
+      if (this.deadAfterThis(CF)) {
+        // (nothing to fold)
+      } else if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
       else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
       else if (!this.cpuLazyClear) this.emit(fromCpu);
     }
@@ -464,6 +480,15 @@ export class Emitter {
       left &= ~effect;
     }
     return left === 0;
+  }
+
+  /**
+   * deadLater, for flags the current instruction sets: only when it cannot itself leave the block afterwards (a
+   * memory form leaves after its access when that asked for attention: a delivery there, an interrupt's push of
+   * EFLAGS, would see the flags), i.e. when the dead-flag analysis counts it as one that cannot fault or leave.
+   */
+  deadAfterThis(bits: number): boolean {
+    return this.flagEffect(this.cur.i) >= 0 && this.deadLater(bits);
   }
 
   /** Stores the pending record into the Cpu (source text; empty when nothing is pending). */
@@ -580,12 +605,17 @@ export class Emitter {
    * are computed first, the rest of the record is dropped.
    */
   setFlagBits(mask: number, values: string): void {
+    // Every flag this sets is redefined by later instructions of the block before anything can observe it (a read,
+    // a fault, an exit): nothing to compute or store. The pending record (or the Cpu's) stays as it is; its flags
+    // outside `mask` are still the current ones, and those inside are dead too. IMUL's and the shifts' eager flags
+    // are mostly this (an ADD or a CMP after them), and each cost a read-modify-write of cpu.flags.
+    if (this.deadAfterThis(mask)) return;
     const fromCpu = `c.setFlagBits(${mask}, ${values});`;
     const fromRecord = (rec: FlagRecord): string => {
       let keep = rec.mask & ~mask;
       // Flags of the record that later instructions overwrite unseen need not be computed (they are left stale
       // in cpu.flags, under the later record's lazy mask).
-      if (this.deadLater(keep)) keep = 0;
+      if (this.deadAfterThis(keep)) keep = 0;
       let bits = '';
       for (const flag of [CF, PF, AF, ZF, SF, OF]) {
         if ((keep & flag) !== 0) bits += ` | (${this.flagExpr(rec, flag)} ? ${flag} : 0)`;

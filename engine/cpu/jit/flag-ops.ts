@@ -6,7 +6,7 @@
 // with the conditions read from the pending record as Jcc reads them (Emitter.condition).
 
 import type { Instr } from '../decode/instr';
-import { CF, IOPL, RF, VM } from '../flags';
+import { ARITH, CF, IOPL, RF, VM } from '../flags';
 import { CPUID_CMOV } from '../model';
 import { popfResult } from '../ops/stack';
 import { LOOP_CARRIED, type Emitter, type FlagRecord } from './emitter';
@@ -109,7 +109,12 @@ const FLAG_EMITTERS: Record<string, OpEmitter> = {
     g.emit(`${sp} = ${g.readSp()};`);
     g.read(SS, sp, i.size, v);
     g.writeSp(g.spPlus(sp, i.size));
-    g.emit(`c.setEflags(${g.constant(popfResult)}(c, c.flags >>> 0, ${v} >>> 0, ${i.size}, c.cpl));`);
+    // An image that changes only arithmetic flags (GRUB's PUSHF … POPF around code that must keep CF) needs
+    // nothing of setEflags but the store: its other bits are cpu.flags' own, already normalised (FIXED1, reserved
+    // and model bits), and no mode or attention input moved. Any other change goes through setEflags.
+    const t = g.local('t');
+    g.emit(`${t} = ${g.constant(popfResult)}(c, c.flags >>> 0, ${v} >>> 0, ${i.size}, c.cpl);`);
+    g.emit(`if (((${t} ^ c.flags) & ${~ARITH}) === 0) { c.flags = ${t}; c.lazyMask = 0; } else c.setEflags(${t});`);
     g.pending = -1;
     g.emit(`if (x !== 0 || (c.attention && c.blockMustLeave())) { ${g.exitSource(String(g.cur.next), `n + ${g.k + 1}`)} }`);
     return FALLS_THROUGH;

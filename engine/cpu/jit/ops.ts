@@ -403,6 +403,7 @@ const EMITTERS: Record<string, OpEmitter> = {
   shift1(g, i) {
     return shiftImmediate(g, i, 1);
   },
+  shiftCL: shiftByCl,
 
   jcc(g, i) {
     const bi = g.cur;
@@ -487,6 +488,13 @@ const EMITTERS: Record<string, OpEmitter> = {
  */
 function imul32(g: Emitter, i: Instr, a: string, b: string): EmitResult {
   const r = g.local('r');
+  if (g.deadAfterThis(ARITH)) {
+    // The high half is only for the flags, which later instructions redefine unseen (lib/mpi's IMULs: an ADD
+    // follows each): the low half alone.
+    g.emit(`${r} = Math.imul(${a}, ${b});`);
+    g.writeReg(4, i.reg, r);
+    return afterMemory(g, i);
+  }
   const h = g.local('h');
   g.emit(`${r} = Math.imul(${a}, ${b}); ${h} = ${g.constant(imulHigh32)}(${a}, ${b});`);
   g.writeReg(4, i.reg, r);
@@ -516,76 +524,123 @@ function mulAcc32(g: Emitter, i: Instr, signed: boolean): EmitResult {
   return afterMemory(g, i);
 }
 
-/** The shifts and rotates shiftImmediate translates (RCL and RCR call the handler). */
+/** The shifts and rotates translated inline, by a constant or by CL (RCL and RCR call the handler). */
 const IMMEDIATE_SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
 
-function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
-  if (!IMMEDIATE_SHIFTS.has(i.arg)) return NOT_TRANSLATED;
+/**
+ * Emits `r` (the result) and `cf` (the last bit out) of shift kind `i.arg` of `v` by `count`, 1…31 — a constant, or
+ * a local known to hold one — as shift.ts shiftCompute, and returns the flags it sets (mask, values) for after the
+ * store. One expression serves every count: rotates of 8/16-bit operands rotate by count mod 8/16 (0 leaves `v`,
+ * as `v >>> bits` is 0) but still set CF and OF; SHL and SHR past the operand width give 0 (the shifted-out bits
+ * are masked off, CF from a shift by more than the width is 0); SAR shifts the sign-extended value, whose sign
+ * fills the result and CF for any count up to 31.
+ */
+function shiftResult(g: Emitter, i: Instr, v: string, r: string, cf: string, count: number | string): { mask: number; values: string } {
   const size = i.size;
-  let off = '';
-  if (i.rm < 0) {
-    // A memory operand is read even when the masked count is 0 (shift.ts shiftRm): the read may fault.
-    off = g.local('o');
-    g.emit(`${off} = ${g.ea(i)};`);
-  }
-  if (count === 0) {
-    if (i.rm < 0) g.read(i.seg, off, size, g.local('a'));
-    return afterMemory(g, i);
-  }
   const bits = size * 8;
-  const mask = sizeMaskLiteral(size);
   const top = bits - 1;
-  const v = g.local('a');
-  const r = g.local('r');
-  const cf = g.local('c');
-  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(size, i.rm)};`);
-  else g.read(i.seg, off, size, v);
+  const minus = (a: number, b: number | string): string => (typeof b === 'number' ? String(a - b) : `(${a} - ${b})`);
+  const less1 = typeof count === 'number' ? String(count - 1) : `(${count} - 1)`;
   const szp = (x: string): string => `(${x} === 0 ? 64 : 0) | (((${x} >>> ${top}) & 1) << 7) | (PARITY[${x} & 0xff] << 2)`;
   const msbXorCf = `((((${r} >>> ${top}) ^ ${cf}) & 1) << 11)`;
   const topTwoXor = `((((${r} >>> ${top}) ^ (${r} >>> ${top - 1})) & 1) << 11)`;
-  // The result is stored (a store that faults leaves the flags alone), then the flags are set (shift.ts shiftRm).
-  const store = (): void => (i.rm >= 0 ? g.writeReg(size, i.rm, r) : g.write(i.seg, off, size, r));
+  const wrap = size === 4 ? '| 0' : `& ${sizeMaskLiteral(size)}`;
   switch (i.arg) {
-    case SH_ROL: {
-      const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} << ${c}) | (${v} >>> ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
-      g.emit(`${cf} = ${r} & 1;`);
-      store();
-      g.setFlagBits(0x801, `${cf} | ${msbXorCf}`);
-      return afterMemory(g, i);
-    }
+    case SH_ROL:
     case SH_ROR: {
-      const c = count & (bits - 1);
-      g.emit(c === 0 ? `${r} = ${v};` : `${r} = ((${v} >>> ${c}) | (${v} << ${bits - c})) ${size === 4 ? '| 0' : `& ${mask}`};`);
-      g.emit(`${cf} = (${r} >>> ${top}) & 1;`);
-      store();
-      g.setFlagBits(0x801, `${cf} | ${topTwoXor}`);
-      return afterMemory(g, i);
+      const c = typeof count === 'number' ? String(count & (bits - 1)) : size === 4 ? count : `(${count} & ${bits - 1})`;
+      if (i.arg === SH_ROL) {
+        g.emit(`${r} = ((${v} << ${c}) | (${v} >>> (${bits} - ${c}))) ${wrap}; ${cf} = ${r} & 1;`);
+        return { mask: 0x801, values: `${cf} | ${msbXorCf}` };
+      }
+      g.emit(`${r} = ((${v} >>> ${c}) | (${v} << (${bits} - ${c}))) ${wrap}; ${cf} = (${r} >>> ${top}) & 1;`);
+      return { mask: 0x801, values: `${cf} | ${topTwoXor}` };
     }
     case SH_SHL:
-    case SH_SAL:
-      if (count <= bits) g.emit(`${cf} = (${v} >>> ${bits - count}) & 1; ${r} = ${truncateExpr(`${v} << ${count}`, size)};`);
-      else g.emit(`${cf} = 0; ${r} = 0;`);
-      store();
-      g.setFlagBits(0x8d5, `${cf} | ${msbXorCf} | (${r} & 0x10) | ${szp(r)}`);
-      return afterMemory(g, i);
+    case SH_SAL: {
+      const out = `(${v} >>> ${minus(bits, count)}) & 1`;
+      const fits = size === 4 || (typeof count === 'number' && count <= bits);
+      const cfExpr = fits ? out : typeof count === 'number' ? '0' : `${count} <= ${bits} ? ${out} : 0`;
+      g.emit(`${cf} = ${cfExpr}; ${r} = ${truncateExpr(`${v} << ${count}`, size)};`);
+      return { mask: 0x8d5, values: `${cf} | ${msbXorCf} | (${r} & 0x10) | ${szp(r)}` };
+    }
     case SH_SHR:
-      if (count <= bits) g.emit(`${cf} = (${v} >>> ${count - 1}) & 1; ${r} = ${v} >>> ${count};`);
-      else g.emit(`${cf} = 0; ${r} = 0;`);
-      store();
-      g.setFlagBits(0x8d5, `${cf} | ${topTwoXor} | 0x10 | ${szp(r)}`);
-      return afterMemory(g, i);
-    case SH_SAR: {
+      g.emit(`${cf} = (${v} >>> ${less1}) & 1; ${r} = ${v} >>> ${count};`);
+      return { mask: 0x8d5, values: `${cf} | ${topTwoXor} | 0x10 | ${szp(r)}` };
+    default: {
+      // SH_SAR
       const signed = signedExpr(v, size);
-      if (count >= bits) g.emit(`${cf} = ${signed} < 0 ? 1 : 0; ${r} = ${truncateExpr(`${signed} >> 31`, size)};`);
-      else g.emit(`${cf} = (${signed} >> ${count - 1}) & 1; ${r} = ${truncateExpr(`${signed} >> ${count}`, size)};`);
-      store();
-      g.setFlagBits(0x8d5, `${cf} | 0x10 | ${szp(r)}`);
-      return afterMemory(g, i);
+      g.emit(`${cf} = (${signed} >> ${less1}) & 1; ${r} = ${truncateExpr(`${signed} >> ${count}`, size)};`);
+      return { mask: 0x8d5, values: `${cf} | 0x10 | ${szp(r)}` };
     }
   }
-  return NOT_TRANSLATED;
 }
+
+/** The r/m operand of a shift: its offset local (memory) and its value, read even when the count is 0. */
+function shiftOperand(g: Emitter, i: Instr): { off: string; v: string } {
+  const v = g.local('a');
+  if (i.rm >= 0) return { off: '', v };
+  // A memory operand is read even when the masked count is 0 (shift.ts shiftRm): the read may fault.
+  const off = g.local('o');
+  g.emit(`${off} = ${g.ea(i)};`);
+  g.read(i.seg, off, i.size, v);
+  return { off, v };
+}
+
+/**
+ * The shift by a nonzero `count` of the operand shiftOperand gave (a register is read here): the result stored —
+ * the register, or memory before the flags (a faulting store leaves them) — then the flags set.
+ */
+function shiftAndStore(g: Emitter, i: Instr, off: string, v: string, count: number | string): void {
+  if (i.rm >= 0) g.emit(`${v} = ${g.readReg(i.size, i.rm)};`);
+  const r = g.local('r');
+  const cf = g.local('c');
+  const { mask, values } = shiftResult(g, i, v, r, cf, count);
+  if (i.rm >= 0) g.writeReg(i.size, i.rm, r);
+  else g.write(i.seg, off, i.size, r);
+  g.setFlagBits(mask, values);
+}
+
+/** ROL/ROR/SHL/SAL/SHR/SAR of r/m by a constant (shift.ts shiftRm): a masked count of 0 changes nothing. */
+function shiftImmediate(g: Emitter, i: Instr, count: number): EmitResult {
+  if (!IMMEDIATE_SHIFTS.has(i.arg)) return NOT_TRANSLATED;
+  const { off, v } = shiftOperand(g, i);
+  if (count !== 0) shiftAndStore(g, i, off, v, count);
+  return afterMemory(g, i);
+}
+
+/**
+ * The same by CL (masked to 5 bits at run time; GRUB's and the XZ decompressor's `SHL r32, CL` were their last
+ * handler calls). A count of 0 leaves the flags as they were, any other sets them eagerly: the pending record is
+ * folded with them in one branch and stored into the Cpu in the other, so after the instruction the Cpu holds the
+ * flags on both paths.
+ */
+function shiftByCl(g: Emitter, i: Instr): EmitResult {
+  if (!IMMEDIATE_SHIFTS.has(i.arg)) return NOT_TRANSLATED;
+  const { off, v } = shiftOperand(g, i);
+  const k = g.local('k');
+  g.emit(`${k} = ${g.reg32(1)} & 31;`);
+  const before = g.pending;
+  g.emit(`if (${k} !== 0) {`);
+  shiftAndStore(g, i, off, v, k);
+  g.emit(`} else { ${g.storeRecord(before)} }`);
+  g.flush(); // (nothing pending: only the emitter's own note that the Cpu's lazy mask may be set again)
+  return afterMemory(g, i);
+}
+
+/**
+ * The flags a register shift or rotate by a constant redefines (shiftImmediate): none for a masked count of 0
+ * (nothing changes), CF and OF for ROL/ROR, all six for the shifts (AF too: Ringside sets it, as the interpreter
+ * does); -1 for RCL/RCR, whose handler reads CF.
+ */
+function shiftFlagEffect(i: Instr): number {
+  if (!IMMEDIATE_SHIFTS.has(i.arg)) return -1;
+  const count = i.row!.handler === 'shift1' ? 1 : i.imm & 0x1f;
+  if (count === 0) return 0;
+  return i.arg === SH_ROL || i.arg === SH_ROR ? CF_OF : ARITH;
+}
+
+const CF_OF = 0x801;
 
 export function nativeEmitter(name: string): OpEmitter | undefined {
   return EMITTERS[name];
@@ -704,6 +759,15 @@ export function flagEffect(i: Instr): number {
     case 'movzx':
     case 'movsx':
       return registerOnly ? 0 : -1;
+    case 'shiftI':
+    case 'shift1':
+      return registerOnly ? shiftFlagEffect(i) : -1;
+    case 'imulGE':
+    case 'imulGEI':
+    case 'mulE':
+    case 'imulE':
+      // The 32-bit forms, translated inline, set all six (mulFlags); the others call the handler.
+      return registerOnly && i.size === 4 ? ARITH : -1;
     case 'movZI':
     case 'lea':
     case 'nop':
