@@ -269,8 +269,13 @@ export class Cpu {
   // ---- decoded-instruction cache, per physical page, one per decode mode ----
   private readonly cache16: (Instr[] | undefined)[];
   private readonly cache32: (Instr[] | undefined)[];
-  /** The bytes those instructions occupy: a store elsewhere in their page keeps them (decode/code-bytes.ts). */
-  private readonly codeBytes: CodeBytes;
+  /**
+   * The bytes those instructions occupy, per decode mode: a store elsewhere in their page keeps them, and a store to
+   * bytes only one mode decoded drops only that mode's instructions of the page (decode/code-bytes.ts). GRUB's BIOS
+   * call trampoline stores the registers into immediates of its own 16-bit code beside the kernel's 32-bit code.
+   */
+  private readonly codeBytes16: CodeBytes;
+  private readonly codeBytes32: CodeBytes;
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.mem = mem;
@@ -281,7 +286,8 @@ export class Cpu {
     const pages = mem.size >>> PAGE_SHIFT;
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
-    this.codeBytes = new CodeBytes(pages);
+    this.codeBytes16 = new CodeBytes(pages);
+    this.codeBytes32 = new CodeBytes(pages);
     mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
     this.events.onChange = () => {
       this.updateAttention();
@@ -1010,7 +1016,7 @@ export class Cpu {
         this.mem.flagsGeneration++;
       }
       list[phys & 0xfff] = i;
-      this.codeBytes.mark(phys, i.len);
+      (this.code32 ? this.codeBytes32 : this.codeBytes16).mark(phys, i.len);
     }
     return i;
   }
@@ -1049,12 +1055,17 @@ export class Cpu {
     const first = addr >>> PAGE_SHIFT;
     const last = (addr + size - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last && p < this.cache16.length; p++) {
-      if (!this.codeBytes.touches(p, addr, size)) continue;
-      this.codeEpoch++;
-      this.cache16[p] = undefined;
-      this.cache32[p] = undefined;
-      this.codeBytes.clear(p);
-      this.mem.pageFlags[p] &= ~PF_CODE;
+      if (this.codeBytes16.touches(p, addr, size)) {
+        this.codeEpoch++;
+        this.cache16[p] = undefined;
+        this.codeBytes16.clear(p);
+      }
+      if (this.codeBytes32.touches(p, addr, size)) {
+        this.codeEpoch++;
+        this.cache32[p] = undefined;
+        this.codeBytes32.clear(p);
+      }
+      if (this.cache16[p] === undefined && this.cache32[p] === undefined) this.mem.pageFlags[p] &= ~PF_CODE;
     }
   }
 
@@ -1085,7 +1096,8 @@ export class Cpu {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
         this.cache16[p] = undefined;
         this.cache32[p] = undefined;
-        this.codeBytes.clear(p);
+        this.codeBytes16.clear(p);
+        this.codeBytes32.clear(p);
         this.mem.pageFlags[p] &= ~PF_CODE;
       }
     }
