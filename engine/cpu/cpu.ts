@@ -42,7 +42,7 @@ import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
-import { runBlock } from './jit/megamorphic';
+import { callOutOfLine, runBlock } from './jit/megamorphic';
 import { addToRegion, dispatchRegion, type Region } from './jit/region';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
@@ -1281,24 +1281,8 @@ export class Cpu {
                 this.blockFits(b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                // A block of a region runs through the region's dispatcher, which goes on into the region's other
-                // blocks itself (jit/region.ts) and keeps `icount` as it goes.
-                let last = this.enterBlock(b, budget - done);
+                const last = callOutOfLine(Cpu.runBlocks, this, b, budget - done);
                 done = this.icount - begin;
-                // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
-                // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
-                while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
-                  const at = this.eip;
-                  const known = successor(last, at, this.codeEpoch);
-                  if (known === null) break;
-                  const nb = known.block;
-                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done)) break;
-                  if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
-                  this.instrStart = at;
-                  this.chainedBlockRuns++;
-                  last = this.enterBlock(nb, budget - done);
-                  done = this.icount - begin;
-                }
                 prev = null;
                 afterTransfer = true;
                 fromBlock = last;
@@ -1375,6 +1359,39 @@ export class Cpu {
     // boundary after it; a step settles that now, so the events it causes belong to this step, as on a bare CPU.
     // Only that: the guest's own events at the boundary (debug traps, interrupts) come with the next step, as bare.
     if (this.monitor !== null && this.monitorPending && !this.interruptShadow && !this.halted && !this.shutdown) this.monitor.boundary(true);
+  }
+
+  /**
+   * Runs block `b`, which fits at EIP, then, while nothing but breakpoints needs a look, the blocks its exits led to
+   * last time, within `left` instructions; returns the block that ran last.
+   *
+   * Called out of line (jit/megamorphic.ts, never inlined into run()): the paths here are first taken at different
+   * times of a boot (the first block, the first region dispatch, the first chain), and each first time in an
+   * optimised function throws that function's code away ("insufficient type feedback" deopts). Inlined into run(),
+   * each cost a TurboFan compile of the whole run loop (20–100 ms of compiler time; 9 in GRUB's boot) and sent the
+   * loop back to V8's bytecode interpreter until the next one was done; here it costs a recompile of this method.
+   */
+  private static runBlocks(cpu: Cpu, b: CompiledBlock, left: number): CompiledBlock {
+    const begin = cpu.icount;
+    // A block of a region runs through the region's dispatcher, which goes on into the region's other blocks itself
+    // (jit/region.ts) and keeps `icount` as it goes.
+    let last = cpu.enterBlock(b, left);
+    let done = cpu.icount - begin;
+    // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time (same epoch:
+    // same code, mapping and mode) runs straight away, under the conditions of a block entered from run().
+    while ((cpu.attention === false || cpu.onlyBreakpointsArmed()) && done < left) {
+      const at = cpu.eip;
+      const known = successor(last, at, cpu.codeEpoch);
+      if (known === null) break;
+      const nb = known.block;
+      if (nb === null || known.d32 !== cpu.code32 || !cpu.blockFits(nb, at, left - done)) break;
+      if (cpu.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, cpu.breakpoints, cpu.segBase[CS])) break;
+      cpu.instrStart = at;
+      cpu.chainedBlockRuns++;
+      last = cpu.enterBlock(nb, left - done);
+      done = cpu.icount - begin;
+    }
+    return last;
   }
 
   /**
