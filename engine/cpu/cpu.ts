@@ -40,6 +40,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
+import { dropOverlapping, hasBlocks } from './decode/drop-instructions';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { callOutOfLine, runBlock } from './jit/megamorphic';
@@ -1057,16 +1058,29 @@ export class Cpu {
     for (let p = first; p <= last && p < this.cache16.length; p++) {
       if (this.codeBytes16.touches(p, addr, size)) {
         this.codeEpoch++;
-        this.cache16[p] = undefined;
-        this.codeBytes16.clear(p);
+        this.dropStoredCode(this.cache16, this.codeBytes16, p, addr, size);
       }
       if (this.codeBytes32.touches(p, addr, size)) {
         this.codeEpoch++;
-        this.cache32[p] = undefined;
-        this.codeBytes32.clear(p);
+        this.dropStoredCode(this.cache32, this.codeBytes32, p, addr, size);
       }
       if (this.cache16[p] === undefined && this.cache32[p] === undefined) this.mem.pageFlags[p] &= ~PF_CODE;
     }
+  }
+
+  /**
+   * Drops what a store of `size` bytes at `addr` changed of page `p`'s decoded instructions of one mode: the
+   * instructions it overlaps, or the whole page when blocks were built from it (decode/drop-instructions.ts).
+   */
+  private dropStoredCode(cache: (Instr[] | undefined)[], bytes: CodeBytes, p: number, addr: number, size: number): void {
+    const list = cache[p];
+    if (list !== undefined && !hasBlocks(list)) {
+      const start = p << PAGE_SHIFT;
+      dropOverlapping(list, bytes, p, Math.max(addr, start) - start, Math.min(addr + size, start + (1 << PAGE_SHIFT)) - start);
+      return;
+    }
+    cache[p] = undefined;
+    bytes.clear(p);
   }
 
   flushDecodeCache(): void {
