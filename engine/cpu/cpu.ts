@@ -40,9 +40,10 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
+import { dropOverlapping, hasBlocks } from './decode/drop-instructions';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
-import { runBlock } from './jit/megamorphic';
+import { callOutOfLine, runBlock } from './jit/megamorphic';
 import { addToRegion, dispatchRegion, type Region } from './jit/region';
 import { buildBlock } from './jit/compile';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
@@ -269,8 +270,13 @@ export class Cpu {
   // ---- decoded-instruction cache, per physical page, one per decode mode ----
   private readonly cache16: (Instr[] | undefined)[];
   private readonly cache32: (Instr[] | undefined)[];
-  /** The bytes those instructions occupy: a store elsewhere in their page keeps them (decode/code-bytes.ts). */
-  private readonly codeBytes: CodeBytes;
+  /**
+   * The bytes those instructions occupy, per decode mode: a store elsewhere in their page keeps them, and a store to
+   * bytes only one mode decoded drops only that mode's instructions of the page (decode/code-bytes.ts). GRUB's BIOS
+   * call trampoline stores the registers into immediates of its own 16-bit code beside the kernel's 32-bit code.
+   */
+  private readonly codeBytes16: CodeBytes;
+  private readonly codeBytes32: CodeBytes;
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.mem = mem;
@@ -281,7 +287,8 @@ export class Cpu {
     const pages = mem.size >>> PAGE_SHIFT;
     this.cache16 = new Array(pages);
     this.cache32 = new Array(pages);
-    this.codeBytes = new CodeBytes(pages);
+    this.codeBytes16 = new CodeBytes(pages);
+    this.codeBytes32 = new CodeBytes(pages);
     mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
     this.events.onChange = () => {
       this.updateAttention();
@@ -1010,7 +1017,7 @@ export class Cpu {
         this.mem.flagsGeneration++;
       }
       list[phys & 0xfff] = i;
-      this.codeBytes.mark(phys, i.len);
+      (this.code32 ? this.codeBytes32 : this.codeBytes16).mark(phys, i.len);
     }
     return i;
   }
@@ -1049,13 +1056,31 @@ export class Cpu {
     const first = addr >>> PAGE_SHIFT;
     const last = (addr + size - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last && p < this.cache16.length; p++) {
-      if (!this.codeBytes.touches(p, addr, size)) continue;
-      this.codeEpoch++;
-      this.cache16[p] = undefined;
-      this.cache32[p] = undefined;
-      this.codeBytes.clear(p);
-      this.mem.pageFlags[p] &= ~PF_CODE;
+      if (this.codeBytes16.touches(p, addr, size)) {
+        this.codeEpoch++;
+        this.dropStoredCode(this.cache16, this.codeBytes16, p, addr, size);
+      }
+      if (this.codeBytes32.touches(p, addr, size)) {
+        this.codeEpoch++;
+        this.dropStoredCode(this.cache32, this.codeBytes32, p, addr, size);
+      }
+      if (this.cache16[p] === undefined && this.cache32[p] === undefined) this.mem.pageFlags[p] &= ~PF_CODE;
     }
+  }
+
+  /**
+   * Drops what a store of `size` bytes at `addr` changed of page `p`'s decoded instructions of one mode: the
+   * instructions it overlaps, or the whole page when blocks were built from it (decode/drop-instructions.ts).
+   */
+  private dropStoredCode(cache: (Instr[] | undefined)[], bytes: CodeBytes, p: number, addr: number, size: number): void {
+    const list = cache[p];
+    if (list !== undefined && !hasBlocks(list)) {
+      const start = p << PAGE_SHIFT;
+      dropOverlapping(list, bytes, p, Math.max(addr, start) - start, Math.min(addr + size, start + (1 << PAGE_SHIFT)) - start);
+      return;
+    }
+    cache[p] = undefined;
+    bytes.clear(p);
   }
 
   flushDecodeCache(): void {
@@ -1085,7 +1110,8 @@ export class Cpu {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
         this.cache16[p] = undefined;
         this.cache32[p] = undefined;
-        this.codeBytes.clear(p);
+        this.codeBytes16.clear(p);
+        this.codeBytes32.clear(p);
         this.mem.pageFlags[p] &= ~PF_CODE;
       }
     }
@@ -1269,24 +1295,8 @@ export class Cpu {
                 this.blockFits(b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                // A block of a region runs through the region's dispatcher, which goes on into the region's other
-                // blocks itself (jit/region.ts) and keeps `icount` as it goes.
-                let last = this.enterBlock(b, budget - done);
+                const last = callOutOfLine(Cpu.runBlocks, this, b, budget - done);
                 done = this.icount - begin;
-                // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time
-                // (same epoch: same code, mapping and mode) runs straight away, under the same conditions as above.
-                while ((this.attention === false || this.onlyBreakpointsArmed()) && done < budget) {
-                  const at = this.eip;
-                  const known = successor(last, at, this.codeEpoch);
-                  if (known === null) break;
-                  const nb = known.block;
-                  if (nb === null || known.d32 !== this.code32 || !this.blockFits(nb, at, budget - done)) break;
-                  if (this.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, this.breakpoints, this.segBase[CS])) break;
-                  this.instrStart = at;
-                  this.chainedBlockRuns++;
-                  last = this.enterBlock(nb, budget - done);
-                  done = this.icount - begin;
-                }
                 prev = null;
                 afterTransfer = true;
                 fromBlock = last;
@@ -1363,6 +1373,39 @@ export class Cpu {
     // boundary after it; a step settles that now, so the events it causes belong to this step, as on a bare CPU.
     // Only that: the guest's own events at the boundary (debug traps, interrupts) come with the next step, as bare.
     if (this.monitor !== null && this.monitorPending && !this.interruptShadow && !this.halted && !this.shutdown) this.monitor.boundary(true);
+  }
+
+  /**
+   * Runs block `b`, which fits at EIP, then, while nothing but breakpoints needs a look, the blocks its exits led to
+   * last time, within `left` instructions; returns the block that ran last.
+   *
+   * Called out of line (jit/megamorphic.ts, never inlined into run()): the paths here are first taken at different
+   * times of a boot (the first block, the first region dispatch, the first chain), and each first time in an
+   * optimised function throws that function's code away ("insufficient type feedback" deopts). Inlined into run(),
+   * each cost a TurboFan compile of the whole run loop (20–100 ms of compiler time; 9 in GRUB's boot) and sent the
+   * loop back to V8's bytecode interpreter until the next one was done; here it costs a recompile of this method.
+   */
+  private static runBlocks(cpu: Cpu, b: CompiledBlock, left: number): CompiledBlock {
+    const begin = cpu.icount;
+    // A block of a region runs through the region's dispatcher, which goes on into the region's other blocks itself
+    // (jit/region.ts) and keeps `icount` as it goes.
+    let last = cpu.enterBlock(b, left);
+    let done = cpu.icount - begin;
+    // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time (same epoch:
+    // same code, mapping and mode) runs straight away, under the conditions of a block entered from run().
+    while ((cpu.attention === false || cpu.onlyBreakpointsArmed()) && done < left) {
+      const at = cpu.eip;
+      const known = successor(last, at, cpu.codeEpoch);
+      if (known === null) break;
+      const nb = known.block;
+      if (nb === null || known.d32 !== cpu.code32 || !cpu.blockFits(nb, at, left - done)) break;
+      if (cpu.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, cpu.breakpoints, cpu.segBase[CS])) break;
+      cpu.instrStart = at;
+      cpu.chainedBlockRuns++;
+      last = cpu.enterBlock(nb, left - done);
+      done = cpu.icount - begin;
+    }
+    return last;
   }
 
   /**

@@ -57,6 +57,14 @@ export class CodeBytes {
     return false;
   }
 
+  /** Forgets `len` bytes from physical address `phys` (within one page): their decoded instructions were dropped. */
+  clearRange(phys: number, len: number): void {
+    const bits = this.pages[phys >>> PAGE_SHIFT];
+    if (bits === undefined) return;
+    const off = phys & ((1 << PAGE_SHIFT) - 1);
+    for (let b = off; b < off + len; b++) bits[b >>> 5] &= ~(1 << (b & 31));
+  }
+
   /** Forgets the page's decoded bytes (its decoded instructions were dropped). */
   clear(page: number): void {
     this.pages[page] = undefined;

@@ -27,6 +27,14 @@ export function callHandler(h: (cpu: Cpu, i: Instr) => void, cpu: Cpu, i: Instr)
   h(cpu, i);
 }
 
+/**
+ * Calls `f(a, b, c)` without V8 inlining `f` into the caller: a way out of the run loop to a path that is first
+ * taken late (Cpu.runBlocks), so that the first time there throws away `f`'s optimised code and not the loop's.
+ */
+export function callOutOfLine<A, B, C, R>(f: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
+  return f(a, b, c);
+}
+
 /** Calls `site` with two functions of their own, often enough that V8 has recorded the call as megamorphic. */
 function warm(site: (f: () => number) => void): void {
   const first = function first(): number {
@@ -42,3 +50,4 @@ function warm(site: (f: () => number) => void): void {
 const nobody = null as unknown as Cpu;
 warm((f) => runBlock({ run: f } as unknown as CompiledBlock, nobody, 0));
 warm((f) => callHandler(f, nobody, null as unknown as Instr));
+warm((f) => callOutOfLine(f, null, null, null));

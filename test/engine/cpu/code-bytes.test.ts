@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CodeBytes } from '../../../engine/cpu/decode/code-bytes';
 import { guest, guestState, ORG, runTranslatedAndInterpreted } from './jit-guest';
-import { HAS_NASM } from './move-fixtures';
+import { assemble, HAS_NASM } from './move-fixtures';
+import { flat32 } from './harness';
 
 describe('CodeBytes', () => {
   it('reports a store that overlaps a marked byte, and only such a store', () => {
@@ -110,5 +111,80 @@ describe.skipIf(!HAS_NASM)('stores beside code', () => {
     `;
     const jit = runTranslatedAndInterpreted(src);
     expect(jit.cpu.regs[0]).toBe(1); // the last pass stored ECX = 1
+  });
+});
+
+describe.skipIf(!HAS_NASM)('stores to code of one decode mode', () => {
+  // GRUB's BIOS call trampoline (issue 13): 16-bit code that stores the registers into immediates of its own
+  // instructions, in the page of 32-bit code that calls it. A 32-bit loop far-calls a 16-bit routine in its page
+  // (GDT selector 18h: 16-bit code, base 0) that adds its `mov ax, imm16` to SI and then stores CX into that
+  // immediate; the next call adds the stored value.
+  const AT = 0x8000; // 16-bit code must lie below 64 KiB
+  const src = `
+      mov ecx, 300
+      xor esi, esi
+      align 16
+    top:
+      call 0x18:far16
+      dec ecx
+      jnz top
+      hlt
+      align 64
+    bits 16
+    far16:
+      mov ax, 7
+    imm equ $ - 2
+      add si, ax
+      mov [imm], cx
+      o32 retf
+  `;
+  const TOP = AT + 0x10;
+  const BACK = TOP + 7; // after the far call (9A ptr16:32)
+  const run = (jit: boolean) => {
+    const m = flat32(assemble(src, 32, AT), AT);
+    m.cpu.jit = jit;
+    return m;
+  };
+
+  it('drop only that mode’s decoded instructions: the 32-bit block of the page stays, the result is the interpreter’s', () => {
+    const jit = run(true);
+    const ref = run(false);
+    // The far call's return point (DEC, JNZ) is hot after a few passes (test threshold 40) and translated; fetched
+    // as 32-bit code once the CPU is back in it.
+    let warm = jit.cpu.run(2_000);
+    while (!jit.cpu.code32) {
+      jit.cpu.step();
+      warm++;
+    }
+    const block = jit.cpu.fetchInstr(BACK).block;
+    expect(block?.eip).toBe(BACK);
+    expect(jit.cpu.run(1_000_000) + warm).toBe(ref.cpu.run(1_000_000));
+    expect(jit.cpu.halted).toBe(true);
+    expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+    // SI: 7 from the first call, then the CX each call stored (300 … 2).
+    expect(jit.cpu.regs[6] & 0xffff).toBe((7 + (300 * 301) / 2 - 1) & 0xffff);
+    // Every call stored into its 16-bit code; none of those stores dropped the 32-bit instructions or their block.
+    expect(jit.cpu.fetchInstr(BACK).block).toBe(block);
+  });
+
+  it('a store into a 32-bit instruction still drops it, and a 16-bit one it missed stays', () => {
+    const m = run(false);
+    const cpu = m.cpu;
+    const at32 = cpu.fetchInstr(TOP); // call far, decoded as 32-bit code
+    cpu.loadSegmentCache(1, 0x18, 0, 0xffff, 0x80 | 0x10 | 0xb, true, 'loader'); // CS: 16-bit code, base 0
+    cpu.modeChanged();
+    const far16 = AT + 0x40;
+    const at16 = cpu.fetchInstr(far16);
+    expect(at16.imm & 0xffff).toBe(7);
+    cpu.write8(3, TOP + 1, 0x99); // DS: the far call's offset byte
+    expect(cpu.fetchInstr(far16)).toBe(at16);
+    cpu.write8(3, far16 + 1, 9); // the 16-bit immediate
+    expect(cpu.fetchInstr(far16).imm & 0xffff).toBe(9);
+    const c32 = 0x80 | 0x10 | 0xb | 0x4000 | 0x8000;
+    cpu.loadSegmentCache(1, 0x08, 0, 0xffffffff, c32, true, 'loader');
+    cpu.modeChanged();
+    const again = cpu.fetchInstr(TOP);
+    expect(again).not.toBe(at32);
+    expect(again.len).toBe(at32.len);
   });
 });

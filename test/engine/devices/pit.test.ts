@@ -76,6 +76,25 @@ describe('8254 PIT', () => {
     expect(rig.rises(0)).toEqual([51 * TICK]);
   });
 
+  it('OUT alone (port 61h, the IRQ line) is the OUT of the full state, in every mode, tick by tick and across a reload', () => {
+    for (const mode of [0, 1, 2, 3, 4, 5]) {
+      for (const count of [1, 2, 3, 7, 10]) {
+        const { rig, pit } = setup();
+        rig.out(0x61, 0x01); // gate channel 2 on
+        program(rig, 2, mode, count);
+        let reloaded = false;
+        for (let t = 0; t < 40 * TICK; t += 3) {
+          rig.advanceTo(t);
+          if (!reloaded && t >= 20 * TICK) {
+            rig.out(0x42, count + 2, 0); // a new count while counting
+            reloaded = true;
+          }
+          expect(pit.output(2), `mode ${mode}, count ${count}, time ${t}`).toBe(pit.counterNow(2).out);
+        }
+      }
+    }
+  });
+
   it('mode 0: the first byte of a new two-byte count stops counting until the second', () => {
     const { rig } = setup();
     program(rig, 0, 0, 1000);
