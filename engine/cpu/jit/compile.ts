@@ -35,6 +35,7 @@ import {
   TRACE_JUMP,
   TRACE_NEXT,
   TRACE_RETURN,
+  traceEndSource,
   traceStep,
   translatable,
 } from './ops';
@@ -132,8 +133,7 @@ function emitBody(g: Emitter): void {
     }
     if (result === LEAVES) return;
   }
-  const last = instrs[instrs.length - 1];
-  g.emit(g.exitSource(String(last.next), `n + ${instrs.length}`));
+  g.emit(traceEndSource(g, instrs[instrs.length - 1].next));
 }
 
 /** Names the generated code may take from the Cpu at entry, each loaded only when the body uses it. */

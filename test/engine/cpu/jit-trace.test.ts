@@ -98,4 +98,71 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     }
     expect(jit.cpu.regs[7]).toBe(3000);
   });
+
+  // A trace that begins inside a loop (as lib/mpi's multiply loops in Linux do: an earlier block, cut at 64
+  // instructions, leaves in the loop's middle, and that exit becomes a block head) takes the loop's back branch in
+  // its middle and reaches its own start by falling through: the block repeats there instead of leaving each pass.
+  const FALL_THROUGH_LOOPS: [string, string][] = [
+    [
+      'its last instruction falls through to its start',
+      `
+      f:
+        jmp mid
+      top:
+        add esi, ecx
+        add edi, esi
+        rol edi, 3
+      mid:
+        dec ecx
+        jnz top
+        ret
+      `,
+    ],
+    [
+      'its last instruction is a branch usually not taken, whose fall-through is its start',
+      `
+      f:
+        jmp mid
+      top:
+        add esi, ecx
+        test esi, 0x40
+        jnz rare
+      mid:
+        dec ecx
+        jnz top
+        ret
+      rare:
+        add edi, 1
+        jmp mid
+      `,
+    ],
+  ];
+  for (const [what, routine] of FALL_THROUGH_LOOPS) {
+    it(`a trace that begins in the middle of its loop repeats inside the block: ${what}`, () => {
+      const src = `
+        mov ebx, 400
+        xor esi, esi
+        xor edi, edi
+      outer:
+        mov ecx, 9
+        call f
+        dec ebx
+        jnz outer
+        hlt
+        align 16
+      ${routine}
+      `;
+      const jit = guest(src, true);
+      const ref = guest(src, false);
+      // Budgets that end anywhere, inside passes and at the exits too.
+      for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % 97) {
+        expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
+        expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+      }
+      // The block at \`mid\` (the routine's \`dec ecx\`; the routine starts at ORG + 0x20, after \`align 16\`).
+      const mid = blocksIn(jit.cpu, ORG + 0x20, ORG + 0x60).find((b) => jit.cpu.fetchInstr(b.eip).row!.handler === 'decZ');
+      expect(mid?.len).toBeGreaterThanOrEqual(5);
+      expect(mid!.source).toContain('continue');
+    });
+  }
 });
