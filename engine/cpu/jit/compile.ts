@@ -60,6 +60,8 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
   let at = eip;
   for (;;) {
     if (!translatable(i) || taken.has(at)) break;
+    // A loop that has its own block: the trace leaves for it rather than taking a pass of it in (see loopHead).
+    if (at !== eip && loopHead(i)) break;
     const lin = (base + at) >>> 0;
     if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
     const end = at + i.len;
@@ -104,6 +106,18 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
     at = to;
   }
   return out;
+}
+
+/**
+ * Whether `i` heads a translated loop (a block that repeats from it). A trace that reached it would take one pass
+ * of the loop in and then leave in the loop's middle — where a MAX_BLOCK_INSTRUCTIONS cut falls, the next block
+ * then starts mid-loop and reaches its start by falling through, with the loop's exit test in the middle of its
+ * pass (which keeps its accesses' checks from being hoisted, emitter.ts): Linux's lib/mpi multiply functions, whose
+ * entry blocks were their prologue and 1.5 passes of their loop. Ending the trace at the loop instead runs the loop
+ * in the block made for it, from its head, and compiles its code once.
+ */
+function loopHead(i: Instr): boolean {
+  return i.block !== null && i.block.repeats;
 }
 
 /** Emits the body of a block: one translated or interpreter-called instruction after another. */
@@ -264,5 +278,5 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     if (target !== null) lastByte = Math.max(lastByte, target);
   }
   lastByte = Math.max(lastByte, lastCodeByte);
-  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
+  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source, g.backEdgePending !== null);
 }

@@ -99,9 +99,11 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     expect(jit.cpu.regs[7]).toBe(3000);
   });
 
-  // A trace that begins inside a loop (as lib/mpi's multiply loops in Linux do: an earlier block, cut at 64
-  // instructions, leaves in the loop's middle, and that exit becomes a block head) takes the loop's back branch in
+  // A trace that begins inside a loop (as lib/mpi's multiply loops in Linux did: an earlier block, cut at 64
+  // instructions, left in the loop's middle, and that exit became a block head) takes the loop's back branch in
   // its middle and reaches its own start by falling through: the block repeats there instead of leaving each pass.
+  // Here \`mid\` is made that head: the program first runs interpreted (the branch learns its direction), then
+  // \`mid\` is one arrival short of the threshold while the loop's top has none.
   const FALL_THROUGH_LOOPS: [string, string][] = [
     [
       'its last instruction falls through to its start',
@@ -152,17 +154,60 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
         align 16
       ${routine}
       `;
-      const jit = guest(src, true);
+      const jit = guest(src, false);
       const ref = guest(src, false);
+      expect(jit.cpu.run(2000)).toBe(ref.cpu.run(2000));
+      // \`f\` starts at ORG + 0x20 (after \`align 16\`) with \`jmp mid\`.
+      const jmp = jit.cpu.fetchInstr(ORG + 0x20);
+      const midEip = ORG + 0x20 + jmp.len + jmp.imm;
+      jit.cpu.fetchInstr(midEip).hits = jit.cpu.hotThreshold - 1;
+      jit.cpu.jit = true;
       // Budgets that end anywhere, inside passes and at the exits too.
       for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % 97) {
         expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
         expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
       }
-      // The block at \`mid\` (the routine's \`dec ecx\`; the routine starts at ORG + 0x20, after \`align 16\`).
-      const mid = blocksIn(jit.cpu, ORG + 0x20, ORG + 0x60).find((b) => jit.cpu.fetchInstr(b.eip).row!.handler === 'decZ');
+      const mid = jit.cpu.fetchInstr(midEip).block;
       expect(mid?.len).toBeGreaterThanOrEqual(5);
       expect(mid!.source).toContain('continue');
     });
   }
+
+  it('a trace that reaches the head of a translated loop leaves for it instead of taking a pass in', () => {
+    // The loop at \`top\` is translated first (eleven arrivals a call against one at \`f\`); the block at \`f\` is
+    // then the prologue alone, and the loop's block, which repeats from its head, runs every pass.
+    const src = `
+      mov ebx, 300
+      xor esi, esi
+    outer:
+      mov ecx, 12
+      call f
+      dec ebx
+      jnz outer
+      hlt
+      align 16
+    f:
+      push ebp
+      mov ebp, esp
+      xor eax, eax
+    top:
+      add eax, ecx
+      add esi, eax
+      dec ecx
+      jnz top
+      pop ebp
+      ret
+    `;
+    const jit = guest(src, true);
+    const ref = guest(src, false);
+    for (let k = 1; !ref.cpu.halted; k = (k * 7 + 3) % 101) {
+      expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
+      expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+    }
+    const entry = jit.cpu.fetchInstr(ORG + 0x20).block;
+    expect(entry?.len).toBe(3); // push, mov, xor: not the loop's first pass
+    const loop = jit.cpu.fetchInstr(ORG + 0x20 + 1 + 2 + 2).block;
+    expect(loop?.repeats).toBe(true);
+    expect(loop?.len).toBe(4);
+  });
 });
