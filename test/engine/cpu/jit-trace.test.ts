@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Cpu } from '../../../engine/cpu/cpu';
 import type { CompiledBlock } from '../../../engine/cpu/jit/block';
-import { guest, guestState, ORG, runTranslatedAndInterpreted } from './jit-guest';
+import { guest, ORG, runInIrregularBudgets, runTranslatedAndInterpreted } from './jit-guest';
 import { HAS_NASM } from './move-fixtures';
 
 /** The blocks alive in the decode cache that start in [from, to) (once the run is over: the bytes between are decoded too). */
@@ -92,10 +92,7 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     const jit = guest(src, true);
     const ref = guest(src, false);
     // Slices that end anywhere, so budgets end inside the block and at its side exit too.
-    for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % 89) {
-      expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
-      expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
-    }
+    runInIrregularBudgets(jit, ref);
     expect(jit.cpu.regs[7]).toBe(3000);
   });
 
@@ -162,11 +159,7 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
       const midEip = ORG + 0x20 + jmp.len + jmp.imm;
       jit.cpu.fetchInstr(midEip).hits = jit.cpu.hotThreshold - 1;
       jit.cpu.jit = true;
-      // Budgets that end anywhere, inside passes and at the exits too.
-      for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % 97) {
-        expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
-        expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
-      }
+      runInIrregularBudgets(jit, ref, 97);
       const mid = jit.cpu.fetchInstr(midEip).block;
       expect(mid?.len).toBeGreaterThanOrEqual(5);
       expect(mid!.source).toContain('continue');
@@ -200,10 +193,7 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     `;
     const jit = guest(src, true);
     const ref = guest(src, false);
-    for (let k = 1; !ref.cpu.halted; k = (k * 7 + 3) % 101) {
-      expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
-      expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
-    }
+    runInIrregularBudgets(jit, ref, 101);
     const entry = jit.cpu.fetchInstr(ORG + 0x20).block;
     expect(entry?.len).toBe(3); // push, mov, xor: not the loop's first pass
     const loop = jit.cpu.fetchInstr(ORG + 0x20 + 1 + 2 + 2).block;
