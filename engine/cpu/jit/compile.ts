@@ -49,7 +49,7 @@ const CS = 1;
  * (guarded at run time). The trace stops at a branch back to its start (the block then repeats), at an instruction
  * it has already taken in, outside the page, or at anything that is not translatable.
  */
-export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] {
+export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: number } = { at: -1 }): BlockInstr[] {
   const out: BlockInstr[] = [];
   const base = cpu.segBase[CS];
   const page = ((base + eip) >>> 0) & ~0xfff;
@@ -63,12 +63,14 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
     // A loop that has its own block: the trace leaves for it rather than taking a pass of it in (see loopHead).
     if (at !== eip && loopHead(i)) break;
     const lin = (base + at) >>> 0;
-    if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
+    if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) {
+      cut.at = at;
+      break;
+    }
     const end = at + i.len;
     const next = end % wrap;
     out.push({ i, eip: at, next });
     taken.add(at);
-    if (out.length >= MAX_BLOCK_INSTRUCTIONS) break;
     let to: number;
     switch (traceStep(i)) {
       case TRACE_NEXT:
@@ -97,6 +99,10 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
         return out;
     }
     if (to === eip) break; // back at the start: the block repeats
+    if (out.length >= MAX_BLOCK_INSTRUCTIONS) {
+      cut.at = to;
+      break;
+    }
     try {
       i = cpu.fetchInstr(to);
     } catch (e) {
@@ -106,6 +112,23 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
     at = to;
   }
   return out;
+}
+
+/**
+ * A trace cut by its length or by its page's end goes on at `eip` every time it runs, as hot as the block just
+ * built: the instruction there becomes a block head at its next arrival (the block's exit) instead of after
+ * hotThreshold more. Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
+ * hotThreshold runs (Linux's unrolled crypto transforms run about 2 000 instructions a call).
+ */
+function inheritHotness(cpu: Cpu, eip: number): void {
+  let next: Instr;
+  try {
+    next = cpu.fetchInstr(eip);
+  } catch (e) {
+    if (e instanceof CpuFault) return; // the fault belongs to the guest when (if) it gets there
+    throw e;
+  }
+  if (next.block === null) next.hits = Math.max(next.hits, cpu.hotThreshold - 1);
 }
 
 /**
@@ -235,8 +258,10 @@ function memPow2(cpu: Cpu): boolean {
 
 /** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
 export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
-  const instrs = collectBlock(cpu, first, eip);
+  const cut = { at: -1 };
+  const instrs = collectBlock(cpu, first, eip, cut);
   if (instrs.length === 0) return NO_BLOCK;
+  if (cut.at >= 0) inheritHotness(cpu, cut.at);
   const key = blockKey(cpu);
   const flat = keyFlatSegments(key);
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);

@@ -200,4 +200,32 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     expect(loop?.repeats).toBe(true);
     expect(loop?.len).toBe(4);
   });
+
+  it('straight-line code longer than a block is translated piece after piece at the next arrival', () => {
+    // 150 instructions without a branch, called 60 times: the block at \`f\` (64 of them) is built at the 40th call,
+    // and the trace's continuation is as hot, so its block is built when the first block's exit reaches it — not
+    // 40 calls later (which this run would never see).
+    const src = `
+      mov ebx, 60
+      xor esi, esi
+      xor edi, edi
+      mov ecx, 7
+    outer:
+      call f
+      dec ebx
+      jnz outer
+      hlt
+      align 16
+    f:
+      %rep 75
+      add esi, ecx
+      xor edi, esi
+      %endrep
+      ret
+    `;
+    const jit = runTranslatedAndInterpreted(src);
+    const f = ORG + 0x20;
+    const pieces = [0, 64, 128].map((k) => jit.cpu.fetchInstr(f + 2 * k).block);
+    expect(pieces.map((b) => b?.len)).toEqual([64, 64, 23]); // the last: 22 instructions and the RET
+  });
 });
