@@ -64,7 +64,7 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
     if (at !== eip && loopHead(i)) break;
     const lin = (base + at) >>> 0;
     if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) {
-      cut.at = at;
+      cut.at = at; // (already fetched, just above)
       break;
     }
     const end = at + i.len;
@@ -100,7 +100,9 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
     }
     if (to === eip) break; // back at the start: the block repeats
     if (out.length >= MAX_BLOCK_INSTRUCTIONS) {
-      cut.at = to;
+      // Only within the page: its translation and decode are at hand, so looking there has no effect a guest could
+      // see (a fetch from another page may walk the page tables and set accessed bits the guest never caused).
+      if ((((base + to) >>> 0) & ~0xfff) >>> 0 === page >>> 0) cut.at = to;
       break;
     }
     try {
@@ -117,7 +119,7 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
 /**
  * A trace cut by its length or by its page's end goes on at `eip` every time it runs, as hot as the block just
  * built: the instruction there becomes a block head at its next arrival (the block's exit) instead of after
- * hotThreshold more. Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
+ * hotThreshold more. `eip` is one the trace has fetched already or one in its own page (collectBlock). Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
  * hotThreshold runs (Linux's unrolled crypto transforms run about 2 000 instructions a call).
  */
 function inheritHotness(cpu: Cpu, eip: number): void {
