@@ -3,7 +3,7 @@
 // phases (decompressor, early boot, crypto self-tests, driver probes, /init) by where the time went (issue 13):
 //   node bench/linux-phases.mjs [CHUNK]              (default 250000000)
 //   node --cpu-prof bench/linux-phases.mjs           (one profile of the whole boot)
-// RINGSIDE_JIT=0 runs interpreter-only; RINGSIDE_ENGINE=FILE loads another build's engine.js (bench/linux-guest.mjs).
+// RINGSIDE_JIT=0 runs interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals (Cpu.hotThreshold); RINGSIDE_ENGINE=FILE loads another build's engine.js (bench/linux-guest.mjs).
 // Never used by tests.
 import { loadavg } from 'node:os';
 import { linuxMachine } from './linux-guest.mjs';
@@ -15,6 +15,7 @@ const MARKER = 'RINGSIDE-LINUX-INIT-OK';
 let serial = '';
 const m = linuxMachine((b) => (serial += String.fromCharCode(b)));
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
+if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
 
 /** The last complete line of serial output that a chunk produced (what the kernel was doing). */
 function lastLine(from) {

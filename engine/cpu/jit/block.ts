@@ -46,6 +46,8 @@ export interface CompiledBlock {
   readonly succ: (Instr | null)[];
   /** The region of its page this block belongs to (jit/region.ts), or null. */
   region: Region | null;
+  /** The block branches back to its start (a loop inside the function): traces built later stop at its head. */
+  readonly repeats: boolean;
 }
 
 /** Entries of a block's successor table (a power of two). */
@@ -61,6 +63,7 @@ export function makeBlock(
   key: number,
   run: BlockFn,
   source: string,
+  repeats = false,
 ): CompiledBlock {
   const succ: (Instr | null)[] = [];
   for (let k = 0; k < SUCCESSOR_SLOTS; k++) succ.push(null);
@@ -77,6 +80,7 @@ export function makeBlock(
     succEip: new Int32Array(SUCCESSOR_SLOTS),
     succ,
     region: null,
+    repeats,
   };
 }
 

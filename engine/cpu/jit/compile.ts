@@ -35,6 +35,7 @@ import {
   TRACE_JUMP,
   TRACE_NEXT,
   TRACE_RETURN,
+  traceEndSource,
   traceStep,
   translatable,
 } from './ops';
@@ -48,7 +49,7 @@ const CS = 1;
  * (guarded at run time). The trace stops at a branch back to its start (the block then repeats), at an instruction
  * it has already taken in, outside the page, or at anything that is not translatable.
  */
-export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] {
+export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: number } = { at: -1 }): BlockInstr[] {
   const out: BlockInstr[] = [];
   const base = cpu.segBase[CS];
   const page = ((base + eip) >>> 0) & ~0xfff;
@@ -59,13 +60,17 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
   let at = eip;
   for (;;) {
     if (!translatable(i) || taken.has(at)) break;
+    // A loop that has its own block: the trace leaves for it rather than taking a pass of it in (see loopHead).
+    if (at !== eip && loopHead(i)) break;
     const lin = (base + at) >>> 0;
-    if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) break;
+    if (((lin & ~0xfff) >>> 0) !== page >>> 0 || (lin & 0xfff) + i.len > 0x1000) {
+      cut.at = at; // (already fetched, just above)
+      break;
+    }
     const end = at + i.len;
     const next = end % wrap;
     out.push({ i, eip: at, next });
     taken.add(at);
-    if (out.length >= MAX_BLOCK_INSTRUCTIONS) break;
     let to: number;
     switch (traceStep(i)) {
       case TRACE_NEXT:
@@ -94,6 +99,12 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
         return out;
     }
     if (to === eip) break; // back at the start: the block repeats
+    if (out.length >= MAX_BLOCK_INSTRUCTIONS) {
+      // Only within the page: its translation and decode are at hand, so looking there has no effect a guest could
+      // see (a fetch from another page may walk the page tables and set accessed bits the guest never caused).
+      if ((((base + to) >>> 0) & ~0xfff) >>> 0 === page >>> 0) cut.at = to;
+      break;
+    }
     try {
       i = cpu.fetchInstr(to);
     } catch (e) {
@@ -103,6 +114,35 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number): BlockInstr[] 
     at = to;
   }
   return out;
+}
+
+/**
+ * A trace cut by its length or by its page's end goes on at `eip` every time it runs, as hot as the block just
+ * built: the instruction there becomes a block head at its next arrival (the block's exit) instead of after
+ * hotThreshold more. `eip` is one the trace has fetched already or one in its own page (collectBlock). Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
+ * hotThreshold runs (Linux's unrolled crypto transforms run about 2 000 instructions a call).
+ */
+function inheritHotness(cpu: Cpu, eip: number): void {
+  let next: Instr;
+  try {
+    next = cpu.fetchInstr(eip);
+  } catch (e) {
+    if (e instanceof CpuFault) return; // the fault belongs to the guest when (if) it gets there
+    throw e;
+  }
+  if (next.block === null) next.hits = Math.max(next.hits, cpu.hotThreshold - 1);
+}
+
+/**
+ * Whether `i` heads a translated loop (a block that repeats from it). A trace that reached it would take one pass
+ * of the loop in and then leave in the loop's middle — where a MAX_BLOCK_INSTRUCTIONS cut falls, the next block
+ * then starts mid-loop and reaches its start by falling through, with the loop's exit test in the middle of its
+ * pass (which keeps its accesses' checks from being hoisted, emitter.ts): Linux's lib/mpi multiply functions, whose
+ * entry blocks were their prologue and 1.5 passes of their loop. Ending the trace at the loop instead runs the loop
+ * in the block made for it, from its head, and compiles its code once.
+ */
+function loopHead(i: Instr): boolean {
+  return i.block !== null && i.block.repeats;
 }
 
 /** Emits the body of a block: one translated or interpreter-called instruction after another. */
@@ -132,8 +172,7 @@ function emitBody(g: Emitter): void {
     }
     if (result === LEAVES) return;
   }
-  const last = instrs[instrs.length - 1];
-  g.emit(g.exitSource(String(last.next), `n + ${instrs.length}`));
+  g.emit(traceEndSource(g, instrs[instrs.length - 1].next));
 }
 
 /** Names the generated code may take from the Cpu at entry, each loaded only when the body uses it. */
@@ -221,8 +260,10 @@ function memPow2(cpu: Cpu): boolean {
 
 /** Builds and compiles the block at `first` (CS:`eip`), or returns NO_BLOCK when none can start there. */
 export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
-  const instrs = collectBlock(cpu, first, eip);
+  const cut = { at: -1 };
+  const instrs = collectBlock(cpu, first, eip, cut);
   if (instrs.length === 0) return NO_BLOCK;
+  if (cut.at >= 0) inheritHotness(cpu, cut.at);
   const key = blockKey(cpu);
   const flat = keyFlatSegments(key);
   let g = new Emitter(instrs, keyPaging(key), keyStack32(key), keyUser(key), flat);
@@ -264,5 +305,5 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     if (target !== null) lastByte = Math.max(lastByte, target);
   }
   lastByte = Math.max(lastByte, lastCodeByte);
-  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
+  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source, g.backEdgePending !== null);
 }

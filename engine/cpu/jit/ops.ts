@@ -207,8 +207,21 @@ function continuesAt(g: Emitter, eip: number): boolean {
 /** After a conditional branch's taken path: go on with the fall-through in the trace, or leave for it. */
 function fallThroughOrLeave(g: Emitter, next: number): EmitResult {
   if (continuesAt(g, next)) return FALLS_THROUGH;
-  g.emit(g.exitSource(String(next), `n + ${g.k + 1}`));
+  g.emit(traceEndSource(g, next));
   return LEAVES;
+}
+
+/**
+ * The end of a trace whose current (last) instruction goes on at `next` without a branch of its own: back to the
+ * block's start when `next` is the start (the block repeats), else an exit. A trace that begins inside a loop (its
+ * head is where an earlier block, cut at MAX_BLOCK_INSTRUCTIONS, left off: lib/mpi's multiply loops in Linux) runs
+ * the loop's back branch in its middle and reaches its own start by falling through; leaving there instead sent
+ * every pass back through the dispatcher. Only a fall-through that does not wrap EIP (or IP) around counts.
+ */
+export function traceEndSource(g: Emitter, next: number): string {
+  const bi = g.cur;
+  if (next === g.instrs[0].eip && bi.eip + bi.i.len === next) return branchTo(g, next);
+  return g.exitSource(String(next), `n + ${g.k + 1}`);
 }
 
 /** Source that runs the interpreter's handler for the current instruction, with the pending flags stored first. */

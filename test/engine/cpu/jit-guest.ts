@@ -62,3 +62,14 @@ export function runTranslatedAndInterpreted(source: string): TestMachine {
   expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
   return jit;
 }
+
+/**
+ * Runs `jit` and `ref` (the interpreter) side by side to HLT in budgets that end anywhere — inside passes and at
+ * exits — and expects the same count and state after each.
+ */
+export function runInIrregularBudgets(jit: TestMachine, ref: TestMachine, modulus = 89): void {
+  for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % modulus) {
+    expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
+    expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
+  }
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Cpu } from '../../../engine/cpu/cpu';
 import type { CompiledBlock } from '../../../engine/cpu/jit/block';
-import { guest, guestState, ORG, runTranslatedAndInterpreted } from './jit-guest';
+import { guest, ORG, runInIrregularBudgets, runTranslatedAndInterpreted } from './jit-guest';
 import { HAS_NASM } from './move-fixtures';
 
 /** The blocks alive in the decode cache that start in [from, to) (once the run is over: the bytes between are decoded too). */
@@ -92,10 +92,140 @@ describe.skipIf(!HAS_NASM)('block traces', () => {
     const jit = guest(src, true);
     const ref = guest(src, false);
     // Slices that end anywhere, so budgets end inside the block and at its side exit too.
-    for (let k = 1; !ref.cpu.halted; k = (k * 5 + 1) % 89) {
-      expect(jit.cpu.run(k + 1)).toBe(ref.cpu.run(k + 1));
-      expect(guestState(jit.cpu)).toEqual(guestState(ref.cpu));
-    }
+    runInIrregularBudgets(jit, ref);
     expect(jit.cpu.regs[7]).toBe(3000);
+  });
+
+  // A trace that begins inside a loop (as lib/mpi's multiply loops in Linux did: an earlier block, cut at 64
+  // instructions, left in the loop's middle, and that exit became a block head) takes the loop's back branch in
+  // its middle and reaches its own start by falling through: the block repeats there instead of leaving each pass.
+  // Here \`mid\` is made that head: the program first runs interpreted (the branch learns its direction), then
+  // \`mid\` is one arrival short of the threshold while the loop's top has none.
+  const FALL_THROUGH_LOOPS: [string, string][] = [
+    [
+      'its last instruction falls through to its start',
+      `
+      f:
+        jmp mid
+      top:
+        add esi, ecx
+        add edi, esi
+        rol edi, 3
+      mid:
+        dec ecx
+        jnz top
+        ret
+      `,
+    ],
+    [
+      'its last instruction is a branch usually not taken, whose fall-through is its start',
+      `
+      f:
+        jmp mid
+      top:
+        add esi, ecx
+        test esi, 0x40
+        jnz rare
+      mid:
+        dec ecx
+        jnz top
+        ret
+      rare:
+        add edi, 1
+        jmp mid
+      `,
+    ],
+  ];
+  for (const [what, routine] of FALL_THROUGH_LOOPS) {
+    it(`a trace that begins in the middle of its loop repeats inside the block: ${what}`, () => {
+      const src = `
+        mov ebx, 400
+        xor esi, esi
+        xor edi, edi
+      outer:
+        mov ecx, 9
+        call f
+        dec ebx
+        jnz outer
+        hlt
+        align 16
+      ${routine}
+      `;
+      const jit = guest(src, false);
+      const ref = guest(src, false);
+      expect(jit.cpu.run(2000)).toBe(ref.cpu.run(2000));
+      // \`f\` starts at ORG + 0x20 (after \`align 16\`) with \`jmp mid\`.
+      const jmp = jit.cpu.fetchInstr(ORG + 0x20);
+      const midEip = ORG + 0x20 + jmp.len + jmp.imm;
+      jit.cpu.fetchInstr(midEip).hits = jit.cpu.hotThreshold - 1;
+      jit.cpu.jit = true;
+      runInIrregularBudgets(jit, ref, 97);
+      const mid = jit.cpu.fetchInstr(midEip).block;
+      expect(mid?.len).toBeGreaterThanOrEqual(5);
+      expect(mid!.source).toContain('continue');
+    });
+  }
+
+  it('a trace that reaches the head of a translated loop leaves for it instead of taking a pass in', () => {
+    // The loop at \`top\` is translated first (eleven arrivals a call against one at \`f\`); the block at \`f\` is
+    // then the prologue alone, and the loop's block, which repeats from its head, runs every pass.
+    const src = `
+      mov ebx, 300
+      xor esi, esi
+    outer:
+      mov ecx, 12
+      call f
+      dec ebx
+      jnz outer
+      hlt
+      align 16
+    f:
+      push ebp
+      mov ebp, esp
+      xor eax, eax
+    top:
+      add eax, ecx
+      add esi, eax
+      dec ecx
+      jnz top
+      pop ebp
+      ret
+    `;
+    const jit = guest(src, true);
+    const ref = guest(src, false);
+    runInIrregularBudgets(jit, ref, 101);
+    const entry = jit.cpu.fetchInstr(ORG + 0x20).block;
+    expect(entry?.len).toBe(3); // push, mov, xor: not the loop's first pass
+    const loop = jit.cpu.fetchInstr(ORG + 0x20 + 1 + 2 + 2).block;
+    expect(loop?.repeats).toBe(true);
+    expect(loop?.len).toBe(4);
+  });
+
+  it('straight-line code longer than a block is translated piece after piece at the next arrival', () => {
+    // 150 instructions without a branch, called 60 times: the block at \`f\` (64 of them) is built at the 40th call,
+    // and the trace's continuation is as hot, so its block is built when the first block's exit reaches it — not
+    // 40 calls later (which this run would never see).
+    const src = `
+      mov ebx, 60
+      xor esi, esi
+      xor edi, edi
+      mov ecx, 7
+    outer:
+      call f
+      dec ebx
+      jnz outer
+      hlt
+      align 16
+    f:
+      %rep 75
+      add esi, ecx
+      xor edi, esi
+      %endrep
+      ret
+    `;
+    const jit = runTranslatedAndInterpreted(src);
+    const f = ORG + 0x20;
+    const pieces = [0, 64, 128].map((k) => jit.cpu.fetchInstr(f + 2 * k).block);
+    expect(pieces.map((b) => b?.len)).toEqual([64, 64, 23]); // the last: 22 instructions and the RET
   });
 });
