@@ -45,7 +45,7 @@ import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, 
 import { runBlock } from './jit/megamorphic';
 import { addToRegion, dispatchRegion, type Region } from './jit/region';
 import { buildBlock } from './jit/compile';
-import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD } from './jit/wasm/block';
+import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD, WASM_TO_JS_AFTER } from './jit/wasm/block';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
@@ -1048,6 +1048,7 @@ export class Cpu {
   /** Translate to WebAssembly blocks where they apply (jit/wasm/block.ts), at wasmHotThreshold arrivals. */
   wasmBlocks = defaultWasmBlocks();
   wasmHotThreshold = WASM_HOT_THRESHOLD;
+  wasmToJsAfter = WASM_TO_JS_AFTER;
 
   /**
    * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
