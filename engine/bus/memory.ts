@@ -110,7 +110,7 @@ export class PhysicalMemory {
     // WebAssembly.Memory that translated wasm code imports; the views cover RAM only, so `size` and every range
     // test stay the guest's.
     const flagBytes = this.size >>> PAGE_SHIFT;
-    this.stateOffset = (this.size + flagBytes + 63) & ~63;
+    this.stateOffset = Math.ceil((this.size + flagBytes) / 64) * 64; // (not `& ~63`: sizes reach 3 GiB, past int32)
     this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.stateOffset + STATE_BYTES) / 65536) });
     const buf = this.wasm.buffer;
     this.u8 = new Uint8Array(buf, 0, this.size);

@@ -15,9 +15,9 @@ const IDT = 0x800;
 /** Offset from ORG of the fault handlers, `hlt`. */
 const HANDLER = 0x800;
 
-function machine(source: string): TestMachine {
+function machine(source: string, memBytes = 1 << 20): TestMachine {
   const code = assemble(`${source}\ntimes 0x${HANDLER.toString(16)} - ($ - $$) db 0x90\nhandler: hlt`, 32, ORG);
-  const m = flat32(code, ORG, 1 << 20);
+  const m = flat32(code, ORG, memBytes);
   m.cpu.idtrBase = IDT;
   m.cpu.idtrLimit = 256 * 8 - 1;
   for (const v of [0, 6, 13]) setInterruptGate(m, v, ORG + HANDLER);
@@ -25,9 +25,9 @@ function machine(source: string): TestMachine {
 }
 
 /** Runs `source` interpreted and with wasm blocks, in slices of `slice`, to its HLT; returns the wasm CPU. */
-function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = () => undefined): { cpu: Cpu; inWasm: number; ref: Cpu } {
-  const ref = machine(source);
-  const jit = machine(source);
+function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = () => undefined, memBytes?: number): { cpu: Cpu; inWasm: number; ref: Cpu } {
+  const ref = machine(source, memBytes);
+  const jit = machine(source, memBytes);
   ref.cpu.jit = false;
   prepare(ref.cpu);
   prepare(jit.cpu);
@@ -120,6 +120,25 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       expect(cpu.regs[3] >>> 0).toBe((50 * 0x11111111 + 50 * 50) >>> 0);
       if (slice === 50) expect(inWasm).toBeGreaterThan(200); // (3 is less than a pass of either block: none runs)
     }
+  });
+
+  it('RAM past 2 GiB: accesses above 2^31 inline, and past the end of RAM to the interpreter (open bus)', () => {
+    const src = `
+      mov ecx, 200
+      mov ebx, 0x9ffff000
+    top:
+      mov [ebx + ecx*4], ecx
+      add eax, [ebx + ecx*4]
+      add esi, [0xa0000400]
+      mov [0xa0000400], ecx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const { cpu, inWasm } = bothWays(src, 50, () => undefined, 0xa0000000);
+    expect(cpu.regs[0]).toBe(20100); // 200 + 199 + … + 1 (the stores below the end of RAM land)
+    expect(cpu.regs[6]).toBe(-200); // the open bus reads 0xFFFFFFFF past it
+    expect(inWasm).toBeGreaterThan(500);
   });
 
   it('budgets that end inside a block that repeats: every budget from 1 to 40 retires what the interpreter does', () => {
