@@ -201,9 +201,9 @@ export const WASM_HOT_THRESHOLD = 200;
 /** Instructions a wasm block retires before the JS block of its head replaces it (Cpu.wasmToJsAfter, retier). */
 export const WASM_TO_JS_AFTER = 2_000_000;
 
-let wasmDefault = false;
+let wasmDefault = true;
 
-/** Whether new Cpus start with wasm blocks on (Cpu.wasmBlocks); RINGSIDE_WASM=1 or 0 in the environment decides. */
+/** Whether new Cpus start with wasm blocks on (Cpu.wasmBlocks): yes, unless RINGSIDE_WASM=0 in the environment. */
 export function defaultWasmBlocks(): boolean {
   return wasmDefault;
 }
