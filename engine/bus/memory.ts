@@ -29,6 +29,9 @@ export const PF_READ_WATCH = 16;
  */
 export const PF_LOAD_SLOW = PF_MMIO | PF_READ_WATCH;
 
+/** Bytes past the page flags kept for the wasm blocks' state (registers, flags, exit): jit/wasm/state.ts. */
+export const STATE_BYTES = 256;
+
 export interface MmioHandler {
   read8(addr: number): number;
   write8(addr: number, value: number): void;
@@ -88,6 +91,11 @@ export class PhysicalMemory {
   hiddenSystem = false;
   hiddenData = false;
 
+  /** The memory holding RAM and the page flags, which translated wasm blocks import (jit/wasm/). */
+  readonly wasm: WebAssembly.Memory;
+  /** Byte offset of the wasm blocks' state area, past RAM and the page flags. */
+  readonly stateOffset: number;
+
   private readonly mmio = new Map<number, MmioHandler>();
   private readonly highMmio: HighMmio[] = [];
   /** ROM images mapped above installed RAM, e.g. the BIOS alias just below 4 GiB. */
@@ -98,11 +106,17 @@ export class PhysicalMemory {
       throw new RangeError(`memory size must be between 4 KiB and 3 GiB, got ${sizeBytes}`);
     }
     this.size = Math.ceil(sizeBytes / PAGE_SIZE) * PAGE_SIZE;
-    const buf = new ArrayBuffer(this.size);
-    this.u8 = new Uint8Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.i32 = new Int32Array(buf);
-    this.pageFlags = new Uint8Array(this.size >>> PAGE_SHIFT);
+    // RAM, then the page flags, then the state area of WebAssembly blocks (jit/wasm/state.ts), in one
+    // WebAssembly.Memory that translated wasm code imports; the views cover RAM only, so `size` and every range
+    // test stay the guest's.
+    const flagBytes = this.size >>> PAGE_SHIFT;
+    this.stateOffset = Math.ceil((this.size + flagBytes) / 64) * 64; // (not `& ~63`: sizes reach 3 GiB, past int32)
+    this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.stateOffset + STATE_BYTES) / 65536) });
+    const buf = this.wasm.buffer;
+    this.u8 = new Uint8Array(buf, 0, this.size);
+    this.u16 = new Uint16Array(buf, 0, this.size >>> 1);
+    this.i32 = new Int32Array(buf, 0, this.size >>> 2);
+    this.pageFlags = new Uint8Array(buf, this.size, flagBytes);
   }
 
   // ---- guest accesses (physical addresses, already A20-masked and translated) ----

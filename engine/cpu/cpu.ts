@@ -46,6 +46,7 @@ import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, 
 import { callOutOfLine, runBlock } from './jit/megamorphic';
 import { addToRegion, dispatchRegion, type Region } from './jit/region';
 import { buildBlock } from './jit/compile';
+import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD, WASM_TO_JS_AFTER } from './jit/wasm/block';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
@@ -146,10 +147,11 @@ export class Cpu {
   onApicBaseWrite: ((value: number) => void) | null = null;
   readonly events = new EventHub();
 
-  // ---- general registers: one buffer, three views ----
-  readonly regs = new Int32Array(8);
-  readonly regs16 = new Uint16Array(this.regs.buffer);
-  readonly regs8 = new Uint8Array(this.regs.buffer);
+  // ---- general registers: three views of the first 32 bytes of the memory's wasm state area (jit/wasm/state.ts),
+  // where WebAssembly blocks read and write them ----
+  readonly regs: Int32Array;
+  readonly regs16: Uint16Array;
+  readonly regs8: Uint8Array;
   // ---- x87 FPU (engine/cpu/fpu/) ----
   readonly fpu = new FpuState();
   /** FERR# changed level (CR0.NE = 0 error reporting); the machine routes it to IRQ13. */
@@ -279,6 +281,9 @@ export class Cpu {
   private readonly codeBytes32: CodeBytes;
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
+    this.regs = new Int32Array(mem.wasm.buffer, mem.stateOffset, 8);
+    this.regs16 = new Uint16Array(mem.wasm.buffer, mem.stateOffset, 16);
+    this.regs8 = new Uint8Array(mem.wasm.buffer, mem.stateOffset, 32);
     this.mem = mem;
     this.io = io;
     this.model = cpuModel(options.model ?? DEFAULT_CPU_MODEL);
@@ -1047,6 +1052,10 @@ export class Cpu {
   lastBlock: CompiledBlock | null = null;
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();
+  /** Translate to WebAssembly blocks where they apply (jit/wasm/block.ts), at wasmHotThreshold arrivals. */
+  wasmBlocks = defaultWasmBlocks();
+  wasmHotThreshold = WASM_HOT_THRESHOLD;
+  wasmToJsAfter = WASM_TO_JS_AFTER;
 
   /**
    * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
@@ -1302,13 +1311,22 @@ export class Cpu {
                 fromBlock = last;
                 continue;
               }
-            } else if (afterTransfer && (prev === null || prev.block === NO_BLOCK) && ++i.hits >= this.hotThreshold && cached) {
+            } else if (
+              afterTransfer &&
+              (prev === null || prev.block === NO_BLOCK) &&
+              ++i.hits >= (this.wasmBlocks === true && this.wasmHotThreshold < this.hotThreshold ? this.wasmHotThreshold : this.hotThreshold) &&
+              cached
+            ) {
               // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
-              // at leads (not at every instruction a budget's end left to the interpreter).
-              i.block = buildBlock(this, i, start);
-              if (i.block !== NO_BLOCK) this.joinRegion(i.block, start);
-              prev = null;
-              continue;
+              // at leads (not at every instruction a budget's end left to the interpreter). With wasm blocks on, a
+              // wasm block first where one can start (jit/wasm/block.ts), else a JS block at hotThreshold.
+              const b = this.wasmBlocks === true ? buildTieredBlock(this, i, start) : buildBlock(this, i, start);
+              if (b !== null) {
+                i.block = b;
+                if (b !== NO_BLOCK) this.joinRegion(b, start);
+                prev = null;
+                continue;
+              }
             }
           }
           // i.d32 is the decode mode the instruction was fetched in: the current one (CS.D and not V86).

@@ -295,6 +295,12 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     ...args: unknown[]
   ) => BlockFn;
   const run = factory(PARITY, slowRead, slowWrite, storeLazyFlags, callHandler, ...g.consts);
+  const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
+  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source, g.backEdgePending !== null);
+}
+
+/** The byte range a block's instructions occupy and the largest offset the CS limit must cover (CompiledBlock). */
+export function blockBounds(instrs: BlockInstr[], eip: number): { firstByte: number; lastCodeByte: number; lastByte: number } {
   let firstByte = eip;
   let lastCodeByte = eip;
   let lastByte = eip;
@@ -305,5 +311,5 @@ export function buildBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock {
     if (target !== null) lastByte = Math.max(lastByte, target);
   }
   lastByte = Math.max(lastByte, lastCodeByte);
-  return makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source, g.backEdgePending !== null);
+  return { firstByte, lastCodeByte, lastByte };
 }

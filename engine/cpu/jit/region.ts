@@ -111,3 +111,17 @@ export function dispatchRegion(r: Region, cpu: Cpu, b: CompiledBlock, left: numb
   cpu.lastBlock = b;
   return n;
 }
+
+/**
+ * Puts block `b` in the place of `old` (a block of the same EIP, built from the same page's decoded instructions
+ * under the same key: wasm/block.ts replacing a wasm block by the JS block of the same head) in `old`'s region.
+ */
+export function replaceInRegion(old: CompiledBlock, b: CompiledBlock): void {
+  const r = old.region;
+  if (r === null) return;
+  const k = r.blocks.indexOf(old);
+  if (k < 0) return;
+  r.blocks[k] = b;
+  r.lastByte = Math.max(r.lastByte, b.lastByte);
+  b.region = r;
+}

@@ -11,6 +11,10 @@ import { MemoryWatch } from '../../../engine/cpu/watch';
 import { flat32, type TestMachine } from './harness';
 import { BENCH_LOOP, gpHalts, loadDs } from './jit-guest';
 import { assemble, HAS_NASM, recordExceptions } from './move-fixtures';
+import { setDefaultWasmBlocks } from '../../../engine/cpu/jit/wasm/block';
+
+// These tests look inside the JS tier's blocks (their source, hoisting, trace shape): its heads are not wasm blocks.
+setDefaultWasmBlocks(false);
 
 const ORG = 0x10000;
 

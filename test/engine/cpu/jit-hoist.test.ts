@@ -10,6 +10,10 @@ import { MemoryWatch } from '../../../engine/cpu/watch';
 import { BENCH_LOOP, gpHalts, guest, guestState, loadDs, ORG } from './jit-guest';
 import { HAS_NASM, recordExceptions } from './move-fixtures';
 import { CODE, enablePaging, guest as pagedGuest, P, RW, setPte, US } from './paging-fixtures';
+import { setDefaultWasmBlocks } from '../../../engine/cpu/jit/wasm/block';
+
+// These tests look inside the JS tier's blocks (their source, hoisting, trace shape): its heads are not wasm blocks.
+setDefaultWasmBlocks(false);
 
 const TOP = ORG + 0x10;
 

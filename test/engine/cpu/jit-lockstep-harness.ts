@@ -4,6 +4,7 @@
 
 import { expect } from 'vitest';
 import type { Cpu } from '../../../engine/cpu/cpu';
+import type { Machine } from '../../../engine/machine/machine';
 import { AR_DB, AR_P, AR_S, DS } from '../../../engine/cpu/cpu';
 import { flat32, realMode, type TestMachine } from './harness';
 import { DIVIDE_HANDLER_OFFSET, DS_LIMIT32, FAULT_HANDLER_OFFSET, LAYOUT16, LAYOUT32, rng } from './jit-program';
@@ -77,3 +78,26 @@ export function lockstep(ref: Cpu, jit: Cpu, seed: number, regions: [number, num
   return total;
 }
 
+
+/**
+ * Loads `bytes` into two machines (the caller configured their CPUs; the first is the reference) and runs them in
+ * slices of random length to the guest's end (or 3 M instructions): the run results, the CPU state after every slice
+ * and the whole memory at the end must be equal.
+ */
+export function machinesInLockstep(a: Machine, b: Machine, bytes: Uint8Array, seed: number): void {
+  a.load(bytes);
+  b.load(bytes);
+  a.cpu.flushDecodeCache();
+  const r = rng(seed);
+  let total = 0;
+  for (;;) {
+    const slice = 1 + Math.floor(r() * 500);
+    const ra = a.runSlice(slice);
+    const rb = b.runSlice(slice);
+    total += ra.instructions;
+    expect(rb, `after ${total}`).toEqual(ra);
+    expect(cpuState(b.cpu), `after ${total}`).toEqual(cpuState(a.cpu));
+    if (ra.reason !== null || total > 3_000_000) break;
+  }
+  expect(Buffer.compare(a.cpu.mem.u8, b.cpu.mem.u8)).toBe(0);
+}

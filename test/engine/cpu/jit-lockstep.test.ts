@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
 import type { TestMachine } from './harness';
 import { assemble, HAS_NASM } from './move-fixtures';
-import { FAULT_HANDLER_OFFSET, generateProgram, LAYOUT16, LAYOUT32, rng } from './jit-program';
-import { cpuState, lockstep as lockstepCpus, machineFor, setInterruptGate } from './jit-lockstep-harness';
+import { FAULT_HANDLER_OFFSET, generateProgram, LAYOUT16, LAYOUT32 } from './jit-program';
+import { lockstep as lockstepCpus, machineFor, machinesInLockstep, setInterruptGate } from './jit-lockstep-harness';
 import type { Cpu } from '../../../engine/cpu/cpu';
 import { NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { A, D, enablePaging, P, PAGE_DIRECTORY, PAGE_TABLE_0, RW, setPte, US } from './paging-fixtures';
@@ -110,21 +110,7 @@ describe('JIT lockstep against the interpreter: example guests through the machi
       a.cpu.jit = false;
       a.cpu.fastHandlers = false;
       b.cpu.jit = true;
-      a.load(bytes);
-      b.load(bytes);
-      a.cpu.flushDecodeCache();
-      const r = rng(name.length * 31);
-      let total = 0;
-      for (;;) {
-        const slice = 1 + Math.floor(r() * 500);
-        const ra = a.runSlice(slice);
-        const rb = b.runSlice(slice);
-        total += ra.instructions;
-        expect(rb, `after ${total}`).toEqual(ra);
-        expect(cpuState(b.cpu), `after ${total}`).toEqual(cpuState(a.cpu));
-        if (ra.reason !== null || total > 3_000_000) break;
-      }
-      expect(Buffer.compare(a.cpu.mem.u8, b.cpu.mem.u8)).toBe(0);
+      machinesInLockstep(a, b, bytes, name.length * 31);
     });
   }
 });

@@ -8,6 +8,10 @@ import type { Cpu } from '../../../engine/cpu/cpu';
 import type { CompiledBlock } from '../../../engine/cpu/jit/block';
 import { guest, ORG, runInIrregularBudgets, runTranslatedAndInterpreted } from './jit-guest';
 import { HAS_NASM } from './move-fixtures';
+import { setDefaultWasmBlocks } from '../../../engine/cpu/jit/wasm/block';
+
+// These tests look inside the JS tier's blocks (their source, hoisting, trace shape): its heads are not wasm blocks.
+setDefaultWasmBlocks(false);
 
 /** The blocks alive in the decode cache that start in [from, to) (once the run is over: the bytes between are decoded too). */
 function blocksIn(cpu: Cpu, from: number, to: number): CompiledBlock[] {

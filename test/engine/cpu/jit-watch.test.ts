@@ -10,6 +10,10 @@ import { Machine, type StopReason } from '../../../engine/machine/machine';
 import { attachMonitor } from '../../../engine/monitor/monitor';
 import { MemoryWatch, type WatchHit, type WatchRange } from '../../../engine/cpu/watch';
 import { assemble, HAS_NASM } from './move-fixtures';
+import { setDefaultWasmBlocks } from '../../../engine/cpu/jit/wasm/block';
+
+// These tests look inside the JS tier's blocks (their source, hoisting, trace shape): its heads are not wasm blocks.
+setDefaultWasmBlocks(false);
 
 const ORG = 0x7c00;
 

@@ -1,0 +1,215 @@
+// WebAssembly blocks (issue 13, README "A WebAssembly tier"): the same traces as the JS blocks (jit/compile.ts
+// collectBlock), compiled to a wasm function that V8's baseline compiler (Liftoff) turns into machine code in
+// microseconds, so a block runs fast from its first entry and can be built after far fewer arrivals than a JS
+// block, whose function runs unoptimised until TurboFan's 15–70 ms compile.
+//
+// A wasm block holds the longest prefix of the trace whose instructions wasm/instrs.ts translates, under paging off,
+// a 32-bit stack and code segment, and flat ES/SS/DS for its memory operands; the instruction after that prefix (a
+// translatable one: a PUSHF, a shift) is run by the wrapper in the interpreter as the block's last instruction.
+// The wrapper below moves registers and flags between the Cpu and the state area, runs the function, and, when the
+// function left for the interpreter at an instruction (an access that is not plain RAM, a RET past the CS limit),
+// runs that instruction with the Cpu state the interpreter would have there: `instrStart` on it and `jitRetired`
+// holding the instructions retired before it, so a fault is the interpreter's fault (block.ts, BlockFn).
+
+import type { Cpu } from '../../cpu';
+import type { Instr } from '../../decode/instr';
+import { HANDLERS } from '../../ops';
+import { isFastHandler } from '../../ops/fast';
+import { blockKey, keyFlatSegments, keyPaging, keyStack32, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
+import { replaceInRegion } from '../region';
+import { blockBounds, buildBlock, collectBlock } from '../compile';
+import type { BlockInstr } from '../emitter';
+import { encodeModule, OP } from './encoder';
+import { WasmGen } from './gen';
+import { emitForm, LEFT, supported } from './instrs';
+import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
+
+type WasmRun = (left: number, a20: number, csLimit: number) => number;
+
+/** The instructions of the block at `first`: the trace up to and including its first untranslated instruction. */
+function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInstr[] {
+  const trace = collectBlock(cpu, first, eip);
+  for (let k = 0; k < trace.length; k++) {
+    const i = trace[k].i;
+    const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
+    if (!own || !supported(i, flat)) return trace.slice(0, k + 1);
+  }
+  return trace;
+}
+
+/** The wasm function's bytes for `instrs` (the last may be one the wrapper interprets). */
+function generate(instrs: BlockInstr[], translated: number, memSize: number, state: number, memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean } {
+  const g = new WasmGen(instrs, memSize, state);
+  g.prologue();
+  const start = instrs[0].eip;
+  // A branch back to the start makes the block repeat: the body is a loop.
+  const repeats = instrs
+    .slice(0, translated)
+    .some((bi) => ['jcc', 'jmpRel', 'loop'].includes(bi.i.row!.handler) && ((bi.next + bi.i.imm) >>> 0) === start);
+  if (repeats) {
+    g.stale = 0;
+    g.entryFlagsUsed = true;
+    g.open(OP.loop);
+    g.loopDepth = g.depth;
+  }
+  let left = false;
+  for (let k = 0; k < translated && !left; k++) {
+    g.k = k;
+    left = emitForm(g, instrs[k].i) === LEFT;
+  }
+  if (!left) {
+    g.k = translated;
+    if (translated < instrs.length) g.interpretHere();
+    else g.exit(instrs[translated - 1].next, translated);
+  }
+  if (repeats) g.close();
+  g.f.op(OP.unreachable);
+  return { bytes: encodeModule(g.f, memoryPages), entryFlags: g.entryFlagsUsed };
+}
+
+/** The state area of `cpu`'s memory as int32 slots. */
+const stateViews = new WeakMap<object, Int32Array>();
+function stateOf(cpu: Cpu): Int32Array {
+  let s = stateViews.get(cpu.mem);
+  if (s === undefined) {
+    s = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateOffset, 64);
+    stateViews.set(cpu.mem, s);
+  }
+  return s;
+}
+
+/** The BlockFn around a wasm function: state in, run, state out, and the instruction left to the interpreter. */
+/** What a wasm block's wrapper knows of its block: the block (once made), its head, the instructions it retired. */
+interface Tiering {
+  block: CompiledBlock | null;
+  readonly first: Instr;
+  retired: number;
+}
+
+/**
+ * The BlockFn around a wasm function: flags in (folded first when the block reads flags it has not set itself), run,
+ * flags out, and the instruction left to the interpreter. The registers need no copying: Cpu.regs is the state
+ * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
+ * the same head (retier).
+ */
+function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering): (c: Cpu, left: number) => number {
+  return (c, left) => {
+    if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
+    S[S_FLAGS] = c.flags;
+    let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
+    const mask = S[S_LMASK];
+    if (mask >= 0) {
+      // (-1: the block defined no flag on its way out; the Cpu's flags and record stand.)
+      c.flags = S[S_FLAGS];
+      c.lazyMask = mask;
+      if (mask !== 0) {
+        c.lazyOp = S[S_LOP];
+        c.lazyA = S[S_LA] >>> 0;
+        c.lazyB = S[S_LB] >>> 0;
+        c.lazyRes = S[S_LR] >>> 0;
+        c.lazyCin = S[S_LCIN];
+        c.lazySize = S[S_LSIZE];
+      }
+    }
+    c.eip = S[S_EIP] >>> 0;
+    const k = S[S_INTERPRET];
+    if (k >= 0) {
+      // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
+      // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
+      const bi = instrs[k];
+      c.instrStart = bi.eip;
+      c.eip = bi.next;
+      c.jitRetired = n;
+      bi.i.exec(c, bi.i);
+      c.jitRetired = 0;
+      n++;
+    }
+    t.retired += n;
+    if (t.retired >= c.wasmToJsAfter) retier(c, t);
+    return n;
+  };
+}
+
+/**
+ * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there): code
+ * that hot pays for TurboFan's compile, after which the JS block, with its access checks hoisted out of loops, runs
+ * faster than Liftoff's code (the loop benchmark's steady state: 1 000 MIPS in wasm, 1 450 in JS). Called at the
+ * block's exit, where the mode is still the one it was built for.
+ */
+function retier(cpu: Cpu, t: Tiering): void {
+  const old = t.block;
+  t.retired = -Infinity; // once
+  if (old === null || t.first.block !== old) return;
+  const js = buildBlock(cpu, t.first, old.eip);
+  if (js === NO_BLOCK) return;
+  t.first.block = js;
+  replaceInRegion(old, js);
+}
+
+/**
+ * The wasm block at `first` (CS:`eip`), or null when the mode is not one wasm blocks handle or its first instruction
+ * is not translated.
+ */
+export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock | null {
+  const key = blockKey(cpu);
+  if (keyPaging(key) || !keyStack32(key) || !cpu.code32 || !first.d32) return null;
+  const flat = keyFlatSegments(key);
+  const instrs = wasmTrace(cpu, first, eip, flat);
+  if (instrs.length === 0) return null;
+  const last = instrs[instrs.length - 1].i;
+  const lastOwn = last.exec === HANDLERS[last.row!.handler] || isFastHandler(last.exec);
+  const translated = lastOwn && supported(last, flat) ? instrs.length : instrs.length - 1;
+  if (translated === 0) return null;
+  const mem = cpu.mem;
+  const pages = mem.wasm.buffer.byteLength / 65536;
+  const { bytes, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, pages);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { mem: mem.wasm } });
+  const tiering: Tiering = { block: null, first, retired: 0 };
+  const run = wrapper(instance.exports.run as WasmRun, instrs, stateOf(cpu), entryFlags, tiering);
+  const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
+  const source = `wasm: ${instrs.map((bi, k) => (k < translated ? '' : '*') + bi.i.row!.handler).join(' ')}`;
+  tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
+  return tiering.block;
+}
+
+/**
+ * The run loop's builder while wasm blocks are on (Cpu.wasmBlocks): at Cpu.wasmHotThreshold arrivals a wasm block
+ * if one can start here; else the JS block at Cpu.hotThreshold arrivals (null meanwhile: the head's hit count is
+ * set so that it comes back here then).
+ */
+const noWasm = new WeakSet<Instr>();
+export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock | null {
+  if (!noWasm.has(i)) {
+    const w = buildWasmBlock(cpu, i, eip);
+    if (w !== null) return w;
+    noWasm.add(i);
+    if (i.hits < cpu.hotThreshold) {
+      i.hits = cpu.wasmHotThreshold - (cpu.hotThreshold - i.hits);
+      return null;
+    }
+  }
+  return buildBlock(cpu, i, eip);
+}
+
+/**
+ * Arrivals at a block head before a wasm block is built there: a wasm block costs tens of microseconds to build and
+ * runs compiled code from its first entry, so it pays after a few hundred runs where a JS block needs tens of
+ * thousands (block.ts HOT_THRESHOLD).
+ */
+export const WASM_HOT_THRESHOLD = 200;
+
+/** Instructions a wasm block retires before the JS block of its head replaces it (Cpu.wasmToJsAfter, retier). */
+export const WASM_TO_JS_AFTER = 2_000_000;
+
+let wasmDefault = true;
+
+/** Whether new Cpus start with wasm blocks on (Cpu.wasmBlocks): yes, unless RINGSIDE_WASM=0 in the environment. */
+export function defaultWasmBlocks(): boolean {
+  return wasmDefault;
+}
+
+export function setDefaultWasmBlocks(on: boolean): void {
+  wasmDefault = on;
+}
+
+if (typeof process !== 'undefined' && process.env.RINGSIDE_WASM !== undefined) wasmDefault = process.env.RINGSIDE_WASM === '1';

@@ -1,0 +1,264 @@
+// The generator of one WebAssembly block: the function's locals (general registers, flags, the retired count),
+// register and memory operands, the pending flag record, and the exits. Instruction forms live in wasm/instrs.ts.
+//
+// The function is `run(left, a20, csLimit) -> retired`. Registers are loaded from the state area into locals at
+// entry and stored back at every exit. An exit stores EIP and the flags (wasm/flags.ts) and returns the
+// instructions retired. Nothing that can fault runs in wasm: an access that is not plain RAM inside the guest's
+// size (an MMIO, watched, code or ROM page for a store, past RAM, a CS-limit violation) leaves with the current
+// instruction not yet begun and S_INTERPRET naming it, and the wrapper runs it in the interpreter, so faults,
+// self-modifying code and device accesses happen exactly there, with the interpreter's state.
+
+import { PF_LOAD_SLOW } from '../../../bus/memory';
+import type { BlockInstr } from '../emitter';
+import { FunctionBody, OP, RESULT_I32, VOID } from './encoder';
+import { ARITH } from '../../flags';
+import { foldRecord, type WasmRecord } from './flags';
+import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE, S_REGS } from './state';
+
+/** Parameters of the block function. */
+const P_LEFT = 0;
+const P_A20 = 1;
+export const P_LIMIT = 2;
+
+export class WasmGen {
+  readonly f = new FunctionBody(3);
+  /** Locals: the eight general registers (int32), EFLAGS, instructions retired in earlier passes, scratch. */
+  readonly g: number[] = [];
+  readonly flags: number;
+  readonly n: number;
+  readonly ph: number;
+  /** The record pending at this point of the generation, or null (flags eager in the `flags` local). */
+  pending: WasmRecord | null = null;
+  /** Index of the instruction being generated. */
+  k = 0;
+  /**
+   * Arithmetic flags of the flags local that no instruction of the block has defined yet on the path being
+   * generated: they hold the Cpu's `flags`, which are current only when the wrapper folded its lazy record in first.
+   * Code reading one of them sets `entryFlagsUsed`, and the wrapper then folds at entry. A repeating block folds
+   * always (stale 0 from the start): its later passes start from flags the earlier ones defined.
+   */
+  stale = ARITH;
+  entryFlagsUsed = false;
+  readonly readsLocal = (bits: number): void => {
+    if ((this.stale & bits) !== 0) this.entryFlagsUsed = true;
+  };
+  /** Open structured blocks, and their number just inside the repeating block's `loop` (-1: none). */
+  depth = 0;
+  loopDepth = -1;
+
+  constructor(
+    readonly instrs: BlockInstr[],
+    /** Byte offsets in the memory: the page flags (the guest's RAM size) and the state area. */
+    readonly memSize: number,
+    readonly state: number,
+  ) {
+    for (let r = 0; r < 8; r++) this.g.push(this.f.local());
+    this.flags = this.f.local();
+    this.n = this.f.local();
+    this.ph = this.f.local();
+  }
+
+  get cur(): BlockInstr {
+    return this.instrs[this.k];
+  }
+
+  /** Loads registers and flags from the state area and marks the exit ordinary. */
+  prologue(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).mem(OP.i32Load, this.state + (S_REGS + r) * 4).set(this.g[r]);
+    f.i32(0).mem(OP.i32Load, this.state + S_FLAGS * 4).set(this.flags);
+    f.i32(0).i32(-1).mem(OP.i32Store, this.state + S_INTERPRET * 4);
+  }
+
+  open(code: number, type: number = VOID): void {
+    this.f.open(code, type);
+    this.depth++;
+  }
+
+  close(): void {
+    this.f.op(OP.end);
+    this.depth--;
+  }
+
+  // ---- registers ----
+
+  /** Pushes register n of `size` bytes, unsigned for 1 and 2 (n in SDM encoding: AL CL DL BL AH CH DH BH). */
+  pushReg(size: number, n: number): void {
+    const f = this.f;
+    if (size === 4) f.get(this.g[n]);
+    else if (size === 2) f.get(this.g[n]).i32(0xffff).op(OP.i32And);
+    else if (n < 4) f.get(this.g[n]).i32(0xff).op(OP.i32And);
+    else f.get(this.g[n - 4]).i32(8).op(OP.i32ShrU).i32(0xff).op(OP.i32And);
+  }
+
+  /** Pops a value into register n of `size` bytes (the register's other bytes kept). */
+  popReg(size: number, n: number): void {
+    const f = this.f;
+    if (size === 4) {
+      f.set(this.g[n]);
+      return;
+    }
+    const t = f.local();
+    f.set(t);
+    const full = size === 1 && n >= 4 ? n - 4 : n;
+    const keep = size === 2 ? -65536 : n < 4 ? -256 : -65281;
+    f.get(this.g[full]).i32(keep).op(OP.i32And).get(t);
+    if (size === 2) f.i32(0xffff).op(OP.i32And);
+    else f.i32(0xff).op(OP.i32And);
+    if (size === 1 && n >= 4) f.i32(8).op(OP.i32Shl);
+    f.op(OP.i32Or).set(this.g[full]);
+  }
+
+  /** Pops an i64 value into a new i64 local. */
+  toLocal64(): number {
+    const t = this.f.local64();
+    this.f.set(t);
+    return t;
+  }
+
+  /** Pops a value into a new local. */
+  toLocal(): number {
+    const t = this.f.local();
+    this.f.set(t);
+    return t;
+  }
+
+  /** Pushes a constant operand of `size` bytes as blocks hold it (int32 for 4, unsigned otherwise). */
+  pushConst(size: number, v: number): void {
+    this.f.i32(size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff);
+  }
+
+  /** Pushes `value` truncated to `size` bytes (a no-op for 4). */
+  truncate(size: number): void {
+    if (size !== 4) this.f.i32(size === 2 ? 0xffff : 0xff).op(OP.i32And);
+  }
+
+  // ---- memory ----
+
+  /**
+   * With a linear address (flat segment, paging off) on the stack: sets `ph` to it under the A20 mask and leaves
+   * for the interpreter unless `size` bytes there are RAM on pages whose flags allow the access inline (loads: no
+   * MMIO or read watch; stores: no flag at all, so code, watched, ROM and MMIO pages take the interpreter's path).
+   */
+  checkAccess(size: number, write: boolean): void {
+    const f = this.f;
+    f.get(P_A20).op(OP.i32And).set(this.ph);
+    f.get(this.ph).i32(this.memSize - size).op(OP.i32GtU);
+    this.open(OP.if, RESULT_I32);
+    f.i32(1);
+    f.op(OP.else);
+    f.get(this.ph).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize);
+    if (size > 1) f.get(this.ph).i32(size - 1).op(OP.i32Add).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize).op(OP.i32Or);
+    if (!write) f.i32(PF_LOAD_SLOW).op(OP.i32And);
+    this.close();
+    this.open(OP.if);
+    this.interpretHere();
+    this.close();
+  }
+
+  /** Pushes the `size`-byte value at `ph` (after checkAccess). */
+  load(size: number): void {
+    this.f.get(this.ph).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16U : OP.i32Load8U);
+  }
+
+  /** With `ph` then the value pushed: stores it. */
+  store(size: number): void {
+    this.f.mem(size === 4 ? OP.i32Store : size === 2 ? OP.i32Store16 : OP.i32Store8);
+  }
+
+  // ---- exits ----
+
+  private storeState(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).get(this.g[r]).mem(OP.i32Store, this.state + (S_REGS + r) * 4);
+    const rec = this.pending;
+    const slot = (s: number): number => this.state + s * 4;
+    if (rec === null && this.stale === ARITH) {
+      // No flag defined yet on this path: the Cpu's flags (and lazy record) stay as they are.
+      f.i32(0).i32(-1).mem(OP.i32Store, slot(S_LMASK));
+      return;
+    }
+    this.readsLocal(rec === null ? ARITH : ARITH & ~rec.mask);
+    f.i32(0).get(this.flags).mem(OP.i32Store, this.state + S_FLAGS * 4);
+    if (rec === null) {
+      f.i32(0).i32(0).mem(OP.i32Store, slot(S_LMASK));
+      return;
+    }
+    f.i32(0).i32(rec.op).mem(OP.i32Store, slot(S_LOP));
+    f.i32(0).get(rec.a).mem(OP.i32Store, slot(S_LA));
+    f.i32(0).get(rec.b).mem(OP.i32Store, slot(S_LB));
+    f.i32(0).get(rec.r).mem(OP.i32Store, slot(S_LR));
+    f.i32(0).i32(rec.size).mem(OP.i32Store, slot(S_LSIZE));
+    f.i32(0);
+    if (rec.cin === null) f.i32(0);
+    else f.get(rec.cin);
+    f.mem(OP.i32Store, slot(S_LCIN));
+    f.i32(0).i32(rec.mask).mem(OP.i32Store, slot(S_LMASK));
+  }
+
+  /** Leaves with EIP = the value pushed by `eip`, after `n + retired` instructions. */
+  exitWith(eip: () => void, retired: number): void {
+    this.storeState();
+    this.f.i32(0);
+    eip();
+    this.f.mem(OP.i32Store, this.state + S_EIP * 4);
+    this.f.get(this.n);
+    if (retired !== 0) this.f.i32(retired).op(OP.i32Add);
+    this.f.op(OP.return);
+  }
+
+  exit(eip: number, retired: number): void {
+    this.exitWith(() => this.f.i32(eip | 0), retired);
+  }
+
+  /** Leaves before the current instruction, which the wrapper runs in the interpreter. */
+  interpretHere(): void {
+    this.f.i32(0).i32(this.k).mem(OP.i32Store, this.state + S_INTERPRET * 4);
+    this.exit(this.cur.eip, this.k);
+  }
+
+  /**
+   * Sets the flags in `mask` to the bits `values` pushes (Cpu.setFlagBits): the pending record is folded first
+   * unless the mask covers all its flags.
+   */
+  setFlagBits(mask: number, values: () => void): void {
+    if (this.pending !== null && (this.pending.mask & ~mask) !== 0) this.fold();
+    this.pending = null;
+    this.f.get(this.flags).i32(~mask).op(OP.i32And);
+    values();
+    this.f.op(OP.i32Or).set(this.flags);
+    this.stale &= ~mask;
+  }
+
+  /** Folds the pending record into the flags local, for the code that follows (generation state too). */
+  fold(): void {
+    if (this.pending !== null) {
+      foldRecord(this.f, this.flags, this.pending, this.readsLocal);
+      this.stale &= ~this.pending.mask;
+    }
+    this.pending = null;
+  }
+
+  /**
+   * A taken branch to the constant `target`: a branch back to the block's start repeats the block while a whole
+   * pass still fits the budget (as the JS blocks do, jit/ops.ts branchTo), else the block leaves.
+   */
+  branchTo(target: number): void {
+    const f = this.f;
+    if (target === this.instrs[0].eip && this.loopDepth >= 0) {
+      const len = this.instrs.length;
+      f.get(this.n).i32(this.k + 1).op(OP.i32Add).set(this.n);
+      f.get(P_LEFT).get(this.n).op(OP.i32Sub).i32(len).op(OP.i32GeS);
+      this.open(OP.if);
+      // The next pass starts with eager flags, as the first did; the record stays pending on the way out.
+      if (this.pending !== null) foldRecord(f, this.flags, this.pending, this.readsLocal);
+      f.br(OP.br, this.depth - this.loopDepth);
+      this.close();
+      this.exit(target, 0);
+      return;
+    }
+    this.exit(target, this.k + 1);
+  }
+}
+
+export { OP, RESULT_I32, VOID, P_LEFT };

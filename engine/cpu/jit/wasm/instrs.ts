@@ -1,0 +1,677 @@
+// The instruction forms WebAssembly blocks translate, each doing what its interpreter handler does (ops/alu.ts,
+// move.ts, stack.ts, control.ts): the same operands, the same flag record, memory and registers written only after
+// the access checks (a check that fails leaves before the instruction: wasm/gen.ts). `supported` says which forms
+// and operands a block may hold; anything else ends the wasm block, and the wrapper interprets it.
+
+import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
+import type { Instr } from '../../decode/instr';
+import { ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
+import { pushCondition, pushFlag, pushSzp, type WasmRecord } from './flags';
+import { OP, P_LIMIT, type WasmGen } from './gen';
+
+const EAX = 0, ECX = 1, EDX = 2, ESP = 4, ESI = 6, EDI = 7, ES = 0;
+
+/** How an emitted instruction ends. */
+export const GOES_ON = 1;
+export const LEFT = 2;
+
+const LAZY_OP = [LOP_ADD, LOP_LOGIC, LOP_ADD, LOP_SUB, LOP_LOGIC, LOP_SUB, LOP_LOGIC, LOP_SUB];
+const ALU_OPCODE = [OP.i32Add, OP.i32Or, 0, 0, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub];
+
+type Form = (g: WasmGen, i: Instr) => number;
+
+/** Pushes the effective address of the memory operand (32-bit address size: `supported`). */
+function pushEa(g: WasmGen, i: Instr): void {
+  const f = g.f;
+  let terms = 0;
+  if (i.disp !== 0 || (i.base < 0 && i.index < 0)) {
+    f.i32(i.disp);
+    terms++;
+  }
+  if (i.base >= 0) {
+    f.get(g.g[i.base]);
+    if (terms++ > 0) f.op(OP.i32Add);
+  }
+  if (i.index >= 0) {
+    f.get(g.g[i.index]);
+    if (i.scale !== 0) f.i32(i.scale).op(OP.i32Shl);
+    if (terms++ > 0) f.op(OP.i32Add);
+  }
+}
+
+/** Reads the r/m operand of `size` bytes into a new local. */
+function readRm(g: WasmGen, i: Instr, size: number): number {
+  if (i.rm >= 0) g.pushReg(size, i.rm);
+  else {
+    pushEa(g, i);
+    g.checkAccess(size, false);
+    g.load(size);
+  }
+  return g.toLocal();
+}
+
+/** Reads the r/m operand of a read-modify-write form (one check for both accesses) into a new local. */
+function readRmForWrite(g: WasmGen, i: Instr): number {
+  if (i.rm >= 0) g.pushReg(i.size, i.rm);
+  else {
+    pushEa(g, i);
+    g.checkAccess(i.size, true);
+    g.load(i.size);
+  }
+  return g.toLocal();
+}
+
+/** Writes local `v` back to the operand readRmForWrite read. */
+function writeBack(g: WasmGen, i: Instr, v: number): void {
+  if (i.rm >= 0) {
+    g.f.get(v);
+    g.popReg(i.size, i.rm);
+  } else {
+    g.f.get(g.ph).get(v);
+    g.store(i.size);
+  }
+}
+
+/** Writes local `v` to the r/m operand. */
+function writeRm(g: WasmGen, i: Instr, size: number, v: number): void {
+  if (i.rm >= 0) {
+    g.f.get(v);
+    g.popReg(size, i.rm);
+    return;
+  }
+  pushEa(g, i);
+  g.checkAccess(size, true);
+  g.f.get(g.ph).get(v);
+  g.store(size);
+}
+
+function record(g: WasmGen, op: number, size: number, a: number, b: number, r: number, mask = ARITH, cin: number | null = null): void {
+  g.pending = { op, size, mask, a, b, r, cin } satisfies WasmRecord;
+}
+
+/** The carry in of ADC/SBB (CF now) in a new local, or null for the other operations. */
+function carryIn(g: WasmGen, op: number): number | null {
+  if (op !== ALU_ADC && op !== ALU_SBB) return null;
+  pushFlag(g.f, g.flags, g.pending, CF, g.readsLocal);
+  return g.toLocal();
+}
+
+/** r = a OP b (OP cin), truncated to `size`, in a new local. */
+function compute(g: WasmGen, op: number, size: number, a: number, b: number, cin: number | null = null): number {
+  const code = op === ALU_ADC ? OP.i32Add : op === ALU_SBB ? OP.i32Sub : ALU_OPCODE[op];
+  g.f.get(a).get(b).op(code);
+  if (cin !== null) g.f.get(cin).op(code);
+  g.truncate(size);
+  return g.toLocal();
+}
+
+/** An ALU operation with an r/m destination; `b` is a local holding the source. */
+function aluToRm(g: WasmGen, i: Instr, b: number): number {
+  const size = i.size;
+  const op = i.arg;
+  const cin = carryIn(g, op);
+  if (i.rm >= 0) {
+    g.pushReg(size, i.rm);
+    const a = g.toLocal();
+    const r = compute(g, op, size, a, b, cin);
+    if (op !== ALU_CMP) {
+      g.f.get(r);
+      g.popReg(size, i.rm);
+    }
+    record(g, LAZY_OP[op], size, a, b, r, ARITH, cin);
+    return GOES_ON;
+  }
+  // One check for both accesses: a page a store may touch inline can be read inline too.
+  pushEa(g, i);
+  g.checkAccess(size, op !== ALU_CMP);
+  g.load(size);
+  const a = g.toLocal();
+  const r = compute(g, op, size, a, b, cin);
+  if (op !== ALU_CMP) {
+    g.f.get(g.ph).get(r);
+    g.store(size);
+  }
+  record(g, LAZY_OP[op], size, a, b, r, ARITH, cin);
+  return GOES_ON;
+}
+
+function constLocal(g: WasmGen, size: number, v: number): number {
+  g.pushConst(size, v);
+  return g.toLocal();
+}
+
+function regLocal(g: WasmGen, size: number, n: number): number {
+  g.pushReg(size, n);
+  return g.toLocal();
+}
+
+function aluToReg(g: WasmGen, op: number, size: number, reg: number, b: number): number {
+  const cin = carryIn(g, op);
+  const a = regLocal(g, size, reg);
+  const r = compute(g, op, size, a, b, cin);
+  if (op !== ALU_CMP) {
+    g.f.get(r);
+    g.popReg(size, reg);
+  }
+  record(g, LAZY_OP[op], size, a, b, r, ARITH, cin);
+  return GOES_ON;
+}
+
+function test(g: WasmGen, size: number, a: number, b: number): number {
+  g.f.get(a).get(b).op(OP.i32And);
+  const r = g.toLocal();
+  record(g, LOP_LOGIC, size, a, b, r);
+  return GOES_ON;
+}
+
+/** INC/DEC: a pending CF is folded into the flags first, the new record leaves CF out (setLazyFlagsKeepCF). */
+function incDec(g: WasmGen, i: Instr, inc: boolean, reg: number | null): number {
+  const size = i.size;
+  const p = g.pending;
+  if (p !== null && (p.mask & CF) !== 0) {
+    g.f.get(g.flags).i32(~CF).op(OP.i32And);
+    pushFlag(g.f, g.flags, p, CF, g.readsLocal);
+    g.f.op(OP.i32Or).set(g.flags);
+    g.stale &= ~CF;
+  }
+  const one = constLocal(g, 4, 1);
+  const n = reg ?? i.rm;
+  let a: number;
+  if (n >= 0) a = regLocal(g, size, n);
+  else {
+    pushEa(g, i);
+    g.checkAccess(size, true);
+    g.load(size);
+    a = g.toLocal();
+  }
+  const r = compute(g, inc ? 0 : 5, size, a, one);
+  if (n >= 0) {
+    g.f.get(r);
+    g.popReg(size, n);
+  } else {
+    g.f.get(g.ph).get(r);
+    g.store(size);
+  }
+  record(g, inc ? LOP_INC : LOP_DEC, size, a, one, r, ARITH_NO_CF);
+  return GOES_ON;
+}
+
+/** CLC, STC, CMC: the flags eager, then CF. */
+function carry(g: WasmGen, how: 'clear' | 'set' | 'complement'): number {
+  g.fold();
+  const f = g.f;
+  f.get(g.flags);
+  if (how === 'complement') {
+    g.readsLocal(CF);
+    f.i32(CF).op(OP.i32Xor);
+  }
+  else {
+    f.i32(~CF).op(OP.i32And);
+    if (how === 'set') f.i32(CF).op(OP.i32Or);
+  }
+  f.set(g.flags);
+  g.stale &= ~CF;
+  return GOES_ON;
+}
+
+function nearTarget(i: Instr, target: number): number {
+  return i.os32 ? target >>> 0 : target & 0xffff;
+}
+
+function continuesAt(g: WasmGen, eip: number): boolean {
+  const next = g.instrs[g.k + 1];
+  return next !== undefined && next.eip === eip;
+}
+
+function fallThroughOrLeave(g: WasmGen, next: number): number {
+  if (continuesAt(g, next)) return GOES_ON;
+  g.exit(next, g.k + 1);
+  return LEFT;
+}
+
+/** PUSH of the 4-byte value in local `v`: the store, then ESP (Cpu.push). */
+function push(g: WasmGen, v: number): void {
+  const f = g.f;
+  f.get(g.g[ESP]).i32(4).op(OP.i32Sub);
+  const sp = g.toLocal();
+  f.get(sp);
+  g.checkAccess(4, true);
+  f.get(g.ph).get(v);
+  g.store(4);
+  f.get(sp).set(g.g[ESP]);
+}
+
+/** The dword at the top of the stack, into a new local (`v`), and ESP as it was (`sp`); ESP is not written. */
+function peek(g: WasmGen): { sp: number; v: number } {
+  const sp = regLocal(g, 4, ESP);
+  g.f.get(sp);
+  g.checkAccess(4, false);
+  g.load(4);
+  return { sp, v: g.toLocal() };
+}
+
+const SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
+
+/**
+ * ROL/ROR/SHL/SAL/SHR/SAR of r/m by the constant `count` (shift.ts shiftRm, as the JS blocks' shiftResult): a
+ * masked count of 0 changes nothing (a memory operand is still read); the result is stored, then the flags set
+ * eagerly — CF and OF for the rotates, all six for the shifts.
+ */
+function shift(g: WasmGen, i: Instr, count: number): number {
+  const f = g.f;
+  const size = i.size;
+  const bits = size * 8;
+  const top = bits - 1;
+  if (i.rm < 0) {
+    pushEa(g, i);
+    g.checkAccess(size, count !== 0);
+    if (count === 0) return GOES_ON;
+    g.load(size);
+  } else {
+    if (count === 0) return GOES_ON;
+    g.pushReg(size, i.rm);
+  }
+  const v = g.toLocal();
+  const wrap = (): void => g.truncate(size);
+  let cf: number;
+  let r: number;
+  let mask = 0x8d5;
+  // Flag values beside CF: OF from the result's top bits, AF as the interpreter sets it, SZP.
+  let rest: (r: number, cf: number) => void;
+  const topBit = (x: number): void => void f.get(x).i32(top).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  const ofMsbXorCf = (x: number, c: number): void => {
+    topBit(x);
+    f.get(c).op(OP.i32Xor).i32(11).op(OP.i32Shl);
+  };
+  const ofTopTwo = (x: number): void => {
+    f.get(x).i32(top).op(OP.i32ShrU).get(x).i32(top - 1).op(OP.i32ShrU).op(OP.i32Xor).i32(1).op(OP.i32And).i32(11).op(OP.i32Shl);
+  };
+  switch (i.arg) {
+    case SH_ROL:
+    case SH_ROR: {
+      const c = count & (bits - 1);
+      mask = 0x801;
+      if (i.arg === SH_ROL) f.get(v).i32(c).op(OP.i32Shl).get(v).i32(bits - c).op(OP.i32ShrU).op(OP.i32Or);
+      else f.get(v).i32(c).op(OP.i32ShrU).get(v).i32(bits - c).op(OP.i32Shl).op(OP.i32Or);
+      if (c === 0) {
+        f.op(OP.drop);
+        f.get(v);
+      }
+      wrap();
+      r = g.toLocal();
+      if (i.arg === SH_ROL) f.get(r).i32(1).op(OP.i32And);
+      else topBit(r);
+      cf = g.toLocal();
+      rest = i.arg === SH_ROL ? (x, c2) => ofMsbXorCf(x, c2) : (x) => ofTopTwo(x);
+      break;
+    }
+    case SH_SHL:
+    case SH_SAL:
+      if (count <= bits) f.get(v).i32(bits - count).op(OP.i32ShrU).i32(1).op(OP.i32And);
+      else f.i32(0);
+      cf = g.toLocal();
+      f.get(v).i32(count).op(OP.i32Shl);
+      wrap();
+      r = g.toLocal();
+      rest = (x, c2) => {
+        ofMsbXorCf(x, c2);
+        f.get(x).i32(0x10).op(OP.i32And).op(OP.i32Or);
+        pushSzp(f, x, size);
+        f.op(OP.i32Or);
+      };
+      break;
+    case SH_SHR:
+      f.get(v).i32(count - 1).op(OP.i32ShrU).i32(1).op(OP.i32And);
+      cf = g.toLocal();
+      f.get(v).i32(count).op(OP.i32ShrU);
+      r = g.toLocal();
+      rest = (x) => {
+        ofTopTwo(x);
+        f.i32(0x10).op(OP.i32Or);
+        pushSzp(f, x, size);
+        f.op(OP.i32Or);
+      };
+      break;
+    default: {
+      // SAR: the sign-extended value shifted.
+      f.get(v);
+      if (size < 4) f.i32(32 - bits).op(OP.i32Shl).i32(32 - bits).op(OP.i32ShrS);
+      const sv = g.toLocal();
+      f.get(sv).i32(count - 1).op(OP.i32ShrS).i32(1).op(OP.i32And);
+      cf = g.toLocal();
+      f.get(sv).i32(count).op(OP.i32ShrS);
+      wrap();
+      r = g.toLocal();
+      rest = (x) => {
+        f.i32(0x10);
+        pushSzp(f, x, size);
+        f.op(OP.i32Or);
+      };
+    }
+  }
+  if (i.rm >= 0) {
+    f.get(r);
+    g.popReg(size, i.rm);
+  } else {
+    f.get(g.ph).get(r);
+    g.store(size);
+  }
+  g.setFlagBits(mask, () => {
+    f.get(cf);
+    rest(r, cf);
+    f.op(OP.i32Or);
+  });
+  return GOES_ON;
+}
+
+/** STOS/LODS without REP: one element at ES:EDI (from EAX) or seg:ESI (into EAX), the index stepped by DF. */
+function stringStep(g: WasmGen, i: Instr, store: boolean): number {
+  const f = g.f;
+  const size = i.size;
+  const index = store ? EDI : ESI;
+  f.get(g.g[index]);
+  g.checkAccess(size, store);
+  if (store) {
+    f.get(g.ph);
+    g.pushReg(size, EAX);
+    g.store(size);
+  } else {
+    g.load(size);
+    g.popReg(size, EAX);
+  }
+  // DF is never lazy: the flags local always holds it.
+  f.get(g.g[index]).i32(-size).i32(size).get(g.flags).i32(DF).op(OP.i32And).op(OP.select).op(OP.i32Add).set(g.g[index]);
+  return GOES_ON;
+}
+
+/**
+ * EDX:EAX ← EAX × r/m32 (MUL, IMUL: muldiv.ts mulAcc) or r32 ← r32 × r/m32 (× imm) (IMUL: imul32), through a 64-bit
+ * product; flags as setMulFlags: CF = OF = the high half is not the extension of the low, SF ZF PF from the high
+ * half, AF set.
+ */
+function multiply(g: WasmGen, i: Instr, signed: boolean, a: number, b: number, dest: number | null): number {
+  const f = g.f;
+  const extend = signed ? OP.i64ExtendI32S : OP.i64ExtendI32U;
+  f.get(a).op(extend).get(b).op(extend).op(OP.i64Mul);
+  const wide = g.toLocal64();
+  f.get(wide).op(OP.i32WrapI64);
+  const r = g.toLocal();
+  f.get(wide).i64(32).op(OP.i64ShrU).op(OP.i32WrapI64);
+  const h = g.toLocal();
+  if (dest === null) {
+    f.get(r).set(g.g[EAX]);
+    f.get(h).set(g.g[EDX]);
+  } else f.get(r).set(g.g[dest]);
+  g.setFlagBits(0x8d5, () => {
+    f.get(h);
+    if (signed) f.get(r).i32(31).op(OP.i32ShrS);
+    else f.i32(0);
+    f.op(OP.i32Ne).i32(0x801).op(OP.i32Mul).i32(0x10).op(OP.i32Or);
+    pushSzp(f, h, 4);
+    f.op(OP.i32Or);
+  });
+  return GOES_ON;
+}
+
+const FORMS: Record<string, Form> = {
+  pushI: (g, i) => {
+    push(g, constLocal(g, 4, i.imm));
+    return GOES_ON;
+  },
+  /** PUSH r/m32: the operand is read (its address computed with ESP before the push) first (stack.ts pushE). */
+  pushE: (g, i) => {
+    push(g, readRm(g, i, 4));
+    return GOES_ON;
+  },
+  /** XCHG r/m, r (move.ts xchgEG): with memory, the read, then the store, then the register. */
+  xchgEG: (g, i) => {
+    const r = regLocal(g, i.size, i.reg);
+    const m = readRmForWrite(g, i);
+    writeBack(g, i, r);
+    g.f.get(m);
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  setcc: (g, i) => {
+    pushCondition(g.f, g.flags, g.pending, i.arg, g.readsLocal);
+    writeRm(g, i, 1, g.toLocal());
+    return GOES_ON;
+  },
+  movsx: (g, i) => {
+    const src = (i.opcode & 1) !== 0 ? 2 : 1;
+    const v = readRm(g, i, src);
+    g.f.get(v).i32(32 - src * 8).op(OP.i32Shl).i32(32 - src * 8).op(OP.i32ShrS);
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  mulE: (g, i) => {
+    const b = readRm(g, i, 4);
+    return multiply(g, i, false, regLocal(g, 4, EAX), b, null);
+  },
+  imulE: (g, i) => {
+    const b = readRm(g, i, 4);
+    return multiply(g, i, true, regLocal(g, 4, EAX), b, null);
+  },
+  imulGE: (g, i) => {
+    const b = readRm(g, i, 4);
+    return multiply(g, i, true, regLocal(g, 4, i.reg), b, i.reg);
+  },
+  imulGEI: (g, i) => {
+    const a = readRm(g, i, 4);
+    return multiply(g, i, true, a, constLocal(g, 4, i.imm), i.reg);
+  },
+  /** LOOP/LOOPE/LOOPNE with ECX (control.ts loop): the count is written, then the branch taken or not. */
+  loop: (g, i) => {
+    const f = g.f;
+    const bi = g.cur;
+    f.get(g.g[ECX]).i32(1).op(OP.i32Sub).set(g.g[ECX]);
+    f.get(g.g[ECX]).i32(0).op(OP.i32Ne);
+    if (i.arg !== 2) {
+      pushFlag(f, g.flags, g.pending, ZF, g.readsLocal);
+      if (i.arg === 0) f.op(OP.i32Eqz);
+      f.op(OP.i32And);
+    }
+    g.open(OP.if);
+    g.branchTo(nearTarget(i, bi.next + i.imm));
+    g.close();
+    return fallThroughOrLeave(g, bi.next);
+  },
+  shiftI: (g, i) => shift(g, i, i.imm & 0x1f),
+  shift1: (g, i) => shift(g, i, 1),
+  stos: (g, i) => stringStep(g, i, true),
+  lods: (g, i) => stringStep(g, i, false),
+  notE: (g, i) => {
+    const a = readRmForWrite(g, i);
+    g.f.get(a).i32(-1).op(OP.i32Xor);
+    g.truncate(i.size);
+    writeBack(g, i, g.toLocal());
+    return GOES_ON;
+  },
+  negE: (g, i) => {
+    const a = readRmForWrite(g, i);
+    const zero = constLocal(g, 4, 0);
+    g.f.i32(0).get(a).op(OP.i32Sub);
+    g.truncate(i.size);
+    const r = g.toLocal();
+    writeBack(g, i, r);
+    record(g, LOP_NEG, i.size, zero, a, r);
+    return GOES_ON;
+  },
+  /** PUSHFD: EFLAGS with VM and RF clear (SDM 2B, PUSHF); never V86 here (32-bit code), so no #GP. */
+  pushf: (g) => {
+    g.fold();
+    g.readsLocal(ARITH);
+    g.f.get(g.flags).i32(~(VM | RF)).op(OP.i32And);
+    push(g, g.toLocal());
+    return GOES_ON;
+  },
+  /**
+   * POPFD of an image that differs from EFLAGS in arithmetic flags only, with RF clear (GRUB's PUSHF … POPF around
+   * code that must keep CF): popfResult would give the image itself, and nothing needs the run loop. Any other image
+   * (IF, TF, IOPL, RF …) goes to the interpreter's POPF.
+   */
+  popf: (g) => {
+    const f = g.f;
+    const { sp, v } = peek(g);
+    f.get(v).get(g.flags).op(OP.i32Xor).i32(~ARITH).op(OP.i32And).get(g.flags).i32(RF).op(OP.i32And).op(OP.i32Or);
+    g.open(OP.if);
+    g.interpretHere();
+    g.close();
+    f.get(sp).i32(4).op(OP.i32Add).set(g.g[ESP]);
+    f.get(v).set(g.flags);
+    g.pending = null;
+    g.stale = 0;
+    return GOES_ON;
+  },
+
+  movEG: (g, i) => {
+    writeRm(g, i, i.size, regLocal(g, i.size, i.reg));
+    return GOES_ON;
+  },
+  movGE: (g, i) => {
+    g.f.get(readRm(g, i, i.size));
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  movEI: (g, i) => {
+    writeRm(g, i, i.size, constLocal(g, i.size, i.imm));
+    return GOES_ON;
+  },
+  movZI: (g, i) => {
+    g.pushConst(i.size, i.imm);
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  movzx: (g, i) => {
+    g.f.get(readRm(g, i, (i.opcode & 1) !== 0 ? 2 : 1));
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  lea: (g, i) => {
+    pushEa(g, i);
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  nop: () => GOES_ON,
+  aluEG: (g, i) => aluToRm(g, i, regLocal(g, i.size, i.reg)),
+  aluEI: (g, i) => aluToRm(g, i, constLocal(g, i.size, i.imm)),
+  aluGE: (g, i) => aluToReg(g, i.arg, i.size, i.reg, readRm(g, i, i.size)),
+  aluAI: (g, i) => aluToReg(g, i.arg, i.size, EAX, constLocal(g, i.size, i.imm)),
+  testEG: (g, i) => {
+    const a = readRm(g, i, i.size);
+    return test(g, i.size, a, regLocal(g, i.size, i.reg));
+  },
+  testEI: (g, i) => test(g, i.size, readRm(g, i, i.size), constLocal(g, i.size, i.imm)),
+  testAI: (g, i) => test(g, i.size, regLocal(g, i.size, EAX), constLocal(g, i.size, i.imm)),
+  incZ: (g, i) => incDec(g, i, true, i.reg),
+  decZ: (g, i) => incDec(g, i, false, i.reg),
+  incE: (g, i) => incDec(g, i, true, null),
+  decE: (g, i) => incDec(g, i, false, null),
+  clc: (g) => carry(g, 'clear'),
+  stc: (g) => carry(g, 'set'),
+  cmc: (g) => carry(g, 'complement'),
+  pushZ: (g, i) => {
+    push(g, regLocal(g, 4, i.reg));
+    return GOES_ON;
+  },
+  popZ: (g, i) => {
+    const { sp, v } = peek(g);
+    g.f.get(sp).i32(4).op(OP.i32Add).set(g.g[ESP]);
+    g.f.get(v).set(g.g[i.reg]);
+    return GOES_ON;
+  },
+  jcc: (g, i) => {
+    const bi = g.cur;
+    const target = nearTarget(i, bi.next + i.imm);
+    pushCondition(g.f, g.flags, g.pending, i.arg, g.readsLocal);
+    if (target !== g.instrs[0].eip && target !== bi.next && continuesAt(g, target)) {
+      // The trace went on at the target: falling through is the side exit.
+      g.f.op(OP.i32Eqz);
+      g.open(OP.if);
+      g.exit(bi.next, g.k + 1);
+      g.close();
+      return GOES_ON;
+    }
+    g.open(OP.if);
+    g.branchTo(target);
+    g.close();
+    return fallThroughOrLeave(g, bi.next);
+  },
+  jmpRel: (g, i) => {
+    const target = nearTarget(i, g.cur.next + i.imm);
+    if (continuesAt(g, target)) return GOES_ON;
+    g.branchTo(target);
+    return LEFT;
+  },
+  callRel: (g, i) => {
+    const bi = g.cur;
+    const target = nearTarget(i, bi.next + i.imm);
+    push(g, constLocal(g, 4, bi.next));
+    if (continuesAt(g, target)) return GOES_ON;
+    g.exit(target, g.k + 1);
+    return LEFT;
+  },
+  retNear: (g, i) => {
+    const f = g.f;
+    const { sp, v: t } = peek(g);
+    // A return address past the CS limit raises #GP(0) before anything changes (SDM 2A, RET): the interpreter's.
+    f.get(t).get(P_LIMIT).op(OP.i32GtU);
+    g.open(OP.if);
+    g.interpretHere();
+    g.close();
+    f.get(sp).i32(4 + i.imm).op(OP.i32Add).set(g.g[ESP]);
+    const predicted = g.instrs[g.k + 1];
+    if (predicted !== undefined) {
+      f.get(t).i32(predicted.eip | 0).op(OP.i32Ne);
+      g.open(OP.if);
+      g.exitWith(() => f.get(t), g.k + 1);
+      g.close();
+      return GOES_ON;
+    }
+    g.exitWith(() => f.get(t), g.k + 1);
+    return LEFT;
+  },
+};
+
+/** The flat segments (bits by number) a memory operand may use: ES, SS, DS under the block key. */
+function memoryOk(i: Instr, flat: number): boolean {
+  return i.rm >= 0 || (i.as32 && (flat & (1 << i.seg)) !== 0);
+}
+
+/** Whether a wasm block may hold `i` (its handler is the table's: the caller checks) with flat segments `flat`. */
+export function supported(i: Instr, flat: number): boolean {
+  const name = i.row!.handler;
+  if (FORMS[name] === undefined || !memoryOk(i, flat)) return false;
+  switch (name) {
+    case 'shiftI':
+    case 'shift1':
+      return SHIFTS.has(i.arg);
+    case 'stos':
+    case 'lods':
+      return i.rep === 0 && i.as32 && (flat & (1 << (name === 'stos' ? ES : i.seg))) !== 0;
+    case 'lea':
+      return i.as32 && i.size !== 1;
+    case 'mulE':
+    case 'imulE':
+    case 'imulGE':
+    case 'imulGEI':
+      return i.size === 4;
+    case 'loop':
+      return i.as32;
+    case 'pushf':
+    case 'popf':
+    case 'pushI':
+    case 'pushE':
+    case 'pushZ':
+    case 'popZ':
+    case 'callRel':
+    case 'retNear':
+      return i.size === 4 && i.os32;
+    default:
+      return true;
+  }
+}
+
+export function emitForm(g: WasmGen, i: Instr): number {
+  return FORMS[i.row!.handler](g, i);
+}

@@ -1,0 +1,161 @@
+// How WebAssembly blocks leave (jit/wasm/gen.ts, block.ts): a fault raised by the instruction a block leaves to the
+// interpreter (at that instruction, with the instructions before it retired), a store into the block's own code
+// page, a RET past the CS limit, and budgets that end inside a block's loop. Each program runs on a reference CPU
+// interpreting everything and on one with wasm blocks only; state, icount and memory must be equal.
+
+import { describe, expect, it } from 'vitest';
+import { flat32, type TestMachine } from './harness';
+import { AR_DB, AR_P, AR_S, CS, type Cpu } from '../../../engine/cpu/cpu';
+import { cpuState, setInterruptGate } from './jit-lockstep-harness';
+import { assemble, HAS_NASM } from './move-fixtures';
+import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
+
+const ORG = 0x10000;
+const IDT = 0x800;
+/** Offset from ORG of the fault handlers, `hlt`. */
+const HANDLER = 0x800;
+
+function machine(source: string, memBytes = 1 << 20): TestMachine {
+  const code = assemble(`${source}\ntimes 0x${HANDLER.toString(16)} - ($ - $$) db 0x90\nhandler: hlt`, 32, ORG);
+  const m = flat32(code, ORG, memBytes);
+  m.cpu.idtrBase = IDT;
+  m.cpu.idtrLimit = 256 * 8 - 1;
+  for (const v of [0, 6, 13]) setInterruptGate(m, v, ORG + HANDLER);
+  return m;
+}
+
+/** Runs `source` interpreted and with wasm blocks, in slices of `slice`, to its HLT; returns the wasm CPU. */
+function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = () => undefined, memBytes?: number): { cpu: Cpu; inWasm: number; ref: Cpu } {
+  const ref = machine(source, memBytes);
+  const jit = machine(source, memBytes);
+  ref.cpu.jit = false;
+  prepare(ref.cpu);
+  prepare(jit.cpu);
+  wasmOnly(jit.cpu);
+  const counter = countWasmRetired(jit.cpu);
+  for (let k = 0; k < 100_000 && !ref.cpu.halted; k++) {
+    const a = ref.cpu.run(slice);
+    const b = jit.cpu.run(slice);
+    expect(b).toBe(a);
+    expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
+  }
+  expect(ref.cpu.halted).toBe(true);
+  expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
+  return { cpu: jit.cpu, inWasm: counter.retired, ref: ref.cpu };
+}
+
+describe.skipIf(!HAS_NASM)('wasm block exits', () => {
+  it('a #DE raised by the DIV a block leaves to the interpreter, after the instructions before it in the block', () => {
+    const src = `
+      mov ecx, 300
+      mov esi, 0
+    top:
+      add esi, ecx
+      inc edi
+      dec ecx
+      mov eax, 100000
+      xor edx, edx
+      div ecx
+      add ebx, eax
+      jmp top
+    `;
+    for (const slice of [7, 50]) {
+      const { cpu, inWasm } = bothWays(src, slice);
+      expect(cpu.regs[1]).toBe(0); // the fault came on the pass where ECX reached 0
+      expect(inWasm).toBeGreaterThan(10);
+    }
+  });
+
+  it('a RET to an address past the CS limit raises #GP at the RET', () => {
+    // The subroutine moves its return address past the CS limit (0x1FFFF) on the last call.
+    const src = `
+      mov ecx, 300
+    top:
+      call sub
+      dec ecx
+      jnz top
+      hlt
+    sub:
+      add eax, ecx
+      cmp ecx, 1
+      sete dl
+      movzx edx, dl
+      shl edx, 17
+      add [esp], edx
+      ret
+    `;
+    const limit = (cpu: Cpu): void => cpu.loadSegmentCache(CS, 0x08, 0, 0x1ffff, AR_P | AR_S | 0xb | AR_DB, true, 'loader');
+    const { cpu, inWasm, ref } = bothWays(src, 50, limit);
+    expect(inWasm).toBeGreaterThan(1000);
+    expect(ref.eip).toBe(ORG + HANDLER + 1);
+    expect(cpu.regs[0]).toBe(45150); // 300 + 299 + … + 1
+    expect(cpu.regs[1]).toBe(1);
+  });
+
+  it('stores into the code page of the block that stores: beside its code every pass, into its own next instruction once', () => {
+    // Every pass stores ECX to \`slot\` (data in the code page: the store goes to the interpreter, which keeps the
+    // decoded instructions); on the pass where ECX is 50 the same store rewrites the immediate of \`patch\`, later in
+    // the same block: the rest of that pass must run the new instruction.
+    const src = `
+      mov ecx, 100
+    top:
+      cmp ecx, 50
+      sete al
+      movzx edx, al
+      imul edx, edx, patch + 1 - slot
+      add edx, slot
+      mov [edx], ecx
+      add edi, ecx
+    patch:
+      mov eax, 0x11111111
+      add ebx, eax
+      dec ecx
+      jnz top
+      hlt
+    slot: dd 0
+    `;
+    for (const slice of [3, 50]) {
+      const { cpu, inWasm } = bothWays(src, slice);
+      // EBX: 50 passes adding 0x11111111, then 50 adding the 50 stored into the immediate.
+      expect(cpu.regs[3] >>> 0).toBe((50 * 0x11111111 + 50 * 50) >>> 0);
+      if (slice === 50) expect(inWasm).toBeGreaterThan(200); // (3 is less than a pass of either block: none runs)
+    }
+  });
+
+  it('RAM past 2 GiB: accesses above 2^31 inline, and past the end of RAM to the interpreter (open bus)', () => {
+    const src = `
+      mov ecx, 200
+      mov ebx, 0x9ffff000
+    top:
+      mov [ebx + ecx*4], ecx
+      add eax, [ebx + ecx*4]
+      add esi, [0xa0000400]
+      mov [0xa0000400], ecx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const { cpu, inWasm } = bothWays(src, 50, () => undefined, 0xa0000000);
+    expect(cpu.regs[0]).toBe(20100); // 200 + 199 + … + 1 (the stores below the end of RAM land)
+    expect(cpu.regs[6]).toBe(-200); // the open bus reads 0xFFFFFFFF past it
+    expect(inWasm).toBeGreaterThan(500);
+  });
+
+  it('budgets that end inside a block that repeats: every budget from 1 to 40 retires what the interpreter does', () => {
+    const src = `
+      mov ecx, 500
+    top:
+      add eax, ecx
+      xor edx, eax
+      rol edx, 3
+      dec ecx
+      jnz top
+      hlt
+    `;
+    for (let slice = 1; slice <= 40; slice++) {
+      const { inWasm } = bothWays(src, slice);
+      if (slice >= 10) expect(inWasm).toBeGreaterThan(1000);
+    }
+  });
+});
+

@@ -1,0 +1,40 @@
+// Helpers of the WebAssembly block tests (jit-wasm-*.test.ts).
+
+import type { Cpu } from '../../../engine/cpu/cpu';
+import type { Instr } from '../../../engine/cpu/decode/instr';
+
+/** The CPU under test: wasm blocks from the second arrival at a block head, and no JS block. */
+export function wasmOnly(cpu: Cpu): void {
+  cpu.jit = true;
+  cpu.wasmBlocks = true;
+  cpu.wasmHotThreshold = 2;
+  cpu.hotThreshold = 1e9;
+}
+
+/** Instructions retired inside wasm blocks, counted by wrapping every wasm block's run as it is built. */
+export function countWasmRetired(cpu: Cpu): { retired: number } {
+  const counter = { retired: 0 };
+  const seen = new WeakSet<object>();
+  const original = cpu.run.bind(cpu);
+  cpu.run = (budget: number): number => {
+    const n = original(budget);
+    // The decoded-instruction cache of 32-bit code (private to the Cpu: read here as a test's window into it).
+    const pages = (cpu as unknown as { cache32: (Instr[] | undefined)[] }).cache32;
+    for (const page of pages) {
+      if (page === undefined) continue;
+      for (const i of page) {
+        const b = i?.block;
+        if (b === null || b === undefined || seen.has(b) || !b.source.startsWith('wasm')) continue;
+        seen.add(b);
+        const run = b.run;
+        (b as { run: typeof run }).run = (c, left) => {
+          const k = run(c, left);
+          counter.retired += k;
+          return k;
+        };
+      }
+    }
+    return n;
+  };
+  return counter;
+}

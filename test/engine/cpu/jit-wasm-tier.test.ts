@@ -1,0 +1,99 @@
+// Tiers: a wasm block gives way to the JS block of its head after Cpu.wasmToJsAfter instructions (jit/wasm/block.ts
+// retier), in the head's decoded instruction and in its page's region; the run stays the interpreter's throughout;
+// a head where no wasm block can start gets its JS block at hotThreshold arrivals (buildTieredBlock).
+
+import { describe, expect, it } from 'vitest';
+import { flat32, type TestMachine } from './harness';
+import { cpuState } from './jit-lockstep-harness';
+import { assemble, HAS_NASM } from './move-fixtures';
+
+const ORG = 0x10000;
+
+const LOOP = `
+  mov ecx, 3000
+top:
+  add eax, ecx
+  call sub
+  dec ecx
+  jnz top
+  hlt
+sub:
+  xor edx, eax
+  ret
+`;
+
+function pair(source: string): [TestMachine, TestMachine] {
+  const code = assemble(source, 32, ORG);
+  const ref = flat32(code, ORG, 1 << 20);
+  const jit = flat32(code, ORG, 1 << 20);
+  ref.cpu.jit = false;
+  jit.cpu.wasmBlocks = true;
+  jit.cpu.wasmHotThreshold = 2;
+  return [ref, jit];
+}
+
+function lockstep(ref: TestMachine, jit: TestMachine, slice: number): void {
+  while (!ref.cpu.halted) {
+    expect(jit.cpu.run(slice)).toBe(ref.cpu.run(slice));
+    expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
+  }
+  expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
+}
+
+describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
+  it('a wasm block is replaced by the JS block of its head, in its region too, and the run stays exact', () => {
+    const [ref, jit] = pair(LOOP);
+    jit.cpu.hotThreshold = 1e9;
+    jit.cpu.wasmToJsAfter = 2000;
+    const head = jit.cpu.fetchInstr(ORG + 5);
+    let wasm: unknown = null;
+    let replaced = false;
+    while (!ref.cpu.halted) {
+      expect(jit.cpu.run(37)).toBe(ref.cpu.run(37));
+      expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
+      const b = jit.cpu.fetchInstr(ORG + 5).block;
+      if (b !== null && b.source.startsWith('wasm')) wasm = b;
+      else if (wasm !== null && b !== null) {
+        replaced = true;
+        expect(b.source.startsWith('wasm')).toBe(false);
+        if (b.region !== null) {
+          expect(b.region.blocks).toContain(b);
+          expect(b.region.blocks).not.toContain(wasm);
+        }
+      }
+    }
+    expect(head.block).not.toBeNull();
+    expect(wasm).not.toBeNull();
+    expect(replaced).toBe(true);
+    expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
+  });
+
+  it('a head no wasm block can start at gets its JS block at hotThreshold arrivals, not before', () => {
+    // CMOV is no wasm form: the block at the loop head starts with it.
+    const [ref, jit] = pair(`
+      mov ecx, 400
+    top:
+      cmovz eax, ecx
+      add eax, 3
+      dec ecx
+      jnz top
+      hlt
+    `);
+    jit.cpu.hotThreshold = 300;
+    const top = ORG + 5;
+    let firstBlockAt = -1;
+    while (!ref.cpu.halted) {
+      // (A run's first instruction is no block head: slices long enough for the loop's arrivals to count.)
+      expect(jit.cpu.run(20)).toBe(ref.cpu.run(20));
+      const b = jit.cpu.fetchInstr(top).block;
+      if (firstBlockAt < 0 && b !== null) {
+        firstBlockAt = 400 - jit.cpu.regs[1];
+        expect(b.source.startsWith('wasm')).toBe(false);
+      }
+    }
+    // Arrivals count at block heads only (the loop head, on passes that do not begin a slice of 20: 4 passes).
+    expect(firstBlockAt).toBeGreaterThanOrEqual(299);
+    expect(firstBlockAt).toBeLessThanOrEqual(310);
+    lockstep(...pair(LOOP), 13);
+  });
+});
