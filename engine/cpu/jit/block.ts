@@ -50,8 +50,10 @@ export interface CompiledBlock {
   readonly repeats: boolean;
 }
 
-/** Entries of a block's successor table (a power of two). */
-export const SUCCESSOR_SLOTS = 8;
+/** log2 of the entries of a block's successor table. */
+const SUCCESSOR_BITS = 3;
+/** Entries of a block's successor table. */
+export const SUCCESSOR_SLOTS = 1 << SUCCESSOR_BITS;
 
 /** A new block record around a compiled function. */
 export function makeBlock(
@@ -84,20 +86,37 @@ export function makeBlock(
   };
 }
 
-/** The slot of exit EIP `eip` (return addresses and branch targets differ in their low bits). */
-function slot(eip: number): number {
-  return (eip ^ (eip >>> 5)) & (SUCCESSOR_SLOTS - 1);
+/**
+ * The first of the two slots exit EIP `eip` may take: the table is two-way set-associative, its set chosen by a
+ * hash of bits 0–1 and 5–6 of the EIP (return addresses and branch targets differ in their low bits). It was
+ * direct-mapped by the same kind of hash, where pairs of exits that met in one slot evicted each other at every pass
+ * (Linux's lib/mpi: one RET of mpihelp_addmul_1 to its two callers; in its steady state 110 000 of the 330 000
+ * returns to the run loop per 300 M instructions were such misses; issue 13, README "Successor slots"). A
+ * multiplicative hash of all the bits spread a run of call sites 5 bytes apart worse.
+ */
+function firstSlot(eip: number): number {
+  return ((eip ^ (eip >>> 5)) & ((SUCCESSOR_SLOTS >> 1) - 1)) << 1;
 }
 
 /** The instruction an exit of `b` to `eip` led to before, if still valid at code epoch `epoch`. */
 export function successor(b: CompiledBlock, eip: number, epoch: number): Instr | null {
-  const k = slot(eip);
-  return b.succEip[k] === (eip | 0) && b.succEpoch[k] === epoch ? b.succ[k] : null;
+  const k = firstSlot(eip);
+  if (b.succEip[k] === (eip | 0) && b.succEpoch[k] === epoch) return b.succ[k];
+  if (b.succEip[k + 1] === (eip | 0) && b.succEpoch[k + 1] === epoch) return b.succ[k + 1];
+  return null;
 }
 
-/** Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`), replacing what shared its slot. */
+/**
+ * Remembers that an exit of `b` to `eip` leads to `i` (at code epoch `epoch`) in the first slot of its set; a valid
+ * entry for another EIP there moves to the second slot, replacing what was there (the least recently remembered).
+ */
 export function rememberSuccessor(b: CompiledBlock, eip: number, i: Instr, epoch: number): void {
-  const k = slot(eip);
+  const k = firstSlot(eip);
+  if (b.succEpoch[k] === epoch && b.succEip[k] !== (eip | 0)) {
+    b.succEpoch[k + 1] = epoch;
+    b.succEip[k + 1] = b.succEip[k];
+    b.succ[k + 1] = b.succ[k];
+  }
   b.succEpoch[k] = epoch;
   b.succEip[k] = eip;
   b.succ[k] = i;

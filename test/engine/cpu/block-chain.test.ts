@@ -1,5 +1,5 @@
 // Dispatch between translated blocks (issue 13): a block's exits remember the instructions they led to (a
-// direct-mapped table per block, jit/block.ts), the run loop runs the next block straight from the last one while
+// two-way set-associative table per block, jit/block.ts), the run loop runs the next block straight from the last one while
 // nothing needs a look (block chaining, Cpu.run), and an interpreted transfer remembers its target (Instr.target).
 // Each cache is keyed by the code epoch; these programs fail when a chain or a target outlives its code, skips a
 // breakpoint or overruns a budget.
@@ -9,6 +9,8 @@ import { EAX, EBX } from '../../../engine/cpu/cpu';
 import { flat32, type TestMachine } from './harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { cpuState } from './jit-lockstep-harness';
+import { makeBlock, rememberSuccessor, successor, SUCCESSOR_SLOTS } from '../../../engine/cpu/jit/block';
+import type { Instr } from '../../../engine/cpu/decode/instr';
 
 const ORG = 0x10000;
 
@@ -178,3 +180,55 @@ describe.skipIf(!HAS_NASM)('block chaining and transfer targets', () => {
 function gdtBase(m: TestMachine): number {
   return m.cpu.gdtrBase;
 }
+
+describe('successor table', () => {
+  const instr = (eip: number) => ({ eip }) as unknown as Instr;
+  // Exits of one block seen in Linux's boot (lib/mpi's steady state): return addresses of two callers of one RET, or
+  // two targets of one indirect jump. A table hashed on a few low bits sent each pair to one slot, where the two
+  // evicted each other at every pass and each exit went back to the run loop.
+  const pairs = [
+    [0xc44ab8e2, 0xc44aba66],
+    [0xc411032c, 0xc410f13c],
+    [0xc490da70, 0xc411df70],
+    [0xc411de60, 0xc40a8bae],
+    [0xc410f1c8, 0xc410c092],
+  ];
+
+  it('keeps both exits of each pair that alternate', () => {
+    for (const [a, b] of pairs) {
+      const blk = makeBlock(0x1000, 4, 0x1000, 0x1010, 0x1010, 0, () => 4, '');
+      const ia = instr(a);
+      const ib = instr(b);
+      rememberSuccessor(blk, a, ia, 7);
+      rememberSuccessor(blk, b, ib, 7);
+      for (let k = 0; k < 3; k++) {
+        expect(successor(blk, a, 7)).toBe(ia);
+        expect(successor(blk, b, 7)).toBe(ib);
+      }
+    }
+  });
+
+  it('finds only what was remembered for that EIP in that epoch, whatever else shares its slots', () => {
+    const blk = makeBlock(0x1000, 4, 0x1000, 0x1010, 0x1010, 0, () => 4, '');
+    const remembered = new Map<number, Instr>();
+    // Many more exits than slots, remembered in turn: each lookup returns the instruction remembered for exactly
+    // that EIP or nothing, and the last one remembered is always found.
+    for (let n = 0; n < 200; n++) {
+      const eip = (0xc0100000 + n * 0x35) | 0;
+      const i = instr(eip);
+      rememberSuccessor(blk, eip, i, 3);
+      remembered.set(eip, i);
+      expect(successor(blk, eip, 3)).toBe(i);
+      expect(successor(blk, eip, 4)).toBeNull();
+      let found = 0;
+      for (const [e, j] of remembered) {
+        const got = successor(blk, e, 3);
+        if (got !== null) {
+          expect(got).toBe(j);
+          found++;
+        }
+      }
+      expect(found).toBeLessThanOrEqual(SUCCESSOR_SLOTS);
+    }
+  });
+});
