@@ -457,11 +457,11 @@ export class Emitter {
         (prev.mask & CF) !== 0 ? `c.flags = (c.flags & ~1) | (${this.flagExpr(prev, CF)} ? 1 : 0);` : '';
       // A CF that later instructions redefine before anything can see it need not be folded (deadLater): the
       // record keeps it, or cpu.flags holds a stale one under this record's mask, as for the flags setFlagBits drops.
-      if (this.deadAfterThis(CF)) {
-        // (nothing to fold)
-      } else if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
-      else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
-      else if (!this.cpuLazyClear) this.emit(fromCpu);
+      if (!this.deadAfterThis(CF)) {
+        if (this.pending >= 0) this.emit(fromRecord(this.records[this.pending]!));
+        else if (this.pending === LOOP_CARRIED) this.emit(`if (lp) { ${fromRecord(this.carriedRecord!)} } else { ${fromCpu} }`);
+        else if (!this.cpuLazyClear) this.emit(fromCpu);
+      }
     }
     this.records[this.k] = rec;
     this.pending = this.k;

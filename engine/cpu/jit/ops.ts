@@ -540,6 +540,9 @@ function mulAcc32(g: Emitter, i: Instr, signed: boolean): EmitResult {
 /** The shifts and rotates translated inline, by a constant or by CL (RCL and RCR call the handler). */
 const IMMEDIATE_SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
 
+/** CF and OF: the flags a rotate defines. */
+const CF_OF = 0x801;
+
 /**
  * Emits `r` (the result) and `cf` (the last bit out) of shift kind `i.arg` of `v` by `count`, 1…31 — a constant, or
  * a local known to hold one — as shift.ts shiftCompute, and returns the flags it sets (mask, values) for after the
@@ -564,10 +567,10 @@ function shiftResult(g: Emitter, i: Instr, v: string, r: string, cf: string, cou
       const c = typeof count === 'number' ? String(count & (bits - 1)) : size === 4 ? count : `(${count} & ${bits - 1})`;
       if (i.arg === SH_ROL) {
         g.emit(`${r} = ((${v} << ${c}) | (${v} >>> (${bits} - ${c}))) ${wrap}; ${cf} = ${r} & 1;`);
-        return { mask: 0x801, values: `${cf} | ${msbXorCf}` };
+        return { mask: CF_OF, values: `${cf} | ${msbXorCf}` };
       }
       g.emit(`${r} = ((${v} >>> ${c}) | (${v} << (${bits} - ${c}))) ${wrap}; ${cf} = (${r} >>> ${top}) & 1;`);
-      return { mask: 0x801, values: `${cf} | ${topTwoXor}` };
+      return { mask: CF_OF, values: `${cf} | ${topTwoXor}` };
     }
     case SH_SHL:
     case SH_SAL: {
@@ -653,7 +656,6 @@ function shiftFlagEffect(i: Instr): number {
   return i.arg === SH_ROL || i.arg === SH_ROR ? CF_OF : ARITH;
 }
 
-const CF_OF = 0x801;
 
 export function nativeEmitter(name: string): OpEmitter | undefined {
   return EMITTERS[name];
