@@ -32,6 +32,12 @@ export const PF_LOAD_SLOW = PF_MMIO | PF_READ_WATCH;
 /** Bytes past the page flags kept for the wasm blocks' state (registers, flags, exit): jit/wasm/state.ts. */
 export const STATE_BYTES = 256;
 
+/**
+ * Bytes past the state area kept for the CPU's TLB entries (protect/tlb.ts: one int32 per linear page), so wasm
+ * blocks translate linear addresses with the TLB the interpreter fills and flushes (jit/wasm/gen.ts checkAccess).
+ */
+export const TLB_BYTES = (1 << 20) * 4;
+
 export interface MmioHandler {
   read8(addr: number): number;
   write8(addr: number, value: number): void;
@@ -95,6 +101,9 @@ export class PhysicalMemory {
   readonly wasm: WebAssembly.Memory;
   /** Byte offset of the wasm blocks' state area, past RAM and the page flags. */
   readonly stateOffset: number;
+  /** Byte offset of the TLB entries' area, past the state area (claimTlbEntries). */
+  readonly tlbOffset: number;
+  private tlbClaimed = false;
 
   private readonly mmio = new Map<number, MmioHandler>();
   private readonly highMmio: HighMmio[] = [];
@@ -111,12 +120,23 @@ export class PhysicalMemory {
     // test stay the guest's.
     const flagBytes = this.size >>> PAGE_SHIFT;
     this.stateOffset = Math.ceil((this.size + flagBytes) / 64) * 64; // (not `& ~63`: sizes reach 3 GiB, past int32)
-    this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.stateOffset + STATE_BYTES) / 65536) });
+    this.tlbOffset = this.stateOffset + STATE_BYTES;
+    this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.tlbOffset + TLB_BYTES) / 65536) });
     const buf = this.wasm.buffer;
     this.u8 = new Uint8Array(buf, 0, this.size);
     this.u16 = new Uint16Array(buf, 0, this.size >>> 1);
     this.i32 = new Int32Array(buf, 0, this.size >>> 2);
     this.pageFlags = new Uint8Array(buf, this.size, flagBytes);
+  }
+
+  /**
+   * The TLB entries' area as an Int32Array, for the first CPU that asks (the one whose registers the state area
+   * holds); null after that, so a second TLB never shares it.
+   */
+  claimTlbEntries(): Int32Array | null {
+    if (this.tlbClaimed) return null;
+    this.tlbClaimed = true;
+    return new Int32Array(this.wasm.buffer, this.tlbOffset, TLB_BYTES >>> 2);
   }
 
   // ---- guest accesses (physical addresses, already A20-masked and translated) ----

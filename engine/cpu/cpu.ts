@@ -222,7 +222,7 @@ export class Cpu {
    * Cached translations (protect/tlb.ts). Replaced only by the monitor, which runs a paging guest on its shadow
    * tables with a TLB of their own and swaps the guest's back in whenever the CPU holds the guest's view.
    */
-  tlb = new Tlb();
+  tlb: Tlb;
 
   // ---- run state ----
   halted = false;
@@ -285,6 +285,7 @@ export class Cpu {
     this.regs16 = new Uint16Array(mem.wasm.buffer, mem.stateOffset, 16);
     this.regs8 = new Uint8Array(mem.wasm.buffer, mem.stateOffset, 32);
     this.mem = mem;
+    this.tlb = new Tlb(mem.claimTlbEntries());
     this.io = io;
     this.model = cpuModel(options.model ?? DEFAULT_CPU_MODEL);
     this.fpuPresent = this.model.fpu;
@@ -1055,6 +1056,11 @@ export class Cpu {
   /** Translate to WebAssembly blocks where they apply (jit/wasm/block.ts), at wasmHotThreshold arrivals. */
   wasmBlocks = defaultWasmBlocks();
   wasmHotThreshold = WASM_HOT_THRESHOLD;
+  /**
+   * Wasm blocks also where paging is on, translating through the TLB (jit/wasm/gen.ts checkAccess). Off by
+   * default: exact, but Linux's boot ran slower with them (README, "wasm blocks under paging").
+   */
+  wasmPaging = false;
   wasmToJsAfter = WASM_TO_JS_AFTER;
 
   /**

@@ -55,8 +55,11 @@ export interface TlbSnapshot {
 }
 
 export class Tlb {
-  /** Indexed by linear page number; see the entry bits above. */
-  readonly entries = new Int32Array(PAGES);
+  /**
+   * Indexed by linear page number; see the entry bits above. The CPU's own TLB keeps them in the guest's
+   * WebAssembly.Memory (bus/memory.ts claimTlbEntries), where wasm blocks read them.
+   */
+  readonly entries: Int32Array;
   private readonly filled = new Int32Array(FILL_LIMIT);
   private count = 0;
   /** CR3 and the paging bits of CR0/CR4 the cached translations were made under (for host-side changes). */
@@ -64,6 +67,10 @@ export class Tlb {
   cr0Bits = 0;
   cr4Bits = 0;
   listener: TlbListener | null = null;
+
+  constructor(entries: Int32Array | null = null) {
+    this.entries = entries ?? new Int32Array(PAGES);
+  }
   /**
    * Moves whenever a translation may lose a right (a clear, an invalidation, a fill over an entry), so translated
    * code that looked a page up once for many accesses (jit/emitter.ts, "Hoisted checks") knows when to look again.

@@ -3,8 +3,7 @@
 // microseconds, so a block runs fast from its first entry and can be built after far fewer arrivals than a JS
 // block, whose function runs unoptimised until TurboFan's 15–70 ms compile.
 //
-// A wasm block holds the longest prefix of the trace whose instructions wasm/instrs.ts translates, under paging off,
-// a 32-bit stack and code segment, and flat ES/SS/DS for its memory operands; the instruction after that prefix (a
+// A wasm block holds the longest prefix of the trace whose instructions wasm/instrs.ts translates, under a 32-bit stack and code segment, and flat ES/SS/DS for its memory operands; the instruction after that prefix (a
 // translatable one: a PUSHF, a shift) is run by the wrapper in the interpreter as the block's last instruction.
 // The wrapper below moves registers and flags between the Cpu and the state area, runs the function, and, when the
 // function left for the interpreter at an instruction (an access that is not plain RAM, a RET past the CS limit),
@@ -15,7 +14,7 @@ import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
 import { HANDLERS } from '../../ops';
 import { isFastHandler } from '../../ops/fast';
-import { blockKey, keyFlatSegments, keyPaging, keyStack32, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
+import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
 import { blockBounds, buildBlock, collectBlock } from '../compile';
 import type { BlockInstr } from '../emitter';
@@ -38,8 +37,15 @@ function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInst
 }
 
 /** The wasm function's bytes for `instrs` (the last may be one the wrapper interprets). */
-function generate(instrs: BlockInstr[], translated: number, memSize: number, state: number, memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean } {
-  const g = new WasmGen(instrs, memSize, state);
+function generate(
+  instrs: BlockInstr[],
+  translated: number,
+  memSize: number,
+  state: number,
+  memoryPages: number,
+  paging: WasmGen['paging'],
+): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean } {
+  const g = new WasmGen(instrs, memSize, state, paging);
   g.prologue();
   const start = instrs[0].eip;
   // A branch back to the start makes the block repeat: the body is a loop.
@@ -92,8 +98,18 @@ interface Tiering {
  * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
  * the same head (retier).
  */
-function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering): (c: Cpu, left: number) => number {
+function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering, tlb: Int32Array | null): (c: Cpu, left: number) => number {
   return (c, left) => {
+    if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
+      // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
+      // tables), or linear accesses must be compared with armed data breakpoints: the first instruction runs in
+      // the interpreter, the run loop goes on from the next.
+      const bi = instrs[0];
+      c.instrStart = bi.eip;
+      c.eip = bi.next;
+      bi.i.exec(c, bi.i);
+      return 1;
+    }
     if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
     S[S_FLAGS] = c.flags;
     let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
@@ -152,7 +168,12 @@ function retier(cpu: Cpu, t: Tiering): void {
  */
 export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock | null {
   const key = blockKey(cpu);
-  if (keyPaging(key) || !keyStack32(key) || !cpu.code32 || !first.d32) return null;
+  if (!keyStack32(key) || !cpu.code32 || !first.d32) return null;
+  // With paging on, accesses translate through the TLB's entries in the wasm memory (gen.ts checkAccess), so the
+  // TLB in use must be those (not the monitor's shadow TLB) and no data breakpoint may be armed.
+  const mem = cpu.mem;
+  const tlb = keyPaging(key) ? cpu.tlb.entries : null;
+  if (tlb !== null && (!cpu.wasmPaging || tlb.buffer !== mem.wasm.buffer || cpu.dataBreakpoints || !cpu.pagingOn)) return null;
   const flat = keyFlatSegments(key);
   const instrs = wasmTrace(cpu, first, eip, flat);
   if (instrs.length === 0) return null;
@@ -160,12 +181,12 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
   const lastOwn = last.exec === HANDLERS[last.row!.handler] || isFastHandler(last.exec);
   const translated = lastOwn && supported(last, flat) ? instrs.length : instrs.length - 1;
   if (translated === 0) return null;
-  const mem = cpu.mem;
   const pages = mem.wasm.buffer.byteLength / 65536;
-  const { bytes, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, pages);
+  const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
+  const { bytes, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, pages, paging);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { mem: mem.wasm } });
   const tiering: Tiering = { block: null, first, retired: 0 };
-  const run = wrapper(instance.exports.run as WasmRun, instrs, stateOf(cpu), entryFlags, tiering);
+  const run = wrapper(instance.exports.run as WasmRun, instrs, stateOf(cpu), entryFlags, tiering, tlb);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? '' : '*') + bi.i.row!.handler).join(' ')}`;
   tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);

@@ -27,6 +27,8 @@ export class WasmGen {
   readonly flags: number;
   readonly n: number;
   readonly ph: number;
+  /** Scratch: the TLB entry of the access being checked (paging on). */
+  readonly tlbEntry: number;
   /** The record pending at this point of the generation, or null (flags eager in the `flags` local). */
   pending: WasmRecord | null = null;
   /** Index of the instruction being generated. */
@@ -51,11 +53,17 @@ export class WasmGen {
     /** Byte offsets in the memory: the page flags (the guest's RAM size) and the state area. */
     readonly memSize: number,
     readonly state: number,
+    /**
+     * Paging on: the byte offset of the TLB entries (bus/memory.ts tlbOffset) and the rights bit a read needs
+     * there (protect/tlb.ts: 1 at CPL 0–2, 4 at CPL 3; a write needs twice that). Null: paging off.
+     */
+    readonly paging: { tlb: number; readRight: number } | null = null,
   ) {
     for (let r = 0; r < 8; r++) this.g.push(this.f.local());
     this.flags = this.f.local();
     this.n = this.f.local();
     this.ph = this.f.local();
+    this.tlbEntry = this.f.local();
   }
 
   get cur(): BlockInstr {
@@ -136,12 +144,28 @@ export class WasmGen {
   // ---- memory ----
 
   /**
-   * With a linear address (flat segment, paging off) on the stack: sets `ph` to it under the A20 mask and leaves
-   * for the interpreter unless `size` bytes there are RAM on pages whose flags allow the access inline (loads: no
-   * MMIO or read watch; stores: no flag at all, so code, watched, ROM and MMIO pages take the interpreter's path).
+   * With a linear address (flat segment) on the stack: sets `ph` to its physical address under the A20 mask and
+   * leaves for the interpreter unless `size` bytes there are RAM on pages whose flags allow the access inline (loads:
+   * no MMIO or read watch; stores: no flag at all, so code, watched, ROM and MMIO pages take the interpreter's path).
+   * With paging on the linear address goes through the TLB first, as the JS blocks' inline path does
+   * (jit/emitter.ts physical): an entry without the right this access needs (a miss, a write to a clean or
+   * read-only page, a user access to a supervisor page), or an access crossing into the next linear page, leaves
+   * for the interpreter too, whose walk sets the accessed and dirty bits or raises the page fault at this
+   * instruction (SDM 3A §4.7, §4.8).
    */
   checkAccess(size: number, write: boolean): void {
     const f = this.f;
+    if (this.paging !== null) {
+      const t = this.tlbEntry;
+      f.set(this.ph);
+      f.get(this.ph).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, this.paging.tlb).set(t);
+      f.get(t).i32(this.paging.readRight << (write ? 1 : 0)).op(OP.i32And).op(OP.i32Eqz);
+      if (size > 1) f.get(this.ph).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU).op(OP.i32Or);
+      this.open(OP.if);
+      this.interpretHere();
+      this.close();
+      f.get(t).i32(-4096).op(OP.i32And).get(this.ph).i32(4095).op(OP.i32And).op(OP.i32Or);
+    }
     f.get(P_A20).op(OP.i32And).set(this.ph);
     f.get(this.ph).i32(this.memSize - size).op(OP.i32GtU);
     this.open(OP.if, RESULT_I32);
