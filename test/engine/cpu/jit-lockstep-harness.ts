@@ -2,9 +2,12 @@
 // handlers installed, registers and data seeded) and a runner that steps a reference CPU and a CPU under test in
 // slices of random length, comparing the full state, the instruction counts and memory after every slice.
 
-import { expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
 import type { Cpu } from '../../../engine/cpu/cpu';
-import type { Machine } from '../../../engine/machine/machine';
+import { Machine } from '../../../engine/machine/machine';
+import { EXAMPLES_DIR, listExamples } from '../../examples/example-folders';
 import { AR_DB, AR_P, AR_S, DS } from '../../../engine/cpu/cpu';
 import { flat32, realMode, type TestMachine } from './harness';
 import { DIVIDE_HANDLER_OFFSET, DS_LIMIT32, FAULT_HANDLER_OFFSET, LAYOUT16, LAYOUT32, rng } from './jit-program';
@@ -100,4 +103,26 @@ export function machinesInLockstep(a: Machine, b: Machine, bytes: Uint8Array, se
     if (ra.reason !== null || total > 3_000_000) break;
   }
   expect(Buffer.compare(a.cpu.mem.u8, b.cpu.mem.u8)).toBe(0);
+}
+
+/**
+ * One test per example guest (every folder but bench-loop: 50 M instructions would take minutes in lockstep; the
+ * random programs and the guest's own self-check cover its loop): the interpreter alone, without fast handlers,
+ * against a machine that `configure` sets up, in slices seeded by the name's length times `seedPerChar`.
+ */
+export function exampleGuestsInLockstep(configure: (cpu: Cpu) => void, seedPerChar: number): void {
+  const names = listExamples()
+    .map((e) => e.name)
+    .filter((n) => n !== 'bench-loop');
+  for (const name of names) {
+    it(`${name}: same state and memory after every slice`, () => {
+      const bytes = readFileSync(path.join(EXAMPLES_DIR, name, `${name}.bin`));
+      const a = new Machine({ memoryMB: 16 });
+      const b = new Machine({ memoryMB: 16 });
+      a.cpu.jit = false;
+      a.cpu.fastHandlers = false;
+      configure(b.cpu);
+      machinesInLockstep(a, b, bytes, name.length * seedPerChar);
+    });
+  }
 }

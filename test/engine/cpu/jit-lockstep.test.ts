@@ -4,15 +4,11 @@
 // table's common forms (jit-program.ts), in 32-bit protected mode and in real mode, with faults (limit violations,
 // divide errors) raised inside translated blocks. The example guests run the same way through the whole machine.
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { EXAMPLES_DIR, listExamples } from '../../examples/example-folders';
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../../engine/machine/machine';
 import type { TestMachine } from './harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { FAULT_HANDLER_OFFSET, generateProgram, LAYOUT16, LAYOUT32 } from './jit-program';
-import { lockstep as lockstepCpus, machineFor, machinesInLockstep, setInterruptGate } from './jit-lockstep-harness';
+import { lockstep as lockstepCpus, exampleGuestsInLockstep, machineFor, setInterruptGate } from './jit-lockstep-harness';
 import type { Cpu } from '../../../engine/cpu/cpu';
 import { NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { A, D, enablePaging, P, PAGE_DIRECTORY, PAGE_TABLE_0, RW, setPte, US } from './paging-fixtures';
@@ -97,20 +93,7 @@ describe.skipIf(!HAS_NASM)('JIT lockstep against the interpreter: random program
 });
 
 describe('JIT lockstep against the interpreter: example guests through the machine', () => {
-  // Every example folder but bench-loop (50 M instructions: the lockstep would take minutes; the random programs
-  // and the guest's own self-check cover its loop).
-  const names = listExamples()
-    .map((e) => e.name)
-    .filter((n) => n !== 'bench-loop');
-  for (const name of names) {
-    it(`${name}: same state and memory after every slice`, () => {
-      const bytes = readFileSync(path.join(EXAMPLES_DIR, name, `${name}.bin`));
-      const a = new Machine({ memoryMB: 16 });
-      const b = new Machine({ memoryMB: 16 });
-      a.cpu.jit = false;
-      a.cpu.fastHandlers = false;
-      b.cpu.jit = true;
-      machinesInLockstep(a, b, bytes, name.length * 31);
-    });
-  }
+  exampleGuestsInLockstep((cpu) => {
+    cpu.jit = true;
+  }, 31);
 });

@@ -5,13 +5,9 @@
 // memory operands go through DS: once with DS flat (wasm accesses inline), once with the byte-granular DS limit of
 // the harness (those instructions end wasm blocks and fault in the interpreter).
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AR_DB, AR_G, AR_P, AR_S, DS } from '../../../engine/cpu/cpu';
-import { Machine } from '../../../engine/machine/machine';
-import { EXAMPLES_DIR, listExamples } from '../../examples/example-folders';
-import { lockstep, machineFor, machinesInLockstep } from './jit-lockstep-harness';
+import { exampleGuestsInLockstep, lockstep, machineFor } from './jit-lockstep-harness';
 import { generateProgram, LAYOUT32 } from './jit-program';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
@@ -52,18 +48,5 @@ describe.skipIf(!HAS_NASM)('wasm blocks in lockstep with the interpreter: random
 });
 
 describe('wasm blocks in lockstep with the interpreter: example guests through the machine', () => {
-  const names = listExamples()
-    .map((e) => e.name)
-    .filter((n) => n !== 'bench-loop');
-  for (const name of names) {
-    it(`${name}: same state and memory after every slice`, () => {
-      const bytes = readFileSync(path.join(EXAMPLES_DIR, name, `${name}.bin`));
-      const a = new Machine({ memoryMB: 16 });
-      const b = new Machine({ memoryMB: 16 });
-      a.cpu.jit = false;
-      a.cpu.fastHandlers = false;
-      wasmOnly(b.cpu);
-      machinesInLockstep(a, b, bytes, name.length * 37);
-    });
-  }
+  exampleGuestsInLockstep(wasmOnly, 37);
 });
