@@ -121,11 +121,8 @@ describe.skipIf(!found.ok && !e2eRequired())('the C kernel walk-through in a rea
 
   step('adds a function breakpoint on gdt_set with the condition n == 3', 60_000, async () => {
     await wb.page.keyboard.press('Control+Shift+D'); // Run and Debug view
-    await wb.runCommand('Add Function Breakpoint');
+    await wb.addFunctionBreakpoint('gdt_set');
     const input = wb.page.locator('.debug-breakpoints .monaco-inputbox input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill('gdt_set');
-    await wb.page.keyboard.press('Enter');
     const row = wb.page
       .locator('.debug-breakpoints .monaco-list-row')
       .filter({ has: wb.page.locator('.name', { hasText: /^gdt_set$/ }) })
@@ -134,8 +131,7 @@ describe.skipIf(!found.ok && !e2eRequired())('the C kernel walk-through in a rea
     // Its pencil (shown on hover) offers "Edit Condition..." and "Edit Hit Count...": the first opens the box.
     await row.hover();
     await row.locator('[aria-label="Edit Condition..."]').click();
-    await wb.page.getByRole('menuitem', { name: 'Edit Condition...' }).click();
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await wb.pickMenuItem('Edit Condition...', input);
     await input.fill('n == 3');
     await wb.page.keyboard.press('Enter');
     await input.waitFor({ state: 'hidden', timeout: 10_000 });

@@ -133,6 +133,56 @@ export class Workbench {
     if (!opensPicker) await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
 
+  /**
+   * Opens the Run and Debug view and the box of "Add Function Breakpoint" in its Breakpoints pane, and types `name`
+   * into it. The command's box shows only in a rendered, expanded Breakpoints pane: a command run while the view is
+   * still opening (the shortcut's effect is asynchronous) leaves no box, so the pane is waited for and expanded
+   * first, and the command is run again when the box did not come (a CI run once waited 10 s for it in vain).
+   */
+  async addFunctionBreakpoint(name: string, timeoutMs = 30_000): Promise<void> {
+    const header = this.page.locator('.pane-header[aria-label="Breakpoints Section"]');
+    const input = this.page.locator('.debug-breakpoints .monaco-inputbox input');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await header.count()) === 0) await this.page.keyboard.press('Control+Shift+D');
+      await header.waitFor({ state: 'visible', timeout: 10_000 });
+      await this.setPaneExpanded('Breakpoints', true);
+      await this.runCommand('Add Function Breakpoint');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error('the box of "Add Function Breakpoint" never showed in the Breakpoints pane', { cause: err });
+      }
+    }
+    await input.fill(name);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Picks `name` from the context menu that just opened and waits for `shows` to be visible. The workbench's menus
+   * ignore a click that comes too soon after they open (the mouse-up of the click that opened them must not pick
+   * an item), and a test's click can be that fast: a CI run once left the menu open with the item highlighted.
+   * So the item is clicked, and clicked again (then chosen with Enter) while the menu stays open without `shows`.
+   */
+  async pickMenuItem(name: string, shows: Locator, timeoutMs = 20_000): Promise<void> {
+    const item = this.page.getByRole('menuitem', { name });
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if ((await item.count()) > 0) {
+        if (attempt % 2 === 0) await item.click().catch(() => undefined);
+        else await item.press('Enter').catch(() => undefined);
+      }
+      try {
+        await shows.waitFor({ state: 'visible', timeout: 2_000 });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`picking "${name}" from the context menu showed nothing`, { cause: err });
+      }
+    }
+  }
+
   /** Clicks the row labelled exactly `label` in the open quick input (a picker a command opened). */
   async pickQuickInput(label: string): Promise<void> {
     const row = this.page
