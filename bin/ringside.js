@@ -7,5 +7,5 @@ const dist = path.join(__dirname, '..', 'dist');
 if (process.argv[2] === 'dap' && !process.argv.slice(3).some((a) => a === '--help' || a === '-h')) {
   require(path.join(dist, 'adapter.js'));
 } else {
-  require(path.join(dist, 'cli.js'));
+  require('./code-cache').loadBundle(path.join(dist, 'cli.js'), { writeCache: process.env.RINGSIDE_WRITE_CODE_CACHE === '1' });
 }

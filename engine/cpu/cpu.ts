@@ -40,7 +40,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
-import { dropOverlapping, hasBlocks } from './decode/drop-instructions';
+import { BlockFreeLists, dropOverlapping } from './decode/drop-instructions';
 import { HANDLERS } from './ops';
 import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { callOutOfLine, runBlock } from './jit/megamorphic';
@@ -279,6 +279,8 @@ export class Cpu {
    */
   private readonly codeBytes16: CodeBytes;
   private readonly codeBytes32: CodeBytes;
+  /** Which of those pages' instruction lists have no block, as last seen (a store beside code asks). */
+  private readonly blockFreeLists = new BlockFreeLists();
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.regs = new Int32Array(mem.wasm.buffer, mem.stateOffset, 8);
@@ -1089,7 +1091,7 @@ export class Cpu {
    */
   private dropStoredCode(cache: (Instr[] | undefined)[], bytes: CodeBytes, p: number, addr: number, size: number): void {
     const list = cache[p];
-    if (list !== undefined && !hasBlocks(list)) {
+    if (list !== undefined && !this.blockFreeLists.hasBlocks(list)) {
       const start = p << PAGE_SHIFT;
       dropOverlapping(list, bytes, p, Math.max(addr, start) - start, Math.min(addr + size, start + (1 << PAGE_SHIFT)) - start);
       return;
@@ -1329,7 +1331,10 @@ export class Cpu {
               const b = this.wasmBlocks === true ? buildTieredBlock(this, i, start) : buildBlock(this, i, start);
               if (b !== null) {
                 i.block = b;
-                if (b !== NO_BLOCK) this.joinRegion(b, start);
+                if (b !== NO_BLOCK) {
+                  this.blockFreeLists.blockBuilt();
+                  this.joinRegion(b, start);
+                }
                 prev = null;
                 continue;
               }

@@ -68,7 +68,10 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
       break;
     }
     const end = at + i.len;
-    const next = end % wrap;
+    // Integer operations only: `end % wrap` (wrap 2^32 is no small integer) gave a double, which reached Cpu.eip
+    // through the blocks' exits and changed the field's representation mid-run, throwing away the optimised code
+    // of every function that reads it.
+    const next = cpu.code32 ? end >>> 0 : end & 0xffff;
     out.push({ i, eip: at, next });
     taken.add(at);
     let to: number;

@@ -3,7 +3,7 @@
 // one goes, and the new bytes are what runs next, as with the interpreter's whole-page drop before.
 
 import { describe, expect, it } from 'vitest';
-import { guest } from './jit-guest';
+import { guest, runTranslatedAndInterpreted } from './jit-guest';
 import { HAS_NASM } from './move-fixtures';
 
 describe.skipIf(!HAS_NASM)('stores into decoded instructions of a page without blocks', () => {
@@ -71,5 +71,13 @@ describe.skipIf(!HAS_NASM)('stores into decoded instructions of a page without b
     expect(m.cpu.fetchInstr(B + 3)).not.toBe(inner);
     expect(m.cpu.fetchInstr(B + 2)).toBe(inner); // the first `inc eax` ends before the store
     expect(m.cpu.fetchInstr(B + 5)).toBe(hlt);
+  });
+
+  it('go whole once a block is built from the page, though the page was found without blocks before', () => {
+    // The first stores into B come before any block (the page is remembered as block-free: BlockFreeLists); then
+    // the loop's block is built from the page, holding B's immediate as it was. A store into B must now drop the
+    // whole page with the block, or the next pass runs the block with the old immediate.
+    const m = runTranslatedAndInterpreted(src.replace('mov ecx, 3', 'mov ecx, 300'));
+    expect(m.cpu.regs[6]).toBe((0x11111111 + (300 * 301) / 2 - 1) | 0); // B: its own immediate, then ECX 300 … 2
   });
 });

@@ -3,12 +3,9 @@
 // call once optimised (jit/megamorphic.ts: no inlined target, so a new target costs no deoptimisation), and the
 // Cpu's unsigned lazy-flag fields must not change the Cpu's hidden class when a value ≥ 2^31 first arrives.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { runV8Probe } from './v8-probe';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -47,18 +44,8 @@ console.log(JSON.stringify({ blocks, handlers, lazySameMap: sameMap(cpu, other) 
 
 describe('V8 feedback of the run loop and blocks', () => {
   it('block and handler calls stay optimised when a new target comes; lazy-flag values ≥ 2^31 keep the Cpu map', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ringside-v8-'));
-    try {
-      const entry = join(dir, 'probe.ts');
-      const out = join(dir, 'probe.js');
-      writeFileSync(entry, PROBE);
-      buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'silent' });
-      const r = spawnSync(process.execPath, ['--allow-natives-syntax', out], { encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      expect(result).toEqual({ blocks: [true, true], handlers: [true, true], lazySameMap: true });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { result, stderr } = runV8Probe(PROBE);
+    expect(stderr).toBe('');
+    expect(result).toEqual({ blocks: [true, true], handlers: [true, true], lazySameMap: true });
   });
 });

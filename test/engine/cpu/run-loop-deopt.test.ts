@@ -4,13 +4,10 @@
 // such first time ("insufficient type feedback" deopts) cost a TurboFan compile of the whole loop: 9 of them in
 // GRUB's boot. Checked in a child node with V8's natives syntax, on a bundle of the engine's own modules.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { assemble, HAS_NASM } from './move-fixtures';
+import { runV8Probe } from './v8-probe';
 
 const ROOT = resolve(__dirname, '../../..');
 const ORG = 0x10000;
@@ -72,18 +69,8 @@ console.log(JSON.stringify({ chained: chained > 0, regionRuns: cpu.regionBlockRu
 
 describe.skipIf(!HAS_NASM)('the run loop under V8', () => {
   it('stays optimised when the first region dispatch comes after it was optimised', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ringside-v8-'));
-    try {
-      const entry = join(dir, 'probe.ts');
-      const out = join(dir, 'probe.js');
-      writeFileSync(entry, probe(program(true), program(false)));
-      buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'silent' });
-      const r = spawnSync(process.execPath, ['--allow-natives-syntax', out], { encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      expect(result).toEqual({ chained: true, regionRuns: true, halted: true, before: true, after: true });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { result, stderr } = runV8Probe(probe(program(true), program(false)));
+    expect(stderr).toBe('');
+    expect(result).toEqual({ chained: true, regionRuns: true, halted: true, before: true, after: true });
   });
 });
