@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { flat32, type TestMachine } from './harness';
-import { AR_DB, AR_P, AR_S, CS, type Cpu } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_P, AR_S, CS, FS, type Cpu } from '../../../engine/cpu/cpu';
 import { cpuState, setInterruptGate } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
@@ -15,19 +15,29 @@ const IDT = 0x800;
 /** Offset from ORG of the fault handlers, `hlt`. */
 const HANDLER = 0x800;
 
-function machine(source: string, memBytes = 1 << 20): TestMachine {
+/** A device at ports 0x60–0x6F for both CPUs of a test: reads see the devices' clock, writes may raise INTR. */
+type PortSetup = (m: TestMachine) => void;
+
+function machine(source: string, memBytes = 1 << 20, ports: PortSetup = () => undefined): TestMachine {
   const code = assemble(`${source}\ntimes 0x${HANDLER.toString(16)} - ($ - $$) db 0x90\nhandler: hlt`, 32, ORG);
   const m = flat32(code, ORG, memBytes);
   m.cpu.idtrBase = IDT;
   m.cpu.idtrLimit = 256 * 8 - 1;
-  for (const v of [0, 6, 13]) setInterruptGate(m, v, ORG + HANDLER);
+  for (const v of [0, 6, 13, 0x20]) setInterruptGate(m, v, ORG + HANDLER);
+  ports(m);
   return m;
 }
 
 /** Runs `source` interpreted and with wasm blocks, in slices of `slice`, to its HLT; returns the wasm CPU. */
-function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = () => undefined, memBytes?: number): { cpu: Cpu; inWasm: number; ref: Cpu } {
-  const ref = machine(source, memBytes);
-  const jit = machine(source, memBytes);
+function bothWays(
+  source: string,
+  slice: number,
+  prepare: (cpu: Cpu) => void = () => undefined,
+  memBytes?: number,
+  ports?: PortSetup,
+): { cpu: Cpu; inWasm: number; entries: number; ref: Cpu } {
+  const ref = machine(source, memBytes, ports);
+  const jit = machine(source, memBytes, ports);
   ref.cpu.jit = false;
   prepare(ref.cpu);
   prepare(jit.cpu);
@@ -41,11 +51,11 @@ function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = (
   }
   expect(ref.cpu.halted).toBe(true);
   expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
-  return { cpu: jit.cpu, inWasm: counter.retired, ref: ref.cpu };
+  return { cpu: jit.cpu, inWasm: counter.retired, entries: counter.entries, ref: ref.cpu };
 }
 
 describe.skipIf(!HAS_NASM)('wasm block exits', () => {
-  it('a #DE raised by the DIV a block leaves to the interpreter, after the instructions before it in the block', () => {
+  it('a #DE raised by the DIV a block calls the interpreter for, after the instructions before it in the block', () => {
     const src = `
       mov ecx, 300
       mov esi, 0
@@ -59,10 +69,82 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       add ebx, eax
       jmp top
     `;
-    for (const slice of [7, 50]) {
+    // (Slices longer than the block's pass of 8, the DIV in its middle.)
+    for (const slice of [13, 50]) {
       const { cpu, inWasm } = bothWays(src, slice);
       expect(cpu.regs[1]).toBe(0); // the fault came on the pass where ECX reached 0
       expect(inWasm).toBeGreaterThan(10);
+    }
+  });
+
+  it('instructions a block calls the interpreter for run inside it: the block goes on after them and repeats', () => {
+    // SHL by CL, CMOV, BSWAP, CDQ, SHLD, BT, a MOV through FS (a base other than 0) and a DIV: none a wasm form,
+    // each run by its handler from inside the block, with the flags of the native instructions around them lazy
+    // or eager as they come (ADD's record read by CMOVZ, SHL's flags by ADC, BT's CF by SETC).
+    const src = `
+      mov ecx, 400
+      mov ebp, 7
+    top:
+      add eax, ecx
+      cmovz edx, ecx
+      shl eax, cl
+      adc esi, eax
+      bswap esi
+      cdq
+      shld edx, esi, cl
+      bt edx, ecx
+      setc bl
+      add [fs:0x100], edx
+      mov eax, 0x12345
+      xor edx, edx
+      div ebp
+      add edi, edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const fsBase = (cpu: Cpu): void => cpu.loadSegmentCache(FS, 0x10, 0x3000, 0xfffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+    for (const slice of [7, 50, 1000]) {
+      const { inWasm, entries } = bothWays(src, slice, fsBase);
+      if (slice === 7) continue; // (less than a pass of 16: no block runs)
+      expect(inWasm).toBeGreaterThan(4000);
+      // Passes of 16 repeat inside one run of the block as far as the budget allows.
+      expect(inWasm / entries).toBeGreaterThan(slice === 50 ? 30 : 500);
+    }
+  });
+
+  it('IN and OUT inside a block: devices see the instruction counts the interpreter gives them, and an interrupt raised by an OUT is taken after it', () => {
+    // Port 0x61 reads the CPU's clock (icount + jitRetired, as the machine's devices do); port 0x62 raises INTR on
+    // the 300th write; the handler (vector 0x20 from the test's interrupt controller) halts.
+    const ports: PortSetup = (m) => {
+      let writes = 0;
+      m.cpu.io.register(0x61, 2, {
+        portIn: () => (m.cpu.icount + m.cpu.jitRetired) & 0xff,
+        portOut: () => {
+          if (++writes === 300) m.cpu.setIntrLine(true);
+        },
+      });
+      m.cpu.acknowledgeInterrupt = () => 0x20;
+    };
+    const src = `
+      mov ecx, 1000
+      sti
+    top:
+      in al, 0x61
+      add esi, eax
+      test al, 0x20
+      jz top
+      out 0x62, al
+      dec ecx
+      jnz top
+      hlt
+    `;
+    for (const slice of [13, 50, 1000]) {
+      const { cpu, ref, inWasm, entries } = bothWays(src, slice, () => undefined, undefined, ports);
+      expect(ref.eip).toBe(ORG + HANDLER + 1); // the interrupt came
+      expect(cpu.regs[6]).toBe(ref.regs[6]);
+      expect(inWasm).toBeGreaterThan(1000);
+      if (slice === 1000) expect(inWasm / entries).toBeGreaterThan(6); // (the loop on IN repeats inside its block)
     }
   });
 

@@ -20,6 +20,7 @@ export const OP = {
   br: 0x0c,
   brIf: 0x0d,
   return: 0x0f,
+  call: 0x10,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -152,6 +153,13 @@ export class FunctionBody {
     return this;
   }
 
+  /** A call of function `index` (0: the imported interpreter call, encodeModule). */
+  call(index: number): this {
+    this.code.push(OP.call);
+    unsignedLeb(this.code, index);
+    return this;
+  }
+
   br(code: number, depth: number): this {
     this.code.push(code);
     unsignedLeb(this.code, depth);
@@ -192,17 +200,25 @@ function name(out: number[], s: string): void {
 }
 
 /**
- * A module importing memory "m"."mem" of at least `memoryPages` pages and exporting its one function "run", which
- * takes `body.params` i32 parameters and returns an i32.
+ * A module importing memory "m"."mem" of at least `memoryPages` pages and, when `importsCall`, the function
+ * "m"."call" (i32, i32) -> i32 as function 0 (the interpreter call, wasm/callout.ts), and exporting its one function
+ * "run", which takes `body.params` i32 parameters and returns an i32.
  */
-export function encodeModule(body: FunctionBody, memoryPages: number): Uint8Array<ArrayBuffer> {
+export function encodeModule(body: FunctionBody, memoryPages: number, importsCall: boolean): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const type: number[] = [1, 0x60];
+  // Type 0: the block function; type 1: the imported call.
+  const type: number[] = [importsCall ? 2 : 1, 0x60];
   unsignedLeb(type, body.params);
   for (let k = 0; k < body.params; k++) type.push(I32);
   type.push(1, I32);
+  if (importsCall) type.push(0x60, 2, I32, I32, 1, I32);
   section(out, 1, type);
-  const imports: number[] = [1];
+  const imports: number[] = [importsCall ? 2 : 1];
+  if (importsCall) {
+    name(imports, 'm');
+    name(imports, 'call');
+    imports.push(0x00, 1); // function of type 1
+  }
   name(imports, 'm');
   name(imports, 'mem');
   imports.push(0x02, 0x00); // memory, limits without a maximum
@@ -211,7 +227,7 @@ export function encodeModule(body: FunctionBody, memoryPages: number): Uint8Arra
   section(out, 3, [1, 0]);
   const exports: number[] = [1];
   name(exports, 'run');
-  exports.push(0x00, 0);
+  exports.push(0x00, importsCall ? 1 : 0);
   section(out, 7, exports);
   section(out, 10, [1, ...body.encode()]);
   return new Uint8Array(out);
