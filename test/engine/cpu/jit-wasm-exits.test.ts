@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { flat32, type TestMachine } from './harness';
-import { AR_DB, AR_P, AR_S, CS, FS, type Cpu } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_G, AR_P, AR_S, CS, FS, GS, SS, type Cpu } from '../../../engine/cpu/cpu';
 import { cpuState, setInterruptGate } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
@@ -78,9 +78,9 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
   });
 
   it('instructions a block calls the interpreter for run inside it: the block goes on after them and repeats', () => {
-    // SHL by CL, CMOV, BSWAP, CDQ, SHLD, BT, a MOV through FS (a base other than 0) and a DIV: none a wasm form,
-    // each run by its handler from inside the block, with the flags of the native instructions around them lazy
-    // or eager as they come (ADD's record read by CMOVZ, SHL's flags by ADC, BT's CF by SETC).
+    // SHLD by CL, BT and DIV are no wasm forms: each runs by its handler from inside the block, between translated
+    // instructions whose flags are lazy or eager as they come (BT's CF read by SETC, SHL's by ADC); CMOVZ, SHL by
+    // CL, BSWAP, CDQ and the ADD through FS (a base other than 0, the whole 4 GiB window) are wasm forms.
     const src = `
       mov ecx, 400
       mov ebp, 7
@@ -103,13 +103,42 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       jnz top
       hlt
     `;
-    const fsBase = (cpu: Cpu): void => cpu.loadSegmentCache(FS, 0x10, 0x3000, 0xfffff, AR_P | AR_S | 0x3 | AR_DB, true, 'loader');
+    const fsBase = (cpu: Cpu): void => cpu.loadSegmentCache(FS, 0x10, 0x3000, 0xffffffff, AR_P | AR_S | 0x3 | AR_DB | AR_G, true, 'loader');
     for (const slice of [7, 50, 1000]) {
       const { inWasm, entries } = bothWays(src, slice, fsBase);
       if (slice === 7) continue; // (less than a pass of 16: no block runs)
       expect(inWasm).toBeGreaterThan(4000);
       // Passes of 16 repeat inside one run of the block as far as the budget allows.
       expect(inWasm / entries).toBeGreaterThan(slice === 50 ? 30 : 500);
+    }
+  });
+
+  it('segments with a base: a window short of 4 GiB leaves for the interpreter (the #GP past the limit there), a stack segment with a base keeps PUSH and POP out of wasm', () => {
+    // GS: base 0x3000, limit 0x7FF; the loop's offsets climb past the limit on its last passes. SS: base 0x1000.
+    const src = `
+      mov ecx, 0
+    top:
+      add [gs:ecx*4], ecx
+      mov eax, [fs:ecx*4 + 0x40]
+      add eax, 0x1234
+      push eax
+      add esi, eax
+      pop edx
+      add edi, edx
+      inc ecx
+      jmp top
+    `;
+    const segments = (cpu: Cpu): void => {
+      const ar = AR_P | AR_S | 0x3 | AR_DB;
+      cpu.loadSegmentCache(GS, 0x10, 0x3000, 0x7ff, ar, true, 'loader');
+      cpu.loadSegmentCache(FS, 0x10, 0x2000, 0xffffffff, ar | AR_G, true, 'loader');
+      cpu.loadSegmentCache(SS, 0x10, 0x1000, 0xffffffff, ar | AR_G, true, 'loader');
+      cpu.regs[4] = 0x8000;
+    };
+    for (const slice of [13, 50]) {
+      const { cpu, ref } = bothWays(src, slice, segments);
+      expect(ref.eip).toBe(ORG + HANDLER + 1); // the #GP came
+      expect(cpu.regs[1]).toBe(0x200); // at the access of 4 bytes at offset 0x800
     }
   });
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { flat32, type TestMachine } from './harness';
 import { LOP_SUB } from '../../../engine/cpu/flags';
+import { AR_DB, AR_G, AR_P, AR_S, FS, GS } from '../../../engine/cpu/cpu';
 import { buildWasmBlock } from '../../../engine/cpu/jit/wasm/block';
 import type { CompiledBlock } from '../../../engine/cpu/jit/block';
 import { rng } from './jit-program';
@@ -30,6 +31,13 @@ type Setup = (m: TestMachine, a: number, b: number) => void;
 const lazyCmp: Setup = (m, a, b) => {
   m.cpu.setEflags(0x2 | (0x8d5 & ~(a ^ b)));
   m.cpu.setLazyFlags(LOP_SUB, a, b, (a - b) >>> 0, 4, 0);
+};
+/** FS and GS with bases (DATA, DATA + 0x200) and the whole 4 GiB window, as Linux's per-CPU segment; lazy flags. */
+const segmentBases: Setup = (m, a, b) => {
+  const ar = AR_P | AR_S | 0x3 | AR_DB | AR_G;
+  m.cpu.loadSegmentCache(FS, 0x10, DATA, 0xffffffff, ar, true, 'loader');
+  m.cpu.loadSegmentCache(GS, 0x10, DATA + 0x200, 0xffffffff, ar, true, 'loader');
+  lazyCmp(m, a, b);
 };
 /** Eager flags at entry, some set from the operands (DF among them: STOS/LODS step down). */
 const eager: Setup = (m, a, b) => m.cpu.setEflags(0x2 | (0xcd5 & (a ^ (b >>> 3))));
@@ -142,6 +150,20 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
     }
   });
 
+  it('shifts and rotates by CL (counts 0 to 31 and masked), registers and memory, every size, flags kept by a count of 0', () => {
+    for (const op of ['rol', 'ror', 'shl', 'shr', 'sar']) {
+      const ls: string[] = [];
+      // CL starts as the operand pair's second value (edges 0, 1, 0x7F, 0x80, 0xFF …) and moves by 7 each round.
+      for (let round = 0; round < 3; round++) {
+        ls.push(`${op} eax, cl`, 'pushfd', `${op} dx, cl`, 'setc [ebp]', `${op} bh, cl`, 'seto [ebp + 1]', 'sets [ebp + 2]');
+        ls.push(`${op} dword [ebp + 0x20], cl`, 'setp [ebp + 3]', `${op} word [ebp + 0x26], cl`, `${op} byte [ebp + 0x24], cl`, 'pushfd');
+        ls.push('cmp esi, edi', `${op} esi, cl`, 'setb [ebp + 4]', 'setl [ebp + 5]', 'add cl, 7');
+      }
+      sameAsInterpreter(ls.join('\n'), ls.length);
+      sameAsInterpreter(ls.join('\n'), ls.length, eager);
+    }
+  });
+
   it('MUL, IMUL (one, two and three operands), PUSHFD/POPFD of arithmetic flags, CLC STC CMC', () => {
     const { source, count } = lines(
       'mul ecx', 'seto [ebp]', 'setc [ebp + 1]', 'imul ebx', 'sets [ebp + 2]', 'mul dword [ebp + 4]', 'imul esi, edi',
@@ -160,6 +182,26 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
       sameAsInterpreter(ls.join('\n'), ls.length);
       sameAsInterpreter(ls.join('\n'), ls.length, eager);
     }
+  });
+
+  it('MOV moffs, LEAVE, CMOVcc of every condition, BSWAP, CWD/CDQ, CBW/CWDE', () => {
+    const ls = [
+      `mov eax, [${DATA + 0x10}]`, `mov [${DATA + 0x14}], ecx`, `mov al, [${DATA + 0x19}]`, `mov [${DATA + 0x1b}], ah`,
+      `mov ax, [${DATA + 0x1d}]`, `mov [${DATA + 0x21}], bx`, 'bswap esi', 'bswap edx', 'cdq', 'cwd', 'cbw', 'cwde',
+      'mov [ebp + 0x30], esp', 'mov esp, ebp', 'add esp, 0x40', 'push dword [ebp]', 'mov ebp, esp', 'leave', 'mov edx, ebp', 'mov ebp, esp', 'sub ebp, 0x40', 'mov esp, [ebp + 0x30]',
+    ];
+    for (let cc = 0; cc < 16; cc++) ls.push(cc % 4 === 0 ? 'add eax, ecx' : cc % 4 === 2 ? 'cmp edx, ebx' : 'sub si, di', `cmov${CC[cc]} ${cc % 2 === 0 ? 'ebx' : 'si'}, ${cc % 3 === 0 ? '[ebp + 0x44]' : cc % 2 === 0 ? 'edi' : 'ax'}`);
+    sameAsInterpreter(ls.join('\n'), ls.length);
+    sameAsInterpreter(ls.join('\n'), ls.length, eager);
+  });
+
+  it('memory operands through FS and GS with bases other than 0', () => {
+    const { source, count } = lines(
+      'mov eax, [fs:0x40]', 'add [gs:ecx*0 + 0x10], eax', 'inc dword [fs:esi*0 + 0x48]', 'mov [gs:0x20], bl', 'movzx edx, word [fs:0x4a]',
+      'shl dword [gs:0x24], cl', 'cmp [fs:0x50], edi', 'setl [gs:0x30]', 'xchg [fs:0x54], ecx', 'mov edi, [gs:0x28]', `mov [fs:0x58], eax`,
+      'sub eax, [fs:0x5c]', 'cmovb ebx, [gs:0x2c]', 'pushfd',
+    );
+    sameAsInterpreter(source, count, segmentBases);
   });
 
   it('interpreter calls between translated instructions: flags lazy or eager on the way in, eager on the way out', () => {

@@ -69,14 +69,14 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
   });
 
   it('a head no wasm block can start at gets its JS block at hotThreshold arrivals, not before', () => {
-    // No wasm form in the loop: CMOV, BSWAP and CDQ would be interpreter calls, the LOOP with CX (a 16-bit address
-    // size) ends the trace untranslated, and a block of interpreter calls alone is not built.
+    // No wasm form in the loop: BSF, BT and SHLD by CL would be interpreter calls, the LOOP with CX (a 16-bit
+    // address size) ends the trace untranslated, and a block of interpreter calls alone is not built.
     const [ref, jit] = pair(`
       mov ecx, 400
     top:
-      cmovz eax, ecx
-      bswap eax
-      cdq
+      bsf eax, ecx
+      bt eax, ecx
+      shld edx, eax, cl
       a16 loop top
       hlt
     `);

@@ -24,15 +24,16 @@ import { endsBlock, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { encodeModule, OP } from './encoder';
 import { WasmGen } from './gen';
-import { emitForm, LEFT, supported } from './instrs';
+import { emitForm, LEFT, supported, type FormModel } from './instrs';
+import { segmentsToState } from './operands';
 import { S_EIP, S_FLAGS, S_INTERPRET } from './state';
 import { flagsFromState, interpreterCall } from './callout';
 
 type WasmRun = (left: number, a20: number, csLimit: number) => number;
 
 /** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
-function native(i: Instr, flat: number): boolean {
-  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && supported(i, flat);
+function native(i: Instr, flat: number, model: FormModel): boolean {
+  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && supported(i, flat, model);
 }
 
 /**
@@ -63,7 +64,7 @@ function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInst
   const trace = collectBlock(cpu, first, eip, { at: -1 }, takesIntoWasm);
   for (let k = 0; k < trace.length; k++) {
     const i = trace[k].i;
-    if (!native(i, flat) && !calledOut(i)) return trace.slice(0, k + 1);
+    if (!native(i, flat, cpu.model) && !calledOut(i)) return trace.slice(0, k + 1);
   }
   return trace;
 }
@@ -72,13 +73,15 @@ function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInst
 function generate(
   instrs: BlockInstr[],
   translated: number,
+  nativeAt: boolean[],
   flat: number,
   memSize: number,
   state: number,
   memoryPages: number,
   paging: WasmGen['paging'],
-): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean; callsInterpreter: boolean } {
+): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean; callsInterpreter: boolean; segments: number } {
   const g = new WasmGen(instrs, memSize, state, paging);
+  g.flat = flat;
   g.prologue();
   const start = instrs[0].eip;
   // A branch back to the start makes the block repeat: the body is a loop.
@@ -95,7 +98,7 @@ function generate(
   for (let k = 0; k < translated && !left; k++) {
     g.k = k;
     const i = instrs[k].i;
-    if (native(i, flat)) left = emitForm(g, i) === LEFT;
+    if (nativeAt[k]) left = emitForm(g, i) === LEFT;
     else g.callInterpreter();
   }
   if (!left) {
@@ -105,7 +108,7 @@ function generate(
   }
   if (repeats) g.close();
   g.f.op(OP.unreachable);
-  return { bytes: encodeModule(g.f, memoryPages, g.callsInterpreter), entryFlags: g.entryFlagsUsed, callsInterpreter: g.callsInterpreter };
+  return { bytes: encodeModule(g.f, memoryPages, g.callsInterpreter), entryFlags: g.entryFlagsUsed, callsInterpreter: g.callsInterpreter, segments: g.segments };
 }
 
 /** The state area of `cpu`'s memory as int32 slots. */
@@ -133,7 +136,15 @@ interface Tiering {
  * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
  * the same head (retier).
  */
-function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering, tlb: Int32Array | null): (c: Cpu, left: number) => number {
+function wrapper(
+  fn: WasmRun,
+  instrs: BlockInstr[],
+  S: Int32Array,
+  entryFlags: boolean,
+  segments: number,
+  t: Tiering,
+  tlb: Int32Array | null,
+): (c: Cpu, left: number) => number {
   return (c, left) => {
     if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
       // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
@@ -147,6 +158,7 @@ function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: b
     }
     if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
     S[S_FLAGS] = c.flags;
+    if (segments !== 0) segmentsToState(c, S, segments);
     let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
     flagsFromState(c, S);
     c.eip = S[S_EIP] >>> 0;
@@ -199,22 +211,23 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
   const flat = keyFlatSegments(key);
   const instrs = wasmTrace(cpu, first, eip, flat);
   if (instrs.length === 0) return null;
-  const last = instrs[instrs.length - 1].i;
-  const translated = native(last, flat) || calledOut(last) ? instrs.length : instrs.length - 1;
+  const nativeAt = instrs.map((bi) => native(bi.i, flat, cpu.model));
+  const last = instrs.length - 1;
+  const translated = nativeAt[last] || calledOut(instrs[last].i) ? instrs.length : last;
   // A block whose instructions would all be interpreter calls runs nothing faster than the interpreter.
-  if (!instrs.slice(0, translated).some((bi) => native(bi.i, flat))) return null;
+  if (!nativeAt.slice(0, translated).includes(true)) return null;
   const pages = mem.wasm.buffer.byteLength / 65536;
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
-  const { bytes, entryFlags, callsInterpreter } = generate(instrs, translated, flat, mem.size, mem.stateOffset, pages, paging);
+  const { bytes, entryFlags, callsInterpreter, segments } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, pages, paging);
   const S = stateOf(cpu);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
     m: callsInterpreter ? { mem: mem.wasm, call: interpreterCall(cpu, instrs, S) } : { mem: mem.wasm },
   });
   const tiering: Tiering = { block: null, first, retired: 0 };
-  const run = wrapper(instance.exports.run as WasmRun, instrs, S, entryFlags, tiering, tlb);
+  const run = wrapper(instance.exports.run as WasmRun, instrs, S, entryFlags, segments, tiering, tlb);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   // (* the instruction the wrapper interprets; ! the interpreter calls.)
-  const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (native(bi.i, flat) ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
+  const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
   tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
   return tiering.block;
 }

@@ -15,6 +15,10 @@ import { ARITH } from '../../flags';
 import { foldRecord, type WasmRecord } from './flags';
 import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE, S_REGS } from './state';
 
+/** How an emitted instruction ends: the block goes on after it, or has left. */
+export const GOES_ON = 1;
+export const LEFT = 2;
+
 /** Parameters of the block function. */
 const P_LEFT = 0;
 const P_A20 = 1;
@@ -41,6 +45,10 @@ export class WasmGen {
    */
   stale = ARITH;
   entryFlagsUsed = false;
+  /** The segments (bits by number) the block key says are flat: their memory operands add no base. */
+  flat = 0;
+  /** The other segments memory operands use (wasm/operands.ts): the wrapper puts their bases in the state area. */
+  segments = 0;
   /** Whether the function calls the interpreter (callInterpreter): the module then imports the call. */
   callsInterpreter = false;
   readonly readsLocal = (bits: number): void => {
