@@ -55,7 +55,7 @@ function bothWays(
 }
 
 describe.skipIf(!HAS_NASM)('wasm block exits', () => {
-  it('a #DE raised by the DIV a block calls the interpreter for, after the instructions before it in the block', () => {
+  it('a #DE raised by a DIV in a block (which leaves for the interpreter there), after the instructions before it', () => {
     const src = `
       mov ecx, 300
       mov esi, 0
@@ -75,12 +75,33 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       expect(cpu.regs[1]).toBe(0); // the fault came on the pass where ECX reached 0
       expect(inWasm).toBeGreaterThan(10);
     }
+    // IDIV of EDX:EAX = −2^63 by −1 (on the pass where ECX is 1; 0 by −1 before): the quotient 2^63 does not fit.
+    const overflow = `
+      mov ecx, 300
+      mov ebx, -1
+    top:
+      add esi, ecx
+      xor eax, eax
+      xor edx, edx
+      cmp ecx, 1
+      sete dl
+      shl edx, 31
+      idiv ebx
+      add edi, eax
+      dec ecx
+      jmp top
+    `;
+    for (const slice of [13, 50]) {
+      const { cpu, inWasm } = bothWays(overflow, slice);
+      expect(cpu.regs[1]).toBe(1);
+      expect(inWasm).toBeGreaterThan(500);
+    }
   });
 
   it('instructions a block calls the interpreter for run inside it: the block goes on after them and repeats', () => {
-    // SHLD by CL, BT and DIV are no wasm forms: each runs by its handler from inside the block, between translated
+    // BT, BSF and XADD are no wasm forms: each runs by its handler from inside the block, between translated
     // instructions whose flags are lazy or eager as they come (BT's CF read by SETC, SHL's by ADC); CMOVZ, SHL by
-    // CL, BSWAP, CDQ and the ADD through FS (a base other than 0, the whole 4 GiB window) are wasm forms.
+    // CL, BSWAP, CDQ, SHLD, DIV and the ADD through FS (a base other than 0, the whole 4 GiB window) are wasm forms.
     const src = `
       mov ecx, 400
       mov ebp, 7
@@ -94,6 +115,8 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       shld edx, esi, cl
       bt edx, ecx
       setc bl
+      bsf eax, esi
+      xadd edi, eax
       add [fs:0x100], edx
       mov eax, 0x12345
       xor edx, edx
@@ -142,9 +165,9 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
     }
   });
 
-  it('IN and OUT inside a block: devices see the instruction counts the interpreter gives them, and an interrupt raised by an OUT is taken after it', () => {
+  it('IN, OUT, RDTSC, CLI and STI inside a block: devices and the TSC see the instruction counts the interpreter gives them, and an interrupt raised under CLI is taken after the instruction after STI', () => {
     // Port 0x61 reads the CPU's clock (icount + jitRetired, as the machine's devices do); port 0x62 raises INTR on
-    // the 300th write; the handler (vector 0x20 from the test's interrupt controller) halts.
+    // the 300th write, under CLI; the handler (vector 0x20 from the test's interrupt controller) halts.
     const ports: PortSetup = (m) => {
       let writes = 0;
       m.cpu.io.register(0x61, 2, {
@@ -163,7 +186,11 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       add esi, eax
       test al, 0x20
       jz top
+      cli
       out 0x62, al
+      rdtsc
+      add edi, eax
+      sti
       dec ecx
       jnz top
       hlt
@@ -172,6 +199,7 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       const { cpu, ref, inWasm, entries } = bothWays(src, slice, () => undefined, undefined, ports);
       expect(ref.eip).toBe(ORG + HANDLER + 1); // the interrupt came
       expect(cpu.regs[6]).toBe(ref.regs[6]);
+      expect(cpu.regs[1]).toBe(700); // after the DEC following the STI of the 300th pass
       expect(inWasm).toBeGreaterThan(1000);
       if (slice === 1000) expect(inWasm / entries).toBeGreaterThan(6); // (the loop on IN repeats inside its block)
     }

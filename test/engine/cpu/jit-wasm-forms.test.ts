@@ -195,6 +195,19 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
     sameAsInterpreter(ls.join('\n'), ls.length, eager);
   });
 
+  it('DIV and IDIV of 32 bits (register and memory divisors), SHLD and SHRD by Ib and CL', () => {
+    const { source, count } = lines(
+      // (Divisors that give no #DE: a faulting DIV leaves the block for the interpreter, jit-wasm-exits.test.ts.)
+      'and ecx, 0x7fffffff', 'or ecx, 1', 'xor edx, edx', 'div ecx', 'mov [ebp], edx', 'pushfd', 'mov edx, ecx', 'shr edx, 1',
+      'div ecx', 'seto [ebp + 4]', 'cdq', 'idiv ecx', 'sets [ebp + 5]', 'mov eax, esi', 'cdq', 'and dword [ebp + 8], 0x7ffffff0',
+      'or dword [ebp + 8], 3', 'idiv dword [ebp + 8]', 'cdq', 'or ecx, 2', 'neg ecx', 'idiv ecx', 'pushfd',
+      'shld eax, ebx, 5', 'setc [ebp + 6]', 'shrd edx, esi, cl', 'seto [ebp + 7]', 'shld [ebp + 12], edi, cl', 'pushfd',
+      'shrd [ebp + 16], eax, 31', 'setc [ebp + 8]', 'shld esi, edx, 1', 'shrd ebx, ecx, 0', 'pushfd', 'cmp eax, edx', 'shld eax, edi, cl', 'setb [ebp + 9]',
+    );
+    sameAsInterpreter(source, count);
+    sameAsInterpreter(source, count, eager);
+  });
+
   it('memory operands through FS and GS with bases other than 0', () => {
     const { source, count } = lines(
       'mov eax, [fs:0x40]', 'add [gs:ecx*0 + 0x10], eax', 'inc dword [fs:esi*0 + 0x48]', 'mov [gs:0x20], bl', 'movzx edx, word [fs:0x4a]',

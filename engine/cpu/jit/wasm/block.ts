@@ -46,14 +46,16 @@ function calledOut(i: Instr): boolean {
 }
 
 /**
- * IN and OUT: no JS block holds them (jit/ops.ts CALLABLE), a wasm block calls the interpreter for them and goes on
- * after them unless a device asked for the run loop (an interrupt line, a reset or stop request, an A20 change:
- * wasm/callout.ts). GRUB's kernel calibrates its clock with about 175 000 reads of port 61h in a loop of three
- * instructions, which then runs as one repeating block.
+ * Instructions no JS block holds (jit/ops.ts CALLABLE) that a wasm block calls the interpreter for, going on after
+ * them unless they asked for the run loop (wasm/callout.ts: an interrupt line, a reset or stop request, an A20
+ * change, STI's interrupt shadow). IN and OUT: GRUB's kernel calibrates its clock with about 175 000 reads of port
+ * 61h in a loop of three instructions, which then runs as one repeating block. RDTSC reads the devices' clock
+ * (icount + jitRetired, as the call sets it), CLI/STI the interrupt flag (the call hands EFLAGS back): Linux's
+ * sched_clock and its IRQ-off sections (this_cpu operations under CLI … POPF) start with them.
  */
-const PORT_IO = new Set(['inI', 'inDX', 'outI', 'outDX']);
+const WASM_CALLS = new Set(['inI', 'inDX', 'outI', 'outDX', 'rdtsc', 'cli', 'sti']);
 function takesIntoWasm(i: Instr): boolean {
-  return translatable(i) || (i.row !== null && PORT_IO.has(i.row.handler));
+  return translatable(i) || (i.row !== null && WASM_CALLS.has(i.row.handler));
 }
 
 /**
@@ -235,7 +237,7 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
 /**
  * The run loop's builder while wasm blocks are on (Cpu.wasmBlocks): at Cpu.wasmHotThreshold arrivals a wasm block
  * if one can start here; else the JS block at Cpu.hotThreshold arrivals (null meanwhile: the head's hit count is
- * set so that it comes back here then).
+ * set so that it comes back here then), or NO_BLOCK at once where no JS block can start.
  */
 const noWasm = new WeakSet<Instr>();
 export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock | null {
@@ -243,7 +245,10 @@ export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock
     const w = buildWasmBlock(cpu, i, eip);
     if (w !== null) return w;
     noWasm.add(i);
-    if (i.hits < cpu.hotThreshold) {
+    // An instruction no JS block can start with either (RDTSC, a REP string operation) gets NO_BLOCK now: until it
+    // has one, the instruction after it is no block head (Cpu.run counts arrivals after a NO_BLOCK), and Linux's
+    // code after such heads ran interpreted for their first 30 000 passes.
+    if (i.hits < cpu.hotThreshold && translatable(i)) {
       i.hits = cpu.wasmHotThreshold - (cpu.hotThreshold - i.hits);
       return null;
     }

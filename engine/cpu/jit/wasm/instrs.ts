@@ -6,11 +6,11 @@
 import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
 import type { Instr } from '../../decode/instr';
 import { CPUID_CMOV } from '../../model';
-import { ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
+import { AF, ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
 import { pushCondition, pushFlag, pushSzp, type WasmRecord } from './flags';
 import { GOES_ON, LEFT, OP, P_LIMIT, type WasmGen } from './gen';
 import { address, constLocal, pushEa, readRm, readRmForWrite, regLocal, writeBack, writeRm } from './operands';
-import { shift, SHIFTS } from './shifts';
+import { doubleShift, shift, SHIFTS } from './shifts';
 
 const EAX = 0, ECX = 1, EDX = 2, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ES = 0, SS = 2, GS = 5;
 
@@ -223,7 +223,44 @@ function multiply(g: WasmGen, i: Instr, signed: boolean, a: number, b: number, d
   return GOES_ON;
 }
 
+/**
+ * DIV/IDIV r/m32 (muldiv.ts divAcc, idivAcc): EDX:EAX divided by the operand, quotient to EAX, remainder to EDX,
+ * AF set and the other flags kept. A divisor of 0 or a quotient that does not fit 32 bits leaves for the
+ * interpreter before anything is written, which raises #DE there (SDM 2A, DIV/IDIV: fault semantics). IDIV's
+ * EDX:EAX = −2^63 by −1 overflows too (and would trap in wasm's i64 division): it leaves before dividing.
+ */
+function divide(g: WasmGen, i: Instr, signed: boolean): number {
+  const f = g.f;
+  const d = readRm(g, i, 4);
+  const n = g.f.local64();
+  f.get(g.g[EDX]).op(OP.i64ExtendI32U).i64(32).op(OP.i64Shl).get(g.g[EAX]).op(OP.i64ExtendI32U).op(OP.i64Or).set(n);
+  f.get(d).op(OP.i32Eqz);
+  if (signed) f.get(d).i32(-1).op(OP.i32Eq).get(g.g[EDX]).i32(0x80000000 | 0).op(OP.i32Eq).op(OP.i32And).get(g.g[EAX]).op(OP.i32Eqz).op(OP.i32And).op(OP.i32Or);
+  else f.get(g.g[EDX]).get(d).op(OP.i32GeU).op(OP.i32Or);
+  g.open(OP.if);
+  g.interpretHere();
+  g.close();
+  const extend = signed ? OP.i64ExtendI32S : OP.i64ExtendI32U;
+  f.get(n).get(d).op(extend).op(signed ? OP.i64DivS : OP.i64DivU);
+  const q = g.toLocal64();
+  if (signed) {
+    // The quotient must be a 32-bit signed value.
+    f.get(q).get(q).op(OP.i32WrapI64).op(OP.i64ExtendI32S).op(OP.i64Ne);
+    g.open(OP.if);
+    g.interpretHere();
+    g.close();
+  }
+  f.get(n).get(d).op(extend).op(signed ? OP.i64RemS : OP.i64RemU).op(OP.i32WrapI64).set(g.g[EDX]);
+  f.get(q).op(OP.i32WrapI64).set(g.g[EAX]);
+  g.setFlagBits(AF, () => void f.i32(AF));
+  return GOES_ON;
+}
+
 const FORMS: Record<string, Form> = {
+  divE: (g, i) => divide(g, i, false),
+  idivE: (g, i) => divide(g, i, true),
+  shld: (g, i) => doubleShift(g, i, true),
+  shrd: (g, i) => doubleShift(g, i, false),
   /** MOV AL/eAX, moffs and MOV moffs, AL/eAX (A0–A3): the offset is the displacement (move.ts movAO, movOA). */
   movAO: (g, i) => {
     g.f.get(readRm(g, i, i.size));
@@ -537,6 +574,10 @@ export function supported(i: Instr, flat: number, model: FormModel): boolean {
       return i.rep === 0 && (flat & (1 << (name === 'stos' ? ES : i.seg))) !== 0;
     case 'lea':
       return i.size !== 1;
+    case 'divE':
+    case 'idivE':
+    case 'shld':
+    case 'shrd':
     case 'mulE':
     case 'imulE':
     case 'imulGE':

@@ -1,5 +1,5 @@
-// Shifts and rotates in WebAssembly blocks: ROL, ROR, SHL/SAL, SHR, SAR by a constant, by 1 and by CL, as the
-// interpreter's shift.ts computes them (undefined flags included, as that module's head describes them).
+// Shifts and rotates in WebAssembly blocks: ROL, ROR, SHL/SAL, SHR, SAR by a constant, by 1 and by CL, and 32-bit
+// SHLD/SHRD, as the interpreter's shift.ts computes them (undefined flags included, as that module's head describes them).
 
 import type { Instr } from '../../decode/instr';
 import { SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
@@ -10,6 +10,82 @@ import { address } from './operands';
 const ECX = 1;
 
 export const SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
+
+/**
+ * The start of a shift of the r/m operand by the constant `count` (masked) or CL (null): a memory operand is
+ * checked (for a write unless the count is 0; read in any case, as the interpreter reads it before it looks at
+ * the count). Returns null when the constant count is 0 (nothing more to do), -1 for another constant, or the
+ * local holding the count of CL, under an `if` on it that countEpilogue closes; the flags in `mask` a count of 0
+ * keeps are then read from the flags local (the pending record folded first).
+ */
+function countPrologue(g: WasmGen, i: Instr, size: number, count: number | null, mask: number): number | null {
+  const f = g.f;
+  if (i.rm < 0) address(g, i, size, count !== 0);
+  if (count === 0) return null;
+  if (count !== null) return -1;
+  g.pushReg(1, ECX);
+  f.i32(0x1f).op(OP.i32And);
+  const c = g.toLocal();
+  g.fold();
+  g.readsLocal(mask);
+  f.get(c);
+  g.open(OP.if);
+  return c;
+}
+
+function countEpilogue(g: WasmGen, count: number | null): number {
+  if (count === null) g.close();
+  return GOES_ON;
+}
+
+/**
+ * SHLD/SHRD of a 32-bit r/m by Ib or CL (shift.ts doubleShift): `d` shifted, the bits coming in from the register
+ * operand; CF the last bit out, OF whether the sign changed, SZP from the result, AF clear (all six set, for every
+ * count: doubleShiftCompute).
+ */
+export function doubleShift(g: WasmGen, i: Instr, left: boolean): number {
+  const f = g.f;
+  const count = (i.opcode & 1) === 0 ? i.imm & 0x1f : null;
+  const c = countPrologue(g, i, 4, count, 0x8d5);
+  if (c === null) return GOES_ON;
+  const pushCount = (): void => void (count === null ? f.get(c) : f.i32(count));
+  const pushRest = (): void => {
+    f.i32(32);
+    pushCount();
+    f.op(OP.i32Sub);
+  };
+  if (i.rm < 0) g.load(4);
+  else g.pushReg(4, i.rm);
+  const d = g.toLocal();
+  const s = g.g[i.reg];
+  const [toward, from] = left ? [OP.i32Shl, OP.i32ShrU] : [OP.i32ShrU, OP.i32Shl];
+  f.get(d);
+  pushCount();
+  f.op(toward).get(s);
+  pushRest();
+  f.op(from).op(OP.i32Or);
+  const r = g.toLocal();
+  f.get(d);
+  if (left) pushRest();
+  else {
+    pushCount();
+    f.i32(-1).op(OP.i32Add);
+  }
+  f.op(OP.i32ShrU).i32(1).op(OP.i32And);
+  const cf = g.toLocal();
+  if (i.rm >= 0) f.get(r).set(g.g[i.rm]);
+  else {
+    f.get(g.ph).get(r);
+    g.store(4);
+  }
+  g.setFlagBits(0x8d5, () => {
+    f.get(cf);
+    f.get(r).get(d).op(OP.i32Xor).i32(31).op(OP.i32ShrU).i32(11).op(OP.i32Shl).op(OP.i32Or);
+    pushSzp(f, r, 4);
+    f.op(OP.i32Or);
+  });
+  return countEpilogue(g, count);
+}
 
 /**
  * ROL/ROR/SHL/SAL/SHR/SAR of r/m by the constant `count` or, when `count` is null, by CL (shift.ts shiftRm, as the
@@ -23,21 +99,9 @@ export function shift(g: WasmGen, i: Instr, count: number | null): number {
   const size = i.size;
   const bits = size * 8;
   const top = bits - 1;
-  if (i.rm < 0) {
-    address(g, i, size, count !== 0);
-    if (count === 0) return GOES_ON;
-  } else if (count === 0) return GOES_ON;
   let mask = i.arg === SH_ROL || i.arg === SH_ROR ? 0x801 : 0x8d5;
-  let c = -1;
-  if (count === null) {
-    g.pushReg(1, ECX);
-    f.i32(0x1f).op(OP.i32And);
-    c = g.toLocal();
-    g.fold();
-    g.readsLocal(mask);
-    f.get(c);
-    g.open(OP.if);
-  }
+  const c = countPrologue(g, i, size, count, mask);
+  if (c === null) return GOES_ON;
   /** Pushes the count plus `delta`, or `bits` minus the count. */
   const pushCount = (delta: number): void => {
     if (count === null) {
@@ -169,6 +233,5 @@ export function shift(g: WasmGen, i: Instr, count: number | null): number {
     rest(r, cf);
     f.op(OP.i32Or);
   });
-  if (count === null) g.close();
-  return GOES_ON;
+  return countEpilogue(g, count);
 }
