@@ -208,6 +208,23 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
     sameAsInterpreter(source, count, eager);
   });
 
+  it('BT, BTS, BTR, BTC (register and immediate offsets, memory bit bases below and above), BSF, BSR, XADD, CMPXCHG', () => {
+    const ls: string[] = [];
+    for (const op of ['bt', 'bts', 'btr', 'btc']) {
+      ls.push(`${op} eax, ecx`, 'setc [ebp]', `${op} dx, bx`, `${op} esi, 13`, 'pushfd', `${op} word [ebp + 0x20], 17`);
+      ls.push('mov edi, ecx', 'sar edi, 22', `${op} [ebp + 0x80], edi`, 'setc [ebp + 1]', `${op} word [ebp + 0x40], di`, 'pushfd');
+    }
+    ls.push('bsf eax, ecx', 'setz [ebp + 2]', 'bsr dx, bx', 'pushfd', 'bsf esi, [ebp + 0x24]', 'bsr edi, esi', 'setnz [ebp + 3]');
+    ls.push('xadd eax, ecx', 'seto [ebp + 4]', 'xadd [ebp + 0x28], edx', 'setc [ebp + 5]', 'xadd bl, bh', 'xadd esi, esi', 'pushfd');
+    ls.push('cmpxchg ecx, edx', 'setz [ebp + 6]', 'cmpxchg [ebp + 0x2c], esi', 'setb [ebp + 7]', 'mov eax, [ebp + 0x30]');
+    ls.push('cmpxchg [ebp + 0x30], ebx', 'setz [ebp + 8]', 'cmpxchg dl, al', 'cmpxchg eax, eax', 'cmpxchg si, di', 'pushfd');
+    for (let k = 0; k < ls.length; k += 60) {
+      const part = ls.slice(k, k + 60);
+      sameAsInterpreter(part.join('\n'), part.length);
+      sameAsInterpreter(part.join('\n'), part.length, eager);
+    }
+  });
+
   it('memory operands through FS and GS with bases other than 0', () => {
     const { source, count } = lines(
       'mov eax, [fs:0x40]', 'add [gs:ecx*0 + 0x10], eax', 'inc dword [fs:esi*0 + 0x48]', 'mov [gs:0x20], bl', 'movzx edx, word [fs:0x4a]',
@@ -218,14 +235,12 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
   });
 
   it('interpreter calls between translated instructions: flags lazy or eager on the way in, eager on the way out', () => {
-    // Each called instruction reads flags a translated one left pending (CMOVcc, ADC's carry through SHL by CL of
-    // 0, SBB), or sets flags a translated one reads next (SETcc, ADC, Jcc-free CMOVs); the count of SHL by CL is 0
-    // for some operands (the flags then stay as they were).
+    // RCL, RCR, LAHF, SAHF, SALC, DAA and DAS are no wasm forms: each reads flags a translated instruction left
+    // pending (CMP's CF, SUB's AF) or sets flags a translated one reads next (SETcc, ADC).
     const { source, count } = lines(
-      'cmp eax, ecx', 'cmovb edx, ebx', 'setc [ebp]', 'add ebx, ecx', 'shl eax, cl', 'adc esi, eax', 'seto [ebp + 1]',
-      'sar dx, cl', 'setc [ebp + 2]', 'shld esi, ebx, cl', 'sets [ebp + 3]', 'bt eax, ecx', 'adc edi, 5', 'bswap edi',
-      'cdq', 'cwde', 'sub ecx, edx', 'xadd [ebp + 4], ecx', 'setz [ebp + 5]', 'cmpxchg [ebp + 8], ebx', 'setnz [ebp + 6]',
-      'cmovg eax, [ebp + 12]', 'rcl ebx, 1', 'pushfd', 'inc ecx', 'bts [ebp + 16], ecx', 'sbb eax, edx', 'pushfd',
+      'cmp eax, ecx', 'rcl edx, 1', 'setc [ebp]', 'add ebx, ecx', 'lahf', 'mov [ebp + 1], ah', 'rcr ebx, cl', 'adc esi, eax',
+      'seto [ebp + 2]', 'sub al, dl', 'das', 'sets [ebp + 3]', 'mov ah, cl', 'sahf', 'setc [ebp + 4]', 'inc ecx', 'salc',
+      'pushfd', 'add al, dh', 'daa', 'setp [ebp + 5]', 'rcl word [ebp + 8], cl', 'pushfd',
     );
     sameAsInterpreter(source, count, lazyCmp, true);
     sameAsInterpreter(source, count, eager, true);

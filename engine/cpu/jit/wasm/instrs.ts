@@ -11,6 +11,7 @@ import { pushCondition, pushFlag, pushSzp, type WasmRecord } from './flags';
 import { GOES_ON, LEFT, OP, P_LIMIT, type WasmGen } from './gen';
 import { address, constLocal, pushEa, readRm, readRmForWrite, regLocal, writeBack, writeRm } from './operands';
 import { doubleShift, shift, SHIFTS } from './shifts';
+import { bitScan, bitTest, compareExchange, exchangeAdd } from './bits';
 
 const EAX = 0, ECX = 1, EDX = 2, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ES = 0, SS = 2, GS = 5;
 
@@ -257,6 +258,12 @@ function divide(g: WasmGen, i: Instr, signed: boolean): number {
 }
 
 const FORMS: Record<string, Form> = {
+  btEG: (g, i) => bitTest(g, i, true),
+  btEI: (g, i) => bitTest(g, i, false),
+  bsf: (g, i) => bitScan(g, i, true, readRm(g, i, i.size)),
+  bsr: (g, i) => bitScan(g, i, false, readRm(g, i, i.size)),
+  xadd: exchangeAdd,
+  cmpxchg: compareExchange,
   divE: (g, i) => divide(g, i, false),
   idivE: (g, i) => divide(g, i, true),
   shld: (g, i) => doubleShift(g, i, true),
@@ -589,6 +596,9 @@ export function supported(i: Instr, flat: number, model: FormModel): boolean {
       return (model.features & CPUID_CMOV) !== 0;
     case 'bswap':
       return model.i486 && i.os32;
+    case 'xadd':
+    case 'cmpxchg':
+      return model.i486;
     case 'pushf':
     case 'popf':
     case 'pushI':

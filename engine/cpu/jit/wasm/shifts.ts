@@ -5,7 +5,7 @@ import type { Instr } from '../../decode/instr';
 import { SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
 import { pushSzp } from './flags';
 import { GOES_ON, OP, type WasmGen } from './gen';
-import { address } from './operands';
+import { address, writeBack } from './operands';
 
 const ECX = 1;
 
@@ -73,11 +73,7 @@ export function doubleShift(g: WasmGen, i: Instr, left: boolean): number {
   }
   f.op(OP.i32ShrU).i32(1).op(OP.i32And);
   const cf = g.toLocal();
-  if (i.rm >= 0) f.get(r).set(g.g[i.rm]);
-  else {
-    f.get(g.ph).get(r);
-    g.store(4);
-  }
+  writeBack(g, i, r);
   g.setFlagBits(0x8d5, () => {
     f.get(cf);
     f.get(r).get(d).op(OP.i32Xor).i32(31).op(OP.i32ShrU).i32(11).op(OP.i32Shl).op(OP.i32Or);
@@ -221,13 +217,7 @@ export function shift(g: WasmGen, i: Instr, count: number | null): number {
       };
     }
   }
-  if (i.rm >= 0) {
-    f.get(r);
-    g.popReg(size, i.rm);
-  } else {
-    f.get(g.ph).get(r);
-    g.store(size);
-  }
+  writeBack(g, i, r);
   g.setFlagBits(mask, () => {
     f.get(cf);
     rest(r, cf);
