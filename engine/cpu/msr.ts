@@ -32,9 +32,7 @@ const TWO32 = 4294967296;
 
 /** The virtual time-stamp counter: guest instructions retired plus the offset WRMSR set (model.md §4). */
 export function readTsc(cpu: Cpu): number {
-  // Inside a translated block `icount` has not yet counted the block's instructions before this one: jitRetired
-  // holds them (0 elsewhere), as for the devices' clock (a wasm block calls RDTSC in place: jit/wasm/callout.ts).
-  return cpu.icount + cpu.jitRetired + cpu.tscOffset;
+  return cpu.icount + cpu.tscOffset;
 }
 
 function has(cpu: Cpu, feature: number): boolean {

@@ -129,7 +129,7 @@ export function collectBlock(
  * hotThreshold more. `eip` is one the trace has fetched already or one in its own page (collectBlock). Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
  * hotThreshold runs (Linux's unrolled crypto transforms run about 2 000 instructions a call).
  */
-function inheritHotness(cpu: Cpu, eip: number): void {
+export function inheritHotness(cpu: Cpu, eip: number): void {
   let next: Instr;
   try {
     next = cpu.fetchInstr(eip);

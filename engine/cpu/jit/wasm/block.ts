@@ -19,7 +19,7 @@ import { HANDLERS } from '../../ops';
 import { isFastHandler } from '../../ops/fast';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
-import { blockBounds, buildBlock, collectBlock } from '../compile';
+import { blockBounds, buildBlock, collectBlock, inheritHotness } from '../compile';
 import { endsBlock, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { encodeModule, OP } from './encoder';
@@ -63,11 +63,18 @@ function takesIntoWasm(i: Instr): boolean {
  * translates nor calls out to the interpreter (which the wrapper interprets as the block's last).
  */
 function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInstr[] {
-  const trace = collectBlock(cpu, first, eip, { at: -1 }, takesIntoWasm);
+  const cut = { at: -1 };
+  // (Bare only: under the monitor, which emulates the deprivileged guest's port I/O and interrupt flag, the
+  // determinism tests saw OUT's console bytes at other instruction counts from inside a block.)
+  const trace = collectBlock(cpu, first, eip, cut, cpu.monitor === null ? takesIntoWasm : translatable);
   for (let k = 0; k < trace.length; k++) {
     const i = trace[k].i;
     if (!native(i, flat, cpu.model) && !calledOut(i)) return trace.slice(0, k + 1);
   }
+  // A trace cut by its length or its page's end: the code after it becomes a block head at its next arrival, as
+  // for JS blocks (compile.ts inheritHotness): Linux's unrolled crypto transforms (2 000 instructions a call) ran
+  // interpreted 200 calls per 64-instruction piece.
+  if (cut.at >= 0) inheritHotness(cpu, cut.at);
   return trace;
 }
 

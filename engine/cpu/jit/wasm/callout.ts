@@ -1,10 +1,10 @@
 // The interpreter call of WebAssembly blocks: an instruction of the trace that wasm/instrs.ts does not translate
-// (SHL by CL, DIV, CMOVcc, a memory operand through FS, IN/OUT, ...) runs through its interpreter handler from
-// inside the block, and the block goes on after it, as a JS block's interpreterCall does (jit/ops.ts). Before the
-// call the block stores its registers (the Cpu's: Cpu.regs is the state area's first slots) and its flags and
-// pending record in the state area; the call below gives the Cpu those flags, runs the handler with `instrStart`,
-// EIP and `jitRetired` as the interpreter and the devices' clock expect them, and hands EFLAGS back folded. A
-// fault propagates out of the block from the handler with that state, so it is the interpreter's fault at this
+// (RCL/RCR, CMPXCHG8B, LAHF/SAHF, the BCD adjustments, IN/OUT, RDTSC, CLI/STI, ...) runs through its interpreter
+// handler from inside the block, and the block goes on after it, as a JS block's interpreterCall does (jit/ops.ts).
+// Before the call the block stores its registers (the Cpu's: Cpu.regs is the state area's first slots) and its
+// flags and pending record in the state area; the call below gives the Cpu those flags, runs the handler with
+// `instrStart`, EIP and `icount` as the interpreter has them there, and hands EFLAGS back folded. A fault
+// propagates out of the block from the handler with that state, so it is the interpreter's fault at this
 // instruction. After anything that needs the run loop (an interrupt made pending, a stop request: the same test
 // as the JS blocks'), a store into translated code (the code epoch moved) or an A20 change (the block's accesses
 // were generated for the mask it was entered with), the block leaves with the instruction retired.
@@ -47,11 +47,14 @@ export function interpreterCall(cpu: Cpu, instrs: BlockInstr[], S: Int32Array): 
     const bi = instrs[k];
     c.instrStart = bi.eip;
     c.eip = bi.next;
-    c.jitRetired = retired;
+    // `icount` is the interpreter's count at this instruction while the handler runs, for everything that reads
+    // it: the devices' clock, RDTSC, the console's and the events' timestamps. A fault leaves it so, with
+    // `jitRetired` 0: the run loop then counts what retired before the instruction once (Cpu.run's catch).
+    c.icount += retired;
     const epoch = c.codeEpoch;
     const a20 = c.a20Mask;
     bi.i.exec(c, bi.i);
-    c.jitRetired = 0;
+    c.icount -= retired;
     if (c.lazyMask !== 0) c.materializeFlags();
     S[S_FLAGS] = c.flags;
     if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== epoch || c.a20Mask !== a20 || c.eip !== bi.next) {
