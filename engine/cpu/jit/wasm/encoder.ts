@@ -175,10 +175,9 @@ export class FunctionBody {
     return this;
   }
 
-  /** The function's code entry (§5.5.13): locals declaration, body, end. */
-  encode(): number[] {
+  /** The locals declaration of the function's code entry (§5.5.13): runs of one type, in index order. */
+  localsDeclaration(): number[] {
     const out: number[] = [];
-    // Locals are declared as runs of one type, in index order.
     const runs: [number, number][] = [];
     for (const t of this.types) {
       const last = runs[runs.length - 1];
@@ -190,10 +189,7 @@ export class FunctionBody {
       unsignedLeb(out, count);
       out.push(t);
     }
-    out.push(...this.code, OP.end);
-    const entry: number[] = [];
-    unsignedLeb(entry, out.length);
-    return entry.concat(out);
+    return out;
   }
 }
 
@@ -238,6 +234,18 @@ export function encodeModule(body: FunctionBody, memoryPages: number, importsCal
   name(exports, 'run');
   exports.push(0x00, importsCall ? 1 : 0);
   section(out, 7, exports);
-  section(out, 10, [1, ...body.encode()]);
-  return new Uint8Array(out);
+  // The code section (§5.5.13), written straight into the module's bytes: the body is most of them, and
+  // spreading it through intermediate arrays cost more than the rest of the encoding.
+  const locals = body.localsDeclaration();
+  const entrySize = locals.length + body.code.length + 1;
+  const entry: number[] = [1];
+  unsignedLeb(entry, entrySize);
+  out.push(10);
+  unsignedLeb(out, entry.length + entrySize);
+  out.push(...entry, ...locals);
+  const bytes = new Uint8Array(out.length + body.code.length + 1);
+  bytes.set(out);
+  bytes.set(body.code, out.length);
+  bytes[bytes.length - 1] = OP.end;
+  return bytes;
 }
