@@ -4,7 +4,7 @@
 //   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
 //   node --cpu-prof bench/linux-window.mjs …
 // RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
-// (Cpu.hotThreshold) instead of the default; RINGSIDE_WARM=N runs N instructions untimed before the window (the
+// (Cpu.hotThreshold) instead of the default; RINGSIDE_WASM_PAGING=1 turns Cpu.wasmPaging on; RINGSIDE_WARM=N runs N instructions untimed before the window (the
 // steady state); RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating before/after measurements). RINGSIDE_LISTENERS=events,breakpoints arms what a debugger arms: a listener on every
 // event (a bare CPU then tracks its descriptor tables) and two instruction breakpoints that are never reached (the
 // run loop then asks the breakpoint set before each interpreted instruction). Prints instructions, CPU seconds,
@@ -38,6 +38,8 @@ if (AT > 0) {
 }
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
 if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
+// RINGSIDE_WASM_PAGING=1 lets wasm blocks run under paging (Cpu.wasmPaging, off by default).
+if (process.env.RINGSIDE_WASM_PAGING !== undefined) m.cpu.wasmPaging = process.env.RINGSIDE_WASM_PAGING === '1';
 const listeners = (process.env.RINGSIDE_LISTENERS ?? '').split(',');
 if (listeners.includes('events')) for (const name of engine.EVENT_NAMES) m.cpu.events.on(name, () => undefined);
 if (listeners.includes('breakpoints')) {

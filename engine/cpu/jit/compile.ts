@@ -47,9 +47,16 @@ const CS = 1;
  * trace. A conditional branch becomes a side exit and the trace goes on at its fall-through; JMP and CALL to a
  * target in the same page go on at the target; RET goes on at the return address of a CALL earlier in the trace
  * (guarded at run time). The trace stops at a branch back to its start (the block then repeats), at an instruction
- * it has already taken in, outside the page, or at anything that is not translatable.
+ * it has already taken in, outside the page, or at anything that is not translatable (or that `takes` refuses: wasm
+ * blocks take port I/O in too, wasm/block.ts).
  */
-export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: number } = { at: -1 }): BlockInstr[] {
+export function collectBlock(
+  cpu: Cpu,
+  first: Instr,
+  eip: number,
+  cut: { at: number } = { at: -1 },
+  takes: (i: Instr) => boolean = translatable,
+): BlockInstr[] {
   const out: BlockInstr[] = [];
   const base = cpu.segBase[CS];
   const page = ((base + eip) >>> 0) & ~0xfff;
@@ -59,7 +66,7 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
   let i = first;
   let at = eip;
   for (;;) {
-    if (!translatable(i) || taken.has(at)) break;
+    if (!takes(i) || taken.has(at)) break;
     // A loop that has its own block: the trace leaves for it rather than taking a pass of it in (see loopHead).
     if (at !== eip && loopHead(i)) break;
     const lin = (base + at) >>> 0;
@@ -125,7 +132,7 @@ export function collectBlock(cpu: Cpu, first: Instr, eip: number, cut: { at: num
  * hotThreshold more. `eip` is one the trace has fetched already or one in its own page (collectBlock). Otherwise long straight-line code is translated one MAX_BLOCK_INSTRUCTIONS piece per
  * hotThreshold runs (Linux's unrolled crypto transforms run about 2 000 instructions a call).
  */
-function inheritHotness(cpu: Cpu, eip: number): void {
+export function inheritHotness(cpu: Cpu, eip: number): void {
   let next: Instr;
   try {
     next = cpu.fetchInstr(eip);

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { flat32, type TestMachine } from './harness';
-import { AR_DB, AR_P, AR_S, CS, type Cpu } from '../../../engine/cpu/cpu';
+import { AR_DB, AR_G, AR_P, AR_S, CS, FS, GS, SS, type Cpu } from '../../../engine/cpu/cpu';
 import { cpuState, setInterruptGate } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
@@ -15,19 +15,29 @@ const IDT = 0x800;
 /** Offset from ORG of the fault handlers, `hlt`. */
 const HANDLER = 0x800;
 
-function machine(source: string, memBytes = 1 << 20): TestMachine {
+/** A device at ports 0x60–0x6F for both CPUs of a test: reads see the devices' clock, writes may raise INTR. */
+type PortSetup = (m: TestMachine) => void;
+
+function machine(source: string, memBytes = 1 << 20, ports: PortSetup = () => undefined): TestMachine {
   const code = assemble(`${source}\ntimes 0x${HANDLER.toString(16)} - ($ - $$) db 0x90\nhandler: hlt`, 32, ORG);
   const m = flat32(code, ORG, memBytes);
   m.cpu.idtrBase = IDT;
   m.cpu.idtrLimit = 256 * 8 - 1;
-  for (const v of [0, 6, 13]) setInterruptGate(m, v, ORG + HANDLER);
+  for (const v of [0, 6, 13, 0x20]) setInterruptGate(m, v, ORG + HANDLER);
+  ports(m);
   return m;
 }
 
 /** Runs `source` interpreted and with wasm blocks, in slices of `slice`, to its HLT; returns the wasm CPU. */
-function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = () => undefined, memBytes?: number): { cpu: Cpu; inWasm: number; ref: Cpu } {
-  const ref = machine(source, memBytes);
-  const jit = machine(source, memBytes);
+function bothWays(
+  source: string,
+  slice: number,
+  prepare: (cpu: Cpu) => void = () => undefined,
+  memBytes?: number,
+  ports?: PortSetup,
+): { cpu: Cpu; inWasm: number; entries: number; ref: Cpu } {
+  const ref = machine(source, memBytes, ports);
+  const jit = machine(source, memBytes, ports);
   ref.cpu.jit = false;
   prepare(ref.cpu);
   prepare(jit.cpu);
@@ -41,11 +51,11 @@ function bothWays(source: string, slice: number, prepare: (cpu: Cpu) => void = (
   }
   expect(ref.cpu.halted).toBe(true);
   expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
-  return { cpu: jit.cpu, inWasm: counter.retired, ref: ref.cpu };
+  return { cpu: jit.cpu, inWasm: counter.retired, entries: counter.entries, ref: ref.cpu };
 }
 
 describe.skipIf(!HAS_NASM)('wasm block exits', () => {
-  it('a #DE raised by the DIV a block leaves to the interpreter, after the instructions before it in the block', () => {
+  it('a #DE raised by a DIV in a block (which leaves for the interpreter there), after the instructions before it', () => {
     const src = `
       mov ecx, 300
       mov esi, 0
@@ -59,10 +69,142 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       add ebx, eax
       jmp top
     `;
-    for (const slice of [7, 50]) {
+    // (Slices longer than the block's pass of 8, the DIV in its middle.)
+    for (const slice of [13, 50]) {
       const { cpu, inWasm } = bothWays(src, slice);
       expect(cpu.regs[1]).toBe(0); // the fault came on the pass where ECX reached 0
       expect(inWasm).toBeGreaterThan(10);
+    }
+    // IDIV of EDX:EAX = −2^63 by −1 (on the pass where ECX is 1; 0 by −1 before): the quotient 2^63 does not fit.
+    const overflow = `
+      mov ecx, 300
+      mov ebx, -1
+    top:
+      add esi, ecx
+      xor eax, eax
+      xor edx, edx
+      cmp ecx, 1
+      sete dl
+      shl edx, 31
+      idiv ebx
+      add edi, eax
+      dec ecx
+      jmp top
+    `;
+    for (const slice of [13, 50]) {
+      const { cpu, inWasm } = bothWays(overflow, slice);
+      expect(cpu.regs[1]).toBe(1);
+      expect(inWasm).toBeGreaterThan(500);
+    }
+  });
+
+  it('instructions a block calls the interpreter for run inside it: the block goes on after them and repeats', () => {
+    // RCL by CL, LAHF and SAHF are no wasm forms: each runs by its handler from inside the block, between
+    // translated instructions whose flags are lazy or eager as they come (RCL reads ADD's CF, SETC reads RCL's);
+    // CMOVZ, SHL by CL, BSWAP, CDQ, SHLD, BT, DIV and the ADD through FS (a base other than 0, the whole 4 GiB
+    // window) are wasm forms.
+    const src = `
+      mov ecx, 400
+      mov ebp, 7
+    top:
+      add eax, ecx
+      cmovz edx, ecx
+      shl eax, cl
+      adc esi, eax
+      bswap esi
+      cdq
+      shld edx, esi, cl
+      add esi, ecx
+      rcl edx, cl
+      setc bl
+      lahf
+      xor ah, 1
+      sahf
+      add [fs:0x100], edx
+      mov eax, 0x12345
+      xor edx, edx
+      div ebp
+      add edi, edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    const fsBase = (cpu: Cpu): void => cpu.loadSegmentCache(FS, 0x10, 0x3000, 0xffffffff, AR_P | AR_S | 0x3 | AR_DB | AR_G, true, 'loader');
+    for (const slice of [7, 50, 1000]) {
+      const { inWasm, entries } = bothWays(src, slice, fsBase);
+      if (slice === 7) continue; // (less than a pass of 19: no block runs)
+      expect(inWasm).toBeGreaterThan(4000);
+      // Passes of 19 repeat inside one run of the block as far as the budget allows.
+      expect(inWasm / entries).toBeGreaterThan(slice === 50 ? 25 : 500);
+    }
+  });
+
+  it('segments with a base: a window short of 4 GiB leaves for the interpreter (the #GP past the limit there), a stack segment with a base keeps PUSH and POP out of wasm', () => {
+    // GS: base 0x3000, limit 0x7FF; the loop's offsets climb past the limit on its last passes. SS: base 0x1000.
+    const src = `
+      mov ecx, 0
+    top:
+      add [gs:ecx*4], ecx
+      mov eax, [fs:ecx*4 + 0x40]
+      add eax, 0x1234
+      push eax
+      add esi, eax
+      pop edx
+      add edi, edx
+      inc ecx
+      jmp top
+    `;
+    const segments = (cpu: Cpu): void => {
+      const ar = AR_P | AR_S | 0x3 | AR_DB;
+      cpu.loadSegmentCache(GS, 0x10, 0x3000, 0x7ff, ar, true, 'loader');
+      cpu.loadSegmentCache(FS, 0x10, 0x2000, 0xffffffff, ar | AR_G, true, 'loader');
+      cpu.loadSegmentCache(SS, 0x10, 0x1000, 0xffffffff, ar | AR_G, true, 'loader');
+      cpu.regs[4] = 0x8000;
+    };
+    for (const slice of [13, 50]) {
+      const { cpu, ref } = bothWays(src, slice, segments);
+      expect(ref.eip).toBe(ORG + HANDLER + 1); // the #GP came
+      expect(cpu.regs[1]).toBe(0x200); // at the access of 4 bytes at offset 0x800
+    }
+  });
+
+  it('IN, OUT, RDTSC, CLI and STI inside a block: devices and the TSC see the instruction counts the interpreter gives them, and an interrupt raised under CLI is taken after the instruction after STI', () => {
+    // Port 0x61 reads the CPU's clock (icount + jitRetired, as the machine's devices do); port 0x62 raises INTR on
+    // the 300th write, under CLI; the handler (vector 0x20 from the test's interrupt controller) halts.
+    const ports: PortSetup = (m) => {
+      let writes = 0;
+      m.cpu.io.register(0x61, 2, {
+        portIn: () => (m.cpu.icount + m.cpu.jitRetired) & 0xff,
+        portOut: () => {
+          if (++writes === 300) m.cpu.setIntrLine(true);
+        },
+      });
+      m.cpu.acknowledgeInterrupt = () => 0x20;
+    };
+    const src = `
+      mov ecx, 1000
+      sti
+    top:
+      in al, 0x61
+      add esi, eax
+      test al, 0x20
+      jz top
+      cli
+      out 0x62, al
+      rdtsc
+      add edi, eax
+      sti
+      dec ecx
+      jnz top
+      hlt
+    `;
+    for (const slice of [13, 50, 1000]) {
+      const { cpu, ref, inWasm, entries } = bothWays(src, slice, () => undefined, undefined, ports);
+      expect(ref.eip).toBe(ORG + HANDLER + 1); // the interrupt came
+      expect(cpu.regs[6]).toBe(ref.regs[6]);
+      expect(cpu.regs[1]).toBe(700); // after the DEC following the STI of the 300th pass
+      expect(inWasm).toBeGreaterThan(1000);
+      if (slice === 1000) expect(inWasm / entries).toBeGreaterThan(6); // (the loop on IN repeats inside its block)
     }
   });
 

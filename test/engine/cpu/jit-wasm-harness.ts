@@ -11,9 +11,12 @@ export function wasmOnly(cpu: Cpu): void {
   cpu.hotThreshold = 1e9;
 }
 
-/** Instructions retired inside wasm blocks, counted by wrapping every wasm block's run as it is built. */
-export function countWasmRetired(cpu: Cpu): { retired: number } {
-  const counter = { retired: 0 };
+/**
+ * Instructions retired inside wasm blocks and the blocks' runs (entries), counted by wrapping every wasm block's run
+ * as it is built.
+ */
+export function countWasmRetired(cpu: Cpu): { retired: number; entries: number } {
+  const counter = { retired: 0, entries: 0 };
   const seen = new WeakSet<object>();
   const original = cpu.run.bind(cpu);
   cpu.run = (budget: number): number => {
@@ -30,6 +33,7 @@ export function countWasmRetired(cpu: Cpu): { retired: number } {
         (b as { run: typeof run }).run = (c, left) => {
           const k = run(c, left);
           counter.retired += k;
+          counter.entries++;
           return k;
         };
       }

@@ -3,8 +3,11 @@
 // microseconds, so a block runs fast from its first entry and can be built after far fewer arrivals than a JS
 // block, whose function runs unoptimised until TurboFan's 15–70 ms compile.
 //
-// A wasm block holds the longest prefix of the trace whose instructions wasm/instrs.ts translates, under a 32-bit stack and code segment, and flat ES/SS/DS for its memory operands; the instruction after that prefix (a
-// translatable one: a PUSHF, a shift) is run by the wrapper in the interpreter as the block's last instruction.
+// A wasm block holds the trace under a 32-bit stack and code segment: the instructions wasm/instrs.ts translates
+// (with flat ES/SS/DS for their memory operands) as wasm code, the others a JS block may call in place, and port
+// I/O, as interpreter calls from inside the function (wasm/callout.ts), after which the block goes on. The trace
+// ends at the first instruction that is neither (a branch form the block does not translate), which the wrapper
+// runs in the interpreter as the block's last instruction.
 // The wrapper below moves registers and flags between the Cpu and the state area, runs the function, and, when the
 // function left for the interpreter at an instruction (an access that is not plain RAM, a RET past the CS limit),
 // runs that instruction with the Cpu state the interpreter would have there: `instrStart` on it and `jitRetired`
@@ -16,23 +19,62 @@ import { HANDLERS } from '../../ops';
 import { isFastHandler } from '../../ops/fast';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
-import { blockBounds, buildBlock, collectBlock } from '../compile';
+import { blockBounds, buildBlock, collectBlock, inheritHotness } from '../compile';
+import { endsBlock, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { encodeModule, OP } from './encoder';
 import { WasmGen } from './gen';
-import { emitForm, LEFT, supported } from './instrs';
-import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
+import { emitForm, LEFT, supported, type FormModel } from './instrs';
+import { segmentsToState } from './operands';
+import { S_EIP, S_FLAGS, S_INTERPRET } from './state';
+import { flagsFromState, interpreterCall } from './callout';
 
 type WasmRun = (left: number, a20: number, csLimit: number) => number;
 
-/** The instructions of the block at `first`: the trace up to and including its first untranslated instruction. */
+/** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
+function native(i: Instr, flat: number, model: FormModel): boolean {
+  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && supported(i, flat, model);
+}
+
+/**
+ * Whether a wasm block runs `i` through its interpreter handler and goes on after it (wasm/callout.ts): the trace
+ * holds only instructions a JS block may call in place (jit/ops.ts translatable), and all but the block ends among
+ * them leave EIP at the next instruction.
+ */
+function calledOut(i: Instr): boolean {
+  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && !endsBlock(i);
+}
+
+/**
+ * Instructions no JS block holds (jit/ops.ts CALLABLE) that a wasm block calls the interpreter for, going on after
+ * them unless they asked for the run loop (wasm/callout.ts: an interrupt line, a reset or stop request, an A20
+ * change, STI's interrupt shadow). IN and OUT: GRUB's kernel calibrates its clock with about 175 000 reads of port
+ * 61h in a loop of three instructions, which then runs as one repeating block. RDTSC reads the devices' clock
+ * (icount + jitRetired, as the call sets it), CLI/STI the interrupt flag (the call hands EFLAGS back): Linux's
+ * sched_clock and its IRQ-off sections (this_cpu operations under CLI … POPF) start with them.
+ */
+const WASM_CALLS = new Set(['inI', 'inDX', 'outI', 'outDX', 'rdtsc', 'cli', 'sti']);
+function takesIntoWasm(i: Instr): boolean {
+  return translatable(i) || (i.row !== null && WASM_CALLS.has(i.row.handler));
+}
+
+/**
+ * The instructions of the block at `first`: the trace up to and including its first instruction the block neither
+ * translates nor calls out to the interpreter (which the wrapper interprets as the block's last).
+ */
 function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInstr[] {
-  const trace = collectBlock(cpu, first, eip);
+  const cut = { at: -1 };
+  // (Bare only: under the monitor, which emulates the deprivileged guest's port I/O and interrupt flag, the
+  // determinism tests saw OUT's console bytes at other instruction counts from inside a block.)
+  const trace = collectBlock(cpu, first, eip, cut, cpu.monitor === null ? takesIntoWasm : translatable);
   for (let k = 0; k < trace.length; k++) {
     const i = trace[k].i;
-    const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
-    if (!own || !supported(i, flat)) return trace.slice(0, k + 1);
+    if (!native(i, flat, cpu.model) && !calledOut(i)) return trace.slice(0, k + 1);
   }
+  // A trace cut by its length or its page's end: the code after it becomes a block head at its next arrival, as
+  // for JS blocks (compile.ts inheritHotness): Linux's unrolled crypto transforms (2 000 instructions a call) ran
+  // interpreted 200 calls per 64-instruction piece.
+  if (cut.at >= 0) inheritHotness(cpu, cut.at);
   return trace;
 }
 
@@ -40,12 +82,15 @@ function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInst
 function generate(
   instrs: BlockInstr[],
   translated: number,
+  nativeAt: boolean[],
+  flat: number,
   memSize: number,
   state: number,
   memoryPages: number,
   paging: WasmGen['paging'],
-): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean } {
+): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean; callsInterpreter: boolean; segments: number } {
   const g = new WasmGen(instrs, memSize, state, paging);
+  g.flat = flat;
   g.prologue();
   const start = instrs[0].eip;
   // A branch back to the start makes the block repeat: the body is a loop.
@@ -61,7 +106,9 @@ function generate(
   let left = false;
   for (let k = 0; k < translated && !left; k++) {
     g.k = k;
-    left = emitForm(g, instrs[k].i) === LEFT;
+    const i = instrs[k].i;
+    if (nativeAt[k]) left = emitForm(g, i) === LEFT;
+    else g.callInterpreter();
   }
   if (!left) {
     g.k = translated;
@@ -70,7 +117,7 @@ function generate(
   }
   if (repeats) g.close();
   g.f.op(OP.unreachable);
-  return { bytes: encodeModule(g.f, memoryPages), entryFlags: g.entryFlagsUsed };
+  return { bytes: encodeModule(g.f, memoryPages, g.callsInterpreter), entryFlags: g.entryFlagsUsed, callsInterpreter: g.callsInterpreter, segments: g.segments };
 }
 
 /** The state area of `cpu`'s memory as int32 slots. */
@@ -98,7 +145,15 @@ interface Tiering {
  * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
  * the same head (retier).
  */
-function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering, tlb: Int32Array | null): (c: Cpu, left: number) => number {
+function wrapper(
+  fn: WasmRun,
+  instrs: BlockInstr[],
+  S: Int32Array,
+  entryFlags: boolean,
+  segments: number,
+  t: Tiering,
+  tlb: Int32Array | null,
+): (c: Cpu, left: number) => number {
   return (c, left) => {
     if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
       // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
@@ -112,21 +167,9 @@ function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: b
     }
     if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
     S[S_FLAGS] = c.flags;
+    if (segments !== 0) segmentsToState(c, S, segments);
     let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
-    const mask = S[S_LMASK];
-    if (mask >= 0) {
-      // (-1: the block defined no flag on its way out; the Cpu's flags and record stand.)
-      c.flags = S[S_FLAGS];
-      c.lazyMask = mask;
-      if (mask !== 0) {
-        c.lazyOp = S[S_LOP];
-        c.lazyA = S[S_LA] >>> 0;
-        c.lazyB = S[S_LB] >>> 0;
-        c.lazyRes = S[S_LR] >>> 0;
-        c.lazyCin = S[S_LCIN];
-        c.lazySize = S[S_LSIZE];
-      }
-    }
+    flagsFromState(c, S);
     c.eip = S[S_EIP] >>> 0;
     const k = S[S_INTERPRET];
     if (k >= 0) {
@@ -177,18 +220,23 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
   const flat = keyFlatSegments(key);
   const instrs = wasmTrace(cpu, first, eip, flat);
   if (instrs.length === 0) return null;
-  const last = instrs[instrs.length - 1].i;
-  const lastOwn = last.exec === HANDLERS[last.row!.handler] || isFastHandler(last.exec);
-  const translated = lastOwn && supported(last, flat) ? instrs.length : instrs.length - 1;
-  if (translated === 0) return null;
+  const nativeAt = instrs.map((bi) => native(bi.i, flat, cpu.model));
+  const last = instrs.length - 1;
+  const translated = nativeAt[last] || calledOut(instrs[last].i) ? instrs.length : last;
+  // A block whose instructions would all be interpreter calls runs nothing faster than the interpreter.
+  if (!nativeAt.slice(0, translated).includes(true)) return null;
   const pages = mem.wasm.buffer.byteLength / 65536;
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
-  const { bytes, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, pages, paging);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { mem: mem.wasm } });
+  const { bytes, entryFlags, callsInterpreter, segments } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, pages, paging);
+  const S = stateOf(cpu);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    m: callsInterpreter ? { mem: mem.wasm, call: interpreterCall(cpu, instrs, S) } : { mem: mem.wasm },
+  });
   const tiering: Tiering = { block: null, first, retired: 0 };
-  const run = wrapper(instance.exports.run as WasmRun, instrs, stateOf(cpu), entryFlags, tiering, tlb);
+  const run = wrapper(instance.exports.run as WasmRun, instrs, S, entryFlags, segments, tiering, tlb);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
-  const source = `wasm: ${instrs.map((bi, k) => (k < translated ? '' : '*') + bi.i.row!.handler).join(' ')}`;
+  // (* the instruction the wrapper interprets; ! the interpreter calls.)
+  const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
   tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
   return tiering.block;
 }
@@ -196,7 +244,7 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
 /**
  * The run loop's builder while wasm blocks are on (Cpu.wasmBlocks): at Cpu.wasmHotThreshold arrivals a wasm block
  * if one can start here; else the JS block at Cpu.hotThreshold arrivals (null meanwhile: the head's hit count is
- * set so that it comes back here then).
+ * set so that it comes back here then), or NO_BLOCK at once where no JS block can start.
  */
 const noWasm = new WeakSet<Instr>();
 export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock | null {
@@ -204,7 +252,10 @@ export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock
     const w = buildWasmBlock(cpu, i, eip);
     if (w !== null) return w;
     noWasm.add(i);
-    if (i.hits < cpu.hotThreshold) {
+    // An instruction no JS block can start with either (RDTSC, a REP string operation) gets NO_BLOCK now: until it
+    // has one, the instruction after it is no block head (Cpu.run counts arrivals after a NO_BLOCK), and Linux's
+    // code after such heads ran interpreted for their first 30 000 passes.
+    if (i.hits < cpu.hotThreshold && translatable(i)) {
       i.hits = cpu.wasmHotThreshold - (cpu.hotThreshold - i.hits);
       return null;
     }

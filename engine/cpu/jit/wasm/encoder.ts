@@ -20,6 +20,7 @@ export const OP = {
   br: 0x0c,
   brIf: 0x0d,
   return: 0x0f,
+  call: 0x10,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -43,6 +44,8 @@ export const OP = {
   i32LeU: 0x4d,
   i32GeS: 0x4e,
   i32GeU: 0x4f,
+  i32Clz: 0x67,
+  i32Ctz: 0x68,
   i32Popcnt: 0x69,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -54,7 +57,14 @@ export const OP = {
   i32ShrS: 0x75,
   i32ShrU: 0x76,
   i64Const: 0x42,
+  i64Ne: 0x52,
   i64Mul: 0x7e,
+  i64DivS: 0x7f,
+  i64DivU: 0x80,
+  i64RemS: 0x81,
+  i64RemU: 0x82,
+  i64Or: 0x84,
+  i64Shl: 0x86,
   i64ShrU: 0x88,
   i32WrapI64: 0xa7,
   i64ExtendI32S: 0xac,
@@ -152,16 +162,22 @@ export class FunctionBody {
     return this;
   }
 
+  /** A call of function `index` (0: the imported interpreter call, encodeModule). */
+  call(index: number): this {
+    this.code.push(OP.call);
+    unsignedLeb(this.code, index);
+    return this;
+  }
+
   br(code: number, depth: number): this {
     this.code.push(code);
     unsignedLeb(this.code, depth);
     return this;
   }
 
-  /** The function's code entry (§5.5.13): locals declaration, body, end. */
-  encode(): number[] {
+  /** The locals declaration of the function's code entry (§5.5.13): runs of one type, in index order. */
+  localsDeclaration(): number[] {
     const out: number[] = [];
-    // Locals are declared as runs of one type, in index order.
     const runs: [number, number][] = [];
     for (const t of this.types) {
       const last = runs[runs.length - 1];
@@ -173,10 +189,7 @@ export class FunctionBody {
       unsignedLeb(out, count);
       out.push(t);
     }
-    out.push(...this.code, OP.end);
-    const entry: number[] = [];
-    unsignedLeb(entry, out.length);
-    return entry.concat(out);
+    return out;
   }
 }
 
@@ -192,17 +205,25 @@ function name(out: number[], s: string): void {
 }
 
 /**
- * A module importing memory "m"."mem" of at least `memoryPages` pages and exporting its one function "run", which
- * takes `body.params` i32 parameters and returns an i32.
+ * A module importing memory "m"."mem" of at least `memoryPages` pages and, when `importsCall`, the function
+ * "m"."call" (i32, i32) -> i32 as function 0 (the interpreter call, wasm/callout.ts), and exporting its one function
+ * "run", which takes `body.params` i32 parameters and returns an i32.
  */
-export function encodeModule(body: FunctionBody, memoryPages: number): Uint8Array<ArrayBuffer> {
+export function encodeModule(body: FunctionBody, memoryPages: number, importsCall: boolean): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const type: number[] = [1, 0x60];
+  // Type 0: the block function; type 1: the imported call.
+  const type: number[] = [importsCall ? 2 : 1, 0x60];
   unsignedLeb(type, body.params);
   for (let k = 0; k < body.params; k++) type.push(I32);
   type.push(1, I32);
+  if (importsCall) type.push(0x60, 2, I32, I32, 1, I32);
   section(out, 1, type);
-  const imports: number[] = [1];
+  const imports: number[] = [importsCall ? 2 : 1];
+  if (importsCall) {
+    name(imports, 'm');
+    name(imports, 'call');
+    imports.push(0x00, 1); // function of type 1
+  }
   name(imports, 'm');
   name(imports, 'mem');
   imports.push(0x02, 0x00); // memory, limits without a maximum
@@ -211,8 +232,20 @@ export function encodeModule(body: FunctionBody, memoryPages: number): Uint8Arra
   section(out, 3, [1, 0]);
   const exports: number[] = [1];
   name(exports, 'run');
-  exports.push(0x00, 0);
+  exports.push(0x00, importsCall ? 1 : 0);
   section(out, 7, exports);
-  section(out, 10, [1, ...body.encode()]);
-  return new Uint8Array(out);
+  // The code section (§5.5.13), written straight into the module's bytes: the body is most of them, and
+  // spreading it through intermediate arrays cost more than the rest of the encoding.
+  const locals = body.localsDeclaration();
+  const entrySize = locals.length + body.code.length + 1;
+  const entry: number[] = [1];
+  unsignedLeb(entry, entrySize);
+  out.push(10);
+  unsignedLeb(out, entry.length + entrySize);
+  out.push(...entry, ...locals);
+  const bytes = new Uint8Array(out.length + body.code.length + 1);
+  bytes.set(out);
+  bytes.set(body.code, out.length);
+  bytes[bytes.length - 1] = OP.end;
+  return bytes;
 }

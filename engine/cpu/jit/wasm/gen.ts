@@ -15,6 +15,10 @@ import { ARITH } from '../../flags';
 import { foldRecord, type WasmRecord } from './flags';
 import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE, S_REGS } from './state';
 
+/** How an emitted instruction ends: the block goes on after it, or has left. */
+export const GOES_ON = 1;
+export const LEFT = 2;
+
 /** Parameters of the block function. */
 const P_LEFT = 0;
 const P_A20 = 1;
@@ -41,6 +45,12 @@ export class WasmGen {
    */
   stale = ARITH;
   entryFlagsUsed = false;
+  /** The segments (bits by number) the block key says are flat: their memory operands add no base. */
+  flat = 0;
+  /** The other segments memory operands use (wasm/operands.ts): the wrapper puts their bases in the state area. */
+  segments = 0;
+  /** Whether the function calls the interpreter (callInterpreter): the module then imports the call. */
+  callsInterpreter = false;
   readonly readsLocal = (bits: number): void => {
     if ((this.stale & bits) !== 0) this.entryFlagsUsed = true;
   };
@@ -192,6 +202,7 @@ export class WasmGen {
 
   // ---- exits ----
 
+  /** Stores the registers, and the flags with the pending record, in the state area (S_LMASK -1: none defined). */
   private storeState(): void {
     const f = this.f;
     for (let r = 0; r < 8; r++) f.i32(0).get(this.g[r]).mem(OP.i32Store, this.state + (S_REGS + r) * 4);
@@ -239,6 +250,27 @@ export class WasmGen {
   interpretHere(): void {
     this.f.i32(0).i32(this.k).mem(OP.i32Store, this.state + S_INTERPRET * 4);
     this.exit(this.cur.eip, this.k);
+  }
+
+  /**
+   * Runs the current instruction through its interpreter handler (wasm/callout.ts) and goes on after it with the
+   * registers and eager flags the handler left, or leaves after it when the call says so (the call has stored EIP
+   * and the flags for the exit).
+   */
+  callInterpreter(): void {
+    const f = this.f;
+    this.callsInterpreter = true;
+    this.storeState();
+    f.i32(this.k).get(this.n);
+    if (this.k !== 0) f.i32(this.k).op(OP.i32Add);
+    f.call(0);
+    this.open(OP.if);
+    f.get(this.n).i32(this.k + 1).op(OP.i32Add).op(OP.return);
+    this.close();
+    for (let r = 0; r < 8; r++) f.i32(0).mem(OP.i32Load, this.state + (S_REGS + r) * 4).set(this.g[r]);
+    f.i32(0).mem(OP.i32Load, this.state + S_FLAGS * 4).set(this.flags);
+    this.pending = null;
+    this.stale = 0;
   }
 
   /**

@@ -5,85 +5,22 @@
 
 import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
 import type { Instr } from '../../decode/instr';
-import { ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
+import { CPUID_CMOV } from '../../model';
+import { AF, ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
 import { pushCondition, pushFlag, pushSzp, type WasmRecord } from './flags';
-import { OP, P_LIMIT, type WasmGen } from './gen';
+import { GOES_ON, LEFT, OP, P_LIMIT, type WasmGen } from './gen';
+import { address, constLocal, pushEa, readRm, readRmForWrite, regLocal, writeBack, writeRm } from './operands';
+import { doubleShift, shift, SHIFTS } from './shifts';
+import { bitScan, bitTest, compareExchange, exchangeAdd } from './bits';
 
-const EAX = 0, ECX = 1, EDX = 2, ESP = 4, ESI = 6, EDI = 7, ES = 0;
+const EAX = 0, ECX = 1, EDX = 2, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ES = 0, SS = 2, GS = 5;
 
-/** How an emitted instruction ends. */
-export const GOES_ON = 1;
-export const LEFT = 2;
+export { GOES_ON, LEFT };
 
 const LAZY_OP = [LOP_ADD, LOP_LOGIC, LOP_ADD, LOP_SUB, LOP_LOGIC, LOP_SUB, LOP_LOGIC, LOP_SUB];
 const ALU_OPCODE = [OP.i32Add, OP.i32Or, 0, 0, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub];
 
 type Form = (g: WasmGen, i: Instr) => number;
-
-/** Pushes the effective address of the memory operand (32-bit address size: `supported`). */
-function pushEa(g: WasmGen, i: Instr): void {
-  const f = g.f;
-  let terms = 0;
-  if (i.disp !== 0 || (i.base < 0 && i.index < 0)) {
-    f.i32(i.disp);
-    terms++;
-  }
-  if (i.base >= 0) {
-    f.get(g.g[i.base]);
-    if (terms++ > 0) f.op(OP.i32Add);
-  }
-  if (i.index >= 0) {
-    f.get(g.g[i.index]);
-    if (i.scale !== 0) f.i32(i.scale).op(OP.i32Shl);
-    if (terms++ > 0) f.op(OP.i32Add);
-  }
-}
-
-/** Reads the r/m operand of `size` bytes into a new local. */
-function readRm(g: WasmGen, i: Instr, size: number): number {
-  if (i.rm >= 0) g.pushReg(size, i.rm);
-  else {
-    pushEa(g, i);
-    g.checkAccess(size, false);
-    g.load(size);
-  }
-  return g.toLocal();
-}
-
-/** Reads the r/m operand of a read-modify-write form (one check for both accesses) into a new local. */
-function readRmForWrite(g: WasmGen, i: Instr): number {
-  if (i.rm >= 0) g.pushReg(i.size, i.rm);
-  else {
-    pushEa(g, i);
-    g.checkAccess(i.size, true);
-    g.load(i.size);
-  }
-  return g.toLocal();
-}
-
-/** Writes local `v` back to the operand readRmForWrite read. */
-function writeBack(g: WasmGen, i: Instr, v: number): void {
-  if (i.rm >= 0) {
-    g.f.get(v);
-    g.popReg(i.size, i.rm);
-  } else {
-    g.f.get(g.ph).get(v);
-    g.store(i.size);
-  }
-}
-
-/** Writes local `v` to the r/m operand. */
-function writeRm(g: WasmGen, i: Instr, size: number, v: number): void {
-  if (i.rm >= 0) {
-    g.f.get(v);
-    g.popReg(size, i.rm);
-    return;
-  }
-  pushEa(g, i);
-  g.checkAccess(size, true);
-  g.f.get(g.ph).get(v);
-  g.store(size);
-}
 
 function record(g: WasmGen, op: number, size: number, a: number, b: number, r: number, mask = ARITH, cin: number | null = null): void {
   g.pending = { op, size, mask, a, b, r, cin } satisfies WasmRecord;
@@ -122,8 +59,7 @@ function aluToRm(g: WasmGen, i: Instr, b: number): number {
     return GOES_ON;
   }
   // One check for both accesses: a page a store may touch inline can be read inline too.
-  pushEa(g, i);
-  g.checkAccess(size, op !== ALU_CMP);
+  address(g, i, size, op !== ALU_CMP);
   g.load(size);
   const a = g.toLocal();
   const r = compute(g, op, size, a, b, cin);
@@ -133,16 +69,6 @@ function aluToRm(g: WasmGen, i: Instr, b: number): number {
   }
   record(g, LAZY_OP[op], size, a, b, r, ARITH, cin);
   return GOES_ON;
-}
-
-function constLocal(g: WasmGen, size: number, v: number): number {
-  g.pushConst(size, v);
-  return g.toLocal();
-}
-
-function regLocal(g: WasmGen, size: number, n: number): number {
-  g.pushReg(size, n);
-  return g.toLocal();
 }
 
 function aluToReg(g: WasmGen, op: number, size: number, reg: number, b: number): number {
@@ -179,8 +105,7 @@ function incDec(g: WasmGen, i: Instr, inc: boolean, reg: number | null): number 
   let a: number;
   if (n >= 0) a = regLocal(g, size, n);
   else {
-    pushEa(g, i);
-    g.checkAccess(size, true);
+    address(g, i, size, true);
     g.load(size);
     a = g.toLocal();
   }
@@ -250,120 +175,6 @@ function peek(g: WasmGen): { sp: number; v: number } {
   return { sp, v: g.toLocal() };
 }
 
-const SHIFTS = new Set([SH_ROL, SH_ROR, SH_SHL, SH_SAL, SH_SHR, SH_SAR]);
-
-/**
- * ROL/ROR/SHL/SAL/SHR/SAR of r/m by the constant `count` (shift.ts shiftRm, as the JS blocks' shiftResult): a
- * masked count of 0 changes nothing (a memory operand is still read); the result is stored, then the flags set
- * eagerly — CF and OF for the rotates, all six for the shifts.
- */
-function shift(g: WasmGen, i: Instr, count: number): number {
-  const f = g.f;
-  const size = i.size;
-  const bits = size * 8;
-  const top = bits - 1;
-  if (i.rm < 0) {
-    pushEa(g, i);
-    g.checkAccess(size, count !== 0);
-    if (count === 0) return GOES_ON;
-    g.load(size);
-  } else {
-    if (count === 0) return GOES_ON;
-    g.pushReg(size, i.rm);
-  }
-  const v = g.toLocal();
-  const wrap = (): void => g.truncate(size);
-  let cf: number;
-  let r: number;
-  let mask = 0x8d5;
-  // Flag values beside CF: OF from the result's top bits, AF as the interpreter sets it, SZP.
-  let rest: (r: number, cf: number) => void;
-  const topBit = (x: number): void => void f.get(x).i32(top).op(OP.i32ShrU).i32(1).op(OP.i32And);
-  const ofMsbXorCf = (x: number, c: number): void => {
-    topBit(x);
-    f.get(c).op(OP.i32Xor).i32(11).op(OP.i32Shl);
-  };
-  const ofTopTwo = (x: number): void => {
-    f.get(x).i32(top).op(OP.i32ShrU).get(x).i32(top - 1).op(OP.i32ShrU).op(OP.i32Xor).i32(1).op(OP.i32And).i32(11).op(OP.i32Shl);
-  };
-  switch (i.arg) {
-    case SH_ROL:
-    case SH_ROR: {
-      const c = count & (bits - 1);
-      mask = 0x801;
-      if (i.arg === SH_ROL) f.get(v).i32(c).op(OP.i32Shl).get(v).i32(bits - c).op(OP.i32ShrU).op(OP.i32Or);
-      else f.get(v).i32(c).op(OP.i32ShrU).get(v).i32(bits - c).op(OP.i32Shl).op(OP.i32Or);
-      if (c === 0) {
-        f.op(OP.drop);
-        f.get(v);
-      }
-      wrap();
-      r = g.toLocal();
-      if (i.arg === SH_ROL) f.get(r).i32(1).op(OP.i32And);
-      else topBit(r);
-      cf = g.toLocal();
-      rest = i.arg === SH_ROL ? (x, c2) => ofMsbXorCf(x, c2) : (x) => ofTopTwo(x);
-      break;
-    }
-    case SH_SHL:
-    case SH_SAL:
-      if (count <= bits) f.get(v).i32(bits - count).op(OP.i32ShrU).i32(1).op(OP.i32And);
-      else f.i32(0);
-      cf = g.toLocal();
-      f.get(v).i32(count).op(OP.i32Shl);
-      wrap();
-      r = g.toLocal();
-      rest = (x, c2) => {
-        ofMsbXorCf(x, c2);
-        f.get(x).i32(0x10).op(OP.i32And).op(OP.i32Or);
-        pushSzp(f, x, size);
-        f.op(OP.i32Or);
-      };
-      break;
-    case SH_SHR:
-      f.get(v).i32(count - 1).op(OP.i32ShrU).i32(1).op(OP.i32And);
-      cf = g.toLocal();
-      f.get(v).i32(count).op(OP.i32ShrU);
-      r = g.toLocal();
-      rest = (x) => {
-        ofTopTwo(x);
-        f.i32(0x10).op(OP.i32Or);
-        pushSzp(f, x, size);
-        f.op(OP.i32Or);
-      };
-      break;
-    default: {
-      // SAR: the sign-extended value shifted.
-      f.get(v);
-      if (size < 4) f.i32(32 - bits).op(OP.i32Shl).i32(32 - bits).op(OP.i32ShrS);
-      const sv = g.toLocal();
-      f.get(sv).i32(count - 1).op(OP.i32ShrS).i32(1).op(OP.i32And);
-      cf = g.toLocal();
-      f.get(sv).i32(count).op(OP.i32ShrS);
-      wrap();
-      r = g.toLocal();
-      rest = (x) => {
-        f.i32(0x10);
-        pushSzp(f, x, size);
-        f.op(OP.i32Or);
-      };
-    }
-  }
-  if (i.rm >= 0) {
-    f.get(r);
-    g.popReg(size, i.rm);
-  } else {
-    f.get(g.ph).get(r);
-    g.store(size);
-  }
-  g.setFlagBits(mask, () => {
-    f.get(cf);
-    rest(r, cf);
-    f.op(OP.i32Or);
-  });
-  return GOES_ON;
-}
-
 /** STOS/LODS without REP: one element at ES:EDI (from EAX) or seg:ESI (into EAX), the index stepped by DF. */
 function stringStep(g: WasmGen, i: Instr, store: boolean): number {
   const f = g.f;
@@ -413,7 +224,114 @@ function multiply(g: WasmGen, i: Instr, signed: boolean, a: number, b: number, d
   return GOES_ON;
 }
 
+/**
+ * DIV/IDIV r/m32 (muldiv.ts divAcc, idivAcc): EDX:EAX divided by the operand, quotient to EAX, remainder to EDX,
+ * AF set and the other flags kept. A divisor of 0 or a quotient that does not fit 32 bits leaves for the
+ * interpreter before anything is written, which raises #DE there (SDM 2A, DIV/IDIV: fault semantics). IDIV's
+ * EDX:EAX = −2^63 by −1 overflows too (and would trap in wasm's i64 division): it leaves before dividing.
+ */
+function divide(g: WasmGen, i: Instr, signed: boolean): number {
+  const f = g.f;
+  const d = readRm(g, i, 4);
+  const n = g.f.local64();
+  f.get(g.g[EDX]).op(OP.i64ExtendI32U).i64(32).op(OP.i64Shl).get(g.g[EAX]).op(OP.i64ExtendI32U).op(OP.i64Or).set(n);
+  f.get(d).op(OP.i32Eqz);
+  if (signed) f.get(d).i32(-1).op(OP.i32Eq).get(g.g[EDX]).i32(0x80000000 | 0).op(OP.i32Eq).op(OP.i32And).get(g.g[EAX]).op(OP.i32Eqz).op(OP.i32And).op(OP.i32Or);
+  else f.get(g.g[EDX]).get(d).op(OP.i32GeU).op(OP.i32Or);
+  g.open(OP.if);
+  g.interpretHere();
+  g.close();
+  const extend = signed ? OP.i64ExtendI32S : OP.i64ExtendI32U;
+  f.get(n).get(d).op(extend).op(signed ? OP.i64DivS : OP.i64DivU);
+  const q = g.toLocal64();
+  if (signed) {
+    // The quotient must be a 32-bit signed value.
+    f.get(q).get(q).op(OP.i32WrapI64).op(OP.i64ExtendI32S).op(OP.i64Ne);
+    g.open(OP.if);
+    g.interpretHere();
+    g.close();
+  }
+  f.get(n).get(d).op(extend).op(signed ? OP.i64RemS : OP.i64RemU).op(OP.i32WrapI64).set(g.g[EDX]);
+  f.get(q).op(OP.i32WrapI64).set(g.g[EAX]);
+  g.setFlagBits(AF, () => void f.i32(AF));
+  return GOES_ON;
+}
+
 const FORMS: Record<string, Form> = {
+  btEG: (g, i) => bitTest(g, i, true),
+  btEI: (g, i) => bitTest(g, i, false),
+  bsf: (g, i) => bitScan(g, i, true, readRm(g, i, i.size)),
+  bsr: (g, i) => bitScan(g, i, false, readRm(g, i, i.size)),
+  xadd: exchangeAdd,
+  cmpxchg: compareExchange,
+  divE: (g, i) => divide(g, i, false),
+  idivE: (g, i) => divide(g, i, true),
+  shld: (g, i) => doubleShift(g, i, true),
+  shrd: (g, i) => doubleShift(g, i, false),
+  /** MOV AL/eAX, moffs and MOV moffs, AL/eAX (A0–A3): the offset is the displacement (move.ts movAO, movOA). */
+  movAO: (g, i) => {
+    g.f.get(readRm(g, i, i.size));
+    g.popReg(i.size, EAX);
+    return GOES_ON;
+  },
+  movOA: (g, i) => {
+    writeRm(g, i, i.size, regLocal(g, i.size, EAX));
+    return GOES_ON;
+  },
+  /** LEAVE with a 32-bit stack and operand size: the dword at SS:EBP read first, then ESP = EBP + 4, EBP = it. */
+  leave: (g) => {
+    const f = g.f;
+    const sp = regLocal(g, 4, EBP);
+    f.get(sp);
+    g.checkAccess(4, false);
+    g.load(4);
+    const v = g.toLocal();
+    f.get(sp).i32(4).op(OP.i32Add).set(g.g[ESP]);
+    f.get(v).set(g.g[EBP]);
+    return GOES_ON;
+  },
+  /**
+   * CMOVcc (p6.ts cmov): the source is read whatever the condition (a memory operand can fault either way), the
+   * destination written only when it holds (outside 64-bit mode a false condition writes nothing: SDM 2A CMOVcc).
+   */
+  cmov: (g, i) => {
+    const f = g.f;
+    const v = readRm(g, i, i.size);
+    pushCondition(f, g.flags, g.pending, i.arg, g.readsLocal);
+    g.open(OP.if);
+    f.get(v);
+    g.popReg(i.size, i.reg);
+    g.close();
+    return GOES_ON;
+  },
+  /** BSWAP r32 (bit.ts): the bytes reversed. */
+  bswap: (g, i) => {
+    const f = g.f;
+    const r = g.g[i.reg];
+    f.get(r).i32(24).op(OP.i32ShrU);
+    f.get(r).i32(8).op(OP.i32ShrU).i32(0xff00).op(OP.i32And).op(OP.i32Or);
+    f.get(r).i32(0xff00).op(OP.i32And).i32(8).op(OP.i32Shl).op(OP.i32Or);
+    f.get(r).i32(24).op(OP.i32Shl).op(OP.i32Or).set(r);
+    return GOES_ON;
+  },
+  /** CWD/CDQ: DX or EDX ← the sign of AX or EAX (alu.ts cwd). */
+  cwd: (g, i) => {
+    const f = g.f;
+    if (i.size === 4) f.get(g.g[EAX]).i32(31).op(OP.i32ShrS).set(g.g[EDX]);
+    else {
+      f.get(g.g[EAX]).i32(16).op(OP.i32Shl).i32(31).op(OP.i32ShrS);
+      g.popReg(2, EDX);
+    }
+    return GOES_ON;
+  },
+  /** CBW/CWDE: AX ← AL or EAX ← AX, sign-extended (alu.ts cbw). */
+  cbw: (g, i) => {
+    const f = g.f;
+    const bits = i.size === 4 ? 16 : 24;
+    f.get(g.g[EAX]).i32(bits).op(OP.i32Shl).i32(bits).op(OP.i32ShrS);
+    g.popReg(i.size, EAX);
+    return GOES_ON;
+  },
   pushI: (g, i) => {
     push(g, constLocal(g, 4, i.imm));
     return GOES_ON;
@@ -478,6 +396,7 @@ const FORMS: Record<string, Form> = {
   },
   shiftI: (g, i) => shift(g, i, i.imm & 0x1f),
   shift1: (g, i) => shift(g, i, 1),
+  shiftCL: (g, i) => shift(g, i, null),
   stos: (g, i) => stringStep(g, i, true),
   lods: (g, i) => stringStep(g, i, false),
   notE: (g, i) => {
@@ -633,24 +552,39 @@ const FORMS: Record<string, Form> = {
   },
 };
 
-/** The flat segments (bits by number) a memory operand may use: ES, SS, DS under the block key. */
-function memoryOk(i: Instr, flat: number): boolean {
-  return i.rm >= 0 || (i.as32 && (flat & (1 << i.seg)) !== 0);
+/** Stack forms: a 32-bit operand size, and SS flat (the stack's linear address is ESP itself). */
+function stackOk(i: Instr, flat: number): boolean {
+  return i.size === 4 && i.os32 && (flat & (1 << SS)) !== 0;
 }
 
-/** Whether a wasm block may hold `i` (its handler is the table's: the caller checks) with flat segments `flat`. */
-export function supported(i: Instr, flat: number): boolean {
+/** What a wasm block needs of the Cpu model: BSWAP is a 486 instruction, CMOVcc a P6 one announced by CPUID. */
+export interface FormModel {
+  readonly i486: boolean;
+  readonly features: number;
+}
+
+/**
+ * Whether a wasm block may hold `i` (its handler is the table's: the caller checks) with flat segments `flat`, on
+ * a CPU of `model`. Memory operands need a 32-bit address size; through a segment that is not flat they add its
+ * base at run time (wasm/operands.ts).
+ */
+export function supported(i: Instr, flat: number, model: FormModel): boolean {
   const name = i.row!.handler;
-  if (FORMS[name] === undefined || !memoryOk(i, flat)) return false;
+  if (FORMS[name] === undefined || (i.rm < 0 && !i.as32) || i.seg > GS) return false;
   switch (name) {
     case 'shiftI':
     case 'shift1':
+    case 'shiftCL':
       return SHIFTS.has(i.arg);
     case 'stos':
     case 'lods':
-      return i.rep === 0 && i.as32 && (flat & (1 << (name === 'stos' ? ES : i.seg))) !== 0;
+      return i.rep === 0 && (flat & (1 << (name === 'stos' ? ES : i.seg))) !== 0;
     case 'lea':
-      return i.as32 && i.size !== 1;
+      return i.size !== 1;
+    case 'divE':
+    case 'idivE':
+    case 'shld':
+    case 'shrd':
     case 'mulE':
     case 'imulE':
     case 'imulGE':
@@ -658,6 +592,13 @@ export function supported(i: Instr, flat: number): boolean {
       return i.size === 4;
     case 'loop':
       return i.as32;
+    case 'cmov':
+      return (model.features & CPUID_CMOV) !== 0;
+    case 'bswap':
+      return model.i486 && i.os32;
+    case 'xadd':
+    case 'cmpxchg':
+      return model.i486;
     case 'pushf':
     case 'popf':
     case 'pushI':
@@ -666,7 +607,8 @@ export function supported(i: Instr, flat: number): boolean {
     case 'popZ':
     case 'callRel':
     case 'retNear':
-      return i.size === 4 && i.os32;
+    case 'leave':
+      return stackOk(i, flat);
     default:
       return true;
   }

@@ -17,3 +17,9 @@ export const S_LR = 14;
 export const S_LSIZE = 15;
 export const S_LMASK = 16;
 export const S_LCIN = 17;
+/**
+ * Segments other than the flat ones of the block key (wasm/operands.ts): the base (6 slots, by segment number) and
+ * whether the window is the whole 4 GiB for reads (1) and writes (2), as the wrapper found them at entry.
+ */
+export const S_SEG_BASE = 18;
+export const S_SEG_WINDOW = 24;
