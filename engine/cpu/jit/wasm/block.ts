@@ -18,12 +18,11 @@ import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, N
 import { replaceInRegion } from '../region';
 import { blockBounds, buildBlock, collectBlock } from '../compile';
 import type { BlockInstr } from '../emitter';
-import { encodeModule, OP } from './encoder';
+import { OP, type FunctionBody } from './encoder';
 import { WasmGen } from './gen';
 import { emitForm, LEFT, supported } from './instrs';
-import { S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
-
-type WasmRun = (left: number, a20: number, csLimit: number) => number;
+import { linkerOf, type Linker } from './link';
+import { S_CHAINED, S_EIP, S_EPOCH, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LAST, S_LMASK, S_LOP, S_LR, S_LSIZE, S_TO_JS } from './state';
 
 /** The instructions of the block at `first`: the trace up to and including its first untranslated instruction. */
 function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInstr[] {
@@ -42,11 +41,11 @@ function generate(
   translated: number,
   memSize: number,
   state: number,
-  memoryPages: number,
   paging: WasmGen['paging'],
-): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean } {
+): { body: FunctionBody; entryFlags: boolean } {
   const g = new WasmGen(instrs, memSize, state, paging);
   g.prologue();
+  g.openExitTail();
   const start = instrs[0].eip;
   // A branch back to the start makes the block repeat: the body is a loop.
   const repeats = instrs
@@ -70,7 +69,8 @@ function generate(
   }
   if (repeats) g.close();
   g.f.op(OP.unreachable);
-  return { bytes: encodeModule(g.f, memoryPages), entryFlags: g.entryFlagsUsed };
+  g.closeExitTail();
+  return { body: g.f, entryFlags: g.entryFlagsUsed };
 }
 
 /** The state area of `cpu`'s memory as int32 slots. */
@@ -84,89 +84,140 @@ function stateOf(cpu: Cpu): Int32Array {
   return s;
 }
 
-/** The BlockFn around a wasm function: state in, run, state out, and the instruction left to the interpreter. */
-/** What a wasm block's wrapper knows of its block: the block (once made), its head, the instructions it retired. */
-interface Tiering {
-  block: CompiledBlock | null;
-  readonly first: Instr;
-  retired: number;
+/** What a wasm block's wrapper knows of its block. */
+class WasmBlock {
+  /** The block (once made). */
+  block: CompiledBlock | null = null;
+  /** Its link index and tag in `linker` (wasm/link.ts): its function's place in the table, its record. */
+  index = 0;
+  /** 0 while its function waits in the linker's queue. */
+  tag = 0;
+  /** Runs while it waited. */
+  waits = 0;
+  retiered = false;
+
+  constructor(
+    /** The block's instructions; the last may be one the wrapper interprets. */
+    readonly instrs: BlockInstr[],
+    readonly S: Int32Array,
+    /** The block reads flags it has not set itself: the Cpu's lazy record is folded in before it runs. */
+    readonly entryFlags: boolean,
+    /** Its head. */
+    readonly first: Instr,
+    /** The TLB entries it translates through (paging on), or null. */
+    readonly tlb: Int32Array | null,
+    readonly linker: Linker,
+  ) {}
 }
 
 /**
- * The BlockFn around a wasm function: flags in (folded first when the block reads flags it has not set itself), run,
- * flags out, and the instruction left to the interpreter. The registers need no copying: Cpu.regs is the state
- * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
- * the same head (retier).
+ * The BlockFn of a wasm block (bound to its WasmBlock; one function for all blocks, so V8 optimises it once): flags
+ * in (folded first when the block reads flags it has not set itself), the block and the blocks linked after it
+ * through the dispatcher (wasm/link.ts), flags out, and the instruction the last block left to the interpreter. The
+ * registers need no copying: Cpu.regs is the state area's first slots. After Cpu.wasmToJsAfter instructions retired
+ * in a block, it gives way to the JS block of the same head (retier).
  */
-function wrapper(fn: WasmRun, instrs: BlockInstr[], S: Int32Array, entryFlags: boolean, t: Tiering, tlb: Int32Array | null): (c: Cpu, left: number) => number {
-  return (c, left) => {
-    if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
-      // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
-      // tables), or linear accesses must be compared with armed data breakpoints: the first instruction runs in
-      // the interpreter, the run loop goes on from the next.
-      const bi = instrs[0];
-      c.instrStart = bi.eip;
-      c.eip = bi.next;
-      bi.i.exec(c, bi.i);
-      return 1;
+function runWasm(this: WasmBlock, c: Cpu, left: number): number {
+  const tlb = this.tlb;
+  if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
+    // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
+    // tables), or linear accesses must be compared with armed data breakpoints: the first instruction runs in
+    // the interpreter, the run loop goes on from the next.
+    return interpretFirst(c, this);
+  }
+  if (this.tag === 0) {
+    // Its function waits for the linker's next batch (WASM_BATCH), which comes when this head has been arrived at
+    // a quarter of the build threshold again: meanwhile its first instruction runs in the interpreter.
+    if (++this.waits < c.wasmHotThreshold >> 2) return interpretFirst(c, this);
+    this.linker.flush();
+  }
+  if (this.entryFlags && c.lazyMask !== 0) c.materializeFlags();
+  const S = this.S;
+  S[S_FLAGS] = c.flags;
+  let last: WasmBlock = this;
+  const L = this.linker;
+  const epoch = c.codeEpoch | 0;
+  S[S_EPOCH] = epoch;
+  const toJs = c.wasmToJsAfter;
+  S[S_TO_JS] = toJs < 0x7fffffff ? toJs : 0x7fffffff;
+  L.enter(this.block!.eip, this.tag, epoch);
+  // Links only while no breakpoint is armed (none may lie inside a block the run loop did not test): key -1
+  // matches no block.
+  let n = L.dispatch(this.index, left, c.a20Mask | 0, c.segLimit[1] | 0, c.breakpoints.size === 0 ? this.block!.key : -1, c.lazyMask !== 0 ? 1 : 0);
+  const chained = S[S_CHAINED];
+  if (chained !== 0) {
+    // The run went on into other blocks inside wasm: the last one's exit is the one to finish here.
+    S[S_CHAINED] = 0;
+    c.chainedBlockRuns += chained;
+    L.linkedRuns += chained;
+    const lastIndex = S[S_LAST];
+    if (lastIndex !== this.index) last = L.owners[lastIndex]!.deref() as WasmBlock;
+    c.wasmChainedTo = last.block;
+  }
+  const mask = S[S_LMASK];
+  if (mask >= 0) {
+    // (-1: no block defined a flag on its way out; the Cpu's flags and record stand.)
+    c.flags = S[S_FLAGS];
+    c.lazyMask = mask;
+    if (mask !== 0) {
+      c.lazyOp = S[S_LOP];
+      c.lazyA = S[S_LA] >>> 0;
+      c.lazyB = S[S_LB] >>> 0;
+      c.lazyRes = S[S_LR] >>> 0;
+      c.lazyCin = S[S_LCIN];
+      c.lazySize = S[S_LSIZE];
     }
-    if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
-    S[S_FLAGS] = c.flags;
-    let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
-    const mask = S[S_LMASK];
-    if (mask >= 0) {
-      // (-1: the block defined no flag on its way out; the Cpu's flags and record stand.)
-      c.flags = S[S_FLAGS];
-      c.lazyMask = mask;
-      if (mask !== 0) {
-        c.lazyOp = S[S_LOP];
-        c.lazyA = S[S_LA] >>> 0;
-        c.lazyB = S[S_LB] >>> 0;
-        c.lazyRes = S[S_LR] >>> 0;
-        c.lazyCin = S[S_LCIN];
-        c.lazySize = S[S_LSIZE];
-      }
-    }
-    c.eip = S[S_EIP] >>> 0;
-    const k = S[S_INTERPRET];
-    if (k >= 0) {
-      // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
-      // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
-      const bi = instrs[k];
-      c.instrStart = bi.eip;
-      c.eip = bi.next;
-      c.jitRetired = n;
-      bi.i.exec(c, bi.i);
-      c.jitRetired = 0;
-      n++;
-    }
-    t.retired += n;
-    if (t.retired >= c.wasmToJsAfter) retier(c, t);
-    return n;
-  };
+  }
+  c.eip = S[S_EIP] >>> 0;
+  const k = S[S_INTERPRET];
+  if (k >= 0) {
+    // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
+    // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
+    const bi = last.instrs[k];
+    c.instrStart = bi.eip;
+    c.eip = bi.next;
+    c.jitRetired = n;
+    bi.i.exec(c, bi.i);
+    c.jitRetired = 0;
+    n++;
+  }
+  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last);
+  return n;
+}
+
+/** Runs the first instruction of `w`'s block in the interpreter instead of the block; returns 1 (retired). */
+function interpretFirst(c: Cpu, w: WasmBlock): number {
+  const bi = w.instrs[0];
+  c.instrStart = bi.eip;
+  c.eip = bi.next;
+  bi.i.exec(c, bi.i);
+  return 1;
 }
 
 /**
  * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there): code
  * that hot pays for TurboFan's compile, after which the JS block, with its access checks hoisted out of loops, runs
  * faster than Liftoff's code (the loop benchmark's steady state: 1 000 MIPS in wasm, 1 450 in JS). Called at the
- * block's exit, where the mode is still the one it was built for.
+ * block's exit, where the mode is still the one it was built for. No link leads to the wasm block afterwards.
  */
-function retier(cpu: Cpu, t: Tiering): void {
-  const old = t.block;
-  t.retired = -Infinity; // once
-  if (old === null || t.first.block !== old) return;
-  const js = buildBlock(cpu, t.first, old.eip);
+function retier(cpu: Cpu, w: WasmBlock): void {
+  const old = w.block;
+  w.retiered = true; // once
+  w.linker.stopCounting(w.index);
+  if (old === null || w.first.block !== old) return;
+  const js = buildBlock(cpu, w.first, old.eip);
   if (js === NO_BLOCK) return;
-  t.first.block = js;
+  w.first.block = js;
   replaceInRegion(old, js);
+  w.linker.unlink(w.index);
 }
 
 /**
  * The wasm block at `first` (CS:`eip`), or null when the mode is not one wasm blocks handle or its first instruction
- * is not translated.
+ * is not translated. `batched`: its function may wait in the linker's queue for the next batch (WASM_BATCH);
+ * otherwise the queue is compiled now.
  */
-export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock | null {
+export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = false): CompiledBlock | null {
   const key = blockKey(cpu);
   if (!keyStack32(key) || !cpu.code32 || !first.d32) return null;
   // With paging on, accesses translate through the TLB's entries in the wasm memory (gen.ts checkAccess), so the
@@ -181,16 +232,19 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
   const lastOwn = last.exec === HANDLERS[last.row!.handler] || isFastHandler(last.exec);
   const translated = lastOwn && supported(last, flat) ? instrs.length : instrs.length - 1;
   if (translated === 0) return null;
-  const pages = mem.wasm.buffer.byteLength / 65536;
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
-  const { bytes, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, pages, paging);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { mem: mem.wasm } });
-  const tiering: Tiering = { block: null, first, retired: 0 };
-  const run = wrapper(instance.exports.run as WasmRun, instrs, stateOf(cpu), entryFlags, tiering, tlb);
+  const { body, entryFlags } = generate(instrs, translated, mem.size, mem.stateOffset, paging);
+  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset);
+  const w = new WasmBlock(instrs, stateOf(cpu), entryFlags, first, tlb, linker);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? '' : '*') + bi.i.row!.handler).join(' ')}`;
-  tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
-  return tiering.block;
+  const b = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, runWasm.bind(w), source);
+  w.index = linker.add(w, b, instrs.length, key, lastByte, entryFlags);
+  if (w.index === 0) return null; // every link index taken
+  w.block = b;
+  linker.queue(w.index, body, (tag) => (w.tag = tag));
+  if (!batched || linker.queued.length >= WASM_BATCH || cpu.wasmHotThreshold >> 2 === 0) linker.flush();
+  return b;
 }
 
 /**
@@ -201,7 +255,7 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
 const noWasm = new WeakSet<Instr>();
 export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock | null {
   if (!noWasm.has(i)) {
-    const w = buildWasmBlock(cpu, i, eip);
+    const w = buildWasmBlock(cpu, i, eip, true);
     if (w !== null) return w;
     noWasm.add(i);
     if (i.hits < cpu.hotThreshold) {
@@ -218,6 +272,12 @@ export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock
  * thousands (block.ts HOT_THRESHOLD).
  */
 export const WASM_HOT_THRESHOLD = 200;
+
+/**
+ * Most wasm blocks compiled in one module: a built block's function waits for the batch (wasm/link.ts flush), which
+ * is compiled when this many wait or one of them has been arrived at a quarter of Cpu.wasmHotThreshold times.
+ */
+export const WASM_BATCH = 16;
 
 /** Instructions a wasm block retires before the JS block of its head replaces it (Cpu.wasmToJsAfter, retier). */
 export const WASM_TO_JS_AFTER = 2_000_000;

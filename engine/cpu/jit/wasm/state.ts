@@ -17,3 +17,11 @@ export const S_LR = 14;
 export const S_LSIZE = 15;
 export const S_LMASK = 16;
 export const S_LCIN = 17;
+/** Written by the wrapper at each entry: Cpu.codeEpoch (as int32), against which link entries are valid (wasm/link.ts). */
+export const S_EPOCH = 18;
+/** Written by the dispatcher: the link index of the block that ran last (its exit is the one in the state area). */
+export const S_LAST = 19;
+/** Block runs the dispatcher chained inside wasm (a counter the wrapper takes into Cpu.chainedBlockRuns). */
+export const S_CHAINED = 20;
+/** Instructions a block retires before the dispatcher leaves for JS to replace it (Cpu.wasmToJsAfter). */
+export const S_TO_JS = 21;
