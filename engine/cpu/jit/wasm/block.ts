@@ -9,6 +9,10 @@
 // function left for the interpreter at an instruction (an access that is not plain RAM, a RET past the CS limit),
 // runs that instruction with the Cpu state the interpreter would have there: `instrStart` on it and `jitRetired`
 // holding the instructions retired before it, so a fault is the interpreter's fault (block.ts, BlockFn).
+//
+// The wrapper enters a block through its memory's dispatcher (wasm/link.ts), which goes on into the wasm block at
+// each exit's EIP inside wasm while the run loop would have chained to it; the exit the wrapper then finishes is the
+// last block's. Block functions are compiled in batches (WASM_BATCH), several to a module.
 
 import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
