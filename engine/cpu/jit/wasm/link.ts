@@ -171,6 +171,8 @@ export class Linker {
     this.dispatch = instance.exports.dispatch as Dispatch;
     this.hash = new Int32Array(mem.buffer, link, HASH_BYTES >>> 2);
     this.records = new Int32Array(mem.buffer, link + HASH_BYTES, (MAX_LINKED * RECORD_BYTES) >>> 2);
+    // Index 0 is no block: its record (tag 0, like the hash table's empty entries) never fits a budget.
+    this.records[R_LEN] = 0x7fffffff;
   }
 
   /**
