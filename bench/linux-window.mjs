@@ -3,8 +3,8 @@
 // WINDOW instructions in CPU time. For profiling the kernel's hot code (issue 13) in seconds instead of minutes:
 //   node bench/linux-window.mjs [AT] [WINDOW]        (defaults 2500000000, 200000000)
 //   node --cpu-prof bench/linux-window.mjs …
-// RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
-// (Cpu.hotThreshold) instead of the default; RINGSIDE_WASM_PAGING=1 turns Cpu.wasmPaging on; RINGSIDE_WARM=N runs N instructions untimed before the window (the
+// RINGSIDE_JIT=0 runs the window interpreter-only; RINGSIDE_WASM_PAGING=1|0 sets Cpu.wasmPaging, RINGSIDE_WASM_TO_JS=N Cpu.wasmToJsAfter, RINGSIDE_WASM_HOT=N Cpu.wasmHotThreshold; RINGSIDE_HOT=N builds blocks after N arrivals at a block head
+// (Cpu.hotThreshold) instead of the default; RINGSIDE_WARM=N runs N instructions untimed before the window (the
 // steady state); RINGSIDE_ENGINE=FILE loads another build's engine.js (alternating before/after measurements). RINGSIDE_LISTENERS=events,breakpoints arms what a debugger arms: a listener on every
 // event (a bare CPU then tracks its descriptor tables) and two instruction breakpoints that are never reached (the
 // run loop then asks the breakpoint set before each interpreted instruction). Prints instructions, CPU seconds,
@@ -38,8 +38,11 @@ if (AT > 0) {
 }
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
 if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
-// RINGSIDE_WASM_PAGING=1 lets wasm blocks run under paging (Cpu.wasmPaging, off by default).
+// RINGSIDE_WASM_PAGING=1 or 0 turns wasm blocks under paging (Cpu.wasmPaging) on or off.
 if (process.env.RINGSIDE_WASM_PAGING !== undefined) m.cpu.wasmPaging = process.env.RINGSIDE_WASM_PAGING === '1';
+// RINGSIDE_WASM_TO_JS=N: a wasm block gives way to the JS block of its head after N retired (Cpu.wasmToJsAfter).
+if (process.env.RINGSIDE_WASM_HOT !== undefined) m.cpu.wasmHotThreshold = Number(process.env.RINGSIDE_WASM_HOT);
+if (process.env.RINGSIDE_WASM_TO_JS !== undefined) m.cpu.wasmToJsAfter = Number(process.env.RINGSIDE_WASM_TO_JS);
 const listeners = (process.env.RINGSIDE_LISTENERS ?? '').split(',');
 if (listeners.includes('events')) for (const name of engine.EVENT_NAMES) m.cpu.events.on(name, () => undefined);
 if (listeners.includes('breakpoints')) {

@@ -38,6 +38,9 @@ export const STATE_BYTES = 256;
  */
 export const TLB_BYTES = (1 << 20) * 4;
 
+/** Bytes past the TLB entries kept for linking wasm blocks to each other (jit/wasm/link.ts LINK_BYTES). */
+export const LINK_AREA_BYTES = 0x24_0000;
+
 export interface MmioHandler {
   read8(addr: number): number;
   write8(addr: number, value: number): void;
@@ -103,6 +106,8 @@ export class PhysicalMemory {
   readonly stateOffset: number;
   /** Byte offset of the TLB entries' area, past the state area (claimTlbEntries). */
   readonly tlbOffset: number;
+  /** Byte offset of the wasm blocks' link area, past the TLB entries (jit/wasm/link.ts). */
+  readonly linkOffset: number;
   private tlbClaimed = false;
 
   private readonly mmio = new Map<number, MmioHandler>();
@@ -121,7 +126,8 @@ export class PhysicalMemory {
     const flagBytes = this.size >>> PAGE_SHIFT;
     this.stateOffset = Math.ceil((this.size + flagBytes) / 64) * 64; // (not `& ~63`: sizes reach 3 GiB, past int32)
     this.tlbOffset = this.stateOffset + STATE_BYTES;
-    this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.tlbOffset + TLB_BYTES) / 65536) });
+    this.linkOffset = this.tlbOffset + TLB_BYTES;
+    this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.linkOffset + LINK_AREA_BYTES) / 65536) });
     const buf = this.wasm.buffer;
     this.u8 = new Uint8Array(buf, 0, this.size);
     this.u16 = new Uint16Array(buf, 0, this.size >>> 1);

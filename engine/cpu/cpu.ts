@@ -1064,6 +1064,8 @@ export class Cpu {
    */
   wasmPaging = false;
   wasmToJsAfter = WASM_TO_JS_AFTER;
+  /** The wasm block a wasm block's run went on into last (jit/wasm/link.ts), for the run loop's successor lookup. */
+  wasmChainedTo: CompiledBlock | null = null;
 
   /**
    * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
@@ -1459,6 +1461,12 @@ export class Cpu {
       return this.lastBlock!;
     }
     this.icount += runBlock(b, this, left);
+    const w = this.wasmChainedTo;
+    if (w !== null) {
+      // A wasm block went on into others inside wasm: the last one's exit is the one to look up.
+      this.wasmChainedTo = null;
+      return w;
+    }
     return b;
   }
 

@@ -97,6 +97,11 @@ export function dispatchRegion(r: Region, cpu: Cpu, b: CompiledBlock, left: numb
     const m = runBlock(b, cpu, left - n);
     n += m;
     cpu.icount += m;
+    if (cpu.wasmChainedTo !== null) {
+      // A wasm block went on into others inside wasm (wasm/link.ts): the last one ran last.
+      b = cpu.wasmChainedTo;
+      cpu.wasmChainedTo = null;
+    }
     if (cpu.attention === true || cpu.codeEpoch !== epoch) break;
     const eip = cpu.eip;
     const k = slots[(base + eip) & 0xfff];

@@ -9,11 +9,12 @@ import { AR_DB, AR_G, AR_P, AR_S, CS, FS, GS, SS, type Cpu } from '../../../engi
 import { cpuState, setInterruptGate } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
+import { linkedRuns } from '../../../engine/cpu/jit/wasm/link';
 
 const ORG = 0x10000;
 const IDT = 0x800;
 /** Offset from ORG of the fault handlers, `hlt`. */
-const HANDLER = 0x800;
+const HANDLER = 0x3000;
 
 /** A device at ports 0x60–0x6F for both CPUs of a test: reads see the devices' clock, writes may raise INTR. */
 type PortSetup = (m: TestMachine) => void;
@@ -301,3 +302,183 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
   });
 });
 
+// Linked blocks (jit/wasm/link.ts): a block's exit goes on into the wasm block at its EIP inside wasm, through the
+// dispatcher, under the run loop's conditions. In each program block a and block b lie in different pages (a trace
+// ends at its page's end, so they are two blocks) and lead to each other.
+describe.skipIf(!HAS_NASM)('linked wasm blocks', () => {
+  /** `a` (at ORG), then `b` at the start of the next page. */
+  const twoPages = (a: string, b: string): string => `${a}\n  times 0x1000 - ($ - $$) nop\n${b}\n  hlt`;
+
+  it('every budget from 1 to 40 across two blocks that go on into each other retires what the interpreter does', () => {
+    // A pass is a (3 instructions) then b (4), two runs linked inside wasm. A dispatcher that entered a block whose
+    // pass does not fit the budget left would run past the slice's end, where the run loop delivers interrupts.
+    const src = twoPages(
+      `
+      mov ecx, 500
+    a:
+      add eax, ecx
+      xor edx, eax
+      jmp b`,
+      `
+    b:
+      add ebx, edx
+      rol edx, 3
+      dec ecx
+      jnz a`,
+    );
+    for (let slice = 1; slice <= 40; slice++) {
+      const { cpu } = bothWays(src, slice);
+      if (slice >= 14) expect(linkedRuns(cpu.mem.wasm), `slice ${slice}`).toBeGreaterThan(100);
+    }
+  });
+
+  it('a block that reads the flags the block before left pending is not entered through a link', () => {
+    // b's ADC reads CF, which a's CMP left as a pending record: the wrapper folds it (in JS) before b runs.
+    const { cpu } = bothWays(
+      twoPages(
+        `
+      mov ecx, 500
+    a:
+      add eax, 0x9e3779b1
+      cmp eax, 0x80000000
+      jmp b`,
+        `
+    b:
+      adc ebx, 0
+      rol ebx, 1
+      dec ecx
+      jnz a`,
+      ),
+      50,
+    );
+    expect(linkedRuns(cpu.mem.wasm)).toBeGreaterThan(100); // (b links on to a)
+  });
+
+  it('after a block that defines no flag, the flags of the last block that did stand', () => {
+    // a's DEC leaves a record; b (MOV, LEA, JMP) defines none: where a slice ends after b, the CPU's flags are a's.
+    const { cpu } = bothWays(
+      twoPages(
+        `
+      mov ecx, 500
+    a:
+      add eax, 0x9e3779b1
+      dec ecx
+      jz done
+      jmp b`,
+        `
+    b:
+      mov edx, eax
+      lea esi, [esi + 1]
+      jmp a
+    done:`,
+      ),
+      9,
+    );
+    expect(linkedRuns(cpu.mem.wasm)).toBeGreaterThan(100);
+  });
+
+  it('a store into the next block\'s code: no link leads into the block dropped with its page', () => {
+    // At ECX = 150, a's fall-through path patches b's MOV EDX, 1 to MOV EDX, 7, which drops b's page with its blocks
+    // (a's page stays). A link that still led from a into the old b (its hash entry is of the old code epoch) would
+    // go on adding 1.
+    const { cpu } = bothWays(
+      twoPages(
+        `
+      mov ecx, 300
+    a:
+      add eax, ecx
+      cmp ecx, 150
+      jne b
+      mov dword [b + 1], 7
+      jmp b`,
+        `
+    b:
+      mov edx, 1
+      add ebx, edx
+      dec ecx
+      jnz a
+      mov [0x8000], ebx`,
+      ),
+      100,
+    );
+    expect(cpu.regs[3]).toBe(150 * 1 + 150 * 7);
+    expect(linkedRuns(cpu.mem.wasm)).toBeGreaterThan(100);
+  });
+
+  it('a #DE raised in the second of two linked blocks, at its instruction with the instructions before it retired', () => {
+    // b's DIV is left to the interpreter: when the run reached b through a link from a, the wrapper must run b's
+    // instruction (not a's) with both blocks' instructions counted in jitRetired.
+    const { cpu } = bothWays(
+      twoPages(
+        `
+      mov esi, 200
+    a:
+      add ebx, esi
+      jmp b`,
+        `
+    b:
+      inc edi
+      mov eax, 100000
+      xor edx, edx
+      div esi
+      add ebp, eax
+      dec esi
+      jmp a`,
+      ),
+      100,
+    );
+    expect(cpu.regs[6]).toBe(0); // the #DE with ESI = 0
+    expect(linkedRuns(cpu.mem.wasm)).toBeGreaterThan(100);
+  });
+
+  it('interrupts raised between runs are delivered at the instruction counts the interpreter gives, with links', () => {
+    // INTR rises after every third slice of 13 instructions; the handler logs ECX and EAX. A dispatcher that went
+    // past the budget would deliver them later in the loop.
+    const src = twoPages(
+      `
+      mov ecx, 3000
+    a:
+      add eax, ecx
+      xor edx, eax
+      jmp b
+      times 0x100 - ($ - $$) nop
+    irq:
+      mov [0x9000 + edi * 8], ecx
+      mov [0x9004 + edi * 8], eax
+      inc edi
+      iretd`,
+      `
+    b:
+      add ebx, edx
+      rol edx, 3
+      dec ecx
+      jnz a`,
+    );
+    const run = (jit: boolean): { m: TestMachine; delivered: number[] } => {
+      const m = machine(src);
+      const delivered: number[] = [];
+      setInterruptGate(m, 0x20, ORG + 0x100); // irq
+      m.cpu.acknowledgeInterrupt = () => {
+        delivered.push(m.cpu.icount);
+        m.cpu.setIntrLine(false);
+        return 0x20;
+      };
+      m.cpu.setEflags(0x202); // IF
+      if (jit) wasmOnly(m.cpu);
+      else m.cpu.jit = false;
+      for (let k = 0; k < 10_000 && !m.cpu.halted; k++) {
+        m.cpu.run(13);
+        if (k % 3 === 2 && !m.cpu.halted) m.cpu.setIntrLine(true); // (INTR would wake the final HLT)
+      }
+      return { m, delivered };
+    };
+    const ref = run(false);
+    const jit = run(true);
+    expect(ref.m.cpu.halted).toBe(true);
+    expect(ref.delivered.length).toBeGreaterThan(500);
+    expect(jit.delivered).toEqual(ref.delivered);
+    expect(cpuState(jit.m.cpu)).toEqual(cpuState(ref.m.cpu));
+    expect(Buffer.compare(ref.m.mem.u8, jit.m.mem.u8)).toBe(0);
+    expect(linkedRuns(jit.m.cpu.mem.wasm)).toBeGreaterThan(1000);
+  });
+});

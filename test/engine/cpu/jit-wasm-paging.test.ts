@@ -12,6 +12,7 @@ import { cpuState } from './jit-lockstep-harness';
 import { HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
 import { A, D, DATA, enablePaging, guest, P, PAGE_TABLE_0, RW, US } from './paging-fixtures';
+import { linkedRuns } from '../../../engine/cpu/jit/wasm/link';
 
 /** The #PF handler: records CR2 and the error code at DATA + 0xff0, then halts. */
 const PF_HANDLER = `
@@ -200,5 +201,39 @@ top:    add ebx, [0x50000]
     lockstep(ref, jit, 100);
     expect(before).toBeGreaterThan(500);
     expect(jit.mem.i32[DATA >>> 2]).toBe(ref.mem.i32[DATA >>> 2]);
+  });
+
+  it('a remap of the next block\'s code page between linked runs: INVLPG and a CR3 reload end the links into it', () => {
+    // The loop calls linear 0x50000, whose code (MOV EDX, imm; ADD EBX, EDX; RET) is in frame 0x60 (imm 1), then
+    // after an INVLPG in frame 0x61 (imm 10), then after a CR3 reload in frame 0x62 (imm 100). The call's block links
+    // into the callee's block; a link that outlived a flush would run the old frame's code.
+    const callee = (imm: number): number[] => [0xba, imm, 0, 0, 0, 0x01, 0xd3, 0xc3];
+    const { jit } = bothWays(
+      `
+        mov ecx, 300
+top:    add eax, ecx
+        call 0x50000
+        cmp ecx, 200
+        jne .n1
+        mov dword [${PAGE_TABLE_0 + 0x50 * 4}], 0x61000 | ${P | RW}
+        invlpg [0x50000]
+.n1:    cmp ecx, 100
+        jne .n2
+        mov dword [${PAGE_TABLE_0 + 0x50 * 4}], 0x62000 | ${P | RW}
+        mov esi, cr3
+        mov cr3, esi
+.n2:    dec ecx
+        jnz top
+        mov [${DATA}], ebx`,
+      (m) => {
+        m.mem.u8.set(callee(1), 0x60000);
+        m.mem.u8.set(callee(10), 0x61000);
+        m.mem.u8.set(callee(100), 0x62000);
+        m.mem.i32[pte(0x50)] = 0x60000 | P | RW;
+      },
+      100,
+    );
+    expect(jit.mem.i32[DATA >>> 2]).toBe(101 * 1 + 100 * 10 + 99 * 100);
+    expect(linkedRuns(jit.mem.wasm)).toBeGreaterThan(200);
   });
 });

@@ -12,6 +12,10 @@
 // function left for the interpreter at an instruction (an access that is not plain RAM, a RET past the CS limit),
 // runs that instruction with the Cpu state the interpreter would have there: `instrStart` on it and `jitRetired`
 // holding the instructions retired before it, so a fault is the interpreter's fault (block.ts, BlockFn).
+//
+// The wrapper enters a block through its memory's dispatcher (wasm/link.ts), which goes on into the wasm block at
+// each exit's EIP inside wasm while the run loop would have chained to it; the exit the wrapper then finishes is the
+// last block's. Block functions are compiled in batches (WASM_BATCH), several to a module.
 
 import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
@@ -22,14 +26,13 @@ import { replaceInRegion } from '../region';
 import { blockBounds, buildBlock, collectBlock, inheritHotness } from '../compile';
 import { endsBlock, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
-import { encodeModule, OP } from './encoder';
+import { OP, type FunctionBody } from './encoder';
 import { WasmGen } from './gen';
 import { emitForm, LEFT, supported, type FormModel } from './instrs';
+import { linkerOf, type Linker } from './link';
 import { segmentsToState } from './operands';
-import { S_EIP, S_FLAGS, S_INTERPRET } from './state';
 import { flagsFromState, interpreterCall } from './callout';
-
-type WasmRun = (left: number, a20: number, csLimit: number) => number;
+import { S_CHAINED, S_EIP, S_EPOCH, S_FLAGS, S_INTERPRET, S_LAST, S_LMASK, S_TO_JS } from './state';
 
 /** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
 function native(i: Instr, flat: number, model: FormModel): boolean {
@@ -86,12 +89,12 @@ function generate(
   flat: number,
   memSize: number,
   state: number,
-  memoryPages: number,
   paging: WasmGen['paging'],
-): { bytes: Uint8Array<ArrayBuffer>; entryFlags: boolean; callsInterpreter: boolean; segments: number } {
+): { body: FunctionBody; entryFlags: boolean; segments: number } {
   const g = new WasmGen(instrs, memSize, state, paging);
   g.flat = flat;
   g.prologue();
+  g.openExitTail();
   const start = instrs[0].eip;
   // A branch back to the start makes the block repeat: the body is a loop.
   const repeats = instrs
@@ -117,7 +120,8 @@ function generate(
   }
   if (repeats) g.close();
   g.f.op(OP.unreachable);
-  return { bytes: encodeModule(g.f, memoryPages, g.callsInterpreter), entryFlags: g.entryFlagsUsed, callsInterpreter: g.callsInterpreter, segments: g.segments };
+  g.closeExitTail();
+  return { body: g.f, entryFlags: g.entryFlagsUsed, segments: g.segments };
 }
 
 /** The state area of `cpu`'s memory as int32 slots. */
@@ -131,85 +135,132 @@ function stateOf(cpu: Cpu): Int32Array {
   return s;
 }
 
-/** The BlockFn around a wasm function: state in, run, state out, and the instruction left to the interpreter. */
-/** What a wasm block's wrapper knows of its block: the block (once made), its head, the instructions it retired. */
-interface Tiering {
-  block: CompiledBlock | null;
-  readonly first: Instr;
-  retired: number;
+/** What a wasm block's wrapper knows of its block. */
+class WasmBlock {
+  /** The block (once made). */
+  block: CompiledBlock | null = null;
+  /** Its link index and tag in `linker` (wasm/link.ts): its function's place in the table, its record. */
+  index = 0;
+  /** 0 while its function waits in the linker's queue. */
+  tag = 0;
+  /** Runs while it waited. */
+  waits = 0;
+  retiered = false;
+
+  constructor(
+    /** The block's instructions; the last may be one the wrapper interprets. */
+    readonly instrs: BlockInstr[],
+    readonly S: Int32Array,
+    /** The block reads flags it has not set itself: the Cpu's lazy record is folded in before it runs. */
+    readonly entryFlags: boolean,
+    /** Its head. */
+    readonly first: Instr,
+    /** The TLB entries it translates through (paging on), or null. */
+    readonly tlb: Int32Array | null,
+    readonly linker: Linker,
+  ) {}
 }
 
 /**
- * The BlockFn around a wasm function: flags in (folded first when the block reads flags it has not set itself), run,
- * flags out, and the instruction left to the interpreter. The registers need no copying: Cpu.regs is the state
- * area's first slots. After Cpu.wasmToJsAfter instructions retired in it, the block gives way to the JS block of
- * the same head (retier).
+ * The BlockFn of a wasm block (bound to its WasmBlock; one function for all blocks, so V8 optimises it once): flags
+ * in (folded first when the block reads flags it has not set itself), the block and the blocks linked after it
+ * through the dispatcher (wasm/link.ts), flags out, and the instruction the last block left to the interpreter. The
+ * registers need no copying: Cpu.regs is the state area's first slots. After Cpu.wasmToJsAfter instructions retired
+ * in a block, it gives way to the JS block of the same head (retier).
  */
-function wrapper(
-  fn: WasmRun,
-  instrs: BlockInstr[],
-  S: Int32Array,
-  entryFlags: boolean,
-  segments: number,
-  t: Tiering,
-  tlb: Int32Array | null,
-): (c: Cpu, left: number) => number {
-  return (c, left) => {
-    if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
-      // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
-      // tables), or linear accesses must be compared with armed data breakpoints: the first instruction runs in
-      // the interpreter, the run loop goes on from the next.
-      const bi = instrs[0];
-      c.instrStart = bi.eip;
-      c.eip = bi.next;
-      bi.i.exec(c, bi.i);
-      return 1;
-    }
-    if (entryFlags && c.lazyMask !== 0) c.materializeFlags();
-    S[S_FLAGS] = c.flags;
-    if (segments !== 0) segmentsToState(c, S, segments);
-    let n = fn(left, c.a20Mask | 0, c.segLimit[1] | 0);
-    flagsFromState(c, S);
-    c.eip = S[S_EIP] >>> 0;
-    const k = S[S_INTERPRET];
-    if (k >= 0) {
-      // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
-      // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
-      const bi = instrs[k];
-      c.instrStart = bi.eip;
-      c.eip = bi.next;
-      c.jitRetired = n;
-      bi.i.exec(c, bi.i);
-      c.jitRetired = 0;
-      n++;
-    }
-    t.retired += n;
-    if (t.retired >= c.wasmToJsAfter) retier(c, t);
-    return n;
-  };
+function runWasm(this: WasmBlock, c: Cpu, left: number): number {
+  const tlb = this.tlb;
+  if (tlb !== null && (c.tlb.entries !== tlb || c.dataBreakpoints || !c.pagingOn)) {
+    // Built to translate through the TLB in the memory; now another TLB is in use (the monitor's shadow
+    // tables), or linear accesses must be compared with armed data breakpoints: the first instruction runs in
+    // the interpreter, the run loop goes on from the next.
+    return interpretFirst(c, this);
+  }
+  if (this.tag === 0) {
+    // Its function waits for the linker's next batch (WASM_BATCH), which comes when this head has been arrived at
+    // a quarter of the build threshold again: meanwhile its first instruction runs in the interpreter.
+    if (++this.waits < c.wasmHotThreshold >> 2) return interpretFirst(c, this);
+    this.linker.flush();
+  }
+  if (this.entryFlags && c.lazyMask !== 0) c.materializeFlags();
+  const S = this.S;
+  S[S_FLAGS] = c.flags;
+  let last: WasmBlock = this;
+  const L = this.linker;
+  // Segment registers do not change inside wasm (no block translates or calls a segment load), so what the entry
+  // writes holds for every block linked after this one.
+  if (L.segments !== 0) segmentsToState(c, S, L.segments);
+  S[S_CHAINED] = 0;
+  // No flag defined yet in this run: an interpreter call before the first block defines one keeps the Cpu's.
+  S[S_LMASK] = -1;
+  const epoch = c.codeEpoch | 0;
+  S[S_EPOCH] = epoch;
+  const toJs = c.wasmToJsAfter;
+  S[S_TO_JS] = toJs < 0x7fffffff ? toJs : 0x7fffffff;
+  L.enter(this.block!.eip, this.tag, epoch);
+  // Links only while no breakpoint is armed (none may lie inside a block the run loop did not test): key -1
+  // matches no block.
+  let n = L.dispatch(this.index, left, c.a20Mask | 0, c.segLimit[1] | 0, c.breakpoints.size === 0 ? this.block!.key : -1, c.lazyMask !== 0 ? 1 : 0);
+  const chained = S[S_CHAINED];
+  if (chained !== 0) {
+    // The run went on into other blocks inside wasm: the last one's exit is the one to finish here.
+    c.chainedBlockRuns += chained;
+    L.linkedRuns += chained;
+    const lastIndex = S[S_LAST];
+    if (lastIndex !== this.index) last = L.owners[lastIndex]!.deref() as WasmBlock;
+    c.wasmChainedTo = last.block;
+  }
+  flagsFromState(c, S);
+  c.eip = S[S_EIP] >>> 0;
+  const k = S[S_INTERPRET];
+  if (k >= 0) {
+    // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
+    // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
+    const bi = last.instrs[k];
+    c.instrStart = bi.eip;
+    c.eip = bi.next;
+    c.jitRetired = n;
+    bi.i.exec(c, bi.i);
+    c.jitRetired = 0;
+    n++;
+  }
+  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last);
+  return n;
+}
+
+/** Runs the first instruction of `w`'s block in the interpreter instead of the block; returns 1 (retired). */
+function interpretFirst(c: Cpu, w: WasmBlock): number {
+  const bi = w.instrs[0];
+  c.instrStart = bi.eip;
+  c.eip = bi.next;
+  bi.i.exec(c, bi.i);
+  return 1;
 }
 
 /**
  * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there): code
  * that hot pays for TurboFan's compile, after which the JS block, with its access checks hoisted out of loops, runs
  * faster than Liftoff's code (the loop benchmark's steady state: 1 000 MIPS in wasm, 1 450 in JS). Called at the
- * block's exit, where the mode is still the one it was built for.
+ * block's exit, where the mode is still the one it was built for. No link leads to the wasm block afterwards.
  */
-function retier(cpu: Cpu, t: Tiering): void {
-  const old = t.block;
-  t.retired = -Infinity; // once
-  if (old === null || t.first.block !== old) return;
-  const js = buildBlock(cpu, t.first, old.eip);
+function retier(cpu: Cpu, w: WasmBlock): void {
+  const old = w.block;
+  w.retiered = true; // once
+  w.linker.stopCounting(w.index);
+  if (old === null || w.first.block !== old) return;
+  const js = buildBlock(cpu, w.first, old.eip);
   if (js === NO_BLOCK) return;
-  t.first.block = js;
+  w.first.block = js;
   replaceInRegion(old, js);
+  w.linker.unlink(w.index);
 }
 
 /**
  * The wasm block at `first` (CS:`eip`), or null when the mode is not one wasm blocks handle or its first instruction
- * is not translated.
+ * is not translated. `batched`: its function may wait in the linker's queue for the next batch (WASM_BATCH);
+ * otherwise the queue is compiled now.
  */
-export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlock | null {
+export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = false): CompiledBlock | null {
   const key = blockKey(cpu);
   if (!keyStack32(key) || !cpu.code32 || !first.d32) return null;
   // With paging on, accesses translate through the TLB's entries in the wasm memory (gen.ts checkAccess), so the
@@ -221,24 +272,27 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
   const instrs = wasmTrace(cpu, first, eip, flat);
   if (instrs.length === 0) return null;
   const nativeAt = instrs.map((bi) => native(bi.i, flat, cpu.model));
-  const last = instrs.length - 1;
-  const translated = nativeAt[last] || calledOut(instrs[last].i) ? instrs.length : last;
+  const lastAt = instrs.length - 1;
+  const translated = nativeAt[lastAt] || calledOut(instrs[lastAt].i) ? instrs.length : lastAt;
   // A block whose instructions would all be interpreter calls runs nothing faster than the interpreter.
   if (!nativeAt.slice(0, translated).includes(true)) return null;
-  const pages = mem.wasm.buffer.byteLength / 65536;
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
-  const { bytes, entryFlags, callsInterpreter, segments } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, pages, paging);
+  const { body, entryFlags, segments } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, paging);
   const S = stateOf(cpu);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    m: callsInterpreter ? { mem: mem.wasm, call: interpreterCall(cpu, instrs, S) } : { mem: mem.wasm },
-  });
-  const tiering: Tiering = { block: null, first, retired: 0 };
-  const run = wrapper(instance.exports.run as WasmRun, instrs, S, entryFlags, segments, tiering, tlb);
+  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset);
+  linker.call ??= interpreterCall(cpu, S, (index) => (linker.owners[index]!.deref() as WasmBlock).instrs);
+  linker.segments |= segments;
+  const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   // (* the instruction the wrapper interprets; ! the interpreter calls.)
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
-  tiering.block = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, run, source);
-  return tiering.block;
+  const b = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, runWasm.bind(w), source);
+  w.index = linker.add(w, b, instrs.length, key, lastByte, entryFlags);
+  if (w.index === 0) return null; // every link index taken
+  w.block = b;
+  linker.queue(w.index, body, (tag) => (w.tag = tag));
+  if (!batched || linker.queued.length >= WASM_BATCH || cpu.wasmHotThreshold >> 2 === 0) linker.flush();
+  return b;
 }
 
 /**
@@ -249,7 +303,7 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number): CompiledBlo
 const noWasm = new WeakSet<Instr>();
 export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock | null {
   if (!noWasm.has(i)) {
-    const w = buildWasmBlock(cpu, i, eip);
+    const w = buildWasmBlock(cpu, i, eip, true);
     if (w !== null) return w;
     noWasm.add(i);
     // An instruction no JS block can start with either (RDTSC, a REP string operation) gets NO_BLOCK now: until it
@@ -269,6 +323,12 @@ export function buildTieredBlock(cpu: Cpu, i: Instr, eip: number): CompiledBlock
  * thousands (block.ts HOT_THRESHOLD).
  */
 export const WASM_HOT_THRESHOLD = 200;
+
+/**
+ * Most wasm blocks compiled in one module: a built block's function waits for the batch (wasm/link.ts flush), which
+ * is compiled when this many wait or one of them has been arrived at a quarter of Cpu.wasmHotThreshold times.
+ */
+export const WASM_BATCH = 16;
 
 /** Instructions a wasm block retires before the JS block of its head replaces it (Cpu.wasmToJsAfter, retier). */
 export const WASM_TO_JS_AFTER = 2_000_000;

@@ -11,7 +11,7 @@
 
 import type { Cpu } from '../../cpu';
 import type { BlockInstr } from '../emitter';
-import { S_EIP, S_FLAGS, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
+import { INTERPRET_CALL_LEFT, S_BEFORE, S_EIP, S_FLAGS, S_INTERPRET, S_LA, S_LB, S_LCIN, S_LAST, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
 
 /**
  * The Cpu's flags from the state area at a block's exit or interpreter call: EFLAGS and the pending lazy record
@@ -37,14 +37,18 @@ export const CALL_GOES_ON = 0;
 export const CALL_LEAVES = 1;
 
 /**
- * The function a block imports as "m"."call": (k, retired) runs instruction `k` of `instrs` with `retired`
- * instructions of this block run retired before it. Leaving, the state area holds the exit's EIP and eager flags.
+ * The function every block of a memory imports as "m"."call": (k, retired) runs instruction `k` of the calling
+ * block — the one the dispatcher entered last (S_LAST; `instrsOf` finds its instructions) — with `retired`
+ * instructions of this block retired before it, and S_BEFORE more by the blocks linked before it in this run.
+ * Leaving, the state area holds the exit's EIP and eager flags, and S_INTERPRET = INTERPRET_CALL_LEFT tells the
+ * dispatcher (wasm/link.ts) to link no further.
  */
-export function interpreterCall(cpu: Cpu, instrs: BlockInstr[], S: Int32Array): (k: number, retired: number) => number {
+export function interpreterCall(cpu: Cpu, S: Int32Array, instrsOf: (index: number) => BlockInstr[]): (k: number, retired: number) => number {
   return (k, retired) => {
     const c = cpu;
     flagsFromState(c, S);
-    const bi = instrs[k];
+    const bi = instrsOf(S[S_LAST])[k];
+    retired += S[S_BEFORE];
     c.instrStart = bi.eip;
     c.eip = bi.next;
     // `icount` is the interpreter's count at this instruction while the handler runs, for everything that reads
@@ -60,6 +64,7 @@ export function interpreterCall(cpu: Cpu, instrs: BlockInstr[], S: Int32Array): 
     if ((c.attention && c.blockMustLeave()) || c.codeEpoch !== epoch || c.a20Mask !== a20 || c.eip !== bi.next) {
       S[S_LMASK] = 0;
       S[S_EIP] = c.eip;
+      S[S_INTERPRET] = INTERPRET_CALL_LEFT;
       return CALL_LEAVES;
     }
     return CALL_GOES_ON;

@@ -3,7 +3,7 @@
 // loads and stores, locals.
 
 /** Value types i32 and i64 (§5.3.1). */
-const I32 = 0x7f;
+export const I32 = 0x7f;
 const I64 = 0x7e;
 /** Block type: no result (§5.4.1). */
 export const VOID = 0x40;
@@ -21,6 +21,7 @@ export const OP = {
   brIf: 0x0d,
   return: 0x0f,
   call: 0x10,
+  callIndirect: 0x11,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -71,7 +72,7 @@ export const OP = {
   i64ExtendI32U: 0xad,
 } as const;
 
-function unsignedLeb(out: number[], v: number): void {
+export function unsignedLeb(out: number[], v: number): void {
   let x = v >>> 0;
   do {
     let b = x & 0x7f;
@@ -81,7 +82,7 @@ function unsignedLeb(out: number[], v: number): void {
   } while (x !== 0);
 }
 
-function signedLeb(out: number[], v: number): void {
+export function signedLeb(out: number[], v: number): void {
   let x = v | 0;
   for (;;) {
     const b = x & 0x7f;
@@ -175,77 +176,95 @@ export class FunctionBody {
     return this;
   }
 
-  /** The locals declaration of the function's code entry (§5.5.13): runs of one type, in index order. */
-  localsDeclaration(): number[] {
-    const out: number[] = [];
+  /** The function's code entry (§5.5.13): its size, locals declaration, body, end. */
+  encode(): Uint8Array {
+    const decl: number[] = [];
+    // Locals are declared as runs of one type, in index order.
     const runs: [number, number][] = [];
     for (const t of this.types) {
       const last = runs[runs.length - 1];
       if (last !== undefined && last[1] === t) last[0]++;
       else runs.push([1, t]);
     }
-    unsignedLeb(out, runs.length);
+    unsignedLeb(decl, runs.length);
     for (const [count, t] of runs) {
-      unsignedLeb(out, count);
-      out.push(t);
+      unsignedLeb(decl, count);
+      decl.push(t);
     }
+    const size = decl.length + this.code.length + 1;
+    const head: number[] = [];
+    unsignedLeb(head, size);
+    const out = new Uint8Array(head.length + size);
+    out.set(head, 0);
+    out.set(decl, head.length);
+    out.set(this.code, head.length + decl.length);
+    out[out.length - 1] = OP.end;
     return out;
   }
 }
 
-function section(out: number[], id: number, content: number[]): void {
+export function section(out: number[], id: number, content: number[]): void {
   out.push(id);
   unsignedLeb(out, content.length);
   out.push(...content);
 }
 
-function name(out: number[], s: string): void {
+export function name(out: number[], s: string): void {
   unsignedLeb(out, s.length);
   for (let k = 0; k < s.length; k++) out.push(s.charCodeAt(k));
 }
 
 /**
- * A module importing memory "m"."mem" of at least `memoryPages` pages and, when `importsCall`, the function
- * "m"."call" (i32, i32) -> i32 as function 0 (the interpreter call, wasm/callout.ts), and exporting its one function
- * "run", which takes `body.params` i32 parameters and returns an i32.
+ * A module importing memory "m"."mem" of at least `memoryPages` pages and the function "m"."call" (i32, i32) -> i32
+ * as function 0 (the interpreter call, wasm/callout.ts), and exporting its functions as f0, f1 … (each takes
+ * `params` i32 parameters and returns an i32). Written into one byte array: a batch of blocks is hundreds of
+ * kilobytes, which pushing byte by byte into JS arrays took longer than V8's compile.
  */
-export function encodeModule(body: FunctionBody, memoryPages: number, importsCall: boolean): Uint8Array<ArrayBuffer> {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  // Type 0: the block function; type 1: the imported call.
-  const type: number[] = [importsCall ? 2 : 1, 0x60];
-  unsignedLeb(type, body.params);
-  for (let k = 0; k < body.params; k++) type.push(I32);
+export function encodeModule(bodies: FunctionBody[], memoryPages: number): Uint8Array<ArrayBuffer> {
+  const head = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  // Type 0: the block functions; type 1: the imported call.
+  const type: number[] = [2, 0x60];
+  unsignedLeb(type, bodies[0].params);
+  for (let k = 0; k < bodies[0].params; k++) type.push(I32);
   type.push(1, I32);
-  if (importsCall) type.push(0x60, 2, I32, I32, 1, I32);
-  section(out, 1, type);
-  const imports: number[] = [importsCall ? 2 : 1];
-  if (importsCall) {
-    name(imports, 'm');
-    name(imports, 'call');
-    imports.push(0x00, 1); // function of type 1
-  }
+  type.push(0x60, 2, I32, I32, 1, I32);
+  section(head, 1, type);
+  const imports: number[] = [2];
+  name(imports, 'm');
+  name(imports, 'call');
+  imports.push(0x00, 1); // function of type 1
   name(imports, 'm');
   name(imports, 'mem');
   imports.push(0x02, 0x00); // memory, limits without a maximum
   unsignedLeb(imports, memoryPages);
-  section(out, 2, imports);
-  section(out, 3, [1, 0]);
-  const exports: number[] = [1];
-  name(exports, 'run');
-  exports.push(0x00, importsCall ? 1 : 0);
-  section(out, 7, exports);
-  // The code section (§5.5.13), written straight into the module's bytes: the body is most of them, and
-  // spreading it through intermediate arrays cost more than the rest of the encoding.
-  const locals = body.localsDeclaration();
-  const entrySize = locals.length + body.code.length + 1;
-  const entry: number[] = [1];
-  unsignedLeb(entry, entrySize);
-  out.push(10);
-  unsignedLeb(out, entry.length + entrySize);
-  out.push(...entry, ...locals);
-  const bytes = new Uint8Array(out.length + body.code.length + 1);
-  bytes.set(out);
-  bytes.set(body.code, out.length);
-  bytes[bytes.length - 1] = OP.end;
-  return bytes;
+  section(head, 2, imports);
+  const funcs: number[] = [];
+  unsignedLeb(funcs, bodies.length);
+  for (let k = 0; k < bodies.length; k++) funcs.push(0);
+  section(head, 3, funcs);
+  // Function indexes count the import first: block k is function k + 1.
+  const exports: number[] = [];
+  unsignedLeb(exports, bodies.length);
+  for (let k = 0; k < bodies.length; k++) {
+    name(exports, `f${k}`);
+    exports.push(0x00);
+    unsignedLeb(exports, k + 1);
+  }
+  section(head, 7, exports);
+  const entries = bodies.map((b) => b.encode());
+  const count: number[] = [];
+  unsignedLeb(count, bodies.length);
+  let size = count.length;
+  for (const e of entries) size += e.length;
+  head.push(10);
+  unsignedLeb(head, size);
+  head.push(...count);
+  const out = new Uint8Array(head.length + size - count.length);
+  out.set(head, 0);
+  let at = head.length;
+  for (const e of entries) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
 }
