@@ -332,6 +332,44 @@ describe.skipIf(!HAS_NASM)('linked wasm blocks', () => {
     }
   });
 
+  it('an interpreter call that raises an interrupt ends the run: no link after it, the interrupt comes after that instruction', () => {
+    // a's last instruction, at its page's end, is an OUT (an interpreter call inside the block); the 300th raises
+    // INTR with IF set. The call leaves the block with EIP at b, a block entered in this epoch: a dispatcher that went
+    // on into b would deliver the interrupt after b's pass instead of before its ADD.
+    const ports: PortSetup = (m) => {
+      let writes = 0;
+      m.cpu.io.register(0x62, 1, {
+        portIn: () => 0,
+        portOut: () => {
+          if (++writes === 300) m.cpu.setIntrLine(true);
+        },
+      });
+      m.cpu.acknowledgeInterrupt = () => 0x20;
+    };
+    const src = twoPages(
+      `
+      mov ecx, 1000
+      sti
+    a:
+      add eax, ecx
+      jmp near tail
+      times 0x1000 - 2 - ($ - $$) nop
+    tail:
+      out 0x62, al`,
+      `
+    b:
+      add ebx, eax
+      dec ecx
+      jnz a`,
+    );
+    for (const slice of [50, 1000]) {
+      const { cpu, ref } = bothWays(src, slice, () => undefined, undefined, ports);
+      expect(ref.eip).toBe(ORG + HANDLER + 1); // the interrupt came
+      expect(cpu.regs[1]).toBe(701); // before the DEC of the 300th pass
+      expect(linkedRuns(cpu.mem.wasm)).toBeGreaterThan(100);
+    }
+  });
+
   it('a block that reads the flags the block before left pending is not entered through a link', () => {
     // b's ADC reads CF, which a's CMP left as a pending record: the wrapper folds it (in JS) before b runs.
     const { cpu } = bothWays(
