@@ -1059,10 +1059,11 @@ export class Cpu {
   wasmBlocks = defaultWasmBlocks();
   wasmHotThreshold = WASM_HOT_THRESHOLD;
   /**
-   * Wasm blocks also where paging is on, translating through the TLB (jit/wasm/gen.ts checkAccess). Off by
-   * default: exact, but Linux's boot ran slower with them (README, "wasm blocks under paging").
+   * Wasm blocks also where paging is on, translating through the TLB (jit/wasm/gen.ts checkAccess). On since the
+   * eleventh session, when linked blocks (wasm/link.ts) and interpreter calls inside blocks (wasm/callout.ts) made
+   * Linux's windows faster with them than without (README, "Where the goals stand after the eleventh session").
    */
-  wasmPaging = false;
+  wasmPaging = true;
   wasmToJsAfter = WASM_TO_JS_AFTER;
   /** The wasm block a wasm block's run went on into last (jit/wasm/link.ts), for the run loop's successor lookup. */
   wasmChainedTo: CompiledBlock | null = null;
