@@ -42,9 +42,9 @@ import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
 import { BlockFreeLists, dropOverlapping } from './decode/drop-instructions';
 import { HANDLERS } from './ops';
-import { blockKey, defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
-import { callOutOfLine, runBlock } from './jit/megamorphic';
-import { addToRegion, dispatchRegion, type Region } from './jit/region';
+import { defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
+import { callOutOfLine } from './jit/megamorphic';
+import { blockFits, joinRegion, runBlocks } from './jit/dispatch';
 import { buildBlock } from './jit/compile';
 import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD, WASM_TO_JS_AFTER } from './jit/wasm/block';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
@@ -1109,6 +1109,11 @@ export class Cpu {
     this.dropDecodedInstructions();
   }
 
+  /** The decoded instructions of physical page `page` in the current decode mode (jit/dispatch.ts joinRegion). */
+  decodedPage(page: number): Instr[] | undefined {
+    return (this.code32 ? this.cache32 : this.cache16)[page];
+  }
+
   /** Drops the decoded instructions (and the blocks built from them) of these physical pages only; no translation. */
   dropDecodedPages(pages: Iterable<number>): void {
     this.codeEpoch++;
@@ -1312,10 +1317,10 @@ export class Cpu {
             const b = i.block;
             if (b !== null) {
               if (
-                this.blockFits(b, start, budget - done) &&
+                blockFits(this, b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                const last = callOutOfLine(Cpu.runBlocks, this, b, budget - done);
+                const last = callOutOfLine(runBlocks, this, b, budget - done);
                 done = this.icount - begin;
                 prev = null;
                 afterTransfer = true;
@@ -1336,7 +1341,7 @@ export class Cpu {
                 i.block = b;
                 if (b !== NO_BLOCK) {
                   this.blockFreeLists.blockBuilt();
-                  this.joinRegion(b, start);
+                  joinRegion(this, b, start);
                 }
                 prev = null;
                 continue;
@@ -1405,96 +1410,6 @@ export class Cpu {
     // boundary after it; a step settles that now, so the events it causes belong to this step, as on a bare CPU.
     // Only that: the guest's own events at the boundary (debug traps, interrupts) come with the next step, as bare.
     if (this.monitor !== null && this.monitorPending && !this.interruptShadow && !this.halted && !this.shutdown) this.monitor.boundary(true);
-  }
-
-  /**
-   * Runs block `b`, which fits at EIP, then, while nothing but breakpoints needs a look, the blocks its exits led to
-   * last time, within `left` instructions; returns the block that ran last.
-   *
-   * Called out of line (jit/megamorphic.ts, never inlined into run()): the paths here are first taken at different
-   * times of a boot (the first block, the first region dispatch, the first chain), and each first time in an
-   * optimised function throws that function's code away ("insufficient type feedback" deopts). Inlined into run(),
-   * each cost a TurboFan compile of the whole run loop (20–100 ms of compiler time; 9 in GRUB's boot) and sent the
-   * loop back to V8's bytecode interpreter until the next one was done; here it costs a recompile of this method.
-   */
-  private static runBlocks(cpu: Cpu, b: CompiledBlock, left: number): CompiledBlock {
-    const begin = cpu.icount;
-    // A block of a region runs through the region's dispatcher, which goes on into the region's other blocks itself
-    // (jit/region.ts) and keeps `icount` as it goes.
-    let last = cpu.enterBlock(b, left);
-    let done = cpu.icount - begin;
-    // Block chaining: while nothing but breakpoints needs a look, the block an exit led to last time (same epoch:
-    // same code, mapping and mode) runs straight away, under the conditions of a block entered from run().
-    while ((cpu.attention === false || cpu.onlyBreakpointsArmed()) && done < left) {
-      const at = cpu.eip;
-      const known = successor(last, at, cpu.codeEpoch);
-      if (known === null) break;
-      const nb = known.block;
-      if (nb === null || known.d32 !== cpu.code32 || !cpu.blockFits(nb, at, left - done)) break;
-      if (cpu.breakpoints.size !== 0 && !blockClearOfBreakpoints(nb, cpu.breakpoints, cpu.segBase[CS])) break;
-      cpu.instrStart = at;
-      cpu.chainedBlockRuns++;
-      last = cpu.enterBlock(nb, left - done);
-      done = cpu.icount - begin;
-    }
-    return last;
-  }
-
-  /**
-   * Whether block `b` may run at EIP `at` now, breakpoints aside: it starts there, a whole pass fits in the `left`
-   * budget, it was built for the current mode (blockKey), the CS limit covers its code and constant branch targets.
-   * The run loop asks before a block entered from the interpreter and before each chained one. (A data watch does
-   * not keep blocks off: their inline accesses test the page flags that send watched accesses out of line.)
-   */
-  private blockFits(b: CompiledBlock, at: number, left: number): boolean {
-    return b.eip === at && b.len <= left && b.key === blockKey(this) && b.lastByte <= this.segLimit[CS];
-  }
-
-  /**
-   * Runs block `b`, which fits at EIP (blockFits, breakpoints), with `left` instructions of budget: through its
-   * region when that may dispatch (jit/region.ts), which then goes on into the region's other blocks. Adds what
-   * retired to `icount`; returns the block that ran last (whose exit the run loop looks up next).
-   */
-  private enterBlock(b: CompiledBlock, left: number): CompiledBlock {
-    const r = b.region;
-    if (r !== null && this.regionFits(r)) {
-      dispatchRegion(r, this, b, left);
-      return this.lastBlock!;
-    }
-    this.icount += runBlock(b, this, left);
-    const w = this.wasmChainedTo;
-    if (w !== null) {
-      // A wasm block went on into others inside wasm: the last one's exit is the one to look up.
-      this.wasmChainedTo = null;
-      return w;
-    }
-    return b;
-  }
-
-  /**
-   * Whether region `r` may dispatch now, its entry block having fitted (blockFits): it has more than one block, its
-   * CS base is the current one (so each of its blocks' EIPs is in the entry block's linear page), the CS limit
-   * covers all its blocks, and no breakpoint is armed.
-   */
-  private regionFits(r: Region): boolean {
-    return r.blocks.length > 1 && this.breakpoints.size === 0 && r.csBase === this.segBase[CS] && r.lastByte <= this.segLimit[CS];
-  }
-
-  /**
-   * Puts block `b`, just built at EIP `eip`, into the region of its page's decoded instructions (jit/region.ts).
-   * The page is found as fetchInstr finds it (the head was fetched there a moment ago); a fault on the way (the
-   * mapping went away meanwhile) leaves the block alone.
-   */
-  private joinRegion(b: CompiledBlock, eip: number): void {
-    let phys: number;
-    try {
-      phys = this.translate((this.segBase[CS] + (this.code32 ? eip : eip & 0xffff)) | 0, ACCESS_FETCH);
-    } catch (e) {
-      if (e instanceof CpuFault) return;
-      throw e;
-    }
-    const page = (this.code32 ? this.cache32 : this.cache16)[phys >>> PAGE_SHIFT];
-    if (page !== undefined && page[phys & 0xfff] !== undefined && page[phys & 0xfff].block === b) addToRegion(page, b, b.key, this.segBase[CS]);
   }
 
   /**
@@ -1586,7 +1501,7 @@ export class Cpu {
   }
 
   /** `attention` is set for the debugger's breakpoints alone (betweenInstructions has checked the current one). */
-  private onlyBreakpointsArmed(): boolean {
+  onlyBreakpointsArmed(): boolean {
     return this.breakpoints.size > 0 && !this.shadowActive && !this.skipBreakpointOnce && !this.needsLookBesidesBreakpoints();
   }
 

@@ -29,7 +29,7 @@ export function callHandler(h: (cpu: Cpu, i: Instr) => void, cpu: Cpu, i: Instr)
 
 /**
  * Calls `f(a, b, c)` without V8 inlining `f` into the caller: a way out of the run loop to a path that is first
- * taken late (Cpu.runBlocks), so that the first time there throws away `f`'s optimised code and not the loop's.
+ * taken late (dispatch.ts runBlocks), so that the first time there throws away `f`'s optimised code and not the loop's.
  */
 export function callOutOfLine<A, B, C, R>(f: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
   return f(a, b, c);

@@ -10,8 +10,8 @@
 //   cache; regions are found from that list, by identity), so while one of them is current they all are: a store
 //   into the page's decoded bytes or a drop of the page replaces the whole list, and its regions with it;
 // - the run loop enters a region only at a block that fits (it starts at EIP, a pass fits the budget, its block
-//   key, the CS limit: Cpu.blockFits), under the region's CS base, with the CS limit covering every block of the
-//   region (lastByte) and no breakpoint armed (Cpu.regionFits). The entry block was just reached through the
+//   key, the CS limit: dispatch.ts blockFits), under the region's CS base, with the CS limit covering every block
+//   of the region (lastByte) and no breakpoint armed (regionFits). The entry block was just reached through the
 //   current mapping, and every block of the region lies in the same linear page (`linear`): so each is the code
 //   at its EIP now;
 // - between blocks the region leaves when the code epoch moved (self-modifying code, an invalidation), when
@@ -83,8 +83,8 @@ export function addToRegion(page: Instr[], b: CompiledBlock, key: number, csBase
 }
 
 /**
- * Runs block `b` of region `r` (it fits: Cpu.blockFits, Cpu.regionFits), then while nothing needs a look, the code
- * epoch is unchanged and the budget `left` covers a pass, the region's block at the new EIP. Returns the
+ * Runs block `b` of region `r` (it fits: dispatch.ts blockFits, regionFits), then while nothing needs a look, the
+ * code epoch is unchanged and the budget `left` covers a pass, the region's block at the new EIP. Returns the
  * instructions retired; `cpu.lastBlock` is the block that ran last.
  */
 export function dispatchRegion(r: Region, cpu: Cpu, b: CompiledBlock, left: number): number {

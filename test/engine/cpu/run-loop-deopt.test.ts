@@ -1,8 +1,8 @@
 // The run loop stays optimised when a boot first takes a block path it had not taken before (issue 13): the block
-// entry, region dispatch and chaining live in Cpu.runBlocks, called out of line (jit/megamorphic.ts callOutOfLine),
-// so a first region dispatch throws away runBlocks' optimised code, not the run loop's. Inlined into run(), each
-// such first time ("insufficient type feedback" deopts) cost a TurboFan compile of the whole loop: 9 of them in
-// GRUB's boot. Checked in a child node with V8's natives syntax, on a bundle of the engine's own modules.
+// entry, region dispatch and chaining live in jit/dispatch.ts runBlocks, called out of line (megamorphic.ts
+// callOutOfLine), so a first region dispatch throws away runBlocks' optimised code, not the run loop's. Inlined into
+// run(), each such first time ("insufficient type feedback" deopts) cost a TurboFan compile of the whole loop: 9 of
+// them in GRUB's boot. Checked in a child node with V8's natives syntax, on a bundle of the engine's own modules.
 
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
