@@ -155,6 +155,15 @@ function loopHead(i: Instr): boolean {
   return i.block !== null && i.block.repeats;
 }
 
+/**
+ * Whether `i` runs its table row's handler (or a specialised one standing for it), so that translated code may
+ * stand for it; an instruction bound to another handler at decode time (the monitor's scan-before-execute) must
+ * call what it is bound to. Asked by the JS blocks here and by the wasm blocks (wasm/block.ts).
+ */
+export function runsTableHandler(i: Instr): boolean {
+  return i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
+}
+
 /** Emits the body of a block: one translated or interpreter-called instruction after another. */
 function emitBody(g: Emitter): void {
   const instrs = g.instrs;
@@ -162,9 +171,7 @@ function emitBody(g: Emitter): void {
     g.k = k;
     g.pendingAtStart[k] = g.pending;
     const { i } = instrs[k];
-    // Inline code stands for the table's handler; an instruction bound to another one at decode time (the
-    // monitor's scan-before-execute) calls what it is bound to.
-    const own = i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec);
+    const own = runsTableHandler(i);
     const name = i.row!.handler;
     const native = own ? (nativeEmitter(name) ?? flagEmitter(name) ?? stringEmitter(name)) : undefined;
     let result = native ? native(g, i) : NOT_TRANSLATED;

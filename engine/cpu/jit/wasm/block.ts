@@ -19,11 +19,9 @@
 
 import type { Cpu } from '../../cpu';
 import type { Instr } from '../../decode/instr';
-import { HANDLERS } from '../../ops';
-import { isFastHandler } from '../../ops/fast';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
-import { blockBounds, buildBlock, collectBlock, inheritHotness } from '../compile';
+import { blockBounds, buildBlock, collectBlock, inheritHotness, runsTableHandler } from '../compile';
 import { endsBlock, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { OP, type FunctionBody } from './encoder';
@@ -36,7 +34,7 @@ import { S_CHAINED, S_EIP, S_EPOCH, S_FLAGS, S_INTERPRET, S_LAST, S_LMASK, S_TO_
 
 /** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
 function native(i: Instr, flat: number, model: FormModel): boolean {
-  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && supported(i, flat, model);
+  return runsTableHandler(i) && supported(i, flat, model);
 }
 
 /**
@@ -45,7 +43,7 @@ function native(i: Instr, flat: number, model: FormModel): boolean {
  * them leave EIP at the next instruction.
  */
 function calledOut(i: Instr): boolean {
-  return (i.exec === HANDLERS[i.row!.handler] || isFastHandler(i.exec)) && !endsBlock(i);
+  return runsTableHandler(i) && !endsBlock(i);
 }
 
 /**
