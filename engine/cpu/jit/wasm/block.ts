@@ -65,9 +65,9 @@ function takesIntoWasm(i: Instr): boolean {
  */
 function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInstr[] {
   const cut = { at: -1 };
-  // (Bare only: under the monitor, which emulates the deprivileged guest's port I/O and interrupt flag, the
-  // determinism tests saw OUT's console bytes at other instruction counts from inside a block.)
-  const trace = collectBlock(cpu, first, eip, cut, cpu.monitor === null ? takesIntoWasm : translatable);
+  // Under the monitor too: its in-place and SBE handlers stand for the table's there, so a block's port I/O, CLI
+  // and STI end it and run in the wrapper (runWasm), at the interpreter's instruction count.
+  const trace = collectBlock(cpu, first, eip, cut, takesIntoWasm);
   for (let k = 0; k < trace.length; k++) {
     const i = trace[k].i;
     if (!native(i, flat, cpu.model) && !calledOut(i)) return trace.slice(0, k + 1);
@@ -212,14 +212,16 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
   c.eip = S[S_EIP] >>> 0;
   const k = S[S_INTERPRET];
   if (k >= 0) {
-    // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
-    // interpreterCall); a fault propagates from here with `jitRetired` as the run loop expects.
+    // The instruction at the exit runs in the interpreter with `icount` the interpreter's count there, as an
+    // interpreter call inside the block has it (wasm/callout.ts), for everything that reads it: the devices' clock,
+    // the console's and the events' timestamps, the monitor's in-place port I/O. A fault propagates from here with
+    // the count so and `jitRetired` 0, which the run loop's fault path expects.
     const bi = last.instrs[k];
     c.instrStart = bi.eip;
     c.eip = bi.next;
-    c.jitRetired = n;
+    c.icount += n;
     bi.i.exec(c, bi.i);
-    c.jitRetired = 0;
+    c.icount -= n;
     n++;
   }
   if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last);
