@@ -1,15 +1,46 @@
-// Tiers: a wasm block gives way to the JS block of its head after Cpu.wasmToJsAfter instructions (jit/wasm/block.ts
-// retier), in the head's decoded instruction and in its page's region; the run stays the interpreter's throughout;
-// a head where no wasm block can start gets its JS block at hotThreshold arrivals (buildTieredBlock).
+// Tiers: a repeating wasm block that runs long inside itself gives way to the JS block of its head after
+// Cpu.wasmToJsAfter instructions (jit/wasm/block.ts retier), in the head's decoded instruction and in its page's
+// region; other wasm blocks stay; the run stays the interpreter's throughout; a head where no wasm block can start
+// gets its JS block at hotThreshold arrivals (buildTieredBlock).
 
 import { describe, expect, it } from 'vitest';
+import { NO_BLOCK } from '../../../engine/cpu/jit/block';
 import { flat32, type TestMachine } from './harness';
 import { cpuState } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 
 const ORG = 0x10000;
 
-const LOOP = `
+/** A loop of one block that repeats (its branch goes back to its start). */
+const REPEATING = `
+  mov ecx, 30000
+top:
+  add eax, ecx
+  xor edx, eax
+  dec ecx
+  jnz top
+  hlt
+`;
+
+/**
+ * A loop of blocks none of which repeats: it crosses a page boundary, where traces end, and the block from the
+ * second page (SPLIT_HEAD) ends at the branch back to the first or runs on to the page end; they link inside wasm.
+ */
+const SPLIT = `
+  mov ecx, 3000
+  jmp top
+  times 0xfd8 - ($ - $$) db 0
+top:
+  times 20 add eax, ecx
+  times 20 xor edx, eax
+  dec ecx
+  jnz top
+  hlt
+`;
+const SPLIT_HEAD = ORG + 0x1000;
+
+/** A loop through a call and its return. */
+const CALLING = `
   mov ecx, 3000
 top:
   add eax, ecx
@@ -41,31 +72,46 @@ function lockstep(ref: TestMachine, jit: TestMachine, slice: number): void {
 }
 
 describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
-  it('a wasm block is replaced by the JS block of its head, in its region too, and the run stays exact', () => {
-    const [ref, jit] = pair(LOOP);
+  /**
+   * Runs the pair in `slice`s; whether the block at `at` was seen to be a wasm block, and a JS block after it
+   * (`replaced`) or at all (`js`).
+   */
+  function tiers(source: string, slice: number, toJs = 2000, at = ORG + 5): { wasm: boolean; replaced: boolean; js: boolean } {
+    const [ref, jit] = pair(source);
     jit.cpu.hotThreshold = 1e9;
-    jit.cpu.wasmToJsAfter = 2000;
-    const head = jit.cpu.fetchInstr(ORG + 5);
+    jit.cpu.wasmToJsAfter = toJs;
+    const head = jit.cpu.fetchInstr(at);
     let wasm: unknown = null;
     let replaced = false;
+    let js = false;
     while (!ref.cpu.halted) {
-      expect(jit.cpu.run(37)).toBe(ref.cpu.run(37));
+      expect(jit.cpu.run(slice)).toBe(ref.cpu.run(slice));
       expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
-      const b = jit.cpu.fetchInstr(ORG + 5).block;
+      const b = jit.cpu.fetchInstr(at).block;
       if (b !== null && b.source.startsWith('wasm')) wasm = b;
-      else if (wasm !== null && b !== null) {
-        replaced = true;
-        expect(b.source.startsWith('wasm')).toBe(false);
-        if (b.region !== null) {
-          expect(b.region.blocks).toContain(b);
-          expect(b.region.blocks).not.toContain(wasm);
+      else if (b !== null && b !== NO_BLOCK) {
+        js = true;
+        if (wasm !== null) {
+          replaced = true;
+          if (b.region !== null) {
+            expect(b.region.blocks).toContain(b);
+            expect(b.region.blocks).not.toContain(wasm);
+          }
         }
       }
     }
     expect(head.block).not.toBeNull();
-    expect(wasm).not.toBeNull();
-    expect(replaced).toBe(true);
     expect(Buffer.compare(ref.mem.u8, jit.mem.u8)).toBe(0);
+    return { wasm: wasm !== null, replaced, js };
+  }
+
+  it('a repeating wasm block that runs long inside itself is replaced by the JS block of its head, in its region too, and the run stays exact', () => {
+    expect(tiers(REPEATING, 5000, 20_000)).toEqual({ wasm: true, replaced: true, js: true });
+  });
+
+  it('a repeating wasm block whose runs are short stays, and so does a block that does not repeat however long it runs', () => {
+    expect(tiers(REPEATING, 37, 20_000)).toEqual({ wasm: true, replaced: false, js: false });
+    expect(tiers(SPLIT, 50_000, 20_000, SPLIT_HEAD)).toEqual({ wasm: true, replaced: false, js: false });
   });
 
   it('a head no block of either tier can start at (REP STOSB) is marked at once: the code after it gets its wasm block', () => {
@@ -124,6 +170,6 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
     // Arrivals count at block heads only (the loop head, on passes that do not begin a slice of 20: 4 passes).
     expect(firstBlockAt).toBeGreaterThanOrEqual(299);
     expect(firstBlockAt).toBeLessThanOrEqual(310);
-    lockstep(...pair(LOOP), 13);
+    lockstep(...pair(CALLING), 13);
   });
 });

@@ -88,7 +88,7 @@ function generate(
   memSize: number,
   state: number,
   paging: WasmGen['paging'],
-): { body: FunctionBody; entryFlags: boolean; segments: number } {
+): { body: FunctionBody; entryFlags: boolean; segments: number; repeats: boolean } {
   const g = new WasmGen(instrs, memSize, state, paging);
   g.flat = flat;
   g.prologue();
@@ -119,7 +119,7 @@ function generate(
   if (repeats) g.close();
   g.f.op(OP.unreachable);
   g.closeExitTail();
-  return { body: g.f, entryFlags: g.entryFlagsUsed, segments: g.segments };
+  return { body: g.f, entryFlags: g.entryFlagsUsed, segments: g.segments, repeats };
 }
 
 /** The state area of `cpu`'s memory as int32 slots. */
@@ -156,6 +156,8 @@ class WasmBlock {
     /** The TLB entries it translates through (paging on), or null. */
     readonly tlb: Int32Array | null,
     readonly linker: Linker,
+    /** It branches back to its own start (its body is a wasm loop). */
+    readonly repeats: boolean,
   ) {}
 }
 
@@ -224,7 +226,7 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
     c.icount -= n;
     n++;
   }
-  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last);
+  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last, n);
   return n;
 }
 
@@ -238,16 +240,21 @@ function interpretFirst(c: Cpu, w: WasmBlock): number {
 }
 
 /**
- * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there): code
- * that hot pays for TurboFan's compile, after which the JS block, with its access checks hoisted out of loops, runs
- * faster than Liftoff's code (the loop benchmark's steady state: 1 000 MIPS in wasm, 1 450 in JS). Called at the
- * block's exit, where the mode is still the one it was built for. No link leads to the wasm block afterwards.
+ * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there), if it
+ * is a loop that has just run long inside itself: code that hot pays for TurboFan's compile, after which the JS
+ * block, with its access checks hoisted out of the loop, runs faster than Liftoff's code (the loop benchmark's
+ * steady state: 1 000 MIPS in wasm, 1 450 in JS). Other blocks stay wasm blocks: the JS block's gain is in its loop,
+ * and a JS block among wasm blocks costs a return to the run loop at each way between them, where wasm blocks link
+ * inside wasm (Linux's XZ decompressor, whose hot blocks leave after a pass or two: its first 1 G instructions in
+ * 2.8 s of CPU with every block handed over, 2.2–2.4 s with none). Called at the block's exit, where the mode is
+ * still the one it was built for, with `run` the instructions retired in this run. It is asked once; no link leads
+ * to the wasm block after a handover.
  */
-function retier(cpu: Cpu, w: WasmBlock): void {
+function retier(cpu: Cpu, w: WasmBlock, run: number): void {
   const old = w.block;
   w.retiered = true; // once
   w.linker.stopCounting(w.index);
-  if (old === null || w.first.block !== old) return;
+  if (old === null || w.first.block !== old || !w.repeats || run < LOOP_RUN_TO_JS) return;
   const js = buildBlock(cpu, w.first, old.eip);
   if (js === NO_BLOCK) return;
   w.first.block = js;
@@ -277,12 +284,12 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = fa
   // A block whose instructions would all be interpreter calls runs nothing faster than the interpreter.
   if (!nativeAt.slice(0, translated).includes(true)) return null;
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
-  const { body, entryFlags, segments } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, paging);
+  const { body, entryFlags, segments, repeats } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, paging);
   const S = stateOf(cpu);
   const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset);
   linker.call ??= interpreterCall(cpu, S, (index) => (linker.owners[index]!.deref() as WasmBlock).instrs);
   linker.segments |= segments;
-  const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker);
+  const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker, repeats);
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   // (* the instruction the wrapper interprets; ! the interpreter calls.)
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
@@ -338,6 +345,13 @@ export const WASM_BATCH = 16;
  * still gives way within its 50 M warm-up, and its steady state is the JS block's.
  */
 export const WASM_TO_JS_AFTER = 16_000_000;
+
+/**
+ * The instructions one run of a repeating wasm block (with the blocks linked in it) must have retired when its
+ * WASM_TO_JS_AFTER is reached for retier to hand it to JS: the loop benchmark's block runs a slice's budget at a
+ * time; Linux's and GRUB's repeating blocks, a few passes.
+ */
+export const LOOP_RUN_TO_JS = 4096;
 
 let wasmDefault = true;
 
