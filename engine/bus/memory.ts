@@ -33,10 +33,13 @@ export const PF_LOAD_SLOW = PF_MMIO | PF_READ_WATCH;
 export const STATE_BYTES = 256;
 
 /**
- * Bytes past the state area kept for the CPU's TLB entries (protect/tlb.ts: one int32 per linear page), so wasm
- * blocks translate linear addresses with the TLB the interpreter fills and flushes (jit/wasm/gen.ts checkAccess).
+ * Bytes of one area past the state area kept for a TLB's entries (protect/tlb.ts: one int32 per linear page), so
+ * wasm blocks translate linear addresses with the TLB the interpreter fills and flushes (jit/wasm/gen.ts checkAccess).
  */
 export const TLB_BYTES = (1 << 20) * 4;
+
+/** TLB entries' areas in the wasm memory: the CPU's TLB and the monitor's real TLB (claimTlbEntries). */
+export const TLB_AREAS = 2;
 
 /** Bytes past the TLB entries kept for linking wasm blocks to each other (jit/wasm/link.ts LINK_BYTES). */
 export const LINK_AREA_BYTES = 0x24_0000;
@@ -104,11 +107,11 @@ export class PhysicalMemory {
   readonly wasm: WebAssembly.Memory;
   /** Byte offset of the wasm blocks' state area, past RAM and the page flags. */
   readonly stateOffset: number;
-  /** Byte offset of the TLB entries' area, past the state area (claimTlbEntries). */
+  /** Byte offset of the TLB entries' areas (TLB_AREAS of them), past the state area (claimTlbEntries). */
   readonly tlbOffset: number;
-  /** Byte offset of the wasm blocks' link area, past the TLB entries (jit/wasm/link.ts). */
+  /** Byte offset of the wasm blocks' link area, past the TLB entries' areas (jit/wasm/link.ts). */
   readonly linkOffset: number;
-  private tlbClaimed = false;
+  private tlbAreasClaimed = 0;
 
   private readonly mmio = new Map<number, MmioHandler>();
   private readonly highMmio: HighMmio[] = [];
@@ -126,7 +129,7 @@ export class PhysicalMemory {
     const flagBytes = this.size >>> PAGE_SHIFT;
     this.stateOffset = Math.ceil((this.size + flagBytes) / 64) * 64; // (not `& ~63`: sizes reach 3 GiB, past int32)
     this.tlbOffset = this.stateOffset + STATE_BYTES;
-    this.linkOffset = this.tlbOffset + TLB_BYTES;
+    this.linkOffset = this.tlbOffset + TLB_AREAS * TLB_BYTES;
     this.wasm = new WebAssembly.Memory({ initial: Math.ceil((this.linkOffset + LINK_AREA_BYTES) / 65536) });
     const buf = this.wasm.buffer;
     this.u8 = new Uint8Array(buf, 0, this.size);
@@ -136,13 +139,15 @@ export class PhysicalMemory {
   }
 
   /**
-   * The TLB entries' area as an Int32Array, for the first CPU that asks (the one whose registers the state area
-   * holds); null after that, so a second TLB never shares it.
+   * A TLB entries' area as an Int32Array: the first for the first CPU that asks (the one whose registers the state
+   * area holds), the second for the monitor's real TLB, which that CPU uses while it walks the shadow tables
+   * (monitor/shadow-paging.ts); null after that, so no two TLBs share an area. A TLB outside the wasm memory works
+   * the same, only wasm blocks do not translate through it.
    */
   claimTlbEntries(): Int32Array | null {
-    if (this.tlbClaimed) return null;
-    this.tlbClaimed = true;
-    return new Int32Array(this.wasm.buffer, this.tlbOffset, TLB_BYTES >>> 2);
+    if (this.tlbAreasClaimed === TLB_AREAS) return null;
+    const offset = this.tlbOffset + this.tlbAreasClaimed++ * TLB_BYTES;
+    return new Int32Array(this.wasm.buffer, offset, TLB_BYTES >>> 2);
   }
 
   // ---- guest accesses (physical addresses, already A20-masked and translated) ----

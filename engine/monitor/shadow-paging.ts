@@ -59,8 +59,11 @@ export interface ShadowMapping {
 }
 
 export class ShadowPaging implements TlbListener {
-  /** The real CPU's TLB while it walks the shadow tables. */
-  readonly realTlb = new Tlb();
+  /**
+   * The real CPU's TLB while it walks the shadow tables: in the wasm memory beside the guest's (bus/memory.ts
+   * claimTlbEntries), so wasm blocks translate through it while the guest runs deprivileged under paging.
+   */
+  readonly realTlb: Tlb;
   /** 4 MiB slot of linear space holding the monitor's window (-1: none placed yet). */
   windowSlot = -1;
   /** The guest's TLB filled something in the window's slot: the window must move before the guest runs again. */
@@ -79,6 +82,7 @@ export class ShadowPaging implements TlbListener {
     private readonly hidden: HiddenMemory,
     private readonly guestTlb: Tlb,
   ) {
+    this.realTlb = new Tlb(cpu.mem.claimTlbEntries());
     for (let k = SHADOW_POOL_TABLES - 1; k >= 0; k--) this.freeTables.push(k);
     hidden.bytes.fill(0, SHADOW_PD_OFFSET, SHADOW_PD_OFFSET + 0x1000);
     // The window's page table: the hidden region's first pages, supervisor, writable, accessed and dirty already.

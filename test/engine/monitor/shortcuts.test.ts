@@ -158,12 +158,12 @@ describe('monitor shortcuts leave the real CPU as the real delivery and return s
   it('SBE traps inside translated blocks, and a triple fault in an emulation outside one: runs compared after every slice', () => {
     // The SBE trap is entered from the bound handler itself (Monitor.sbeEntry), also from a translated block, which
     // calls it as an interpreter call with the instructions it retired so far outside the count (Cpu.jitRetired).
-    // Both machines run (not step) with a low hotness threshold, so the loop is translated with `mov edx, ds` (bound)
+    // Both machines run (not step) with a low hotness threshold, so the loop is translated with `smsw edx` (bound)
     // in the middle of the block. Then a slot empties the IDT and loads a bad selector into DS: the emulated load's
     // #GP cannot be delivered, a triple fault inside the bound handler.
     const image = programFromSlots([
       [0xb9, ...encode.le32(3000)], // mov ecx, 3000
-      [0x01, 0xcb, 0x8c, 0xda, 0x01, 0xd3, 0x49, 0x75, 0xf7], // .l: add ebx, ecx; mov edx, ds; add ebx, edx; dec ecx; jnz .l
+      [0x01, 0xcb, 0x0f, 0x01, 0xe2, 0x01, 0xd3, 0x49, 0x75, 0xf6], // .l: add ebx, ecx; smsw edx; add ebx, edx; dec ecx; jnz .l
       [0x6a, 0x00, 0x6a, 0x00, 0x0f, 0x01, 0x1c, 0x24], // push 0; push 0; lidt [esp] (limit 0)
       [0x66, 0xb8, 0x34, 0x12, 0x8e, 0xd8], // mov ax, 0x1234; mov ds, ax (bound by SBE: #GP, #DF, shutdown)
     ]).image;
@@ -171,7 +171,7 @@ describe('monitor shortcuts leave the real CPU as the real delivery and return s
     p.fast.cpu.hotThreshold = 3;
     p.real.cpu.hotThreshold = 3;
     let translated = false;
-    compareRunning(p, 97, 'mov edx, ds loop', (n) => {
+    compareRunning(p, 97, 'smsw edx loop', (n) => {
       if (n === 40) translated = translatedLoop(p, 1, 5);
     });
     expect(p.fast.cpu.shutdown).toBe(true);
@@ -181,7 +181,8 @@ describe('monitor shortcuts leave the real CPU as the real delivery and return s
 
   it('a triple fault in the emulation of an SBE trap inside a translated block stops the run as the fault path does', () => {
     // IDT limit 0, SS a 4 KiB data segment (scratch selector 0x40) with ESP = 80, then a translated loop pushing DS
-    // (bound by SBE): the 21st push's #SS cannot be delivered. The block returns to the run loop, which must stop.
+    // (bound by SBE to the monitor's in-place PUSH Sreg, whose real push faults into the monitor): the 21st push's
+    // #SS cannot be delivered. The block returns to the run loop, which must stop.
     const image = programFromSlots(
       [
         [0x6a, 0x00, 0x6a, 0x00, 0x0f, 0x01, 0x1c, 0x24], // push 0; push 0; lidt [esp] (limit 0)
