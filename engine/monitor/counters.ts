@@ -2,7 +2,24 @@
 
 export class MonitorCounters {
   /** Sensitive instructions completed in place, without an entry (in-place.ts), by handler name. */
-  readonly inPlace = new Map<string, number>();
+  get inPlace(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [name, counter] of this.inPlaceCounters) if (counter.n > 0) counts.set(name, counter.n);
+    return counts;
+  }
+
+  /**
+   * The counter of one in-place handler, which it increments itself, instead of a Map's get and set at each of
+   * GRUB's 2.8 million in-place instructions.
+   */
+  inPlaceCounter(name: string): { n: number } {
+    let counter = this.inPlaceCounters.get(name);
+    if (counter === undefined) this.inPlaceCounters.set(name, (counter = { n: 0 }));
+    return counter;
+  }
+
+  private readonly inPlaceCounters = new Map<string, { n: number }>();
+
   /** Return sequences taken. */
   returnsConsistent = 0;
   returnsInconsistent = 0;

@@ -39,8 +39,8 @@ export interface InPlaceHost {
   readonly guest: GuestState;
   /** True while the guest runs deprivileged (the CPU holds the real, not the guest's, state). */
   readonly deprivileged: boolean;
-  /** Counts one instruction completed in place, by its handler name. */
-  countInPlace(name: string): void;
+  /** The count of instructions completed in place by the handler of `name`, which increments it. */
+  inPlaceCounter(name: string): { n: number };
 }
 
 const IO_HANDLERS = ['inI', 'inDX', 'outI', 'outDX', 'ins', 'outs'];
@@ -55,12 +55,14 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
   const map = new Map<string, Handler>();
   const pushf = HANDLERS.pushf;
   const popf = HANDLERS.popf;
+  const pushfCount = host.inPlaceCounter('pushf');
   map.set('pushf', (cpu: Cpu, i: Instr): void => {
     if (!host.deprivileged) return pushf(cpu, i);
     const flags = guestFlags(cpu, host.guest);
     cpu.push(i.size, i.size === 4 ? (flags & ~(VM | RF)) >>> 0 : flags & 0xffff);
-    host.countInPlace('pushf');
+    pushfCount.n++;
   });
+  const popfCount = host.inPlaceCounter('popf');
   map.set('popf', (cpu: Cpu, i: Instr): void => {
     if (!host.deprivileged) return popf(cpu, i);
     const g = host.guest;
@@ -69,10 +71,11 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
     const next = popfResult(cpu, old, v, i.size, g.cpl);
     g.eflags = next >>> 0;
     cpu.setEflags(g.cpl === 3 ? next : next & ~IOPL);
-    host.countInPlace('popf');
+    popfCount.n++;
   });
   for (const name of [...IO_HANDLERS, 'cli', 'sti']) {
     const handler = HANDLERS[name];
+    const count = host.inPlaceCounter(name);
     map.set(name, (cpu: Cpu, i: Instr): void => {
       const g = host.guest;
       if (!host.deprivileged || g.cpl > (g.eflags & IOPL) >>> 12) return handler(cpu, i);
@@ -83,11 +86,12 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
       } finally {
         cpu.flags = (cpu.flags & ~IOPL) | real;
       }
-      host.countInPlace(name);
+      count.n++;
     });
   }
   for (const name of ['pushSeg', 'movES']) {
     const handler = HANDLERS[name];
+    const count = host.inPlaceCounter(name);
     map.set(name, (cpu: Cpu, i: Instr): void => {
       if (!host.deprivileged) return handler(cpu, i);
       const seg = name === 'pushSeg' ? i.arg : i.reg;
@@ -99,7 +103,7 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
       } finally {
         cpu.segSel[seg] = real;
       }
-      host.countInPlace(name);
+      count.n++;
     });
   }
   return map;

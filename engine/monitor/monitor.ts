@@ -285,8 +285,8 @@ export class Monitor implements MonitorHook {
     return this.state === 'direct';
   }
 
-  countInPlace(name: string): void {
-    this.counters.inPlace.set(name, (this.counters.inPlace.get(name) ?? 0) + 1);
+  inPlaceCounter(name: string): { n: number } {
+    return this.counters.inPlaceCounter(name);
   }
 
   // =====================================================================================================
