@@ -1,8 +1,8 @@
 // bin/v8-flags.js: the processes bin/ringside.js starts (`ringside run`, `ringside dap`) run under V8's larger
 // interrupt budget and wasm tiering budget, so that V8 optimises fewer of the engine's lukewarm functions and
 // recompiles fewer wasm blocks in a short run. A preloaded probe tells the budgets in effect when the process exits:
-// a JS function's loop, which V8 marks for optimisation after a few thousand iterations at its default budget and
-// after about 20 000 at eight times that, and a wasm function's loop, which V8 recompiles with TurboFan after 20 calls
+// a JS function's loop, which V8 marks for optimisation after about 3 000 iterations at its default budget and after
+// about 10 000 at four times that, and a wasm function's loop, which V8 recompiles with TurboFan after 20 calls
 // of 10 000 iterations at its default tiering budget and not at sixteen times that.
 
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const LAUNCHER = resolve(__dirname, '../../bin/ringside.js');
 const { V8_FLAGS } = require('../../bin/v8-flags.js') as { V8_FLAGS: string[] };
 
 /**
- * At exit: `probe`'s loop 8 000 times, then whether V8 has marked it for optimisation or optimised it
+ * At exit: `probe`'s loop 6 000 times, then whether V8 has marked it for optimisation or optimised it
  * (%GetOptimizationStatus bits: optimised 16, marked 256, marked concurrently 512, being optimised concurrently
  * 1024); a wasm function `f(n)` (a loop of n passes) called 20 times with 10 000, then whether V8 has recompiled it
  * with TurboFan (waiting up to 2 s for the background compile).
@@ -25,7 +25,7 @@ function probe(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + i * 3) | 0; 
 const WASM = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
   10, 27, 1, 25, 1, 1, 127, 3, 64, 32, 1, 32, 0, 106, 33, 1, 32, 0, 65, 1, 107, 34, 0, 13, 0, 11, 32, 1, 11]);
 process.on('exit', () => {
-  for (let k = 0; k < 8; k++) probe(1000);
+  for (let k = 0; k < 6; k++) probe(1000);
   const js = (%GetOptimizationStatus(probe) & (16 | 256 | 512 | 1024)) !== 0 ? 'marked' : 'cold';
   const f = new WebAssembly.Instance(new WebAssembly.Module(WASM)).exports.f;
   for (let k = 0; k < 20; k++) f(10000);
