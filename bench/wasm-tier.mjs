@@ -1,8 +1,9 @@
 // WebAssembly blocks against another build, by alternating processes (issue 13, README "A WebAssembly tier"):
 // GRUB's floppy to its kernel (53.5 M instructions) and the loop benchmark's warm-up (the first 50 M instructions of
 // bench/loop-multiboot.bin) and steady state (2 more passes), CPU time (process.cpuUsage) and wall time of each.
-// Each configuration is "label=engine.js[:wasm[:wasmHot[:hot[:toJs]]]]"; wasm 1/0 sets Cpu.wasmBlocks, the others
-// Cpu.wasmHotThreshold, hotThreshold and wasmToJsAfter (empty: the default).
+// Each configuration is "label=engine.js[:wasm[:wasmHot[:hot[:toJs[:nodeFlags]]]]]"; wasm 1/0 sets Cpu.wasmBlocks, the
+// others Cpu.wasmHotThreshold, hotThreshold and wasmToJsAfter (empty: the default); nodeFlags, comma-separated, are
+// given to the child node (V8's tiering flags: "ib=dist/engine.js:::::--interrupt-budget=270336").
 //     node bench/wasm-tier.mjs PAIRS base=/work/wt/base-engine.js wasm=dist/engine.js:1 js=dist/engine.js:0
 // Prints one line per run and the medians per configuration.
 
@@ -67,15 +68,16 @@ if (process.argv[2] === '--child') {
 
 const pairs = Number(process.argv[2]);
 const configs = process.argv.slice(3).map((arg) => {
-  const [label, spec] = arg.split('=');
-  const [engine, wasm = '', wasmHot = '', hot = '', toJs = ''] = spec.split(':');
-  return { label, engine, wasm, wasmHot, hot, toJs };
+  const label = arg.slice(0, arg.indexOf('='));
+  const spec = arg.slice(arg.indexOf('=') + 1);
+  const [engine, wasm = '', wasmHot = '', hot = '', toJs = '', nodeFlags = ''] = spec.split(':');
+  return { label, engine, wasm, wasmHot, hot, toJs, nodeFlags: nodeFlags.split(',').filter((f) => f !== '') };
 });
 const results = new Map();
 for (const workload of ['grub', 'loop']) {
   for (let p = 0; p < pairs; p++) {
     for (const c of configs) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', c.engine, workload, c.wasm, c.wasmHot, c.hot, c.toJs], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [...c.nodeFlags, fileURLToPath(import.meta.url), '--child', c.engine, workload, c.wasm, c.wasmHot, c.hot, c.toJs], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(r.stderr);
       const o = JSON.parse(r.stdout.trim().split('\n').pop());
       const key = `${workload} ${c.label}`;

@@ -1053,6 +1053,8 @@ export class Cpu {
   regionBlockRuns = 0;
   /** The block a region's dispatcher ran last (its exit's successor table is the run loop's next look). */
   lastBlock: CompiledBlock | null = null;
+  /** jit/dispatch.ts runBlocks, which run() calls from this field: a constant target TurboFan would inline (megamorphic.ts callOutOfLine). */
+  readonly runBlocksOutOfLine = runBlocks;
   /** Interpreted arrivals at a block head before a block is built there (jit/block.ts HOT_THRESHOLD). */
   hotThreshold = defaultHotThreshold();
   /** Translate to WebAssembly blocks where they apply (jit/wasm/block.ts), at wasmHotThreshold arrivals. */
@@ -1320,7 +1322,7 @@ export class Cpu {
                 blockFits(this, b, start, budget - done) &&
                 (this.breakpoints.size === 0 || blockClearOfBreakpoints(b, this.breakpoints, this.segBase[CS]))
               ) {
-                const last = callOutOfLine(runBlocks, this, b, budget - done);
+                const last = callOutOfLine(this.runBlocksOutOfLine, this, b, budget - done);
                 done = this.icount - begin;
                 prev = null;
                 afterTransfer = true;

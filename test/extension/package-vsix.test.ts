@@ -4,9 +4,9 @@
 // the same time never hand vsce a half-written file.
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,20 @@ describe('ringside.vsix', () => {
 
   it.skipIf(!adapterSourceExists)('holds the debug adapter bundle that bin/ringside.js starts, needing only Node', () => {
     expect(names).toContain('extension/dist/adapter.js');
+  });
+
+  it.skipIf(!adapterSourceExists)('holds every file the adapter\'s launcher loads: `bin/ringside.js dap` starts from the unpacked .vsix', () => {
+    const unpacked = mkdtempSync(join(tmpdir(), 'ringside-vsix-'));
+    for (const e of entries.filter((x) => x.name.startsWith('extension/'))) {
+      const file = join(unpacked, e.name.slice('extension/'.length));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, e.read());
+    }
+    // With stdin closed the adapter has no client and ends at once; a file the launcher requires but the package
+    // lacks ends it with "Cannot find module" and status 1.
+    const r = spawnSync(process.execPath, [join(unpacked, 'bin', 'ringside.js'), 'dap'], { input: '', encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/Cannot find module/);
+    expect(r.status).toBe(0);
   });
 
   it('holds no sources, tests, source maps, examples or node_modules', () => {

@@ -30,6 +30,10 @@ export function callHandler(h: (cpu: Cpu, i: Instr) => void, cpu: Cpu, i: Instr)
 /**
  * Calls `f(a, b, c)` without V8 inlining `f` into the caller: a way out of the run loop to a path that is first
  * taken late (dispatch.ts runBlocks), so that the first time there throws away `f`'s optimised code and not the loop's.
+ * The caller must not name `f` directly: once this function is inlined, a function named at the call site is a
+ * constant to TurboFan, which inlines it whatever the call's feedback says (`--trace-turbo-inlining` showed runBlocks
+ * inlined into Cpu.run, and the run loop compiled four times in GRUB's boot instead of once). Read from a field of
+ * a non-constant object (Cpu.runBlocksOutOfLine), it is only a value.
  */
 export function callOutOfLine<A, B, C, R>(f: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
   return f(a, b, c);

@@ -68,6 +68,17 @@ console.log(JSON.stringify({ chained: chained > 0, regionRuns: cpu.regionBlockRu
 `;
 
 describe.skipIf(!HAS_NASM)('the run loop under V8', () => {
+  it('calls runBlocks out of line: TurboFan does not even consider inlining it into the run loop', () => {
+    // Named at the call site, runBlocks was a constant to TurboFan once callOutOfLine was inlined, a candidate
+    // whatever its call's feedback said, and inlined in GRUB's boot when the inlining budget allowed (the run loop
+    // was then compiled four times instead of once); read from Cpu.runBlocksOutOfLine it is a value (megamorphic.ts).
+    const { result, stderr, stdout } = runV8Probe(probe(program(true), program(false)), ['--trace-turbo-inlining']);
+    expect(stderr).toBe('');
+    expect(result).toMatchObject({ before: true });
+    expect(stdout).toMatch(/Inlining .*<SharedFunctionInfo callOutOfLine>.* into .*<SharedFunctionInfo run>/);
+    expect(stdout).not.toMatch(/Considering .*<SharedFunctionInfo runBlocks>} for inlining/);
+  });
+
   it('stays optimised when the first region dispatch comes after it was optimised', () => {
     const { result, stderr } = runV8Probe(probe(program(true), program(false)));
     expect(stderr).toBe('');
