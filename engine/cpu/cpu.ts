@@ -40,6 +40,7 @@ import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
 import { decode, resolveHandlers } from './decode/decoder';
 import { Instr } from './decode/instr';
 import { CodeBytes } from './decode/code-bytes';
+import { Straddlers } from './decode/straddlers';
 import { BlockFreeLists, dropOverlapping } from './decode/drop-instructions';
 import { HANDLERS } from './ops';
 import { defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
@@ -279,6 +280,9 @@ export class Cpu {
    */
   private readonly codeBytes16: CodeBytes;
   private readonly codeBytes32: CodeBytes;
+  /** Decoded instructions that straddle a page's end, per decode mode (decode/straddlers.ts). */
+  private readonly straddlers16: Straddlers;
+  private readonly straddlers32: Straddlers;
   /** Which of those pages' instruction lists have no block, as last seen (a store beside code asks). */
   private readonly blockFreeLists = new BlockFreeLists();
 
@@ -297,6 +301,8 @@ export class Cpu {
     this.cache32 = new Array(pages);
     this.codeBytes16 = new CodeBytes(pages);
     this.codeBytes32 = new CodeBytes(pages);
+    this.straddlers16 = new Straddlers(this.codeBytes16);
+    this.straddlers32 = new Straddlers(this.codeBytes32);
     mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
     this.events.onChange = () => {
       this.updateAttention();
@@ -1011,9 +1017,17 @@ export class Cpu {
         }
       }
     }
+    const straddlers = this.code32 ? this.straddlers32 : this.straddlers16;
+    const kept = this.sbeScan === null && page < cache.length ? this.keptStraddler(straddlers, eip, phys) : null;
+    // A straddler is no cached instruction for the run loop (decode/straddlers.ts): no link, no remembered target.
+    this.lastFetchCached = false;
+    if (kept !== null) return kept;
     const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
     if (this.sbeScan !== null) this.sbeScan(i, page);
-    this.lastFetchCached = false;
+    if ((phys & 0xfff) + i.len > 0x1000) {
+      if (this.sbeScan === null && page < cache.length) this.keepStraddler(straddlers, i, eip, phys);
+      return i;
+    }
     // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
     if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
       this.lastFetchCached = true;
@@ -1028,6 +1042,35 @@ export class Cpu {
       (this.code32 ? this.codeBytes32 : this.codeBytes16).mark(phys, i.len);
     }
     return i;
+  }
+
+  /**
+   * The kept instruction that straddles the page end at physical `phys` (CS:`eip`), when its tail's linear page
+   * still translates to the page its tail was decoded from and the CS limit covers it (decode/straddlers.ts); else
+   * null, and the caller decodes, with the faults of the bytes' fetch order. The tail's translation is the fetch's.
+   */
+  private keptStraddler(straddlers: Straddlers, eip: number, phys: number): Instr | null {
+    const s = straddlers.get(phys);
+    // (16-bit code: only below the IP wrap, where no byte's offset wraps; see keepStraddler.)
+    if (s === undefined || eip + s.i.len - 1 > this.segLimit[CS] || (!this.code32 && eip + s.i.len > 0x10000)) return null;
+    return this.tailPage(eip, phys) === s.tail ? s.i : null;
+  }
+
+  /** The physical page of the next linear page's first byte, for an instruction at physical `phys` (CS:`eip`). */
+  private tailPage(eip: number, phys: number): number {
+    return this.translate((this.segBase[CS] + eip + 0x1000 - (phys & 0xfff)) | 0, ACCESS_FETCH) >>> PAGE_SHIFT;
+  }
+
+  /** Keeps `i`, just decoded at physical `phys` (CS:`eip`) across its page's end, when its tail is in RAM. */
+  private keepStraddler(straddlers: Straddlers, i: Instr, eip: number, phys: number): void {
+    // 16-bit code wraps IP at 64 KiB: a straddler across the wrap reads its tail elsewhere; it is not kept.
+    if (eip + i.len > (this.code32 ? 0x100000000 : 0x10000)) return;
+    const tail = this.tailPage(eip, phys);
+    if (tail >= this.cache16.length) return;
+    straddlers.add(i, phys, tail);
+    this.mem.pageFlags[phys >>> PAGE_SHIFT] |= PF_CODE;
+    this.mem.pageFlags[tail] |= PF_CODE;
+    this.mem.flagsGeneration++;
   }
 
   /**
@@ -1081,12 +1124,16 @@ export class Cpu {
       if (this.codeBytes16.touches(p, addr, size)) {
         this.codeEpoch++;
         this.dropStoredCode(this.cache16, this.codeBytes16, p, addr, size);
+        this.straddlers16.stored(p, addr, size);
       }
       if (this.codeBytes32.touches(p, addr, size)) {
         this.codeEpoch++;
         this.dropStoredCode(this.cache32, this.codeBytes32, p, addr, size);
+        this.straddlers32.stored(p, addr, size);
       }
-      if (this.cache16[p] === undefined && this.cache32[p] === undefined) this.mem.pageFlags[p] &= ~PF_CODE;
+      if (this.cache16[p] === undefined && this.cache32[p] === undefined && !this.straddlers16.has(p) && !this.straddlers32.has(p)) {
+        this.mem.pageFlags[p] &= ~PF_CODE;
+      }
     }
   }
 
@@ -1123,6 +1170,8 @@ export class Cpu {
       if (p >= this.cache16.length) continue;
       this.cache16[p] = undefined;
       this.cache32[p] = undefined;
+      this.straddlers16.dropPage(p);
+      this.straddlers32.dropPage(p);
       this.mem.pageFlags[p] &= ~PF_CODE;
     }
   }
@@ -1133,6 +1182,8 @@ export class Cpu {
    */
   dropDecodedInstructions(): void {
     this.codeEpoch++;
+    this.straddlers16.clear();
+    this.straddlers32.clear();
     for (let p = 0; p < this.cache16.length; p++) {
       if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
         this.cache16[p] = undefined;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DS, ES } from '../../../engine/cpu/cpu';
 import { DF } from '../../../engine/cpu/flags';
 import { PAGE_SHIFT, PF_WATCH } from '../../../engine/bus/memory';
-import { realMode, type TestMachine } from './harness';
+import { flat32, realMode, type TestMachine } from './harness';
 
 const EAX = 0, ECX = 1, ESI = 6, EDI = 7;
 
@@ -126,6 +126,32 @@ describe('REP MOVS/STOS block path against the element model', () => {
     m.cpu.run(1_000_000);
     const out = m.mem.readBytes(0x5000, 0x303);
     expect(Array.from(out.subarray(0x2f0, 0x303))).toEqual(Array.from({ length: 0x13 }, (_, k) => ((0x2f0 + k) % 3) + 1));
+  });
+
+  it('a copy 4 KiB down (the destination below the source, overlapping) is one copy per block, as a buffer copy', () => {
+    // Linux's boot moves 12.8 MB so, paging off, at 2.25 G instructions: each element is read before any store
+    // reaches its bytes, so the iterations leave what Uint8Array.copyWithin does (ops/string.ts movsBlock).
+    const m = flat32([0xf3, 0xa5, 0xf4], 0x10000, 4 << 20); // rep movsd
+    const seed = Uint8Array.from({ length: 0x90000 }, (_, k) => (k * 131 + 7) & 0xff);
+    m.mem.load(0x100000, seed);
+    const expected = seed.slice();
+    expected.copyWithin(0, 0x1000, 0x1000 + 0x80000);
+    let copies = 0;
+    const u8 = m.mem.u8;
+    const copyWithin = u8.copyWithin.bind(u8);
+    u8.copyWithin = (target: number, start: number, end?: number) => {
+      copies++;
+      return copyWithin(target, start, end);
+    };
+    m.cpu.regs[ESI] = 0x101000;
+    m.cpu.regs[EDI] = 0x100000;
+    m.cpu.regs[ECX] = 0x20000; // 512 KiB: two blocks of BLOCK_MAX elements
+    m.cpu.run(1_000_000);
+    expect(m.cpu.halted).toBe(true);
+    expect(copies).toBe(2);
+    expect([m.cpu.regs[ESI], m.cpu.regs[EDI], m.cpu.regs[ECX], m.cpu.icount]).toEqual([0x181000, 0x180000, 0, 0x20001]);
+    const got = m.mem.readBytes(0x100000, 0x90000);
+    expect(got.findIndex((v, k) => v !== expected[k])).toBe(-1);
   });
 
   it('a copy onto code that already ran is seen when that code runs again (self-modifying code)', () => {
