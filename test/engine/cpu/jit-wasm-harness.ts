@@ -2,6 +2,7 @@
 
 import type { Cpu } from '../../../engine/cpu/cpu';
 import type { Instr } from '../../../engine/cpu/decode/instr';
+import { DATA } from './paging-fixtures';
 
 /** The CPU under test: wasm blocks from the second arrival at a block head, and no JS block. */
 export function wasmOnly(cpu: Cpu): void {
@@ -42,3 +43,11 @@ export function countWasmRetired(cpu: Cpu): { retired: number; entries: number }
   };
   return counter;
 }
+
+/** A #PF handler for paging guests (paging-fixtures.ts guest): records CR2 and the error code at DATA + 0xff0, then halts. */
+export const PF_HANDLER = `
+pf:     mov eax, cr2
+        mov [${DATA + 0xff0}], eax
+        pop eax
+        mov [${DATA + 0xff4}], eax
+        hlt`;

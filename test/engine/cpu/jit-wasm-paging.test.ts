@@ -10,17 +10,10 @@ import { CR0_WP } from '../../../engine/cpu/cpu';
 import { Tlb } from '../../../engine/cpu/protect/tlb';
 import { cpuState } from './jit-lockstep-harness';
 import { HAS_NASM } from './move-fixtures';
-import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
+import { countWasmRetired, PF_HANDLER, wasmOnly } from './jit-wasm-harness';
 import { A, D, DATA, enablePaging, guest, P, PAGE_TABLE_0, RW, US } from './paging-fixtures';
 import { linkedRuns } from '../../../engine/cpu/jit/wasm/link';
 
-/** The #PF handler: records CR2 and the error code at DATA + 0xff0, then halts. */
-const PF_HANDLER = `
-pf:     mov eax, cr2
-        mov [${DATA + 0xff0}], eax
-        pop eax
-        mov [${DATA + 0xff4}], eax
-        hlt`;
 
 function build(body: string, edit: (m: TestMachine) => void): TestMachine {
   const m = guest(`${body}\n        hlt\n${PF_HANDLER}`, { 14: 'pf' });

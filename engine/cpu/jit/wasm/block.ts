@@ -56,7 +56,22 @@ function calledOut(i: Instr): boolean {
  */
 const WASM_CALLS = new Set(['inI', 'inDX', 'outI', 'outDX', 'rdtsc', 'cli', 'sti']);
 function takesIntoWasm(i: Instr): boolean {
-  return translatable(i) || (i.row !== null && WASM_CALLS.has(i.row.handler));
+  return takesString(i) || (i.row !== null && WASM_CALLS.has(i.row.handler));
+}
+
+/**
+ * What any wasm trace takes in: the instructions a JS block may hold, and REP string instructions, which no JS block
+ * holds and wasm blocks run natively (wasm/strings.ts) or leave to the wrapper as their last instruction: Linux's
+ * memset, memcpy and strlen came between two blocks, each a return to JavaScript.
+ */
+const STRING_OPS = new Set(['movs', 'cmps', 'stos', 'lods', 'scas']);
+function takesString(i: Instr): boolean {
+  return translatable(i) || (i.row !== null && i.rep !== 0 && STRING_OPS.has(i.row.handler));
+}
+
+/** Whether a block holds a REP string instruction it runs itself: no JS block can stand for it (retier). */
+function runsRep(instrs: BlockInstr[], nativeAt: boolean[]): boolean {
+  return instrs.some((bi, k) => nativeAt[k] && bi.i.rep !== 0 && STRING_OPS.has(bi.i.row!.handler));
 }
 
 /**
@@ -214,29 +229,40 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
   c.eip = S[S_EIP] >>> 0;
   const k = S[S_INTERPRET];
   if (k >= 0) {
-    // The instruction at the exit runs in the interpreter with `icount` the interpreter's count there, as an
-    // interpreter call inside the block has it (wasm/callout.ts), for everything that reads it: the devices' clock,
-    // the console's and the events' timestamps, the monitor's in-place port I/O. A fault propagates from here with
-    // the count so and `jitRetired` 0, which the run loop's fault path expects.
+    // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
+    // interpreterCall), with `icount` the interpreter's count at it (as an interpreter call has it, callout.ts), for
+    // everything that reads it: the devices' clock, the console's and the events' timestamps, the monitor's in-place
+    // port I/O. A REP string instruction runs the iterations the run's budget has left (ops/string.ts), and a fault
+    // propagates from here with the instructions before it counted, `jitRetired` 0. The iterations it counts itself
+    // (all but the last) are returned with the rest, `icount` left as it was: the run loop adds the result to the
+    // `icount` it read before the call (dispatch.ts enterBlock).
     const bi = last.instrs[k];
     c.instrStart = bi.eip;
     c.eip = bi.next;
-    c.icount += n;
+    const before = c.icount;
+    c.icount = before + n;
     bi.i.exec(c, bi.i);
-    c.icount -= n;
-    n++;
+    n = c.icount - before + 1;
+    c.icount = before;
   }
   if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last, n);
   return n;
 }
 
-/** Runs the first instruction of `w`'s block in the interpreter instead of the block; returns 1 (retired). */
+/**
+ * Runs the first instruction of `w`'s block in the interpreter instead of the block; returns the instructions it
+ * retired: 1, or a REP string instruction's iterations, which it counts in `icount` itself but for the last (given
+ * back in the result, `icount` left as it was: the run loop adds the result to the `icount` it read before the call).
+ */
 function interpretFirst(c: Cpu, w: WasmBlock): number {
   const bi = w.instrs[0];
   c.instrStart = bi.eip;
   c.eip = bi.next;
+  const before = c.icount;
   bi.i.exec(c, bi.i);
-  return 1;
+  const n = c.icount - before + 1;
+  c.icount = before;
+  return n;
 }
 
 /**
@@ -290,12 +316,16 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = fa
   linker.call ??= interpreterCall(cpu, S, (index) => (linker.owners[index]!.deref() as WasmBlock).instrs);
   linker.segments |= segments;
   const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker, repeats);
+  // A block whose REP iterations count towards its retired instructions would give way to a JS block that stops
+  // before the REP, which then runs in the interpreter again: such blocks stay.
+  if (runsRep(instrs, nativeAt)) w.retiered = true;
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   // (* the instruction the wrapper interprets; ! the interpreter calls.)
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
   const b = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, runWasm.bind(w), source);
   w.index = linker.add(w, b, instrs.length, key, lastByte, entryFlags);
   if (w.index === 0) return null; // every link index taken
+  if (w.retiered) linker.stopCounting(w.index);
   w.block = b;
   linker.queue(w.index, body, (tag) => (w.tag = tag));
   if (!batched || linker.queued.length >= WASM_BATCH || cpu.wasmHotThreshold >> 2 === 0) linker.flush();

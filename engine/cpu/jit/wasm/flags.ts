@@ -6,7 +6,8 @@
 // wrapper sets the Cpu's lazy fields, so every exit leaves the interpreter's flags (computeLazyFlags, SDM 1 §3.4.3).
 
 import { AF, CF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, OF, PF, SF, ZF } from '../../flags';
-import { OP, type FunctionBody } from './encoder';
+import { FunctionBody, OP } from './encoder';
+import { S_FLAGS, S_LA, S_LB, S_LCIN, S_LMASK, S_LOP, S_LR, S_LSIZE } from './state';
 
 export interface WasmRecord {
   op: number;
@@ -138,4 +139,63 @@ export function pushSzp(f: FunctionBody, r: number, size: number): void {
   f.get(r).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
   f.get(r).i32(size * 8 - 1).op(OP.i32ShrU).i32(1).op(OP.i32And).i32(7).op(OP.i32Shl).op(OP.i32Or);
   f.get(r).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).i32(1).op(OP.i32Xor).i32(2).op(OP.i32Shl).op(OP.i32Or);
+}
+
+/**
+ * The body of a function `() → ()` that folds the lazy record in the state area at byte offset `state` into its
+ * EFLAGS slot and marks the flags eager (S_LMASK 0), as Cpu.materializeFlags does with computeLazyFlags (SDM 1
+ * §3.4.3): ZF, SF, PF of the result; CF, OF, AF of the addition (ADD, ADC, INC) or subtraction (SUB, SBB, CMP, DEC,
+ * NEG) the record is of; none of the three for a logical operation. The dispatcher (wasm/link.ts) calls it before a
+ * block that reads flags another block left pending. Operands are int32 for 4 bytes, unsigned for 1 and 2: their
+ * zero extension to 64 bits is the unsigned value the carry and borrow are computed on.
+ */
+export function stateFoldFunction(state: number): FunctionBody {
+  const f = new FunctionBody(0);
+  const slot = (s: number): number => state + s * 4;
+  const [op, a, b, r, sign, fl] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
+  const size = f.local();
+  f.i32(0).mem(OP.i32Load, slot(S_LOP)).set(op);
+  f.i32(0).mem(OP.i32Load, slot(S_LA)).set(a);
+  f.i32(0).mem(OP.i32Load, slot(S_LB)).set(b);
+  f.i32(0).mem(OP.i32Load, slot(S_LR)).set(r);
+  f.i32(0).mem(OP.i32Load, slot(S_LSIZE)).i32(3).op(OP.i32Shl).set(size); // in bits
+  f.i32(1).get(size).i32(1).op(OP.i32Sub).op(OP.i32Shl).set(sign);
+  // ZF, SF, PF.
+  f.get(r).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
+  f.get(r).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne).i32(7).op(OP.i32Shl).op(OP.i32Or);
+  f.get(r).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).i32(1).op(OP.i32Xor).i32(2).op(OP.i32Shl).op(OP.i32Or);
+  f.set(fl);
+  const u64 = (local: number): void => void f.get(local).op(OP.i64ExtendI32U);
+  const carryIn = (): void => void f.i32(0).mem(OP.i32Load, slot(S_LCIN)).op(OP.i64ExtendI32U);
+  f.get(op).i32(LOP_LOGIC).op(OP.i32Ne);
+  f.open(OP.if);
+  // AF: the carry or borrow out of bit 3, for both kinds.
+  f.get(fl).get(a).get(b).op(OP.i32Xor).get(r).op(OP.i32Xor).i32(AF).op(OP.i32And).op(OP.i32Or).set(fl);
+  const [cf, ov] = [f.local(), f.local()];
+  f.get(op).i32(LOP_ADD).op(OP.i32Eq).get(op).i32(LOP_INC).op(OP.i32Eq).op(OP.i32Or);
+  f.open(OP.if);
+  // CF: a + b + cin beyond the size's mask; OF: both operands' signs differ from the result's.
+  u64(a);
+  u64(b);
+  f.op(OP.i64Add);
+  carryIn();
+  f.op(OP.i64Add).i64(1).get(size).op(OP.i64ExtendI32U).op(OP.i64Shl).i64(1).op(OP.i64Sub).op(OP.i64GtU).set(cf);
+  f.get(a).get(r).op(OP.i32Xor).get(b).get(r).op(OP.i32Xor).op(OP.i32And).set(ov);
+  f.op(OP.else);
+  // CF: a below b + cin; OF: the operands' signs differ and the result's differs from a's.
+  u64(a);
+  u64(b);
+  carryIn();
+  f.op(OP.i64Add).op(OP.i64LtU).set(cf);
+  f.get(a).get(b).op(OP.i32Xor).get(a).get(r).op(OP.i32Xor).op(OP.i32And).set(ov);
+  f.op(OP.end);
+  f.get(fl).get(cf).op(OP.i32Or).get(ov).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne).i32(11).op(OP.i32Shl).op(OP.i32Or).set(fl);
+  f.op(OP.end);
+  const mask = f.local();
+  f.i32(0).mem(OP.i32Load, slot(S_LMASK)).set(mask);
+  f.i32(0);
+  f.i32(0).mem(OP.i32Load, slot(S_FLAGS)).get(mask).i32(-1).op(OP.i32Xor).op(OP.i32And).get(fl).get(mask).op(OP.i32And).op(OP.i32Or);
+  f.mem(OP.i32Store, slot(S_FLAGS));
+  f.i32(0).i32(0).mem(OP.i32Store, slot(S_LMASK));
+  return f;
 }

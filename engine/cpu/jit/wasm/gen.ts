@@ -21,7 +21,7 @@ export const LEFT = 2;
 
 /** Parameters of the block function. */
 const P_LEFT = 0;
-const P_A20 = 1;
+export const P_A20 = 1;
 export const P_LIMIT = 2;
 
 export class WasmGen {
@@ -190,9 +190,9 @@ export class WasmGen {
     this.close();
   }
 
-  /** Pushes the `size`-byte value at `ph` (after checkAccess). */
-  load(size: number): void {
-    this.f.get(this.ph).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16U : OP.i32Load8U);
+  /** Pushes the `size`-byte value at `ph` (after checkAccess), or at the physical address in local `at`. */
+  load(size: number, at = this.ph): void {
+    this.f.get(at).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16U : OP.i32Load8U);
   }
 
   /** With `ph` then the value pushed: stores it. */

@@ -12,6 +12,7 @@ import { GOES_ON, LEFT, OP, P_LIMIT, type WasmGen } from './gen';
 import { address, constLocal, pushEa, readRm, readRmForWrite, regLocal, writeBack, writeRm } from './operands';
 import { doubleShift, shift, SHIFTS } from './shifts';
 import { bitScan, bitTest, compareExchange, exchangeAdd } from './bits';
+import { stringOp, stringSupported } from './strings';
 
 const EAX = 0, ECX = 1, EDX = 2, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ES = 0, SS = 2, GS = 5;
 
@@ -173,26 +174,6 @@ function peek(g: WasmGen): { sp: number; v: number } {
   g.checkAccess(4, false);
   g.load(4);
   return { sp, v: g.toLocal() };
-}
-
-/** STOS/LODS without REP: one element at ES:EDI (from EAX) or seg:ESI (into EAX), the index stepped by DF. */
-function stringStep(g: WasmGen, i: Instr, store: boolean): number {
-  const f = g.f;
-  const size = i.size;
-  const index = store ? EDI : ESI;
-  f.get(g.g[index]);
-  g.checkAccess(size, store);
-  if (store) {
-    f.get(g.ph);
-    g.pushReg(size, EAX);
-    g.store(size);
-  } else {
-    g.load(size);
-    g.popReg(size, EAX);
-  }
-  // DF is never lazy: the flags local always holds it.
-  f.get(g.g[index]).i32(-size).i32(size).get(g.flags).i32(DF).op(OP.i32And).op(OP.select).op(OP.i32Add).set(g.g[index]);
-  return GOES_ON;
 }
 
 /**
@@ -397,8 +378,11 @@ const FORMS: Record<string, Form> = {
   shiftI: (g, i) => shift(g, i, i.imm & 0x1f),
   shift1: (g, i) => shift(g, i, 1),
   shiftCL: (g, i) => shift(g, i, null),
-  stos: (g, i) => stringStep(g, i, true),
-  lods: (g, i) => stringStep(g, i, false),
+  movs: (g, i) => stringOp(g, i, 'movs'),
+  cmps: (g, i) => stringOp(g, i, 'cmps'),
+  stos: (g, i) => stringOp(g, i, 'stos'),
+  lods: (g, i) => stringOp(g, i, 'lods'),
+  scas: (g, i) => stringOp(g, i, 'scas'),
   notE: (g, i) => {
     const a = readRmForWrite(g, i);
     g.f.get(a).i32(-1).op(OP.i32Xor);
@@ -576,9 +560,12 @@ export function supported(i: Instr, flat: number, model: FormModel): boolean {
     case 'shift1':
     case 'shiftCL':
       return SHIFTS.has(i.arg);
+    case 'movs':
+    case 'cmps':
     case 'stos':
     case 'lods':
-      return i.rep === 0 && (flat & (1 << (name === 'stos' ? ES : i.seg))) !== 0;
+    case 'scas':
+      return stringSupported(i, name, flat);
     case 'lea':
       return i.size !== 1;
     case 'divE':

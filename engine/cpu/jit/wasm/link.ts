@@ -21,7 +21,8 @@
 // EIP only under the conditions of Cpu.blockFits: its tag is current, a whole pass fits the budget left, its block
 // key is the entering block's (a block runs only under its key, and nothing in wasm changes the mode), the CS limit
 // covers it; the wrapper lets it chain only with no breakpoint armed. It leaves for JavaScript when a block leaves
-// for the interpreter, when the next block needs the Cpu's flags folded (a pending record, block.ts entryFlags), or
+// for the interpreter, when the next block needs the Cpu's own pending record folded (block.ts entryFlags: one a
+// block of the run left in the state area is folded by the dispatcher itself, wasm/flags.ts stateFoldFunction), or
 // when a block has retired Cpu.wasmToJsAfter instructions (block.ts retier).
 //
 // Interrupts: an interpreter call that raises one (an OUT to the PIC, STI) ends the run as above, and the dispatcher
@@ -30,6 +31,7 @@
 // (S_BEFORE): an interpreter call finds its block's instructions and the interpreter's icount through them.
 
 import { encodeModule, FunctionBody, I32, name, OP, section, unsignedLeb, VOID } from './encoder';
+import { stateFoldFunction } from './flags';
 import { S_BEFORE, S_CHAINED, S_EIP, S_EPOCH, S_INTERPRET, S_LAST, S_LMASK, S_TO_JS } from './state';
 
 /** Entries of the EIP hash table (a power of two), 16 bytes each: EIP, tag, epoch. */
@@ -57,6 +59,9 @@ export function hashSlot(eip: number): number {
 /** What a block's function is called with: (budget left, A20 mask, CS limit) → instructions retired. */
 const BLOCK_TYPE = 0;
 const DISPATCH_TYPE = 1;
+/** The dispatcher module's second function: folds the state area's pending record (wasm/flags.ts). */
+const FOLD_TYPE = 2;
+const FOLD_FUNCTION = 1;
 
 /**
  * The dispatcher's module: `dispatch(index, left, a20, csLimit, key, pending) → retired` runs the block at link
@@ -114,8 +119,17 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   f.get(rec).mem(OP.i32Load, records + R_LEN * 4).get(LEFT).get(n).op(OP.i32Sub).op(OP.i32GtS).op(OP.i32Or);
   f.get(rec).mem(OP.i32Load, records + R_KEY * 4).get(KEY).op(OP.i32Ne).op(OP.i32Or);
   f.get(rec).mem(OP.i32Load, records + R_LAST_BYTE * 4).get(LIMIT).op(OP.i32GtU).op(OP.i32Or);
-  f.get(rec).mem(OP.i32Load, records + R_ENTRY_FLAGS * 4).get(PENDING).op(OP.i32And).op(OP.i32Or);
   leaveIf();
+  // A block that reads flags the run left pending: the record a block before it defined is folded here (stateFold);
+  // one the Cpu held at entry (no block has defined flags yet: `defined` -1) is not in the state area, so the run
+  // leaves for the wrapper to fold it.
+  f.get(rec).mem(OP.i32Load, records + R_ENTRY_FLAGS * 4).get(PENDING).op(OP.i32And);
+  f.open(OP.if, VOID);
+  f.get(defined).i32(0).op(OP.i32LtS);
+  f.br(OP.brIf, 2);
+  f.call(FOLD_FUNCTION);
+  f.i32(0).tee(defined).set(PENDING);
+  f.op(OP.end);
   f.get(tag).i32(0xffff).op(OP.i32And).set(INDEX);
   f.i32(0).i32(0).mem(OP.i32Load, slot(S_CHAINED)).i32(1).op(OP.i32Add).mem(OP.i32Store, slot(S_CHAINED));
   f.br(OP.br, 0);
@@ -124,9 +138,10 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   f.get(n);
 
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [2];
+  const types: number[] = [3];
   types.push(0x60, 3, I32, I32, I32, 1, I32); // BLOCK_TYPE
   types.push(0x60, 6, I32, I32, I32, I32, I32, I32, 1, I32); // DISPATCH_TYPE
+  types.push(0x60, 0, 0); // FOLD_TYPE
   section(out, 1, types);
   const imports: number[] = [2];
   name(imports, 'm');
@@ -137,12 +152,12 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   name(imports, 'tab');
   imports.push(0x01, 0x70, 0x00, 1); // funcref table, at least 1 entry
   section(out, 2, imports);
-  section(out, 3, [1, DISPATCH_TYPE]);
+  section(out, 3, [2, DISPATCH_TYPE, FOLD_TYPE]);
   const exports: number[] = [1];
   name(exports, 'dispatch');
   exports.push(0x00, 0);
   section(out, 7, exports);
-  section(out, 10, [1, ...f.encode()]);
+  section(out, 10, [2, ...f.encode(), ...stateFoldFunction(state).encode()]);
   return new Uint8Array(out);
 }
 
