@@ -182,7 +182,8 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
       sameAsInterpreter(ls.join('\n'), ls.length);
       sameAsInterpreter(ls.join('\n'), ls.length, eager);
     }
-  });
+    // (About a minute of CPU alone; two helpers' whole-project runs at a load of 10 took longer than the default 120 s.)
+  }, 300_000);
 
   it('MOV moffs, LEAVE, CMOVcc of every condition, BSWAP, CWD/CDQ, CBW/CWDE', () => {
     const ls = [
