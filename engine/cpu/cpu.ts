@@ -1028,8 +1028,9 @@ export class Cpu {
       if (this.sbeScan === null && page < cache.length) this.keepStraddler(straddlers, i, eip, phys);
       return i;
     }
-    // Cache only instructions that lie within one page of RAM and are not beyond the 16-bit IP wrap.
-    if (page < cache.length && (phys & 0xfff) + i.len <= 0x1000 && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
+    // Cache only instructions that lie within one page of RAM (a straddler has returned above) and are not beyond
+    // the 16-bit IP wrap.
+    if (page < cache.length && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
       this.lastFetchCached = true;
       let list = cache[page];
       if (list === undefined) {

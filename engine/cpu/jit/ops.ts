@@ -721,12 +721,17 @@ export function constantTarget(i: Instr, next: number): number | null {
 /** String instructions: with a REP prefix each iteration is one instruction of guest time. */
 const STRING_OPS = new Set(['movs', 'cmps', 'stos', 'lods', 'scas']);
 
+/** Whether `i` is a string instruction (MOVS, CMPS, STOS, LODS, SCAS) with a REP prefix. */
+export function isRepString(i: Instr): boolean {
+  return i.row !== null && i.rep !== 0 && STRING_OPS.has(i.row.handler);
+}
+
 /**
  * Whether a block may hold `i`. A REP string instruction may not: its handler runs as many iterations as the run's
  * budget has left (ops/string.ts), which inside a block would not yet count the block's earlier instructions.
  */
 export function translatable(i: Instr): boolean {
-  return i.row !== null && CALLABLE.has(i.row.handler) && (i.rep === 0 || !STRING_OPS.has(i.row.handler));
+  return i.row !== null && CALLABLE.has(i.row.handler) && !isRepString(i);
 }
 
 /**

@@ -12,6 +12,11 @@ export function wasmOnly(cpu: Cpu): void {
   cpu.hotThreshold = 1e9;
 }
 
+/** The decoded-instruction cache of 32-bit code, by physical page (private to the Cpu: a test's window into it). */
+export function decodedPages32(cpu: Cpu): (Instr[] | undefined)[] {
+  return (cpu as unknown as { cache32: (Instr[] | undefined)[] }).cache32;
+}
+
 /**
  * Instructions retired inside wasm blocks and the blocks' runs (entries), counted by wrapping every wasm block's run
  * as it is built.
@@ -22,9 +27,7 @@ export function countWasmRetired(cpu: Cpu): { retired: number; entries: number }
   const original = cpu.run.bind(cpu);
   cpu.run = (budget: number): number => {
     const n = original(budget);
-    // The decoded-instruction cache of 32-bit code (private to the Cpu: read here as a test's window into it).
-    const pages = (cpu as unknown as { cache32: (Instr[] | undefined)[] }).cache32;
-    for (const page of pages) {
+    for (const page of decodedPages32(cpu)) {
       if (page === undefined) continue;
       for (const i of page) {
         const b = i?.block;

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor } from '../../../engine/monitor/monitor';
-import type { Instr } from '../../../engine/cpu/decode/instr';
-import { wasmOnly } from '../cpu/jit-wasm-harness';
+import { decodedPages32, wasmOnly } from '../cpu/jit-wasm-harness';
 
 const TIMER = readFileSync(join(__dirname, '../../../examples/timer/timer.bin'));
 
@@ -23,10 +22,8 @@ function run(monitored: boolean): { bytes: number[]; sources: string[] } {
   m.load(TIMER, { format: 'bin' });
   const reason = m.run(1_500_000).reason;
   expect(reason).toBe('exit');
-  // The decoded-instruction cache of 32-bit code (private to the Cpu: read here as a test's window into it).
-  const pages = (m.cpu as unknown as { cache32: (Instr[] | undefined)[] }).cache32;
   const sources = new Set<string>();
-  for (const page of pages) for (const i of page ?? []) if (i?.block?.source.startsWith('wasm') === true) sources.add(i.block.source);
+  for (const page of decodedPages32(m.cpu)) for (const i of page ?? []) if (i?.block?.source.startsWith('wasm') === true) sources.add(i.block.source);
   return { bytes, sources: [...sources] };
 }
 

@@ -22,7 +22,7 @@ import type { Instr } from '../../decode/instr';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
 import { blockBounds, buildBlock, collectBlock, inheritHotness, runsTableHandler } from '../compile';
-import { endsBlock, translatable } from '../ops';
+import { endsBlock, isRepString, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { OP, type FunctionBody } from './encoder';
 import { WasmGen } from './gen';
@@ -64,14 +64,13 @@ function takesIntoWasm(i: Instr): boolean {
  * holds and wasm blocks run natively (wasm/strings.ts) or leave to the wrapper as their last instruction: Linux's
  * memset, memcpy and strlen came between two blocks, each a return to JavaScript.
  */
-const STRING_OPS = new Set(['movs', 'cmps', 'stos', 'lods', 'scas']);
 function takesString(i: Instr): boolean {
-  return translatable(i) || (i.row !== null && i.rep !== 0 && STRING_OPS.has(i.row.handler));
+  return translatable(i) || isRepString(i);
 }
 
 /** Whether a block holds a REP string instruction it runs itself: no JS block can stand for it (retier). */
 function runsRep(instrs: BlockInstr[], nativeAt: boolean[]): boolean {
-  return instrs.some((bi, k) => nativeAt[k] && bi.i.rep !== 0 && STRING_OPS.has(bi.i.row!.handler));
+  return instrs.some((bi, k) => nativeAt[k] && isRepString(bi.i));
 }
 
 /**
@@ -230,39 +229,35 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
   const k = S[S_INTERPRET];
   if (k >= 0) {
     // The instruction at the exit runs in the interpreter, as a JS block's handler call does (ops.ts
-    // interpreterCall), with `icount` the interpreter's count at it (as an interpreter call has it, callout.ts), for
-    // everything that reads it: the devices' clock, the console's and the events' timestamps, the monitor's in-place
-    // port I/O. A REP string instruction runs the iterations the run's budget has left (ops/string.ts), and a fault
-    // propagates from here with the instructions before it counted, `jitRetired` 0. The iterations it counts itself
-    // (all but the last) are returned with the rest, `icount` left as it was: the run loop adds the result to the
-    // `icount` it read before the call (dispatch.ts enterBlock).
-    const bi = last.instrs[k];
-    c.instrStart = bi.eip;
-    c.eip = bi.next;
-    const before = c.icount;
-    c.icount = before + n;
-    bi.i.exec(c, bi.i);
-    n = c.icount - before + 1;
-    c.icount = before;
+    // interpreterCall), after the `n` instructions of the run.
+    n = interpretAt(c, last.instrs[k], n);
   }
   if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last, n);
   return n;
 }
 
 /**
- * Runs the first instruction of `w`'s block in the interpreter instead of the block; returns the instructions it
- * retired: 1, or a REP string instruction's iterations, which it counts in `icount` itself but for the last (given
- * back in the result, `icount` left as it was: the run loop adds the result to the `icount` it read before the call).
+ * Runs `bi` in the interpreter after `retired` instructions of the run, with `icount` the interpreter's count at it
+ * (as an interpreter call has it, callout.ts), for everything that reads it: the devices' clock, the console's and
+ * the events' timestamps, the monitor's in-place port I/O. A fault propagates from here with the instructions before
+ * it counted, `jitRetired` 0. Returns the instructions retired with it: `retired`, and 1 or a REP string
+ * instruction's iterations (which it counts in `icount` itself but for the last), `icount` left as it was: the run
+ * loop adds the result to the `icount` it read before the call (dispatch.ts enterBlock).
  */
-function interpretFirst(c: Cpu, w: WasmBlock): number {
-  const bi = w.instrs[0];
+function interpretAt(c: Cpu, bi: BlockInstr, retired: number): number {
   c.instrStart = bi.eip;
   c.eip = bi.next;
   const before = c.icount;
+  c.icount = before + retired;
   bi.i.exec(c, bi.i);
   const n = c.icount - before + 1;
   c.icount = before;
   return n;
+}
+
+/** Runs the first instruction of `w`'s block in the interpreter instead of the block; returns what it retired. */
+function interpretFirst(c: Cpu, w: WasmBlock): number {
+  return interpretAt(c, w.instrs[0], 0);
 }
 
 /**
