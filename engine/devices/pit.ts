@@ -178,20 +178,23 @@ export class Pit implements PortDevice {
     return { value: valueAfter(r, t - r.start), out: outAfter(r, t - r.start) };
   }
 
+  /**
+   * OUT of channel `c` at tick `t`: stateAt's `out` without its counter value, which costs three divisions (a boot
+   * loader polls port 0x61 in a loop: GRUB's PIT wait reads it 175 000 times).
+   */
+  private outAt(c: PitChannelState, t: number): boolean {
+    const r = this.regimeAt(c, t);
+    return r === null ? c.heldOut : outAfter(r, t - r.start);
+  }
+
   /** Counter value and OUT of channel `index` now, without the side effects of a read (for the debugger). */
   counterNow(index: number): { value: number; out: boolean } {
     return this.stateAt(this.channels[index], this.tick());
   }
 
-  /**
-   * OUT of channel `index` now (port 0x61 reads channel 2's): stateAt's `out` without its counter value, which costs
-   * three divisions (a boot loader polls port 0x61 in a loop: GRUB's PIT wait reads it 175 000 times).
-   */
+  /** OUT of channel `index` now (port 0x61 reads channel 2's). */
   output(index: number): boolean {
-    const c = this.channels[index];
-    const t = this.tick();
-    const r = this.regimeAt(c, t);
-    return r === null ? c.heldOut : outAfter(r, t - r.start);
+    return this.outAt(this.channels[index], this.tick());
   }
 
   /** The first tick after `t` at which channel `c`'s OUT changes (Infinity if never without a new command). */
@@ -204,7 +207,7 @@ export class Pit implements PortDevice {
       const x = r.start + nextChangeAfter(r, t - r.start);
       if (x < c.start) return x;
     }
-    const before = this.stateAt(c, c.start - 1).out;
+    const before = this.outAt(c, c.start - 1);
     const cur: Regime = { mode: c.mode, n: c.reload, start: c.start, modulus: this.modulus(c) };
     if (outAfter(cur, 0) !== before) return c.start;
     return c.start + nextChangeAfter(cur, 0);
@@ -219,7 +222,7 @@ export class Pit implements PortDevice {
   /** Drives IRQ 0 from channel 0's OUT at tick `t` and arms the timer at its next change. */
   private updateChannel0(t: number): void {
     const c = this.channels[0];
-    const out = this.stateAt(c, t).out;
+    const out = this.outAt(c, t);
     if (out !== this.out0) {
       this.out0 = out;
       this.setIrq0(out);
@@ -377,7 +380,7 @@ export class Pit implements PortDevice {
       const c = this.channels[i];
       if ((value & 0x10) === 0 && c.status < 0) {
         const nullCount = !c.hasCount || c.start === NOT_COUNTING || t < c.start;
-        c.status = (+this.stateAt(c, t).out << 7) | (+nullCount << 6) | (c.access << 4) | (c.mode << 1) | +c.bcd;
+        c.status = (+this.outAt(c, t) << 7) | (+nullCount << 6) | (c.access << 4) | (c.mode << 1) | +c.bcd;
       }
       if ((value & 0x20) === 0 && c.latched < 0) c.latched = this.readableCount(c);
     }
