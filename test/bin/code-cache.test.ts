@@ -1,8 +1,10 @@
 // bin/code-cache.js: the CLI bundle runs from V8's code cache only when the cache was made from exactly that bundle.
 // V8 itself checks a cache against the source's length alone, so a cache of an older bundle of the same length
-// would run the older code; the SHA-256 at the cache's head keeps it out. Each case runs in a child node.
+// would run the older code; the key at the cache's head (the bundle's CRC-32 and length) keeps it out. Each case runs
+// in a child node.
 
 import { spawnSync } from 'node:child_process';
+import { isAscii } from 'node:buffer';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,5 +54,31 @@ describe('the CLI bundle and its code cache', () => {
     expect(load(file).out).toEqual({ word: 'new', path: 'function', dir, main: true });
     writeFileSync(`${file}.cache`, Buffer.alloc(100, 7));
     expect(load(file)).toEqual({ out: { word: 'new', path: 'function', dir, main: true }, used: false, stderr: '' });
+  });
+
+  it("runs the bundle when the key is the bundle's but V8's data after it is damaged or cut short", () => {
+    writeFileSync(file, bundle('new'));
+    load(file, true);
+    const cache = readFileSync(`${file}.cache`);
+    const damaged = Buffer.from(cache);
+    damaged.fill(0x5a, 8 + 16);
+    for (const bad of [damaged, cache.subarray(0, 8 + 40), cache.subarray(0, 9)]) {
+      writeFileSync(`${file}.cache`, bad);
+      expect(load(file)).toEqual({ out: { word: 'new', path: 'function', dir, main: true }, used: false, stderr: '' });
+    }
+  });
+
+  it('reads a bundle that is not ASCII as UTF-8, with and without its cache', () => {
+    writeFileSync(file, bundle('caf\u00e9 \u2014 \u{1f600}'));
+    expect(load(file, true).out).toEqual({ word: 'caf\u00e9 \u2014 \u{1f600}', path: 'function', dir, main: true });
+    expect(load(file)).toEqual({ out: { word: 'caf\u00e9 \u2014 \u{1f600}', path: 'function', dir, main: true }, used: true, stderr: '' });
+  });
+});
+
+describe('the built CLI bundle', () => {
+  it('is ASCII, so the launcher reads it as a one-byte string (scripts/build.mjs)', () => {
+    const cli = resolve(__dirname, '../../dist/cli.js');
+    expect(existsSync(cli), 'dist/cli.js (run node scripts/build.mjs)').toBe(true);
+    expect(isAscii(readFileSync(cli))).toBe(true);
   });
 });
