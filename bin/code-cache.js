@@ -10,7 +10,13 @@
 // cache copied beside another bundle), not against forgery, and node:crypto alone took 5–8 ms of the launcher's
 // start-up, where node:zlib is loaded by the CLI bundle anyway. A node without zlib.crc32 (before 20.15) runs the
 // bundle without a cache.
+//
+// The debug adapter's bundle has no cache made at build time: in VS Code it runs on Electron's node, whose V8 would
+// reject one made by another node. It gets one in the user's cache directory instead (`cacheDir`), written when the
+// first session's process exits, one file per bundle and V8 build; deleting the directory only costs the next start
+// its compile.
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const vm = require('node:vm');
 const zlib = require('node:zlib');
@@ -18,6 +24,8 @@ const { isAscii } = require('node:buffer');
 const Module = require('node:module');
 
 const KEY_BYTES = 8;
+/** A cache in the cache directory is written again when the process's own would be this much larger. */
+const GROWTH = 1.1;
 
 /** The cache key of the bundle's bytes: CRC-32 and length, 4 bytes each (big-endian); undefined without crc32. */
 function keyOf(bytes) {
@@ -28,12 +36,31 @@ function keyOf(bytes) {
   return key;
 }
 
-/** The cached data in `file`.cache when it was made from the bundle with this key, else undefined. */
-function cachedDataFor(file, key) {
-  if (key === undefined) return undefined;
+/** Where caches written at run time go: RINGSIDE_CACHE_DIR, else the platform's cache directory for the user. */
+function userCacheDir() {
+  if (process.env.RINGSIDE_CACHE_DIR) return process.env.RINGSIDE_CACHE_DIR;
+  const home = os.homedir();
+  if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'ringside', 'cache');
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'ringside');
+  return path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'ringside');
+}
+
+/**
+ * The cache file of bundle `file` with this key: `file`.cache beside it, or in `cacheDir` a name that says the
+ * bundle, its key and the V8 build (V8 takes a cache only from its own version and flags), so that nodes of two
+ * versions do not overwrite each other's. Also the prefix that every cache of this bundle and V8 build has there.
+ */
+function cacheFileOf(file, key, cacheDir) {
+  if (cacheDir === undefined) return { cacheFile: file + '.cache', siblings: null };
+  const prefix = `${path.basename(file)}-v8-${process.versions.v8}-${process.arch}-`;
+  return { cacheFile: path.join(cacheDir, `${prefix}${key.toString('hex')}.cache`), siblings: prefix };
+}
+
+/** The cached data in `cacheFile` when it was made from the bundle with this key, else undefined. */
+function cachedDataFor(cacheFile, key) {
   let cache;
   try {
-    cache = fs.readFileSync(file + '.cache');
+    cache = fs.readFileSync(cacheFile);
   } catch {
     return undefined;
   }
@@ -42,30 +69,58 @@ function cachedDataFor(file, key) {
 }
 
 /**
- * Runs the CommonJS bundle `file` as `require` would. With `writeCache`, writes `file`.cache when the process exits
- * (with every function the process compiled by then). Returns whether V8 took the cache.
+ * Writes the cache of `script` (every function the process compiled by then) to `cacheFile`, through a temporary
+ * file, so that a process reading it meanwhile sees the old cache or the new one; in a cache directory, removes the
+ * caches of other builds of the bundle made by this V8. A cache that cannot be written is left unwritten.
  */
-function loadBundle(file, { writeCache = false } = {}) {
+function writeCacheFile(script, key, cacheFile, siblings, grownFrom = 0) {
+  const temporary = `${cacheFile}.${process.pid}`;
+  try {
+    const data = script.createCachedData();
+    if (data.length < grownFrom) return;
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(temporary, Buffer.concat([key, data]));
+    fs.renameSync(temporary, cacheFile);
+    if (siblings === null) return;
+    for (const name of fs.readdirSync(path.dirname(cacheFile))) {
+      if (name.startsWith(siblings) && name.endsWith('.cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
+    }
+  } catch {
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // (no directory to hold it)
+    }
+  }
+}
+
+/**
+ * Runs the CommonJS bundle `file` as `require` would, from its code cache when there is one of exactly this bundle.
+ * The cache is `file`.cache, which `writeCache` writes when the process exits; or, with `cacheDir`, a file in that
+ * directory, written when the process exits if it held no cache V8 took or if the process compiled a tenth more
+ * than the cache held (the first process may have been one that served no session). Returns whether V8 took the
+ * cache.
+ */
+function loadBundle(file, { writeCache = false, cacheDir = undefined } = {}) {
   const bytes = fs.readFileSync(file);
   // An ASCII bundle (scripts/build.mjs makes it one) becomes a one-byte string without UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const key = keyOf(bytes);
-  const cachedData = writeCache ? undefined : cachedDataFor(file, key);
+  const { cacheFile, siblings } = key === undefined ? {} : cacheFileOf(file, key, cacheDir);
+  const cachedData = key === undefined || writeCache ? undefined : cachedDataFor(cacheFile, key);
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const used = cachedData !== undefined && !script.cachedDataRejected;
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
   require.cache[file] = m;
-  if (writeCache && key !== undefined) {
-    process.on('exit', () => {
-      const temporary = `${file}.cache.${process.pid}`;
-      fs.writeFileSync(temporary, Buffer.concat([key, script.createCachedData()]));
-      fs.renameSync(temporary, file + '.cache');
-    });
+  if (key !== undefined && (writeCache || cacheDir !== undefined)) {
+    const grownFrom = used && !writeCache ? Math.ceil(cachedData.length * GROWTH) : 0;
+    process.on('exit', () => writeCacheFile(script, key, cacheFile, siblings, grownFrom));
   }
   script.runInThisContext().call(m.exports, m.exports, Module.createRequire(file), m, file, path.dirname(file));
   m.loaded = true;
-  return cachedData !== undefined && !script.cachedDataRejected;
+  return used;
 }
 
-module.exports = { loadBundle };
+module.exports = { loadBundle, userCacheDir };
