@@ -12,9 +12,9 @@
 // bundle without a cache.
 //
 // The debug adapter's bundle has no cache made at build time: in VS Code it runs on Electron's node, whose V8 would
-// reject one made by another node. It gets one in the user's cache directory instead (`cacheDir`), written when the
-// first session's process exits, one file per bundle and V8 build; deleting the directory only costs the next start
-// its compile.
+// reject one made by another node. It gets one in the user's cache directory instead (`cacheDir`), written when a
+// process exits without a cache V8 took or having compiled more than the cache held, one file per bundle and V8
+// build; deleting the directory only costs the next start its compile.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -36,10 +36,18 @@ function keyOf(bytes) {
   return key;
 }
 
-/** Where caches written at run time go: RINGSIDE_CACHE_DIR, else the platform's cache directory for the user. */
+/**
+ * Where caches written at run time go: RINGSIDE_CACHE_DIR, else the platform's cache directory for the user;
+ * undefined for a user without a home directory.
+ */
 function userCacheDir() {
   if (process.env.RINGSIDE_CACHE_DIR) return process.env.RINGSIDE_CACHE_DIR;
-  const home = os.homedir();
+  let home;
+  try {
+    home = os.homedir();
+  } catch {
+    return undefined;
+  }
   if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'ringside', 'cache');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'ringside');
   return path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'ringside');
