@@ -14,7 +14,8 @@
 // The debug adapter's bundle has no cache made at build time: in VS Code it runs on Electron's node, whose V8 would
 // reject one made by another node. It gets one in the user's cache directory instead (`cacheDir`), written when a
 // process exits without a cache V8 took or having compiled more than the cache held, one file per bundle and V8
-// build; deleting the directory only costs the next start its compile.
+// build; deleting the directory only costs the next start its compile. The CLI goes there too when the node that
+// runs it is not the one that built it (its cache beside the bundle is rejected).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -54,12 +55,11 @@ function userCacheDir() {
 }
 
 /**
- * The cache file of bundle `file` with this key: `file`.cache beside it, or in `cacheDir` a name that says the
- * bundle, its key and the V8 build (V8 takes a cache only from its own version and flags), so that nodes of two
- * versions do not overwrite each other's. Also the prefix that every cache of this bundle and V8 build has there.
+ * The cache file in `cacheDir` of bundle `file` with this key: a name that says the bundle, its key and the V8 build
+ * (V8 takes a cache only from its own version and flags), so that nodes of two versions do not overwrite each
+ * other's; and the prefix that every cache of this bundle and V8 build has there.
  */
-function cacheFileOf(file, key, cacheDir) {
-  if (cacheDir === undefined) return { cacheFile: file + '.cache', siblings: null };
+function userCacheFileOf(file, key, cacheDir) {
   const prefix = `${path.basename(file)}-v8-${process.versions.v8}-${process.arch}-`;
   return { cacheFile: path.join(cacheDir, `${prefix}${key.toString('hex')}.cache`), siblings: prefix };
 }
@@ -103,28 +103,36 @@ function writeCacheFile(script, key, cacheFile, siblings, grownFrom = 0) {
 }
 
 /**
- * Runs the CommonJS bundle `file` as `require` would, from its code cache when there is one of exactly this bundle.
- * The cache is `file`.cache, which `writeCache` writes when the process exits; or, with `cacheDir`, a file in that
- * directory, written when the process exits if it held no cache V8 took or if the process compiled a tenth more
- * than the cache held (the first process may have been one that served no session). Returns whether V8 took the
- * cache.
+ * Runs the CommonJS bundle `file` as `require` would, from a code cache of exactly this bundle when there is one:
+ * `file`.cache beside it (made by the build: `writeCache` writes it when the process exits), or, with `cacheDir`, one
+ * this node left there — looked at first, since it exists only where the one beside the bundle did not serve. With
+ * `cacheDir`, a process that held no cache V8 took writes its own there when it exits, and so does one that compiled
+ * a tenth more than the cache from there held (the first process may have been one that served no session). Returns
+ * whether V8 took a cache.
  */
 function loadBundle(file, { writeCache = false, cacheDir = undefined } = {}) {
   const bytes = fs.readFileSync(file);
   // An ASCII bundle (scripts/build.mjs makes it one) becomes a one-byte string without UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const key = keyOf(bytes);
-  const { cacheFile, siblings } = key === undefined ? {} : cacheFileOf(file, key, cacheDir);
-  const cachedData = key === undefined || writeCache ? undefined : cachedDataFor(cacheFile, key);
+  const user = key === undefined || cacheDir === undefined ? null : userCacheFileOf(file, key, cacheDir);
+  let cachedData;
+  let fromUser = false;
+  if (key !== undefined && !writeCache) {
+    if (user !== null) cachedData = cachedDataFor(user.cacheFile, key);
+    fromUser = cachedData !== undefined;
+    cachedData ??= cachedDataFor(file + '.cache', key);
+  }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   const used = cachedData !== undefined && !script.cachedDataRejected;
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
   require.cache[file] = m;
-  if (key !== undefined && (writeCache || cacheDir !== undefined)) {
-    const grownFrom = used && !writeCache ? Math.ceil(cachedData.length * GROWTH) : 0;
-    process.on('exit', () => writeCacheFile(script, key, cacheFile, siblings, grownFrom));
+  if (writeCache && key !== undefined) process.on('exit', () => writeCacheFile(script, key, file + '.cache', null));
+  else if (user !== null && (!used || fromUser)) {
+    const grownFrom = used ? Math.ceil(cachedData.length * GROWTH) : 0;
+    process.on('exit', () => writeCacheFile(script, key, user.cacheFile, user.siblings, grownFrom));
   }
   script.runInThisContext().call(m.exports, m.exports, Module.createRequire(file), m, file, path.dirname(file));
   m.loaded = true;

@@ -79,7 +79,7 @@ describe('the CLI bundle and its code cache', () => {
   });
 });
 
-describe("the debug adapter's cache in the user's cache directory", () => {
+describe("caches in the user's cache directory (the debug adapter's; the CLI's under another node)", () => {
   let dir = '';
   let file = '';
   let caches = '';
@@ -141,6 +141,22 @@ describe("the debug adapter's cache in the user's cache directory", () => {
     const blocked = join(dir, 'a-file');
     writeFileSync(blocked, '');
     expect(load(file, false, join(blocked, 'ringside'))).toEqual({ out: expected('new'), used: false, stderr: '', status: 0 });
+  });
+
+  it("serves the CLI when the cache beside its bundle is another node's, and stays empty while that one serves", () => {
+    writeFileSync(file, bundle('new'));
+    load(file, true);
+    expect(load(file, false, caches)).toEqual({ out: expected('new'), used: true, stderr: '', status: 0 });
+    expect(cacheFiles()).toEqual([]);
+    // A cache V8 rejects (another node's) beside the bundle: the process leaves one of its own in the directory.
+    const beside = readFileSync(`${file}.cache`);
+    const foreign = Buffer.from(beside);
+    foreign.fill(0x5a, 8 + 16);
+    writeFileSync(`${file}.cache`, foreign);
+    expect(load(file, false, caches)).toEqual({ out: expected('new'), used: false, stderr: '', status: 0 });
+    expect(cacheFiles()).toHaveLength(1);
+    expect(load(file, false, caches)).toEqual({ out: expected('new'), used: true, stderr: '', status: 0 });
+    expect(readFileSync(`${file}.cache`).equals(foreign)).toBe(true);
   });
 
   it('lives where RINGSIDE_CACHE_DIR says, else under XDG_CACHE_HOME or ~/.cache on Linux', () => {
