@@ -4,7 +4,7 @@
 // threads: V8's compiler and GC threads too) per run and the medians per configuration; asserts nothing.
 //     node bench/cli-runs.mjs PAIRS 'main=/work/main' 'mine=.' 'maglev=.|--maglev' 'nowasm=.||RINGSIDE_WASM=0'
 // A configuration is LABEL=CHECKOUT[|NODE_FLAGS (space-separated)[|ENV=VALUE ...]]. BENCH_IMAGE=path runs another
-// boot image.
+// boot image. The children run without NODE_EXTRA_CA_CERTS (bench/child-env.mjs; BENCH_KEEP_ENV=1 keeps it).
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBuilders } from './guest-builders.mjs';
+import { ringsideEnv } from './child-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [pairsArg, ...specs] = process.argv.slice(2);
@@ -40,6 +41,9 @@ function childCpuSeconds() {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+const { env: childEnv, note: envNote } = ringsideEnv();
+if (envNote !== '') console.log(envNote);
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 for (let pair = 0; pair < Number(pairsArg); pair++) {
@@ -48,7 +52,7 @@ for (let pair = 0; pair < Number(pairsArg); pair++) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [...c.flags, c.cli, 'run', image, '--format', 'boot', '--serial', 'off', '--json'], {
       encoding: 'latin1',
-      env: { ...process.env, ...c.env },
+      env: { ...childEnv, ...c.env },
     });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = childCpuSeconds() - cpu0;

@@ -10,17 +10,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadBuilders } from './guest-builders.mjs';
+import { ringsideEnv } from './child-env.mjs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { env: childEnv, note: envNote } = ringsideEnv();
 const MEMTEST_INSTRUCTIONS = Number(process.env.BENCH_MEMTEST_INSTRUCTIONS ?? 50_000_000);
 
 function ringside(image, monitor, extra = []) {
   const args = [join(root, 'bin/ringside.js'), 'run', image, '--format', 'boot', '--serial', 'off', '--json', ...extra, ...(monitor ? ['--monitor'] : [])];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { encoding: 'latin1', maxBuffer: 64 << 20, timeout: 600_000 });
+  const r = spawnSync(process.execPath, args, { env: childEnv, encoding: 'latin1', maxBuffer: 64 << 20, timeout: 600_000 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const out = r.stdout ?? '';
   const cut = out.lastIndexOf('{"stop"');
@@ -80,6 +82,7 @@ function row(label, image, extra, withQemu) {
 }
 
 console.log('Real guests — wall time of `ringside run` (node start-up included) and of qemu-system-i386, one run each');
+if (envNote !== '') console.log(envNote);
 const b = await loadBuilders();
 row('GRUB 2 floppy to its kernel', b.grubFloppy('unit'), [], true);
 row('SYSLINUX floppy to its kernel', b.syslinuxFloppy('multiboot'), [], true);
@@ -103,7 +106,7 @@ function ringsideLinux(kernel, initrd, monitor, marker) {
     '--cpu', 'pentium-pro', '--max-instructions', LINUX_BUDGET, '--serial', 'stdout', '--json', ...(monitor ? ['--monitor'] : [])];
   const t0 = process.hrtime.bigint();
   const cpu0 = childCpuSeconds();
-  const r = spawnSync(process.execPath, args, { encoding: 'latin1', maxBuffer: 64 << 20, timeout: 7_200_000 });
+  const r = spawnSync(process.execPath, args, { env: childEnv, encoding: 'latin1', maxBuffer: 64 << 20, timeout: 7_200_000 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = childCpuSeconds();
   const cpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
