@@ -1,10 +1,11 @@
 // Tiers: a repeating wasm block that runs long inside itself gives way to the JS block of its head after
 // Cpu.wasmToJsAfter instructions (jit/wasm/block.ts retier), in the head's decoded instruction and in its page's
 // region; other wasm blocks stay; the run stays the interpreter's throughout; a head where no wasm block can start
-// gets its JS block at hotThreshold arrivals (buildTieredBlock).
+// gets its JS block at hotThreshold arrivals (buildTieredBlock); loops that wasm blocks keep inside themselves.
 
 import { describe, expect, it } from 'vitest';
 import { NO_BLOCK } from '../../../engine/cpu/jit/block';
+import { buildWasmBlock } from '../../../engine/cpu/jit/wasm/block';
 import { flat32, type TestMachine } from './harness';
 import { cpuState } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
@@ -53,6 +54,27 @@ sub:
   ret
 `;
 
+/** An outer loop that enters its inner loop in the middle, at MID; the inner loop's branch goes back to TOP. */
+const INTO_THE_MIDDLE = `
+  mov ebx, 60
+outer:
+  mov ecx, 40
+  jmp mid
+top:
+  add eax, ecx
+  rol eax, 3
+mid:
+  xor edx, eax
+  dec ecx
+  jnz top
+  add esi, edx
+  dec ebx
+  jnz outer
+  hlt
+`;
+const TOP = ORG + 5 + 5 + 2;
+const MID = TOP + 2 + 3;
+
 function pair(source: string): [TestMachine, TestMachine] {
   const code = assemble(source, 32, ORG);
   const ref = flat32(code, ORG, 1 << 20);
@@ -76,7 +98,7 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
    * Runs the pair in `slice`s; whether the block at `at` was seen to be a wasm block, and a JS block after it
    * (`replaced`) or at all (`js`).
    */
-  function tiers(source: string, slice: number, toJs = 2000, at = ORG + 5): { wasm: boolean; replaced: boolean; js: boolean } {
+  function tiers(source: string, slice: number | ((retired: number) => number), toJs = 2000, at = ORG + 5): { wasm: boolean; replaced: boolean; js: boolean } {
     const [ref, jit] = pair(source);
     jit.cpu.hotThreshold = 1e9;
     jit.cpu.wasmToJsAfter = toJs;
@@ -85,7 +107,8 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
     let replaced = false;
     let js = false;
     while (!ref.cpu.halted) {
-      expect(jit.cpu.run(slice)).toBe(ref.cpu.run(slice));
+      const n = typeof slice === 'number' ? slice : slice(ref.cpu.icount);
+      expect(jit.cpu.run(n)).toBe(ref.cpu.run(n));
       expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
       const b = jit.cpu.fetchInstr(at).block;
       if (b !== null && b.source.startsWith('wasm')) wasm = b;
@@ -112,6 +135,14 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
   it('a repeating wasm block whose runs are short stays, and so does a block that does not repeat however long it runs', () => {
     expect(tiers(REPEATING, 37, 20_000)).toEqual({ wasm: true, replaced: false, js: false });
     expect(tiers(SPLIT, 50_000, 20_000, SPLIT_HEAD)).toEqual({ wasm: true, replaced: false, js: false });
+  });
+
+  it('the handover asks how long the runs were on average, not the run that reached Cpu.wasmToJsAfter', () => {
+    // Long runs (4 999 instructions) up to about 19 990 retired, then runs of 37: the run that reaches 20 000 is short.
+    expect(tiers(REPEATING, (retired) => (retired < 19_990 ? 4999 : 37), 20_000)).toEqual({ wasm: true, replaced: true, js: true });
+    // Runs of 37, then one long run that reaches 20 000 (mpihelp_addmul_1's loop: 8 passes on average, now and then
+    // a long one).
+    expect(tiers(REPEATING, (retired) => (retired < 19_000 ? 37 : 20_000), 20_000)).toEqual({ wasm: true, replaced: false, js: false });
   });
 
   it('a head no block of either tier can start at (REP STOSB with a 16-bit address size) is marked at once: the code after it gets its wasm block', () => {
@@ -171,5 +202,54 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
     expect(firstBlockAt).toBeGreaterThanOrEqual(299);
     expect(firstBlockAt).toBeLessThanOrEqual(310);
     lockstep(...pair(CALLING), 13);
+  });
+});
+
+/**
+ * Loops in wasm blocks: a wasm block that repeats is a loop head for the traces built after it (compile.ts loopHead:
+ * they end there instead of taking a pass in), and a trace that begins inside a loop and falls through to its own
+ * start repeats inside its function instead of leaving at every pass. Linux's lib/mpi multiply loops ran one pass
+ * per block run, each through the dispatcher, for want of both.
+ */
+describe.skipIf(!HAS_NASM)('loops in wasm blocks', () => {
+  it('a trace reaching a repeating wasm block ends at its head', () => {
+    const [ref, jit] = pair(INTO_THE_MIDDLE);
+    jit.cpu.hotThreshold = 1e9;
+    jit.cpu.wasmToJsAfter = 1e9;
+    jit.cpu.wasmHotThreshold = 2;
+    lockstep(ref, jit, 1000);
+    const top = jit.cpu.fetchInstr(TOP).block!;
+    expect(top.source).toBe('wasm: aluEG shiftI aluEG decZ jcc');
+    expect(top.repeats).toBe(true);
+    // The block at MID (built after TOP's: one arrival an outer pass) leaves for the loop's head rather than take
+    // its first instruction in (it would then fall through to its own start).
+    const mid = jit.cpu.fetchInstr(MID).block!;
+    expect(mid.source).toBe('wasm: aluEG decZ jcc');
+    expect(mid.repeats).toBe(false);
+  });
+
+  it('a trace that begins inside a loop and falls through to its start repeats inside its block, exactly', () => {
+    const [ref, jit] = pair(INTO_THE_MIDDLE);
+    jit.cpu.hotThreshold = 1e9;
+    jit.cpu.wasmToJsAfter = 1e9;
+    jit.cpu.wasmHotThreshold = 1e9;
+    // The interpreter first (the inner branch's bias: taken), then the block at MID alone, as a trace cut by its
+    // length or an interrupt's return leaves one: its trace takes the inner branch back to TOP and reaches MID
+    // again by falling through.
+    expect(jit.cpu.run(500)).toBe(ref.cpu.run(500));
+    const mid = jit.cpu.fetchInstr(MID);
+    const b = buildWasmBlock(jit.cpu, mid, MID)!;
+    expect(b.source).toBe('wasm: aluEG decZ jcc aluEG shiftI');
+    expect(b.repeats).toBe(true);
+    mid.block = b;
+    const chained = jit.cpu.chainedBlockRuns;
+    // Slices of every length up to a few passes: a pass leaves only where a whole one no longer fits the budget.
+    for (let slice = 1; slice <= 13 && !ref.cpu.halted; slice++) {
+      expect(jit.cpu.run(slice)).toBe(ref.cpu.run(slice));
+      expect(cpuState(jit.cpu)).toEqual(cpuState(ref.cpu));
+    }
+    lockstep(ref, jit, 997);
+    // One run of the block an outer pass (about 60): not one a pass of the inner loop (about 2 400).
+    expect(jit.cpu.chainedBlockRuns - chained).toBeLessThan(200);
   });
 });

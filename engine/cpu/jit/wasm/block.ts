@@ -22,7 +22,7 @@ import type { Instr } from '../../decode/instr';
 import { blockKey, keyFlatSegments, keyPaging, keyStack32, keyUser, makeBlock, NO_BLOCK, type CompiledBlock } from '../block';
 import { replaceInRegion } from '../region';
 import { blockBounds, buildBlock, collectBlock, inheritHotness, runsTableHandler } from '../compile';
-import { endsBlock, isRepString, translatable } from '../ops';
+import { endsBlock, isRepString, TRACE_NEXT, traceStep, translatable } from '../ops';
 import type { BlockInstr } from '../emitter';
 import { OP, type FunctionBody } from './encoder';
 import { WasmGen } from './gen';
@@ -93,6 +93,14 @@ function wasmTrace(cpu: Cpu, first: Instr, eip: number, flat: number): BlockInst
   return trace;
 }
 
+/**
+ * Whether `bi` is no branch and the instruction after it is at `start` (EIP not wrapping around to it): a block
+ * whose trace ends with it goes on at its own start.
+ */
+function fallsThroughTo(bi: BlockInstr, start: number): boolean {
+  return traceStep(bi.i) === TRACE_NEXT && bi.next === start && bi.eip + bi.i.len === start;
+}
+
 /** The wasm function's bytes for `instrs` (the last may be one the wrapper interprets). */
 function generate(
   instrs: BlockInstr[],
@@ -108,10 +116,14 @@ function generate(
   g.prologue();
   g.openExitTail();
   const start = instrs[0].eip;
-  // A branch back to the start makes the block repeat: the body is a loop.
-  const repeats = instrs
-    .slice(0, translated)
-    .some((bi) => ['jcc', 'jmpRel', 'loop'].includes(bi.i.row!.handler) && ((bi.next + bi.i.imm) >>> 0) === start);
+  // A branch back to the start makes the block repeat: the body is a loop. So does a trace whose last instruction
+  // falls through to its start (as a JS block's, jit/ops.ts traceEndSource): one that begins inside a loop (where an
+  // interrupt returned or a trace cut by its length left off) and takes the loop's back branch in its middle. Linux's
+  // lib/mpi loops ran so, one pass per block run, each through the dispatcher: 2.9 M runs per 250 M instructions.
+  const fallsToStart = translated === instrs.length && fallsThroughTo(instrs[translated - 1], start);
+  const repeats =
+    fallsToStart ||
+    instrs.slice(0, translated).some((bi) => ['jcc', 'jmpRel', 'loop'].includes(bi.i.row!.handler) && ((bi.next + bi.i.imm) >>> 0) === start);
   if (repeats) {
     g.stale = 0;
     g.entryFlagsUsed = true;
@@ -126,9 +138,14 @@ function generate(
     else g.callInterpreter();
   }
   if (!left) {
-    g.k = translated;
-    if (translated < instrs.length) g.interpretHere();
-    else g.exit(instrs[translated - 1].next, translated);
+    if (fallsToStart) {
+      g.k = translated - 1;
+      g.branchTo(start);
+    } else {
+      g.k = translated;
+      if (translated < instrs.length) g.interpretHere();
+      else g.exit(instrs[translated - 1].next, translated);
+    }
   }
   if (repeats) g.close();
   g.f.op(OP.unreachable);
@@ -232,7 +249,7 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
     // interpreterCall), after the `n` instructions of the run.
     n = interpretAt(c, last.instrs[k], n);
   }
-  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last, n);
+  if (!last.retiered && L.retired(last.index) >= c.wasmToJsAfter) retier(c, last);
   return n;
 }
 
@@ -262,19 +279,22 @@ function interpretFirst(c: Cpu, w: WasmBlock): number {
 
 /**
  * Replaces a wasm block that has run long enough by the JS block of its head (when one can be built there), if it
- * is a loop that has just run long inside itself: code that hot pays for TurboFan's compile, after which the JS
+ * is a loop whose runs are long inside itself: code that hot pays for TurboFan's compile, after which the JS
  * block, with its access checks hoisted out of the loop, runs faster than Liftoff's code (the loop benchmark's
  * steady state: 1 000 MIPS in wasm, 1 450 in JS). Other blocks stay wasm blocks: the JS block's gain is in its loop,
  * and a JS block among wasm blocks costs a return to the run loop at each way between them, where wasm blocks link
  * inside wasm (Linux's XZ decompressor, whose hot blocks leave after a pass or two: its first 1 G instructions in
  * 2.8 s of CPU with every block handed over, 2.2–2.4 s with none). Called at the block's exit, where the mode is
- * still the one it was built for, with `run` the instructions retired in this run. It is asked once; no link leads
- * to the wasm block after a handover.
+ * still the one it was built for; the loop goes to JS if its runs were long on average (LOOP_RUN_TO_JS). It is
+ * asked once; no link leads to the wasm block after a handover.
  */
-function retier(cpu: Cpu, w: WasmBlock, run: number): void {
+function retier(cpu: Cpu, w: WasmBlock): void {
   const old = w.block;
+  const L = w.linker;
+  // The instructions a run of the block retired on average, its links' blocks not counted.
+  const run = L.retired(w.index) / L.runs(w.index);
   w.retiered = true; // once
-  w.linker.stopCounting(w.index);
+  L.stopCounting(w.index);
   if (old === null || w.first.block !== old || !w.repeats || run < LOOP_RUN_TO_JS) return;
   const js = buildBlock(cpu, w.first, old.eip);
   if (js === NO_BLOCK) return;
@@ -317,7 +337,8 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = fa
   const { firstByte, lastCodeByte, lastByte } = blockBounds(instrs, eip);
   // (* the instruction the wrapper interprets; ! the interpreter calls.)
   const source = `wasm: ${instrs.map((bi, k) => (k < translated ? (nativeAt[k] ? '' : '!') : '*') + bi.i.row!.handler).join(' ')}`;
-  const b = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, runWasm.bind(w), source);
+  // `repeats`: traces built later stop at this block's head (compile.ts loopHead) rather than take a pass in.
+  const b = makeBlock(eip, instrs.length, firstByte, lastCodeByte, lastByte, key, runWasm.bind(w), source, repeats);
   w.index = linker.add(w, b, instrs.length, key, lastByte, entryFlags);
   if (w.index === 0) return null; // every link index taken
   if (w.retiered) linker.stopCounting(w.index);
@@ -372,11 +393,15 @@ export const WASM_BATCH = 16;
 export const WASM_TO_JS_AFTER = 16_000_000;
 
 /**
- * The instructions one run of a repeating wasm block (with the blocks linked in it) must have retired when its
- * WASM_TO_JS_AFTER is reached for retier to hand it to JS: the loop benchmark's block runs a slice's budget at a
- * time; Linux's and GRUB's repeating blocks, a few passes.
+ * The instructions a run of a repeating wasm block must have retired on average (its own, not those of the blocks
+ * linked after it) when its WASM_TO_JS_AFTER is reached for retier to hand it to JS. The loop benchmark's block runs
+ * a slice's budget at a time; Linux's lib/mpi loops 340 (mpihelp_addmul_1, 8 passes) to 2 700 (mpihelp_submul_1,
+ * 57 passes) a call; GRUB's repeating blocks, a few passes. A JS block's pass is faster (hoisted checks), but each
+ * run of it among wasm blocks costs two returns to the run loop and its entry's checks: the lib/mpi window at 3.25 G
+ * ran 250 M instructions in 0.53–0.59 s at 1 024 (submul's loop handed over), 0.55–0.64 s at 256 (both), 0.60–0.62 s
+ * with neither. It was the run that reached WASM_TO_JS_AFTER (at 4 096), a coin toss for loops whose runs vary.
  */
-export const LOOP_RUN_TO_JS = 4096;
+export const LOOP_RUN_TO_JS = 1024;
 
 let wasmDefault = true;
 

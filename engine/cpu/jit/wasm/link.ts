@@ -7,7 +7,8 @@
 // What the dispatcher knows lives in the link area of the wasm memory (bus/memory.ts linkOffset):
 // - a record per linked block (its link index): its tag (index | generation << 16; 0 while the block is not to be
 //   entered from a link: retired to JS, or collected), its length, block key, the largest offset the CS limit must
-//   cover (CompiledBlock.lastByte), whether it reads the flags it finds at entry, and the instructions it retired;
+//   cover (CompiledBlock.lastByte), whether it reads the flags it finds at entry, the instructions it retired and its
+//   runs (for its handover to JS, block.ts retier);
 // - a hash table from EIP to the tag of the block at that EIP, valid while Cpu.codeEpoch is the entry's epoch. The
 //   wrapper writes the entry each time JavaScript enters a block whose entry is not there.
 //
@@ -50,6 +51,7 @@ const R_KEY = 2;
 const R_LAST_BYTE = 3;
 const R_ENTRY_FLAGS = 4;
 const R_RETIRED = 5;
+const R_RUNS = 6;
 
 /** The hash table's slot (int32 index of its EIP field) for `eip`. */
 export function hashSlot(eip: number): number {
@@ -94,6 +96,7 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   // The block's retired count, for its handover to JS.
   f.get(INDEX).i32(5).op(OP.i32Shl).set(rec);
   f.get(rec).get(rec).mem(OP.i32Load, records + R_RETIRED * 4).get(m).op(OP.i32Add).tee(retired).mem(OP.i32Store, records + R_RETIRED * 4);
+  f.get(rec).get(rec).mem(OP.i32Load, records + R_RUNS * 4).i32(1).op(OP.i32Add).mem(OP.i32Store, records + R_RUNS * 4);
   // Flags: a block that defined none (mask -1) left the record of the last one that did in the state area.
   f.i32(0).mem(OP.i32Load, slot(S_LMASK)).tee(m).i32(0).op(OP.i32GeS);
   f.open(OP.if, VOID);
@@ -250,6 +253,7 @@ export class Linker {
     this.records[r + R_LAST_BYTE] = lastByte;
     this.records[r + R_ENTRY_FLAGS] = entryFlags ? 1 : 0;
     this.records[r + R_RETIRED] = 0;
+    this.records[r + R_RUNS] = 0;
     this.owners[index] = new WeakRef(owner);
     this.collected.register(holder, index);
     return index;
@@ -261,6 +265,11 @@ export class Linker {
 
   retired(index: number): number {
     return this.records[index * 8 + R_RETIRED];
+  }
+
+  /** The runs of the block at `index` (entries by the dispatcher, from JavaScript or through a link). */
+  runs(index: number): number {
+    return this.records[index * 8 + R_RUNS];
   }
 
   /** The block at `index` counts no more retired instructions (it has been offered to JS once). */
