@@ -265,6 +265,39 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
     }
   });
 
+  it('a store across a page end into the next page\'s code (paging off): the last byte\'s page counts too', () => {
+    // The dword at `slot` has its first two bytes at the end of a page of data only and its last two in the next
+    // page, whose first instructions are two NOPs; on the pass where ECX is 50 the store turns them into INC ESI,
+    // INC EDI (0x46 0x47), and the next pass's store turns them back. Only the page of the access's last byte says
+    // it holds code, so a store tested on its first byte's page alone would leave the NOPs decoded.
+    const src = `
+      mov ecx, 100
+    top:
+      cmp ecx, 50
+      sete bl
+      movzx ebx, bl
+      imul ebx, ebx, 0x47460000 - 0x90900000
+      add ebx, 0x90900000
+      mov [slot], ebx
+      add edx, ecx
+      jmp next
+      times 0x2000 - 2 - ($ - $$) db 0
+    slot: dw 0
+    next:
+      nop
+      nop
+      add ebp, edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    for (const slice of [7, 60]) {
+      const { cpu, inWasm } = bothWays(src, slice);
+      expect([cpu.regs[6], cpu.regs[7]]).toEqual([1, 1]); // the pass where ECX is 50
+      if (slice === 60) expect(inWasm).toBeGreaterThan(200);
+    }
+  });
+
   it('RAM past 2 GiB: accesses above 2^31 inline, and past the end of RAM to the interpreter (open bus)', () => {
     const src = `
       mov ecx, 200

@@ -246,6 +246,18 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
     sameAsInterpreter(source, count, eager, true);
   });
 
+  it('XCHG eAX, r (one byte, 16 and 32 bits), CLD and STD with flags pending, defined or the entry\'s', () => {
+    // CLD/STD first in a block: no arithmetic flag defined, so the exit must still store DF (and the entry's flags).
+    expect(Array.from(assemble('xchg eax, ecx\nxchg ax, dx', 32, ORG))).toEqual([0x91, 0x66, 0x92]); // the one-byte forms
+    for (const { source, count } of [
+      lines('std', 'xchg eax, ecx', 'stosb', 'xchg ax, dx', 'cld', 'xchg eax, edi', 'xchg eax, edi', 'stosb'),
+      lines('add eax, ebx', 'std', 'xchg ax, si', 'stosd', 'cld', 'stosb', 'adc ecx, eax'),
+    ]) {
+      sameAsInterpreter(source, count);
+      sameAsInterpreter(source, count, eager);
+    }
+  });
+
   it('PUSH, POP, PUSH imm and r/m, STOSD/LODSB without REP (DF either way)', () => {
     const { source, count } = lines(
       'push eax', 'push dword [ebp + 4]', 'push 0x12345678', 'push -2', 'pop ecx', 'pop edx', 'push esp', 'pop ebx', 'pop esi',

@@ -175,14 +175,14 @@ describe.skipIf(!HAS_NASM)('wasm and JS tiers', () => {
   });
 
   it('a head no wasm block can start at gets its JS block at hotThreshold arrivals, not before', () => {
-    // No wasm form in the loop: RCR, LAHF and CLD would be interpreter calls, the LOOP with CX (a 16-bit
+    // No wasm form in the loop: RCR, LAHF and SAHF would be interpreter calls, the LOOP with CX (a 16-bit
     // address size) ends the trace untranslated, and a block of interpreter calls alone is not built.
     const [ref, jit] = pair(`
       mov ecx, 400
     top:
       rcr eax, 1
       lahf
-      cld
+      sahf
       a16 loop top
       hlt
     `);

@@ -162,29 +162,33 @@ export class WasmGen {
    * read-only page, a user access to a supervisor page), or an access crossing into the next linear page, leaves
    * for the interpreter too, whose walk sets the accessed and dirty bits or raises the page fault at this
    * instruction (SDM 3A §4.7, §4.8).
+   * All the tests are one condition with one exit (about 120 bytes an access instead of 200 with an exit per test:
+   * most of a lukewarm block's code, which V8 compiles once or twice for a few thousand runs). Its parts are
+   * computed whatever the others say: after a TLB miss the physical address is made of whatever the entry held,
+   * and the page flag byte is read at `memSize + (ph >>> 12)` even past RAM, which stays inside the wasm memory
+   * (the flags, state, TLB and link areas follow RAM, more than 2^20 bytes: bus/memory.ts), and leaves anyway.
    */
   checkAccess(size: number, write: boolean): void {
     const f = this.f;
+    const ph = this.ph;
+    f.set(ph);
     if (this.paging !== null) {
       const t = this.tlbEntry;
-      f.set(this.ph);
-      f.get(this.ph).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, this.paging.tlb).set(t);
-      f.get(t).i32(this.paging.readRight << (write ? 1 : 0)).op(OP.i32And).op(OP.i32Eqz);
-      if (size > 1) f.get(this.ph).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU).op(OP.i32Or);
-      this.open(OP.if);
-      this.interpretHere();
-      this.close();
-      f.get(t).i32(-4096).op(OP.i32And).get(this.ph).i32(4095).op(OP.i32And).op(OP.i32Or);
+      f.get(ph).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, this.paging.tlb).tee(t);
+      f.i32(this.paging.readRight << (write ? 1 : 0)).op(OP.i32And).op(OP.i32Eqz);
+      if (size > 1) f.get(ph).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU).op(OP.i32Or);
+      f.get(t).i32(-4096).op(OP.i32And).get(ph).i32(4095).op(OP.i32And).op(OP.i32Or);
+    } else f.get(ph);
+    f.get(P_A20).op(OP.i32And).tee(ph);
+    f.i32(this.memSize - size).op(OP.i32GtU);
+    if (this.paging !== null) f.op(OP.i32Or);
+    f.get(ph).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize);
+    // Under paging the access lies in one page (tested above); without, its last byte's page is tested too.
+    if (size > 1 && this.paging === null) {
+      f.get(ph).i32(size - 1).op(OP.i32Add).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize).op(OP.i32Or);
     }
-    f.get(P_A20).op(OP.i32And).set(this.ph);
-    f.get(this.ph).i32(this.memSize - size).op(OP.i32GtU);
-    this.open(OP.if, RESULT_I32);
-    f.i32(1);
-    f.op(OP.else);
-    f.get(this.ph).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize);
-    if (size > 1) f.get(this.ph).i32(size - 1).op(OP.i32Add).i32(12).op(OP.i32ShrU).mem(OP.i32Load8U, this.memSize).op(OP.i32Or);
     if (!write) f.i32(PF_LOAD_SLOW).op(OP.i32And);
-    this.close();
+    f.op(OP.i32Or);
     this.open(OP.if);
     this.interpretHere();
     this.close();
@@ -236,29 +240,65 @@ export class WasmGen {
 
   /**
    * The shared exit (openExitTail): the locals an exit fills before it branches there — EIP, the retired count and
-   * the pending record (mask -1: no flag defined, 0: eager flags) — or null while exits store the state inline.
+   * the pending record (mask -1: no flag defined, 0: eager flags) —, the index of the instruction an exit before it
+   * leaves to the interpreter, or null while exits store the state inline.
    */
-  private tail: { depth: number; eip: number; n: number; op: number; a: number; b: number; r: number; size: number; cin: number; mask: number } | null = null;
+  private tail: {
+    depth: number;
+    interpretDepth: number;
+    eip: number;
+    n: number;
+    k: number;
+    op: number;
+    a: number;
+    b: number;
+    r: number;
+    size: number;
+    cin: number;
+    mask: number;
+  } | null = null;
 
   /**
-   * Opens the block whose end is the function's one exit (closeExitTail): every exit then sets the tail's locals
+   * Opens the blocks whose ends are the function's one exit (closeExitTail): every exit then sets the tail's locals
    * and branches there instead of storing registers, flags and EIP inline (about 200 bytes each; a block with five
-   * memory accesses has a dozen exits). Smaller functions are quicker for V8 to compile and to run.
+   * memory accesses has a dozen exits). Smaller functions are quicker for V8 to compile and to run. Exits before an
+   * instruction the interpreter is to run (interpretHere) branch to the inner block's end, which stores that
+   * instruction's index and counts the instructions before it, then goes on into the shared exit.
    */
   openExitTail(): void {
     const f = this.f;
-    this.tail = { depth: 0, eip: f.local(), n: f.local(), op: f.local(), a: f.local(), b: f.local(), r: f.local(), size: f.local(), cin: f.local(), mask: f.local() };
+    this.tail = {
+      depth: 0,
+      interpretDepth: 0,
+      eip: f.local(),
+      n: f.local(),
+      k: f.local(),
+      op: f.local(),
+      a: f.local(),
+      b: f.local(),
+      r: f.local(),
+      size: f.local(),
+      cin: f.local(),
+      mask: f.local(),
+    };
     this.open(OP.block);
     this.tail.depth = this.depth;
+    this.open(OP.block);
+    this.tail.interpretDepth = this.depth;
   }
 
-  /** Closes the tail's block (after the body's `unreachable`) and writes the shared exit. */
+  /** Closes the tail's blocks (after the body's `unreachable`) and writes the shared exit. */
   closeExitTail(): void {
     const f = this.f;
     const t = this.tail!;
+    const slot = (s: number): number => this.state + s * 4;
+    this.close();
+    // An exit before instruction k: k instructions of this pass retired; the wrapper runs k (its EIP is the
+    // instruction's own, which the wrapper sets: S_EIP is not read after such an exit, block.ts runWasm).
+    f.get(this.n).get(t.k).op(OP.i32Add).set(t.n);
+    f.i32(0).get(t.k).mem(OP.i32Store, slot(S_INTERPRET));
     this.close();
     this.tail = null;
-    const slot = (s: number): number => this.state + s * 4;
     for (let r = 0; r < 8; r++) f.i32(0).get(this.g[r]).mem(OP.i32Store, slot(S_REGS + r));
     f.i32(0).get(t.mask).mem(OP.i32Store, slot(S_LMASK));
     f.get(t.mask).i32(0).op(OP.i32GeS);
@@ -278,16 +318,11 @@ export class WasmGen {
     f.get(t.n);
   }
 
-  /** An exit through the tail: its locals set as storeState would store them, then the branch. */
-  private exitToTail(eip: () => void, retired: number): void {
+  /** Sets the tail's record locals as storeState would store the pending record. */
+  private recordToTail(): void {
     const f = this.f;
     const t = this.tail!;
     const rec = this.pending;
-    eip();
-    f.set(t.eip);
-    f.get(this.n);
-    if (retired !== 0) f.i32(retired).op(OP.i32Add);
-    f.set(t.n);
     if (rec === null && this.stale === ARITH) f.i32(-1).set(t.mask);
     else {
       this.readsLocal(rec === null ? ARITH : ARITH & ~rec.mask);
@@ -300,6 +335,18 @@ export class WasmGen {
         f.set(t.cin);
       }
     }
+  }
+
+  /** An exit through the tail: its locals set as storeState would store them, then the branch. */
+  private exitToTail(eip: () => void, retired: number): void {
+    const f = this.f;
+    const t = this.tail!;
+    eip();
+    f.set(t.eip);
+    f.get(this.n);
+    if (retired !== 0) f.i32(retired).op(OP.i32Add);
+    f.set(t.n);
+    this.recordToTail();
     f.br(OP.br, this.depth - t.depth);
   }
 
@@ -324,6 +371,13 @@ export class WasmGen {
 
   /** Leaves before the current instruction, which the wrapper runs in the interpreter. */
   interpretHere(): void {
+    const t = this.tail;
+    if (t !== null) {
+      this.f.i32(this.k).set(t.k);
+      this.recordToTail();
+      this.f.br(OP.br, this.depth - t.interpretDepth);
+      return;
+    }
     this.f.i32(0).i32(this.k).mem(OP.i32Store, this.state + S_INTERPRET * 4);
     this.exit(this.cur.eip, this.k);
   }

@@ -123,6 +123,23 @@ function incDec(g: WasmGen, i: Instr, inc: boolean, reg: number | null): number 
 }
 
 /** CLC, STC, CMC: the flags eager, then CF. */
+/**
+ * CLD/STD (alu.ts cld, std): DF lies outside the lazy record, so a pending record stays pending. An exit stores the
+ * flags local only once the block has defined an arithmetic flag (gen.ts storeState): a block that has defined none
+ * takes its arithmetic flags as the Cpu had them (folded at entry: readsLocal) and defines them all from here on.
+ */
+function direction(g: WasmGen, set: boolean): number {
+  const f = g.f;
+  if (g.pending === null && g.stale === ARITH) {
+    g.readsLocal(ARITH);
+    g.stale = 0;
+  }
+  f.get(g.flags).i32(~DF).op(OP.i32And);
+  if (set) f.i32(DF).op(OP.i32Or);
+  f.set(g.flags);
+  return GOES_ON;
+}
+
 function carry(g: WasmGen, how: 'clear' | 'set' | 'complement'): number {
   g.fold();
   const f = g.f;
@@ -470,6 +487,17 @@ const FORMS: Record<string, Form> = {
   decZ: (g, i) => incDec(g, i, false, i.reg),
   incE: (g, i) => incDec(g, i, true, null),
   decE: (g, i) => incDec(g, i, false, null),
+  /** XCHG r, eAX (91–97; move.ts xchgZA): Linux's lukewarm code has them where an interpreter call cost a return to JS. */
+  xchgZA: (g, i) => {
+    const a = regLocal(g, i.size, EAX);
+    g.pushReg(i.size, i.reg);
+    g.popReg(i.size, EAX);
+    g.f.get(a);
+    g.popReg(i.size, i.reg);
+    return GOES_ON;
+  },
+  cld: (g) => direction(g, false),
+  std: (g) => direction(g, true),
   clc: (g) => carry(g, 'clear'),
   stc: (g) => carry(g, 'set'),
   cmc: (g) => carry(g, 'complement'),
