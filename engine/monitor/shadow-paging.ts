@@ -243,15 +243,23 @@ export class ShadowPaging implements TlbListener {
     this.hidden.write32(SHADOW_PD_OFFSET + slot * 4, 0);
   }
 
-  /** Whether the window is placed and its slot still unused by the guest. */
+  /**
+   * Whether the window is placed and its slot still unused by the guest. Its TLB is not searched: it held nothing in
+   * the slot when the window was placed (moveWindow), and every entry it gains since is a fill it reports
+   * (`filled`, which sets windowConflict; nothing else writes the TLB's entries, and a restored TLB reports each
+   * of its entries as a fill too). Only the directory entry, which the guest may write at any time, is read.
+   */
   private windowStillFree(guestCr3: number): boolean {
-    return this.windowSlot >= 0 && !this.windowConflict && !this.guestMapsSlot(guestCr3, this.windowSlot);
+    return this.windowSlot >= 0 && !this.windowConflict && !this.directoryMapsSlot(guestCr3, this.windowSlot);
+  }
+
+  private directoryMapsSlot(guestCr3: number, slot: number): boolean {
+    return (this.cpu.mem.peek(((guestCr3 & 0xfffff000) + slot * 4) >>> 0, 4) & PTE_P) !== 0;
   }
 
   /** Whether the guest's page directory maps the slot, or its TLB holds a translation in it. */
   private guestMapsSlot(guestCr3: number, slot: number): boolean {
-    const pde = this.cpu.mem.peek(((guestCr3 & 0xfffff000) + slot * 4) >>> 0, 4);
-    if ((pde & PTE_P) !== 0) return true;
+    if (this.directoryMapsSlot(guestCr3, slot)) return true;
     const entries = this.guestTlb.entries;
     for (let page = slot << 10; page < (slot + 1) << 10; page++) if (entries[page] !== 0) return true;
     return false;

@@ -107,6 +107,24 @@ describe('shadow paging under the monitor', () => {
     expect(r.monitor.state).toBe('direct');
   });
 
+  it("moves the window off a slot the guest's TLB translates though its directory entry is clear again", () => {
+    // One MOVSD reads through the top slot (the guest's walk fills its TLB there) and clears the slot's directory
+    // entry: afterwards only the TLB says the guest uses the slot. The monitor does not search the TLB for the
+    // window's slot at every entry; it relies on the TLB reporting that fill (shadow-paging.ts windowStillFree).
+    const r = paged([
+      encode.storeSs(PAGE_DIR + 1000 * 4, 0), // the directory's page written once (no entry at the next store)
+      encode.storeSs(0x10390, 0),
+      encode.storeSs(PAGE_DIR + 1023 * 4, PAGE_TABLE | 7), // map the top slot, where the window is
+      [0xbe, ...encode.le32(0xffc10390), 0xbf, ...encode.le32(PAGE_DIR + 1023 * 4)], // mov esi, …; mov edi, PDE 1023
+      [0xa5], // movsd: reads 0 through the top slot, stores it into its directory entry
+      load(0xffc10390), // the stale translation, as bare
+      store(RESULTS),
+    ]);
+    expect(r.monitor.shadow.windowSlot).not.toBe(1023);
+    expect(r.monitor.shadow.counters.relocations).toBeGreaterThanOrEqual(2);
+    expect(r.monitor.state).toBe('direct');
+  });
+
   it('runs emulated, and says why, while the guest maps all 4 GiB; engages again once a slot is free', () => {
     const image = withPageTables(
       programFromSlots([
