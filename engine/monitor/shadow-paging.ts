@@ -19,9 +19,13 @@
 //   guest CPL 0–2: a page is user-accessible in the shadow when the guest's TLB entry allows supervisor reads,
 //                  writable when it allows supervisor writes (dirty already; CR0.WP judged by the guest's walk);
 //   guest CPL 3:   user-accessible / writable exactly when the entry allows user reads / writes.
-// The shadow is dropped when the guest's CPL class changes. Pages whose frame lies beyond guest RAM (the open bus,
-// or the hidden region itself) are never mapped: every access to them is emulated, so the guest can never reach
-// the monitor's memory.
+// The shadow is dropped when the guest's CPL class changes. Pages whose frame lies in the monitor's hidden region are
+// never mapped: every access to them is emulated and sees the open bus, so the guest can never reach the monitor's
+// memory. Other frames beyond guest RAM — the local and I/O APIC, a high ROM, the open bus — are mapped like RAM:
+// the deprivileged CPU's access there goes to the bus exactly as the emulation's would (the bus serves the hidden
+// region to data accesses only while the monitor's own operations run, bus/memory.ts `hiddenData`). Linux writes
+// its local APIC's EOI register after every interrupt: 10 700 monitor entries per 200 M instructions in its lib/mpi
+// window, each a #PF thrown out of a translated block, when those frames were left unmapped.
 //
 // The window: the CPU reaches the monitor's tables, TSS, code and stack by linear address, so the first
 // WINDOW_BYTES of the hidden region are mapped, supervisor-only, in one 4 MiB slot the guest leaves unmapped (its
@@ -144,7 +148,7 @@ export class ShadowPaging implements TlbListener {
   /**
    * Makes the shadow entry of a linear page from the guest's TLB entry, after the monitor emulated an access to
    * it. Nothing when the guest's TLB has no entry, the page is in the window's slot, the guest's class may not
-   * read it, or its frame lies beyond guest RAM (those accesses keep being emulated).
+   * read it, or its frame lies in the hidden region (those accesses keep being emulated).
    */
   fill(page: number): void {
     const entry = this.guestTlb.entries[page];
@@ -152,8 +156,9 @@ export class ShadowPaging implements TlbListener {
     if (entry === 0 || slot === this.windowSlot || this.userClass < 0) return;
     const user = this.userClass === 1;
     if ((entry & (user ? TLB_USER_READ : TLB_SUPERVISOR_READ)) === 0) return;
-    const frame = entry & TLB_FRAME;
-    if (frame >>> 0 >= this.cpu.mem.size) return;
+    const frame = (entry & TLB_FRAME) >>> 0;
+    const hiddenStart = this.hidden.base;
+    if (frame + 0x1000 > hiddenStart && frame < hiddenStart + this.hidden.bytes.length) return;
     const writable = (entry & (user ? TLB_USER_WRITE : TLB_SUPERVISOR_WRITE)) !== 0;
     let k = this.slotTable[slot];
     if (k === NO_TABLE) k = this.allocateTable(slot);
