@@ -32,7 +32,7 @@
 // and ES: in its lib/mpi window these were 57 000 of 111 000 monitor entries per 200 M instructions.
 
 import type { Cpu } from '../cpu/cpu';
-import { CS, SS } from '../cpu/cpu';
+import { CS, ESP, SS } from '../cpu/cpu';
 import type { Handler, Instr } from '../cpu/decode/instr';
 import { IOPL, RF, VM } from '../cpu/flags';
 import { HANDLERS } from '../cpu/ops';
@@ -48,10 +48,10 @@ export interface InPlaceHost {
   /** The count of instructions completed in place by the handler of `name`, which increments it. */
   inPlaceCounter(name: string): { n: number };
   /**
-   * Runs `handler` (the engine's MOV Sreg or POP Sreg) on the real CPU when the guest's load of `seg` with `selector`
-   * is one it completes in place, and records it as the guest's; false (nothing done) when it must be emulated.
+   * Loads `seg` with `selector` on the real CPU when the guest's load is one it completes in place, and records it as
+   * the guest's; false (nothing done) when it must be emulated.
    */
-  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause, handler: Handler, i: Instr): boolean;
+  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean;
   /** Enters the monitor for a bound instruction, as SBE's binding does (the emulation then executes it). */
   enterForBound(i: Instr): void;
 }
@@ -126,11 +126,16 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
     map.set(name, (cpu: Cpu, i: Instr): void => {
       if (!host.deprivileged) return handler(cpu, i);
       const seg = mov ? i.reg : i.arg;
-      // DS, ES, FS, GS (SS: the stack checks and the interrupt shadow; CS and 6–7: #UD), read as the instruction
-      // reads it; a fault here enters the monitor through the run loop, nothing changed yet.
+      // DS, ES, FS, GS (SS: the stack checks and the interrupt shadow; CS and 6–7: #UD), the selector read once, as
+      // the instruction reads it (ops/segment.ts); a fault here enters the monitor through the run loop, nothing
+      // changed yet. When the load is left to the monitor, its emulation reads the operand again, as after a fault.
       if (seg !== SS && seg !== CS && seg < 6) {
-        const selector = (mov ? cpu.readRm(i, 2) : cpu.readMem(SS, cpu.sp, i.size)) & 0xffff;
-        if (host.loadSegmentInPlace(seg, selector, mov ? 'mov' : 'pop', handler, i)) {
+        const sp = cpu.sp;
+        const wide = cpu.stack32;
+        const selector = (mov ? cpu.readRm(i, 2) : cpu.readMem(SS, sp, i.size)) & 0xffff;
+        if (host.loadSegmentInPlace(seg, selector, mov ? 'mov' : 'pop')) {
+          if (!mov && wide) cpu.regs[ESP] = (sp + i.size) | 0;
+          else if (!mov) cpu.regs16[ESP << 1] = (sp + i.size) & 0xffff;
           count.n++;
           return;
         }

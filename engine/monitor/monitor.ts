@@ -25,6 +25,7 @@ import { peekWalk } from '../cpu/protect/peek';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
 import { accessRightsOf, decodeDescriptor, Descriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
+import { loadSegment } from '../cpu/protect/segment-load';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
@@ -301,13 +302,13 @@ export class Monitor implements MonitorHook {
    * A data segment load by the deprivileged guest at CPL 0–2, completed in place (in-place.ts): when the guest's load
    * is an ordinary one (in-place-segment.ts), the register was last reported consistent and holds what the last
    * return installed, and its virtual entry holds the guest's entry as ring compression makes it (no return's
-   * cache written there), the real instruction `handler` loads the register from that entry — the cache a
-   * consistent return's pop gives it — and the guest's record, the installed state and the guest's segment-load
-   * event follow, as the emulation gives them. Nothing else of an entry's work is due: at CPL 0–2 SBE stays on
+   * cache written there), the real CPU's load (protect/segment-load.ts) loads the register from that entry — the
+   * cache a consistent return's pop gives it — and the guest's record, the installed state and the guest's
+   * segment-load event follow, as the emulation gives them. Nothing else of an entry's work is due: at CPL 0–2 SBE stays on
    * whatever the registers hold, whyNotDirect asks of a data register only a usable, readable cache within the
    * guest's table (which the load's checks ensure), and the register stays consistent, as reported.
    */
-  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause, handler: Handler, i: Instr): boolean {
+  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean {
     const g = this.guest;
     const cpu = this.cpu;
     const d = this.inPlaceDescriptor;
@@ -321,7 +322,7 @@ export class Monitor implements MonitorHook {
     if (this.look.differs(g, cpu.a20Mask, this.tableEpoch, seg)) return false;
     this.mute();
     try {
-      handler(cpu, i);
+      loadSegment(cpu, seg, selector, cause);
     } finally {
       this.unmute();
     }

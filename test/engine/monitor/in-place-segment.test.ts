@@ -115,6 +115,25 @@ describe('segment loads completed in place', () => {
     });
   }
 
+  it('POP from a 16-bit stack moves SP only, as bare', () => {
+    const stack16: [number, number][] = [...SCRATCH.slice(0, 7), makeDescriptor(0x80000, 0xffff, 0x93, false)];
+    const slots = [
+      [0xbc, ...encode.le32(0x1234fff0)], // mov esp, 0x1234FFF0: SP 0xFFF0 under a 16-bit SS
+      mov(2, 0x78), // mov ss, 0x78: base 0x80000, B = 0 (emulated)
+      pop(DS, 0x20), // push imm32; pop ds: SP only
+      [0x66, 0x6a, 0x10, 0x66, 0x0f, 0xa1], // push word 0x10; pop fs (16-bit operands)
+      pop(GS, 0x10),
+      mov(2, 0x10),
+      [0xbc, ...encode.le32(0x90000)],
+    ];
+    const image = programFromSlots(slots, { a: stack16 }).image;
+    const r = lockstep(image, { load: LOAD, memoryMB: 4, memoryEvery: 1, maxInstructions: 50_000 });
+    if (r.divergence) throw new Error(describeDivergence(r.divergence));
+    expect(r.stop).toBe('exit');
+    const base = lockstep(programFromSlots(slots.map(() => [0x90]), { a: stack16 }).image, { load: LOAD, memoryMB: 4, maxInstructions: 50_000 });
+    expect(inPlace(r.monitor).pop - inPlace(base.monitor).pop).toBe(3);
+  });
+
   it('under paging, a table page missing from the guest TLB is walked by the emulation (accessed bits set as bare)', () => {
     const gdtPte = PAGE_TABLE + 0x10 * 4;
     const r = run(
