@@ -36,6 +36,8 @@ if (AT > 0) {
     m.restore(deserialize(readFileSync(snapshotFile)));
   }
 }
+// RINGSIDE_MONITOR=1 attaches the monitor after the restore and prints its entries by reason after the window.
+const monitor = process.env.RINGSIDE_MONITOR === '1' ? engine.attachMonitor(m) : null;
 if (process.env.RINGSIDE_JIT === '0') m.cpu.jit = false;
 if (process.env.RINGSIDE_HOT !== undefined) m.cpu.hotThreshold = Number(process.env.RINGSIDE_HOT);
 // RINGSIDE_WASM_PAGING=1 or 0 turns wasm blocks under paging (Cpu.wasmPaging) on or off.
@@ -60,3 +62,4 @@ console.log(
   `linux window at ${AT}${warm > 0 ? ` + ${warm} untimed` : ''}: ${result.instructions} instructions (${result.reason}), ` +
     `${cpu.toFixed(2)} s CPU, ${(result.instructions / cpu / 1e6).toFixed(1)} MIPS, ${m.cpu.chainedBlockRuns - chained} chained block entries`,
 );
+if (monitor !== null) console.log(`monitor entries: ${JSON.stringify(Object.fromEntries(monitor.counters.traps))}`);

@@ -21,6 +21,10 @@
 // - PUSH Sreg and MOV r/m, Sreg: the real instruction with the guest's selector in the register for its duration
 //   (while SBE binds them, every segment load enters the monitor, so its record of the guest's selectors is
 //   exact); its RPL is the guest's, where the real selector's is the compressed ring's.
+// - MOV Sreg and POP Sreg of DS, ES, FS or GS at guest CPL 0–2, when the guest's load is an ordinary one
+//   (in-place-segment.ts: a present, accessed, consistent GDT entry that passes every check of the guest's load):
+//   the real instruction, loading through the virtual GDT, then the monitor's record of the guest's register and
+//   the guest's segment-load event (monitor.ts loadSegmentInPlace). Anything else enters the monitor.
 // Guest time is unchanged: the instruction retires once, and a device it reads sees the time a bare CPU's read sees.
 // GRUB's LZMA decoder runs PUSHF/POPF around each range-coder normalisation (2.5 million times to its kernel) and
 // boot loaders poll port 0x61 in calibration loops: these were most of the monitor's entries on real boot code.
@@ -28,10 +32,12 @@
 // and ES: in its lib/mpi window these were 57 000 of 111 000 monitor entries per 200 M instructions.
 
 import type { Cpu } from '../cpu/cpu';
+import { CS, ESP, SS } from '../cpu/cpu';
 import type { Handler, Instr } from '../cpu/decode/instr';
 import { IOPL, RF, VM } from '../cpu/flags';
 import { HANDLERS } from '../cpu/ops';
 import { popfResult } from '../cpu/ops/stack';
+import type { SegmentLoadCause } from '../events';
 import type { GuestState } from './guest-state';
 
 /** What the in-place handlers need of the monitor. */
@@ -41,6 +47,13 @@ export interface InPlaceHost {
   readonly deprivileged: boolean;
   /** The count of instructions completed in place by the handler of `name`, which increments it. */
   inPlaceCounter(name: string): { n: number };
+  /**
+   * Loads `seg` with `selector` on the real CPU when the guest's load is one it completes in place, and records it as
+   * the guest's; false (nothing done) when it must be emulated.
+   */
+  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean;
+  /** Enters the monitor for a bound instruction, as SBE's binding does (the emulation then executes it). */
+  enterForBound(i: Instr): void;
 }
 
 const IO_HANDLERS = ['inI', 'inDX', 'outI', 'outDX', 'ins', 'outs'];
@@ -104,6 +117,30 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
         cpu.segSel[seg] = real;
       }
       count.n++;
+    });
+  }
+  for (const name of ['movSE', 'popSeg']) {
+    const handler = HANDLERS[name];
+    const count = host.inPlaceCounter(name);
+    const mov = name === 'movSE';
+    map.set(name, (cpu: Cpu, i: Instr): void => {
+      if (!host.deprivileged) return handler(cpu, i);
+      const seg = mov ? i.reg : i.arg;
+      // DS, ES, FS, GS (SS: the stack checks and the interrupt shadow; CS and 6–7: #UD), the selector read once, as
+      // the instruction reads it (ops/segment.ts); a fault here enters the monitor through the run loop, nothing
+      // changed yet. When the load is left to the monitor, its emulation reads the operand again, as after a fault.
+      if (seg !== SS && seg !== CS && seg < 6) {
+        const sp = cpu.sp;
+        const wide = cpu.stack32;
+        const selector = (mov ? cpu.readRm(i, 2) : cpu.readMem(SS, sp, i.size)) & 0xffff;
+        if (host.loadSegmentInPlace(seg, selector, mov ? 'mov' : 'pop')) {
+          if (!mov && wide) cpu.regs[ESP] = (sp + i.size) | 0;
+          else if (!mov) cpu.regs16[ESP << 1] = (sp + i.size) & 0xffff;
+          count.n++;
+          return;
+        }
+      }
+      host.enterForBound(i);
     });
   }
   return map;

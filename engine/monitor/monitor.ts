@@ -23,13 +23,14 @@ import { disassembleOne } from '../cpu/decode/disassemble';
 import { ACCESS_FETCH } from '../cpu/protect/paging';
 import { peekWalk } from '../cpu/protect/peek';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
-import { decodeDescriptor, encodeSegment } from '../cpu/protect/descriptor';
+import { accessRightsOf, decodeDescriptor, Descriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
+import { loadSegment } from '../cpu/protect/segment-load';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
 import { EventHub, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../bus/memory';
-import type { MonitorTrapEvent, SegmentLoadEvent } from '../events';
+import type { MonitorTrapEvent, SegmentLoadCause, SegmentLoadEvent } from '../events';
 import { GuestState } from './guest-state';
 import { EntryRecorder } from './entry-recorder';
 import { HiddenMemory } from './hidden-memory';
@@ -52,8 +53,10 @@ import {
 } from './layout';
 import { isAlwaysSensitive, isSensitive } from './sensitive';
 import { inPlaceHandlers } from './in-place';
+import { ordinaryDataLoad } from './in-place-segment';
+import { LookInputs } from './look-inputs';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
-import { virtualizeAccessRights } from './virtualize';
+import { virtualizeAccessRights, virtualizeHigh } from './virtualize';
 import { MonitorCounters } from './counters';
 import { TableWatch, type WatchedRange } from './table-watch';
 import { ShadowPaging } from './shadow-paging';
@@ -144,8 +147,7 @@ export class Monitor implements MonitorHook {
   /** Linear page of the last real #PF while the guest ran directly: its shadow entry is made after the entry. */
   private shadowMiss = -1;
   /** The inputs of the last consistency look (consistencyInputsChanged), and a count of changes to the tables. */
-  private readonly consistencyInputs = new Int32Array(7 + 8 * 5);
-  private consistencyInputsKnown = false;
+  private readonly look: LookInputs;
   /** Whether the last look after an entry found the guest runnable deprivileged (afterGuestView). */
   private lastLookRunnable = false;
   /** What prepareTables last watched and built from (tablesUnchanged); NaN: look again. */
@@ -198,6 +200,8 @@ export class Monitor implements MonitorHook {
    */
   private guestIsKey = false;
   private enteredSegments = 0xff;
+  /** The guest's descriptor of the current in-place segment load (loadSegmentInPlace). */
+  private readonly inPlaceDescriptor = new Descriptor();
   /** A reused descriptor pair for the slot checks (encodeSegment's `out`). */
   private readonly pair: [number, number] = [0, 0];
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
@@ -260,6 +264,7 @@ export class Monitor implements MonitorHook {
     this.hidden = new HiddenMemory(cpu.mem, MONITOR_BYTES);
     this.tables = new VirtualTables(this.hidden);
     this.guestTlb = cpu.tlb;
+    this.look = new LookInputs(cpu.mem, this.guestTlb);
     this.shadow = new ShadowPaging(cpu, this.hidden, this.guestTlb);
     this.tables.translate = (linear) => this.guestPhysical(linear);
     this.liveEvents = cpu.events;
@@ -287,6 +292,58 @@ export class Monitor implements MonitorHook {
 
   inPlaceCounter(name: string): { n: number } {
     return this.counters.inPlaceCounter(name);
+  }
+
+  enterForBound(i: Instr): void {
+    this.sbeBound(this.cpu, i);
+  }
+
+  /**
+   * A data segment load by the deprivileged guest at CPL 0–2, completed in place (in-place.ts): when the guest's load
+   * is an ordinary one (in-place-segment.ts), the register was last reported consistent and holds what the last
+   * return installed, and its virtual entry holds the guest's entry as ring compression makes it (no return's
+   * cache written there), the real CPU's load (protect/segment-load.ts) loads the register from that entry — the
+   * cache a consistent return's pop gives it — and the guest's record, the installed state and the guest's
+   * segment-load event follow, as the emulation gives them. Nothing else of an entry's work is due: at CPL 0–2 SBE stays on
+   * whatever the registers hold, whyNotDirect asks of a data register only a usable, readable cache within the
+   * guest's table (which the load's checks ensure), and the register stays consistent, as reported.
+   */
+  loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean {
+    const g = this.guest;
+    const cpu = this.cpu;
+    const d = this.inPlaceDescriptor;
+    if (this.inEntry || g.cpl === 3 || this.consistency[seg] !== 'consistent' || this.loadedSinceReturn(seg)) return false;
+    if (!ordinaryDataLoad(this.mem, g, this.guestTlb, cpu.a20Mask, selector, d)) return false;
+    const slot = selector >>> 3;
+    const t = this.tables;
+    if (t.dirty.has(slot) || !t.slotHolds(slot, d.lo, virtualizeHigh(d.hi, g.cpl))) return false;
+    // The look an entry makes after the load would find every other register as last reported (its inputs stand:
+    // look-inputs.ts) and this one consistent: nothing to report. Otherwise the entry reports what changed.
+    if (this.look.differs(g, cpu.a20Mask, this.tableEpoch, seg)) return false;
+    this.mute();
+    try {
+      loadSegment(cpu, seg, selector, cause);
+    } finally {
+      this.unmute();
+    }
+    const ar = accessRightsOf(d);
+    const ev = this.liveEvents;
+    const report = ev.active[EV_SEGMENT_LOAD] !== 0;
+    const oldSelector = g.sel[seg];
+    const oldCache = report ? g.cache(seg) : null;
+    if (oldSelector !== selector || g.base[seg] !== (d.base | 0) || g.limit[seg] !== d.limit || g.ar[seg] !== ar || g.valid[seg] !== 1) {
+      g.setSegment(seg, selector, d.base, d.limit, ar, true);
+      this.guestIsKey = false;
+    }
+    if (this.loadedSinceReturn(seg)) {
+      this.ownInstalledState();
+      this.takeLiveSegment(this.installed, seg);
+    }
+    this.look.recordRegister(g, seg, cpu.a20Mask);
+    if (report) {
+      ev.emit(EV_SEGMENT_LOAD, { reg: seg, oldSelector, newSelector: selector, oldCache: oldCache!, newCache: g.cache(seg), cause, cs: g.sel[CS], eip: cpu.instrStart });
+    }
+    return true;
   }
 
   // =====================================================================================================
@@ -449,7 +506,7 @@ export class Monitor implements MonitorHook {
     if (s.sbeOn !== undefined) this.sbeOn = s.sbeOn;
     if (s.sbeCondition !== undefined) this.sbeCondition = s.sbeCondition;
     if (s.consistency !== undefined) this.consistency.splice(0, this.consistency.length, ...s.consistency);
-    this.consistencyInputsKnown = false;
+    this.look.known = false;
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
     this.mute();
@@ -830,13 +887,16 @@ export class Monitor implements MonitorHook {
     g.captureFrom(cpu, segments);
     this.enteredSegments = segments;
     cpu.monitorPending = false;
-    // Without guest paging, whyNotDirect and the SBE decision read nothing but the consistency look's inputs (mode,
-    // CR0, CPL, GDTR, A20, every segment register) and the consistency found from them: when none changed since a
-    // look that found the guest runnable, both answers are the same as then (most entries change nothing of it).
+    // whyNotDirect and the SBE decision read nothing but the consistency look's inputs (mode, CR0, CR3, CPL, GDTR,
+    // A20, every segment register) and the consistency found from them, except under guest paging: whether the
+    // monitor's window has room (the guest's directory and TLB) and, at CPL 3, whether the tables' pages are in the
+    // guest's TLB. When no input changed since a look that found the guest runnable, the rest is asked again and
+    // the other answers are the same as then (most entries change nothing of it).
     const epoch = this.tableEpoch;
     const inputsChanged = this.consistencyInputsChanged();
     const same = !inputsChanged && this.lastLookRunnable;
-    const why = cpu.shutdown ? 'the guest shut down (triple fault)' : same ? null : this.whyNotDirect();
+    const paging = (g.cr0 & CR0_PG) !== 0;
+    const why = cpu.shutdown ? 'the guest shut down (triple fault)' : same ? this.noWindowRoom() : this.whyNotDirect();
     this.lastLookRunnable = why === null;
     if (why !== null) {
       // What the entry changed is reported before the bare tracker takes over from here as its baseline (a switch
@@ -850,7 +910,7 @@ export class Monitor implements MonitorHook {
     // A rebuild of the virtual tables counts as a change of the consistency look's inputs (tableEpoch).
     const tablesMoved = this.tableEpoch !== epoch;
     this.recheckConsistency(this.bareCause(cause), false, inputsChanged || tablesMoved);
-    if (!same || tablesMoved) this.updateSbe();
+    if (!same || tablesMoved || (paging && g.cpl === 3)) this.updateSbe();
     this.returnToGuest();
   }
 
@@ -895,7 +955,8 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     if ((g.cr0 & CR0_PE) === 0) return 'real mode';
     if ((g.eflags & VM) !== 0) return 'virtual-8086 mode';
-    if ((g.cr0 & CR0_PG) !== 0 && !this.shadow.hasRoom(g.cr3)) return "guest paging maps every 4 MiB of linear space (no room for the monitor's window)";
+    const noRoom = this.noWindowRoom();
+    if (noRoom !== null) return noRoom;
     const top = this.hidden.base + MONITOR_BYTES - 1;
     if (!cpu.a20Enabled && ((this.hidden.base | top) & 0x100000) !== 0) return 'A20 is masked over the monitor region';
     if (!VirtualTables.fits(g.gdtrLimit)) return 'the guest GDT leaves no room for the monitor entries';
@@ -925,6 +986,13 @@ export class Monitor implements MonitorHook {
     // data registers can share, since each is popped in turn.
     if (((g.sel[CS] ^ g.sel[SS]) & 0xfffc) === 0) return `CS and SS share the descriptor of selector 0x${(g.sel[CS] & 0xfffc).toString(16)}`;
     return null;
+  }
+
+  /** With guest paging, why the monitor's window finds no free slot (whyNotDirect); null when it does. */
+  private noWindowRoom(): string | null {
+    const g = this.guest;
+    if ((g.cr0 & CR0_PG) === 0 || this.shadow.hasRoom(g.cr3)) return null;
+    return "guest paging maps every 4 MiB of linear space (no room for the monitor's window)";
   }
 
   private prepareTables(force = false): void {
@@ -1057,7 +1125,7 @@ export class Monitor implements MonitorHook {
     const ev = this.guestSink;
     if (!baseline && !inputsChanged) return;
     // A baseline look records no inputs: the next look compares afresh.
-    if (baseline) this.consistencyInputsKnown = false;
+    if (baseline) this.look.known = false;
     for (let reg = 0; reg < 8; reg++) {
       const r = checkConsistency(cpu, reg);
       const now = r.consistent ? 'consistent' : r.differs.join(',');
@@ -1070,53 +1138,16 @@ export class Monitor implements MonitorHook {
   }
 
   /**
-   * Whether anything a register's consistency depends on may have changed since the last look (the CPU holds the
-   * guest's view): CR0 (PE, and the rest for whyNotDirect), VM, CPL, GDTR, A20, each register's selector and cache,
-   * and the tables' contents (`tableEpoch`:
-   * every guest store to them is watched, every rebuild and debugger edit counts). With guest paging the page
-   * tables behind the descriptor tables can change without a trap, so then it always looks.
+   * Whether anything a register's consistency depends on may have changed since the last look (look-inputs.ts: the
+   * guest's mode, CR0, CR3, CR4, CPL, GDTR, A20, each register's selector and cache, the tables' contents —
+   * `tableEpoch`: every guest store to them is watched, every rebuild and debugger edit counts — and with guest
+   * paging where each register's descriptor is found); records them when one did. `guest` holds the guest's view.
    */
   private consistencyInputsChanged(): boolean {
-    const cpu = this.cpu;
-    const v = this.consistencyInputs;
-    if (cpu.pagingOn) {
-      this.consistencyInputsKnown = false;
-      return true;
-    }
-    // Compared first (as 32-bit integers) and stored only on a change: most entries change none of them.
-    let changed =
-      !this.consistencyInputsKnown ||
-      v[0] !== this.tableEpoch ||
-      v[1] !== (cpu.cr0 | 0) ||
-      v[2] !== (cpu.flags & VM) ||
-      v[3] !== cpu.cpl ||
-      v[4] !== (cpu.gdtrBase | 0) ||
-      v[5] !== cpu.gdtrLimit ||
-      v[6] !== (cpu.a20Mask | 0);
-    for (let reg = 0, k = 7; !changed && reg < 8; reg++, k += 5) {
-      changed =
-        v[k] !== cpu.segSel[reg] ||
-        v[k + 1] !== cpu.segBase[reg] ||
-        v[k + 2] !== (cpu.segLimit[reg] | 0) ||
-        v[k + 3] !== cpu.segAr[reg] ||
-        v[k + 4] !== cpu.segValid[reg];
-    }
-    if (!changed) return false;
-    this.consistencyInputsKnown = true;
-    v[0] = this.tableEpoch;
-    v[1] = cpu.cr0 | 0;
-    v[2] = cpu.flags & VM;
-    v[3] = cpu.cpl;
-    v[4] = cpu.gdtrBase | 0;
-    v[5] = cpu.gdtrLimit;
-    v[6] = cpu.a20Mask | 0;
-    for (let reg = 0, k = 7; reg < 8; reg++, k += 5) {
-      v[k] = cpu.segSel[reg];
-      v[k + 1] = cpu.segBase[reg];
-      v[k + 2] = cpu.segLimit[reg] | 0;
-      v[k + 3] = cpu.segAr[reg];
-      v[k + 4] = cpu.segValid[reg];
-    }
+    const g = this.guest;
+    const a20 = this.cpu.a20Mask;
+    if (!this.look.differs(g, a20, this.tableEpoch)) return false;
+    this.look.record(g, a20, this.tableEpoch);
     return true;
   }
 

@@ -19,9 +19,13 @@
 //   guest CPL 0–2: a page is user-accessible in the shadow when the guest's TLB entry allows supervisor reads,
 //                  writable when it allows supervisor writes (dirty already; CR0.WP judged by the guest's walk);
 //   guest CPL 3:   user-accessible / writable exactly when the entry allows user reads / writes.
-// The shadow is dropped when the guest's CPL class changes. Pages whose frame lies beyond guest RAM (the open bus,
-// or the hidden region itself) are never mapped: every access to them is emulated, so the guest can never reach
-// the monitor's memory.
+// The shadow is dropped when the guest's CPL class changes. Pages whose frame lies in the monitor's hidden region are
+// never mapped: every access to them is emulated and sees the open bus, so the guest can never reach the monitor's
+// memory. Other frames beyond guest RAM — the local and I/O APIC, a high ROM, the open bus — are mapped like RAM:
+// the deprivileged CPU's access there goes to the bus exactly as the emulation's would (the bus serves the hidden
+// region to data accesses only while the monitor's own operations run, bus/memory.ts `hiddenData`). Linux writes
+// its local APIC's EOI register after every interrupt: 10 700 monitor entries per 200 M instructions in its lib/mpi
+// window, each a #PF thrown out of a translated block, when those frames were left unmapped.
 //
 // The window: the CPU reaches the monitor's tables, TSS, code and stack by linear address, so the first
 // WINDOW_BYTES of the hidden region are mapped, supervisor-only, in one 4 MiB slot the guest leaves unmapped (its
@@ -144,7 +148,7 @@ export class ShadowPaging implements TlbListener {
   /**
    * Makes the shadow entry of a linear page from the guest's TLB entry, after the monitor emulated an access to
    * it. Nothing when the guest's TLB has no entry, the page is in the window's slot, the guest's class may not
-   * read it, or its frame lies beyond guest RAM (those accesses keep being emulated).
+   * read it, or its frame lies in the hidden region (those accesses keep being emulated).
    */
   fill(page: number): void {
     const entry = this.guestTlb.entries[page];
@@ -152,8 +156,9 @@ export class ShadowPaging implements TlbListener {
     if (entry === 0 || slot === this.windowSlot || this.userClass < 0) return;
     const user = this.userClass === 1;
     if ((entry & (user ? TLB_USER_READ : TLB_SUPERVISOR_READ)) === 0) return;
-    const frame = entry & TLB_FRAME;
-    if (frame >>> 0 >= this.cpu.mem.size) return;
+    const frame = (entry & TLB_FRAME) >>> 0;
+    const hiddenStart = this.hidden.base;
+    if (frame + 0x1000 > hiddenStart && frame < hiddenStart + this.hidden.bytes.length) return;
     const writable = (entry & (user ? TLB_USER_WRITE : TLB_SUPERVISOR_WRITE)) !== 0;
     let k = this.slotTable[slot];
     if (k === NO_TABLE) k = this.allocateTable(slot);
@@ -243,15 +248,23 @@ export class ShadowPaging implements TlbListener {
     this.hidden.write32(SHADOW_PD_OFFSET + slot * 4, 0);
   }
 
-  /** Whether the window is placed and its slot still unused by the guest. */
+  /**
+   * Whether the window is placed and its slot still unused by the guest. Its TLB is not searched: it held nothing in
+   * the slot when the window was placed (moveWindow), and every entry it gains since is a fill it reports
+   * (`filled`, which sets windowConflict; nothing else writes the TLB's entries, and a restored TLB reports each
+   * of its entries as a fill too). Only the directory entry, which the guest may write at any time, is read.
+   */
   private windowStillFree(guestCr3: number): boolean {
-    return this.windowSlot >= 0 && !this.windowConflict && !this.guestMapsSlot(guestCr3, this.windowSlot);
+    return this.windowSlot >= 0 && !this.windowConflict && !this.directoryMapsSlot(guestCr3, this.windowSlot);
+  }
+
+  private directoryMapsSlot(guestCr3: number, slot: number): boolean {
+    return (this.cpu.mem.peek(((guestCr3 & 0xfffff000) + slot * 4) >>> 0, 4) & PTE_P) !== 0;
   }
 
   /** Whether the guest's page directory maps the slot, or its TLB holds a translation in it. */
   private guestMapsSlot(guestCr3: number, slot: number): boolean {
-    const pde = this.cpu.mem.peek(((guestCr3 & 0xfffff000) + slot * 4) >>> 0, 4);
-    if ((pde & PTE_P) !== 0) return true;
+    if (this.directoryMapsSlot(guestCr3, slot)) return true;
     const entries = this.guestTlb.entries;
     for (let page = slot << 10; page < (slot + 1) << 10; page++) if (entries[page] !== 0) return true;
     return false;

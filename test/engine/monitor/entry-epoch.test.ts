@@ -12,13 +12,13 @@ import { encode, PROGRAM_BASE, programFromSlots, TABLES } from '../../../engine/
 const LOAD = { format: 'bin' as const, loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' as const };
 const ITERATIONS = 5_000;
 
-// Ring 0: every iteration loads DS (SBE-bound, emulated) and stores the MSW (SMSW: SBE-bound, inside a translated
-// block).
+// Ring 0: every iteration loads DS (SBE-bound, emulated: an LDT selector, which in-place.ts leaves to the monitor) and
+// stores the MSW (SMSW: SBE-bound, inside a translated block).
 const trapLoop = programFromSlots([
   [0xb9, ...encode.le32(ITERATIONS)], // mov ecx, ITERATIONS
   // LOOP, not DEC + JNZ: a block's trace goes on at a usually taken Jcc's target (jit/compile.ts), which would put
   // `mov ax` into the block after `smsw` and leave no block to chain to; a LOOP's trace goes on after it.
-  [0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x0f, 0x01, 0xe0, 0xe2, 0xf5], // .l: mov ax, 0x10; mov ds, ax; smsw eax; loop .l
+  [0x66, 0xb8, 0x14, 0x00, 0x8e, 0xd8, 0x0f, 0x01, 0xe0, 0xe2, 0xf5], // .l: mov ax, 0x14; mov ds, ax; smsw eax; loop .l
 ]).image;
 
 // LGDT with a limit of 7 (CS 0x08 then lies beyond it: the monitor cannot run the guest deprivileged), then the

@@ -67,7 +67,7 @@ describe('shadow paging under the monitor', () => {
     expect(r.monitor.shadow.counters.drops).toBeGreaterThan(0);
   });
 
-  it('never maps a frame beyond guest RAM: the hidden region stays out of reach through the page tables', () => {
+  it('never maps a frame of the hidden region: it stays out of reach through the page tables', () => {
     const r = paged(
       [
         encode.movEax(0x12345678),
@@ -85,12 +85,43 @@ describe('shadow paging under the monitor', () => {
     );
     expect(result(r, 0)).toBe(0xffffffff);
     expect(result(r, 1)).toBe(0xffffffff);
-    // Those accesses were emulated each time: no shadow entry names a frame beyond RAM.
+    // Those accesses were emulated each time: no shadow entry names a frame of the hidden region.
     const mapped = r.monitor.shadow.mappings();
     expect(mapped.length).toBeGreaterThan(3);
-    expect(mapped.filter((m) => m.frame >= RAM)).toEqual([]);
+    expect(mapped.filter((m) => m.frame >= RAM && m.frame < RAM + r.monitored.mem.hidden!.length)).toEqual([]);
     const hidden = r.monitored.mem.hidden!;
     expect(Array.from(hidden.subarray(VGDT_OFFSET + 8, VGDT_OFFSET + 24))).not.toContain(0x78);
+  });
+
+  it('maps other frames beyond RAM (the local APIC, the open bus): the guest reaches them without an entry, as bare', () => {
+    const apic = 0xfee00000;
+    const accesses = [
+      load(0x40030), // the APIC's version register
+      encode.movEax(0x20),
+      store(0x40080), // its task-priority register
+      load(0x40080),
+      store(RESULTS),
+      load(0x41000), // the open bus
+      store(RESULTS + 4),
+      store(0x41000), // dropped
+      load(0x41000),
+      store(RESULTS + 8),
+    ];
+    const r = paged([...accesses, ...accesses], (put32) => {
+      put32(PAGE_TABLE + 0x40 * 4, apic | 7);
+      put32(PAGE_TABLE + 0x41 * 4, 0x500000 | 7);
+    });
+    expect(result(r, 0)).toBe(0x20);
+    expect(result(r, 1)).toBe(0xffffffff);
+    expect(result(r, 2)).toBe(0xffffffff);
+    const mapped = r.monitor.shadow.mappings();
+    expect(mapped.filter((m) => m.frame === apic || m.frame === 0x500000).length).toBe(2);
+    // The second round's accesses ran directly: the entries are those of the first (a miss, a first write each).
+    const once = paged(accesses, (put32) => {
+      put32(PAGE_TABLE + 0x40 * 4, apic | 7);
+      put32(PAGE_TABLE + 0x41 * 4, 0x500000 | 7);
+    });
+    expect(r.monitor.counters.traps.get('pf')).toBe(once.monitor.counters.traps.get('pf'));
   });
 
   it("moves the monitor's window when the guest maps its slot, and the guest sees its own memory there", () => {
@@ -104,6 +135,24 @@ describe('shadow paging under the monitor', () => {
     expect(result(r, 0)).toBe(0x5a5a5a5a);
     expect(r.monitor.shadow.counters.relocations).toBeGreaterThanOrEqual(2);
     expect(r.monitor.shadow.windowSlot).not.toBe(1023);
+    expect(r.monitor.state).toBe('direct');
+  });
+
+  it("moves the window off a slot the guest's TLB translates though its directory entry is clear again", () => {
+    // One MOVSD reads through the top slot (the guest's walk fills its TLB there) and clears the slot's directory
+    // entry: afterwards only the TLB says the guest uses the slot. The monitor does not search the TLB for the
+    // window's slot at every entry; it relies on the TLB reporting that fill (shadow-paging.ts windowStillFree).
+    const r = paged([
+      encode.storeSs(PAGE_DIR + 1000 * 4, 0), // the directory's page written once (no entry at the next store)
+      encode.storeSs(0x10390, 0),
+      encode.storeSs(PAGE_DIR + 1023 * 4, PAGE_TABLE | 7), // map the top slot, where the window is
+      [0xbe, ...encode.le32(0xffc10390), 0xbf, ...encode.le32(PAGE_DIR + 1023 * 4)], // mov esi, …; mov edi, PDE 1023
+      [0xa5], // movsd: reads 0 through the top slot, stores it into its directory entry
+      load(0xffc10390), // the stale translation, as bare
+      store(RESULTS),
+    ]);
+    expect(r.monitor.shadow.windowSlot).not.toBe(1023);
+    expect(r.monitor.shadow.counters.relocations).toBeGreaterThanOrEqual(2);
     expect(r.monitor.state).toBe('direct');
   });
 
