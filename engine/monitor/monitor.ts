@@ -918,8 +918,13 @@ export class Monitor implements MonitorHook {
   private bareCause(fallback: string): string {
     const { ids, payloads, count } = this.recorder;
     for (let k = 0; k < count; k++) {
-      // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts).
-      if (ids[k] === EV_SEGMENT_LOAD) return (payloads[k] as SegmentLoadEvent).cause === 'task-switch' ? 'task-switch' : 'segment-load';
+      // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts), and LLDT its
+      // LDTR load as 'lldt': both recheck at once through tableRegistersChanged with their own cause
+      // (protect/consistency-events.ts), before the segment load's recheck deferred to the instruction's end.
+      if (ids[k] === EV_SEGMENT_LOAD) {
+        const loadCause = (payloads[k] as SegmentLoadEvent).cause;
+        return loadCause === 'task-switch' || loadCause === 'lldt' ? loadCause : 'segment-load';
+      }
       if (ids[k] === EV_MODE_CHANGE) return 'mode-change';
     }
     return fallback;

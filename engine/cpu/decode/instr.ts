@@ -13,7 +13,7 @@ export class Instr {
   // fields at the top for every instruction (exec, len, d32, next, block, the operand fields); the rest is read by
   // decode, translation and the rarer handlers. With the working set of a kernel's lukewarm code (tens of thousands
   // of decoded instructions: more than the L2 cache holds) every line an instruction touches can be a miss, so the
-  // hot fields share the first lines (issue 13, README "The interpreter's cost per instruction").
+  // hot fields share the first lines (issue 13, docs/speed-history.md "The interpreter's cost per instruction").
   // Every number field holds a small integer (int32): a single value outside that range anywhere (an unsigned
   // 32-bit immediate, an EIP above 2^31) turns the field of every Instr into a boxed double, one more load and
   // often one more cache miss per read.

@@ -5,7 +5,7 @@
 // Before, such an instruction was decoded again at every execution. No block takes it in (a block is a trace through
 // one page, jit/compile.ts collectBlock), so it is interpreted each time it runs, and Linux's boot runs a loop with
 // one of them about 600 000 times in the 250 M instructions after 2.25 G, and another 20 000 times per 250 M in
-// lib/mpi (issue 13, README "Page-straddling instructions").
+// lib/mpi (issue 13, docs/speed-history.md "Page-straddling instructions").
 //
 // Why a kept one is still the instruction a fetch would decode:
 // - its bytes: both pages' bytes are marked decoded (code-bytes.ts) and flagged as code, so a store to any of them

@@ -36,7 +36,7 @@
 // `/*recheck-if-changed*/`, resolved at assembly). An access that took its own out-of-line path
 // computes its own test again (a TLB fill or an SMC drop may have made it inline). In the loop the access is one
 // test of a boolean; when that is false, it takes the out-of-line path as before. bench-loop's five accesses went
-// from 3 tests and a page-flag load each per pass to one branch each (README, "Speed on real code"). Recomputing
+// from 3 tests and a page-flag load each per pass to one branch each (docs/speed-history.md, "What made the difference"). Recomputing
 // everything after every out-of-line access instead cost GRUB 7–10 %: its LZMA loops keep variables beside their
 // code, so those stores always take the out-of-line path.
 //

@@ -26,7 +26,7 @@
 // the same blocks run one by one from the run loop.
 //
 // Measured against a region that was one generated function per page (a `switch` on EIP calling each block
-// directly, compiled again at every block added): that was slower (README, "Regions").
+// directly, compiled again at every block added): that was slower (docs/speed-history.md, "Regions").
 
 import type { Cpu } from '../cpu';
 import type { Instr } from '../decode/instr';

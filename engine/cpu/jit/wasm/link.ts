@@ -1,4 +1,4 @@
-// Linked wasm blocks (issue 13, README "Linked wasm blocks"): a wasm block's exit goes on into the next wasm block
+// Linked wasm blocks (issue 13, docs/speed-history.md "Linked wasm blocks"): a wasm block's exit goes on into the next wasm block
 // inside WebAssembly, through one dispatcher function per memory that calls the blocks' functions through a shared
 // funcref table (call_indirect), instead of returning to JavaScript at every exit. Under paging, Linux's lukewarm
 // code ran about 10 instructions per wasm block run, and each run paid the JS wrapper and V8's JS-to-wasm call
