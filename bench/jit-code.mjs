@@ -1,4 +1,4 @@
-// What translated blocks cost V8 (issue 13, README "Cheaper generated code"): runs a boot image (by default the GRUB
+// What translated blocks cost V8 (issue 13, docs/speed-history.md "Cheaper generated code"): runs a boot image (by default the GRUB
 // floppy that bench/guests.mjs builds) with blocks built after HOT arrivals (default 40, so that most code is
 // translated; JIT=0 runs the interpreter alone), prints the run's CPU time, then walks the blocks alive at the end
 // and prints their size in JavaScript per guest instruction.

@@ -1,4 +1,4 @@
-// WebAssembly blocks against another build, by alternating processes (issue 13, README "A WebAssembly tier"):
+// WebAssembly blocks against another build, by alternating processes (issue 13, docs/speed-history.md "A WebAssembly tier"):
 // GRUB's floppy to its kernel (53.5 M instructions) and the loop benchmark's warm-up (the first 50 M instructions of
 // bench/loop-multiboot.bin) and steady state (2 more passes), CPU time (process.cpuUsage) and wall time of each.
 // Each configuration is "label=engine.js[:wasm[:wasmHot[:hot[:toJs[:nodeFlags]]]]]"; wasm 1/0 sets Cpu.wasmBlocks, the

@@ -1,6 +1,6 @@
 'use strict';
 // V8's flags for the processes that run the engine (`ringside run`, `ringside dap`, every command of bin/ringside.js),
-// set before the CLI bundle or the adapter loads (issue 13, README "V8's flags for the engine's processes").
+// set before the CLI bundle or the adapter loads (issue 13, docs/speed-history.md "V8's flags for the engine's processes").
 //
 // --interrupt-budget: how much bytecode a function runs before V8 considers optimising it with TurboFan; 4 times
 // V8's default (67 584). A short run such as `ringside run` of GRUB's floppy (54 M guest instructions, half a second)
@@ -16,7 +16,7 @@
 // --wasm-tiering-budget: how much of a wasm function runs in V8's baseline code (Liftoff) before V8 compiles it
 // again with TurboFan; 16 times V8's default (1 800 000). The hot functions of every wasm block module were
 // recompiled (0.14 s of CPU in GRUB's boot); at 16 times, fewer, only those that run long (GRUB 0.71 → 0.66 s CPU in
-// Machine.run; Linux's whole boot level: README, "V8's flags for the engine's processes").
+// Machine.run; Linux's whole boot level: docs/speed-history.md, "V8's flags for the engine's processes").
 //
 // The CLI bundle's code cache (bin/code-cache.js) is valid only under the flags it was written with, and
 // scripts/build.mjs writes it through this launcher, so under these.
