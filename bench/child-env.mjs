@@ -2,8 +2,8 @@
 // Node reads and parses that file of CA certificates at start-up, before any of Ringside's code runs, whether or not
 // the process ever opens a TLS connection (Ringside never does): with Debian's bundle of about 140 certificates that
 // is 45–50 ms of every `ringside run` on the machines these benches ran on, which set it for their package proxies,
-// where a user's shell usually has no such variable (issue 13, docs/speed-history.md "Where `ringside run`'s start-up goes").
-// QEMU does not read it.
+// where a user's shell usually has no such variable (issue 13, docs/speed-history.md "Where `ringside run`'s start-up
+// goes"). QEMU does not read it.
 
 /** The environment for a child `ringside`, and a note saying what was left out (empty when nothing was). */
 export function ringsideEnv() {

@@ -1,7 +1,7 @@
-// What translated blocks cost V8 (issue 13, docs/speed-history.md "Cheaper generated code"): runs a boot image (by default the GRUB
-// floppy that bench/guests.mjs builds) with blocks built after HOT arrivals (default 40, so that most code is
-// translated; JIT=0 runs the interpreter alone), prints the run's CPU time, then walks the blocks alive at the end
-// and prints their size in JavaScript per guest instruction.
+// What translated blocks cost V8 (issue 13, docs/speed-history.md "Cheaper generated code"): runs a boot image (by
+// default the GRUB floppy that bench/guests.mjs builds) with blocks built after HOT arrivals (default 40, so that most
+// code is translated; JIT=0 runs the interpreter alone), prints the run's CPU time, then walks the blocks alive at the
+// end and prints their size in JavaScript per guest instruction.
 // With V8's natives syntax it also compiles each block with TurboFan on the main thread and prints the CPU time:
 //   node --allow-natives-syntax --no-concurrent-recompilation bench/jit-code.mjs [IMAGE]
 // Prints figures only; never used by tests.

@@ -1,9 +1,9 @@
-// WebAssembly blocks against another build, by alternating processes (issue 13, docs/speed-history.md "A WebAssembly tier"):
-// GRUB's floppy to its kernel (53.5 M instructions) and the loop benchmark's warm-up (the first 50 M instructions of
-// bench/loop-multiboot.bin) and steady state (2 more passes), CPU time (process.cpuUsage) and wall time of each.
-// Each configuration is "label=engine.js[:wasm[:wasmHot[:hot[:toJs[:nodeFlags]]]]]"; wasm 1/0 sets Cpu.wasmBlocks, the
-// others Cpu.wasmHotThreshold, hotThreshold and wasmToJsAfter (empty: the default); nodeFlags, comma-separated, are
-// given to the child node (V8's tiering flags: "ib=dist/engine.js:::::--interrupt-budget=270336").
+// WebAssembly blocks against another build, by alternating processes (issue 13, docs/speed-history.md "A WebAssembly
+// tier"): GRUB's floppy to its kernel (53.5 M instructions) and the loop benchmark's warm-up (the first 50 M
+// instructions of bench/loop-multiboot.bin) and steady state (2 more passes), CPU time (process.cpuUsage) and wall time
+// of each. Each configuration is "label=engine.js[:wasm[:wasmHot[:hot[:toJs[:nodeFlags]]]]]"; wasm 1/0 sets
+// Cpu.wasmBlocks, the others Cpu.wasmHotThreshold, hotThreshold and wasmToJsAfter (empty: the default); nodeFlags,
+// comma-separated, are given to the child node (V8's tiering flags: "ib=dist/engine.js:::::--interrupt-budget=270336").
 //     node bench/wasm-tier.mjs PAIRS base=/work/wt/base-engine.js wasm=dist/engine.js:1 js=dist/engine.js:0
 // Prints one line per run and the medians per configuration.
 

@@ -1,6 +1,7 @@
 'use strict';
 // V8's flags for the processes that run the engine (`ringside run`, `ringside dap`, every command of bin/ringside.js),
-// set before the CLI bundle or the adapter loads (issue 13, docs/speed-history.md "V8's flags for the engine's processes").
+// set before the CLI bundle or the adapter loads (issue 13, docs/speed-history.md "V8's flags for the engine's
+// processes").
 //
 // --interrupt-budget: how much bytecode a function runs before V8 considers optimising it with TurboFan; 4 times
 // V8's default (67 584). A short run such as `ringside run` of GRUB's floppy (54 M guest instructions, half a second)

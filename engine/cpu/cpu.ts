@@ -1107,7 +1107,8 @@ export class Cpu {
   /**
    * Wasm blocks also where paging is on, translating through the TLB (jit/wasm/gen.ts checkAccess). On since the
    * eleventh session, when linked blocks (wasm/link.ts) and interpreter calls inside blocks (wasm/callout.ts) made
-   * Linux's windows faster with them than without (docs/speed-history.md, "Where the goals stand after the eleventh session").
+   * Linux's windows faster with them than without (docs/speed-history.md, "Where the goals stand after the eleventh
+   * session").
    */
   wasmPaging = true;
   wasmToJsAfter = WASM_TO_JS_AFTER;

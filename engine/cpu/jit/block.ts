@@ -91,8 +91,8 @@ export function makeBlock(
  * hash of bits 0–1 and 5–6 of the EIP (return addresses and branch targets differ in their low bits). It was
  * direct-mapped by the same kind of hash, where pairs of exits that met in one slot evicted each other at every pass
  * (Linux's lib/mpi: one RET of mpihelp_addmul_1 to its two callers; in its steady state 110 000 of the 330 000
- * returns to the run loop per 300 M instructions were such misses; issue 13, docs/speed-history.md "Successor slots"). A
- * multiplicative hash of all the bits spread a run of call sites 5 bytes apart worse.
+ * returns to the run loop per 300 M instructions were such misses; issue 13, docs/speed-history.md "Successor slots").
+ * A multiplicative hash of all the bits spread a run of call sites 5 bytes apart worse.
  */
 function firstSlot(eip: number): number {
   return ((eip ^ (eip >>> 5)) & ((SUCCESSOR_SLOTS >> 1) - 1)) << 1;

@@ -6,9 +6,9 @@
 // the instruction; `pending` says which instruction's record is the current one and not yet stored into the Cpu's
 // lazy fields. Flag readers that follow a pending record in the same block test the locals directly (`dec ecx; jnz`
 // becomes `r9 !== 0`). An eager setter (a rotate) computes the record's other flags only when something could see
-// them before a later instruction redefines them (deadLater). The record is stored into the Cpu (the same fields Cpu.setLazyFlags writes) at every exit,
-// before every call into an interpreter handler, and — through the catch — when an instruction faults, so the
-// state after any exit equals the interpreter's.
+// them before a later instruction redefines them (deadLater). The record is stored into the Cpu (the same fields
+// Cpu.setLazyFlags writes) at every exit, before every call into an interpreter handler, and — through the catch — when
+// an instruction faults, so the state after any exit equals the interpreter's.
 //
 // Values. A 32-bit value (a register, an operand, a result, a load) is an int32 in generated code, never the
 // unsigned number: unoptimised code (Ignition, Sparkplug) keeps int32s as small integers but allocates a heap
@@ -36,9 +36,9 @@
 // `/*recheck-if-changed*/`, resolved at assembly). An access that took its own out-of-line path
 // computes its own test again (a TLB fill or an SMC drop may have made it inline). In the loop the access is one
 // test of a boolean; when that is false, it takes the out-of-line path as before. bench-loop's five accesses went
-// from 3 tests and a page-flag load each per pass to one branch each (docs/speed-history.md, "What made the difference"). Recomputing
-// everything after every out-of-line access instead cost GRUB 7–10 %: its LZMA loops keep variables beside their
-// code, so those stores always take the out-of-line path.
+// from 3 tests and a page-flag load each per pass to one branch each (docs/speed-history.md, "What made the
+// difference"). Recomputing everything after every out-of-line access instead cost GRUB 7–10 %: its LZMA loops keep
+// variables beside their code, so those stores always take the out-of-line path.
 //
 // Faults. Only calls can fault: the out-of-line memory path (slow.ts) and interpreter handlers. Before each such
 // call the block stores its registers and the pending flag record into the Cpu and sets `cpu.instrStart` and

@@ -1,6 +1,6 @@
-// WebAssembly blocks (issue 13, docs/speed-history.md "A WebAssembly tier"): the same traces as the JS blocks (jit/compile.ts
-// collectBlock), compiled to a wasm function that V8's baseline compiler (Liftoff) turns into machine code in
-// microseconds, so a block runs fast from its first entry and can be built after far fewer arrivals than a JS
+// WebAssembly blocks (issue 13, docs/speed-history.md "A WebAssembly tier"): the same traces as the JS blocks
+// (jit/compile.ts collectBlock), compiled to a wasm function that V8's baseline compiler (Liftoff) turns into machine
+// code in microseconds, so a block runs fast from its first entry and can be built after far fewer arrivals than a JS
 // block, whose function runs unoptimised until TurboFan's 15–70 ms compile.
 //
 // A wasm block holds the trace under a 32-bit stack and code segment: the instructions wasm/instrs.ts translates
@@ -387,8 +387,8 @@ export const WASM_BATCH = 16;
  * Instructions a wasm block retires before the JS block of its head replaces it (Cpu.wasmToJsAfter, retier). A JS
  * block starts in V8's interpreter and pays its TurboFan compiles, which only code this hot pays back: at 2 M, five
  * of GRUB's LZMA blocks were replaced and GRUB took 1.11–1.15 s of CPU, at 16 M 0.91–0.92 s; Linux's lib/mpi window
- * 3.32–3.37 → 3.11–3.13 s (docs/speed-history.md, "Where the goals stand after the eleventh session"). The loop benchmark's block
- * still gives way within its 50 M warm-up, and its steady state is the JS block's.
+ * 3.32–3.37 → 3.11–3.13 s (docs/speed-history.md, "Where the goals stand after the eleventh session"). The loop
+ * benchmark's block still gives way within its 50 M warm-up, and its steady state is the JS block's.
  */
 export const WASM_TO_JS_AFTER = 16_000_000;
 

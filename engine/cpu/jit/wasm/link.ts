@@ -1,7 +1,7 @@
-// Linked wasm blocks (issue 13, docs/speed-history.md "Linked wasm blocks"): a wasm block's exit goes on into the next wasm block
-// inside WebAssembly, through one dispatcher function per memory that calls the blocks' functions through a shared
-// funcref table (call_indirect), instead of returning to JavaScript at every exit. Under paging, Linux's lukewarm
-// code ran about 10 instructions per wasm block run, and each run paid the JS wrapper and V8's JS-to-wasm call
+// Linked wasm blocks (issue 13, docs/speed-history.md "Linked wasm blocks"): a wasm block's exit goes on into the next
+// wasm block inside WebAssembly, through one dispatcher function per memory that calls the blocks' functions through a
+// shared funcref table (call_indirect), instead of returning to JavaScript at every exit. Under paging, Linux's
+// lukewarm code ran about 10 instructions per wasm block run, and each run paid the JS wrapper and V8's JS-to-wasm call
 // (about 500 ns, 20 interpreted instructions' worth).
 //
 // What the dispatcher knows lives in the link area of the wasm memory (bus/memory.ts linkOffset):
