@@ -26,6 +26,11 @@ function cpuSeconds(fn) {
 
 const snapshotFile = join(root, '.guests', 'build', 'linux', `snapshot-${AT}.v8`);
 const m = linuxMachine();
+// A snapshot holds the CPU's tuning fields too (Machine.snapshotState captures every field), so one made by an older
+// build brings back that build's defaults: snapshots made before wasm paging was on restore it off, and a window
+// from them then builds no wasm block under paging at all. The build's own defaults are put back below unless an
+// environment variable sets them.
+const buildDefaults = { wasmPaging: m.cpu.wasmPaging, wasmToJsAfter: m.cpu.wasmToJsAfter, wasmHotThreshold: m.cpu.wasmHotThreshold, hotThreshold: m.cpu.hotThreshold };
 if (AT > 0) {
   if (existsSync(snapshotFile)) m.restore(deserialize(readFileSync(snapshotFile)));
   else {
@@ -34,6 +39,12 @@ if (AT > 0) {
     writeFileSync(snapshotFile, serialize(m.snapshot()));
     // Start from the restored state, as later runs do (nothing translated or decoded).
     m.restore(deserialize(readFileSync(snapshotFile)));
+  }
+}
+for (const [field, value] of Object.entries(buildDefaults)) {
+  if (m.cpu[field] !== value) {
+    console.log(`(the snapshot held Cpu.${field} = ${m.cpu[field]}; this build's default ${value} is used)`);
+    m.cpu[field] = value;
   }
 }
 // RINGSIDE_MONITOR=1 attaches the monitor after the restore and prints its entries by reason after the window.
