@@ -41,8 +41,9 @@ if (AT > 0) {
     m.restore(deserialize(readFileSync(snapshotFile)));
   }
 }
+const setBy = { wasmPaging: 'RINGSIDE_WASM_PAGING', wasmToJsAfter: 'RINGSIDE_WASM_TO_JS', wasmHotThreshold: 'RINGSIDE_WASM_HOT', hotThreshold: 'RINGSIDE_HOT' };
 for (const [field, value] of Object.entries(buildDefaults)) {
-  if (m.cpu[field] !== value) {
+  if (m.cpu[field] !== value && process.env[setBy[field]] === undefined) {
     console.log(`(the snapshot held Cpu.${field} = ${m.cpu[field]}; this build's default ${value} is used)`);
     m.cpu[field] = value;
   }
