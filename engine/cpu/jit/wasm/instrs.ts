@@ -122,7 +122,6 @@ function incDec(g: WasmGen, i: Instr, inc: boolean, reg: number | null): number 
   return GOES_ON;
 }
 
-/** CLC, STC, CMC: the flags eager, then CF. */
 /**
  * CLD/STD (alu.ts cld, std): DF lies outside the lazy record, so a pending record stays pending. An exit stores the
  * flags local only once the block has defined an arithmetic flag (gen.ts storeState): a block that has defined none
@@ -140,6 +139,7 @@ function direction(g: WasmGen, set: boolean): number {
   return GOES_ON;
 }
 
+/** CLC, STC, CMC: the flags eager, then CF. */
 function carry(g: WasmGen, how: 'clear' | 'set' | 'complement'): number {
   g.fold();
   const f = g.f;
