@@ -330,6 +330,64 @@ function stosBlock(cpu: Cpu, i: Instr): number {
   return BLOCK_DONE;
 }
 
+/**
+ * REP INS into plain RAM: the port is read once per element, in order, with guest time advanced before each read
+ * after the first and the same stop between elements as `iterate` (a device that raises its interrupt at a sector's
+ * end stops the instruction there, as on a bare CPU), or a run of elements at once from a device that offers it
+ * (io-bus.ts portInBlock); what the block saves is the per-element store (segment checks, translation, page flags)
+ * and register updates. The destination is checked once, as movsBlock's,
+ * after the first element's I/O permission check, the per-element order. Returns the iterations left to the
+ * per-element path (BLOCK_DONE, NO_BLOCK, PAGE_EDGE).
+ */
+function insBlock(cpu: Cpu, i: Instr): number {
+  const count = countRegister(cpu, i);
+  const n = blockCount(cpu, i, count, iterationsAllowed(cpu), index(cpu, i, EDI), -1, 0);
+  if (n <= 0) return n === 0 ? NO_BLOCK : -n;
+  const port = cpu.getReg(2, EDX);
+  const size = i.size;
+  checkIoPermission(cpu, port, size);
+  const lo = blockDestination(cpu, i, n);
+  if (lo < 0) return NO_BLOCK;
+  const down = (cpu.flags & DF) !== 0;
+  const step = down ? -size : size;
+  const u8 = cpu.mem.u8;
+  const traps = cpu.pendingDebugTraps;
+  const calm = cpu.attention !== true;
+  let done = 0;
+  while (done < n) {
+    if (done > 0 && interruptedBetween(cpu, calm, traps)) break;
+    // No I/O breakpoint can match (blockAllowed: DR7 enables none); the permission is the first element's, since
+    // nothing an element does changes CPL, IOPL or the TSS.
+    const at = lo + (down ? n - 1 - done : done) * size;
+    // A device that reads a run of elements itself (an ATA sector: io-bus.ts portInBlock) stops after any element
+    // that raised its interrupt, where the test above stops the instruction; its reads do not depend on guest time,
+    // which advances by the elements afterwards.
+    const run = cpu.io.inBlock(port, size, n - done, u8, at, step);
+    if (run > 0) {
+      cpu.icount += done > 0 ? run : run - 1;
+      done += run;
+      continue;
+    }
+    if (done > 0) cpu.icount++;
+    const v = cpu.io.in(port, size);
+    u8[at] = v;
+    if (size > 1) {
+      u8[at + 1] = v >>> 8;
+      if (size === 4) {
+        u8[at + 2] = v >>> 16;
+        u8[at + 3] = v >>> 24;
+      }
+    }
+    done++;
+  }
+  advance(cpu, i, EDI, done);
+  setCount(cpu, i, count - done);
+  // Counted as `iterate` counts: each element but the last advanced time already (the run loop counts that one).
+  timeAdvanced(cpu);
+  if (countRegister(cpu, i) !== 0) cpu.eip = cpu.instrStart;
+  return BLOCK_DONE;
+}
+
 export const handlers: Record<string, Handler> = {
   /** MOVS (A4, A5). */
   movs(cpu: Cpu, i: Instr): void {
@@ -355,7 +413,8 @@ export const handlers: Record<string, Handler> = {
   },
   /** INS (6C, 6D): port DX into ES:(E)DI. */
   ins(cpu: Cpu, i: Instr): void {
-    repeat(cpu, i, insOnce, false);
+    const left = blockAllowed(cpu, i) ? insBlock(cpu, i) : NO_BLOCK;
+    if (left !== BLOCK_DONE) repeat(cpu, i, insOnce, false, left);
   },
   /** OUTS (6E, 6F): seg:(E)SI to port DX. */
   outs(cpu: Cpu, i: Instr): void {
