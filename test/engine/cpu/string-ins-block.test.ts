@@ -51,6 +51,7 @@ function run(c: Case, perElement: boolean, code?: number[]): Outcome {
     return 0x20;
   };
   const reads: string[] = [];
+  const sector = c.sector;
   let n = 0;
   const value = (size: number): number => {
     n++;
@@ -68,7 +69,7 @@ function run(c: Case, perElement: boolean, code?: number[]): Outcome {
     portOut: () => undefined,
     // A run ends at the element that raised the interrupt (a sector's end, or irqAfter), as the interface asks.
     portInBlock:
-      c.sector === undefined
+      sector === undefined
         ? undefined
         : (_p, size, count, into, at, step) => {
             let k = 0;
@@ -78,7 +79,7 @@ function run(c: Case, perElement: boolean, code?: number[]): Outcome {
               const v = value(size);
               for (let j = 0; j < size; j++) into[at + k * step + j] = v >>> (8 * j);
               k++;
-              if ((c.irqAfter !== undefined && before + 1 === c.irqAfter) || (before + 1) % c.sector === 0) break;
+              if ((c.irqAfter !== undefined && before + 1 === c.irqAfter) || (before + 1) % sector === 0) break;
             }
             return k;
           },
