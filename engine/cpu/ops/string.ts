@@ -15,7 +15,7 @@
 // per execution while TF is set (SDM 3A §17.3.1.4).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_LOAD_SLOW } from '../../bus/memory';
+import { PAGE_SHIFT, PF_CODE, PF_LOAD_SLOW } from '../../bus/memory';
 import { ACCESS_READ, ACCESS_WRITE } from '../protect/paging';
 import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
@@ -218,10 +218,29 @@ function blockAllowed(cpu: Cpu, i: Instr): boolean {
 }
 
 /**
- * A block store needs plain RAM: a page with any flag (code, watched, ROM, MMIO, or one added later) has store side
- * effects, which is also the rule of the memory's own fast store path (flag byte 0).
+ * A block store needs RAM whose stores do nothing but store, or drop decoded code: a watched, ROM or MMIO page (or
+ * one with a flag added later) takes the per-element path, as it takes the memory's own slow store path. A code page
+ * takes the block, and `codeStored` then drops what the single stores would have dropped.
  */
-const STORE_REFUSED = 0xff;
+const STORE_REFUSED = 0xff & ~PF_CODE;
+
+/**
+ * After a block stored `bytes` bytes at physical `dst`: the memory's code-store hook (decode/decode-cache.ts) for the
+ * whole range when a page of it holds decoded code. The single stores would each have dropped the decoded
+ * instructions they overlap (or a page with blocks whole, at its first such store); nothing runs between them, so
+ * dropping the union once, at the end of the execution, leaves the same cache; and the iterations go on from the
+ * same decoded record either way (an execution does not fetch again; the next one does, and sees the new bytes).
+ */
+function codeStored(cpu: Cpu, dst: number, bytes: number): void {
+  const mem = cpu.mem;
+  if (bytes <= 0 || mem.onCodeStore === null) return;
+  for (let p = dst >>> PAGE_SHIFT, last = (dst + bytes - 1) >>> PAGE_SHIFT; p <= last; p++) {
+    if ((mem.pageFlags[p] & PF_CODE) !== 0) {
+      mem.onCodeStore(dst, bytes);
+      return;
+    }
+  }
+}
 
 /**
  * What a block path returns: the iterations the per-element path runs in this execution. BLOCK_DONE: the block ran
@@ -290,6 +309,7 @@ function movsBlock(cpu: Cpu, i: Instr): number {
   const dst = blockDestination(cpu, i, n);
   if (dst < 0 || (src < dst + bytes && dst < src + bytes && ((cpu.flags & DF) === 0 ? dst > src : dst < src))) return NO_BLOCK;
   cpu.mem.u8.copyWithin(dst, src, src + bytes);
+  codeStored(cpu, dst, bytes);
   advance(cpu, i, ESI, n);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
@@ -324,6 +344,7 @@ function stosBlock(cpu: Cpu, i: Instr): number {
     // Double the filled prefix until the block is full: every element gets the same little-endian bytes.
     for (let done = i.size; done < bytes; done *= 2) u8.copyWithin(dst + done, dst, dst + Math.min(done, bytes - done));
   }
+  codeStored(cpu, dst, bytes);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
   blockRetired(cpu, i, n);
@@ -380,6 +401,7 @@ function insBlock(cpu: Cpu, i: Instr): number {
     }
     done++;
   }
+  codeStored(cpu, down ? lo + (n - done) * size : lo, done * size);
   advance(cpu, i, EDI, done);
   setCount(cpu, i, count - done);
   // Counted as `iterate` counts: each element but the last advanced time already (the run loop counts that one).
