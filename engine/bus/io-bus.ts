@@ -8,6 +8,13 @@ export interface PortDevice {
   portOut(port: number, value: number, size: number): void;
   /** True when the device handles wide accesses itself; otherwise the bus splits them into bytes. */
   readonly wide?: boolean;
+  /**
+   * Optional, for REP INS (IoBus.inBlock): reads up to `count` elements of `size` bytes from `port` as that many
+   * portIn calls would, each stored little-endian at `into[at + k * step]`, and returns how many it read (0: take
+   * portIn). It stops after an element whose read did more than move the data (raised an interrupt), where the CPU
+   * may stop the instruction; a device offers it only for reads whose values do not depend on guest time.
+   */
+  portInBlock?(port: number, size: number, count: number, into: Uint8Array, at: number, step: number): number;
 }
 
 import { EV_PORT_IO, type EventHub } from '../events';
@@ -42,6 +49,18 @@ export class IoBus {
     if (this.onPortIo) this.onPortIo(port, size, v, false);
     if (this.events !== null && this.events.active[EV_PORT_IO]) this.events.emit(EV_PORT_IO, { port, size, value: v, write: false });
     return v;
+  }
+
+  /**
+   * A run of REP INS elements from a device that reads them itself (PortDevice.portInBlock); 0 when it has no such
+   * read, or when port reads are observed one by one (a port listener, `port-io` events, or `in` replaced in place,
+   * as the lockstep's device log does), and the CPU takes them through `in`.
+   */
+  inBlock(port: number, size: number, count: number, into: Uint8Array, at: number, step: number): number {
+    const dev = this.devices[port & 0xffff];
+    if (dev === undefined || dev.portInBlock === undefined || this.onPortIo !== null || this.in !== IoBus.prototype.in) return 0;
+    if (this.events !== null && this.events.active[EV_PORT_IO]) return 0;
+    return dev.portInBlock(port & 0xffff, size, count, into, at, step);
   }
 
   out(port: number, value: number, size: number): void {

@@ -1,6 +1,6 @@
 // What the run loop's links between decoded instructions, its remembered jump targets and block successors, and a
 // translated block that goes on after an interpreter call take as given besides the code bytes themselves (stores to
-// code move the code epoch on their own, Cpu.invalidateCode): how CS decodes and where its bytes are (CS's selector
+// code move the code epoch on their own, decode/decode-cache.ts): how CS decodes and where its bytes are (CS's selector
 // and cache, the decode and stack sizes, PE and VM), how linear addresses translate (CR0, CR3, CR4, the TLB in use,
 // A20, whether accesses take the checked path) and what a block was built for (blockKey: CPL, the flat segments).
 //

@@ -5,7 +5,7 @@
 // side (the lockstep harness).
 
 import { FpuState } from './fpu/state';
-import { PAGE_SHIFT, PF_CODE, PF_LOAD_SLOW, PhysicalMemory } from '../bus/memory';
+import { PAGE_SHIFT, PF_LOAD_SLOW, PhysicalMemory } from '../bus/memory';
 import type { IoBus } from '../bus/io-bus';
 import {
   EventHub,
@@ -37,11 +37,9 @@ import {
   AF,
 } from './flags';
 import { CpuFault, fault, rule, R_GP_CS_LIMIT, VEC_GP, VEC_SS } from './faults';
-import { decode, resolveHandlers } from './decode/decoder';
-import { Instr } from './decode/instr';
-import { CodeBytes } from './decode/code-bytes';
-import { Straddlers } from './decode/straddlers';
-import { BlockFreeLists, dropOverlapping } from './decode/drop-instructions';
+import { resolveHandlers } from './decode/decoder';
+import type { Instr } from './decode/instr';
+import { DecodeCache } from './decode/decode-cache';
 import { HANDLERS } from './ops';
 import { defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type CompiledBlock } from './jit/block';
 import { callOutOfLine } from './jit/megamorphic';
@@ -49,7 +47,6 @@ import { blockFits, joinRegion, runBlocks } from './jit/dispatch';
 import { buildBlock } from './jit/compile';
 import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD, WASM_TO_JS_AFTER } from './jit/wasm/block';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
-import { fastHandler } from './ops/fast';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
 import { consistencyListenersChanged } from './protect/consistency-events';
 import {
@@ -270,21 +267,8 @@ export class Cpu {
   /** Set when a triple fault shut the CPU down. */
   shutdown = false;
 
-  // ---- decoded-instruction cache, per physical page, one per decode mode ----
-  private readonly cache16: (Instr[] | undefined)[];
-  private readonly cache32: (Instr[] | undefined)[];
-  /**
-   * The bytes those instructions occupy, per decode mode: a store elsewhere in their page keeps them, and a store to
-   * bytes only one mode decoded drops only that mode's instructions of the page (decode/code-bytes.ts). GRUB's BIOS
-   * call trampoline stores the registers into immediates of its own 16-bit code beside the kernel's 32-bit code.
-   */
-  private readonly codeBytes16: CodeBytes;
-  private readonly codeBytes32: CodeBytes;
-  /** Decoded instructions that straddle a page's end, per decode mode (decode/straddlers.ts). */
-  private readonly straddlers16: Straddlers;
-  private readonly straddlers32: Straddlers;
-  /** Which of those pages' instruction lists have no block, as last seen (a store beside code asks). */
-  private readonly blockFreeLists = new BlockFreeLists();
+  /** The decoded-instruction cache (decode/decode-cache.ts). */
+  readonly decoded: DecodeCache;
 
   constructor(mem: PhysicalMemory, io: IoBus, options: CpuOptions = {}) {
     this.regs = new Int32Array(mem.wasm.buffer, mem.stateOffset, 8);
@@ -296,14 +280,7 @@ export class Cpu {
     this.model = cpuModel(options.model ?? DEFAULT_CPU_MODEL);
     this.fpuPresent = this.model.fpu;
     this.p6 = this.model.p6;
-    const pages = mem.size >>> PAGE_SHIFT;
-    this.cache16 = new Array(pages);
-    this.cache32 = new Array(pages);
-    this.codeBytes16 = new CodeBytes(pages);
-    this.codeBytes32 = new CodeBytes(pages);
-    this.straddlers16 = new Straddlers(this.codeBytes16);
-    this.straddlers32 = new Straddlers(this.codeBytes32);
-    mem.onCodeStore = (addr, size) => this.invalidateCode(addr, size);
+    this.decoded = new DecodeCache(this, mem);
     this.events.onChange = () => {
       this.updateAttention();
       consistencyListenersChanged(this);
@@ -993,85 +970,9 @@ export class Cpu {
   // Instruction fetch and the decoded-instruction cache
   // =====================================================================================================
 
-  /** Reads the code byte at CS:offset for the decoder, with the CS limit check (SDM 3A §5.3). */
-  private readonly fetchCodeByte = (offset: number): number => {
-    if (offset > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
-    return this.mem.read8(this.translate((this.segBase[CS] + offset) | 0, ACCESS_FETCH));
-  };
-
-  /** Returns the decoded instruction at CS:eip, decoding and caching it on a miss. */
+  /** Returns the decoded instruction at CS:eip, decoding and caching it on a miss (decode/decode-cache.ts). */
   fetchInstr(eip: number): Instr {
-    // 16-bit code fetches at IP: the decoder wraps every byte's offset at 64 KiB, so the first byte's translation
-    // must too (an EIP above 0xFFFF, left by a 32-bit far JMP into 16-bit code, would otherwise walk another page).
-    const phys = this.translate((this.segBase[CS] + (this.code32 ? eip : eip & 0xffff)) | 0, ACCESS_FETCH);
-    const page = phys >>> PAGE_SHIFT;
-    const cache = this.code32 ? this.cache32 : this.cache16;
-    if (page < cache.length) {
-      const list = cache[page];
-      if (list !== undefined) {
-        const i = list[phys & 0xfff];
-        if (i !== undefined) {
-          if (eip + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
-          this.lastFetchCached = true;
-          return i;
-        }
-      }
-    }
-    const straddlers = this.code32 ? this.straddlers32 : this.straddlers16;
-    const kept = this.sbeScan === null && page < cache.length ? this.keptStraddler(straddlers, eip, phys) : null;
-    // A straddler is no cached instruction for the run loop (decode/straddlers.ts): no link, no remembered target.
-    this.lastFetchCached = false;
-    if (kept !== null) return kept;
-    const i = decode(this.fetchCodeByte, eip, this.code32, new Instr(), this.fastHandlers ? fastHandler : undefined);
-    if (this.sbeScan !== null) this.sbeScan(i, page);
-    if ((phys & 0xfff) + i.len > 0x1000) {
-      if (this.sbeScan === null && page < cache.length) this.keepStraddler(straddlers, i, eip, phys);
-      return i;
-    }
-    // Cache only instructions that lie within one page of RAM (a straddler has returned above) and are not beyond
-    // the 16-bit IP wrap.
-    if (page < cache.length && eip + i.len <= (this.code32 ? 0x100000000 : 0x10000)) {
-      this.lastFetchCached = true;
-      let list = cache[page];
-      if (list === undefined) {
-        list = new Array(0x1000);
-        cache[page] = list;
-        this.mem.pageFlags[page] |= PF_CODE;
-        this.mem.flagsGeneration++;
-      }
-      list[phys & 0xfff] = i;
-      (this.code32 ? this.codeBytes32 : this.codeBytes16).mark(phys, i.len);
-    }
-    return i;
-  }
-
-  /**
-   * The kept instruction that straddles the page end at physical `phys` (CS:`eip`), when its tail's linear page
-   * still translates to the page its tail was decoded from and the CS limit covers it (decode/straddlers.ts); else
-   * null, and the caller decodes, with the faults of the bytes' fetch order. The tail's translation is the fetch's.
-   */
-  private keptStraddler(straddlers: Straddlers, eip: number, phys: number): Instr | null {
-    const s = straddlers.get(phys);
-    // (16-bit code: only below the IP wrap, where no byte's offset wraps; see keepStraddler.)
-    if (s === undefined || eip + s.i.len - 1 > this.segLimit[CS] || (!this.code32 && eip + s.i.len > 0x10000)) return null;
-    return this.tailPage(eip, phys) === s.tail ? s.i : null;
-  }
-
-  /** The physical page of the next linear page's first byte, for an instruction at physical `phys` (CS:`eip`). */
-  private tailPage(eip: number, phys: number): number {
-    return this.translate((this.segBase[CS] + eip + 0x1000 - (phys & 0xfff)) | 0, ACCESS_FETCH) >>> PAGE_SHIFT;
-  }
-
-  /** Keeps `i`, just decoded at physical `phys` (CS:`eip`) across its page's end, when its tail is in RAM. */
-  private keepStraddler(straddlers: Straddlers, i: Instr, eip: number, phys: number): void {
-    // 16-bit code wraps IP at 64 KiB: a straddler across the wrap reads its tail elsewhere; it is not kept.
-    if (eip + i.len > (this.code32 ? 0x100000000 : 0x10000)) return;
-    const tail = this.tailPage(eip, phys);
-    if (tail >= this.cache16.length) return;
-    straddlers.add(i, phys, tail);
-    this.mem.pageFlags[phys >>> PAGE_SHIFT] |= PF_CODE;
-    this.mem.pageFlags[tail] |= PF_CODE;
-    this.mem.flagsGeneration++;
+    return this.decoded.fetch(eip);
   }
 
   /**
@@ -1079,8 +980,6 @@ export class Cpu {
    * A20 changed. The run loop drops its chain when it moves.
    */
   codeEpoch = 0;
-  /** Whether the last fetchInstr returned a cached instruction (one whose page is watched for stores). */
-  private lastFetchCached = false;
 
   /** Runs hot straight-line code as translated blocks (jit/); off, every instruction goes through the interpreter. */
   jit = true;
@@ -1115,45 +1014,6 @@ export class Cpu {
   /** The wasm block a wasm block's run went on into last (jit/wasm/link.ts), for the run loop's successor lookup. */
   wasmChainedTo: CompiledBlock | null = null;
 
-  /**
-   * Drops decoded instructions on the pages a store touched (self-modifying code): a page whose decoded bytes the
-   * store missed (data beside code) keeps them, and the code epoch moves only when something was dropped.
-   */
-  private invalidateCode(addr: number, size: number): void {
-    const first = addr >>> PAGE_SHIFT;
-    const last = (addr + size - 1) >>> PAGE_SHIFT;
-    for (let p = first; p <= last && p < this.cache16.length; p++) {
-      if (this.codeBytes16.touches(p, addr, size)) {
-        this.codeEpoch++;
-        this.dropStoredCode(this.cache16, this.codeBytes16, p, addr, size);
-        this.straddlers16.stored(p, addr, size);
-      }
-      if (this.codeBytes32.touches(p, addr, size)) {
-        this.codeEpoch++;
-        this.dropStoredCode(this.cache32, this.codeBytes32, p, addr, size);
-        this.straddlers32.stored(p, addr, size);
-      }
-      if (this.cache16[p] === undefined && this.cache32[p] === undefined && !this.straddlers16.has(p) && !this.straddlers32.has(p)) {
-        this.mem.pageFlags[p] &= ~PF_CODE;
-      }
-    }
-  }
-
-  /**
-   * Drops what a store of `size` bytes at `addr` changed of page `p`'s decoded instructions of one mode: the
-   * instructions it overlaps, or the whole page when blocks were built from it (decode/drop-instructions.ts).
-   */
-  private dropStoredCode(cache: (Instr[] | undefined)[], bytes: CodeBytes, p: number, addr: number, size: number): void {
-    const list = cache[p];
-    if (list !== undefined && !this.blockFreeLists.hasBlocks(list)) {
-      const start = p << PAGE_SHIFT;
-      dropOverlapping(list, bytes, p, Math.max(addr, start) - start, Math.min(addr + size, start + (1 << PAGE_SHIFT)) - start);
-      return;
-    }
-    cache[p] = undefined;
-    bytes.clear(p);
-  }
-
   flushDecodeCache(): void {
     // Used where the whole CPU state is replaced (reset, snapshot restore): cached translations go too.
     flushTlbAll(this);
@@ -1162,20 +1022,12 @@ export class Cpu {
 
   /** The decoded instructions of physical page `page` in the current decode mode (jit/dispatch.ts joinRegion). */
   decodedPage(page: number): Instr[] | undefined {
-    return (this.code32 ? this.cache32 : this.cache16)[page];
+    return this.decoded.page(page);
   }
 
   /** Drops the decoded instructions (and the blocks built from them) of these physical pages only; no translation. */
   dropDecodedPages(pages: Iterable<number>): void {
-    this.codeEpoch++;
-    for (const p of pages) {
-      if (p >= this.cache16.length) continue;
-      this.cache16[p] = undefined;
-      this.cache32[p] = undefined;
-      this.straddlers16.dropPage(p);
-      this.straddlers32.dropPage(p);
-      this.mem.pageFlags[p] &= ~PF_CODE;
-    }
+    this.decoded.dropPages(pages);
   }
 
   /**
@@ -1183,18 +1035,7 @@ export class Cpu {
    * state (a stale entry stays in use), so the monitor's SBE rescans must not touch it.
    */
   dropDecodedInstructions(): void {
-    this.codeEpoch++;
-    this.straddlers16.clear();
-    this.straddlers32.clear();
-    for (let p = 0; p < this.cache16.length; p++) {
-      if (this.cache16[p] !== undefined || this.cache32[p] !== undefined) {
-        this.cache16[p] = undefined;
-        this.cache32[p] = undefined;
-        this.codeBytes16.clear(p);
-        this.codeBytes32.clear(p);
-        this.mem.pageFlags[p] &= ~PF_CODE;
-      }
-    }
+    this.decoded.dropAll();
   }
 
   // =====================================================================================================
@@ -1345,8 +1186,8 @@ export class Cpu {
             i = known;
             if (start + i.len - 1 > this.segLimit[CS]) fault(VEC_GP, 0, R_GP_CS_LIMIT);
           } else {
-            i = this.fetchInstr(start);
-            cached = this.lastFetchCached;
+            i = this.decoded.fetch(start);
+            cached = this.decoded.lastFetchCached;
             if (prev !== null && epoch === this.codeEpoch && cached && prev.d32 === i.d32 && linksWithinPage(this.segBase[CS] + start)) prev.next = i;
             epoch = this.codeEpoch;
             csLimit = this.segLimit[CS];
@@ -1395,7 +1236,7 @@ export class Cpu {
               if (b !== null) {
                 i.block = b;
                 if (b !== NO_BLOCK) {
-                  this.blockFreeLists.blockBuilt();
+                  this.decoded.blockFreeLists.blockBuilt();
                   joinRegion(this, b, start);
                 }
                 prev = null;

@@ -61,6 +61,11 @@ export class AtaChannel implements PortDevice {
     return disk.portIn(port, size);
   }
 
+  portInBlock(port: number, size: number, count: number, into: Uint8Array, at: number, step: number): number {
+    const disk = this.answering();
+    return disk === null ? 0 : disk.portInBlock(port, size, count, into, at, step);
+  }
+
   portOut(port: number, value: number, size: number): void {
     const [d0, d1] = this.disks;
     if (port === this.base) {

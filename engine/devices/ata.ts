@@ -482,6 +482,22 @@ export class AtaDisk implements PortDevice {
     return v;
   }
 
+  /**
+   * REP INS from the data port (io-bus.ts portInBlock): the rest of the current sector at most, as readData would
+   * give it element by element; the sector's end (its interrupt) ends the run. Elements that would straddle the
+   * sector's end (a width change mid-sector) are left to readData.
+   */
+  portInBlock(port: number, size: number, count: number, into: Uint8Array, at: number, step: number): number {
+    const t = this.transfer;
+    if (port !== this.base + REG_DATA || t.kind !== 'in' || (SECTOR_SIZE - t.pos) % size !== 0) return 0;
+    const n = Math.min(count, (SECTOR_SIZE - t.pos) / size);
+    const b = t.buffer;
+    for (let k = 0, p = t.pos; k < n; k++, at += step) for (let j = 0; j < size; j++) into[at + j] = b[p++];
+    t.pos += n * size;
+    if (t.pos >= SECTOR_SIZE) this.sectorDone(t);
+    return n;
+  }
+
   private writeData(value: number, size: number): void {
     const t = this.transfer;
     if (t.kind !== 'out') return;

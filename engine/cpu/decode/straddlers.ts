@@ -1,6 +1,6 @@
 // Decoded instructions that straddle a page's end: their first bytes on one physical page, the rest on whichever page
 // the next linear page maps to. They are kept here, by the physical address of their first byte and decode mode,
-// beside the per-page lists of Cpu.fetchInstr (which hold only instructions within one page).
+// beside the per-page lists of decode-cache.ts (which hold only instructions within one page).
 //
 // Before, such an instruction was decoded again at every execution. No block takes it in (a block is a trace through
 // one page, jit/compile.ts collectBlock), so it is interpreted each time it runs, and Linux's boot runs a loop with
@@ -9,11 +9,11 @@
 //
 // Why a kept one is still the instruction a fetch would decode:
 // - its bytes: both pages' bytes are marked decoded (code-bytes.ts) and flagged as code, so a store to any of them
-//   reaches Cpu.invalidateCode, which drops it here (`stored`); a page dropped whole drops those that touch it;
-// - its tail's page: Cpu.fetchInstr takes it only when the next linear page still translates to the page its tail
+//   reaches DecodeCache.invalidate, which drops it here (`stored`); a page dropped whole drops those that touch it;
+// - its tail's page: DecodeCache.fetch takes it only when the next linear page still translates to the page its tail
 //   was read from, and only within the CS limit (otherwise it decodes again, which raises the fault the bytes'
 //   fetch order gives: a #GP for a byte beyond the limit, a #PF for the next page);
-// - it is no "cached" instruction for the run loop (Cpu.lastFetchCached false, as before): no fall-through link
+// - it is no "cached" instruction for the run loop (DecodeCache.lastFetchCached false, as before): no fall-through link
 //   (followed without a fetch, in any code epoch) and no remembered transfer target is made to or from it, so
 //   every arrival at it fetches it here.
 // Only on a bare CPU: under the monitor every decode goes through its scan (Cpu.sbeScan), which records the page an

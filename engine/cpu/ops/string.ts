@@ -15,7 +15,7 @@
 // per execution while TF is set (SDM 3A §17.3.1.4).
 
 import type { Cpu } from '../cpu';
-import { PAGE_SHIFT, PF_LOAD_SLOW } from '../../bus/memory';
+import { PAGE_SHIFT, PF_CODE, PF_LOAD_SLOW } from '../../bus/memory';
 import { ACCESS_READ, ACCESS_WRITE } from '../protect/paging';
 import { EAX, ECX, EDI, EDX, ES, ESI } from '../cpu';
 import type { Handler, Instr } from '../decode/instr';
@@ -218,10 +218,29 @@ function blockAllowed(cpu: Cpu, i: Instr): boolean {
 }
 
 /**
- * A block store needs plain RAM: a page with any flag (code, watched, ROM, MMIO, or one added later) has store side
- * effects, which is also the rule of the memory's own fast store path (flag byte 0).
+ * A block store needs RAM whose stores do nothing but store, or drop decoded code: a watched, ROM or MMIO page (or
+ * one with a flag added later) takes the per-element path, as it takes the memory's own slow store path. A code page
+ * takes the block, and `codeStored` then drops what the single stores would have dropped.
  */
-const STORE_REFUSED = 0xff;
+const STORE_REFUSED = 0xff & ~PF_CODE;
+
+/**
+ * After a block stored `bytes` bytes at physical `dst`: the memory's code-store hook (decode/decode-cache.ts) for the
+ * whole range when a page of it holds decoded code. The single stores would each have dropped the decoded
+ * instructions they overlap (or a page with blocks whole, at its first such store); nothing runs between them, so
+ * dropping the union once, at the end of the execution, leaves the same cache; and the iterations go on from the
+ * same decoded record either way (an execution does not fetch again; the next one does, and sees the new bytes).
+ */
+function codeStored(cpu: Cpu, dst: number, bytes: number): void {
+  const mem = cpu.mem;
+  if (bytes <= 0 || mem.onCodeStore === null) return;
+  for (let p = dst >>> PAGE_SHIFT, last = (dst + bytes - 1) >>> PAGE_SHIFT; p <= last; p++) {
+    if ((mem.pageFlags[p] & PF_CODE) !== 0) {
+      mem.onCodeStore(dst, bytes);
+      return;
+    }
+  }
+}
 
 /**
  * What a block path returns: the iterations the per-element path runs in this execution. BLOCK_DONE: the block ran
@@ -290,6 +309,7 @@ function movsBlock(cpu: Cpu, i: Instr): number {
   const dst = blockDestination(cpu, i, n);
   if (dst < 0 || (src < dst + bytes && dst < src + bytes && ((cpu.flags & DF) === 0 ? dst > src : dst < src))) return NO_BLOCK;
   cpu.mem.u8.copyWithin(dst, src, src + bytes);
+  codeStored(cpu, dst, bytes);
   advance(cpu, i, ESI, n);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
@@ -324,9 +344,69 @@ function stosBlock(cpu: Cpu, i: Instr): number {
     // Double the filled prefix until the block is full: every element gets the same little-endian bytes.
     for (let done = i.size; done < bytes; done *= 2) u8.copyWithin(dst + done, dst, dst + Math.min(done, bytes - done));
   }
+  codeStored(cpu, dst, bytes);
   advance(cpu, i, EDI, n);
   setCount(cpu, i, count - n);
   blockRetired(cpu, i, n);
+  return BLOCK_DONE;
+}
+
+/**
+ * REP INS into plain RAM: the port is read once per element, in order, with guest time advanced before each read
+ * after the first and the same stop between elements as `iterate` (a device that raises its interrupt at a sector's
+ * end stops the instruction there, as on a bare CPU), or a run of elements at once from a device that offers it
+ * (io-bus.ts portInBlock); what the block saves is the per-element store (segment checks, translation, page flags)
+ * and register updates. The destination is checked once, as movsBlock's,
+ * after the first element's I/O permission check, the per-element order. Returns the iterations left to the
+ * per-element path (BLOCK_DONE, NO_BLOCK, PAGE_EDGE).
+ */
+function insBlock(cpu: Cpu, i: Instr): number {
+  const count = countRegister(cpu, i);
+  const n = blockCount(cpu, i, count, iterationsAllowed(cpu), index(cpu, i, EDI), -1, 0);
+  if (n <= 0) return n === 0 ? NO_BLOCK : -n;
+  const port = cpu.getReg(2, EDX);
+  const size = i.size;
+  checkIoPermission(cpu, port, size);
+  const lo = blockDestination(cpu, i, n);
+  if (lo < 0) return NO_BLOCK;
+  const down = (cpu.flags & DF) !== 0;
+  const step = down ? -size : size;
+  const u8 = cpu.mem.u8;
+  const traps = cpu.pendingDebugTraps;
+  const calm = cpu.attention !== true;
+  let done = 0;
+  while (done < n) {
+    if (done > 0 && interruptedBetween(cpu, calm, traps)) break;
+    // No I/O breakpoint can match (blockAllowed: DR7 enables none); the permission is the first element's, since
+    // nothing an element does changes CPL, IOPL or the TSS.
+    const at = lo + (down ? n - 1 - done : done) * size;
+    // A device that reads a run of elements itself (an ATA sector: io-bus.ts portInBlock) stops after any element
+    // that raised its interrupt, where the test above stops the instruction; its reads do not depend on guest time,
+    // which advances by the elements afterwards.
+    const run = cpu.io.inBlock(port, size, n - done, u8, at, step);
+    if (run > 0) {
+      cpu.icount += done > 0 ? run : run - 1;
+      done += run;
+      continue;
+    }
+    if (done > 0) cpu.icount++;
+    const v = cpu.io.in(port, size);
+    u8[at] = v;
+    if (size > 1) {
+      u8[at + 1] = v >>> 8;
+      if (size === 4) {
+        u8[at + 2] = v >>> 16;
+        u8[at + 3] = v >>> 24;
+      }
+    }
+    done++;
+  }
+  codeStored(cpu, down ? lo + (n - done) * size : lo, done * size);
+  advance(cpu, i, EDI, done);
+  setCount(cpu, i, count - done);
+  // Counted as `iterate` counts: each element but the last advanced time already (the run loop counts that one).
+  timeAdvanced(cpu);
+  if (countRegister(cpu, i) !== 0) cpu.eip = cpu.instrStart;
   return BLOCK_DONE;
 }
 
@@ -355,7 +435,8 @@ export const handlers: Record<string, Handler> = {
   },
   /** INS (6C, 6D): port DX into ES:(E)DI. */
   ins(cpu: Cpu, i: Instr): void {
-    repeat(cpu, i, insOnce, false);
+    const left = blockAllowed(cpu, i) ? insBlock(cpu, i) : NO_BLOCK;
+    if (left !== BLOCK_DONE) repeat(cpu, i, insOnce, false, left);
   },
   /** OUTS (6E, 6F): seg:(E)SI to port DX. */
   outs(cpu: Cpu, i: Instr): void {

@@ -12,9 +12,9 @@ export function wasmOnly(cpu: Cpu): void {
   cpu.hotThreshold = 1e9;
 }
 
-/** The decoded-instruction cache of 32-bit code, by physical page (private to the Cpu: a test's window into it). */
+/** The decoded-instruction cache of 32-bit code, by physical page (decode/decode-cache.ts). */
 export function decodedPages32(cpu: Cpu): (Instr[] | undefined)[] {
-  return (cpu as unknown as { cache32: (Instr[] | undefined)[] }).cache32;
+  return cpu.decoded.cache32;
 }
 
 /**

@@ -2,8 +2,8 @@
 // blockPhysical): the page is translated once, at the element the per-element path reaches first. These tests run
 // them over linear pages mapped to scattered physical frames, in both directions, aligned and unaligned (elements
 // straddling page boundaries), and compare with an element-by-element model of the SDM's loop through the same
-// mapping; a not-present page faults at the right element with the right CR2 and error code, and a page whose stores
-// must be seen (code) still gets element stores.
+// mapping; a not-present page faults at the right element with the right CR2 and error code, and stores into a
+// code page run as the new bytes.
 
 import { describe, expect, it } from 'vitest';
 import { ECX, EDI, ESI } from '../../../engine/cpu/cpu';
@@ -150,7 +150,7 @@ describe('REP MOVS/STOS block path with paging, against the element model', () =
     }
   }
 
-  it('a code page among the destination pages takes element stores (its decoded code is dropped)', () => {
+  it('a code page among the destination pages: its decoded code is dropped, and the new bytes run', () => {
     const m = setup('stos', 1);
     // The code page itself is the destination's last page: the REP STOSB overwrites its own HLT.
     setPte(m, LIN + 0x2000, CODE | P | RW | US);

@@ -1,6 +1,7 @@
 // REP MOVS / REP STOS over plain RAM take a block fast path (ops/string.ts). These tests compare it with an
-// element-by-element model of the SDM's loop written here, and check that pages whose stores must be seen (code,
-// watched) and overlapping copies still behave as single iterations.
+// element-by-element model of the SDM's loop written here, and check that pages whose stores must be seen (watched)
+// and overlapping copies still behave as single iterations, and that a block over decoded code drops what the single
+// stores would drop.
 
 import { describe, expect, it } from 'vitest';
 import { DS, ES } from '../../../engine/cpu/cpu';
@@ -164,6 +165,47 @@ describe('REP MOVS/STOS block path against the element model', () => {
     m.cpu.regs[ECX] = 3;
     m.cpu.run(1_000_000);
     expect(m.cpu.regs[EAX] & 0xffff).toBe(0x0102); // AH from the first call, AL from the rewritten routine
+  });
+
+  it('a block over decoded code drops the instructions the single stores would drop, and no others', () => {
+    // 0x1000: call 0x2000; rep movsw / rep stosb (ES:DI = 0:0x2007, CX = 3); hlt. 0x2000: ten 3-byte MOV AX, imm16 and
+    // a RET, decoded by the call. The stores cover 0x2007–0x200C: the MOVs at 0x2006, 0x2009 and 0x200C.
+    for (const [op, size] of [
+      [0xa5, 2],
+      [0xaa, 1],
+    ] as const) {
+      const outcome = (perElement: boolean) => {
+        const m = realMode([0xe8, 0xfd, 0x0f, 0xf3, op, 0xf4]);
+        const routine: number[] = [];
+        for (let k = 0; k < 10; k++) routine.push(0xb8, k, 0);
+        m.mem.load(0x2000, Uint8Array.from([...routine, 0xc3]));
+        m.mem.load(0x3000, Uint8Array.from([1, 2, 3, 4, 5, 6]));
+        m.cpu.regs[ESI] = 0x3000;
+        m.cpu.regs[EDI] = 0x2007;
+        m.cpu.regs[ECX] = size === 2 ? 3 : 6;
+        m.cpu.regs[EAX] = 0x77;
+        if (perElement) m.cpu.a20Enabled = false;
+        const epoch = m.cpu.codeEpoch;
+        let elementStores = 0;
+        const write8 = m.mem.write8.bind(m.mem);
+        const write16 = m.mem.write16.bind(m.mem);
+        const count = (a: number): number => (elementStores += a >>> PAGE_SHIFT === 2 ? 1 : 0);
+        m.mem.write8 = (a: number, v: number) => void (count(a), write8(a, v));
+        m.mem.write16 = (a: number, v: number) => void (count(a), write16(a, v));
+        m.cpu.run(1000);
+        expect(m.cpu.halted).toBe(true);
+        const page = m.cpu.decodedPage(0x2000 >>> PAGE_SHIFT) ?? [];
+        const decoded = routine.map((_, k) => k).filter((o) => page[o] !== undefined);
+        return { decoded, elementStores, moved: m.cpu.codeEpoch !== epoch, ram: Array.from(m.mem.readBytes(0x2000, 0x20)) };
+      };
+      const block = outcome(false);
+      const element = outcome(true);
+      expect(element.elementStores, 'the per-element path stores element by element').toBeGreaterThan(0);
+      expect(block.elementStores, 'the block path stores none').toBe(0);
+      expect(block.decoded).toEqual(element.decoded);
+      expect(block.decoded).toEqual([0, 3, 15, 18, 21, 24, 27]);
+      expect([block.moved, block.ram]).toEqual([element.moved, element.ram]);
+    }
   });
 
   it('stores to a watched page are reported one by one', () => {

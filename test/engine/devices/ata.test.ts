@@ -71,6 +71,54 @@ describe('ATA disk (PIO)', () => {
     expect(io.in(0x1f2, 1)).toBe(0);
   });
 
+  it('reads runs of the data port for REP INS (inBlock) as single reads would, ending each run at its sector', () => {
+    for (const size of [2, 4]) {
+      const single = setup();
+      const runs = setup();
+      for (const { io } of [single, runs]) {
+        selectLba(io, 5, 3);
+        io.out(0x1f7, 0x20, 1);
+      }
+      const a = new Uint8Array(3 * 512);
+      const b = new Uint8Array(3 * 512);
+      for (let k = 0; k < a.length; k += size) {
+        const v = single.io.in(0x1f0, size);
+        for (let j = 0; j < size; j++) a[k + j] = v >>> (8 * j);
+      }
+      const lengths: number[] = [];
+      for (let at = 0; at < b.length; ) {
+        const n = runs.io.inBlock(0x1f0, size, 100, b, at, size);
+        lengths.push(n);
+        at += n * size;
+      }
+      expect(b).toEqual(a);
+      expect(b).toEqual(single.img.subarray(5 * 512, 8 * 512));
+      // Runs of 100 elements, each cut at its sector's end, where the next sector's interrupt is raised.
+      const perSector = 512 / size;
+      expect(lengths.slice(0, 2)).toEqual([100, perSector - 100 > 100 ? 100 : perSector - 100]);
+      expect(runs.irqs).toEqual(single.irqs);
+      expect([runs.io.in(0x1f7, 1), runs.io.in(0x1f3, 1), runs.io.in(0x1f2, 1)]).toEqual([single.io.in(0x1f7, 1), single.io.in(0x1f3, 1), single.io.in(0x1f2, 1)]);
+    }
+  });
+
+  it('leaves REP INS to single reads where they are observed, or where no transfer is in progress', () => {
+    const { io } = setup();
+    const into = new Uint8Array(512);
+    selectLba(io, 5, 1);
+    io.out(0x1f7, 0x20, 1);
+    expect(io.inBlock(0x1f7, 1, 4, into, 0, 1)).toBe(0); // not the data port
+    io.onPortIo = () => undefined;
+    expect(io.inBlock(0x1f0, 2, 4, into, 0, 2)).toBe(0);
+    io.onPortIo = null;
+    const plain = io.in;
+    io.in = (port: number, size: number) => plain.call(io, port, size);
+    expect(io.inBlock(0x1f0, 2, 4, into, 0, 2)).toBe(0);
+    io.in = plain;
+    expect(io.inBlock(0x1f0, 2, 4, into, 0, 2)).toBe(4);
+    expect(io.inBlock(0x1f0, 2, 1000, into, 8, 2)).toBe(252); // the rest of the sector
+    expect(io.inBlock(0x1f0, 2, 4, into, 0, 2)).toBe(0); // the command is over
+  });
+
   it('reads by CHS with the current translation, and 32-bit data port accesses work', () => {
     const { io, img } = setup({ geometry: { cylinders: 2, heads: 2, sectorsPerTrack: 10 } });
     // C=1 H=0 S=3 -> LBA (1*2+0)*10 + 2 = 22
