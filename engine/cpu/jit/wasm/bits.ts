@@ -1,6 +1,6 @@
-// Bit instructions and the 486 exchanges in WebAssembly blocks, as the interpreter's bit.ts does them: BT, BTS,
-// BTR, BTC (register and immediate bit offsets), BSF, BSR, XADD, CMPXCHG, CMPXCHG8B. Undefined flags keep their values, as
-// there (that module's head).
+// Bit instructions and the 486 and Pentium exchanges in WebAssembly blocks, as the interpreter's bit.ts does them:
+// BT, BTS, BTR, BTC (register and immediate bit offsets), BSF, BSR, XADD, CMPXCHG, CMPXCHG8B. Undefined flags keep
+// their values, as there (that module's head).
 
 import type { Instr } from '../../decode/instr';
 import { BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST } from '../../decode/table';
