@@ -4,8 +4,10 @@
 // interpreting everything and on one with wasm blocks only; state, icount and memory must be equal.
 
 import { describe, expect, it } from 'vitest';
-import { flat32, type TestMachine } from './harness';
-import { AR_DB, AR_G, AR_P, AR_S, CS, FS, GS, SS, type Cpu } from '../../../engine/cpu/cpu';
+import { flat32, GDT_BASE, writeDescriptor, type TestMachine } from './harness';
+import { AR_DB, AR_DPL_SHIFT, AR_G, AR_P, AR_S, CS, DS, ES, FS, GS, SS, TR, type Cpu } from '../../../engine/cpu/cpu';
+import { IOPL, IOPL_SHIFT } from '../../../engine/cpu/flags';
+import { CR4_TSD } from '../../../engine/cpu/model';
 import { cpuState, setInterruptGate } from './jit-lockstep-harness';
 import { assemble, HAS_NASM } from './move-fixtures';
 import { countWasmRetired, wasmOnly } from './jit-wasm-harness';
@@ -206,6 +208,99 @@ describe.skipIf(!HAS_NASM)('wasm block exits', () => {
       expect(cpu.regs[1]).toBe(700); // after the DEC following the STI of the 300th pass
       expect(inWasm).toBeGreaterThan(1000);
       if (slice === 1000) expect(inWasm / entries).toBeGreaterThan(6); // (the loop on IN repeats inside its block)
+    }
+  });
+
+  it('RDTSC and CLI of a block built at CPL 0 and run at CPL 1: #GP at the instruction under CR4.TSD or IOPL 0, in wasm with IOPL 1', () => {
+    // The subroutine runs 200 times at CPL 0 (its wasm block is built there), then the program sets CR4 as the case
+    // says and goes to CPL 1 by a far RET, through a code and a stack segment of DPL 1 over the same flat memory: the
+    // block key (CPL 3 or not, flat segments) is the same, so the same block runs there. RDTSC then raises #GP under
+    // CR4.TSD, CLI under IOPL 0 (SDM 2B RDTSC, 2A CLI); with IOPL 1 both run, and the HLT at the end raises it. The
+    // #GP handler (CPL 0: the TSS gives its stack) halts.
+    const TSS = 0x30000;
+    const ring1 = (cpu: Cpu, iopl: number): void => {
+      const data = AR_P | AR_S | 0x3 | AR_DB | AR_G;
+      writeDescriptor(cpu.mem, GDT_BASE + 0x28, 0, 0xfffff, 0xb, { g: true, dpl: 1 });
+      writeDescriptor(cpu.mem, GDT_BASE + 0x30, 0, 0xfffff, 0x3, { g: true, dpl: 1 });
+      // DS and ES of DPL 3: the far RET to CPL 1 keeps them (it nulls those of a DPL below the new CPL).
+      for (const seg of [DS, ES]) cpu.loadSegmentCache(seg, 0x3b, 0, 0xffffffff, data | (3 << AR_DPL_SHIFT), true, 'loader');
+      cpu.mem.write32(TSS + 4, 0x8f000); // ESP0
+      cpu.mem.write32(TSS + 8, 0x10); // SS0
+      cpu.loadSegmentCache(TR, 0x40, TSS, 0x67, AR_P | 0xb, true, 'loader');
+      cpu.setEflags((cpu.getEflags() & ~IOPL) | (iopl << IOPL_SHIFT));
+    };
+    const src = (cr4: number): string => `
+      mov ecx, 200
+    top:
+      call sub
+      dec ecx
+      jnz top
+      mov eax, cr4
+      or eax, ${cr4}
+      mov cr4, eax
+      mov eax, esp
+      push 0x31
+      push eax
+      push 0x29
+      push ring1
+      retf
+    ring1:
+      mov ecx, 200
+    top1:
+      call sub
+      dec ecx
+      jnz top1
+      hlt
+    sub:
+      rdtsc
+      add edi, eax
+      adc esi, edx
+      pushfd
+      cli
+      add ebx, ecx
+      popfd
+      ret
+    `;
+    const code = assemble(src(0), 32, ORG);
+    const subAt = ORG + code.length - 12; // (the subroutine's 12 bytes end the program)
+    for (const { cr4, iopl, faultAt, ecx } of [
+      { cr4: CR4_TSD, iopl: 1, faultAt: subAt, ecx: 200 },
+      { cr4: 0, iopl: 0, faultAt: subAt + 7, ecx: 200 },
+      { cr4: 0, iopl: 1, faultAt: subAt - 1, ecx: 0 },
+    ]) {
+      for (const slice of [7, 100]) {
+        const { cpu, ref, inWasm } = bothWays(src(cr4), slice, (c) => ring1(c, iopl));
+        expect(ref.eip).toBe(ORG + HANDLER + 1);
+        // The #GP's frame on the CPL 0 stack: error code, EIP, CS (the CPL 1 code segment).
+        expect([cpu.mem.read32(0x8f000 - 24), cpu.mem.read32(0x8f000 - 20), cpu.mem.read32(0x8f000 - 16)]).toEqual([0, faultAt, 0x29]);
+        expect(cpu.regs[1]).toBe(ecx);
+        if (slice === 100) expect(inWasm).toBeGreaterThan(ecx === 0 ? 2000 : 1000);
+      }
+    }
+  });
+
+  it('RDTSC of a TSC set near and past 2^53: in wasm below, in the interpreter (whose TSC is a double) from there on', () => {
+    const src = `
+      mov ecx, 300
+    top:
+      rdtsc
+      xor edi, eax
+      rol edi, 1
+      add esi, edx
+      dec ecx
+      jnz top
+      hlt
+    `;
+    // Past 2^53 doubles step by 2: the interpreter's icount + tscOffset rounds an odd count to even there, and the
+    // block's exact sum would differ from it.
+    for (const { offset, native } of [
+      { offset: 2 ** 53 - 2 ** 32 - 1e6, native: true },
+      { offset: 2 ** 53, native: false },
+      { offset: 2 ** 64 - 2 ** 12, native: false },
+    ]) {
+      const { cpu, inWasm } = bothWays(src, 50, (c) => void (c.tscOffset = offset));
+      expect(cpu.regs[6]).not.toBe(0);
+      if (native) expect(inWasm).toBeGreaterThan(1000);
     }
   });
 

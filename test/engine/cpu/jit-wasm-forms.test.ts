@@ -258,6 +258,27 @@ describe.skipIf(!HAS_NASM)('wasm block forms against the interpreter', () => {
     }
   });
 
+  it('RDTSC (TSCs whose low half carries into EDX within the block), CLI, STI of a set IF, CMPXCHG8B equal and unequal', () => {
+    // The TSC's offset from the operands: a of 0xFFFFFFFF with b 0 makes the low half wrap at the second
+    // instruction; IF set at entry, so STI changes nothing and stays in the block. CMPXCHG8B compares with the
+    // quadword just loaded (equal: ECX:EBX stored) and with another (mostly unequal: loaded into EDX:EAX).
+    const tsc: Setup = (m, a, b) => {
+      m.cpu.setEflags(0x202 | (0x8d5 & ~(a ^ b)));
+      m.cpu.setLazyFlags(LOP_SUB, a, b, (a - b) >>> 0, 4, 0);
+      m.cpu.tscOffset = a + (b & 0xfffff) * 2 ** 32;
+    };
+    const { source, count } = lines(
+      'sti', 'rdtsc', 'mov [ebp], eax', 'mov [ebp + 4], edx', 'sti', 'setc [ebp + 8]', 'pushfd', 'add ebx, ecx', 'rdtsc',
+      'mov [ebp + 12], eax', 'mov [ebp + 16], edx', 'mov eax, [ebp + 0x40]', 'mov edx, [ebp + 0x44]', 'cmpxchg8b [ebp + 0x40]',
+      'setz [ebp + 20]', 'cmpxchg8b [ebp + 0x48]', 'pushfd', 'cmp eax, esi', 'cli', 'cmpxchg8b [ebp + 0x50]', 'setz [ebp + 21]',
+      'seta [ebp + 22]', 'cli', 'pushfd', 'rdtsc', 'adc esi, eax', 'adc edi, edx', 'pushfd',
+    );
+    sameAsInterpreter(source, count, tsc);
+    // CLI in a block that defines no arithmetic flag: the exit must still store IF clear (and the entry's flags).
+    const quiet = lines('sti', 'mov [ebp], eax', 'cli', 'mov [ebp + 4], ecx');
+    sameAsInterpreter(quiet.source, quiet.count, tsc);
+  });
+
   it('PUSH, POP, PUSH imm and r/m, STOSD/LODSB without REP (DF either way)', () => {
     const { source, count } = lines(
       'push eax', 'push dword [ebp + 4]', 'push 0x12345678', 'push -2', 'pop ecx', 'pop edx', 'push esp', 'pop ebx', 'pop esi',

@@ -91,6 +91,33 @@ top:    inc ebx
     expect(jit.mem.i32[(DATA + 0xff4) >>> 2]).toBe(2);
   });
 
+  it('CMPXCHG8B of a quadword that crosses into a page not present: #PF at it, nothing written to the first page', () => {
+    // The quadwords step up by 8 from 0x57804; the one at 0x57FFC has its high dword in page 0x58 (not present).
+    const { jit, ref, inWasm } = bothWays(
+      `
+        mov edi, 0x57804
+top:    xor eax, eax
+        xor edx, edx
+        mov ebx, edi
+        lea ecx, [esi + 0x100]
+        inc esi
+        cmpxchg8b [edi]
+        setz [edi - 4]
+        add edi, 8
+        jmp top`,
+      (m) => {
+        m.mem.i32[pte(0x58)] = 0;
+      },
+      1000, // (long slices: the run loop enters a block only when a pass fits, and the last pass must be in wasm)
+    );
+    expect(inWasm).toBeGreaterThan(500);
+    expect(ref.cpu.regs[7]).toBe(0x57ffc);
+    expect(jit.mem.i32[0x57ff4 >>> 2]).toBe(0x57ff4); // the last quadword stored, below the page end
+    expect(jit.mem.i32[0x57ffc >>> 2]).toBe(0);
+    expect(jit.mem.i32[(DATA + 0xff0) >>> 2] >>> 12).toBe(0x58); // (CR2 in the page not present: the interpreter's)
+    expect(jit.mem.i32[(DATA + 0xff4) >>> 2]).toBe(2);
+  });
+
   it('a write to a clean page sets its dirty bit, a write to a read-only page faults (CR0.WP)', () => {
     // The loop reads pages 0x51 (clean: A, no D) and 0x52 (read-only), so the TLB holds read rights for both, and
     // stores 64 bytes apart from page 0x50 on: its first store to 0x51 must walk and set D, its first store to 0x52

@@ -1,14 +1,14 @@
-// Bit instructions and the 486 exchanges in WebAssembly blocks, as the interpreter's bit.ts does them: BT, BTS,
-// BTR, BTC (register and immediate bit offsets), BSF, BSR, XADD, CMPXCHG. Undefined flags keep their values, as
-// there (that module's head).
+// Bit instructions and the 486 and Pentium exchanges in WebAssembly blocks, as the interpreter's bit.ts does them:
+// BT, BTS, BTR, BTC (register and immediate bit offsets), BSF, BSR, XADD, CMPXCHG, CMPXCHG8B. Undefined flags keep
+// their values, as there (that module's head).
 
 import type { Instr } from '../../decode/instr';
 import { BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST } from '../../decode/table';
 import { ARITH, CF, LOP_ADD, LOP_SUB, ZF } from '../../flags';
 import { GOES_ON, OP, type WasmGen } from './gen';
-import { pushEa, pushLinear, readRmForWrite, regLocal, writeBack } from './operands';
+import { address, pushEa, pushLinear, readRmForWrite, regLocal, writeBack } from './operands';
 
-const EAX = 0;
+const EAX = 0, ECX = 1, EDX = 2, EBX = 3;
 
 /**
  * BT/BTS/BTR/BTC r/m, r or imm8 (bit.ts bitTest): the bit offset is taken modulo the width, except that a
@@ -130,5 +130,35 @@ export function compareExchange(g: WasmGen, i: Instr): number {
   f.get(acc).get(dest).op(OP.i32Sub);
   g.truncate(size);
   g.pending = { op: LOP_SUB, size, mask: ARITH, a: acc, b: dest, r: g.toLocal(), cin: null };
+  return GOES_ON;
+}
+
+/**
+ * CMPXCHG8B m64 (bit.ts cmpxchg8b): EDX:EAX compared with the quadword; equal, ECX:EBX goes to memory and ZF is set,
+ * else the quadword to EDX:EAX and ZF is cleared. The interpreter checks the 8 bytes for a write first (SDM 2A,
+ * CMPXCHG8B: the destination is written back unchanged when unequal); here one check covers them all, so the
+ * unchanged write back is no store at all (a page whose flags allow the store inline holds no code, watch or
+ * device). The other flags are kept. The model's CPUID.CX8 and the memory operand are asked when the block is built
+ * (instrs.ts supported).
+ */
+export function compareExchange8(g: WasmGen, i: Instr): number {
+  const f = g.f;
+  address(g, i, 8, true);
+  g.load(4);
+  const lo = g.toLocal();
+  f.get(g.ph).mem(OP.i32Load, 4);
+  const hi = g.toLocal();
+  f.get(lo).get(g.g[EAX]).op(OP.i32Eq).get(hi).get(g.g[EDX]).op(OP.i32Eq).op(OP.i32And);
+  const equal = g.toLocal();
+  f.get(equal);
+  g.open(OP.if);
+  f.get(g.ph).get(g.g[EBX]);
+  g.store(4);
+  f.get(g.ph).get(g.g[ECX]).mem(OP.i32Store, 4);
+  f.op(OP.else);
+  f.get(lo).set(g.g[EAX]);
+  f.get(hi).set(g.g[EDX]);
+  g.close();
+  g.setFlagBits(ZF, () => void f.get(equal).i32(6).op(OP.i32Shl));
   return GOES_ON;
 }

@@ -30,6 +30,7 @@ import { emitForm, LEFT, supported, type FormModel } from './instrs';
 import { linkerOf, type Linker } from './link';
 import { segmentsToState } from './operands';
 import { flagsFromState, interpreterCall } from './callout';
+import { systemToState } from './system';
 import { S_CHAINED, S_EIP, S_EPOCH, S_FLAGS, S_INTERPRET, S_LAST, S_LMASK, S_TO_JS } from './state';
 
 /** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
@@ -52,7 +53,8 @@ function calledOut(i: Instr): boolean {
  * change, STI's interrupt shadow). IN and OUT: GRUB's kernel calibrates its clock with about 175 000 reads of port
  * 61h in a loop of three instructions, which then runs as one repeating block. RDTSC reads the devices' clock
  * (icount + jitRetired, as the call sets it), CLI/STI the interrupt flag (the call hands EFLAGS back): Linux's
- * sched_clock and its IRQ-off sections (this_cpu operations under CLI … POPF) start with them.
+ * sched_clock and its IRQ-off sections (this_cpu operations under CLI … POPF) start with them. RDTSC, CLI and STI
+ * are wasm forms where the table's handlers run them (wasm/system.ts), calls only under the monitor's bindings.
  */
 const WASM_CALLS = new Set(['inI', 'inDX', 'outI', 'outDX', 'rdtsc', 'cli', 'sti']);
 function takesIntoWasm(i: Instr): boolean {
@@ -221,6 +223,7 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
   // Segment registers do not change inside wasm (no block translates or calls a segment load), so what the entry
   // writes holds for every block linked after this one.
   if (L.segments !== 0) segmentsToState(c, S, L.segments);
+  systemToState(c, S);
   S[S_CHAINED] = 0;
   // No flag defined yet in this run: an interpreter call before the first block defines one keeps the Cpu's.
   S[S_LMASK] = -1;

@@ -1,5 +1,5 @@
 // The interpreter call of WebAssembly blocks: an instruction of the trace that wasm/instrs.ts does not translate
-// (RCL/RCR, CMPXCHG8B, LAHF/SAHF, the BCD adjustments, IN/OUT, RDTSC, CLI/STI, ...) runs through its interpreter
+// (RCL/RCR, LAHF/SAHF, the BCD adjustments, IN/OUT, PUSH Sreg, ...) runs through its interpreter
 // handler from inside the block, and the block goes on after it, as a JS block's interpreterCall does (jit/ops.ts).
 // Before the call the block stores its registers (the Cpu's: Cpu.regs is the state area's first slots) and its
 // flags and pending record in the state area; the call below gives the Cpu those flags, runs the handler with

@@ -416,6 +416,19 @@ export class WasmGen {
     this.stale &= ~mask;
   }
 
+  /**
+   * Before an instruction that writes a flag outside the lazy record (DF, IF): an exit stores the flags local only
+   * once the block has defined an arithmetic flag (storeState), so a block that has defined none takes its
+   * arithmetic flags as the Cpu had them (folded at entry: readsLocal) and defines them all from here on. A pending
+   * record stays pending.
+   */
+  ownFlags(): void {
+    if (this.pending === null && this.stale === ARITH) {
+      this.readsLocal(ARITH);
+      this.stale = 0;
+    }
+  }
+
   /** Folds the pending record into the flags local, for the code that follows (generation state too). */
   fold(): void {
     if (this.pending !== null) {

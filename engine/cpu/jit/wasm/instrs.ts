@@ -5,13 +5,14 @@
 
 import { ALU_ADC, ALU_CMP, ALU_SBB, SH_ROL, SH_ROR, SH_SAL, SH_SAR, SH_SHL, SH_SHR } from '../../decode/table';
 import type { Instr } from '../../decode/instr';
-import { CPUID_CMOV } from '../../model';
+import { CPUID_CMOV, CPUID_CX8, CPUID_TSC } from '../../model';
 import { AF, ARITH, ARITH_NO_CF, CF, DF, ZF, LOP_ADD, LOP_DEC, LOP_INC, LOP_LOGIC, LOP_NEG, LOP_SUB, RF, VM } from '../../flags';
 import { pushCondition, pushFlag, pushSzp, type WasmRecord } from './flags';
 import { GOES_ON, LEFT, OP, P_LIMIT, type WasmGen } from './gen';
 import { address, constLocal, pushEa, readRm, readRmForWrite, regLocal, writeBack, writeRm } from './operands';
 import { doubleShift, shift, SHIFTS } from './shifts';
-import { bitScan, bitTest, compareExchange, exchangeAdd } from './bits';
+import { bitScan, bitTest, compareExchange, compareExchange8, exchangeAdd } from './bits';
+import { clearInterruptFlag, readTimeStampCounter, setInterruptFlag } from './system';
 import { stringOp, stringSupported } from './strings';
 
 const EAX = 0, ECX = 1, EDX = 2, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ES = 0, SS = 2, GS = 5;
@@ -122,17 +123,10 @@ function incDec(g: WasmGen, i: Instr, inc: boolean, reg: number | null): number 
   return GOES_ON;
 }
 
-/**
- * CLD/STD (alu.ts cld, std): DF lies outside the lazy record, so a pending record stays pending. An exit stores the
- * flags local only once the block has defined an arithmetic flag (gen.ts storeState): a block that has defined none
- * takes its arithmetic flags as the Cpu had them (folded at entry: readsLocal) and defines them all from here on.
- */
+/** CLD/STD (alu.ts cld, std): DF lies outside the lazy record, so a pending record stays pending (gen.ts ownFlags). */
 function direction(g: WasmGen, set: boolean): number {
   const f = g.f;
-  if (g.pending === null && g.stale === ARITH) {
-    g.readsLocal(ARITH);
-    g.stale = 0;
-  }
+  g.ownFlags();
   f.get(g.flags).i32(~DF).op(OP.i32And);
   if (set) f.i32(DF).op(OP.i32Or);
   f.set(g.flags);
@@ -262,6 +256,10 @@ const FORMS: Record<string, Form> = {
   bsr: (g, i) => bitScan(g, i, false, readRm(g, i, i.size)),
   xadd: exchangeAdd,
   cmpxchg: compareExchange,
+  cmpxchg8b: compareExchange8,
+  rdtsc: readTimeStampCounter,
+  cli: clearInterruptFlag,
+  sti: setInterruptFlag,
   divE: (g, i) => divide(g, i, false),
   idivE: (g, i) => divide(g, i, true),
   shld: (g, i) => doubleShift(g, i, true),
@@ -614,6 +612,11 @@ export function supported(i: Instr, flat: number, model: FormModel): boolean {
     case 'xadd':
     case 'cmpxchg':
       return model.i486;
+    // The models without them raise #UD (CPUID.01H:EDX.TSC, .CX8), as does CMPXCHG8B with a register operand.
+    case 'rdtsc':
+      return (model.features & CPUID_TSC) !== 0;
+    case 'cmpxchg8b':
+      return (model.features & CPUID_CX8) !== 0 && i.rm < 0;
     case 'pushf':
     case 'popf':
     case 'pushI':

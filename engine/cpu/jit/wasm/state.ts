@@ -44,3 +44,12 @@ export const S_BEFORE = 22;
  */
 export const S_SEG_BASE = 24;
 export const S_SEG_WINDOW = 30;
+/**
+ * Written by the wrapper at each entry (wasm/system.ts systemToState): the CPL (CLI and STI compare it with IOPL);
+ * 1 when RDTSC may run in the block (no #GP from CR4.TSD, a TSC the block sums exactly), else 0; and the TSC at the
+ * run's first instruction (`icount + tscOffset`), low and high halves.
+ */
+export const S_CPL = 36;
+export const S_TSC_NATIVE = 37;
+export const S_TSC_LO = 38;
+export const S_TSC_HI = 39;
