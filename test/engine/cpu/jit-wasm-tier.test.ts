@@ -253,3 +253,40 @@ describe.skipIf(!HAS_NASM)('loops in wasm blocks', () => {
     expect(jit.cpu.chainedBlockRuns - chained).toBeLessThan(200);
   });
 });
+
+/** A loop whose block calls the interpreter for DAA (no wasm form) and goes on after it. */
+const CALLING_OUT = `
+  mov ecx, 3000
+top:
+  add eax, ecx
+  daa
+  xor edx, eax
+  dec ecx
+  jnz top
+  hlt
+`;
+
+describe.skipIf(!HAS_NASM)('block modules', () => {
+  it('import no function (V8 compiles a wrapper for each module that does); their blocks call the interpreter through their table, exactly', () => {
+    const modules: WebAssembly.Module[] = [];
+    const Original = WebAssembly.Module;
+    WebAssembly.Module = class extends Original {
+      constructor(bytes: BufferSource) {
+        super(bytes);
+        modules.push(this);
+      }
+    };
+    let source = '';
+    try {
+      const [ref, jit] = pair(CALLING_OUT);
+      lockstep(ref, jit, 7);
+      source = jit.cpu.fetchInstr(ORG + 5).block!.source;
+    } finally {
+      WebAssembly.Module = Original;
+    }
+    expect(source).toMatch(/^wasm: .*!/); // the loop's wasm block, with an interpreter call
+    const blockModules = modules.filter((m) => !WebAssembly.Module.exports(m).some((e) => e.name === 'dispatch'));
+    expect(blockModules.length).toBeGreaterThan(0);
+    for (const m of blockModules) expect(WebAssembly.Module.imports(m).filter((i) => i.kind === 'function')).toEqual([]);
+  });
+});

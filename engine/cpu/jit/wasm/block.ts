@@ -330,8 +330,7 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = fa
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
   const { body, entryFlags, segments, repeats } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, paging);
   const S = stateOf(cpu);
-  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset);
-  linker.call ??= interpreterCall(cpu, S, (index) => (linker.owners[index]!.deref() as WasmBlock).instrs);
+  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset, (l) => interpreterCall(cpu, S, (index) => (l.owners[index]!.deref() as WasmBlock).instrs));
   linker.segments |= segments;
   const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker, repeats);
   // A block whose REP iterations count towards its retired instructions would give way to a JS block that stops

@@ -37,7 +37,8 @@ export const CALL_GOES_ON = 0;
 export const CALL_LEAVES = 1;
 
 /**
- * The function every block of a memory imports as "m"."call": (k, retired) runs instruction `k` of the calling
+ * The function every block of a memory calls through its table "m"."call" (the dispatcher module's thunk forwards to
+ * it: wasm/encoder.ts encodeModule, wasm/link.ts): (k, retired) runs instruction `k` of the calling
  * block — the one the dispatcher entered last (S_LAST; `instrsOf` finds its instructions) — with `retired`
  * instructions of this block retired before it, and S_BEFORE more by the blocks linked before it in this run.
  * Leaving, the state area holds the exit's EIP and eager flags, and S_INTERPRET = INTERPRET_CALL_LEFT tells the

@@ -167,7 +167,7 @@ export class FunctionBody {
     return this;
   }
 
-  /** A call of function `index` (0: the imported interpreter call, encodeModule). */
+  /** A call of function `index` (0: the interpreter call, encodeModule). */
   call(index: number): this {
     this.code.push(OP.call);
     unsignedLeb(this.code, index);
@@ -219,14 +219,19 @@ export function name(out: number[], s: string): void {
 }
 
 /**
- * A module importing memory "m"."mem" of at least `memoryPages` pages and the function "m"."call" (i32, i32) -> i32
- * as function 0 (the interpreter call, wasm/callout.ts), and exporting its functions as f0, f1 … (each takes
- * `params` i32 parameters and returns an i32). Written into one byte array: a batch of blocks is hundreds of
- * kilobytes, which pushing byte by byte into JS arrays took longer than V8's compile.
+ * A module importing memory "m"."mem" of at least `memoryPages` pages and a one-entry funcref table "m"."call" that
+ * holds the interpreter call (wasm/callout.ts, through the dispatcher module's thunk, wasm/link.ts), with function 0
+ * (i32, i32) -> i32 calling it through the table, and exporting its functions as f0, f1 … (each takes `params` i32
+ * parameters and returns an i32). Written into one byte array: a batch of blocks is hundreds of kilobytes, which
+ * pushing byte by byte into JS arrays took longer than V8's compile.
+ *
+ * Why not import the call as a function: V8 (node 20) compiles a wasm-to-JS wrapper with TurboFan for every module
+ * that imports a function, a JavaScript one or another module's wasm one alike (62 `wasm-to-js:ii:i` wrappers in one
+ * GRUB boot, 60–100 µs of CPU each); a table import needs none, and the call from the table is wasm to wasm.
  */
 export function encodeModule(bodies: FunctionBody[], memoryPages: number): Uint8Array<ArrayBuffer> {
   const head = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  // Type 0: the block functions; type 1: the imported call.
+  // Type 0: the block functions; type 1: the interpreter call.
   const type: number[] = [2, 0x60];
   unsignedLeb(type, bodies[0].params);
   for (let k = 0; k < bodies[0].params; k++) type.push(I32);
@@ -236,17 +241,18 @@ export function encodeModule(bodies: FunctionBody[], memoryPages: number): Uint8
   const imports: number[] = [2];
   name(imports, 'm');
   name(imports, 'call');
-  imports.push(0x00, 1); // function of type 1
+  imports.push(0x01, 0x70, 0x00, 1); // funcref table, at least 1 entry
   name(imports, 'm');
   name(imports, 'mem');
   imports.push(0x02, 0x00); // memory, limits without a maximum
   unsignedLeb(imports, memoryPages);
   section(head, 2, imports);
   const funcs: number[] = [];
-  unsignedLeb(funcs, bodies.length);
+  unsignedLeb(funcs, bodies.length + 1);
+  funcs.push(1);
   for (let k = 0; k < bodies.length; k++) funcs.push(0);
   section(head, 3, funcs);
-  // Function indexes count the import first: block k is function k + 1.
+  // Function 0 is the call: block k is function k + 1.
   const exports: number[] = [];
   unsignedLeb(exports, bodies.length);
   for (let k = 0; k < bodies.length; k++) {
@@ -255,9 +261,12 @@ export function encodeModule(bodies: FunctionBody[], memoryPages: number): Uint8
     unsignedLeb(exports, k + 1);
   }
   section(head, 7, exports);
-  const entries = bodies.map((b) => b.encode());
+  const call = new FunctionBody(2);
+  call.get(0).get(1).i32(0).op(OP.callIndirect);
+  call.code.push(1, 0); // type 1, table 0
+  const entries = [call, ...bodies].map((b) => b.encode());
   const count: number[] = [];
-  unsignedLeb(count, bodies.length);
+  unsignedLeb(count, entries.length);
   let size = count.length;
   for (const e of entries) size += e.length;
   head.push(10);

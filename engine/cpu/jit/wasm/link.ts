@@ -61,9 +61,15 @@ export function hashSlot(eip: number): number {
 /** What a block's function is called with: (budget left, A20 mask, CS limit) → instructions retired. */
 const BLOCK_TYPE = 0;
 const DISPATCH_TYPE = 1;
-/** The dispatcher module's second function: folds the state area's pending record (wasm/flags.ts). */
 const FOLD_TYPE = 2;
-const FOLD_FUNCTION = 1;
+/** The interpreter call (wasm/callout.ts): (instruction index, instructions retired) → goes on or leaves. */
+const CALL_TYPE = 3;
+/**
+ * The dispatcher module's functions: the imported interpreter call (0), the dispatcher (1), the fold of the state
+ * area's pending record (2, wasm/flags.ts), and the call's thunk (3), which block modules call (encoder.ts
+ * encodeModule): the one wasm-to-JS wrapper of the memory is this module's.
+ */
+const FOLD_FUNCTION = 2;
 
 /**
  * The dispatcher's module: `dispatch(index, left, a20, csLimit, key, pending) → retired` runs the block at link
@@ -140,13 +146,20 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   f.op(OP.end); // block
   f.get(n);
 
+  const thunk = new FunctionBody(2);
+  thunk.get(0).get(1).call(0);
+
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [3];
+  const types: number[] = [4];
   types.push(0x60, 3, I32, I32, I32, 1, I32); // BLOCK_TYPE
   types.push(0x60, 6, I32, I32, I32, I32, I32, I32, 1, I32); // DISPATCH_TYPE
   types.push(0x60, 0, 0); // FOLD_TYPE
+  types.push(0x60, 2, I32, I32, 1, I32); // CALL_TYPE
   section(out, 1, types);
-  const imports: number[] = [2];
+  const imports: number[] = [3];
+  name(imports, 'm');
+  name(imports, 'call');
+  imports.push(0x00, CALL_TYPE);
   name(imports, 'm');
   name(imports, 'mem');
   imports.push(0x02, 0x00);
@@ -155,16 +168,19 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   name(imports, 'tab');
   imports.push(0x01, 0x70, 0x00, 1); // funcref table, at least 1 entry
   section(out, 2, imports);
-  section(out, 3, [2, DISPATCH_TYPE, FOLD_TYPE]);
-  const exports: number[] = [1];
+  section(out, 3, [3, DISPATCH_TYPE, FOLD_TYPE, CALL_TYPE]);
+  const exports: number[] = [2];
   name(exports, 'dispatch');
-  exports.push(0x00, 0);
+  exports.push(0x00, 1);
+  name(exports, 'call');
+  exports.push(0x00, 3);
   section(out, 7, exports);
-  section(out, 10, [2, ...f.encode(), ...stateFoldFunction(state).encode()]);
+  section(out, 10, [3, ...f.encode(), ...stateFoldFunction(state).encode(), ...thunk.encode()]);
   return new Uint8Array(out);
 }
 
 type Dispatch = (index: number, left: number, a20: number, csLimit: number, key: number, pending: number) => number;
+type InterpreterCall = (k: number, retired: number) => number;
 
 /** The link state of one memory: the table, the dispatcher, the records and hash table as int32 views. */
 export class Linker {
@@ -176,8 +192,8 @@ export class Linker {
   readonly hash: Int32Array;
   /** Block runs entered through a link inside wasm (for tests and benches). */
   linkedRuns = 0;
-  /** The interpreter call every block function imports (wasm/callout.ts), set by the first block built here. */
-  call: ((k: number, retired: number) => number) | null = null;
+  /** The dispatcher module's thunk of the interpreter call (wasm/callout.ts), which every block module calls. */
+  private readonly call: WebAssembly.ExportValue;
   /** The segments any block of this memory reads through their base (wasm/operands.ts): the wrapper's to fill. */
   segments = 0;
   /** What a link index stands for, for the wrapper (weakly: a collected block frees its index). */
@@ -191,12 +207,16 @@ export class Linker {
     readonly memory: WebAssembly.Memory,
     state: number,
     link: number,
+    /** Makes the interpreter call (wasm/callout.ts) of this linker (it finds blocks by their link index). */
+    call: (linker: Linker) => InterpreterCall,
   ) {
     const mem = memory;
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
     const pages = mem.buffer.byteLength / 65536;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(pages, state, link)), { m: { mem, tab: this.table } });
+    const imports = { m: { mem, tab: this.table, call: call(this) } };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(pages, state, link)), imports);
     this.dispatch = instance.exports.dispatch as Dispatch;
+    this.call = instance.exports.call;
     this.hash = new Int32Array(mem.buffer, link, HASH_BYTES >>> 2);
     this.records = new Int32Array(mem.buffer, link + HASH_BYTES, (MAX_LINKED * RECORD_BYTES) >>> 2);
     // Index 0 is no block: its record (tag 0, like the hash table's empty entries) never fits a budget.
@@ -216,7 +236,11 @@ export class Linker {
     const bodies = q.map((x) => x.body);
     // (Exported and set from JS, not an element segment into an imported table: V8 (node 20) instantiates a module
     // that imports a table in time proportional to the table's length, 1.6 ms at 70 000 entries.)
-    const fns = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(bodies, pages)), { m: { mem: this.memory, call: this.call! } }).exports;
+    // Each module its own one-entry table: an instance that imports a table stays in the table's list of users, so
+    // a table shared by every module would keep every module alive.
+    const call = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+    call.set(0, this.call as never);
+    const fns = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(bodies, pages)), { m: { mem: this.memory, call } }).exports;
     for (let k = 0; k < q.length; k++) {
       const index = q[k].index;
       this.table.set(index, fns[`f${k}`] as never);
@@ -304,11 +328,11 @@ export class Linker {
 
 const linkers = new WeakMap<WebAssembly.Memory, Linker>();
 
-/** The linker of a memory (made at its first wasm block). */
-export function linkerOf(mem: WebAssembly.Memory, state: number, link: number): Linker {
+/** The linker of a memory (made at its first wasm block, with `call` making its interpreter call). */
+export function linkerOf(mem: WebAssembly.Memory, state: number, link: number, call: (linker: Linker) => InterpreterCall): Linker {
   let l = linkers.get(mem);
   if (l === undefined) {
-    l = new Linker(mem, state, link);
+    l = new Linker(mem, state, link, call);
     linkers.set(mem, l);
   }
   return l;
