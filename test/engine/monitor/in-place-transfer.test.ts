@@ -141,6 +141,7 @@ describe('IRET completed in place', () => {
     // V86 code at 0x1000: mov al, 0; out 0xF4, al (exit 0) with IOPL 3. CS 0x0008 in V86 mode is base 0x80; in
     // protected mode it would be the flat ring-0 code, and IP 0xF80 a return there.
     const slots = [
+      [0x0f, 0x20, 0xc0], // mov eax, cr0: an entry, whose look records its inputs (the IRET is then tried in place)
       encode.storeSs(0x1000, 0xf4e600b0),
       encode.storeSs(0x1004, 0xf4f4f4f4),
       [0x68, ...le32(0), 0x68, ...le32(0), 0x68, ...le32(0)], // GS, FS, DS
@@ -269,22 +270,30 @@ describe('external interrupts delivered in place', () => {
   });
 
   it('a vector beyond the IDT limit: the monitor delivers the #GP as bare', () => {
-    // IDTR limit 0x27F: vectors 0x00–0x4F only; IRQ 0 (0x50) raises #GP(0x50 × 8 + 2 + EXT), delivered through 13.
+    // IRQs through the full IDT first (in place), then IDTR limit 0x27F: vectors 0x00–0x4F only, and IRQ 0 (0x50)
+    // raises #GP(0x50 × 8 + 2 + EXT), delivered through vector 13 (whose handler sends no EOI: the last IRQ).
     const probe = programFromSlots([], { a: SCRATCH }).image;
     const { idt } = runtimeIdt(probe);
     const slots = [
       encode.storeSs16(0x20000, 0x27f),
       encode.storeSs(0x20002, idt),
-      [0x36, 0x0f, 0x01, 0x1d, ...le32(0x20000)], // lidt [ss:0x20000]
       [0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x10, 0xe6, 0x40, 0xb0, 0x00, 0xe6, 0x40],
       [0xb0, 0xfe, 0xe6, 0x21],
       [0xfb, 0xb9, ...le32(30_000)],
       [0x40, 0x49, 0x0f, 0x85, ...le32(-8)],
+      [0xfa, 0x36, 0x0f, 0x01, 0x1d, ...le32(0x20000)], // cli; lidt [ss:0x20000]
+      // mov eax, cr0: an entry whose look records the inputs LIDT's rebuild of the watch moved (the next
+      // interrupt is then one the monitor would deliver in place, but for the limit).
+      [0x0f, 0x20, 0xc0],
+      [0xfb, 0xb9, ...le32(30_000)],
+      [0x40, 0x49, 0x0f, 0x85, ...le32(-8)],
     ];
     const r = check(runtimeImage(slots), 64);
+    const irqs = r.bare.mem.peek(IRQ_COUNT, 4);
+    expect(irqs).toBeGreaterThan(4);
     expect(r.bare.mem.peek(LAST_VECTOR, 4)).toBe(13);
     expect(r.bare.mem.peek(LAST_VECTOR + 4, 4)).toBe(0x50 * 8 + 3);
-    expect(counts(r.monitor).interrupt).toBe(0);
+    expect(counts(r.monitor).interrupt).toBeLessThanOrEqual(irqs);
   });
 });
 
