@@ -1091,7 +1091,7 @@ export class Monitor implements MonitorHook {
       this.emulatedBecause = why;
       // The switch into protected mode: look again at every boundary until CS and SS are loaded.
       if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !cpu.shutdown) this.requestLook();
-      this.applyScan('none');
+      // The scan stays as it is (applyScan: a binding made in an earlier engagement is kept while emulated).
       return false;
     }
     this.counters.engagements++;
@@ -1246,7 +1246,7 @@ export class Monitor implements MonitorHook {
     }
     this.watch.unwatch();
     this.forgetTables();
-    this.applyScan('none');
+    // The binding stays (applyScan): code decoded while emulated is bound too, and the next engagement drops nothing.
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
     this.syncBareTracker();
@@ -1379,10 +1379,15 @@ export class Monitor implements MonitorHook {
   /**
    * Binds the decoder's SBE predicate. Engaging (a scan that binds) drops the pages holding code decoded under any
    * other scan, so every instruction there is decoded and scanned again, with the blocks built from them; the pages
-   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving (scan 'none') drops
-   * nothing: a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry
-   * and the in-place handlers look first). A guest that switches modes around its BIOS calls (SYSLINUX: 136 switches
-   * to its kernel) used to have all its code decoded and translated again after each.
+   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving keeps the binding:
+   * a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry and the
+   * in-place handlers look first), so what the guest decodes while emulated (its real-mode code, its switch into
+   * protected mode) is bound as well and the next engagement finds no page decoded under another scan. A guest that
+   * switches modes around its BIOS calls (SYSLINUX: 136 switches to its kernel) used to have all its code decoded
+   * and translated again after each; then (scan 'none' while emulated) every page holding code of both modes — the
+   * cold-code workload's single page, 20 000 switches — was still dropped at each engagement. Only the code decoded
+   * before the first engagement is decoded unbound (scan 'none': a guest that never reaches protected mode runs
+   * its sensitive instructions natively in translated code).
    */
   private applyScan(scan: Scan): void {
     if (scan === this.scan) return;
