@@ -32,27 +32,47 @@ import { TLB_FRAME, TLB_SUPERVISOR_READ, type Tlb } from '../cpu/protect/tlb';
 import type { GuestState } from './guest-state';
 
 /**
- * Whether the guest's load of a data segment register with `selector`, at its CPL, from its GDT, passes every check
- * and changes nothing but the register (see above); its descriptor is then in `out`.
+ * Where a bare CPU at the guest's state reads the 8-byte system-table entry at `linear` (a GDT descriptor, an IDT
+ * gate), when that read is an ordinary one: within one page, through a translation the guest's TLB holds for a
+ * supervisor read that its tables in memory agree with (a bare CPU walks the tables on a miss and sets their
+ * accessed bits, SDM 3A §4.8; and the consistency look reads through a walk), in plain RAM. -1 otherwise.
  */
-export function ordinaryDataLoad(mem: PhysicalMemory, g: GuestState, guestTlb: Tlb, a20Mask: number, selector: number, out: Descriptor): boolean {
-  if ((selector & 0xfffc) === 0 || (selector & 4) !== 0) return false;
-  const offset = selector & 0xfff8;
-  if (offset + 7 > g.gdtrLimit) return false;
-  const linear = (g.gdtrBase + offset) >>> 0;
-  if ((linear & 0xfff) > 0xff8) return false;
+export function ordinaryTableEntry(mem: PhysicalMemory, g: GuestState, guestTlb: Tlb, a20Mask: number, linear: number): number {
+  if ((linear & 0xfff) > 0xff8) return -1;
   let phys: number;
   if ((g.cr0 & CR0_PG) !== 0) {
     // A descriptor-table read is a supervisor access whatever the CPL (protect/paging.ts ACCESS_SYSTEM).
     const entry = guestTlb.entries[linear >>> 12];
-    if ((entry & TLB_SUPERVISOR_READ) === 0) return false;
+    if ((entry & TLB_SUPERVISOR_READ) === 0) return -1;
     phys = (((entry & TLB_FRAME) | (linear & 0xfff)) & a20Mask) >>> 0;
-    if (peekWalk(mem, g.cr3, g.cr4, a20Mask, linear) !== phys) return false;
+    if (peekWalk(mem, g.cr3, g.cr4, a20Mask, linear) !== phys) return -1;
   } else {
     phys = (linear & a20Mask) >>> 0;
   }
-  if (phys + 7 >= mem.size || (mem.pageFlags[phys >>> PAGE_SHIFT] & PF_LOAD_SLOW) !== 0) return false;
-  const d = decodeDescriptor(mem.readSystem32(phys), mem.readSystem32(phys + 4), out);
+  if (phys + 7 >= mem.size || (mem.pageFlags[phys >>> PAGE_SHIFT] & PF_LOAD_SLOW) !== 0) return -1;
+  return phys;
+}
+
+/**
+ * The guest's GDT descriptor of `selector` (null, LDT and beyond-the-limit selectors excluded), read as a bare CPU
+ * reads it when the read is ordinary (ordinaryTableEntry); null otherwise.
+ */
+export function ordinaryGdtDescriptor(mem: PhysicalMemory, g: GuestState, guestTlb: Tlb, a20Mask: number, selector: number, out: Descriptor): Descriptor | null {
+  if ((selector & 0xfffc) === 0 || (selector & 4) !== 0) return null;
+  const offset = selector & 0xfff8;
+  if (offset + 7 > g.gdtrLimit) return null;
+  const phys = ordinaryTableEntry(mem, g, guestTlb, a20Mask, (g.gdtrBase + offset) >>> 0);
+  if (phys < 0) return null;
+  return decodeDescriptor(mem.readSystem32(phys), mem.readSystem32(phys + 4), out);
+}
+
+/**
+ * Whether the guest's load of a data segment register with `selector`, at its CPL, from its GDT, passes every check
+ * and changes nothing but the register (see above); its descriptor is then in `out`.
+ */
+export function ordinaryDataLoad(mem: PhysicalMemory, g: GuestState, guestTlb: Tlb, a20Mask: number, selector: number, out: Descriptor): boolean {
+  const d = ordinaryGdtDescriptor(mem, g, guestTlb, a20Mask, selector, out);
+  if (d === null) return false;
   // IF segment is not a data or readable code segment THEN #GP(selector)
   if (!d.readable) return false;
   // IF (data or nonconforming code segment) AND (RPL > DPL or CPL > DPL) THEN #GP(selector)

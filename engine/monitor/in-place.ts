@@ -25,6 +25,11 @@
 //   (in-place-segment.ts: a present, accessed, consistent GDT entry that passes every check of the guest's load):
 //   the real instruction, loading through the virtual GDT, then the monitor's record of the guest's register and
 //   the guest's segment-load event (monitor.ts loadSegmentInPlace). Anything else enters the monitor.
+// - IRET at guest CPL 0–2 when it is an ordinary return within the guest's privilege level (in-place-transfer.ts: a
+//   present, accessed GDT code descriptor that passes every check of the guest's return, EIP within its limit, NT
+//   clear, no return to V86 mode): the frame read by the real CPU, CS loaded through the virtual GDT, EFLAGS by the
+//   guest's CPL and IOPL (monitor.ts iretInPlace). Anything else enters the monitor. (The external interrupt the
+//   IRET returns from is delivered in place the same way at the boundary: monitor.ts deliverInPlace.)
 // Guest time is unchanged: the instruction retires once, and a device it reads sees the time a bare CPU's read sees.
 // GRUB's LZMA decoder runs PUSHF/POPF around each range-coder normalisation (2.5 million times to its kernel) and
 // boot loaders poll port 0x61 in calibration loops: these were most of the monitor's entries on real boot code.
@@ -52,6 +57,11 @@ export interface InPlaceHost {
    * the guest's; false (nothing done) when it must be emulated.
    */
   loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean;
+  /**
+   * Completes the guest's IRET on the real CPU when it is an ordinary return within its privilege level; false
+   * (nothing changed) when it must be emulated. May throw the real CPU's fault on the frame's reads, before any change.
+   */
+  iretInPlace(os32: boolean): boolean;
   /** Enters the monitor for a bound instruction, as SBE's binding does (the emulation then executes it). */
   enterForBound(i: Instr): void;
 }
@@ -59,7 +69,7 @@ export interface InPlaceHost {
 const IO_HANDLERS = ['inI', 'inDX', 'outI', 'outDX', 'ins', 'outs'];
 
 /** The guest's EFLAGS while it runs deprivileged: the real CPU's, with the guest's IOPL. */
-function guestFlags(cpu: Cpu, g: GuestState): number {
+export function guestFlags(cpu: Cpu, g: GuestState): number {
   return (cpu.getEflags() & ~IOPL) | (g.eflags & IOPL);
 }
 
@@ -143,5 +153,12 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
       host.enterForBound(i);
     });
   }
+  const iretCount = host.inPlaceCounter('iret');
+  const iret = HANDLERS.iret;
+  map.set('iret', (cpu: Cpu, i: Instr): void => {
+    if (!host.deprivileged) return iret(cpu, i);
+    if (host.iretInPlace(i.os32)) iretCount.n++;
+    else host.enterForBound(i);
+  });
   return map;
 }

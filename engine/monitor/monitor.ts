@@ -12,9 +12,10 @@ import type { Cpu, MonitorHook } from '../cpu/cpu';
 import { CodeAssumptions } from '../cpu/code-assumptions';
 import { CR0_PE, CR0_PG, CS, DS, ES, ESP, FS, GS, LDTR, SEGMENT_NAMES, SS, TR, AR_P, AR_S, AR_DPL, AR_DPL_SHIFT } from '../cpu/cpu';
 import { CpuFault, fault, NO_ERROR_CODE, pushesErrorCode, R_GP_CS_LIMIT, rule, VEC_DB, VEC_GP, VEC_NMI, VEC_PF } from '../cpu/faults';
-import { FIXED1, IF, IOPL, RF, TF, VM } from '../cpu/flags';
+import { FIXED1, IF, IOPL, NT, RF, TF, VM } from '../cpu/flags';
 import { deliverFault, deliverInterrupt, raiseException, SOURCE_EXCEPTION, SOURCE_EXTERNAL } from '../cpu/interrupt';
-import { protectedEflags } from '../cpu/protect/iret';
+import { iretEflags, protectedEflags } from '../cpu/protect/iret';
+import { adjustSp, checkPops, peekSlot, stackOffset } from '../cpu/protect/stack-frame';
 import { deliverDebugTraps, DR6_BS } from '../cpu/debug-registers';
 import { decode } from '../cpu/decode/decoder';
 import { Instr, type Handler } from '../cpu/decode/instr';
@@ -22,7 +23,7 @@ import { HANDLERS } from '../cpu/ops';
 import { disassembleOne } from '../cpu/decode/disassemble';
 import { ACCESS_FETCH } from '../cpu/protect/paging';
 import { peekWalk } from '../cpu/protect/peek';
-import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
+import { TLB_FRAME, TLB_USER_WRITE, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
 import { accessRightsOf, decodeDescriptor, Descriptor, encodeSegment } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { loadSegment } from '../cpu/protect/segment-load';
@@ -52,7 +53,8 @@ import {
   VLDT_OFFSET,
 } from './layout';
 import { isAlwaysSensitive, isSensitive } from './sensitive';
-import { inPlaceHandlers } from './in-place';
+import { guestFlags, inPlaceHandlers } from './in-place';
+import { ordinaryInterruptGate, ordinarySameLevelReturn } from './in-place-transfer';
 import { ordinaryDataLoad } from './in-place-segment';
 import { LookInputs } from './look-inputs';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
@@ -107,6 +109,11 @@ const VECTOR_REASONS: Record<number, string> = {
 const ENTER_EXCEPTION = 0;
 const ENTER_INTERRUPT = 1;
 const ENTER_DEBUG_TRAPS = 2;
+
+/** What boundaryEntry did: nothing was due, a monitor entry, an external interrupt delivered in place. */
+const BOUNDARY_NONE = 0;
+const BOUNDARY_ENTERED = 1;
+const BOUNDARY_IN_PLACE = 2;
 
 /** One immutable fault object serves every SBE trap (a trap is the monitor's most frequent entry). */
 const SBE_FAULT = new CpuFault(MON_VECTOR_SBE, NO_ERROR_CODE, R_SBE);
@@ -200,8 +207,13 @@ export class Monitor implements MonitorHook {
    */
   private guestIsKey = false;
   private enteredSegments = 0xff;
-  /** The guest's descriptor of the current in-place segment load (loadSegmentInPlace). */
+  /** The guest's descriptor of the current in-place segment load or transfer (loadSegmentInPlace, iretInPlace, deliverInPlace). */
   private readonly inPlaceDescriptor = new Descriptor();
+  /** The guest's IDT gate of the current in-place delivery, and the real CPU's descriptor of an in-place CS load. */
+  private readonly inPlaceGate = new Descriptor();
+  private readonly realDescriptor = new Descriptor();
+  /** External interrupts delivered in place (deliverInPlace). */
+  private readonly inPlaceInterrupts = this.counters.inPlaceCounter('interrupt');
   /** A reused descriptor pair for the slot checks (encodeSegment's `out`). */
   private readonly pair: [number, number] = [0, 0];
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
@@ -309,23 +321,47 @@ export class Monitor implements MonitorHook {
    * guest's table (which the load's checks ensure), and the register stays consistent, as reported.
    */
   loadSegmentInPlace(seg: number, selector: number, cause: SegmentLoadCause): boolean {
-    const g = this.guest;
     const cpu = this.cpu;
     const d = this.inPlaceDescriptor;
-    if (this.inEntry || g.cpl === 3 || this.consistency[seg] !== 'consistent' || this.loadedSinceReturn(seg)) return false;
-    if (!ordinaryDataLoad(this.mem, g, this.guestTlb, cpu.a20Mask, selector, d)) return false;
-    const slot = selector >>> 3;
-    const t = this.tables;
-    if (t.dirty.has(slot) || !t.slotHolds(slot, d.lo, virtualizeHigh(d.hi, g.cpl))) return false;
+    if (!this.inPlaceLoadable(seg)) return false;
+    if (!ordinaryDataLoad(this.mem, this.guest, this.guestTlb, cpu.a20Mask, selector, d) || !this.slotHoldsGuest(selector, d)) return false;
     // The look an entry makes after the load would find every other register as last reported (its inputs stand:
     // look-inputs.ts) and this one consistent: nothing to report. Otherwise the entry reports what changed.
-    if (this.look.differs(g, cpu.a20Mask, this.tableEpoch, seg)) return false;
+    if (this.look.differs(this.guest, cpu.a20Mask, this.tableEpoch, seg)) return false;
     this.mute();
     try {
       loadSegment(cpu, seg, selector, cause);
     } finally {
       this.unmute();
     }
+    this.recordInPlaceLoad(seg, selector, d, cause);
+    return true;
+  }
+
+  /**
+   * What every load of `seg` completed in place asks of the monitor's state: no entry under way, the guest at CPL
+   * 0–2 (SBE stays on whatever the registers hold), the register last reported consistent and holding what the last
+   * return installed.
+   */
+  private inPlaceLoadable(seg: number): boolean {
+    return !this.inEntry && this.guest.cpl !== 3 && this.consistency[seg] === 'consistent' && !this.loadedSinceReturn(seg);
+  }
+
+  /** Whether `selector`'s virtual entry holds the guest's descriptor `d` as ring compression makes it (no return's cache written there). */
+  private slotHoldsGuest(selector: number, d: Descriptor): boolean {
+    const slot = selector >>> 3;
+    const t = this.tables;
+    return !t.dirty.has(slot) && t.slotHolds(slot, d.lo, virtualizeHigh(d.hi, this.guest.cpl));
+  }
+
+  /**
+   * After a load of `seg` completed in place on the real CPU: the guest's record of the register (`selector` and the
+   * cache its descriptor `d` gives), the installed state when the real register moved, the look's record of it, and
+   * the guest's segment-load event, as the emulation gives them.
+   */
+  private recordInPlaceLoad(seg: number, selector: number, d: Descriptor, cause: SegmentLoadCause): void {
+    const g = this.guest;
+    const cpu = this.cpu;
     const ar = accessRightsOf(d);
     const ev = this.liveEvents;
     const report = ev.active[EV_SEGMENT_LOAD] !== 0;
@@ -342,6 +378,109 @@ export class Monitor implements MonitorHook {
     this.look.recordRegister(g, seg, cpu.a20Mask);
     if (report) {
       ev.emit(EV_SEGMENT_LOAD, { reg: seg, oldSelector, newSelector: selector, oldCache: oldCache!, newCache: g.cache(seg), cause, cs: g.sel[CS], eip: cpu.instrStart });
+    }
+  }
+
+  /**
+   * CS loaded in place by a transfer within the guest's privilege level (in-place-transfer.ts): the real CPU's load
+   * from the virtual entry (slotHoldsGuest) through the compressed selector, as its own far transfer commits one
+   * (protect/code-segment.ts branchFar; the accessed bit is set already), then the guest's record with RPL = CPL.
+   */
+  private loadCodeInPlace(selector: number, d: Descriptor, cause: SegmentLoadCause): void {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const v = decodeDescriptor(d.lo, virtualizeHigh(d.hi, g.cpl), this.realDescriptor);
+    if ((cpu.segBase[CS] | 0) !== (v.base | 0)) cpu.mappingsChanged();
+    this.mute();
+    try {
+      cpu.loadSegmentCache(CS, (selector & 0xfffc) | 3, v.base, v.limit, accessRightsOf(v), true, cause);
+    } finally {
+      this.unmute();
+    }
+    this.recordInPlaceLoad(CS, (selector & 0xfffc) | g.cpl, d, cause);
+  }
+
+  /**
+   * The guest's IRET completed in place (in-place.ts): a protected-mode return within its privilege level through an
+   * ordinary code descriptor (in-place-transfer.ts ordinarySameLevelReturn), CS and SS as the last return installed
+   * them and reported consistent. False (nothing changed) when it must be emulated. The frame is read by the real
+   * CPU, whose SS has the guest's base, limit and type and whose pages are the guest's TLB's: a fault there (the
+   * guest's #SS or #PF, or a shadow miss) is thrown before anything changed, and the run loop hands it to the
+   * monitor, whose emulation of the IRET on the guest's view raises the guest's own.
+   */
+  iretInPlace(os32: boolean): boolean {
+    const cpu = this.cpu;
+    const g = this.guest;
+    // NT = 1: a task return through the TSS's back link (protect/task-switch.ts).
+    if (!this.inPlaceLoadable(CS) || this.loadedSinceReturn(SS) || (cpu.flags & NT) !== 0) return false;
+    const size = os32 ? 4 : 2;
+    // IF top 6 (12) bytes of stack not within stack limits THEN #SS(0)
+    checkPops(cpu, 3, size);
+    const eip = peekSlot(cpu, 0, size);
+    const selector = cpu.peekStack(size, 2);
+    const popped = peekSlot(cpu, 2 * size, size);
+    // IF tempEFLAGS(VM) = 1 and CPL = 0 (32-bit): RETURN-TO-VIRTUAL-8086-MODE
+    if (size === 4 && (popped & VM) !== 0 && g.cpl === 0) return false;
+    const d = this.inPlaceDescriptor;
+    if (!ordinarySameLevelReturn(this.mem, g, this.guestTlb, cpu.a20Mask, selector, eip, d) || !this.slotHoldsGuest(selector, d)) return false;
+    if (this.look.differs(g, cpu.a20Mask, this.tableEpoch, CS)) return false;
+    // EFLAGS by the guest's CPL and IOPL (protect/iret.ts), computed before the transfer as bare IRET computes them.
+    const flags = iretEflags(cpu, guestFlags(cpu, g), g.cpl, popped, size);
+    this.loadCodeInPlace(selector, d, 'iret');
+    cpu.eip = eip >>> 0;
+    adjustSp(cpu, 3 * size);
+    g.eflags = flags;
+    cpu.setEflags(flags & ~IOPL);
+    return true;
+  }
+
+  /**
+   * External interrupt `vector` delivered in place at this boundary: through an ordinary interrupt or trap gate of
+   * the guest's IDT to a handler at its own privilege level (in-place-transfer.ts ordinaryInterruptGate), CS and SS
+   * as the last return installed them and reported consistent, and the frame's slots within SS and writable in the
+   * real CPU's TLB (a miss there is a shadow fill the entry makes). The frame is pushed by the real CPU through the
+   * guest's stack, then CS:EIP and EFLAGS as bare delivery sets them (protect/interrupt.ts deliverSamePrivilege).
+   * False (nothing changed) when the monitor's entry must deliver it.
+   */
+  private deliverInPlace(vector: number): boolean {
+    const cpu = this.cpu;
+    const g = this.guest;
+    if (!this.inPlaceLoadable(CS) || this.loadedSinceReturn(SS)) return false;
+    const gate = this.inPlaceGate;
+    const d = this.inPlaceDescriptor;
+    if (!ordinaryInterruptGate(this.mem, g, this.guestTlb, cpu.a20Mask, vector, gate, d) || !this.slotHoldsGuest(gate.selector, d)) return false;
+    const size = gate.is32 ? 4 : 2;
+    // IF current stack does not have room for the frame THEN #SS(EXT): left to the emulation, as a page the frame
+    // would reach without a writable translation in the real TLB.
+    if (!this.framePushable(3, size)) return false;
+    if (this.look.differs(g, cpu.a20Mask, this.tableEpoch, CS)) return false;
+    // (Debug traps of the instruction before were taken first at this boundary: none is pending to drop, as bare
+    // delivery drops them, interrupt.ts deliverInterrupt.)
+    const flags = guestFlags(cpu, g);
+    cpu.push(size, size === 4 ? flags : flags & 0xffff);
+    cpu.push(size, g.sel[CS]);
+    cpu.push(size, size === 4 ? cpu.eip : cpu.eip & 0xffff);
+    this.loadCodeInPlace(gate.selector, d, 'interrupt');
+    cpu.eip = gate.offset >>> 0;
+    // TF, NT, RF, VM ← 0; an interrupt gate also clears IF, a trap gate does not.
+    const next = (flags & ~(gate.kind === 'interrupt-gate' ? TF | NT | RF | VM | IF : TF | NT | RF | VM)) >>> 0;
+    g.eflags = next;
+    cpu.setEflags(next & ~IOPL);
+    this.inPlaceInterrupts.n++;
+    return true;
+  }
+
+  /** Whether `count` pushes of `size` bytes by the deprivileged CPU pass SS's checks and its TLB without a fault. */
+  private framePushable(count: number, size: number): boolean {
+    const cpu = this.cpu;
+    const entries = cpu.tlb.entries;
+    for (let k = 1; k <= count; k++) {
+      const off = stackOffset(cpu, -k * size);
+      if (off < cpu.writeLo[SS] || off + size - 1 > cpu.writeHi[SS]) return false;
+      if (!cpu.pagingOn) continue;
+      const lin = (cpu.segBase[SS] + off) >>> 0;
+      // The real CPU runs the guest at CPL 3: a user write.
+      if ((entries[lin >>> 12] & TLB_USER_WRITE) === 0 || (entries[((lin + size - 1) >>> 0) >>> 12] & TLB_USER_WRITE) === 0) return false;
     }
     return true;
   }
@@ -416,16 +555,25 @@ export class Monitor implements MonitorHook {
       cpu.updateAttention();
       if (!this.tryEngage()) return false;
     }
-    if (ownWorkOnly) return cpu.monitorPending && this.boundaryEntry();
+    if (ownWorkOnly) return cpu.monitorPending && this.boundaryEntry() === BOUNDARY_ENTERED;
     // Everything this boundary holds, in a bare CPU's order, before the next guest instruction: one entry may leave
-    // another event due (an interrupt waiting behind a debug trap), and none of them is an instruction.
+    // another event due (an interrupt waiting behind a debug trap), and none of them is an instruction. An interrupt
+    // delivered in place ends the boundary as a bare CPU's delivery does (Cpu.betweenInstructions): its handler's
+    // first instruction runs next, and a stop a listener requested during the delivery is taken after it, as bare.
     let entered = false;
-    for (let k = 0; k < 8 && this.state === 'direct' && !cpu.shutdown && this.boundaryEntry(); k++) entered = true;
+    for (let k = 0; k < 8 && this.state === 'direct' && !cpu.shutdown; k++) {
+      const r = this.boundaryEntry();
+      if (r !== BOUNDARY_ENTERED) break;
+      entered = true;
+    }
     return entered;
   }
 
-  /** One monitor entry for an event due at this boundary; false when none is. */
-  private boundaryEntry(): boolean {
+  /**
+   * One monitor entry for an event due at this boundary (BOUNDARY_ENTERED), an external interrupt delivered in place
+   * (BOUNDARY_IN_PLACE), or nothing due (BOUNDARY_NONE).
+   */
+  private boundaryEntry(): number {
     const cpu = this.cpu;
     if (cpu.monitorPending) {
       cpu.monitorPending = false;
@@ -435,12 +583,12 @@ export class Monitor implements MonitorHook {
       this.enter(ENTER_INTERRUPT, MON_VECTOR_TABLE_WRITE, NO_ERROR_CODE, 'table-write', 0);
       cpu.pendingDebugTraps |= traps;
       if (traps !== 0) cpu.attention = true;
-      return true;
+      return BOUNDARY_ENTERED;
     }
     // Traps of the previous instruction come before NMI and INTR (SDM 3A §6.9, Table 6-2).
     if (cpu.pendingDebugTraps !== 0) {
       this.enter(ENTER_DEBUG_TRAPS, 0, 0, 'debug', 0);
-      return true;
+      return BOUNDARY_ENTERED;
     }
     if (cpu.nmiPending) {
       cpu.nmiPending = false;
@@ -448,16 +596,18 @@ export class Monitor implements MonitorHook {
       cpu.updateAttention();
       this.pendingExternal = VEC_NMI;
       this.enter(ENTER_INTERRUPT, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, 'nmi', 0);
-      return true;
+      return BOUNDARY_ENTERED;
     }
     if (cpu.intrLine && (cpu.flags & IF) !== 0) {
       cpu.halted = false;
-      this.pendingExternal = cpu.acknowledgeInterrupt ? cpu.acknowledgeInterrupt() & 0xff : 0;
+      const vector = cpu.acknowledgeInterrupt ? cpu.acknowledgeInterrupt() & 0xff : 0;
       cpu.updateAttention();
+      if (this.deliverInPlace(vector)) return BOUNDARY_IN_PLACE;
+      this.pendingExternal = vector;
       this.enter(ENTER_INTERRUPT, MON_VECTOR_EXTERNAL, NO_ERROR_CODE, 'external-interrupt', 0);
-      return true;
+      return BOUNDARY_ENTERED;
     }
-    return false;
+    return BOUNDARY_NONE;
   }
 
   reset(): void {
@@ -941,7 +1091,7 @@ export class Monitor implements MonitorHook {
       this.emulatedBecause = why;
       // The switch into protected mode: look again at every boundary until CS and SS are loaded.
       if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !cpu.shutdown) this.requestLook();
-      this.applyScan('none');
+      // The scan stays as it is (applyScan: a binding made in an earlier engagement is kept while emulated).
       return false;
     }
     this.counters.engagements++;
@@ -1096,7 +1246,7 @@ export class Monitor implements MonitorHook {
     }
     this.watch.unwatch();
     this.forgetTables();
-    this.applyScan('none');
+    // The binding stays (applyScan): code decoded while emulated is bound too, and the next engagement drops nothing.
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
     this.syncBareTracker();
@@ -1229,10 +1379,15 @@ export class Monitor implements MonitorHook {
   /**
    * Binds the decoder's SBE predicate. Engaging (a scan that binds) drops the pages holding code decoded under any
    * other scan, so every instruction there is decoded and scanned again, with the blocks built from them; the pages
-   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving (scan 'none') drops
-   * nothing: a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry
-   * and the in-place handlers look first). A guest that switches modes around its BIOS calls (SYSLINUX: 136 switches
-   * to its kernel) used to have all its code decoded and translated again after each.
+   * decoded under this scan in an earlier engagement keep their instructions and blocks. Leaving keeps the binding:
+   * a bound instruction runs as a bare CPU's while the monitor does not run the guest deprivileged (sbeEntry and the
+   * in-place handlers look first), so what the guest decodes while emulated (its real-mode code, its switch into
+   * protected mode) is bound as well and the next engagement finds no page decoded under another scan. A guest that
+   * switches modes around its BIOS calls (SYSLINUX: 136 switches to its kernel) used to have all its code decoded
+   * and translated again after each; then (scan 'none' while emulated) every page holding code of both modes — the
+   * cold-code workload's single page, 20 000 switches — was still dropped at each engagement. Only the code decoded
+   * before the first engagement is decoded unbound (scan 'none': a guest that never reaches protected mode runs
+   * its sensitive instructions natively in translated code).
    */
   private applyScan(scan: Scan): void {
     if (scan === this.scan) return;

@@ -141,8 +141,14 @@ function returnToV86(cpu: Cpu, f: IretFrame): void {
  * direct return (engine/monitor/monitor.ts), which gives the CPU exactly what its IRET would.
  */
 export function protectedEflags(cpu: Cpu, popped: number, size: number): number {
-  const old = cpu.getEflags();
-  const cpl = cpu.cpl;
+  return iretEflags(cpu, cpu.getEflags(), cpu.cpl, popped, size);
+}
+
+/**
+ * protectedEflags for a given old EFLAGS image and CPL: the monitor's IRET completed in place
+ * (engine/monitor/in-place.ts) applies the guest's, which the deprivileged CPU does not hold.
+ */
+export function iretEflags(cpu: Cpu, old: number, cpl: number, popped: number, size: number): number {
   const iopl = (old & IOPL) >> IOPL_SHIFT;
   let mask = ALWAYS;
   if (size === 4) mask |= RF | AC | ID;

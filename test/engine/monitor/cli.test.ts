@@ -13,7 +13,7 @@ describe('ringside run --monitor', () => {
     const r = run('run', SEED, '--monitor', '--trace', 'monitor-trap,sbe-change,cache-inconsistent,cache-consistent', '--json');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('\nok\n');
-    expect(r.stderr).toMatch(/monitor-trap reason=sbe instruction="iret" at 0008:[0-9a-f]{8} return=inconsistent \(DS,ES,FS,GS cache written/);
+    expect(r.stderr).toMatch(/monitor-trap reason=gp instruction="int 0x30" at 0008:[0-9a-f]{8} return=inconsistent \(DS,ES,FS,GS cache written/);
     expect(r.stderr).toMatch(/sbe-change off condition="all selectors RPL 3/);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(summary.stop).toBe('exit');

@@ -42,16 +42,22 @@ function program(): Uint8Array {
 }
 
 describe('decoded code across the monitor leaving and engaging again', () => {
-  it('keeps the protected-mode page decoded once over 100 round trips through real mode, as bare', () => {
+  it('keeps the protected-mode page and the switch page decoded once over 100 round trips through real mode, as bare', () => {
     const image = program();
     const m = new Machine({ memoryMB: 16 });
     const monitor = attachMonitor(m, { sbe: 'auto' });
     // Count the monitor's scans of newly decoded instructions on the loop's page (the scan sees every decode).
     const loopPage = slotAddress(1) >>> 12;
+    const switchPage = slotAddress(SWITCH_SLOT) >>> 12;
     let loopPageDecodes = 0;
+    let switchPageDecodes = 0;
     let scan: ((i: Instr, page: number) => void) | null = null;
+    const count = (page: number): void => {
+      if (page === loopPage) loopPageDecodes++;
+      if (page === switchPage) switchPageDecodes++;
+    };
     Object.defineProperty(m.cpu, 'sbeScan', {
-      get: () => (scan === null ? null : (i: Instr, page: number) => ((loopPageDecodes += page === loopPage ? 1 : 0), scan!(i, page))),
+      get: () => (scan === null ? null : (i: Instr, page: number) => (count(page), scan!(i, page))),
       set: (f) => (scan = f),
     });
     m.load(image, LOAD);
@@ -61,6 +67,9 @@ describe('decoded code across the monitor leaving and engaging again', () => {
     expect(monitor.counters.disengagements).toBeGreaterThanOrEqual(ROUNDS);
     // The loop's page holds 10 instructions besides NOPs; before, it was decoded again at every engagement.
     expect(loopPageDecodes).toBeLessThan(ROUNDS / 2);
+    // The switch's page runs in both modes: its real-mode decodes are bound too (the binding kept while emulated),
+    // so the next engagement does not drop it. Before, it was decoded again at every engagement.
+    expect(switchPageDecodes).toBeLessThan(ROUNDS / 2);
     for (const shortcuts of [true, false]) {
       const r = lockstep(image, { load: LOAD, maxInstructions: 1_000_000, shortcuts });
       if (r.divergence) throw new Error(describeDivergence(r.divergence));

@@ -96,7 +96,8 @@ describe('monitor shortcuts leave the real CPU as the real delivery and return s
       compareStepping(p, 300_000, image.split('/').pop()!);
       direct += p.fastMonitor.counters.directReturns;
     }
-    expect(direct).toBeGreaterThan(100);
+    // (The examples' interrupts and IRETs in ring 0 are completed in place, without an entry or a return at all.)
+    expect(direct).toBeGreaterThan(50);
   }, 300_000);
 
   it('generated programs (half of them paging), stepped and compared after each instruction', async () => {
