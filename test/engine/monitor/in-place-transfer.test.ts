@@ -334,21 +334,34 @@ describe('interrupts and IRETs in place: what a debugger sees', () => {
   });
 
   it('a stop requested by a segment-load listener stops at the same instruction', () => {
-    for (const nth of [5, 100, 333, 334]) {
-      const { bare, monitored, monitor } = pair(timerProgram({ iterations: 60_000, period: 0x80 }));
-      const stopAt = (m: Machine, hub: Machine['cpu']['events']) => {
-        let n = 0;
-        hub.on('segment-load', () => {
-          if (++n === nth) m.requestStop();
-        });
-      };
-      stopAt(bare, bare.cpu.events);
-      stopAt(monitored, monitor.guestEvents);
-      bare.run(400_000);
-      monitored.run(400_000);
-      expect(monitored.cpu.icount, `stop at load ${nth}`).toBe(bare.cpu.icount);
-      expect(monitor.currentGuest().eip, `stop at load ${nth}`).toBe(bare.cpu.eip);
-      expect(monitored.cpu.regs[1]).toBe(bare.cpu.regs[1]);
-    }
+    for (const nth of [5, 100, 333, 334]) stopsAtTheSameInstruction(nth, false);
+  });
+
+  // KNOWN DIFFERENCE, pinned until it is mended (README, issue 13's "Left to do"): from ring 3 the delivery (to a
+  // ring-0 handler, its stack from the TSS) is the monitor's entry, not in place, and a stop a listener requests
+  // during it is taken as the entry ends, before the handler's first instruction (Cpu.betweenInstructions takes it
+  // after monitor.boundary()), where bare delivery takes it after that instruction. The guest cannot tell; a
+  // debugger stops one instruction apart. This test fails while the difference stands (`it.fails`), and vitest
+  // reports it when the two paths agree, so that the marker goes with the fix.
+  it.fails('a stop requested during a delivery the monitor emulates stops at the same instruction (known difference)', () => {
+    for (const nth of [3, 4, 5, 100, 333, 334]) stopsAtTheSameInstruction(nth, true);
   });
 });
+
+/** Runs the timer program bare and monitored, each stopped by its `nth` segment-load event: both stop at the same instruction. */
+function stopsAtTheSameInstruction(nth: number, ring3: boolean): void {
+  const { bare, monitored, monitor } = pair(timerProgram({ iterations: 60_000, period: 0x80, ring3 }));
+  const stopAt = (m: Machine, hub: Machine['cpu']['events']) => {
+    let n = 0;
+    hub.on('segment-load', () => {
+      if (++n === nth) m.requestStop();
+    });
+  };
+  stopAt(bare, bare.cpu.events);
+  stopAt(monitored, monitor.guestEvents);
+  bare.run(400_000);
+  monitored.run(400_000);
+  expect(monitored.cpu.icount, `stop at load ${nth}`).toBe(bare.cpu.icount);
+  expect(monitor.currentGuest().eip, `stop at load ${nth}`).toBe(bare.cpu.eip);
+  expect(monitored.cpu.regs[1]).toBe(bare.cpu.regs[1]);
+}
