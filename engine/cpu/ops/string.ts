@@ -356,9 +356,9 @@ function stosBlock(cpu: Cpu, i: Instr): number {
  * after the first and the same stop between elements as `iterate` (a device that raises its interrupt at a sector's
  * end stops the instruction there, as on a bare CPU), or a run of elements at once from a device that offers it
  * (io-bus.ts portInBlock); what the block saves is the per-element store (segment checks, translation, page flags)
- * and register updates. The destination is checked once, as movsBlock's,
- * after the first element's I/O permission check, the per-element order. Returns the iterations left to the
- * per-element path (BLOCK_DONE, NO_BLOCK, PAGE_EDGE).
+ * and register updates. The destination is checked once, as movsBlock's, after the first element's I/O permission
+ * check, the per-element order. Returns the iterations left to the per-element path (BLOCK_DONE, NO_BLOCK,
+ * PAGE_EDGE).
  */
 function insBlock(cpu: Cpu, i: Instr): number {
   const count = countRegister(cpu, i);

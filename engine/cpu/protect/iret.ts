@@ -146,7 +146,7 @@ export function protectedEflags(cpu: Cpu, popped: number, size: number): number 
 
 /**
  * protectedEflags for a given old EFLAGS image and CPL: the monitor's IRET completed in place
- * (engine/monitor/in-place.ts) applies the guest's, which the deprivileged CPU does not hold.
+ * (engine/monitor/monitor.ts iretInPlace) applies the guest's, which the deprivileged CPU does not hold.
  */
 export function iretEflags(cpu: Cpu, old: number, cpl: number, popped: number, size: number): number {
   const iopl = (old & IOPL) >> IOPL_SHIFT;
