@@ -91,6 +91,55 @@ top:    inc ebx
     expect(jit.mem.i32[(DATA + 0xff4) >>> 2]).toBe(2);
   });
 
+  it('a block that does not repeat: sizes 1, 2 and 4, reads and writes, page ends, a write to a read-only page whose read right the TLB holds, records pending at the exits', () => {
+    // `work` is a block of its own that ends at RET (no wasm loop: each access is checked once a run). ESI's dword
+    // stores walk into new pages (a TLB miss: the block leaves there with ADD EAX's record pending, which the ADC
+    // after reads). EDI's byte stores reach page 0x54, read-only under CR0.WP, whose read right the TLB holds (the
+    // read before; in an iteration where ESI's store does not leave first): #PF, error code 3, at the store, with
+    // ADD ECX's record pending (the same operation and size as ADD EAX's, other operands). The word at 0x51fff and
+    // the dword at 0x50ffe cross into pages mapped to frames that do not follow (0x50 → 0x60, 0x51 → 0x70, 0x52 →
+    // itself): they always leave (the word with ADD ECX's record pending, which SBB reads), and a check of the wrong
+    // size would read across the frames.
+    const { jit, inWasm } = bothWays(
+      `
+        mov dword [0x60ffc], 0x44332211
+        mov dword [0x70000], 0x88776655
+        mov dword [0x70ffc], 0xccbbaa99
+        mov dword [0x52000], 0x00ffeedd
+        mov esi, 0x55000
+        mov edi, 0x53f02
+        mov ebp, 300
+top:    call work
+        dec ebp
+        jnz top
+        mov [${DATA}], ebx
+        hlt
+work:   mov edx, [0x54004]
+        add eax, 0x9abcdef1
+        mov [esi], eax
+        adc ebx, edx
+        add ecx, 0x3456789
+        mov [edi], dl
+        mov dx, [0x51fff]
+        sbb ebx, edx
+        add ebx, [0x50ffe]
+        xor ecx, eax
+        add esi, 64
+        add edi, 2
+        ret`,
+      (m) => {
+        m.mem.i32[pte(0x50)] = 0x60000 | P | RW;
+        m.mem.i32[pte(0x51)] = 0x70000 | P | RW;
+        m.mem.i32[pte(0x54)] = 0x54000 | P | A;
+        m.cpu.cr0 |= CR0_WP;
+      },
+      29, // (slices that hold a run of `work` now and then, at varying places)
+    );
+    expect(inWasm).toBeGreaterThan(500);
+    expect(jit.mem.i32[(DATA + 0xff0) >>> 2]).toBe(0x54000);
+    expect(jit.mem.i32[(DATA + 0xff4) >>> 2]).toBe(3);
+  });
+
   it('CMPXCHG8B of a quadword that crosses into a page not present: #PF at it, nothing written to the first page', () => {
     // The quadwords step up by 8 from 0x57804; the one at 0x57FFC has its high dword in page 0x58 (not present).
     const { jit, ref, inWasm } = bothWays(
