@@ -2,8 +2,9 @@
 // reads of port 61h the device says return the same bits. These programs poll PIT channel 2's OUT (GRUB's TSC
 // calibration: mode 0, bit 5, TEST/JZ), the refresh toggle (bit 4, AND, both directions) and channel 2's one low
 // tick per period in mode 2 (IN AL, DX; JNZ), and one polls a bit that never changes until the budget ends. Each
-// runs translated and interpreted, in several slicings: the state at every slice's end (registers, EIP, EFLAGS,
-// the instruction count) and the exit must be the same, and the poll loops must have their blocks.
+// runs translated and interpreted, in several slicings: the guest time each loop leaves at (a write to the debug
+// console after it), the state at every slice's end (registers, EIP, EFLAGS, the instruction count) and the exit
+// must be the same, and the poll loops must have their blocks.
 
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../engine/machine/machine';
@@ -27,6 +28,8 @@ function channel2(mode: number, count: number): number[] {
 }
 
 const EXIT = [0x31, 0xc0, 0xe6, 0xf4]; // xor eax, eax; out 0F4h, al
+/** out 0E9h, al: the debug console records the guest time each loop left at. */
+const MARK = [0xe6, 0xe9];
 
 /** The poll loops of the programs, by their offset in the program (each must have become a poll block). */
 interface Program {
@@ -40,14 +43,14 @@ function program(): Program {
   // GRUB's wait: mode 0, OUT rises at the terminal count.
   code.push(...channel2(0, 0x1234));
   polls.push(code.length);
-  code.push(0xe4, 0x61, 0xa8, 0x20, 0x74, 0xfa); // in al, 61h; test al, 20h; jz $-4
+  code.push(0xe4, 0x61, 0xa8, 0x20, 0x74, 0xfa, ...MARK); // in al, 61h; test al, 20h; jz $-4
   // Refresh toggles, five times each way: AND with JZ and with JNZ.
   code.push(0xb9, 5, 0, 0, 0); // mov ecx, 5
   const refresh = code.length;
   polls.push(code.length);
-  code.push(0xe4, 0x61, 0x24, 0x10, 0x74, 0xfa); // in al, 61h; and al, 10h; jz $-4
+  code.push(0xe4, 0x61, 0x24, 0x10, 0x74, 0xfa, ...MARK); // in al, 61h; and al, 10h; jz $-4
   polls.push(code.length);
-  code.push(0xe4, 0x61, 0x24, 0x10, 0x75, 0xfa); // in al, 61h; and al, 10h; jnz $-4
+  code.push(0xe4, 0x61, 0x24, 0x10, 0x75, 0xfa, ...MARK); // in al, 61h; and al, 10h; jnz $-4
   code.push(0x49, 0x75, (refresh - (code.length + 3)) & 0xff); // dec ecx; jnz refresh
   // Mode 2: OUT low for one PIT tick (8 instructions) per period; IN AL, DX waits for it, three times.
   code.push(...channel2(2, 700));
@@ -55,15 +58,17 @@ function program(): Program {
   code.push(0xb9, 3, 0, 0, 0); // mov ecx, 3
   const low = code.length;
   polls.push(code.length);
-  code.push(0xec, 0xa8, 0x20, 0x75, 0xfb); // in al, dx; test al, 20h; jnz $-3
+  code.push(0xec, 0xa8, 0x20, 0x75, 0xfb, ...MARK); // in al, dx; test al, 20h; jnz $-3
   polls.push(code.length);
-  code.push(0xec, 0xa8, 0x20, 0x74, 0xfb); // in al, dx; test al, 20h; jz $-3
+  code.push(0xec, 0xa8, 0x20, 0x74, 0xfb, ...MARK); // in al, dx; test al, 20h; jz $-3
   code.push(0x49, 0x75, (low - (code.length + 3)) & 0xff); // dec ecx; jnz low
   code.push(...EXIT);
   return { code, polls };
 }
 
 interface Outcome {
+  /** The guest time of each loop's exit (its MARK) and AL there. */
+  marks: string[];
   states: number[][];
   instructions: number;
   exitCode: number | null;
@@ -71,7 +76,8 @@ interface Outcome {
 }
 
 function run(code: number[], slice: number, jit: boolean, opts: { listen?: boolean; limit?: number } = {}): { outcome: Outcome; m: Machine } {
-  const m = new Machine({ memoryMB: 4 });
+  const marks: string[] = [];
+  const m: Machine = new Machine({ memoryMB: 4, onConsoleByte: (byte) => void marks.push(`${m.cpu.icount}:${byte.toString(16)}`) });
   m.load(Uint8Array.from(code), { mode: 'protected' });
   m.cpu.jit = jit;
   m.cpu.hotThreshold = 2;
@@ -87,7 +93,7 @@ function run(code: number[], slice: number, jit: boolean, opts: { listen?: boole
     states.push([total, ...m.cpu.regs, m.cpu.eip, m.cpu.getEflags()]);
     if (r.reason !== null) break;
   }
-  return { outcome: { states, instructions: total, exitCode: m.exitCode, reads }, m };
+  return { outcome: { marks, states, instructions: total, exitCode: m.exitCode, reads }, m };
 }
 
 /** The blocks at the programs' poll loops. */
@@ -101,6 +107,7 @@ describe('poll loops', () => {
     const reference = run(code, 1e7, false).outcome;
     expect(reference.exitCode).toBe(0);
     expect(reference.instructions).toBeGreaterThan(50_000);
+    expect(reference.marks).toHaveLength(1 + 10 + 6);
     const { outcome, m } = run(code, 1e7, true);
     expect(outcome).toEqual(reference);
     expect(pollSources(m, polls).every((s) => s.startsWith('poll:'))).toBe(true);
