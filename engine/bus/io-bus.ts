@@ -15,6 +15,12 @@ export interface PortDevice {
    * may stop the instruction; a device offers it only for reads whose values do not depend on guest time.
    */
   portInBlock?(port: number, size: number, count: number, into: Uint8Array, at: number, step: number): number;
+  /**
+   * Optional, for a loop that polls a port (jit/poll.ts): the guest time (the devices' clock) before which every
+   * read of `size` bytes from `port` returns, under `mask`, the bits a read now returns, and changes nothing in the
+   * device (no state of its own moved, no interrupt raised); the current time or less when it cannot say.
+   */
+  steadyUntil?(port: number, size: number, mask: number): number;
 }
 
 import { EV_PORT_IO, type EventHub } from '../events';
@@ -61,6 +67,17 @@ export class IoBus {
     if (dev === undefined || dev.portInBlock === undefined || this.onPortIo !== null || this.in !== IoBus.prototype.in) return 0;
     if (this.events !== null && this.events.active[EV_PORT_IO]) return 0;
     return dev.portInBlock(port & 0xffff, size, count, into, at, step);
+  }
+
+  /**
+   * For a loop that polls `port` (jit/poll.ts): the device's PortDevice.steadyUntil, or -Infinity when it has none,
+   * when the access is split into bytes, or while port reads are observed one by one (as for inBlock).
+   */
+  readsSteadyUntil(port: number, size: number, mask: number): number {
+    const dev = this.devices[port & 0xffff];
+    if (dev === undefined || dev.steadyUntil === undefined || (size !== 1 && dev.wide !== true)) return -Infinity;
+    if (this.onPortIo !== null || this.in !== IoBus.prototype.in || (this.events !== null && this.events.active[EV_PORT_IO])) return -Infinity;
+    return dev.steadyUntil(port & 0xffff, size, mask);
   }
 
   out(port: number, value: number, size: number): void {

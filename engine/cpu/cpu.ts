@@ -45,6 +45,7 @@ import { defaultHotThreshold, NO_BLOCK, rememberSuccessor, successor, type Compi
 import { callOutOfLine } from './jit/megamorphic';
 import { blockFits, joinRegion, runBlocks } from './jit/dispatch';
 import { buildBlock } from './jit/compile';
+import { buildPollBlock } from './jit/poll';
 import { buildTieredBlock, defaultWasmBlocks, WASM_HOT_THRESHOLD, WASM_TO_JS_AFTER } from './jit/wasm/block';
 import { blockClearOfBreakpoints, BreakpointSet } from './jit/breakpoints';
 import { deliverFault, deliverExternalInterrupt } from './interrupt';
@@ -1231,8 +1232,9 @@ export class Cpu {
             ) {
               // Hotness counts at block heads only: where a jump, a block exit or an instruction no block can start
               // at leads (not at every instruction a budget's end left to the interpreter). With wasm blocks on, a
-              // wasm block first where one can start (jit/wasm/block.ts), else a JS block at hotThreshold.
-              const b = this.wasmBlocks === true ? buildTieredBlock(this, i, start) : buildBlock(this, i, start);
+              // wasm block first where one can start (jit/wasm/block.ts), else a JS block at hotThreshold; a loop that
+              // polls a port, its own block (jit/poll.ts).
+              const b = buildPollBlock(this, i, start) ?? (this.wasmBlocks === true ? buildTieredBlock(this, i, start) : buildBlock(this, i, start));
               if (b !== null) {
                 i.block = b;
                 if (b !== NO_BLOCK) {

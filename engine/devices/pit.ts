@@ -197,6 +197,16 @@ export class Pit implements PortDevice {
     return this.outAt(this.channels[index], this.tick());
   }
 
+  /**
+   * The guest time before which channel `index`'s OUT stays what it is now, as far as the channel's programming goes
+   * (a new command or a gate edge may change it sooner); Infinity when it would not change without one. Port 61h
+   * polls (system-port-b.ts steadyUntil).
+   */
+  outputSteadyUntil(index: number): number {
+    const next = this.nextChange(this.channels[index], this.tick());
+    return next === Infinity ? Infinity : next * INSTRUCTIONS_PER_PIT_TICK;
+  }
+
   /** The first tick after `t` at which channel `c`'s OUT changes (Infinity if never without a new command). */
   private nextChange(c: PitChannelState, t: number): number {
     const r = this.regimeAt(c, t);

@@ -15,6 +15,8 @@ const REFRESH_TOGGLE = 0x10;
 const OUT2 = 0x20;
 /** PIT clocks per DRAM refresh cycle on a PC (channel 1 programmed with 18). */
 const REFRESH_TICKS = 18;
+/** Guest time between refresh toggles. */
+const REFRESH_PERIOD = INSTRUCTIONS_PER_PIT_TICK * REFRESH_TICKS;
 
 export class SystemPortB implements PortDevice {
   /** Bits 0–3 as last written. */
@@ -35,8 +37,19 @@ export class SystemPortB implements PortDevice {
   }
 
   portIn(): number {
-    const refresh = Math.floor(this.now() / (INSTRUCTIONS_PER_PIT_TICK * REFRESH_TICKS)) & 1;
+    const refresh = Math.floor(this.now() / REFRESH_PERIOD) & 1;
     return this.value | (refresh ? REFRESH_TOGGLE : 0) | (this.pit.output(2) ? OUT2 : 0);
+  }
+
+  /**
+   * A read changes nothing; bits 0–3 stay as written (only a write changes them), bit 4 until the next refresh toggle,
+   * bit 5 while channel 2's OUT stays (jit/poll.ts: GRUB's TSC calibration polls bit 5).
+   */
+  steadyUntil(_port: number, _size: number, mask: number): number {
+    let until = Infinity;
+    if ((mask & REFRESH_TOGGLE) !== 0) until = (Math.floor(this.now() / REFRESH_PERIOD) + 1) * REFRESH_PERIOD;
+    if ((mask & OUT2) !== 0) until = Math.min(until, this.pit.outputSteadyUntil(2));
+    return until;
   }
 
   portOut(_port: number, value: number): void {

@@ -277,3 +277,44 @@ describe('8254 PIT', () => {
     expect(rig.rises(0)).toEqual(after);
   });
 });
+
+describe('port 61h steadyUntil (jit/poll.ts)', () => {
+  /**
+   * At every instruction time of a range, the time steadyUntil gives for `mask` must be later than now, and every
+   * read before it must return the bits a read now returns; where it is finite, a read there must differ (it is the
+   * next change, not just a time before it, or a poll loop would leave out nothing). Channel 2 in every mode, gate
+   * on from the start, and modes 2 and 3 with a new count written while counting (the old period ends first).
+   */
+  function check(mode: number, count: number, mask: number, reprogramAt?: number): void {
+    const { rig, portB } = setup();
+    rig.out(0x61, 0x01); // gate 2 on
+    program(rig, 2, mode, count);
+    for (let t = 0; t < 3 * count * TICK + 200; t++) {
+      if (reprogramAt !== undefined && t === reprogramAt) rig.out(0x42, (count >> 1) & 0xff, count >> 9);
+      rig.time = t;
+      const now = rig.in(0x61) & mask;
+      const until = portB.steadyUntil(0x61, 1, mask);
+      expect(until, `mode ${mode} at ${t}`).toBeGreaterThan(t);
+      const end = Math.min(until, t + 4 * count * TICK);
+      // Each PIT tick (8 instruction times) and the last time before `until`.
+      for (let s = t + 1; s < end; s = s + TICK < end || s === end - 1 ? s + TICK : end - 1) {
+        rig.time = s;
+        expect(rig.in(0x61) & mask, `mode ${mode}: read at ${s}, steady from ${t} until ${until}`).toBe(now);
+      }
+      if (until !== Infinity) {
+        rig.time = until;
+        expect(rig.in(0x61) & mask, `mode ${mode}: read at ${until}`).not.toBe(now);
+      }
+      t += t % 5;
+    }
+  }
+
+  it('channel 2 OUT (bit 5) in modes 0-5, the refresh toggle (bit 4), both and neither', () => {
+    for (const mode of [0, 1, 2, 3, 4, 5]) check(mode, 19, 0x20);
+    check(2, 20, 0x20, 100);
+    check(3, 20, 0x20, 171);
+    check(3, 19, 0x10);
+    check(0, 19, 0x30);
+    check(0, 19, 0x01);
+  });
+});
