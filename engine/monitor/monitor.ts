@@ -19,6 +19,7 @@ import type { Handler, Instr } from '../cpu/decode/instr';
 import { HANDLERS } from '../cpu/ops';
 import { disassembleOne } from '../cpu/decode/disassemble';
 import { peekWalk } from '../cpu/protect/peek';
+import { PFEC_RSVD, PFEC_US, PFEC_WR } from '../cpu/protect/paging';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
 import { decodeDescriptor } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
@@ -171,6 +172,8 @@ export class Monitor implements MonitorHook {
   private readonly shortcut: DirectReturn;
   /** The real CPU's side of the loads and transfers completed in place, over a narrow view of this monitor. */
   private readonly completion: InPlaceCompletion;
+  /** Real #PFs resolved as shadow misses without an entry (shadowMissInPlace). */
+  private readonly shadowMisses = this.counters.inPlaceCounter('shadow-miss');
   /** returnToGuest's record of the slots it wrote (reused: cleared at each return). */
   private readonly writtenSlots = new Map<number, string[]>();
   /** Sensitive instructions completed in place, without a monitor entry (in-place.ts). */
@@ -291,10 +294,43 @@ export class Monitor implements MonitorHook {
       deliverFault(this.cpu, f);
       return;
     }
+    if (f.vector === VEC_PF && this.shadowMissInPlace(f.errorCode, rf)) return;
     const reason = f.vector === MON_VECTOR_SBE ? 'sbe' : (VECTOR_REASONS[f.vector] ?? `vector-${f.vector}`);
     // A real #PF on the shadow tables: CR2 is the real CPU's (the guest's own CR2 stays in its view).
     this.shadowMiss = f.vector === VEC_PF ? this.cpu.cr2 >>> 12 : -1;
     this.enter(ENTER_EXCEPTION, f.vector, f.errorCode, reason, rf);
+  }
+
+  /**
+   * A real #PF that is only a shadow miss (shadow-paging.ts fillMiss: the guest's TLB holds the translation with the
+   * access's right), resolved without an entry: the shadow entry made, and the instruction run again on the real CPU,
+   * as a bare CPU runs it once through its TLB. Nothing of the guest's changes (its TLB, tables and CR2 are not
+   * touched); the real CPU is put back as it was at the instruction's start: EIP there (the run loop's fault path
+   * put it back), RF as it was (the fault path set it for a handler), the real CR2 the guest's (as a return leaves
+   * it), and the instruction not counted (the fault path counts it after this, for an emulation that retires it;
+   * here it retires when it runs again). Done only when the boundary before the restart takes nothing
+   * (`attention` clear with RF as it was): no interrupt, trap, interrupt shadow, breakpoint or stop request could
+   * come between the two tries that a bare CPU, taking no fault, would see after the instruction. Anything else
+   * enters, and the entry emulates the instruction. Linux's boot: 115 000 of its 138 000 #PF entries.
+   */
+  private shadowMissInPlace(errorCode: number, rf: number): boolean {
+    const cpu = this.cpu;
+    const g = this.guest;
+    const flags = cpu.flags;
+    const attention = cpu.attention;
+    cpu.flags = (flags & ~RF) | rf;
+    cpu.updateAttention();
+    // The real CPU's accesses to guest pages are user accesses (CPL 3); a reserved-bit fault is no miss.
+    const miss = (errorCode & (PFEC_US | PFEC_RSVD)) === PFEC_US;
+    if (cpu.attention || !miss || !this.shadow.fillMiss(cpu.cr2 >>> 12, (errorCode & PFEC_WR) !== 0, g.cpl)) {
+      cpu.flags = flags;
+      cpu.attention = attention;
+      return false;
+    }
+    cpu.cr2 = g.cr2 | 0;
+    cpu.icount--;
+    this.shadowMisses.n++;
+    return true;
   }
 
   /**
