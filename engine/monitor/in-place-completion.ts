@@ -19,7 +19,7 @@ import { loadSegment } from '../cpu/protect/segment-load';
 import { EV_SEGMENT_LOAD, type EventHub, type SegmentLoadCause } from '../events';
 import type { GuestState } from './guest-state';
 import { guestFlags } from './in-place';
-import { ordinaryInterruptGate, ordinarySameLevelReturn } from './in-place-transfer';
+import { ordinaryFarJump, ordinaryInterruptGate, ordinarySameLevelReturn } from './in-place-transfer';
 import { ordinaryDataLoad } from './in-place-segment';
 import type { LookInputs } from './look-inputs';
 import type { VirtualTables } from './virtual-tables';
@@ -131,6 +131,55 @@ export class InPlaceCompletion {
     adjustSp(cpu, 3 * size);
     g.eflags = flags;
     cpu.setEflags(flags & ~IOPL);
+    return true;
+  }
+
+  /**
+   * The guest's far RET (RETF, RETF imm16) completed in place: a return within its privilege level through an
+   * ordinary code descriptor, checked as IRET's (in-place-transfer.ts ordinarySameLevelReturn; SDM 2 RET shares
+   * IRET's return-CS checks, protect/protected-return.ts), CS and SS as the last return installed them and reported
+   * consistent. The frame is read by the real CPU as in iret (a fault there is thrown before anything changed); then
+   * CS:EIP and SP += 2 slots + imm16, as RETURN-TO-SAME-PRIVILEGE-LEVEL commits them. False (nothing changed) when
+   * it must be emulated.
+   */
+  farReturn(os32: boolean, release: number): boolean {
+    const m = this.m;
+    const cpu = m.cpu;
+    const g = m.guest;
+    if (!this.loadable(CS) || m.loadedSinceReturn(SS)) return false;
+    const size = os32 ? 4 : 2;
+    // IF top 2 slots of stack not within stack limits THEN #SS(0)
+    checkPops(cpu, 2, size);
+    const eip = peekSlot(cpu, 0, size);
+    const selector = cpu.peekStack(size, 2);
+    const d = this.descriptor;
+    if (!ordinarySameLevelReturn(m.mem, g, m.guestTlb, cpu.a20Mask, selector, eip, d) || !this.slotHoldsGuest(selector, d)) return false;
+    if (m.look.differs(g, cpu.a20Mask, m.tableEpoch, CS)) return false;
+    this.loadCode(selector, d, 'far-ret');
+    cpu.eip = eip >>> 0;
+    adjustSp(cpu, 2 * size + release);
+    return true;
+  }
+
+  /**
+   * The guest's far JMP to `selector`:`offset` completed in place: a direct jump to a code segment at its own
+   * privilege level through an ordinary descriptor (in-place-transfer.ts ordinaryFarJump), CS as the last return
+   * installed it and reported consistent; then CS:EIP as protect/far-jmp.ts commits them (code-segment.ts
+   * branchFar, CS.RPL ← CPL). False (nothing changed) when it must be emulated.
+   */
+  farJump(selector: number, offset: number, os32: boolean): boolean {
+    const m = this.m;
+    const cpu = m.cpu;
+    const g = m.guest;
+    if (!this.loadable(CS)) return false;
+    // A 16-bit operand size truncates the offset (SDM 2 JMP: tempEIP ← tempEIP AND 0000FFFFH).
+    const eip = os32 ? offset >>> 0 : offset & 0xffff;
+    selector &= 0xffff;
+    const d = this.descriptor;
+    if (!ordinaryFarJump(m.mem, g, m.guestTlb, cpu.a20Mask, selector, eip, d) || !this.slotHoldsGuest(selector, d)) return false;
+    if (m.look.differs(g, cpu.a20Mask, m.tableEpoch, CS)) return false;
+    this.loadCode(selector, d, 'far-jmp');
+    cpu.eip = eip;
     return true;
   }
 

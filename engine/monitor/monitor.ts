@@ -285,6 +285,16 @@ export class Monitor implements MonitorHook {
     return this.completion.iret(os32);
   }
 
+  /** The guest's far RET completed in place (in-place-completion.ts); false (nothing changed) when it must be emulated. */
+  farReturnInPlace(os32: boolean, release: number): boolean {
+    return this.completion.farReturn(os32, release);
+  }
+
+  /** The guest's far JMP completed in place (in-place-completion.ts); false (nothing changed) when it must be emulated. */
+  farJumpInPlace(selector: number, offset: number, os32: boolean): boolean {
+    return this.completion.farJump(selector, offset, os32);
+  }
+
   // =====================================================================================================
   // Hooks called by the CPU
   // =====================================================================================================
