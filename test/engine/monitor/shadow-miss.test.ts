@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { describeDivergence, firstDifference, lockstep, visibleState } from '../../../engine/monitor/lockstep';
-import { encode, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, withPageTables } from '../../../engine/monitor/random-program';
+import { encode, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, slotAddress, withPageTables } from '../../../engine/monitor/random-program';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor } from '../../../engine/monitor/monitor';
 
@@ -42,7 +42,39 @@ function program(): Uint8Array {
   ).image;
 }
 
+/**
+ * STI with IRQ 0 pending, then a load that misses in the shadow: a bare CPU runs the load in STI's interrupt shadow
+ * and takes the interrupt after it; the restart boundary must not take it before the load (attention is set: the
+ * miss enters, and the entry's emulation runs the load first).
+ */
+function interruptShadowProgram(): Uint8Array {
+  const body: number[][] = [encode.storeSs(0x40000, 0x11111111)];
+  body.push(
+    [0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x10, 0xe6, 0x40, 0xb0, 0x00, 0xe6, 0x40], // PIT channel 0, mode 2, period 16
+    [0xb0, 0xfe, 0xe6, 0x21], // unmask IRQ 0 (IF is clear)
+  );
+  for (let k = 0; k < 4; k++) {
+    const at = PAGING_PROLOGUE.length + body.length;
+    body.push(
+      encode.toRing3(slotAddress(at + 1)), // the shadow dropped (ring 3), and again back in ring 0
+      encode.toRing0(),
+      [0xb9, ...encode.le32(2000), 0xe2, 0xfe], // mov ecx, 2000; loop $: IRQ 0 pending behind IF = 0
+      [0xfb, 0x36, 0xa1, ...encode.le32(0x40000), 0xfa], // sti; mov eax, [0x40000] (a miss); cli
+      store(RESULTS + 4 * k),
+    );
+  }
+  return withPageTables(programFromSlots([...PAGING_PROLOGUE, ...body])).image;
+}
+
 describe('a shadow miss the guest TLB answers is resolved in place', () => {
+  it('but not when the boundary before the restart would take something (an interrupt after STI), as bare', () => {
+    const r = lockstep(interruptShadowProgram(), { load: LOAD, memoryMB: MEMORY_MB, memoryEvery: 1, maxInstructions: 200_000 });
+    if (r.divergence) throw new Error(describeDivergence(r.divergence));
+    expect(r.stop).toBe('exit');
+    expect(r.monitor.counters.panics, r.monitor.lastPanic ?? '').toBe(0);
+    expect(r.monitored.mem.peek(RESULTS + 12, 4) >>> 0).toBe(0x11111111);
+  });
+
   it('fills the shadow without an entry and runs the instruction again, as bare runs it once', () => {
     const r = lockstep(program(), { load: LOAD, memoryMB: MEMORY_MB, memoryEvery: 1, maxInstructions: 50_000 });
     if (r.divergence) throw new Error(describeDivergence(r.divergence));
