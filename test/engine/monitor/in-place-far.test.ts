@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDivergence, lockstep } from '../../../engine/monitor/lockstep';
-import { encode, PAGING_PROLOGUE, slotAddress } from '../../../engine/monitor/random-program';
+import { encode, PAGING_PROLOGUE, slotAddress, TABLES } from '../../../engine/monitor/random-program';
+import { Machine } from '../../../engine/machine/machine';
+import { attachMonitor } from '../../../engine/monitor/monitor';
 import type { Monitor } from '../../../engine/monitor/monitor';
 import { FAULT_COUNT, LOAD, runtimeImage } from './in-place-runtime';
 
@@ -128,4 +130,41 @@ describe('the cold-code workload (bench/cold-code.asm) under the monitor', () =>
     // the real CPU): the look has no inputs yet, so it enters, as the first IRET after engaging does.
     expect(c.inPlace.get('retFar') ?? 0).toBe(0);
   }, 120_000);
+});
+
+describe('far JMP in place: what a debugger sees', () => {
+  it('segment-load events and consistency reports as bare; a jump from an inconsistent CS enters', () => {
+    const s = (k: number) => slotAddress(k);
+    const slots = [
+      jmpFar(0x48, s(1)), // the first after engaging: enters (and sets 0x48's accessed bit)
+      jmpFar(0x48, s(2)), // in place
+      jmpFar(0x08, s(3)), // in place
+      jmpFar(0x48, s(4)), // in place
+      // 0x48's limit rewritten while CS holds it (a watched store): CS's cache is inconsistent now.
+      encode.storeSs(TABLES.GDT_A_SCRATCH + 8, 0x0000fffe),
+      jmpFar(0x48, s(6)), // from an inconsistent CS (its slot holds the cache the return wrote): enters, reported consistent
+      jmpFar(0x48, s(7)), // in place again
+      jmpFar(0x08, s(8)),
+    ];
+    const image = runtimeImage(slots);
+    const bare = new Machine({ memoryMB: 4 });
+    const monitored = new Machine({ memoryMB: 4 });
+    const monitor = attachMonitor(monitored);
+    const record = (hub: Machine['cpu']['events'], into: string[]) => {
+      hub.on('segment-load', (e) => into.push(`load ${e.reg} ${e.newSelector.toString(16)} ${e.cause}`));
+      hub.on('cache-inconsistent', (e) => into.push(`inconsistent ${e.reg} ${e.differs.join(',')} ${e.cause} ${e.cs.toString(16)}:${e.eip.toString(16)}`));
+      hub.on('cache-consistent', (e) => into.push(`consistent ${e.reg} ${e.cause} ${e.cs.toString(16)}:${e.eip.toString(16)}`));
+    };
+    const seenBare: string[] = [];
+    const seenMon: string[] = [];
+    record(bare.cpu.events, seenBare);
+    record(monitor.guestEvents, seenMon);
+    bare.load(image, LOAD);
+    monitored.load(image, LOAD);
+    expect(monitored.run(100_000).reason).toBe(bare.run(100_000).reason);
+    expect(monitored.cpu.icount).toBe(bare.cpu.icount);
+    expect(seenMon).toEqual(seenBare);
+    expect(seenBare.some((e) => e.startsWith('consistent 1 '))).toBe(true);
+    expect(monitor.counters.inPlace.get('jmpFar') ?? 0).toBe(5); // all but the first and the one from the inconsistent CS
+  });
 });
