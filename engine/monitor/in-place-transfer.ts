@@ -1,6 +1,5 @@
-// The guest's side of the two control transfers the monitor completes in place (monitor.ts iretInPlace and
-// deliverInPlace): the guest's IRET and the delivery of an external interrupt, by a guest running deprivileged at
-// CPL 0–2. Every interrupt cost two monitor entries (its delivery through the monitor's IDT, reflected into the
+// The guest's side of the control transfers the monitor completes in place (in-place-completion.ts): the guest's
+// IRET, far RET and far JMP, and the delivery of an external interrupt, by a guest running deprivileged at CPL 0–2. Every interrupt cost two monitor entries (its delivery through the monitor's IDT, reflected into the
 // guest's; the guest's IRET, bound by SBE because the real CPU at CPL 3 cannot restore IF or IOPL): Linux's timer and
 // device interrupts in its kernel, 10 500 entries per 200 M instructions of its lib/mpi window.
 //
@@ -24,6 +23,22 @@
 //   not present                                 #NP(selector)                                     → emulated
 //   tempEIP beyond the new CS limit             #GP(0)         iret.eip-limit                     → emulated
 //   accessed bit clear                          the load sets it in the guest's table (a store)   → emulated
+//
+// Far RET (SDM 2 RET — Operation, PROTECTED MODE; the caller read the frame): the return CS checks and
+// RETURN-TO-SAME-PRIVILEGE-LEVEL are IRET's above (protect/protected-return.ts shares them), ordinarySameLevelReturn.
+//
+// Far JMP to a code segment (SDM 2 JMP — Operation, far jump in protected mode; protect/far-jmp.ts):
+//   selector null / TI = 1 / beyond the GDT limit   #GP(0) far-jmp.null, #GP(selector) far-jmp.table-limit (or
+//                                               an LDT descriptor)                                → emulated
+//   the GDT entry not an ordinary read                                                           → emulated
+//   a call gate, task gate or TSS               a transfer through it (system-target.ts)          → emulated
+//   not a code segment                          #GP(selector)  far-jmp.type                       → emulated
+//   conforming with DPL > CPL                   #GP(selector)  far-jmp.conforming.dpl             → emulated
+//   non-conforming with RPL > CPL or DPL ≠ CPL  #GP(selector)  far-jmp.nonconforming.rpl / .dpl  → emulated
+//   not present                                 #NP(selector)  far-jmp.not-present                → emulated
+//   tempEIP beyond the new CS limit             #GP(0)         far-jmp.eip-limit                  → emulated
+//   accessed bit clear                          the load sets it in the guest's table (a store)   → emulated
+// What is left loads CS with RPL = CPL at the guest's own privilege level.
 //
 // Interrupt delivery (SDM 2 INT n — Operation, PROTECTED-MODE; SDM 3A §6.12.1), an external interrupt (no gate
 // DPL check; EXT in any error code):
@@ -64,6 +79,30 @@ export function ordinarySameLevelReturn(mem: PhysicalMemory, g: GuestState, gues
   // IF return code segment descriptor is not present THEN #NP(selector)
   if (!d.p) return false;
   // RETURN-TO-SAME-PRIVILEGE-LEVEL: IF tempEIP is not within code segment limits THEN #GP(0)
+  if (eip > d.limit) return false;
+  // The processor sets the accessed bit of a descriptor it loads (SDM 3A §3.4.5.1): a store into the guest's table.
+  return (d.hi & DESCRIPTOR_HI_ACCESSED) !== 0;
+}
+
+/**
+ * Whether the guest's protected-mode far JMP to `selector`:`eip` (EIP as the operand size makes it) is a direct jump
+ * to a code segment at its own privilege level (see above); the new CS's descriptor is then in `out`.
+ */
+export function ordinaryFarJump(mem: PhysicalMemory, g: GuestState, guestTlb: Tlb, a20Mask: number, selector: number, eip: number, out: Descriptor): boolean {
+  const d = ordinaryGdtDescriptor(mem, g, guestTlb, a20Mask, selector, out);
+  if (d === null) return false;
+  // A call gate, task gate or TSS: the transfer through it; IF not a code segment THEN #GP(selector)
+  if (!d.isCode) return false;
+  if (d.conforming) {
+    // IF DPL > CPL THEN #GP(segment selector)
+    if (d.dpl > g.cpl) return false;
+  } else {
+    // IF RPL > CPL OR DPL ≠ CPL THEN #GP(code segment selector)
+    if ((selector & 3) > g.cpl || d.dpl !== g.cpl) return false;
+  }
+  // IF segment not present THEN #NP(segment selector)
+  if (!d.p) return false;
+  // IF tempEIP not in code segment limit THEN #GP(0)
   if (eip > d.limit) return false;
   // The processor sets the accessed bit of a descriptor it loads (SDM 3A §3.4.5.1): a store into the guest's table.
   return (d.hi & DESCRIPTOR_HI_ACCESSED) !== 0;

@@ -30,6 +30,11 @@
 //   clear, no return to V86 mode): the frame read by the real CPU, CS loaded through the virtual GDT, EFLAGS by the
 //   guest's CPL and IOPL (monitor.ts iretInPlace). Anything else enters the monitor. (The external interrupt the
 //   IRET returns from is delivered in place the same way at the boundary: monitor.ts deliverInPlace.)
+// - Far RET and far JMP (EA, ptr16:16/32) at guest CPL 0–2 when the transfer stays within the guest's privilege
+//   level through an ordinary code descriptor (in-place-transfer.ts ordinarySameLevelReturn, ordinaryFarJump): the
+//   return frame read by the real CPU, CS loaded through the virtual GDT (in-place-completion.ts). Mode-switching
+//   code jumps far to reload CS and returns far from its thunks: the cold-code workload's two far JMPs and its RETF,
+//   60 000 monitor entries of its 200 000.
 // Guest time is unchanged: the instruction retires once, and a device it reads sees the time a bare CPU's read sees.
 // GRUB's LZMA decoder runs PUSHF/POPF around each range-coder normalisation (2.5 million times to its kernel) and
 // boot loaders poll port 0x61 in calibration loops: these were most of the monitor's entries on real boot code.
@@ -62,6 +67,10 @@ export interface InPlaceHost {
    * (nothing changed) when it must be emulated. May throw the real CPU's fault on the frame's reads, before any change.
    */
   iretInPlace(os32: boolean): boolean;
+  /** Completes the guest's far RET (RETF, RETF imm16 releasing `release` bytes) as iretInPlace does IRET. */
+  farReturnInPlace(os32: boolean, release: number): boolean;
+  /** Completes the guest's far JMP to `selector`:`offset` when it is a direct jump within its privilege level. */
+  farJumpInPlace(selector: number, offset: number, os32: boolean): boolean;
   /** Enters the monitor for a bound instruction, as SBE's binding does (the emulation then executes it). */
   enterForBound(i: Instr): void;
 }
@@ -158,6 +167,22 @@ export function inPlaceHandlers(host: InPlaceHost): Map<string, Handler> {
   map.set('iret', (cpu: Cpu, i: Instr): void => {
     if (!host.deprivileged) return iret(cpu, i);
     if (host.iretInPlace(i.os32)) iretCount.n++;
+    else host.enterForBound(i);
+  });
+  const retFarCount = host.inPlaceCounter('retFar');
+  const retFar = HANDLERS.retFar;
+  map.set('retFar', (cpu: Cpu, i: Instr): void => {
+    if (!host.deprivileged) return retFar(cpu, i);
+    // CB: RETF; CA: RETF imm16 (ops/far.ts retFar).
+    if (host.farReturnInPlace(i.os32, i.opcode === 0xca ? i.imm & 0xffff : 0)) retFarCount.n++;
+    else host.enterForBound(i);
+  });
+  const jmpFarCount = host.inPlaceCounter('jmpFar');
+  const jmpFar = HANDLERS.jmpFar;
+  map.set('jmpFar', (cpu: Cpu, i: Instr): void => {
+    if (!host.deprivileged) return jmpFar(cpu, i);
+    // EA: JMP ptr16:16/32 (ops/far.ts jmpFar).
+    if (host.farJumpInPlace(i.imm2, i.imm, i.os32)) jmpFarCount.n++;
     else host.enterForBound(i);
   });
   return map;

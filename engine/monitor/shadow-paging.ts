@@ -167,6 +167,27 @@ export class ShadowPaging implements TlbListener {
     this.counters.fills++;
   }
 
+  /**
+   * A real #PF on `page` (a `write` or not) while the guest runs directly, when it is only a shadow miss: the
+   * guest's TLB already holds the translation with the access's right for the guest's CPL class (the one the
+   * entries are made for), so a bare CPU would use it without a walk (no accessed or dirty bit to set: a TLB entry
+   * allows writes only once its page is dirty). The shadow entry is made from it now (fill); true when the entry made lets the access pass, so
+   * the instruction can run again on the real CPU. False (nothing changed but a fill the monitor's entry would make
+   * too) when the guest must walk, the page is in the window's slot or the window must move, or the frame lies in
+   * the hidden region: the monitor's entry handles those.
+   */
+  fillMiss(page: number, write: boolean, guestCpl: number): boolean {
+    if (this.windowConflict || this.userClass !== (guestCpl === 3 ? 1 : 0)) return false;
+    // The entry made from the guest's TLB (fill) gives exactly its rights for this class: when it lets the access
+    // pass, the TLB entry allowed it. (No entry made, or one without the right: the guest must walk.)
+    this.fill(page);
+    const k = this.slotTable[page >>> 10];
+    if (k === NO_TABLE) return false;
+    const pte = this.hidden.read32(this.tableOffset(k) + (page & 0x3ff) * 4);
+    // The real CPU's access is a user access: the restart passes (no endless refault) only through a user entry.
+    return (pte & (PTE_P | PTE_US)) === (PTE_P | PTE_US) && (!write || (pte & PTE_RW) !== 0);
+  }
+
   /** Drops every shadow entry (the window stays). */
   dropAll(): void {
     for (let slot = 0; slot < SLOTS; slot++) if (this.slotTable[slot] !== NO_TABLE) this.releaseTable(slot);

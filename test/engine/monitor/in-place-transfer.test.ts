@@ -6,33 +6,14 @@
 // meets a page outside the shadow — still enters the monitor. Each case runs in lockstep with a bare machine.
 import { describe, expect, it } from 'vitest';
 import { describeDivergence, lockstep } from '../../../engine/monitor/lockstep';
-import { encode, makeDescriptor, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, slotAddress, withPageTables } from '../../../engine/monitor/random-program';
+import { encode, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, slotAddress } from '../../../engine/monitor/random-program';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor, type Monitor } from '../../../engine/monitor/monitor';
+import { FAULT_COUNT, LAST_VECTOR, LOAD, runtimeImage, SCRATCH } from './in-place-runtime';
 import type { EventMap } from '../../../engine/events';
 
-const LOAD = { format: 'bin' as const, loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' as const };
-const FAULT_COUNT = 0x10380;
-const LAST_VECTOR = 0x10384;
 const IRQ_COUNT = 0x103a0;
 const { le32, le16 } = encode;
-
-/** GDT A's scratch entries (selectors 0x40–0x78). */
-const SCRATCH: [number, number][] = [
-  makeDescriptor(0, 0xfffff, 0x1b), // 0x40 code, not present
-  makeDescriptor(0, 0xfffff, 0x9a), // 0x48 code, accessed bit clear
-  makeDescriptor(0, 0xfff, 0x9b), // 0x50 code, limit 0xFFF (below the runtime and the body)
-  makeDescriptor(0, 0xfffff, 0xbb), // 0x58 code, DPL 1
-  makeDescriptor(0, 0xfffff, 0xbf), // 0x60 conforming code, DPL 1
-  makeDescriptor(0x10000, 0xfffff, 0x9b), // 0x68 code, base 0x10000 (the body at offsets below 64 KiB)
-  makeDescriptor(0, 0xfffff, 0x9b, false), // 0x70 16-bit code
-  makeDescriptor(0, 0xfffff, 0x93), // 0x78 data
-];
-
-function runtimeImage(slots: number[][], paging = false): Uint8Array {
-  const program = programFromSlots(paging ? [...PAGING_PROLOGUE, ...slots] : slots, { a: SCRATCH });
-  return paging ? withPageTables(program).image : program.image;
-}
 
 function check(image: Uint8Array, memoryEvery = 1) {
   const r = lockstep(image, { load: LOAD, memoryMB: 4, memoryEvery, maxInstructions: 200_000 });
