@@ -407,9 +407,11 @@ export const WASM_TO_JS_AFTER = 16_000_000;
  * linked after it) when its WASM_TO_JS_AFTER is reached for retier to hand it to JS. The loop benchmark's block runs
  * a slice's budget at a time; Linux's lib/mpi loops 340 (mpihelp_addmul_1, 8 passes) to 2 700 (mpihelp_submul_1,
  * 57 passes) a call; GRUB's repeating blocks, a few passes. A JS block's pass is faster (hoisted checks), but each
- * run of it among wasm blocks costs two returns to the run loop and its entry's checks: the lib/mpi window at 3.25 G
+ * run of it among wasm blocks cost two returns to the run loop and its entry's checks: the lib/mpi window at 3.25 G
  * ran 250 M instructions in 0.53–0.59 s at 1 024 (submul's loop handed over), 0.55–0.64 s at 256 (both), 0.60–0.62 s
- * with neither. It was the run that reached WASM_TO_JS_AFTER (at 4 096), a coin toss for loops whose runs vary.
+ * with neither. It was the run that reached WASM_TO_JS_AFTER (at 4 096), a coin toss for loops whose runs vary. With
+ * the JS block reached from wasm (wasm/js-link.ts: a call, about 120 ns less a run), 256 was still slower (500 M:
+ * 1.24 against 1.10–1.15 s).
  */
 export const LOOP_RUN_TO_JS = 1024;
 
