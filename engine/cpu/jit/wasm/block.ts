@@ -31,6 +31,7 @@ import { linkerOf, type Linker } from './link';
 import { segmentsToState } from './operands';
 import { flagsFromState, interpreterCall } from './callout';
 import { systemToState } from './system';
+import { jsBlockCall, linkJsBlock, type JsLink } from './js-link';
 import { S_CHAINED, S_EIP, S_EPOCH, S_FLAGS, S_INTERPRET, S_LAST, S_LMASK, S_TO_JS } from './state';
 
 /** Whether a wasm block translates `i` itself (its handler is the table's and wasm/instrs.ts has the form). */
@@ -218,7 +219,8 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
   if (this.entryFlags && c.lazyMask !== 0) c.materializeFlags();
   const S = this.S;
   S[S_FLAGS] = c.flags;
-  let last: WasmBlock = this;
+  // (A JS block the dispatcher called ran last: its exit needs nothing of the wrapper, wasm/js-link.ts.)
+  let last: WasmBlock | JsLink = this;
   const L = this.linker;
   // Segment registers do not change inside wasm (no block translates or calls a segment load), so what the entry
   // writes holds for every block linked after this one.
@@ -241,7 +243,7 @@ function runWasm(this: WasmBlock, c: Cpu, left: number): number {
     c.chainedBlockRuns += chained;
     L.linkedRuns += chained;
     const lastIndex = S[S_LAST];
-    if (lastIndex !== this.index) last = L.owners[lastIndex]!.deref() as WasmBlock;
+    if (lastIndex !== this.index) last = L.owners[lastIndex]!.deref() as WasmBlock | JsLink;
     c.wasmChainedTo = last.block;
   }
   flagsFromState(c, S);
@@ -285,11 +287,12 @@ function interpretFirst(c: Cpu, w: WasmBlock): number {
  * is a loop whose runs are long inside itself: code that hot pays for TurboFan's compile, after which the JS
  * block, with its access checks hoisted out of the loop, runs faster than Liftoff's code (the loop benchmark's
  * steady state: 1 000 MIPS in wasm, 1 450 in JS). Other blocks stay wasm blocks: the JS block's gain is in its loop,
- * and a JS block among wasm blocks costs a return to the run loop at each way between them, where wasm blocks link
- * inside wasm (Linux's XZ decompressor, whose hot blocks leave after a pass or two: its first 1 G instructions in
- * 2.8 s of CPU with every block handed over, 2.2–2.4 s with none). Called at the block's exit, where the mode is
- * still the one it was built for; the loop goes to JS if its runs were long on average (LOOP_RUN_TO_JS). It is
- * asked once; no link leads to the wasm block after a handover.
+ * and a JS block among wasm blocks costs a call from wasm to JavaScript at each run (wasm/js-link.ts; a return to
+ * the run loop on each way when the handover was first made), where wasm blocks link inside wasm (Linux's XZ
+ * decompressor, whose hot blocks leave after a pass or two: its first 1 G instructions in 2.8 s of CPU with every
+ * block handed over, 2.2–2.4 s with none). Called at the block's exit, where the mode is still the one it was built
+ * for; the loop goes to JS if its runs were long on average (LOOP_RUN_TO_JS). It is asked once; after a handover
+ * links lead to the JS block, none to the wasm block.
  */
 function retier(cpu: Cpu, w: WasmBlock): void {
   const old = w.block;
@@ -301,9 +304,11 @@ function retier(cpu: Cpu, w: WasmBlock): void {
   if (old === null || w.first.block !== old || !w.repeats || run < LOOP_RUN_TO_JS) return;
   const js = buildBlock(cpu, w.first, old.eip);
   if (js === NO_BLOCK) return;
-  w.first.block = js;
-  replaceInRegion(old, js);
-  w.linker.unlink(w.index);
+  // Linked: the wasm blocks around the loop reach it and go on after it inside wasm (wasm/js-link.ts).
+  const b = linkJsBlock(L, js);
+  w.first.block = b;
+  replaceInRegion(old, b);
+  L.unlink(w.index);
 }
 
 /**
@@ -330,7 +335,10 @@ export function buildWasmBlock(cpu: Cpu, first: Instr, eip: number, batched = fa
   const paging = tlb === null ? null : { tlb: tlb.byteOffset, readRight: keyUser(key) ? 4 : 1 };
   const { body, entryFlags, segments, repeats } = generate(instrs, translated, nativeAt, flat, mem.size, mem.stateOffset, paging);
   const S = stateOf(cpu);
-  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset, (l) => interpreterCall(cpu, S, (index) => (l.owners[index]!.deref() as WasmBlock).instrs));
+  const linker = linkerOf(mem.wasm, mem.stateOffset, mem.linkOffset, (l) => ({
+    call: interpreterCall(cpu, S, (index) => (l.owners[index]!.deref() as WasmBlock).instrs),
+    js: jsBlockCall(cpu, S, l),
+  }));
   linker.segments |= segments;
   const w = new WasmBlock(instrs, S, entryFlags, first, tlb, linker, repeats);
   // A block whose REP iterations count towards its retired instructions would give way to a JS block that stops
@@ -399,9 +407,11 @@ export const WASM_TO_JS_AFTER = 16_000_000;
  * linked after it) when its WASM_TO_JS_AFTER is reached for retier to hand it to JS. The loop benchmark's block runs
  * a slice's budget at a time; Linux's lib/mpi loops 340 (mpihelp_addmul_1, 8 passes) to 2 700 (mpihelp_submul_1,
  * 57 passes) a call; GRUB's repeating blocks, a few passes. A JS block's pass is faster (hoisted checks), but each
- * run of it among wasm blocks costs two returns to the run loop and its entry's checks: the lib/mpi window at 3.25 G
+ * run of it among wasm blocks cost two returns to the run loop and its entry's checks: the lib/mpi window at 3.25 G
  * ran 250 M instructions in 0.53–0.59 s at 1 024 (submul's loop handed over), 0.55–0.64 s at 256 (both), 0.60–0.62 s
- * with neither. It was the run that reached WASM_TO_JS_AFTER (at 4 096), a coin toss for loops whose runs vary.
+ * with neither. It was the run that reached WASM_TO_JS_AFTER (at 4 096), a coin toss for loops whose runs vary. With
+ * the JS block reached from wasm (wasm/js-link.ts: a call, about 120 ns less a run), 256 was still slower (500 M:
+ * 1.24 against 1.10–1.15 s).
  */
 export const LOOP_RUN_TO_JS = 1024;
 

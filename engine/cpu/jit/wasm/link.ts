@@ -11,6 +11,8 @@
 //   runs (for its handover to JS, block.ts retier);
 // - a hash table from EIP to the tag of the block at that EIP, valid while Cpu.codeEpoch is the entry's epoch. The
 //   wrapper writes the entry each time JavaScript enters a block whose entry is not there.
+// A JS block that took a wasm loop's place (block.ts retier) has a record and a link index too: the dispatcher calls
+// it through the JS block call in the table at its index (wasm/js-link.ts) and goes on after it as after a wasm block.
 //
 // Why a link is as safe as the run loop's chaining (Cpu.runBlocks): within one code epoch the decoded instruction at
 // an EIP cannot change (stores into code, mapping changes — CR3 writes, INVLPG, CR0/CR4 —, CS loads, A20 move the
@@ -35,9 +37,25 @@ import { encodeModule, FunctionBody, I32, name, OP, section, unsignedLeb, VOID }
 import { stateFoldFunction } from './flags';
 import { S_BEFORE, S_CHAINED, S_EIP, S_EPOCH, S_INTERPRET, S_LAST, S_LMASK, S_TO_JS } from './state';
 
-/** Entries of the EIP hash table (a power of two), 16 bytes each: EIP, tag, epoch. */
-const HASH_ENTRIES = 1 << 14;
+/** What a link record says of a block (jit/block.ts CompiledBlock). */
+interface CompiledBlockFacts {
+  readonly len: number;
+  readonly key: number;
+  readonly lastByte: number;
+}
+
+/**
+ * The EIP hash table: sets of two entries (2^SET_BITS sets), 16 bytes each: EIP, tag, epoch. Two-way, and its set
+ * chosen by a multiplicative hash of the whole EIP: the table was direct-mapped by `eip ^ eip >>> 14`, under which
+ * EIPs that differ in bits k and k + 14 alone meet in one entry, and Linux's lib/mpi had two such pairs of blocks
+ * among its hot links (c40a4030 and c44a4130, c44ab8cc and c491bba0), each entering wasm from JavaScript in turn and
+ * evicting the other: 11 000 returns to the run loop per 250 M instructions.
+ */
+const SET_BITS = 13;
+const HASH_ENTRIES = 2 << SET_BITS;
 const HASH_BYTES = HASH_ENTRIES * 16;
+/** Fibonacci hashing's multiplier (2^32 / φ, odd). */
+const HASH_MULTIPLIER = 0x9e3779b1 | 0;
 /** Link indexes (the tag's low 16 bits); the records are 32 bytes each. */
 const MAX_LINKED = 1 << 16;
 const RECORD_BYTES = 32;
@@ -53,9 +71,9 @@ const R_ENTRY_FLAGS = 4;
 const R_RETIRED = 5;
 const R_RUNS = 6;
 
-/** The hash table's slot (int32 index of its EIP field) for `eip`. */
+/** The hash table's set for `eip`: the int32 index of its first entry's EIP field (the second's is 4 further). */
 export function hashSlot(eip: number): number {
-  return ((eip ^ (eip >>> 14)) & (HASH_ENTRIES - 1)) << 2;
+  return (Math.imul(eip, HASH_MULTIPLIER) >>> (32 - SET_BITS)) << 3;
 }
 
 /** What a block's function is called with: (budget left, A20 mask, CS limit) → instructions retired. */
@@ -65,11 +83,13 @@ const FOLD_TYPE = 2;
 /** The interpreter call (wasm/callout.ts): (instruction index, instructions retired) → goes on or leaves. */
 const CALL_TYPE = 3;
 /**
- * The dispatcher module's functions: the imported interpreter call (0), the dispatcher (1), the fold of the state
- * area's pending record (2, wasm/flags.ts), and the call's thunk (3), which block modules call (encoder.ts
- * encodeModule): the one wasm-to-JS wrapper of the memory is this module's.
+ * The dispatcher module's functions: the imported interpreter call (0) and JS block call (1, wasm/js-link.ts), the
+ * dispatcher (2), the fold of the state area's pending record (3, wasm/flags.ts), the interpreter call's thunk (4),
+ * which block modules call (encoder.ts encodeModule), and the JS block call's (5), which stands in the table at the
+ * link index of every JS block linked among the wasm blocks: the memory's two wasm-to-JS wrappers are this module's.
  */
-const FOLD_FUNCTION = 2;
+const JS_CALL_FUNCTION = 1;
+const FOLD_FUNCTION = 3;
 
 /**
  * The dispatcher's module: `dispatch(index, left, a20, csLimit, key, pending) → retired` runs the block at link
@@ -118,12 +138,22 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   leaveIf();
   f.get(retired).i32(0).mem(OP.i32Load, slot(S_TO_JS)).op(OP.i32GeS);
   leaveIf();
-  // The block at the exit's EIP in this epoch.
-  f.i32(0).mem(OP.i32Load, slot(S_EIP)).tee(eip).get(eip).i32(14).op(OP.i32ShrU).op(OP.i32Xor).i32(HASH_ENTRIES - 1).op(OP.i32And).i32(4).op(OP.i32Shl).tee(at);
-  f.mem(OP.i32Load, link).get(eip).op(OP.i32Ne);
-  f.get(at).mem(OP.i32Load, link + 8).i32(0).mem(OP.i32Load, slot(S_EPOCH)).op(OP.i32Ne).op(OP.i32Or);
-  leaveIf();
-  f.get(at).mem(OP.i32Load, link + 4).tee(tag).i32(0xffff).op(OP.i32And).i32(5).op(OP.i32Shl).tee(rec);
+  // The block at the exit's EIP in this epoch: the tag of the first entry of its set that holds the EIP in this
+  // epoch, else 0 (index 0's record never fits a budget, below).
+  f.i32(0).mem(OP.i32Load, slot(S_EIP)).tee(eip).i32(HASH_MULTIPLIER).op(OP.i32Mul).i32(32 - SET_BITS).op(OP.i32ShrU).i32(5).op(OP.i32Shl).set(at);
+  const holds = (entry: number): void => {
+    f.get(at).mem(OP.i32Load, link + entry).get(eip).op(OP.i32Eq);
+    f.get(at).mem(OP.i32Load, link + entry + 8).i32(0).mem(OP.i32Load, slot(S_EPOCH)).op(OP.i32Eq).op(OP.i32And);
+  };
+  holds(0);
+  f.open(OP.if, I32);
+  f.get(at).mem(OP.i32Load, link + 4);
+  f.op(OP.else);
+  f.get(at).mem(OP.i32Load, link + 16 + 4).i32(0);
+  holds(16);
+  f.op(OP.select);
+  f.op(OP.end);
+  f.tee(tag).i32(0xffff).op(OP.i32And).i32(5).op(OP.i32Shl).tee(rec);
   f.mem(OP.i32Load, records + R_TAG * 4).get(tag).op(OP.i32Ne);
   f.get(rec).mem(OP.i32Load, records + R_LEN * 4).get(LEFT).get(n).op(OP.i32Sub).op(OP.i32GtS).op(OP.i32Or);
   f.get(rec).mem(OP.i32Load, records + R_KEY * 4).get(KEY).op(OP.i32Ne).op(OP.i32Or);
@@ -148,6 +178,10 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
 
   const thunk = new FunctionBody(2);
   thunk.get(0).get(1).call(0);
+  // A JS block at a link index: the block function's type, the call told its link index (S_LAST, written just
+  // before) and the budget left.
+  const viaJs = new FunctionBody(3);
+  viaJs.i32(0).mem(OP.i32Load, slot(S_LAST)).get(0).call(JS_CALL_FUNCTION);
 
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [4];
@@ -156,9 +190,12 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   types.push(0x60, 0, 0); // FOLD_TYPE
   types.push(0x60, 2, I32, I32, 1, I32); // CALL_TYPE
   section(out, 1, types);
-  const imports: number[] = [3];
+  const imports: number[] = [4];
   name(imports, 'm');
   name(imports, 'call');
+  imports.push(0x00, CALL_TYPE);
+  name(imports, 'm');
+  name(imports, 'js');
   imports.push(0x00, CALL_TYPE);
   name(imports, 'm');
   name(imports, 'mem');
@@ -168,19 +205,28 @@ function dispatcherModule(memoryPages: number, state: number, link: number): Uin
   name(imports, 'tab');
   imports.push(0x01, 0x70, 0x00, 1); // funcref table, at least 1 entry
   section(out, 2, imports);
-  section(out, 3, [3, DISPATCH_TYPE, FOLD_TYPE, CALL_TYPE]);
-  const exports: number[] = [2];
+  section(out, 3, [4, DISPATCH_TYPE, FOLD_TYPE, CALL_TYPE, BLOCK_TYPE]);
+  const exports: number[] = [3];
   name(exports, 'dispatch');
-  exports.push(0x00, 1);
+  exports.push(0x00, 2);
   name(exports, 'call');
-  exports.push(0x00, 3);
+  exports.push(0x00, 4);
+  name(exports, 'viaJs');
+  exports.push(0x00, 5);
   section(out, 7, exports);
-  section(out, 10, [3, ...f.encode(), ...stateFoldFunction(state).encode(), ...thunk.encode()]);
+  section(out, 10, [4, ...f.encode(), ...stateFoldFunction(state).encode(), ...thunk.encode(), ...viaJs.encode()]);
   return new Uint8Array(out);
 }
 
 type Dispatch = (index: number, left: number, a20: number, csLimit: number, key: number, pending: number) => number;
 type InterpreterCall = (k: number, retired: number) => number;
+/** The JS block call (wasm/js-link.ts): (link index, budget left) → instructions retired. */
+type JsBlockCall = (index: number, left: number) => number;
+/** What a linker calls in JavaScript: the interpreter for one instruction, and a linked JS block. */
+export interface LinkerCalls {
+  call: InterpreterCall;
+  js: JsBlockCall;
+}
 
 /** The link state of one memory: the table, the dispatcher, the records and hash table as int32 views. */
 export class Linker {
@@ -194,6 +240,8 @@ export class Linker {
   linkedRuns = 0;
   /** The dispatcher module's thunk of the interpreter call (wasm/callout.ts), which every block module calls. */
   private readonly call: WebAssembly.ExportValue;
+  /** The dispatcher module's thunk of the JS block call, at the link index of each linked JS block (addJs). */
+  private readonly viaJs: WebAssembly.ExportValue;
   /** The segments any block of this memory reads through their base (wasm/operands.ts): the wrapper's to fill. */
   segments = 0;
   /** What a link index stands for, for the wrapper (weakly: a collected block frees its index). */
@@ -207,16 +255,18 @@ export class Linker {
     readonly memory: WebAssembly.Memory,
     state: number,
     link: number,
-    /** Makes the interpreter call (wasm/callout.ts) of this linker (it finds blocks by their link index). */
-    call: (linker: Linker) => InterpreterCall,
+    /** Makes the JavaScript calls of this linker (they find blocks by their link index). */
+    calls: (linker: Linker) => LinkerCalls,
   ) {
     const mem = memory;
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
     const pages = mem.buffer.byteLength / 65536;
-    const imports = { m: { mem, tab: this.table, call: call(this) } };
+    const { call, js } = calls(this);
+    const imports = { m: { mem, tab: this.table, call, js } };
     const instance = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(pages, state, link)), imports);
     this.dispatch = instance.exports.dispatch as Dispatch;
     this.call = instance.exports.call;
+    this.viaJs = instance.exports.viaJs;
     this.hash = new Int32Array(mem.buffer, link, HASH_BYTES >>> 2);
     this.records = new Int32Array(mem.buffer, link + HASH_BYTES, (MAX_LINKED * RECORD_BYTES) >>> 2);
     // Index 0 is no block: its record (tag 0, like the hash table's empty entries) never fits a budget.
@@ -262,6 +312,25 @@ export class Linker {
    * 0 when all are taken. Its function goes into the table with `queue` and `flush`.
    */
   add(owner: object, holder: object, len: number, key: number, lastByte: number, entryFlags: boolean): number {
+    return this.record(owner, holder, len, key, lastByte, entryFlags);
+  }
+
+  /**
+   * A link index for JS block `holder` (its owner `owner`, wasm/js-link.ts): links lead to it at once (its tag is
+   * returned, 0 when every index is taken), through the dispatcher module's JS block call in the table. It counts
+   * no retired instructions (no handover for it to wait for); it folds the flags it finds itself.
+   */
+  addJs(owner: object, holder: CompiledBlockFacts): number {
+    const index = this.record(owner, holder, holder.len, holder.key, holder.lastByte, false);
+    if (index === 0) return 0;
+    this.table.set(index, this.viaJs as never);
+    this.stopCounting(index);
+    const tag = index | (this.generation[index] << 16);
+    this.records[index * 8 + R_TAG] = tag;
+    return tag;
+  }
+
+  private record(owner: object, holder: object, len: number, key: number, lastByte: number, entryFlags: boolean): number {
     let index = this.free.pop();
     if (index === undefined) {
       if (this.next >= MAX_LINKED) return 0;
@@ -307,15 +376,24 @@ export class Linker {
     this.stopCounting(index);
   }
 
-  /** Makes the block of `tag` the one links lead to at `eip` while the code epoch is `epoch`. */
+  /**
+   * Makes the block of `tag` the one links lead to at `eip` while the code epoch is `epoch`: in the entry of its set
+   * that holds `eip`, else in the first, whose entry (if of this epoch) moves to the second.
+   */
   enter(eip: number, tag: number, epoch: number): void {
     const h = this.hash;
-    const s = hashSlot(eip);
-    if (h[s] !== (eip | 0) || h[s + 1] !== tag || h[s + 2] !== epoch) {
-      h[s] = eip;
-      h[s + 1] = tag;
-      h[s + 2] = epoch;
+    let s = hashSlot(eip);
+    if (h[s] !== (eip | 0)) {
+      if (h[s + 4] === (eip | 0)) s += 4;
+      else if (h[s + 2] === epoch) {
+        h[s + 4] = h[s];
+        h[s + 5] = h[s + 1];
+        h[s + 6] = h[s + 2];
+      }
     }
+    h[s] = eip;
+    h[s + 1] = tag;
+    h[s + 2] = epoch;
   }
 
   private release(index: number): void {
@@ -328,11 +406,11 @@ export class Linker {
 
 const linkers = new WeakMap<WebAssembly.Memory, Linker>();
 
-/** The linker of a memory (made at its first wasm block, with `call` making its interpreter call). */
-export function linkerOf(mem: WebAssembly.Memory, state: number, link: number, call: (linker: Linker) => InterpreterCall): Linker {
+/** The linker of a memory (made at its first wasm block, with `calls` making its JavaScript calls). */
+export function linkerOf(mem: WebAssembly.Memory, state: number, link: number, calls: (linker: Linker) => LinkerCalls): Linker {
   let l = linkers.get(mem);
   if (l === undefined) {
-    l = new Linker(mem, state, link, call);
+    l = new Linker(mem, state, link, calls);
     linkers.set(mem, l);
   }
   return l;
