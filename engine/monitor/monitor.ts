@@ -21,7 +21,6 @@ import { disassembleOne } from '../cpu/decode/disassemble';
 import { peekWalk } from '../cpu/protect/peek';
 import { PFEC_RSVD, PFEC_US, PFEC_WR } from '../cpu/protect/paging';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
-import { decodeDescriptor } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
 import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
@@ -50,6 +49,7 @@ import { InPlaceCompletion, type InPlaceMonitorState } from './in-place-completi
 import { LookInputs } from './look-inputs';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { MonitorCounters } from './counters';
+import { InstalledSegments } from './installed-segments';
 import { TableWatch, type WatchedRange } from './table-watch';
 import { ShadowPaging } from './shadow-paging';
 
@@ -147,12 +147,8 @@ export class Monitor implements MonitorHook {
   private readonly watch: TableWatch;
   private readonly preparation: TablePreparation;
   private readonly emulation: Emulation;
-  /**
-   * The real segment state the last return left (ES…GS), to recognise loads the guest did directly since: after a
-   * direct return, `returnResult` itself (what that return set; nothing copied), else `ownInstalled`.
-   */
-  private installed: GuestState;
-  private readonly ownInstalled = new GuestState();
+  /** The real segment state the last return left, and the guest's direct loads since (installed-segments.ts). */
+  private readonly installed: InstalledSegments;
   /** The guest's hub (where the debugger listens). */
   private readonly liveEvents: EventHub;
   /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
@@ -201,7 +197,6 @@ export class Monitor implements MonitorHook {
   ) {
     if (cpu.monitor !== null) throw new Error('a monitor is already attached to this CPU');
     this.mem = cpu.mem;
-    this.installed = this.ownInstalled;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
     this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : (_cpu, i) => this.sbeTrap(i);
@@ -219,6 +214,9 @@ export class Monitor implements MonitorHook {
     this.completion = new InPlaceCompletion(this.inPlaceState(), this.counters.inPlaceCounter('interrupt'));
     this.sequence = new ReturnSequence(cpu, this.guest, this.tables, this.hidden, this.shadow, this.guestTlb);
     this.shortcut = new DirectReturn(cpu, this.guest, this.tables, this.hidden, this.sequence);
+    this.installed = new InstalledSegments(cpu, this.guest, this.tables, () => {
+      this.shortcut.guestIsKey = false;
+    });
     cpu.monitor = this;
     this.scan = new SbeScan(cpu, this.inPlace, this.sbeBound);
     cpu.events.on('mode-change', () => {
@@ -246,11 +244,8 @@ export class Monitor implements MonitorHook {
       get inEntry(): boolean {
         return monitor.inEntry;
       },
-      loadedSinceReturn: (seg) => this.loadedSinceReturn(seg),
-      takeInstalled: (seg) => {
-        this.ownInstalledState();
-        this.takeLiveSegment(this.installed, seg);
-      },
+      loadedSinceReturn: (seg) => this.installed.loadedSinceReturn(seg),
+      takeInstalled: (seg) => this.installed.take(seg),
       guestSegmentsChanged: () => {
         this.shortcut.guestIsKey = false;
       },
@@ -683,68 +678,15 @@ export class Monitor implements MonitorHook {
   private takeFrame(vector: number, rf: number, eip: number, cs: number, eflags: number, esp: number, ss: number): void {
     const g = this.guest;
     // Data segment registers still hold what the guest ran with; CS and SS are in the frame.
-    this.adoptDirectLoads(g);
-    if (cs !== this.installed.sel[CS]) this.adoptFromSlot(g, CS, cs);
-    if (ss !== this.installed.sel[SS]) this.adoptFromSlot(g, SS, ss);
+    this.installed.adoptDirectLoads(g);
+    if (cs !== this.installed.selector(CS)) this.installed.adoptFromSlot(g, CS, cs);
+    if (ss !== this.installed.selector(SS)) this.installed.adoptFromSlot(g, SS, ss);
     g.eip = eip;
     g.esp = esp;
     let flags = (eflags & ~IOPL) | (g.eflags & IOPL);
     if (vector < 32 && vector !== VEC_DB && vector !== VEC_NMI) flags = (flags & ~RF) | rf;
     if (vector === MON_VECTOR_SBE) flags = (flags & ~RF) | rf;
     g.eflags = flags >>> 0;
-  }
-
-  /** Data segment registers the guest loaded directly since the last return (ring 3, or SBE forced off). */
-  private adoptDirectLoads(g: GuestState): void {
-    for (const s of DATA_SEGS) if (this.loadedSinceReturn(s)) this.takeLiveSegment(g, s);
-  }
-
-  /** During direct execution: every segment register loaded directly since the return, into the guest's view. */
-  private adoptLiveLoads(): void {
-    const g = this.guest;
-    for (let s = 0; s < 6; s++) {
-      if (!this.loadedSinceReturn(s)) continue;
-      this.takeLiveSegment(g, s);
-      this.ownInstalledState();
-      this.takeLiveSegment(this.installed, s);
-      if (s === CS) g.cpl = this.cpu.cpl;
-    }
-  }
-
-  /** `installed` as a record of its own, to be changed (it may be the last return's result). */
-  private ownInstalledState(): void {
-    if (this.installed === this.ownInstalled) return;
-    this.ownInstalled.copyFrom(this.installed);
-    this.installed = this.ownInstalled;
-  }
-
-  /** Whether the real CPU's register differs from what the last return installed (a direct load since). */
-  private loadedSinceReturn(s: number): boolean {
-    const cpu = this.cpu;
-    const inst = this.installed;
-    return (
-      cpu.segSel[s] !== inst.sel[s] ||
-      cpu.segBase[s] !== inst.base[s] ||
-      cpu.segLimit[s] !== inst.limit[s] ||
-      cpu.segAr[s] !== inst.ar[s] ||
-      cpu.segValid[s] !== inst.valid[s]
-    );
-  }
-
-  /** Copies the real CPU's register `s` (selector and cache) into a guest record. */
-  private takeLiveSegment(g: GuestState, s: number): void {
-    const cpu = this.cpu;
-    if (g === this.guest) this.shortcut.guestIsKey = false;
-    g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
-  }
-
-  /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
-  private adoptFromSlot(g: GuestState, seg: number, selector: number): void {
-    if (g === this.guest) this.shortcut.guestIsKey = false;
-    const [lo, hi] = this.tables.readSlot(slotOf(selector));
-    const d = decodeDescriptor(lo, hi);
-    g.setSegment(seg, selector, d.base, d.limit, ((d.hi >>> 8) & 0xf0ff) | 1, true);
-    if (seg === CS) g.cpl = selector & 3;
   }
 
   /** The guest's view, complete, now (the CPU holds it while emulated; direct: tracked state and live registers). */
@@ -754,19 +696,7 @@ export class Monitor implements MonitorHook {
       out.captureFrom(cpu);
       return out;
     }
-    const g = this.guest;
-    out.copyFrom(g);
-    this.adoptDirectLoads(out);
-    for (const s of [CS, SS]) {
-      if (cpu.segSel[s] !== this.installed.sel[s]) {
-        this.takeLiveSegment(out, s);
-        if (s === CS) out.cpl = cpu.cpl;
-      }
-    }
-    out.eip = cpu.eip;
-    out.esp = cpu.regs[ESP] >>> 0;
-    out.eflags = ((cpu.getEflags() & ~IOPL) | (g.eflags & IOPL)) >>> 0;
-    return out;
+    return this.installed.liveGuest(out);
   }
 
   /** Puts the guest's view into the CPU; events are live again (what the guest does now is reported as bare). */
@@ -1033,7 +963,7 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     // A store from directly executed code: registers the guest loaded directly since the return are taken into its
     // view now, from the live caches, before their virtual entries change under them.
-    if (!this.inEntry) this.adoptLiveLoads();
+    if (!this.inEntry) this.installed.adoptLiveLoads();
     const ev = this.guestSink;
     for (let index = first >>> 3; index <= last >>> 3; index++) {
       if (r.table !== 'IDT') {
@@ -1121,12 +1051,7 @@ export class Monitor implements MonitorHook {
       // IRET to a 16-bit stack segment loads SP only, leaving the high half of the monitor's ESP (the "espfix"
       // problem of real monitors): put the guest's whole ESP back.
       cpu.regs[ESP] = g.esp | 0;
-      this.installed = this.ownInstalled;
-      this.installed.sel.set(cpu.segSel);
-      this.installed.base.set(cpu.segBase);
-      this.installed.limit.set(cpu.segLimit);
-      this.installed.ar.set(cpu.segAr);
-      this.installed.valid.set(cpu.segValid);
+      this.installed.fromReturn();
       this.mem.hiddenData = false;
       const path: ReturnPath = written.size > 0 ? 'inconsistent' : 'consistent';
       if (path === 'consistent') this.counters.returnsConsistent++;
@@ -1170,7 +1095,7 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     const r = this.shortcut.take(this.state === 'direct');
     if (r === null) return false;
-    this.installed = r; // what the loads left (the result changes only at the next real return, which replaces this)
+    this.installed.fromDirectReturn(r);
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;
