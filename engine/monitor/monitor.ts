@@ -23,12 +23,11 @@ import { PFEC_RSVD, PFEC_US, PFEC_WR } from '../cpu/protect/paging';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
-import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
-import { EventHub, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../bus/memory';
-import type { MonitorTrapEvent, SegmentLoadCause, SegmentLoadEvent } from '../events';
+import type { MonitorTrapEvent, SegmentLoadCause } from '../events';
 import { GuestState } from './guest-state';
-import { EntryRecorder } from './entry-recorder';
+import { EventRouting } from './event-routing';
 import { HiddenMemory } from './hidden-memory';
 import {
   MON_VECTOR_EXTERNAL,
@@ -149,12 +148,8 @@ export class Monitor implements MonitorHook {
   private readonly emulation: Emulation;
   /** The real segment state the last return left, and the guest's direct loads since (installed-segments.ts). */
   private readonly installed: InstalledSegments;
-  /** The guest's hub (where the debugger listens). */
-  private readonly liveEvents: EventHub;
-  /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
-  private guestSink: EventHub;
-  private readonly recorder = new EntryRecorder();
-  private muteDepth = 0;
+  /** Where the CPU reports: the guest's hub, `internalEvents`, or during an entry its recorder (event-routing.ts). */
+  private readonly routing: EventRouting;
   /** What the decoder binds to the monitor (sbe-scan.ts). */
   private readonly scan: SbeScan;
   private pendingExternal = -1;
@@ -206,8 +201,7 @@ export class Monitor implements MonitorHook {
     this.look = new LookInputs(cpu.mem, this.guestTlb);
     this.shadow = new ShadowPaging(cpu, this.hidden, this.guestTlb);
     this.tables.translate = (linear) => this.guestPhysical(linear);
-    this.liveEvents = cpu.events;
-    this.guestSink = cpu.events;
+    this.routing = new EventRouting(cpu, this.internalEvents);
     this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.preparation = new TablePreparation(this.watch, this.tables);
     this.emulation = new Emulation(cpu);
@@ -220,7 +214,7 @@ export class Monitor implements MonitorHook {
     cpu.monitor = this;
     this.scan = new SbeScan(cpu, this.inPlace, this.sbeBound);
     cpu.events.on('mode-change', () => {
-      if (this.state === 'emulated' && this.muteDepth === 0) this.requestLook();
+      if (this.state === 'emulated' && !this.routing.muted) this.requestLook();
     });
     this.requestLook();
   }
@@ -237,7 +231,7 @@ export class Monitor implements MonitorHook {
       tables: this.tables,
       look: this.look,
       consistency: this.consistency,
-      guestEvents: this.liveEvents,
+      guestEvents: this.routing.live,
       get tableEpoch(): number {
         return monitor.tableEpoch;
       },
@@ -249,8 +243,8 @@ export class Monitor implements MonitorHook {
       guestSegmentsChanged: () => {
         this.shortcut.guestIsKey = false;
       },
-      mute: () => this.mute(),
-      unmute: () => this.unmute(),
+      mute: () => this.routing.mute(),
+      unmute: () => this.routing.unmute(),
     };
   }
 
@@ -497,7 +491,7 @@ export class Monitor implements MonitorHook {
     this.look.known = false;
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
-    this.mute();
+    this.routing.mute();
     try {
       this.installGuest(s.guest);
       this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
@@ -507,7 +501,7 @@ export class Monitor implements MonitorHook {
       if (s.tlb !== undefined) this.guestTlb.load(s.tlb);
       else this.guestTlb.clear(false);
     } finally {
-      this.unmute();
+      this.routing.unmute();
     }
     this.shadow.reset();
     this.shadowMiss = -1;
@@ -608,11 +602,8 @@ export class Monitor implements MonitorHook {
   private beginEntry(): boolean {
     this.inEntry = true;
     this.codeState.capture(this.cpu);
-    this.recorder.clear();
-    this.recorder.follow(this.liveEvents);
-    this.guestSink = this.recorder;
     this.entryTrap = null;
-    this.mute();
+    this.routing.beginEntry();
     return true;
   }
 
@@ -626,13 +617,9 @@ export class Monitor implements MonitorHook {
     this.inEntry = false;
     if (!this.codeState.settle(cpu) && this.entryNext >= 0 && cpu.eip !== this.entryNext) cpu.mappingsChanged();
     this.entryNext = -1;
-    while (this.muteDepth > 0) this.unmute();
-    this.guestSink = this.liveEvents;
-    (cpu as { events: EventHub }).events = this.liveEvents;
     const trap = this.entryTrap;
     this.entryTrap = null;
-    if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
-    this.recorder.replay(this.liveEvents);
+    this.routing.endEntry(trap);
   }
 
   /**
@@ -705,7 +692,7 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenSystem = false;
     this.installGuest(this.guest);
     this.cpu.segmentsWritten = 0;
-    this.unmute();
+    this.routing.unmute();
   }
 
   /** The guest's view into the CPU, with the guest's own TLB (the shadow's stays with the real context). */
@@ -728,7 +715,7 @@ export class Monitor implements MonitorHook {
   }
 
   private trapEvent(reason: string, vector: number): MonitorTrapEvent | null {
-    if (!this.liveEvents.active[EV_MONITOR_TRAP]) return null;
+    if (!this.routing.live.active[EV_MONITOR_TRAP]) return null;
     const instruction = vector === MON_VECTOR_EXTERNAL ? `interrupt ${this.pendingExternal}` : vector === MON_VECTOR_TABLE_WRITE ? 'store to a descriptor table' : this.instructionText();
     return { reason, instruction, cs: this.cpu.segSel[CS], eip: this.cpu.eip };
   }
@@ -771,7 +758,7 @@ export class Monitor implements MonitorHook {
     if (why !== null) {
       // What the entry changed is reported before the bare tracker takes over from here as its baseline (a switch
       // to real or V86 mode changes every register's consistency, as on a bare CPU).
-      if (!cpu.shutdown) this.recheckConsistency(this.bareCause(cause), false, inputsChanged);
+      if (!cpu.shutdown) this.recheckConsistency(this.routing.bareCause(cause), false, inputsChanged);
       this.leaveDirect(why);
       return;
     }
@@ -779,25 +766,9 @@ export class Monitor implements MonitorHook {
     this.prepareTables();
     // A rebuild of the virtual tables counts as a change of the consistency look's inputs (tableEpoch).
     const tablesMoved = this.tableEpoch !== epoch;
-    this.recheckConsistency(this.bareCause(cause), false, inputsChanged || tablesMoved);
+    this.recheckConsistency(this.routing.bareCause(cause), false, inputsChanged || tablesMoved);
     if (!same || tablesMoved || (paging && g.cpl === 3)) this.updateSbe();
     this.returnToGuest();
-  }
-
-  /** The cause a bare CPU's tracker gives the entry's changes: the first segment load or mode change seen in it. */
-  private bareCause(fallback: string): string {
-    const { ids, payloads, count } = this.recorder;
-    for (let k = 0; k < count; k++) {
-      // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts), and LLDT its
-      // LDTR load as 'lldt': both recheck at once through tableRegistersChanged with their own cause
-      // (protect/consistency-events.ts), before the segment load's recheck deferred to the instruction's end.
-      if (ids[k] === EV_SEGMENT_LOAD) {
-        const loadCause = (payloads[k] as SegmentLoadEvent).cause;
-        return loadCause === 'task-switch' || loadCause === 'lldt' ? loadCause : 'segment-load';
-      }
-      if (ids[k] === EV_MODE_CHANGE) return 'mode-change';
-    }
-    return fallback;
   }
 
   /** Why the guest's state (in `guest`) cannot run deprivileged now, or null when it can (direct-conditions.ts). */
@@ -870,7 +841,7 @@ export class Monitor implements MonitorHook {
     // The binding stays (sbe-scan.ts): code decoded while emulated is bound too, and the next engagement drops nothing.
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
-    this.syncBareTracker();
+    this.routing.syncBareTracker();
     const g = this.guest;
     if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !this.cpu.shutdown) this.requestLook();
   }
@@ -882,11 +853,11 @@ export class Monitor implements MonitorHook {
     try {
       this.mem.hiddenData = false;
       this.mem.hiddenSystem = false;
-      this.mute();
+      this.routing.mute();
       this.installGuest(this.guest);
       this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
     } finally {
-      while (this.muteDepth > 0) this.unmute();
+      this.routing.unmuteAll();
     }
     this.leaveDirect(why);
   }
@@ -898,7 +869,7 @@ export class Monitor implements MonitorHook {
   /** Recomputes each register's consistency on the CPU holding the guest's view; reports changes. */
   private recheckConsistency(cause: string, baseline: boolean, inputsChanged: boolean): void {
     const cpu = this.cpu;
-    const ev = this.guestSink;
+    const ev = this.routing.sink;
     if (!baseline && !inputsChanged) return;
     // A baseline look records no inputs: the next look compares afresh.
     if (baseline) this.look.known = false;
@@ -938,7 +909,7 @@ export class Monitor implements MonitorHook {
       this.accountSbeTime();
       this.sbeOn = on;
       this.counters.sbeChanges++;
-      if (this.guestSink.active[EV_SBE_CHANGE]) this.guestSink.emit(EV_SBE_CHANGE, { on, condition });
+      if (this.routing.sink.active[EV_SBE_CHANGE]) this.routing.sink.emit(EV_SBE_CHANGE, { on, condition });
     }
     this.sbeCondition = condition;
     this.scan.apply(this.sbeMode === 'off' ? 'none' : on ? 'all' : 'always');
@@ -964,13 +935,13 @@ export class Monitor implements MonitorHook {
     // A store from directly executed code: registers the guest loaded directly since the return are taken into its
     // view now, from the live caches, before their virtual entries change under them.
     if (!this.inEntry) this.installed.adoptLiveLoads();
-    const ev = this.guestSink;
+    const ev = this.routing.sink;
     for (let index = first >>> 3; index <= last >>> 3; index++) {
       if (r.table !== 'IDT') {
         const slot = index | (r.table === 'LDT' ? LDT_SLOT : 0);
         if (!this.tables.dirty.has(slot)) this.tables.refresh(slot);
       }
-      if (ev.active[EV_DESCRIPTOR_WRITE] && this.muteDepth === 0) {
+      if (ev.active[EV_DESCRIPTOR_WRITE] && !this.routing.muted) {
         const entry = (r.base + index * 8) >>> 0;
         const after: [number, number] = [this.tables.guestLinear32(entry) >>> 0, this.tables.guestLinear32((entry + 4) >>> 0) >>> 0];
         const before = descriptorBefore(after, entry, replaced);
@@ -986,21 +957,6 @@ export class Monitor implements MonitorHook {
       }
     }
     if (!this.inEntry) this.requestLook();
-  }
-
-  /**
-   * Starts or stops the bare CPU's consistency tracker (it stands down while the monitor is engaged), judged on the
-   * guest's hub — not on the monitor's internal or recording hub, which may be installed right now.
-   */
-  private syncBareTracker(): void {
-    const cpu = this.cpu as { events: EventHub };
-    const current = cpu.events;
-    cpu.events = this.liveEvents;
-    try {
-      consistencyListenersChanged(this.cpu);
-    } finally {
-      cpu.events = current;
-    }
   }
 
   requestLook(): void {
@@ -1026,7 +982,7 @@ export class Monitor implements MonitorHook {
     // The return code's instructions are the monitor's, not the guest's: the instruction a later event reports
     // (an interrupt delivered at the next boundary says where the guest was) stays the guest's, as on a bare CPU.
     const guestInstrStart = cpu.instrStart;
-    this.mute();
+    this.routing.mute();
     try {
       if (this.directReturn()) return;
       seq.monitorContext();
@@ -1064,12 +1020,12 @@ export class Monitor implements MonitorHook {
         this.state = 'direct';
         this.emulatedBecause = null;
         this.sbeSince = cpu.icount;
-        this.syncBareTracker();
+        this.routing.syncBareTracker();
         this.prepareTables(true); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
       cpu.instrStart = guestInstrStart;
-      if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();
+      if (this.state === 'direct' || this.routing.muted) this.routing.unmuteAll();
     }
   }
 
@@ -1105,21 +1061,12 @@ export class Monitor implements MonitorHook {
   }
 
   // =====================================================================================================
-  // Events: the monitor's own operations go to `internalEvents`, not to the guest's hub
+  // Events: the monitor's own operations go to `internalEvents`, not to the guest's hub (event-routing.ts)
   // =====================================================================================================
-
-  private mute(): void {
-    if (this.muteDepth++ === 0) (this.cpu as { events: EventHub }).events = this.internalEvents;
-  }
-
-  private unmute(): void {
-    if (this.muteDepth === 0) return;
-    if (--this.muteDepth === 0) (this.cpu as { events: EventHub }).events = this.guestSink;
-  }
 
   /** Where the debugger listens: the guest's events (the hub the CPU had when the monitor attached). */
   get guestEvents(): EventHub {
-    return this.liveEvents;
+    return this.routing.live;
   }
 
   /** Physical pages of the guest's tables the monitor write-protects now. */
