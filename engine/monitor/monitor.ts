@@ -48,13 +48,14 @@ import { InPlaceCompletion, type InPlaceMonitorState } from './in-place-completi
 import { LookInputs } from './look-inputs';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { MonitorCounters } from './counters';
+import { NONE, ReturnLog, type ReturnPath, type ReturnRecord } from './return-log';
 import { InstalledSegments } from './installed-segments';
 import { TableWatch, type WatchedRange } from './table-watch';
 import { ShadowPaging } from './shadow-paging';
 
 export type { SbeMode };
 export type MonitorState = 'emulated' | 'direct';
-export type ReturnPath = 'consistent' | 'inconsistent';
+export type { ReturnPath, ReturnRecord };
 
 export interface MonitorOptions {
   /** `auto` (default): SBE off only while model.md's conditions hold; `on`/`off` force it for experiments. */
@@ -68,20 +69,8 @@ export interface MonitorOptions {
   shortcuts?: boolean;
 }
 
-/** One return to the guest, for tests and the Monitor scope. */
-export interface ReturnRecord {
-  path: ReturnPath;
-  /** Registers whose cache was written into the virtual table at their selector before their load. */
-  written: string[];
-  /** Virtual-table slots marked inaccessible afterwards ("GDT[3]", "LDT[1]"). */
-  marked: string[];
-  icount: number;
-}
-
 const R_SBE = rule('monitor.sbe', 'a sensitive instruction is bound to the monitor by scan-before-execute', 'engine/monitor/README.md (SBE)');
 const DATA_SEGS = [DS, ES, FS, GS];
-/** The empty list of a consistent return's record (shared: records are read, never changed). */
-const NONE: string[] = Object.freeze([]) as unknown as string[];
 const VECTOR_REASONS: Record<number, string> = {
   0: 'de', 1: 'debug', 2: 'nmi', 3: 'bp', 4: 'of', 5: 'br', 6: 'ud', 7: 'nm', 8: 'df', 10: 'ts', 11: 'np', 12: 'ss',
   13: 'gp', 14: 'pf', 16: 'mf', 17: 'ac',
@@ -116,16 +105,8 @@ export class Monitor implements MonitorHook {
   sbeCondition = 'the monitor is not engaged';
   /** Per register (ES…GS, LDTR, TR): 'consistent' or the differing fields, as last reported. */
   readonly consistency: string[] = new Array<string>(8).fill('');
-  /**
-   * The last return sequences run (most recent last, bounded). A direct return (the shortcut that sets the result of
-   * a consistent sequence without running it) is not recorded here, to spare the entry a record: `lastReturn` and
-   * `onReturn` see every return.
-   */
-  readonly returns: ReturnRecord[] = [];
-  /** Called after every return to the guest, direct ones included (tests, the debugger's Monitor scope). */
-  onReturn: ((r: ReturnRecord) => void) | null = null;
-  /** Guest time of the last direct return while it is the latest return (-1 when a recorded one came after it). */
-  private directReturnAt = -1;
+  /** The last returns to the guest, and who is told of each (return-log.ts). */
+  private readonly returnLog = new ReturnLog();
   /** Set to a reason when the monitor had to give up running a state deprivileged (never thrown). */
   lastPanic: string | null = null;
 
@@ -1015,7 +996,7 @@ export class Monitor implements MonitorHook {
       this.shortcut.remember(path === 'consistent' && this.shortcuts);
       const regs: string[] = written.size === 0 ? NONE : [];
       if (written.size > 0) for (const names of written.values()) regs.push(...names);
-      this.recordReturn({ path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount });
+      this.returnLog.record({ path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount });
       if (this.state !== 'direct') {
         this.state = 'direct';
         this.emulatedBecause = null;
@@ -1029,18 +1010,23 @@ export class Monitor implements MonitorHook {
     }
   }
 
-  /** The last return to the guest, of either kind. */
-  get lastReturn(): ReturnRecord | null {
-    if (this.directReturnAt >= 0) return { path: 'consistent', written: NONE, marked: NONE, icount: this.directReturnAt };
-    return this.returns.length > 0 ? this.returns[this.returns.length - 1] : null;
+  /** The last return sequences run (most recent last, bounded; return-log.ts). */
+  get returns(): ReturnRecord[] {
+    return this.returnLog.returns;
   }
 
-  private recordReturn(record: ReturnRecord): void {
-    this.directReturnAt = -1;
-    this.returns.push(record);
-    // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
-    if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
-    this.onReturn?.(record);
+  /** The last return to the guest, of either kind. */
+  get lastReturn(): ReturnRecord | null {
+    return this.returnLog.last;
+  }
+
+  /** Called after every return to the guest, direct ones included (tests, the debugger's Monitor scope). */
+  get onReturn(): ((r: ReturnRecord) => void) | null {
+    return this.returnLog.onReturn;
+  }
+
+  set onReturn(listener: ((r: ReturnRecord) => void) | null) {
+    this.returnLog.onReturn = listener;
   }
 
   /**
@@ -1055,8 +1041,7 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;
-    this.directReturnAt = cpu.icount;
-    if (this.onReturn !== null) this.onReturn({ path: 'consistent', written: NONE, marked: NONE, icount: cpu.icount });
+    this.returnLog.direct(cpu.icount);
     return true;
   }
 
