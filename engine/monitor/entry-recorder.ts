@@ -1,10 +1,10 @@
 // The hub the CPU reports to while the monitor handles an entry: what the guest sees happen during the entry is kept
-// here and replayed on the guest's hub after the entry's `monitor-trap` event (monitor.ts endEntry).
+// here and replayed on the guest's hub after the entry's `monitor-trap` event (event-routing.ts endEntry).
 //
 // It listens to what the guest's hub listens to, nothing more: an event nobody would receive is not built (a
 // segment load's payload with its two cache snapshots was most of what a monitor entry allocated). The one
 // addition: while the guest's hub takes consistency reports, segment loads and mode changes are kept too, because
-// the report's cause is the first of them in the entry (monitor.ts bareCause); they are not replayed unless the
+// the report's cause is the first of them in the entry (event-routing.ts bareCause); they are not replayed unless the
 // guest's hub listens to them.
 
 import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_MODE_CHANGE, EV_SEGMENT_LOAD } from '../events';

@@ -21,15 +21,13 @@ import { disassembleOne } from '../cpu/decode/disassemble';
 import { peekWalk } from '../cpu/protect/peek';
 import { PFEC_RSVD, PFEC_US, PFEC_WR } from '../cpu/protect/paging';
 import { TLB_FRAME, type Tlb, type TlbSnapshot } from '../cpu/protect/tlb';
-import { decodeDescriptor } from '../cpu/protect/descriptor';
 import { checkConsistency } from '../cpu/protect/consistency';
 import { descriptorBefore, type ReplacedByte } from '../cpu/protect/descriptor-write';
-import { consistencyListenersChanged } from '../cpu/protect/consistency-events';
-import { EventHub, EV_MODE_CHANGE, EV_SEGMENT_LOAD, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
+import { EventHub, EV_CACHE_CONSISTENT, EV_CACHE_INCONSISTENT, EV_DESCRIPTOR_WRITE, EV_MONITOR_TRAP, EV_SBE_CHANGE } from '../events';
 import type { PhysicalMemory } from '../bus/memory';
-import type { MonitorTrapEvent, SegmentLoadCause, SegmentLoadEvent } from '../events';
+import type { MonitorTrapEvent, SegmentLoadCause } from '../events';
 import { GuestState } from './guest-state';
-import { EntryRecorder } from './entry-recorder';
+import { EventRouting } from './event-routing';
 import { HiddenMemory } from './hidden-memory';
 import {
   MON_VECTOR_EXTERNAL,
@@ -50,12 +48,14 @@ import { InPlaceCompletion, type InPlaceMonitorState } from './in-place-completi
 import { LookInputs } from './look-inputs';
 import { LDT_SLOT, slotOf, VirtualTables } from './virtual-tables';
 import { MonitorCounters } from './counters';
+import { NONE, ReturnLog, type ReturnPath, type ReturnRecord } from './return-log';
+import { InstalledSegments } from './installed-segments';
 import { TableWatch, type WatchedRange } from './table-watch';
 import { ShadowPaging } from './shadow-paging';
 
 export type { SbeMode };
 export type MonitorState = 'emulated' | 'direct';
-export type ReturnPath = 'consistent' | 'inconsistent';
+export type { ReturnPath, ReturnRecord };
 
 export interface MonitorOptions {
   /** `auto` (default): SBE off only while model.md's conditions hold; `on`/`off` force it for experiments. */
@@ -69,20 +69,8 @@ export interface MonitorOptions {
   shortcuts?: boolean;
 }
 
-/** One return to the guest, for tests and the Monitor scope. */
-export interface ReturnRecord {
-  path: ReturnPath;
-  /** Registers whose cache was written into the virtual table at their selector before their load. */
-  written: string[];
-  /** Virtual-table slots marked inaccessible afterwards ("GDT[3]", "LDT[1]"). */
-  marked: string[];
-  icount: number;
-}
-
 const R_SBE = rule('monitor.sbe', 'a sensitive instruction is bound to the monitor by scan-before-execute', 'engine/monitor/README.md (SBE)');
 const DATA_SEGS = [DS, ES, FS, GS];
-/** The empty list of a consistent return's record (shared: records are read, never changed). */
-const NONE: string[] = Object.freeze([]) as unknown as string[];
 const VECTOR_REASONS: Record<number, string> = {
   0: 'de', 1: 'debug', 2: 'nmi', 3: 'bp', 4: 'of', 5: 'br', 6: 'ud', 7: 'nm', 8: 'df', 10: 'ts', 11: 'np', 12: 'ss',
   13: 'gp', 14: 'pf', 16: 'mf', 17: 'ac',
@@ -117,16 +105,8 @@ export class Monitor implements MonitorHook {
   sbeCondition = 'the monitor is not engaged';
   /** Per register (ES…GS, LDTR, TR): 'consistent' or the differing fields, as last reported. */
   readonly consistency: string[] = new Array<string>(8).fill('');
-  /**
-   * The last return sequences run (most recent last, bounded). A direct return (the shortcut that sets the result of
-   * a consistent sequence without running it) is not recorded here, to spare the entry a record: `lastReturn` and
-   * `onReturn` see every return.
-   */
-  readonly returns: ReturnRecord[] = [];
-  /** Called after every return to the guest, direct ones included (tests, the debugger's Monitor scope). */
-  onReturn: ((r: ReturnRecord) => void) | null = null;
-  /** Guest time of the last direct return while it is the latest return (-1 when a recorded one came after it). */
-  private directReturnAt = -1;
+  /** The last returns to the guest, and who is told of each (return-log.ts). */
+  private readonly returnLog = new ReturnLog();
   /** Set to a reason when the monitor had to give up running a state deprivileged (never thrown). */
   lastPanic: string | null = null;
 
@@ -147,18 +127,10 @@ export class Monitor implements MonitorHook {
   private readonly watch: TableWatch;
   private readonly preparation: TablePreparation;
   private readonly emulation: Emulation;
-  /**
-   * The real segment state the last return left (ES…GS), to recognise loads the guest did directly since: after a
-   * direct return, `returnResult` itself (what that return set; nothing copied), else `ownInstalled`.
-   */
-  private installed: GuestState;
-  private readonly ownInstalled = new GuestState();
-  /** The guest's hub (where the debugger listens). */
-  private readonly liveEvents: EventHub;
-  /** Where guest-visible events go while the monitor handles an entry: recorded, then replayed after its trap event. */
-  private guestSink: EventHub;
-  private readonly recorder = new EntryRecorder();
-  private muteDepth = 0;
+  /** The real segment state the last return left, and the guest's direct loads since (installed-segments.ts). */
+  private readonly installed: InstalledSegments;
+  /** Where the CPU reports: the guest's hub, `internalEvents`, or during an entry its recorder (event-routing.ts). */
+  private readonly routing: EventRouting;
   /** What the decoder binds to the monitor (sbe-scan.ts). */
   private readonly scan: SbeScan;
   private pendingExternal = -1;
@@ -201,7 +173,6 @@ export class Monitor implements MonitorHook {
   ) {
     if (cpu.monitor !== null) throw new Error('a monitor is already attached to this CPU');
     this.mem = cpu.mem;
-    this.installed = this.ownInstalled;
     this.sbeMode = options.sbe ?? 'auto';
     this.shortcuts = options.shortcuts ?? true;
     this.sbeBound = this.shortcuts ? (_cpu, i) => this.sbeEntry(i) : (_cpu, i) => this.sbeTrap(i);
@@ -211,18 +182,20 @@ export class Monitor implements MonitorHook {
     this.look = new LookInputs(cpu.mem, this.guestTlb);
     this.shadow = new ShadowPaging(cpu, this.hidden, this.guestTlb);
     this.tables.translate = (linear) => this.guestPhysical(linear);
-    this.liveEvents = cpu.events;
-    this.guestSink = cpu.events;
+    this.routing = new EventRouting(cpu, this.internalEvents);
     this.watch = new TableWatch(cpu.mem, (r, first, last, replaced) => this.onTableStore(r, first, last, replaced));
     this.preparation = new TablePreparation(this.watch, this.tables);
     this.emulation = new Emulation(cpu);
     this.completion = new InPlaceCompletion(this.inPlaceState(), this.counters.inPlaceCounter('interrupt'));
     this.sequence = new ReturnSequence(cpu, this.guest, this.tables, this.hidden, this.shadow, this.guestTlb);
     this.shortcut = new DirectReturn(cpu, this.guest, this.tables, this.hidden, this.sequence);
+    this.installed = new InstalledSegments(cpu, this.guest, this.tables, () => {
+      this.shortcut.guestIsKey = false;
+    });
     cpu.monitor = this;
     this.scan = new SbeScan(cpu, this.inPlace, this.sbeBound);
     cpu.events.on('mode-change', () => {
-      if (this.state === 'emulated' && this.muteDepth === 0) this.requestLook();
+      if (this.state === 'emulated' && !this.routing.muted) this.requestLook();
     });
     this.requestLook();
   }
@@ -239,23 +212,20 @@ export class Monitor implements MonitorHook {
       tables: this.tables,
       look: this.look,
       consistency: this.consistency,
-      guestEvents: this.liveEvents,
+      guestEvents: this.routing.live,
       get tableEpoch(): number {
         return monitor.tableEpoch;
       },
       get inEntry(): boolean {
         return monitor.inEntry;
       },
-      loadedSinceReturn: (seg) => this.loadedSinceReturn(seg),
-      takeInstalled: (seg) => {
-        this.ownInstalledState();
-        this.takeLiveSegment(this.installed, seg);
-      },
+      loadedSinceReturn: (seg) => this.installed.loadedSinceReturn(seg),
+      takeInstalled: (seg) => this.installed.take(seg),
       guestSegmentsChanged: () => {
         this.shortcut.guestIsKey = false;
       },
-      mute: () => this.mute(),
-      unmute: () => this.unmute(),
+      mute: () => this.routing.mute(),
+      unmute: () => this.routing.unmute(),
     };
   }
 
@@ -502,7 +472,7 @@ export class Monitor implements MonitorHook {
     this.look.known = false;
     this.mem.hiddenData = false;
     this.mem.hiddenSystem = false;
-    this.mute();
+    this.routing.mute();
     try {
       this.installGuest(s.guest);
       this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
@@ -512,7 +482,7 @@ export class Monitor implements MonitorHook {
       if (s.tlb !== undefined) this.guestTlb.load(s.tlb);
       else this.guestTlb.clear(false);
     } finally {
-      this.unmute();
+      this.routing.unmute();
     }
     this.shadow.reset();
     this.shadowMiss = -1;
@@ -613,11 +583,8 @@ export class Monitor implements MonitorHook {
   private beginEntry(): boolean {
     this.inEntry = true;
     this.codeState.capture(this.cpu);
-    this.recorder.clear();
-    this.recorder.follow(this.liveEvents);
-    this.guestSink = this.recorder;
     this.entryTrap = null;
-    this.mute();
+    this.routing.beginEntry();
     return true;
   }
 
@@ -631,13 +598,9 @@ export class Monitor implements MonitorHook {
     this.inEntry = false;
     if (!this.codeState.settle(cpu) && this.entryNext >= 0 && cpu.eip !== this.entryNext) cpu.mappingsChanged();
     this.entryNext = -1;
-    while (this.muteDepth > 0) this.unmute();
-    this.guestSink = this.liveEvents;
-    (cpu as { events: EventHub }).events = this.liveEvents;
     const trap = this.entryTrap;
     this.entryTrap = null;
-    if (trap !== null && this.liveEvents.active[EV_MONITOR_TRAP]) this.liveEvents.emit(EV_MONITOR_TRAP, trap);
-    this.recorder.replay(this.liveEvents);
+    this.routing.endEntry(trap);
   }
 
   /**
@@ -683,68 +646,15 @@ export class Monitor implements MonitorHook {
   private takeFrame(vector: number, rf: number, eip: number, cs: number, eflags: number, esp: number, ss: number): void {
     const g = this.guest;
     // Data segment registers still hold what the guest ran with; CS and SS are in the frame.
-    this.adoptDirectLoads(g);
-    if (cs !== this.installed.sel[CS]) this.adoptFromSlot(g, CS, cs);
-    if (ss !== this.installed.sel[SS]) this.adoptFromSlot(g, SS, ss);
+    this.installed.adoptDirectLoads(g);
+    if (cs !== this.installed.selector(CS)) this.installed.adoptFromSlot(g, CS, cs);
+    if (ss !== this.installed.selector(SS)) this.installed.adoptFromSlot(g, SS, ss);
     g.eip = eip;
     g.esp = esp;
     let flags = (eflags & ~IOPL) | (g.eflags & IOPL);
     if (vector < 32 && vector !== VEC_DB && vector !== VEC_NMI) flags = (flags & ~RF) | rf;
     if (vector === MON_VECTOR_SBE) flags = (flags & ~RF) | rf;
     g.eflags = flags >>> 0;
-  }
-
-  /** Data segment registers the guest loaded directly since the last return (ring 3, or SBE forced off). */
-  private adoptDirectLoads(g: GuestState): void {
-    for (const s of DATA_SEGS) if (this.loadedSinceReturn(s)) this.takeLiveSegment(g, s);
-  }
-
-  /** During direct execution: every segment register loaded directly since the return, into the guest's view. */
-  private adoptLiveLoads(): void {
-    const g = this.guest;
-    for (let s = 0; s < 6; s++) {
-      if (!this.loadedSinceReturn(s)) continue;
-      this.takeLiveSegment(g, s);
-      this.ownInstalledState();
-      this.takeLiveSegment(this.installed, s);
-      if (s === CS) g.cpl = this.cpu.cpl;
-    }
-  }
-
-  /** `installed` as a record of its own, to be changed (it may be the last return's result). */
-  private ownInstalledState(): void {
-    if (this.installed === this.ownInstalled) return;
-    this.ownInstalled.copyFrom(this.installed);
-    this.installed = this.ownInstalled;
-  }
-
-  /** Whether the real CPU's register differs from what the last return installed (a direct load since). */
-  private loadedSinceReturn(s: number): boolean {
-    const cpu = this.cpu;
-    const inst = this.installed;
-    return (
-      cpu.segSel[s] !== inst.sel[s] ||
-      cpu.segBase[s] !== inst.base[s] ||
-      cpu.segLimit[s] !== inst.limit[s] ||
-      cpu.segAr[s] !== inst.ar[s] ||
-      cpu.segValid[s] !== inst.valid[s]
-    );
-  }
-
-  /** Copies the real CPU's register `s` (selector and cache) into a guest record. */
-  private takeLiveSegment(g: GuestState, s: number): void {
-    const cpu = this.cpu;
-    if (g === this.guest) this.shortcut.guestIsKey = false;
-    g.setSegment(s, cpu.segSel[s], cpu.segBase[s], cpu.segLimit[s], cpu.segAr[s], cpu.segValid[s] !== 0);
-  }
-
-  /** CS or SS changed by a direct far transfer: the cache is the virtual entry it was loaded from. */
-  private adoptFromSlot(g: GuestState, seg: number, selector: number): void {
-    if (g === this.guest) this.shortcut.guestIsKey = false;
-    const [lo, hi] = this.tables.readSlot(slotOf(selector));
-    const d = decodeDescriptor(lo, hi);
-    g.setSegment(seg, selector, d.base, d.limit, ((d.hi >>> 8) & 0xf0ff) | 1, true);
-    if (seg === CS) g.cpl = selector & 3;
   }
 
   /** The guest's view, complete, now (the CPU holds it while emulated; direct: tracked state and live registers). */
@@ -754,19 +664,7 @@ export class Monitor implements MonitorHook {
       out.captureFrom(cpu);
       return out;
     }
-    const g = this.guest;
-    out.copyFrom(g);
-    this.adoptDirectLoads(out);
-    for (const s of [CS, SS]) {
-      if (cpu.segSel[s] !== this.installed.sel[s]) {
-        this.takeLiveSegment(out, s);
-        if (s === CS) out.cpl = cpu.cpl;
-      }
-    }
-    out.eip = cpu.eip;
-    out.esp = cpu.regs[ESP] >>> 0;
-    out.eflags = ((cpu.getEflags() & ~IOPL) | (g.eflags & IOPL)) >>> 0;
-    return out;
+    return this.installed.liveGuest(out);
   }
 
   /** Puts the guest's view into the CPU; events are live again (what the guest does now is reported as bare). */
@@ -775,7 +673,7 @@ export class Monitor implements MonitorHook {
     this.mem.hiddenSystem = false;
     this.installGuest(this.guest);
     this.cpu.segmentsWritten = 0;
-    this.unmute();
+    this.routing.unmute();
   }
 
   /** The guest's view into the CPU, with the guest's own TLB (the shadow's stays with the real context). */
@@ -798,7 +696,7 @@ export class Monitor implements MonitorHook {
   }
 
   private trapEvent(reason: string, vector: number): MonitorTrapEvent | null {
-    if (!this.liveEvents.active[EV_MONITOR_TRAP]) return null;
+    if (!this.routing.live.active[EV_MONITOR_TRAP]) return null;
     const instruction = vector === MON_VECTOR_EXTERNAL ? `interrupt ${this.pendingExternal}` : vector === MON_VECTOR_TABLE_WRITE ? 'store to a descriptor table' : this.instructionText();
     return { reason, instruction, cs: this.cpu.segSel[CS], eip: this.cpu.eip };
   }
@@ -841,7 +739,7 @@ export class Monitor implements MonitorHook {
     if (why !== null) {
       // What the entry changed is reported before the bare tracker takes over from here as its baseline (a switch
       // to real or V86 mode changes every register's consistency, as on a bare CPU).
-      if (!cpu.shutdown) this.recheckConsistency(this.bareCause(cause), false, inputsChanged);
+      if (!cpu.shutdown) this.recheckConsistency(this.routing.bareCause(cause), false, inputsChanged);
       this.leaveDirect(why);
       return;
     }
@@ -849,25 +747,9 @@ export class Monitor implements MonitorHook {
     this.prepareTables();
     // A rebuild of the virtual tables counts as a change of the consistency look's inputs (tableEpoch).
     const tablesMoved = this.tableEpoch !== epoch;
-    this.recheckConsistency(this.bareCause(cause), false, inputsChanged || tablesMoved);
+    this.recheckConsistency(this.routing.bareCause(cause), false, inputsChanged || tablesMoved);
     if (!same || tablesMoved || (paging && g.cpl === 3)) this.updateSbe();
     this.returnToGuest();
-  }
-
-  /** The cause a bare CPU's tracker gives the entry's changes: the first segment load or mode change seen in it. */
-  private bareCause(fallback: string): string {
-    const { ids, payloads, count } = this.recorder;
-    for (let k = 0; k < count; k++) {
-      // A task switch reports its loads and table registers as 'task-switch' (protect/task-switch.ts), and LLDT its
-      // LDTR load as 'lldt': both recheck at once through tableRegistersChanged with their own cause
-      // (protect/consistency-events.ts), before the segment load's recheck deferred to the instruction's end.
-      if (ids[k] === EV_SEGMENT_LOAD) {
-        const loadCause = (payloads[k] as SegmentLoadEvent).cause;
-        return loadCause === 'task-switch' || loadCause === 'lldt' ? loadCause : 'segment-load';
-      }
-      if (ids[k] === EV_MODE_CHANGE) return 'mode-change';
-    }
-    return fallback;
   }
 
   /** Why the guest's state (in `guest`) cannot run deprivileged now, or null when it can (direct-conditions.ts). */
@@ -940,7 +822,7 @@ export class Monitor implements MonitorHook {
     // The binding stays (sbe-scan.ts): code decoded while emulated is bound too, and the next engagement drops nothing.
     this.mem.hiddenSystem = false;
     this.mem.hiddenData = false;
-    this.syncBareTracker();
+    this.routing.syncBareTracker();
     const g = this.guest;
     if ((g.cr0 & CR0_PE) !== 0 && (g.eflags & VM) === 0 && !this.cpu.shutdown) this.requestLook();
   }
@@ -952,11 +834,11 @@ export class Monitor implements MonitorHook {
     try {
       this.mem.hiddenData = false;
       this.mem.hiddenSystem = false;
-      this.mute();
+      this.routing.mute();
       this.installGuest(this.guest);
       this.cpu.mappingsChanged(); // the switch leaves the code epoch alone (Cpu.restoreSegmentRegisters)
     } finally {
-      while (this.muteDepth > 0) this.unmute();
+      this.routing.unmuteAll();
     }
     this.leaveDirect(why);
   }
@@ -968,7 +850,7 @@ export class Monitor implements MonitorHook {
   /** Recomputes each register's consistency on the CPU holding the guest's view; reports changes. */
   private recheckConsistency(cause: string, baseline: boolean, inputsChanged: boolean): void {
     const cpu = this.cpu;
-    const ev = this.guestSink;
+    const ev = this.routing.sink;
     if (!baseline && !inputsChanged) return;
     // A baseline look records no inputs: the next look compares afresh.
     if (baseline) this.look.known = false;
@@ -1008,7 +890,7 @@ export class Monitor implements MonitorHook {
       this.accountSbeTime();
       this.sbeOn = on;
       this.counters.sbeChanges++;
-      if (this.guestSink.active[EV_SBE_CHANGE]) this.guestSink.emit(EV_SBE_CHANGE, { on, condition });
+      if (this.routing.sink.active[EV_SBE_CHANGE]) this.routing.sink.emit(EV_SBE_CHANGE, { on, condition });
     }
     this.sbeCondition = condition;
     this.scan.apply(this.sbeMode === 'off' ? 'none' : on ? 'all' : 'always');
@@ -1033,14 +915,14 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     // A store from directly executed code: registers the guest loaded directly since the return are taken into its
     // view now, from the live caches, before their virtual entries change under them.
-    if (!this.inEntry) this.adoptLiveLoads();
-    const ev = this.guestSink;
+    if (!this.inEntry) this.installed.adoptLiveLoads();
+    const ev = this.routing.sink;
     for (let index = first >>> 3; index <= last >>> 3; index++) {
       if (r.table !== 'IDT') {
         const slot = index | (r.table === 'LDT' ? LDT_SLOT : 0);
         if (!this.tables.dirty.has(slot)) this.tables.refresh(slot);
       }
-      if (ev.active[EV_DESCRIPTOR_WRITE] && this.muteDepth === 0) {
+      if (ev.active[EV_DESCRIPTOR_WRITE] && !this.routing.muted) {
         const entry = (r.base + index * 8) >>> 0;
         const after: [number, number] = [this.tables.guestLinear32(entry) >>> 0, this.tables.guestLinear32((entry + 4) >>> 0) >>> 0];
         const before = descriptorBefore(after, entry, replaced);
@@ -1056,21 +938,6 @@ export class Monitor implements MonitorHook {
       }
     }
     if (!this.inEntry) this.requestLook();
-  }
-
-  /**
-   * Starts or stops the bare CPU's consistency tracker (it stands down while the monitor is engaged), judged on the
-   * guest's hub — not on the monitor's internal or recording hub, which may be installed right now.
-   */
-  private syncBareTracker(): void {
-    const cpu = this.cpu as { events: EventHub };
-    const current = cpu.events;
-    cpu.events = this.liveEvents;
-    try {
-      consistencyListenersChanged(this.cpu);
-    } finally {
-      cpu.events = current;
-    }
   }
 
   requestLook(): void {
@@ -1096,7 +963,7 @@ export class Monitor implements MonitorHook {
     // The return code's instructions are the monitor's, not the guest's: the instruction a later event reports
     // (an interrupt delivered at the next boundary says where the guest was) stays the guest's, as on a bare CPU.
     const guestInstrStart = cpu.instrStart;
-    this.mute();
+    this.routing.mute();
     try {
       if (this.directReturn()) return;
       seq.monitorContext();
@@ -1121,12 +988,7 @@ export class Monitor implements MonitorHook {
       // IRET to a 16-bit stack segment loads SP only, leaving the high half of the monitor's ESP (the "espfix"
       // problem of real monitors): put the guest's whole ESP back.
       cpu.regs[ESP] = g.esp | 0;
-      this.installed = this.ownInstalled;
-      this.installed.sel.set(cpu.segSel);
-      this.installed.base.set(cpu.segBase);
-      this.installed.limit.set(cpu.segLimit);
-      this.installed.ar.set(cpu.segAr);
-      this.installed.valid.set(cpu.segValid);
+      this.installed.fromReturn();
       this.mem.hiddenData = false;
       const path: ReturnPath = written.size > 0 ? 'inconsistent' : 'consistent';
       if (path === 'consistent') this.counters.returnsConsistent++;
@@ -1134,32 +996,37 @@ export class Monitor implements MonitorHook {
       this.shortcut.remember(path === 'consistent' && this.shortcuts);
       const regs: string[] = written.size === 0 ? NONE : [];
       if (written.size > 0) for (const names of written.values()) regs.push(...names);
-      this.recordReturn({ path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount });
+      this.returnLog.record({ path, written: regs, marked: marked.length === 0 ? NONE : marked, icount: cpu.icount });
       if (this.state !== 'direct') {
         this.state = 'direct';
         this.emulatedBecause = null;
         this.sbeSince = cpu.icount;
-        this.syncBareTracker();
+        this.routing.syncBareTracker();
         this.prepareTables(true); // the bare tracker, stopping, cleared the watch flag on pages it shared with ours
       }
     } finally {
       cpu.instrStart = guestInstrStart;
-      if (this.state === 'direct' || this.muteDepth > 0) while (this.muteDepth > 0) this.unmute();
+      if (this.state === 'direct' || this.routing.muted) this.routing.unmuteAll();
     }
+  }
+
+  /** The last return sequences run (most recent last, bounded; return-log.ts). */
+  get returns(): ReturnRecord[] {
+    return this.returnLog.returns;
   }
 
   /** The last return to the guest, of either kind. */
   get lastReturn(): ReturnRecord | null {
-    if (this.directReturnAt >= 0) return { path: 'consistent', written: NONE, marked: NONE, icount: this.directReturnAt };
-    return this.returns.length > 0 ? this.returns[this.returns.length - 1] : null;
+    return this.returnLog.last;
   }
 
-  private recordReturn(record: ReturnRecord): void {
-    this.directReturnAt = -1;
-    this.returns.push(record);
-    // Bounded to the last 256 or so, trimmed in batches (a shift per return moved all of them every time).
-    if (this.returns.length > 512) this.returns.splice(0, this.returns.length - 256);
-    this.onReturn?.(record);
+  /** Called after every return to the guest, direct ones included (tests, the debugger's Monitor scope). */
+  get onReturn(): ((r: ReturnRecord) => void) | null {
+    return this.returnLog.onReturn;
+  }
+
+  set onReturn(listener: ((r: ReturnRecord) => void) | null) {
+    this.returnLog.onReturn = listener;
   }
 
   /**
@@ -1170,31 +1037,21 @@ export class Monitor implements MonitorHook {
     const cpu = this.cpu;
     const r = this.shortcut.take(this.state === 'direct');
     if (r === null) return false;
-    this.installed = r; // what the loads left (the result changes only at the next real return, which replaces this)
+    this.installed.fromDirectReturn(r);
     this.mem.hiddenData = false;
     this.counters.returnsConsistent++;
     this.counters.directReturns++;
-    this.directReturnAt = cpu.icount;
-    if (this.onReturn !== null) this.onReturn({ path: 'consistent', written: NONE, marked: NONE, icount: cpu.icount });
+    this.returnLog.direct(cpu.icount);
     return true;
   }
 
   // =====================================================================================================
-  // Events: the monitor's own operations go to `internalEvents`, not to the guest's hub
+  // Events: the monitor's own operations go to `internalEvents`, not to the guest's hub (event-routing.ts)
   // =====================================================================================================
-
-  private mute(): void {
-    if (this.muteDepth++ === 0) (this.cpu as { events: EventHub }).events = this.internalEvents;
-  }
-
-  private unmute(): void {
-    if (this.muteDepth === 0) return;
-    if (--this.muteDepth === 0) (this.cpu as { events: EventHub }).events = this.guestSink;
-  }
 
   /** Where the debugger listens: the guest's events (the hub the CPU had when the monitor attached). */
   get guestEvents(): EventHub {
-    return this.liveEvents;
+    return this.routing.live;
   }
 
   /** Physical pages of the guest's tables the monitor write-protects now. */
