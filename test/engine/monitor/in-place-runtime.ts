@@ -1,5 +1,7 @@
 // The runtime programs of the in-place transfer tests (in-place-transfer.test.ts, in-place-far.test.ts): the
 // random-program runtime with scratch code descriptors in GDT A, optionally behind the paging prologue.
+import { expect } from 'vitest';
+import { describeDivergence, type LockstepResult } from '../../../engine/monitor/lockstep';
 import { makeDescriptor, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, withPageTables } from '../../../engine/monitor/random-program';
 
 export const LOAD = { format: 'bin' as const, loadAddress: PROGRAM_BASE, entry: PROGRAM_BASE, mode: 'protected' as const };
@@ -22,4 +24,19 @@ export const SCRATCH: [number, number][] = [
 export function runtimeImage(slots: number[][], paging = false): Uint8Array {
   const program = programFromSlots(paging ? [...PAGING_PROLOGUE, ...slots] : slots, { a: SCRATCH });
   return paging ? withPageTables(program).image : program.image;
+}
+
+/**
+ * What a lockstep run of the in-place tests must end with: no divergence, the guest's exit, no panic, the body's
+ * slots completed in place exactly those whose case says so (`done`; the cases named in the failure), and at least
+ * `faults` faults counted by the guest's own handler (each transfer the guest's tables refuse faulted as on bare
+ * hardware).
+ */
+export function expectDoneInPlace(r: LockstepResult, done: Set<number>, cases: readonly { inPlace: boolean; what: string }[], faults: number): void {
+  if (r.divergence) throw new Error(describeDivergence(r.divergence));
+  expect(r.stop).toBe('exit');
+  expect(r.monitor.counters.panics, r.monitor.lastPanic ?? '').toBe(0);
+  const expected = cases.flatMap((c, k) => (c.inPlace ? [k] : []));
+  expect([...done].sort((a, b) => a - b), cases.map((c, k) => `${k}: ${c.what}`).join('\n')).toEqual(expected);
+  expect(r.bare.mem.peek(FAULT_COUNT, 4)).toBeGreaterThanOrEqual(faults);
 }

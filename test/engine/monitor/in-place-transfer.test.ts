@@ -9,7 +9,7 @@ import { describeDivergence, lockstep } from '../../../engine/monitor/lockstep';
 import { encode, PAGING_PROLOGUE, PROGRAM_BASE, programFromSlots, slotAddress } from '../../../engine/monitor/random-program';
 import { Machine } from '../../../engine/machine/machine';
 import { attachMonitor, type Monitor } from '../../../engine/monitor/monitor';
-import { FAULT_COUNT, LAST_VECTOR, LOAD, runtimeImage, SCRATCH } from './in-place-runtime';
+import { expectDoneInPlace, FAULT_COUNT, LAST_VECTOR, LOAD, runtimeImage, SCRATCH } from './in-place-runtime';
 import type { EventMap } from '../../../engine/events';
 
 const IRQ_COUNT = 0x103a0;
@@ -93,13 +93,7 @@ describe('IRET completed in place', () => {
           };
         },
       });
-      if (r.divergence) throw new Error(describeDivergence(r.divergence));
-      expect(r.stop).toBe('exit');
-      expect(r.monitor.counters.panics, r.monitor.lastPanic ?? '').toBe(0);
-      const expected = cases.flatMap((c, k) => (c.inPlace ? [k] : []));
-      expect([...done].sort((a, b) => a - b), cases.map((c, k) => `${k}: ${c.what}`).join('\n')).toEqual(expected);
-      // Each refused return the guest's tables refuse faulted as on bare hardware.
-      expect(r.bare.mem.peek(FAULT_COUNT, 4)).toBeGreaterThanOrEqual(10);
+      expectDoneInPlace(r, done, cases, 10);
     });
   }
 
